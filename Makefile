@@ -1,0 +1,51 @@
+# immunoprecise — two entry points: `make run` (evaluate the bundled examples) and `make test`.
+# Both create .venv and install the pinned versions of constraints.txt (regenerate: make lock).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+OUT ?= out
+EXAMPLES := $(sort $(wildcard src/immunoprecise/data/examples/*.json))
+CHECKED := src tests scripts benchmarks
+
+.PHONY: run test lint typecheck unit schema docs lock clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(BIN)/immunoprecise evaluate $(EXAMPLES) --format json --format html --out $(OUT)
+	@echo "Evaluations of $(words $(EXAMPLES)) example patients are in $(CURDIR)/$(OUT)/ (open the .html files in a browser)."
+
+test: lint typecheck unit
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check $(CHECKED)
+	$(BIN)/ruff format --check $(CHECKED)
+
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy
+
+unit: $(VENV)/.installed-test
+	$(BIN)/pytest
+
+schema: $(VENV)/.installed
+	$(BIN)/immunoprecise schema --out docs/schema
+
+docs: $(VENV)/.installed
+	$(BIN)/python scripts/update_readme.py
+
+lock:
+	uv pip compile pyproject.toml --extra test --python-version 3.11 \
+	  --python-platform x86_64-unknown-linux-gnu -o constraints.txt --no-header
+
+clean:
+	rm -rf $(VENV) $(OUT) .mypy_cache .pytest_cache .ruff_cache

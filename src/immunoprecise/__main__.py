@@ -1,0 +1,5 @@
+"""``python -m immunoprecise`` runs the command line."""
+
+from immunoprecise.cli import main
+
+main()
