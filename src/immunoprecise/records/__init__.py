@@ -1,0 +1,76 @@
+"""Patient records: the data model, units, validation and readers.
+
+Examples
+--------
+>>> from immunoprecise.records import PatientRecord
+>>> record = {"patient": {"id": "P1"}, "disease": {"diagnosis": "FL"}}
+>>> PatientRecord.model_validate(record).patient_id
+'P1'
+"""
+
+from immunoprecise.records.cohort import Cohort, Outcome
+from immunoprecise.records.disease import BurdenMeasurement, Disease, DiseaseStatus, RiskIndex
+from immunoprecise.records.fields import FieldDoc, data_model_markdown, record_fields
+from immunoprecise.records.host import BloodCounts, FlowSubsets, HostStatus
+from immunoprecise.records.microenvironment import IHCDensity, Microenvironment, Region
+from immunoprecise.records.patient import BestResponse, Patient, PriorTherapy, Sex
+from immunoprecise.records.quantity import Measured, Quantity
+from immunoprecise.records.readers import read_cohort, read_patient, read_patients
+from immunoprecise.records.record import SCHEMA_VERSION, ExpressionReference, PatientRecord
+from immunoprecise.records.table import column_catalogue, read_table
+from immunoprecise.records.tumor import (
+    AntigenKind,
+    DriverMutation,
+    HypoxiaMarker,
+    MHCExpression,
+    MMRStatus,
+    MSIStatus,
+    Positivity,
+    Tumor,
+    TumorAntigen,
+)
+from immunoprecise.records.units import convert
+from immunoprecise.records.validation import validate_model
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "AntigenKind",
+    "BestResponse",
+    "BloodCounts",
+    "BurdenMeasurement",
+    "Cohort",
+    "Disease",
+    "DiseaseStatus",
+    "DriverMutation",
+    "ExpressionReference",
+    "FieldDoc",
+    "FlowSubsets",
+    "HostStatus",
+    "HypoxiaMarker",
+    "IHCDensity",
+    "MHCExpression",
+    "MMRStatus",
+    "MSIStatus",
+    "Measured",
+    "Microenvironment",
+    "Outcome",
+    "Patient",
+    "PatientRecord",
+    "Positivity",
+    "PriorTherapy",
+    "Quantity",
+    "Region",
+    "RiskIndex",
+    "Sex",
+    "Tumor",
+    "TumorAntigen",
+    "column_catalogue",
+    "convert",
+    "data_model_markdown",
+    "read_cohort",
+    "read_patient",
+    "read_patients",
+    "read_table",
+    "record_fields",
+    "validate_model",
+]

@@ -1,0 +1,99 @@
+"""The disease: diagnosis and codes, stage, grade, risk indices and tumor burden over time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from immunoprecise.records.base import RecordModel
+from immunoprecise.records.quantity import Measured, Quantity
+
+__all__ = ["BurdenMeasurement", "Disease", "DiseaseStatus", "RiskIndex"]
+
+
+class DiseaseStatus(StrEnum):
+    """Where the disease stands at evaluation."""
+
+    newly_diagnosed = "newly_diagnosed"
+    relapsed = "relapsed"
+    refractory = "refractory"
+    relapsed_refractory = "relapsed_refractory"
+    remission = "remission"
+
+
+class RiskIndex(RecordModel):
+    """A clinical risk index, with its components as recorded (e.g. FLIPI, IPI, ISS)."""
+
+    name: str = Field(min_length=1, description="Index name, e.g. 'FLIPI'.")
+    score: int | None = Field(default=None, ge=0, le=20, description="Points, if scored.")
+    category: str | None = Field(default=None, description="Risk group, e.g. 'intermediate'.")
+    components: dict[str, bool] = Field(
+        default_factory=dict,
+        description="Component criteria met (true) or not (false), e.g. FLIPI "
+        "{'age_over_60': true, 'stage_III_IV': true, 'hb_below_12_g_per_dL': false, "
+        "'nodal_areas_over_4': false, 'ldh_above_uln': false}.",
+    )
+
+
+class BurdenMeasurement(RecordModel):
+    """Tumor burden at one date, by any of the usual measures (at least one given)."""
+
+    date: dt.date = Field(description="Date of the measurement (ISO 8601).")
+    sum_of_diameters: Annotated[Quantity | None, Measured("mm", ge=0, le=5000)] = Field(
+        default=None, description="RECIST 1.1 sum of target-lesion diameters"
+    )
+    spd: Annotated[Quantity | None, Measured("mm²", ge=0, le=1e6)] = Field(
+        default=None, description="Lugano sum of the products of perpendicular diameters"
+    )
+    cell_count: Annotated[Quantity | None, Measured("cells", ge=0, le=1e14)] = Field(
+        default=None, description="Estimated number of tumor cells"
+    )
+    marrow_blasts: Annotated[Quantity | None, Measured("%", ge=0, le=100)] = Field(
+        default=None, description="Bone-marrow blasts"
+    )
+    m_protein: Annotated[Quantity | None, Measured("g/L", ge=0, le=200)] = Field(
+        default=None, description="Serum monoclonal protein (paraprotein)"
+    )
+
+    @model_validator(mode="after")
+    def _one_measure(self) -> BurdenMeasurement:
+        measures = ("sum_of_diameters", "spd", "cell_count", "marrow_blasts", "m_protein")
+        if all(getattr(self, m) is None for m in measures):
+            raise ValueError(f"give at least one of {', '.join(measures)}")
+        return self
+
+
+class Disease(RecordModel):
+    """Diagnosis, coding, stage, grade, risk indices and tumor burden over time."""
+
+    diagnosis: str = Field(min_length=1, description="Diagnosis as written by the clinician.")
+    oncotree_code: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z][A-Z0-9_]{1,15}$",
+        description="OncoTree code, e.g. 'FL', 'SKCM', 'COAD', 'LUAD', 'PCM', 'BLL'.",
+    )
+    icd_o3_morphology: str | None = Field(
+        default=None, pattern=r"^\d{4}/[0-3,6,9]$", description="ICD-O-3 morphology, e.g. '9690/3'."
+    )
+    icd_o3_topography: str | None = Field(
+        default=None, pattern=r"^C\d{2}(\.\d)?$", description="ICD-O-3 topography, e.g. 'C77.9'."
+    )
+    diagnosis_date: dt.date | None = None
+    status: DiseaseStatus | None = None
+    stage: str | None = Field(default=None, description="Stage as recorded, e.g. 'IIIA', 'IV'.")
+    histologic_grade: str | None = Field(default=None, description="Grade, e.g. '1-2', '3A'.")
+    risk_indices: tuple[RiskIndex, ...] = ()
+    burden: tuple[BurdenMeasurement, ...] = Field(
+        default=(), description="Tumor burden measurements, any order."
+    )
+
+    @model_validator(mode="after")
+    def _unique_burden_dates(self) -> Disease:
+        dates = [b.date for b in self.burden]
+        dupes = sorted({d for d in dates if dates.count(d) > 1})
+        if dupes:
+            raise ValueError(f"burden has more than one measurement on {dupes[0]}; merge them")
+        return self

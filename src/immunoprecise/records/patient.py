@@ -1,0 +1,97 @@
+"""The patient: identity (pseudonymous), demographics, performance status, history, HLA type."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, field_validator, model_validator
+
+from immunoprecise.records.base import RecordModel
+from immunoprecise.records.quantity import Measured, Quantity
+
+__all__ = ["BestResponse", "Patient", "PriorTherapy", "Sex"]
+
+PatientId = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+        description="Pseudonymous patient identifier: letters, digits, '_', '.', '-' (1–64); "
+        "never a name or a hospital number.",
+    ),
+]
+
+_HLA = re.compile(r"^(A|B|C|E|G|DRB[1345]|DQA1|DQB1|DPA1|DPB1)\*\d{2,3}(:\d{2,3}){0,3}[NLSCAQ]?$")
+
+
+class Sex(StrEnum):
+    """Sex recorded for the patient."""
+
+    female = "female"
+    male = "male"
+    other = "other"
+    unknown = "unknown"
+
+
+class BestResponse(StrEnum):
+    """Best overall response (RECIST 1.1 / Lugano 2014 / IMWG categories)."""
+
+    CR = "CR"
+    sCR = "sCR"
+    VGPR = "VGPR"
+    PR = "PR"
+    MR = "MR"
+    SD = "SD"
+    PD = "PD"
+    NE = "NE"
+
+
+class PriorTherapy(RecordModel):
+    """One line of prior therapy."""
+
+    name: str = Field(min_length=1, description="Regimen, e.g. 'R-CHOP' or 'pembrolizumab'.")
+    therapy_class: str | None = Field(
+        default=None, description="Class, e.g. 'chemoimmunotherapy', 'anti-PD-1', 'CAR-T'."
+    )
+    line: int | None = Field(default=None, ge=1, le=20, description="Line of therapy (1 = first).")
+    start: dt.date | None = Field(default=None, description="Start date (ISO 8601).")
+    end: dt.date | None = Field(default=None, description="End date (ISO 8601).")
+    best_response: BestResponse | None = Field(default=None, description="Best response.")
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> PriorTherapy:
+        if self.start and self.end and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+class Patient(RecordModel):
+    """Who the patient is, as far as an immune evaluation needs."""
+
+    id: PatientId
+    age: Annotated[Quantity | None, Measured("years", ge=0, le=120)] = Field(
+        default=None, description="Age at evaluation"
+    )
+    sex: Sex | None = None
+    ecog: int | None = Field(
+        default=None, ge=0, le=5, description="ECOG performance status (0–5, Oken et al. 1982)."
+    )
+    comorbidities: tuple[str, ...] = Field(default=(), description="Relevant comorbidities.")
+    autoimmune_diseases: tuple[str, ...] = Field(
+        default=(), description="Active or past autoimmune diseases (empty = none known)."
+    )
+    prior_therapies: tuple[PriorTherapy, ...] = Field(default=(), description="Prior lines.")
+    hla_type: tuple[str, ...] = Field(
+        default=(), description="HLA alleles, e.g. 'A*02:01' (the 'HLA-' prefix is optional)."
+    )
+
+    @field_validator("hla_type")
+    @classmethod
+    def _hla_alleles(cls, alleles: tuple[str, ...]) -> tuple[str, ...]:
+        cleaned = tuple(a.strip().removeprefix("HLA-") for a in alleles)
+        bad = [a for a in cleaned if not _HLA.match(a)]
+        if bad:
+            raise ValueError(f"not HLA allele names: {bad}; write e.g. 'A*02:01' or 'DRB1*15:01'")
+        return cleaned

@@ -1,0 +1,149 @@
+"""Read patient records from JSON, YAML, CSV/TSV and Excel files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from immunoprecise.errors import FieldProblem, ValidationError
+from immunoprecise.records.cohort import Cohort
+from immunoprecise.records.record import PatientRecord
+from immunoprecise.records.table import read_table
+from immunoprecise.records.validation import validate_model
+
+__all__ = ["TABLE_SUFFIXES", "read_cohort", "read_patient", "read_patients"]
+
+DOCUMENT_SUFFIXES = frozenset({".json", ".yaml", ".yml"})
+TABLE_SUFFIXES = frozenset({".csv", ".tsv", ".tab", ".xlsx", ".xlsm"})
+
+
+def _file_error(path: Path, message: str) -> ValidationError:
+    return ValidationError([FieldProblem("(file)", None, message)], source=str(path))
+
+
+def _check_path(path: Path) -> None:
+    if not path.exists():
+        raise _file_error(path, "no such file")
+    if not path.is_file():
+        raise _file_error(path, "is not a file")
+    if path.suffix.lower() not in DOCUMENT_SUFFIXES | TABLE_SUFFIXES:
+        known = ", ".join(sorted(DOCUMENT_SUFFIXES | TABLE_SUFFIXES))
+        raise _file_error(path, f"unknown file type '{path.suffix}'; use one of {known}")
+
+
+def _load_document(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _file_error(path, f"is not UTF-8 text (byte {exc.start})") from None
+    if not text.strip():
+        raise _file_error(path, "is empty")
+    if path.suffix.lower() == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise _file_error(
+                path, f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+            ) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise _file_error(path, f"is not valid YAML: {problem}{where}") from None
+
+
+def read_patient(path: str | Path) -> PatientRecord:
+    """Read one patient record from a JSON or YAML file (or a table with exactly one row).
+
+    Parameters
+    ----------
+    path
+        ``.json``, ``.yaml``/``.yml``; or ``.csv``/``.tsv``/``.xlsx`` holding one patient.
+
+    Returns
+    -------
+    PatientRecord
+        The validated record, quantities converted to their field units.
+
+    Raises
+    ------
+    ValidationError
+        If the file is missing, malformed, or any field is invalid (all are listed).
+
+    Examples
+    --------
+    >>> import immunoprecise as ip
+    >>> record = ip.read_patient(ip.data.example_path("crc_msih.json"))
+    >>> record.tumor.msi_status.value
+    'MSI-H'
+    """
+    path = Path(path)
+    _check_path(path)
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        records = read_table(path).records
+        if len(records) != 1:
+            raise _file_error(
+                path, f"holds {len(records)} patients; use read_patients() for tables"
+            )
+        return records[0]
+    data = _load_document(path)
+    if not isinstance(data, dict):
+        raise _file_error(path, f"must hold one record (a mapping), not a {type(data).__name__}")
+    return validate_model(PatientRecord, data, source=str(path))
+
+
+def read_patients(path: str | Path) -> list[PatientRecord]:
+    """Read every patient record in a file: a table (one row each) or a JSON/YAML record.
+
+    Parameters
+    ----------
+    path
+        A table (``.csv``, ``.tsv``, ``.xlsx``) or a single-record ``.json``/``.yaml`` file.
+
+    Returns
+    -------
+    list of PatientRecord
+
+    Examples
+    --------
+    >>> import immunoprecise as ip
+    >>> len(ip.read_patients(ip.data.example_path("fl_cohort.csv")))
+    200
+    """
+    path = Path(path)
+    _check_path(path)
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        return list(read_table(path).records)
+    return [read_patient(path)]
+
+
+def read_cohort(path: str | Path) -> Cohort:
+    """Read a cohort table: records and observed outcomes.
+
+    Parameters
+    ----------
+    path
+        A table (``.csv``, ``.tsv``, ``.xlsx``) with outcome columns (``pfs_days``,
+        ``pfs_event``, ``os_days``, ``os_event``, ``best_response``, ``treatment``).
+
+    Returns
+    -------
+    Cohort
+
+    Examples
+    --------
+    >>> import immunoprecise as ip
+    >>> cohort = ip.read_cohort(ip.data.example_path("fl_cohort.csv"))
+    >>> len(cohort.outcomes)
+    200
+    """
+    path = Path(path)
+    _check_path(path)
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        raise _file_error(path, "a cohort is read from a table (.csv, .tsv, .xlsx)")
+    return read_table(path)

@@ -1,0 +1,66 @@
+"""The patient record: everything a personalized immune evaluation starts from."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Final, Literal
+
+from pydantic import Field
+
+from immunoprecise.records.base import RecordModel
+from immunoprecise.records.disease import Disease
+from immunoprecise.records.host import HostStatus
+from immunoprecise.records.microenvironment import Microenvironment
+from immunoprecise.records.patient import Patient
+from immunoprecise.records.tumor import Tumor
+
+__all__ = ["SCHEMA_VERSION", "ExpressionReference", "PatientRecord"]
+
+SCHEMA_VERSION: Final = "1.0"
+
+
+class ExpressionReference(RecordModel):
+    """Where the patient's tumor expression profile is (the matrix itself stays in its file)."""
+
+    path: str = Field(min_length=1, description="Matrix file (TSV/CSV(.gz) or AnnData .h5ad).")
+    sample_id: str = Field(min_length=1, description="Column (sample) of this patient.")
+    units: Literal["counts", "tpm", "log2tpm"] | None = Field(
+        default=None, description="Scale of the values, if known."
+    )
+
+
+class PatientRecord(RecordModel):
+    """One patient's record: patient, disease, tumor, microenvironment, host, expression.
+
+    Sections other than ``patient`` and ``disease`` may be left out; a missing value stays missing
+    (it is never imputed) and the evaluation names it as not assessable.
+
+    Examples
+    --------
+    >>> record = PatientRecord.model_validate({
+    ...     "patient": {"id": "P001", "age": 64},
+    ...     "disease": {"diagnosis": "Colorectal adenocarcinoma", "oncotree_code": "COAD"},
+    ...     "tumor": {"msi_status": "MSI-H"},
+    ...     "host": {"crp": "0.8 mg/dL"},
+    ... })
+    >>> record.host.crp
+    Quantity(value=8.0, unit='mg/L')
+    """
+
+    schema_version: Literal["1.0"] = Field(
+        default=SCHEMA_VERSION, description="Version of this record format."
+    )
+    collected_on: dt.date | None = Field(
+        default=None, description="Date the evaluated samples and measurements were taken."
+    )
+    patient: Patient
+    disease: Disease
+    tumor: Tumor = Field(default_factory=Tumor)
+    microenvironment: Microenvironment = Field(default_factory=Microenvironment)
+    host: HostStatus = Field(default_factory=HostStatus)
+    expression: ExpressionReference | None = None
+
+    @property
+    def patient_id(self) -> str:
+        """The pseudonymous patient identifier."""
+        return self.patient.id

@@ -1,0 +1,168 @@
+"""Units of clinical measurements, through one pint registry.
+
+Clinical laboratories write units in many ways (``10^9/L``, ``G/L``, ``x10³/µL``, ``mg/dL``,
+``mut/Mb``). :func:`convert` reads such a unit text, checks that it measures the same kind of
+quantity as the unit the record needs, and converts the value.
+
+The registry adds three base dimensions to pint's defaults, so that a count of cells, of
+mutations and a length of sequence can never be confused with each other or with a plain number:
+``cell`` (``cells``), ``mutation`` (``mut``), ``base_pair`` (``bp``; ``megabase`` = 10⁶ bp).
+
+Examples
+--------
+>>> convert(3.2, "mg/dL", "mg/L")
+32.0
+>>> convert(1.2, "10^9/L", "cells/µL")
+1200.0
+>>> convert(14, "mut/Mb", "mut/Mb")
+14.0
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+import pint
+
+from immunoprecise.errors import UnitError
+
+__all__ = ["convert", "is_convertible", "unit_registry"]
+
+_DEFINITIONS = (
+    "cell = [cell] = cells",
+    "mutation = [mutation] = mut = mutations",
+    "base_pair = [sequence] = bp",
+    "megabase = 1e6 * base_pair",
+)
+
+# Spellings common in laboratory reports → pint expressions. Order matters (longest first).
+_SPELLINGS: tuple[tuple[str, str], ...] = (
+    (r"[x×]\s*10\s*\^\s*(-?\d+)", r"1e\1"),
+    (r"[x×]\s*10([⁰¹²³⁴⁵⁶⁷⁸⁹]+)", r"1e\1"),
+    (r"\b10\s*\^\s*(-?\d+)", r"1e\1"),
+    (r"\b10([⁰¹²³⁴⁵⁶⁷⁸⁹]+)", r"1e\1"),
+    (r"\bG/L\b", "1e9/L"),
+    (r"\bT/L\b", "1e12/L"),
+    (r"\bMb\b", "megabase"),
+    (r"\bkb\b", "kilobase_pair"),
+    (r"\bmcL\b", "µL"),
+    (r"\bmcg\b", "µg"),
+    (r"\bIU\b", "U"),
+    (r"\^", "**"),
+    (r"²", "**2"),
+    (r"³", "**3"),
+    (r"\bmm2\b", "mm**2"),
+    (r"\bum2\b", "µm**2"),
+    (r"\bcells?\s+per\s+", "cell/"),
+)
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+
+
+@functools.cache
+def unit_registry() -> Any:
+    """Return the unit registry shared by immunoprecise (created on first use, then reused).
+
+    Returns
+    -------
+    pint.UnitRegistry
+        pint's default registry plus ``cell``, ``mutation``, ``base_pair`` and ``megabase``
+        (typed ``Any``: pint's registry classes are not fully typed).
+
+    Examples
+    --------
+    >>> ureg = unit_registry()
+    >>> str(ureg.Quantity(1, "cell/mm**2").units)
+    'cell / millimeter ** 2'
+    """
+    ureg: Any = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+    for line in _DEFINITIONS:
+        ureg.define(line)
+    return ureg
+
+
+def _pint_text(unit: str) -> str:
+    text = unit.strip()
+    for pattern, repl in _SPELLINGS:
+        text = re.sub(pattern, repl, text)
+    return text.translate(_SUPERSCRIPTS)
+
+
+def _parse(unit: str) -> Any:
+    if not unit or not unit.strip():
+        raise UnitError("an empty unit was given; write the unit, e.g. 'mg/L'")
+    ureg = unit_registry()
+    try:
+        return ureg.parse_expression(_pint_text(unit))
+    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError) as exc:
+        raise UnitError(f"unknown unit {unit!r}") from exc
+    except Exception as exc:  # pint's tokenizer raises several plain exceptions on bad text
+        raise UnitError(f"cannot read unit {unit!r}") from exc
+
+
+def convert(value: float, unit: str, target: str) -> float:
+    """Convert ``value`` given in ``unit`` to ``target``.
+
+    A count density written without the word "cells" (``10^9/L``, ``/mm²``) is read as cells, as
+    laboratories do.
+
+    Parameters
+    ----------
+    value
+        The magnitude, in ``unit``.
+    unit
+        The unit the value was written in, in laboratory spelling (``mg/dL``, ``10^9/L``, ``%``).
+    target
+        The unit wanted, e.g. the canonical unit of a record field.
+
+    Returns
+    -------
+    float
+        The magnitude in ``target``.
+
+    Raises
+    ------
+    UnitError
+        If a unit is unknown or the two units measure different kinds of quantity.
+
+    Examples
+    --------
+    >>> convert(450, "cells/mm^2", "cells/mm²")
+    450.0
+    >>> convert(2, "months", "days")
+    60.875
+    """
+    source_q = value * _parse(unit)
+    target_q = _parse(target)
+    ureg = unit_registry()
+    try:
+        return float(source_q.to(target_q.units).magnitude / target_q.magnitude)
+    except pint.errors.DimensionalityError:
+        cell = ureg.cell
+        if "[cell]" in str(target_q.dimensionality) and "[cell]" not in str(
+            source_q.dimensionality
+        ):
+            try:
+                return float((source_q * cell).to(target_q.units).magnitude / target_q.magnitude)
+            except pint.errors.DimensionalityError:
+                pass
+        raise UnitError(
+            f"unit {unit!r} measures {source_q.dimensionality}, which cannot be converted to "
+            f"{target!r} ({target_q.dimensionality})"
+        ) from None
+
+
+def is_convertible(unit: str, target: str) -> bool:
+    """Tell whether ``unit`` can be converted to ``target``.
+
+    Examples
+    --------
+    >>> is_convertible("g/dL", "g/L"), is_convertible("mg", "g/L")
+    (True, False)
+    """
+    try:
+        convert(1.0, unit, target)
+    except UnitError:
+        return False
+    return True

@@ -1,0 +1,125 @@
+"""Turn pydantic's validation errors into field-level messages a clinician can act on."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import pydantic
+
+from immunoprecise.errors import FieldProblem, ValidationError
+
+__all__ = ["field_problems", "validate_model"]
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+
+def _model_in(annotation: Any) -> type[pydantic.BaseModel] | None:
+    """The pydantic model inside an annotation such as ``X | None`` or ``tuple[X, ...]``."""
+    if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+        return annotation
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _model_in(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType, tuple, list, dict):
+        for arg in typing.get_args(annotation):
+            found = _model_in(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def _fields_at(model: type[pydantic.BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    current: type[pydantic.BaseModel] | None = model
+    for part in loc:
+        if current is None:
+            return []
+        if isinstance(part, str) and part in current.model_fields:
+            current = _model_in(current.model_fields[part].annotation)
+    return list(current.model_fields) if current is not None else []
+
+
+def _message(error: Mapping[str, Any], model: type[pydantic.BaseModel]) -> str:
+    kind = error["type"]
+    loc = tuple(error["loc"])
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "extra_forbidden":
+        allowed = _fields_at(model, loc[:-1])
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.5)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        return f"unknown field; {hint}allowed here: {', '.join(allowed)}"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(record)"
+
+
+def field_problems(
+    exc: pydantic.ValidationError, model: type[pydantic.BaseModel], *, prefix: str = ""
+) -> list[FieldProblem]:
+    """List every problem in ``exc`` as a :class:`~immunoprecise.errors.FieldProblem`.
+
+    Parameters
+    ----------
+    exc
+        The pydantic error raised while validating ``model``.
+    model
+        The model that was validated (used to suggest field names for unknown fields).
+    prefix
+        Text put before each field path, e.g. ``"row 3 (P003): "``.
+    """
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        value = None if error["type"] == "missing" else error.get("input")
+        if error["type"] == "extra_forbidden" or isinstance(value, dict | list | tuple):
+            value = None if isinstance(value, dict | list | tuple) else value
+        problems.append(FieldProblem(prefix + _where(loc), value, _message(error, model)))
+    return problems
+
+
+def validate_model(model: type[M], data: Any, *, source: str | None = None) -> M:
+    """Validate ``data`` as ``model``, raising one error that lists every invalid field.
+
+    Parameters
+    ----------
+    model
+        The pydantic model class, e.g. :class:`~immunoprecise.records.PatientRecord`.
+    data
+        Parsed input (mapping from JSON/YAML, or a row turned into a mapping).
+    source
+        Name of the input, shown in the error (file name, row).
+
+    Returns
+    -------
+    M
+        The validated, frozen model.
+
+    Raises
+    ------
+    ValidationError
+        Listing every invalid field with the value received and what is expected.
+
+    Examples
+    --------
+    >>> from immunoprecise.records import PatientRecord
+    >>> validate_model(PatientRecord, {"patient": {"id": "P1", "age": 300},
+    ...                                "disease": {"diagnosis": "FL"}}, source="p1.json")
+    Traceback (most recent call last):
+    ...
+    immunoprecise.errors.ValidationError: p1.json: 1 invalid field
+      - patient.age = 300: 300 years is outside the plausible range 0–120 years
+    """
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise ValidationError(field_problems(exc, model), source=source) from None
