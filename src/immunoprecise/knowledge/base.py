@@ -1,0 +1,193 @@
+"""The knowledge base: all entries loaded, cross-checked and indexed by id."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pydantic
+import yaml
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from immunoprecise.errors import KnowledgeBaseError
+from immunoprecise.knowledge.schema import DiseaseNode, Reference, Rule, Therapy, Threshold
+
+__all__ = ["KnowledgeBase", "default_knowledge_dir", "load_knowledge_base"]
+
+_FILES = {
+    "references": ("references.yaml", Reference),
+    "diseases": ("diseases.yaml", DiseaseNode),
+    "thresholds": ("thresholds.yaml", Threshold),
+    "therapies": ("therapies.yaml", Therapy),
+    "rules": ("rules.yaml", Rule),
+}
+
+
+class KnowledgeBase(BaseModel):
+    """References, diseases, thresholds, therapies and rules, validated together.
+
+    Build one with :func:`load_knowledge_base`.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: str
+    sha256: str
+    references: tuple[Reference, ...]
+    diseases: tuple[DiseaseNode, ...]
+    thresholds: tuple[Threshold, ...]
+    therapies: tuple[Therapy, ...]
+    rules: tuple[Rule, ...]
+
+    @model_validator(mode="after")
+    def _cross_check(self) -> KnowledgeBase:
+        problems: list[str] = []
+        for kind in ("references", "diseases", "thresholds", "therapies", "rules"):
+            ids = [getattr(e, "code", None) or e.id for e in getattr(self, kind)]
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            if dupes:
+                problems.append(f"{kind}: duplicate ids {dupes}")
+        refs = {r.id for r in self.references}
+        codes = {d.code for d in self.diseases}
+        therapies = {t.id for t in self.therapies}
+        for d in self.diseases:
+            if d.parent and d.parent not in codes:
+                problems.append(f"disease {d.code}: unknown parent {d.parent!r}")
+        for kind in ("thresholds", "therapies", "rules"):
+            for e in getattr(self, kind):
+                for ref in e.references:
+                    if ref not in refs:
+                        problems.append(f"{kind[:-1]} {e.id}: unknown reference {ref!r}")
+                for code in getattr(e, "diseases", None) or ():
+                    if code not in codes:
+                        problems.append(f"{kind[:-1]} {e.id}: unknown disease code {code!r}")
+        for rule in self.rules:
+            for therapy in rule.therapies:
+                if therapy not in therapies:
+                    problems.append(f"rule {rule.id}: unknown therapy {therapy!r}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def reference(self, ref_id: str) -> Reference:
+        """Return the reference with id ``ref_id``."""
+        for ref in self.references:
+            if ref.id == ref_id:
+                return ref
+        raise KnowledgeBaseError(f"no reference {ref_id!r} in the knowledge base")
+
+    def therapy(self, therapy_id: str) -> Therapy:
+        """Return the therapy with id ``therapy_id``."""
+        for therapy in self.therapies:
+            if therapy.id == therapy_id:
+                return therapy
+        raise KnowledgeBaseError(f"no therapy {therapy_id!r} in the knowledge base")
+
+    def lineage(self, code: str | None) -> tuple[str, ...]:
+        """Return ``code`` and all its groups, nearest first (unknown codes: just the code).
+
+        Examples
+        --------
+        >>> kb = load_knowledge_base()
+        >>> kb.lineage("LUAD")
+        ('LUAD', 'NSCLC', 'LUNG', 'SOLID')
+        """
+        if code is None:
+            return ()
+        parents = {d.code: d.parent for d in self.diseases}
+        chain = [code]
+        while parents.get(chain[-1]):
+            chain.append(parents[chain[-1]])  # type: ignore[arg-type]
+        return tuple(chain)
+
+    def applies(self, diseases: tuple[str, ...] | None, code: str | None) -> bool:
+        """Whether an entry restricted to ``diseases`` applies to disease ``code``."""
+        return diseases is None or bool(set(diseases) & set(self.lineage(code)))
+
+
+def default_knowledge_dir() -> Path:
+    """The directory of the knowledge base shipped with immunoprecise."""
+    return Path(__file__).with_name("data")
+
+
+def _read(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise KnowledgeBaseError(f"{path}: file missing from the knowledge base") from None
+    except yaml.YAMLError as exc:
+        raise KnowledgeBaseError(f"{path}: not valid YAML ({exc})") from None
+
+
+@functools.cache
+def _load_cached(directory: Path) -> KnowledgeBase:
+    digest = hashlib.sha256()
+    content: dict[str, Any] = {}
+    manifest = _read(directory / "manifest.yaml") or {}
+    for key, (name, _model) in _FILES.items():
+        raw = (directory / name).read_bytes() if (directory / name).exists() else b""
+        digest.update(name.encode() + b"\0" + raw)
+        entries = _read(directory / name)
+        if not isinstance(entries, list):
+            raise KnowledgeBaseError(f"{directory / name}: expected a list of entries")
+        content[key] = entries
+    try:
+        return KnowledgeBase.model_validate(
+            {
+                "version": str(manifest.get("version", "unversioned")),
+                "sha256": digest.hexdigest(),
+                **content,
+            }
+        )
+    except pydantic.ValidationError as exc:
+        lines = []
+        for err in exc.errors(include_url=False):
+            loc = list(err["loc"])
+            where = loc[0] if loc else "knowledge base"
+            if len(loc) > 1 and isinstance(loc[1], int):
+                entry = content.get(str(loc[0]), [])[loc[1]]
+                ident = entry.get("id") or entry.get("code") if isinstance(entry, dict) else None
+                where = f"{_FILES[str(loc[0])][0]} entry {ident or loc[1]}"
+                loc = loc[2:]
+            else:
+                loc = loc[1:]
+            field = ".".join(map(str, loc))
+            lines.append(f"{where}{' ' + field if field else ''}: {err['msg']}")
+        raise KnowledgeBaseError(
+            f"knowledge base {directory} is invalid:\n  - " + "\n  - ".join(lines)
+        ) from None
+
+
+def load_knowledge_base(directory: str | Path | None = None) -> KnowledgeBase:
+    """Load and validate a knowledge base directory (default: the one shipped).
+
+    Parameters
+    ----------
+    directory
+        A directory with ``manifest.yaml``, ``references.yaml``, ``diseases.yaml``,
+        ``thresholds.yaml``, ``therapies.yaml`` and ``rules.yaml``; a site may copy the shipped
+        one and edit it.
+
+    Returns
+    -------
+    KnowledgeBase
+        Validated and cross-checked (every reference, therapy and disease code exists).
+        Loading the same directory again returns the same object.
+
+    Raises
+    ------
+    KnowledgeBaseError
+        Naming the file, entry and field that is wrong.
+
+    Examples
+    --------
+    >>> kb = load_knowledge_base()
+    >>> kb.reference("saifi2010").doi
+    '10.3892/etm.2010.146'
+    """
+    path = Path(directory) if directory is not None else default_knowledge_dir()
+    if not path.is_dir():
+        raise KnowledgeBaseError(f"{path}: not a knowledge-base directory")
+    return _load_cached(path.resolve())

@@ -1,0 +1,235 @@
+"""The knowledge base schema: references, diseases, thresholds, therapies and biomarker rules.
+
+Knowledge is data: the YAML files in ``immunoprecise/knowledge/data/`` are validated against these
+models on load, and every claim points to a reference by id.
+"""
+
+from __future__ import annotations
+
+import bisect
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "CIVIC_LEVELS",
+    "ONCOKB_LEVELS",
+    "Condition",
+    "DiseaseNode",
+    "Effect",
+    "Evidence",
+    "Reference",
+    "Rule",
+    "Therapy",
+    "Threshold",
+]
+
+# OncoKB therapeutic levels (Chakravarty et al., JCO Precis Oncol 2017, doi:10.1200/PO.17.00011),
+# strongest first; R1/R2 are levels of resistance.
+ONCOKB_LEVELS = ("1", "2", "3A", "3B", "4", "R1", "R2")
+# CIViC evidence levels (Griffith et al., Nat Genet 2017, doi:10.1038/ng.3774), strongest first:
+# A validated, B clinical, C case study, D preclinical, E inferential.
+CIVIC_LEVELS = ("A", "B", "C", "D", "E")
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Reference(_Entry):
+    """A publication or guideline that a rule, threshold or therapy cites."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    authors: str
+    year: int = Field(ge=1900, le=2100)
+    title: str
+    journal: str
+    citation: str = Field(description="Volume, issue and pages, e.g. '391(10135):2128-2139'.")
+    doi: str | None = Field(default=None, pattern=r"^10\.\d{4,9}/\S+$")
+    pmid: int | None = None
+    url: str | None = None
+
+    @property
+    def short(self) -> str:
+        """Short citation, e.g. ``Pagès F et al., Lancet 2018``."""
+        first = self.authors.split(",")[0].strip()
+        etal = " et al." if "," in self.authors else ""
+        return f"{first}{etal}, {self.journal} {self.year}"
+
+    @property
+    def text(self) -> str:
+        """Full citation with DOI."""
+        doi = f" doi:{self.doi}" if self.doi else ""
+        return f"{self.authors} {self.title}. {self.journal} {self.year};{self.citation}.{doi}"
+
+
+class DiseaseNode(_Entry):
+    """A disease code (OncoTree where one exists) and the group it belongs to."""
+
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9_]{1,15}$")
+    name: str
+    parent: str | None = None
+
+
+class Threshold(_Entry):
+    """Cut-points that turn a profile value into categories.
+
+    ``labels`` has one more entry than ``cutoffs``. A value equal to a cut-off falls into the
+    upper category unless ``cutoff_belongs_to`` is ``lower`` (for rules written as ``> x``).
+    """
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    value: str = Field(description="Profile value key, e.g. 'cd8_foxp3_ratio.interfollicular'.")
+    diseases: tuple[str, ...] | None = Field(
+        default=None, description="Disease codes (groups included) it applies to; none = all."
+    )
+    cutoffs: tuple[float, ...] = Field(min_length=1)
+    labels: tuple[str, ...]
+    unit: str
+    cutoff_belongs_to: Literal["upper", "lower"] = "upper"
+    interpretation: str = Field(description="What the categories mean, with the source's numbers.")
+    references: tuple[str, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _shape(self) -> Threshold:
+        if list(self.cutoffs) != sorted(self.cutoffs):
+            raise ValueError(f"cutoffs must ascend: {self.cutoffs}")
+        if len(self.labels) != len(self.cutoffs) + 1:
+            raise ValueError(f"need {len(self.cutoffs) + 1} labels for {len(self.cutoffs)} cutoffs")
+        return self
+
+    def categorize(self, value: float) -> str:
+        """Return the category label of ``value``.
+
+        Examples
+        --------
+        >>> t = Threshold(id="t", value="tmb", cutoffs=(10,), labels=("TMB-L", "TMB-H"),
+        ...               unit="mut/Mb", interpretation="", references=("r",))
+        >>> t.categorize(9.9), t.categorize(10)
+        ('TMB-L', 'TMB-H')
+        """
+        if self.cutoff_belongs_to == "upper":
+            return self.labels[bisect.bisect_right(self.cutoffs, value)]
+        return self.labels[bisect.bisect_left(self.cutoffs, value)]
+
+    @property
+    def rule_text(self) -> str:
+        """The cut-points as readable text, e.g. ``<1: TPS <1% | ≥1: TPS 1–49% | ≥50: TPS ≥50%``."""
+        upper = self.cutoff_belongs_to == "upper"
+        parts = [f"{'<' if upper else '≤'}{self.cutoffs[0]:g}: {self.labels[0]}"]
+        parts += [
+            f"{'≥' if upper else '>'}{c:g}: {label}"
+            for c, label in zip(self.cutoffs, self.labels[1:], strict=True)
+        ]
+        return " | ".join(parts)
+
+
+class Effect(StrEnum):
+    """What a rule does to a therapy option when its condition holds."""
+
+    indicate = "indicate"
+    favour = "favour"
+    disfavour = "disfavour"
+    contraindicate = "contraindicate"
+
+
+class Evidence(_Entry):
+    """Strength of the evidence behind a rule, on two scales side by side."""
+
+    oncokb: Literal["1", "2", "3A", "3B", "4", "R1", "R2"] | None = Field(
+        default=None, description="OncoKB therapeutic level (biomarker–drug claims)."
+    )
+    civic: Literal["A", "B", "C", "D", "E"] = Field(
+        description="CIViC evidence level (clinical/preclinical strength)."
+    )
+
+
+_OPERATORS = ("equals", "in", "at_least", "above", "below", "at_most", "is_true", "is_false")
+
+
+class Condition(_Entry):
+    """A condition over profile values: a comparison, or ``all``/``any``/``not`` of conditions.
+
+    A comparison names a profile ``value`` key and one operator: ``equals``, ``in``,
+    ``at_least`` (≥), ``above`` (>), ``below`` (<), ``at_most`` (≤), ``is_true``, ``is_false``.
+    With ``of: category`` it compares the value's category instead of the value.
+    """
+
+    value: str | None = None
+    of: Literal["value", "category"] = "value"
+    equals: str | float | bool | None = None
+    in_: tuple[str, ...] | None = Field(default=None, alias="in")
+    at_least: float | None = None
+    above: float | None = None
+    below: float | None = None
+    at_most: float | None = None
+    is_true: Literal[True] | None = None
+    is_false: Literal[True] | None = None
+    all: tuple[Condition, ...] | None = None
+    any: tuple[Condition, ...] | None = None
+    not_: Condition | None = Field(default=None, alias="not")
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Condition:
+        combinators = [c for c in ("all", "any", "not_") if getattr(self, c) is not None]
+        operators = [o for o in _OPERATORS if getattr(self, "in_" if o == "in" else o) is not None]
+        if self.value is None:
+            if len(combinators) != 1 or operators:
+                raise ValueError(
+                    "a condition needs 'value' with one operator, or one of all/any/not"
+                )
+        elif len(operators) != 1 or combinators:
+            raise ValueError(
+                f"condition on {self.value!r} needs exactly one operator of {', '.join(_OPERATORS)}"
+            )
+        return self
+
+    def value_keys(self) -> set[str]:
+        """All profile value keys this condition reads."""
+        keys = {self.value} if self.value else set()
+        for child in (*(self.all or ()), *(self.any or ()), *((self.not_,) if self.not_ else ())):
+            keys |= child.value_keys()
+        return keys
+
+    def operator(self) -> tuple[str, Any]:
+        """The comparison operator and its operand (for a comparison condition)."""
+        for o in _OPERATORS:
+            operand = getattr(self, "in_" if o == "in" else o)
+            if operand is not None:
+                return o, operand
+        raise ValueError("not a comparison")
+
+
+class Rule(_Entry):
+    """A biomarker rule: when ``when`` holds for a patient with one of ``diseases``, apply
+    ``effect`` to each of ``therapies``, with ``evidence`` and ``references``."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    therapies: tuple[str, ...] = Field(min_length=1)
+    effect: Effect
+    diseases: tuple[str, ...] | None = Field(
+        default=None, description="Disease codes or groups it applies to; none = all."
+    )
+    when: Condition
+    evidence: Evidence
+    rationale: str
+    references: tuple[str, ...] = Field(min_length=1)
+
+
+class Therapy(_Entry):
+    """A therapy the engine can propose."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: str
+    therapy_class: str
+    mechanism: str
+    targets: tuple[str, ...] = ()
+    typical_regimen: str
+    key_toxicities: tuple[str, ...] = ()
+    references: tuple[str, ...] = Field(min_length=1)
+
+
+Condition.model_rebuild()
