@@ -1,0 +1,119 @@
+"""One evaluation of one patient: profile + plan + provenance, as written by ``evaluate``.
+
+The JSON form has the top-level keys ``patient_id``, ``profile``, ``plan``, ``software`` and
+``disclaimer``; later versions add keys, never rename them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from immunoprecise.knowledge import KnowledgeBase, load_knowledge_base
+from immunoprecise.profile import ImmuneProfile, profile
+from immunoprecise.recommend import StrategyPlan, recommend
+from immunoprecise.records import PatientRecord
+
+__all__ = ["DISCLAIMER", "Evaluation", "SoftwareInfo", "evaluate", "file_sha256"]
+
+DISCLAIMER = (
+    "immunoprecise is research decision support, not a medical device. Its profiles and ranked "
+    "strategies summarize published evidence for a research team; they are not a diagnosis or "
+    "a treatment prescription and must be reviewed by qualified clinicians."
+)
+
+
+class SoftwareInfo(BaseModel):
+    """What produced an evaluation, so that it can be reproduced."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = "immunoprecise"
+    version: str
+    python: str
+    input_sha256: str | None = Field(
+        description="SHA-256 of the input file, or of the record's canonical JSON if no file."
+    )
+    knowledge_base_version: str
+    knowledge_base_sha256: str
+
+
+class Evaluation(BaseModel):
+    """The evaluation of one patient record."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    patient_id: str
+    profile: ImmuneProfile
+    plan: StrategyPlan
+    software: SoftwareInfo
+    disclaimer: str = DISCLAIMER
+
+
+def file_sha256(path: str | Path) -> str:
+    """Return the SHA-256 hex digest of a file's bytes.
+
+    Examples
+    --------
+    >>> import immunoprecise as ip
+    >>> len(file_sha256(ip.data.example_path("crc_msih.json")))
+    64
+    """
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def evaluate(
+    record: PatientRecord,
+    *,
+    knowledge_base: KnowledgeBase | None = None,
+    input_sha256: str | None = None,
+) -> Evaluation:
+    """Profile a record and recommend strategies, recording versions and input hash.
+
+    Parameters
+    ----------
+    record
+        The validated patient record.
+    knowledge_base
+        The knowledge base to use; the shipped one when omitted.
+    input_sha256
+        SHA-256 of the file the record was read from; when omitted, the hash of the record's
+        canonical JSON is recorded instead.
+
+    Returns
+    -------
+    Evaluation
+
+    Examples
+    --------
+    >>> import immunoprecise as ip
+    >>> ev = ip.evaluate(ip.read_patient(ip.data.example_path("crc_msih.json")))
+    >>> sorted(ev.model_dump())[:4]
+    ['disclaimer', 'patient_id', 'plan', 'profile']
+    """
+    from immunoprecise import __version__
+
+    kb = knowledge_base if knowledge_base is not None else load_knowledge_base()
+    immune_profile = profile(record, knowledge_base=kb)
+    plan = recommend(immune_profile, knowledge_base=kb)
+    if input_sha256 is None:
+        input_sha256 = hashlib.sha256(record.model_dump_json().encode()).hexdigest()
+    return Evaluation(
+        patient_id=record.patient.id,
+        profile=immune_profile,
+        plan=plan,
+        software=SoftwareInfo(
+            version=__version__,
+            python=platform.python_version(),
+            input_sha256=input_sha256,
+            knowledge_base_version=kb.version,
+            knowledge_base_sha256=kb.sha256,
+        ),
+    )

@@ -1,0 +1,25 @@
+"""The immune profile: biomarkers of tumor, microenvironment and host, each with provenance.
+
+Examples
+--------
+>>> from immunoprecise.profile import ImmuneProfile, profile
+>>> ImmuneProfile.__name__
+'ImmuneProfile'
+"""
+
+from immunoprecise.profile.immune_profile import (
+    DiseaseContext,
+    ImmuneProfile,
+    KnowledgeBaseInfo,
+    profile,
+)
+from immunoprecise.profile.values import Citation, ProfileValue
+
+__all__ = [
+    "Citation",
+    "DiseaseContext",
+    "ImmuneProfile",
+    "KnowledgeBaseInfo",
+    "ProfileValue",
+    "profile",
+]

@@ -1,0 +1,113 @@
+"""Evaluate knowledge-base conditions against an immune profile, with three-valued logic.
+
+A comparison whose profile value is missing or not assessable is *unknown* (``None``), never
+false: the rule is then reported as not evaluated, with the record fields that would decide it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from immunoprecise.knowledge import Condition
+from immunoprecise.profile import ImmuneProfile
+
+__all__ = ["Verdict", "evaluate_condition"]
+
+_SYMBOLS = {"equals": "=", "in": "in", "at_least": "≥", "above": ">", "below": "<", "at_most": "≤"}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Outcome of a condition: ``holds`` is True, False or None (unknown)."""
+
+    holds: bool | None
+    reasons: tuple[str, ...] = ()
+    missing: tuple[str, ...] = field(default=())
+
+
+def _absent_field(key: str) -> str:
+    family, _, name = key.partition(".")
+    if family == "driver":
+        return f"tumor.driver_mutations ({name} not reported)"
+    if family == "antigen":
+        return f"tumor.antigens ({name} not tested)"
+    return f"profile value {key}"
+
+
+def _compare(operator: str, actual: object, operand: object) -> bool:
+    if operator == "equals":
+        return actual == operand or str(actual) == str(operand)
+    if operator == "in":
+        return str(actual) in {str(o) for o in operand}  # type: ignore[attr-defined]
+    if operator == "is_true":
+        return actual is True
+    if operator == "is_false":
+        return actual is False
+    if isinstance(actual, bool) or not isinstance(actual, int | float):
+        return False
+    bound = float(operand)  # type: ignore[arg-type]
+    return {
+        "at_least": actual >= bound,
+        "above": actual > bound,
+        "below": actual < bound,
+        "at_most": actual <= bound,
+    }[operator]
+
+
+def _leaf(condition: Condition, profile: ImmuneProfile) -> Verdict:
+    assert condition.value is not None
+    key = condition.value
+    value = profile.get(key)
+    if value is None:
+        return Verdict(None, missing=(_absent_field(key),))
+    if value.status == "not_assessable":
+        return Verdict(None, missing=value.missing or (f"{key} ({value.note})",))
+    actual = value.category if condition.of == "category" else value.value
+    operator, operand = condition.operator()
+    holds = _compare(operator, actual, operand)
+    shown = f"{actual:g}" if isinstance(actual, float) else str(actual)
+    unit = (
+        f" {value.unit}" if value.unit and condition.of == "value" and value.unit != "ratio" else ""
+    )
+    what = f"{value.label}{' category' if condition.of == 'category' else ''}"
+    if operator in {"is_true", "is_false"}:
+        expected = "yes" if operator == "is_true" else "no"
+        reason = f"{what}: {'yes' if actual else 'no'} (rule needs {expected})"
+    else:
+        target = (
+            ", ".join(map(str, operand))
+            if operator == "in"
+            else (f"{operand:g}" if isinstance(operand, float) else str(operand))
+        )
+        reason = f"{what} = {shown}{unit} (rule: {_SYMBOLS[operator]} {target}{unit})"
+    return Verdict(holds, reasons=(reason,))
+
+
+def evaluate_condition(condition: Condition, profile: ImmuneProfile) -> Verdict:
+    """Evaluate ``condition`` on ``profile``.
+
+    Returns
+    -------
+    Verdict
+        ``holds`` True/False, or None when a value it needs is missing (``missing`` names the
+        record fields); ``reasons`` explains the comparisons that decided it.
+    """
+    if condition.value is not None:
+        return _leaf(condition, profile)
+    if condition.not_ is not None:
+        inner = evaluate_condition(condition.not_, profile)
+        holds = None if inner.holds is None else not inner.holds
+        return Verdict(holds, tuple(f"not ({r})" for r in inner.reasons), inner.missing)
+    children = [evaluate_condition(c, profile) for c in condition.all or condition.any or ()]
+    reasons = tuple(r for c in children for r in c.reasons)
+    missing = tuple(dict.fromkeys(m for c in children for m in c.missing))
+    states = [c.holds for c in children]
+    if condition.all is not None:
+        holds = False if False in states else (None if None in states else True)
+    else:
+        holds = True if True in states else (None if None in states else False)
+    if holds is not None:
+        decisive = [c for c in children if c.holds is holds]
+        reasons = tuple(r for c in decisive for r in c.reasons)
+        missing = () if holds is not None else missing
+    return Verdict(holds, reasons, missing)

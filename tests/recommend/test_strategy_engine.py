@@ -1,0 +1,128 @@
+"""The strategy engine: rules fire on profile values, options carry evidence, rationale and
+cautions, and undecidable rules name what is missing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import immunoprecise as ip
+from immunoprecise.knowledge import Condition
+from immunoprecise.recommend import StrategyPlan, evaluate_condition
+from immunoprecise.records import PatientRecord
+
+
+def _plan(data: dict[str, Any]) -> StrategyPlan:
+    return ip.recommend(ip.profile(PatientRecord.model_validate(data)))
+
+
+def _option(plan: StrategyPlan, therapy_id: str) -> Any:
+    return next((o for o in plan.options if o.therapy_id == therapy_id), None)
+
+
+def test_msi_h_indicates_anti_pd1_with_level_1_evidence(minimal: dict[str, Any]) -> None:
+    minimal["tumor"]["msi_status"] = "MSI-H"
+    option = _option(_plan(minimal), "pembrolizumab")
+    assert option is not None
+    assert option.status == "indicated"
+    assert option.oncokb_level == "1"
+    assert option.civic_level == "A"
+    firing = option.rationale[0]
+    assert firing.rule_id == "msi_h_anti_pd1"
+    assert any("MSI-H" in reason for reason in firing.because)
+    assert {c.doi for c in firing.references} >= {"10.1126/science.aan6733"}
+
+
+def test_mss_low_tmb_crc_gets_no_checkpoint_option(minimal: dict[str, Any]) -> None:
+    plan = _plan(minimal)  # MSS, TMB 4
+    assert _option(plan, "pembrolizumab") is None
+    assert plan.options == ()
+
+
+def test_msi_rule_does_not_fire_for_lymphoma(minimal: dict[str, Any]) -> None:
+    minimal["disease"] = {"diagnosis": "FL", "oncotree_code": "FL"}
+    minimal["tumor"]["msi_status"] = "MSI-H"
+    assert _option(_plan(minimal), "pembrolizumab") is None
+
+
+def test_missing_biomarker_is_reported_not_guessed(minimal: dict[str, Any]) -> None:
+    minimal["tumor"] = {}
+    plan = _plan(minimal)
+    missing = {u.rule_id: u.missing for u in plan.not_evaluated}
+    assert missing["msi_h_anti_pd1"] == ("tumor.msi_status", "tumor.mmr_status")
+    assert missing["tmb_high_anti_pd1"] == ("tumor.tmb",)
+
+
+def test_autoimmunity_is_a_caution_that_lowers_rank(minimal: dict[str, Any]) -> None:
+    minimal["tumor"]["msi_status"] = "MSI-H"
+    minimal["patient"]["autoimmune_diseases"] = ["rheumatoid arthritis"]
+    option = _option(_plan(minimal), "pembrolizumab")
+    assert option.status == "indicated"
+    assert [c.rule_id for c in option.cautions] == ["autoimmunity_checkpoint_caution"]
+    assert option.score == 3 - 2
+
+
+def test_cautions_do_not_add_therapies_for_other_diseases(minimal: dict[str, Any]) -> None:
+    minimal["tumor"]["msi_status"] = "MSI-H"
+    minimal["patient"]["autoimmune_diseases"] = ["psoriasis"]
+    ids = {o.therapy_id for o in _plan(minimal).options}
+    assert ids == {"pembrolizumab"}  # not the melanoma or NSCLC regimens
+
+
+def test_nsclc_pdl1_negative_prefers_chemo_immunotherapy(minimal: dict[str, Any]) -> None:
+    minimal["disease"] = {"diagnosis": "Lung adenocarcinoma", "oncotree_code": "LUAD"}
+    minimal["tumor"]["pdl1_tps"] = 0
+    plan = _plan(minimal)
+    assert plan.options[0].therapy_id == "pembrolizumab_chemotherapy"
+    assert _option(plan, "pembrolizumab").status == "disfavoured"
+
+
+def test_nsclc_tps_high_indicates_monotherapy(minimal: dict[str, Any]) -> None:
+    minimal["disease"] = {"diagnosis": "Lung adenocarcinoma", "oncotree_code": "LUAD"}
+    minimal["tumor"]["pdl1_tps"] = "80 %"
+    option = _option(_plan(minimal), "pembrolizumab")
+    assert option.status == "indicated"
+    assert option.oncokb_level == "1"
+
+
+def test_braf_melanoma_sequence_puts_immunotherapy_first(minimal: dict[str, Any]) -> None:
+    minimal["disease"] = {"diagnosis": "Melanoma", "oncotree_code": "SKCM"}
+    minimal["patient"]["ecog"] = 0
+    minimal["tumor"] = {"driver_mutations": [{"gene": "BRAF", "alteration": "V600E"}]}
+    plan = _plan(minimal)
+    ranked = [o.therapy_id for o in plan.options]
+    assert ranked.index("nivolumab_ipilimumab") < ranked.index("dabrafenib_trametinib")
+    assert any(f.rule_id == "melanoma_braf_immunotherapy_first" for f in plan.options[0].rationale)
+
+
+def test_ranks_are_consecutive(minimal: dict[str, Any]) -> None:
+    minimal["disease"] = {"diagnosis": "Melanoma", "oncotree_code": "SKCM"}
+    minimal["tumor"] = {"tmb": 20, "driver_mutations": [{"gene": "BRAF", "alteration": "V600K"}]}
+    plan = _plan(minimal)
+    assert [o.rank for o in plan.options] == list(range(1, len(plan.options) + 1))
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ({"value": "tmb", "at_least": 4}, True),
+        ({"value": "tmb", "above": 4}, False),
+        ({"value": "tmb", "of": "category", "equals": "TMB-L"}, True),
+        ({"not": {"value": "tmb", "below": 4}}, True),
+        ({"all": [{"value": "tmb", "at_most": 4}, {"value": "pdl1_tps", "above": 1}]}, None),
+        ({"all": [{"value": "tmb", "above": 40}, {"value": "pdl1_tps", "above": 1}]}, False),
+        ({"any": [{"value": "tmb", "at_least": 1}, {"value": "pdl1_tps", "above": 1}]}, True),
+        ({"any": [{"value": "tmb", "above": 40}, {"value": "pdl1_tps", "above": 1}]}, None),
+        ({"value": "antigen.CD19", "equals": "positive"}, None),
+        ({"value": "autoimmune_disease", "is_false": True}, True),
+    ],
+)
+def test_three_valued_conditions(
+    minimal: dict[str, Any], condition: dict[str, Any], expected: bool | None
+) -> None:
+    profile = ip.profile(PatientRecord.model_validate(minimal))  # TMB 4, no PD-L1
+    verdict = evaluate_condition(Condition.model_validate(condition), profile)
+    assert verdict.holds is expected
+    if expected is None:
+        assert verdict.missing
