@@ -1,0 +1,238 @@
+"""The Typer application and its commands."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import track
+from rich.table import Table
+
+from immunoprecise.errors import ImmunopreciseError
+from immunoprecise.evaluation import Evaluation, evaluate, file_sha256
+from immunoprecise.knowledge import KnowledgeBase, load_knowledge_base
+from immunoprecise.records import PatientRecord, read_patients
+
+__all__ = ["app", "main"]
+
+EXIT_INVALID_INPUT = 2
+
+app = typer.Typer(
+    name="immunoprecise",
+    help="Immune precision oncology: profile patients and rank immune strategies with their "
+    "evidence. Research decision support, not a medical device.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class OutputFormat(StrEnum):
+    """Formats ``evaluate`` can write."""
+
+    json = "json"
+    table = "table"
+    html = "html"
+
+
+def _version(value: bool) -> None:
+    if value:
+        from immunoprecise import __version__
+
+        typer.echo(f"immunoprecise {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Immune precision oncology, research decision support (not a medical device)."""
+
+
+def _profile_table(ev: Evaluation) -> Table:
+    table = Table(title=f"{ev.patient_id}: immune profile", show_lines=False)
+    for column in ("value", "result", "unit", "category", "reference"):
+        table.add_column(column)
+    for v in ev.profile.values.values():
+        if v.status == "assessed":
+            result = f"{v.value:.4g}" if isinstance(v.value, float) else str(v.value)
+        else:
+            result = (
+                "not assessable: missing " + ", ".join(v.missing)
+                if v.missing
+                else (f"not assessable: {v.note}")
+            )
+        table.add_row(
+            v.label,
+            result,
+            v.unit or "",
+            v.category or "",
+            "; ".join(c.short for c in v.references),
+        )
+    return table
+
+
+def _plan_table(ev: Evaluation) -> Table:
+    table = Table(title=f"{ev.patient_id}: ranked strategies")
+    for column in ("#", "therapy", "status", "score", "OncoKB", "CIViC", "because"):
+        table.add_column(column)
+    for o in ev.plan.options:
+        because = "; ".join(r for f in (*o.rationale, *o.cautions) for r in f.because)
+        table.add_row(
+            str(o.rank),
+            o.name,
+            o.status,
+            str(o.score),
+            o.oncokb_level or "",
+            o.civic_level or "",
+            because,
+        )
+    return table
+
+
+def _write(
+    ev: Evaluation,
+    record: PatientRecord,
+    formats: list[OutputFormat],
+    out: Path | None,
+    console: Console,
+) -> list[Path]:
+    from immunoprecise.report import render_html
+
+    written = []
+    for fmt in formats:
+        if fmt is OutputFormat.table:
+            console.print(_profile_table(ev))
+            console.print(_plan_table(ev))
+            continue
+        text = ev.model_dump_json(indent=2) if fmt is OutputFormat.json else render_html(ev, record)
+        if out is None:
+            sys.stdout.write(text + "\n")
+        else:
+            path = out / f"{ev.patient_id}.{fmt.value}"
+            path.write_text(text + "\n", encoding="utf-8")
+            written.append(path)
+    return written
+
+
+@app.command("evaluate")
+def evaluate_command(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Patient files: JSON or YAML (one patient), CSV/TSV/Excel (one patient per row).",
+            show_default=False,
+        ),
+    ],
+    fmt: Annotated[
+        list[OutputFormat] | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format; repeat for several (json, table, html). Default: json.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Directory for <patient>.json / <patient>.html; stdout if omitted.",
+            file_okay=False,
+        ),
+    ] = None,
+    knowledge: Annotated[
+        Path | None,
+        typer.Option(
+            "--knowledge",
+            help="Knowledge-base directory to use instead of the shipped one.",
+            exists=True,
+            file_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Evaluate patients: immune profile and ranked strategies, as JSON, a table or HTML.
+
+    Invalid input is reported field by field on stderr and gives exit code 2; the valid
+    patients given alongside are still evaluated.
+
+    Example: immunoprecise evaluate patient.json --format json --format html --out out/
+    """
+    formats = list(dict.fromkeys(fmt or [OutputFormat.json]))
+    if out is None and len(paths) > 1 and OutputFormat.html in formats:
+        _err.print("error: --format html with several inputs needs --out DIR")
+        raise typer.Exit(EXIT_INVALID_INPUT)
+    try:
+        kb: KnowledgeBase = load_knowledge_base(knowledge)
+    except ImmunopreciseError as exc:
+        _err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(EXIT_INVALID_INPUT) from None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    console = Console(highlight=False)
+    failed = 0
+    written: list[Path] = []
+    for path in paths:
+        try:
+            records = read_patients(path)
+            digest = file_sha256(path)
+        except ImmunopreciseError as exc:
+            _err.print(f"error: {exc}", markup=False)
+            failed += 1
+            continue
+        shown = len(records) > 20 and sys.stderr.isatty()
+        for record in track(
+            records, description=f"Evaluating {path.name}", disable=not shown, console=_err
+        ):
+            ev = evaluate(record, knowledge_base=kb, input_sha256=digest)
+            written += _write(ev, record, formats, out, console)
+    if written:
+        _err.print(f"Wrote {len(written)} file(s) to {out}/:", markup=False)
+        for p in written:
+            _err.print(f"  {p}", markup=False)
+    if failed:
+        _err.print(f"{failed} input file(s) were invalid (see above).", markup=False)
+        raise typer.Exit(EXIT_INVALID_INPUT)
+
+
+@app.command()
+def schema(
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", file_okay=False, help="Directory for the JSON Schema files."),
+    ] = Path("docs/schema"),
+) -> None:
+    """Export the JSON Schemas of the patient record (input) and the evaluation (output)."""
+    from immunoprecise.schemas import write_schemas
+
+    for path in write_schemas(out):
+        typer.echo(f"wrote {path}")
+
+
+@app.command()
+def examples() -> None:
+    """List the example patient files shipped with immunoprecise."""
+    from immunoprecise.data import example_path, example_patients
+
+    for path in [*example_patients(), example_path("fl_cohort.csv")]:
+        typer.echo(str(path))
+
+
+def main() -> None:
+    """Entry point of the ``immunoprecise`` command."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
