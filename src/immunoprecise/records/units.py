@@ -101,6 +101,39 @@ def _parse(unit: str) -> Any:
         raise UnitError(f"cannot read unit {unit!r}") from exc
 
 
+def _pint_convert(value: float, unit: str, target: str) -> float:
+    source_q = value * _parse(unit)
+    target_q = _parse(target)
+    ureg = unit_registry()
+    try:
+        return float(source_q.to(target_q.units).magnitude / target_q.magnitude)
+    except pint.errors.DimensionalityError:
+        cell = ureg.cell
+        if "[cell]" in str(target_q.dimensionality) and "[cell]" not in str(
+            source_q.dimensionality
+        ):
+            try:
+                return float((source_q * cell).to(target_q.units).magnitude / target_q.magnitude)
+            except pint.errors.DimensionalityError:
+                pass
+        raise UnitError(
+            f"unit {unit!r} measures {source_q.dimensionality}, which cannot be converted to "
+            f"{target!r} ({target_q.dimensionality})"
+        ) from None
+
+
+@functools.lru_cache(maxsize=4096)
+def _affine(unit: str, target: str) -> tuple[float, float]:
+    """Offset and scale of the conversion ``unit`` → ``target`` (every unit here is affine).
+
+    Parsing unit text is the costly part of a conversion; a table repeats the same few units in
+    every row, so the pair's coefficients are computed once by pint and reused
+    (``benchmarks/bench_read_and_evaluate.py``).
+    """
+    offset = _pint_convert(0.0, unit, target)
+    return offset, _pint_convert(1.0, unit, target) - offset
+
+
 def convert(value: float, unit: str, target: str) -> float:
     """Convert ``value`` given in ``unit`` to ``target``.
 
@@ -133,24 +166,8 @@ def convert(value: float, unit: str, target: str) -> float:
     >>> convert(2, "months", "days")
     60.875
     """
-    source_q = value * _parse(unit)
-    target_q = _parse(target)
-    ureg = unit_registry()
-    try:
-        return float(source_q.to(target_q.units).magnitude / target_q.magnitude)
-    except pint.errors.DimensionalityError:
-        cell = ureg.cell
-        if "[cell]" in str(target_q.dimensionality) and "[cell]" not in str(
-            source_q.dimensionality
-        ):
-            try:
-                return float((source_q * cell).to(target_q.units).magnitude / target_q.magnitude)
-            except pint.errors.DimensionalityError:
-                pass
-        raise UnitError(
-            f"unit {unit!r} measures {source_q.dimensionality}, which cannot be converted to "
-            f"{target!r} ({target_q.dimensionality})"
-        ) from None
+    offset, scale = _affine(unit, target)
+    return offset + scale * value
 
 
 def is_convertible(unit: str, target: str) -> bool:
