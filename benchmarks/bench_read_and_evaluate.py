@@ -43,12 +43,16 @@ def main() -> None:
     evaluate = _best_of(
         lambda: [ip.evaluate(r, knowledge_base=kb) for r in cohort.records], args.repeat
     )
-    print(f"machine: {platform.machine()} {platform.processor() or ''} python "
-          f"{platform.python_version()}; {n} patients; best / median of {args.repeat}")
+    print(
+        f"machine: {platform.machine()} {platform.processor() or ''} python "
+        f"{platform.python_version()}; {n} patients; best / median of {args.repeat}"
+    )
     print(f"{'step':48s} {'best ms':>9s} {'median ms':>10s} {'per patient ms':>15s}")
-    rows = [("baseline: pandas.read_csv (parse only)", baseline),
-            ("read_cohort (parse + validate + convert units)", reader),
-            ("evaluate every patient (profile + plan)", evaluate)]
+    rows = [
+        ("baseline: pandas.read_csv (parse only)", baseline),
+        ("read_cohort (parse + validate + convert units)", reader),
+        ("evaluate every patient (profile + plan)", evaluate),
+    ]
     for name, (best, median) in rows:
         print(f"{name:48s} {best * 1e3:9.1f} {median * 1e3:10.1f} {best * 1e3 / n:15.3f}")
     print(f"validation overhead vs baseline: {reader[0] / baseline[0]:.1f}x")
