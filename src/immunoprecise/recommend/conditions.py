@@ -109,5 +109,5 @@ def evaluate_condition(condition: Condition, profile: ImmuneProfile) -> Verdict:
     if holds is not None:
         decisive = [c for c in children if c.holds is holds]
         reasons = tuple(r for c in decisive for r in c.reasons)
-        missing = () if holds is not None else missing
+        missing = ()
     return Verdict(holds, reasons, missing)

@@ -72,7 +72,13 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("burden", re.compile(rf"^burden_(?P<what>{'|'.join(_BURDEN_UNITS)})_(?P<unit>.+)$")),
 )
 _PATTERN_UNITS = {"ihc": "cells/mm²", "cytokine": "pg/mL", "hypoxia": "%"}
-_STRUCTURED = ("driver_mutations", "antigens", "prior_therapies", "burden_date")
+# Columns with a small text syntax of their own, and the record field each fills.
+_STRUCTURED: dict[str, tuple[str | int, ...]] = {
+    "driver_mutations": ("tumor", "driver_mutations"),
+    "antigens": ("tumor", "antigens"),
+    "prior_therapies": ("patient", "prior_therapies"),
+    "burden_date": ("disease", "burden", 0),
+}
 
 
 def unit_token(unit: str) -> str:
@@ -290,15 +296,7 @@ def _row_to_data(
             origin[("disease", "burden", 0)] = h.name
         else:
             _structured(h, cell, data)
-            origin[h.path] = h.name
-            origin[
-                {
-                    "driver_mutations": ("tumor", "driver_mutations"),
-                    "antigens": ("tumor", "antigens"),
-                    "prior_therapies": ("patient", "prior_therapies"),
-                    "burden_date": ("disease", "burden", 0),
-                }[h.kind]
-            ] = h.name
+            origin[_STRUCTURED[h.kind]] = h.name
     return data, outcome, origin
 
 
