@@ -21,16 +21,12 @@ def clinical_values(record: PatientRecord, build: ValueBuilder) -> list[ProfileV
     out = []
     status = record.disease.status
     out.append(
-        build.assessed(
+        build.recorded(
             "disease_status",
             "Disease status",
-            status.value,
+            status.value if status else None,
+            field="disease.status",
             method=_RECORDED,
-            inputs=["disease.status"],
-        )
-        if status is not None
-        else build.not_assessable(
-            "disease_status", "Disease status", method=_RECORDED, missing=["disease.status"]
         )
     )
     out.append(
@@ -47,22 +43,22 @@ def clinical_values(record: PatientRecord, build: ValueBuilder) -> list[ProfileV
     )
     age = record.patient.age
     out.append(
-        build.assessed(
-            "age", "Age", age.value, unit="years", method=_RECORDED, inputs=["patient.age"]
-        )
-        if age is not None
-        else build.not_assessable(
-            "age", "Age", unit="years", method=_RECORDED, missing=["patient.age"]
+        build.recorded(
+            "age",
+            "Age",
+            age.value if age else None,
+            field="patient.age",
+            method=_RECORDED,
+            unit="years",
         )
     )
-    ecog = record.patient.ecog
     out.append(
-        build.assessed(
-            "ecog", "ECOG performance status", ecog, method=_RECORDED, inputs=["patient.ecog"]
-        )
-        if ecog is not None
-        else build.not_assessable(
-            "ecog", "ECOG performance status", method=_RECORDED, missing=["patient.ecog"]
+        build.recorded(
+            "ecog",
+            "ECOG performance status",
+            record.patient.ecog,
+            field="patient.ecog",
+            method=_RECORDED,
         )
     )
     return out

@@ -76,12 +76,13 @@ def host_values(record: PatientRecord, build: ValueBuilder) -> list[ProfileValue
     ):
         field = f"host.blood.{key}" if key == "lymphocytes" else f"host.{key}"
         out.append(
-            build.assessed(
-                key, label, q.value, unit=unit, method="laboratory, as measured", inputs=[field]
-            )
-            if q is not None
-            else build.not_assessable(
-                key, label, unit=unit, method="laboratory, as measured", missing=[field]
+            build.recorded(
+                key,
+                label,
+                q.value if q else None,
+                field=field,
+                method="laboratory, as measured",
+                unit=unit,
             )
         )
     out.append(_mgps(record, build))

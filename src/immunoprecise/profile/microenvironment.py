@@ -74,12 +74,8 @@ def microenvironment_values(record: PatientRecord, build: ValueBuilder) -> list[
         label = f"{marker} density, {region.replace('_', ' ')}"
         field = f"microenvironment.densities[{marker}, {region}]"
         out.append(
-            build.assessed(
-                key, label, value, unit="cells/mm²", method="IHC, as measured", inputs=[field]
-            )
-            if value is not None
-            else build.not_assessable(
-                key, label, unit="cells/mm²", method="IHC, as measured", missing=[field]
+            build.recorded(
+                key, label, value, field=field, method="IHC, as measured", unit="cells/mm²"
             )
         )
     return out

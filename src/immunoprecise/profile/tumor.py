@@ -57,69 +57,41 @@ def tumor_values(record: PatientRecord, build: ValueBuilder) -> list[ProfileValu
 def _solid_markers(record: PatientRecord, build: ValueBuilder) -> list[ProfileValue]:
     tumor = record.tumor
     out: list[ProfileValue] = []
-    if tumor.tmb is not None:
-        out.append(
-            build.assessed(
-                "tmb",
-                "Tumor mutational burden",
-                tumor.tmb.value,
-                unit="mut/Mb",
-                method="as measured by the sequencing assay",
-                inputs=["tumor.tmb"],
-            )
+    out.append(
+        build.recorded(
+            "tmb",
+            "Tumor mutational burden",
+            tumor.tmb.value if tumor.tmb else None,
+            field="tumor.tmb",
+            method="as measured by the sequencing assay",
+            unit="mut/Mb",
         )
-    else:
-        out.append(
-            build.not_assessable(
-                "tmb",
-                "Tumor mutational burden",
-                unit="mut/Mb",
-                method="as measured by the sequencing assay",
-                missing=["tumor.tmb"],
-            )
-        )
+    )
     out.append(_msi(record, build))
-    if tumor.pdl1_tps is not None:
-        out.append(
-            build.assessed(
-                "pdl1_tps",
-                "PD-L1 tumor proportion score",
-                tumor.pdl1_tps.value,
-                unit="%",
-                method="IHC, as reported",
-                inputs=["tumor.pdl1_tps"],
-            )
+    out.append(
+        build.recorded(
+            "pdl1_tps",
+            "PD-L1 tumor proportion score",
+            tumor.pdl1_tps.value if tumor.pdl1_tps else None,
+            field="tumor.pdl1_tps",
+            method="IHC, as reported",
+            unit="%",
         )
-    else:
-        out.append(
-            build.not_assessable(
-                "pdl1_tps",
-                "PD-L1 tumor proportion score",
-                unit="%",
-                method="IHC, as reported",
-                missing=["tumor.pdl1_tps"],
-            )
-        )
+    )
     return out
 
 
 def _presentation_and_targets(record: PatientRecord, build: ValueBuilder) -> list[ProfileValue]:
     tumor = record.tumor
     out: list[ProfileValue] = []
+    mhc = tumor.mhc_class_i
     out.append(
-        build.assessed(
+        build.recorded(
             "mhc_class_i",
             "MHC class I expression",
-            tumor.mhc_class_i.value,
+            mhc.value if mhc else None,
+            field="tumor.mhc_class_i",
             method="IHC, as reported",
-            inputs=["tumor.mhc_class_i"],
-        )
-        if tumor.mhc_class_i is not None
-        else build.not_assessable(
-            "mhc_class_i",
-            "MHC class I expression",
-            method="IHC, as reported",
-            missing=["tumor.mhc_class_i"],
         )
     )
     for i, mutation in enumerate(tumor.driver_mutations):

@@ -152,3 +152,18 @@ class ValueBuilder:
             missing=tuple(missing),
             note=note,
         )
+
+    def recorded(
+        self,
+        key: str,
+        label: str,
+        value: float | int | bool | str | None,
+        *,
+        field: str,
+        method: str,
+        unit: str | None = None,
+    ) -> ProfileValue:
+        """A value read from one record field: assessed if present, else not assessable."""
+        if value is None:
+            return self.not_assessable(key, label, unit=unit, method=method, missing=[field])
+        return self.assessed(key, label, value, unit=unit, method=method, inputs=[field])
