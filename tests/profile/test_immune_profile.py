@@ -3,11 +3,16 @@ missing inputs named instead of imputed."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 import immunoprecise as ip
+from immunoprecise.errors import KnowledgeBaseError
+from immunoprecise.knowledge import default_knowledge_dir
 from immunoprecise.records import PatientRecord
 
 
@@ -169,3 +174,16 @@ def test_every_value_has_method_and_provenance(minimal: dict[str, Any]) -> None:
             assert value.value is None
             assert value.missing or value.note
     assert p.knowledge_base.version == ip.load_knowledge_base().version
+
+
+def test_missing_formula_threshold_is_a_knowledge_base_error(
+    minimal: dict[str, Any], tmp_path: Path
+) -> None:
+    kb_dir = tmp_path / "kb"
+    shutil.copytree(default_knowledge_dir(), kb_dir)
+    thresholds = yaml.safe_load((kb_dir / "thresholds.yaml").read_text(encoding="utf-8"))
+    kept = [t for t in thresholds if t["id"] != "albumin_mgps"]
+    (kb_dir / "thresholds.yaml").write_text(yaml.safe_dump(kept), encoding="utf-8")
+    record = PatientRecord.model_validate(minimal)
+    with pytest.raises(KnowledgeBaseError, match="no threshold for 'albumin'"):
+        ip.profile(record, knowledge_base=ip.load_knowledge_base(kb_dir))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from immunoprecise.profile.values import ProfileValue, ValueBuilder
 from immunoprecise.records import PatientRecord
 
@@ -16,34 +18,22 @@ _MGPS_FORMULA = (
 
 def _mgps(record: PatientRecord, build: ValueBuilder) -> ProfileValue:
     host = record.host
-    key, label, method = "mgps", "Modified Glasgow Prognostic Score", "mGPS from CRP and albumin"
-    inputs = ["host.crp", "host.albumin"]
-    crp_t, alb_t = build.threshold("crp"), build.threshold("albumin")
+    unknown = functools.partial(
+        build.not_assessable,
+        "mgps",
+        "Modified Glasgow Prognostic Score",
+        method="mGPS from CRP and albumin",
+        formula=_MGPS_FORMULA,
+        inputs=["host.crp", "host.albumin"],
+        references=["mcmillan2013"],
+    )
     if host.crp is None:
-        return build.not_assessable(
-            key,
-            label,
-            method=method,
-            formula=_MGPS_FORMULA,
-            inputs=inputs,
-            missing=["host.crp"],
-            references=["mcmillan2013"],
-        )
-    assert crp_t is not None
-    assert alb_t is not None
-    inflamed = crp_t.categorize(host.crp.value) == crp_t.labels[1]
-    if not inflamed:
+        return unknown(missing=["host.crp"])
+    crp_t, alb_t = build.required_threshold("crp"), build.required_threshold("albumin")
+    if crp_t.categorize(host.crp.value) != crp_t.labels[1]:
         score = 0
     elif host.albumin is None:
-        return build.not_assessable(
-            key,
-            label,
-            method=method,
-            formula=_MGPS_FORMULA,
-            inputs=inputs,
-            missing=["host.albumin"],
-            references=["mcmillan2013"],
-        )
+        return unknown(missing=["host.albumin"])
     else:
         score = 2 if alb_t.categorize(host.albumin.value) == alb_t.labels[0] else 1
     meaning = {
@@ -52,12 +42,12 @@ def _mgps(record: PatientRecord, build: ValueBuilder) -> ProfileValue:
         2: "systemic inflammation with hypoalbuminaemia",
     }
     return build.assessed(
-        key,
-        label,
+        "mgps",
+        "Modified Glasgow Prognostic Score",
         score,
-        method=method,
+        method="mGPS from CRP and albumin",
         formula=_MGPS_FORMULA,
-        inputs=inputs,
+        inputs=["host.crp", "host.albumin"],
         references=["mcmillan2013"],
         category=f"mGPS {score}",
         interpretation=meaning[score] + "; higher scores mark poorer "
@@ -87,56 +77,22 @@ def host_values(record: PatientRecord, build: ValueBuilder) -> list[ProfileValue
         )
     out.append(_mgps(record, build))
 
-    nlr_inputs = ["host.blood.neutrophils", "host.blood.lymphocytes"]
-    nlr_missing = [
-        f
-        for f, q in zip(nlr_inputs, (blood.neutrophils, blood.lymphocytes), strict=True)
-        if q is None
-    ]
-    nlr_method = "neutrophil-to-lymphocyte ratio from absolute counts"
-    if nlr_missing:
-        out.append(
-            build.not_assessable(
-                "nlr",
-                "Neutrophil-to-lymphocyte ratio",
-                unit="ratio",
-                method=nlr_method,
-                formula="ANC / ALC",
-                inputs=nlr_inputs,
-                missing=nlr_missing,
-                references=["templeton2014"],
-            )
+    out.append(
+        build.ratio(
+            "nlr",
+            "Neutrophil-to-lymphocyte ratio",
+            blood.neutrophils.value if blood.neutrophils else None,
+            blood.lymphocytes.value if blood.lymphocytes else None,
+            fields=("host.blood.neutrophils", "host.blood.lymphocytes"),
+            method="neutrophil-to-lymphocyte ratio from absolute counts",
+            formula="ANC / ALC",
+            zero_note="lymphocyte count is 0: the ratio is undefined",
+            digits=3,
+            references=["templeton2014"],
+            interpretation="a high NLR is associated with shorter overall survival in solid "
+            "tumours (meta-analysis, Templeton 2014); no single cut-off is established",
         )
-    elif blood.lymphocytes is not None and blood.lymphocytes.value == 0:
-        out.append(
-            build.not_assessable(
-                "nlr",
-                "Neutrophil-to-lymphocyte ratio",
-                unit="ratio",
-                method=nlr_method,
-                formula="ANC / ALC",
-                inputs=nlr_inputs,
-                references=["templeton2014"],
-                note="lymphocyte count is 0: the ratio is undefined",
-            )
-        )
-    else:
-        assert blood.neutrophils is not None
-        assert blood.lymphocytes is not None
-        out.append(
-            build.assessed(
-                "nlr",
-                "Neutrophil-to-lymphocyte ratio",
-                round(blood.neutrophils.value / blood.lymphocytes.value, 3),
-                unit="ratio",
-                method=nlr_method,
-                formula="ANC / ALC",
-                inputs=nlr_inputs,
-                references=["templeton2014"],
-                interpretation="a high NLR is associated with shorter overall survival in solid "
-                "tumours (meta-analysis, Templeton 2014); no single cut-off is established",
-            )
-        )
+    )
 
     if host.ldh is not None and host.ldh_uln is not None:
         out.append(

@@ -14,44 +14,19 @@ def _ratio(record: PatientRecord, region: str, build: ValueBuilder) -> ProfileVa
     key = f"cd8_foxp3_ratio.{region}"
     label = f"CD8/FOXP3 ratio, {region.replace('_', ' ')}"
     tme = record.microenvironment
-    cd8, foxp3 = tme.density("CD8", region), tme.density("FOXP3", region)
-    fields = {"CD8": cd8, "FOXP3": foxp3}
-    inputs = [
-        f"microenvironment.densities[CD8, {region}]",
-        f"microenvironment.densities[FOXP3, {region}]",
-    ]
-    missing = [i for i, (m, v) in zip(inputs, fields.items(), strict=True) if v is None]
-    formula = "CD8 density / FOXP3 density (cells/mm² ÷ cells/mm²)"
-    if missing:
-        return build.not_assessable(
-            key,
-            label,
-            method=_RATIO_METHOD,
-            formula=formula,
-            inputs=inputs,
-            missing=missing,
-            unit="ratio",
-        )
-    assert cd8 is not None
-    assert foxp3 is not None
-    if foxp3 == 0:
-        return build.not_assessable(
-            key,
-            label,
-            method=_RATIO_METHOD,
-            formula=formula,
-            inputs=inputs,
-            unit="ratio",
-            note="FOXP3 density is 0 cells/mm²: the ratio is undefined",
-        )
-    return build.assessed(
+    return build.ratio(
         key,
         label,
-        round(cd8 / foxp3, 4),
-        unit="ratio",
+        tme.density("CD8", region),
+        tme.density("FOXP3", region),
+        fields=(
+            f"microenvironment.densities[CD8, {region}]",
+            f"microenvironment.densities[FOXP3, {region}]",
+        ),
         method=_RATIO_METHOD,
-        formula=formula,
-        inputs=inputs,
+        formula="CD8 density / FOXP3 density (cells/mm² ÷ cells/mm²)",
+        zero_note="FOXP3 density is 0 cells/mm²: the ratio is undefined",
+        digits=4,
     )
 
 

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from immunoprecise.errors import KnowledgeBaseError
 from immunoprecise.knowledge import KnowledgeBase, Threshold
 
 __all__ = ["Citation", "ProfileValue", "ValueBuilder"]
@@ -167,3 +168,61 @@ class ValueBuilder:
         if value is None:
             return self.not_assessable(key, label, unit=unit, method=method, missing=[field])
         return self.assessed(key, label, value, unit=unit, method=method, inputs=[field])
+
+    def ratio(
+        self,
+        key: str,
+        label: str,
+        numerator: float | None,
+        denominator: float | None,
+        *,
+        fields: tuple[str, str],
+        method: str,
+        formula: str,
+        zero_note: str,
+        digits: int,
+        references: Sequence[str] = (),
+        interpretation: str | None = None,
+    ) -> ProfileValue:
+        """Ratio of two recorded values: not assessable when either is missing (named) or when
+        the denominator is 0 (``zero_note`` says so); otherwise rounded to ``digits``."""
+        missing = [f for f, v in zip(fields, (numerator, denominator), strict=True) if v is None]
+        if numerator is None or denominator is None or denominator == 0:
+            return self.not_assessable(
+                key,
+                label,
+                unit="ratio",
+                method=method,
+                formula=formula,
+                inputs=fields,
+                references=references,
+                missing=missing,
+                note=None if missing else zero_note,
+            )
+        return self.assessed(
+            key,
+            label,
+            round(numerator / denominator, digits),
+            unit="ratio",
+            method=method,
+            formula=formula,
+            inputs=fields,
+            references=references,
+            interpretation=interpretation,
+        )
+
+    def required_threshold(self, key: str) -> Threshold:
+        """The threshold for ``key`` that a formula cannot do without.
+
+        Raises
+        ------
+        KnowledgeBaseError
+            If the knowledge base has no threshold for ``key`` that applies to this disease.
+        """
+        threshold = self.threshold(key)
+        if threshold is None:
+            raise KnowledgeBaseError(
+                f"the knowledge base has no threshold for {key!r} applying to disease "
+                f"{self.disease_code!r}; restore it in thresholds.yaml"
+            )
+        return threshold
