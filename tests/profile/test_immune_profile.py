@@ -140,8 +140,8 @@ def test_mgps_needs_albumin_only_when_crp_is_high(minimal: dict[str, Any]) -> No
 @pytest.mark.parametrize(
     ("alc", "grade"),
     [
-        (1500, "none"),
-        (1000, "none"),
+        (1500, "no lymphopenia"),
+        (1000, "no lymphopenia"),
         (999, "grade 1"),
         (800, "grade 1"),
         (799, "grade 2"),

@@ -9,6 +9,13 @@ Examples
 """
 
 from immunoprecise.knowledge.base import KnowledgeBase, default_knowledge_dir, load_knowledge_base
+from immunoprecise.knowledge.measures import (
+    ActionableDriver,
+    AxisComponent,
+    Constant,
+    DensityReference,
+    ImmunogramAxis,
+)
 from immunoprecise.knowledge.schema import (
     CIVIC_LEVELS,
     ONCOKB_LEVELS,
@@ -25,10 +32,15 @@ from immunoprecise.knowledge.schema import (
 __all__ = [
     "CIVIC_LEVELS",
     "ONCOKB_LEVELS",
+    "ActionableDriver",
+    "AxisComponent",
     "Condition",
+    "Constant",
+    "DensityReference",
     "DiseaseNode",
     "Effect",
     "Evidence",
+    "ImmunogramAxis",
     "KnowledgeBase",
     "Reference",
     "Rule",

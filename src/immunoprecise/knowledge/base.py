@@ -12,6 +12,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from immunoprecise.errors import KnowledgeBaseError
+from immunoprecise.knowledge.measures import (
+    ActionableDriver,
+    Constant,
+    DensityReference,
+    ImmunogramAxis,
+)
 from immunoprecise.knowledge.schema import DiseaseNode, Reference, Rule, Therapy, Threshold
 
 __all__ = ["KnowledgeBase", "default_knowledge_dir", "load_knowledge_base"]
@@ -22,7 +28,13 @@ _FILES = {
     "thresholds": ("thresholds.yaml", Threshold),
     "therapies": ("therapies.yaml", Therapy),
     "rules": ("rules.yaml", Rule),
+    "immunogram": ("immunogram.yaml", ImmunogramAxis),
+    "drivers": ("drivers.yaml", ActionableDriver),
+    "constants": ("constants.yaml", Constant),
 }
+# Files holding one mapping rather than a list of entries.
+_MAPPINGS = {"immunoscore_reference": ("immunoscore_reference.yaml", DensityReference)}
+_LISTS = tuple(_FILES)
 
 
 class KnowledgeBase(BaseModel):
@@ -40,11 +52,15 @@ class KnowledgeBase(BaseModel):
     thresholds: tuple[Threshold, ...]
     therapies: tuple[Therapy, ...]
     rules: tuple[Rule, ...]
+    immunogram: tuple[ImmunogramAxis, ...]
+    drivers: tuple[ActionableDriver, ...]
+    constants: tuple[Constant, ...]
+    immunoscore_reference: DensityReference
 
     @model_validator(mode="after")
     def _cross_check(self) -> KnowledgeBase:
         problems: list[str] = []
-        for kind in ("references", "diseases", "thresholds", "therapies", "rules"):
+        for kind in _LISTS:
             ids = [getattr(e, "code", None) or e.id for e in getattr(self, kind)]
             dupes = sorted({i for i in ids if ids.count(i) > 1})
             if dupes:
@@ -55,14 +71,16 @@ class KnowledgeBase(BaseModel):
         for d in self.diseases:
             if d.parent and d.parent not in codes:
                 problems.append(f"disease {d.code}: unknown parent {d.parent!r}")
-        for kind in ("thresholds", "therapies", "rules"):
-            for e in getattr(self, kind):
-                for ref in e.references:
-                    if ref not in refs:
-                        problems.append(f"{kind[:-1]} {e.id}: unknown reference {ref!r}")
-                for code in getattr(e, "diseases", None) or ():
-                    if code not in codes:
-                        problems.append(f"{kind[:-1]} {e.id}: unknown disease code {code!r}")
+        citing = [(k[:-1], e) for k in _LISTS[2:] for e in getattr(self, k)]
+        citing.append(("immunoscore reference", self.immunoscore_reference))
+        for kind, e in citing:
+            ident = getattr(e, "id", e.version if isinstance(e, DensityReference) else "")
+            for ref in e.references:
+                if ref not in refs:
+                    problems.append(f"{kind} {ident}: unknown reference {ref!r}")
+            for code in getattr(e, "diseases", None) or ():
+                if code not in codes:
+                    problems.append(f"{kind} {ident}: unknown disease code {code!r}")
         for rule in self.rules:
             for therapy in rule.therapies:
                 if therapy not in therapies:
@@ -70,6 +88,10 @@ class KnowledgeBase(BaseModel):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def __hash__(self) -> int:
+        # Content-addressed: two knowledge bases with the same files hash (and compare) equal.
+        return hash((self.version, self.sha256))
 
     def reference(self, ref_id: str) -> Reference:
         """Return the reference with id ``ref_id``."""
@@ -84,6 +106,21 @@ class KnowledgeBase(BaseModel):
             if therapy.id == therapy_id:
                 return therapy
         raise KnowledgeBaseError(f"no therapy {therapy_id!r} in the knowledge base")
+
+    def constant(self, constant_id: str) -> Constant:
+        """Return the constant with id ``constant_id``.
+
+        Examples
+        --------
+        >>> load_knowledge_base().constant("tumor_cells_per_cm3").unit
+        'cells/cm³'
+        """
+        for constant in self.constants:
+            if constant.id == constant_id:
+                return constant
+        raise KnowledgeBaseError(
+            f"no constant {constant_id!r} in the knowledge base; restore it in constants.yaml"
+        )
 
     def lineage(self, code: str | None) -> tuple[str, ...]:
         """Return ``code`` and all its groups, nearest first (unknown codes: just the code).
@@ -133,6 +170,13 @@ def _load_cached(directory: Path) -> KnowledgeBase:
         if not isinstance(entries, list):
             raise KnowledgeBaseError(f"{directory / name}: expected a list of entries")
         content[key] = entries
+    for key, (name, _model) in _MAPPINGS.items():
+        raw = (directory / name).read_bytes() if (directory / name).exists() else b""
+        digest.update(name.encode() + b"\0" + raw)
+        mapping = _read(directory / name)
+        if not isinstance(mapping, dict):
+            raise KnowledgeBaseError(f"{directory / name}: expected a mapping")
+        content[key] = mapping
     try:
         return KnowledgeBase.model_validate(
             {
@@ -146,7 +190,10 @@ def _load_cached(directory: Path) -> KnowledgeBase:
         for err in exc.errors(include_url=False):
             loc = list(err["loc"])
             where = loc[0] if loc else "knowledge base"
-            if len(loc) > 1 and isinstance(loc[1], int):
+            if loc and str(loc[0]) in _MAPPINGS:
+                where = _MAPPINGS[str(loc[0])][0]
+                loc = loc[1:]
+            elif len(loc) > 1 and isinstance(loc[1], int):
                 entry = content.get(str(loc[0]), [])[loc[1]]
                 ident = entry.get("id") or entry.get("code") if isinstance(entry, dict) else None
                 where = f"{_FILES[str(loc[0])][0]} entry {ident or loc[1]}"
@@ -167,8 +214,10 @@ def load_knowledge_base(directory: str | Path | None = None) -> KnowledgeBase:
     ----------
     directory
         A directory with ``manifest.yaml``, ``references.yaml``, ``diseases.yaml``,
-        ``thresholds.yaml``, ``therapies.yaml`` and ``rules.yaml``; a site may copy the shipped
-        one and edit it.
+        ``thresholds.yaml``, ``therapies.yaml``, ``rules.yaml``, ``immunogram.yaml``,
+        ``drivers.yaml``, ``constants.yaml`` and ``immunoscore_reference.yaml``; a site may copy
+        the shipped one and edit it (for example to put its own Immunoscore reference
+        distribution in place).
 
     Returns
     -------

@@ -2,63 +2,43 @@
 
 from __future__ import annotations
 
-from immunoprecise.profile.values import ProfileValue, ValueBuilder
-from immunoprecise.records import PatientRecord
+from collections.abc import Mapping
+
+from immunoprecise.profile.values import Computed, Metric, ValueBuilder
 
 __all__ = ["clinical_values"]
 
 _RECORDED = "as recorded"
 
 
-def _count_lines(record: PatientRecord) -> int:
-    therapies = record.patient.prior_therapies
-    numbered = {t.line for t in therapies if t.line is not None}
-    return len(numbered) + sum(1 for t in therapies if t.line is None)
-
-
-def clinical_values(record: PatientRecord, build: ValueBuilder) -> list[ProfileValue]:
+def clinical_values(build: ValueBuilder, done: Mapping[str, Computed]) -> list[Computed]:
     """Disease status, number of prior lines, age and ECOG, as the rules read them."""
-    out = []
-    status = record.disease.status
-    out.append(
+    return [
         build.recorded(
-            "disease_status",
-            "Disease status",
-            status.value if status else None,
-            field="disease.status",
-            method=_RECORDED,
-        )
-    )
-    out.append(
-        build.assessed(
-            "prior_lines",
-            "Prior lines of therapy",
-            _count_lines(record),
-            unit="lines",
-            method="distinct line numbers of the recorded prior therapies (induction, transplant "
-            "and maintenance recorded with one line number count once); a therapy without a "
-            "line number counts as a line of its own",
-            inputs=["patient.prior_therapies"],
-        )
-    )
-    age = record.patient.age
-    out.append(
+            Metric(
+                "disease_status",
+                "Disease status",
+                _RECORDED,
+                kind="text",
+                inputs=("disease.status",),
+            )
+        ),
         build.recorded(
-            "age",
-            "Age",
-            age.value if age else None,
-            field="patient.age",
-            method=_RECORDED,
-            unit="years",
-        )
-    )
-    out.append(
+            Metric(
+                "prior_lines",
+                "Prior lines of therapy",
+                "distinct line numbers of the recorded prior therapies (induction, transplant "
+                "and maintenance recorded with one line number count once); a therapy without a "
+                "line number counts as a line of its own",
+                kind="int",
+                unit="lines",
+                inputs=("patient.prior_therapies",),
+            )
+        ),
+        build.recorded(Metric("age", "Age", _RECORDED, unit="years", inputs=("patient.age",))),
         build.recorded(
-            "ecog",
-            "ECOG performance status",
-            record.patient.ecog,
-            field="patient.ecog",
-            method=_RECORDED,
-        )
-    )
-    return out
+            Metric(
+                "ecog", "ECOG performance status", _RECORDED, kind="int", inputs=("patient.ecog",)
+            )
+        ),
+    ]

@@ -2,17 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from immunoprecise.knowledge import KnowledgeBase, load_knowledge_base
 from immunoprecise.profile.clinical import clinical_values
+from immunoprecise.profile.effector_target import effector_target_values
 from immunoprecise.profile.host import host_values
+from immunoprecise.profile.immunogram import immunogram_values
+from immunoprecise.profile.immunoscore import immunoscore_values
 from immunoprecise.profile.microenvironment import microenvironment_values
+from immunoprecise.profile.phenotype import phenotype_values
 from immunoprecise.profile.tumor import tumor_values
-from immunoprecise.profile.values import ProfileValue, ValueBuilder
+from immunoprecise.profile.values import Computed, ProfileValue, ValueBuilder, profile_value
 from immunoprecise.records import PatientRecord
+from immunoprecise.records.columns import record_columns
 
-__all__ = ["DiseaseContext", "ImmuneProfile", "KnowledgeBaseInfo", "profile"]
+__all__ = ["DiseaseContext", "ImmuneProfile", "KnowledgeBaseInfo", "compute_values", "profile"]
+
+Family = Callable[[ValueBuilder, Mapping[str, Computed]], list[Computed]]
+# In order: a family may read the values of the families before it (the immunogram reads all).
+FAMILIES: tuple[Family, ...] = (
+    clinical_values,
+    tumor_values,
+    microenvironment_values,
+    immunoscore_values,
+    phenotype_values,
+    host_values,
+    effector_target_values,
+    immunogram_values,
+)
+
+
+def compute_values(build: ValueBuilder) -> dict[str, Computed]:
+    """Every profile value of the builder's patients, by key, in report order."""
+    done: dict[str, Computed] = {}
+    for family in FAMILIES:
+        for computed in family(build, done):
+            done[computed.metric.key] = computed
+    return done
 
 
 class DiseaseContext(BaseModel):
@@ -37,8 +66,17 @@ class KnowledgeBaseInfo(BaseModel):
 class ImmuneProfile(BaseModel):
     """The personalized immune evaluation of one patient.
 
-    ``values`` maps a stable key (``tmb``, ``msi_status``, ``cd8_foxp3_ratio.interfollicular``,
-    ``mgps`` …) to a :class:`ProfileValue` with unit, method, references and inputs.
+    ``values`` maps a stable key to a :class:`ProfileValue` with unit, method, references and
+    inputs. The keys, by family: clinical (``disease_status``, ``prior_lines``, ``age``,
+    ``ecog``); tumour (``tmb``, ``msi_status``, ``pdl1_tps``, ``pdl1_cps``, ``mhc_class_i``,
+    ``driver.<GENE>``, ``immune_escape``, ``antigen.<NAME>``); microenvironment
+    (``density.<MARKER>.<region>``, ``cd8_foxp3_ratio.<region>``, ``immunoscore``,
+    ``immunoscore_group``, ``immunoscore.percentile.<MARKER>.<region>``,
+    ``immune_phenotype``); host (``crp``, ``albumin``, ``il6``, ``lymphocytes``, ``mgps``,
+    ``nlr``, ``ldh_ratio``, ``ldh_above_uln``, ``autoimmune_disease``,
+    ``effector_count.<subset>``, ``treg_count``, ``treg_fraction``, ``cd4_cd8_ratio``);
+    effector:target (``tumor_cells``, ``et_ratio.<kind>``); and the cancer immunogram
+    (``immunogram.<axis>``).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -84,11 +122,12 @@ def profile(record: PatientRecord, *, knowledge_base: KnowledgeBase | None = Non
     """
     kb = knowledge_base if knowledge_base is not None else load_knowledge_base()
     code = record.disease.oncotree_code
-    build = ValueBuilder(kb, code)
+    cols = record_columns([record])
     values: dict[str, ProfileValue] = {}
-    for family in (clinical_values, tumor_values, microenvironment_values, host_values):
-        for value in family(record, build):
-            values[value.key] = value
+    for key, computed in compute_values(ValueBuilder(kb, code, cols)).items():
+        value = profile_value(computed, 0, kb, cols)
+        if value is not None:
+            values[key] = value
     return ImmuneProfile(
         patient_id=record.patient.id,
         disease=DiseaseContext(

@@ -2,116 +2,185 @@
 
 from __future__ import annotations
 
-from immunoprecise.profile.values import ProfileValue, ValueBuilder
-from immunoprecise.records import MMRStatus, MSIStatus, PatientRecord
+from collections.abc import Mapping
+
+import numpy as np
+
+from immunoprecise.profile.values import Array, Computed, Metric, ValueBuilder, labelled
 
 __all__ = ["tumor_values"]
 
+_MSI_METHOD = "MSI-H (PCR/NGS) and dMMR (IHC) are read as equivalent; either one suffices"
+_MHC_CATEGORY = {
+    "normal": "presentation intact",
+    "reduced": "partial MHC-I loss",
+    "lost": "MHC-I loss",
+}
 
-def _msi(record: PatientRecord, build: ValueBuilder) -> ProfileValue:
-    msi, mmr = record.tumor.msi_status, record.tumor.mmr_status
-    method = "MSI-H (PCR/NGS) and dMMR (IHC) are read as equivalent; either one suffices"
-    inputs = ["tumor.msi_status", "tumor.mmr_status"]
-    if msi is None and mmr is None:
-        return build.not_assessable(
-            "msi_status",
-            "Microsatellite / mismatch-repair status",
-            method=method,
-            missing=inputs,
-            references=["le2017"],
-        )
-    if msi is MSIStatus.MSI_H or mmr is MMRStatus.dMMR:
-        value = "MSI-H"
-    elif msi is not None:
-        value = msi.value
-    else:
-        value = "MSS"  # pMMR by IHC
-    note = None
-    if (msi is MSIStatus.MSI_H and mmr is MMRStatus.pMMR) or (
-        msi is MSIStatus.MSS and mmr is MMRStatus.dMMR
-    ):
-        note = "MSI and MMR results disagree; read as MSI-H/dMMR — confirm with a second assay"
-    result = build.assessed(
+
+def _msi(build: ValueBuilder, only_if_assessed: bool) -> Computed:
+    msi, mmr = build.cols.text("tumor.msi_status"), build.cols.text("tumor.mmr_status")
+    high = (msi == "MSI-H") | (mmr == "dMMR")
+    value = msi.copy()
+    value[(msi == None) & (mmr == "pMMR")] = "MSS"  # noqa: E711 (element-wise)
+    value[high] = "MSI-H"
+    discordant = ((msi == "MSI-H") & (mmr == "pMMR")) | ((msi == "MSS") & (mmr == "dMMR"))
+    note = labelled(
+        discordant,
+        "MSI and MMR results disagree; read as MSI-H/dMMR — confirm with a second assay",
+    )
+    metric = Metric(
         "msi_status",
         "Microsatellite / mismatch-repair status",
-        value,
-        method=method,
-        inputs=inputs,
-        references=["le2017"],
+        _MSI_METHOD,
+        kind="text",
+        references=("le2017",),
+        inputs=("tumor.msi_status", "tumor.mmr_status"),
+        only_if_assessed=only_if_assessed,
     )
-    return result.model_copy(update={"note": note}) if note else result
+    return build.computed(metric, value, note=note)
 
 
-def tumor_values(record: PatientRecord, build: ValueBuilder) -> list[ProfileValue]:
-    """TMB with its category, MSI status, PD-L1 TPS, MHC class I, drivers and antigens."""
-    out: list[ProfileValue] = []
-    # TMB, MSI and PD-L1 guide solid-tumour immunotherapy; for haematological malignancies they
-    # are reported only when measured.
-    solid = "HEME" not in build.kb.lineage(build.disease_code)
-    markers = _solid_markers(record, build)
-    out += markers if solid else [v for v in markers if v.status == "assessed"]
-    out += _presentation_and_targets(record, build)
+def _drivers(build: ValueBuilder) -> list[Computed]:
+    rows = build.cols.text("tumor.driver_mutations")
+    genes: dict[str, None] = {}
+    for mutations in rows:
+        for gene, _ in mutations or ():
+            genes.setdefault(gene)
+    out = []
+    for gene in genes:
+        value = np.full(len(rows), None, dtype=object)
+        category = np.full(len(rows), None, dtype=object)
+        refs: dict[str, None] = {}
+        relevance: dict[str, None] = {}
+        for i, mutations in enumerate(rows):
+            alterations = [a for g, a in mutations or () if g == gene]
+            if not alterations:
+                continue
+            value[i] = "; ".join(alterations)
+            hits = [d for d in build.kb.drivers for a in alterations if d.matches(gene, a)]
+            if hits:
+                category[i] = ", ".join(dict.fromkeys(d.label for d in hits))
+                refs.update(dict.fromkeys(r for d in hits for r in d.references))
+                relevance.update(dict.fromkeys(d.relevance for d in hits))
+        metric = Metric(
+            f"driver.{gene}",
+            f"{gene} alteration",
+            "as reported by the assay; matched against the knowledge base's actionable drivers",
+            kind="text",
+            references=tuple(refs),
+            inputs=("tumor.driver_mutations",),
+            interpretation=" ".join(relevance) or None,
+            only_if_assessed=True,
+        )
+        out.append(build.computed(metric, value, category=category))
     return out
 
 
-def _solid_markers(record: PatientRecord, build: ValueBuilder) -> list[ProfileValue]:
-    tumor = record.tumor
-    out: list[ProfileValue] = []
-    out.append(
-        build.recorded(
-            "tmb",
-            "Tumor mutational burden",
-            tumor.tmb.value if tumor.tmb else None,
-            field="tumor.tmb",
-            method="as measured by the sequencing assay",
-            unit="mut/Mb",
-        )
+def _immune_escape(build: ValueBuilder) -> Computed:
+    rows = build.cols.text("tumor.driver_mutations")
+    escape = [d for d in build.kb.drivers if d.id in {"jak_loss", "jak2_loss", "b2m_loss"}]
+    value = np.full(len(rows), None, dtype=object)
+    for i, mutations in enumerate(rows):
+        labels = [d.label for d in escape for g, a in mutations or () if d.matches(g, a)]
+        if labels:
+            value[i] = ", ".join(dict.fromkeys(labels))
+    metric = Metric(
+        "immune_escape",
+        "Immune-escape alteration (IFN-γ signalling or antigen presentation)",
+        "loss-of-function JAK1/JAK2 (interferon-γ insensitivity) or B2M (no MHC class I) among "
+        "the reported alterations",
+        kind="text",
+        references=tuple(dict.fromkeys(r for d in escape for r in d.references)),
+        inputs=("tumor.driver_mutations",),
+        interpretation="Found in primary and acquired resistance to PD-1 blockade.",
+        only_if_assessed=True,
     )
-    out.append(_msi(record, build))
-    out.append(
-        build.recorded(
-            "pdl1_tps",
-            "PD-L1 tumor proportion score",
-            tumor.pdl1_tps.value if tumor.pdl1_tps else None,
-            field="tumor.pdl1_tps",
-            method="IHC, as reported",
-            unit="%",
+    category = labelled(np.asarray(value != None, dtype=bool), "impaired")  # noqa: E711
+    return build.computed(metric, value, category=category)
+
+
+def _antigens(build: ValueBuilder) -> list[Computed]:
+    rows = build.cols.text("tumor.antigens")
+    kinds: dict[str, str] = {}
+    for antigens in rows:
+        for name, kind, _ in antigens or ():
+            kinds.setdefault(name.upper(), f"{name} ({kind})")
+    out = []
+    for key, label in kinds.items():
+        value = np.array(
+            [next((s for n, _, s in a or () if n.upper() == key), None) for a in rows], dtype=object
         )
-    )
+        metric = Metric(
+            f"antigen.{key}",
+            label,
+            "as reported (IHC or flow cytometry)",
+            kind="text",
+            inputs=("tumor.antigens",),
+            only_if_assessed=True,
+        )
+        out.append(build.computed(metric, value))
     return out
 
 
-def _presentation_and_targets(record: PatientRecord, build: ValueBuilder) -> list[ProfileValue]:
-    tumor = record.tumor
-    out: list[ProfileValue] = []
-    mhc = tumor.mhc_class_i
-    out.append(
+def tumor_values(build: ValueBuilder, done: Mapping[str, Computed]) -> list[Computed]:
+    """TMB, MSI, PD-L1 TPS and CPS (categorized by the disease's thresholds), MHC class I,
+    drivers with their actionable category, immune-escape alterations and antigens.
+
+    TMB, MSI and PD-L1 guide solid-tumour immunotherapy; for haematological malignancies they are
+    reported only when measured.
+    """
+    heme = not build.solid
+    out = [
         build.recorded(
-            "mhc_class_i",
-            "MHC class I expression",
-            mhc.value if mhc else None,
-            field="tumor.mhc_class_i",
-            method="IHC, as reported",
-        )
-    )
-    for i, mutation in enumerate(tumor.driver_mutations):
-        out.append(
-            build.assessed(
-                f"driver.{mutation.gene}",
-                f"{mutation.gene} alteration",
-                mutation.alteration,
-                method="as reported by the assay",
-                inputs=[f"tumor.driver_mutations[{i}]"],
+            Metric(
+                "tmb",
+                "Tumor mutational burden",
+                "as measured by the sequencing assay",
+                unit="mut/Mb",
+                inputs=("tumor.tmb",),
+                only_if_assessed=heme,
             )
-        )
-    for i, antigen in enumerate(tumor.antigens):
-        out.append(
-            build.assessed(
-                f"antigen.{antigen.name.upper()}",
-                f"{antigen.name} ({antigen.kind.value})",
-                antigen.status.value,
-                method="as reported (IHC or flow cytometry)",
-                inputs=[f"tumor.antigens[{i}]"],
+        ),
+        _msi(build, heme),
+        build.recorded(
+            Metric(
+                "pdl1_tps",
+                "PD-L1 tumor proportion score",
+                "IHC, as reported",
+                unit="%",
+                inputs=("tumor.pdl1_tps",),
+                only_if_assessed=heme,
             )
+        ),
+        build.recorded(
+            Metric(
+                "pdl1_cps",
+                "PD-L1 combined positive score",
+                "IHC, as reported: PD-L1+ tumour cells, lymphocytes and macrophages per 100 "
+                "tumour cells (capped at 100)",
+                unit="score",
+                inputs=("tumor.pdl1_cps",),
+                only_if_assessed=True,
+            )
+        ),
+    ]
+    mhc = build.cols.text("tumor.mhc_class_i")
+    category: Array = np.array([_MHC_CATEGORY.get(v) if v else None for v in mhc], dtype=object)
+    out.append(
+        build.computed(
+            Metric(
+                "mhc_class_i",
+                "MHC class I expression (antigen presentation)",
+                "IHC, as reported",
+                kind="text",
+                references=("sadefeldman2017",),
+                inputs=("tumor.mhc_class_i",),
+                interpretation="Loss of MHC class I (or of B2M) hides the tumour from CD8+ T "
+                "cells and TCR-T cells; NK cells still recognize it.",
+            ),
+            mhc,
+            category=category,
         )
-    return out
+    )
+    return [*out, *_drivers(build), _immune_escape(build), *_antigens(build)]

@@ -1,16 +1,38 @@
-"""Profile values: each derived number or category with unit, method, references and inputs."""
+"""Profile values: each derived number or category with unit, method, references and inputs.
+
+A value is computed for many patients at once: a :class:`Metric` says what the value is (key,
+label, unit, method, formula, references, input fields) and a :class:`Computed` holds its values
+for every patient (arrays). :func:`immunoprecise.profile` turns one patient's row into a
+:class:`ProfileValue`; :func:`immunoprecise.profile_table` turns the arrays into table columns —
+one formula for both.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Literal
+import functools
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from immunoprecise.errors import KnowledgeBaseError
 from immunoprecise.knowledge import KnowledgeBase, Threshold
+from immunoprecise.records.columns import RecordColumns
 
-__all__ = ["Citation", "ProfileValue", "ValueBuilder"]
+__all__ = [
+    "Citation",
+    "Computed",
+    "Metric",
+    "ProfileValue",
+    "ValueBuilder",
+    "categorize",
+    "labelled",
+]
+
+Array = npt.NDArray[Any]
+Kind = Literal["float", "int", "bool", "text"]
 
 
 class Citation(BaseModel):
@@ -50,166 +72,113 @@ class ProfileValue(BaseModel):
     note: str | None = Field(default=None, description="Why a value is not assessable, etc.")
 
 
+@dataclass(frozen=True)
+class Metric:
+    """What a profile value is: the same for every patient.
+
+    ``kind`` says how a computed array entry becomes a Python value (``float``, ``int``,
+    ``bool`` or ``text``). ``only_if_assessed`` values are left out of a patient's profile when
+    they cannot be assessed (markers reported only where measured).
+    """
+
+    key: str
+    label: str
+    method: str
+    kind: Kind = "float"
+    unit: str | None = None
+    formula: str | None = None
+    references: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()
+    interpretation: str | None = None
+    threshold: Threshold | None = None
+    only_if_assessed: bool = False
+
+
+@dataclass(frozen=True)
+class Computed:
+    """A metric's values for ``n`` patients.
+
+    ``value`` is a float array (NaN = not assessable) for numeric kinds or an object array
+    (None = not assessable) for text; ``category``, ``note`` and ``missing`` are object arrays
+    or None. ``missing`` overrides the default (the metric's inputs that a patient lacks).
+    """
+
+    metric: Metric
+    value: Array
+    category: Array | None = None
+    note: Array | None = None
+    missing: Array | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def assessed(self) -> npt.NDArray[np.bool_]:
+        """Which patients have a value."""
+        if self.value.dtype == object:
+            return np.asarray(self.value != None, dtype=bool)  # noqa: E711 (element-wise)
+        return ~np.isnan(self.value)
+
+
+def labelled(mask: npt.NDArray[np.bool_], label: str) -> Array | None:
+    """``label`` where ``mask`` holds, None elsewhere (None if it holds nowhere).
+
+    Examples
+    --------
+    >>> labelled(np.array([True, False]), "zero denominator").tolist()
+    ['zero denominator', None]
+    """
+    if not mask.any():
+        return None
+    out = np.full(len(mask), None, dtype=object)
+    out[mask] = label
+    return out
+
+
+def categorize(threshold: Threshold, values: npt.NDArray[np.float64]) -> Array:
+    """The category label of each value (None for NaN), by ``threshold``'s cut-offs.
+
+    Examples
+    --------
+    >>> t = Threshold(id="t", value="tmb", cutoffs=(10,), labels=("TMB-L", "TMB-H"),
+    ...               unit="mut/Mb", interpretation="", references=("r",))
+    >>> categorize(t, np.array([9.9, 10.0, np.nan])).tolist()
+    ['TMB-L', 'TMB-H', None]
+    """
+    side: Literal["left", "right"] = "right" if threshold.cutoff_belongs_to == "upper" else "left"
+    index = np.searchsorted(np.asarray(threshold.cutoffs, dtype=float), values, side=side)
+    labels = np.array(threshold.labels, dtype=object)[np.minimum(index, len(threshold.labels) - 1)]
+    labels[np.isnan(values)] = None
+    return labels
+
+
 class ValueBuilder:
-    """Builds profile values against one knowledge base and one disease code.
+    """Builds the computed values of patients of one disease against one knowledge base.
 
     Parameters
     ----------
     knowledge_base
-        Source of thresholds and references.
+        Source of thresholds, constants and references.
     disease_code
-        The patient's disease code (OncoTree), to pick disease-specific thresholds.
+        The patients' disease code (OncoTree), to pick disease-specific thresholds.
+    columns
+        The patients' record fields.
     """
 
-    def __init__(self, knowledge_base: KnowledgeBase, disease_code: str | None) -> None:
+    def __init__(
+        self, knowledge_base: KnowledgeBase, disease_code: str | None, columns: RecordColumns
+    ) -> None:
         self.kb = knowledge_base
         self.disease_code = disease_code
+        self.cols = columns
+        self.lineage = knowledge_base.lineage(disease_code)
 
-    def cite(self, ref_ids: Sequence[str]) -> tuple[Citation, ...]:
-        """Resolve reference ids to citations."""
-        refs = (self.kb.reference(r) for r in ref_ids)
-        return tuple(
-            Citation(id=r.id, short=r.short, text=r.text, doi=r.doi, url=r.url) for r in refs
-        )
+    @property
+    def solid(self) -> bool:
+        """Whether the disease is not a haematological malignancy."""
+        return "HEME" not in self.lineage
 
     def threshold(self, key: str) -> Threshold | None:
-        """The most specific threshold for ``key`` that applies to the patient's disease."""
-        lineage = self.kb.lineage(self.disease_code)
-        best: tuple[int, Threshold] | None = None
-        for t in self.kb.thresholds:
-            if t.value != key or not self.kb.applies(t.diseases, self.disease_code):
-                continue
-            depth = min(
-                (lineage.index(d) for d in t.diseases or () if d in lineage),
-                default=len(lineage) + 1,
-            )
-            if best is None or depth < best[0]:
-                best = (depth, t)
-        return best[1] if best else None
-
-    def assessed(
-        self,
-        key: str,
-        label: str,
-        value: float | int | bool | str,
-        *,
-        method: str,
-        inputs: Sequence[str],
-        unit: str | None = None,
-        formula: str | None = None,
-        references: Sequence[str] = (),
-        category: str | None = None,
-        interpretation: str | None = None,
-    ) -> ProfileValue:
-        """A value that could be computed; categorized by the applicable threshold, if any."""
-        threshold = None
-        if category is None and isinstance(value, int | float) and not isinstance(value, bool):
-            threshold = self.threshold(key)
-            if threshold is not None:
-                category = threshold.categorize(float(value))
-                interpretation = threshold.interpretation
-                references = [
-                    *references,
-                    *(r for r in threshold.references if r not in references),
-                ]
-        return ProfileValue(
-            key=key,
-            label=label,
-            status="assessed",
-            value=value,
-            unit=unit,
-            category=category,
-            interpretation=interpretation,
-            method=method,
-            formula=formula,
-            references=self.cite(references),
-            inputs=tuple(inputs),
-            threshold=threshold.id if threshold else None,
-        )
-
-    def not_assessable(
-        self,
-        key: str,
-        label: str,
-        *,
-        method: str,
-        missing: Sequence[str] = (),
-        inputs: Sequence[str] = (),
-        unit: str | None = None,
-        formula: str | None = None,
-        references: Sequence[str] = (),
-        note: str | None = None,
-    ) -> ProfileValue:
-        """A value whose inputs are missing (named in ``missing``) or unusable (``note``)."""
-        return ProfileValue(
-            key=key,
-            label=label,
-            status="not_assessable",
-            unit=unit,
-            method=method,
-            formula=formula,
-            references=self.cite(references),
-            inputs=tuple(inputs),
-            missing=tuple(missing),
-            note=note,
-        )
-
-    def recorded(
-        self,
-        key: str,
-        label: str,
-        value: float | int | bool | str | None,
-        *,
-        field: str,
-        method: str,
-        unit: str | None = None,
-    ) -> ProfileValue:
-        """A value read from one record field: assessed if present, else not assessable."""
-        if value is None:
-            return self.not_assessable(key, label, unit=unit, method=method, missing=[field])
-        return self.assessed(key, label, value, unit=unit, method=method, inputs=[field])
-
-    def ratio(
-        self,
-        key: str,
-        label: str,
-        numerator: float | None,
-        denominator: float | None,
-        *,
-        fields: tuple[str, str],
-        method: str,
-        formula: str,
-        zero_note: str,
-        digits: int,
-        references: Sequence[str] = (),
-        interpretation: str | None = None,
-    ) -> ProfileValue:
-        """Ratio of two recorded values: not assessable when either is missing (named) or when
-        the denominator is 0 (``zero_note`` says so); otherwise rounded to ``digits``."""
-        missing = [f for f, v in zip(fields, (numerator, denominator), strict=True) if v is None]
-        if numerator is None or denominator is None or denominator == 0:
-            return self.not_assessable(
-                key,
-                label,
-                unit="ratio",
-                method=method,
-                formula=formula,
-                inputs=fields,
-                references=references,
-                missing=missing,
-                note=None if missing else zero_note,
-            )
-        return self.assessed(
-            key,
-            label,
-            round(numerator / denominator, digits),
-            unit="ratio",
-            method=method,
-            formula=formula,
-            inputs=fields,
-            references=references,
-            interpretation=interpretation,
-        )
+        """The most specific threshold for ``key`` that applies to the patients' disease."""
+        return _threshold(self.kb, self.disease_code, key)
 
     def required_threshold(self, key: str) -> Threshold:
         """The threshold for ``key`` that a formula cannot do without.
@@ -226,3 +195,121 @@ class ValueBuilder:
                 f"{self.disease_code!r}; restore it in thresholds.yaml"
             )
         return threshold
+
+    def computed(
+        self,
+        metric: Metric,
+        value: Array,
+        *,
+        category: Array | None = None,
+        note: Array | None = None,
+        missing: Array | None = None,
+    ) -> Computed:
+        """Values of ``metric``; numeric values are categorized by its applicable threshold."""
+        if category is None and metric.kind in ("float", "int"):
+            threshold = self.threshold(metric.key)
+            if threshold is not None:
+                category = categorize(threshold, value)
+                refs = (
+                    *metric.references,
+                    *(r for r in threshold.references if r not in metric.references),
+                )
+                metric = Metric(
+                    **{
+                        **metric.__dict__,
+                        "threshold": threshold,
+                        "references": refs,
+                        "interpretation": metric.interpretation or threshold.interpretation,
+                    }
+                )
+        return Computed(metric, value, category=category, note=note, missing=missing)
+
+    def recorded(self, metric: Metric) -> Computed:
+        """A value read from its one input field."""
+        (field_key,) = metric.inputs
+        numeric = metric.kind in ("float", "int", "bool")
+        value = self.cols.number(field_key) if numeric else self.cols.text(field_key)
+        return self.computed(metric, value)
+
+    def ratio(
+        self, metric: Metric, numerator: Array, denominator: Array, *, zero_note: str, digits: int
+    ) -> Computed:
+        """``numerator / denominator`` rounded to ``digits``; a zero denominator is not
+        assessable with ``zero_note``."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.round(numerator / np.where(denominator == 0, np.nan, denominator), digits)
+        zero = (denominator == 0) & ~np.isnan(numerator)
+        return self.computed(metric, value, note=labelled(zero, zero_note))
+
+    def constant(self, constant_id: str) -> float:
+        """The value of a knowledge-base constant."""
+        return self.kb.constant(constant_id).value
+
+
+@functools.lru_cache(maxsize=4096)
+def _threshold(kb: KnowledgeBase, code: str | None, key: str) -> Threshold | None:
+    lineage = kb.lineage(code)
+    best: tuple[int, Threshold] | None = None
+    for t in kb.thresholds:
+        if t.value != key or not kb.applies(t.diseases, code):
+            continue
+        depth = min(
+            (lineage.index(d) for d in t.diseases or () if d in lineage),
+            default=len(lineage) + 1,
+        )
+        if best is None or depth < best[0]:
+            best = (depth, t)
+    return best[1] if best else None
+
+
+@functools.lru_cache(maxsize=4096)
+def cite(kb: KnowledgeBase, ref_id: str) -> Citation:
+    """The citation of reference ``ref_id``."""
+    r = kb.reference(ref_id)
+    return Citation(id=r.id, short=r.short, text=r.text, doi=r.doi, url=r.url)
+
+
+def _python(kind: Kind, value: Any) -> float | int | bool | str:
+    if kind == "int":
+        return int(value)
+    if kind == "bool":
+        return bool(value)
+    if kind == "float":
+        return float(value)
+    return str(value)
+
+
+def profile_value(
+    c: Computed, row: int, kb: KnowledgeBase, cols: RecordColumns
+) -> ProfileValue | None:
+    """Patient ``row`` of ``c`` as a :class:`ProfileValue` (None if left out)."""
+    m = c.metric
+    assessed = bool(c.assessed[row])
+    if not assessed and m.only_if_assessed:
+        return None
+    note = None if c.note is None else c.note[row]
+    common: dict[str, Any] = {
+        "key": m.key,
+        "label": m.label,
+        "unit": m.unit,
+        "method": m.method,
+        "formula": m.formula,
+        "references": tuple(cite(kb, r) for r in m.references),
+        "inputs": m.inputs,
+        "note": note,
+    }
+    if assessed:
+        category = None if c.category is None else c.category[row]
+        return ProfileValue(
+            status="assessed",
+            value=_python(m.kind, c.value[row]),
+            category=category,
+            interpretation=m.interpretation,
+            threshold=m.threshold.id if m.threshold and category is not None else None,
+            **common,
+        )
+    if c.missing is not None:
+        missing = tuple(c.missing[row] or ())
+    else:
+        missing = tuple(f for f in m.inputs if not cols.present(f)[row])
+    return ProfileValue(status="not_assessable", missing=missing, **common)

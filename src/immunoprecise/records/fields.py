@@ -43,6 +43,10 @@ class FieldDoc:
         What the field holds.
     required
         Whether the field must be given (within its section).
+    spec
+        The quantity's unit and plausible range, for a measured quantity.
+    choices
+        The allowed values, for a field with a fixed set of them.
     """
 
     path: str
@@ -51,6 +55,9 @@ class FieldDoc:
     range_text: str
     description: str
     required: bool
+    spec: Measured | None = None
+    choices: tuple[str, ...] = ()
+    bounds: tuple[float | None, float | None] = (None, None)
 
 
 def _unwrap(annotation: Any) -> tuple[Any, list[Any]]:
@@ -70,15 +77,23 @@ def _unwrap(annotation: Any) -> tuple[Any, list[Any]]:
             return annotation, metadata
 
 
+def _bounds(
+    metadata: list[Any], field: pydantic.fields.FieldInfo
+) -> tuple[float | None, float | None]:
+    """The ``ge``/``le`` bounds of a plain number field."""
+    bounds = [m for m in [*metadata, *field.metadata] if hasattr(m, "ge") or hasattr(m, "le")]
+    lo = next((getattr(m, "ge", None) for m in bounds if getattr(m, "ge", None) is not None), None)
+    hi = next((getattr(m, "le", None) for m in bounds if getattr(m, "le", None) is not None), None)
+    return lo, hi
+
+
 def _kind(core: Any, metadata: list[Any], field: pydantic.fields.FieldInfo) -> tuple[str, str]:
     """Return (kind, range) for a leaf."""
     if isinstance(core, type) and issubclass(core, enum.Enum):
         return "one of " + ", ".join(f"`{m.value}`" for m in core), ""
     if typing.get_origin(core) is typing.Literal:
         return "one of " + ", ".join(f"`{a}`" for a in typing.get_args(core)), ""
-    bounds = [m for m in [*metadata, *field.metadata] if hasattr(m, "ge") or hasattr(m, "le")]
-    lo = next((getattr(m, "ge", None) for m in bounds if getattr(m, "ge", None) is not None), None)
-    hi = next((getattr(m, "le", None) for m in bounds if getattr(m, "le", None) is not None), None)
+    lo, hi = _bounds(metadata, field)
     rng = f"{lo:g}–{hi:g}" if lo is not None and hi is not None else ""
     names = {str: "text", int: "integer", float: "number", bool: "true/false"}
     name = names.get(core, getattr(core, "__name__", str(core)))
@@ -102,6 +117,7 @@ def _walk(model: type[pydantic.BaseModel], prefix: str) -> list[FieldDoc]:
                     measured.range_text,
                     description,
                     field.is_required(),
+                    spec=measured,
                 )
             )
         elif origin is tuple:
@@ -134,7 +150,23 @@ def _walk(model: type[pydantic.BaseModel], prefix: str) -> list[FieldDoc]:
             docs.extend(_walk(core, f"{path}."))
         else:
             kind, rng = _kind(core, metadata, field)
-            docs.append(FieldDoc(path, kind, "", rng, description, field.is_required()))
+            choices: tuple[str, ...] = ()
+            if isinstance(core, type) and issubclass(core, enum.Enum):
+                choices = tuple(str(m.value) for m in core)
+            elif typing.get_origin(core) is typing.Literal:
+                choices = tuple(str(a) for a in typing.get_args(core))
+            docs.append(
+                FieldDoc(
+                    path,
+                    kind,
+                    "",
+                    rng,
+                    description,
+                    field.is_required(),
+                    choices=choices,
+                    bounds=_bounds(metadata, field),
+                )
+            )
     return docs
 
 

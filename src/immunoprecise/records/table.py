@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -36,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pydantic
 
 from immunoprecise.errors import FieldProblem, ValidationError
@@ -104,6 +106,7 @@ class _Scalar:
     is_list: bool
 
 
+@functools.cache
 def _scalar_columns() -> list[_Scalar]:
     columns = []
     for f in record_fields():
@@ -307,8 +310,23 @@ def _column_of(loc: tuple[Any, ...], origin: Mapping[tuple[Any, ...], str]) -> s
     return ".".join(map(str, loc))
 
 
+def parse_table_header(name: str) -> _Header | str:
+    """Match a table column name to the field it fills, or return why it does not match."""
+    return _parse_header(name, _scalar_columns())
+
+
+def table_items(cell: Any) -> list[str]:
+    """The items of a list cell (``a; b; c``)."""
+    return _items(cell)
+
+
 def _read_frame(path: Path) -> list[dict[str, Any]]:
-    import pandas as pd
+    frame = read_frame(path)
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def read_frame(path: Path) -> pd.DataFrame:
+    """Read a CSV/TSV/Excel file as text cells (empty cells as ``""``), refusing repeated names."""
 
     suffix = path.suffix.lower()
     try:
@@ -339,7 +357,7 @@ def _read_frame(path: Path) -> list[dict[str, Any]]:
             source=str(path),
         )
     frame.columns = [str(c).strip() for c in frame.columns]
-    return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    return frame
 
 
 def read_table(path: str | Path) -> Cohort:

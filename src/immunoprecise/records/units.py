@@ -24,6 +24,8 @@ import functools
 import re
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pint
 
 from immunoprecise.errors import UnitError
@@ -168,6 +170,20 @@ def convert(value: float, unit: str, target: str) -> float:
     """
     offset, scale = _affine(unit, target)
     return offset + scale * value
+
+
+def convert_array(
+    values: npt.NDArray[np.float64], unit: str, target: str
+) -> npt.NDArray[np.float64]:
+    """Convert an array of magnitudes from ``unit`` to ``target`` (NaN stays NaN).
+
+    Examples
+    --------
+    >>> convert_array(np.array([1.0, np.nan]), "mg/dL", "mg/L").tolist()
+    [10.0, nan]
+    """
+    offset, scale = _affine(unit, target)
+    return offset + scale * np.asarray(values, dtype=float)
 
 
 def is_convertible(unit: str, target: str) -> bool:

@@ -1,0 +1,407 @@
+"""Patients as columns: one array per record field, for work over large tables at once.
+
+:class:`RecordColumns` holds the fields of ``n`` patients in their canonical units — numbers as
+``float64`` arrays with ``NaN`` for a missing value, texts as ``object`` arrays with ``None``. It
+is built either from validated records (:func:`record_columns`) or straight from a table in the
+layout of :func:`~immunoprecise.records.read_table` (:func:`table_columns`), which converts and
+range-checks whole columns without building a record per row.
+
+Keys are field paths as in :func:`~immunoprecise.records.record_fields` (``host.crp``,
+``tumor.msi_status``), plus:
+
+=============================================  ================================================
+key                                            holds
+=============================================  ================================================
+``microenvironment.densities[CD8, tumor_core]``  IHC density of a marker in a region (cells/mm²)
+``disease.burden[latest].<measure>``           the latest burden measurement (``spd``, …)
+``patient.prior_therapies``                    number of prior lines (distinct line numbers)
+``patient.autoimmune_diseases``                1 if any autoimmune disease is recorded, else 0
+``tumor.driver_mutations``                     tuple of ``(gene, alteration)`` per patient
+``tumor.antigens``                             tuple of ``(name, kind, status)`` per patient
+=============================================  ================================================
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import functools
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from immunoprecise.errors import FieldProblem, ValidationError
+from immunoprecise.records.disease import BurdenMeasurement
+from immunoprecise.records.fields import FieldDoc, record_fields
+from immunoprecise.records.microenvironment import IHCDensity
+from immunoprecise.records.quantity import Quantity
+from immunoprecise.records.record import PatientRecord
+from immunoprecise.records.table import parse_table_header, read_frame, table_items
+from immunoprecise.records.units import convert_array
+
+__all__ = ["RecordColumns", "density_key", "record_columns", "table_columns"]
+
+Array = npt.NDArray[Any]
+_NUMERIC_KINDS = {"quantity", "integer", "number"}
+_MAX_PROBLEMS = 50
+_CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,15}$")
+_BURDEN_MEASURES = ("sum_of_diameters", "spd", "cell_count", "marrow_blasts", "m_protein")
+
+
+def density_key(marker: str, region: str) -> str:
+    """The column key of an IHC density, e.g. ``microenvironment.densities[CD8, tumor_core]``."""
+    return f"microenvironment.densities[{marker.upper()}, {region}]"
+
+
+def burden_key(measure: str) -> str:
+    """The column key of a measure of the latest burden, e.g. ``disease.burden[latest].spd``."""
+    return f"disease.burden[latest].{measure}"
+
+
+@dataclass(frozen=True)
+class RecordColumns:
+    """Record fields of ``n`` patients as columns (see the module documentation for the keys).
+
+    Examples
+    --------
+    >>> import immunoprecise as ip
+    >>> cols = record_columns([ip.read_patient(ip.data.example_path("crc_msih.json"))])
+    >>> cols.n, cols.text("tumor.msi_status")[0], bool(cols.present("tumor.pdl1_tps")[0])
+    (1, 'MSI-H', False)
+    """
+
+    n: int
+    patient_ids: Array
+    columns: Mapping[str, Array]
+
+    def number(self, key: str) -> npt.NDArray[np.float64]:
+        """The numbers under ``key`` (all NaN if no patient has the field)."""
+        col = self.columns.get(key)
+        return np.full(self.n, np.nan) if col is None else col
+
+    def text(self, key: str) -> Array:
+        """The texts (or tuples) under ``key`` (all None if no patient has the field)."""
+        col = self.columns.get(key)
+        return np.full(self.n, None, dtype=object) if col is None else col
+
+    def present(self, key: str) -> npt.NDArray[np.bool_]:
+        """Which patients have a value under ``key``."""
+        col = self.columns.get(key)
+        if col is None:
+            return np.zeros(self.n, dtype=bool)
+        if col.dtype == object:
+            return np.asarray(col != None, dtype=bool)  # noqa: E711 (element-wise)
+        return ~np.isnan(col)
+
+    def keys(self, prefix: str = "") -> list[str]:
+        """The keys that start with ``prefix``, sorted."""
+        return sorted(k for k in self.columns if k.startswith(prefix))
+
+    def take(self, rows: npt.NDArray[np.intp]) -> RecordColumns:
+        """The patients at positions ``rows``."""
+        return RecordColumns(
+            n=len(rows),
+            patient_ids=self.patient_ids[rows],
+            columns={k: v[rows] for k, v in self.columns.items()},
+        )
+
+
+@functools.cache
+def _scalar_fields() -> tuple[FieldDoc, ...]:
+    return tuple(
+        f
+        for f in record_fields()
+        if "[]" not in f.path and "{name}" not in f.path and not f.kind.startswith("list")
+    )
+
+
+def _leaf(record: PatientRecord, path: str) -> Any:
+    node: Any = record
+    for part in path.split("."):
+        node = getattr(node, part)
+        if node is None:
+            return None
+    if isinstance(node, Quantity):
+        return node.value
+    if isinstance(node, enum.Enum):
+        return node.value
+    if isinstance(node, dt.date):
+        return node.isoformat()
+    return node
+
+
+def _prior_lines(record: PatientRecord) -> int:
+    therapies = record.patient.prior_therapies
+    numbered = {t.line for t in therapies if t.line is not None}
+    return len(numbered) + sum(1 for t in therapies if t.line is None)
+
+
+def record_columns(records: Sequence[PatientRecord]) -> RecordColumns:
+    """Lay validated records out as columns.
+
+    Parameters
+    ----------
+    records
+        Validated patient records.
+
+    Returns
+    -------
+    RecordColumns
+        One entry per record, in order.
+    """
+    n = len(records)
+    data: dict[str, Array] = {}
+    for f in _scalar_fields():
+        values = [_leaf(r, f.path) for r in records]
+        if f.kind in _NUMERIC_KINDS:
+            data[f.path] = np.array([np.nan if v is None else v for v in values], dtype=float)
+        else:
+            data[f.path] = np.array(values, dtype=object)
+
+    def put(key: str, i: int, value: float) -> None:
+        data.setdefault(key, np.full(n, np.nan))[i] = value
+
+    drivers = np.empty(n, dtype=object)
+    antigens = np.empty(n, dtype=object)
+    for i, r in enumerate(records):
+        for d in r.microenvironment.densities:
+            put(density_key(d.marker, d.region.value), i, d.density.value)
+        if r.disease.burden:
+            latest = max(r.disease.burden, key=lambda b: b.date)
+            for measure in _BURDEN_MEASURES:
+                q = getattr(latest, measure)
+                if q is not None:
+                    put(burden_key(measure), i, q.value)
+        put("patient.prior_therapies", i, _prior_lines(r))
+        put("patient.autoimmune_diseases", i, float(bool(r.patient.autoimmune_diseases)))
+        drivers[i] = tuple((m.gene, m.alteration) for m in r.tumor.driver_mutations)
+        antigens[i] = tuple((a.name, a.kind.value, a.status.value) for a in r.tumor.antigens)
+    data["tumor.driver_mutations"] = drivers
+    data["tumor.antigens"] = antigens
+    ids = np.array([r.patient.id for r in records], dtype=object)
+    return RecordColumns(n=n, patient_ids=ids, columns=data)
+
+
+class _Problems:
+    """Collects bad cells as ``row N (patient) column NAME`` problems."""
+
+    def __init__(self, ids: Array) -> None:
+        self.ids = ids
+        self.items: list[FieldProblem] = []
+        self.count = 0
+
+    def cells(self, column: str, rows: npt.NDArray[np.intp], raw: Array, message: str) -> None:
+        self.count += len(rows)
+        for i in rows[: max(0, _MAX_PROBLEMS - len(self.items))]:
+            where = f"row {i + 2} ({self.ids[i]}) column {column}"
+            self.items.append(FieldProblem(where, raw[i], message))
+
+    def raise_any(self, source: str) -> None:
+        if self.count > len(self.items):
+            more = self.count - len(self.items)
+            self.items.append(FieldProblem("(table)", None, f"… and {more} more bad cells"))
+        if self.items:
+            raise ValidationError(self.items, source=source)
+
+
+def _numbers(
+    name: str,
+    raw: Array,
+    *,
+    unit: str,
+    target: str,
+    bounds: tuple[float | None, float | None],
+    range_text: str,
+    integer: bool,
+    problems: _Problems,
+) -> npt.NDArray[np.float64]:
+    """Parse, convert and range-check one column of numbers; missing cells stay NaN."""
+    text = pd.Series(raw, dtype=object).astype(str).str.strip()
+    empty = raw_missing(raw)
+    values = pd.to_numeric(text.where(~empty), errors="coerce").to_numpy(dtype=float)
+    bad = ~empty & np.isnan(values)
+    if bad.any():
+        expected = f"a number in {unit or target}" if (unit or target) else "a number"
+        problems.cells(name, np.flatnonzero(bad), raw, f"expected {expected}")
+    if unit and target and unit != target:
+        values = convert_array(values, unit, target)
+    lo, hi = bounds
+    with np.errstate(invalid="ignore"):
+        out = np.zeros(len(values), dtype=bool)
+        if lo is not None:
+            out |= values < lo
+        if hi is not None:
+            out |= values > hi
+        if integer:
+            out |= ~np.isnan(values) & (values != np.round(values))
+    if out.any():
+        what = f"an integer in {range_text}" if integer else f"a value in {range_text}"
+        problems.cells(name, np.flatnonzero(out), raw, f"expected {what}")
+    return values
+
+
+def raw_missing(raw: Array) -> npt.NDArray[np.bool_]:
+    """Which cells of a raw column are empty (None, NaN or blank text)."""
+    series = pd.Series(raw, dtype=object)
+    return np.asarray(series.isna() | series.astype(str).str.strip().eq(""), dtype=bool)
+
+
+def _texts(raw: Array) -> Array:
+    series = pd.Series(raw, dtype=object)
+    missing = raw_missing(raw)
+    out = series.astype(str).str.strip().to_numpy(dtype=object)
+    out[missing] = None
+    return out
+
+
+def _parse_lists(raw: Array, parse: Any) -> Array:
+    out = np.empty(len(raw), dtype=object)
+    missing = raw_missing(raw)
+    for i, cell in enumerate(raw):
+        out[i] = () if missing[i] else tuple(parse(item) for item in table_items(cell))
+    return out
+
+
+def _driver(item: str) -> tuple[str, str]:
+    gene, _, alteration = item.partition(" ")
+    return gene.upper(), alteration.strip() or "unspecified"
+
+
+def _antigen(item: str) -> tuple[str, str, str]:
+    name, kind, status = ([p.strip() for p in item.split(":")] + ["", "", ""])[:3]
+    return name, kind, status
+
+
+def table_columns(table: pd.DataFrame | str | Path) -> RecordColumns:
+    """Read a patient table (the layout of :func:`~immunoprecise.records.read_table`) as columns.
+
+    Every column is parsed, converted to its field's unit and range-checked at once; no record is
+    built per row. Columns the record does not know are refused as by ``read_table``.
+
+    Parameters
+    ----------
+    table
+        A ``DataFrame`` with the table's column names, or the path of a CSV/TSV/Excel file.
+
+    Returns
+    -------
+    RecordColumns
+        One entry per row, in order.
+
+    Raises
+    ------
+    ValidationError
+        Naming each bad cell as ``row N (patient id) column NAME`` with the value and what was
+        expected (the first 50, and how many more).
+
+    Examples
+    --------
+    >>> from immunoprecise.data import example_path
+    >>> cols = table_columns(example_path("fl_cohort.csv"))
+    >>> cols.n, round(float(cols.number("host.crp")[0]), 1)
+    (200, 6.0)
+    """
+    if isinstance(table, pd.DataFrame):
+        frame, source = table, "(table)"
+    else:
+        frame, source = read_frame(Path(table)), str(table)
+    frame = frame.rename(columns=lambda c: str(c).strip())
+    header_problems: list[FieldProblem] = []
+    headers = []
+    for name in frame.columns:
+        parsed = parse_table_header(name)
+        if isinstance(parsed, str):
+            header_problems.append(FieldProblem(f"column {name}", None, parsed))
+        else:
+            headers.append(parsed)
+    if "patient_id" not in frame.columns:
+        header_problems.append(FieldProblem("column patient_id", None, "is required"))
+    if header_problems:
+        raise ValidationError(header_problems, source=source)
+    n = len(frame)
+    ids_raw = frame["patient_id"].to_numpy(dtype=object)
+    ids = _texts(ids_raw)
+    problems = _Problems(np.where(ids == None, "?", ids))  # noqa: E711
+    if (ids == None).any():  # noqa: E711
+        problems.cells("patient_id", np.flatnonzero(ids == None), ids_raw, "is required")  # noqa: E711
+    docs = {tuple(f.path.split(".")): f for f in _scalar_fields()}
+    data: dict[str, Array] = {}
+    for h in headers:
+        raw = frame[h.name].to_numpy(dtype=object)
+        if h.kind == "scalar" and h.path in docs:
+            doc = docs[h.path]
+            if doc.kind in _NUMERIC_KINDS:
+                spec = doc.spec
+                data[doc.path] = _numbers(
+                    h.name,
+                    raw,
+                    unit=h.unit or doc.unit,
+                    target=doc.unit,
+                    bounds=(spec.ge, spec.le) if spec else doc.bounds,
+                    range_text=doc.range_text,
+                    integer=doc.kind == "integer",
+                    problems=problems,
+                )
+            else:
+                texts = _texts(raw)
+                allowed = set(doc.choices)
+                if doc.path == "disease.oncotree_code":
+                    bad = [t is not None and not _CODE.match(t) for t in texts]
+                    message = "expected an OncoTree code such as 'FL' or 'LUAD'"
+                else:
+                    bad = [t is not None and bool(allowed) and t not in allowed for t in texts]
+                    message = "expected one of " + ", ".join(doc.choices)
+                if any(bad):
+                    problems.cells(h.name, np.flatnonzero(bad), raw, message)
+                data[doc.path] = texts
+        elif h.kind == "scalar" and h.is_list and h.path == ("patient", "autoimmune_diseases"):
+            data["patient.autoimmune_diseases"] = (~raw_missing(raw)).astype(float)
+        elif h.kind == "ihc":
+            spec = IHCDensity.model_fields["density"].metadata[0]
+            data[density_key(h.groups["marker"], h.groups["region"])] = _numbers(
+                h.name,
+                raw,
+                unit=h.unit,
+                target=spec.unit,
+                bounds=(spec.ge, spec.le),
+                range_text=spec.range_text,
+                integer=False,
+                problems=problems,
+            )
+        elif h.kind == "burden":
+            measure = h.groups["what"]
+            spec = BurdenMeasurement.model_fields[measure].metadata[0]
+            data[burden_key(measure)] = _numbers(
+                h.name,
+                raw,
+                unit=h.unit,
+                target=spec.unit,
+                bounds=(spec.ge, spec.le),
+                range_text=spec.range_text,
+                integer=False,
+                problems=problems,
+            )
+        elif h.kind == "driver_mutations":
+            data["tumor.driver_mutations"] = _parse_lists(raw, _driver)
+        elif h.kind == "antigens":
+            data["tumor.antigens"] = _parse_lists(raw, _antigen)
+        elif h.kind == "prior_therapies":
+            data["patient.prior_therapies"] = _parse_lists(raw, str)
+            data["patient.prior_therapies"] = np.array(
+                [len(t) for t in data["patient.prior_therapies"]], dtype=float
+            )
+    problems.raise_any(source)
+    data.setdefault("patient.prior_therapies", np.zeros(n))
+    data.setdefault("patient.autoimmune_diseases", np.zeros(n))
+    for key in ("tumor.driver_mutations", "tumor.antigens"):
+        if key not in data:
+            empty = np.empty(n, dtype=object)
+            empty[:] = [()] * n
+            data[key] = empty
+    return RecordColumns(n=n, patient_ids=ids, columns=data)
