@@ -25,7 +25,7 @@ from immunoprecise.errors import (
 )
 from immunoprecise.evaluation import Evaluation, evaluate
 from immunoprecise.knowledge import KnowledgeBase, load_knowledge_base
-from immunoprecise.profile import ImmuneProfile, profile
+from immunoprecise.profile import ImmuneProfile, profile, profile_table
 from immunoprecise.recommend import StrategyPlan, recommend
 from immunoprecise.records import (
     Cohort,
@@ -57,6 +57,7 @@ __all__ = [
     "evaluate",
     "load_knowledge_base",
     "profile",
+    "profile_table",
     "read_cohort",
     "read_patient",
     "read_patients",

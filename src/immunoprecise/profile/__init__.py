@@ -13,6 +13,8 @@ from immunoprecise.profile.immune_profile import (
     KnowledgeBaseInfo,
     profile,
 )
+from immunoprecise.profile.immunoscore import density_reference_from_table
+from immunoprecise.profile.table import profile_table
 from immunoprecise.profile.values import Citation, ProfileValue
 
 __all__ = [
@@ -21,5 +23,7 @@ __all__ = [
     "ImmuneProfile",
     "KnowledgeBaseInfo",
     "ProfileValue",
+    "density_reference_from_table",
     "profile",
+    "profile_table",
 ]

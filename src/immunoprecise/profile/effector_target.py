@@ -63,8 +63,21 @@ def _tumor_cells(build: ValueBuilder) -> Computed:
 
 
 def _significant(value: npt.NDArray[np.float64], digits: int = 3) -> npt.NDArray[np.float64]:
-    """Round to ``digits`` significant digits (NaN stays NaN)."""
-    return np.array([float(f"{v:.{digits}g}") if np.isfinite(v) else np.nan for v in value])
+    """Round to ``digits`` significant digits (NaN stays NaN).
+
+    Examples
+    --------
+    >>> _significant(np.array([0.0123456, 1234.5, np.nan, 0.0])).tolist()
+    [0.0123, 1230.0, nan, 0.0]
+    """
+    finite = np.isfinite(value) & (value != 0)
+    decimals = np.zeros(len(value), dtype=int)
+    decimals[finite] = digits - 1 - np.floor(np.log10(np.abs(value[finite]))).astype(int)
+    out = value.copy()
+    for d in np.unique(decimals[finite]):
+        rows = finite & (decimals == d)
+        out[rows] = np.round(value[rows], int(d))
+    return out
 
 
 def _ratio(
@@ -90,11 +103,15 @@ def _ratio(
         references=(*references, *tumor.metric.references),
         inputs=(*inputs, *tumor.metric.inputs),
     )
-    missing = np.empty(build.cols.n, dtype=object)
     no_tumor = ~tumor.assessed
-    for i in np.flatnonzero(np.isnan(value)):
-        absent = tuple(f for f in inputs if not build.cols.present(f)[i])
-        missing[i] = absent + (tumor.metric.inputs if no_tumor[i] else ())
+    present = {f: build.cols.present(f) for f in inputs}
+    missing = build.missing(
+        value,
+        lambda i: (
+            tuple(f for f in inputs if not present[f][i])
+            + (tumor.metric.inputs if no_tumor[i] else ())
+        ),
+    )
     return build.computed(metric, _significant(value), missing=missing)
 
 

@@ -32,9 +32,10 @@ def _mgps(build: ValueBuilder) -> Computed:
     low_albumin = albumin < alb_t.cutoffs[0]
     score = np.where(inflamed, np.where(low_albumin, 2.0, 1.0), 0.0)
     score[np.isnan(crp) | (inflamed & np.isnan(albumin))] = np.nan
-    missing = np.empty(len(crp), dtype=object)
-    for i in np.flatnonzero(np.isnan(score)):  # albumin is needed only when CRP is high
-        missing[i] = ("host.crp",) if np.isnan(crp[i]) else ("host.albumin",)
+    # albumin is needed only when CRP is high
+    missing = build.missing(
+        score, lambda i: ("host.crp",) if np.isnan(crp[i]) else ("host.albumin",)
+    )
     meaning = np.array(
         [
             "no systemic inflammation",

@@ -46,9 +46,10 @@ def _axis(axis: ImmunogramAxis, build: ValueBuilder, done: Mapping[str, Computed
         value = np.nanmax(safe, axis=0)
     value = np.round(np.where(none, np.nan, value), 3)
     keys = tuple(c.value for c in axis.components)
-    missing = np.empty(n, dtype=object)
-    for i in np.flatnonzero(none):
-        missing[i] = tuple(k for k in keys if k not in done or not done[k].assessed[i])
+    assessed = {k: done[k].assessed for k in keys if k in done}
+    missing = build.missing(
+        value, lambda i: tuple(k for k in keys if k not in assessed or not assessed[k][i])
+    )
     metric = Metric(
         f"immunogram.{axis.id}",
         axis.label,

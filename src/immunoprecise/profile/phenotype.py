@@ -37,9 +37,10 @@ def phenotype_values(build: ValueBuilder, done: Mapping[str, Computed]) -> list[
     ).astype(object)
     unknown = np.isnan(core) | (~core_high & np.isnan(margin))
     value[unknown] = None
-    missing = np.empty(len(core), dtype=object)
-    for i in np.flatnonzero(unknown):
-        missing[i] = tuple(f for f, v in ((core_f, core[i]), (margin_f, margin[i])) if np.isnan(v))
+    missing = build.missing(
+        value,
+        lambda i: tuple(f for f, v in ((core_f, core[i]), (margin_f, margin[i])) if np.isnan(v)),
+    )
     category = np.array([_HOT_COLD.get(v) if v else None for v in value], dtype=object)
     metric = Metric(
         "immune_phenotype",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from immunoprecise.knowledge import ActionableDriver
 from immunoprecise.profile.values import Array, Computed, Metric, ValueBuilder, labelled
 
 __all__ = ["tumor_values"]
@@ -41,24 +42,36 @@ def _msi(build: ValueBuilder, only_if_assessed: bool) -> Computed:
     return build.computed(metric, value, note=note)
 
 
+def _matcher(build: ValueBuilder) -> Callable[[str, str], tuple[ActionableDriver, ...]]:
+    """The knowledge base's actionable drivers an alteration matches (memoized: a table
+    repeats the same few alterations)."""
+    memo: dict[tuple[str, str], tuple[ActionableDriver, ...]] = {}
+
+    def matches(gene: str, alteration: str) -> tuple[ActionableDriver, ...]:
+        key = (gene, alteration)
+        if key not in memo:
+            memo[key] = tuple(d for d in build.kb.drivers if d.matches(gene, alteration))
+        return memo[key]
+
+    return matches
+
+
 def _drivers(build: ValueBuilder) -> list[Computed]:
     rows = build.cols.text("tumor.driver_mutations")
-    genes: dict[str, None] = {}
-    for mutations in rows:
-        for gene, _ in mutations or ():
-            genes.setdefault(gene)
+    by_gene: dict[str, dict[int, list[str]]] = {}
+    for i, mutations in enumerate(rows):
+        for gene, alteration in mutations or ():
+            by_gene.setdefault(gene, {}).setdefault(i, []).append(alteration)
+    match = _matcher(build)
     out = []
-    for gene in genes:
+    for gene, patients in by_gene.items():
         value = np.full(len(rows), None, dtype=object)
         category = np.full(len(rows), None, dtype=object)
         refs: dict[str, None] = {}
         relevance: dict[str, None] = {}
-        for i, mutations in enumerate(rows):
-            alterations = [a for g, a in mutations or () if g == gene]
-            if not alterations:
-                continue
+        for i, alterations in patients.items():
             value[i] = "; ".join(alterations)
-            hits = [d for d in build.kb.drivers for a in alterations if d.matches(gene, a)]
+            hits = [d for a in alterations for d in match(gene, a)]
             if hits:
                 category[i] = ", ".join(dict.fromkeys(d.label for d in hits))
                 refs.update(dict.fromkeys(r for d in hits for r in d.references))
@@ -81,8 +94,9 @@ def _immune_escape(build: ValueBuilder) -> Computed:
     rows = build.cols.text("tumor.driver_mutations")
     escape = [d for d in build.kb.drivers if d.id in {"jak_loss", "jak2_loss", "b2m_loss"}]
     value = np.full(len(rows), None, dtype=object)
+    match = _matcher(build)
     for i, mutations in enumerate(rows):
-        labels = [d.label for d in escape for g, a in mutations or () if d.matches(g, a)]
+        labels = [d.label for g, a in mutations or () for d in match(g, a) if d in escape]
         if labels:
             value[i] = ", ".join(dict.fromkeys(labels))
     metric = Metric(
@@ -103,14 +117,18 @@ def _immune_escape(build: ValueBuilder) -> Computed:
 def _antigens(build: ValueBuilder) -> list[Computed]:
     rows = build.cols.text("tumor.antigens")
     kinds: dict[str, str] = {}
-    for antigens in rows:
-        for name, kind, _ in antigens or ():
-            kinds.setdefault(name.upper(), f"{name} ({kind})")
+    values: dict[str, Array] = {}
+    for i, antigens in enumerate(rows):
+        for name, kind, status in antigens or ():
+            key = name.upper()
+            if key not in kinds:
+                kinds[key] = f"{name} ({kind})"
+                values[key] = np.full(len(rows), None, dtype=object)
+            if values[key][i] is None:  # the first entry of an antigen counts
+                values[key][i] = status
     out = []
     for key, label in kinds.items():
-        value = np.array(
-            [next((s for n, _, s in a or () if n.upper() == key), None) for a in rows], dtype=object
-        )
+        value = values[key]
         metric = Metric(
             f"antigen.{key}",
             label,

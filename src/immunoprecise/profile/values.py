@@ -10,6 +10,7 @@ one formula for both.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -161,11 +162,20 @@ class ValueBuilder:
         The patients' disease code (OncoTree), to pick disease-specific thresholds.
     columns
         The patients' record fields.
+    explain
+        Whether to work out, per patient, which inputs a value that is not assessable lacks
+        (needed for a :class:`ProfileValue`, not for a table of values).
     """
 
     def __init__(
-        self, knowledge_base: KnowledgeBase, disease_code: str | None, columns: RecordColumns
+        self,
+        knowledge_base: KnowledgeBase,
+        disease_code: str | None,
+        columns: RecordColumns,
+        *,
+        explain: bool = True,
     ) -> None:
+        self.explain = explain
         self.kb = knowledge_base
         self.disease_code = disease_code
         self.cols = columns
@@ -195,6 +205,17 @@ class ValueBuilder:
                 f"{self.disease_code!r}; restore it in thresholds.yaml"
             )
         return threshold
+
+    def missing(self, value: Array, why: Callable[[int], tuple[str, ...]]) -> Array | None:
+        """Per patient without a value, the inputs it lacks (``why(row)``); None when not
+        explaining."""
+        if not self.explain:
+            return None
+        out = np.empty(len(value), dtype=object)
+        unassessed = np.isnan(value) if value.dtype != object else value == None  # noqa: E711
+        for i in np.flatnonzero(unassessed):
+            out[i] = why(int(i))
+        return out
 
     def computed(
         self,

@@ -222,10 +222,18 @@ def _numbers(
     problems: _Problems,
 ) -> npt.NDArray[np.float64]:
     """Parse, convert and range-check one column of numbers; missing cells stay NaN."""
-    text = pd.Series(raw, dtype=object).astype(str).str.strip()
-    empty = raw_missing(raw)
-    values = pd.to_numeric(text.where(~empty), errors="coerce").to_numpy(dtype=float)
-    bad = ~empty & np.isnan(values)
+    series = pd.Series(raw, dtype=object)
+    values = np.array(pd.to_numeric(series, errors="coerce"), dtype=float)
+    unparsed = np.isnan(values)
+    if unparsed.any():  # blank cells are missing; padded numbers are read; the rest is bad
+        rows = np.flatnonzero(unparsed)
+        text = series.iloc[rows].astype(str).str.strip()
+        values[rows] = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+        blank = series.iloc[rows].isna().to_numpy() | text.isin(["", "nan", "NaN"]).to_numpy()
+        bad = np.zeros(len(values), dtype=bool)
+        bad[rows] = ~blank & np.isnan(values[rows])
+    else:
+        bad = np.zeros(len(values), dtype=bool)
     if bad.any():
         expected = f"a number in {unit or target}" if (unit or target) else "a number"
         problems.cells(name, np.flatnonzero(bad), raw, f"expected {expected}")
@@ -249,7 +257,14 @@ def _numbers(
 def raw_missing(raw: Array) -> npt.NDArray[np.bool_]:
     """Which cells of a raw column are empty (None, NaN or blank text)."""
     series = pd.Series(raw, dtype=object)
-    return np.asarray(series.isna() | series.astype(str).str.strip().eq(""), dtype=bool)
+    missing = series.isna().to_numpy() | (series == "").to_numpy()
+    others = np.flatnonzero(~missing)
+    if len(others):
+        texts = series.iloc[others]
+        is_text = np.array([isinstance(t, str) for t in texts], dtype=bool)
+        padded = others[is_text]
+        missing[padded] = series.iloc[padded].str.strip().eq("").to_numpy()
+    return np.asarray(missing, dtype=bool)
 
 
 def _texts(raw: Array) -> Array:
@@ -361,7 +376,8 @@ def table_columns(table: pd.DataFrame | str | Path) -> RecordColumns:
                     problems.cells(h.name, np.flatnonzero(bad), raw, message)
                 data[doc.path] = texts
         elif h.kind == "scalar" and h.is_list and h.path == ("patient", "autoimmune_diseases"):
-            data["patient.autoimmune_diseases"] = (~raw_missing(raw)).astype(float)
+            diseases = _parse_lists(raw, str)
+            data["patient.autoimmune_diseases"] = np.array([len(d) > 0 for d in diseases], float)
         elif h.kind == "ihc":
             spec = IHCDensity.model_fields["density"].metadata[0]
             data[density_key(h.groups["marker"], h.groups["region"])] = _numbers(
@@ -395,6 +411,18 @@ def table_columns(table: pd.DataFrame | str | Path) -> RecordColumns:
             data["patient.prior_therapies"] = _parse_lists(raw, str)
             data["patient.prior_therapies"] = np.array(
                 [len(t) for t in data["patient.prior_therapies"]], dtype=float
+            )
+    if "burden_date" in frame.columns:
+        dated = ~raw_missing(frame["burden_date"].to_numpy(dtype=object))
+        measured = np.zeros(n, dtype=bool)
+        for measure in _BURDEN_MEASURES:
+            measured |= ~np.isnan(data.get(burden_key(measure), np.full(n, np.nan)))
+        if (dated & ~measured).any():
+            problems.cells(
+                "burden_date",
+                np.flatnonzero(dated & ~measured),
+                frame["burden_date"].to_numpy(dtype=object),
+                f"give at least one of {', '.join(_BURDEN_MEASURES)}",
             )
     problems.raise_any(source)
     data.setdefault("patient.prior_therapies", np.zeros(n))
