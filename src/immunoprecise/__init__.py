@@ -15,7 +15,7 @@ Examples
 
 from importlib.metadata import PackageNotFoundError, version
 
-from immunoprecise import data
+from immunoprecise import data, pl
 from immunoprecise.errors import (
     ImmunopreciseError,
     KnowledgeBaseError,
@@ -56,6 +56,7 @@ __all__ = [
     "data",
     "evaluate",
     "load_knowledge_base",
+    "pl",
     "profile",
     "profile_table",
     "read_cohort",

@@ -76,3 +76,56 @@ def test_user_text_is_escaped(minimal: dict[str, Any]) -> None:
     html = render_html(ip.evaluate(record), record)
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
+
+
+class _Ids(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+        self.svg_hrefs: list[str] = []
+        self.depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if attributes.get("id"):
+            self.ids.append(str(attributes["id"]))
+        if self.depth and (attributes.get("xlink:href") or attributes.get("href")):
+            self.svg_hrefs.append(str(attributes.get("xlink:href") or attributes.get("href")))
+        if tag == "svg":
+            self.depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "svg":
+            self.depth -= 1
+
+
+def test_report_inlines_the_profile_figures_as_svg() -> None:
+    html, _ = _render("fl_relapsed.json")
+    figures = html.split('<h3 id="figures">Figures</h3>', 1)[1].split("</section>", 1)[0]
+    for figure_id, svg_id in [
+        ("fig-immunogram", "svg-immunogram"),
+        ("fig-effector-suppressor", "svg-effectors"),
+        ("fig-tumor-burden", "svg-burden"),  # fl_relapsed has SPD measurements
+    ]:
+        assert f'<figure id="{figure_id}">\n<svg id="{svg_id}" role="img"' in figures
+    assert figures.count("<svg") == 3
+    assert "<figcaption>Cancer immunogram (Blank" in figures
+    assert "&lt;svg" not in html  # inlined, not escaped
+    assert "<script" not in html.lower()
+    parser = _Ids()
+    parser.feed(html)
+    assert len(parser.ids) == len(set(parser.ids)), "element ids clash between figures"
+    assert parser.svg_hrefs
+    assert all(h.startswith("#") and h[1:] in parser.ids for h in parser.svg_hrefs)
+
+
+def test_report_without_record_or_burden_has_no_burden_figure(minimal: dict[str, Any]) -> None:
+    record = ip.read_patient(ip.data.example_path("crc_msih.json"))
+    html = render_html(ip.evaluate(record))
+    assert html.count("<svg") == 2
+    assert 'id="svg-burden"' not in html
+    no_burden = PatientRecord.model_validate(minimal)
+    html = render_html(ip.evaluate(no_burden), no_burden)
+    assert 'id="svg-immunogram"' in html
+    assert 'id="svg-effectors"' in html
+    assert 'id="svg-burden"' not in html

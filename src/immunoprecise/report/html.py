@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import jinja2
+from markupsafe import Markup
 
+from immunoprecise import pl
 from immunoprecise.evaluation import Evaluation
 from immunoprecise.records import PatientRecord
 
@@ -33,6 +36,46 @@ def _number(value: object) -> str:
     return "" if value is None else str(value)
 
 
+@dataclass(frozen=True)
+class _InlineFigure:
+    """A figure of the report: element id, caption and the inline SVG (trusted markup)."""
+
+    id: str
+    caption: str
+    svg: Markup
+
+
+def _figures(evaluation: Evaluation, record: PatientRecord | None) -> list[_InlineFigure]:
+    """The profile figures as inline SVG: immunogram, effector/suppressor cells, burden."""
+    profile = evaluation.profile
+    figures = [
+        _InlineFigure(
+            "fig-immunogram",
+            "Cancer immunogram (Blank, Haanen, Ribas, Schumacher, Science 2016, "
+            "doi:10.1126/science.aaf2834): seven axes scored from 0 to 1, 1 favourable for an "
+            "anti-tumor immune response. Axes without data are marked “(no data)” and left as "
+            "gaps in the outline, not plotted as zero.",
+            Markup(pl.figure_svg(pl.immunogram(profile), id_prefix="svg-immunogram")),
+        ),
+        _InlineFigure(
+            "fig-effector-suppressor",
+            "Effector (blue) and suppressor (red) immune cells: IHC densities per tumor region "
+            "(cells/mm²) and, where recorded, circulating counts (cells/µL). Tumor and lineage "
+            "markers are named below the axis, not drawn. n/a: not assessable.",
+            Markup(pl.figure_svg(pl.effector_suppressor(profile), id_prefix="svg-effectors")),
+        ),
+    ]
+    if record is not None and record.disease.burden:
+        figures.append(
+            _InlineFigure(
+                "fig-tumor-burden",
+                "Tumor burden over time, one panel per measure recorded, each in its own unit.",
+                Markup(pl.figure_svg(pl.tumor_burden(record), id_prefix="svg-burden")),
+            )
+        )
+    return figures
+
+
 def render_html(evaluation: Evaluation, record: PatientRecord | None = None) -> str:
     """Render an evaluation as a standalone HTML page.
 
@@ -46,9 +89,10 @@ def render_html(evaluation: Evaluation, record: PatientRecord | None = None) -> 
     Returns
     -------
     str
-        The HTML document: patient summary, profile with units, methods and references,
-        ranked strategies with rationale and evidence, values not assessable, the research-use
-        disclaimer, software version and input hash.
+        The HTML document: patient summary, profile with units, methods and references and
+        its figures (immunogram, effector/suppressor cells, and tumor burden when the record
+        has burden measurements) as inline SVG, ranked strategies with rationale and evidence,
+        values not assessable, the research-use disclaimer, software version and input hash.
 
     Examples
     --------
@@ -57,6 +101,8 @@ def render_html(evaluation: Evaluation, record: PatientRecord | None = None) -> 
     >>> html = render_html(ip.evaluate(record), record)
     >>> "not a medical device" in html
     True
+    >>> html.count('<svg id="svg-')  # immunogram, effector/suppressor cells, tumor burden
+    3
     """
     citations = {}
     for value in evaluation.profile.values.values():
@@ -68,6 +114,9 @@ def render_html(evaluation: Evaluation, record: PatientRecord | None = None) -> 
         _environment()
         .get_template("evaluation.html.j2")
         .render(
-            ev=evaluation, record=record, citations=sorted(citations.values(), key=lambda c: c.id)
+            ev=evaluation,
+            record=record,
+            citations=sorted(citations.values(), key=lambda c: c.id),
+            figures=_figures(evaluation, record),
         )
     )
