@@ -42,6 +42,7 @@ schema: $(VENV)/.installed
 
 docs: $(VENV)/.installed
 	$(BIN)/python scripts/update_readme.py
+	$(BIN)/python scripts/make_example_docs.py
 
 lock:
 	uv pip compile pyproject.toml --extra test --python-version 3.11 \

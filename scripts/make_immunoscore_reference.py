@@ -10,7 +10,9 @@ invasive margin; medians per 0.25 mm² × 4) and whose log-standard deviation is
 densities spread over about two orders of magnitude). A site replaces the file with percentiles of
 its own cohort (``immunoprecise.profile.density_reference_from_table``).
 
-Usage: python scripts/make_immunoscore_reference.py > src/immunoprecise/knowledge/data/immunoscore_reference.yaml
+Usage (from the project root):
+    python scripts/make_immunoscore_reference.py \\
+        > src/immunoprecise/knowledge/data/immunoscore_reference.yaml
 """
 
 from __future__ import annotations

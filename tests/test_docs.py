@@ -37,3 +37,34 @@ def test_generated_sections_are_current() -> None:
     spec.loader.exec_module(module)
     text = _readme()
     assert module.render(text) == text, "run `make docs` and commit README.md"
+
+
+def _script(name: str) -> object:
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_examples_page_is_current() -> None:
+    module = _script("make_example_docs")
+    names = module.example_names()  # type: ignore[attr-defined]
+    text = (ROOT / "docs" / "examples.md").read_text(encoding="utf-8")
+    assert module.page(names) + "\n" == text, "run `make docs` and commit docs/examples.md"  # type: ignore[attr-defined]
+    for figure in re.findall(r"\]\((figures/[^)]+\.svg)\)", text):
+        svg = (ROOT / "docs" / figure).read_text(encoding="utf-8")
+        assert svg.startswith("<svg"), figure
+
+
+def test_shipped_immunoscore_reference_is_the_documented_model() -> None:
+    import contextlib
+    import io
+
+    module = _script("make_immunoscore_reference")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        module.main()  # type: ignore[attr-defined]
+    shipped = ROOT / "src" / "immunoprecise" / "knowledge" / "data" / "immunoscore_reference.yaml"
+    assert out.getvalue() == shipped.read_text(encoding="utf-8")

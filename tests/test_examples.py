@@ -61,3 +61,40 @@ def test_cohort_table_has_200_patients_with_outcomes() -> None:
 def test_unknown_example_lists_shipped_ones() -> None:
     with pytest.raises(FileNotFoundError, match=r"crc_msih\.json"):
         ip.data.example_path("nope.json")
+
+
+def _profiles() -> dict[str, ip.ImmuneProfile]:
+    return {
+        name: ip.profile(ip.read_patient(ip.data.example_path(f"{name}.json")))
+        for name in EXPECTED_FIRST
+    }
+
+
+def test_example_profiles_are_distinct_and_clinically_sensible() -> None:
+    p = _profiles()
+    immunograms = {
+        name: tuple(v.value for k, v in prof.values.items() if k.startswith("immunogram."))
+        for name, prof in p.items()
+    }
+    assert len(set(immunograms.values())) == len(immunograms)  # six different immunograms
+    # MSI-H colorectal cancer: foreign, inflamed, High Immunoscore
+    crc = p["crc_msih"].values
+    assert crc["immunogram.tumor_foreignness"].value == 1.0
+    assert (crc["immune_phenotype"].value, crc["immunoscore"].category) == ("inflamed", "High")
+    # the "cold" NSCLC: desert, Low Immunoscore, inflamed host (mGPS 2), PD-L1 < 1 %
+    cold = p["nsclc_cold"].values
+    assert (cold["immune_phenotype"].value, cold["immunoscore"].category) == (
+        "immune-desert",
+        "Low",
+    )
+    assert cold["mgps"].value == 2
+    assert cold["pdl1_tps"].category == "TPS <1%"
+    # BRAF V600E melanoma: actionable driver, inflamed
+    assert p["melanoma_braf"].values["driver.BRAF"].category == "BRAF V600"
+    # B-ALL after chemotherapy: grade-3 lymphopenia scores the general immune status 0
+    ball = p["ball_cd19"].values
+    assert ball["lymphocytes"].category == "grade 3"
+    assert ball["immunogram.general_immune_status"].value == 0.0
+    # haematological examples carry no Immunoscore or phenotype
+    for name in ("fl_relapsed", "mm_post_asct", "ball_cd19"):
+        assert "immunoscore" not in p[name].values

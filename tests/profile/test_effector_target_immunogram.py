@@ -1,0 +1,128 @@
+"""Effector:target estimates and the cancer immunogram — hand-computed."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+import immunoprecise as ip
+from immunoprecise.records import PatientRecord
+
+
+def _profile(minimal: dict[str, Any]) -> ip.ImmuneProfile:
+    return ip.profile(PatientRecord.model_validate(minimal))
+
+
+def _burden(minimal: dict[str, Any], **measures: float) -> None:
+    minimal["disease"]["burden"] = [{"date": "2026-01-01", **measures}]
+
+
+@pytest.mark.parametrize(
+    ("measures", "cells"),
+    [
+        # sphere of diameter 20 mm = 2 cm: π/6 · 8 cm³ × 1e9 cells/cm³
+        ({"sum_of_diameters": 20}, round(math.pi / 6 * 8 * 1e9, -3)),
+        ({"spd": 400}, round(math.pi / 6 * 8 * 1e9, -3)),  # √400 mm = 2 cm
+        ({"cell_count": 1e10, "sum_of_diameters": 20}, 1e10),  # a recorded count wins
+    ],
+)
+def test_tumor_cell_number(
+    minimal: dict[str, Any], measures: dict[str, float], cells: float
+) -> None:
+    _burden(minimal, **measures)
+    value = _profile(minimal).values["tumor_cells"]
+    assert value.value == cells
+    assert value.unit == "cells"
+    assert value.references[0].doi == "10.4161/cc.8.3.7608"
+
+
+def test_latest_burden_is_used(minimal: dict[str, Any]) -> None:
+    minimal["disease"]["burden"] = [
+        {"date": "2026-03-01", "cell_count": 2e9},
+        {"date": "2025-01-01", "cell_count": 9e9},
+    ]
+    assert _profile(minimal).values["tumor_cells"].value == 2e9
+
+
+def test_marrow_only_burden_is_not_converted(minimal: dict[str, Any]) -> None:
+    _burden(minimal, marrow_blasts=60)
+    value = _profile(minimal).values["tumor_cells"]
+    assert value.status == "not_assessable"
+    assert "no documented conversion" in (value.note or "")
+
+
+def test_effector_target_ratios(minimal: dict[str, Any]) -> None:
+    _burden(minimal, sum_of_diameters=20)
+    minimal["host"]["flow"] = {"cd8": 400}
+    minimal["microenvironment"] = {
+        "densities": [{"marker": "CD8", "region": "tumor_core", "density": 100}]
+    }
+    p = _profile(minimal)
+    tumor = math.pi / 6 * 8 * 1e9
+    # 400 cells/µL × 5e6 µL = 2e9 CD8+ T cells
+    assert p.values["et_ratio.blood_cd8"].value == float(f"{2e9 / round(tumor, -3):.3g}")
+    # 100 cells/mm² ÷ (0.004 + 0.006) mm × 1000 = 1e7 per cm³, against 1e9 tumour cells per cm³
+    assert p.values["et_ratio.infiltrating_cd8"].value == 0.01
+    assert p.values["et_ratio.lak_dose"].value == float(f"{2e11 / round(tumor, -3):.3g}")
+    assert p.values["et_ratio.cik_dose_low"].value == float(f"{5e9 / round(tumor, -3):.3g}")
+
+
+def test_effector_target_names_missing_inputs(minimal: dict[str, Any]) -> None:
+    minimal["host"]["flow"] = {"cd8": 400}
+    value = _profile(minimal).values["et_ratio.blood_cd8"]
+    assert value.status == "not_assessable"
+    assert "disease.burden[latest].sum_of_diameters" in value.missing
+    assert "host.flow.cd8" not in value.missing
+
+
+@pytest.mark.parametrize(
+    ("tmb", "msi", "score"),
+    [
+        (10, "MSS", 1.0),
+        (1, "MSS", 0.0),
+        (math.sqrt(10), "MSS", 0.5),
+        (0.5, "MSS", 0.0),
+        (2, "MSI-H", 1.0),
+        (40, "MSS", 1.0),
+    ],
+)
+def test_tumor_foreignness_axis(
+    minimal: dict[str, Any], tmb: float, msi: str, score: float
+) -> None:
+    minimal["tumor"] = {"tmb": tmb, "msi_status": msi}
+    assert _profile(minimal).values["immunogram.tumor_foreignness"].value == score
+
+
+def test_immunogram_axes_hand_computed(minimal: dict[str, Any]) -> None:
+    minimal["tumor"].update(pdl1_tps=25, mhc_class_i="reduced")
+    minimal["host"].update(crp=20, il6=5, ldh=375, ldh_uln=250)
+    minimal["host"]["blood"] = {"lymphocytes": 750}
+    axes = {
+        k.split(".", 1)[1]: v
+        for k, v in _profile(minimal).values.items()
+        if k.startswith("immunogram.")
+    }
+    assert axes["general_immune_status"].value == 0.5  # 750 between 500 and 1000
+    assert axes["absence_of_checkpoints"].value == 0.5  # TPS 25 % of the 50 % anchor
+    assert axes["absence_of_soluble_inhibitors"].value == 0.5  # CRP > 10 (0), IL-6 ≤ 7 (1)
+    assert axes["absence_of_inhibitory_metabolism"].value == 0.5  # LDH 1.5 × ULN
+    assert axes["tumor_sensitivity_to_immune_effectors"].value == 0.5  # MHC-I reduced
+    assert all(v.unit == "score (0–1)" for v in axes.values())
+    assert axes["general_immune_status"].references[0].doi == "10.1126/science.aaf2834"
+
+
+def test_escape_mutation_lowers_sensitivity_axis_to_zero(minimal: dict[str, Any]) -> None:
+    minimal["tumor"].update(
+        mhc_class_i="normal", driver_mutations=[{"gene": "JAK2", "alteration": "frameshift (fs)"}]
+    )
+    axis = _profile(minimal).values["immunogram.tumor_sensitivity_to_immune_effectors"]
+    assert axis.value == 0.0
+
+
+def test_missing_axis_is_missing_not_zero(minimal: dict[str, Any]) -> None:
+    axis = _profile(minimal).values["immunogram.absence_of_checkpoints"]
+    assert axis.status == "not_assessable"
+    assert axis.value is None
+    assert axis.missing == ("pdl1_tps",)
