@@ -163,20 +163,15 @@ def _load_cached(directory: Path) -> KnowledgeBase:
     digest = hashlib.sha256()
     content: dict[str, Any] = {}
     manifest = _read(directory / "manifest.yaml") or {}
-    for key, (name, _model) in _FILES.items():
+    files: list[tuple[str, str, type]] = [(k, n, list) for k, (n, _) in _FILES.items()]
+    files += [(k, n, dict) for k, (n, _) in _MAPPINGS.items()]
+    for key, name, shape in files:
         raw = (directory / name).read_bytes() if (directory / name).exists() else b""
         digest.update(name.encode() + b"\0" + raw)
-        entries = _read(directory / name)
-        if not isinstance(entries, list):
-            raise KnowledgeBaseError(f"{directory / name}: expected a list of entries")
-        content[key] = entries
-    for key, (name, _model) in _MAPPINGS.items():
-        raw = (directory / name).read_bytes() if (directory / name).exists() else b""
-        digest.update(name.encode() + b"\0" + raw)
-        mapping = _read(directory / name)
-        if not isinstance(mapping, dict):
-            raise KnowledgeBaseError(f"{directory / name}: expected a mapping")
-        content[key] = mapping
+        content[key] = _read(directory / name)
+        if not isinstance(content[key], shape):
+            what = "a list of entries" if shape is list else "a mapping"
+            raise KnowledgeBaseError(f"{directory / name}: expected {what}")
     try:
         return KnowledgeBase.model_validate(
             {

@@ -378,22 +378,14 @@ def table_columns(table: pd.DataFrame | str | Path) -> RecordColumns:
         elif h.kind == "scalar" and h.is_list and h.path == ("patient", "autoimmune_diseases"):
             diseases = _parse_lists(raw, str)
             data["patient.autoimmune_diseases"] = np.array([len(d) > 0 for d in diseases], float)
-        elif h.kind == "ihc":
-            spec = IHCDensity.model_fields["density"].metadata[0]
-            data[density_key(h.groups["marker"], h.groups["region"])] = _numbers(
-                h.name,
-                raw,
-                unit=h.unit,
-                target=spec.unit,
-                bounds=(spec.ge, spec.le),
-                range_text=spec.range_text,
-                integer=False,
-                problems=problems,
-            )
-        elif h.kind == "burden":
-            measure = h.groups["what"]
-            spec = BurdenMeasurement.model_fields[measure].metadata[0]
-            data[burden_key(measure)] = _numbers(
+        elif h.kind in ("ihc", "burden"):
+            if h.kind == "ihc":
+                spec = IHCDensity.model_fields["density"].metadata[0]
+                key = density_key(h.groups["marker"], h.groups["region"])
+            else:
+                spec = BurdenMeasurement.model_fields[h.groups["what"]].metadata[0]
+                key = burden_key(h.groups["what"])
+            data[key] = _numbers(
                 h.name,
                 raw,
                 unit=h.unit,
