@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -109,7 +109,6 @@ class Computed:
     category: Array | None = None
     note: Array | None = None
     missing: Array | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def assessed(self) -> npt.NDArray[np.bool_]:
