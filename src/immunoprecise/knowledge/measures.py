@@ -139,6 +139,10 @@ class ActionableDriver(_Entry):
     alteration: str = Field(description="Regular expression matched against the alteration.")
     label: str = Field(description="Category shown, e.g. 'BRAF V600'.")
     relevance: str = Field(description="What it means for (immuno)therapy.")
+    immune_escape: bool = Field(
+        default=False,
+        description="Whether it makes the tumour escape T cells (IFN-γ insensitivity, no MHC-I).",
+    )
     references: tuple[str, ...] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -92,7 +92,7 @@ def _drivers(build: ValueBuilder) -> list[Computed]:
 
 def _immune_escape(build: ValueBuilder) -> Computed:
     rows = build.cols.text("tumor.driver_mutations")
-    escape = [d for d in build.kb.drivers if d.id in {"jak_loss", "jak2_loss", "b2m_loss"}]
+    escape = [d for d in build.kb.drivers if d.immune_escape]
     value = np.full(len(rows), None, dtype=object)
     match = _matcher(build)
     for i, mutations in enumerate(rows):

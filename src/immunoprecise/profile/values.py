@@ -9,6 +9,7 @@ one formula for both.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -234,13 +235,11 @@ class ValueBuilder:
                     *metric.references,
                     *(r for r in threshold.references if r not in metric.references),
                 )
-                metric = Metric(
-                    **{
-                        **metric.__dict__,
-                        "threshold": threshold,
-                        "references": refs,
-                        "interpretation": metric.interpretation or threshold.interpretation,
-                    }
+                metric = dataclasses.replace(
+                    metric,
+                    threshold=threshold,
+                    references=refs,
+                    interpretation=metric.interpretation or threshold.interpretation,
                 )
         return Computed(metric, value, category=category, note=note, missing=missing)
 

@@ -400,10 +400,8 @@ def table_columns(table: pd.DataFrame | str | Path) -> RecordColumns:
         elif h.kind == "antigens":
             data["tumor.antigens"] = _parse_lists(raw, _antigen)
         elif h.kind == "prior_therapies":
-            data["patient.prior_therapies"] = _parse_lists(raw, str)
-            data["patient.prior_therapies"] = np.array(
-                [len(t) for t in data["patient.prior_therapies"]], dtype=float
-            )
+            lines = _parse_lists(raw, str)
+            data["patient.prior_therapies"] = np.array([len(t) for t in lines], dtype=float)
     if "burden_date" in frame.columns:
         dated = ~raw_missing(frame["burden_date"].to_numpy(dtype=object))
         measured = np.zeros(n, dtype=bool)
