@@ -26,7 +26,7 @@ from immunoprecise.errors import (
 from immunoprecise.evaluation import Evaluation, evaluate
 from immunoprecise.knowledge import KnowledgeBase, load_knowledge_base
 from immunoprecise.profile import ImmuneProfile, profile, profile_table
-from immunoprecise.recommend import StrategyPlan, recommend
+from immunoprecise.recommend import StrategyPlan, recommend, recommend_frame, recommend_table
 from immunoprecise.records import (
     Cohort,
     PatientRecord,
@@ -63,4 +63,6 @@ __all__ = [
     "read_patient",
     "read_patients",
     "recommend",
+    "recommend_frame",
+    "recommend_table",
 ]

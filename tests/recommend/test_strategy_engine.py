@@ -48,6 +48,7 @@ def test_msi_rule_does_not_fire_for_lymphoma(minimal: dict[str, Any]) -> None:
 
 def test_missing_biomarker_is_reported_not_guessed(minimal: dict[str, Any]) -> None:
     minimal["tumor"] = {}
+    minimal["patient"]["prior_therapies"] = [{"name": "FOLFOX", "line": 1}]
     plan = _plan(minimal)
     missing = {u.rule_id: u.missing for u in plan.not_evaluated}
     assert missing["msi_h_anti_pd1"] == ("tumor.msi_status", "tumor.mmr_status")

@@ -13,7 +13,30 @@ import pandas as pd
 
 __all__ = ["synthetic_table"]
 
-_DISEASES = ("SKCM", "COAD", "LUAD", "HNSC", "STAD", "BRCA", "FL", "PCM", "BLL", "LUSC")
+_DISEASES = (
+    "SKCM",
+    "COAD",
+    "READ",
+    "LUAD",
+    "LUSC",
+    "HNSC",
+    "STAD",
+    "BRCA",
+    "HCC",
+    "RCC",
+    "UCEC",
+    "PRAD",
+    "UM",
+    "SYNS",
+    "GB",
+    "NBL",
+    "FL",
+    "DLBCLNOS",
+    "CLLSLL",
+    "PCM",
+    "BLL",
+    "AML",
+)
 _DRIVERS = (
     "BRAF V600E",
     "EGFR L858R",
@@ -23,6 +46,7 @@ _DRIVERS = (
     "JAK1 Q503*",
     "B2M loss",
     "TP53 R273H",
+    "STK11 Q37*",
 )
 _ANTIGENS = (
     "CD19:lineage:positive",
@@ -30,7 +54,21 @@ _ANTIGENS = (
     "BCMA:lineage:positive",
     "NY-ESO-1:TAA:negative",
     "MAGE-A4:TAA:positive",
+    "CD19:lineage:negative",
+    "CD20:lineage:positive",
+    "CD123:lineage:positive",
+    "GPRC5D:lineage:positive",
+    "BCMA:lineage:negative",
 )
+_PRIOR = (
+    "chemotherapy:PR",
+    "anti-PD-1:SD",
+    "R-CHOP:CR",
+    "bortezomib-lenalidomide-dexamethasone:VGPR",
+    "high-dose melphalan + ASCT:CR",
+    "daratumumab:PR",
+)
+_HLA = ("A*02:01", "A*02:06", "A*01:01", "A*03:01", "B*07:02", "B*08:01", "C*07:01")
 
 
 def synthetic_table(n: int, *, seed: int, missing: float = 0.2) -> pd.DataFrame:
@@ -85,8 +123,11 @@ def synthetic_table(n: int, *, seed: int, missing: float = 0.2) -> pd.DataFrame:
         "ecog": maybe(rng.integers(0, 4, n).astype(float), "{:.0f}"),
         "diagnosis": ["synthetic"] * n,
         "oncotree_code": list(rng.choice(_DISEASES, n)),
-        "disease_status": choice(("newly_diagnosed", "relapsed", "refractory")),
-        "prior_therapies": listed(("chemotherapy:PR", "anti-PD-1:SD", "R-CHOP:CR"), 3),
+        "disease_status": choice(
+            ("newly_diagnosed", "relapsed", "refractory", "relapsed_refractory", "remission")
+        ),
+        "prior_therapies": listed(_PRIOR, 4),
+        "hla_type": listed(_HLA, 2),
         "autoimmune_diseases": ["psoriasis" if x < 0.05 else "" for x in rng.random(n)],
         "tmb_mut_per_Mb": maybe(lognormal(6, 1.2)),
         "msi_status": choice(("MSI-H", "MSS", "MSS", "MSS", "MSI-L")),

@@ -15,19 +15,23 @@ from immunoprecise.knowledge.measures import (
     Constant,
     DensityReference,
     ImmunogramAxis,
+    TherapyHistoryCategory,
 )
 from immunoprecise.knowledge.schema import (
     CIVIC_LEVELS,
     ONCOKB_LEVELS,
     Condition,
+    Development,
     DiseaseNode,
     Effect,
     Evidence,
     Reference,
     Rule,
+    RuleFamily,
     Therapy,
     Threshold,
 )
+from immunoprecise.knowledge.strategies import PlanQuestion, Strategy, StrategyStep, TimingWindow
 
 __all__ = [
     "CIVIC_LEVELS",
@@ -37,15 +41,22 @@ __all__ = [
     "Condition",
     "Constant",
     "DensityReference",
+    "Development",
     "DiseaseNode",
     "Effect",
     "Evidence",
     "ImmunogramAxis",
     "KnowledgeBase",
+    "PlanQuestion",
     "Reference",
     "Rule",
+    "RuleFamily",
+    "Strategy",
+    "StrategyStep",
     "Therapy",
+    "TherapyHistoryCategory",
     "Threshold",
+    "TimingWindow",
     "default_knowledge_dir",
     "load_knowledge_base",
 ]

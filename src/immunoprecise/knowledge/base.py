@@ -9,7 +9,7 @@ from typing import Any
 
 import pydantic
 import yaml
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, PrivateAttr, model_validator
 
 from immunoprecise.errors import KnowledgeBaseError
 from immunoprecise.knowledge.measures import (
@@ -17,8 +17,10 @@ from immunoprecise.knowledge.measures import (
     Constant,
     DensityReference,
     ImmunogramAxis,
+    TherapyHistoryCategory,
 )
 from immunoprecise.knowledge.schema import DiseaseNode, Reference, Rule, Therapy, Threshold
+from immunoprecise.knowledge.strategies import PlanQuestion, Strategy, TimingWindow
 
 __all__ = ["KnowledgeBase", "default_knowledge_dir", "load_knowledge_base"]
 
@@ -31,10 +33,15 @@ _FILES = {
     "immunogram": ("immunogram.yaml", ImmunogramAxis),
     "drivers": ("drivers.yaml", ActionableDriver),
     "constants": ("constants.yaml", Constant),
+    "timing_windows": ("timing.yaml", TimingWindow),
+    "strategies": ("strategies.yaml", Strategy),
+    "questions": ("questions.yaml", PlanQuestion),
+    "therapy_history": ("therapy_history.yaml", TherapyHistoryCategory),
 }
 # Files holding one mapping rather than a list of entries.
 _MAPPINGS = {"immunoscore_reference": ("immunoscore_reference.yaml", DensityReference)}
 _LISTS = tuple(_FILES)
+_SINGULAR = {"strategies": "strategy", "therapy_history": "therapy-history category"}
 
 
 class KnowledgeBase(BaseModel):
@@ -55,7 +62,15 @@ class KnowledgeBase(BaseModel):
     immunogram: tuple[ImmunogramAxis, ...]
     drivers: tuple[ActionableDriver, ...]
     constants: tuple[Constant, ...]
+    timing_windows: tuple[TimingWindow, ...]
+    strategies: tuple[Strategy, ...]
+    questions: tuple[PlanQuestion, ...]
+    therapy_history: tuple[TherapyHistoryCategory, ...]
     immunoscore_reference: DensityReference
+
+    _therapies: dict[str, Therapy] = PrivateAttr(default_factory=dict)
+    _references: dict[str, Reference] = PrivateAttr(default_factory=dict)
+    _tagged: dict[str, tuple[str, ...]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _cross_check(self) -> KnowledgeBase:
@@ -71,23 +86,80 @@ class KnowledgeBase(BaseModel):
         for d in self.diseases:
             if d.parent and d.parent not in codes:
                 problems.append(f"disease {d.code}: unknown parent {d.parent!r}")
-        citing = [(k[:-1], e) for k in _LISTS[2:] for e in getattr(self, k)]
+        citing = [(_SINGULAR.get(k, k[:-1]), e) for k in _LISTS[2:] for e in getattr(self, k)]
         citing.append(("immunoscore reference", self.immunoscore_reference))
         for kind, e in citing:
             ident = getattr(e, "id", e.version if isinstance(e, DensityReference) else "")
-            for ref in e.references:
+            for ref in getattr(e, "references", ()):
                 if ref not in refs:
                     problems.append(f"{kind} {ident}: unknown reference {ref!r}")
             for code in getattr(e, "diseases", None) or ():
                 if code not in codes:
                     problems.append(f"{kind} {ident}: unknown disease code {code!r}")
+        tags = {tag for t in self.therapies for tag in t.tags}
+        windows = {w.id for w in self.timing_windows}
         for rule in self.rules:
-            for therapy in rule.therapies:
-                if therapy not in therapies:
-                    problems.append(f"rule {rule.id}: unknown therapy {therapy!r}")
+            for selector in rule.therapies:
+                tag = selector.removeprefix("tag:")
+                if selector.startswith("tag:") and tag not in tags:
+                    problems.append(f"rule {rule.id}: no therapy has the tag {tag!r}")
+                elif not selector.startswith("tag:") and selector not in therapies:
+                    problems.append(f"rule {rule.id}: unknown therapy {selector!r}")
+        history = {c.id: c for c in self.therapy_history}
+        for strategy in self.strategies:
+            anchor = strategy.anchor_history
+            if anchor is not None and not (anchor in history and history[anchor].track_days):
+                problems.append(
+                    f"strategy {strategy.id}: anchor_history {anchor!r} is not a "
+                    "therapy-history category with track_days"
+                )
+            for step in strategy.steps:
+                if step.therapy not in therapies:
+                    problems.append(f"strategy {strategy.id}: unknown therapy {step.therapy!r}")
+                if step.window is not None and step.window not in windows:
+                    problems.append(
+                        f"strategy {strategy.id}: unknown timing window {step.window!r}"
+                    )
+        for question in self.questions:
+            for tag in question.tags:
+                if tag not in tags:
+                    problems.append(f"question {question.id}: no therapy has the tag {tag!r}")
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._therapies = {t.id: t for t in self.therapies}
+        self._references = {r.id: r for r in self.references}
+        tagged: dict[str, list[str]] = {}
+        for t in self.therapies:
+            for tag in t.tags:
+                tagged.setdefault(tag, []).append(t.id)
+        self._tagged = {tag: tuple(ids) for tag, ids in tagged.items()}
+
+    def select_therapies(self, selectors: tuple[str, ...]) -> tuple[str, ...]:
+        """Therapy ids named by ``selectors`` (ids or ``tag:NAME``), in order, without repeats.
+
+        Examples
+        --------
+        >>> kb = load_knowledge_base()
+        >>> "pembrolizumab" in kb.select_therapies(("tag:checkpoint_inhibitor",))
+        True
+        """
+        ids: dict[str, None] = {}
+        for selector in selectors:
+            if selector.startswith("tag:"):
+                ids.update(dict.fromkeys(self._tagged.get(selector[4:], ())))
+            else:
+                ids[selector] = None
+        return tuple(ids)
+
+    def timing_window(self, window_id: str) -> TimingWindow:
+        """Return the timing window with id ``window_id``."""
+        for window in self.timing_windows:
+            if window.id == window_id:
+                return window
+        raise KnowledgeBaseError(f"no timing window {window_id!r} in the knowledge base")
 
     def __hash__(self) -> int:
         # Content-addressed: two knowledge bases with the same files hash (and compare) equal.
@@ -95,17 +167,17 @@ class KnowledgeBase(BaseModel):
 
     def reference(self, ref_id: str) -> Reference:
         """Return the reference with id ``ref_id``."""
-        for ref in self.references:
-            if ref.id == ref_id:
-                return ref
-        raise KnowledgeBaseError(f"no reference {ref_id!r} in the knowledge base")
+        try:
+            return self._references[ref_id]
+        except KeyError:
+            raise KnowledgeBaseError(f"no reference {ref_id!r} in the knowledge base") from None
 
     def therapy(self, therapy_id: str) -> Therapy:
         """Return the therapy with id ``therapy_id``."""
-        for therapy in self.therapies:
-            if therapy.id == therapy_id:
-                return therapy
-        raise KnowledgeBaseError(f"no therapy {therapy_id!r} in the knowledge base")
+        try:
+            return self._therapies[therapy_id]
+        except KeyError:
+            raise KnowledgeBaseError(f"no therapy {therapy_id!r} in the knowledge base") from None
 
     def constant(self, constant_id: str) -> Constant:
         """Return the constant with id ``constant_id``.
@@ -210,8 +282,9 @@ def load_knowledge_base(directory: str | Path | None = None) -> KnowledgeBase:
     directory
         A directory with ``manifest.yaml``, ``references.yaml``, ``diseases.yaml``,
         ``thresholds.yaml``, ``therapies.yaml``, ``rules.yaml``, ``immunogram.yaml``,
-        ``drivers.yaml``, ``constants.yaml`` and ``immunoscore_reference.yaml``; a site may copy
-        the shipped one and edit it (for example to put its own Immunoscore reference
+        ``drivers.yaml``, ``constants.yaml``, ``timing.yaml``, ``strategies.yaml``,
+        ``questions.yaml``, ``therapy_history.yaml`` and ``immunoscore_reference.yaml``; a site
+        may copy the shipped one and edit it (for example to put its own Immunoscore reference
         distribution in place).
 
     Returns

@@ -22,7 +22,14 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["ActionableDriver", "AxisComponent", "Constant", "DensityReference", "ImmunogramAxis"]
+__all__ = [
+    "ActionableDriver",
+    "AxisComponent",
+    "Constant",
+    "DensityReference",
+    "ImmunogramAxis",
+    "TherapyHistoryCategory",
+]
 
 
 class _Entry(BaseModel):
@@ -170,3 +177,40 @@ class Constant(_Entry):
     unit: str
     description: str
     references: tuple[str, ...] = Field(min_length=1)
+
+
+class TherapyHistoryCategory(_Entry):
+    """A kind of prior therapy recognised in a patient's history (``therapy_history.yaml``).
+
+    A prior therapy belongs to the category when one of ``patterns`` (regular expressions,
+    case-insensitive) matches its name or its therapy class. With ``track_days`` the profile
+    also reports the days since the latest such therapy (``days_since.<id>``), for timing
+    windows such as the cytokine peaks after autologous transplant.
+    """
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    label: str
+    patterns: tuple[str, ...] = Field(min_length=1)
+    track_days: bool = False
+
+    @model_validator(mode="after")
+    def _compiles(self) -> TherapyHistoryCategory:
+        for pattern in self.patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(
+                    f"pattern {pattern!r} is not a regular expression: {exc}"
+                ) from None
+        return self
+
+    def matches(self, text: str) -> bool:
+        """Whether a prior therapy's name or class ``text`` belongs to this category.
+
+        Examples
+        --------
+        >>> c = TherapyHistoryCategory(id="asct", label="ASCT", patterns=(r"\\bASCT\\b",))
+        >>> c.matches("melphalan 200 mg/m² + ASCT"), c.matches("R-CHOP")
+        (True, False)
+        """
+        return any(re.search(p, text, flags=re.IGNORECASE) for p in self.patterns)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -16,11 +16,13 @@ __all__ = [
     "CIVIC_LEVELS",
     "ONCOKB_LEVELS",
     "Condition",
+    "Development",
     "DiseaseNode",
     "Effect",
     "Evidence",
     "Reference",
     "Rule",
+    "RuleFamily",
     "Therapy",
     "Threshold",
 ]
@@ -145,15 +147,27 @@ class Evidence(_Entry):
     )
 
 
-_OPERATORS = ("equals", "in", "at_least", "above", "below", "at_most", "is_true", "is_false")
+_OPERATORS = (
+    "equals",
+    "in",
+    "at_least",
+    "above",
+    "below",
+    "at_most",
+    "is_true",
+    "is_false",
+    "has",
+)
 
 
 class Condition(_Entry):
     """A condition over profile values: a comparison, or ``all``/``any``/``not`` of conditions.
 
     A comparison names a profile ``value`` key and one operator: ``equals``, ``in``,
-    ``at_least`` (≥), ``above`` (>), ``below`` (<), ``at_most`` (≤), ``is_true``, ``is_false``.
-    With ``of: category`` it compares the value's category instead of the value.
+    ``at_least`` (≥), ``above`` (>), ``below`` (<), ``at_most`` (≤), ``is_true``, ``is_false``,
+    ``has`` (a list value, such as ``hla_type``, has an item starting with the operand:
+    ``has: "A*02"`` matches ``A*02:01``). With ``of: category`` it compares the value's category
+    instead of the value.
     """
 
     value: str | None = None
@@ -166,6 +180,7 @@ class Condition(_Entry):
     at_most: float | None = None
     is_true: Literal[True] | None = None
     is_false: Literal[True] | None = None
+    has: str | None = None
     all: tuple[Condition, ...] | None = None
     any: tuple[Condition, ...] | None = None
     not_: Condition | None = Field(default=None, alias="not")
@@ -203,12 +218,33 @@ class Condition(_Entry):
         raise ValueError("not a comparison")
 
 
+RuleFamily = Literal[
+    "checkpoint",
+    "effector_cells",
+    "vaccine",
+    "suppression",
+    "targeted",
+    "nanomedicine",
+    "timing",
+    "caution",
+]
+"""The families rules are grouped in (reports and tests go family by family)."""
+
+THERAPY_SELECTOR = r"^(tag:)?[a-z0-9_]+$"
+
+
 class Rule(_Entry):
     """A biomarker rule: when ``when`` holds for a patient with one of ``diseases``, apply
-    ``effect`` to each of ``therapies``, with ``evidence`` and ``references``."""
+    ``effect`` to each of ``therapies``, with ``evidence`` and ``references``.
+
+    ``therapies`` names therapy ids or ``tag:NAME`` selectors (every therapy with that tag), so a
+    caution such as "lymphopenia weighs against therapies that rely on the patient's own
+    effectors" is written once for all of them.
+    """
 
     id: str = Field(pattern=r"^[a-z0-9_]+$")
-    therapies: tuple[str, ...] = Field(min_length=1)
+    family: RuleFamily
+    therapies: tuple[Annotated[str, Field(pattern=THERAPY_SELECTOR)], ...] = Field(min_length=1)
     effect: Effect
     diseases: tuple[str, ...] | None = Field(
         default=None, description="Disease codes or groups it applies to; none = all."
@@ -219,14 +255,25 @@ class Rule(_Entry):
     references: tuple[str, ...] = Field(min_length=1)
 
 
+Development = Literal["approved", "investigational", "preclinical"]
+
+
 class Therapy(_Entry):
-    """A therapy the engine can propose."""
+    """A therapy the engine can propose.
+
+    ``tags`` say what kind of tool it is, so that rules can address groups of therapies
+    (``tag:checkpoint_inhibitor``, ``tag:host_effector_dependent``, ``tag:crs_risk``, …);
+    ``development`` is its regulatory stage (approved somewhere, investigational in clinical
+    trials, or preclinical only).
+    """
 
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     name: str
-    therapy_class: str
+    therapy_class: str = Field(pattern=r"^[a-z0-9_]+$")
+    development: Development
     mechanism: str
     targets: tuple[str, ...] = ()
+    tags: tuple[Annotated[str, Field(pattern=r"^[a-z0-9_]+$")], ...] = ()
     typical_regimen: str
     key_toxicities: tuple[str, ...] = ()
     references: tuple[str, ...] = Field(min_length=1)

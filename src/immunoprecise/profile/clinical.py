@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from immunoprecise.profile.values import Computed, Metric, ValueBuilder
+from immunoprecise.records.columns import burden_key
 
 __all__ = ["clinical_values"]
 
@@ -39,6 +40,16 @@ def clinical_values(build: ValueBuilder, done: Mapping[str, Computed]) -> list[C
         build.recorded(
             Metric(
                 "ecog", "ECOG performance status", _RECORDED, kind="int", inputs=("patient.ecog",)
+            )
+        ),
+        build.recorded(
+            Metric(
+                "marrow_blasts",
+                "Bone-marrow blasts (latest)",
+                "the latest recorded bone-marrow blast percentage",
+                unit="%",
+                inputs=(burden_key("marrow_blasts"),),
+                only_if_assessed=True,
             )
         ),
     ]

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from immunoprecise.knowledge import KnowledgeBase, load_knowledge_base
 from immunoprecise.profile.clinical import clinical_values
 from immunoprecise.profile.effector_target import effector_target_values
+from immunoprecise.profile.history import history_values
 from immunoprecise.profile.host import host_values
 from immunoprecise.profile.immunogram import immunogram_values
 from immunoprecise.profile.immunoscore import immunoscore_values
@@ -25,6 +26,7 @@ Family = Callable[[ValueBuilder, Mapping[str, Computed]], list[Computed]]
 # In order: a family may read the values of the families before it (the immunogram reads all).
 FAMILIES: tuple[Family, ...] = (
     clinical_values,
+    history_values,
     tumor_values,
     microenvironment_values,
     immunoscore_values,
@@ -68,8 +70,10 @@ class ImmuneProfile(BaseModel):
 
     ``values`` maps a stable key to a :class:`ProfileValue` with unit, method, references and
     inputs. The keys, by family: clinical (``disease_status``, ``prior_lines``, ``age``,
-    ``ecog``); tumour (``tmb``, ``msi_status``, ``pdl1_tps``, ``pdl1_cps``, ``mhc_class_i``,
-    ``driver.<GENE>``, ``immune_escape``, ``antigen.<NAME>``); microenvironment
+    ``ecog``, ``marrow_blasts``); history (``prior.<category>``, ``days_since.<category>``,
+    ``prior_severe_irae``, ``hla_type``); tumour (``tmb``, ``msi_status``, ``pdl1_tps``,
+    ``pdl1_cps``, ``mhc_class_i``, ``driver.<GENE>``, ``immune_escape``, ``antigen.<NAME>``);
+    microenvironment
     (``density.<MARKER>.<region>``, ``cd8_foxp3_ratio.<region>``, ``immunoscore``,
     ``immunoscore_group``, ``immunoscore.percentile.<MARKER>.<region>``,
     ``immune_phenotype``); host (``crp``, ``albumin``, ``il6``, ``lymphocytes``, ``mgps``,

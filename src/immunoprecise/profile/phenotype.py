@@ -15,9 +15,13 @@ import numpy as np
 from immunoprecise.profile.values import Computed, Metric, ValueBuilder
 from immunoprecise.records.columns import density_key
 
-__all__ = ["phenotype_values"]
+__all__ = ["PHENOTYPE_CATEGORY", "phenotype_values"]
 
-_HOT_COLD = {"inflamed": "hot", "immune-excluded": "altered (excluded)", "immune-desert": "cold"}
+PHENOTYPE_CATEGORY = {
+    "inflamed": "hot",
+    "immune-excluded": "altered (excluded)",
+    "immune-desert": "cold",
+}
 
 
 def phenotype_values(build: ValueBuilder, done: Mapping[str, Computed]) -> list[Computed]:
@@ -41,7 +45,7 @@ def phenotype_values(build: ValueBuilder, done: Mapping[str, Computed]) -> list[
         value,
         lambda i: tuple(f for f, v in ((core_f, core[i]), (margin_f, margin[i])) if np.isnan(v)),
     )
-    category = np.array([_HOT_COLD.get(v) if v else None for v in value], dtype=object)
+    category = np.array([PHENOTYPE_CATEGORY.get(v) if v else None for v in value], dtype=object)
     metric = Metric(
         "immune_phenotype",
         "Immune phenotype",

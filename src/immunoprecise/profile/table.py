@@ -12,9 +12,9 @@ import pandas as pd
 from immunoprecise.knowledge import KnowledgeBase, load_knowledge_base
 from immunoprecise.profile.immune_profile import compute_values
 from immunoprecise.profile.values import Computed, ValueBuilder
-from immunoprecise.records.columns import table_columns
+from immunoprecise.records.columns import RecordColumns, table_columns
 
-__all__ = ["profile_table"]
+__all__ = ["profile_columns", "profile_table"]
 
 
 def profile_table(
@@ -51,7 +51,14 @@ def profile_table(
     (200, 'low')
     """
     kb = knowledge_base if knowledge_base is not None else load_knowledge_base()
-    cols = table_columns(table)
+    return profile_columns(table_columns(table), knowledge_base=kb)
+
+
+def profile_columns(cols: RecordColumns, *, knowledge_base: KnowledgeBase) -> pd.DataFrame:
+    """Profile patients laid out as columns (:func:`~immunoprecise.records.columns.table_columns`
+    or :func:`~immunoprecise.records.columns.record_columns`); the frame of
+    :func:`profile_table`."""
+    kb = knowledge_base
     codes = pd.Series(cols.text("disease.oncotree_code"), dtype=object).fillna("")
     results: dict[str, tuple[Computed, list[tuple[npt.NDArray[np.intp], Computed]]]] = {}
     for code, positions in codes.groupby(codes, sort=False).indices.items():

@@ -188,7 +188,7 @@ class ValueBuilder:
 
     def threshold(self, key: str) -> Threshold | None:
         """The most specific threshold for ``key`` that applies to the patients' disease."""
-        return _threshold(self.kb, self.disease_code, key)
+        return applicable_threshold(self.kb, self.disease_code, key)
 
     def required_threshold(self, key: str) -> Threshold:
         """The threshold for ``key`` that a formula cannot do without.
@@ -266,7 +266,8 @@ class ValueBuilder:
 
 
 @functools.lru_cache(maxsize=4096)
-def _threshold(kb: KnowledgeBase, code: str | None, key: str) -> Threshold | None:
+def applicable_threshold(kb: KnowledgeBase, code: str | None, key: str) -> Threshold | None:
+    """The most specific threshold of ``kb`` for value ``key`` that applies to disease ``code``."""
     lineage = kb.lineage(code)
     best: tuple[int, Threshold] | None = None
     for t in kb.thresholds:

@@ -11,9 +11,17 @@ from dataclasses import dataclass, field
 from immunoprecise.knowledge import Condition
 from immunoprecise.profile import ImmuneProfile
 
-__all__ = ["Verdict", "evaluate_condition"]
+__all__ = ["Verdict", "compare", "evaluate_condition"]
 
-_SYMBOLS = {"equals": "=", "in": "in", "at_least": "≥", "above": ">", "below": "<", "at_most": "≤"}
+_SYMBOLS = {
+    "equals": "=",
+    "in": "in",
+    "at_least": "≥",
+    "above": ">",
+    "below": "<",
+    "at_most": "≤",
+    "has": "has",
+}
 
 
 @dataclass(frozen=True)
@@ -25,16 +33,25 @@ class Verdict:
     missing: tuple[str, ...] = field(default=())
 
 
+_ABSENT = {
+    "immune_escape": "tumor.driver_mutations (JAK1/JAK2/B2M not reported)",
+    "marrow_blasts": "disease.burden[].marrow_blasts",
+}
+
+
 def _absent_field(key: str) -> str:
     family, _, name = key.partition(".")
     if family == "driver":
         return f"tumor.driver_mutations ({name} not reported)"
     if family == "antigen":
         return f"tumor.antigens ({name} not tested)"
-    return f"profile value {key}"
+    if family == "days_since":
+        return f"patient.prior_therapies (no dated {name.replace('_', ' ')}) or collected_on"
+    return _ABSENT.get(key, f"profile value {key}")
 
 
-def _compare(operator: str, actual: object, operand: object) -> bool:
+def compare(operator: str, actual: object, operand: object) -> bool:
+    """Whether ``actual`` satisfies ``operator`` with ``operand`` (one profile value)."""
     if operator == "equals":
         return actual == operand or str(actual) == str(operand)
     if operator == "in":
@@ -43,6 +60,9 @@ def _compare(operator: str, actual: object, operand: object) -> bool:
         return actual is True
     if operator == "is_false":
         return actual is False
+    if operator == "has":
+        items = str(actual).split(", ")
+        return any(item.startswith(str(operand)) for item in items)
     if isinstance(actual, bool) or not isinstance(actual, int | float):
         return False
     bound = float(operand)  # type: ignore[arg-type]
@@ -64,7 +84,7 @@ def _leaf(condition: Condition, profile: ImmuneProfile) -> Verdict:
         return Verdict(None, missing=value.missing or (f"{key} ({value.note})",))
     actual = value.category if condition.of == "category" else value.value
     operator, operand = condition.operator()
-    holds = _compare(operator, actual, operand)
+    holds = compare(operator, actual, operand)
     shown = f"{actual:g}" if isinstance(actual, float) else str(actual)
     unit = (
         f" {value.unit}" if value.unit and condition.of == "value" and value.unit != "ratio" else ""

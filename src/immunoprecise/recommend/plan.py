@@ -1,4 +1,5 @@
-"""The strategy plan: ranked therapy options with rationale trace, evidence and cautions."""
+"""The strategy plan: ranked therapy options and multi-step strategies, each with its rationale
+trace, evidence, cautions, timing and citations."""
 
 from __future__ import annotations
 
@@ -9,7 +10,20 @@ from pydantic import BaseModel, ConfigDict, Field
 from immunoprecise.knowledge import Effect, Evidence
 from immunoprecise.profile import Citation, KnowledgeBaseInfo
 
-__all__ = ["OptionStatus", "RuleFiring", "StrategyOption", "StrategyPlan", "UnevaluatedRule"]
+__all__ = [
+    "OptionChange",
+    "OptionStatus",
+    "Override",
+    "PlanAnswer",
+    "PlanStep",
+    "PlannedStrategy",
+    "RuleFiring",
+    "StrategyOption",
+    "StrategyPlan",
+    "TimingInfo",
+    "UnevaluatedRule",
+    "WhatIf",
+]
 
 OptionStatus = Literal["indicated", "favoured", "disfavoured", "contraindicated"]
 
@@ -22,6 +36,7 @@ class RuleFiring(_Frozen):
     """A knowledge-base rule whose condition held for this patient."""
 
     rule_id: str
+    family: str
     effect: Effect
     evidence: Evidence
     rationale: str
@@ -32,39 +47,148 @@ class RuleFiring(_Frozen):
 class StrategyOption(_Frozen):
     """One therapy option for the patient."""
 
-    rank: int = Field(ge=1)
+    rank: int = Field(ge=1, description="Rank among options of the same list (1 = best).")
     therapy_id: str
     name: str
     therapy_class: str
+    development: str = Field(description="approved, investigational or preclinical.")
     status: OptionStatus
     score: int = Field(description="Sum of rule effects: indicate +3, favour +1, disfavour −2.")
     oncokb_level: str | None = Field(description="Strongest OncoKB level among supporting rules.")
     civic_level: str | None = Field(description="Strongest CIViC level among supporting rules.")
     mechanism: str
+    targets: tuple[str, ...]
+    tags: tuple[str, ...]
     typical_regimen: str
     key_toxicities: tuple[str, ...]
     rationale: tuple[RuleFiring, ...] = Field(description="Rules that indicate or favour it.")
     cautions: tuple[RuleFiring, ...] = Field(description="Rules that disfavour or contraindicate.")
+    references: tuple[Citation, ...] = Field(description="The therapy's own references.")
+
+
+class TimingInfo(_Frozen):
+    """A timing window attached to a strategy step."""
+
+    window_id: str
+    name: str
+    anchor: str
+    start_day: int
+    end_day: int
+    peak_day: int | None
+    days: str = Field(description="The window as text, e.g. 'days 4–11 (peak day 8)'.")
+    purpose: str
+    references: tuple[Citation, ...]
+
+
+class PlanStep(_Frozen):
+    """One step of a strategy."""
+
+    therapy_id: str
+    name: str
+    timing: str
+    day: int | None = Field(description="Day relative to the strategy's anchor (day 0).")
+    window: TimingInfo | None
+    purpose: str
+    optional: bool
+    option_status: OptionStatus | None = Field(
+        description="The therapy's status among the patient's options, if it is one."
+    )
+
+
+class PlannedStrategy(_Frozen):
+    """A sequence or combination proposed for the patient."""
+
+    rank: int = Field(ge=1)
+    strategy_id: str
+    name: str
+    kind: Literal["sequence", "combination"]
+    status: Literal["proposed", "contraindicated"]
+    anchor: str | None
+    today_day: int | None = Field(
+        description="The day relative to the anchor today, when the patient has already had the "
+        "anchor event (e.g. day 6 after a transplant); None otherwise."
+    )
+    steps: tuple[PlanStep, ...]
+    evidence: Evidence
+    rationale: str
+    because: tuple[str, ...]
+    cautions: tuple[str, ...] = Field(description="Why a step is contraindicated or disfavoured.")
+    references: tuple[Citation, ...]
 
 
 class UnevaluatedRule(_Frozen):
-    """A rule for this disease that could not be decided, and what is missing to decide it."""
+    """A rule or strategy for this disease that could not be decided, and what is missing."""
 
     rule_id: str
+    kind: Literal["rule", "strategy"] = "rule"
     therapies: tuple[str, ...]
-    effect: Effect
+    effect: Effect | None
     missing: tuple[str, ...]
+
+
+class PlanAnswer(_Frozen):
+    """The answer to one of the plan's questions (``questions.yaml``)."""
+
+    question_id: str
+    question: str
+    answer: str
+    therapy_ids: tuple[str, ...]
+
+
+class Override(_Frozen):
+    """A hypothetical profile value of a what-if plan."""
+
+    key: str
+    before: float | int | bool | str | None
+    after: float | int | bool | str | None
+    category_before: str | None
+    category_after: str | None
+
+
+class OptionChange(_Frozen):
+    """How one option changed between the actual and the hypothetical plan."""
+
+    therapy_id: str
+    name: str
+    status_before: OptionStatus | None
+    status_after: OptionStatus | None
+    score_before: int | None
+    score_after: int | None
+
+
+class WhatIf(_Frozen):
+    """What changed when profile values were replaced by hypothetical ones."""
+
+    overrides: tuple[Override, ...]
+    changes: tuple[OptionChange, ...]
+    strategies_added: tuple[str, ...]
+    strategies_removed: tuple[str, ...]
+    note: str = (
+        "Overrides replace profile values as given; values derived from them (for example the "
+        "mGPS from CRP) are not recomputed — change the record and profile it again for that."
+    )
 
 
 class StrategyPlan(_Frozen):
     """Ranked strategies for one patient: the output of :func:`immunoprecise.recommend`."""
 
     patient_id: str
-    options: tuple[StrategyOption, ...]
+    options: tuple[StrategyOption, ...] = Field(
+        description="Options that are not contraindicated, best first."
+    )
+    contraindicated: tuple[StrategyOption, ...] = Field(
+        description="Options a rule contraindicates, listed apart with the reason."
+    )
+    strategies: tuple[PlannedStrategy, ...]
+    answers: tuple[PlanAnswer, ...]
     not_evaluated: tuple[UnevaluatedRule, ...]
+    what_if: WhatIf | None = None
     knowledge_base: KnowledgeBaseInfo
     scoring: str = Field(
-        default="options ordered by status (indicated, favoured, disfavoured, contraindicated), "
-        "then score (indicate +3, favour +1, disfavour −2), then OncoKB and CIViC level",
+        default="options ordered by status (indicated, favoured, disfavoured), then score "
+        "(indicate +3, favour +1, disfavour −2), then OncoKB and CIViC level; an option with an "
+        "indicating rule is indicated whatever cautions apply (they lower its score), otherwise "
+        "conflicting rules are weighed by score (> 0 favoured, ≤ 0 disfavoured); a "
+        "contraindicating rule moves it to the contraindicated list",
         description="How options are ranked.",
     )

@@ -18,6 +18,9 @@ key                                            holds
 ``patient.autoimmune_diseases``                1 if any autoimmune disease is recorded, else 0
 ``tumor.driver_mutations``                     tuple of ``(gene, alteration)`` per patient
 ``tumor.antigens``                             tuple of ``(name, kind, status)`` per patient
+``patient.prior_therapies[]``                  tuple of ``(name, class, date, irae_grade)``
+                                               per patient (date: ISO end, else start, or None)
+``patient.hla_type``                           the HLA alleles as text, ``A*02:01, B*07:02``
 =============================================  ================================================
 """
 
@@ -40,6 +43,7 @@ from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.records.disease import BurdenMeasurement
 from immunoprecise.records.fields import FieldDoc, record_fields
 from immunoprecise.records.microenvironment import IHCDensity
+from immunoprecise.records.patient import HLA_ALLELE as _HLA
 from immunoprecise.records.quantity import Quantity
 from immunoprecise.records.record import PatientRecord
 from immunoprecise.records.table import parse_table_header, read_frame, table_items
@@ -136,6 +140,10 @@ def _leaf(record: PatientRecord, path: str) -> Any:
     return node
 
 
+def _iso(date: dt.date | None) -> str | None:
+    return date.isoformat() if date is not None else None
+
+
 def _prior_lines(record: PatientRecord) -> int:
     therapies = record.patient.prior_therapies
     numbered = {t.line for t in therapies if t.line is not None}
@@ -169,6 +177,8 @@ def record_columns(records: Sequence[PatientRecord]) -> RecordColumns:
 
     drivers = np.empty(n, dtype=object)
     antigens = np.empty(n, dtype=object)
+    history = np.empty(n, dtype=object)
+    hla = np.full(n, None, dtype=object)
     for i, r in enumerate(records):
         for d in r.microenvironment.densities:
             put(density_key(d.marker, d.region.value), i, d.density.value)
@@ -179,11 +189,18 @@ def record_columns(records: Sequence[PatientRecord]) -> RecordColumns:
                 if q is not None:
                     put(burden_key(measure), i, q.value)
         put("patient.prior_therapies", i, _prior_lines(r))
+        history[i] = tuple(
+            (t.name, t.therapy_class or "", _iso(t.end or t.start), t.irae_grade)
+            for t in r.patient.prior_therapies
+        )
+        hla[i] = ", ".join(r.patient.hla_type) or None
         put("patient.autoimmune_diseases", i, float(bool(r.patient.autoimmune_diseases)))
         drivers[i] = tuple((m.gene, m.alteration) for m in r.tumor.driver_mutations)
         antigens[i] = tuple((a.name, a.kind.value, a.status.value) for a in r.tumor.antigens)
     data["tumor.driver_mutations"] = drivers
     data["tumor.antigens"] = antigens
+    data["patient.prior_therapies[]"] = history
+    data["patient.hla_type"] = hla
     ids = np.array([r.patient.id for r in records], dtype=object)
     return RecordColumns(n=n, patient_ids=ids, columns=data)
 
@@ -286,6 +303,11 @@ def _parse_lists(raw: Array, parse: Any) -> Array:
 def _driver(item: str) -> tuple[str, str]:
     gene, _, alteration = item.partition(" ")
     return gene.upper(), alteration.strip() or "unspecified"
+
+
+def _prior_therapy(item: str) -> tuple[str, str, None, None]:
+    name = item.rpartition(":")[0] if ":" in item else item
+    return name.strip(), "", None, None
 
 
 def _antigen(item: str) -> tuple[str, str, str]:
@@ -400,8 +422,17 @@ def table_columns(table: pd.DataFrame | str | Path) -> RecordColumns:
         elif h.kind == "antigens":
             data["tumor.antigens"] = _parse_lists(raw, _antigen)
         elif h.kind == "prior_therapies":
-            lines = _parse_lists(raw, str)
+            lines = _parse_lists(raw, _prior_therapy)
             data["patient.prior_therapies"] = np.array([len(t) for t in lines], dtype=float)
+            data["patient.prior_therapies[]"] = lines
+        elif h.kind == "scalar" and h.is_list and h.path == ("patient", "hla_type"):
+            alleles = _parse_lists(raw, lambda a: a.strip().removeprefix("HLA-"))
+            bad = [any(not _HLA.match(a) for a in row) for row in alleles]
+            if any(bad):
+                problems.cells(
+                    h.name, np.flatnonzero(bad), raw, "expected HLA alleles such as 'A*02:01'"
+                )
+            data["patient.hla_type"] = np.array([", ".join(a) or None for a in alleles], object)
     if "burden_date" in frame.columns:
         dated = ~raw_missing(frame["burden_date"].to_numpy(dtype=object))
         measured = np.zeros(n, dtype=bool)
@@ -417,7 +448,8 @@ def table_columns(table: pd.DataFrame | str | Path) -> RecordColumns:
     problems.raise_any(source)
     data.setdefault("patient.prior_therapies", np.zeros(n))
     data.setdefault("patient.autoimmune_diseases", np.zeros(n))
-    for key in ("tumor.driver_mutations", "tumor.antigens"):
+    data.setdefault("patient.hla_type", np.full(n, None, dtype=object))
+    for key in ("tumor.driver_mutations", "tumor.antigens", "patient.prior_therapies[]"):
         if key not in data:
             empty = np.empty(n, dtype=object)
             empty[:] = [()] * n

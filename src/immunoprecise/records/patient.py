@@ -23,7 +23,9 @@ PatientId = Annotated[
     ),
 ]
 
-_HLA = re.compile(r"^(A|B|C|E|G|DRB[1345]|DQA1|DQB1|DPA1|DPB1)\*\d{2,3}(:\d{2,3}){0,3}[NLSCAQ]?$")
+HLA_ALLELE = re.compile(
+    r"^(A|B|C|E|G|DRB[1345]|DQA1|DQB1|DPA1|DPB1)\*\d{2,3}(:\d{2,3}){0,3}[NLSCAQ]?$"
+)
 
 
 class Sex(StrEnum):
@@ -59,6 +61,13 @@ class PriorTherapy(RecordModel):
     start: dt.date | None = Field(default=None, description="Start date (ISO 8601).")
     end: dt.date | None = Field(default=None, description="End date (ISO 8601).")
     best_response: BestResponse | None = Field(default=None, description="Best response.")
+    irae_grade: int | None = Field(
+        default=None,
+        ge=0,
+        le=5,
+        description="Highest grade (CTCAE v5, 0–5) of immune-related adverse events on this "
+        "therapy; 0 = none.",
+    )
 
     @model_validator(mode="after")
     def _end_after_start(self) -> PriorTherapy:
@@ -91,7 +100,7 @@ class Patient(RecordModel):
     @classmethod
     def _hla_alleles(cls, alleles: tuple[str, ...]) -> tuple[str, ...]:
         cleaned = tuple(a.strip().removeprefix("HLA-") for a in alleles)
-        bad = [a for a in cleaned if not _HLA.match(a)]
+        bad = [a for a in cleaned if not HLA_ALLELE.match(a)]
         if bad:
             raise ValueError(f"not HLA allele names: {bad}; write e.g. 'A*02:01' or 'DRB1*15:01'")
         return cleaned

@@ -107,9 +107,15 @@ def render_html(evaluation: Evaluation, record: PatientRecord | None = None) -> 
     citations = {}
     for value in evaluation.profile.values.values():
         citations.update({c.id: c for c in value.references})
-    for option in evaluation.plan.options:
+    plan = evaluation.plan
+    for option in (*plan.options, *plan.contraindicated):
+        citations.update({c.id: c for c in option.references})
         for firing in (*option.rationale, *option.cautions):
             citations.update({c.id: c for c in firing.references})
+    for strategy in plan.strategies:
+        citations.update({c.id: c for c in strategy.references})
+        for step in strategy.steps:
+            citations.update({c.id: c for c in step.window.references} if step.window else {})
     return (
         _environment()
         .get_template("evaluation.html.j2")

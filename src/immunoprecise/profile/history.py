@@ -1,0 +1,122 @@
+"""Treatment history and HLA type, as the rules read them.
+
+- ``prior.<category>`` — whether a prior therapy of that kind is recorded (categories and their
+  name patterns are data: ``therapy_history.yaml``);
+- ``days_since.<category>`` — days from the latest such therapy (its end date, else its start)
+  to the date the record was collected, for categories that open timing windows (autologous
+  transplant, CAR-T);
+- ``prior_severe_irae`` — a grade ≥ 3 immune-related adverse event on a prior therapy;
+- ``hla_type`` — the HLA alleles, for MHC-restricted products (TCR-T, tebentafusp).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import numpy as np
+
+from immunoprecise.profile.values import Computed, Metric, ValueBuilder
+
+__all__ = ["history_values"]
+
+_SEVERE_GRADE = 3  # CTCAE v5 grade 3 = severe (ctcae5)
+_IMMUNOTHERAPY = ("checkpoint_inhibitor", "car_t", "bispecific_t_cell_engager")
+
+
+def _days(start: str, end: object) -> float:
+    if not isinstance(end, str):
+        return np.nan
+    return float((dt.date.fromisoformat(end) - dt.date.fromisoformat(start)).days)
+
+
+def history_values(build: ValueBuilder, done: Mapping[str, Computed]) -> list[Computed]:
+    """Prior-therapy categories, days since timing anchors, prior severe irAE and HLA type."""
+    rows = build.cols.text("patient.prior_therapies[]")
+    collected = build.cols.text("collected_on")
+    out: list[Computed] = []
+    matched: dict[str, np.ndarray] = {}
+    for category in build.kb.therapy_history:
+        memo: dict[tuple[str, str], bool] = {}
+        flags = np.zeros(len(rows), dtype=bool)
+        latest = np.full(len(rows), np.nan)
+        for i, therapies in enumerate(rows):
+            dates = []
+            for name, cls, date, _ in therapies or ():
+                if (name, cls) not in memo:
+                    memo[name, cls] = category.matches(f"{name} | {cls}")
+                if memo[name, cls]:
+                    flags[i] = True
+                    if date is not None:
+                        dates.append(date)
+            if category.track_days and dates:
+                latest[i] = _days(max(dates), collected[i])
+        matched[category.id] = flags
+        out.append(
+            build.computed(
+                Metric(
+                    f"prior.{category.id}",
+                    f"Prior {category.label}",
+                    "a recorded prior therapy whose name or class matches the knowledge base's "
+                    f"patterns for {category.label} (therapy_history.yaml)",
+                    kind="bool",
+                    inputs=("patient.prior_therapies",),
+                ),
+                flags.astype(float),
+            )
+        )
+        if category.track_days:
+            out.append(
+                build.computed(
+                    Metric(
+                        f"days_since.{category.id}",
+                        f"Days since {category.label}",
+                        f"days from the latest {category.label} (end date, else start date) to "
+                        "the date the record was collected",
+                        formula="collected_on − date of the latest matching prior therapy",
+                        kind="int",
+                        unit="days",
+                        inputs=("patient.prior_therapies", "collected_on"),
+                        only_if_assessed=True,
+                    ),
+                    latest,
+                )
+            )
+    out.append(_severe_irae(build, rows, matched))
+    out.append(
+        build.recorded(
+            Metric("hla_type", "HLA type", "as recorded", kind="text", inputs=("patient.hla_type",))
+        )
+    )
+    return out
+
+
+def _severe_irae(
+    build: ValueBuilder, rows: np.ndarray, matched: Mapping[str, np.ndarray]
+) -> Computed:
+    n = len(rows)
+    immunotherapy = np.zeros(n, dtype=bool)
+    for key in _IMMUNOTHERAPY:
+        immunotherapy |= matched.get(key, np.zeros(n, dtype=bool))
+    value = np.zeros(n, dtype=float)
+    for i, therapies in enumerate(rows):
+        grades = [g for *_, g in therapies or () if g is not None]
+        if any(g >= _SEVERE_GRADE for g in grades):
+            value[i] = 1.0
+        elif immunotherapy[i] and not grades:
+            value[i] = np.nan  # immunotherapy given, toxicity not recorded
+    field = "patient.prior_therapies[].irae_grade"
+    missing = build.missing(value, lambda i: (field,))
+    return build.computed(
+        Metric(
+            "prior_severe_irae",
+            "Prior severe immune-related adverse event",
+            "any prior therapy with an immune-related adverse event of CTCAE grade ≥ 3; not "
+            "assessable when a prior immunotherapy is recorded without its irAE grade",
+            kind="bool",
+            references=("ctcae5", "dolladille2020"),
+            inputs=("patient.prior_therapies",),
+        ),
+        value,
+        missing=missing,
+    )

@@ -1,0 +1,169 @@
+"""What-if plans: replace profile values by hypothetical ones and compare the plans."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from immunoprecise.errors import FieldProblem, ValidationError
+from immunoprecise.knowledge import Condition, KnowledgeBase
+from immunoprecise.profile import ImmuneProfile, ProfileValue
+from immunoprecise.profile.phenotype import PHENOTYPE_CATEGORY
+from immunoprecise.profile.values import applicable_threshold
+from immunoprecise.recommend.plan import OptionChange, Override, StrategyOption, WhatIf
+
+if TYPE_CHECKING:
+    from immunoprecise.recommend.plan import StrategyPlan
+
+__all__ = ["OverrideValue", "apply_overrides", "compare_plans", "condition_keys"]
+
+OverrideValue = float | int | bool | str | None
+_OPEN_FAMILIES = ("driver.", "antigen.", "prior.", "days_since.")
+
+
+def condition_keys(kb: KnowledgeBase) -> set[str]:
+    """Every profile value key that a rule or strategy of ``kb`` reads."""
+    conditions: list[Condition] = [r.when for r in kb.rules] + [s.when for s in kb.strategies]
+    return {k for c in conditions for k in c.value_keys()}
+
+
+def _kind_problem(key: str, current: ProfileValue | None, value: OverrideValue) -> str | None:
+    if value is None or current is None or current.value is None:
+        return None
+    old = current.value
+    if isinstance(old, bool):
+        return None if isinstance(value, bool) else "expected true or false"
+    if isinstance(old, int | float):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return None if ok else f"expected a number in {current.unit or 'the value’s unit'}"
+    return None if isinstance(value, str) else "expected text, e.g. one of the recorded categories"
+
+
+def _category(
+    kb: KnowledgeBase, code: str | None, key: str, value: OverrideValue
+) -> tuple[str | None, str | None]:
+    """The category of a hypothetical value, and the threshold that gave it."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        threshold = applicable_threshold(kb, code, key)
+        if threshold is not None:
+            return threshold.categorize(float(value)), threshold.id
+    if isinstance(value, str) and key == "immune_phenotype":
+        return PHENOTYPE_CATEGORY.get(value), None
+    if isinstance(value, str) and key.startswith("driver."):
+        gene = key.removeprefix("driver.")
+        labels = [d.label for d in kb.drivers if d.matches(gene, value)]
+        return (", ".join(labels) or None), None
+    return None, None
+
+
+def apply_overrides(
+    profile: ImmuneProfile,
+    overrides: Mapping[str, OverrideValue],
+    *,
+    knowledge_base: KnowledgeBase,
+) -> tuple[ImmuneProfile, tuple[Override, ...]]:
+    """Return ``profile`` with the values under ``overrides`` replaced, and what was replaced.
+
+    A numeric value is re-categorized with the knowledge base's threshold for its key and the
+    patient's disease; ``None`` makes a value not assessable. Values derived from an overridden
+    one are not recomputed.
+
+    Raises
+    ------
+    ValidationError
+        Naming each override whose key is no profile value or whose value is of the wrong kind.
+
+    Examples
+    --------
+    >>> import immunoprecise as ip
+    >>> from immunoprecise.knowledge import load_knowledge_base
+    >>> p = ip.profile(ip.read_patient(ip.data.example_path("nsclc_cold.json")))
+    >>> changed, done = apply_overrides(p, {"pdl1_tps": 60}, knowledge_base=load_knowledge_base())
+    >>> changed.values["pdl1_tps"].category, done[0].category_before
+    ('TPS ≥50%', 'TPS <1%')
+    """
+    kb = knowledge_base
+    code = profile.disease.oncotree_code
+    known = set(profile.values) | condition_keys(kb)
+    problems: list[FieldProblem] = []
+    values = dict(profile.values)
+    applied: list[Override] = []
+    for key, value in overrides.items():
+        current = profile.values.get(key)
+        if key not in known and not key.startswith(_OPEN_FAMILIES):
+            close = difflib.get_close_matches(key, sorted(known), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            problems.append(
+                FieldProblem(
+                    field=f"overrides.{key}", value=value, message=f"not a profile value{hint}"
+                )
+            )
+            continue
+        problem = _kind_problem(key, current, value)
+        if problem:
+            problems.append(FieldProblem(field=f"overrides.{key}", value=value, message=problem))
+            continue
+        category, threshold = _category(kb, code, key, value)
+        base = {
+            "key": key,
+            "label": current.label if current else key,
+            "unit": current.unit if current else None,
+            "method": "hypothetical value (what-if)",
+            "inputs": (),
+        }
+        if value is None:
+            values[key] = ProfileValue(
+                status="not_assessable", note="set unknown (what-if)", **base
+            )
+        else:
+            values[key] = ProfileValue(
+                status="assessed", value=value, category=category, threshold=threshold, **base
+            )
+        applied.append(
+            Override(
+                key=key,
+                before=current.value if current else None,
+                after=value,
+                category_before=current.category if current else None,
+                category_after=category,
+            )
+        )
+    if problems:
+        raise ValidationError(problems, source="what-if overrides")
+    return profile.model_copy(update={"values": values}), tuple(applied)
+
+
+def _index(plan: StrategyPlan) -> dict[str, StrategyOption]:
+    return {o.therapy_id: o for o in (*plan.options, *plan.contraindicated)}
+
+
+def compare_plans(
+    actual: StrategyPlan, hypothetical: StrategyPlan, overrides: tuple[Override, ...]
+) -> WhatIf:
+    """How ``hypothetical`` differs from ``actual``: options whose status or score changed, and
+    strategies proposed in one but not the other."""
+    before, after = _index(actual), _index(hypothetical)
+    changes = []
+    for therapy_id in sorted(set(before) | set(after)):
+        b, a = before.get(therapy_id), after.get(therapy_id)
+        if b is not None and a is not None and (b.status, b.score) == (a.status, a.score):
+            continue
+        changes.append(
+            OptionChange(
+                therapy_id=therapy_id,
+                name=(a or b).name,  # type: ignore[union-attr]
+                status_before=b.status if b else None,
+                status_after=a.status if a else None,
+                score_before=b.score if b else None,
+                score_after=a.score if a else None,
+            )
+        )
+    proposed_before = {s.strategy_id for s in actual.strategies if s.status == "proposed"}
+    proposed_after = {s.strategy_id for s in hypothetical.strategies if s.status == "proposed"}
+    return WhatIf(
+        overrides=overrides,
+        changes=tuple(changes),
+        strategies_added=tuple(sorted(proposed_after - proposed_before)),
+        strategies_removed=tuple(sorted(proposed_before - proposed_after)),
+    )
