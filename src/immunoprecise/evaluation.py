@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import platform
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from immunoprecise.knowledge import KnowledgeBase, load_knowledge_base
 from immunoprecise.profile import ImmuneProfile, profile
 from immunoprecise.recommend import StrategyPlan, recommend
+from immunoprecise.recommend.what_if import OverrideValue
 from immunoprecise.records import PatientRecord
 
 __all__ = ["DISCLAIMER", "Evaluation", "SoftwareInfo", "evaluate", "file_sha256"]
@@ -74,6 +76,7 @@ def evaluate(
     *,
     knowledge_base: KnowledgeBase | None = None,
     input_sha256: str | None = None,
+    overrides: Mapping[str, OverrideValue] | None = None,
 ) -> Evaluation:
     """Profile a record and recommend strategies, recording versions and input hash.
 
@@ -86,6 +89,8 @@ def evaluate(
     input_sha256
         SHA-256 of the file the record was read from; when omitted, the hash of the record's
         canonical JSON is recorded instead.
+    overrides
+        Hypothetical profile values for a what-if plan (see :func:`recommend`).
 
     Returns
     -------
@@ -102,7 +107,7 @@ def evaluate(
 
     kb = knowledge_base if knowledge_base is not None else load_knowledge_base()
     immune_profile = profile(record, knowledge_base=kb)
-    plan = recommend(immune_profile, knowledge_base=kb)
+    plan = recommend(immune_profile, knowledge_base=kb, overrides=overrides)
     if input_sha256 is None:
         input_sha256 = hashlib.sha256(record.model_dump_json().encode()).hexdigest()
     return Evaluation(

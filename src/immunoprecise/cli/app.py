@@ -12,9 +12,11 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
+from immunoprecise.cli.kb import kb_app
 from immunoprecise.errors import ImmunopreciseError
 from immunoprecise.evaluation import Evaluation, evaluate, file_sha256
 from immunoprecise.knowledge import KnowledgeBase, load_knowledge_base
+from immunoprecise.recommend.what_if import OverrideValue
 from immunoprecise.records import PatientRecord, read_patients
 
 __all__ = ["app", "main"]
@@ -30,6 +32,7 @@ app = typer.Typer(
     add_completion=False,
 )
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
+app.add_typer(kb_app)
 
 
 class OutputFormat(StrEnum):
@@ -126,6 +129,26 @@ def _write(
     return written
 
 
+def _parse_what_if(items: list[str]) -> dict[str, OverrideValue]:
+    """``KEY=VALUE`` pairs; a value is read as JSON (numbers, true/false, null) or else text."""
+    import json
+
+    overrides: dict[str, OverrideValue] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            _err.print(f"error: --what-if {item!r}: write KEY=VALUE, e.g. crp=40", markup=False)
+            raise typer.Exit(EXIT_INVALID_INPUT)
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        if not isinstance(value, str | int | float | bool) and value is not None:
+            value = raw
+        overrides[key.strip()] = value
+    return overrides
+
+
 @app.command("evaluate")
 def evaluate_command(
     paths: Annotated[
@@ -161,6 +184,14 @@ def evaluate_command(
             file_okay=False,
         ),
     ] = None,
+    what_if: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--what-if",
+            help="Hypothetical profile value KEY=VALUE (repeatable), e.g. --what-if "
+            "msi_status=MSI-H --what-if crp=40; the plan then lists what changed.",
+        ),
+    ] = None,
 ) -> None:
     """Evaluate patients: immune profile and ranked strategies, as JSON, a table or HTML.
 
@@ -170,6 +201,7 @@ def evaluate_command(
     Example: immunoprecise evaluate patient.json --format json --format html --out out/
     """
     formats = list(dict.fromkeys(fmt or [OutputFormat.json]))
+    overrides = _parse_what_if(what_if or [])
     if out is None and len(paths) > 1 and OutputFormat.html in formats:
         _err.print("error: --format html with several inputs needs --out DIR")
         raise typer.Exit(EXIT_INVALID_INPUT)
@@ -195,7 +227,11 @@ def evaluate_command(
         for record in track(
             records, description=f"Evaluating {path.name}", disable=not shown, console=_err
         ):
-            ev = evaluate(record, knowledge_base=kb, input_sha256=digest)
+            try:
+                ev = evaluate(record, knowledge_base=kb, input_sha256=digest, overrides=overrides)
+            except ImmunopreciseError as exc:
+                _err.print(f"error: {exc}", markup=False)
+                raise typer.Exit(EXIT_INVALID_INPUT) from None
             written += _write(ev, record, formats, out, console)
     if written:
         _err.print(f"Wrote {len(written)} file(s) to {out}/:", markup=False)

@@ -99,6 +99,8 @@ class KnowledgeBase(BaseModel):
         tags = {tag for t in self.therapies for tag in t.tags}
         windows = {w.id for w in self.timing_windows}
         for rule in self.rules:
+            if rule.window is not None and rule.window not in windows:
+                problems.append(f"rule {rule.id}: unknown timing window {rule.window!r}")
             for selector in rule.therapies:
                 tag = selector.removeprefix("tag:")
                 if selector.startswith("tag:") and tag not in tags:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 __all__ = [
     "CIVIC_LEVELS",
     "ONCOKB_LEVELS",
+    "SCALE_REFERENCES",
     "Condition",
     "Development",
     "DiseaseNode",
@@ -33,6 +34,8 @@ ONCOKB_LEVELS = ("1", "2", "3A", "3B", "4", "R1", "R2")
 # CIViC evidence levels (Griffith et al., Nat Genet 2017, doi:10.1038/ng.3774), strongest first:
 # A validated, B clinical, C case study, D preclinical, E inferential.
 CIVIC_LEVELS = ("A", "B", "C", "D", "E")
+# The references of the two scales (references.yaml ids).
+SCALE_REFERENCES = ("chakravarty2017", "griffith2017")
 
 
 class _Entry(BaseModel):
@@ -252,6 +255,9 @@ class Rule(_Entry):
     when: Condition
     evidence: Evidence
     rationale: str
+    window: str | None = Field(
+        default=None, description="Timing window (timing.yaml) the rule's timing follows."
+    )
     references: tuple[str, ...] = Field(min_length=1)
 
 

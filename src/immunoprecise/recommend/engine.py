@@ -295,6 +295,7 @@ def _plan(profile: ImmuneProfile, kb: KnowledgeBase) -> StrategyPlan:
             evidence=rule.evidence,
             rationale=rule.rationale,
             because=verdict.reasons,
+            window=_timing(kb, rule.window),
             references=tuple(cite(kb, r) for r in rule.references),
         )
         for therapy_id in therapies:

@@ -32,6 +32,20 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class TimingInfo(_Frozen):
+    """A timing window attached to a strategy step."""
+
+    window_id: str
+    name: str
+    anchor: str
+    start_day: int
+    end_day: int
+    peak_day: int | None
+    days: str = Field(description="The window as text, e.g. 'days 4–11 (peak day 8)'.")
+    purpose: str
+    references: tuple[Citation, ...]
+
+
 class RuleFiring(_Frozen):
     """A knowledge-base rule whose condition held for this patient."""
 
@@ -41,6 +55,7 @@ class RuleFiring(_Frozen):
     evidence: Evidence
     rationale: str
     because: tuple[str, ...] = Field(description="The profile values that met the condition.")
+    window: TimingInfo | None = Field(default=None, description="The rule's timing window.")
     references: tuple[Citation, ...]
 
 
@@ -64,20 +79,6 @@ class StrategyOption(_Frozen):
     rationale: tuple[RuleFiring, ...] = Field(description="Rules that indicate or favour it.")
     cautions: tuple[RuleFiring, ...] = Field(description="Rules that disfavour or contraindicate.")
     references: tuple[Citation, ...] = Field(description="The therapy's own references.")
-
-
-class TimingInfo(_Frozen):
-    """A timing window attached to a strategy step."""
-
-    window_id: str
-    name: str
-    anchor: str
-    start_day: int
-    end_day: int
-    peak_day: int | None
-    days: str = Field(description="The window as text, e.g. 'days 4–11 (peak day 8)'.")
-    purpose: str
-    references: tuple[Citation, ...]
 
 
 class PlanStep(_Frozen):
