@@ -98,9 +98,8 @@ def show(
     t = kb.therapy(therapy_id)
     p = _out.print
     p(f"[bold]{t.name}[/bold]  ({t.id})")
-    p(
-        f"class: {t.therapy_class.replace('_', ' ')} · {t.development} · targets: {', '.join(t.targets)}"
-    )
+    kind = t.therapy_class.replace("_", " ")
+    p(f"class: {kind} · {t.development} · targets: {', '.join(t.targets)}", markup=False)
     p(f"tags: {', '.join(t.tags) or '—'}")
     p(f"mechanism: {t.mechanism}", markup=False)
     p(f"typical regimen: {t.typical_regimen}", markup=False)

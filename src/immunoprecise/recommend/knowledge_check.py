@@ -9,6 +9,7 @@ uses.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from immunoprecise.knowledge import KnowledgeBase
 from immunoprecise.knowledge.schema import SCALE_REFERENCES
@@ -79,7 +80,7 @@ def check_knowledge_base(kb: KnowledgeBase) -> KnowledgeBaseCheck:
     for rule in kb.rules:
         if not rule.references or rule.evidence is None:
             errors.append(f"rule {rule.id}: needs evidence and at least one reference")
-    entries = (
+    entries: tuple[Any, ...] = (
         *kb.rules,
         *kb.therapies,
         *kb.thresholds,
