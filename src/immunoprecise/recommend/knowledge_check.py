@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from immunoprecise.knowledge import KnowledgeBase
+from immunoprecise.knowledge import KnowledgeBase, Rule, Strategy
 from immunoprecise.knowledge.schema import SCALE_REFERENCES
 from immunoprecise.profile.immune_profile import compute_values
 from immunoprecise.profile.values import ValueBuilder
@@ -70,13 +70,12 @@ def check_knowledge_base(kb: KnowledgeBase) -> KnowledgeBaseCheck:
     warnings: list[str] = []
     metrics = _profile_metrics(kb)
     known = set(metrics)
-    for kind, entries in (("rule", kb.rules), ("strategy", kb.strategies)):
-        for entry in entries:
-            for key in sorted(entry.when.value_keys()):
-                if key not in known and not key.startswith(_PER_PATIENT):
-                    errors.append(
-                        f"{kind} {entry.id}: reads {key!r}, which the profile never computes"
-                    )
+    deciding: list[tuple[str, Rule | Strategy]] = [("rule", r) for r in kb.rules]
+    deciding += [("strategy", s) for s in kb.strategies]
+    for kind, entry in deciding:
+        for key in sorted(entry.when.value_keys()):
+            if key not in known and not key.startswith(_PER_PATIENT):
+                errors.append(f"{kind} {entry.id}: reads {key!r}, which the profile never computes")
     for rule in kb.rules:
         if not rule.references or rule.evidence is None:
             errors.append(f"rule {rule.id}: needs evidence and at least one reference")
