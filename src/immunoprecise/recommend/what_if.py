@@ -92,7 +92,7 @@ def apply_overrides(
     for key, value in overrides.items():
         current = profile.values.get(key)
         if key not in known and not key.startswith(_OPEN_FAMILIES):
-            close = difflib.get_close_matches(key, sorted(known), n=3)
+            close = difflib.get_close_matches(key, sorted(known), n=3, cutoff=0.5)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             problems.append(
                 FieldProblem(

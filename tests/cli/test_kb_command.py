@@ -1,0 +1,76 @@
+"""`immunoprecise kb validate|show` and `evaluate --what-if`, run as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+import immunoprecise as ip
+from immunoprecise.knowledge import default_knowledge_dir, load_knowledge_base
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "immunoprecise", *args], capture_output=True, text=True, check=False
+    )
+
+
+def test_shipped_knowledge_base_validates_with_counts() -> None:
+    result = _cli("kb", "validate", "--strict")
+    assert result.returncode == 0, result.stderr
+    assert "is valid" in result.stdout
+    kb = load_knowledge_base()
+    assert len(kb.therapies) + len(kb.rules) >= 60
+    assert all(r.references and r.evidence.civic for r in kb.rules)
+
+
+def test_rule_reading_an_unknown_value_is_an_error(tmp_path: Path) -> None:
+    site = tmp_path / "kb"
+    shutil.copytree(default_knowledge_dir(), site)
+    rules = yaml.safe_load((site / "rules.yaml").read_text(encoding="utf-8"))
+    rules[0]["when"] = {"value": "msi_stauts", "equals": "MSI-H"}
+    (site / "rules.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    result = _cli("kb", "validate", str(site))
+    assert result.returncode == 2
+    assert "msi_h_anti_pd1: reads 'msi_stauts'" in result.stderr
+
+
+def test_dangling_reference_is_named(tmp_path: Path) -> None:
+    site = tmp_path / "kb"
+    shutil.copytree(default_knowledge_dir(), site)
+    rules = yaml.safe_load((site / "rules.yaml").read_text(encoding="utf-8"))
+    rules[1]["references"] = ["nobody2099"]
+    rules[2]["therapies"] = ["tag:no_such_tag"]
+    (site / "rules.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    result = _cli("kb", "validate", str(site))
+    assert result.returncode == 2
+    assert "unknown reference 'nobody2099'" in result.stderr
+    assert "no therapy has the tag 'no_such_tag'" in result.stderr
+
+
+def test_kb_show_lists_rules_strategies_and_references() -> None:
+    result = _cli("kb", "show", "tisagenlecleucel")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "ball_cd19_car_t" in out and "ball_debulk_lymphodeplete_car_t" in out
+    assert "10.1056/NEJMoa1709866" in out  # ELIANA
+    missing = _cli("kb", "show", "tisagen")
+    assert missing.returncode == 2 and "did you mean tisagenlecleucel" in missing.stderr
+
+
+def test_evaluate_what_if_reports_changes(tmp_path: Path) -> None:
+    example = ip.data.example_path("nsclc_cold.json")
+    result = _cli("evaluate", str(example), "--what-if", "pdl1_tps=70", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    evaluation = json.loads((tmp_path / "SYN-NSCLC-001.json").read_text(encoding="utf-8"))
+    what_if = evaluation["plan"]["what_if"]
+    assert what_if["overrides"][0]["category_after"] == "TPS ≥50%"
+    changed = {c["therapy_id"]: c for c in what_if["changes"]}
+    assert changed["pembrolizumab"]["status_after"] == "indicated"
+    bad = _cli("evaluate", str(example), "--what-if", "pdl1=70")
+    assert bad.returncode == 2 and "overrides.pdl1" in bad.stderr
