@@ -49,12 +49,14 @@ def test_relapsed_cd19_ball_gets_car_t_with_crs_caution_and_a_debulking_sequence
         "A",
     )
     caution = [f for f in best.cautions if f.rule_id == "crs_risk_high_burden"]
-    assert caution and "46 %" in caution[0].because[0]
+    assert caution
+    assert "46 %" in caution[0].because[0]
     strategy = plan.strategies[0]
     assert strategy.strategy_id == "ball_debulk_lymphodeplete_car_t"
     steps = [s.therapy_id for s in strategy.steps]
     assert steps[:3] == ["bridging_cytoreduction", "flu_cy_lymphodepletion", "tisagenlecleucel"]
-    assert strategy.steps[1].window is not None and strategy.steps[1].window.end_day < 0
+    assert strategy.steps[1].window is not None
+    assert strategy.steps[1].window.end_day < 0
     route = next(a for a in plan.answers if a.question_id == "effector_route")
     assert route.answer.startswith("Give effector cells as a drug")
 
@@ -118,5 +120,6 @@ def test_every_option_is_explained_and_cited(example: object) -> None:
     for option in (*plan.options, *plan.contraindicated):
         assert option.references
         for firing in (*option.rationale, *option.cautions):
-            assert firing.because and firing.references
+            assert firing.because
+            assert firing.references
             assert all(c.doi or c.url for c in firing.references)

@@ -42,8 +42,10 @@ def test_checkpoint_family_nsclc_tps_categories(minimal: dict[str, Any]) -> None
     plan = _plan(minimal)
     for therapy in ("pembrolizumab", "atezolizumab"):
         option = _find(plan, therapy)
-        assert option is not None and option.status == "indicated"
-        assert option.oncokb_level == "1" and "checkpoint" in _families(option)
+        assert option is not None
+        assert option.status == "indicated"
+        assert option.oncokb_level == "1"
+        assert "checkpoint" in _families(option)
     minimal["tumor"]["pdl1_tps"] = {"value": 20, "unit": "%"}
     assert _find(_plan(minimal), "pembrolizumab") is None  # 1–49%: no monotherapy rule fires
 
@@ -53,7 +55,8 @@ def test_tmb_high_indication_needs_prior_therapy(minimal: dict[str, Any]) -> Non
     assert _find(_plan(minimal), "pembrolizumab") is None
     minimal["patient"]["prior_therapies"] = [{"name": "FOLFOX", "line": 1}]
     option = _find(_plan(minimal), "pembrolizumab")
-    assert option is not None and [f.rule_id for f in option.rationale] == ["tmb_high_anti_pd1"]
+    assert option is not None
+    assert [f.rule_id for f in option.rationale] == ["tmb_high_anti_pd1"]
 
 
 # --- conflicting evidence ------------------------------------------------------------------------
@@ -92,7 +95,8 @@ def test_indication_survives_cautions_but_loses_rank(minimal: dict[str, Any]) ->
         "albumin": {"value": 30, "unit": "g/L"},
     }
     caution = _find(_plan(minimal), "pembrolizumab")
-    assert clean is not None and caution is not None
+    assert clean is not None
+    assert caution is not None
     assert caution.status == "indicated"
     assert caution.score == clean.score - 4
     assert {f.family for f in caution.cautions} == {"caution"}
@@ -115,12 +119,14 @@ def test_tcr_t_needs_the_hla_allele_and_is_listed_apart_without_it(minimal: dict
     data["tumor"] = {"antigens": [{"name": "MAGE-A4", "kind": "TAA", "status": "positive"}]}
     data["patient"]["hla_type"] = ["A*02:01", "A*24:02"]
     option = _find(_plan(data), "afamitresgene_autoleucel")
-    assert option is not None and option.status == "indicated"
+    assert option is not None
+    assert option.status == "indicated"
     data["patient"]["hla_type"] = ["A*01:01", "A*24:02"]
     plan = _plan(data)
     assert _find(plan, "afamitresgene_autoleucel") in plan.contraindicated
     reason = plan.contraindicated[0].cautions[0]
-    assert reason.rule_id == "tcr_t_needs_hla_a02" and reason.effect.value == "contraindicate"
+    assert reason.rule_id == "tcr_t_needs_hla_a02"
+    assert reason.effect.value == "contraindicate"
     assert "afamitresgene_autoleucel" not in {o.therapy_id for o in plan.options}
 
 
@@ -146,10 +152,10 @@ def test_lymphopenia_weighs_against_own_effectors_not_cell_products(
     plan = _plan(data)
     r2 = _find(plan, "lenalidomide_rituximab")
     car_nk = _find(plan, "cd19_car_nk")
-    assert r2 is not None and "lymphopenia_host_effector_caution" in {
-        f.rule_id for f in r2.cautions
-    }
-    assert car_nk is not None and not car_nk.cautions
+    assert r2 is not None
+    assert "lymphopenia_host_effector_caution" in {f.rule_id for f in r2.cautions}
+    assert car_nk is not None
+    assert not car_nk.cautions
     assert (r2.score, car_nk.score) == (3 - 2, 1)
 
 
@@ -183,7 +189,8 @@ def test_each_family_fires_on_its_biomarker(
     for part in ("host", "tumor"):
         minimal[part] = {**minimal.get(part, {}), **changes.get(part, {})}
     option = _find(_plan(minimal), therapy)
-    assert option is not None and option.status in {"indicated", "favoured"}
+    assert option is not None
+    assert option.status in {"indicated", "favoured"}
     assert family in {f.family for f in option.rationale}
 
 
@@ -227,7 +234,8 @@ def test_osimertinib_soon_after_pd1_is_disfavoured_with_its_window(minimal: dict
     option = _find(_plan(minimal), "osimertinib")
     assert option is not None
     caution = next(f for f in option.cautions if f.rule_id == "osimertinib_after_recent_pd1")
-    assert caution.window is not None and caution.window.end_day == 90
+    assert caution.window is not None
+    assert caution.window.end_day == 90
 
 
 # --- what-if -------------------------------------------------------------------------------------
@@ -247,5 +255,7 @@ def test_what_if_refuses_unknown_keys_and_wrong_kinds(minimal: dict[str, Any]) -
     with pytest.raises(ValidationError) as err:
         _plan(minimal, overrides={"msi": "MSI-H", "tmb": "high"})
     text = str(err.value)
-    assert "overrides.msi" in text and "did you mean" in text
-    assert "overrides.tmb" in text and "number" in text
+    assert "overrides.msi" in text
+    assert "did you mean" in text
+    assert "overrides.tmb" in text
+    assert "number" in text

@@ -134,10 +134,12 @@ def test_report_without_record_or_burden_has_no_burden_figure(minimal: dict[str,
 def test_plan_section_has_answers_strategies_timing_and_contraindications() -> None:
     record = ip.read_patient(ip.data.example_path("ball_cd19.json"))
     html = render_html(ip.evaluate(record), record)
-    assert 'id="answers"' in html and "Give effector cells as a drug" in html
+    assert 'id="answers"' in html
+    assert "Give effector cells as a drug" in html
     assert 'id="strategy-ball_debulk_lymphodeplete_car_t"' in html
     assert "Lymphodepletion before an effector-cell infusion: days -7–-2" in html
-    assert 'href="#ref-park2018"' in html and 'id="ref-park2018"' in html
+    assert 'href="#ref-park2018"' in html
+    assert 'id="ref-park2018"' in html
     data = record.model_dump(mode="json")
     data["tumor"]["antigens"][0]["status"] = "negative"  # CD19-negative relapse
     negative = PatientRecord.model_validate(data)
