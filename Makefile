@@ -8,7 +8,7 @@ OUT ?= out
 EXAMPLES := $(sort $(wildcard src/immunoprecise/data/examples/*.json))
 CHECKED := src tests scripts benchmarks
 
-.PHONY: run test lint typecheck unit schema docs lock clean
+.PHONY: run test lint typecheck kb unit schema docs lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ run: $(VENV)/.installed
 	$(BIN)/immunoprecise evaluate $(EXAMPLES) --format json --format html --out $(OUT)
 	@echo "Evaluations of $(words $(EXAMPLES)) example patients are in $(CURDIR)/$(OUT)/ (open the .html files in a browser)."
 
-test: lint typecheck unit
+test: lint typecheck kb unit
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check $(CHECKED)
@@ -33,6 +33,9 @@ lint: $(VENV)/.installed-test
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
+
+kb: $(VENV)/.installed-test
+	$(BIN)/immunoprecise kb validate --strict
 
 unit: $(VENV)/.installed-test
 	$(BIN)/pytest

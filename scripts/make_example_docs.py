@@ -45,6 +45,36 @@ def _cell(value: ProfileValue | None) -> str:
     return f"{shown}{unit}" + (f" ({value.category})" if value.category else "")
 
 
+def _plan_lines(prof: ip.ImmuneProfile) -> list[str]:
+    plan = ip.recommend(prof)
+    lines = [f"### {prof.patient_id} ({prof.disease.oncotree_code})", ""]
+    lines += [f"- **{a.question}** {a.answer}" for a in plan.answers]
+    lines += ["", "| # | option | status | score | OncoKB / CIViC | because | cautions |"]
+    lines.append("|---|---|---|---|---|---|---|")
+    for o in plan.options[:8]:
+        because = "; ".join(r for f in o.rationale for r in f.because)
+        cautions = ", ".join(f.rule_id for f in o.cautions) or "—"
+        levels = f"{o.oncokb_level or '—'} / {o.civic_level or '—'}"
+        lines.append(
+            f"| {o.rank} | {o.name} | {o.status} | {o.score} | {levels} | {because} | {cautions} |"
+        )
+    if len(plan.options) > 8:
+        lines.append(f"| | … {len(plan.options) - 8} more | | | | | |")
+    for s in plan.strategies:
+        steps = " → ".join(
+            f"{st.name}" + (f" ({st.window.days})" if st.window else "") for st in s.steps
+        )
+        lines += [
+            "",
+            f"Strategy {s.rank} ({s.kind}, CIViC {s.evidence.civic}, {s.status}): "
+            f"**{s.name}** — {steps}.",
+        ]
+    for o in plan.contraindicated:
+        lines += ["", f"Contraindicated: {o.name} ({', '.join(f.rule_id for f in o.cautions)})."]
+    lines.append("")
+    return lines
+
+
 def page(names: list[str]) -> str:
     """The Markdown page for the examples ``names``."""
     profiles = {n: ip.profile(ip.read_patient(ip.data.example_path(f"{n}.json"))) for n in names}
@@ -73,6 +103,15 @@ def page(names: list[str]) -> str:
     for key in axes:
         cells = [_cell(p.values.get(key)).replace(" score (0–1)", "") for p in profiles.values()]
         lines.append(f"| {first.values[key].label} | " + " | ".join(cells) + " |")
+    lines += ["", "## Strategy plans", ""]
+    lines += [
+        "Each plan as `ip.recommend` makes it (the golden-plan tests in "
+        "`tests/recommend/test_example_plans.py` check the clinical points named here). "
+        "Levels: OncoKB therapeutic level / CIViC evidence level of the strongest supporting rule.",
+        "",
+    ]
+    for prof in profiles.values():
+        lines += _plan_lines(prof)
     lines += ["", "## Figures", ""]
     for name, prof in profiles.items():
         lines += [f"### {prof.patient_id} — {prof.disease.diagnosis}", ""]

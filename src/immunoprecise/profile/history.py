@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Mapping
 
 import numpy as np
+import pandas as pd
 
 from immunoprecise.profile.values import Computed, Metric, ValueBuilder
 
@@ -34,23 +35,24 @@ def history_values(build: ValueBuilder, done: Mapping[str, Computed]) -> list[Co
     """Prior-therapy categories, days since timing anchors, prior severe irAE and HLA type."""
     rows = build.cols.text("patient.prior_therapies[]")
     collected = build.cols.text("collected_on")
+    n = len(rows)
+    # One flat list of all patients' prior therapies; each distinct name/class is matched once.
+    owner = np.fromiter((i for i, ts in enumerate(rows) for _ in ts or ()), dtype=np.intp)
+    texts = [f"{name} | {cls}" for ts in rows for name, cls, _, _ in ts or ()]
+    dates = pd.Series([date for ts in rows for _, _, date, _ in ts or ()], dtype=object)
+    codes, uniques = pd.factorize(pd.Series(texts, dtype=object))
     out: list[Computed] = []
     matched: dict[str, np.ndarray] = {}
     for category in build.kb.therapy_history:
-        memo: dict[tuple[str, str], bool] = {}
-        flags = np.zeros(len(rows), dtype=bool)
-        latest = np.full(len(rows), np.nan)
-        for i, therapies in enumerate(rows):
-            dates = []
-            for name, cls, date, _ in therapies or ():
-                if (name, cls) not in memo:
-                    memo[name, cls] = category.matches(f"{name} | {cls}")
-                if memo[name, cls]:
-                    flags[i] = True
-                    if date is not None:
-                        dates.append(date)
-            if category.track_days and dates:
-                latest[i] = _days(max(dates), collected[i])
+        hit = np.array([category.matches(str(u)) for u in uniques], dtype=bool)[codes]
+        flags = np.zeros(n, dtype=bool)
+        flags[owner[hit]] = True
+        latest = np.full(n, np.nan)
+        if category.track_days and hit.any():
+            dated = hit & dates.notna().to_numpy()
+            last = dates[dated].groupby(owner[dated]).max()  # ISO dates sort as text
+            for i, date in zip(last.index.to_numpy(dtype=int), last.to_numpy(), strict=True):
+                latest[i] = _days(str(date), collected[i])
         matched[category.id] = flags
         out.append(
             build.computed(
