@@ -17,7 +17,7 @@ from immunoprecise.profile.immune_profile import compute_values
 from immunoprecise.profile.values import ValueBuilder
 from immunoprecise.records.columns import record_columns
 
-__all__ = ["KnowledgeBaseCheck", "check_knowledge_base", "profile_keys"]
+__all__ = ["KnowledgeBaseCheck", "check_knowledge_base"]
 
 # Families whose keys depend on what a patient's record holds (genes, antigens, markers).
 _PER_PATIENT = ("driver.", "antigen.", "density.", "cd8_foxp3_ratio.", "immunoscore.percentile.")
@@ -32,10 +32,6 @@ def _profile_metrics(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
             metrics[key] = computed.metric.references
     return metrics
 
-
-def profile_keys(kb: KnowledgeBase) -> set[str]:
-    """The profile value keys the immune profile computes for some disease of ``kb``."""
-    return set(_profile_metrics(kb))
 
 
 @dataclass(frozen=True)
