@@ -33,7 +33,6 @@ def _profile_metrics(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
     return metrics
 
 
-
 @dataclass(frozen=True)
 class KnowledgeBaseCheck:
     """Result of :func:`check_knowledge_base`: errors make the knowledge base unusable."""
