@@ -15,7 +15,8 @@ Examples
 
 from importlib.metadata import PackageNotFoundError, version
 
-from immunoprecise import data, pl
+from immunoprecise import data, dynamics, pl
+from immunoprecise.dynamics import Regimen, Trajectories, simulate
 from immunoprecise.errors import (
     ImmunopreciseError,
     KnowledgeBaseError,
@@ -49,11 +50,14 @@ __all__ = [
     "KnowledgeBaseError",
     "ModelError",
     "PatientRecord",
+    "Regimen",
     "StrategyPlan",
+    "Trajectories",
     "UnitError",
     "ValidationError",
     "__version__",
     "data",
+    "dynamics",
     "evaluate",
     "load_knowledge_base",
     "pl",
@@ -65,4 +69,5 @@ __all__ = [
     "recommend",
     "recommend_frame",
     "recommend_table",
+    "simulate",
 ]

@@ -1,0 +1,95 @@
+"""Doses as written (mg/kg, IU, cells) → amounts in a model's state units.
+
+A dose converts directly when its unit measures what the model's input measures. Otherwise two
+documented steps may bridge the gap: a per-body-weight dose (``mg/kg``, ``cells/kg``) is multiplied
+by the body weight, and an amount (``mg``, ``IU``) given to a concentration state (``mg/L``) is
+divided by the input's distribution volume.
+
+Examples
+--------
+>>> to_model_units(2.0, "mg/kg", "mg/L", infusion=False, volume_liters=5.0, body_weight_kg=70.0)
+28.0
+>>> to_model_units(5e6, "IU/d", "IU/L", infusion=True, volume_liters=5.0, body_weight_kg=70.0)
+1000000.0
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pint
+
+from immunoprecise.errors import UnitError
+from immunoprecise.records.units import unit_registry
+
+__all__ = ["REFERENCE_BODY_WEIGHT_KG", "to_model_units"]
+
+REFERENCE_BODY_WEIGHT_KG = 70.0
+"""Body weight used for per-kg doses when none is given: ICRP reference adult male.
+
+ICRP. Report of the Task Group on Reference Man. ICRP Publication 23. Pergamon 1975 (70 kg).
+"""
+
+
+def _quantity(value: float, unit: str) -> Any:
+    from immunoprecise.records.units import _parse
+
+    return value * _parse(unit)
+
+
+def to_model_units(
+    amount: float,
+    unit: str,
+    target: str,
+    *,
+    infusion: bool,
+    volume_liters: float | None,
+    body_weight_kg: float,
+) -> float:
+    """Convert one dose (a bolus amount, or an infusion rate per day) to the model's unit.
+
+    Parameters
+    ----------
+    amount, unit
+        The dose as written (e.g. 1, ``mg/kg``; 5e6, ``IU/d``).
+    target
+        The model input's unit for a bolus (``mg/L``, ``cells``); a rate is per day of it.
+    infusion
+        Whether the dose is a rate.
+    volume_liters
+        Distribution volume (L) for amount → concentration, if the input has one.
+    body_weight_kg
+        Body weight (kg) for per-kg doses.
+
+    Returns
+    -------
+    float
+        Magnitude in ``target`` (per day for an infusion).
+
+    Raises
+    ------
+    UnitError
+        When no documented step makes the units compatible; the message names both units.
+    """
+    ureg = unit_registry()
+    q = _quantity(amount, unit)
+    want = _quantity(1.0, f"({target})/d" if infusion else target)
+    tried = [q]
+    mass = ureg.kilogram.dimensionality
+    per_weight = any(
+        exp < 0 and ureg.Quantity(1, name).dimensionality == mass for name, exp in q.unit_items()
+    )
+    if per_weight:
+        q = q * body_weight_kg * ureg.kilogram
+        tried.append(q)
+    if volume_liters is not None and "[length]" in str(want.dimensionality):
+        tried += [t / (volume_liters * ureg.liter) for t in list(tried)]
+    for cand in tried:
+        try:
+            return float(cand.to(want.units).magnitude / want.magnitude)
+        except pint.errors.DimensionalityError:
+            continue
+    raise UnitError(
+        f"a dose in {unit!r} cannot be given where {target!r}"
+        f"{' per day' if infusion else ''} is needed"
+    )

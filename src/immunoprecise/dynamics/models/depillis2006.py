@@ -1,0 +1,208 @@
+"""de Pillis, Gu & Radunskaya 2006: tumor, NK, CD8⁺ T cells, circulating lymphocytes, chemotherapy
+and IL-2, with TIL infusion.
+
+    D     = d·(L/T)^l / (s + (L/T)^l)
+    dT/dt = a·T·(1 − b·T) − c·N·T − D·T − K_T·(1 − e^{−M})·T
+    dN/dt = e·C − f·N + g·T²/(h + T²)·N − p·N·T − K_N·(1 − e^{−M})·N
+    dL/dt = −m·L + j·D²T²/(k + D²T²)·L − q·L·T + (r1·N + r2·C)·T − u·N·L²
+            − K_L·(1 − e^{−M})·L + p_I·L·I/(g_I + I) + v_L(t)
+    dC/dt = α − β·C − K_C·(1 − e^{−M})·C
+    dM/dt = −γ·M + v_M(t)
+    dI/dt = −μ_I·I + v_I(t)
+
+Reference: de Pillis LG, Gu W, Radunskaya AE. Mixed immunotherapy and chemotherapy of tumors:
+modeling, applications and biological interpretations. J Theor Biol 2006;238(4):841–862.
+doi:10.1016/j.jtbi.2005.06.037.
+
+Parameter values (patients 9 and 10) are the paper's table as transcribed in two independent
+re-implementations (GitHub mazenalamir/mixedTherapy ``mixed_therapy.py`` and a MATLAB
+``model_de_Pillis.m``), which agree on patient 9; patient 10 comes from the second only (its
+m = 9.12/d in particular should be checked against the paper). ``M`` is the drug concentration in
+blood (mg/L) and ``I`` the IL-2 concentration (IU/L), as in the paper.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from immunoprecise.dynamics.model import (
+    Array,
+    DosingInput,
+    Model,
+    Parameter,
+    ParameterSet,
+    Params,
+    State,
+)
+from immunoprecise.dynamics.models.depillis2005 import lysis
+
+__all__ = ["BLOOD_VOLUME_L", "MODEL"]
+
+_SRC = "de Pillis et al. 2006, J Theor Biol 238:841, doi:10.1016/j.jtbi.2005.06.037"
+_NADLER = "Nadler SB et al. 1962, Surgery 51:224 (blood volume of a 70 kg adult ≈ 5 L)"
+
+BLOOD_VOLUME_L = 5.0
+"""Adult blood volume (L) turning a dose amount into a blood concentration.
+
+Nadler SB, Hidalgo JU, Bloch T. Prediction of blood volume in normal human adults. Surgery
+1962;51(2):224–232 (≈ 5 L for a 70 kg, 175 cm adult).
+"""
+
+
+def _rhs(t: Array, y: Array, p: Params, u: Array) -> Array:
+    tum, nk, cd8, circ, drug, il2 = (y[:, i] for i in range(6))
+    dl = lysis(p["d"], p["s"], p["l"], cd8, tum)
+    dtum = dl * tum
+    kill = 1.0 - np.exp(-drug)
+    dt = p["a"] * tum * (1 - p["b"] * tum) - p["c"] * nk * tum - dtum - p["K_T"] * kill * tum
+    dn = (
+        p["e"] * circ
+        - p["f"] * nk
+        + p["g"] * tum**2 / (p["h"] + tum**2) * nk
+        - p["p"] * nk * tum
+        - p["K_N"] * kill * nk
+    )
+    dlv = (
+        -p["m"] * cd8
+        + p["j"] * dtum**2 / (p["k"] + dtum**2) * cd8
+        - p["q"] * cd8 * tum
+        + (p["r1"] * nk + p["r2"] * circ) * tum
+        - p["u"] * nk * cd8**2
+        - p["K_L"] * kill * cd8
+        + p["p_I"] * cd8 * il2 / (p["g_I"] + il2)
+        + u[:, 2]
+    )
+    dc = p["alpha"] - p["beta"] * circ - p["K_C"] * kill * circ
+    dm = -p["gamma"] * drug + u[:, 0]
+    di = -p["mu_I"] * il2 + u[:, 1]
+    return np.stack((dt, dn, dlv, dc, dm, di), axis=1)
+
+
+def _par(name: str, value: float, unit: str, what: str, bounds: tuple[float, float]) -> Parameter:
+    return Parameter(name, value, unit, what, _SRC, bounds)
+
+
+_P9 = {
+    "d": 2.34,
+    "k": 3.66e7,
+    "l": 2.09,
+    "m": 2.04e-1,
+    "p": 3.42e-6,
+    "q": 1.42e-6,
+    "s": 8.39e-2,
+    "alpha": 7.5e8,
+    "beta": 1.2e-2,
+}
+_P10 = {
+    "d": 1.88,
+    "k": 5.66e7,
+    "l": 1.81,
+    "m": 9.12,
+    "p": 3.59e-6,
+    "q": 1.59e-6,
+    "s": 5.12e-1,
+    "alpha": 5.0e8,
+    "beta": 8.0e-3,
+}
+
+MODEL = Model(
+    id="depillis2006",
+    title="de Pillis, Gu & Radunskaya 2006: mixed immunotherapy and chemotherapy",
+    reference=_SRC,
+    states=(
+        State("T", "cells", "tumor cells"),
+        State("N", "cells", "natural killer cells"),
+        State("L", "cells", "tumor-specific CD8⁺ T cells"),
+        State("C", "cells", "circulating lymphocytes"),
+        State("M", "mg/L", "chemotherapy drug concentration in blood"),
+        State("I", "IU/L", "IL-2 concentration in blood"),
+    ),
+    parameters=(
+        _par("a", 4.31e-1, "1/d", "tumor growth rate", (1e-3, 2.0)),
+        _par("b", 1.02e-9, "1/cell", "inverse tumor carrying capacity", (1e-13, 1e-6)),
+        _par("c", 6.41e-11, "1/(cell·d)", "NK kill rate", (0.0, 1e-6)),
+        _par("d", _P9["d"], "1/d", "maximal CD8⁺ lysis rate", (0.0, 20.0)),
+        _par("e", 2.08e-7, "1/d", "NK production from circulating lymphocytes", (0.0, 1e-4)),
+        _par("f", 4.12e-2, "1/d", "NK death rate", (1e-4, 1.0)),
+        _par("g", 1.25e-2, "1/d", "maximal NK recruitment by tumor", (0.0, 1.0)),
+        _par("h", 2.02e7, "cells²", "NK recruitment steepness", (1.0, 1e12)),
+        _par("j", 2.49e-2, "1/d", "maximal CD8⁺ recruitment", (0.0, 1.0)),
+        _par("k", _P9["k"], "cells²", "CD8⁺ recruitment steepness", (1.0, 1e12)),
+        _par("l", _P9["l"], "1", "CD8⁺ lysis exponent", (0.1, 3.0)),
+        _par("m", _P9["m"], "1/d", "CD8⁺ death rate", (1e-4, 20.0)),
+        _par("p", _P9["p"], "1/(cell·d)", "NK inactivation by tumor", (0.0, 1e-4)),
+        _par("q", _P9["q"], "1/(cell·d)", "CD8⁺ inactivation by tumor", (0.0, 1e-4)),
+        _par("r1", 1.1e-7, "1/(cell·d)", "CD8⁺ stimulation by NK–tumor encounters", (0.0, 1e-4)),
+        _par(
+            "r2",
+            6.5e-11,
+            "1/(cell·d)",
+            "CD8⁺ stimulation by lymphocyte–tumor encounters",
+            (0.0, 1e-6),
+        ),
+        _par("s", _P9["s"], "1", "CD8⁺ lysis steepness", (1e-3, 10.0)),
+        _par("u", 3.0e-10, "1/(cell²·d)", "NK regulation of CD8⁺ cells", (0.0, 1e-6)),
+        _par("alpha", _P9["alpha"], "cells/d", "circulating lymphocyte production", (0.0, 1e11)),
+        _par("beta", _P9["beta"], "1/d", "circulating lymphocyte death", (1e-4, 1.0)),
+        _par("gamma", 9.0e-1, "1/d", "chemotherapy elimination", (1e-2, 20.0)),
+        _par("K_T", 9.0e-1, "1/d", "chemotherapy kill of tumor cells", (0.0, 5.0)),
+        _par("K_N", 6.0e-1, "1/d", "chemotherapy kill of NK cells", (0.0, 5.0)),
+        _par("K_L", 6.0e-1, "1/d", "chemotherapy kill of CD8⁺ cells", (0.0, 5.0)),
+        _par("K_C", 6.0e-1, "1/d", "chemotherapy kill of circulating lymphocytes", (0.0, 5.0)),
+        _par("p_I", 1.25e-1, "1/d", "maximal IL-2-driven CD8⁺ proliferation", (0.0, 2.0)),
+        _par(
+            "g_I", 2.0e7, "IU/L", "IL-2 concentration for half-maximal proliferation", (1.0, 1e10)
+        ),
+        _par("mu_I", 1.0e1, "1/d", "IL-2 elimination", (0.1, 50.0)),
+    ),
+    rhs=_rhs,
+    initial={
+        "T": 1.0e6,
+        "N": 2.08e-7 * 7.5e8 / 1.2e-2 / 4.12e-2,
+        "L": 0.0,
+        "C": 7.5e8 / 1.2e-2,
+        "M": 0.0,
+        "I": 0.0,
+    },
+    inputs=(
+        DosingInput(
+            "chemo",
+            "M",
+            "mg/L",
+            "chemotherapy (v_M)",
+            aliases=("chemotherapy", "cyclophosphamide", "CTX", "debulking"),
+            volume_L=BLOOD_VOLUME_L,
+        ),
+        DosingInput(
+            "IL-2",
+            "I",
+            "IU/L",
+            "interleukin-2 (v_I)",
+            aliases=("IL2", "aldesleukin", "interleukin-2"),
+            volume_L=BLOOD_VOLUME_L,
+        ),
+        DosingInput(
+            "TIL",
+            "L",
+            "cells",
+            "tumor-infiltrating lymphocyte infusion (v_L)",
+            aliases=("TILs", "CD8", "T cells", "ACT"),
+        ),
+    ),
+    tumor_state="T",
+    effector_states=("N", "L"),
+    inactivation_parameter="q",
+    method="rodas4",
+    parameter_sets=(
+        ParameterSet("patient9", _P9, _SRC, "patient 9 (the defaults)"),
+        ParameterSet(
+            "patient10", _P10, _SRC, "patient 10 (single transcription; check against the paper)"
+        ),
+    ),
+    assumptions=(
+        "Initial C and N default to the tumor-free equilibria alpha/beta and e·C/f; initial "
+        "tumor-specific CD8⁺ T cells to 0 (recruited by the (r1·N + r2·C)·T term).",
+        f"Doses in mg or IU are turned into blood concentrations with a 5 L blood volume "
+        f"({_NADLER}); per-kg doses with the body weight given to simulate (default 70 kg).",
+    ),
+)

@@ -1,0 +1,355 @@
+"""``simulate``: run a model for one or many virtual patients under a regimen."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from immunoprecise.dynamics.dosing import REFERENCE_BODY_WEIGHT_KG, to_model_units
+from immunoprecise.dynamics.integrator import (
+    METHODS,
+    Crossing,
+    IntegrationResult,
+    Method,
+    Segment,
+    integrate,
+)
+from immunoprecise.dynamics.model import Array, Model
+from immunoprecise.dynamics.models import get_model
+from immunoprecise.dynamics.regimen import Regimen
+from immunoprecise.dynamics.trajectories import Trajectories
+from immunoprecise.errors import ImmunopreciseError, ModelError, UnitError
+
+__all__ = ["dosing_segments", "resolve_model", "simulate"]
+
+PatientValues = Mapping[str, Any] | pd.DataFrame | None
+
+
+def resolve_model(model: str | Model) -> Model:
+    """A model object from an id such as ``depillis2006`` (or the object itself)."""
+    return model if isinstance(model, Model) else get_model(model)
+
+
+def simulate(
+    model: str | Model,
+    *,
+    t_end: float,
+    regimen: Regimen | str | None = None,
+    params: PatientValues = None,
+    initial: PatientValues = None,
+    t_eval: Sequence[float] | Array | None = None,
+    parameter_set: str | None = None,
+    method: Method | Literal["auto"] | None = None,
+    rtol: float = 1e-6,
+    atol: float = 1e-6,
+    thresholds: Mapping[str, tuple[str, float]] | None = None,
+    body_weight_kg: float = REFERENCE_BODY_WEIGHT_KG,
+    progress: Callable[[float], None] | None = None,
+) -> Trajectories:
+    """Simulate tumor and effector trajectories of one or many virtual patients.
+
+    Parameters
+    ----------
+    model
+        A model id (``kuznetsov1994``, ``depillis2005``, ``depillis2006``, ``cartmath2021``,
+        ``stein2019``, or a modified id such as ``kuznetsov1994+checkpoint``) or a
+        :class:`~immunoprecise.dynamics.model.Model`.
+    t_end
+        Simulated time (days from the start, day 0).
+    regimen
+        Doses over time: a :class:`~immunoprecise.dynamics.regimen.Regimen` or its text, e.g.
+        ``"chemo 1 mg/kg q21d x6; IL2 5e6 IU/d d8-12"``. ``None``: no treatment.
+    params
+        Parameter values that differ from the model's defaults: a mapping for one patient (or of
+        equal-length sequences for several), or a DataFrame with one row per patient (its index,
+        or a ``patient`` column, names the patients).
+    initial
+        Initial states (state units), as ``params``; states not given take the model's defaults.
+    t_eval
+        Output times (days). Default: every day from 0 to ``t_end``.
+    parameter_set
+        A published parameter set to start from (e.g. ``patient9`` of ``depillis2006``).
+    method
+        ``auto`` (``dopri5``, with patients whose problem turns stiff rerun by ``rodas4``),
+        ``dopri5`` (explicit), ``rodas4`` (stiff) or ``rosenbrock23`` (stiff, low order);
+        default: the model's own choice (``rodas4`` for the de Pillis models, else ``auto``).
+    rtol, atol
+        Per-patient error tolerances (relative; absolute in state units).
+    thresholds
+        Name → (state, value): the first day each patient's state crosses the value.
+    body_weight_kg
+        Body weight for per-kg doses (default: the 70 kg ICRP reference adult).
+    progress
+        Called with the fraction of simulated time done.
+
+    Returns
+    -------
+    Trajectories
+        States of every patient at the output times; ``to_frame()`` gives a long table.
+
+    Examples
+    --------
+    >>> import immunoprecise as ip
+    >>> tr = ip.simulate("kuznetsov1994", t_end=60, initial={"T": 1e5})
+    >>> tr.to_frame().shape
+    (61, 4)
+    >>> bool(tr.tumor[0, -1] < 1e8)  # held far below the carrying capacity 1/b = 5e8 cells
+    True
+    """
+    mdl = resolve_model(model)
+    if not np.isfinite(t_end) or t_end <= 0:
+        raise ModelError(f"t_end must be a positive number of days, not {t_end!r}")
+    reg = _regimen(regimen)
+    ids, param_values, init_values = _patients(mdl, params, initial)
+    n = len(ids)
+    p = mdl.parameter_arrays(n, param_values, parameter_set=parameter_set)
+    y0 = np.empty((n, len(mdl.states)))
+    for j, st in enumerate(mdl.states):
+        y0[:, j] = np.asarray(init_values.get(st.name, mdl.initial[st.name]), dtype=np.float64)
+    if not np.all(np.isfinite(y0)) or np.any(y0 < 0):
+        bad = [
+            s.name
+            for j, s in enumerate(mdl.states)
+            if np.any(~np.isfinite(y0[:, j])) or np.any(y0[:, j] < 0)
+        ]
+        raise ModelError(f"initial states must be finite and ≥ 0 (cells, concentrations): {bad}")
+    times = (
+        np.arange(0.0, np.floor(t_end) + 1.0)
+        if t_eval is None
+        else np.asarray(t_eval, dtype=np.float64)
+    )
+    if t_eval is None and times[-1] < t_end:
+        times = np.append(times, t_end)
+    segments = dosing_segments(mdl, reg, t_end, body_weight_kg=body_weight_kg)
+    crossings = [
+        Crossing(name, mdl.state_index(state), float(value))
+        for name, (state, value) in (thresholds or {}).items()
+    ]
+    chosen = method or mdl.method
+    common: dict[str, Any] = {
+        "rtol": rtol,
+        "atol": atol,
+        "tumor_state": None if mdl.tumor_state is None else mdl.state_index(mdl.tumor_state),
+        "crossings": crossings,
+        "clocks": [(mdl.state_index(c.state), c.parameter) for c in mdl.clocks],
+    }
+    methods = np.full(n, "rodas4" if chosen == "auto" else chosen, dtype=object)
+    if chosen == "auto":
+        result = integrate(
+            mdl.rhs,
+            y0,
+            p,
+            segments,
+            times,
+            method="dopri5",
+            detect_stiffness=True,
+            progress=progress,
+            **common,
+        )
+        stiff = np.flatnonzero(result.status == 2)
+        methods[:] = "dopri5"
+        methods[stiff] = "rodas4"
+        if stiff.size:
+            rerun = integrate(
+                mdl.rhs,
+                y0[stiff],
+                {k: v[stiff] for k, v in p.items()},
+                segments,
+                times,
+                method="rodas4",
+                **common,
+            )
+            _merge(result, rerun, stiff)
+    else:
+        if chosen not in METHODS:
+            raise ModelError(f"method must be auto or one of {', '.join(METHODS)}, not {chosen!r}")
+        result = integrate(
+            mdl.rhs,
+            y0,
+            p,
+            segments,
+            times,
+            method=chosen,  # type: ignore[arg-type]
+            progress=progress,
+            **common,
+        )
+    dose_days: dict[str, list[float]] = {}
+    for dose in reg.doses() if reg is not None else ():
+        if dose.start <= t_end:
+            dose_days.setdefault(dose.agent, []).append(dose.start)
+    return Trajectories(
+        model=mdl,
+        t=result.t,
+        y=result.y,
+        patients=ids,
+        regimen=reg,
+        status=result.status,
+        messages=tuple(result.messages),
+        eradication_day=result.eradication_time,
+        crossing_days=result.crossing_times,
+        dose_days={k: tuple(v) for k, v in dose_days.items()},
+        settings={
+            "method": chosen,
+            "methods_used": methods,
+            "rtol": rtol,
+            "atol": atol,
+            "parameter_set": parameter_set,
+            "steps": result.steps,
+            "rejected_steps": result.rejected,
+            "rhs_evaluations": result.rhs_evaluations,
+        },
+    )
+
+
+def _merge(result: IntegrationResult, rerun: IntegrationResult, rows: npt.NDArray[np.intp]) -> None:
+    """Put the rerun patients' results into ``result`` (in place)."""
+    result.y[rows] = rerun.y
+    result.status[rows] = rerun.status
+    for j, i in enumerate(rows.tolist()):
+        result.messages[i] = rerun.messages[j]
+    for name, times in rerun.crossing_times.items():
+        result.crossing_times[name][rows] = times
+    result.eradication_time[rows] = rerun.eradication_time
+    result.steps[rows] += rerun.steps
+    result.rejected[rows] += rerun.rejected
+    result.rhs_evaluations += rerun.rhs_evaluations
+
+
+def _regimen(regimen: Regimen | str | None) -> Regimen | None:
+    if regimen is None or isinstance(regimen, Regimen):
+        return regimen
+    if isinstance(regimen, str):
+        return Regimen.parse(regimen)
+    raise ModelError(f"regimen must be a Regimen or its text, not {type(regimen).__name__}")
+
+
+def _patients(
+    model: Model, params: PatientValues, initial: PatientValues
+) -> tuple[tuple[str, ...], dict[str, Array], dict[str, Array]]:
+    """Patient ids and per-patient parameter / initial-state columns from dicts or DataFrames."""
+    p_ids, p_cols = _columns(params, "params")
+    i_ids, i_cols = _columns(initial, "initial")
+    sizes = {len(x) for x in (p_ids, i_ids) if x is not None}
+    if len(sizes) > 1:
+        raise ModelError(
+            f"params describe {len(p_ids or ())} patients but initial describes "
+            f"{len(i_ids or ())}; give one row per patient in both"
+        )
+    ids = p_ids or i_ids or ("1",)
+    n = len(ids)
+    for name, cols in (("params", p_cols), ("initial", i_cols)):
+        for key, arr in cols.items():
+            if arr.shape[0] not in (1, n):
+                raise ModelError(f"{name}[{key!r}] has {arr.shape[0]} values for {n} patients")
+    for key in i_cols:
+        model.state_index(key)  # names an unknown state clearly
+    return ids, p_cols, {k: np.broadcast_to(v, (n,)) for k, v in i_cols.items()}
+
+
+def _columns(values: PatientValues, what: str) -> tuple[tuple[str, ...] | None, dict[str, Array]]:
+    if values is None:
+        return None, {}
+    if isinstance(values, pd.DataFrame):
+        frame = values
+        if "patient" in frame.columns:
+            ids = tuple(str(x) for x in frame["patient"])
+            frame = frame.drop(columns="patient")
+        elif isinstance(frame.index, pd.RangeIndex):
+            ids = tuple(str(i + 1) for i in range(len(frame)))
+        else:
+            ids = tuple(str(x) for x in frame.index)
+        cols: dict[str, Array] = {}
+        for c in frame.columns:
+            try:
+                cols[str(c)] = frame[c].to_numpy(dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ModelError(f"{what} column {c!r} must hold numbers") from None
+        return ids, cols
+    out: dict[str, Array] = {}
+    lengths = set()
+    for key, v in values.items():
+        try:
+            arr = np.atleast_1d(np.asarray(v, dtype=np.float64))
+        except (TypeError, ValueError):
+            raise ModelError(f"{what}[{key!r}] must be a number, not {v!r}") from None
+        if arr.ndim != 1:
+            raise ModelError(f"{what}[{key!r}] must be a number or a list of numbers")
+        out[str(key)] = arr
+        lengths.add(arr.shape[0])
+    n = max(lengths, default=1)
+    if lengths - {1, n}:
+        raise ModelError(f"{what}: lists of different lengths {sorted(lengths)}")
+    return (tuple(str(i + 1) for i in range(n)) if n > 1 else None), out
+
+
+def dosing_segments(
+    model: Model,
+    regimen: Regimen | None,
+    t_end: float,
+    *,
+    body_weight_kg: float = REFERENCE_BODY_WEIGHT_KG,
+) -> list[Segment]:
+    """Split ``[0, t_end]`` at every dose so that rates are constant within each segment.
+
+    Doses are converted to the model's input units (``UnitError`` naming the agent otherwise).
+    """
+    doses = [d for d in (regimen.doses() if regimen is not None else ()) if d.start <= t_end]
+    cuts = {0.0, float(t_end)}
+    for d in doses:
+        cuts.add(d.start)
+        if d.is_infusion and d.end < t_end:
+            cuts.add(d.end)
+    times = sorted(cuts)
+    converted = []
+    for d in doses:
+        k = model.input_index(d.agent)
+        inp = model.inputs[k]
+        try:
+            amount = inp.scale * to_model_units(
+                d.amount,
+                d.unit,
+                inp.unit,
+                infusion=d.is_infusion,
+                volume_liters=inp.volume_L,
+                body_weight_kg=body_weight_kg,
+            )
+        except ImmunopreciseError as err:
+            kind = "a rate in " + inp.unit + " per day" if d.is_infusion else inp.unit
+            raise UnitError(
+                f"dose of {d.agent} ({d.amount:g} {d.unit}) cannot be given to model "
+                f"{model.id}: its input {inp.name} takes {kind} ({err})"
+            ) from None
+        converted.append((d, k, amount))
+    segments = []
+    for a, b in itertools.pairwise(times):
+        rates = np.zeros(len(model.inputs))
+        boluses: list[tuple[int, float]] = []
+        resets: list[int] = []
+        for d, k, amount in converted:
+            inp = model.inputs[k]
+            if d.is_infusion:
+                if d.start <= a < d.end:
+                    rates[k] += amount
+            elif abs(d.start - a) < 1e-12:
+                boluses.append((model.state_index(inp.state), amount))
+                if inp.resets:
+                    resets.append(model.state_index(inp.resets))
+        segments.append(Segment(a, b, rates, tuple(boluses), tuple(resets)))
+    if not segments:
+        segments.append(Segment(0.0, float(t_end), np.zeros(len(model.inputs))))
+    # a bolus on the last day (t_end) still shows in the final output
+    last = [
+        (model.state_index(model.inputs[k].state), amount)
+        for d, k, amount in converted
+        if not d.is_infusion and abs(d.start - t_end) < 1e-12 and t_end > 0
+    ]
+    if last:
+        segments.append(
+            Segment(float(t_end), float(t_end), np.zeros(len(model.inputs)), tuple(last))
+        )
+    return segments
