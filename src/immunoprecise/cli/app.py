@@ -13,6 +13,7 @@ from rich.progress import track
 from rich.table import Table
 
 from immunoprecise.cli.kb import kb_app
+from immunoprecise.cli.simulate import simulate_command
 from immunoprecise.errors import ImmunopreciseError
 from immunoprecise.evaluation import Evaluation, evaluate, file_sha256
 from immunoprecise.knowledge import KnowledgeBase, load_knowledge_base
@@ -33,6 +34,7 @@ app = typer.Typer(
 )
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 app.add_typer(kb_app)
+app.command("simulate")(simulate_command)
 
 
 class OutputFormat(StrEnum):

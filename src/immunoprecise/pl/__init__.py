@@ -18,6 +18,14 @@ True
 from immunoprecise.pl._effector_suppressor import effector_suppressor
 from immunoprecise.pl._immunogram import immunogram
 from immunoprecise.pl._svg import figure_svg
+from immunoprecise.pl._trajectories import regimen_comparison, trajectories
 from immunoprecise.pl._tumor_burden import tumor_burden
 
-__all__ = ["effector_suppressor", "figure_svg", "immunogram", "tumor_burden"]
+__all__ = [
+    "effector_suppressor",
+    "figure_svg",
+    "immunogram",
+    "regimen_comparison",
+    "trajectories",
+    "tumor_burden",
+]
