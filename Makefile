@@ -22,7 +22,7 @@ $(VENV)/.installed-test: pyproject.toml constraints.txt | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
-	$(BIN)/immunoprecise evaluate $(EXAMPLES) --format json --format html --out $(OUT)
+	$(BIN)/immunoprecise evaluate $(EXAMPLES) --simulate --format json --format html --out $(OUT)
 	@echo "Evaluations of $(words $(EXAMPLES)) example patients are in $(CURDIR)/$(OUT)/ (open the .html files in a browser)."
 
 test: lint typecheck kb unit

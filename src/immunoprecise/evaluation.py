@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from immunoprecise.dynamics.candidates import SimulatedRegimen, simulated_regimens
 from immunoprecise.knowledge import KnowledgeBase, load_knowledge_base
 from immunoprecise.profile import ImmuneProfile, profile
 from immunoprecise.recommend import StrategyPlan, recommend
@@ -51,6 +52,11 @@ class Evaluation(BaseModel):
     patient_id: str
     profile: ImmuneProfile
     plan: StrategyPlan
+    simulations: tuple[SimulatedRegimen, ...] = Field(
+        default=(),
+        description="Simulated candidate regimens of the top options (published model "
+        "parameters with a seeded spread; not calibrated to the patient).",
+    )
     software: SoftwareInfo
     disclaimer: str = DISCLAIMER
 
@@ -77,6 +83,8 @@ def evaluate(
     knowledge_base: KnowledgeBase | None = None,
     input_sha256: str | None = None,
     overrides: Mapping[str, OverrideValue] | None = None,
+    simulate: bool = False,
+    seed: int = 0,
 ) -> Evaluation:
     """Profile a record and recommend strategies, recording versions and input hash.
 
@@ -91,6 +99,11 @@ def evaluate(
         canonical JSON is recorded instead.
     overrides
         Hypothetical profile values for a what-if plan (see :func:`recommend`).
+    simulate
+        Also simulate candidate regimens of the top options
+        (:func:`immunoprecise.dynamics.candidates.simulated_regimens`).
+    seed
+        Seed of the virtual-patient cloud of those simulations.
 
     Returns
     -------
@@ -110,10 +123,12 @@ def evaluate(
     plan = recommend(immune_profile, knowledge_base=kb, overrides=overrides)
     if input_sha256 is None:
         input_sha256 = hashlib.sha256(record.model_dump_json().encode()).hexdigest()
+    simulations = simulated_regimens(plan, knowledge_base=kb, seed=seed) if simulate else ()
     return Evaluation(
         patient_id=record.patient.id,
         profile=immune_profile,
         plan=plan,
+        simulations=simulations,
         software=SoftwareInfo(
             version=__version__,
             python=platform.python_version(),

@@ -1,4 +1,4 @@
-"""Every model against an independent scipy reference (Radau, rtol 1e-10), and published behaviour."""
+"""Every model against an independent scipy reference (Radau, rtol 1e-10); published behaviour."""
 
 from __future__ import annotations
 
@@ -6,97 +6,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from scipy.integrate import solve_ivp
 
 import immunoprecise as ip
 from immunoprecise.dynamics.equilibria import jacobian, kuznetsov_equilibria
 from immunoprecise.dynamics.models import get_model
-from immunoprecise.dynamics.regimen import Regimen
-from immunoprecise.dynamics.simulate import dosing_segments
+from immunoprecise.dynamics.reference import scipy_reference
 
 MAX_RELATIVE_ERROR = 1e-5
-
-
-def radau_reference(
-    model_id: str,
-    t_end: float,
-    t_eval: np.ndarray,
-    *,
-    regimen: str | None = None,
-    params: dict[str, Any] | None = None,
-    initial: dict[str, Any] | None = None,
-    parameter_set: str | None = None,
-) -> np.ndarray:
-    """States [n_patients, n_times, n_states] by solve_ivp(Radau) patient by patient.
-
-    Doses split the time axis as in the paper's piecewise-constant inputs; the tumor falling below
-    one cell is a terminal event after which it is set to zero.
-    """
-    model = get_model(model_id)
-    reg = Regimen.parse(regimen) if regimen else None
-    segments = dosing_segments(model, reg, t_end)
-    n = max([len(np.atleast_1d(v)) for v in {**(params or {}), **(initial or {})}.values()] or [1])
-    p_all = model.parameter_arrays(n, params, parameter_set=parameter_set)
-    y0_all = np.array(
-        [
-            [np.broadcast_to(np.asarray((initial or {}).get(s, model.initial[s])), (n,))[i]
-             for s in model.state_names]
-            for i in range(n)
-        ],
-        dtype=float,
-    )
-    tumor = model.state_index(model.tumor_state) if model.tumor_state else None
-    clocks = [(model.state_index(c.state), c.parameter) for c in model.clocks]
-    out = np.full((n, t_eval.size, len(model.states)), np.nan)
-    for i in range(n):
-        p = {k: v[i : i + 1] for k, v in p_all.items()}
-        y = y0_all[i].copy()
-        for seg in segments:
-            for col, amount in seg.boluses:
-                y[col] += amount
-            for col in seg.resets:
-                y[col] = 0.0
-            at_start = np.isclose(t_eval, seg.start, rtol=0, atol=1e-9)
-            out[i, at_start] = y
-            # split the segment where a clock switches the dynamics
-            cuts = [seg.start, seg.end]
-            for col, name in clocks:
-                switch = seg.start + (p[name][0] - y[col])
-                if seg.start < switch < seg.end:
-                    cuts.insert(1, switch)
-            for a, b in zip(cuts[:-1], cuts[1:], strict=True):
-                t0 = a
-                while t0 < b:
-                    rates = seg.rates[None, :]
-
-                    def f(t: float, yy: np.ndarray, p: Any = p, rates: Any = rates) -> np.ndarray:
-                        return model.rhs(np.array([t]), yy[None, :], p, rates)[0]
-
-                    events = []
-                    if tumor is not None and y[tumor] >= 1.0:
-
-                        def below_one(t: float, yy: np.ndarray) -> float:
-                            return float(yy[tumor] - 1.0)
-
-                        below_one.terminal = True  # type: ignore[attr-defined]
-                        below_one.direction = -1  # type: ignore[attr-defined]
-                        events.append(below_one)
-                    sol = solve_ivp(f, (t0, b), y, method="Radau", rtol=1e-10,
-                                    atol=1e-10, dense_output=True, events=events or None)
-                    assert sol.success, sol.message
-                    t_stop = sol.t[-1]
-                    take = (t_eval >= t0 - 1e-9) & (t_eval <= t_stop + 1e-9)
-                    if take.any() and sol.t.size > 1:
-                        out[i, take] = sol.sol(t_eval[take]).T
-                    y = sol.y[:, -1].copy()
-                    if sol.status == 1:  # eradication
-                        y[tumor] = 0.0
-                    for col, name in clocks:
-                        if abs(y[col] - p[name][0]) < 1e-8:
-                            y[col] = p[name][0]
-                    t0 = t_stop
-        out[i, np.isclose(t_eval, t_end)] = y
-    return out
 
 
 ABSOLUTE_FLOOR = 1e-4
@@ -111,25 +27,62 @@ def relative_error(ours: np.ndarray, ref: np.ndarray) -> float:
 
 
 CASES: list[dict[str, Any]] = [
-    {"id": "kuznetsov1994", "t_end": 200.0,
-     "initial": {"T": [1e5, 1e7, 3e8], "E": [3.2e5, 1e6, 5e5]}},
-    {"id": "kuznetsov1994+checkpoint", "t_end": 150.0, "initial": {"T": [2e8, 3e8]},
-     "regimen": "pembrolizumab 200 mg q21d x4"},
-    {"id": "kuznetsov1994+cells", "t_end": 100.0, "initial": {"T": [1e7]},
-     "regimen": "gdT 1e6 cells/d d10-14"},
+    {
+        "id": "kuznetsov1994",
+        "t_end": 200.0,
+        "initial": {"T": [1e5, 1e7, 3e8], "E": [3.2e5, 1e6, 5e5]},
+    },
+    {
+        "id": "kuznetsov1994+checkpoint",
+        "t_end": 150.0,
+        "initial": {"T": [2e8, 3e8]},
+        "regimen": "pembrolizumab 200 mg q21d x4",
+    },
+    {
+        "id": "kuznetsov1994+cells",
+        "t_end": 100.0,
+        "initial": {"T": [1e7]},
+        "regimen": "gdT 1e6 cells/d d10-14",
+    },
     {"id": "depillis2005", "t_end": 60.0, "initial": {"T": [1e4, 1e6, 1e7]}},
-    {"id": "depillis2005", "t_end": 40.0, "initial": {"T": [1e5], "L": [1e3]},
-     "parameter_set": "mouse_ligand"},
-    {"id": "depillis2006", "t_end": 60.0, "initial": {"T": [2e7, 1e6]},
-     "regimen": "chemo 1 mg/kg q21d x3; IL2 5e6 IU/d d8-12; TIL 1e9 cells d7"},
-    {"id": "depillis2006", "t_end": 40.0, "initial": {"T": [1e6]},
-     "parameter_set": "patient10", "regimen": "chemo 1 mg/L/d d0-2"},
-    {"id": "cartmath2021", "t_end": 120.0, "initial": {"T": [2e6, 5e6]},
-     "regimen": "CAR-T 1e6 cells d42"},
-    {"id": "cartmath2021", "t_end": 15.0, "initial": {"T": [3e6]},
-     "regimen": "CAR-T 1e7 cells d7", "parameter_set": "RAJI"},
-    {"id": "stein2019", "t_end": 60.0, "params": {"Tmax": [9.3, 12.0]},
-     "regimen": "CAR-T 1e8 cells d0"},
+    {
+        "id": "depillis2005",
+        "t_end": 40.0,
+        "initial": {"T": [1e5], "L": [1e3]},
+        "parameter_set": "mouse_ligand",
+    },
+    {
+        "id": "depillis2006",
+        "t_end": 60.0,
+        "initial": {"T": [2e7, 1e6]},
+        "regimen": "chemo 1 mg/kg q21d x3; IL2 5e6 IU/d d8-12; TIL 1e9 cells d7",
+    },
+    {
+        "id": "depillis2006",
+        "t_end": 40.0,
+        "initial": {"T": [1e6]},
+        "parameter_set": "patient10",
+        "regimen": "chemo 1 mg/L/d d0-2",
+    },
+    {
+        "id": "cartmath2021",
+        "t_end": 120.0,
+        "initial": {"T": [2e6, 5e6]},
+        "regimen": "CAR-T 1e6 cells d42",
+    },
+    {
+        "id": "cartmath2021",
+        "t_end": 15.0,
+        "initial": {"T": [3e6]},
+        "regimen": "CAR-T 1e7 cells d7",
+        "parameter_set": "RAJI",
+    },
+    {
+        "id": "stein2019",
+        "t_end": 60.0,
+        "params": {"Tmax": [9.3, 12.0]},
+        "regimen": "CAR-T 1e8 cells d0",
+    },
 ]
 
 
@@ -139,10 +92,11 @@ CASES: list[dict[str, Any]] = [
 def test_batched_integrator_matches_radau(case: dict[str, Any]) -> None:
     t_eval = np.linspace(0.0, case["t_end"], 41)
     kwargs = {k: case.get(k) for k in ("regimen", "params", "initial", "parameter_set")}
-    ours = ip.simulate(case["id"], t_end=case["t_end"], t_eval=t_eval, rtol=1e-10, atol=1e-10,
-                       **kwargs)
+    ours = ip.simulate(
+        case["id"], t_end=case["t_end"], t_eval=t_eval, rtol=1e-10, atol=1e-10, **kwargs
+    )
     assert ours.ok.all(), ours.messages
-    ref = radau_reference(case["id"], case["t_end"], t_eval, **kwargs)
+    ref = scipy_reference(case["id"], case["t_end"], t_eval, **kwargs)
     assert relative_error(ours.y, ref) <= MAX_RELATIVE_ERROR
 
 
@@ -171,8 +125,12 @@ def test_kuznetsov_equilibria_are_steady_states_classified_by_eigenvalues() -> N
 
 def test_kuznetsov_small_tumors_become_dormant_large_ones_escape() -> None:
     dormant, saddle, escape = kuznetsov_equilibria()[1:]
-    tr = ip.simulate("kuznetsov1994", t_end=4000, t_eval=[0, 4000],
-                     initial={"E": [3.2e5, 3.2e5], "T": [1e6, 0.5 * (saddle.state["T"] + 4.4e8)]})
+    tr = ip.simulate(
+        "kuznetsov1994",
+        t_end=4000,
+        t_eval=[0, 4000],
+        initial={"E": [3.2e5, 3.2e5], "T": [1e6, 0.5 * (saddle.state["T"] + 4.4e8)]},
+    )
     end = tr.tumor[:, -1]
     assert end[0] == pytest.approx(dormant.state["T"], rel=0.02)
     assert end[1] == pytest.approx(escape.state["T"], rel=0.02)
@@ -180,8 +138,9 @@ def test_kuznetsov_small_tumors_become_dormant_large_ones_escape() -> None:
 
 def test_stein_kinetics_follow_the_published_closed_form() -> None:
     t = np.linspace(0, 90, 181)
-    tr = ip.simulate("stein2019", t_end=90, t_eval=t, regimen="CAR-T 1e8 cells d0",
-                     rtol=1e-10, atol=1e-12)
+    tr = ip.simulate(
+        "stein2019", t_end=90, t_eval=t, regimen="CAR-T 1e8 cells d0", rtol=1e-10, atol=1e-12
+    )
     level = (tr.state("E") + tr.state("M"))[0]
     cmax, foldx, tmax, alpha, beta, fb = 24000.0, 3900.0, 9.3, 0.16, 0.0032, 0.0079
     s = np.maximum(t - tmax, 0.0)
@@ -201,11 +160,17 @@ def test_cartmath_hdlm2_cleared_with_memory_raji_escapes_ido_worse() -> None:
     assert hd.state("C_M")[0, -1] > 1e5  # persisting memory CAR-T cells
     tumors = {}
     for ps in ("RAJI", "RAJI_IDO", "RAJI_IDO_1MT"):
-        tr = ip.simulate("cartmath2021", t_end=15, parameter_set=ps, initial={"T": 3e6},
-                         regimen="CAR-T 1e7 cells d7")
+        tr = ip.simulate(
+            "cartmath2021",
+            t_end=15,
+            parameter_set=ps,
+            initial={"T": 3e6},
+            regimen="CAR-T 1e7 cells d7",
+        )
         tumors[ps] = tr.tumor[0, -1]
-    untreated = ip.simulate("cartmath2021", t_end=15, parameter_set="RAJI",
-                            initial={"T": 3e6}).tumor[0, -1]
+    untreated = ip.simulate(
+        "cartmath2021", t_end=15, parameter_set="RAJI", initial={"T": 3e6}
+    ).tumor[0, -1]
     assert tumors["RAJI"] < untreated
     assert tumors["RAJI"] < tumors["RAJI_IDO_1MT"] < tumors["RAJI_IDO"]
 
@@ -221,7 +186,8 @@ def test_depillis2006_combination_clears_what_no_treatment_cannot() -> None:
 def test_checkpoint_blockade_turns_escape_into_control() -> None:
     kwargs: dict[str, Any] = {"t_end": 300, "initial": {"T": 3e8}}
     base = ip.simulate("kuznetsov1994+checkpoint", **kwargs)
-    treated = ip.simulate("kuznetsov1994+checkpoint", regimen="pembrolizumab 200 mg q21d x14",
-                          **kwargs)
+    treated = ip.simulate(
+        "kuznetsov1994+checkpoint", regimen="pembrolizumab 200 mg q21d x14", **kwargs
+    )
     assert base.tumor[0, -1] > 4e8
     assert treated.tumor[0, -1] < 0.1 * base.tumor[0, -1]

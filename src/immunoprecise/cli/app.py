@@ -194,6 +194,17 @@ def evaluate_command(
             "msi_status=MSI-H --what-if crp=40; the plan then lists what changed.",
         ),
     ] = None,
+    simulate: Annotated[
+        bool,
+        typer.Option(
+            "--simulate/--no-simulate",
+            help="Also simulate candidate regimens of the top options (tumor–effector "
+            "dynamics over a seeded cloud of virtual patients; ~1–10 s per patient).",
+        ),
+    ] = False,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of the simulations' virtual patients.")
+    ] = 0,
 ) -> None:
     """Evaluate patients: immune profile and ranked strategies, as JSON, a table or HTML.
 
@@ -201,6 +212,8 @@ def evaluate_command(
     patients given alongside are still evaluated.
 
     Example: immunoprecise evaluate patient.json --format json --format html --out out/
+
+    With simulated regimens: immunoprecise evaluate patient.json --simulate -f html -o out/
     """
     formats = list(dict.fromkeys(fmt or [OutputFormat.json]))
     overrides = _parse_what_if(what_if or [])
@@ -230,7 +243,14 @@ def evaluate_command(
             records, description=f"Evaluating {path.name}", disable=not shown, console=_err
         ):
             try:
-                ev = evaluate(record, knowledge_base=kb, input_sha256=digest, overrides=overrides)
+                ev = evaluate(
+                    record,
+                    knowledge_base=kb,
+                    input_sha256=digest,
+                    overrides=overrides,
+                    simulate=simulate,
+                    seed=seed,
+                )
             except ImmunopreciseError as exc:
                 _err.print(f"error: {exc}", markup=False)
                 raise typer.Exit(EXIT_INVALID_INPUT) from None

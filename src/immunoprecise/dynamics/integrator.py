@@ -206,6 +206,7 @@ class _Batch:
     p: dict[str, Array]
     rejected_once: npt.NDArray[np.bool_]
     clock_hits: list[tuple[int, str, npt.NDArray[np.bool_]]] = field(default_factory=list)
+    p_repeated: dict[str, Array] | None = None
 
     def keep(self, mask: npt.NDArray[np.bool_]) -> None:
         self.idx = self.idx[mask]
@@ -215,6 +216,7 @@ class _Batch:
         self.h = self.h[mask]
         self.p = {k: v[mask] for k, v in self.p.items()}
         self.rejected_once = self.rejected_once[mask]
+        self.p_repeated = None
 
 
 def integrate(
@@ -316,6 +318,7 @@ def integrate(
         detect_stiff=detect_stiffness and method == "dopri5",
         stiff_count=np.zeros(n, dtype=np.int64),
         calm_count=np.zeros(n, dtype=np.int64),
+        h_last=np.full(n, np.nan),
         status=np.zeros(n, dtype=np.int8),
         messages=[""] * n,
         crossing_times={c.name: np.full(n, np.nan) for c in crossings},
@@ -369,6 +372,7 @@ class _Run:
     detect_stiff: bool
     stiff_count: npt.NDArray[np.int64]
     calm_count: npt.NDArray[np.int64]
+    h_last: Array
     status: npt.NDArray[np.int8]
     messages: list[str]
     crossing_times: dict[str, Array]
@@ -416,9 +420,12 @@ class _Run:
         t = np.full(m, seg.start)
         y = y_all[idx].copy()
         f0 = self.f(t, y, p, u)
-        b = _Batch(
-            idx, t, y, f0, self._initial_step(t, y, f0, p, u, seg.end), p, np.zeros(m, dtype=bool)
-        )
+        carried = self.h_last[idx]
+        if np.all(np.isfinite(carried)):  # continue with each patient's last step size
+            h0 = np.minimum(carried, seg.end - t)
+        else:
+            h0 = self._initial_step(t, y, f0, p, u, seg.end)
+        b = _Batch(idx, t, y, f0, h0, p, np.zeros(m, dtype=bool))
         t_end = seg.end
         while b.idx.size:
             u = u[: b.idx.size]
@@ -480,6 +487,8 @@ class _Run:
                     y_all[b.idx[j]] = np.nan
             done = (b.t >= t_end) | bad
             if np.any(done):
+                # the step size that would have followed, for the next segment
+                self.h_last[b.idx[done]] = np.maximum(b.h[done], h_used[done])
                 fin = np.flatnonzero(done & ~bad)
                 y_all[b.idx[fin]] = b.y[fin]
                 b.keep(~done)
@@ -607,7 +616,9 @@ class _Run:
         yy = np.repeat(b.y[:, None, :], s, axis=1)  # [m, s(perturbed col), s]
         cols = np.arange(s)
         yy[:, cols, cols] += delta
-        pp = {k: np.repeat(v, s) for k, v in b.p.items()}
+        if b.p_repeated is None:
+            b.p_repeated = {k: np.repeat(v, s) for k, v in b.p.items()}
+        pp = b.p_repeated
         tt = np.repeat(b.t, s)
         uu = np.repeat(u, s, axis=0)
         ff = self.f(tt, yy.reshape(m * s, s), pp, uu).reshape(m, s, s)

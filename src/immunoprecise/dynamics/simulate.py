@@ -148,10 +148,12 @@ def simulate(
             times,
             method="dopri5",
             detect_stiffness=True,
+            max_steps=50_000,
             progress=progress,
             **common,
         )
-        stiff = np.flatnonzero(result.status == 2)
+        # stiff, or failed for another reason: the implicit method is the more robust one
+        stiff = np.flatnonzero(result.status != 0)
         methods[:] = "dopri5"
         methods[stiff] = "rodas4"
         if stiff.size:

@@ -153,7 +153,8 @@ class Trajectories:
         """
         from immunoprecise.dynamics.response import assess_response
 
-        tumor = np.where(self.ok[:, None], self.tumor, np.nan)
+        # interpolation may dip a hair below zero after eradication: no tumor is 0 cells
+        tumor = np.where(self.ok[:, None], np.maximum(self.tumor, 0.0), np.nan)
         if np.isnan(tumor).any():
             raise ModelError("response needs complete trajectories; some patients failed")
         return assess_response(self.t, tumor, kind="cells", criteria=criteria, **options)

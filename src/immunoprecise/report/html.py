@@ -76,6 +76,33 @@ def _figures(evaluation: Evaluation, record: PatientRecord | None) -> list[_Inli
     return figures
 
 
+def _simulation_figures(evaluation: Evaluation) -> list[_InlineFigure]:
+    """Tumor medians per candidate regimen, re-simulated from the evaluation's stored seed."""
+    if not evaluation.simulations:
+        return []
+    from immunoprecise.dynamics.candidates import candidate_comparisons
+
+    first = evaluation.simulations[0]
+    figures = []
+    for k, (therapy_id, _, cmp) in enumerate(
+        candidate_comparisons(evaluation.plan, n_virtual=first.n_virtual, seed=first.seed)
+    ):
+        figures.append(
+            _InlineFigure(
+                f"fig-regimens-{k}",
+                f"Tumor cells over time (log scale) under the candidate regimens for "
+                f"{therapy_id} ({cmp.model.id}): median of {cmp.n_virtual} virtual patients "
+                "and the 5–95% band; doses marked at the top.",
+                Markup(
+                    pl.figure_svg(
+                        pl.regimen_comparison(cmp.trajectories), id_prefix=f"svg-regimens-{k}"
+                    )
+                ),
+            )
+        )
+    return figures
+
+
 def render_html(evaluation: Evaluation, record: PatientRecord | None = None) -> str:
     """Render an evaluation as a standalone HTML page.
 
@@ -124,5 +151,6 @@ def render_html(evaluation: Evaluation, record: PatientRecord | None = None) -> 
             record=record,
             citations=sorted(citations.values(), key=lambda c: c.id),
             figures=_figures(evaluation, record),
+            simulation_figures=_simulation_figures(evaluation),
         )
     )

@@ -28,11 +28,10 @@ _SRC = "de Pillis et al. 2005, Cancer Res 65:7950, doi:10.1158/0008-5472.CAN-05-
 
 def lysis(d: Array, s: Array, lam: Array, ell: Array, tum: Array) -> Array:
     """CD8⁺ lysis rate ``D = d (L/T)^λ / (s + (L/T)^λ)`` per day; ``D → d`` as ``T → 0``."""
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        ratio = np.where(tum > 0, ell / np.where(tum > 0, tum, 1.0), np.inf)
-        x = ratio**lam
-        frac = np.where(np.isinf(x), 1.0, x / (s + x))
-    return np.asarray(np.where(ell > 0, d * frac, 0.0), dtype=np.float64)
+    alive = tum > 0
+    x = np.power(np.maximum(ell, 0.0) / np.where(alive, tum, 1.0), lam)
+    frac = np.where(alive, x / (s + x), np.where(ell > 0, 1.0, 0.0))
+    return np.asarray(d * frac, dtype=np.float64)
 
 
 def _rhs(t: Array, y: Array, p: Params, u: Array) -> Array:

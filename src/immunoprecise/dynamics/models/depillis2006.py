@@ -50,32 +50,35 @@ Nadler SB, Hidalgo JU, Bloch T. Prediction of blood volume in normal human adult
 
 
 def _rhs(t: Array, y: Array, p: Params, u: Array) -> Array:
-    tum, nk, cd8, circ, drug, il2 = (y[:, i] for i in range(6))
+    tum, nk, cd8, circ, drug, il2 = y.T
     dl = lysis(p["d"], p["s"], p["l"], cd8, tum)
     dtum = dl * tum
     kill = 1.0 - np.exp(-drug)
-    dt = p["a"] * tum * (1 - p["b"] * tum) - p["c"] * nk * tum - dtum - p["K_T"] * kill * tum
-    dn = (
+    tum2 = tum * tum
+    dtum2 = dtum * dtum
+    out = np.empty_like(y)
+    out[:, 0] = p["a"] * tum * (1 - p["b"] * tum) - p["c"] * nk * tum - dtum - p["K_T"] * kill * tum
+    out[:, 1] = (
         p["e"] * circ
         - p["f"] * nk
-        + p["g"] * tum**2 / (p["h"] + tum**2) * nk
+        + p["g"] * tum2 / (p["h"] + tum2) * nk
         - p["p"] * nk * tum
         - p["K_N"] * kill * nk
     )
-    dlv = (
+    out[:, 2] = (
         -p["m"] * cd8
-        + p["j"] * dtum**2 / (p["k"] + dtum**2) * cd8
+        + p["j"] * dtum2 / (p["k"] + dtum2) * cd8
         - p["q"] * cd8 * tum
         + (p["r1"] * nk + p["r2"] * circ) * tum
-        - p["u"] * nk * cd8**2
+        - p["u"] * nk * cd8 * cd8
         - p["K_L"] * kill * cd8
         + p["p_I"] * cd8 * il2 / (p["g_I"] + il2)
         + u[:, 2]
     )
-    dc = p["alpha"] - p["beta"] * circ - p["K_C"] * kill * circ
-    dm = -p["gamma"] * drug + u[:, 0]
-    di = -p["mu_I"] * il2 + u[:, 1]
-    return np.stack((dt, dn, dlv, dc, dm, di), axis=1)
+    out[:, 3] = p["alpha"] - p["beta"] * circ - p["K_C"] * kill * circ
+    out[:, 4] = -p["gamma"] * drug + u[:, 0]
+    out[:, 5] = -p["mu_I"] * il2 + u[:, 1]
+    return out
 
 
 def _par(name: str, value: float, unit: str, what: str, bounds: tuple[float, float]) -> Parameter:
