@@ -124,7 +124,7 @@ def test_dose_at_an_output_time_shows_after_the_dose() -> None:
         (
             {"params": {"a": [0.1, 0.2]}, "initial": {"T": [1.0, 2.0, 3.0]}},
             ModelError,
-            "3 values for 2 patients",
+            "give one row per patient",
         ),
     ],
 )
