@@ -16,7 +16,7 @@ Examples
 from importlib.metadata import PackageNotFoundError, version
 
 from immunoprecise import data, dynamics, pl
-from immunoprecise.dynamics import Regimen, Trajectories, simulate
+from immunoprecise.dynamics import Regimen, Trajectories, calibrate, simulate
 from immunoprecise.errors import (
     ImmunopreciseError,
     KnowledgeBaseError,
@@ -56,6 +56,7 @@ __all__ = [
     "UnitError",
     "ValidationError",
     "__version__",
+    "calibrate",
     "data",
     "dynamics",
     "evaluate",

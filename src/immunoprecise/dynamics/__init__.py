@@ -8,6 +8,7 @@ Examples
 True
 """
 
+from immunoprecise.dynamics.calibration import Calibration, calibrate
 from immunoprecise.dynamics.equilibria import Equilibrium, classify, kuznetsov_equilibria
 from immunoprecise.dynamics.model import DosingInput, Model, Parameter, ParameterSet, State
 from immunoprecise.dynamics.models import MODEL_IDS, get_model
@@ -18,6 +19,7 @@ from immunoprecise.dynamics.trajectories import Trajectories
 
 __all__ = [
     "MODEL_IDS",
+    "Calibration",
     "Dose",
     "DosingInput",
     "Equilibrium",
@@ -31,6 +33,7 @@ __all__ = [
     "State",
     "Trajectories",
     "assess_response",
+    "calibrate",
     "classify",
     "get_model",
     "kuznetsov_equilibria",
