@@ -20,13 +20,14 @@ def _simulate(*args: str) -> Result:
     return runner.invoke(app, ["simulate", *args])
 
 
-def _fails(result: Result, *messages: str) -> None:
-    """Exit code 2, each message on stderr, and no traceback."""
+def _fails(result: Result, *messages: str) -> str:
+    """Exit code 2, each message on stderr, and no traceback; returns stderr."""
     assert result.exit_code == 2, result.output
     assert isinstance(result.exception, SystemExit)
     for message in messages:
         assert message in result.stderr, result.stderr
     assert "Traceback" not in result.output
+    return result.stderr
 
 
 def test_car_t_run_writes_csv_json_and_png_and_the_tumor_goes_to_zero(tmp_path: Path) -> None:
@@ -186,13 +187,15 @@ def test_help_has_examples() -> None:
 
 
 def test_unknown_model_exits_2() -> None:
-    _fails(_simulate("nomodel"), "error: unknown model 'nomodel'", "known models: kuznetsov1994")
-    _fails(_simulate("cartmath2021+foo"), "unknown model modification 'foo'")
+    assert _fails(
+        _simulate("nomodel"), "error: unknown model 'nomodel'", "known models: kuznetsov1994"
+    )
+    assert _fails(_simulate("cartmath2021+foo"), "unknown model modification 'foo'")
 
 
 def test_bad_regimen_text_exits_2_with_the_caret() -> None:
     result = _simulate("cartmath2021", "--regimen", "CAR-T 1e6 celz d42")
-    _fails(result, "item 1, column 11: unknown unit 'celz'")
+    assert _fails(result, "item 1, column 11: unknown unit 'celz'")
     lines = result.stderr.splitlines()
     (shown,) = [i for i, line in enumerate(lines) if line.strip() == "CAR-T 1e6 celz d42"]
     assert lines[shown + 1].strip() == "^^^^"
@@ -200,7 +203,7 @@ def test_bad_regimen_text_exits_2_with_the_caret() -> None:
 
 
 def test_agent_the_model_cannot_take_exits_2() -> None:
-    _fails(
+    assert _fails(
         _simulate("cartmath2021", "--regimen", "chemo 1 mg/kg d0"),
         "cannot take agent 'chemo'",
     )
@@ -222,31 +225,31 @@ def test_agent_the_model_cannot_take_exits_2() -> None:
     ],
 )
 def test_bad_values_exit_2(args: list[str], message: str) -> None:
-    _fails(_simulate("cartmath2021", *args), message)
+    assert _fails(_simulate("cartmath2021", *args), message)
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     plan = tmp_path / "plan.yaml"
     plan.write_text("- CAR-T 1e6 cells d42\n", encoding="utf-8")
-    _fails(_simulate(), "give a MODEL")
-    _fails(
+    assert _fails(_simulate(), "give a MODEL")
+    assert _fails(
         _simulate("cartmath2021", "--regimen", "CAR-T 1e6 cells d1", "--regimen-file", str(plan)),
         "not both",
     )
-    _fails(_simulate("cartmath2021", "-f", "png"), "--format png needs --out DIR")
-    _fails(_simulate("cartmath2021", "-f", "csv", "-f", "json"), "only one of")
+    assert _fails(_simulate("cartmath2021", "-f", "png"), "--format png needs --out DIR")
+    assert _fails(_simulate("cartmath2021", "-f", "csv", "-f", "json"), "only one of")
 
 
 def test_bad_regimen_file_exits_2(tmp_path: Path) -> None:
     plan = tmp_path / "plan.yaml"
     plan.write_text("items:\n  - {agent: CAR-T, dose: 1e6 cells, every_days: 7}\n", "utf-8")
-    _fails(_simulate("cartmath2021", "--regimen-file", str(plan)), "items[0]")
+    assert _fails(_simulate("cartmath2021", "--regimen-file", str(plan)), "items[0]")
 
 
 def test_bad_patients_file_exits_2(tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("patient,foo,gamma\nA,1,x\nA,2,3e-6\n", encoding="utf-8")
-    _fails(
+    assert _fails(
         _simulate("cartmath2021", "--patients", str(bad)),
         "column foo: is neither a parameter nor a state of cartmath2021",
         "column patient: ids repeat: A",
@@ -254,10 +257,10 @@ def test_bad_patients_file_exits_2(tmp_path: Path) -> None:
     )
     twice = tmp_path / "twice.csv"
     twice.write_text("gamma\n3e-6\n", encoding="utf-8")
-    _fails(
+    assert _fails(
         _simulate("cartmath2021", "--patients", str(twice), "--param", "gamma=1e-6"),
         "column gamma: is also given on the command line",
     )
     empty = tmp_path / "empty.csv"
     empty.write_text("patient,gamma\n", encoding="utf-8")
-    _fails(_simulate("cartmath2021", "--patients", str(empty)), "has no rows")
+    assert _fails(_simulate("cartmath2021", "--patients", str(empty)), "has no rows")

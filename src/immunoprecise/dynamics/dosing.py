@@ -20,7 +20,7 @@ from typing import Any
 import pint
 
 from immunoprecise.errors import UnitError
-from immunoprecise.records.units import unit_registry
+from immunoprecise.records.units import parse_unit, unit_registry
 
 __all__ = ["REFERENCE_BODY_WEIGHT_KG", "to_model_units"]
 
@@ -32,9 +32,7 @@ ICRP. Report of the Task Group on Reference Man. ICRP Publication 23. Pergamon 1
 
 
 def _quantity(value: float, unit: str) -> Any:
-    from immunoprecise.records.units import _parse
-
-    return value * _parse(unit)
+    return value * parse_unit(unit)
 
 
 def to_model_units(

@@ -90,8 +90,8 @@ from typing import Any, NamedTuple
 import yaml
 
 from immunoprecise.errors import FieldProblem, UnitError, ValidationError
-from immunoprecise.records.units import _parse as _parse_unit
 from immunoprecise.records.units import convert, unit_registry
+from immunoprecise.records.units import parse_unit as _parse_unit
 
 __all__ = ["Dose", "Regimen", "RegimenItem", "RegimenSyntaxError"]
 

@@ -30,7 +30,7 @@ import pint
 
 from immunoprecise.errors import UnitError
 
-__all__ = ["convert", "is_convertible", "unit_registry"]
+__all__ = ["convert", "is_convertible", "parse_unit", "unit_registry"]
 
 _DEFINITIONS = (
     "cell = [cell] = cells",
@@ -101,6 +101,19 @@ def _parse(unit: str) -> Any:
         raise UnitError(f"unknown unit {unit!r}") from exc
     except Exception as exc:  # pint's tokenizer raises several plain exceptions on bad text
         raise UnitError(f"cannot read unit {unit!r}") from exc
+
+
+def parse_unit(unit: str) -> Any:
+    """Read a unit in laboratory spelling into a pint quantity of magnitude 1 (or the factor).
+
+    Raises :class:`~immunoprecise.errors.UnitError` for an unknown or unreadable unit.
+
+    Examples
+    --------
+    >>> str(parse_unit("IU/d").dimensionality) == str(parse_unit("U/day").dimensionality)
+    True
+    """
+    return _parse(unit)
 
 
 def _pint_convert(value: float, unit: str, target: str) -> float:
