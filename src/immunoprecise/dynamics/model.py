@@ -34,6 +34,7 @@ __all__ = [
     "Array",
     "Clock",
     "DosingInput",
+    "Jacobian",
     "Model",
     "Parameter",
     "ParameterSet",
@@ -53,6 +54,16 @@ class RightHandSide(Protocol):
     ``t``: times, shape ``[n]`` (days); ``y``: states, ``[n, n_states]``; ``p``: parameters, one
     ``[n]`` array per name; ``u``: infusion rates of the dosing inputs, ``[n, n_inputs]`` (input
     unit per day). Returns ``[n, n_states]`` in state units per day.
+    """
+
+    def __call__(self, t: Array, y: Array, p: Params, u: Array, /) -> Array: ...
+
+
+class Jacobian(Protocol):
+    """``jacobian(t, y, p, u) -> ∂(dy/dt)/∂y`` over a batch of patients.
+
+    Same arguments as :class:`RightHandSide`; returns ``[n, n_states, n_states]`` with
+    ``[:, i, j] = ∂f_i/∂y_j`` (per day).
     """
 
     def __call__(self, t: Array, y: Array, p: Params, u: Array, /) -> Array: ...
@@ -173,6 +184,9 @@ class Model:
         The integration method that suits the model: ``auto`` (explicit ``dopri5``, switching a
         patient to ``rodas4`` when its problem turns stiff) or ``rodas4`` for models that are
         stiff from the start.
+    jacobian
+        Optional analytic Jacobian of ``rhs`` (see :class:`Jacobian`) for the stiff methods;
+        without it they use one batched forward-difference Jacobian per step.
     """
 
     id: str
@@ -190,6 +204,7 @@ class Model:
     clocks: tuple[Clock, ...] = ()
     inactivation_parameter: str | None = None
     method: str = "auto"
+    jacobian: Jacobian | None = None
     _index: Mapping[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:

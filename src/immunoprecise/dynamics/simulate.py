@@ -137,6 +137,7 @@ def simulate(
         "tumor_state": None if mdl.tumor_state is None else mdl.state_index(mdl.tumor_state),
         "crossings": crossings,
         "clocks": [(mdl.state_index(c.state), c.parameter) for c in mdl.clocks],
+        "jacobian": mdl.jacobian,
     }
     methods = np.full(n, "rodas4" if chosen == "auto" else chosen, dtype=object)
     if chosen == "auto":

@@ -29,6 +29,9 @@ _SRC = "de Pillis et al. 2005, Cancer Res 65:7950, doi:10.1158/0008-5472.CAN-05-
 def lysis(d: Array, s: Array, lam: Array, ell: Array, tum: Array) -> Array:
     """CD8⁺ lysis rate ``D = d (L/T)^λ / (s + (L/T)^λ)`` per day; ``D → d`` as ``T → 0``."""
     alive = tum > 0
+    if alive.all():  # the usual case, without the masks
+        x = np.power(np.maximum(ell, 0.0) / tum, lam)
+        return np.asarray(d * x / (s + x), dtype=np.float64)
     x = np.power(np.maximum(ell, 0.0) / np.where(alive, tum, 1.0), lam)
     frac = np.where(alive, x / (s + x), np.where(ell > 0, 1.0, 0.0))
     return np.asarray(d * frac, dtype=np.float64)

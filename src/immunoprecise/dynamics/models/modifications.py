@@ -90,6 +90,7 @@ def add_checkpoint_blockade(model: Model) -> Model:
     return replace(
         model,
         id=f"{model.id}+checkpoint",
+        jacobian=None,  # the blocked parameter couples the new state in: finite differences
         title=f"{model.title}, with checkpoint blockade",
         states=(*model.states, State("A", "mg", "anti-PD-1/PD-L1 antibody in the body")),
         parameters=(
@@ -164,10 +165,17 @@ def add_effector_source(model: Model) -> Model:
         dy[:, col] += u[:, n_inputs]
         return dy
 
+    base_jacobian = model.jacobian
+
+    def jacobian(t: Array, y: Array, p: Params, u: Array) -> Array:
+        assert base_jacobian is not None
+        return base_jacobian(t, y, p, u[:, :n_inputs])  # the added rate does not depend on y
+
     unit = next(s.unit for s in model.states if s.name == target)
     return replace(
         model,
         id=f"{model.id}+cells",
+        jacobian=jacobian if base_jacobian is not None else None,
         title=f"{model.title}, with added effector cells",
         inputs=(
             *model.inputs,
