@@ -8,7 +8,7 @@ OUT ?= out
 EXAMPLES := $(sort $(wildcard src/immunoprecise/data/examples/*.json))
 CHECKED := src tests scripts benchmarks
 
-.PHONY: run test lint typecheck kb unit schema docs lock clean
+.PHONY: run test lint typecheck kb unit schema docs bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
 $(VENV)/.installed-test: pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
 	touch $@ $(VENV)/.installed
+
+$(VENV)/.installed-bench: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,bench]'
+	touch $@ $(VENV)/.installed-test $(VENV)/.installed
 
 run: $(VENV)/.installed
 	$(BIN)/immunoprecise evaluate $(EXAMPLES) --simulate --format json --format html --out $(OUT)
@@ -47,8 +51,12 @@ docs: $(VENV)/.installed
 	$(BIN)/python scripts/update_readme.py
 	$(BIN)/python scripts/make_example_docs.py
 
+# the quick benchmark with its side-by-side tools (TIDE); the others: see benchmarks/RESULTS.md
+bench: $(VENV)/.installed-bench
+	$(BIN)/python benchmarks/icb_response.py
+
 lock:
-	uv pip compile pyproject.toml --extra test --python-version 3.11 \
+	uv pip compile pyproject.toml --extra test --extra bench --python-version 3.11 \
 	  --python-platform x86_64-unknown-linux-gnu -o constraints.txt --no-header
 
 clean:
