@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "ExpressionError",
     "FieldProblem",
     "ImmunopreciseError",
     "KnowledgeBaseError",
@@ -90,3 +91,7 @@ class KnowledgeBaseError(ImmunopreciseError):
 
 class ModelError(ImmunopreciseError):
     """A dynamic model that is mis-declared or cannot be run with the given inputs."""
+
+
+class ExpressionError(ImmunopreciseError):
+    """An expression matrix that cannot be read or scored as given (the message says why)."""

@@ -1,0 +1,388 @@
+"""Reading a bulk tumor expression matrix into linear TPM with HGNC symbols.
+
+A matrix is genes × samples: TSV/CSV (optionally gzipped) with gene identifiers in the first
+column, an AnnData ``.h5ad`` file (samples × genes, as AnnData stores it), or a pandas
+DataFrame. Values are read counts, TPM, or log2 values; the scale is declared with ``units`` or
+detected, and the detection is explained in :attr:`ExpressionMatrix.units_note`.
+
+Examples
+--------
+>>> import pandas as pd
+>>> df = pd.DataFrame({"s1": [100.0, 5.0, 0.0], "s2": [50.0, 10.0, 1.0]},
+...                   index=["GZMA", "ENSG00000180644.7", "PDL1"])
+>>> m = read_expression(df, units="tpm")
+>>> m.symbols, m.units
+(['CD274', 'GZMA', 'PRF1'], 'tpm')
+>>> m.tpm(["PRF1", "GZMA"]).loc["PRF1", "s2"]
+np.float64(10.0)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, cast, get_args
+
+import numpy as np
+import pandas as pd
+
+from immunoprecise.errors import ExpressionError
+from immunoprecise.profile.expression.genes import GeneMapping, GeneTable
+
+__all__ = ["ExpressionMatrix", "Units", "detect_units", "read_expression"]
+
+Units = Literal["counts", "tpm", "log2tpm"]
+_UNITS: tuple[str, ...] = get_args(Units)
+_LOG2_OFFSETS = (1.0, 0.1, 0.01, 0.001, 1e-4, 1e-5, 1e-6)
+
+
+@dataclass(frozen=True)
+class ExpressionMatrix:
+    """An expression matrix with HGNC-symbol rows, read lazily in linear TPM.
+
+    The values stay in the input's scale and memory; :meth:`tpm` and :meth:`log2` convert only
+    the genes asked for, so a 20,000 × 10,000 matrix is never copied whole.
+
+    Attributes
+    ----------
+    units
+        The scale of the input: ``counts``, ``tpm`` or ``log2tpm``.
+    units_note
+        How the scale was decided (declared, or the evidence of the detection) and how the values
+        are converted.
+    genes
+        How the input identifiers were mapped to symbols.
+    source
+        The file name, ``DataFrame`` or ``AnnData``.
+    duplicates
+        Symbols that several input rows mapped to (their TPM values are added).
+    """
+
+    values: np.ndarray = field(repr=False)
+    rows: dict[str, tuple[int, ...]] = field(repr=False)
+    sample_ids: tuple[str, ...]
+    units: str
+    units_note: str
+    genes: GeneMapping
+    source: str
+    log2_offset: float = 1.0
+    column_scale: np.ndarray | None = field(default=None, repr=False)
+    duplicates: tuple[str, ...] = ()
+
+    @property
+    def samples(self) -> list[str]:
+        """Sample identifiers (the columns)."""
+        return list(self.sample_ids)
+
+    @property
+    def symbols(self) -> list[str]:
+        """The genes present, as HGNC symbols (sorted)."""
+        return sorted(self.rows)
+
+    def tpm(self, genes: Sequence[str] | None = None) -> pd.DataFrame:
+        """Linear TPM of ``genes`` (those present, in the order asked; all when omitted).
+
+        Counts without gene lengths give counts per million (see ``units_note``).
+        """
+        wanted = self.symbols if genes is None else [g for g in genes if g in self.rows]
+        out = np.empty((len(wanted), len(self.sample_ids)))
+        for i, gene in enumerate(wanted):
+            positions = self.rows[gene]
+            block = self._linear(self.values[list(positions)])
+            out[i] = block[0] if len(positions) == 1 else np.sum(block, axis=0)
+        return pd.DataFrame(
+            out,
+            index=pd.Index(wanted, name="gene"),
+            columns=pd.Index(self.sample_ids, name="sample"),
+        )
+
+    def log2(self, genes: Sequence[str] | None = None) -> pd.DataFrame:
+        """``log2(TPM + 1)`` of ``genes``, genes × samples."""
+        return cast(pd.DataFrame, np.log2(self.tpm(genes) + 1.0))
+
+    def log2_moments(self, chunk: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+        """Per-sample mean and standard deviation (ddof 1) of ``log2(TPM + 1)`` over all genes.
+
+        Computed in chunks of genes, so memory stays at one chunk; missing values are ignored.
+        """
+        genes = self.symbols
+        n = np.zeros(len(self.sample_ids))
+        total = np.zeros(len(self.sample_ids))
+        total_sq = np.zeros(len(self.sample_ids))
+        for start in range(0, len(genes), chunk):
+            block = self.log2(genes[start : start + chunk]).to_numpy()
+            ok = np.isfinite(block)
+            block = np.where(ok, block, 0.0)
+            n += ok.sum(axis=0)
+            total += block.sum(axis=0)
+            total_sq += (block * block).sum(axis=0)
+        mean = total / np.maximum(n, 1)
+        var = (total_sq - n * mean * mean) / np.maximum(n - 1, 1)
+        return mean, np.sqrt(np.maximum(var, 0.0))
+
+    def tpm_totals(self, chunk: int = 2000) -> np.ndarray:
+        """Per-sample sum of TPM over all genes (computed in chunks; missing values ignored)."""
+        genes = self.symbols
+        total = np.zeros(len(self.sample_ids))
+        for start in range(0, len(genes), chunk):
+            total += np.nansum(self.tpm(genes[start : start + chunk]).to_numpy(), axis=0)
+        return total
+
+    def _linear(self, block: np.ndarray) -> np.ndarray:
+        block = np.asarray(block, dtype=np.float64)
+        if self.units == "log2tpm":
+            return np.asarray(np.maximum(np.exp2(block) - self.log2_offset, 0.0))
+        if self.column_scale is not None:
+            return np.asarray(block * self.column_scale)
+        return block
+
+    def summary(self) -> str:
+        """What was read, in two lines."""
+        return (
+            f"{self.source}: {len(self.rows):,} genes × {len(self.sample_ids):,} samples; "
+            f"{self.genes.summary()}\nunits: {self.units_note}"
+        )
+
+
+def _offset_from_minimum(lowest: float) -> float:
+    """The largest common offset ``c`` with ``log2(c)`` at or below the matrix minimum (the
+    minimum is ``log2(c)`` where expression is zero); 0.01 log2 units of slack absorb values
+    stored with four significant digits (−9.966 for log2(0.001) = −9.96578)."""
+    return next((c for c in _LOG2_OFFSETS if np.log2(c) <= lowest + 0.01), _LOG2_OFFSETS[-1])
+
+
+def detect_units(values: np.ndarray) -> tuple[Units, float | None, str]:
+    """Decide the scale of an expression matrix from its values.
+
+    Parameters
+    ----------
+    values
+        Genes × samples, finite values (NaN ignored).
+
+    Returns
+    -------
+    tuple
+        ``(units, log2_offset, evidence)``: the scale, for log2 values the offset added before the
+        log (``log2(TPM + offset)``; 1 when the minimum is 0, else the largest common offset
+        ``c`` with ``log2(c) ≤`` the minimum), and a sentence giving the evidence.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> detect_units(np.log2(np.array([[0.0, 3.0], [10.0, 999.0]]) + 0.001))[:2]
+    ('log2tpm', 0.001)
+    >>> detect_units(np.array([[0.0, 12.0], [530.0, 9100.0]]))[0]
+    'counts'
+    """
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        raise ExpressionError("the expression matrix has no finite values")
+    lo, hi = float(finite.min()), float(finite.max())
+    if lo < 0 or hi <= 30:
+        offset = _offset_from_minimum(lo)
+        why = "negative values" if lo < 0 else f"all values ≤ 30 (max {hi:.3g})"
+        return (
+            "log2tpm",
+            offset,
+            f"detected log2 values ({why}; minimum {lo:.4g} → log2(TPM + {offset:g}))",
+        )
+    integer = bool(np.all(np.abs(finite - np.round(finite)) < 1e-9))
+    sums = np.nansum(values, axis=0)
+    near_million = bool(np.all(np.abs(sums - 1e6) <= 0.02e6))
+    if integer and not near_million:
+        return "counts", None, f"detected counts (integer values up to {hi:.3g})"
+    return (
+        "tpm",
+        None,
+        f"detected TPM (non-negative, max {hi:.3g}; column sums {sums.min():.3g}–{sums.max():.3g})",
+    )
+
+
+def read_expression(
+    source: str | os.PathLike[str] | pd.DataFrame | Any,
+    *,
+    units: Units | None = None,
+    log2_offset: float | None = None,
+    gene_lengths: pd.Series | None = None,
+) -> ExpressionMatrix:
+    """Read an expression matrix and bring it to linear TPM with HGNC symbols.
+
+    Parameters
+    ----------
+    source
+        A path to TSV/CSV (``.gz`` allowed; genes in rows, first column the identifiers) or
+        AnnData ``.h5ad`` (samples × genes), a pandas DataFrame (genes × samples) or an
+        ``anndata.AnnData``.
+    units
+        ``counts``, ``tpm`` or ``log2tpm``; detected when omitted (the evidence is kept in
+        ``units_note``).
+    log2_offset
+        For ``log2tpm``: the ``c`` of ``log2(TPM + c)`` (detected from the minimum when omitted).
+    gene_lengths
+        For ``counts``: effective gene lengths in base pairs, indexed like the matrix rows; without
+        them counts become counts per million (signature scores compare a gene across samples, so
+        they are unaffected; deconvolution assumes TPM).
+
+    Returns
+    -------
+    ExpressionMatrix
+        Genes mapped to symbols (rows of one symbol added in linear space; unmapped rows are
+        not used and are reported in ``genes``), converted to TPM on demand.
+
+    Raises
+    ------
+    ExpressionError
+        Unreadable file, non-numeric or negative linear values (naming gene and sample), an unknown
+        ``units``, or no recognisable gene identifiers.
+    """
+    if units is not None and units not in _UNITS:
+        raise ExpressionError(f"units must be one of {', '.join(_UNITS)}, not {units!r}")
+    frame, name = _load(source)
+    numeric = _numeric(frame, name)
+    values = numeric.to_numpy(dtype=np.float64, copy=units == "counts" and gene_lengths is not None)
+    if units is None:
+        units, detected_offset, note = detect_units(values)
+        offset = log2_offset if log2_offset is not None else detected_offset
+    else:
+        offset = log2_offset
+        note = f"declared {units}"
+        if units == "log2tpm" and offset is None:
+            finite = values[np.isfinite(values)]
+            lo = float(finite.min()) if finite.size else 0.0
+            offset = _offset_from_minimum(lo)
+            note += f" (minimum {lo:.4g} → log2(TPM + {offset:g}))"
+    column_scale = _check_and_scale(numeric, values, units, gene_lengths, name)
+    if units == "counts":
+        note += (
+            "; TPM from counts and the given gene lengths"
+            if gene_lengths is not None
+            else "; converted to counts per million (no gene lengths given)"
+        )
+    mapping = GeneTable.shipped().to_symbols(numeric.index)
+    if not any(s is not None for s in mapping.symbols):
+        examples = ", ".join(map(str, list(numeric.index[:5])))
+        raise ExpressionError(
+            f"{name}: no row identifier is a known gene (HGNC symbol, alias, Ensembl or Entrez "
+            f"ID); the first rows are: {examples}. Genes must be the rows (transpose the matrix "
+            "if samples are rows)."
+        )
+    rows: dict[str, list[int]] = {}
+    for position, symbol in enumerate(mapping.symbols):
+        if symbol is not None:
+            rows.setdefault(symbol, []).append(position)
+    duplicates = tuple(sorted(s for s, r in rows.items() if len(r) > 1))
+    return ExpressionMatrix(
+        values=values,
+        rows={s: tuple(r) for s, r in rows.items()},
+        sample_ids=tuple(str(c) for c in numeric.columns),
+        units=units,
+        units_note=note,
+        genes=mapping,
+        source=name,
+        log2_offset=offset if offset is not None else 1.0,
+        column_scale=column_scale,
+        duplicates=duplicates,
+    )
+
+
+def _load(source: object) -> tuple[pd.DataFrame, str]:
+    if isinstance(source, pd.DataFrame):
+        return source, "DataFrame"
+    if type(source).__name__ == "AnnData":
+        return _from_anndata(source), "AnnData"
+    if not isinstance(source, str | os.PathLike):
+        raise ExpressionError(
+            f"an expression matrix must be a file path, a DataFrame or AnnData, not "
+            f"{type(source).__name__}"
+        )
+    path = Path(source)
+    if not path.is_file():
+        raise ExpressionError(f"expression matrix not found: {path}")
+    suffixes = [s.lower() for s in path.suffixes]
+    try:
+        if suffixes and suffixes[-1] == ".h5ad":
+            import anndata
+
+            return _from_anndata(anndata.read_h5ad(path)), path.name
+        sep = "," if ".csv" in suffixes else "\t"
+        frame = pd.read_csv(path, sep=sep, index_col=0, compression="infer")
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise ExpressionError(f"{path.name}: cannot read the expression matrix: {exc}") from exc
+    if frame.shape[1] == 0:
+        raise ExpressionError(
+            f"{path.name}: no sample columns (is the separator right? .csv files are read with "
+            "commas, everything else with tabs)"
+        )
+    return frame, path.name
+
+
+def _from_anndata(adata: Any) -> pd.DataFrame:
+    x = adata.X
+    dense = x.toarray() if hasattr(x, "toarray") else np.asarray(x)
+    return pd.DataFrame(
+        dense.T, index=[str(v) for v in adata.var_names], columns=[str(o) for o in adata.obs_names]
+    )
+
+
+def _numeric(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    if all(pd.api.types.is_numeric_dtype(d) for d in frame.dtypes):
+        out = frame
+    else:
+        out = frame.apply(pd.to_numeric, errors="coerce")
+        bad = out.isna() & frame.notna()
+        if bad.to_numpy().any():
+            rows, cols = np.nonzero(bad.to_numpy())
+            gene, sample = frame.index[rows[0]], frame.columns[cols[0]]
+            raise ExpressionError(
+                f"{name}: {len(rows):,} non-numeric value(s), e.g. gene {gene}, sample {sample}: "
+                f"{frame.iat[rows[0], cols[0]]!r} (expected a number)"
+            )
+    return out
+
+
+def _check_and_scale(
+    frame: pd.DataFrame,
+    values: np.ndarray,
+    units: str,
+    gene_lengths: pd.Series | None,
+    name: str,
+) -> np.ndarray | None:
+    """Refuse infinite values and negative linear values; the per-sample factor turning counts
+    (÷ gene length, when given) into per-million values, or ``None``."""
+    infinite = np.isinf(values)
+    if infinite.any():
+        rows, cols = np.nonzero(infinite)
+        raise ExpressionError(
+            f"{name}: infinite value at gene {frame.index[rows[0]]}, sample "
+            f"{frame.columns[cols[0]]}"
+        )
+    if units == "log2tpm":
+        return None
+    negative = values < 0
+    if negative.any():
+        rows, cols = np.nonzero(negative)
+        raise ExpressionError(
+            f"{name}: negative {units} value at gene {frame.index[rows[0]]}, sample "
+            f"{frame.columns[cols[0]]}: {values[rows[0], cols[0]]:g} (counts and TPM are ≥ 0; "
+            "declare units='log2tpm' if the values are logarithms)"
+        )
+    if units == "tpm":
+        return None
+    if gene_lengths is not None:
+        lengths = gene_lengths.reindex(frame.index)
+        invalid = lengths.isna() | (lengths <= 0)
+        if invalid.any():
+            missing = [str(g) for g in lengths.index[invalid][:5]]
+            raise ExpressionError(
+                f"{name}: gene_lengths (bp) must be positive for every row; missing or invalid "
+                f"for e.g. {', '.join(missing)}"
+            )
+        # the division by length happens here once: counts become a rate per base pair
+        values /= lengths.to_numpy(dtype=np.float64)[:, None]
+    totals = np.nansum(values, axis=0)
+    if np.any(totals <= 0):
+        sample = frame.columns[int(np.argmax(totals <= 0))]
+        raise ExpressionError(f"{name}: sample {sample} has no counts")
+    return np.asarray(1e6 / totals, dtype=np.float64)

@@ -1,0 +1,133 @@
+"""Reading expression matrices: formats, unit detection and conversion, gene identifiers."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from immunoprecise.errors import ExpressionError
+from immunoprecise.profile.expression import GeneTable, detect_units, read_expression
+
+
+@pytest.fixture
+def tpm() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    genes = ["GZMA", "PRF1", "CD274", "STAT1", "B2M", "ACTB"]
+    values = rng.uniform(0.0, 500.0, (len(genes), 3))
+    values[0, 1] = 0.0  # RNA-seq has zeros: they reveal the offset of log2(TPM + offset)
+    return pd.DataFrame(values, index=genes, columns=["pt_a", "pt_b", "pt_c"])
+
+
+def test_gene_identifiers_of_every_kind_map_to_symbols() -> None:
+    table = GeneTable.shipped()
+    mapping = table.to_symbols(
+        ["CD274", "cd274", "ENSG00000120217", "ENSG00000120217.14", "29126", "PDL1", "x-y-z"]
+    )
+    assert mapping.symbols == ("CD274", "CD274", "CD274", "CD274", "CD274", "CD274", None)
+    assert mapping.kinds["ensembl"] == 2
+    assert mapping.kinds["entrez"] == 1
+    assert mapping.kinds["alias"] == 1
+    assert mapping.unmapped == ("x-y-z",)
+    assert ("PDL1", "CD274") in mapping.renamed
+
+
+def test_previous_symbols_of_the_signatures_are_mapped() -> None:
+    symbols = GeneTable.shipped().to_symbols(["C14orf102", "C10orf54", "IARS", "SDPR"]).symbols
+    assert symbols == ("NRDE2", "VSIR", "IARS1", "CAVIN2")
+
+
+def test_an_alias_shared_by_two_genes_is_not_guessed() -> None:
+    table = GeneTable.shipped()
+    ambiguous = sorted(table.ambiguous_aliases)[0]
+    mapping = table.to_symbols([ambiguous])
+    assert mapping.symbols == (None,)
+    assert mapping.kinds["ambiguous"] == 1
+
+
+@pytest.mark.parametrize(
+    ("offset", "expected"), [(1.0, 1.0), (0.001, 0.001), (0.01, 0.01), (1e-4, 1e-4)]
+)
+def test_log2_offset_is_detected_from_the_minimum(offset: float, expected: float) -> None:
+    values = np.log2(np.array([[0.0, 5.0], [120.0, 0.5]]) + offset)
+    units, detected, evidence = detect_units(values)
+    assert units == "log2tpm"
+    assert detected == expected
+    assert "log2" in evidence
+
+
+def test_counts_and_tpm_are_told_apart() -> None:
+    counts = np.array([[0.0, 12.0, 7.0], [530.0, 9100.0, 15.0], [44.0, 3.0, 1200.0]])
+    assert detect_units(counts)[0] == "counts"
+    tpm = counts / counts.sum(axis=0) * 1e6
+    assert detect_units(tpm)[0] == "tpm"
+
+
+def test_log2_input_converts_back_to_the_same_tpm(tpm: pd.DataFrame) -> None:
+    logged = np.log2(tpm + 0.001)
+    m = read_expression(logged)
+    assert m.units == "log2tpm"
+    back = m.tpm(list(tpm.index)).loc[tpm.index]
+    np.testing.assert_allclose(back.to_numpy(), tpm.to_numpy(), rtol=1e-9, atol=1e-9)
+
+
+def test_counts_become_cpm_or_tpm_with_gene_lengths() -> None:
+    counts = pd.DataFrame({"a": [100.0, 300.0], "b": [10.0, 10.0]}, index=["GZMA", "PRF1"])
+    cpm = read_expression(counts, units="counts")
+    np.testing.assert_allclose(cpm.tpm().loc["GZMA"].to_numpy(), [250_000.0, 500_000.0])
+    assert "counts per million" in cpm.units_note
+    lengths = pd.Series({"GZMA": 1000.0, "PRF1": 3000.0})
+    tpm = read_expression(counts, units="counts", gene_lengths=lengths)
+    np.testing.assert_allclose(tpm.tpm().loc["GZMA"].to_numpy(), [500_000.0, 750_000.0])
+
+
+def test_rows_mapping_to_one_symbol_are_added_in_linear_space() -> None:
+    frame = pd.DataFrame({"s": [10.0, 5.0, 1.0]}, index=["CD274", "ENSG00000120217.3", "GZMA"])
+    m = read_expression(frame, units="tpm")
+    assert m.duplicates == ("CD274",)
+    assert m.tpm(["CD274"]).iloc[0, 0] == 15.0
+    logged = np.log2(frame + 1.0)
+    assert read_expression(logged, units="log2tpm").tpm(["CD274"]).iloc[0, 0] == pytest.approx(15)
+
+
+def test_files_tsv_gz_csv_and_h5ad_read_the_same(tmp_path: Path, tpm: pd.DataFrame) -> None:
+    anndata = pytest.importorskip("anndata")
+    tsv = tmp_path / "m.tsv.gz"
+    with gzip.open(tsv, "wt") as handle:
+        tpm.to_csv(handle, sep="\t")
+    csv = tmp_path / "m.csv"
+    tpm.to_csv(csv)
+    h5ad = tmp_path / "m.h5ad"
+    anndata.AnnData(tpm.T.copy()).write_h5ad(h5ad)
+    reads = [read_expression(p, units="tpm") for p in (tsv, csv, h5ad)]
+    for m in reads:
+        assert m.samples == ["pt_a", "pt_b", "pt_c"]
+        pd.testing.assert_frame_equal(m.tpm(), reads[0].tpm())
+
+
+def test_bad_input_gets_a_clear_error(tmp_path: Path, tpm: pd.DataFrame) -> None:
+    with pytest.raises(ExpressionError, match="not found"):
+        read_expression(tmp_path / "missing.tsv")
+    bad = tpm.astype(object)
+    bad.iloc[2, 1] = "high"
+    with pytest.raises(ExpressionError, match=r"gene CD274, sample pt_b: 'high'"):
+        read_expression(bad)
+    negative = tpm.copy()
+    negative.iloc[0, 0] = -3.0
+    with pytest.raises(ExpressionError, match="negative tpm value at gene GZMA, sample pt_a"):
+        read_expression(negative, units="tpm")
+    with pytest.raises(ExpressionError, match="units must be one of"):
+        read_expression(tpm, units="fpkm")  # type: ignore[arg-type]
+    with pytest.raises(ExpressionError, match="transpose"):
+        read_expression(tpm.T)
+
+
+def test_per_sample_moments_equal_the_direct_computation(tpm: pd.DataFrame) -> None:
+    m = read_expression(tpm, units="tpm")
+    mean, sd = m.log2_moments(chunk=2)
+    direct = np.log2(tpm + 1.0)
+    np.testing.assert_allclose(mean, direct.mean(axis=0).to_numpy())
+    np.testing.assert_allclose(sd, direct.std(axis=0, ddof=1).to_numpy())
