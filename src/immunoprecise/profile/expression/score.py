@@ -1,0 +1,171 @@
+"""``score_expression``: every expression score of every sample in one table."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from immunoprecise.profile.expression import signatures as sig
+from immunoprecise.profile.expression.deconvolution import CellReference, deconvolve, mcp_counter
+from immunoprecise.profile.expression.genes import GeneTable
+from immunoprecise.profile.expression.matrix import ExpressionMatrix, Units, read_expression
+from immunoprecise.profile.expression.response import explain_icb_response, icb_response
+
+__all__ = ["SCORE_COLUMNS", "score_expression"]
+
+_REST = "(all other genes)"
+
+SCORE_COLUMNS = ("icb_response", "CYT", "IFNG6", "GEP18", "IMPRES", "IPS")
+"""The headline scores, first in the table."""
+
+
+def score_expression(
+    matrix: str | os.PathLike[str] | pd.DataFrame | ExpressionMatrix | Any,
+    units: Units | None = None,
+    *,
+    log2_offset: float | None = None,
+    gene_lengths: pd.Series | None = None,
+    deconvolution: bool = True,
+    reference: CellReference | str | os.PathLike[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """Score a genes × samples expression matrix: signatures, immunogram axes, cell fractions.
+
+    Parameters
+    ----------
+    matrix
+        Path (TSV/CSV(.gz), ``.h5ad``), DataFrame (genes × samples), AnnData, or an
+        :class:`~immunoprecise.profile.expression.matrix.ExpressionMatrix` already read.
+    units
+        ``counts``, ``tpm`` or ``log2tpm``; detected when omitted.
+    log2_offset, gene_lengths
+        See :func:`~immunoprecise.profile.expression.matrix.read_expression`.
+    deconvolution
+        Also estimate cell fractions (quanTIseq method, TIL10 reference) and MCP-counter scores.
+    reference
+        A custom deconvolution reference: a :class:`CellReference` or a genes × cell types
+        TSV/CSV file in TPM.
+    progress
+        Called with the name of each step as it starts.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Samples × scores: ``icb_response`` (0–1), ``CYT`` (TPM), ``IFNG6`` and ``GEP18``
+        (log2 TPM scale), ``IMPRES`` (0–15), ``IPS`` (0–10) and its parts, ``IGS1``… (Karasaki
+        immunogram axes, within-sample z), ``MCP_<population>`` (mean log2(TPM + 1)),
+        ``TIL10_<cell type>`` (fractions 0–1, ``TIL10_Other`` = uncharacterised cells), and
+        ``icb_response_explanation``. ``attrs`` hold ``coverage`` (one line per signature: genes
+        found and missing), ``units`` (how the scale was decided) and ``genes`` (how identifiers
+        were mapped). A signature with fewer than half of its genes is NaN and its coverage line
+        says which genes are missing.
+
+    Examples
+    --------
+    >>> import immunoprecise as ip
+    >>> from immunoprecise.data import example_path
+    >>> scores = ip.score_expression(example_path("expression_examples.tsv"))
+    >>> list(scores.columns[:6])
+    ['icb_response', 'CYT', 'IFNG6', 'GEP18', 'IMPRES', 'IPS']
+    >>> bool(scores["icb_response"].between(0, 1).all())
+    True
+    """
+    step = progress if progress is not None else (lambda _name: None)
+    step("reading the matrix")
+    data = (
+        matrix
+        if isinstance(matrix, ExpressionMatrix)
+        else read_expression(
+            matrix, units=units, log2_offset=log2_offset, gene_lengths=gene_lengths
+        )
+    )
+    parts: list[sig.SignatureScores] = []
+    for name, fn in (
+        ("CYT", sig.cytolytic_activity),
+        ("IFNG6", sig.ifng6),
+        ("GEP18", sig.gep18),
+        ("IMPRES", sig.impres),
+        ("IPS", sig.immunophenoscore),
+    ):
+        step(name)
+        parts.append(fn(data))
+    step("immunogram axes")
+    parts.extend(sig.immunogram_axes(data))
+    frames = [p.values for p in parts]
+    coverage = [p.coverage.message() for p in parts]
+    if deconvolution:
+        step("deconvolution")
+        cells, cell_notes = _cells(data, reference)
+        frames.extend(cells)
+        coverage.extend(cell_notes)
+    table = pd.concat(frames, axis=1)
+    table.insert(0, "icb_response", icb_response(table))
+    table["icb_response_explanation"] = [
+        explain_icb_response(row) for _, row in table[["IMPRES", "IPS_AZ"]].iterrows()
+    ]
+    table.index.name = "sample"
+    table.attrs = {
+        "coverage": coverage,
+        "units": data.units_note,
+        "genes": data.genes.summary(),
+        "source": data.source,
+    }
+    return table
+
+
+def _cells(
+    data: ExpressionMatrix, reference: CellReference | str | os.PathLike[str] | None
+) -> tuple[list[pd.DataFrame], list[str]]:
+    ref = (
+        reference
+        if isinstance(reference, CellReference)
+        else CellReference.til10()
+        if reference is None
+        else CellReference.from_file(reference)
+    )
+    notes: list[str] = []
+    frames: list[pd.DataFrame] = []
+    genes = list(ref.signature.index)
+    # the reference genes plus one row holding the rest of each sample's transcriptome: the
+    # method rescales every sample to 10^6 TPM over all genes without copying the whole matrix
+    mixture = data.tpm(genes)
+    mixture.loc[_REST] = np.maximum(data.tpm_totals() - mixture.sum(axis=0).to_numpy(), 0.0)
+    try:
+        fractions = deconvolve(mixture, ref)
+        frames.append(fractions.add_prefix(f"{ref.name}_"))
+        notes.append(
+            f"{ref.name} deconvolution: {fractions.attrs.get('genes_used', '?')}/{len(genes)} "
+            "reference genes"
+        )
+    except ValueError as exc:
+        notes.append(f"{ref.name} deconvolution: not estimated ({exc})")
+    markers = _mcp_markers()
+    table = GeneTable.shipped()
+    symbols = table.to_symbols(markers).symbols
+    aliases = {m: s for m, s in zip(markers, symbols, strict=True) if s is not None and s != m}
+    wanted = [s if s is not None else m for m, s in zip(markers, symbols, strict=True)]
+    mcp = mcp_counter(data.log2(wanted), aliases=aliases)
+    found = mcp.attrs.get("markers_found", {})
+    mcp.columns = [f"MCP_{str(c).replace(' ', '_')}" for c in mcp.columns]
+    frames.append(mcp)
+    notes.append(
+        "MCP-counter: " + ", ".join(f"{pop} {f}/{t}" for pop, (f, t) in found.items())
+        if found
+        else "MCP-counter: markers counted per population"
+    )
+    return frames, notes
+
+
+def _mcp_markers() -> list[str]:
+    from importlib.resources import files
+
+    import yaml
+
+    path = files("immunoprecise.profile.expression") / "data" / "mcp_counter.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    genes: list[str] = [str(g) for pop in data["populations"].values() for g in pop]
+    return list(dict.fromkeys(genes))
