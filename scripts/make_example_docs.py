@@ -32,6 +32,12 @@ KEYS = (
     "tumor_cells",
     "et_ratio.blood_cd8",
     "et_ratio.lak_dose",
+    "expression.icb_response",
+    "expression.CYT",
+    "expression.GEP18",
+    "expression.IMPRES",
+    "expression.IPS",
+    "expression.TIL10_T.cells.CD8",
 )
 
 

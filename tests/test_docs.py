@@ -68,3 +68,10 @@ def test_shipped_immunoscore_reference_is_the_documented_model() -> None:
         module.main()  # type: ignore[attr-defined]
     shipped = ROOT / "src" / "immunoprecise" / "knowledge" / "data" / "immunoscore_reference.yaml"
     assert out.getvalue() == shipped.read_text(encoding="utf-8")
+
+
+def test_shipped_example_expression_matrix_is_the_script_output() -> None:
+    module = _script("make_example_expression")
+    text = module.build().to_csv(sep="\t", lineterminator="\n")  # type: ignore[attr-defined]
+    shipped = ROOT / "src" / "immunoprecise" / "data" / "examples" / "expression_examples.tsv"
+    assert text == shipped.read_text(encoding="utf-8"), "run scripts/make_example_expression.py"

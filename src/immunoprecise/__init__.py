@@ -18,6 +18,7 @@ from importlib.metadata import PackageNotFoundError, version
 from immunoprecise import data, dynamics, pl
 from immunoprecise.dynamics import Regimen, Trajectories, calibrate, simulate
 from immunoprecise.errors import (
+    ExpressionError,
     ImmunopreciseError,
     KnowledgeBaseError,
     ModelError,
@@ -27,6 +28,7 @@ from immunoprecise.errors import (
 from immunoprecise.evaluation import Evaluation, evaluate
 from immunoprecise.knowledge import KnowledgeBase, load_knowledge_base
 from immunoprecise.profile import ImmuneProfile, profile, profile_table
+from immunoprecise.profile.expression import read_expression, score_expression
 from immunoprecise.recommend import StrategyPlan, recommend, recommend_frame, recommend_table
 from immunoprecise.records import (
     Cohort,
@@ -44,6 +46,7 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 __all__ = [
     "Cohort",
     "Evaluation",
+    "ExpressionError",
     "ImmuneProfile",
     "ImmunopreciseError",
     "KnowledgeBase",
@@ -65,10 +68,12 @@ __all__ = [
     "profile",
     "profile_table",
     "read_cohort",
+    "read_expression",
     "read_patient",
     "read_patients",
     "recommend",
     "recommend_frame",
     "recommend_table",
+    "score_expression",
     "simulate",
 ]

@@ -85,6 +85,7 @@ def evaluate(
     overrides: Mapping[str, OverrideValue] | None = None,
     simulate: bool = False,
     seed: int = 0,
+    base_dir: str | Path | None = None,
 ) -> Evaluation:
     """Profile a record and recommend strategies, recording versions and input hash.
 
@@ -104,6 +105,8 @@ def evaluate(
         (:func:`immunoprecise.dynamics.candidates.simulated_regimens`).
     seed
         Seed of the virtual-patient cloud of those simulations.
+    base_dir
+        Folder of the record file: relative ``expression.path`` references are read from there.
 
     Returns
     -------
@@ -119,7 +122,7 @@ def evaluate(
     from immunoprecise import __version__
 
     kb = knowledge_base if knowledge_base is not None else load_knowledge_base()
-    immune_profile = profile(record, knowledge_base=kb)
+    immune_profile = profile(record, knowledge_base=kb, base_dir=base_dir)
     plan = recommend(immune_profile, knowledge_base=kb, overrides=overrides)
     if input_sha256 is None:
         input_sha256 = hashlib.sha256(record.model_dump_json().encode()).hexdigest()

@@ -13,6 +13,7 @@ from rich.progress import track
 from rich.table import Table
 
 from immunoprecise.cli.kb import kb_app
+from immunoprecise.cli.score_expression import score_expression_command
 from immunoprecise.cli.simulate import simulate_command
 from immunoprecise.errors import ImmunopreciseError
 from immunoprecise.evaluation import Evaluation, evaluate, file_sha256
@@ -35,6 +36,7 @@ app = typer.Typer(
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 app.add_typer(kb_app)
 app.command("simulate")(simulate_command)
+app.command("score-expression")(score_expression_command)
 
 
 class OutputFormat(StrEnum):
@@ -250,6 +252,7 @@ def evaluate_command(
                     overrides=overrides,
                     simulate=simulate,
                     seed=seed,
+                    base_dir=path.parent,
                 )
             except ImmunopreciseError as exc:
                 _err.print(f"error: {exc}", markup=False)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from immunoprecise.knowledge import KnowledgeBase, load_knowledge_base
 from immunoprecise.profile.clinical import clinical_values
 from immunoprecise.profile.effector_target import effector_target_values
+from immunoprecise.profile.expression.values import expression_values
 from immunoprecise.profile.history import history_values
 from immunoprecise.profile.host import host_values
 from immunoprecise.profile.immunogram import immunogram_values
@@ -100,7 +102,12 @@ class ImmuneProfile(BaseModel):
         return [v for v in self.values.values() if v.status == "not_assessable"]
 
 
-def profile(record: PatientRecord, *, knowledge_base: KnowledgeBase | None = None) -> ImmuneProfile:
+def profile(
+    record: PatientRecord,
+    *,
+    knowledge_base: KnowledgeBase | None = None,
+    base_dir: str | Path | None = None,
+) -> ImmuneProfile:
     """Evaluate a patient record into an immune profile.
 
     Parameters
@@ -109,6 +116,9 @@ def profile(record: PatientRecord, *, knowledge_base: KnowledgeBase | None = Non
         A validated patient record.
     knowledge_base
         Source of thresholds and references; the shipped knowledge base when omitted.
+    base_dir
+        Folder that relative file references of the record (``expression.path``) are relative
+        to; by default the folder the record was read from (then the working directory).
 
     Returns
     -------
@@ -132,6 +142,9 @@ def profile(record: PatientRecord, *, knowledge_base: KnowledgeBase | None = Non
         value = profile_value(computed, 0, kb, cols)
         if value is not None:
             values[key] = value
+    if record.expression is not None:
+        folder = base_dir if base_dir is not None else record.source_dir
+        values.update(expression_values(record.expression, base_dir=folder))
     return ImmuneProfile(
         patient_id=record.patient.id,
         disease=DiseaseContext(

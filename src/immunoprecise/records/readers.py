@@ -94,7 +94,7 @@ def read_patient(path: str | Path) -> PatientRecord:
     data = _load_document(path)
     if not isinstance(data, dict):
         raise _file_error(path, f"must hold one record (a mapping), not a {type(data).__name__}")
-    return validate_model(PatientRecord, data, source=str(path))
+    return validate_model(PatientRecord, data, source=str(path)).read_from(path.parent)
 
 
 def read_patients(path: str | Path) -> list[PatientRecord]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Final, Literal
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from immunoprecise.records.base import RecordModel
 from immunoprecise.records.disease import Disease
@@ -59,6 +60,24 @@ class PatientRecord(RecordModel):
     microenvironment: Microenvironment = Field(default_factory=Microenvironment)
     host: HostStatus = Field(default_factory=HostStatus)
     expression: ExpressionReference | None = None
+    _source_dir: Path | None = PrivateAttr(default=None)
+
+    def __eq__(self, other: object) -> bool:
+        # the record's content only: where it was read from does not make it another record
+        return isinstance(other, PatientRecord) and self.__dict__ == other.__dict__
+
+    __hash__ = RecordModel.__hash__
+
+    @property
+    def source_dir(self) -> Path | None:
+        """Folder of the file the record was read from (``None`` when built in memory); relative
+        file references such as ``expression.path`` are resolved against it."""
+        return self._source_dir
+
+    def read_from(self, folder: str | Path | None) -> PatientRecord:
+        """Remember the folder the record was read from (returns the same record)."""
+        self._source_dir = None if folder is None else Path(folder)
+        return self
 
     @property
     def patient_id(self) -> str:

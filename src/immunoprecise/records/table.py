@@ -422,7 +422,7 @@ def read_table(path: str | Path) -> Cohort:
         pid = str(row.get("patient_id", "") or "?")
         where = f"row {number} ({pid})"
         try:
-            records.append(PatientRecord.model_validate(data))
+            records.append(PatientRecord.model_validate(data).read_from(Path(path).parent))
         except pydantic.ValidationError as exc:
             for p in field_problems(exc, PatientRecord):
                 loc = tuple(

@@ -1,0 +1,84 @@
+"""`immunoprecise score-expression`, and expression scores flowing into `ip.profile`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from typer.testing import CliRunner
+
+import immunoprecise as ip
+from immunoprecise.cli import app
+from immunoprecise.data import example_path
+
+runner = CliRunner()
+MATRIX = example_path("expression_examples.tsv")
+
+
+def test_scores_the_example_matrix_and_writes_every_score(tmp_path: Path) -> None:
+    out = tmp_path / "scores.tsv"
+    result = runner.invoke(app, ["score-expression", str(MATRIX), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "detected TPM" in result.stderr
+    assert "IPS: 160/160 genes" in result.stderr
+    table = pd.read_csv(out, sep="\t", index_col=0)
+    assert list(table.index) == ["SYN-MEL-001", "SYN-CRC-001", "SYN-NSCLC-001", "SYN-INTERMEDIATE"]
+    direct = ip.score_expression(MATRIX)
+    for column in ("icb_response", "CYT", "IFNG6", "GEP18", "IMPRES", "IPS", "TIL10_T.cells.CD8"):
+        np.testing.assert_allclose(table[column], direct[column], rtol=1e-5)
+    assert table["icb_response_explanation"].str.startswith("icb_response").all()
+    assert "SYN-NSCLC-001" in result.stdout
+
+
+def test_declared_units_and_a_matrix_missing_most_genes(tmp_path: Path) -> None:
+    small = tmp_path / "few.csv"
+    pd.DataFrame({"a": [10.0, 20.0], "b": [1.0, 2.0]}, index=["GZMA", "PRF1"]).to_csv(small)
+    result = runner.invoke(
+        app, ["score-expression", str(small), "--units", "tpm", "--no-deconvolution"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "declared tpm" in result.stderr
+    assert "IFNG6: 0/6 genes: not scored" in result.stderr
+
+
+def test_bad_input_exits_2_without_a_traceback(tmp_path: Path) -> None:
+    for args, message in (
+        (["score-expression", str(tmp_path / "none.tsv")], "not found"),
+        (["score-expression", str(MATRIX), "--units", "fpkm"], "--units must be"),
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert message in result.stderr
+        assert "Traceback" not in result.output
+
+
+def test_a_record_referencing_a_matrix_gets_expression_values() -> None:
+    record = ip.read_patient(example_path("melanoma_braf.json"))
+    assert record.expression is not None
+    profile = ip.profile(record, base_dir=MATRIX.parent)
+    scores = ip.score_expression(MATRIX).loc["SYN-MEL-001"]
+    value = profile.values["expression.icb_response"]
+    assert value.status == "assessed"
+    assert value.value == round(float(scores["icb_response"]), 4)
+    assert {c.doi for c in value.references} >= {
+        "10.1038/s41591-018-0157-9",
+        "10.1016/j.celrep.2016.12.019",
+    }
+    assert value.interpretation is not None
+    assert value.interpretation.startswith("icb_response")
+    assert "expression_examples.tsv" in value.method
+    assert profile.values["expression.CYT"].unit == "TPM"
+    assert profile.values["expression.TIL10_T.cells.CD8"].unit == "fraction"
+
+
+def test_a_wrong_sample_id_is_named(tmp_path: Path, minimal: dict) -> None:
+    minimal["expression"] = {"path": str(MATRIX), "sample_id": "NOPE"}
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(minimal))
+    result = runner.invoke(app, ["evaluate", str(path), "--format", "json", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "expression.sample_id: 'NOPE' is not a sample of expression_examples.tsv" in (
+        result.stderr
+    )
