@@ -123,6 +123,10 @@ def test_bad_input_gets_a_clear_error(tmp_path: Path, tpm: pd.DataFrame) -> None
         read_expression(tpm, units="fpkm")  # type: ignore[arg-type]
     with pytest.raises(ExpressionError, match="transpose"):
         read_expression(tpm.T)
+    infinite = tpm.copy()
+    infinite.iloc[1, 2] = np.inf
+    with pytest.raises(ExpressionError, match="infinite value at gene PRF1, sample pt_c"):
+        read_expression(infinite)
 
 
 def test_per_sample_moments_equal_the_direct_computation(tpm: pd.DataFrame) -> None:

@@ -5,7 +5,8 @@ values; HGNC symbols, Ensembl or Entrez IDs) becomes per-sample scores: cytolyti
 (CYT), the IFN-γ 6-gene signature (IFNG6), the 18-gene T-cell-inflamed GEP (GEP18), IMPRES, the
 immunophenoscore (IPS), the immunogram axes of Karasaki 2017, MCP-counter populations, cell
 fractions by the quanTIseq method with the TIL10 reference, and ``icb_response``, a transparent
-composite of IMPRES and IPS with a per-sample explanation.
+composite of IMPRES and IPS with a per-sample explanation. :func:`ssgsea` scores any gene sets by
+single-sample GSEA (the enrichment score of gseapy/GSVA, computed in closed form).
 
 Examples
 --------
@@ -20,6 +21,7 @@ from immunoprecise.profile.expression.matrix import ExpressionMatrix, detect_uni
 from immunoprecise.profile.expression.response import explain_icb_response, icb_response
 from immunoprecise.profile.expression.score import SCORE_COLUMNS, score_expression
 from immunoprecise.profile.expression.signatures import Coverage, SignatureScores
+from immunoprecise.profile.expression.ssgsea import ssgsea
 
 __all__ = [
     "SCORE_COLUMNS",
@@ -36,4 +38,5 @@ __all__ = [
     "mcp_counter",
     "read_expression",
     "score_expression",
+    "ssgsea",
 ]

@@ -70,6 +70,9 @@ class ExpressionMatrix:
     log2_offset: float = 1.0
     column_scale: np.ndarray | None = field(default=None, repr=False)
     duplicates: tuple[str, ...] = ()
+    _memo: dict[str, tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def samples(self) -> list[str]:
@@ -105,8 +108,11 @@ class ExpressionMatrix:
     def log2_moments(self, chunk: int = 2000) -> tuple[np.ndarray, np.ndarray]:
         """Per-sample mean and standard deviation (ddof 1) of ``log2(TPM + 1)`` over all genes.
 
-        Computed in chunks of genes, so memory stays at one chunk; missing values are ignored.
+        Computed once (then remembered) in chunks of genes, so memory stays at one chunk; missing
+        values are ignored.
         """
+        if "moments" in self._memo:
+            return self._memo["moments"]
         genes = self.symbols
         n = np.zeros(len(self.sample_ids))
         total = np.zeros(len(self.sample_ids))
@@ -120,7 +126,8 @@ class ExpressionMatrix:
             total_sq += (block * block).sum(axis=0)
         mean = total / np.maximum(n, 1)
         var = (total_sq - n * mean * mean) / np.maximum(n - 1, 1)
-        return mean, np.sqrt(np.maximum(var, 0.0))
+        self._memo["moments"] = (mean, np.sqrt(np.maximum(var, 0.0)))
+        return self._memo["moments"]
 
     def tpm_totals(self, chunk: int = 2000) -> np.ndarray:
         """Per-sample sum of TPM over all genes (computed in chunks; missing values ignored)."""
@@ -176,10 +183,11 @@ def detect_units(values: np.ndarray) -> tuple[Units, float | None, str]:
     >>> detect_units(np.array([[0.0, 12.0], [530.0, 9100.0]]))[0]
     'counts'
     """
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        raise ExpressionError("the expression matrix has no finite values")
-    lo, hi = float(finite.min()), float(finite.max())
+    # reductions over the whole matrix without copying it (a 20,000 × 10,000 matrix is 1.6 GB)
+    with np.errstate(invalid="ignore"):
+        lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
+    if not np.isfinite(lo) or not np.isfinite(hi):
+        raise ExpressionError("the expression matrix has no finite values, or infinite ones")
     if lo < 0 or hi <= 30:
         offset = _offset_from_minimum(lo)
         why = "negative values" if lo < 0 else f"all values ≤ 30 (max {hi:.3g})"
@@ -188,6 +196,10 @@ def detect_units(values: np.ndarray) -> tuple[Units, float | None, str]:
             offset,
             f"detected log2 values ({why}; minimum {lo:.4g} → log2(TPM + {offset:g}))",
         )
+    # integer-valued? judged on up to a million evenly spaced values
+    flat = values.reshape(-1)
+    sample = flat[:: max(1, flat.size // 1_000_000)]
+    finite = sample[np.isfinite(sample)]
     integer = bool(np.all(np.abs(finite - np.round(finite)) < 1e-9))
     sums = np.nansum(values, axis=0)
     near_million = bool(np.all(np.abs(sums - 1e6) <= 0.02e6))
@@ -242,6 +254,14 @@ def read_expression(
     frame, name = _load(source)
     numeric = _numeric(frame, name)
     values = numeric.to_numpy(dtype=np.float64, copy=units == "counts" and gene_lengths is not None)
+    infinite = np.isinf(values)
+    if infinite.any():
+        bad_rows, bad_cols = np.nonzero(infinite)
+        raise ExpressionError(
+            f"{name}: infinite value at gene {numeric.index[bad_rows[0]]}, sample "
+            f"{numeric.columns[bad_cols[0]]}"
+        )
+    del infinite
     if units is None:
         units, detected_offset, note = detect_units(values)
         offset = log2_offset if log2_offset is not None else detected_offset
@@ -249,8 +269,8 @@ def read_expression(
         offset = log2_offset
         note = f"declared {units}"
         if units == "log2tpm" and offset is None:
-            finite = values[np.isfinite(values)]
-            lo = float(finite.min()) if finite.size else 0.0
+            with np.errstate(invalid="ignore"):
+                lo = float(np.nanmin(values)) if values.size else 0.0
             offset = _offset_from_minimum(lo)
             note += f" (minimum {lo:.4g} → log2(TPM + {offset:g}))"
     column_scale = _check_and_scale(numeric, values, units, gene_lengths, name)
@@ -349,15 +369,8 @@ def _check_and_scale(
     gene_lengths: pd.Series | None,
     name: str,
 ) -> np.ndarray | None:
-    """Refuse infinite values and negative linear values; the per-sample factor turning counts
+    """Refuse negative linear values; the per-sample factor turning counts
     (÷ gene length, when given) into per-million values, or ``None``."""
-    infinite = np.isinf(values)
-    if infinite.any():
-        rows, cols = np.nonzero(infinite)
-        raise ExpressionError(
-            f"{name}: infinite value at gene {frame.index[rows[0]]}, sample "
-            f"{frame.columns[cols[0]]}"
-        )
     if units == "log2tpm":
         return None
     negative = values < 0
