@@ -56,7 +56,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/icb_response.py
 
 lock:
-	uv pip compile pyproject.toml --extra test --extra bench --python-version 3.11 \
+	uv pip compile pyproject.toml --extra test --extra bench --extra pdf --python-version 3.11 \
 	  --python-platform x86_64-unknown-linux-gnu -o constraints.txt --no-header
 
 clean:
