@@ -10,6 +10,14 @@ Examples
 
 from immunoprecise.records.cohort import Cohort, Outcome
 from immunoprecise.records.disease import BurdenMeasurement, Disease, DiseaseStatus, RiskIndex
+from immunoprecise.records.fhir import (
+    FhirImport,
+    SkippedResource,
+    profile_to_fhir,
+    read_fhir_bundle,
+    read_fhir_bundles,
+    record_to_fhir,
+)
 from immunoprecise.records.fields import FieldDoc, data_model_markdown, record_fields
 from immunoprecise.records.host import BloodCounts, FlowSubsets, HostStatus
 from immunoprecise.records.microenvironment import IHCDensity, Microenvironment, Region
@@ -43,6 +51,7 @@ __all__ = [
     "DiseaseStatus",
     "DriverMutation",
     "ExpressionReference",
+    "FhirImport",
     "FieldDoc",
     "FlowSubsets",
     "HostStatus",
@@ -62,15 +71,20 @@ __all__ = [
     "Region",
     "RiskIndex",
     "Sex",
+    "SkippedResource",
     "Tumor",
     "TumorAntigen",
     "column_catalogue",
     "convert",
     "data_model_markdown",
+    "profile_to_fhir",
     "read_cohort",
+    "read_fhir_bundle",
+    "read_fhir_bundles",
     "read_patient",
     "read_patients",
     "read_table",
     "record_fields",
+    "record_to_fhir",
     "validate_model",
 ]

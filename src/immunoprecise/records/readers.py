@@ -63,7 +63,9 @@ def read_patient(path: str | Path) -> PatientRecord:
     Parameters
     ----------
     path
-        ``.json``, ``.yaml``/``.yml``; or ``.csv``/``.tsv``/``.xlsx`` holding one patient.
+        ``.json``, ``.yaml``/``.yml``; or ``.csv``/``.tsv``/``.xlsx`` holding one patient; a
+        ``.json`` FHIR R4 Bundle (mCODE) is imported with
+        :func:`immunoprecise.records.fhir.read_fhir_bundle`.
 
     Returns
     -------
@@ -94,6 +96,10 @@ def read_patient(path: str | Path) -> PatientRecord:
     data = _load_document(path)
     if not isinstance(data, dict):
         raise _file_error(path, f"must hold one record (a mapping), not a {type(data).__name__}")
+    if data.get("resourceType") == "Bundle":  # FHIR R4 / mCODE
+        from immunoprecise.records.fhir import read_fhir_bundle
+
+        return read_fhir_bundle(data).record.read_from(path.parent)
     return validate_model(PatientRecord, data, source=str(path)).read_from(path.parent)
 
 
@@ -119,6 +125,12 @@ def read_patients(path: str | Path) -> list[PatientRecord]:
     _check_path(path)
     if path.suffix.lower() in TABLE_SUFFIXES:
         return list(read_table(path).records)
+    if path.suffix.lower() == ".json":
+        data = _load_document(path)
+        if isinstance(data, dict) and data.get("resourceType") == "Bundle":
+            from immunoprecise.records.fhir import read_fhir_bundles
+
+            return [imp.record.read_from(path.parent) for imp in read_fhir_bundles(data)]
     return [read_patient(path)]
 
 

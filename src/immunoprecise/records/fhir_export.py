@@ -1,0 +1,438 @@
+"""Write patient records and immune profiles as FHIR R4 Bundles.
+
+:func:`record_to_fhir` writes a record's own data (Patient, the primary cancer Condition,
+Observations, MedicationAdministrations) so that :func:`~immunoprecise.records.fhir_import.
+read_fhir_bundle` reads the same record back for the fields the mapping covers (``docs/fhir.md``).
+:func:`profile_to_fhir` writes an :class:`~immunoprecise.profile.ImmuneProfile`'s assessed values
+as Observations with their method, formula and references.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from fhir.resources.R4B.bundle import Bundle
+
+from immunoprecise.records.fhir_import import FhirCodes, fhir_codes
+from immunoprecise.records.quantity import Quantity
+from immunoprecise.records.record import PatientRecord
+
+if TYPE_CHECKING:  # the profile stage depends on records, not the reverse
+    from immunoprecise.profile.immune_profile import ImmuneProfile
+
+__all__ = ["profile_to_fhir", "record_to_fhir"]
+
+Json = dict[str, Any]
+_FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+
+
+def _fhir_id(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9\-.]", "-", text)[:64]
+
+
+def _quantity(q: Quantity, codes: FhirCodes) -> Json:
+    out: Json = {"value": q.value, "unit": q.unit}
+    ucum = codes.raw["ucum"].get(q.unit)
+    if ucum is not None:
+        out |= {"system": codes.system("ucum"), "code": ucum}
+    return out
+
+
+def _field(record: PatientRecord, path: str) -> Any:
+    node: Any = record
+    for part in path.split("."):
+        node = getattr(node, part)
+    return node
+
+
+def _validated(bundle: Json) -> Json:
+    dumped: Json = Bundle.model_validate(bundle).model_dump(mode="json")
+    return dumped
+
+
+class _Writer:
+    """Builds the resources of one record."""
+
+    def __init__(self, record: PatientRecord) -> None:
+        self.record = record
+        self.codes = fhir_codes()
+        self.pid = _fhir_id(record.patient.id)
+        self.subject = {"reference": f"Patient/{self.pid}"}
+        self.resources: list[Json] = []
+
+    def local(self, code: str, display: str | None = None) -> Json:
+        coding: Json = {"system": self.codes.system("record_field"), "code": code}
+        if display:
+            coding["display"] = display
+        return coding
+
+    def code_of(self, entry: Any) -> Json:
+        if entry.get("loinc"):
+            coding = {
+                "system": self.codes.system("loinc"),
+                "code": str(entry["loinc"][0]),
+                "display": str(entry["display"]),
+            }
+        else:
+            coding = self.local(str(entry["local"]), str(entry["display"]))
+        return {"coding": [coding], "text": str(entry["display"])}
+
+    def extension(self, name: str, kind: str, value: Any) -> Json:
+        return {"url": self.codes.raw["systems"]["extension_base"] + name, kind: value}
+
+    def observation(self, code: Json, value: Json, **extra: Any) -> None:
+        obs: Json = {
+            "resourceType": "Observation",
+            "id": f"{self.pid[:48]}-o{len(self.resources)}",
+            "status": "final",
+            "code": code,
+            "subject": self.subject,
+            **value,
+            **extra,
+        }
+        if "effectiveDateTime" not in obs and self.record.collected_on is not None:
+            obs["effectiveDateTime"] = self.record.collected_on.isoformat()
+        self.resources.append(obs)
+
+    # -- sections --------------------------------------------------------------------------------
+    def patient(self) -> None:
+        p = self.record.patient
+        resource: Json = {"resourceType": "Patient", "id": self.pid}
+        if self.pid != p.id:
+            resource["identifier"] = [{"system": self.codes.system("record_field"), "value": p.id}]
+        if p.sex is not None:
+            resource["gender"] = p.sex.value
+        self.resources.append(resource)
+
+    def condition(self) -> None:
+        d = self.record.disease
+        codings: list[Json] = []
+        if d.oncotree_code:
+            codings.append({"system": self.codes.system("oncotree"), "code": d.oncotree_code})
+        resource: Json = {
+            "resourceType": "Condition",
+            "id": f"{self.pid[:54]}-disease",
+            "category": [{"coding": [self.local("disease", "Primary cancer")]}],
+            "code": {"coding": codings, "text": d.diagnosis} if codings else {"text": d.diagnosis},
+            "subject": self.subject,
+        }
+        icd_o3 = self.codes.system("icd_o3")
+        if d.icd_o3_morphology:
+            resource["extension"] = [
+                {
+                    "url": self.codes.raw["mcode"]["histology_morphology_behavior"],
+                    "valueCodeableConcept": {
+                        "coding": [{"system": icd_o3, "code": d.icd_o3_morphology}]
+                    },
+                }
+            ]
+        if d.icd_o3_topography:
+            resource["bodySite"] = [{"coding": [{"system": icd_o3, "code": d.icd_o3_topography}]}]
+        if d.diagnosis_date:
+            resource["onsetDateTime"] = d.diagnosis_date.isoformat()
+        if d.stage:
+            resource["stage"] = [{"summary": {"text": d.stage}}]
+        if d.status is not None:
+            clinical = self.codes.raw["clinical_status_export"][d.status.value]
+            resource["clinicalStatus"] = {
+                "coding": [{"system": self.codes.system("condition_clinical"), "code": clinical}]
+            }
+        self.resources.append(resource)
+        for kind, items in (
+            ("comorbidity", self.record.patient.comorbidities),
+            ("autoimmune", self.record.patient.autoimmune_diseases),
+        ):
+            for i, text in enumerate(items):
+                self.resources.append(
+                    {
+                        "resourceType": "Condition",
+                        "id": f"{self.pid[:48]}-{kind[:4]}{i}",
+                        "category": [{"coding": [self.local(kind)]}],
+                        "code": {"text": text},
+                        "subject": self.subject,
+                    }
+                )
+
+    def quantities(self) -> None:
+        for entry in self.codes.raw["quantities"]:
+            path = str(entry["field"])
+            value = _field(self.record, path)
+            if value is None or (path == "host.ldh_uln" and self.record.host.ldh is not None):
+                continue
+            extra: Json = {}
+            if isinstance(value, Quantity):
+                body: Json = {"valueQuantity": _quantity(value, self.codes)}
+            elif isinstance(value, int):
+                body = {"valueInteger": value}
+            else:
+                body = {"valueQuantity": {"value": value}}
+            if path == "host.ldh" and self.record.host.ldh_uln is not None:
+                extra["referenceRange"] = [
+                    {"high": _quantity(self.record.host.ldh_uln, self.codes)}
+                ]
+            self.observation(self.code_of(entry), body, **extra)
+
+    def coded(self) -> None:
+        systems = self.codes.raw["systems"]
+        for entry in self.codes.raw["coded"]:
+            value = _field(self.record, str(entry["field"]))
+            if value is None:
+                continue
+            options = [o for o in entry["values"] if o["value"] == value.value]
+            codings = [
+                {
+                    "system": systems[o.get("system", "record_field")],
+                    "code": str(o.get("code", o["value"])),
+                    **({"display": str(o["display"])} if o.get("display") else {}),
+                }
+                for o in options
+            ]
+            self.observation(
+                self.code_of(entry),
+                {"valueCodeableConcept": {"coding": codings, "text": str(value.value)}},
+            )
+
+    def structured(self) -> None:
+        s = self.codes.raw["structured"]
+        loinc = self.codes.system("loinc")
+
+        def comp(name: str, value: Json) -> Json:
+            return {
+                "code": {
+                    "coding": [
+                        {"system": loinc, "code": s[name]["loinc"], "display": s[name]["display"]}
+                    ]
+                },
+                **value,
+            }
+
+        for m in self.record.tumor.driver_mutations:
+            components = [
+                comp("gene_studied", {"valueCodeableConcept": {"text": m.gene}}),
+                comp("amino_acid_change", {"valueCodeableConcept": {"text": m.alteration}}),
+            ]
+            if m.vaf is not None:
+                components.append(comp("vaf", {"valueQuantity": _quantity(m.vaf, self.codes)}))
+            self.observation(
+                {
+                    "coding": [
+                        {
+                            "system": loinc,
+                            "code": s["variant"]["loinc"],
+                            "display": s["variant"]["display"],
+                        }
+                    ]
+                },
+                {"valueCodeableConcept": {"text": "present"}},
+                component=components,
+            )
+        for d in self.record.microenvironment.densities:
+            self.observation(
+                {"coding": [self.local(s["density"]["local"], s["density"]["display"])]},
+                {"valueQuantity": _quantity(d.density, self.codes)},
+                component=[
+                    {"code": {"coding": [self.local("marker")]}, "valueString": d.marker},
+                    {"code": {"coding": [self.local("region")]}, "valueString": d.region.value},
+                ],
+            )
+        for b in self.record.disease.burden:
+            for measure in ("sum_of_diameters", "spd", "cell_count", "marrow_blasts", "m_protein"):
+                q = getattr(b, measure)
+                if q is not None:
+                    self.observation(
+                        {"coding": [self.local(f"{s['burden']['local']}.{measure}")]},
+                        {"valueQuantity": _quantity(q, self.codes)},
+                        effectiveDateTime=b.date.isoformat(),
+                    )
+        for name, q in self.record.host.cytokines.items():
+            self.observation(
+                {"coding": [self.local(f"{s['cytokine']['local']}.{name}")], "text": name},
+                {"valueQuantity": _quantity(q, self.codes)},
+            )
+        for allele in self.record.patient.hla_type:
+            self.observation(
+                {"coding": [self.local(s["hla"]["local"], s["hla"]["display"])]},
+                {"valueString": allele},
+            )
+        if self.record.disease.histologic_grade:
+            self.observation(
+                {"coding": [self.local(s["histologic_grade"]["local"])]},
+                {"valueString": self.record.disease.histologic_grade},
+            )
+
+    def therapies(self) -> None:
+        for i, t in enumerate(self.record.patient.prior_therapies):
+            period: Json = {}
+            if t.start:
+                period["start"] = t.start.isoformat()
+            if t.end:
+                period["end"] = t.end.isoformat()
+            if not period:
+                period["extension"] = [
+                    {
+                        "url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+                        "valueCode": "unknown",
+                    }
+                ]
+            extensions = []
+            if t.therapy_class:
+                extensions.append(self.extension("therapy-class", "valueString", t.therapy_class))
+            if t.line is not None:
+                extensions.append(self.extension("therapy-line", "valueInteger", t.line))
+            if t.best_response is not None:
+                extensions.append(
+                    self.extension("best-response", "valueCode", t.best_response.value)
+                )
+            if t.irae_grade is not None:
+                extensions.append(self.extension("irae-grade", "valueInteger", t.irae_grade))
+            resource: Json = {
+                "resourceType": "MedicationAdministration",
+                "id": f"{self.pid[:48]}-m{i}",
+                "status": "completed",
+                "medicationCodeableConcept": {"text": t.name},
+                "subject": self.subject,
+                "effectivePeriod": period,
+            }
+            if extensions:
+                resource["extension"] = extensions
+            self.resources.append(resource)
+
+
+def record_to_fhir(record: PatientRecord) -> Json:
+    """Write a patient record as a FHIR R4 ``collection`` Bundle.
+
+    LOINC/SNOMED/ICD-O-3 codes are used where ``fhir_codes.yaml`` has one; other record fields
+    carry a code of ``https://immunoprecise.org/fhir/CodeSystem/record-field``. Quantities are
+    written in the record's units with their UCUM code. Measurements are dated
+    ``record.collected_on``; burden measurements by their own dates.
+
+    Parameters
+    ----------
+    record
+        A validated patient record.
+
+    Returns
+    -------
+    dict
+        The Bundle as JSON-ready data, validated with ``fhir.resources`` (R4B models).
+
+    Examples
+    --------
+    >>> import immunoprecise as ip
+    >>> bundle = record_to_fhir(ip.read_patient(ip.data.example_path("melanoma_braf.json")))
+    >>> bundle["entry"][0]["resource"]["resourceType"], bundle["type"]
+    ('Patient', 'collection')
+    """
+    writer = _Writer(record)
+    writer.patient()
+    writer.condition()
+    writer.quantities()
+    writer.coded()
+    writer.structured()
+    writer.therapies()
+    return _validated(
+        {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [
+                {"fullUrl": f"{r['resourceType']}/{r['id']}", "resource": r}
+                for r in writer.resources
+            ],
+        }
+    )
+
+
+def _profile_value_observation(
+    key: str, value: Any, patient_reference: str, index: int, codes: FhirCodes
+) -> Json:
+    coding = [{"system": codes.system("profile_value"), "code": key, "display": value.label}]
+    field = codes.raw["profile_codes"].get(key)
+    entry = codes.by_field.get(field) if field else None
+    if entry is not None and entry.get("loinc"):
+        coding.append(
+            {
+                "system": codes.system("loinc"),
+                "code": str(entry["loinc"][0]),
+                "display": str(entry["display"]),
+            }
+        )
+    obs: Json = {
+        "resourceType": "Observation",
+        "id": f"profile-{index}",
+        "status": "final",
+        "category": [{"text": "immune profile"}],
+        "code": {"coding": coding, "text": value.label},
+        "subject": {"reference": patient_reference},
+    }
+    v = value.value
+    if isinstance(v, bool):
+        obs["valueBoolean"] = v
+    elif isinstance(v, int | float):
+        q: Json = {"value": v}
+        if value.unit:
+            q["unit"] = value.unit
+            ucum = codes.raw["ucum"].get(value.unit)
+            if ucum is not None:
+                q |= {"system": codes.system("ucum"), "code": ucum}
+        obs["valueQuantity"] = q
+    else:
+        obs["valueString"] = str(v)
+    if value.category:
+        obs["interpretation"] = [{"text": str(value.category)}]
+    notes = [f"Method: {value.method}"]
+    if value.formula:
+        notes.append(f"Formula: {value.formula}")
+    if value.interpretation:
+        notes.append(f"Interpretation: {value.interpretation}")
+    if value.inputs:
+        notes.append("Inputs: " + ", ".join(value.inputs))
+    notes += [f"Reference: {c.text}" for c in value.references]
+    obs["note"] = [{"text": n} for n in notes]
+    return obs
+
+
+def profile_to_fhir(profile: ImmuneProfile, *, patient_reference: str) -> Json:
+    """Write the assessed values of an immune profile as a FHIR R4 Bundle of Observations.
+
+    Each value is an Observation coded with its profile key in
+    ``https://immunoprecise.org/fhir/CodeSystem/profile-value`` (plus the LOINC code where the
+    value is a recorded measurement with one, e.g. TMB 94076-7); numbers as ``valueQuantity``
+    with the UCUM unit, categories as ``interpretation`` text, and the method, formula, inputs
+    and references as notes. Values that could not be assessed are left out.
+
+    Parameters
+    ----------
+    profile
+        The profile, from :func:`immunoprecise.profile`.
+    patient_reference
+        The reference the Observations' ``subject`` points at, e.g. ``"Patient/SYN-CRC-001"``.
+
+    Returns
+    -------
+    dict
+        A ``collection`` Bundle as JSON-ready data, validated with ``fhir.resources``.
+
+    Examples
+    --------
+    >>> import immunoprecise as ip
+    >>> p = ip.profile(ip.read_patient(ip.data.example_path("crc_msih.json")))
+    >>> bundle = profile_to_fhir(p, patient_reference="Patient/SYN-CRC-001")
+    >>> tmb = next(e["resource"] for e in bundle["entry"]
+    ...            if e["resource"]["code"]["coding"][0]["code"] == "tmb")
+    >>> tmb["code"]["coding"][1]["code"], tmb["valueQuantity"]["value"]
+    ('94076-7', 45.0)
+    """
+    codes = fhir_codes()
+    entries = [
+        _profile_value_observation(key, value, patient_reference, i, codes)
+        for i, (key, value) in enumerate(profile.values.items())
+        if value.status == "assessed" and value.value is not None
+    ]
+    return _validated(
+        {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [{"fullUrl": f"Observation/{r['id']}", "resource": r} for r in entries],
+        }
+    )

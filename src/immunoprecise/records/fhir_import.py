@@ -1,0 +1,910 @@
+"""Read patient records from FHIR R4 / mCODE Bundles.
+
+A Bundle's Patient, primary cancer Condition, Observations (labs by LOINC, mCODE tumor-marker
+tests, genomic variants, ECOG, cancer disease status) and MedicationAdministrations become one
+:class:`~immunoprecise.records.PatientRecord` per patient. Every code read is listed, with its
+record field and unit, in ``records/data/fhir_codes.yaml``. A resource that no record field holds is
+returned in :attr:`FhirImport.skipped` with the reason (never dropped silently); a value that is
+invalid raises :class:`~immunoprecise.errors.ValidationError` naming the resource, the field, the
+value and the expected unit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import pydantic
+import yaml
+from fhir.resources.R4B.bundle import Bundle
+
+from immunoprecise.errors import FieldProblem, ValidationError
+from immunoprecise.records.record import PatientRecord
+from immunoprecise.records.validation import field_problems, validate_model
+
+__all__ = [
+    "FhirCodes",
+    "FhirImport",
+    "SkippedResource",
+    "fhir_codes",
+    "read_fhir_bundle",
+    "read_fhir_bundles",
+    "ucum_to_unit",
+]
+
+Json = dict[str, Any]
+
+_CANCER_WORDS = re.compile(
+    r"cancer|carcinoma|melanoma|lymphoma|leuka?emia|myeloma|sarcoma|neoplasm|tumou?r|malignan|"
+    r"blastoma|glioma|mesothelioma",
+    re.IGNORECASE,
+)
+_SKIP_STATUS = {"entered-in-error", "cancelled", "not-done"}
+
+
+@dataclass(frozen=True)
+class FhirCodes:
+    """The code tables of ``fhir_codes.yaml``, indexed for reading and writing.
+
+    ``by_code`` maps ``(system, code)`` to ``(kind, entry)`` where kind is ``quantity``, ``coded``
+    or ``structured`` and entry is the YAML entry.
+    """
+
+    raw: Mapping[str, Any]
+    by_code: Mapping[tuple[str, str], tuple[str, Mapping[str, Any]]]
+    by_field: Mapping[str, Mapping[str, Any]]
+
+    def system(self, name: str) -> str:
+        """The URL of code system ``name`` (the first one if several are accepted)."""
+        value = self.raw["systems"][name]
+        return str(value[0] if isinstance(value, list) else value)
+
+    def systems(self, name: str) -> tuple[str, ...]:
+        """Every URL accepted for code system ``name``."""
+        value = self.raw["systems"][name]
+        return tuple(str(v) for v in value) if isinstance(value, list) else (str(value),)
+
+
+@functools.cache
+def fhir_codes() -> FhirCodes:
+    """Load the FHIR code tables shipped in ``records/data/fhir_codes.yaml`` (once).
+
+    Returns
+    -------
+    FhirCodes
+        The tables, indexed by ``(system, code)`` and by record field.
+
+    Examples
+    --------
+    >>> codes = fhir_codes()
+    >>> codes.by_code[("http://loinc.org", "1988-5")][1]["field"]
+    'host.crp'
+    """
+    text = (files("immunoprecise.records") / "data" / "fhir_codes.yaml").read_text("utf-8")
+    raw: Mapping[str, Any] = yaml.safe_load(text)
+    systems = raw["systems"]
+    loinc, local = systems["loinc"], systems["record_field"]
+    by_code: dict[tuple[str, str], tuple[str, Mapping[str, Any]]] = {}
+    by_field: dict[str, Mapping[str, Any]] = {}
+    for kind in ("quantities", "coded"):
+        for entry in raw[kind]:
+            for code in entry.get("loinc", ()):
+                by_code[(loinc, str(code))] = (kind, entry)
+            if "local" in entry:
+                by_code[(local, str(entry["local"]))] = (kind, entry)
+            by_field[str(entry["field"])] = entry
+    for name, entry in raw["structured"].items():
+        if "loinc" in entry:
+            by_code[(loinc, str(entry["loinc"]))] = ("structured", {**entry, "name": name})
+        if "local" in entry:
+            by_code[(local, str(entry["local"]))] = ("structured", {**entry, "name": name})
+    return FhirCodes(raw=raw, by_code=by_code, by_field=by_field)
+
+
+@dataclass(frozen=True)
+class SkippedResource:
+    """A resource (or part of one) that the record does not hold, and why.
+
+    Parameters
+    ----------
+    resource
+        ``ResourceType/id`` of the resource.
+    code
+        Its code as ``system|code (display)``, if it has one.
+    reason
+        Why it was not read into the record.
+    """
+
+    resource: str
+    code: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        code = f" [{self.code}]" if self.code else ""
+        return f"{self.resource}{code}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class FhirImport:
+    """The record read from a FHIR Bundle, with what was left out and notes on how it was read.
+
+    Parameters
+    ----------
+    record
+        The validated patient record.
+    skipped
+        Resources (or values) the record has no field for, each with the reason.
+    notes
+        How values were derived (e.g. age from the birth date), for the user to check.
+    """
+
+    record: PatientRecord
+    skipped: tuple[SkippedResource, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def ucum_to_unit(code: str, *, target: str | None = None) -> str:
+    """Rewrite a UCUM unit code in the laboratory spelling the record's unit parser reads.
+
+    Parameters
+    ----------
+    code
+        UCUM code, e.g. ``10*3/uL``, ``/uL``, ``{mutations}/[Mb]``, ``1/1000000{Base}``.
+    target
+        The record field's unit; a count unit (``mut``) missing from ``code`` is added when
+        the field needs it (UCUM writes TMB as ``1/1000000{Base}``).
+
+    Returns
+    -------
+    str
+        The unit text, e.g. ``10^3/uL``.
+
+    Examples
+    --------
+    >>> ucum_to_unit("10*3/uL")
+    '10^3/uL'
+    >>> ucum_to_unit("1/1000000{Base}", target="mut/Mb")
+    'mut/(1000000*bp)'
+    """
+    text = code.strip()
+    for annotation, spelling in fhir_codes().raw["ucum_annotations"].items():
+        text = text.replace(annotation, spelling)
+    text = re.sub(r"\{[^}]*\}", "", text)  # other annotations carry no unit
+    text = re.sub(r"\b10\*(-?\d+)", r"10^\1", text)
+    if text.startswith("/"):
+        text = "1" + text
+    if target is not None and "mut" in target and "mut" not in text and text.startswith("1/"):
+        denominator = re.sub(r"(\d)([A-Za-z])", r"\1*\2", text[2:])
+        text = f"mut/({denominator})"
+    return text or "1"
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers on plain JSON resources
+
+
+def _ref(resource: Json) -> str:
+    return f"{resource.get('resourceType', 'Resource')}/{resource.get('id', '?')}"
+
+
+def _codings(concept: Json | None) -> list[Json]:
+    return list((concept or {}).get("coding") or [])
+
+
+def _code_text(concept: Json | None) -> str | None:
+    if not concept:
+        return None
+    shown = [
+        f"{c.get('system', '')}|{c.get('code', '')}"
+        + (f" ({c['display']})" if c.get("display") else "")
+        for c in _codings(concept)
+    ]
+    if concept.get("text"):
+        shown.append(str(concept["text"]))
+    return "; ".join(shown) or None
+
+
+def _concept_text(concept: Json | None) -> str | None:
+    """The human text of a concept: its text, else the first display, else the first code."""
+    if not concept:
+        return None
+    if concept.get("text"):
+        return str(concept["text"])
+    for c in _codings(concept):
+        if c.get("display"):
+            return str(c["display"])
+    for c in _codings(concept):
+        if c.get("code"):
+            return str(c["code"])
+    return None
+
+
+def _date(value: Any) -> dt.date | None:
+    if not value:
+        return None
+    return dt.date.fromisoformat(str(value)[:10]) if len(str(value)) >= 10 else None
+
+
+def _effective(resource: Json) -> dt.date | None:
+    if resource.get("effectiveDateTime"):
+        return _date(resource["effectiveDateTime"])
+    period = resource.get("effectivePeriod") or {}
+    return _date(period.get("end") or period.get("start")) or _date(resource.get("issued"))
+
+
+def _number_text(value: Any) -> str:
+    return repr(float(value)) if isinstance(value, float) else str(value)
+
+
+def _extension(resource: Json, name: str) -> Any:
+    url = fhir_codes().raw["systems"]["extension_base"] + name
+    for ext in resource.get("extension") or []:
+        if ext.get("url") == url:
+            for key, value in ext.items():
+                if key.startswith("value"):
+                    return value
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# reading one patient
+
+
+@dataclass
+class _Reader:
+    """Collects one patient's record data from the resources that refer to them."""
+
+    patient: Json
+    codes: FhirCodes = field(default_factory=fhir_codes)
+    data: Json = field(default_factory=dict)
+    origins: dict[str, str] = field(default_factory=dict)
+    skipped: list[SkippedResource] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    dates: list[dt.date] = field(default_factory=list)
+    chosen: dict[str, tuple[dt.date | None, str]] = field(default_factory=dict)
+
+    def skip(self, resource: Json, reason: str, concept: Json | None = None) -> None:
+        self.skipped.append(SkippedResource(_ref(resource), _code_text(concept), reason))
+
+    def put(self, path: str, value: Any, origin: str) -> None:
+        parts = path.split(".")
+        node = self.data
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+        self.origins[path] = origin
+
+    def append(self, path: str, value: Any, origin: str) -> None:
+        parts = path.split(".")
+        node = self.data
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        items = node.setdefault(parts[-1], [])
+        self.origins[f"{path}[{len(items)}]"] = origin
+        items.append(value)
+
+    def latest_wins(self, path: str, resource: Json) -> bool:
+        """Whether ``resource`` is the one to keep for single-valued field ``path``."""
+        date = _effective(resource)
+        if path in self.chosen:
+            old_date, old_ref = self.chosen[path]
+            if old_date is not None and (date is None or date <= old_date):
+                self.skip(resource, f"{path} is taken from the later {old_ref} ({old_date})")
+                return False
+            self.skipped.append(
+                SkippedResource(old_ref, None, f"{path} is taken from the later {_ref(resource)}")
+            )
+        self.chosen[path] = (date, _ref(resource))
+        return True
+
+    # -- Patient ------------------------------------------------------------------------------
+    def read_patient(self) -> None:
+        p = self.patient
+        local = self.codes.system("record_field")
+        ident = next(
+            (i["value"] for i in p.get("identifier") or [] if i.get("system") == local), None
+        )
+        self.put("patient.id", ident or p.get("id"), _ref(p))
+        if p.get("gender"):
+            self.put("patient.sex", p["gender"], _ref(p))
+
+    # -- Conditions -----------------------------------------------------------------------------
+    def _oncotree(self, condition: Json) -> str | None:
+        table = self.codes.raw["oncotree"]
+        concept = condition.get("code") or {}
+        codings = _codings(concept)
+        for c in codings:
+            if c.get("system") == self.codes.system("oncotree") and c.get("code"):
+                return str(c["code"])
+        for c in codings:
+            if c.get("system") == self.codes.system("snomed") and c.get("code") in table["snomed"]:
+                return str(table["snomed"][c["code"]]["code"])
+        for c in codings:
+            if c.get("system") in self.codes.systems("icd10") and c.get("code"):
+                code = str(c["code"])
+                hits = [k for k in table["icd10"] if code.startswith(str(k))]
+                if hits:
+                    return str(table["icd10"][max(hits, key=len)])
+        morphology, topography = self._icd_o3(condition)
+        if morphology:
+            site = (topography or "")[:3]
+            for key in (f"{morphology} {site}", morphology):
+                if key in table["icd_o3"]:
+                    return str(table["icd_o3"][key])
+        return None
+
+    def _icd_o3(self, condition: Json) -> tuple[str | None, str | None]:
+        icd_o3 = self.codes.system("icd_o3")
+        hmb = self.codes.raw["mcode"]["histology_morphology_behavior"]
+        concepts = [condition.get("code") or {}]
+        concepts += [
+            e.get("valueCodeableConcept") or {}
+            for e in condition.get("extension") or []
+            if e.get("url") == hmb
+        ]
+        morphology = next(
+            (
+                str(c["code"])
+                for concept in concepts
+                for c in _codings(concept)
+                if c.get("system") == icd_o3 and re.match(r"^\d{4}/\d$", str(c.get("code")))
+            ),
+            None,
+        )
+        topography = next(
+            (
+                str(c["code"])
+                for site in condition.get("bodySite") or []
+                for c in _codings(site)
+                if c.get("system") == icd_o3 and re.match(r"^C\d{2}(\.\d)?$", str(c.get("code")))
+            ),
+            None,
+        )
+        return morphology, topography
+
+    def _category(self, condition: Json) -> str | None:
+        local = self.codes.system("record_field")
+        for concept in condition.get("category") or []:
+            for c in _codings(concept):
+                if c.get("system") == local:
+                    return str(c.get("code"))
+        return None
+
+    def _is_cancer(self, condition: Json) -> bool:
+        profiles = (condition.get("meta") or {}).get("profile") or []
+        if self.codes.raw["mcode"]["primary_cancer_condition"] in profiles:
+            return True
+        if self._category(condition) == "disease" or self._oncotree(condition):
+            return True
+        if self._icd_o3(condition)[0]:
+            return True
+        return bool(_CANCER_WORDS.search(_concept_text(condition.get("code")) or ""))
+
+    def read_conditions(self, conditions: list[Json]) -> None:
+        secondary = self.codes.raw["mcode"]["secondary_cancer_condition"]
+        primary: Json | None = None
+        for c in conditions:
+            concept = c.get("code")
+            if c.get("verificationStatus") and any(
+                x.get("code") in ("refuted", "entered-in-error")
+                for x in _codings(c["verificationStatus"])
+            ):
+                self.skip(c, "verification status refuted/entered-in-error", concept)
+                continue
+            category = self._category(c)
+            text = _concept_text(concept)
+            if secondary in ((c.get("meta") or {}).get("profile") or []):
+                self.skip(c, "secondary (metastatic) cancer condition; no record field", concept)
+            elif category in ("comorbidity", "autoimmune"):
+                path = (
+                    "patient.comorbidities"
+                    if category == "comorbidity"
+                    else ("patient.autoimmune_diseases")
+                )
+                self.append(path, text, _ref(c))
+            elif self._is_cancer(c):
+                if primary is None:
+                    primary = c
+                else:
+                    self.skip(
+                        c,
+                        f"a second cancer condition; the record holds one ({_ref(primary)})",
+                        concept,
+                    )
+            elif text:
+                self.append("patient.comorbidities", text, _ref(c))
+            else:
+                self.skip(c, "condition without code text or display", concept)
+        if primary is not None:
+            self.read_primary(primary)
+
+    def read_primary(self, c: Json) -> None:
+        origin = _ref(c)
+        self.put("disease.diagnosis", _concept_text(c.get("code")), origin)
+        code = self._oncotree(c)
+        if code:
+            self.put("disease.oncotree_code", code, origin)
+        else:
+            self.notes.append(
+                f"{origin}: no OncoTree code found for {_code_text(c.get('code'))}; "
+                "disease-specific thresholds will not apply until disease.oncotree_code is set"
+            )
+        morphology, topography = self._icd_o3(c)
+        if morphology:
+            self.put("disease.icd_o3_morphology", morphology, origin)
+        if topography:
+            self.put("disease.icd_o3_topography", topography, origin)
+        onset = c.get("onsetDateTime")
+        if onset:
+            self.put("disease.diagnosis_date", str(onset)[:10], origin)
+        for stage in c.get("stage") or []:
+            text = _concept_text(stage.get("summary"))
+            if text:
+                self.put("disease.stage", text, origin)
+                break
+        for coding in _codings(c.get("clinicalStatus")):
+            status = self.codes.raw["clinical_status"].get(coding.get("code"))
+            if status:
+                self.put("disease.status", status, origin)
+
+    # -- Observations --------------------------------------------------------------------------
+    def read_observation(self, obs: Json) -> None:
+        concept = obs.get("code") or {}
+        if obs.get("status") in _SKIP_STATUS:
+            self.skip(obs, f"status {obs['status']}", concept)
+            return
+        match = next(
+            (
+                self.codes.by_code[key]
+                for c in _codings(concept)
+                if (key := (str(c.get("system")), str(c.get("code")))) in self.codes.by_code
+            ),
+            None,
+        )
+        if match is None:
+            match = self._local_prefixed(concept)
+        if match is None:
+            self.skip(obs, "unknown code: no record field for it", concept)
+            return
+        kind, entry = match
+        if kind == "quantities":
+            self.read_quantity(obs, entry)
+        elif kind == "coded":
+            self.read_coded(obs, entry)
+        else:
+            self.read_structured(obs, entry, concept)
+
+    def _local_prefixed(self, concept: Json) -> tuple[str, Mapping[str, Any]] | None:
+        local = self.codes.system("record_field")
+        structured = self.codes.raw["structured"]
+        for c in _codings(concept):
+            code = str(c.get("code"))
+            if c.get("system") != local:
+                continue
+            for name in ("burden", "cytokine"):
+                prefix = str(structured[name]["local"]) + "."
+                if code.startswith(prefix):
+                    return "structured", {
+                        **structured[name],
+                        "name": name,
+                        "key": code[len(prefix) :],
+                    }
+        return None
+
+    def _value_text(self, obs: Json, unit: str) -> str | int | None:
+        """The Observation's value as text with its unit (or an integer), or None if absent."""
+        if "valueQuantity" in obs:
+            q = obs["valueQuantity"]
+            if q.get("value") is None:
+                return None
+            code = q.get("code") if q.get("system") == self.codes.system("ucum") else None
+            given = ucum_to_unit(code, target=unit) if code else q.get("unit")
+            number = _number_text(q["value"])
+            if not given:
+                # a measured field needs the unit; a score or count is a bare number
+                return f"{number} (no unit)" if unit else number
+            return f"{number} {given}"
+        if "valueInteger" in obs:
+            return int(obs["valueInteger"])
+        if "valueString" in obs:
+            return str(obs["valueString"])
+        return None
+
+    def read_quantity(self, obs: Json, entry: Mapping[str, Any]) -> None:
+        path, unit = str(entry["field"]), str(entry.get("unit") or "")
+        value: Any = self._value_text(obs, unit)
+        if value is None and path == "patient.ecog":
+            answers = self.codes.raw["ecog_answers"]
+            for c in _codings(obs.get("valueCodeableConcept")):
+                if c.get("code") in answers:
+                    value = int(answers[c["code"]])
+        if value is None:
+            absent = _concept_text(obs.get("dataAbsentReason"))
+            self.skip(obs, f"no value{f' (data absent: {absent})' if absent else ''}", obs["code"])
+            return
+        if not unit and "valueQuantity" in obs:
+            value = obs["valueQuantity"].get("value")  # a score or count: the number itself
+        if not self.latest_wins(path, obs):
+            return
+        self.put(path, value, _ref(obs))
+        date = _effective(obs)
+        if date is not None:
+            self.dates.append(date)
+        if path == "host.ldh":
+            for rng in obs.get("referenceRange") or []:
+                high = rng.get("high") or {}
+                if high.get("value") is not None:
+                    self.put(
+                        "host.ldh_uln",
+                        self._value_text({"valueQuantity": high}, "U/L"),
+                        _ref(obs) + " referenceRange.high",
+                    )
+                    break
+
+    def read_coded(self, obs: Json, entry: Mapping[str, Any]) -> None:
+        path = str(entry["field"])
+        concept = obs.get("valueCodeableConcept")
+        if concept is None:
+            raw = obs.get("valueString")
+            concept = {"text": raw} if raw else None
+        if concept is None:
+            self.skip(obs, "no value", obs.get("code"))
+            return
+        systems = self.codes.raw["systems"]
+        value = None
+        for option in entry["values"]:
+            system = systems.get(option.get("system", "record_field"))
+            code = option.get("code", option["value"])
+            if any(c.get("system") == system and c.get("code") == code for c in _codings(concept)):
+                value = option["value"]
+                break
+        if value is None:
+            shown = {str(_concept_text(concept)).lower()} | {
+                str(c.get(k)).lower() for c in _codings(concept) for k in ("code", "display")
+            }
+            value = next(
+                (
+                    o["value"]
+                    for o in entry["values"]
+                    if {str(o["value"]).lower(), str(o.get("display", "")).lower()} & shown
+                ),
+                None,
+            )
+        if value is None:
+            allowed = ", ".join(dict.fromkeys(str(o["value"]) for o in entry["values"]))
+            self.skip(
+                obs,
+                f"value {_concept_text(concept)!r} has no {path} value (the record holds "
+                f"{allowed})",
+                obs.get("code"),
+            )
+            return
+        if self.latest_wins(path, obs):
+            self.put(path, value, _ref(obs))
+
+    def read_structured(self, obs: Json, entry: Mapping[str, Any], concept: Json) -> None:
+        name = entry["name"]
+        origin = _ref(obs)
+        comps = {
+            str(c.get("code")): comp
+            for comp in obs.get("component") or []
+            for c in _codings(comp.get("code"))
+        }
+        if name == "variant":
+            gene = _concept_text((comps.get("48018-6") or {}).get("valueCodeableConcept"))
+            change = comps.get("48005-3") or {}
+            alteration = _concept_text(change.get("valueCodeableConcept")) or change.get(
+                "valueString"
+            )
+            if not gene or not alteration:
+                self.skip(
+                    obs,
+                    "variant without gene studied (48018-6) or amino acid change (48005-3)",
+                    concept,
+                )
+                return
+            mutation: Json = {"gene": gene, "alteration": str(alteration).removeprefix("p.")}
+            vaf = comps.get("81258-6")
+            if vaf is not None:
+                mutation["vaf"] = self._value_text(vaf, "%")
+            self.append("tumor.driver_mutations", mutation, origin)
+        elif name in ("stage_clinical", "stage_pathological"):
+            text = _concept_text(obs.get("valueCodeableConcept")) or obs.get("valueString")
+            if "stage" in self.data.get("disease", {}):
+                self.skip(obs, "stage already given by the Condition", concept)
+            elif text:
+                self.put("disease.stage", text, origin)
+        elif name == "density":
+            marker = (comps.get("marker") or {}).get("valueString")
+            region = (comps.get("region") or {}).get("valueString")
+            density = {
+                "marker": marker,
+                "region": region,
+                "density": self._value_text(obs, str(entry["unit"])),
+            }
+            self.append("microenvironment.densities", density, origin)
+        elif name == "burden":
+            self.read_burden(obs, str(entry["key"]))
+        elif name == "cytokine":
+            self.put(f"host.cytokines.{entry['key']}", self._value_text(obs, "pg/mL"), origin)
+        elif name == "hla":
+            self.append("patient.hla_type", obs.get("valueString"), origin)
+        elif name == "histologic_grade":
+            self.put("disease.histologic_grade", obs.get("valueString"), origin)
+        else:  # components of a variant read on their own
+            self.skip(obs, "genomic component outside a variant Observation", concept)
+
+    def read_burden(self, obs: Json, measure: str) -> None:
+        date = _effective(obs)
+        if date is None:
+            self.skip(obs, "burden measurement without effectiveDateTime", obs.get("code"))
+            return
+        burden = self.data.setdefault("disease", {}).setdefault("burden", [])
+        for i, item in enumerate(burden):
+            if item["date"] == date.isoformat():
+                item[measure] = self._value_text(obs, "")
+                self.origins[f"disease.burden[{i}].{measure}"] = _ref(obs)
+                return
+        self.origins[f"disease.burden[{len(burden)}]"] = _ref(obs)
+        burden.append({"date": date.isoformat(), measure: self._value_text(obs, "")})
+
+    # -- MedicationAdministration ---------------------------------------------------------------
+    def read_medications(self, administrations: list[Json]) -> None:
+        lines: dict[tuple[Any, ...], Json] = {}
+        for m in administrations:
+            if m.get("status") in _SKIP_STATUS:
+                self.skip(m, f"status {m['status']}", m.get("medicationCodeableConcept"))
+                continue
+            name = _concept_text(m.get("medicationCodeableConcept")) or (
+                (m.get("medicationReference") or {}).get("display")
+            )
+            if not name:
+                self.skip(m, "medication without a name (text or display)")
+                continue
+            period = m.get("effectivePeriod") or {}
+            start = _date(period.get("start") or m.get("effectiveDateTime"))
+            end = _date(period.get("end") or m.get("effectiveDateTime"))
+            extras = {
+                "therapy_class": _extension(m, "therapy-class"),
+                "line": _extension(m, "therapy-line"),
+                "best_response": _extension(m, "best-response"),
+                "irae_grade": _extension(m, "irae-grade"),
+            }
+            key = (name, *extras.values())
+            if key in lines:
+                line = lines[key]
+                self.notes.append(f"{_ref(m)} merged into the therapy line {name!r}")
+                if start and (line["start"] is None or start.isoformat() < line["start"]):
+                    line["start"] = start.isoformat()
+                if end and (line["end"] is None or end.isoformat() > line["end"]):
+                    line["end"] = end.isoformat()
+                continue
+            lines[key] = {
+                "name": name,
+                "start": start.isoformat() if start else None,
+                "end": end.isoformat() if end else None,
+                **{k: v for k, v in extras.items() if v is not None},
+            }
+            self.origins[f"patient.prior_therapies[{len(lines) - 1}]"] = _ref(m)
+        if lines:
+            self.data.setdefault("patient", {})["prior_therapies"] = list(lines.values())
+
+    # -- finishing -------------------------------------------------------------------------------
+    def finish(self, source: str | None) -> FhirImport:
+        collected = max(self.dates) if self.dates else None
+        if collected is not None:
+            self.data["collected_on"] = collected.isoformat()
+        patient = self.data.setdefault("patient", {})
+        birth = _date(self.patient.get("birthDate"))
+        if "age" not in patient and birth is not None:
+            if collected is None:
+                self.notes.append(
+                    "age not set: birthDate given but no dated Observation to compute the age at"
+                )
+            else:
+                years = (
+                    collected.year
+                    - birth.year
+                    - ((collected.month, collected.day) < (birth.month, birth.day))
+                )
+                self.put("patient.age", years, _ref(self.patient) + " birthDate")
+                self.notes.append(f"age {years} years computed from birthDate at {collected}")
+        if "disease" not in self.data or "diagnosis" not in self.data["disease"]:
+            raise ValidationError(
+                [
+                    FieldProblem(
+                        f"{_ref(self.patient)}: disease.diagnosis",
+                        None,
+                        "no cancer Condition refers to this patient; add the primary "
+                        "cancer Condition (code text or a SNOMED/ICD-10/ICD-O-3 code)",
+                    )
+                ],
+                source=source,
+            )
+        try:
+            record = validate_model(PatientRecord, self.data, source=source)
+        except ValidationError as exc:
+            raise ValidationError([self._locate(p) for p in exc.problems], source=source) from None
+        return FhirImport(record, tuple(self.skipped), tuple(self.notes))
+
+    def _locate(self, problem: FieldProblem) -> FieldProblem:
+        """Name the resource a problem's field was read from."""
+        hits = [k for k in self.origins if problem.field == k or problem.field.startswith(k)]
+        if not hits:
+            return problem
+        origin = self.origins[max(hits, key=len)]
+        return FieldProblem(f"{origin}: {problem.field}", problem.value, problem.message)
+
+
+# ---------------------------------------------------------------------------------------------
+# bundle level
+
+
+def _load(source: str | Path | Mapping[str, Any]) -> tuple[Json, str | None]:
+    if isinstance(source, Mapping):
+        return dict(source), None
+    path = Path(source)
+    problem = None
+    if not path.is_file():
+        problem = "no such file"
+    else:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            problem = f"is not valid JSON: {exc}"
+    if problem is not None:
+        raise ValidationError([FieldProblem("(file)", None, problem)], source=str(path))
+    if not isinstance(data, dict):
+        raise ValidationError(
+            [FieldProblem("(file)", None, "must hold a FHIR Bundle (an object)")], source=str(path)
+        )
+    return data, str(path)
+
+
+def _validated(data: Json, source: str | None) -> Json:
+    if data.get("resourceType") != "Bundle":
+        raise ValidationError(
+            [FieldProblem("resourceType", data.get("resourceType"), "expected 'Bundle'")],
+            source=source,
+        )
+    try:
+        bundle = Bundle.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise ValidationError(field_problems(exc, Bundle), source=source) from None
+    dumped: Json = bundle.model_dump(mode="json")
+    return dumped
+
+
+def read_fhir_bundles(source: str | Path | Mapping[str, Any]) -> list[FhirImport]:
+    """Read every patient of a FHIR R4 Bundle (mCODE or plain R4 resources) into records.
+
+    Parameters
+    ----------
+    source
+        A ``.json`` file holding a Bundle, or the Bundle as a mapping.
+
+    Returns
+    -------
+    list of FhirImport
+        One per Patient in the Bundle, in Bundle order: the record, the resources skipped with
+        their reason, and notes on derived values.
+
+    Raises
+    ------
+    ValidationError
+        If the Bundle is not valid FHIR R4, or a value is invalid for its record field (the
+        message names the resource, the field, the value and the expected unit or range).
+
+    Examples
+    --------
+    >>> import immunoprecise as ip
+    >>> from immunoprecise.records.fhir import record_to_fhir
+    >>> bundle = record_to_fhir(ip.read_patient(ip.data.example_path("crc_msih.json")))
+    >>> [r.record.patient_id for r in read_fhir_bundles(bundle)]
+    ['SYN-CRC-001']
+    """
+    data, source_name = _load(source)
+    bundle = _validated(data, source_name)
+    resources = [e["resource"] for e in bundle.get("entry") or [] if e.get("resource")]
+    full_urls = {
+        id(e["resource"]): e.get("fullUrl") for e in bundle.get("entry") or [] if e.get("resource")
+    }
+    patients = [r for r in resources if r.get("resourceType") == "Patient"]
+    if not patients:
+        raise ValidationError(
+            [FieldProblem("entry", None, "the Bundle has no Patient resource")], source=source_name
+        )
+    keys: dict[str, int] = {}
+    for i, p in enumerate(patients):
+        keys[f"Patient/{p.get('id')}"] = i
+        if full_urls.get(id(p)):
+            keys[str(full_urls[id(p)])] = i
+    readers = [_Reader(p) for p in patients]
+    grouped: list[dict[str, list[Json]]] = [{} for _ in patients]
+    for r in resources:
+        kind = r.get("resourceType")
+        if kind == "Patient":
+            continue
+        subject = (r.get("subject") or r.get("patient") or {}).get("reference")
+        if subject in keys:
+            owner = keys[subject]
+        elif len(patients) == 1 and subject is None:
+            owner = 0
+        else:
+            why = "refers to no Patient in the Bundle" if subject else "has no subject"
+            readers[0].skipped.append(SkippedResource(_ref(r), None, why))
+            continue
+        grouped[owner].setdefault(str(kind), []).append(r)
+    results = []
+    for reader, by_kind in zip(readers, grouped, strict=True):
+        reader.read_patient()
+        reader.read_conditions(by_kind.pop("Condition", []))
+        for obs in by_kind.pop("Observation", []):
+            reader.read_observation(obs)
+        reader.read_medications(by_kind.pop("MedicationAdministration", []))
+        for kind, items in by_kind.items():
+            for r in items:
+                reader.skip(r, f"{kind} resources are not read into the record")
+        results.append(reader.finish(source_name))
+    return results
+
+
+def read_fhir_bundle(source: str | Path | Mapping[str, Any]) -> FhirImport:
+    """Read the one patient of a FHIR R4 Bundle into a record.
+
+    Parameters
+    ----------
+    source
+        A ``.json`` file holding a Bundle with exactly one Patient, or the Bundle as a mapping.
+
+    Returns
+    -------
+    FhirImport
+        ``.record`` (quantities converted to the record's units: e.g. CRP in mg/L),
+        ``.skipped`` (resources without a record field, each with the reason) and ``.notes``.
+
+    Raises
+    ------
+    ValidationError
+        As :func:`read_fhir_bundles`, or if the Bundle holds more than one Patient.
+
+    Examples
+    --------
+    >>> bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+    ...     {"resource": {"resourceType": "Patient", "id": "P1", "gender": "female"}},
+    ...     {"resource": {"resourceType": "Condition", "id": "c1",
+    ...                   "subject": {"reference": "Patient/P1"},
+    ...                   "code": {"coding": [{"system": "http://snomed.info/sct",
+    ...                                        "code": "363406005"}],
+    ...                            "text": "Colon adenocarcinoma"}}},
+    ...     {"resource": {"resourceType": "Observation", "id": "o1", "status": "final",
+    ...                   "subject": {"reference": "Patient/P1"},
+    ...                   "code": {"coding": [{"system": "http://loinc.org", "code": "1988-5"}]},
+    ...                   "valueQuantity": {"value": 0.6, "unit": "mg/dL",
+    ...                                     "system": "http://unitsofmeasure.org",
+    ...                                     "code": "mg/dL"}}}]}
+    >>> result = read_fhir_bundle(bundle)
+    >>> result.record.host.crp, result.record.disease.oncotree_code
+    (Quantity(value=6.0, unit='mg/L'), 'COAD')
+    """
+    results = read_fhir_bundles(source)
+    if len(results) != 1:
+        source_name = None if isinstance(source, Mapping) else str(source)
+        raise ValidationError(
+            [
+                FieldProblem(
+                    "entry",
+                    None,
+                    f"the Bundle holds {len(results)} patients; use read_fhir_bundles()",
+                )
+            ],
+            source=source_name,
+        )
+    return results[0]

@@ -1,0 +1,234 @@
+"""FHIR R4 / mCODE exchange: import of mCODE-style bundles, export, and the round trip."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+
+import immunoprecise as ip
+from immunoprecise.errors import ValidationError
+from immunoprecise.records import PatientRecord, Quantity
+from immunoprecise.records.fhir import (
+    fhir_codes,
+    profile_to_fhir,
+    read_fhir_bundle,
+    read_fhir_bundles,
+    record_to_fhir,
+    ucum_to_unit,
+)
+
+DATA = Path(__file__).parent / "data"
+EXAMPLES = sorted(Path(ip.data.example_path("crc_msih.json")).parent.glob("*.json"))
+
+# Record fields the mapping does not carry (docs/fhir.md lists them).
+UNCOVERED = {
+    "disease": ("risk_indices",),
+    "tumor": ("antigens", "hypoxia"),
+    "record": ("expression",),
+}
+
+
+def _v(quantity: Quantity | None) -> float:
+    assert quantity is not None
+    return quantity.value
+
+
+def _iso(date: dt.date | None) -> str:
+    assert date is not None
+    return date.isoformat()
+
+
+def _load(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((DATA / name).read_text(encoding="utf-8"))
+    return data
+
+
+def _covered(record: PatientRecord) -> dict[str, Any]:
+    data = record.model_dump(mode="json", exclude=set(UNCOVERED["record"]))
+    for section in ("disease", "tumor"):
+        for name in UNCOVERED[section]:
+            data[section].pop(name)
+    return data
+
+
+def test_crc_bundle_values_hand_checked() -> None:
+    result = read_fhir_bundle(DATA / "fhir_crc_msih.json")
+    r = result.record
+    assert r.patient.id == "crc-0001"
+    assert r.patient.sex == "female"
+    # born 1959-03-02, latest observation 2026-10-29 → 67 years
+    assert _iso(r.collected_on) == "2026-10-29"
+    assert _v(r.patient.age) == 67
+    assert r.patient.ecog == 1  # LA9623-5
+    assert r.disease.diagnosis == "Adenocarcinoma of the ascending colon, MSI-H"
+    assert r.disease.oncotree_code == "COAD"  # SNOMED 363406005
+    assert r.disease.icd_o3_morphology == "8140/3"
+    assert r.disease.icd_o3_topography == "C18.2"
+    assert r.disease.stage == "IVC"  # the Condition's stage wins over the 21908-9 Observation
+    assert r.disease.status == "relapsed"  # clinicalStatus recurrence
+    assert r.tumor.msi_status == "MSI-H"
+    assert _v(r.tumor.tmb) == 45  # 1/1000000{Base}
+    (braf,) = r.tumor.driver_mutations
+    assert (braf.gene, braf.alteration) == ("BRAF", "V600E")
+    assert _v(braf.vaf) == pytest.approx(27)  # 0.27 (UCUM "1")
+    assert _v(r.host.crp) == pytest.approx(9)  # 0.9 mg/dL, latest
+    assert _v(r.host.albumin) == pytest.approx(37)  # 3.7 g/dL
+    assert _v(r.host.ldh) == 232
+    assert _v(r.host.ldh_uln) == 250  # referenceRange.high
+    assert r.host.blood.lymphocytes is not None
+    assert r.host.blood.lymphocytes.value == pytest.approx(1500)  # 1.5 10*3/uL
+    assert r.host.blood.platelets is not None
+    assert r.host.blood.platelets.value == pytest.approx(301000)
+    assert r.host.blood.hemoglobin is not None
+    assert r.host.blood.hemoglobin.unit == "g/dL"
+    (capox,) = r.patient.prior_therapies  # four administrations, one line
+    assert _iso(capox.start) == "2023-05-02"
+    assert _iso(capox.end) == "2023-07-25"
+    assert r.patient.comorbidities == ("Atrial fibrillation (anticoagulated)",)
+
+
+def test_crc_bundle_lists_what_it_skips() -> None:
+    result = read_fhir_bundle(DATA / "fhir_crc_msih.json")
+    skipped = {s.resource: s.reason for s in result.skipped}
+    assert "unknown code" in skipped["Observation/crc-cea"]  # CEA: no record field
+    assert "secondary" in skipped["Condition/crc-liver-met"]
+    assert "crc-crp" in skipped["Observation/crc-crp-old"]  # superseded by the later CRP
+    assert "worsened" in skipped["Observation/crc-status"]  # a trend, not a record status
+    assert "Encounter/crc-visit" in skipped
+    assert "Observation/crc-stage" in skipped
+    assert any("birthDate" in n for n in result.notes)
+
+
+def test_melanoma_bundle_values_hand_checked() -> None:
+    result = read_fhir_bundle(_load("fhir_melanoma.json"))
+    r = result.record
+    assert r.disease.oncotree_code == "SKCM"  # ICD-10 C43.5
+    assert _v(r.patient.age) == 54  # 1972-01-15 → 2026-09-22
+    assert r.patient.ecog == 0
+    assert _v(r.tumor.tmb) == 12  # {mutations}/[Mb]
+    assert r.tumor.msi_status == "MSS"  # LA14122-8 Stable
+    assert _v(r.tumor.pdl1_tps) == 5
+    assert _v(r.host.ldh) == 410  # [IU]/L
+    assert _v(r.host.ferritin) == pytest.approx(210)  # ug/L
+    assert r.host.blood.neutrophils is not None
+    assert r.host.blood.neutrophils.value == pytest.approx(4800)  # 4.8 10*9/L
+    assert r.patient.comorbidities == ("Hypercholesterolemia",)
+    assert [s.resource for s in result.skipped] == ["Observation/mel-s100"]
+
+
+def _with_crp(value: dict[str, Any]) -> dict[str, Any]:
+    bundle = copy.deepcopy(_load("fhir_crc_msih.json"))
+    for entry in bundle["entry"]:
+        if entry["resource"]["id"] == "crc-crp":
+            entry["resource"]["valueQuantity"] = value
+    return bundle
+
+
+def test_crp_in_cells_is_refused_naming_the_observation() -> None:
+    bundle = _with_crp(
+        {"value": 5, "unit": "cells/uL", "system": "http://unitsofmeasure.org", "code": "/uL"}
+    )
+    with pytest.raises(ValidationError) as info:
+        read_fhir_bundle(bundle)
+    (problem,) = info.value.problems
+    assert problem.field == "Observation/crc-crp: host.crp"
+    assert problem.value == "5 1/uL"
+    assert "mg/L" in problem.message
+
+
+def test_out_of_range_value_names_observation_and_range() -> None:
+    bundle = _with_crp({"value": 5000, "unit": "mg/L"})
+    with pytest.raises(ValidationError, match=r"Observation/crc-crp: host\.crp.*0–1000 mg/L"):
+        read_fhir_bundle(bundle)
+
+
+def test_quantity_without_unit_is_refused() -> None:
+    bundle = _with_crp({"value": 5})
+    with pytest.raises(ValidationError, match="crc-crp"):
+        read_fhir_bundle(bundle)
+
+
+def test_invalid_fhir_is_refused() -> None:
+    bundle = _load("fhir_melanoma.json")
+    del bundle["entry"][3]["resource"]["status"]  # Observation.status is required
+    with pytest.raises(ValidationError, match=r"entry\[3\]\.resource\.status"):
+        read_fhir_bundle(bundle)
+
+
+def test_bundle_without_cancer_condition_is_refused() -> None:
+    bundle = _load("fhir_melanoma.json")
+    bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["id"] != "mel-primary"]
+    with pytest.raises(ValidationError, match=r"disease\.diagnosis"):
+        read_fhir_bundle(bundle)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_round_trip_every_example(path: Path) -> None:
+    record = ip.read_patient(path)
+    bundle = record_to_fhir(record)
+    Bundle.model_validate(bundle)
+    result = read_fhir_bundle(bundle)
+    assert result.skipped == ()
+    assert _covered(result.record) == _covered(record)
+    assert result.record.patient == record.patient
+    assert result.record.host == record.host
+    assert result.record.microenvironment == record.microenvironment
+    assert result.record.tumor.driver_mutations == record.tumor.driver_mutations
+    assert result.record.disease.burden == record.disease.burden
+
+
+def test_several_patients_in_one_bundle() -> None:
+    records = [ip.read_patient(p) for p in EXAMPLES[:2]]
+    entries = [e for r in records for e in record_to_fhir(r)["entry"]]
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": entries}
+    results = read_fhir_bundles(bundle)
+    assert [_covered(r.record) for r in results] == [_covered(r) for r in records]
+    with pytest.raises(ValidationError, match="2 patients"):
+        read_fhir_bundle(bundle)
+
+
+def test_profile_bundle_validates_and_codes_tmb_with_loinc() -> None:
+    record = ip.read_patient(ip.data.example_path("crc_msih.json"))
+    profile = ip.profile(record)
+    bundle = profile_to_fhir(profile, patient_reference="Patient/SYN-CRC-001")
+    Bundle.model_validate(bundle)
+    resources = [e["resource"] for e in bundle["entry"]]
+    assessed = [v for v in profile.values.values() if v.status == "assessed"]
+    assert len(resources) == len(assessed)
+    tmb = next(r for r in resources if r["code"]["coding"][0]["code"] == "tmb")
+    codings = {(c["system"], c["code"]) for c in tmb["code"]["coding"]}
+    assert ("http://loinc.org", "94076-7") in codings
+    assert tmb["valueQuantity"]["value"] == 45
+    assert tmb["valueQuantity"]["code"] == "{mutations}/[Mb]"
+    assert tmb["subject"]["reference"] == "Patient/SYN-CRC-001"
+    assert any(n["text"].startswith("Method:") for n in tmb["note"])
+    assert json.loads(json.dumps(bundle)) == bundle  # JSON-ready
+
+
+def test_every_loinc_code_is_documented() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "fhir.md").read_text(encoding="utf-8")
+    codes = fhir_codes()
+    loinc = codes.system("loinc")
+    for system, code in codes.by_code:
+        if system == loinc:
+            assert code in docs
+
+
+@pytest.mark.parametrize(
+    ("ucum", "expected"),
+    [
+        ("10*3/uL", "10^3/uL"),
+        ("/uL", "1/uL"),
+        ("{cells}/uL", "cells/uL"),
+        ("[IU]/L", "IU/L"),
+        ("mg/dL", "mg/dL"),
+    ],
+)
+def test_ucum_spellings(ucum: str, expected: str) -> None:
+    assert ucum_to_unit(ucum) == expected
