@@ -23,6 +23,7 @@ __all__ = [
     "ImmunopreciseError",
     "KnowledgeBaseError",
     "ModelError",
+    "RegistryError",
     "UnitError",
     "ValidationError",
 ]
@@ -95,3 +96,10 @@ class ModelError(ImmunopreciseError):
 
 class ExpressionError(ImmunopreciseError):
     """An expression matrix that cannot be read or scored as given (the message says why)."""
+
+
+class RegistryError(ImmunopreciseError):
+    """A registry database that cannot be reached, is not migrated, or refuses a request.
+
+    The message names the database (password hidden), the patient or row concerned, and what to do.
+    """

@@ -1,0 +1,53 @@
+"""The registry: patient records (versioned), evaluations and results in a database, audited.
+
+SQLite by default (``~/.local/share/immunoprecise/registry.db``, or ``$XDG_DATA_HOME``), any
+SQLAlchemy URL (PostgreSQL) through ``url`` or ``$IMMUNOPRECISE_DB``. The schema is managed with
+Alembic migrations shipped in the package (:func:`upgrade`, :func:`downgrade`).
+
+Examples
+--------
+>>> import tempfile, pathlib, immunoprecise as ip
+>>> from immunoprecise.registry import Registry
+>>> url = f"sqlite:///{pathlib.Path(tempfile.mkdtemp()) / 'registry.db'}"
+>>> with Registry.open(url, create=True) as registry:
+...     record = ip.read_patient(ip.data.example_path("crc_msih.json"))
+...     v1 = registry.add_record(record, actor="ann")
+...     [e.action.value for e in registry.audit(patient_id=v1.patient_id)]
+['create']
+"""
+
+from immunoprecise.errors import RegistryError
+from immunoprecise.registry.connection import DB_ENV_VAR, default_url, resolve_url
+from immunoprecise.registry.importing import import_file, import_files
+from immunoprecise.registry.migrate import current_revision, downgrade, head_revision, upgrade
+from immunoprecise.registry.models import (
+    AuditAction,
+    AuditEntry,
+    ImportReport,
+    RecordVersion,
+    StoredEvaluation,
+    StoredResult,
+)
+from immunoprecise.registry.store import Registry, canonical_json, record_sha256
+
+__all__ = [
+    "DB_ENV_VAR",
+    "AuditAction",
+    "AuditEntry",
+    "ImportReport",
+    "RecordVersion",
+    "Registry",
+    "RegistryError",
+    "StoredEvaluation",
+    "StoredResult",
+    "canonical_json",
+    "current_revision",
+    "default_url",
+    "downgrade",
+    "head_revision",
+    "import_file",
+    "import_files",
+    "record_sha256",
+    "resolve_url",
+    "upgrade",
+]

@@ -1,0 +1,148 @@
+"""Schema migrations of the registry (Alembic, run from Python; no ``alembic.ini`` needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+from sqlalchemy import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+from immunoprecise.errors import RegistryError
+from immunoprecise.registry.connection import display_url, make_registry_engine, resolve_url
+
+__all__ = ["MIGRATIONS_DIR", "current_revision", "downgrade", "head_revision", "upgrade"]
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def _config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """Return the latest migration shipped with this version of immunoprecise.
+
+    Examples
+    --------
+    >>> head_revision()
+    '0002'
+    """
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    if head is None:  # pragma: no cover - the package ships its migrations
+        raise RegistryError(f"no migrations found in {MIGRATIONS_DIR}")
+    return head
+
+
+def revision_of(connection: Connection) -> str | None:
+    """Return the migration a database is at, ``None`` when none was applied."""
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def current_revision(url: str | None = None) -> str | None:
+    """Return the migration the registry database is at.
+
+    Parameters
+    ----------
+    url
+        Database URL (see :func:`~immunoprecise.registry.resolve_url`).
+
+    Returns
+    -------
+    str or None
+        The revision id, or ``None`` for a database where no migration was applied.
+
+    Raises
+    ------
+    RegistryError
+        If the database cannot be reached.
+    """
+    resolved = resolve_url(url)
+    engine = make_registry_engine(resolved)
+    try:
+        with engine.connect() as connection:
+            return revision_of(connection)
+    except SQLAlchemyError as exc:
+        raise RegistryError(f"cannot read {display_url(resolved)}: {exc.args[0]}") from None
+    finally:
+        engine.dispose()
+
+
+def _run(url: str | None, revision: str, *, up: bool) -> str | None:
+    resolved = resolve_url(url)
+    engine = make_registry_engine(resolved, create=up)
+    try:
+        with engine.begin() as connection:
+            config = _config(connection)
+            if up:
+                command.upgrade(config, revision)
+            else:
+                command.downgrade(config, revision)
+            return revision_of(connection)
+    except CommandError as exc:
+        raise RegistryError(f"{display_url(resolved)}: {exc}") from None
+    except SQLAlchemyError as exc:
+        raise RegistryError(f"cannot migrate {display_url(resolved)}: {exc.args[0]}") from None
+    finally:
+        engine.dispose()
+
+
+def upgrade(url: str | None = None, revision: str = "head") -> str | None:
+    """Migrate the registry database up to ``revision`` (creating a SQLite file if needed).
+
+    Parameters
+    ----------
+    url
+        Database URL; see :func:`~immunoprecise.registry.resolve_url`.
+    revision
+        Target migration, ``"head"`` (the latest) by default.
+
+    Returns
+    -------
+    str or None
+        The revision the database is at afterwards.
+
+    Raises
+    ------
+    RegistryError
+        If the database cannot be reached or the revision is unknown.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "registry.db"
+    >>> upgrade(f"sqlite:///{path}")
+    '0002'
+    """
+    return _run(url, revision, up=True)
+
+
+def downgrade(url: str | None, revision: str) -> str | None:
+    """Migrate the registry database down to ``revision`` (``"base"`` drops every table).
+
+    Parameters
+    ----------
+    url
+        Database URL; see :func:`~immunoprecise.registry.resolve_url`.
+    revision
+        Target migration: a revision id, ``"-1"`` for one step down, or ``"base"``.
+
+    Returns
+    -------
+    str or None
+        The revision the database is at afterwards (``None`` at base).
+
+    Raises
+    ------
+    RegistryError
+        If the database cannot be reached or the revision is unknown.
+    """
+    return _run(url, revision, up=False)

@@ -1,0 +1,766 @@
+"""The registry: store patient records (versioned), evaluations and results, with an audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TextIO
+
+from pydantic import BaseModel
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from immunoprecise.errors import RegistryError
+from immunoprecise.evaluation import Evaluation
+from immunoprecise.records import PatientRecord
+from immunoprecise.registry.connection import display_url, make_registry_engine, resolve_url
+from immunoprecise.registry.migrate import head_revision, revision_of, upgrade
+from immunoprecise.registry.models import (
+    AuditAction,
+    AuditEntry,
+    RecordVersion,
+    StoredEvaluation,
+    StoredResult,
+)
+from immunoprecise.registry.schema import (
+    AuditRow,
+    EvaluationRow,
+    PatientRow,
+    RecordVersionRow,
+    ResultRow,
+)
+
+__all__ = ["Registry", "canonical_json", "record_sha256"]
+
+
+def canonical_json(data: Any) -> str:
+    """Serialize JSON data canonically: sorted keys, no spaces, UTF-8 kept, no NaN.
+
+    Examples
+    --------
+    >>> canonical_json({"b": 1, "a": [1.5, "µ"]})
+    '{"a":[1.5,"µ"],"b":1}'
+    """
+    return json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
+def record_sha256(record: PatientRecord) -> str:
+    """Return the SHA-256 of a record's canonical JSON (what the registry compares versions by).
+
+    Examples
+    --------
+    >>> import immunoprecise as ip
+    >>> len(record_sha256(ip.read_patient(ip.data.example_path("crc_msih.json"))))
+    64
+    """
+    data = record.model_dump(mode="json")
+    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _check_actor(actor: str) -> str:
+    name = actor.strip() if isinstance(actor, str) else ""
+    if not name or len(name) > 128:
+        raise RegistryError(
+            f"actor {actor!r}: give who is acting (1–128 characters), e.g. a user name"
+        )
+    return name
+
+
+def _to_json(payload: Any, what: str) -> Any:
+    if isinstance(payload, BaseModel):
+        payload = payload.model_dump(mode="json")
+    try:
+        return json.loads(canonical_json(payload))
+    except (TypeError, ValueError) as exc:
+        raise RegistryError(f"{what} cannot be stored as JSON: {exc}") from None
+
+
+@dataclass(frozen=True)
+class _Added:
+    """A record added inside a batch, with what happened to it."""
+
+    version: RecordVersion
+    action: AuditAction
+
+
+@dataclass(frozen=True)
+class _BatchItem:
+    """A record to add, the label that names it in errors (``row 3 (P003)``) and its source."""
+
+    label: str
+    record: PatientRecord
+    source: str | None
+
+
+class Registry:
+    """A registry database: versioned patient records, evaluations, results and an audit log.
+
+    Open one with :meth:`Registry.open`; close it (or use it as a context manager) when done.
+    Every method that reads or writes patient data takes the ``actor`` and writes the audit row
+    in the same transaction. Nothing is updated in place or deleted.
+
+    Parameters
+    ----------
+    engine
+        An engine on a database migrated to the latest revision (:meth:`open` checks this).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, immunoprecise as ip
+    >>> url = f"sqlite:///{pathlib.Path(tempfile.mkdtemp()) / 'registry.db'}"
+    >>> record = ip.read_patient(ip.data.example_path("crc_msih.json"))
+    >>> with Registry.open(url, create=True) as registry:
+    ...     stored = registry.add_record(record, actor="ann")
+    ...     again = registry.add_record(record, actor="ann")
+    ...     back = registry.record(record.patient_id, actor="bob")
+    ...     (stored.version, again.version, back == record)
+    (1, 1, True)
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str | None = None, *, create: bool = False) -> Registry:
+        """Open the registry at ``url`` (else ``$IMMUNOPRECISE_DB``, else the default file).
+
+        Parameters
+        ----------
+        url
+            A SQLAlchemy URL or SQLite file path; see :func:`~immunoprecise.registry.resolve_url`.
+        create
+            Create the database if needed and migrate it to the latest revision. Without it, a
+            database that is missing or not at the latest revision is refused.
+
+        Returns
+        -------
+        Registry
+
+        Raises
+        ------
+        RegistryError
+            If the database cannot be reached, or its schema is not at the latest migration
+            (the message says to run ``immunoprecise db upgrade``).
+        """
+        resolved = resolve_url(url)
+        if create:
+            upgrade(resolved)
+        engine = make_registry_engine(resolved)
+        shown = display_url(resolved)
+        try:
+            with engine.connect() as connection:
+                current = revision_of(connection)
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            raise RegistryError(f"cannot open registry {shown}: {exc.args[0]}") from None
+        head = head_revision()
+        if current != head:
+            engine.dispose()
+            state = (
+                "has no registry schema yet"
+                if current is None
+                else f"is at schema revision {current}, this immunoprecise needs {head}"
+            )
+            raise RegistryError(
+                f"registry {shown} {state}; run `immunoprecise db upgrade --db {shown}` first"
+            )
+        return cls(engine)
+
+    @property
+    def url(self) -> str:
+        """The database URL, password hidden."""
+        return self._engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Registry({self.url!r})"
+
+    # -- internals -------------------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except SQLAlchemyError as exc:
+            raise RegistryError(f"registry {self.url}: {exc.args[0]}") from None
+
+    @staticmethod
+    def _audit(
+        session: Session,
+        actor: str,
+        action: AuditAction,
+        patient: str | None,
+        obj: str,
+    ) -> None:
+        session.add(
+            AuditRow(at=_now(), actor=actor, action=action.value, patient=patient, object=obj)
+        )
+
+    @staticmethod
+    def _patient(session: Session, patient_id: str) -> PatientRow:
+        row = session.scalars(select(PatientRow).where(PatientRow.pseudonym == patient_id)).first()
+        if row is None:
+            raise RegistryError(f"no patient {patient_id!r} in the registry")
+        return row
+
+    @staticmethod
+    def _latest(session: Session, patient: PatientRow) -> RecordVersionRow | None:
+        return session.scalars(
+            select(RecordVersionRow)
+            .where(RecordVersionRow.patient_id == patient.id)
+            .order_by(RecordVersionRow.version.desc())
+            .limit(1)
+        ).first()
+
+    @staticmethod
+    def _version_row(
+        session: Session, patient: PatientRow, version: int | None
+    ) -> RecordVersionRow:
+        if version is None:
+            row = Registry._latest(session, patient)
+        else:
+            row = session.scalars(
+                select(RecordVersionRow).where(
+                    RecordVersionRow.patient_id == patient.id, RecordVersionRow.version == version
+                )
+            ).first()
+        if row is None:
+            latest = Registry._latest(session, patient)
+            n = 0 if latest is None else latest.version
+            raise RegistryError(
+                f"patient {patient.pseudonym!r} has no record version {version}; "
+                f"versions are 1 to {n}"
+            )
+        return row
+
+    @staticmethod
+    def _version_model(row: RecordVersionRow, patient_id: str) -> RecordVersion:
+        return RecordVersion(
+            patient_id=patient_id,
+            version=row.version,
+            sha256=row.sha256,
+            source=row.source,
+            actor=row.actor,
+            created_at=row.created_at,
+            record=PatientRecord.model_validate(row.record),
+        )
+
+    def _add(self, session: Session, item: _BatchItem, actor: str) -> _Added:
+        record = item.record
+        data = record.model_dump(mode="json")
+        digest = hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+        pid = record.patient_id
+        now = _now()
+        patient = session.scalars(select(PatientRow).where(PatientRow.pseudonym == pid)).first()
+        latest = None if patient is None else self._latest(session, patient)
+        if patient is not None and latest is not None and latest.sha256 == digest:
+            self._audit(
+                session, actor, AuditAction.unchanged, pid, f"record_version {latest.version}"
+            )
+            return _Added(self._version_model(latest, pid), AuditAction.unchanged)
+        action = AuditAction.update if latest is not None else AuditAction.create
+        if patient is None:
+            patient = PatientRow(pseudonym=pid, created_at=now)
+            session.add(patient)
+            session.flush()
+        row = RecordVersionRow(
+            patient_id=patient.id,
+            version=1 if latest is None else latest.version + 1,
+            record=data,
+            sha256=digest,
+            source=item.source,
+            actor=actor,
+            created_at=now,
+        )
+        session.add(row)
+        self._audit(session, actor, action, pid, f"record_version {row.version}")
+        session.flush()
+        return _Added(self._version_model(row, pid), action)
+
+    def _add_batch(self, items: Sequence[_BatchItem], *, actor: str) -> list[_Added]:
+        """Add records in one transaction; any failure stores none and names the item."""
+        who = _check_actor(actor)
+        added: list[_Added] = []
+        label = "the batch"
+        try:
+            with self._sessions.begin() as session:
+                for item in items:
+                    label = item.label
+                    added.append(self._add(session, item, who))
+                label = "the batch"
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc.args[0])
+            raise RegistryError(
+                f"{label}: cannot be stored ({reason}); nothing was stored"
+            ) from None
+        return added
+
+    # -- records ---------------------------------------------------------------------------
+
+    def add_record(
+        self, record: PatientRecord, *, actor: str, source: str | None = None
+    ) -> RecordVersion:
+        """Store a record as a new version of its patient (version 1 for a new patient).
+
+        Parameters
+        ----------
+        record
+            The validated record; its ``patient.id`` names the patient.
+        actor
+            Who stores it (written to the version and the audit log).
+        source
+            The file it was read from, if any.
+
+        Returns
+        -------
+        RecordVersion
+            The new version; or, when the record is identical (same SHA-256 of its canonical JSON)
+            to the latest version, that version unchanged.
+        """
+        item = _BatchItem(f"record of patient {record.patient_id}", record, source)
+        return self._add_batch([item], actor=actor)[0].version
+
+    def add_records(
+        self, records: Sequence[PatientRecord], *, actor: str, source: str | None = None
+    ) -> list[RecordVersion]:
+        """Store several records in one transaction (all or none); see :meth:`add_record`.
+
+        Parameters
+        ----------
+        records
+            The records, in order.
+        actor
+            Who stores them.
+        source
+            The file they were read from, if any.
+
+        Returns
+        -------
+        list of RecordVersion
+        """
+        items = [
+            _BatchItem(f"record {i} (patient {r.patient_id})", r, source)
+            for i, r in enumerate(records, start=1)
+        ]
+        return [a.version for a in self._add_batch(items, actor=actor)]
+
+    def record_version(
+        self, patient_id: str, version: int | None = None, *, actor: str
+    ) -> RecordVersion:
+        """Read one version of a patient's record with its hash, source and author.
+
+        Parameters
+        ----------
+        patient_id
+            Pseudonymous patient id.
+        version
+            1..n; the latest when omitted.
+        actor
+            Who reads it (audit log).
+
+        Returns
+        -------
+        RecordVersion
+
+        Raises
+        ------
+        RegistryError
+            If the patient or the version is not in the registry.
+        """
+        who = _check_actor(actor)
+        with self._transaction() as session:
+            patient = self._patient(session, patient_id)
+            row = self._version_row(session, patient, version)
+            self._audit(session, who, AuditAction.read, patient_id, f"record_version {row.version}")
+            return self._version_model(row, patient_id)
+
+    def record(self, patient_id: str, version: int | None = None, *, actor: str) -> PatientRecord:
+        """Read a patient's record: the latest version, or ``version`` (1..n).
+
+        Parameters
+        ----------
+        patient_id
+            Pseudonymous patient id.
+        version
+            1..n; the latest when omitted.
+        actor
+            Who reads it (audit log).
+
+        Returns
+        -------
+        PatientRecord
+
+        Raises
+        ------
+        RegistryError
+            If the patient or the version is not in the registry.
+        """
+        return self.record_version(patient_id, version, actor=actor).record
+
+    def versions(self, patient_id: str, *, actor: str) -> list[RecordVersion]:
+        """Read every version of a patient's record, oldest first.
+
+        Parameters
+        ----------
+        patient_id
+            Pseudonymous patient id.
+        actor
+            Who reads them (audit log).
+
+        Returns
+        -------
+        list of RecordVersion
+        """
+        who = _check_actor(actor)
+        with self._transaction() as session:
+            patient = self._patient(session, patient_id)
+            rows = session.scalars(
+                select(RecordVersionRow)
+                .where(RecordVersionRow.patient_id == patient.id)
+                .order_by(RecordVersionRow.version)
+            ).all()
+            self._audit(
+                session, who, AuditAction.read, patient_id, f"record_versions 1-{len(rows)}"
+            )
+            return [self._version_model(r, patient_id) for r in rows]
+
+    def patients(self, *, actor: str, search: str | None = None) -> list[str]:
+        """List the pseudonymous patient ids, sorted; optionally those containing ``search``.
+
+        Parameters
+        ----------
+        actor
+            Who lists them (audit log).
+        search
+            Case-insensitive part of the id to look for.
+
+        Returns
+        -------
+        list of str
+        """
+        who = _check_actor(actor)
+        query = select(PatientRow.pseudonym).order_by(PatientRow.pseudonym)
+        if search:
+            query = query.where(
+                func.lower(PatientRow.pseudonym).contains(search.lower(), autoescape=True)
+            )
+        with self._transaction() as session:
+            ids = list(session.scalars(query).all())
+            what = "patients" if not search else f"patients matching {search[:200]!r}"
+            self._audit(session, who, AuditAction.list_patients, None, what)
+            return ids
+
+    # -- evaluations and results -----------------------------------------------------------
+
+    def save_evaluation(
+        self, evaluation: Evaluation, *, actor: str, version: int | None = None
+    ) -> StoredEvaluation:
+        """Store an evaluation, linked to the record version it evaluated.
+
+        Parameters
+        ----------
+        evaluation
+            The result of :func:`immunoprecise.evaluate`; its ``patient_id`` must be in the
+            registry.
+        actor
+            Who stores it (audit log).
+        version
+            The record version evaluated; the latest when omitted.
+
+        Returns
+        -------
+        StoredEvaluation
+        """
+        who = _check_actor(actor)
+        data = _to_json(evaluation, "evaluation")
+        pid = evaluation.patient_id
+        with self._transaction() as session:
+            patient = self._patient(session, pid)
+            version_row = self._version_row(session, patient, version)
+            row = EvaluationRow(
+                record_version_id=version_row.id,
+                evaluation=data,
+                software_version=evaluation.software.version,
+                knowledge_base_sha256=evaluation.software.knowledge_base_sha256,
+                actor=who,
+                created_at=_now(),
+            )
+            session.add(row)
+            session.flush()
+            self._audit(session, who, AuditAction.save_evaluation, pid, f"evaluation {row.id}")
+            return self._evaluation_model(row, pid, version_row.version)
+
+    @staticmethod
+    def _evaluation_model(row: EvaluationRow, patient_id: str, version: int) -> StoredEvaluation:
+        return StoredEvaluation(
+            id=row.id,
+            patient_id=patient_id,
+            record_version=version,
+            software_version=row.software_version,
+            knowledge_base_sha256=row.knowledge_base_sha256,
+            actor=row.actor,
+            created_at=row.created_at,
+            evaluation=Evaluation.model_validate(row.evaluation),
+        )
+
+    def evaluations(self, patient_id: str, *, actor: str) -> list[StoredEvaluation]:
+        """Read a patient's stored evaluations, oldest first.
+
+        Parameters
+        ----------
+        patient_id
+            Pseudonymous patient id.
+        actor
+            Who reads them (audit log).
+
+        Returns
+        -------
+        list of StoredEvaluation
+        """
+        who = _check_actor(actor)
+        with self._transaction() as session:
+            patient = self._patient(session, patient_id)
+            rows = session.execute(
+                select(EvaluationRow, RecordVersionRow.version)
+                .join(RecordVersionRow, EvaluationRow.record_version_id == RecordVersionRow.id)
+                .where(RecordVersionRow.patient_id == patient.id)
+                .order_by(EvaluationRow.id)
+            ).all()
+            ids = ", ".join(str(r[0].id) for r in rows) or "none"
+            self._audit(
+                session, who, AuditAction.read_evaluations, patient_id, f"evaluations {ids}"
+            )
+            return [self._evaluation_model(r[0], patient_id, r[1]) for r in rows]
+
+    def save_result(
+        self,
+        kind: str,
+        payload: BaseModel | Mapping[str, Any] | Sequence[Any],
+        *,
+        actor: str,
+        patient_id: str | None = None,
+        cohort: str | None = None,
+    ) -> StoredResult:
+        """Store a simulation or trial result as JSON.
+
+        Parameters
+        ----------
+        kind
+            What it is, e.g. ``"simulation"`` or ``"virtual_trial"`` (1–64 characters).
+        payload
+            A pydantic model or JSON-compatible data (no NaN or infinity).
+        actor
+            Who stores it (audit log).
+        patient_id
+            The patient it belongs to (must be in the registry), if any.
+        cohort
+            The cohort it belongs to (a name), if any.
+
+        Returns
+        -------
+        StoredResult
+        """
+        who = _check_actor(actor)
+        if not kind.strip() or len(kind) > 64:
+            raise RegistryError(f"result kind {kind!r}: give 1–64 characters, e.g. 'simulation'")
+        if cohort is not None and not 0 < len(cohort) <= 128:
+            raise RegistryError(f"cohort {cohort!r}: give 1–128 characters")
+        data = _to_json(payload, f"{kind} result")
+        with self._transaction() as session:
+            patient = None if patient_id is None else self._patient(session, patient_id)
+            row = ResultRow(
+                kind=kind.strip(),
+                patient_id=None if patient is None else patient.id,
+                cohort=cohort,
+                payload=data,
+                actor=who,
+                created_at=_now(),
+            )
+            session.add(row)
+            session.flush()
+            self._audit(
+                session, who, AuditAction.save_result, patient_id, f"result {row.id} ({kind})"
+            )
+            return self._result_model(row, patient_id)
+
+    @staticmethod
+    def _result_model(row: ResultRow, patient_id: str | None) -> StoredResult:
+        return StoredResult(
+            id=row.id,
+            kind=row.kind,
+            patient_id=patient_id,
+            cohort=row.cohort,
+            actor=row.actor,
+            created_at=row.created_at,
+            payload=row.payload,
+        )
+
+    def results(
+        self,
+        *,
+        actor: str,
+        patient_id: str | None = None,
+        cohort: str | None = None,
+        kind: str | None = None,
+    ) -> list[StoredResult]:
+        """Read stored results, oldest first, filtered by patient, cohort and kind.
+
+        Parameters
+        ----------
+        actor
+            Who reads them (audit log).
+        patient_id, cohort, kind
+            Keep only results of this patient / cohort / kind.
+
+        Returns
+        -------
+        list of StoredResult
+        """
+        who = _check_actor(actor)
+        query = (
+            select(ResultRow, PatientRow.pseudonym)
+            .join(PatientRow, ResultRow.patient_id == PatientRow.id, isouter=True)
+            .order_by(ResultRow.id)
+        )
+        if cohort is not None:
+            query = query.where(ResultRow.cohort == cohort)
+        if kind is not None:
+            query = query.where(ResultRow.kind == kind)
+        with self._transaction() as session:
+            if patient_id is not None:
+                query = query.where(ResultRow.patient_id == self._patient(session, patient_id).id)
+            rows = session.execute(query).all()
+            ids = ", ".join(str(r[0].id) for r in rows) or "none"
+            self._audit(session, who, AuditAction.read_results, patient_id, f"results {ids}")
+            return [self._result_model(r[0], r[1]) for r in rows]
+
+    # -- audit, export, counts -------------------------------------------------------------
+
+    def audit(self, *, patient_id: str | None = None, actor: str | None = None) -> list[AuditEntry]:
+        """Read the audit log, oldest first.
+
+        Parameters
+        ----------
+        patient_id
+            Keep only the entries about this patient.
+        actor
+            Keep only the entries by this actor.
+
+        Returns
+        -------
+        list of AuditEntry
+        """
+        query = select(AuditRow).order_by(AuditRow.id)
+        if patient_id is not None:
+            query = query.where(AuditRow.patient == patient_id)
+        if actor is not None:
+            query = query.where(AuditRow.actor == actor)
+        with self._transaction() as session:
+            return [
+                AuditEntry(
+                    id=r.id,
+                    at=r.at,
+                    actor=r.actor,
+                    action=AuditAction(r.action),
+                    patient_id=r.patient,
+                    object=r.object,
+                )
+                for r in session.scalars(query)
+            ]
+
+    def export(self, target: str | Path | TextIO | None = None, *, actor: str) -> int:
+        """Write the latest version of every record as JSON lines, sorted by patient id.
+
+        Each line is the record's canonical JSON, so its SHA-256 is the stored ``sha256``.
+
+        Parameters
+        ----------
+        target
+            A file path, an open text stream, or ``None`` for stdout.
+        actor
+            Who exports (one audit row per patient).
+
+        Returns
+        -------
+        int
+            The number of records written.
+        """
+        who = _check_actor(actor)
+        latest = (
+            select(RecordVersionRow.patient_id, func.max(RecordVersionRow.version).label("v"))
+            .group_by(RecordVersionRow.patient_id)
+            .subquery()
+        )
+        query = (
+            select(RecordVersionRow, PatientRow.pseudonym)
+            .join(
+                latest,
+                (RecordVersionRow.patient_id == latest.c.patient_id)
+                & (RecordVersionRow.version == latest.c.v),
+            )
+            .join(PatientRow, RecordVersionRow.patient_id == PatientRow.id)
+            .order_by(PatientRow.pseudonym)
+        )
+        with self._transaction() as session:
+            rows = session.execute(query).all()
+            lines = [canonical_json(row.record) + "\n" for row, _ in rows]
+            for row, pid in rows:
+                self._audit(session, who, AuditAction.export, pid, f"record_version {row.version}")
+            if target is None:
+                sys.stdout.writelines(lines)
+            elif isinstance(target, str | Path):
+                Path(target).write_text("".join(lines), encoding="utf-8")
+            else:
+                target.writelines(lines)
+        return len(lines)
+
+    def counts(self) -> dict[str, int]:
+        """Count the rows of each table (no patient data is read, so nothing is audited).
+
+        Returns
+        -------
+        dict
+            ``patients``, ``record_versions``, ``evaluations``, ``results``, ``audit_log``.
+        """
+        tables: dict[str, Any] = {
+            "patients": PatientRow,
+            "record_versions": RecordVersionRow,
+            "evaluations": EvaluationRow,
+            "results": ResultRow,
+            "audit_log": AuditRow,
+        }
+        with self._transaction() as session:
+            return {
+                name: int(session.scalar(select(func.count()).select_from(table)) or 0)
+                for name, table in tables.items()
+            }

@@ -1,0 +1,102 @@
+"""Importing files: one transaction, idempotent, and nothing stored when one row fails."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+import immunoprecise as ip
+from immunoprecise.errors import ValidationError
+from immunoprecise.registry import Registry, RegistryError, import_file, import_files
+
+COHORT = ip.data.example_path("fl_cohort.csv")
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _write(rows: list[dict[str, str]], path: Path) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_cohort_import_then_reimport_changes_nothing(registry: Registry) -> None:
+    report = import_file(registry, COHORT, actor="ann")
+    assert (report.rows, report.created, report.updated, report.unchanged) == (200, 200, 0, 0)
+    counts = registry.counts()
+    assert counts["patients"] == counts["record_versions"] == 200
+    again = import_file(registry, COHORT, actor="ann")
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 200)
+    assert registry.counts()["record_versions"] == 200
+    first = ip.read_patients(COHORT)[0]
+    assert registry.record(first.patient_id, actor="bob") == first
+    assert registry.versions(first.patient_id, actor="bob")[0].source == "fl_cohort.csv"
+
+
+def test_example_json_records_import(registry: Registry) -> None:
+    paths = ip.data.example_patients()
+    reports = import_files(registry, paths, actor="ann")
+    assert [r.created for r in reports] == [1] * len(paths)
+    assert registry.counts()["patients"] == len(paths)
+    again = import_files(registry, paths, actor="ann")
+    assert sum(r.unchanged for r in again) == len(paths)
+    assert registry.counts()["record_versions"] == len(paths)
+
+
+def test_changed_rows_become_new_versions(registry: Registry, tmp_path: Path) -> None:
+    import_file(registry, COHORT, actor="ann")
+    rows = _rows(COHORT)
+    rows[4]["crp_mg_per_L"] = "99.0"
+    report = import_file(registry, _write(rows, tmp_path / "cohort.csv"), actor="bob")
+    assert (report.created, report.updated, report.unchanged) == (0, 1, 199)
+    versions = registry.versions(rows[4]["patient_id"], actor="bob")
+    assert [v.version for v in versions] == [1, 2]
+    assert versions[1].record.host.crp is not None
+    assert versions[1].record.host.crp.value == 99.0
+
+
+def test_bad_cell_in_row_3_stores_nothing(registry: Registry, tmp_path: Path) -> None:
+    rows = _rows(COHORT)
+    rows[1]["crp_mg_per_L"] = "lots"  # data row 2 is row 3 of the file (row 1 is the header)
+    path = _write(rows, tmp_path / "bad.csv")
+    with pytest.raises(ValidationError) as caught:
+        import_file(registry, path, actor="ann")
+    message = str(caught.value)
+    assert f"row 3 ({rows[1]['patient_id']}) column crp_mg_per_L" in message
+    assert registry.counts()["record_versions"] == 0
+    assert registry.audit() == []
+
+
+def test_database_error_rolls_back_the_batch(registry: Registry, db_url: str) -> None:
+    if not db_url.startswith("sqlite"):
+        pytest.skip("the refusing trigger is written in SQLite's dialect")
+    victim = _rows(COHORT)[2]["patient_id"]
+    engine = sa.create_engine(db_url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "CREATE TRIGGER refuse BEFORE INSERT ON patients "
+            f"WHEN NEW.pseudonym = '{victim}' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+    engine.dispose()
+    first_file = ip.data.example_path("crc_msih.json")  # stored first, then rolled back too
+    with pytest.raises(RegistryError) as caught:
+        import_files(registry, [first_file, COHORT], actor="ann")
+    assert f"row 4 ({victim})" in str(caught.value)
+    assert "nothing was stored" in str(caught.value)
+    assert registry.counts() == {
+        "patients": 0, "record_versions": 0, "evaluations": 0, "results": 0, "audit_log": 0
+    }  # fmt: skip
+
+
+def test_missing_file_is_a_validation_error(registry: Registry, tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="no such file"):
+        import_files(registry, [COHORT, tmp_path / "missing.csv"], actor="ann")
+    assert registry.counts()["patients"] == 0

@@ -1,0 +1,112 @@
+"""Migrations up and down, and refusing databases that are not at the latest schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from immunoprecise.registry import (
+    Registry,
+    RegistryError,
+    current_revision,
+    default_url,
+    downgrade,
+    head_revision,
+    resolve_url,
+    upgrade,
+)
+from immunoprecise.registry.schema import Base
+
+TABLES = {"patients", "record_versions", "evaluations", "results", "audit_log", "api_tokens"}
+
+
+def _tables(url: str) -> set[str]:
+    engine = sa.create_engine(url)
+    try:
+        return set(sa.inspect(engine).get_table_names()) - {"alembic_version"}
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_downgrade_upgrade(db_url: str) -> None:
+    assert upgrade(db_url) == head_revision()
+    assert _tables(db_url) == TABLES
+    assert current_revision(db_url) == head_revision()
+    assert downgrade(db_url, "base") is None
+    assert _tables(db_url) == set()
+    assert current_revision(db_url) is None
+    assert upgrade(db_url, "head") == head_revision()
+    assert _tables(db_url) == TABLES
+
+
+def test_migration_creates_what_the_tables_declare(db_url: str) -> None:
+    upgrade(db_url)
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    finally:
+        engine.dispose()
+    assert diff == []
+
+
+def test_columns_and_timestamps(registry: Registry, db_url: str) -> None:
+    engine = sa.create_engine(db_url)
+    try:
+        inspector = sa.inspect(engine)
+        columns = {c["name"] for c in inspector.get_columns("record_versions")}
+        uniques = [u["column_names"] for u in inspector.get_unique_constraints("record_versions")]
+    finally:
+        engine.dispose()
+    assert columns == {
+        "id", "patient_id", "version", "record", "sha256", "source", "actor", "created_at"
+    }  # fmt: skip
+    assert ["patient_id", "version"] in uniques
+
+
+def test_open_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    path = tmp_path / "plain.db"
+    sa.create_engine(f"sqlite:///{path}").connect().close()  # an empty SQLite file
+    with pytest.raises(RegistryError, match=r"no registry schema.*immunoprecise db upgrade"):
+        Registry.open(f"sqlite:///{path}")
+
+
+def test_open_refuses_an_outdated_database(db_url: str) -> None:
+    upgrade(db_url)
+    downgrade(db_url, "base")
+    with pytest.raises(RegistryError, match="run `immunoprecise db upgrade"):
+        Registry.open(db_url)
+    with Registry.open(db_url, create=True) as registry:
+        assert registry.counts()["patients"] == 0
+
+
+def test_open_refuses_a_missing_file_without_creating_it(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere" / "registry.db"
+    with pytest.raises(RegistryError, match="immunoprecise db init"):
+        Registry.open(str(path))
+    assert not path.exists()
+
+
+def test_bad_urls_are_registry_errors() -> None:
+    with pytest.raises(RegistryError, match="unknown database kind or driver"):
+        Registry.open("nosuchdb://host/x")
+    with pytest.raises(RegistryError, match="unknown"):
+        upgrade("postgresql+nosuchdriver://u@localhost/x")
+
+
+def test_default_url_follows_xdg_and_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("IMMUNOPRECISE_DB", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert default_url() == f"sqlite:///{tmp_path / 'immunoprecise' / 'registry.db'}"
+    assert resolve_url(None) == default_url()
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    expected = tmp_path / ".local" / "share" / "immunoprecise" / "registry.db"
+    assert default_url() == f"sqlite:///{expected}"
+    monkeypatch.setenv("IMMUNOPRECISE_DB", "sqlite:///elsewhere.db")
+    assert resolve_url(None) == "sqlite:///elsewhere.db"
+    assert resolve_url("sqlite:///given.db") == "sqlite:///given.db"

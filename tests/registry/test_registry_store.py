@@ -1,0 +1,153 @@
+"""Versioned records, evaluations, results, audit rows and export, on a real database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+
+import pytest
+
+import immunoprecise as ip
+from immunoprecise.records import PatientRecord
+from immunoprecise.registry import AuditAction, Registry, RegistryError, record_sha256
+
+
+def _crc() -> PatientRecord:
+    return ip.read_patient(ip.data.example_path("crc_msih.json"))
+
+
+def _changed(record: PatientRecord) -> PatientRecord:
+    data = record.model_dump(mode="json")
+    data["patient"]["ecog"] = 2 if data["patient"].get("ecog") != 2 else 1
+    return PatientRecord.model_validate(data)
+
+
+def test_update_is_a_new_version_and_old_ones_stay(registry: Registry) -> None:
+    first = _crc()
+    second = _changed(first)
+    v1 = registry.add_record(first, actor="ann", source="crc_msih.json")
+    v2 = registry.add_record(second, actor="bob")
+    assert (v1.version, v2.version) == (1, 2)
+    assert v1.sha256 == record_sha256(first) != v2.sha256
+    assert registry.record(first.patient_id, actor="cy") == second
+    assert registry.record(first.patient_id, 1, actor="cy") == first
+    versions = registry.versions(first.patient_id, actor="cy")
+    assert [(v.version, v.actor, v.source) for v in versions] == [
+        (1, "ann", "crc_msih.json"),
+        (2, "bob", None),
+    ]
+    assert all(v.created_at.tzinfo is not None for v in versions)
+    assert registry.counts()["record_versions"] == 2
+
+
+def test_identical_record_is_not_stored_again(registry: Registry) -> None:
+    record = _crc()
+    v1 = registry.add_record(record, actor="ann")
+    again = registry.add_record(_crc(), actor="bob")
+    assert again == v1
+    assert again.actor == "ann"
+    assert registry.counts()["record_versions"] == 1
+    assert registry.audit(patient_id=record.patient_id)[-1].action is AuditAction.unchanged
+
+
+def test_unknown_patient_or_version_is_named(registry: Registry) -> None:
+    registry.add_record(_crc(), actor="ann")
+    with pytest.raises(RegistryError, match="no patient 'NOPE'"):
+        registry.record("NOPE", actor="ann")
+    with pytest.raises(RegistryError, match="no record version 5; versions are 1 to 1"):
+        registry.record(_crc().patient_id, 5, actor="ann")
+    with pytest.raises(RegistryError, match="actor"):
+        registry.record(_crc().patient_id, actor="  ")
+
+
+def test_reads_and_writes_are_audited_with_actor(registry: Registry) -> None:
+    record = _crc()
+    pid = record.patient_id
+    start = dt.datetime.now(dt.UTC)
+    registry.add_record(record, actor="ann")
+    registry.add_record(_changed(record), actor="ann")
+    registry.record(pid, 1, actor="bob")
+    registry.versions(pid, actor="cy")
+    assert registry.patients(actor="dee") == [pid]
+    entries = registry.audit()
+    got = [(e.actor, e.action, e.patient_id, e.object) for e in entries]
+    assert got == [
+        ("ann", AuditAction.create, pid, "record_version 1"),
+        ("ann", AuditAction.update, pid, "record_version 2"),
+        ("bob", AuditAction.read, pid, "record_version 1"),
+        ("cy", AuditAction.read, pid, "record_versions 1-2"),
+        ("dee", AuditAction.list_patients, None, "patients"),
+    ]
+    assert all(start - dt.timedelta(seconds=5) <= e.at <= dt.datetime.now(dt.UTC) for e in entries)
+    assert [e.actor for e in registry.audit(patient_id=pid)] == ["ann", "ann", "bob", "cy"]
+    assert [e.action for e in registry.audit(actor="bob")] == [AuditAction.read]
+
+
+def test_patients_search(registry: Registry) -> None:
+    ids = []
+    for path in ip.data.example_patients():
+        ids.append(registry.add_record(ip.read_patient(path), actor="ann").patient_id)
+    assert registry.patients(actor="ann") == sorted(ids)
+    crc = _crc().patient_id
+    assert registry.patients(actor="ann", search=crc.lower()[1:]) == [crc]
+    assert registry.patients(actor="ann", search="%") == []
+
+
+def test_evaluation_round_trip(registry: Registry) -> None:
+    record = _crc()
+    registry.add_record(record, actor="ann")
+    evaluation = ip.evaluate(record)
+    stored = registry.save_evaluation(evaluation, actor="ann")
+    assert stored.record_version == 1
+    assert stored.software_version == evaluation.software.version
+    assert stored.knowledge_base_sha256 == evaluation.software.knowledge_base_sha256
+    registry.add_record(_changed(record), actor="ann")
+    (back,) = registry.evaluations(record.patient_id, actor="bob")
+    assert back.evaluation == evaluation
+    assert back.record_version == 1
+    actions = [e.action for e in registry.audit(patient_id=record.patient_id)]
+    assert AuditAction.save_evaluation in actions
+    assert actions[-1] is AuditAction.read_evaluations
+
+
+def test_evaluation_of_unknown_patient_is_refused(registry: Registry) -> None:
+    evaluation = ip.evaluate(_crc())
+    with pytest.raises(RegistryError, match="no patient"):
+        registry.save_evaluation(evaluation, actor="ann")
+    assert registry.counts()["evaluations"] == 0
+
+
+def test_results_for_patient_and_cohort(registry: Registry) -> None:
+    pid = registry.add_record(_crc(), actor="ann").patient_id
+    sim = registry.save_result("simulation", {"days": [0, 7], "tumor": [1.0, 0.5]}, actor="ann",
+                               patient_id=pid)  # fmt: skip
+    trial = registry.save_result("virtual_trial", {"orr": 0.4}, actor="bob", cohort="FL-2024")
+    assert registry.results(actor="cy", patient_id=pid) == [sim]
+    assert registry.results(actor="cy", cohort="FL-2024") == [trial]
+    assert [r.kind for r in registry.results(actor="cy")] == ["simulation", "virtual_trial"]
+    assert sim.payload == {"days": [0, 7], "tumor": [1.0, 0.5]}
+    with pytest.raises(RegistryError, match="JSON"):
+        registry.save_result("simulation", {"x": float("nan")}, actor="ann")
+    assert registry.counts()["results"] == 2
+
+
+def test_export_is_latest_records_as_json_lines(registry: Registry) -> None:
+    record = _crc()
+    registry.add_record(record, actor="ann")
+    latest = registry.add_record(_changed(record), actor="ann")
+    other = registry.add_record(
+        ip.read_patient(ip.data.example_path("fl_relapsed.json")), actor="a"
+    )
+    stream = io.StringIO()
+    assert registry.export(stream, actor="exp") == 2
+    lines = stream.getvalue().splitlines()
+    by_id = {json.loads(line)["patient"]["id"]: line for line in lines}
+    assert hashlib.sha256(by_id[record.patient_id].encode()).hexdigest() == latest.sha256
+    assert PatientRecord.model_validate_json(by_id[other.patient_id]) == other.record
+    exported = registry.audit(actor="exp")
+    assert {(e.action, e.patient_id) for e in exported} == {
+        (AuditAction.export, record.patient_id),
+        (AuditAction.export, other.patient_id),
+    }
