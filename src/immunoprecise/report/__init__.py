@@ -1,4 +1,4 @@
-"""Reports: evaluations rendered as HTML documents.
+"""Reports: evaluations rendered as HTML documents, and as PDF (``render_pdf``, ``pdf`` extra).
 
 Examples
 --------
@@ -8,5 +8,6 @@ True
 """
 
 from immunoprecise.report.html import render_html
+from immunoprecise.report.pdf import render_pdf
 
-__all__ = ["render_html"]
+__all__ = ["render_html", "render_pdf"]
