@@ -1,0 +1,164 @@
+"""``immunoprecise serve`` (the REST service) and ``immunoprecise token`` (its bearer tokens)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from immunoprecise.cli.db import DbUrl, _default_actor
+from immunoprecise.errors import ImmunopreciseError
+
+__all__ = ["serve_command", "token_app"]
+
+EXIT_INVALID = 2
+_out = Console(highlight=False, soft_wrap=True)
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+token_app = typer.Typer(
+    name="token",
+    help="Bearer tokens of the REST service (`immunoprecise serve`): create, list, revoke.",
+    no_args_is_help=True,
+)
+
+
+class RoleChoice(StrEnum):
+    """Roles a token can have."""
+
+    admin = "admin"
+    clinician = "clinician"
+    researcher = "researcher"
+
+
+def _fail(exc: object) -> typer.Exit:
+    _err.print(f"error: {exc}", markup=False)
+    return typer.Exit(EXIT_INVALID)
+
+
+def serve_command(
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (0.0.0.0: every interface).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8000,
+    db: DbUrl = None,
+    rate: Annotated[
+        float, typer.Option("--rate", min=0.001, help="Requests per second allowed per token.")
+    ] = 20.0,
+    burst: Annotated[
+        int, typer.Option("--burst", min=1, help="Requests a token may make at once.")
+    ] = 40,
+) -> None:
+    """Serve the REST API (OpenAPI docs at /docs) on the registry database.
+
+    The database is created and migrated if needed. Every endpoint but /api/v1/health needs a
+    bearer token: make one with `immunoprecise token create NAME --role admin`.
+
+    Example: immunoprecise serve --port 8000
+    """
+    import uvicorn
+
+    from immunoprecise.registry import resolve_url
+    from immunoprecise.registry.connection import display_url
+    from immunoprecise.service import RateLimit, TokenStore, create_app
+
+    try:
+        url = resolve_url(db)
+        app = create_app(url, create=True, rate_limit=RateLimit(rate=rate, burst=burst))
+        with TokenStore.open(url) as store:
+            valid = [t for t in store.list() if not t.revoked]
+    except (ImmunopreciseError, ValueError) as exc:
+        raise _fail(exc) from None
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
+    _err.print(f"registry: {display_url(url)}", markup=False)
+    _err.print(f"API docs: http://{shown}:{port}/docs", markup=False)
+    if not valid:
+        _err.print(
+            "no API tokens yet; make one with: immunoprecise token create NAME --role admin"
+            + ("" if db is None else f" --db {display_url(url)}"),
+            markup=False,
+        )
+    else:
+        _err.print(
+            f"{len(valid)} valid token(s); more with: immunoprecise token create NAME --role ROLE",
+            markup=False,
+        )
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+@token_app.command("create")
+def create_token(
+    name: Annotated[str, typer.Argument(help="Who will hold the token (the audit log's actor).")],
+    role: Annotated[
+        RoleChoice,
+        typer.Option(
+            "--role",
+            help="admin, clinician (identifiable data) or researcher (pseudonymized data only).",
+        ),
+    ],
+    db: DbUrl = None,
+) -> None:
+    """Make a token and print it once (only its SHA-256 is stored).
+
+    Example: immunoprecise token create ann --role clinician
+    """
+    from immunoprecise.service import Role, TokenStore
+
+    try:
+        with TokenStore.open(db, create=True) as store:
+            token, secret = store.create(name, Role(role.value), created_by=_default_actor())
+    except ImmunopreciseError as exc:
+        raise _fail(exc) from None
+    _err.print(
+        f"token for {token.name} ({token.role.value}); it is shown once, keep it secret:",
+        markup=False,
+    )
+    _out.print(secret, markup=False)
+
+
+@token_app.command("list")
+def list_tokens(db: DbUrl = None) -> None:
+    """List the tokens (names, roles, dates; never the tokens themselves).
+
+    Example: immunoprecise token list
+    """
+    from immunoprecise.service import TokenStore
+
+    try:
+        with TokenStore.open(db) as store:
+            tokens = store.list()
+    except ImmunopreciseError as exc:
+        raise _fail(exc) from None
+    table = Table(title="API tokens")
+    for column in ("name", "role", "created", "by", "revoked"):
+        table.add_column(column)
+    for t in tokens:
+        revoked = "" if t.revoked_at is None else t.revoked_at.isoformat(timespec="seconds")
+        table.add_row(
+            t.name, t.role.value, t.created_at.isoformat(timespec="seconds"), t.created_by, revoked
+        )
+    _out.print(table)
+
+
+@token_app.command("revoke")
+def revoke_token(
+    name: Annotated[str, typer.Argument(help="Name of the token to revoke.")],
+    db: DbUrl = None,
+) -> None:
+    """Revoke a token: it stops working at once; its name stays taken (audit log).
+
+    Example: immunoprecise token revoke ann
+    """
+    from immunoprecise.service import TokenStore
+
+    try:
+        with TokenStore.open(db) as store:
+            token = store.revoke(name)
+    except ImmunopreciseError as exc:
+        raise _fail(exc) from None
+    when = (
+        "" if token.revoked_at is None else f" at {token.revoked_at.isoformat(timespec='seconds')}"
+    )
+    _out.print(f"revoked {token.name}{when}", markup=False)

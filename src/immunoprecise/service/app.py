@@ -1,0 +1,148 @@
+"""``create_app``: the FastAPI application of the REST service."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from immunoprecise.knowledge import load_knowledge_base
+from immunoprecise.records import PatientRecord
+from immunoprecise.registry import Registry
+from immunoprecise.service.auth import TokenStore
+from immunoprecise.service.dashboard import install_dashboard
+from immunoprecise.service.deps import ServiceState
+from immunoprecise.service.errors import install_error_handlers
+from immunoprecise.service.jobs import JobManager
+from immunoprecise.service.pseudonymize import Pseudonymizer, resolve_pseudonym_key
+from immunoprecise.service.ratelimit import DEFAULT_RATE_LIMIT, RateLimit, RateLimiter
+from immunoprecise.service.routes import api_router
+from immunoprecise.service.routes.evaluate import StoredPatient
+
+__all__ = ["DESCRIPTION", "MAX_UPLOAD_BYTES", "create_app"]
+
+logger = logging.getLogger("immunoprecise.service")
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+"""Largest cohort table accepted (20 MiB)."""
+
+DESCRIPTION = """\
+Immune precision oncology over HTTP: patient records (versioned, audited), evaluations
+(immune profile and ranked strategies with evidence and citations), tumor–effector simulations,
+virtual trials, cohort uploads and the knowledge base.
+
+**Research decision support, not a medical device.**
+
+Every endpoint except `/api/v1/health` needs `Authorization: Bearer <token>`; an administrator
+makes tokens with `immunoprecise token create NAME --role admin|clinician|researcher`.
+Researchers see pseudonymized patient data only.
+"""
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in (PatientRecord, StoredPatient):
+        json_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in json_schema.pop("$defs", {}).items():
+            components.setdefault(name, definition)
+        components.setdefault(model.__name__, json_schema)
+    app.openapi_schema = schema
+    return schema
+
+
+def create_app(
+    db_url: str | None = None,
+    *,
+    rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
+    pseudonym_key: str | bytes | None = None,
+    create: bool = False,
+    max_workers: int = 2,
+    max_upload_bytes: int = MAX_UPLOAD_BYTES,
+) -> FastAPI:
+    """Build the REST service on the registry at ``db_url``.
+
+    Parameters
+    ----------
+    db_url
+        Registry database URL or SQLite file; ``$IMMUNOPRECISE_DB`` or the default file when
+        omitted (see :func:`~immunoprecise.registry.resolve_url`).
+    rate_limit
+        Requests allowed per token (token bucket); ``None`` for no limit.
+    pseudonym_key
+        Key of the researchers' pseudonyms; ``$IMMUNOPRECISE_PSEUDONYM_KEY``, else a key file
+        made once in the user's data folder (see
+        :func:`~immunoprecise.service.pseudonymize.resolve_pseudonym_key`).
+    create
+        Create and migrate the database if needed; otherwise it must be at the latest schema.
+    max_workers
+        Virtual trials run at the same time.
+    max_upload_bytes
+        Largest cohort table accepted.
+
+    Returns
+    -------
+    fastapi.FastAPI
+        The application; serve it with uvicorn. OpenAPI docs at ``/docs``, schema at
+        ``/openapi.json``.
+
+    Raises
+    ------
+    RegistryError
+        If the database cannot be opened or is not at the latest schema (without ``create``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> url = f"sqlite:///{pathlib.Path(tempfile.mkdtemp()) / 'registry.db'}"
+    >>> app = create_app(url, create=True, pseudonym_key="k" * 32)
+    >>> app.openapi()["info"]["title"]
+    'immunoprecise'
+    >>> app.state.service.close()
+    """
+    from immunoprecise import __version__
+
+    registry = Registry.open(db_url, create=create)
+    try:
+        state = ServiceState(
+            registry=registry,
+            tokens=TokenStore.open(db_url),
+            pseudonymizer=Pseudonymizer(resolve_pseudonym_key(pseudonym_key)),
+            jobs=JobManager(max_workers=max_workers),
+            knowledge_base=load_knowledge_base(),
+            limiter=None if rate_limit is None else RateLimiter(rate_limit),
+            max_upload_bytes=max_upload_bytes,
+        )
+    except BaseException:
+        registry.close()
+        raise
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        logger.info("immunoprecise service on registry %s", registry.url)
+        yield
+        state.close()
+
+    app = FastAPI(
+        title="immunoprecise",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.service = state
+    install_error_handlers(app)
+    app.include_router(api_router)
+    install_dashboard(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app

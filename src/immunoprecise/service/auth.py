@@ -1,0 +1,299 @@
+"""Bearer tokens and roles of the REST service.
+
+A token is ``secrets.token_urlsafe(32)`` (256 random bits). It is shown once when made; the
+database keeps only its SHA-256, with the token's name, role, creator, creation and revocation
+times (table ``api_tokens``). The name is the ``actor`` of every registry access made with the
+token, so the audit log says who read or wrote which patient's data. Names are never reused, so
+that an audit row always names one token holder.
+
+Roles
+-----
+``admin``
+    Everything, including token management and the audit log.
+``clinician``
+    Identifiable data: full records; may add records and store evaluations.
+``researcher``
+    Pseudonymized data only (see :mod:`immunoprecise.service.pseudonymize`); may run
+    evaluations, simulations and virtual trials but not add records.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> url = f"sqlite:///{pathlib.Path(tempfile.mkdtemp()) / 'registry.db'}"
+>>> with TokenStore.open(url, create=True) as store:
+...     token, secret = store.create("ann", Role.clinician, created_by="admin")
+...     (store.verify(secret).name, store.verify("guess"), len(secret) >= 43)
+('ann', None, True)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from types import TracebackType
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from immunoprecise.errors import RegistryError
+from immunoprecise.registry import Registry, resolve_url
+from immunoprecise.registry.connection import make_registry_engine
+from immunoprecise.registry.schema import ApiTokenRow
+
+__all__ = [
+    "TOKEN_NAME_PATTERN",
+    "ApiToken",
+    "Role",
+    "TokenConflictError",
+    "TokenNotFoundError",
+    "TokenStore",
+    "hash_token",
+]
+
+TOKEN_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")
+"""Token names: a person or service, 1–128 letters, digits, ``_ . @ -``."""
+
+
+class Role(StrEnum):
+    """What a token may do."""
+
+    admin = "admin"
+    """Everything, including token management and the audit log."""
+    clinician = "clinician"
+    """Identifiable patient data: read and add records, store evaluations."""
+    researcher = "researcher"
+    """Pseudonymized patient data only; no writes of patient data."""
+
+
+class TokenConflictError(RegistryError):
+    """A token name that is already taken (names are never reused)."""
+
+
+class TokenNotFoundError(RegistryError):
+    """No token of that name."""
+
+
+class ApiToken(BaseModel):
+    """A stored token (without its secret)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(description="Who holds the token; the actor in the audit log.")
+    role: Role
+    created_by: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None = Field(description="When it was revoked; null while valid.")
+
+    @property
+    def revoked(self) -> bool:
+        """Whether the token has been revoked."""
+        return self.revoked_at is not None
+
+
+def hash_token(secret: str) -> str:
+    """Return the SHA-256 hex digest of a token (what the database keeps).
+
+    Examples
+    --------
+    >>> hash_token("abc")[:16]
+    'ba7816bf8f01cfea'
+    """
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _model(row: ApiTokenRow) -> ApiToken:
+    return ApiToken(
+        name=row.name,
+        role=Role(row.role),
+        created_by=row.created_by,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+class TokenStore:
+    """The service's tokens in the registry database (table ``api_tokens``).
+
+    Parameters
+    ----------
+    engine
+        An engine on a registry database at the latest schema (:meth:`open` checks this).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str | None = None, *, create: bool = False) -> TokenStore:
+        """Open the tokens of the registry at ``url`` (see :meth:`Registry.open`).
+
+        Parameters
+        ----------
+        url
+            Database URL or SQLite file; ``$IMMUNOPRECISE_DB`` or the default file when omitted.
+        create
+            Create and migrate the database if needed.
+
+        Returns
+        -------
+        TokenStore
+
+        Raises
+        ------
+        RegistryError
+            If the database cannot be reached or is not at the latest schema.
+        """
+        resolved = resolve_url(url)
+        Registry.open(resolved, create=create).close()  # checks the schema revision
+        return cls(make_registry_engine(resolved))
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self._engine.dispose()
+
+    def __enter__(self) -> TokenStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except IntegrityError:
+            raise
+        except SQLAlchemyError as exc:
+            shown = self._engine.url.render_as_string(hide_password=True)
+            raise RegistryError(f"tokens in {shown}: {exc.args[0]}") from None
+
+    def create(self, name: str, role: Role | str, *, created_by: str) -> tuple[ApiToken, str]:
+        """Make a new token.
+
+        Parameters
+        ----------
+        name
+            Who will hold it (1–128 letters, digits, ``_ . @ -``); unique, never reused.
+        role
+            ``admin``, ``clinician`` or ``researcher``.
+        created_by
+            Who makes it.
+
+        Returns
+        -------
+        tuple of ApiToken and str
+            The stored token and its secret, which is not kept and cannot be shown again.
+
+        Raises
+        ------
+        RegistryError
+            If the name or role is invalid; :class:`TokenConflictError` if the name is taken.
+        """
+        if not TOKEN_NAME_PATTERN.match(name):
+            raise RegistryError(
+                f"token name {name!r}: use 1–128 letters, digits, '_', '.', '@' or '-', "
+                "e.g. a user name"
+            )
+        try:
+            chosen = Role(role)
+        except ValueError:
+            roles = ", ".join(r.value for r in Role)
+            raise RegistryError(f"role {role!r}: use one of {roles}") from None
+        secret = secrets.token_urlsafe(32)
+        row = ApiTokenRow(
+            name=name,
+            role=chosen.value,
+            token_sha256=hash_token(secret),
+            created_by=created_by[:128] or "unknown",
+            created_at=dt.datetime.now(dt.UTC),
+            revoked_at=None,
+        )
+        try:
+            with self._transaction() as session:
+                if session.scalars(select(ApiTokenRow).where(ApiTokenRow.name == name)).first():
+                    raise TokenConflictError(
+                        f"a token named {name!r} already exists (names are never reused, so "
+                        "the audit log stays unambiguous); choose another name"
+                    )
+                session.add(row)
+        except IntegrityError:
+            raise TokenConflictError(
+                f"a token named {name!r} already exists; choose another name"
+            ) from None
+        return _model(row), secret
+
+    def list(self) -> list[ApiToken]:
+        """Return every token (valid and revoked), oldest first.
+
+        Returns
+        -------
+        list of ApiToken
+        """
+        with self._transaction() as session:
+            rows = session.scalars(select(ApiTokenRow).order_by(ApiTokenRow.id)).all()
+            return [_model(r) for r in rows]
+
+    def revoke(self, name: str) -> ApiToken:
+        """Revoke a token: it stops working at once; the row stays for the audit log.
+
+        Parameters
+        ----------
+        name
+            The token's name.
+
+        Returns
+        -------
+        ApiToken
+            The token, with ``revoked_at`` set (unchanged if it was already revoked).
+
+        Raises
+        ------
+        TokenNotFoundError
+            If there is no token of that name.
+        """
+        with self._transaction() as session:
+            row = session.scalars(select(ApiTokenRow).where(ApiTokenRow.name == name)).first()
+            if row is None:
+                raise TokenNotFoundError(
+                    f"no token named {name!r}; `immunoprecise token list` shows them"
+                )
+            if row.revoked_at is None:
+                row.revoked_at = dt.datetime.now(dt.UTC)
+            return _model(row)
+
+    def verify(self, secret: str) -> ApiToken | None:
+        """Return the valid (not revoked) token with this secret, else ``None``.
+
+        Parameters
+        ----------
+        secret
+            The bearer token as sent by a client.
+
+        Returns
+        -------
+        ApiToken or None
+        """
+        if not secret or len(secret) > 512:
+            return None
+        digest = hash_token(secret)
+        with self._transaction() as session:
+            row = session.scalars(
+                select(ApiTokenRow).where(ApiTokenRow.token_sha256 == digest)
+            ).first()
+            if row is None or row.revoked_at is not None:
+                return None
+            return _model(row)

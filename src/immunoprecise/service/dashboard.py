@@ -1,0 +1,743 @@
+"""The web dashboard: server-rendered pages (Jinja2 + htmx) over the same registry and roles.
+
+Pages
+-----
+``/``
+    Log in by pasting an API token; ``/logout`` ends the session.
+``/patients``
+    Patient list with a live filter; import a shipped example or an uploaded record (JSON,
+    YAML or a FHIR R4 Bundle) as a new stored version.
+``/patients/{id}``
+    Profile (immunogram radar, key values with units and references, cell densities),
+    evaluation (ranked strategies, stored for clinicians and admins), simulated candidate
+    regimens (interactive chart) and report downloads (HTML, PDF).
+
+Sessions and CSRF
+-----------------
+The login form checks the token once; the browser then holds only a random session id in an
+``HttpOnly``, ``SameSite=Strict`` cookie (``Secure`` over HTTPS). The session (token name,
+role, CSRF token, times) lives in the server's memory and ends on logout, after
+:data:`SESSION_IDLE` without requests, after :data:`SESSION_MAX`, when the token is revoked,
+or when the server stops. Every data request by ``POST`` (import, evaluate, simulate) must
+carry the session's CSRF token, as the form field ``csrf_token`` or the header
+``X-CSRF-Token`` (403 otherwise); the login form itself is protected by a double-submit
+cookie. Role rules are those of the REST API: researchers see pseudonyms and pseudonymized
+values only and cannot import records; the token's name is the actor of every registry access.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hmac
+import json
+import math
+import secrets
+import threading
+import time
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path, PurePath
+from typing import Annotated, Any, cast
+
+import jinja2
+import numpy as np
+import yaml
+from fastapi import (
+    APIRouter,
+    Depends,
+    FastAPI,
+    File,
+    Form,
+    Header,
+    HTTPException,
+    Request,
+    UploadFile,
+)
+from fastapi import status as http
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from markupsafe import Markup
+
+from immunoprecise import pl
+from immunoprecise.data import example_patients
+from immunoprecise.dynamics.candidates import candidate_comparisons
+from immunoprecise.errors import ImmunopreciseError, ValidationError
+from immunoprecise.evaluation import DISCLAIMER, Evaluation, evaluate
+from immunoprecise.profile import ImmuneProfile
+from immunoprecise.profile import profile as immune_profile
+from immunoprecise.records import PatientRecord, read_patient
+from immunoprecise.registry import RecordVersion
+from immunoprecise.report.html import render_html
+from immunoprecise.report.pdf import render_pdf
+from immunoprecise.service.auth import Role
+from immunoprecise.service.deps import Caller, ServiceState
+from immunoprecise.service.payloads import parse_record
+from immunoprecise.service.routes.patients import patient_id_of
+from immunoprecise.service.routes.simulate import finite
+
+__all__ = [
+    "CSRF_HEADER",
+    "SESSION_COOKIE",
+    "SESSION_IDLE",
+    "SESSION_MAX",
+    "DashboardSession",
+    "SessionStore",
+    "install_dashboard",
+    "router",
+]
+
+SESSION_COOKIE = "immunoprecise_session"
+"""Cookie holding the server-side session id (never the token)."""
+LOGIN_COOKIE = "immunoprecise_login"
+"""Short-lived cookie of the login form's double-submit CSRF check."""
+CSRF_HEADER = "X-CSRF-Token"
+"""Header carrying the session's CSRF token on htmx requests."""
+SESSION_IDLE = dt.timedelta(hours=2)
+"""A session ends after this long without requests."""
+SESSION_MAX = dt.timedelta(hours=12)
+"""A session ends this long after login, whatever its activity."""
+SIMULATED_PATIENTS = 20
+"""Virtual patients per candidate regimen on the patient page (kept small: a few seconds)."""
+
+_PLOTLY_JS = "plotly.min.js"
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+_DENSITY_PREFIXES = ("density.", "cd8_foxp3_ratio.")
+_HIDDEN_PREFIXES = ("prior.", "days_since.", "immunogram.", "immunoscore.percentile.")
+
+router = APIRouter(include_in_schema=False)
+
+
+@dataclass
+class DashboardSession:
+    """A logged-in browser: the token's name (the actor) and role, and its CSRF token."""
+
+    id: str
+    name: str
+    role: Role
+    csrf: str
+    created: dt.datetime
+    last_seen: dt.datetime
+
+    @property
+    def caller(self) -> Caller:
+        """The caller as the REST handlers see it."""
+        return Caller(self.name, self.role)
+
+
+@dataclass
+class SessionStore:
+    """Dashboard sessions in the server's memory, keyed by a random 256-bit id."""
+
+    idle: dt.timedelta = SESSION_IDLE
+    max_age: dt.timedelta = SESSION_MAX
+    _sessions: dict[str, DashboardSession] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def create(self, name: str, role: Role) -> DashboardSession:
+        """Start a session for a verified token."""
+        now = dt.datetime.now(dt.UTC)
+        session = DashboardSession(
+            id=secrets.token_urlsafe(32),
+            name=name,
+            role=role,
+            csrf=secrets.token_urlsafe(32),
+            created=now,
+            last_seen=now,
+        )
+        with self._lock:
+            self._expire(now)
+            self._sessions[session.id] = session
+        return session
+
+    def get(self, session_id: str | None) -> DashboardSession | None:
+        """The live session with this id (its idle clock restarts), else ``None``."""
+        if not session_id:
+            return None
+        now = dt.datetime.now(dt.UTC)
+        with self._lock:
+            self._expire(now)
+            session = self._sessions.get(session_id)
+            if session is not None:
+                session.last_seen = now
+            return session
+
+    def drop(self, session_id: str | None) -> None:
+        """End a session (logout)."""
+        with self._lock:
+            self._sessions.pop(session_id or "", None)
+
+    def _expire(self, now: dt.datetime) -> None:
+        gone = [
+            sid
+            for sid, s in self._sessions.items()
+            if now - s.last_seen > self.idle or now - s.created > self.max_age
+        ]
+        for sid in gone:
+            del self._sessions[sid]
+
+
+class DashboardError(Exception):
+    """An error shown as a page (or an htmx fragment) with its HTTP status."""
+
+    def __init__(self, status_code: int, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.message = message
+        self.problems = problems or []
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("immunoprecise.service", "templates"),
+        autoescape=jinja2.select_autoescape(["html"], default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = _number
+    env.filters["quote"] = lambda value: urllib.parse.quote(str(value), safe="")
+    return env
+
+
+def _number(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list):
+        return ", ".join(_number(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def _page(
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    status_code: int = http.HTTP_200_OK,
+    session: DashboardSession | None = None,
+) -> HTMLResponse:
+    body = (
+        _environment()
+        .get_template(template)
+        .render(session=session, disclaimer=DISCLAIMER, **context)
+    )
+    response = HTMLResponse(body, status_code=status_code)
+    response.headers["Content-Security-Policy"] = _CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _state(request: Request) -> ServiceState:
+    return cast(ServiceState, request.app.state.service)
+
+
+def _sessions(request: Request) -> SessionStore:
+    return cast(SessionStore, request.app.state.dashboard_sessions)
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _to_login(request: Request) -> HTTPException:
+    if _is_htmx(request):
+        return HTTPException(http.HTTP_401_UNAUTHORIZED, "log in again", {"HX-Redirect": "/"})
+    return HTTPException(http.HTTP_303_SEE_OTHER, "log in first", {"Location": "/"})
+
+
+def current_session(request: Request) -> DashboardSession:
+    """The request's session; redirects to the login page without a valid one.
+
+    The token behind the session is checked on every request: a revoked token ends the
+    session at once. The token's rate limit applies as in the REST API.
+    """
+    state = _state(request)
+    store = _sessions(request)
+    session = store.get(request.cookies.get(SESSION_COOKIE))
+    if session is None:
+        raise _to_login(request)
+    token = next((t for t in state.tokens.list() if t.name == session.name), None)
+    if token is None or token.revoked:
+        store.drop(session.id)
+        raise _to_login(request)
+    session.role = token.role
+    if state.limiter is not None:
+        wait = state.limiter.take(session.name)
+        if wait > 0:
+            seconds = max(1, math.ceil(wait))
+            raise DashboardError(
+                http.HTTP_429_TOO_MANY_REQUESTS,
+                f"too many requests for {session.name!r}; retry after {seconds} s",
+            )
+    return session
+
+
+Session = Annotated[DashboardSession, Depends(current_session)]
+CsrfField = Annotated[str | None, Form()]
+CsrfHeader = Annotated[str | None, Header(alias=CSRF_HEADER)]
+
+
+def _check_csrf(session: DashboardSession, *sent: str | None) -> None:
+    given = next((s for s in sent if s), "")
+    if not hmac.compare_digest(given.encode(), session.csrf.encode()):
+        raise DashboardError(
+            http.HTTP_403_FORBIDDEN,
+            "the form's security token is missing or out of date; reload the page and retry",
+        )
+
+
+def _require_clinical(session: DashboardSession) -> None:
+    if session.role not in (Role.admin, Role.clinician):
+        raise DashboardError(
+            http.HTTP_403_FORBIDDEN,
+            f"{session.name!r} has role {session.role.value}; importing records needs admin "
+            "or clinician",
+        )
+
+
+# --------------------------------------------------------------------------- login
+
+
+def _login_page(
+    error: str | None = None, status_code: int = http.HTTP_200_OK
+) -> tuple[HTMLResponse, str]:
+    nonce = secrets.token_urlsafe(32)
+    response = _page("login.html", {"error": error, "login_csrf": nonce}, status_code=status_code)
+    return response, nonce
+
+
+def _set_cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+def login_form(request: Request) -> Response:
+    """The login page (or the patient list when already logged in)."""
+    if _sessions(request).get(request.cookies.get(SESSION_COOKIE)) is not None:
+        return RedirectResponse("/patients", status_code=http.HTTP_303_SEE_OTHER)
+    response, nonce = _login_page()
+    _set_cookie(response, request, LOGIN_COOKIE, nonce, 3600)
+    return response
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    token: Annotated[str, Form(max_length=512)] = "",
+    csrf_token: CsrfField = None,
+) -> Response:
+    """Check a pasted token; on success start a session and go to the patient list."""
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    if not expected or not hmac.compare_digest((csrf_token or "").encode(), expected.encode()):
+        response, nonce = _login_page(
+            "the login form expired; please try again", http.HTTP_403_FORBIDDEN
+        )
+        _set_cookie(response, request, LOGIN_COOKIE, nonce, 3600)
+        return response
+    verified = _state(request).tokens.verify(token.strip())
+    if verified is None:
+        response, nonce = _login_page("invalid or revoked token", http.HTTP_401_UNAUTHORIZED)
+        _set_cookie(response, request, LOGIN_COOKIE, nonce, 3600)
+        return response
+    store = _sessions(request)
+    store.drop(request.cookies.get(SESSION_COOKIE))
+    session = store.create(verified.name, verified.role)
+    redirect = RedirectResponse("/patients", status_code=http.HTTP_303_SEE_OTHER)
+    _set_cookie(redirect, request, SESSION_COOKIE, session.id, int(SESSION_MAX.total_seconds()))
+    redirect.delete_cookie(LOGIN_COOKIE, path="/")
+    return redirect
+
+
+@router.api_route("/logout", methods=["GET", "POST"])
+def logout(request: Request) -> Response:
+    """End the session and return to the login page."""
+    _sessions(request).drop(request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse("/", status_code=http.HTTP_303_SEE_OTHER)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# --------------------------------------------------------------------------- patients
+
+
+def _patient_ids(state: ServiceState, caller: Caller, search: str) -> list[str]:
+    if caller.pseudonymized:
+        ids = sorted(
+            state.pseudonymizer.pseudonym(p) for p in state.registry.patients(actor=caller.name)
+        )
+        return [p for p in ids if search.lower() in p.lower()] if search else ids
+    return state.registry.patients(actor=caller.name, search=search or None)
+
+
+def _examples() -> dict[str, Path]:
+    return {p.name: p for p in example_patients()}
+
+
+@router.get("/patients", response_class=HTMLResponse)
+def patients_page(request: Request, session: Session, q: str = "") -> HTMLResponse:
+    """The patient list, the live filter and the import form."""
+    ids = _patient_ids(_state(request), session.caller, q[:200])
+    context = {"patients": ids, "q": q[:200], "examples": sorted(_examples()), "error": None}
+    return _page("patients.html", context, session=session)
+
+
+@router.get("/patients/list", response_class=HTMLResponse)
+def patients_fragment(request: Request, session: Session, q: str = "") -> HTMLResponse:
+    """The patient list alone (the live filter's htmx target)."""
+    ids = _patient_ids(_state(request), session.caller, q[:200])
+    return _page("_patient_list.html", {"patients": ids, "q": q[:200]}, session=session)
+
+
+def _read_upload(filename: str, data: bytes) -> tuple[PatientRecord, list[str]]:
+    suffix = PurePath(filename).suffix.lower()
+    try:
+        text = data.decode("utf-8-sig")
+        body = yaml.safe_load(text) if suffix in (".yaml", ".yml") else json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
+        kind = "YAML" if suffix in (".yaml", ".yml") else "JSON"
+        raise DashboardError(
+            http.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"{filename}: not readable as UTF-8 {kind} ({type(exc).__name__}); upload a record "
+            "as JSON or YAML, or a FHIR R4 Bundle as JSON",
+        ) from None
+    return parse_record(body)
+
+
+@router.post("/patients/import", response_class=HTMLResponse)
+async def import_patient(
+    request: Request,
+    session: Session,
+    csrf_token: CsrfField = None,
+    example: Annotated[str, Form(max_length=200)] = "",
+    file: Annotated[UploadFile | None, File()] = None,
+    x_csrf_token: CsrfHeader = None,
+) -> Response:
+    """Store an uploaded record (JSON, YAML, FHIR Bundle) or a shipped example as a version."""
+    _check_csrf(session, csrf_token, x_csrf_token)
+    _require_clinical(session)
+    state = _state(request)
+    try:
+        if file is not None and file.filename:
+            data = await file.read(state.max_upload_bytes + 1)
+            if len(data) > state.max_upload_bytes:
+                raise DashboardError(
+                    http.HTTP_413_CONTENT_TOO_LARGE,
+                    f"{file.filename} is larger than {state.max_upload_bytes // (1 << 20)} MiB",
+                )
+            record, _ = _read_upload(file.filename, data)
+        elif example:
+            path = _examples().get(example)
+            if path is None:
+                raise DashboardError(http.HTTP_404_NOT_FOUND, f"no example named {example!r}")
+            record = read_patient(path)
+        else:
+            raise DashboardError(
+                http.HTTP_422_UNPROCESSABLE_CONTENT, "choose an example or a file to import"
+            )
+    except ValidationError as exc:
+        problems = [f"{p.field}: {p.message}" for p in exc.problems]
+        raise DashboardError(
+            http.HTTP_422_UNPROCESSABLE_CONTENT, "the record is not valid", problems
+        ) from None
+    version = state.registry.add_record(record, actor=session.name, source="dashboard")
+    target = f"/patients/{urllib.parse.quote(version.patient_id, safe='')}"
+    return RedirectResponse(target, status_code=http.HTTP_303_SEE_OTHER)
+
+
+# --------------------------------------------------------------------------- one patient
+
+
+@dataclass(frozen=True)
+class _Patient:
+    pid: str
+    shown: str
+    version: RecordVersion
+    record: PatientRecord
+
+
+def _patient(state: ServiceState, session: DashboardSession, given: str) -> _Patient:
+    caller = session.caller
+    try:
+        pid = patient_id_of(state, caller, given)
+        version = state.registry.record_version(pid, actor=caller.name)
+    except (HTTPException, ImmunopreciseError):
+        raise DashboardError(http.HTTP_404_NOT_FOUND, f"no patient {given!r}") from None
+    record = version.record
+    if record.expression is not None:  # the service never opens files named in a record
+        record = record.model_copy(update={"expression": None})
+    shown = state.pseudonymizer.pseudonym(pid) if caller.pseudonymized else pid
+    return _Patient(pid, shown, version, record)
+
+
+def _value_rows(values: Mapping[str, Any], *, densities: bool) -> list[dict[str, Any]]:
+    rows = []
+    for key, value in values.items():
+        if value.get("status") != "assessed" or key.startswith(_HIDDEN_PREFIXES):
+            continue
+        if key.startswith(_DENSITY_PREFIXES) == densities:
+            rows.append(value)
+    return rows
+
+
+def _shown_profile(state: ServiceState, caller: Caller, prof: ImmuneProfile) -> dict[str, Any]:
+    data: dict[str, Any] = {"patient_id": prof.patient_id, "profile": prof.model_dump(mode="json")}
+    if caller.pseudonymized:
+        data = state.pseudonymizer.evaluation(data)
+    return cast(dict[str, Any], data["profile"])
+
+
+@router.get("/patients/{patient_id}", response_class=HTMLResponse)
+def patient_page(request: Request, session: Session, patient_id: str) -> HTMLResponse:
+    """A patient's profile: immunogram radar, key values, densities; evaluate and simulate."""
+    state = _state(request)
+    patient = _patient(state, session, patient_id)
+    prof = immune_profile(patient.record, knowledge_base=state.knowledge_base)
+    radar = pl.figure_svg(
+        pl.immunogram(prof.model_copy(update={"patient_id": patient.shown})),
+        id_prefix="svg-immunogram",
+    )
+    shown = _shown_profile(state, session.caller, prof)
+    meta = {
+        "version": patient.version.version,
+        "created_at": patient.version.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+        "actor": patient.version.actor,
+    }
+    not_assessable = [v for v in shown["values"].values() if v.get("status") != "assessed"]
+    context = {
+        "patient_id": patient.shown,
+        "meta": meta,
+        "disease": shown["disease"],
+        "radar": Markup(radar),
+        "values": _value_rows(shown["values"], densities=False),
+        "densities": _value_rows(shown["values"], densities=True),
+        "not_assessable": len(not_assessable),
+        "pdf": not session.caller.pseudonymized,
+    }
+    return _page("patient.html", context, session=session)
+
+
+def _evaluation(state: ServiceState, patient: _Patient) -> Evaluation:
+    return evaluate(
+        patient.record, knowledge_base=state.knowledge_base, input_sha256=patient.version.sha256
+    )
+
+
+@router.post("/patients/{patient_id}/evaluate", response_class=HTMLResponse)
+def evaluate_patient(
+    request: Request,
+    session: Session,
+    patient_id: str,
+    csrf_token: CsrfField = None,
+    x_csrf_token: CsrfHeader = None,
+) -> HTMLResponse:
+    """Rank strategies for the latest version; stored for clinicians and admins."""
+    _check_csrf(session, csrf_token, x_csrf_token)
+    state = _state(request)
+    patient = _patient(state, session, patient_id)
+    evaluation = _evaluation(state, patient)
+    stored = None
+    if not session.caller.pseudonymized:
+        stored = state.registry.save_evaluation(
+            evaluation, actor=session.name, version=patient.version.version
+        ).id
+    data = evaluation.model_dump(mode="json")
+    if session.caller.pseudonymized:
+        data = state.pseudonymizer.evaluation(data)
+    context = {"plan": data["plan"], "stored": stored, "version": patient.version.version}
+    return _page("_plan.html", context, session=session)
+
+
+def _band(values: np.ndarray[Any, np.dtype[np.float64]]) -> dict[str, list[Any]]:
+    """Median and 5–95% band over patients; values ≤ 0 left out (log axes)."""
+    positive = np.where(values > 0, values, np.nan)
+    out = {}
+    with np.errstate(all="ignore"):
+        for name, q in (("median", 50.0), ("p5", 5.0), ("p95", 95.0)):
+            out[name] = finite(np.nanpercentile(positive, q, axis=0))
+    return out
+
+
+_COLORS = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2")
+
+
+def _figure(title: str, trajectories: Mapping[str, Any]) -> dict[str, Any]:
+    """A plotly figure: tumor (top) and effector cells (bottom) per regimen, log scale."""
+    data: list[dict[str, Any]] = []
+    for k, (label, tr) in enumerate(trajectories.items()):
+        color = _COLORS[k % len(_COLORS)]
+        t = finite(tr.t)
+        ok = tr.ok
+        for axis, values in (("", tr.tumor), ("2", tr.effectors)):
+            band = _band(np.asarray(values, dtype=np.float64)[ok])
+            common = {"x": t, "xaxis": f"x{axis}", "yaxis": f"y{axis}", "legendgroup": label}
+            data.append(
+                {**common, "y": band["p95"], "mode": "lines", "line": {"width": 0},
+                 "showlegend": False, "hoverinfo": "skip", "type": "scatter"}
+            )  # fmt: skip
+            data.append(
+                {**common, "y": band["p5"], "mode": "lines", "line": {"width": 0},
+                 "fill": "tonexty", "fillcolor": color + "33", "showlegend": False,
+                 "hoverinfo": "skip", "type": "scatter"}
+            )  # fmt: skip
+            data.append(
+                {**common, "y": band["median"], "mode": "lines", "name": label,
+                 "line": {"color": color, "width": 2}, "showlegend": axis == "",
+                 "type": "scatter"}
+            )  # fmt: skip
+    layout = {
+        "title": {"text": title, "font": {"size": 14}},
+        "height": 560,
+        "margin": {"l": 70, "r": 20, "t": 50, "b": 50},
+        "xaxis": {"anchor": "y", "matches": "x2", "showticklabels": False},
+        "xaxis2": {"anchor": "y2", "title": {"text": "days"}},
+        "yaxis": {"domain": [0.55, 1.0], "type": "log", "title": {"text": "tumor cells"}},
+        "yaxis2": {"domain": [0.0, 0.45], "type": "log", "title": {"text": "effector cells"}},
+        "legend": {"orientation": "h", "y": -0.15},
+        "hovermode": "x unified",
+    }
+    return {"data": data, "layout": layout}
+
+
+@router.post("/patients/{patient_id}/simulate", response_class=HTMLResponse)
+def simulate_patient(
+    request: Request,
+    session: Session,
+    patient_id: str,
+    csrf_token: CsrfField = None,
+    x_csrf_token: CsrfHeader = None,
+) -> HTMLResponse:
+    """Simulate the candidate regimens of the top-ranked therapy classes (a small cloud)."""
+    _check_csrf(session, csrf_token, x_csrf_token)
+    state = _state(request)
+    patient = _patient(state, session, patient_id)
+    plan = _evaluation(state, patient).plan
+    comparisons = []
+    started = time.perf_counter()
+    for k, (therapy_id, therapy_class, cmp) in enumerate(
+        candidate_comparisons(
+            plan, knowledge_base=state.knowledge_base, n_virtual=SIMULATED_PATIENTS, seed=0
+        )
+    ):
+        title = f"{therapy_id} ({therapy_class.replace('_', ' ')}) — model {cmp.model.id}"
+        comparisons.append(
+            {
+                "id": f"sim-{k}",
+                "title": title,
+                "figure": _figure(title, cmp.trajectories),
+                "rows": finite(cmp.table.to_dict(orient="records")),
+                "n_virtual": cmp.n_virtual,
+            }
+        )
+    context = {
+        "comparisons": comparisons,
+        "seconds": time.perf_counter() - started,
+        "n_virtual": SIMULATED_PATIENTS,
+    }
+    return _page("_simulation.html", context, session=session)
+
+
+def _report_evaluation(state: ServiceState, session: DashboardSession, patient: _Patient) -> Any:
+    evaluation = _evaluation(state, patient)
+    if not session.caller.pseudonymized:
+        return evaluation
+    data = state.pseudonymizer.evaluation(evaluation.model_dump(mode="json"))
+    data["profile"]["disease"].setdefault("diagnosis", "(withheld)")
+    data["software"].setdefault("input_sha256", None)
+    return Evaluation.model_validate(data)
+
+
+def _download(body: str | bytes, media_type: str, filename: str) -> Response:
+    return Response(
+        body,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def _filename(shown: str, suffix: str) -> str:
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in shown)[:80]
+    return f"immunoprecise-{safe}.{suffix}"
+
+
+@router.get("/patients/{patient_id}/report.html")
+def report_html(request: Request, session: Session, patient_id: str) -> Response:
+    """The HTML report of a fresh evaluation (for researchers pseudonymized, without the record)."""
+    state = _state(request)
+    patient = _patient(state, session, patient_id)
+    evaluation = _report_evaluation(state, session, patient)
+    record = None if session.caller.pseudonymized else patient.record
+    html = render_html(evaluation, record)
+    return _download(html, "text/html; charset=utf-8", _filename(patient.shown, "html"))
+
+
+@router.get("/patients/{patient_id}/report.pdf")
+def report_pdf(request: Request, session: Session, patient_id: str) -> Response:
+    """The PDF report (clinicians and admins: it holds the identifiable record)."""
+    state = _state(request)
+    if session.caller.pseudonymized:
+        raise DashboardError(
+            http.HTTP_403_FORBIDDEN,
+            "the PDF report holds the identifiable record; researchers can download the "
+            "pseudonymized HTML report",
+        )
+    patient = _patient(state, session, patient_id)
+    try:
+        pdf = render_pdf(_evaluation(state, patient), patient.record)
+    except ImmunopreciseError as exc:
+        raise DashboardError(http.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
+    return _download(pdf, "application/pdf", _filename(patient.shown, "pdf"))
+
+
+@router.get("/assets/plotly.min.js")
+def plotly_js() -> FileResponse:
+    """plotly.js as shipped in the installed plotly package (not copied into this one)."""
+    path = resources.files("plotly").joinpath("package_data", _PLOTLY_JS)
+    return FileResponse(
+        str(path),
+        media_type="text/javascript",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
+async def _dashboard_error(request: Request, exc: Exception) -> Response:
+    error = exc if isinstance(exc, DashboardError) else DashboardError(500, "internal error")
+    session = _sessions(request).get(request.cookies.get(SESSION_COOKIE))
+    template = "_error.html" if _is_htmx(request) else "error.html"
+    context = {"message": error.message, "problems": error.problems, "code": error.status_code}
+    return _page(template, context, status_code=error.status_code, session=session)
+
+
+def install_dashboard(app: FastAPI) -> None:
+    """Add the dashboard's pages, its static files (``/static``) and its session store.
+
+    Parameters
+    ----------
+    app
+        The service application made by :func:`~immunoprecise.service.create_app`.
+    """
+    app.state.dashboard_sessions = SessionStore()
+    app.include_router(router)
+    app.mount("/static", StaticFiles(packages=[("immunoprecise.service", "static")]), name="static")
+    app.add_exception_handler(DashboardError, _dashboard_error)

@@ -1,0 +1,166 @@
+"""What every request handler gets: the service state, the caller and their role."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, cast
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from immunoprecise.knowledge import KnowledgeBase
+from immunoprecise.registry import Registry
+from immunoprecise.service.auth import Role, TokenStore
+from immunoprecise.service.jobs import JobManager
+from immunoprecise.service.pseudonymize import Pseudonymizer
+from immunoprecise.service.ratelimit import RateLimiter
+
+__all__ = [
+    "Admin",
+    "Anyone",
+    "Caller",
+    "Clinical",
+    "ServiceState",
+    "State",
+    "authenticate",
+    "require",
+]
+
+
+@dataclass
+class ServiceState:
+    """Everything the handlers share, made by :func:`~immunoprecise.service.create_app`."""
+
+    registry: Registry
+    tokens: TokenStore
+    pseudonymizer: Pseudonymizer
+    jobs: JobManager
+    knowledge_base: KnowledgeBase
+    limiter: RateLimiter | None
+    max_upload_bytes: int
+    _pseudonyms: dict[str, str] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def patient_for(self, pseudonym: str, *, actor: str) -> str | None:
+        """The patient id behind a pseudonym (``None`` if none); lists patients on a miss."""
+        with self._lock:
+            found = self._pseudonyms.get(pseudonym)
+        if found is not None:
+            return found
+        ids = self.registry.patients(actor=actor)
+        mapping = {self.pseudonymizer.pseudonym(pid): pid for pid in ids}
+        with self._lock:
+            self._pseudonyms = mapping
+        return mapping.get(pseudonym)
+
+    def close(self) -> None:
+        """Stop the jobs and release the database connections."""
+        self.jobs.shutdown()
+        self.registry.close()
+        self.tokens.close()
+
+
+def _state(request: Request) -> ServiceState:
+    return cast(ServiceState, request.app.state.service)
+
+
+State = Annotated[ServiceState, Depends(_state)]
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="A token made with `immunoprecise token create NAME --role ROLE`.",
+)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the token's name (the audit log's actor) and role."""
+
+    name: str
+    role: Role
+
+    @property
+    def pseudonymized(self) -> bool:
+        """Whether this caller sees pseudonymized patient data only."""
+        return self.role is Role.researcher
+
+
+def authenticate(
+    state: State,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    """Check the bearer token (401) and the caller's rate limit (429).
+
+    Parameters
+    ----------
+    state
+        The service state.
+    credentials
+        The ``Authorization: Bearer`` header, if sent.
+
+    Returns
+    -------
+    Caller
+    """
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if credentials is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "missing bearer token: send 'Authorization: Bearer <token>' (an administrator "
+            "makes tokens with `immunoprecise token create NAME --role ROLE`)",
+            headers=challenge,
+        )
+    token = state.tokens.verify(credentials.credentials)
+    if token is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "invalid or revoked token", headers=challenge
+        )
+    if state.limiter is not None:
+        wait = state.limiter.take(token.name)
+        if wait > 0:
+            seconds = max(1, math.ceil(wait))
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                f"too many requests for token {token.name!r}: at most "
+                f"{state.limiter.limit.rate:g} per second (bursts of "
+                f"{state.limiter.limit.burst}); retry after {seconds} s",
+                headers={"Retry-After": str(seconds)},
+            )
+    return Caller(token.name, token.role)
+
+
+def require(*roles: Role) -> Callable[[Caller], Caller]:
+    """A dependency that lets only ``roles`` through (403 for the others).
+
+    Parameters
+    ----------
+    roles
+        The roles allowed.
+
+    Returns
+    -------
+    callable
+        The dependency, to use with ``Depends``.
+    """
+    allowed = ", ".join(r.value for r in roles)
+
+    def check(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
+        if caller.role not in roles:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"token {caller.name!r} has role {caller.role.value}; this needs {allowed}",
+            )
+        return caller
+
+    return check
+
+
+Anyone = Annotated[Caller, Depends(authenticate)]
+"""Any valid token."""
+Clinical = Annotated[Caller, Depends(require(Role.admin, Role.clinician))]
+"""Tokens that may see identifiable data and add records."""
+Admin = Annotated[Caller, Depends(require(Role.admin))]
+"""Administrators."""

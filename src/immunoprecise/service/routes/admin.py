@@ -1,0 +1,65 @@
+"""``/api/v1/tokens`` and ``/api/v1/audit``: token management and the audit log (admins)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from immunoprecise.service.auth import TOKEN_NAME_PATTERN, ApiToken, Role
+from immunoprecise.service.deps import Admin, State
+
+__all__ = ["NewToken", "router"]
+
+router = APIRouter(tags=["administration"])
+
+
+class NewToken(BaseModel):
+    """A token to make."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=TOKEN_NAME_PATTERN.pattern, description="Who will hold it.")
+    role: Role
+
+
+class MadeToken(BaseModel):
+    """A new token: ``token`` is shown this once and cannot be read again."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    token: str
+    info: ApiToken
+
+
+@router.get("/tokens", summary="List tokens")
+def list_tokens(state: State, caller: Admin) -> list[ApiToken]:
+    """Every token (valid and revoked) without secrets."""
+    return state.tokens.list()
+
+
+@router.post("/tokens", summary="Make a token", status_code=status.HTTP_201_CREATED)
+def create_token(state: State, caller: Admin, request: NewToken) -> MadeToken:
+    """Make a token; its secret is in the answer only (the database keeps its SHA-256)."""
+    info, secret = state.tokens.create(request.name, request.role, created_by=caller.name)
+    return MadeToken(token=secret, info=info)
+
+
+@router.post("/tokens/{name}/revoke", summary="Revoke a token")
+def revoke_token(state: State, caller: Admin, name: str) -> ApiToken:
+    """Revoke a token: it stops working at once (its row stays, for the audit log)."""
+    return state.tokens.revoke(name)
+
+
+@router.get("/audit", summary="Read the audit log")
+def read_audit(
+    state: State,
+    caller: Admin,
+    patient_id: str | None = None,
+    actor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> dict[str, Any]:
+    """Who read or wrote which patient's data, newest last (the last ``limit`` entries)."""
+    entries = state.registry.audit(patient_id=patient_id, actor=actor)
+    return {"total": len(entries), "entries": [e.model_dump(mode="json") for e in entries[-limit:]]}

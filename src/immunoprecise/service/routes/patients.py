@@ -1,0 +1,166 @@
+"""``/api/v1/patients``: list, add (record JSON or FHIR Bundle), read versions, update.
+
+Records are never overwritten or deleted: a changed record is a new version, and every version
+stays readable. Researchers see pseudonymized data and address patients by pseudonym.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, HTTPException, Query, Response, status
+
+from immunoprecise.errors import FieldProblem, ValidationError
+from immunoprecise.registry import RecordVersion, record_sha256
+from immunoprecise.service.deps import Anyone, Caller, Clinical, ServiceState, State
+from immunoprecise.service.payloads import RECORD_BODY_SCHEMA, parse_record, version_json
+
+__all__ = ["patient_id_of", "router"]
+
+router = APIRouter(prefix="/patients", tags=["patients"])
+
+RecordBody = Annotated[dict[str, Any], Body(description="A patient record or a FHIR Bundle.")]
+
+
+def patient_id_of(state: ServiceState, caller: Caller, given: str) -> str:
+    """The registry's patient id for an id in a URL or body (a pseudonym for researchers).
+
+    Raises
+    ------
+    HTTPException
+        404 when a researcher's pseudonym names no patient.
+    """
+    if not caller.pseudonymized:
+        return given
+    found = state.patient_for(given, actor=caller.name)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no patient {given!r} in the registry")
+    return found
+
+
+def _shown(state: ServiceState, caller: Caller, version: RecordVersion) -> dict[str, Any]:
+    data = version_json(version)
+    return state.pseudonymizer.version(data) if caller.pseudonymized else data
+
+
+def _stored(
+    version: RecordVersion, started: dt.datetime, notes: list[str], response: Response
+) -> dict[str, Any]:
+    if version.created_at < started:
+        action = "unchanged"
+    else:
+        action = "created" if version.version == 1 else "updated"
+    response.status_code = status.HTTP_201_CREATED if action == "created" else status.HTTP_200_OK
+    return {"action": action, "notes": notes, **version_json(version)}
+
+
+@router.get("", summary="List patients")
+def list_patients(
+    state: State,
+    caller: Anyone,
+    search: Annotated[str | None, Query(max_length=200, description="Part of the id.")] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """List patient ids (pseudonyms for researchers), sorted; ``search`` filters them."""
+    if caller.pseudonymized:
+        ids = sorted(
+            state.pseudonymizer.pseudonym(p) for p in state.registry.patients(actor=caller.name)
+        )
+        if search:
+            ids = [p for p in ids if search.lower() in p.lower()]
+    else:
+        ids = state.registry.patients(actor=caller.name, search=search)
+    return {"total": len(ids), "patients": ids[offset : offset + limit]}
+
+
+@router.post(
+    "",
+    summary="Add a record (new patient or new version)",
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=RECORD_BODY_SCHEMA,
+)
+def create_patient(
+    state: State, caller: Clinical, body: RecordBody, response: Response
+) -> dict[str, Any]:
+    """Store a record (JSON, or a FHIR R4 Bundle with one Patient) as a new version.
+
+    A new patient gets version 1 (201); a known one a new version (200); a record identical to
+    the latest version is not stored again (``action: unchanged``).
+    """
+    record, notes = parse_record(body)
+    started = dt.datetime.now(dt.UTC)
+    version = state.registry.add_record(record, actor=caller.name, source="api")
+    return _stored(version, started, notes, response)
+
+
+@router.get("/{patient_id}", summary="Latest version of a record")
+def get_patient(state: State, caller: Anyone, patient_id: str) -> dict[str, Any]:
+    """The latest version of a patient's record, with its version number, hash and author."""
+    pid = patient_id_of(state, caller, patient_id)
+    return _shown(state, caller, state.registry.record_version(pid, actor=caller.name))
+
+
+@router.put(
+    "/{patient_id}", summary="Update a record (adds a version)", openapi_extra=RECORD_BODY_SCHEMA
+)
+def update_patient(
+    state: State, caller: Clinical, patient_id: str, body: RecordBody, response: Response
+) -> dict[str, Any]:
+    """Store a changed record as the patient's next version; earlier versions are kept.
+
+    The record's ``patient.id`` must be the id in the URL, and the patient must exist (404;
+    add new patients with POST).
+    """
+    record, notes = parse_record(body)
+    if record.patient_id != patient_id:
+        raise ValidationError(
+            [
+                FieldProblem(
+                    "patient.id", record.patient_id, f"must be {patient_id!r}, the id in the URL"
+                )
+            ]
+        )
+    latest = state.registry.record_version(patient_id, actor=caller.name)  # 404 if unknown
+    if latest.sha256 == record_sha256(record):
+        return {"action": "unchanged", "notes": notes, **version_json(latest)}
+    started = dt.datetime.now(dt.UTC)
+    version = state.registry.add_record(record, actor=caller.name, source="api")
+    return _stored(version, started, notes, response)
+
+
+@router.get("/{patient_id}/versions", summary="List a record's versions")
+def list_versions(state: State, caller: Anyone, patient_id: str) -> dict[str, Any]:
+    """Every version of a patient's record, oldest first (metadata; read one for the record)."""
+    pid = patient_id_of(state, caller, patient_id)
+    rows = [
+        version_json(v, with_record=False) for v in state.registry.versions(pid, actor=caller.name)
+    ]
+    if caller.pseudonymized:
+        rows = [state.pseudonymizer.version(r) for r in rows]
+    shown = state.pseudonymizer.pseudonym(pid) if caller.pseudonymized else pid
+    return {"patient_id": shown, "versions": rows}
+
+
+@router.get("/{patient_id}/versions/{version}", summary="One version of a record")
+def get_version(state: State, caller: Anyone, patient_id: str, version: int) -> dict[str, Any]:
+    """One version (1..n) of a patient's record."""
+    pid = patient_id_of(state, caller, patient_id)
+    return _shown(state, caller, state.registry.record_version(pid, version, actor=caller.name))
+
+
+@router.get("/{patient_id}/evaluations", summary="Stored evaluations of a patient")
+def list_evaluations(state: State, caller: Anyone, patient_id: str) -> dict[str, Any]:
+    """The stored evaluations of a patient, oldest first."""
+    pid = patient_id_of(state, caller, patient_id)
+    stored = state.registry.evaluations(pid, actor=caller.name)
+    rows = []
+    for item in stored:
+        data = item.model_dump(mode="json")
+        if caller.pseudonymized:
+            data["evaluation"] = state.pseudonymizer.evaluation(data["evaluation"])
+            data["patient_id"] = state.pseudonymizer.pseudonym(pid)
+        rows.append(data)
+    shown = state.pseudonymizer.pseudonym(pid) if caller.pseudonymized else pid
+    return {"patient_id": shown, "evaluations": rows}

@@ -1,0 +1,209 @@
+"""``POST /api/v1/simulate``: tumor–effector trajectories of one or many virtual patients."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from immunoprecise.dynamics import Trajectories, simulate
+from immunoprecise.dynamics.schedule import virtual_patients
+from immunoprecise.dynamics.simulate import resolve_model
+from immunoprecise.errors import ModelError
+from immunoprecise.service.deps import Anyone
+
+__all__ = [
+    "MAX_DAYS",
+    "MAX_PATIENT_SERIES",
+    "MAX_VIRTUAL_PATIENTS",
+    "SimulateRequest",
+    "finite",
+    "router",
+]
+
+router = APIRouter(tags=["simulate"])
+
+MAX_VIRTUAL_PATIENTS = 1000
+"""Most virtual patients one request may simulate."""
+MAX_DAYS = 3650
+"""Longest simulated time one request may ask for (10 years)."""
+MAX_PATIENT_SERIES = 10
+"""Daily series are returned for this many patients at most (quantiles cover all)."""
+
+Values = dict[str, float | list[float]]
+
+
+def finite(value: Any) -> Any:
+    """JSON-safe numbers: NaN and infinities become ``None`` (recursively, numpy included).
+
+    Examples
+    --------
+    >>> finite({"a": [1.0, float("nan")], "b": float("inf")})
+    {'a': [1.0, None], 'b': None}
+    """
+    if isinstance(value, dict):
+        return {str(k): finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return finite(value.tolist())
+    if isinstance(value, np.generic):
+        return finite(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def check_days(t_end: float) -> float:
+    """Refuse simulated times that are not positive or longer than :data:`MAX_DAYS`."""
+    if not math.isfinite(t_end) or t_end <= 0:
+        raise ValueError("t_end must be a positive number of days")
+    if t_end > MAX_DAYS:
+        raise ValueError(
+            f"t_end = {t_end:g} days is more than this service simulates per request "
+            f"(at most {MAX_DAYS:,} days, 10 years)"
+        )
+    return t_end
+
+
+def check_patients(n: int) -> int:
+    """Refuse clouds larger than :data:`MAX_VIRTUAL_PATIENTS`."""
+    if n > MAX_VIRTUAL_PATIENTS:
+        raise ValueError(
+            f"{n:,} virtual patients is more than this service simulates per request "
+            f"(at most {MAX_VIRTUAL_PATIENTS:,}); split the run or use the Python API"
+        )
+    return n
+
+
+def _patients_in(values: Values | None) -> int:
+    return max((len(v) for v in (values or {}).values() if isinstance(v, list)), default=1)
+
+
+class SimulateRequest(BaseModel):
+    """A simulation: model, regimen, time, and the virtual patients."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(min_length=1, max_length=64, examples=["cartmath2021"])
+    regimen: str | None = Field(
+        default=None, max_length=2000, examples=["CAR-T 1e6 cells d42"], description="Regimen text."
+    )
+    t_end: float = Field(description=f"Days simulated (at most {MAX_DAYS:,}).", examples=[120])
+    n_virtual: int = Field(
+        default=1,
+        ge=1,
+        description=f"Virtual patients drawn around the published parameters (lognormal, "
+        f"seeded; at most {MAX_VIRTUAL_PATIENTS:,}). 1: the published parameters only.",
+    )
+    seed: int = Field(default=0, ge=0, description="Seed of the virtual patients.")
+    parameter_set: str | None = Field(default=None, max_length=64)
+    params: Values | None = Field(
+        default=None,
+        description="Parameter values: a number for all patients, or a list (one per patient).",
+    )
+    initial: Values | None = Field(default=None, description="Initial states, as params.")
+
+    @field_validator("t_end")
+    @classmethod
+    def _days(cls, value: float) -> float:
+        return check_days(value)
+
+    @field_validator("n_virtual")
+    @classmethod
+    def _size(cls, value: int) -> int:
+        return check_patients(value)
+
+    @model_validator(mode="after")
+    def _lists(self) -> SimulateRequest:
+        check_patients(max(_patients_in(self.params), _patients_in(self.initial)))
+        return self
+
+
+def _quantiles(values: npt.NDArray[np.float64]) -> dict[str, Any]:
+    if values.shape[0] == 0:
+        return {"median": None, "p5": None, "p95": None}
+    return {
+        "median": finite(np.median(values, axis=0)),
+        "p5": finite(np.percentile(values, 5, axis=0)),
+        "p95": finite(np.percentile(values, 95, axis=0)),
+    }
+
+
+def trajectories_json(tr: Trajectories) -> dict[str, Any]:
+    """Summary, daily quantiles and the first patients' daily series of a simulation."""
+    ok = tr.ok
+    tumor = effectors = None
+    with contextlib.suppress(ModelError):  # a model without a tumor or effector state
+        tumor = np.asarray(tr.tumor, dtype=np.float64)
+    with contextlib.suppress(ModelError):
+        effectors = np.asarray(tr.effectors, dtype=np.float64)
+    series: dict[str, Any] = {"t": finite(tr.t)}
+    if tumor is not None:
+        series["tumor_cells"] = _quantiles(tumor[ok])
+    if effectors is not None:
+        series["effector_cells"] = _quantiles(effectors[ok])
+    first = []
+    for i, pid in enumerate(tr.patients[:MAX_PATIENT_SERIES]):
+        item: dict[str, Any] = {"patient": pid, "ok": bool(ok[i])}
+        if tumor is not None:
+            item["tumor_cells"] = finite(tumor[i])
+        if effectors is not None:
+            item["effector_cells"] = finite(effectors[i])
+        first.append(item)
+    summary = tr.summary().to_dict(orient="records")
+    return {
+        "n_patients": len(tr),
+        "n_ok": int(ok.sum()),
+        "eradicated_fraction": float(np.mean(tr.eradicated[ok])) if ok.any() else None,
+        "summary": finite(summary),
+        "series": series,
+        "patient_series": first,
+        "dose_days": finite(dict(tr.dose_days)),
+        "settings": finite(
+            {k: v for k, v in tr.settings.items() if k in ("method", "rtol", "atol")}
+        ),
+    }
+
+
+@router.post("/simulate", summary="Simulate tumor–effector dynamics")
+def simulate_regimen(caller: Anyone, request: SimulateRequest) -> dict[str, Any]:
+    """Simulate one model under a regimen for one or many virtual patients.
+
+    Returns a summary per patient (start, nadir and end tumor, eradication day), daily median
+    and 5–95% band of tumor and effector cells, and the daily series of the first
+    10 patients. Requests are capped at 1,000 virtual patients and 3,650 days (422 beyond).
+    """
+    model = resolve_model(request.model)
+    params: Any = request.params
+    if request.n_virtual > 1:
+        cloud = virtual_patients(
+            model, request.n_virtual, seed=request.seed, parameter_set=request.parameter_set
+        )
+        for key, value in (request.params or {}).items():
+            if isinstance(value, list) and len(value) != request.n_virtual:
+                raise ModelError(
+                    f"params[{key!r}] has {len(value)} values for {request.n_virtual} patients"
+                )
+            cloud[key] = value
+        params = cloud
+    tr = simulate(
+        model,
+        t_end=request.t_end,
+        regimen=request.regimen,
+        params=params,
+        initial=request.initial,
+        parameter_set=request.parameter_set,
+    )
+    return {
+        "model": model.id,
+        "regimen": None if tr.regimen is None else str(tr.regimen),
+        "t_end": request.t_end,
+        "seed": request.seed,
+        **trajectories_json(tr),
+    }

@@ -1,0 +1,139 @@
+"""``/api/v1/trials``: virtual trials (regimen comparisons) run as background jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from immunoprecise.dynamics import Regimen
+from immunoprecise.dynamics.schedule import compare_regimens
+from immunoprecise.dynamics.simulate import resolve_model
+from immunoprecise.service.auth import Role
+from immunoprecise.service.deps import Anyone, Caller, ServiceState, State
+from immunoprecise.service.jobs import Job
+from immunoprecise.service.routes.simulate import check_days, check_patients, finite
+
+__all__ = ["MAX_ARMS", "RESULT_KIND", "TrialRequest", "router"]
+
+router = APIRouter(prefix="/trials", tags=["trials"])
+
+RESULT_KIND = "virtual_trial"
+MAX_ARMS = 10
+"""Most regimens one trial may compare."""
+
+
+class TrialRequest(BaseModel):
+    """A virtual trial: candidate regimens compared on the same seeded virtual patients."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(min_length=1, max_length=64, examples=["cartmath2021"])
+    regimens: dict[str, str] = Field(
+        description=f"Label → regimen text (1 to {MAX_ARMS}).",
+        examples=[{"day 0": "CAR-T 1e6 cells d0", "day 42": "CAR-T 1e6 cells d42"}],
+    )
+    t_end: float = Field(description="Days simulated (at most 3,650).", examples=[150])
+    n_virtual: int = Field(default=50, ge=1, description="Virtual patients (at most 1,000).")
+    seed: int = Field(default=0, ge=0)
+    parameter_set: str | None = Field(default=None, max_length=64)
+    initial: dict[str, float] | None = Field(default=None, description="Shared initial states.")
+    control: bool = Field(default=True, description="Add a 'no treatment' arm.")
+    cohort: str | None = Field(
+        default=None, min_length=1, max_length=128, description="Store the result under a cohort."
+    )
+
+    @field_validator("t_end")
+    @classmethod
+    def _days(cls, value: float) -> float:
+        return check_days(value)
+
+    @field_validator("n_virtual")
+    @classmethod
+    def _size(cls, value: int) -> int:
+        return check_patients(value)
+
+    @field_validator("regimens")
+    @classmethod
+    def _arms(cls, value: dict[str, str]) -> dict[str, str]:
+        if not 1 <= len(value) <= MAX_ARMS:
+            raise ValueError(f"give 1 to {MAX_ARMS} regimens, not {len(value)}")
+        if any(not label.strip() or len(label) > 100 for label in value):
+            raise ValueError("regimen labels must have 1–100 characters")
+        return value
+
+
+def _work(state: ServiceState, caller: Caller, request: TrialRequest) -> Callable[..., int]:
+    def run(progress: Callable[[float], None]) -> int:
+        arms = list(request.regimens.items())
+        rows: list[dict[str, Any]] = []
+        for i, (label, text) in enumerate(arms):
+            result = compare_regimens(
+                request.model,
+                {label: text},
+                t_end=request.t_end,
+                initial=request.initial,
+                parameter_set=request.parameter_set,
+                n_virtual=request.n_virtual,
+                seed=request.seed,
+                control=request.control and i == 0,
+            )
+            rows.extend(
+                {str(k): v for k, v in row.items()}
+                for row in result.table.to_dict(orient="records")
+            )
+            progress((i + 1) / len(arms))
+        payload = {
+            "request": request.model_dump(mode="json"),
+            "model": resolve_model(request.model).id,
+            "n_virtual": request.n_virtual,
+            "seed": request.seed,
+            "table": finite(rows),
+        }
+        stored = state.registry.save_result(
+            RESULT_KIND, payload, actor=caller.name, cohort=request.cohort
+        )
+        return stored.id
+
+    return run
+
+
+def _job(state: ServiceState, caller: Caller, job_id: str) -> Job:
+    job = state.jobs.get(job_id)
+    if job is None or (job.owner != caller.name and caller.role is not Role.admin):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no trial job {job_id!r}")
+    return job
+
+
+@router.post("", summary="Start a virtual trial", status_code=status.HTTP_202_ACCEPTED)
+def start_trial(state: State, caller: Anyone, request: TrialRequest) -> Job:
+    """Compare regimens on the same virtual patients, in the background; returns the job.
+
+    The model and regimen texts are checked at once (400 / 422); poll ``GET /trials/{id}``
+    for the status (queued, running, done, failed) and progress, then read the result.
+    """
+    resolve_model(request.model)
+    for text in request.regimens.values():
+        Regimen.parse(text)
+    return state.jobs.submit(RESULT_KIND, owner=caller.name, work=_work(state, caller, request))
+
+
+@router.get("/{job_id}", summary="Status of a virtual trial")
+def trial_status(state: State, caller: Anyone, job_id: str) -> Job:
+    """Status and progress of a trial started by this token (admins see every trial)."""
+    return _job(state, caller, job_id)
+
+
+@router.get("/{job_id}/result", summary="Result of a virtual trial")
+def trial_result(state: State, caller: Anyone, job_id: str) -> dict[str, Any]:
+    """The stored result (from the registry) of a finished trial; 409 while it runs."""
+    job = _job(state, caller, job_id)
+    if job.result_id is None:
+        detail = job.message if job.message else f"the trial is {job.status.value}; try later"
+        raise HTTPException(status.HTTP_409_CONFLICT, detail)
+    for stored in state.registry.results(actor=caller.name, kind=RESULT_KIND):
+        if stored.id == job.result_id:
+            return stored.model_dump(mode="json")
+    raise HTTPException(status.HTTP_404_NOT_FOUND, f"result {job.result_id} is not stored")

@@ -1,0 +1,130 @@
+"""The dashboard in a real browser (Chromium through Playwright) against the real server.
+
+Screenshots of each step go to ``$IMMUNOPRECISE_ARTIFACTS`` when set, else to pytest's
+``tmp_path``. The tests are skipped only when no Chromium binary is found (``$CHROMIUM``, else
+``/usr/bin/chromium``); Playwright's own browser download is not used.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+import immunoprecise as ip
+from service.service_server import Server
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+ARTIFACTS_ENV = "IMMUNOPRECISE_ARTIFACTS"
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason=f"no Chromium at {CHROMIUM} (install it, e.g. apt-get install chromium, or set "
+    "$CHROMIUM to its path)",
+)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture
+def artifacts(tmp_path: Path) -> Path:
+    """Where the screenshots go."""
+    chosen = os.environ.get(ARTIFACTS_ENV)
+    folder = Path(chosen) if chosen else tmp_path / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def page(server: Server) -> Iterator[Page]:
+    """A fresh browser page (a new context: no cookies) on the test server."""
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+        )
+        context = browser.new_context(
+            base_url=server.url, accept_downloads=True, viewport={"width": 1280, "height": 900}
+        )
+        context.set_default_timeout(30_000)
+        tab = context.new_page()
+        errors: list[str] = []
+        tab.on("pageerror", lambda exc: errors.append(str(exc)))
+        yield tab
+        context.close()
+        browser.close()
+        assert not errors, f"JavaScript errors: {errors}"
+
+
+def _shot(page: Page, folder: Path, name: str) -> None:
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def test_clinician_workflow(server: Server, page: Page, artifacts: Path) -> None:
+    expect = sync_api.expect
+    page.goto("/")
+    expect(page.locator("footer")).to_contain_text("not a medical device")
+    page.fill("#token", "not-a-token")
+    page.click("button[type=submit]")
+    expect(page.get_by_role("alert")).to_contain_text("invalid or revoked token")
+    _shot(page, artifacts, "01-login-error")
+
+    page.fill("#token", server.tokens["clinician"])
+    page.click("button[type=submit]")
+    page.wait_for_url("**/patients")
+    _shot(page, artifacts, "02-patients-empty")
+
+    page.set_input_files("#file", str(ip.data.example_path("crc_msih.json")))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_url("**/patients/SYN-CRC-001")
+    expect(page.locator("#immunogram svg")).to_be_visible()
+    expect(page.locator("#values")).to_contain_text("cells/mm²")
+    _shot(page, artifacts, "03-patient-profile")
+
+    page.click("#evaluate")
+    expect(page.locator("#plan-result")).to_contain_text("Pembrolizumab")
+    expect(page.locator("#plan-result")).to_contain_text("CIViC")
+    _shot(page, artifacts, "04-evaluation")
+
+    page.click("#simulate")
+    expect(page.locator("#simulation .js-plotly-plot").first).to_be_visible()
+    expect(page.locator("#simulation .plot-container").first).to_be_attached()
+    _shot(page, artifacts, "05-simulation")
+
+    with page.expect_download() as html_download:
+        page.click("#report-html")
+    html_path = html_download.value.path()
+    assert html_path is not None
+    assert Path(html_path).read_bytes().startswith(b"<!DOCTYPE html")
+
+    if (page.locator("#report-pdf").count()) and _has_weasyprint():
+        with page.expect_download() as pdf_download:
+            page.click("#report-pdf")
+        pdf_path = pdf_download.value.path()
+        assert pdf_path is not None
+        assert Path(pdf_path).read_bytes().startswith(b"%PDF-")
+
+    page.goto("/patients")
+    page.fill("#search", "zzz")
+    expect(page.locator("#patient-list")).to_contain_text("No patients")
+    page.fill("#search", "crc")
+    expect(page.locator("#patient-list")).to_contain_text("SYN-CRC-001")
+    _shot(page, artifacts, "06-search")
+
+    page.click("text=Log out")
+    page.wait_for_url(f"{server.url}/")
+    page.goto("/patients")
+    expect(page.locator("#token")).to_be_visible()
+
+
+def _has_weasyprint() -> bool:
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError):
+        return False
+    return True
