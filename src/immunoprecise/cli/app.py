@@ -12,8 +12,10 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
+from immunoprecise.cli.db import db_app
 from immunoprecise.cli.kb import kb_app
 from immunoprecise.cli.score_expression import score_expression_command
+from immunoprecise.cli.serve import serve_command, token_app
 from immunoprecise.cli.simulate import simulate_command
 from immunoprecise.errors import ImmunopreciseError
 from immunoprecise.evaluation import Evaluation, evaluate, file_sha256
@@ -35,6 +37,9 @@ app = typer.Typer(
 )
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 app.add_typer(kb_app)
+app.add_typer(db_app)
+app.add_typer(token_app)
+app.command("serve")(serve_command)
 app.command("simulate")(simulate_command)
 app.command("score-expression")(score_expression_command)
 
@@ -45,6 +50,8 @@ class OutputFormat(StrEnum):
     json = "json"
     table = "table"
     html = "html"
+    fhir = "fhir"
+    pdf = "pdf"
 
 
 def _version(value: bool) -> None:
@@ -123,11 +130,37 @@ def _write(
             console.print(_profile_table(ev))
             console.print(_plan_table(ev))
             continue
-        text = ev.model_dump_json(indent=2) if fmt is OutputFormat.json else render_html(ev, record)
+        if fmt is OutputFormat.pdf:
+            from immunoprecise.report import render_pdf
+
+            if out is None:
+                _err.print("error: --format pdf needs --out DIR", markup=False)
+                raise typer.Exit(EXIT_INVALID_INPUT)
+            try:
+                data = render_pdf(ev, record)
+            except ImmunopreciseError as exc:
+                _err.print(f"error: {exc}", markup=False)
+                raise typer.Exit(EXIT_INVALID_INPUT) from None
+            path = out / f"{ev.patient_id}.pdf"
+            path.write_bytes(data)
+            written.append(path)
+            continue
+        if fmt is OutputFormat.fhir:
+            import json
+
+            from immunoprecise.records.fhir import profile_to_fhir
+
+            bundle = profile_to_fhir(ev.profile, patient_reference=f"Patient/{ev.patient_id}")
+            text = json.dumps(bundle, indent=2, ensure_ascii=False)
+        elif fmt is OutputFormat.json:
+            text = ev.model_dump_json(indent=2)
+        else:
+            text = render_html(ev, record)
         if out is None:
             sys.stdout.write(text + "\n")
         else:
-            path = out / f"{ev.patient_id}.{fmt.value}"
+            suffix = "fhir.json" if fmt is OutputFormat.fhir else fmt.value
+            path = out / f"{ev.patient_id}.{suffix}"
             path.write_text(text + "\n", encoding="utf-8")
             written.append(path)
     return written
@@ -158,7 +191,8 @@ def evaluate_command(
     paths: Annotated[
         list[Path],
         typer.Argument(
-            help="Patient files: JSON or YAML (one patient), CSV/TSV/Excel (one patient per row).",
+            help="Patient files: JSON or YAML (one patient), CSV/TSV/Excel (one patient per "
+            "row), or a FHIR R4 / mCODE Bundle (.json).",
             show_default=False,
         ),
     ],
@@ -167,7 +201,8 @@ def evaluate_command(
         typer.Option(
             "--format",
             "-f",
-            help="Output format; repeat for several (json, table, html). Default: json.",
+            help="Output format; repeat for several (json, table, html, pdf: the report via "
+            "WeasyPrint, fhir: the profile as FHIR Observations). Default: json.",
         ),
     ] = None,
     out: Annotated[
@@ -175,7 +210,7 @@ def evaluate_command(
         typer.Option(
             "--out",
             "-o",
-            help="Directory for <patient>.json / <patient>.html; stdout if omitted.",
+            help="Directory for <patient>.json / .html / .pdf / .fhir.json; stdout if omitted.",
             file_okay=False,
         ),
     ] = None,
