@@ -75,9 +75,9 @@ def _bodies() -> list[dict[str, object]]:
 
 async def _client(
     url: str, token: str, bodies: list[dict[str, object]], stop: float, offset: int
-) -> tuple[list[float], int]:
+) -> tuple[list[float], list[str]]:
     latencies: list[float] = []
-    errors = 0
+    errors: list[str] = []
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(timeout=30.0) as client:
         i = offset
@@ -85,16 +85,16 @@ async def _client(
             start = time.perf_counter()
             try:
                 response = await client.post(url, json=bodies[i % len(bodies)], headers=headers)
-                ok = response.status_code == 200
-            except httpx.HTTPError:
-                ok = False
+                if response.status_code != 200:
+                    errors.append(f"HTTP {response.status_code}: {response.text[:120]}")
+            except httpx.HTTPError as exc:
+                errors.append(f"{type(exc).__name__}: {exc}"[:160])
             latencies.append(time.perf_counter() - start)
-            errors += not ok
             i += 1
     return latencies, errors
 
 
-async def _run(url: str, tokens: list[str], seconds: float) -> tuple[list[float], int, float]:
+async def _run(url: str, tokens: list[str], seconds: float) -> tuple[list[float], list[str], float]:
     bodies = _bodies()
     start = time.perf_counter()
     stop = start + seconds
@@ -103,7 +103,7 @@ async def _run(url: str, tokens: list[str], seconds: float) -> tuple[list[float]
     )
     elapsed = time.perf_counter() - start
     latencies = [x for lat, _ in results for x in lat]
-    return latencies, sum(e for _, e in results), elapsed
+    return latencies, [e for _, errs in results for e in errs], elapsed
 
 
 def main(clients: int = 50, seconds: float = 60.0) -> None:
@@ -158,7 +158,9 @@ def main(clients: int = 50, seconds: float = 60.0) -> None:
         f"{platform.python_version()}, immunoprecise {ip.__version__}"
     )
     print(f"{clients} clients, {seconds:g} s, POST /api/v1/evaluate (six example records)")
-    print(f"requests: {len(ms):,}; throughput {len(ms) / elapsed:,.0f}/s; errors: {errors}")
+    print(f"requests: {len(ms):,}; throughput {len(ms) / elapsed:,.0f}/s; errors: {len(errors)}")
+    for kind in sorted(set(errors)):
+        print(f"  {errors.count(kind)} × {kind}")
     print(f"latency ms: p50 {p50:.1f}, p95 {p95:.1f}, p99 {p99:.1f} (target p95 < 50, 0 errors)")
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+from pathlib import Path
 
 import pytest
 
@@ -151,3 +152,15 @@ def test_export_is_latest_records_as_json_lines(registry: Registry) -> None:
         (AuditAction.export, record.patient_id),
         (AuditAction.export, other.patient_id),
     }
+
+
+def test_has_patient_reads_no_patient_data_and_writes_no_audit_row(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    with Registry.open(url, create=True) as registry:
+        record = ip.read_patient(ip.data.example_path("crc_msih.json"))
+        assert not registry.has_patient(record.patient_id)
+        registry.add_record(record, actor="ann")
+        before = len(registry.audit())
+        assert registry.has_patient(record.patient_id)
+        assert not registry.has_patient("SYN-NOBODY")
+        assert len(registry.audit()) == before

@@ -454,6 +454,24 @@ class Registry:
             )
             return [self._version_model(r, patient_id) for r in rows]
 
+    def has_patient(self, patient_id: str) -> bool:
+        """Whether the registry holds a patient with this pseudonymous id.
+
+        Reads no patient data, so it writes no audit row; reading the record afterwards does.
+
+        Parameters
+        ----------
+        patient_id
+            Pseudonymous patient id.
+
+        Returns
+        -------
+        bool
+        """
+        with self._transaction() as session:
+            query = select(PatientRow.id).where(PatientRow.pseudonym == patient_id).limit(1)
+            return session.scalars(query).first() is not None
+
     def patients(self, *, actor: str, search: str | None = None) -> list[str]:
         """List the pseudonymous patient ids, sorted; optionally those containing ``search``.
 

@@ -84,9 +84,7 @@ def evaluate_record(
     else:
         record, notes = parse_record(body)
         digest = record_sha256(record)
-        if not caller.pseudonymized and record.patient_id in state.registry.patients(
-            actor=caller.name, search=record.patient_id
-        ):
+        if not caller.pseudonymized and state.registry.has_patient(record.patient_id):
             latest = state.registry.record_version(record.patient_id, actor=caller.name)
             stored_version = latest.version if latest.sha256 == digest else None
     evaluation = evaluate(
