@@ -135,3 +135,4 @@ def test_per_sample_moments_equal_the_direct_computation(tpm: pd.DataFrame) -> N
     direct = np.log2(tpm + 1.0)
     np.testing.assert_allclose(mean, direct.mean(axis=0).to_numpy())
     np.testing.assert_allclose(sd, direct.std(axis=0, ddof=1).to_numpy())
+    np.testing.assert_allclose(m.tpm_totals(chunk=2), tpm.sum(axis=0).to_numpy())

@@ -67,7 +67,7 @@ import yaml
 from scipy.linalg import solve_triangular
 from scipy.optimize import nnls
 
-__all__ = ["CellReference", "deconvolve", "mcp_counter"]
+__all__ = ["CellReference", "deconvolve", "mcp_counter", "mcp_markers"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -551,7 +551,8 @@ def deconvolve(
 
 
 @cache
-def _mcp_markers() -> dict[str, tuple[str, ...]]:
+def mcp_markers() -> dict[str, tuple[str, ...]]:
+    """MCP-counter's marker genes per population, as published (``data/mcp_counter.yaml``)."""
     data: dict[str, Any] = yaml.safe_load(_data_text("mcp_counter.yaml"))
     return {str(p): tuple(str(g) for g in genes) for p, genes in data["populations"].items()}
 
@@ -629,7 +630,7 @@ def mcp_counter(
     available = set(expression.index)
     scores: dict[str, pd.Series] = {}
     found: dict[str, tuple[int, int]] = {}
-    for population, markers in _mcp_markers().items():
+    for population, markers in mcp_markers().items():
         rows: list[str] = []
         for marker in markers:
             gene = marker

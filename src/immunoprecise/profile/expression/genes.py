@@ -145,6 +145,18 @@ class GeneTable:
             tuple(out), {k: kinds[k] for k in order}, tuple(renamed), tuple(unmapped)
         )
 
+    def current_symbols(self, names: Iterable[object]) -> list[str]:
+        """Each name's approved symbol, or the name itself where it matches no gene.
+
+        For published gene lists that use old symbols or protein names.
+
+        >>> GeneTable.shipped().current_symbols(["C14orf102", "GZMA", "NOT_A_GENE"])
+        ['NRDE2', 'GZMA', 'NOT_A_GENE']
+        """
+        given = [str(n) for n in names]
+        symbols = self.to_symbols(given).symbols
+        return [s if s is not None else g for g, s in zip(given, symbols, strict=True)]
+
     def _one(self, ident: str) -> tuple[str | None, str]:
         if ident in self.symbols:
             return ident, "symbol"

@@ -70,7 +70,7 @@ class ExpressionMatrix:
     log2_offset: float = 1.0
     column_scale: np.ndarray | None = field(default=None, repr=False)
     duplicates: tuple[str, ...] = ()
-    _memo: dict[str, tuple[np.ndarray, np.ndarray]] = field(
+    _memo: dict[str, tuple[np.ndarray, ...]] = field(
         default_factory=dict, repr=False, compare=False
     )
 
@@ -90,11 +90,13 @@ class ExpressionMatrix:
         Counts without gene lengths give counts per million (see ``units_note``).
         """
         wanted = self.symbols if genes is None else [g for g in genes if g in self.rows]
-        out = np.empty((len(wanted), len(self.sample_ids)))
-        for i, gene in enumerate(wanted):
-            positions = self.rows[gene]
-            block = self._linear(self.values[list(positions)])
-            out[i] = block[0] if len(positions) == 1 else np.sum(block, axis=0)
+        first = np.fromiter((self.rows[g][0] for g in wanted), dtype=np.intp, count=len(wanted))
+        out = np.array(self._linear(self.values[first]), dtype=np.float64)  # one gather
+        if self.duplicates:  # symbols of several input rows: their TPM added
+            shared = set(self.duplicates)
+            for i, gene in enumerate(wanted):
+                if gene in shared:
+                    out[i] = np.sum(self._linear(self.values[list(self.rows[gene])]), axis=0)
         return pd.DataFrame(
             out,
             index=pd.Index(wanted, name="gene"),
@@ -111,31 +113,33 @@ class ExpressionMatrix:
         Computed once (then remembered) in chunks of genes, so memory stays at one chunk; missing
         values are ignored.
         """
-        if "moments" in self._memo:
-            return self._memo["moments"]
-        genes = self.symbols
-        n = np.zeros(len(self.sample_ids))
-        total = np.zeros(len(self.sample_ids))
-        total_sq = np.zeros(len(self.sample_ids))
-        for start in range(0, len(genes), chunk):
-            block = self.log2(genes[start : start + chunk]).to_numpy()
-            ok = np.isfinite(block)
-            block = np.where(ok, block, 0.0)
-            n += ok.sum(axis=0)
-            total += block.sum(axis=0)
-            total_sq += (block * block).sum(axis=0)
+        n, total, total_sq, _tpm = self._sample_sums(chunk)
         mean = total / np.maximum(n, 1)
         var = (total_sq - n * mean * mean) / np.maximum(n - 1, 1)
-        self._memo["moments"] = (mean, np.sqrt(np.maximum(var, 0.0)))
-        return self._memo["moments"]
+        return mean, np.sqrt(np.maximum(var, 0.0))
 
     def tpm_totals(self, chunk: int = 2000) -> np.ndarray:
-        """Per-sample sum of TPM over all genes (computed in chunks; missing values ignored)."""
-        genes = self.symbols
-        total = np.zeros(len(self.sample_ids))
-        for start in range(0, len(genes), chunk):
-            total += np.nansum(self.tpm(genes[start : start + chunk]).to_numpy(), axis=0)
-        return total
+        """Per-sample sum of TPM over all genes (computed once, in chunks; missing values
+        ignored)."""
+        return self._sample_sums(chunk)[3]
+
+    def _sample_sums(self, chunk: int) -> tuple[np.ndarray, ...]:
+        """One pass over all genes: per sample the count of finite values, the sum and the sum of
+        squares of ``log2(TPM + 1)``, and the TPM total (the scores need both)."""
+        if "sums" not in self._memo:
+            genes = self.symbols
+            sums = [np.zeros(len(self.sample_ids)) for _ in range(4)]
+            for start in range(0, len(genes), chunk):
+                tpm = self.tpm(genes[start : start + chunk]).to_numpy()
+                ok = np.isfinite(tpm)
+                tpm = np.where(ok, tpm, 0.0)
+                log2 = np.where(ok, np.log2(tpm + 1.0), 0.0)
+                sums[0] += ok.sum(axis=0)
+                sums[1] += log2.sum(axis=0)
+                sums[2] += (log2 * log2).sum(axis=0)
+                sums[3] += tpm.sum(axis=0)
+            self._memo["sums"] = tuple(sums)
+        return self._memo["sums"]
 
     def _linear(self, block: np.ndarray) -> np.ndarray:
         block = np.asarray(block, dtype=np.float64)

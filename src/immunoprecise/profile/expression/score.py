@@ -10,7 +10,12 @@ import numpy as np
 import pandas as pd
 
 from immunoprecise.profile.expression import signatures as sig
-from immunoprecise.profile.expression.deconvolution import CellReference, deconvolve, mcp_counter
+from immunoprecise.profile.expression.deconvolution import (
+    CellReference,
+    deconvolve,
+    mcp_counter,
+    mcp_markers,
+)
 from immunoprecise.profile.expression.genes import GeneTable
 from immunoprecise.profile.expression.matrix import ExpressionMatrix, Units, read_expression
 from immunoprecise.profile.expression.response import explain_icb_response, icb_response
@@ -143,11 +148,9 @@ def _cells(
         )
     except ValueError as exc:
         notes.append(f"{ref.name} deconvolution: not estimated ({exc})")
-    markers = _mcp_markers()
-    table = GeneTable.shipped()
-    symbols = table.to_symbols(markers).symbols
-    aliases = {m: s for m, s in zip(markers, symbols, strict=True) if s is not None and s != m}
-    wanted = [s if s is not None else m for m, s in zip(markers, symbols, strict=True)]
+    markers = list(dict.fromkeys(g for genes in mcp_markers().values() for g in genes))
+    wanted = GeneTable.shipped().current_symbols(markers)
+    aliases = {m: s for m, s in zip(markers, wanted, strict=True) if s != m}
     mcp = mcp_counter(data.log2(wanted), aliases=aliases)
     found = mcp.attrs.get("markers_found", {})
     mcp.columns = [f"MCP_{str(c).replace(' ', '_')}" for c in mcp.columns]
@@ -158,14 +161,3 @@ def _cells(
         else "MCP-counter: markers counted per population"
     )
     return frames, notes
-
-
-def _mcp_markers() -> list[str]:
-    from importlib.resources import files
-
-    import yaml
-
-    path = files("immunoprecise.profile.expression") / "data" / "mcp_counter.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    genes: list[str] = [str(g) for pop in data["populations"].values() for g in pop]
-    return list(dict.fromkeys(genes))

@@ -285,8 +285,7 @@ def immunogram_axes(matrix: ExpressionMatrix) -> list[SignatureScores]:
     for axis in _karasaki()["axes"]:
         if not axis.get("genes"):
             continue
-        mapped = table.to_symbols(axis["genes"]).symbols
-        genes = [m if m is not None else str(g) for g, m in zip(axis["genes"], mapped, strict=True)]
+        genes = table.current_symbols(axis["genes"])
         cov = _coverage(str(axis["id"]), genes, matrix)
         out = _empty(matrix, [str(axis["id"])])
         if cov.scored:

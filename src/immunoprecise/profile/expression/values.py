@@ -39,14 +39,6 @@ _QUANTISEQ = Citation(
     "doi:10.1186/s13073-019-0638-6",
     doi="10.1186/s13073-019-0638-6",
 )
-_KARASAKI = Citation(
-    id="karasaki2017",
-    short="Karasaki, J Thorac Oncol 2017",
-    text="Karasaki T, Nagayama K, Kuwano H, et al. An Immunogram for the Cancer-Immunity Cycle: "
-    "Towards Personalized Immunotherapy of Lung Cancer. J Thorac Oncol 2017;12(5):791-803. "
-    "doi:10.1016/j.jtho.2017.01.005",
-    doi="10.1016/j.jtho.2017.01.005",
-)
 
 # key: (label, unit, method, formula, references ids in signatures.yaml)
 _HEADLINE: dict[str, tuple[str, str, str, str, tuple[str, ...]]] = {
@@ -232,7 +224,7 @@ def expression_values(
                 "z (within sample)",
                 "mean within-sample z-score of the axis genes' log2(TPM + 1)",
                 None,
-                (_KARASAKI,),
+                _citations(("karasaki2017",)),
                 coverage.get(axis),
             )
     for column in row.index:
