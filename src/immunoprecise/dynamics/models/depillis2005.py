@@ -21,18 +21,30 @@ import numpy as np
 
 from immunoprecise.dynamics.model import Array, Model, Parameter, ParameterSet, Params, State
 
-__all__ = ["MODEL", "lysis"]
+__all__ = ["MODEL", "lysis", "lysis_ratio"]
 
 _SRC = "de Pillis et al. 2005, Cancer Res 65:7950, doi:10.1158/0008-5472.CAN-05-0564, Table 1"
 
 
-def lysis(d: Array, s: Array, lam: Array, ell: Array, tum: Array) -> Array:
-    """CD8⁺ lysis rate ``D = d (L/T)^λ / (s + (L/T)^λ)`` per day; ``D → d`` as ``T → 0``."""
+def lysis_ratio(lam: Array, ell: Array, tum: Array) -> Array:
+    """``x = (L/T)^λ`` of the lysis rate (``L`` clipped at 0; ``T = 0`` read as 1: the caller
+    masks it)."""
+    return np.asarray(
+        np.power(np.maximum(ell, 0.0) / np.where(tum > 0, tum, 1.0), lam), dtype=np.float64
+    )
+
+
+def lysis(
+    d: Array, s: Array, lam: Array, ell: Array, tum: Array, ratio: Array | None = None
+) -> Array:
+    """CD8⁺ lysis rate ``D = d (L/T)^λ / (s + (L/T)^λ)`` per day; ``D → d`` as ``T → 0``.
+
+    ``ratio`` is :func:`lysis_ratio` when the caller already has it (the Jacobian does).
+    """
     alive = tum > 0
+    x = ratio if ratio is not None else lysis_ratio(lam, ell, tum)
     if alive.all():  # the usual case, without the masks
-        x = np.power(np.maximum(ell, 0.0) / tum, lam)
         return np.asarray(d * x / (s + x), dtype=np.float64)
-    x = np.power(np.maximum(ell, 0.0) / np.where(alive, tum, 1.0), lam)
     frac = np.where(alive, x / (s + x), np.where(ell > 0, 1.0, 0.0))
     return np.asarray(d * frac, dtype=np.float64)
 

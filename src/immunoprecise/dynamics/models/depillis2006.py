@@ -34,7 +34,7 @@ from immunoprecise.dynamics.model import (
     Params,
     State,
 )
-from immunoprecise.dynamics.models.depillis2005 import lysis
+from immunoprecise.dynamics.models.depillis2005 import lysis, lysis_ratio
 
 __all__ = ["BLOOD_VOLUME_L", "MODEL"]
 
@@ -90,9 +90,8 @@ def _jacobian(t: Array, y: Array, p: Params, u: Array) -> Array:
     tum, nk, cd8, circ, drug, il2 = np.ascontiguousarray(y.T)
     d, s, ell = p["d"], p["s"], p["l"]
     alive = tum > 0
-    cd8_pos = np.maximum(cd8, 0.0)
-    x = np.power(cd8_pos / np.where(alive, tum, 1.0), ell)
-    dl = lysis(d, s, ell, cd8, tum)
+    x = lysis_ratio(ell, cd8, tum)
+    dl = lysis(d, s, ell, cd8, tum, ratio=x)
     core = d * s * ell * x / (s + x) ** 2
     dp_dt = np.where(alive, dl - core, dl)
     dp_dl = np.where(alive & (cd8 > 0), core * tum / np.where(cd8 > 0, cd8, 1.0), 0.0)
