@@ -10,19 +10,17 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any, TextIO
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from immunoprecise.errors import RegistryError
 from immunoprecise.evaluation import Evaluation
 from immunoprecise.records import PatientRecord
-from immunoprecise.registry.connection import display_url, make_registry_engine, resolve_url
-from immunoprecise.registry.migrate import head_revision, revision_of, upgrade
+from immunoprecise.registry.database import Database, open_migrated_engine
 from immunoprecise.registry.models import (
     AuditAction,
     AuditEntry,
@@ -106,7 +104,7 @@ class _BatchItem:
     source: str | None
 
 
-class Registry:
+class Registry(Database):
     """A registry database: versioned patient records, evaluations, results and an audit log.
 
     Open one with :meth:`Registry.open`; close it (or use it as a context manager) when done.
@@ -131,10 +129,6 @@ class Registry:
     (1, 1, True)
     """
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
-
     @classmethod
     def open(cls, url: str | None = None, *, create: bool = False) -> Registry:
         """Open the registry at ``url`` (else ``$IMMUNOPRECISE_DB``, else the default file).
@@ -157,49 +151,7 @@ class Registry:
             If the database cannot be reached, or its schema is not at the latest migration
             (the message says to run ``immunoprecise db upgrade``).
         """
-        resolved = resolve_url(url)
-        if create:
-            upgrade(resolved)
-        engine = make_registry_engine(resolved)
-        shown = display_url(resolved)
-        try:
-            with engine.connect() as connection:
-                current = revision_of(connection)
-        except SQLAlchemyError as exc:
-            engine.dispose()
-            raise RegistryError(f"cannot open registry {shown}: {exc.args[0]}") from None
-        head = head_revision()
-        if current != head:
-            engine.dispose()
-            state = (
-                "has no registry schema yet"
-                if current is None
-                else f"is at schema revision {current}, this immunoprecise needs {head}"
-            )
-            raise RegistryError(
-                f"registry {shown} {state}; run `immunoprecise db upgrade --db {shown}` first"
-            )
-        return cls(engine)
-
-    @property
-    def url(self) -> str:
-        """The database URL, password hidden."""
-        return self._engine.url.render_as_string(hide_password=True)
-
-    def close(self) -> None:
-        """Release the database connections."""
-        self._engine.dispose()
-
-    def __enter__(self) -> Registry:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+        return cls(open_migrated_engine(url, create=create))
 
     def __repr__(self) -> str:
         return f"Registry({self.url!r})"

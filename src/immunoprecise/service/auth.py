@@ -35,16 +35,14 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
-from types import TracebackType
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from immunoprecise.errors import RegistryError
-from immunoprecise.registry import Registry, resolve_url
-from immunoprecise.registry.connection import make_registry_engine
+from immunoprecise.registry.database import Database, open_migrated_engine
 from immunoprecise.registry.schema import ApiTokenRow
 
 __all__ = [
@@ -118,18 +116,12 @@ def _model(row: ApiTokenRow) -> ApiToken:
     )
 
 
-class TokenStore:
+class TokenStore(Database):
     """The service's tokens in the registry database (table ``api_tokens``).
 
-    Parameters
-    ----------
-    engine
-        An engine on a registry database at the latest schema (:meth:`open` checks this).
+    Built like :class:`~immunoprecise.registry.Registry` on an engine at the latest schema
+    (:meth:`open` checks it).
     """
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
     def open(cls, url: str | None = None, *, create: bool = False) -> TokenStore:
@@ -151,24 +143,7 @@ class TokenStore:
         RegistryError
             If the database cannot be reached or is not at the latest schema.
         """
-        resolved = resolve_url(url)
-        Registry.open(resolved, create=create).close()  # checks the schema revision
-        return cls(make_registry_engine(resolved))
-
-    def close(self) -> None:
-        """Release the database connections."""
-        self._engine.dispose()
-
-    def __enter__(self) -> TokenStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+        return cls(open_migrated_engine(url, create=create))
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
@@ -178,8 +153,7 @@ class TokenStore:
         except IntegrityError:
             raise
         except SQLAlchemyError as exc:
-            shown = self._engine.url.render_as_string(hide_password=True)
-            raise RegistryError(f"tokens in {shown}: {exc.args[0]}") from None
+            raise RegistryError(f"tokens in {self.url}: {exc.args[0]}") from None
 
     def create(self, name: str, role: Role | str, *, created_by: str) -> tuple[ApiToken, str]:
         """Make a new token.

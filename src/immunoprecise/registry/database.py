@@ -1,0 +1,97 @@
+"""An open registry database: the engine checked against the latest schema, its sessions and
+its lifecycle. :class:`~immunoprecise.registry.Registry` and the service's token store build on
+it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import sessionmaker
+
+from immunoprecise.errors import RegistryError
+from immunoprecise.registry.connection import display_url, make_registry_engine, resolve_url
+from immunoprecise.registry.migrate import head_revision, revision_of, upgrade
+
+__all__ = ["Database", "open_migrated_engine"]
+
+
+def open_migrated_engine(url: str | None = None, *, create: bool = False) -> Engine:
+    """The engine of the registry at ``url``, refused unless its schema is the latest.
+
+    Parameters
+    ----------
+    url
+        A SQLAlchemy URL or SQLite file path; see :func:`~immunoprecise.registry.resolve_url`.
+    create
+        Create the database if needed and migrate it to the latest revision first.
+
+    Returns
+    -------
+    sqlalchemy.Engine
+
+    Raises
+    ------
+    RegistryError
+        If the database cannot be reached, or its schema is not at the latest migration (the
+        message says to run ``immunoprecise db upgrade``).
+    """
+    resolved = resolve_url(url)
+    if create:
+        upgrade(resolved)
+    engine = make_registry_engine(resolved)
+    shown = display_url(resolved)
+    try:
+        with engine.connect() as connection:
+            current = revision_of(connection)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise RegistryError(f"cannot open registry {shown}: {exc.args[0]}") from None
+    head = head_revision()
+    if current != head:
+        engine.dispose()
+        state = (
+            "has no registry schema yet"
+            if current is None
+            else f"is at schema revision {current}, this immunoprecise needs {head}"
+        )
+        raise RegistryError(
+            f"registry {shown} {state}; run `immunoprecise db upgrade --db {shown}` first"
+        )
+    return engine
+
+
+class Database:
+    """An engine on a registry database at the latest schema, with its session factory.
+
+    Parameters
+    ----------
+    engine
+        From :func:`open_migrated_engine`.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def url(self) -> str:
+        """The database URL, password hidden."""
+        return self._engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
