@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import math
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import numpy.typing as npt
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from immunoprecise.dynamics import Trajectories, simulate
 from immunoprecise.dynamics.schedule import virtual_patients
@@ -81,6 +81,12 @@ def check_patients(n: int) -> int:
     return n
 
 
+SimulatedDays = Annotated[float, AfterValidator(check_days)]
+"""Days to simulate, checked by :func:`check_days`."""
+VirtualPatientCount = Annotated[int, AfterValidator(check_patients)]
+"""Size of a virtual-patient cloud, checked by :func:`check_patients`."""
+
+
 def _patients_in(values: Values | None) -> int:
     return max((len(v) for v in (values or {}).values() if isinstance(v, list)), default=1)
 
@@ -94,8 +100,10 @@ class SimulateRequest(BaseModel):
     regimen: str | None = Field(
         default=None, max_length=2000, examples=["CAR-T 1e6 cells d42"], description="Regimen text."
     )
-    t_end: float = Field(description=f"Days simulated (at most {MAX_DAYS:,}).", examples=[120])
-    n_virtual: int = Field(
+    t_end: SimulatedDays = Field(
+        description=f"Days simulated (at most {MAX_DAYS:,}).", examples=[120]
+    )
+    n_virtual: VirtualPatientCount = Field(
         default=1,
         ge=1,
         description=f"Virtual patients drawn around the published parameters (lognormal, "
@@ -108,16 +116,6 @@ class SimulateRequest(BaseModel):
         description="Parameter values: a number for all patients, or a list (one per patient).",
     )
     initial: Values | None = Field(default=None, description="Initial states, as params.")
-
-    @field_validator("t_end")
-    @classmethod
-    def _days(cls, value: float) -> float:
-        return check_days(value)
-
-    @field_validator("n_virtual")
-    @classmethod
-    def _size(cls, value: int) -> int:
-        return check_patients(value)
 
     @model_validator(mode="after")
     def _lists(self) -> SimulateRequest:

@@ -14,7 +14,13 @@ from immunoprecise.dynamics.simulate import resolve_model
 from immunoprecise.service.auth import Role
 from immunoprecise.service.deps import Anyone, Caller, ServiceState, State
 from immunoprecise.service.jobs import Job
-from immunoprecise.service.routes.simulate import check_days, check_patients, finite
+from immunoprecise.service.routes.simulate import (
+    MAX_DAYS,
+    MAX_VIRTUAL_PATIENTS,
+    SimulatedDays,
+    VirtualPatientCount,
+    finite,
+)
 
 __all__ = ["MAX_ARMS", "RESULT_KIND", "TrialRequest", "router"]
 
@@ -35,8 +41,12 @@ class TrialRequest(BaseModel):
         description=f"Label → regimen text (1 to {MAX_ARMS}).",
         examples=[{"day 0": "CAR-T 1e6 cells d0", "day 42": "CAR-T 1e6 cells d42"}],
     )
-    t_end: float = Field(description="Days simulated (at most 3,650).", examples=[150])
-    n_virtual: int = Field(default=50, ge=1, description="Virtual patients (at most 1,000).")
+    t_end: SimulatedDays = Field(
+        description=f"Days simulated (at most {MAX_DAYS:,}).", examples=[150]
+    )
+    n_virtual: VirtualPatientCount = Field(
+        default=50, ge=1, description=f"Virtual patients (at most {MAX_VIRTUAL_PATIENTS:,})."
+    )
     seed: int = Field(default=0, ge=0)
     parameter_set: str | None = Field(default=None, max_length=64)
     initial: dict[str, float] | None = Field(default=None, description="Shared initial states.")
@@ -44,16 +54,6 @@ class TrialRequest(BaseModel):
     cohort: str | None = Field(
         default=None, min_length=1, max_length=128, description="Store the result under a cohort."
     )
-
-    @field_validator("t_end")
-    @classmethod
-    def _days(cls, value: float) -> float:
-        return check_days(value)
-
-    @field_validator("n_virtual")
-    @classmethod
-    def _size(cls, value: int) -> int:
-        return check_patients(value)
 
     @field_validator("regimens")
     @classmethod
