@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "CohortError",
     "ExpressionError",
     "FieldProblem",
     "ImmunopreciseError",
@@ -102,4 +103,11 @@ class RegistryError(ImmunopreciseError):
     """A registry database that cannot be reached, is not migrated, or refuses a request.
 
     The message names the database (password hidden), the patient or row concerned, and what to do.
+    """
+
+
+class CohortError(ImmunopreciseError, ValueError):
+    """Cohort data that cannot be analysed as asked (missing column, too few events, bad group).
+
+    The message names the column or group, what was found, and what the analysis needs.
     """

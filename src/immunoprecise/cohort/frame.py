@@ -1,0 +1,237 @@
+"""A cohort as one analysis table: outcomes beside every profile value, one row per patient.
+
+Every analysis of :mod:`immunoprecise.cohort` reads this layout, so a ``Cohort``, a table file and
+a hand-made ``DataFrame`` are analysed the same way:
+
+- index ``patient_id``;
+- outcome columns ``treatment``, ``best_response``, ``pfs_days``, ``pfs_event``, ``os_days``,
+  ``os_event`` (times in days from the start of treatment, events 1 = observed, 0 = censored);
+- one column per profile value key (``cd8_foxp3_ratio.interfollicular``, ``crp``, …) with its
+  number, and ``<key>:category`` with its category where the value has one;
+- recorded clinical risk indices as ``risk.<name>`` (points) and ``risk.<name>:category``
+  (``risk.flipi``, ``risk.flipi:category``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, cast
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from immunoprecise.errors import CohortError
+from immunoprecise.knowledge import KnowledgeBase, load_knowledge_base
+from immunoprecise.profile.table import profile_columns
+from immunoprecise.records import Cohort, read_cohort
+from immunoprecise.records.columns import record_columns
+
+__all__ = [
+    "OUTCOME_COLUMNS",
+    "Endpoint",
+    "SurvivalData",
+    "cohort_frame",
+    "survival_data",
+]
+
+Endpoint = Literal["os", "pfs"]
+OUTCOME_COLUMNS = ("treatment", "best_response", "pfs_days", "pfs_event", "os_days", "os_event")
+CATEGORY_SUFFIX = ":category"
+
+
+def cohort_frame(
+    source: Cohort | pd.DataFrame | str | Path,
+    *,
+    knowledge_base: KnowledgeBase | None = None,
+) -> pd.DataFrame:
+    """Lay a cohort out as the analysis table (outcomes and profile values, one row per patient).
+
+    Parameters
+    ----------
+    source
+        A :class:`~immunoprecise.Cohort`, a cohort table file (see
+        :func:`~immunoprecise.read_cohort`), or a ``DataFrame`` already in the analysis layout
+        (returned as a copy, with ``patient_id`` as index if it is a column).
+    knowledge_base
+        Source of profile thresholds and references; the shipped one when omitted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``patient_id``; outcome columns (times in days) then profile value columns.
+
+    Examples
+    --------
+    >>> import immunoprecise as ip
+    >>> frame = cohort_frame(ip.data.example_path("fl_cohort.csv"))
+    >>> row = frame.loc["SYN-FLC-001"]
+    >>> float(row["os_days"]), int(row["os_event"]), row["risk.flipi:category"]
+    (517.4375, 1, 'intermediate')
+    """
+    if isinstance(source, pd.DataFrame):
+        frame = source.copy()
+        if "patient_id" in frame.columns:
+            frame = frame.set_index("patient_id")
+        return frame
+    cohort = source if isinstance(source, Cohort) else read_cohort(source)
+    kb = knowledge_base if knowledge_base is not None else load_knowledge_base()
+    return _frame_of(cohort, kb)
+
+
+def _frame_of(cohort: Cohort, kb: KnowledgeBase) -> pd.DataFrame:
+    ids = [r.patient.id for r in cohort.records]
+    outcomes = {o.patient_id: o for o in cohort.outcomes}
+    rows = []
+    for pid in ids:
+        o = outcomes.get(pid)
+        rows.append(
+            {
+                "treatment": o.treatment if o else None,
+                "best_response": str(o.best_response) if o and o.best_response else None,
+                "pfs_days": o.pfs.value if o and o.pfs else np.nan,
+                "pfs_event": float(o.pfs_event) if o and o.pfs_event is not None else np.nan,
+                "os_days": o.os.value if o and o.os else np.nan,
+                "os_event": float(o.os_event) if o and o.os_event is not None else np.nan,
+            }
+        )
+    outcome_frame = pd.DataFrame(rows, index=pd.Index(ids, name="patient_id"))
+    profiles = profile_columns(record_columns(cohort.records), knowledge_base=kb)
+    columns: dict[str, npt.NDArray[Any]] = {}
+    for key, part in cast("list[tuple[str, str]]", list(profiles.columns)):
+        col = profiles[(key, part)]
+        if part == "value":
+            col = pd.to_numeric(col, errors="coerce")
+        if col.notna().any():
+            columns[key if part == "value" else f"{key}{CATEGORY_SUFFIX}"] = col.to_numpy()
+    profile_frame = pd.DataFrame(columns, index=outcome_frame.index).sort_index(axis=1)
+    return pd.concat([outcome_frame, profile_frame, _risk_frame(cohort)], axis=1)
+
+
+def _risk_frame(cohort: Cohort) -> pd.DataFrame:
+    """Clinical risk indices as recorded (``risk.flipi``, ``risk.flipi:category``, …)."""
+    rows: list[dict[str, object]] = []
+    for record in cohort.records:
+        row: dict[str, object] = {}
+        for index in record.disease.risk_indices:
+            key = f"risk.{index.name.strip().lower()}"
+            row[key] = np.nan if index.score is None else float(index.score)
+            row[f"{key}{CATEGORY_SUFFIX}"] = index.category
+        rows.append(row)
+    ids = pd.Index([r.patient.id for r in cohort.records], name="patient_id")
+    return pd.DataFrame(rows, index=ids)
+
+
+@dataclass(frozen=True)
+class SurvivalData:
+    """Times and events of one endpoint, with the patients left out and why.
+
+    Attributes
+    ----------
+    time
+        Days from the start of treatment to event or censoring.
+    event
+        1 where the event (progression/death) was observed, 0 where censored.
+    index
+        Patient ids of the rows kept.
+    excluded
+        Patient ids left out because time, event or a needed covariate is missing.
+    endpoint
+        ``"os"`` or ``"pfs"``.
+    """
+
+    time: npt.NDArray[np.float64]
+    event: npt.NDArray[np.int8]
+    index: pd.Index
+    excluded: tuple[str, ...]
+    endpoint: str
+
+    @property
+    def n(self) -> int:
+        """Number of patients kept."""
+        return len(self.time)
+
+
+def survival_data(
+    frame: pd.DataFrame,
+    endpoint: str,
+    *,
+    require: Sequence[str] = (),
+) -> SurvivalData:
+    """Take the times and events of ``endpoint`` from an analysis table, validated.
+
+    Parameters
+    ----------
+    frame
+        The analysis table (:func:`cohort_frame`).
+    endpoint
+        ``"os"`` or ``"pfs"``; columns ``<endpoint>_days`` and ``<endpoint>_event`` are read.
+    require
+        Further columns a patient must have (e.g. the biomarker); patients missing any are
+        excluded and listed in ``SurvivalData.excluded``.
+
+    Returns
+    -------
+    SurvivalData
+
+    Raises
+    ------
+    CohortError
+        A missing column, a negative or infinite time, an event that is not 0/1, or no patient left.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"os_days": [100.0, 200.0, None], "os_event": [1, 0, 1]},
+    ...                      index=pd.Index(["a", "b", "c"], name="patient_id"))
+    >>> data = survival_data(frame, "os")
+    >>> data.n, data.excluded
+    (2, ('c',))
+    """
+    if endpoint not in ("os", "pfs"):
+        raise CohortError(f"endpoint {endpoint!r} is not known; use 'os' or 'pfs'")
+    tcol, ecol = f"{endpoint}_days", f"{endpoint}_event"
+    for col in (tcol, ecol, *require):
+        if col not in frame.columns:
+            raise CohortError(
+                f"the cohort has no column {col!r}; columns are: {_some(frame.columns)}"
+            )
+    time = pd.to_numeric(frame[tcol], errors="coerce").to_numpy(dtype=float)
+    event = pd.to_numeric(frame[ecol], errors="coerce").to_numpy(dtype=float)
+    keep = ~np.isnan(time) & ~np.isnan(event)
+    for col in require:
+        keep &= frame[col].notna().to_numpy()
+    bad_time = keep & ((time < 0) | ~np.isfinite(time))
+    if bad_time.any():
+        pid = frame.index[np.flatnonzero(bad_time)[0]]
+        raise CohortError(
+            f"patient {pid}: {tcol} = {time[bad_time][0]} is not a time; expected days ≥ 0"
+        )
+    bad_event = keep & ~np.isin(event, (0.0, 1.0))
+    if bad_event.any():
+        pid = frame.index[np.flatnonzero(bad_event)[0]]
+        raise CohortError(
+            f"patient {pid}: {ecol} = {event[bad_event][0]} is not an event flag; "
+            "expected 1 (observed) or 0 (censored)"
+        )
+    if not keep.any():
+        raise CohortError(f"no patient has both {tcol} and {ecol}" + _and(require))
+    return SurvivalData(
+        time=time[keep],
+        event=event[keep].astype(np.int8),
+        index=frame.index[keep],
+        excluded=tuple(str(i) for i in frame.index[~keep]),
+        endpoint=endpoint,
+    )
+
+
+def _and(require: Sequence[str]) -> str:
+    return f" and {', '.join(require)}" if require else ""
+
+
+def _some(columns: pd.Index) -> str:
+    names = [str(c) for c in columns]
+    more = f", … ({len(names)} in all)" if len(names) > 12 else ""
+    return ", ".join(names[:12]) + more

@@ -1,0 +1,118 @@
+"""One result model for every statistic the cohort stage reports: estimate, CI, n, method."""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = ["Statistic"]
+
+
+class Statistic(BaseModel):
+    """An estimate or a test result with its confidence interval, sample size and method.
+
+    Estimates (a proportion, an AUC, a hazard ratio, a median survival) fill ``estimate`` and the
+    CI; tests (log-rank, Fisher, DeLong) put the test statistic in ``estimate`` and fill
+    ``p_value`` (and ``df`` for χ² statistics). A bound that cannot be estimated (a median
+    survival never reached) is ``None``.
+
+    Parameters
+    ----------
+    name
+        What is estimated, in the domain's words (``"ORR"``, ``"AUC"``, ``"hazard ratio"``).
+    estimate
+        The point estimate, or the test statistic.
+    ci_low, ci_high
+        Confidence interval bounds, or ``None`` where not estimable / not applicable.
+    ci_level
+        Coverage of the interval (0.95 for a 95% CI); ``None`` for tests without an interval.
+    n
+        Number of patients (or observations) the statistic is computed from.
+    method
+        The method and its reference, e.g. ``"Clopper–Pearson exact"``.
+    p_value
+        Two-sided p-value of the test, where the statistic is a test.
+    df
+        Degrees of freedom of a χ² statistic.
+    unit
+        Unit of the estimate (``"days"``, ``"fraction"``), if it has one.
+    reference
+        Citation of the method (authors, year, journal/DOI).
+
+    Examples
+    --------
+    >>> s = Statistic(name="ORR", estimate=11 / 21, ci_low=0.298, ci_high=0.743, ci_level=0.95,
+    ...               n=21, method="Clopper–Pearson exact", unit="fraction")
+    >>> str(s)
+    'ORR 0.524 (95% CI 0.298–0.743; n=21; Clopper–Pearson exact)'
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    estimate: float
+    ci_low: float | None = None
+    ci_high: float | None = None
+    ci_level: float | None = Field(default=None, gt=0, lt=1)
+    n: int = Field(ge=0)
+    method: str = Field(min_length=1)
+    p_value: float | None = Field(default=None, ge=0, le=1)
+    df: float | None = Field(default=None, gt=0)
+    unit: str | None = None
+    reference: str | None = None
+
+    @model_validator(mode="after")
+    def _interval(self) -> Statistic:
+        if (self.ci_low is not None or self.ci_high is not None) and self.ci_level is None:
+            raise ValueError("a confidence interval needs its ci_level")
+        if (
+            self.ci_low is not None
+            and self.ci_high is not None
+            and not (math.isnan(self.ci_low) or math.isnan(self.ci_high))
+            and self.ci_low > self.ci_high + 1e-12
+        ):
+            raise ValueError(f"ci_low {self.ci_low} is above ci_high {self.ci_high}")
+        return self
+
+    @property
+    def ci(self) -> tuple[float | None, float | None]:
+        """The interval as ``(low, high)``."""
+        return (self.ci_low, self.ci_high)
+
+    def __str__(self) -> str:
+        text = f"{self.name} {_fmt(self.estimate)}"
+        parts: list[str] = []
+        if self.ci_level is not None and (self.ci_low is not None or self.ci_high is not None):
+            level = f"{100 * self.ci_level:g}%"
+            parts.append(f"{level} CI {_fmt(self.ci_low)}–{_fmt(self.ci_high)}")
+        if self.df is not None:
+            parts.append(f"df={self.df:g}")
+        if self.p_value is not None:
+            parts.append(f"p={format_p(self.p_value)}")
+        parts.append(f"n={self.n}")
+        parts.append(self.method)
+        return f"{text} ({'; '.join(parts)})"
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "NE"
+    if math.isinf(x):
+        return "∞" if x > 0 else "-∞"
+    return f"{x:.3g}" if abs(x) >= 1000 else f"{x:.3f}"
+
+
+def format_p(p: float) -> str:
+    """Format a p-value the way journals print it (``<0.001`` below one in a thousand).
+
+    Examples
+    --------
+    >>> format_p(0.0004), format_p(0.0312), format_p(0.5)
+    ('<0.001', '0.031', '0.50')
+    """
+    if p < 0.001:
+        return "<0.001"
+    if p < 0.1:
+        return f"{p:.3f}"
+    return f"{p:.2f}"
