@@ -1,0 +1,235 @@
+"""Cox proportional-hazards regression with its proportional-hazards check (lifelines).
+
+Fitting is lifelines' ``CoxPHFitter`` (Efron ties); the proportional-hazards assumption is
+checked per covariate with the scaled Schoenfeld residual test against rank-transformed time
+(Grambsch & Therneau 1994, Biometrika 81:515), lifelines' ``proportional_hazard_test``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from lifelines import CoxPHFitter
+from lifelines.exceptions import ConvergenceError, ConvergenceWarning
+from lifelines.statistics import proportional_hazard_test
+from pydantic import BaseModel, ConfigDict
+
+from immunoprecise.cohort.frame import cohort_frame, survival_data
+from immunoprecise.cohort.statistic import Statistic
+from immunoprecise.errors import CohortError
+from immunoprecise.records import Cohort
+
+__all__ = ["CoxModel", "cox_model"]
+
+COX_REFERENCE = "Cox 1972, J R Stat Soc B 34:187"
+PH_REFERENCE = "Grambsch & Therneau 1994, Biometrika 81:515"
+
+
+class CoxModel(BaseModel):
+    """A fitted Cox model: hazard ratios, the proportional-hazards check and fit summaries.
+
+    ``hazard_ratios`` and ``ph_tests`` are keyed by the model term: a numeric covariate's name, or
+    ``"<column>=<level>"`` for a level of a categorical covariate against ``reference_levels``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    endpoint: str
+    covariates: tuple[str, ...]
+    reference_levels: dict[str, str]
+    hazard_ratios: dict[str, Statistic]
+    ph_tests: dict[str, Statistic]
+    ph_violated: tuple[str, ...]
+    concordance: float
+    likelihood_ratio: Statistic
+    n: int
+    events: int
+    excluded: tuple[str, ...]
+
+    def table(self) -> pd.DataFrame:
+        """One row per term: HR, CI, p and the proportional-hazards test p.
+
+        Examples
+        --------
+        >>> import immunoprecise as ip
+        >>> m = cox_model(ip.data.example_path("fl_cohort.csv"), ["crp"])
+        >>> list(m.table().columns)
+        ['hazard_ratio', 'ci_low', 'ci_high', 'p_value', 'ph_p_value']
+        """
+        rows = {
+            term: {
+                "hazard_ratio": hr.estimate,
+                "ci_low": hr.ci_low,
+                "ci_high": hr.ci_high,
+                "p_value": hr.p_value,
+                "ph_p_value": self.ph_tests[term].p_value,
+            }
+            for term, hr in self.hazard_ratios.items()
+        }
+        return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def cox_model(
+    data: pd.DataFrame | Cohort | str | Path,
+    covariates: Sequence[str],
+    *,
+    endpoint: str = "os",
+    reference_levels: Mapping[str, str] | None = None,
+    ci_level: float = 0.95,
+    ph_alpha: float = 0.05,
+    penalizer: float = 0.0,
+) -> CoxModel:
+    """Fit a Cox proportional-hazards model and check its proportional-hazards assumption.
+
+    Parameters
+    ----------
+    data
+        Anything :func:`~immunoprecise.cohort.cohort_frame` accepts.
+    covariates
+        Columns of the analysis table. Numeric columns enter as they are (the HR is per unit of
+        the column); text columns (e.g. ``"risk.flipi:category"``) are coded as one indicator per
+        level against the reference level.
+    endpoint
+        ``"os"`` or ``"pfs"``.
+    reference_levels
+        Reference level per categorical covariate; default the most frequent level.
+    ci_level
+        Coverage of the hazard ratios' CIs.
+    ph_alpha
+        Terms whose proportional-hazards test has p below this are listed in ``ph_violated``.
+    penalizer
+        Ridge penalty passed to lifelines (0 = plain partial likelihood).
+
+    Returns
+    -------
+    CoxModel
+
+    Raises
+    ------
+    CohortError
+        A covariate missing or constant, no events, or a fit that does not converge (with the
+        likely cause, such as complete separation).
+
+    Examples
+    --------
+    >>> import immunoprecise as ip
+    >>> m = cox_model(ip.data.example_path("fl_cohort.csv"), ["risk.flipi:category", "crp"],
+    ...               reference_levels={"risk.flipi:category": "low"})
+    >>> sorted(m.hazard_ratios)
+    ['crp', 'risk.flipi:category=high', 'risk.flipi:category=intermediate']
+    """
+    if not covariates:
+        raise CohortError("a Cox model needs at least one covariate")
+    if not 0 < ci_level < 1:
+        raise CohortError(f"ci_level must be between 0 and 1 (e.g. 0.95); got {ci_level}")
+    frame = cohort_frame(data)
+    surv = survival_data(frame, endpoint, require=list(covariates))
+    if surv.event.sum() == 0:
+        raise CohortError(f"no {endpoint} event was observed; a Cox model cannot be fitted")
+    design, refs = _design(frame.loc[surv.index], covariates, reference_levels or {})
+    design["_time"] = surv.time
+    design["_event"] = surv.event
+    cph = CoxPHFitter(alpha=1 - ci_level, penalizer=penalizer)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)
+            cph.fit(design, duration_col="_time", event_col="_event")
+    except (ConvergenceError, ConvergenceWarning) as err:
+        raise CohortError(
+            f"the Cox model of {endpoint} on {list(covariates)} did not converge ({err}); a "
+            "covariate may separate events completely or be nearly collinear with another — "
+            "drop it, merge sparse levels, or set a small penalizer (e.g. 0.1)"
+        ) from None
+    summary = cph.summary
+    lo_col = next(c for c in summary.columns if c.startswith("exp(coef) lower"))
+    hi_col = next(c for c in summary.columns if c.startswith("exp(coef) upper"))
+    n, events = surv.n, int(surv.event.sum())
+    hrs = {
+        str(term): Statistic(
+            name=f"hazard ratio {term}",
+            estimate=float(row["exp(coef)"]),
+            ci_low=float(row[lo_col]),
+            ci_high=float(row[hi_col]),
+            ci_level=ci_level,
+            p_value=float(row["p"]),
+            n=n,
+            method="Cox proportional hazards, Efron ties, Wald CI (lifelines)",
+            reference=COX_REFERENCE,
+        )
+        for term, row in summary.iterrows()
+    }
+    ph = proportional_hazard_test(cph, design, time_transform="rank")
+    ph_tests = {
+        str(term): Statistic(
+            name=f"PH test {term}",
+            estimate=float(row["test_statistic"]),
+            p_value=float(row["p"]),
+            df=1.0,
+            n=n,
+            method="scaled Schoenfeld residuals vs rank(time) (lifelines)",
+            reference=PH_REFERENCE,
+        )
+        for term, row in ph.summary.iterrows()
+    }
+    lr = cph.log_likelihood_ratio_test()
+    return CoxModel(
+        endpoint=endpoint,
+        covariates=tuple(covariates),
+        reference_levels=refs,
+        hazard_ratios=hrs,
+        ph_tests=ph_tests,
+        ph_violated=tuple(t for t, s in ph_tests.items() if (s.p_value or 1.0) < ph_alpha),
+        concordance=float(cph.concordance_index_),
+        likelihood_ratio=Statistic(
+            name="likelihood-ratio χ²",
+            estimate=float(lr.test_statistic),
+            p_value=float(lr.p_value),
+            df=float(lr.degrees_freedom),
+            n=n,
+            method="partial likelihood-ratio test against the null model (lifelines)",
+            reference=COX_REFERENCE,
+        ),
+        n=n,
+        events=events,
+        excluded=surv.excluded,
+    )
+
+
+def _design(
+    frame: pd.DataFrame, covariates: Sequence[str], references: Mapping[str, str]
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    columns: dict[str, np.ndarray] = {}
+    refs: dict[str, str] = {}
+    for name in covariates:
+        col = frame[name]
+        numeric = pd.to_numeric(col, errors="coerce")
+        if numeric.notna().all():
+            values = numeric.to_numpy(dtype=float)
+            if np.nanstd(values) == 0:
+                raise CohortError(f"covariate {name!r} has one value for every patient")
+            columns[name] = values
+            continue
+        levels = col.astype(str)
+        counts = levels.value_counts()
+        if len(counts) < 2:
+            raise CohortError(f"covariate {name!r} has only the level {counts.index[0]!r}")
+        ref = references.get(name, str(counts.index[0]))
+        if ref not in counts.index:
+            raise CohortError(
+                f"reference level {ref!r} of {name!r} is not among its levels "
+                f"{sorted(counts.index)}"
+            )
+        refs[name] = ref
+        for level in sorted(counts.index):
+            if level != ref:
+                columns[f"{name}={level}"] = (levels == level).to_numpy(dtype=float)
+    unknown = set(references) - set(refs)
+    if unknown:
+        raise CohortError(
+            f"reference_levels given for non-categorical covariates {sorted(unknown)}"
+        )
+    return pd.DataFrame(columns, index=frame.index), refs
