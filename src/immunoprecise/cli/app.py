@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
+from immunoprecise.cli.cohort import cohort_app
 from immunoprecise.cli.db import db_app
 from immunoprecise.cli.kb import kb_app
 from immunoprecise.cli.score_expression import score_expression_command
@@ -38,6 +39,7 @@ app = typer.Typer(
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 app.add_typer(kb_app)
 app.add_typer(db_app)
+app.add_typer(cohort_app)
 app.add_typer(token_app)
 app.command("serve")(serve_command)
 app.command("simulate")(simulate_command)

@@ -36,6 +36,8 @@ __all__ = [
     "survival_at",
 ]
 
+#: Days per month used to show months (365.25 / 12).
+DAYS_PER_MONTH = 30.4375
 KM_METHOD = "Kaplan–Meier, exponential Greenwood CI (lifelines)"
 LOGRANK_REFERENCE = (
     "Mantel 1966, Cancer Chemother Rep 50:163; Peto & Peto 1972, J R Stat Soc A 135:185"
@@ -154,8 +156,9 @@ def kaplan_meier(
     ci_level
         Coverage of the pointwise confidence band (0.95).
     at_risk_times
-        Days at which the numbers at risk are counted; default: 0 and five more evenly spaced
-        days up to the last follow-up.
+        Days at which the numbers at risk are counted; default: 0 and about five more evenly
+        spaced round times up to the last follow-up (whole months when follow-up exceeds a
+        year, so that a plot in months shows round numbers).
 
     Returns
     -------
@@ -333,8 +336,10 @@ def _at_risk_times(surv: SurvivalData, given: Sequence[float] | None) -> tuple[f
             raise CohortError(f"at_risk_times must be days ≥ 0; got {bad}")
         return tuple(float(x) for x in given)
     last = float(surv.time.max())
-    step = _nice_step(last / 5) if last > 0 else 1.0
-    return tuple(float(step * i) for i in range(int(last // step) + 1))
+    unit = DAYS_PER_MONTH if last > 365 else 1.0  # round months for follow-up beyond a year
+    span = last / unit
+    step = _nice_step(span / 5) if span > 0 else 1.0
+    return tuple(float(step * i * unit) for i in range(int(span // step) + 1))
 
 
 def _nice_step(x: float) -> float:

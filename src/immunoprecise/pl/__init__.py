@@ -17,6 +17,7 @@ True
 
 from immunoprecise.pl._effector_suppressor import effector_suppressor
 from immunoprecise.pl._immunogram import immunogram
+from immunoprecise.pl._survival import kaplan_meier
 from immunoprecise.pl._svg import figure_svg
 from immunoprecise.pl._trajectories import regimen_comparison, trajectories
 from immunoprecise.pl._tumor_burden import tumor_burden
@@ -25,6 +26,7 @@ __all__ = [
     "effector_suppressor",
     "figure_svg",
     "immunogram",
+    "kaplan_meier",
     "regimen_comparison",
     "trajectories",
     "tumor_burden",

@@ -1,0 +1,247 @@
+"""``immunoprecise cohort``: survival, cut-points, response tables and predictors of a cohort."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from immunoprecise.errors import ImmunopreciseError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from immunoprecise.cohort import Statistic
+
+__all__ = ["cohort_app", "load_cohort_frame"]
+
+EXIT_INVALID_INPUT = 2
+cohort_app = typer.Typer(
+    name="cohort",
+    help="Analyse a cohort with outcomes: Kaplan–Meier and log-rank/Cox (survival), optimal "
+    "biomarker cut-points (cutpoint), response rates with exact CIs (response), ROC/DeLong "
+    "(predictors), or all of it as an HTML report (report). Research decision support, not a "
+    "medical device.",
+    no_args_is_help=True,
+)
+_out = Console(highlight=False, soft_wrap=True)
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+Source = Annotated[
+    Path,
+    typer.Argument(
+        help="A cohort table (.csv, .tsv, .xlsx: one patient per row with outcome columns "
+        "pfs_days|pfs_months, pfs_event, os_days|os_months, os_event, best_response), or a "
+        "folder in the ICB cohort format (clinical.tsv + expression.tsv.gz).",
+        show_default=False,
+    ),
+]
+EndpointOpt = Annotated[str, typer.Option("--endpoint", "-e", help="Survival endpoint: os or pfs.")]
+PlotOpt = Annotated[
+    Path | None,
+    typer.Option("--plot", help="Save the figure to this file (.png, .svg or .pdf)."),
+]
+JsonOpt = Annotated[
+    Path | None, typer.Option("--json", help="Also write the full result as JSON to this file.")
+]
+
+
+def load_cohort_frame(source: Path) -> pd.DataFrame:
+    """The analysis table of a cohort table file or an ICB cohort folder.
+
+    Examples
+    --------
+    >>> import immunoprecise as ip
+    >>> load_cohort_frame(ip.data.example_path("fl_cohort.csv")).shape[0]
+    200
+    """
+    from immunoprecise.cohort import cohort_frame
+
+    if source.is_dir():
+        from immunoprecise.cohort.icb import read_icb_cohort
+
+        return read_icb_cohort(source)
+    return cohort_frame(source)
+
+
+def _fail(exc: object) -> typer.Exit:
+    _err.print(f"error: {exc}", markup=False)
+    return typer.Exit(EXIT_INVALID_INPUT)
+
+
+def _save(fig: Figure, path: Path | None) -> None:
+    if path is not None:
+        fig.savefig(path, dpi=150)
+        _out.print(f"figure: {path}", markup=False)
+
+
+def _write_json(payload: object, path: Path | None) -> None:
+    if path is not None:
+        path.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
+        _out.print(f"result: {path}", markup=False)
+
+
+def _excluded(ids: Sequence[str], why: str) -> None:
+    if ids:
+        shown = ", ".join(ids[:8]) + (f", … ({len(ids)} in all)" if len(ids) > 8 else "")
+        _out.print(f"left out ({why}): {shown}", markup=False)
+
+
+def _stat(s: Statistic) -> str:
+    return str(s)
+
+
+@cohort_app.command("survival")
+def survival(
+    source: Source,
+    endpoint: EndpointOpt = "os",
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="Column whose levels are compared (e.g. risk.flipi:category)."),
+    ] = None,
+    trend: Annotated[
+        bool, typer.Option("--trend", help="Log-rank test for trend across ordered levels.")
+    ] = False,
+    order: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated order of the levels for --trend (low,intermediate,high)."
+        ),
+    ] = None,
+    cox: Annotated[
+        list[str] | None,
+        typer.Option("--cox", help="Covariate of a Cox model (repeat for several)."),
+    ] = None,
+    plot: PlotOpt = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """Kaplan–Meier curves (median with CI, numbers at risk), log-rank test (or trend), and a
+    Cox model with its proportional-hazards check.
+
+    Example: immunoprecise cohort survival fl_cohort.csv --endpoint pfs --by risk.flipi:category
+    --cox risk.flipi:category --cox crp --plot km.png
+    """
+    from immunoprecise import pl
+    from immunoprecise.cohort import cox_model, kaplan_meier, log_rank
+
+    try:
+        frame = load_cohort_frame(source)
+        km = kaplan_meier(frame, endpoint=endpoint, group=by)
+        trend_test = None
+        if trend:
+            levels = [x.strip() for x in order.split(",")] if order else None
+            trend_test = log_rank(frame, group=by, endpoint=endpoint, trend=True, order=levels)
+        model = cox_model(frame, cox, endpoint=endpoint) if cox else None
+    except ImmunopreciseError as exc:
+        raise _fail(exc) from None
+    table = Table(title=f"{endpoint.upper()} by {by or 'all patients'} (days)")
+    for col in ("group", "n", "events", "median (95% CI)", "at risk (day: n)"):
+        table.add_column(col, overflow="fold")
+    for c in km.curves:
+        m = c.median
+        median = f"{m.estimate:.0f} ({_num(m.ci_low)}–{_num(m.ci_high)})"
+        at_risk = ", ".join(
+            f"{t:.0f}: {k}" for t, k in zip(c.at_risk_times, c.at_risk, strict=True)
+        )
+        table.add_row(c.label, str(c.n), str(c.events), median, at_risk)
+    _out.print(table)
+    if km.log_rank is not None:
+        _out.print(_stat(km.log_rank), markup=False)
+    if trend_test is not None:
+        _out.print(_stat(trend_test), markup=False)
+    if model is not None:
+        cox_table = Table(
+            title=f"Cox model of {endpoint.upper()} (n={model.n}, {model.events} events)"
+        )
+        for col in ("term", "HR (95% CI)", "p", "PH test p"):
+            cox_table.add_column(col)
+        for term, hr in model.hazard_ratios.items():
+            ph = model.ph_tests[term].p_value
+            cox_table.add_row(
+                term,
+                f"{hr.estimate:.2f} ({_num(hr.ci_low, 2)}–{_num(hr.ci_high, 2)})",
+                _p(hr.p_value),
+                _p(ph) + (" (violated)" if term in model.ph_violated else ""),
+            )
+        _out.print(cox_table)
+        _out.print(
+            f"concordance {model.concordance:.3f}; {_stat(model.likelihood_ratio)}", markup=False
+        )
+    _excluded(km.excluded, f"no {endpoint} time/event" + (f" or no {by}" if by else ""))
+    _save(pl.kaplan_meier(km), plot)
+    _write_json(
+        {
+            "kaplan_meier": km.model_dump(mode="json"),
+            "trend": trend_test.model_dump(mode="json") if trend_test else None,
+            "cox": model.model_dump(mode="json") if model else None,
+        },
+        json_out,
+    )
+
+
+@cohort_app.command("response")
+def response(
+    source: Source,
+    by: Annotated[str | None, typer.Option("--by", help="Column that defines the strata.")] = None,
+    group: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--group",
+            help="Merge levels into a stratum: 'LABEL=level1,level2' (repeat; every level must "
+            "be placed).",
+        ),
+    ] = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """ORR and CR rate per stratum with exact Clopper–Pearson 95% CIs, and Fisher's exact (two
+    strata) or χ² test between strata.
+
+    Example: immunoprecise cohort response fl_cohort.csv --by risk.flipi:category
+    --group low=low --group "intermediate/poor=intermediate,high"
+    """
+    from immunoprecise.cohort import response_table
+
+    try:
+        groups = _groups(group) if group else None
+        result = response_table(load_cohort_frame(source), by=by, groups=groups)
+    except ImmunopreciseError as exc:
+        raise _fail(exc) from None
+    shown = result.table()
+    table = Table(title=f"Response by {by or 'all patients'} ({shown.attrs['ci']} CI)")
+    table.add_column("stratum", no_wrap=True)
+    for col in map(str, shown.columns):
+        table.add_column(col)
+    for stratum, row in shown.iterrows():
+        table.add_row(str(stratum), *(str(v) for v in row.tolist()))
+    _out.print(table)
+    for test in (result.orr_test, result.cr_test):
+        if test is not None:
+            _out.print(_stat(test), markup=False)
+    _excluded(result.excluded, "no best response" + (f" or no {by}" if by else ""))
+    _write_json(result.model_dump(mode="json"), json_out)
+
+
+def _groups(items: Sequence[str]) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for item in items:
+        label, sep, levels = item.partition("=")
+        if not sep or not label.strip() or not levels.strip():
+            raise _fail(f"--group {item!r}: write LABEL=level1,level2")
+        groups[label.strip()] = [lv.strip() for lv in levels.split(",") if lv.strip()]
+    return groups
+
+
+def _num(x: float | None, digits: int = 0) -> str:
+    return "NE" if x is None else f"{x:.{digits}f}"
+
+
+def _p(p: float | None) -> str:
+    from immunoprecise.cohort import format_p
+
+    return "" if p is None else format_p(p)

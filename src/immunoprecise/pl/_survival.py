@@ -1,0 +1,113 @@
+"""Kaplan–Meier curves with their confidence bands and the table of numbers at risk."""
+
+from __future__ import annotations
+
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from immunoprecise.cohort.statistic import format_p
+from immunoprecise.cohort.survival import SurvivalCurves
+from immunoprecise.pl._common import panels
+
+__all__ = ["kaplan_meier"]
+
+_COLORS = ("#2f6db5", "#c0392b", "#1e8449", "#d68910", "#7b4fa0", "#5d6d7e")
+_ENDPOINT = {"os": "Overall survival", "pfs": "Progression-free survival"}
+
+
+def kaplan_meier(
+    curves: SurvivalCurves,
+    *,
+    ax: Axes | None = None,
+    risk_table: bool = True,
+    bands: bool = True,
+    time_unit: str = "auto",
+) -> Figure:
+    """Draw Kaplan–Meier curves (with CI bands) above the table of numbers at risk.
+
+    Parameters
+    ----------
+    curves
+        The result of :func:`immunoprecise.cohort.kaplan_meier`.
+    ax
+        Axes to draw into (split into the curve and the risk table); a new figure when omitted.
+    risk_table
+        Draw the numbers at risk at ``curves``' at-risk times under the curves.
+    bands
+        Shade each curve's pointwise confidence band.
+    time_unit
+        ``"days"`` (as stored), ``"months"`` (days / 30.4375) or ``"auto"`` (months when the
+        follow-up exceeds a year).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn into.
+
+    Examples
+    --------
+    >>> import immunoprecise as ip
+    >>> from immunoprecise import cohort, pl
+    >>> km = cohort.kaplan_meier(ip.data.example_path("fl_cohort.csv"),
+    ...                          group="risk.flipi:category")
+    >>> fig = pl.kaplan_meier(km, time_unit="months")
+    >>> len(fig.axes)
+    2
+    """
+    if time_unit not in ("days", "months", "auto"):
+        raise ValueError(f"time_unit must be 'days', 'months' or 'auto'; got {time_unit!r}")
+    if time_unit == "auto":
+        last = max((c.times[-1] for c in curves.curves if c.times), default=0.0)
+        time_unit = "months" if last > 365 else "days"
+    scale = 1.0 if time_unit == "days" else 1 / 30.4375
+    n_rows = len(curves.curves)
+    ratios = [4.0, 0.35 + 0.3 * n_rows] if risk_table else None
+    fig, axes = panels(
+        ax, 2 if risk_table else 1, size=(7.0, 4.6 + 0.3 * n_rows), vertical=True, ratios=ratios
+    )
+    main = axes[0]
+    for i, c in enumerate(curves.curves):
+        color = _COLORS[i % len(_COLORS)]
+        t = [0.0, *(x * scale for x in c.times)]
+        s = [1.0, *c.survival]
+        label = f"{c.label} (n={c.n}, {c.events} events)" if curves.group else f"n={c.n}"
+        main.step(t, s, where="post", color=color, lw=1.8, label=label)
+        if bands:
+            lo = [1.0, *c.ci_low]
+            hi = [1.0, *c.ci_high]
+            main.fill_between(t, lo, hi, step="post", color=color, alpha=0.15, lw=0)
+    main.set_ylim(0, 1.02)
+    main.set_ylabel(f"{_ENDPOINT.get(curves.endpoint, curves.endpoint)} probability")
+    main.set_xlabel(f"Time ({time_unit})")
+    main.grid(alpha=0.3)
+    main.legend(loc="upper right", fontsize=8, frameon=False)
+    if curves.log_rank is not None and curves.log_rank.p_value is not None:
+        main.set_title(
+            f"{curves.group}: log-rank χ² = {curves.log_rank.estimate:.2f}, "
+            f"p = {format_p(curves.log_rank.p_value)}",
+            fontsize=10,
+        )
+    if risk_table:
+        table = axes[1]
+        xs = [x * scale for x in curves.curves[0].at_risk_times]
+        table.set_xlim(main.get_xlim())
+        table.set_ylim(-0.5, n_rows - 0.5)
+        for i, c in enumerate(curves.curves):
+            y = n_rows - 1 - i
+            for x, k in zip(xs, c.at_risk, strict=True):
+                table.text(
+                    x,
+                    y,
+                    str(k),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color=_COLORS[i % len(_COLORS)],
+                )
+        table.set_yticks(range(n_rows), [c.label for c in reversed(curves.curves)], fontsize=8)
+        table.set_xticks(xs, [f"{x:.4g}" for x in xs], fontsize=8)
+        table.tick_params(length=0)
+        for side in ("top", "right", "left", "bottom"):
+            table.spines[side].set_visible(False)
+        table.set_title("Number at risk", fontsize=8, loc="left")
+    return fig

@@ -1,0 +1,76 @@
+"""`immunoprecise cohort survival|response|cutpoint|predictors` on the example cohort."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from immunoprecise.cli import app
+from immunoprecise.cohort import kaplan_meier, log_rank, response_table
+from immunoprecise.data import example_path
+
+runner = CliRunner()
+COHORT = example_path("fl_cohort.csv")
+
+
+def test_survival_prints_curves_tests_and_cox_and_saves_the_figure(tmp_path: Path) -> None:
+    plot, out = tmp_path / "km.svg", tmp_path / "km.json"
+    result = runner.invoke(
+        app,
+        [
+            "cohort", "survival", str(COHORT), "--endpoint", "pfs", "--by", "risk.flipi:category",
+            "--trend", "--order", "low,intermediate,high", "--cox", "crp",
+            "--plot", str(plot), "--json", str(out),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    direct = kaplan_meier(COHORT, endpoint="pfs", group="risk.flipi:category")
+    assert direct.log_rank is not None
+    assert f"log-rank χ² {direct.log_rank.estimate:.3f}" in result.stdout
+    trend = log_rank(
+        COHORT, group="risk.flipi:category", endpoint="pfs", trend=True,
+        order=["low", "intermediate", "high"],
+    )  # fmt: skip
+    assert f"log-rank trend χ² {trend.estimate:.3f}" in result.stdout
+    assert "Cox model of PFS" in result.stdout
+    assert plot.read_text().lstrip().startswith("<?xml")
+    saved = json.loads(out.read_text())
+    assert [c["n"] for c in saved["kaplan_meier"]["curves"]] == [c.n for c in direct.curves]
+    assert saved["cox"]["hazard_ratios"]["crp"]["ci_level"] == 0.95
+
+
+def test_response_with_merged_strata_matches_the_library() -> None:
+    result = runner.invoke(
+        app,
+        [
+            "cohort", "response", str(COHORT), "--by", "risk.flipi:category",
+            "--group", "low=low", "--group", "intermediate/poor=intermediate,high",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    table = response_table(
+        COHORT, by="risk.flipi:category",
+        groups={"low": ["low"], "intermediate/poor": ["intermediate", "high"]},
+    )  # fmt: skip
+    low = table.rows[0]
+    assert f"{100 * low.orr.estimate:.1f}" in result.stdout
+    assert "Fisher's exact test" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["survival", str(COHORT), "--by", "no_such_column"], "no column 'no_such_column'"),
+        (["survival", str(COHORT), "--endpoint", "dfs"], "endpoint 'dfs'"),
+        (["response", str(COHORT), "--by", "risk.flipi:category", "--group", "low"], "LABEL="),
+        (["response", "missing.csv"], "missing.csv"),
+    ],
+)
+def test_bad_requests_exit_2_with_the_reason(args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["cohort", *args])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output
