@@ -17,6 +17,7 @@ Examples
 """
 
 from immunoprecise.errors import RegistryError
+from immunoprecise.registry.cohorts import COHORT_KIND, cohort_names, import_cohort, load_cohort
 from immunoprecise.registry.connection import DB_ENV_VAR, default_url, resolve_url
 from immunoprecise.registry.importing import import_file, import_files
 from immunoprecise.registry.migrate import current_revision, downgrade, head_revision, upgrade
@@ -31,6 +32,7 @@ from immunoprecise.registry.models import (
 from immunoprecise.registry.store import Registry, canonical_json, record_sha256
 
 __all__ = [
+    "COHORT_KIND",
     "DB_ENV_VAR",
     "AuditAction",
     "AuditEntry",
@@ -41,12 +43,15 @@ __all__ = [
     "StoredEvaluation",
     "StoredResult",
     "canonical_json",
+    "cohort_names",
     "current_revision",
     "default_url",
     "downgrade",
     "head_revision",
+    "import_cohort",
     "import_file",
     "import_files",
+    "load_cohort",
     "record_sha256",
     "resolve_url",
     "upgrade",

@@ -65,6 +65,7 @@ def registry_status(exc: RegistryError) -> int:
     if (
         isinstance(exc, TokenNotFoundError)
         or text.startswith("no patient ")
+        or text.startswith("no cohort ")
         or ("has no record version" in text)
     ):
         return status.HTTP_404_NOT_FOUND

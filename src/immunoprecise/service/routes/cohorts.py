@@ -5,21 +5,25 @@ from __future__ import annotations
 import re
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, HTTPException, UploadFile, status
+import pandas as pd
+from fastapi import APIRouter, File, Form, HTTPException, Query, UploadFile, status
 
+from immunoprecise.cohort import OUTCOME_COLUMNS, cohort_frame, kaplan_meier, response_table
 from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.records.readers import TABLE_SUFFIXES
-from immunoprecise.registry import import_file
-from immunoprecise.service.deps import Anyone, Clinical, State
+from immunoprecise.registry import COHORT_KIND, cohort_names, import_cohort, load_cohort
+from immunoprecise.service.deps import Anyone, Caller, Clinical, ServiceState, State
 
-__all__ = ["RESULT_KIND", "router"]
+__all__ = ["MAX_BOOTSTRAP", "RESULT_KIND", "analysis_frame", "router"]
 
 router = APIRouter(prefix="/cohorts", tags=["cohorts"])
 
-RESULT_KIND = "cohort_import"
-"""Kind of the registry result that records each upload (name, file, counts, patient ids)."""
+RESULT_KIND = COHORT_KIND
+"""Kind of the registry result that records each upload (file, counts, ids, outcomes)."""
+MAX_BOOTSTRAP = 2000
+"""Most bootstrap resamples a cut-point request may ask for (bounds the work per request)."""
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.()-]{0,127}$")
 
@@ -39,7 +43,8 @@ def upload_cohort(
         str | None, Form(description="Cohort name (default: the file name without suffix).")
     ] = None,
 ) -> dict[str, Any]:
-    """Import every row as a record in one transaction (all rows or none) and name the cohort.
+    """Import every row as a record in one transaction (all rows or none) and name the cohort;
+    the outcome columns (PFS/OS, best response) are kept with the cohort for analysis.
 
     A row identical to its patient's latest version is not stored again; a changed one becomes
     a new version. Invalid cells give 422 naming row, patient and column; nothing is stored.
@@ -73,8 +78,10 @@ def upload_cohort(
                         f"the file is larger than {state.max_upload_bytes:,} bytes; split it",
                     )
                 out.write(chunk)
-        report = import_file(state.registry, path, actor=caller.name)
-    payload = {
+        report, result_id = import_cohort(state.registry, path, name=cohort, actor=caller.name)
+    return {
+        "name": cohort,
+        "result_id": result_id,
         "file": filename,
         "rows": report.rows,
         "created": report.created,
@@ -82,24 +89,13 @@ def upload_cohort(
         "unchanged": report.unchanged,
         "patient_ids": list(report.patient_ids),
     }
-    stored = state.registry.save_result(RESULT_KIND, payload, actor=caller.name, cohort=cohort)
-    return {"name": cohort, "result_id": stored.id, **payload}
-
-
-def _imports(state: State, caller: Anyone) -> dict[str, list[dict[str, Any]]]:
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for stored in state.registry.results(actor=caller.name, kind=RESULT_KIND):
-        if stored.cohort is not None and isinstance(stored.payload, dict):
-            item = {**stored.payload, "at": stored.created_at.isoformat(), "by": stored.actor}
-            grouped.setdefault(stored.cohort, []).append(item)
-    return grouped
 
 
 @router.get("", summary="List cohorts")
 def list_cohorts(state: State, caller: Anyone) -> dict[str, Any]:
     """Cohort names with their number of patients and uploads."""
     cohorts = []
-    for cohort, imports in sorted(_imports(state, caller).items()):
+    for cohort, imports in sorted(cohort_names(state.registry, actor=caller.name).items()):
         ids = {pid for item in imports for pid in item.get("patient_ids", [])}
         cohorts.append(
             {
@@ -115,12 +111,87 @@ def list_cohorts(state: State, caller: Anyone) -> dict[str, Any]:
 @router.get("/{name}", summary="One cohort's patients")
 def get_cohort(state: State, caller: Anyone, name: str) -> dict[str, Any]:
     """The patients of a cohort (pseudonyms for researchers) and its uploads."""
-    imports = _imports(state, caller).get(name)
+    imports = cohort_names(state.registry, actor=caller.name).get(name)
     if imports is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no cohort {name!r}")
     ids = sorted({pid for item in imports for pid in item.get("patient_ids", [])})
     if caller.pseudonymized:
         ids = sorted(state.pseudonymizer.pseudonym(pid) for pid in ids)
-    hidden = {"patient_ids", "file"} if caller.pseudonymized else {"patient_ids"}
+    hidden = {"patient_ids", "outcomes"} | ({"file"} if caller.pseudonymized else set())
     uploads = [{k: v for k, v in item.items() if k not in hidden} for item in imports]
     return {"name": name, "patients": ids, "uploads": uploads}
+
+
+def analysis_frame(state: ServiceState, caller: Caller, name: str) -> pd.DataFrame:
+    """The cohort's analysis table; patient ids replaced by pseudonyms for researchers."""
+    frame = cohort_frame(load_cohort(state.registry, name, actor=caller.name))
+    if caller.pseudonymized:
+        frame.index = pd.Index(
+            [state.pseudonymizer.pseudonym(str(p)) for p in frame.index], name="patient_id"
+        )
+    return frame
+
+
+@router.get("/{name}/columns", summary="Columns a cohort can be analysed by")
+def cohort_columns(state: State, caller: Anyone, name: str) -> dict[str, Any]:
+    """Numeric columns (biomarkers, for cut-points and Cox) and categorical ones (strata)."""
+    frame = analysis_frame(state, caller, name)
+    outcome = set(OUTCOME_COLUMNS)
+    numeric, categorical = [], []
+    for col in frame.columns:
+        if col in outcome:
+            continue
+        values = frame[col].dropna()
+        if values.empty:
+            continue
+        if pd.api.types.is_numeric_dtype(values) and values.nunique() > 2:
+            numeric.append(col)
+        elif values.nunique() <= 12:
+            categorical.append(col)
+    return {"numeric": numeric, "categorical": categorical, "patients": len(frame)}
+
+
+Endpoint = Annotated[Literal["os", "pfs"], Query(description="Survival endpoint.")]
+
+
+@router.get("/{name}/survival", summary="Kaplan–Meier curves and log-rank test")
+def cohort_survival(
+    state: State,
+    caller: Anyone,
+    name: str,
+    endpoint: Endpoint = "os",
+    by: Annotated[str | None, Query(description="Column whose levels are compared.")] = None,
+) -> dict[str, Any]:
+    """Kaplan–Meier curves (days) with CIs, medians and numbers at risk, and the log-rank test."""
+    frame = analysis_frame(state, caller, name)
+    return kaplan_meier(frame, endpoint=endpoint, group=by).model_dump(mode="json")
+
+
+@router.get("/{name}/response", summary="Response rates by stratum")
+def cohort_response(
+    state: State,
+    caller: Anyone,
+    name: str,
+    by: Annotated[str | None, Query(description="Column that defines the strata.")] = None,
+) -> dict[str, Any]:
+    """ORR and CR rate per stratum with exact CIs, and Fisher/χ² tests between strata."""
+    frame = analysis_frame(state, caller, name)
+    return response_table(frame, by=by).model_dump(mode="json")
+
+
+@router.get("/{name}/cutpoint", summary="Optimal cut-point of a biomarker")
+def cohort_cutpoint(
+    state: State,
+    caller: Anyone,
+    name: str,
+    biomarker: Annotated[str, Query(description="Numeric column, e.g. a CD8/FOXP3 ratio.")],
+    endpoint: Endpoint = "os",
+    n_boot: Annotated[int, Query(ge=0, le=MAX_BOOTSTRAP, description="Bootstrap resamples.")] = 200,
+    seed: Annotated[int, Query(ge=0, le=2**32 - 1)] = 0,
+) -> dict[str, Any]:
+    """Maximally selected log-rank cut-point with adjusted p-value and bootstrap CI."""
+    from immunoprecise.cohort.cutpoint import optimal_cutpoint
+
+    frame = analysis_frame(state, caller, name)
+    result = optimal_cutpoint(frame, biomarker, endpoint=endpoint, n_boot=n_boot, seed=seed)
+    return {**result.model_dump(mode="json"), "summary": result.summary()}
