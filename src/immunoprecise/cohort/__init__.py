@@ -5,6 +5,7 @@ one row per patient) and returns :class:`Statistic` results (estimate, CI with i
 method). Survival statistics come from lifelines.
 """
 
+from immunoprecise.cohort.calibration import Calibration, CalibrationBin, calibration
 from immunoprecise.cohort.cox import CoxModel, cox_model
 from immunoprecise.cohort.frame import (
     OUTCOME_COLUMNS,
@@ -13,6 +14,15 @@ from immunoprecise.cohort.frame import (
     cohort_frame,
     survival_data,
 )
+from immunoprecise.cohort.icb import read_icb_cohort, read_icb_cohorts
+from immunoprecise.cohort.meta import PooledEstimate, pool_random_effects
+from immunoprecise.cohort.predictors import (
+    CrossCohortEvaluation,
+    PredictorComparison,
+    compare_predictors,
+    evaluate_predictors_across_cohorts,
+    response_indicator,
+)
 from immunoprecise.cohort.response import (
     RESPONDER,
     ResponseRow,
@@ -20,6 +30,7 @@ from immunoprecise.cohort.response import (
     clopper_pearson,
     response_table,
 )
+from immunoprecise.cohort.roc import RocCurve, delong_test, roc_auc, roc_curve
 from immunoprecise.cohort.statistic import Statistic, format_p
 from immunoprecise.cohort.survival import (
     KaplanMeierCurve,
@@ -32,21 +43,37 @@ from immunoprecise.cohort.survival import (
 __all__ = [
     "OUTCOME_COLUMNS",
     "RESPONDER",
+    "Calibration",
+    "CalibrationBin",
     "CoxModel",
+    "CrossCohortEvaluation",
     "Endpoint",
     "KaplanMeierCurve",
+    "PooledEstimate",
+    "PredictorComparison",
     "ResponseRow",
     "ResponseTable",
+    "RocCurve",
     "Statistic",
     "SurvivalCurves",
     "SurvivalData",
+    "calibration",
     "clopper_pearson",
     "cohort_frame",
+    "compare_predictors",
     "cox_model",
+    "delong_test",
+    "evaluate_predictors_across_cohorts",
     "format_p",
     "kaplan_meier",
     "log_rank",
+    "pool_random_effects",
+    "read_icb_cohort",
+    "read_icb_cohorts",
+    "response_indicator",
     "response_table",
+    "roc_auc",
+    "roc_curve",
     "survival_at",
     "survival_data",
 ]

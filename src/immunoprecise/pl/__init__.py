@@ -17,6 +17,7 @@ True
 
 from immunoprecise.pl._effector_suppressor import effector_suppressor
 from immunoprecise.pl._immunogram import immunogram
+from immunoprecise.pl._roc import forest, roc
 from immunoprecise.pl._survival import kaplan_meier
 from immunoprecise.pl._svg import figure_svg
 from immunoprecise.pl._trajectories import regimen_comparison, trajectories
@@ -25,9 +26,11 @@ from immunoprecise.pl._tumor_burden import tumor_burden
 __all__ = [
     "effector_suppressor",
     "figure_svg",
+    "forest",
     "immunogram",
     "kaplan_meier",
     "regimen_comparison",
+    "roc",
     "trajectories",
     "tumor_burden",
 ]
