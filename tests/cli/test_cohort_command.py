@@ -74,3 +74,39 @@ def test_bad_requests_exit_2_with_the_reason(args: list[str], message: str) -> N
     assert result.exit_code == 2
     assert message in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_predictors_on_one_table_and_pooled_across_two(tmp_path: Path) -> None:
+    import numpy as np
+    import pandas as pd
+
+    from immunoprecise.cohort import compare_predictors
+
+    rng = np.random.default_rng(7)
+    paths = []
+    for k in range(2):
+        response = rng.integers(0, 2, 60)
+        frame = pd.DataFrame(
+            {
+                "patient_id": [f"C{k}-{i}" for i in range(60)],
+                "response": response,
+                "good": response + rng.normal(0, 0.8, 60),
+                "noise": rng.normal(0, 1, 60),
+            }
+        )
+        path = tmp_path / f"cohort{k}.csv"
+        frame.to_csv(path, index=False)
+        paths.append(path)
+    one = runner.invoke(app, ["cohort", "predictors", str(paths[0]), "-p", "good", "-p", "noise"])
+    assert one.exit_code == 0, one.output
+    direct = compare_predictors(pd.read_csv(paths[0]), ["good", "noise"])
+    assert f"{direct.aucs[0].estimate:.3f}" in one.stdout
+    assert "good − noise" in one.stdout
+    plot = tmp_path / "forest.png"
+    both = runner.invoke(
+        app,
+        ["cohort", "predictors", str(paths[0]), str(paths[1]), "-p", "good", "--plot", str(plot)],
+    )
+    assert both.exit_code == 0, both.output
+    assert "pooled (random" in both.stdout
+    assert plot.stat().st_size > 0

@@ -36,9 +36,11 @@ _err = Console(stderr=True, highlight=False, soft_wrap=True)
 Source = Annotated[
     Path,
     typer.Argument(
-        help="A cohort table (.csv, .tsv, .xlsx: one patient per row with outcome columns "
-        "pfs_days|pfs_months, pfs_event, os_days|os_months, os_event, best_response), or a "
-        "folder in the ICB cohort format (clinical.tsv + expression.tsv.gz).",
+        help="A cohort table of patient records (.csv, .tsv, .xlsx: one patient per row with "
+        "outcome columns pfs_days|pfs_months, pfs_event, os_days|os_months, os_event, "
+        "best_response); an analysis table (.csv/.tsv without a diagnosis column: patient_id, "
+        "outcome columns in days, any biomarker or score columns); or a folder in the ICB "
+        "cohort format (clinical.tsv + expression.tsv.gz).",
         show_default=False,
     ),
 ]
@@ -61,12 +63,20 @@ def load_cohort_frame(source: Path) -> pd.DataFrame:
     >>> load_cohort_frame(ip.data.example_path("fl_cohort.csv")).shape[0]
     200
     """
+    import pandas as pd
+
     from immunoprecise.cohort import cohort_frame
 
     if source.is_dir():
         from immunoprecise.cohort.icb import read_icb_cohort
 
         return read_icb_cohort(source)
+    suffix = source.suffix.lower()
+    if source.is_file() and suffix in (".csv", ".tsv"):
+        header = pd.read_csv(source, sep="\t" if suffix == ".tsv" else ",", nrows=0).columns
+        if "diagnosis" not in header:  # not patient records: an analysis table as it is
+            table = pd.read_csv(source, sep="\t" if suffix == ".tsv" else ",")
+            return cohort_frame(table)
     return cohort_frame(source)
 
 
@@ -245,3 +255,97 @@ def _p(p: float | None) -> str:
     from immunoprecise.cohort import format_p
 
     return "" if p is None else format_p(p)
+
+
+@cohort_app.command("predictors")
+def predictors(
+    sources: Annotated[
+        list[Path],
+        typer.Argument(
+            help="One cohort (table or ICB folder) to compare predictors on the same patients, "
+            "or several to evaluate each and pool across them (random effects).",
+            show_default=False,
+        ),
+    ],
+    predictor: Annotated[
+        list[str],
+        typer.Option("--predictor", "-p", help="Score column, higher = response (repeat)."),
+    ],
+    outcome: Annotated[
+        str,
+        typer.Option(help="Outcome column: response (R/NR, 1/0), else derived from best_response."),
+    ] = "response",
+    plot: PlotOpt = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """ROC AUC with DeLong CI per predictor and paired DeLong tests (Holm-adjusted); with
+    several cohorts, per-cohort AUCs pooled by DerSimonian–Laird random effects with τ² and I².
+
+    Example: immunoprecise cohort predictors data/icb/Hugo2016_melanoma_PD1
+    data/icb/Riaz2017_melanoma_PD1 -p icb_response -p CYT --plot forest.png
+    """
+    from immunoprecise import pl
+    from immunoprecise.cohort import compare_predictors, evaluate_predictors_across_cohorts
+
+    try:
+        if len(sources) == 1:
+            comparison = compare_predictors(
+                load_cohort_frame(sources[0]), predictor, outcome=outcome
+            )
+            frame = comparison.table()
+            payload: object = comparison.model_dump(mode="json")
+            figure = pl.roc(comparison)
+            excluded = comparison.excluded
+        else:
+            frames = {_label(s): load_cohort_frame(s) for s in sources}
+            evaluation = evaluate_predictors_across_cohorts(frames, predictor, outcome=outcome)
+            frame = evaluation.table()
+            payload = evaluation.model_dump(mode="json")
+            figure = pl.forest(evaluation)
+            excluded = ()
+    except ImmunopreciseError as exc:
+        raise _fail(exc) from None
+    table = Table(title=f"Predictors of {outcome} (95% CIs)")
+    if len(sources) == 1:
+        for col in ("predictor / pair", "AUC or difference (95% CI)", "p (DeLong)", "Holm p", "n"):
+            table.add_column(col)
+        for _, row in frame.iterrows():
+            table.add_row(
+                str(row["predictor"]),
+                f"{row['estimate']:.3f} ({row['ci_low']:.3f}–{row['ci_high']:.3f})",
+                _p(_float(row["p_value"])),
+                _p(_float(row["p_holm"])),
+                str(row["n"]),
+            )
+    else:
+        for col in ("predictor", "cohort", "n", "responders", "AUC (95% CI)", "weight"):
+            table.add_column(col)
+        for _, row in frame.iterrows():
+            table.add_row(
+                str(row["predictor"]),
+                str(row["cohort"]),
+                str(row["n"]),
+                str(row["n_responders"]),
+                f"{row['auc']:.3f} ({row['ci_low']:.3f}–{row['ci_high']:.3f})",
+                _cell(row["weight"]),
+            )
+    _out.print(table)
+    _excluded(list(excluded), f"no evaluable {outcome} or a predictor missing")
+    _save(figure, plot)
+    _write_json(payload, json_out)
+
+
+def _label(path: Path) -> str:
+    return path.name if path.is_dir() else path.stem
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return "" if value != value else f"{value:.4g}"
+    return str(value)
+
+
+def _float(value: object) -> float | None:
+    return None if value is None or value != value else float(value)  # type: ignore[arg-type]
