@@ -11,6 +11,9 @@ Pages
     Profile (immunogram radar, key values with units and references, cell densities),
     evaluation (ranked strategies, stored for clinicians and admins), simulated candidate
     regimens (interactive chart) and report downloads (HTML, PDF).
+``/cohorts``, ``/cohorts/{name}``
+    Stored cohorts: Kaplan–Meier curves, response rates and the cut-point explorer
+    (:mod:`immunoprecise.service.dashboard_cohorts`).
 
 Sessions and CSRF
 -----------------
@@ -737,7 +740,10 @@ def install_dashboard(app: FastAPI) -> None:
     app
         The service application made by :func:`~immunoprecise.service.create_app`.
     """
+    from immunoprecise.service.dashboard_cohorts import router as cohort_router
+
     app.state.dashboard_sessions = SessionStore()
     app.include_router(router)
+    app.include_router(cohort_router)
     app.mount("/static", StaticFiles(packages=[("immunoprecise.service", "static")]), name="static")
     app.add_exception_handler(DashboardError, _dashboard_error)

@@ -1,0 +1,303 @@
+"""Dashboard cohort pages: Kaplan–Meier curves, response table and the cut-point explorer.
+
+Pages
+-----
+``/cohorts``
+    Stored cohorts; clinicians and admins import a cohort table or the shipped example.
+``/cohorts/{name}``
+    Kaplan–Meier curves by any categorical column (interactive, with numbers at risk and the
+    log-rank test), response rates with exact CIs, and the cut-point explorer: the maximally
+    selected log-rank statistic over a biomarker's candidate cut-points, the chosen cut with
+    its bootstrap CI and adjusted p-value, and the curves of the two groups.
+
+The same session, role and CSRF rules as the patient pages apply; researchers see aggregate
+results and pseudonyms only.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import urllib.parse
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import status as http
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from immunoprecise.cohort import SurvivalCurves, kaplan_meier, response_table
+from immunoprecise.data import example_path
+from immunoprecise.errors import ImmunopreciseError
+from immunoprecise.records.readers import TABLE_SUFFIXES
+from immunoprecise.registry import cohort_names, import_cohort
+from immunoprecise.service.dashboard import (
+    CsrfField,
+    CsrfHeader,
+    DashboardError,
+    Session,
+    _check_csrf,
+    _page,
+    _require_clinical,
+    _state,
+)
+from immunoprecise.service.routes.cohorts import MAX_BOOTSTRAP, analysis_frame, cohort_columns
+from immunoprecise.service.routes.simulate import finite
+
+__all__ = ["EXAMPLE_COHORT", "EXPLORER_BOOTSTRAP", "router"]
+
+router = APIRouter(include_in_schema=False)
+
+EXAMPLE_COHORT = "fl_cohort.csv"
+"""The shipped cohort a user can import with one click."""
+EXPLORER_BOOTSTRAP = 200
+"""Bootstrap resamples the explorer asks for by default (a few seconds for a few hundred)."""
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.()-]{0,127}$")
+_COLORS = ("#4c78a8", "#e45756", "#54a24b", "#f58518", "#b279a2", "#72b7b2")
+
+
+@router.get("/cohorts", response_class=HTMLResponse)
+def cohorts_page(request: Request, session: Session) -> HTMLResponse:
+    """The stored cohorts, and the import forms for clinicians."""
+    state = _state(request)
+    cohorts = [
+        {
+            "name": name,
+            "patients": len({p for u in uploads for p in u.get("patient_ids", [])}),
+            "uploads": len(uploads),
+        }
+        for name, uploads in sorted(cohort_names(state.registry, actor=session.name).items())
+    ]
+    return _page("cohorts.html", {"cohorts": cohorts, "example": EXAMPLE_COHORT}, session=session)
+
+
+@router.post("/cohorts/import")
+async def import_cohort_form(
+    request: Request,
+    session: Session,
+    csrf_token: CsrfField = None,
+    name: Annotated[str | None, Form()] = None,
+    example: Annotated[str | None, Form()] = None,
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """Import an uploaded cohort table (or the shipped example) and open its page."""
+    _check_csrf(session, csrf_token)
+    _require_clinical(session)
+    state = _state(request)
+    upload = file if file is not None and file.filename else None
+    if upload is None and example != EXAMPLE_COHORT:
+        raise DashboardError(http.HTTP_422_UNPROCESSABLE_CONTENT, "choose a cohort table")
+    filename = Path(upload.filename or "cohort.csv").name if upload else EXAMPLE_COHORT
+    cohort = (name or "").strip() or Path(filename).stem
+    if not _NAME.match(cohort):
+        raise DashboardError(
+            http.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"cohort name {cohort!r}: use 1–128 letters, digits, spaces, '_ . ( ) -'",
+        )
+    try:
+        if upload is None:
+            import_cohort(
+                state.registry, example_path(EXAMPLE_COHORT), name=cohort, actor=session.name
+            )
+        else:
+            suffix = Path(filename).suffix.lower()
+            if suffix not in TABLE_SUFFIXES:
+                raise DashboardError(
+                    http.HTTP_422_UNPROCESSABLE_CONTENT,
+                    f"{filename}: upload a table ({', '.join(sorted(TABLE_SUFFIXES))})",
+                )
+            data = await upload.read(state.max_upload_bytes + 1)
+            if len(data) > state.max_upload_bytes:
+                raise DashboardError(
+                    http.HTTP_413_CONTENT_TOO_LARGE,
+                    f"the file is larger than {state.max_upload_bytes:,} bytes; split it",
+                )
+            with tempfile.TemporaryDirectory(prefix="immunoprecise-upload-") as folder:
+                path = Path(folder) / f"cohort{suffix}"
+                path.write_bytes(data)
+                import_cohort(state.registry, path, name=cohort, actor=session.name)
+    except ImmunopreciseError as exc:
+        problems = [str(p) for p in getattr(exc, "problems", ())]
+        raise DashboardError(
+            http.HTTP_422_UNPROCESSABLE_CONTENT, str(exc).split("\n")[0], problems
+        ) from None
+    target = f"/cohorts/{urllib.parse.quote(cohort, safe='')}"
+    return RedirectResponse(target, status_code=http.HTTP_303_SEE_OTHER)
+
+
+@router.get("/cohorts/{name}", response_class=HTMLResponse)
+def cohort_page(request: Request, session: Session, name: str) -> HTMLResponse:
+    """A cohort's page: choose the endpoint, the strata and the biomarker to explore."""
+    state = _state(request)
+    columns = _columns(state, session, name)
+    default_group = next(
+        (c for c in columns["categorical"] if c.startswith("risk.")),
+        columns["categorical"][0] if columns["categorical"] else "",
+    )
+    default_marker = next(
+        (c for c in columns["numeric"] if c.startswith("cd8_foxp3_ratio")),
+        columns["numeric"][0] if columns["numeric"] else "",
+    )
+    context = {
+        "name": name,
+        "columns": columns,
+        "group": default_group,
+        "biomarker": default_marker,
+        "n_boot": EXPLORER_BOOTSTRAP,
+        "max_boot": MAX_BOOTSTRAP,
+    }
+    return _page("cohort.html", context, session=session)
+
+
+def _columns(state: Any, session: Any, name: str) -> dict[str, Any]:
+    try:
+        return cohort_columns(state, session.caller, name)
+    except ImmunopreciseError:
+        raise DashboardError(http.HTTP_404_NOT_FOUND, f"no cohort {name!r}") from None
+
+
+@router.get("/cohorts/{name}/survival", response_class=HTMLResponse)
+def survival_fragment(
+    request: Request, session: Session, name: str, endpoint: str = "os", by: str = ""
+) -> HTMLResponse:
+    """Kaplan–Meier curves and the response table for the chosen strata (an htmx fragment)."""
+    state = _state(request)
+    try:
+        frame = analysis_frame(state, session.caller, name)
+        km = kaplan_meier(frame, endpoint=endpoint, group=by or None)
+        responses = response_table(frame, by=by or None) if "best_response" in frame else None
+    except ImmunopreciseError as exc:
+        raise DashboardError(http.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    context = {
+        "figure": km_figure(km, title=f"{endpoint.upper()} by {by or 'all patients'}"),
+        "km": km.model_dump(mode="json"),
+        "responses": None if responses is None else responses.model_dump(mode="json"),
+    }
+    return _page("_cohort_survival.html", finite(context), session=session)
+
+
+@router.get("/cohorts/{name}/cutpoint", response_class=HTMLResponse)
+def cutpoint_fragment(
+    request: Request,
+    session: Session,
+    name: str,
+    biomarker: str,
+    endpoint: str = "os",
+    n_boot: int = EXPLORER_BOOTSTRAP,
+    x_csrf_token: CsrfHeader = None,
+) -> HTMLResponse:
+    """The cut-point explorer's result for one biomarker (an htmx fragment)."""
+    from immunoprecise.cohort.cutpoint import optimal_cutpoint
+
+    if not 0 <= n_boot <= MAX_BOOTSTRAP:
+        raise DashboardError(
+            http.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"bootstrap resamples must be between 0 and {MAX_BOOTSTRAP}; got {n_boot}",
+        )
+    state = _state(request)
+    try:
+        frame = analysis_frame(state, session.caller, name)
+        result = optimal_cutpoint(frame, biomarker, endpoint=endpoint, n_boot=n_boot, seed=0)
+        frame["_group"] = split_labels(frame[biomarker], result.cutpoint.estimate, biomarker)
+        km = kaplan_meier(frame, endpoint=endpoint, group="_group")
+    except ImmunopreciseError as exc:
+        raise DashboardError(http.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    scan = {
+        "data": [
+            {
+                "x": list(result.scan_cuts),
+                "y": list(result.scan_statistics),
+                "mode": "lines",
+                "name": "standardized log-rank statistic",
+                "line": {"color": _COLORS[0]},
+                "type": "scatter",
+            }
+        ],
+        "layout": {
+            "title": {"text": f"Cut-point scan of {biomarker}", "font": {"size": 14}},
+            "height": 320,
+            "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
+            "xaxis": {"title": {"text": biomarker}},
+            "yaxis": {"title": {"text": "|standardized statistic|"}},
+            "shapes": [
+                {
+                    "type": "line", "xref": "x", "yref": "paper", "y0": 0, "y1": 1,
+                    "x0": result.cutpoint.estimate, "x1": result.cutpoint.estimate,
+                    "line": {"color": _COLORS[1], "dash": "dash"},
+                },
+                *(
+                    [{
+                        "type": "rect", "xref": "x", "yref": "paper", "y0": 0, "y1": 1,
+                        "x0": result.cutpoint.ci_low, "x1": result.cutpoint.ci_high,
+                        "fillcolor": _COLORS[1], "opacity": 0.12, "line": {"width": 0},
+                    }]
+                    if result.cutpoint.ci_low is not None and result.cutpoint.ci_high is not None
+                    else []
+                ),
+            ],
+        },
+    }  # fmt: skip
+    context = {
+        "summary": result.summary(),
+        "result": result.model_dump(mode="json"),
+        "scan": scan,
+        "figure": km_figure(km, title=f"{endpoint.upper()} by the cut-point"),
+    }
+    return _page("_cohort_cutpoint.html", finite(context), session=session)
+
+
+def split_labels(values: pd.Series, cut: float, biomarker: str) -> list[str | None]:
+    """Each patient's side of the cut (``≤ cut`` / ``> cut``); ``None`` without a value.
+
+    Examples
+    --------
+    >>> split_labels(pd.Series([1.0, 2.0, None]), 1.5, "ratio")
+    ['ratio ≤ 1.5', 'ratio > 1.5', None]
+    """
+    return [
+        None
+        if pd.isna(v)
+        else (f"{biomarker} ≤ {cut:.3g}" if v <= cut else f"{biomarker} > {cut:.3g}")
+        for v in values
+    ]
+
+
+def km_figure(curves: SurvivalCurves, *, title: str) -> dict[str, Any]:
+    """A plotly figure of Kaplan–Meier curves (months) with their CI bands.
+
+    Examples
+    --------
+    >>> import immunoprecise as ip
+    >>> km = kaplan_meier(ip.data.example_path("fl_cohort.csv"), group="risk.flipi:category")
+    >>> fig = km_figure(km, title="OS")
+    >>> [t["name"] for t in fig["data"] if t.get("showlegend")]
+    ['high (n=42)', 'intermediate (n=83)', 'low (n=75)']
+    """
+    data: list[dict[str, Any]] = []
+    for k, c in enumerate(curves.curves):
+        color = _COLORS[k % len(_COLORS)]
+        months = [0.0, *(t / 30.4375 for t in c.times)]
+        common = {"x": months, "mode": "lines", "line": {"shape": "hv", "width": 0},
+                  "legendgroup": c.label, "showlegend": False, "hoverinfo": "skip",
+                  "type": "scatter"}  # fmt: skip
+        data.append({**common, "y": [1.0, *c.ci_high]})
+        data.append({**common, "y": [1.0, *c.ci_low], "fill": "tonexty", "fillcolor": color + "26"})
+        data.append(
+            {"x": months, "y": [1.0, *c.survival], "mode": "lines", "name": f"{c.label} (n={c.n})",
+             "line": {"shape": "hv", "color": color, "width": 2}, "legendgroup": c.label,
+             "showlegend": True, "type": "scatter"}
+        )  # fmt: skip
+    subtitle = ""
+    if curves.log_rank is not None and curves.log_rank.p_value is not None:
+        subtitle = f" — log-rank p = {curves.log_rank.p_value:.3g}"
+    layout = {
+        "title": {"text": title + subtitle, "font": {"size": 14}},
+        "height": 420,
+        "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
+        "xaxis": {"title": {"text": "months"}, "rangemode": "tozero"},
+        "yaxis": {"title": {"text": "probability"}, "range": [0, 1.02]},
+        "legend": {"orientation": "h", "y": -0.2},
+        "hovermode": "x unified",
+    }
+    return {"data": data, "layout": layout}
