@@ -349,3 +349,58 @@ def _cell(value: object) -> str:
 
 def _float(value: object) -> float | None:
     return None if value is None or value != value else float(value)  # type: ignore[arg-type]
+
+
+@cohort_app.command("report")
+def report(
+    source: Source,
+    out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")],
+    endpoint: EndpointOpt = "os",
+    by: Annotated[
+        str | None, typer.Option("--by", help="Column whose levels are compared.")
+    ] = None,
+    order: Annotated[
+        str | None, typer.Option(help="Comma-separated order of the --by levels (trend test).")
+    ] = None,
+    cox: Annotated[list[str] | None, typer.Option("--cox", help="Cox covariate (repeat).")] = None,
+    biomarker: Annotated[
+        list[str] | None, typer.Option("--biomarker", "-b", help="Find its cut-point (repeat).")
+    ] = None,
+    predictor: Annotated[
+        list[str] | None, typer.Option("--predictor", "-p", help="Score of response (repeat).")
+    ] = None,
+    n_boot: Annotated[int, typer.Option(help="Bootstrap resamples per cut-point.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+) -> None:
+    """Write a self-contained HTML report: Kaplan–Meier and log-rank, Cox, response rates,
+    cut-points and predictors, with the input's SHA-256, the seed and the library versions.
+
+    Example: immunoprecise cohort report fl_cohort.csv --out fl.html --endpoint pfs
+    --by risk.flipi:category --order low,intermediate,high -b cd8_foxp3_ratio.interfollicular
+    """
+    from pydantic import ValidationError as PydanticValidationError
+
+    from immunoprecise.report.cohort import CohortReportOptions, render_cohort_html
+
+    try:
+        options = CohortReportOptions(
+            endpoint=endpoint,
+            by=by,
+            order=tuple(x.strip() for x in order.split(",")) if order else None,
+            cox=tuple(cox or ()),
+            biomarkers=tuple(biomarker or ()),
+            predictors=tuple(predictor or ()),
+            n_boot=n_boot,
+            seed=seed,
+        )
+    except PydanticValidationError as exc:
+        first = exc.errors()[0]
+        raise _fail(f"--{first['loc'][0]} = {first.get('input')!r}: {first['msg']}") from None
+    try:
+        frame = load_cohort_frame(source)
+        with _err.status("Analysing the cohort…"):
+            html = render_cohort_html(frame, options, source=source if source.is_file() else None)
+    except ImmunopreciseError as exc:
+        raise _fail(exc) from None
+    out.write_text(html, encoding="utf-8")
+    _out.print(f"report: {out}", markup=False)

@@ -1,0 +1,168 @@
+"""HTML report of a cohort analysis: survival, Cox, response, cut-points and predictors.
+
+Self-contained (inline SVG figures, no scripts), with the inputs' hashes, the seed and the
+versions of every library that computed a number, so that a result can be reproduced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import platform
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+from markupsafe import Markup
+from pydantic import BaseModel, ConfigDict, Field
+
+from immunoprecise import pl
+from immunoprecise.cohort import (
+    compare_predictors,
+    cox_model,
+    kaplan_meier,
+    log_rank,
+    response_table,
+)
+from immunoprecise.cohort.cutpoint import optimal_cutpoint
+from immunoprecise.evaluation import DISCLAIMER
+
+__all__ = ["CohortReportOptions", "render_cohort_html"]
+
+_LIBRARIES = ("immunoprecise", "lifelines", "numpy", "scipy", "pandas")
+
+
+class CohortReportOptions(BaseModel):
+    """What a cohort report analyses.
+
+    Examples
+    --------
+    >>> CohortReportOptions(by="risk.flipi:category", biomarkers=["crp"]).endpoint
+    'os'
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    endpoint: str = Field(default="os", description="Survival endpoint: os or pfs.")
+    by: str | None = Field(default=None, description="Column whose levels are compared.")
+    order: tuple[str, ...] | None = Field(
+        default=None, description="Order of the levels of `by` for the log-rank trend test."
+    )
+    cox: tuple[str, ...] = Field(default=(), description="Covariates of a Cox model.")
+    biomarkers: tuple[str, ...] = Field(default=(), description="Columns to find cut-points of.")
+    predictors: tuple[str, ...] = Field(default=(), description="Scores of response (ROC/DeLong).")
+    n_boot: int = Field(default=1000, ge=0, le=100_000, description="Bootstrap resamples.")
+    seed: int = Field(default=0, ge=0, description="Seed of the bootstrap.")
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("immunoprecise.report", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["pct"] = lambda x: "NE" if x is None else f"{100 * x:.1f}%"
+    env.filters["num"] = lambda x, d=2: "NE" if x is None else f"{x:.{d}f}"
+    return env
+
+
+def _svg(fig: Any, prefix: str) -> Markup:
+    return Markup(pl.figure_svg(fig, id_prefix=prefix))
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in _LIBRARIES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def render_cohort_html(
+    frame: pd.DataFrame,
+    options: CohortReportOptions,
+    *,
+    source: str | Path | None = None,
+) -> str:
+    """Render the cohort report as one self-contained HTML document.
+
+    Parameters
+    ----------
+    frame
+        The analysis table (:func:`~immunoprecise.cohort.cohort_frame`).
+    options
+        What to analyse (:class:`CohortReportOptions`).
+    source
+        The input file; its SHA-256 is printed in the report (the table's own hash otherwise).
+
+    Returns
+    -------
+    str
+        The HTML document.
+
+    Examples
+    --------
+    >>> import immunoprecise as ip
+    >>> from immunoprecise.cohort import cohort_frame
+    >>> path = ip.data.example_path("fl_cohort.csv")
+    >>> html = render_cohort_html(cohort_frame(path),
+    ...     CohortReportOptions(by="risk.flipi:category", n_boot=50), source=path)
+    >>> "Kaplan–Meier" in html and "not a medical device" in html
+    True
+    """
+    o = options
+    km = kaplan_meier(frame, endpoint=o.endpoint, group=o.by)
+    trend = (
+        log_rank(frame, group=o.by, endpoint=o.endpoint, trend=True, order=list(o.order))
+        if o.by and o.order
+        else None
+    )
+    cox = cox_model(frame, list(o.cox), endpoint=o.endpoint) if o.cox else None
+    responses = (
+        response_table(frame, by=o.by)
+        if "best_response" in frame and frame["best_response"].notna().any()
+        else None
+    )
+    cuts = []
+    for k, biomarker in enumerate(o.biomarkers):
+        result = optimal_cutpoint(
+            frame, biomarker, endpoint=o.endpoint, n_boot=o.n_boot, seed=o.seed
+        )
+        scan = pl.cutpoint_scan(result)
+        fig = scan if hasattr(scan, "savefig") else scan.get_figure(root=True)
+        cuts.append({"result": result, "figure": _svg(fig, f"svg-cut-{k}")})
+    comparison = compare_predictors(frame, list(o.predictors)) if o.predictors else None
+    if source is not None:
+        digest = hashlib.sha256(Path(source).read_bytes()).hexdigest()
+        source_name = Path(source).name
+    else:
+        digest = hashlib.sha256(
+            pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes()
+        ).hexdigest()
+        source_name = "analysis table"
+    context = {
+        "options": o,
+        "km": km,
+        "km_figure": _svg(pl.kaplan_meier(km), "svg-km"),
+        "trend": trend,
+        "cox": cox,
+        "responses": responses,
+        "cuts": cuts,
+        "comparison": comparison,
+        "roc_figure": _svg(pl.roc(comparison), "svg-roc") if comparison else None,
+        "n": len(frame),
+        "source": source_name,
+        "sha256": digest,
+        "versions": _versions(),
+        "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "disclaimer": DISCLAIMER,
+    }
+    return _environment().get_template("cohort.html.j2").render(**context)
