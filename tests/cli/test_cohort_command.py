@@ -110,3 +110,24 @@ def test_predictors_on_one_table_and_pooled_across_two(tmp_path: Path) -> None:
     assert both.exit_code == 0, both.output
     assert "pooled (random" in both.stdout
     assert plot.stat().st_size > 0
+
+
+def test_cutpoint_prints_the_summary_of_the_library_result(tmp_path: Path) -> None:
+    from immunoprecise.cohort.cutpoint import optimal_cutpoint
+
+    plot, out = tmp_path / "scan.png", tmp_path / "cut.json"
+    result = runner.invoke(
+        app,
+        [
+            "cohort", "cutpoint", str(COHORT), "density.FOXP3.interfollicular",
+            "--n-boot", "60", "--seed", "3", "--plot", str(plot), "--json", str(out),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    direct = optimal_cutpoint(COHORT, "density.FOXP3.interfollicular", n_boot=60, seed=3)
+    assert " ".join(direct.summary().split()) in " ".join(result.stdout.split())
+    assert json.loads(out.read_text())["cutpoint"]["estimate"] == direct.cutpoint.estimate
+    assert plot.stat().st_size > 0
+    missing = runner.invoke(app, ["cohort", "cutpoint", str(COHORT), "no_such_marker"])
+    assert missing.exit_code == 2
+    assert "no_such_marker" in missing.stderr

@@ -257,6 +257,84 @@ def _p(p: float | None) -> str:
     return "" if p is None else format_p(p)
 
 
+@cohort_app.command("cutpoint")
+def cutpoint(
+    source: Source,
+    biomarker: Annotated[
+        str,
+        typer.Argument(
+            help="Numeric column, e.g. cd8_foxp3_ratio.interfollicular.", show_default=False
+        ),
+    ],
+    endpoint: EndpointOpt = "os",
+    n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the cut-point's CI.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    min_prop: Annotated[
+        float, typer.Option(help="Smallest share of patients on either side of a cut.")
+    ] = 0.1,
+    horizon_days: Annotated[
+        float | None,
+        typer.Option(
+            help="Day at which survival is compared (default 5 years, or less if the "
+            "follow-up is shorter)."
+        ),
+    ] = None,
+    p_method: Annotated[
+        str, typer.Option(help="Adjusted p-value: lausen-schumacher or hothorn-lausen.")
+    ] = "lausen-schumacher",
+    plot: PlotOpt = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """Optimal cut-point of a biomarker for survival: maximally selected log-rank statistic,
+    adjusted p-value, bootstrap CI of the cut, and survival at the horizon on each side.
+
+    A data-driven cut-point is optimistic in the cohort that chose it: confirm it elsewhere.
+
+    Example: immunoprecise cohort cutpoint fl_cohort.csv cd8_foxp3_ratio.interfollicular
+    --endpoint pfs --n-boot 1000 --plot scan.png
+    """
+    from immunoprecise import pl
+    from immunoprecise.cohort.cutpoint import optimal_cutpoint
+
+    try:
+        with _err.status(f"Scanning cut-points of {biomarker} ({n_boot} bootstrap resamples)…"):
+            result = optimal_cutpoint(
+                load_cohort_frame(source),
+                biomarker,
+                endpoint=endpoint,
+                min_prop=min_prop,
+                n_boot=n_boot,
+                horizon_days=horizon_days,
+                p_method=p_method,
+                seed=seed,
+            )
+    except ImmunopreciseError as exc:
+        raise _fail(exc) from None
+    _out.print(result.summary(), markup=False)
+    table = Table(title=f"{endpoint.upper()} by the cut of {biomarker}")
+    for col in ("group", "n", "events", f"survival at day {result.horizon_days:.0f} (95% CI)"):
+        table.add_column(col)
+    for g in result.groups:
+        s = g.survival_at_horizon
+        table.add_row(
+            g.label,
+            str(g.n),
+            str(g.events),
+            f"{100 * s.estimate:.1f}% ({_pct(s.ci_low)}–{_pct(s.ci_high)})",
+        )
+    _out.print(table)
+    for stat in (result.cutpoint, result.max_statistic, result.logrank):
+        _out.print(_stat(stat), markup=False)
+    _excluded(list(result.excluded), f"no {biomarker} or no {endpoint} time/event")
+    figure = pl.cutpoint_scan(result)
+    _save(figure if hasattr(figure, "savefig") else figure.get_figure(root=True), plot)
+    _write_json(result.model_dump(mode="json"), json_out)
+
+
+def _pct(x: float | None) -> str:
+    return "NE" if x is None else f"{100 * x:.1f}%"
+
+
 @cohort_app.command("predictors")
 def predictors(
     sources: Annotated[
