@@ -320,19 +320,18 @@ def cutpoint(
             g.label,
             str(g.n),
             str(g.events),
-            f"{100 * s.estimate:.1f}% ({_pct(s.ci_low)}–{_pct(s.ci_high)})",
+            f"{_pct(s.estimate)} ({_pct(s.ci_low)}–{_pct(s.ci_high)})",
         )
     _out.print(table)
     for stat in (result.cutpoint, result.max_statistic, result.logrank):
         _out.print(_stat(stat), markup=False)
     _excluded(list(result.excluded), f"no {biomarker} or no {endpoint} time/event")
-    figure = pl.cutpoint_scan(result)
-    _save(figure if hasattr(figure, "savefig") else figure.get_figure(root=True), plot)
+    _save(pl.cutpoint_scan(result), plot)
     _write_json(result.model_dump(mode="json"), json_out)
 
 
 def _pct(x: float | None) -> str:
-    return "NE" if x is None else f"{100 * x:.1f}%"
+    return "NE" if x is None or x != x else f"{100 * x:.1f}%"
 
 
 @cohort_app.command("predictors")

@@ -15,6 +15,7 @@ Examples
 True
 """
 
+from immunoprecise.pl._cutpoint import cutpoint_scan
 from immunoprecise.pl._effector_suppressor import effector_suppressor
 from immunoprecise.pl._immunogram import immunogram
 from immunoprecise.pl._roc import forest, roc
@@ -24,6 +25,7 @@ from immunoprecise.pl._trajectories import regimen_comparison, trajectories
 from immunoprecise.pl._tumor_burden import tumor_burden
 
 __all__ = [
+    "cutpoint_scan",
     "effector_suppressor",
     "figure_svg",
     "forest",

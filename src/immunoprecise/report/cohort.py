@@ -67,7 +67,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["pct"] = lambda x: "NE" if x is None else f"{100 * x:.1f}%"
+    env.filters["pct"] = lambda x: "NE" if x is None or x != x else f"{100 * x:.1f}%"
     env.filters["num"] = lambda x, d=2: "NE" if x is None else f"{x:.{d}f}"
     return env
 
@@ -136,8 +136,7 @@ def render_cohort_html(
         result = optimal_cutpoint(
             frame, biomarker, endpoint=o.endpoint, n_boot=o.n_boot, seed=o.seed
         )
-        scan = pl.cutpoint_scan(result)
-        fig = scan if hasattr(scan, "savefig") else scan.get_figure(root=True)
+        fig = pl.cutpoint_scan(result)
         cuts.append({"result": result, "figure": _svg(fig, f"svg-cut-{k}")})
     comparison = compare_predictors(frame, list(o.predictors)) if o.predictors else None
     if source is not None:
