@@ -30,7 +30,7 @@ EXAMPLES = sorted(Path(ip.data.example_path("crc_msih.json")).parent.glob("*.jso
 UNCOVERED = {
     "disease": ("risk_indices",),
     "tumor": ("antigens", "hypoxia"),
-    "record": ("expression",),
+    "record": ("expression", "toxicity"),
 }
 
 

@@ -17,6 +17,7 @@ from immunoprecise.profile.immunogram import immunogram_values
 from immunoprecise.profile.immunoscore import immunoscore_values
 from immunoprecise.profile.microenvironment import microenvironment_values
 from immunoprecise.profile.phenotype import phenotype_values
+from immunoprecise.profile.safety import safety_values
 from immunoprecise.profile.tumor import tumor_values
 from immunoprecise.profile.values import Computed, ProfileValue, ValueBuilder, profile_value
 from immunoprecise.records import PatientRecord
@@ -34,6 +35,7 @@ FAMILIES: tuple[Family, ...] = (
     immunoscore_values,
     phenotype_values,
     host_values,
+    safety_values,
     effector_target_values,
     immunogram_values,
 )
@@ -80,9 +82,11 @@ class ImmuneProfile(BaseModel):
     ``immunoscore_group``, ``immunoscore.percentile.<MARKER>.<region>``,
     ``immune_phenotype``); host (``crp``, ``albumin``, ``il6``, ``lymphocytes``, ``mgps``,
     ``nlr``, ``ldh_ratio``, ``ldh_above_uln``, ``autoimmune_disease``,
-    ``effector_count.<subset>``, ``treg_count``, ``treg_fraction``, ``cd4_cd8_ratio``);
-    effector:target (``tumor_cells``, ``et_ratio.<kind>``); and the cancer immunogram
-    (``immunogram.<axis>``).
+    ``effector_count.<subset>``, ``treg_count``, ``treg_fraction``, ``cd4_cd8_ratio``); safety
+    (``safety.car_hematotox``, ``safety.car_hematotox_risk``, ``safety.crs_max_grade``,
+    ``safety.icans_max_grade`` and their ``…_at_least`` lower bounds,
+    ``safety.crs_risk.<model>``); effector:target (``tumor_cells``, ``et_ratio.<kind>``); and
+    the cancer immunogram (``immunogram.<axis>``).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")

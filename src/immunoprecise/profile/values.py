@@ -80,7 +80,10 @@ class Metric:
 
     ``kind`` says how a computed array entry becomes a Python value (``float``, ``int``,
     ``bool`` or ``text``). ``only_if_assessed`` values are left out of a patient's profile when
-    they cannot be assessed (markers reported only where measured).
+    they cannot be assessed (markers reported only where measured). ``only_with`` names a record
+    column without which the value is left out of a patient's profile altogether (e.g.
+    ``toxicity[]``: CRS/ICANS grades only for patients with toxicity observations), while a
+    value it does report may still be not assessable, naming what is missing.
     """
 
     key: str
@@ -94,6 +97,7 @@ class Metric:
     interpretation: str | None = None
     threshold: Threshold | None = None
     only_if_assessed: bool = False
+    only_with: str | None = None
 
 
 @dataclass(frozen=True)
@@ -306,6 +310,8 @@ def profile_value(
     m = c.metric
     assessed = bool(c.assessed[row])
     if not assessed and m.only_if_assessed:
+        return None
+    if m.only_with is not None and not cols.present(m.only_with)[row]:
         return None
     note = None if c.note is None else c.note[row]
     common: dict[str, Any] = {

@@ -36,6 +36,8 @@ class Verdict:
 _ABSENT = {
     "immune_escape": "tumor.driver_mutations (JAK1/JAK2/B2M not reported)",
     "marrow_blasts": "disease.burden[].marrow_blasts",
+    "safety.car_hematotox": "host labs of CAR-HEMATOTOX (haematological malignancies only)",
+    "safety.car_hematotox_risk": "host labs of CAR-HEMATOTOX (haematological malignancies only)",
 }
 
 
@@ -45,6 +47,8 @@ def _absent_field(key: str) -> str:
         return f"tumor.driver_mutations ({name} not reported)"
     if family == "antigen":
         return f"tumor.antigens ({name} not tested)"
+    if family == "safety" and not name.startswith("car_hematotox"):
+        return "toxicity[] (no CRS/ICANS observations recorded)"
     if family == "days_since":
         return f"patient.prior_therapies (no dated {name.replace('_', ' ')}) or collected_on"
     return _ABSENT.get(key, f"profile value {key}")

@@ -359,7 +359,7 @@ def recommend(
     >>> best.therapy_id, best.status, best.civic_level
     ('tisagenlecleucel', 'indicated', 'A')
     >>> [c.rule_id for c in best.cautions]
-    ['crs_risk_high_burden']
+    ['crs_risk_high_burden', 'car_hematotox_high_caution', 'ongoing_crs_icans_caution']
     """
     kb = knowledge_base if knowledge_base is not None else load_knowledge_base()
     if not overrides:

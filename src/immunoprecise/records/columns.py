@@ -21,6 +21,8 @@ key                                            holds
 ``patient.prior_therapies[]``                  tuple of ``(name, class, date, irae_grade)``
                                                per patient (date: ISO end, else start, or None)
 ``patient.hla_type``                           the HLA alleles as text, ``A*02:01, B*07:02``
+``toxicity[]``                                 tuple of the record's toxicity observations
+                                               (``ToxicityObservation``), None when it has none
 =============================================  ================================================
 """
 
@@ -179,7 +181,10 @@ def record_columns(records: Sequence[PatientRecord]) -> RecordColumns:
     antigens = np.empty(n, dtype=object)
     history = np.empty(n, dtype=object)
     hla = np.full(n, None, dtype=object)
+    toxicity = np.full(n, None, dtype=object)
     for i, r in enumerate(records):
+        if r.toxicity:
+            toxicity[i] = r.toxicity
         for d in r.microenvironment.densities:
             put(density_key(d.marker, d.region.value), i, d.density.value)
         if r.disease.burden:
@@ -201,6 +206,7 @@ def record_columns(records: Sequence[PatientRecord]) -> RecordColumns:
     data["tumor.antigens"] = antigens
     data["patient.prior_therapies[]"] = history
     data["patient.hla_type"] = hla
+    data["toxicity[]"] = toxicity
     ids = np.array([r.patient.id for r in records], dtype=object)
     return RecordColumns(n=n, patient_ids=ids, columns=data)
 

@@ -6,13 +6,14 @@ import datetime as dt
 from pathlib import Path
 from typing import Final, Literal
 
-from pydantic import Field, PrivateAttr
+from pydantic import Field, PrivateAttr, field_validator
 
 from immunoprecise.records.base import RecordModel
 from immunoprecise.records.disease import Disease
 from immunoprecise.records.host import HostStatus
 from immunoprecise.records.microenvironment import Microenvironment
 from immunoprecise.records.patient import Patient
+from immunoprecise.records.toxicity import ToxicityObservation
 from immunoprecise.records.tumor import Tumor
 
 __all__ = ["SCHEMA_VERSION", "ExpressionReference", "PatientRecord"]
@@ -60,7 +61,26 @@ class PatientRecord(RecordModel):
     microenvironment: Microenvironment = Field(default_factory=Microenvironment)
     host: HostStatus = Field(default_factory=HostStatus)
     expression: ExpressionReference | None = None
+    toxicity: tuple[ToxicityObservation, ...] = Field(
+        default=(),
+        description="Daily CRS/ICANS observations after immune effector-cell therapy, one per "
+        "day (the worst findings of that day), graded by immunoprecise.safety.",
+    )
     _source_dir: Path | None = PrivateAttr(default=None)
+
+    @field_validator("toxicity")
+    @classmethod
+    def _one_observation_per_day(
+        cls, observations: tuple[ToxicityObservation, ...]
+    ) -> tuple[ToxicityObservation, ...]:
+        days = [o.day for o in observations]
+        repeated = sorted({d for d in days if days.count(d) > 1})
+        if repeated:
+            raise ValueError(
+                f"more than one observation for day {', '.join(map(str, repeated))}; record "
+                "one observation per day with the worst findings of that day"
+            )
+        return tuple(sorted(observations, key=lambda o: o.day))
 
     def __eq__(self, other: object) -> bool:
         # the record's content only: where it was read from does not make it another record

@@ -11,6 +11,14 @@ from markupsafe import Markup
 from immunoprecise import pl
 from immunoprecise.evaluation import Evaluation
 from immunoprecise.records import PatientRecord
+from immunoprecise.safety import (
+    CrsRiskResult,
+    HematotoxScore,
+    ToxicityCourse,
+    car_hematotox,
+    crs_risk,
+    grade_course,
+)
 
 __all__ = ["render_html"]
 
@@ -76,6 +84,29 @@ def _figures(evaluation: Evaluation, record: PatientRecord | None) -> list[_Inli
     return figures
 
 
+@dataclass(frozen=True)
+class _Safety:
+    """The safety section: daily grades, CAR-HEMATOTOX and early CRS-risk models."""
+
+    course: ToxicityCourse | None
+    hematotox: HematotoxScore | None
+    crs_risk: tuple[CrsRiskResult, ...]
+
+
+def _safety(evaluation: Evaluation, record: PatientRecord | None) -> _Safety | None:
+    """What the safety section shows; None when there is nothing to show (no toxicity
+    observations and no CAR-HEMATOTOX value in the profile)."""
+    if record is None:
+        return None
+    course = grade_course(record) if record.toxicity else None
+    hematotox = (
+        car_hematotox(record) if "safety.car_hematotox" in evaluation.profile.values else None
+    )
+    if course is None and hematotox is None:
+        return None
+    return _Safety(course, hematotox, crs_risk(record) if record.toxicity else ())
+
+
 def _simulation_figures(evaluation: Evaluation) -> list[_InlineFigure]:
     """Tumor medians per candidate regimen, re-simulated from the evaluation's stored seed."""
     if not evaluation.simulations:
@@ -119,7 +150,10 @@ def render_html(evaluation: Evaluation, record: PatientRecord | None = None) -> 
         The HTML document: patient summary, profile with units, methods and references and
         its figures (immunogram, effector/suppressor cells, and tumor burden when the record
         has burden measurements) as inline SVG, ranked strategies with rationale and evidence,
-        values not assessable, the research-use disclaimer, software version and input hash.
+        the safety section when the record has toxicity observations or the profile a
+        CAR-HEMATOTOX score (daily CRS/ICANS grades, maximum grades, CAR-HEMATOTOX components,
+        early CRS-risk models), values not assessable, the research-use disclaimer, software
+        version and input hash.
 
     Examples
     --------
@@ -152,5 +186,6 @@ def render_html(evaluation: Evaluation, record: PatientRecord | None = None) -> 
             citations=sorted(citations.values(), key=lambda c: c.id),
             figures=_figures(evaluation, record),
             simulation_figures=_simulation_figures(evaluation),
+            safety=_safety(evaluation, record),
         )
     )

@@ -1,0 +1,119 @@
+"""CAR-HEMATOTOX: every band edge, CRP in mg/L vs mg/dL, missing labs and the risk group."""
+
+from __future__ import annotations
+
+import pytest
+
+from immunoprecise.records import PatientRecord
+from immunoprecise.safety import car_hematotox, hematotox_score
+
+LOW = {"platelets": 250_000, "anc": 3_000, "hemoglobin": 13.0, "crp": 5.0, "ferritin": 200}
+
+
+def _points(name: str, value: float) -> int | None:
+    score = hematotox_score({**LOW, name: value})
+    (component,) = [c for c in score.components if c.name == name]
+    return component.points
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "points"),
+    [
+        ("platelets", 175_001, 0),
+        ("platelets", 175_000, 1),  # 75,000–175,000 includes both edges
+        ("platelets", 75_000, 1),
+        ("platelets", 74_999, 2),
+        ("anc", 1_201, 0),
+        ("anc", 1_200, 1),  # edge not scored by the paper: the risk point (conservative)
+        ("anc", 1_199, 1),
+        ("hemoglobin", 9.1, 0),
+        ("hemoglobin", 9.0, 1),  # edge: the risk point
+        ("hemoglobin", 8.9, 1),
+        ("crp", 29.9, 0),  # mg/L; 3.0 mg/dL = 30 mg/L
+        ("crp", 30.0, 1),
+        ("ferritin", 649, 0),
+        ("ferritin", 650, 1),
+        ("ferritin", 2_000, 1),
+        ("ferritin", 2_001, 2),
+    ],
+)
+def test_band_edges(name: str, value: float, points: int) -> None:
+    assert _points(name, value) == points
+
+
+@pytest.mark.parametrize(
+    ("labs", "score", "risk"),
+    [
+        (LOW, 0, "low"),
+        ({**LOW, "ferritin": 700}, 1, "low"),
+        ({**LOW, "ferritin": 700, "crp": 30}, 2, "high"),
+        ({**LOW, "platelets": 50_000}, 2, "high"),
+        (
+            {"platelets": 10_000, "anc": 100, "hemoglobin": 7, "crp": 100, "ferritin": 5_000},
+            7,
+            "high",
+        ),
+    ],
+)
+def test_score_and_risk_group(labs: dict[str, float], score: int, risk: str) -> None:
+    result = hematotox_score(labs)
+    assert (result.score, result.risk) == (score, risk)
+    assert result.missing == ()
+
+
+@pytest.mark.parametrize(
+    ("drop", "extra", "known", "possible", "risk"),
+    [
+        ("ferritin", {}, 0, 2, None),  # 0 known, ferritin could add 2
+        ("anc", {}, 0, 1, "low"),  # the missing lab cannot reach 2
+        ("ferritin", {"platelets": 60_000}, 2, 4, "high"),  # already high without it
+        ("crp", {"hemoglobin": 8.0}, 1, 2, None),
+    ],
+)
+def test_missing_lab_leaves_score_unknown_with_partial_points(
+    drop: str, extra: dict[str, float], known: int, possible: int, risk: str | None
+) -> None:
+    labs: dict[str, float | None] = {**LOW, **extra, drop: None}
+    result = hematotox_score(labs)
+    assert result.score is None
+    assert (result.points_known, result.points_possible, result.risk) == (known, possible, risk)
+    assert len(result.missing) == 1
+    assert drop in result.missing[0] or (drop == "anc" and "neutrophils" in result.missing[0])
+    assert "missing" in result.text
+
+
+def _record(host: dict[str, object]) -> PatientRecord:
+    return PatientRecord.model_validate(
+        {
+            "patient": {"id": "H1"},
+            "disease": {"diagnosis": "DLBCL", "oncotree_code": "DLBCLNOS"},
+            "host": host,
+        }
+    )
+
+
+@pytest.mark.parametrize(("crp", "points"), [("2.9 mg/dL", 0), ("3.0 mg/dL", 1), ("30 mg/L", 1)])
+def test_crp_units_are_converted_before_scoring(crp: str, points: int) -> None:
+    record = _record(
+        {
+            "blood": {"platelets": "250 10^9/L", "neutrophils": "3.0 G/L", "hemoglobin": "130 g/L"},
+            "crp": crp,
+            "ferritin": "200 µg/L",
+        }
+    )
+    result = car_hematotox(record)
+    assert result.score == points
+    assert [c.points for c in result.components if c.name == "crp"] == [points]
+
+
+def test_record_without_labs_names_every_field() -> None:
+    result = car_hematotox(_record({}))
+    assert result.score is None
+    assert result.missing == (
+        "host.blood.platelets",
+        "host.blood.neutrophils",
+        "host.blood.hemoglobin",
+        "host.crp",
+        "host.ferritin",
+    )
+    assert (result.points_known, result.points_possible, result.risk) == (0, 7, None)
