@@ -7,6 +7,7 @@ method). Survival statistics come from lifelines.
 
 from immunoprecise.cohort.calibration import Calibration, CalibrationBin, calibration
 from immunoprecise.cohort.cox import CoxModel, cox_model
+from immunoprecise.cohort.cutpoint import Cutpoint, CutpointGroup, optimal_cutpoint
 from immunoprecise.cohort.frame import (
     OUTCOME_COLUMNS,
     Endpoint,
@@ -47,6 +48,8 @@ __all__ = [
     "CalibrationBin",
     "CoxModel",
     "CrossCohortEvaluation",
+    "Cutpoint",
+    "CutpointGroup",
     "Endpoint",
     "KaplanMeierCurve",
     "PooledEstimate",
@@ -67,6 +70,7 @@ __all__ = [
     "format_p",
     "kaplan_meier",
     "log_rank",
+    "optimal_cutpoint",
     "pool_random_effects",
     "read_icb_cohort",
     "read_icb_cohorts",

@@ -89,7 +89,8 @@ class Statistic(BaseModel):
         if self.df is not None:
             parts.append(f"df={self.df:g}")
         if self.p_value is not None:
-            parts.append(f"p={format_p(self.p_value)}")
+            shown = format_p(self.p_value)
+            parts.append(f"p{shown}" if shown.startswith("<") else f"p={shown}")
         parts.append(f"n={self.n}")
         parts.append(self.method)
         return f"{text} ({'; '.join(parts)})"
