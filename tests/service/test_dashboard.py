@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 import immunoprecise as ip
+from immunoprecise.safety import car_hematotox, grade_course
 from immunoprecise.service.dashboard import CSRF_HEADER, SESSION_COOKIE
 from immunoprecise.service.pseudonymize import Pseudonymizer
 from service.conftest import PSEUDONYM_KEY
@@ -156,6 +157,59 @@ def test_patient_page_shows_the_radar_and_values(server: Server) -> None:
     assert "mg/L" in page.text  # CRP with its unit
     assert "doi.org/" in page.text
     assert "Record version 1" in page.text
+
+
+def test_patient_page_shows_the_safety_card(server: Server) -> None:
+    record = ip.read_patient(ip.data.example_path("ball_cd19.json"))
+    course = grade_course(record)
+    hematotox = car_hematotox(record)
+    assert course.crs_max.grade is not None  # the example has a graded course
+    assert hematotox.score is not None
+    client, csrf = _login(server, "clinician")
+    with closing(client):
+        _import_crc(client, csrf)
+        stored = client.post(
+            "/patients/import", data={"csrf_token": csrf, "example": "ball_cd19.json"}
+        )
+        assert stored.status_code == 303, stored.text[:500]
+        page = client.get(stored.headers["location"])
+        solid = client.get(f"/patients/{CRC_ID}")
+    assert page.status_code == 200, page.text[:500]
+    crs = re.search(r'id="crs-max" data-grade="(\d+)" data-day="(\d+)">([^<]+)<', page.text)
+    assert crs is not None, page.text
+    assert (int(crs.group(1)), int(crs.group(2))) == (course.crs_max.grade, course.crs_max.day)
+    assert html.unescape(crs.group(3)) == course.crs_max.text  # "grade 2 (day 2)"
+    icans = re.search(r'id="icans-max" data-grade="(\d+)" data-day="(\d+)"', page.text)
+    assert icans is not None
+    assert (int(icans.group(1)), int(icans.group(2))) == (
+        course.icans_max.grade,
+        course.icans_max.day,
+    )
+    score = re.search(r'id="hematotox-score" data-score="(\d+)" data-risk="(\w+)"', page.text)
+    assert score is not None
+    assert (int(score.group(1)), score.group(2)) == (hematotox.score, hematotox.risk)
+    # one row per observed day, each with its deciding criterion
+    days = re.search(r'<table class="values" id="safety-days">(.*?)</table>', page.text, re.S)
+    assert days is not None
+    assert days.group(1).count("<tr>") == len(course.days) + 1  # the header row too
+    for d in course.days:
+        assert html.escape(d.crs.criterion, quote=False) in days.group(1)
+        assert html.escape(d.icans.text, quote=False) in days.group(1)
+    for c in hematotox.components:
+        assert c.field in page.text
+    assert "(age 22 years)" in page.text
+    # researchers see the grades (relative days, not identifying) but not the exact age
+    researcher, _ = _login(server, "researcher")
+    with closing(researcher):
+        pseudonym = Pseudonymizer(PSEUDONYM_KEY.encode()).pseudonym(record.patient.id)
+        shown = researcher.get(f"/patients/{pseudonym}")
+    assert shown.status_code == 200
+    assert f'data-grade="{course.crs_max.grade}" data-day="{course.crs_max.day}"' in shown.text
+    assert "(age 22 years)" not in shown.text
+    assert record.patient.id not in shown.text
+    assert solid.status_code == 200
+    assert 'id="safety"' not in solid.text  # a solid tumour without toxicity: no safety card
+    assert "CAR-HEMATOTOX" not in solid.text
 
 
 def test_evaluate_lists_strategies_with_references_and_stores_them(server: Server) -> None:

@@ -8,6 +8,7 @@ Screenshots of each step go to ``$IMMUNOPRECISE_ARTIFACTS`` when set, else to py
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 import immunoprecise as ip
+from immunoprecise.safety import car_hematotox, grade_course
 from service.service_server import Server
 
 if TYPE_CHECKING:
@@ -109,17 +111,67 @@ def test_clinician_workflow(server: Server, page: Page, artifacts: Path) -> None
         assert pdf_path is not None
         assert Path(pdf_path).read_bytes().startswith(b"%PDF-")
 
+    # a CAR-T patient with a toxicity course: the safety card with its maximum grades
+    page.goto("/patients")
+    page.select_option("#example", "ball_cd19.json")
+    page.click("#example-form button[type=submit]")
+    page.wait_for_url("**/patients/SYN-BALL-001")
+    record = ip.read_patient(ip.data.example_path("ball_cd19.json"))
+    expect(page.locator("#crs-max")).to_have_text(grade_course(record).crs_max.text)
+    expect(page.locator("#hematotox-score")).to_have_text(car_hematotox(record).text)
+    expect(page.locator("#safety-days")).to_be_visible()
+    page.locator("#safety").screenshot(path=str(artifacts / "06-safety.png"))
+
     page.goto("/patients")
     page.fill("#search", "zzz")
     expect(page.locator("#patient-list")).to_contain_text("No patients")
     page.fill("#search", "crc")
     expect(page.locator("#patient-list")).to_contain_text("SYN-CRC-001")
-    _shot(page, artifacts, "06-search")
+    _shot(page, artifacts, "07-search")
 
     page.click("text=Log out")
     page.wait_for_url(f"{server.url}/")
     page.goto("/patients")
     expect(page.locator("#token")).to_be_visible()
+
+
+def test_cohort_workflow(server: Server, page: Page, artifacts: Path) -> None:
+    expect = sync_api.expect
+    page.goto("/")
+    page.fill("#token", server.tokens["clinician"])
+    page.click("button[type=submit]")
+    page.wait_for_url("**/patients")
+
+    page.goto("/cohorts")
+    expect(page.locator("#cohort-list")).to_contain_text("No cohort is stored yet")
+    page.click("#cohort-example-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/cohorts/FL%20example$"), timeout=120_000)
+    expect(page.locator("h1")).to_contain_text("200 patients")
+
+    # the survival fragment loads by itself and plotly draws the Kaplan–Meier curves
+    expect(page.locator("#km-plot .main-svg").first).to_be_visible()
+    expect(page.locator("#km-plot .gtitle")).to_contain_text("OS by risk.flipi:category")
+    expect(page.locator("#log-rank")).to_be_visible()
+    expect(page.locator("#log-rank")).to_contain_text("Log-rank χ²")
+    expect(page.locator("#response-table")).to_be_visible()
+    expect(page.locator("#response-table tbody tr").first).to_be_visible()
+    _shot(page, artifacts, "cohort-01-survival")
+
+    # another endpoint: htmx swaps in a new fragment and plotly draws it again
+    page.select_option("#endpoint", "pfs")
+    expect(page.locator("#km-plot .gtitle")).to_contain_text("PFS by risk.flipi:category")
+    expect(page.locator("#km-plot .main-svg").first).to_be_visible()
+    expect(page.locator("#log-rank")).to_be_visible()
+    _shot(page, artifacts, "cohort-02-pfs")
+
+    page.fill("#n_boot", "50")
+    page.click("#cutpoint-form button[type=submit]")
+    expect(page.locator("#cutpoint-summary")).to_be_visible(timeout=120_000)
+    expect(page.locator("#cutpoint-summary")).not_to_be_empty()
+    expect(page.locator("#cut-km .main-svg").first).to_be_visible()
+    expect(page.locator("#cut-scan .main-svg").first).to_be_visible()
+    expect(page.locator("#cutpoint-result")).to_contain_text("50 bootstrap resamples")
+    _shot(page, artifacts, "cohort-03-cutpoint")
 
 
 def _has_weasyprint() -> bool:

@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from immunoprecise import pl
 from immunoprecise.evaluation import Evaluation
+from immunoprecise.profile import ImmuneProfile
 from immunoprecise.records import PatientRecord
 from immunoprecise.safety import (
     CrsRiskResult,
@@ -20,7 +21,7 @@ from immunoprecise.safety import (
     grade_course,
 )
 
-__all__ = ["render_html"]
+__all__ = ["SafetySection", "render_html", "safety_section"]
 
 
 @functools.cache
@@ -85,7 +86,7 @@ def _figures(evaluation: Evaluation, record: PatientRecord | None) -> list[_Inli
 
 
 @dataclass(frozen=True)
-class _Safety:
+class SafetySection:
     """The safety section: daily grades, CAR-HEMATOTOX and early CRS-risk models."""
 
     course: ToxicityCourse | None
@@ -93,18 +94,27 @@ class _Safety:
     crs_risk: tuple[CrsRiskResult, ...]
 
 
-def _safety(evaluation: Evaluation, record: PatientRecord | None) -> _Safety | None:
-    """What the safety section shows; None when there is nothing to show (no toxicity
-    observations and no CAR-HEMATOTOX value in the profile)."""
+def safety_section(profile: ImmuneProfile, record: PatientRecord | None) -> SafetySection | None:
+    """What a safety section shows (report, dashboard); ``None`` when there is nothing to show.
+
+    Shown when the record has toxicity observations or the profile has a CAR-HEMATOTOX value
+    (a haematological malignancy with any of its labs).
+
+    Examples
+    --------
+    >>> import immunoprecise as ip
+    >>> record = ip.read_patient(ip.data.example_path("ball_cd19.json"))
+    >>> section = safety_section(ip.profile(record), record)
+    >>> section.course.crs_max.grade, section.hematotox.score
+    (2, 5)
+    """
     if record is None:
         return None
     course = grade_course(record) if record.toxicity else None
-    hematotox = (
-        car_hematotox(record) if "safety.car_hematotox" in evaluation.profile.values else None
-    )
+    hematotox = car_hematotox(record) if "safety.car_hematotox" in profile.values else None
     if course is None and hematotox is None:
         return None
-    return _Safety(course, hematotox, crs_risk(record) if record.toxicity else ())
+    return SafetySection(course, hematotox, crs_risk(record) if record.toxicity else ())
 
 
 def _simulation_figures(evaluation: Evaluation) -> list[_InlineFigure]:
@@ -186,6 +196,6 @@ def render_html(evaluation: Evaluation, record: PatientRecord | None = None) -> 
             citations=sorted(citations.values(), key=lambda c: c.id),
             figures=_figures(evaluation, record),
             simulation_figures=_simulation_figures(evaluation),
-            safety=_safety(evaluation, record),
+            safety=safety_section(evaluation.profile, record),
         )
     )

@@ -8,7 +8,8 @@ Pages
     Patient list with a live filter; import a shipped example or an uploaded record (JSON,
     YAML or a FHIR R4 Bundle) as a new stored version.
 ``/patients/{id}``
-    Profile (immunogram radar, key values with units and references, cell densities),
+    Profile (immunogram radar, key values with units and references, cell densities), safety
+    (daily CRS/ICANS grades, maximum grades, CAR-HEMATOTOX; when the record has any),
     evaluation (ranked strategies, stored for clinicians and admins), simulated candidate
     regimens (interactive chart) and report downloads (HTML, PDF).
 ``/cohorts``, ``/cohorts/{name}``
@@ -73,7 +74,7 @@ from immunoprecise.profile import ImmuneProfile
 from immunoprecise.profile import profile as immune_profile
 from immunoprecise.records import PatientRecord, read_patient
 from immunoprecise.registry import RecordVersion
-from immunoprecise.report.html import render_html
+from immunoprecise.report.html import render_html, safety_section
 from immunoprecise.report.pdf import render_pdf
 from immunoprecise.service.auth import Role
 from immunoprecise.service.deps import Caller, ServiceState
@@ -509,7 +510,8 @@ def _shown_profile(state: ServiceState, caller: Caller, prof: ImmuneProfile) -> 
 
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
 def patient_page(request: Request, session: Session, patient_id: str) -> HTMLResponse:
-    """A patient's profile: immunogram radar, key values, densities; evaluate and simulate."""
+    """A patient's profile: immunogram radar, key values, densities, safety; evaluate and
+    simulate."""
     state = _state(request)
     patient = _patient(state, session, patient_id)
     prof = immune_profile(patient.record, knowledge_base=state.knowledge_base)
@@ -533,6 +535,9 @@ def patient_page(request: Request, session: Session, patient_id: str) -> HTMLRes
         "densities": _value_rows(shown["values"], densities=True),
         "not_assessable": len(not_assessable),
         "pdf": not session.caller.pseudonymized,
+        "safety": safety_section(prof, patient.record),
+        # grades and relative days are not identifying; the age is shown only unreduced
+        "show_age": not session.caller.pseudonymized,
     }
     return _page("patient.html", context, session=session)
 

@@ -207,7 +207,7 @@ def cutpoint_fragment(
         "data": [
             {
                 "x": list(result.scan_cuts),
-                "y": list(result.scan_statistics),
+                "y": [abs(v) for v in result.scan_statistics],
                 "mode": "lines",
                 "name": "standardized log-rank statistic",
                 "line": {"color": _COLORS[0]},
