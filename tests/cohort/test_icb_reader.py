@@ -15,25 +15,13 @@ import pytest
 from scipy import stats
 
 import immunoprecise as ip
+from icb_data import COHORTS, ICB, needs_icb
 from immunoprecise.cohort.icb import DAYS_PER_MONTH, read_icb_cohort, read_icb_cohorts
 from immunoprecise.cohort.predictors import evaluate_predictors_across_cohorts
 from immunoprecise.errors import CohortError
 
-ICB = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "icb"
-# folder → (patients with R/NR, responders), as /work/shared/data/README.md states
-README_COUNTS = {
-    "Hugo2016_melanoma_PD1": (27, 14),
-    "Riaz2017_melanoma_PD1": (16, 5),
-    "VanAllen2015_melanoma_CTLA4": (39, 9),
-    "Nathanson2017_melanoma_CTLA4": (24, 10),
-    "Miao2018_kidney_PD1": (28, 10),
-    "Zhao2019_glioblastoma_PD1": (17, 10),
-    "Snyder2017_urothelial_PDL1": (16, 8),
-    "Shiuan_kidney_PD1": (13, 6),
-}
-shared = pytest.mark.skipif(
-    not ICB.is_dir(), reason=f"ICB validation cohorts not found at {ICB} (shared data absent)"
-)
+README_COUNTS = COHORTS
+shared = needs_icb
 
 
 @pytest.fixture(scope="module")

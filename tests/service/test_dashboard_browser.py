@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 import immunoprecise as ip
+from immunoprecise.cohort import kaplan_meier, response_table
 from immunoprecise.safety import car_hematotox, grade_course
 from service.service_server import Server
 
@@ -155,6 +156,12 @@ def test_cohort_workflow(server: Server, page: Page, artifacts: Path) -> None:
     expect(page.locator("#log-rank")).to_contain_text("Log-rank χ²")
     expect(page.locator("#response-table")).to_be_visible()
     expect(page.locator("#response-table tbody tr").first).to_be_visible()
+    fl = ip.data.example_path("fl_cohort.csv")
+    strata = response_table(fl, by="risk.flipi:category").rows
+    assert page.locator("#response-table tbody tr").count() == len(strata)
+    km = kaplan_meier(fl, group="risk.flipi:category")
+    assert km.log_rank is not None
+    assert f"{km.log_rank.estimate:.2f}" in page.locator("#log-rank").inner_text()
     _shot(page, artifacts, "cohort-01-survival")
 
     # another endpoint: htmx swaps in a new fragment and plotly draws it again
