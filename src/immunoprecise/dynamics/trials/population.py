@@ -1,0 +1,633 @@
+"""Plausible virtual patients: parameter distributions, a Gaussian copula, Latin hypercube sampling.
+
+A :class:`PopulationSpec` declares one :class:`ParameterDistribution` per model parameter (each
+with unit and literature source), an optional correlation between named parameters and
+physiological :class:`Constraint` s. :func:`sample_plausible` draws a Latin hypercube (McKay,
+Beckman & Conover 1979) in the unit cube, correlates it through a Gaussian copula (Nelsen 2006,
+§2.3 and §5.1), maps each column through its marginal inverse CDF and drops the rows that break a
+constraint, counting the drops per constraint. The frame it returns has one row per plausible
+patient and one column per parameter, the shape :func:`immunoprecise.simulate` takes as ``params``.
+
+Examples
+--------
+>>> spec = PopulationSpec(
+...     distributions=[
+...         ParameterDistribution(name="r", kind="lognormal", median=0.18, cv=0.3, unit="1/day",
+...                               source="Kuznetsov et al. 1994, Table 1"),
+...         ParameterDistribution(name="k", kind="uniform", low=0.5, high=2.0, unit="1",
+...                               source="assumed range"),
+...     ],
+...     constraints=[{"parameter": "r", "max": 0.3}],
+...     seed=1,
+... )
+>>> pop = sample_plausible(spec, 200)
+>>> pop.n_requested, pop.n_kept + pop.n_dropped
+(200, 200)
+>>> list(pop.frame.columns)
+['r', 'k']
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field
+from scipy import stats
+from scipy.stats import qmc
+
+from immunoprecise.errors import FieldProblem, ModelError, ValidationError
+
+__all__ = [
+    "Constraint",
+    "ConstraintCheck",
+    "ParameterDistribution",
+    "PlausiblePopulation",
+    "PopulationSpec",
+    "sample_plausible",
+]
+
+FloatArray = npt.NDArray[np.float64]
+ConstraintCheck = Callable[[pd.DataFrame], Any]
+"""A constraint written in Python: takes the frame of candidates, returns a boolean mask (True =
+keep) of one entry per row. Its ``__name__`` labels its rejection count."""
+
+MAX_PATIENTS = 10_000_000
+"""Most plausible patients one call draws."""
+
+
+def _package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("immunoprecise")
+    except PackageNotFoundError:  # pragma: no cover - only in an uninstalled checkout
+        return "0.0.0+unknown"
+
+
+def _pydantic_problems(exc: pydantic.ValidationError, prefix: str) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    for err in exc.errors():
+        inner = err.get("ctx", {}).get("error")
+        if isinstance(inner, ValidationError):  # a nested model's own range checks
+            problems += [p for p in inner.problems if p not in problems]
+            continue
+        loc = ".".join(str(p) for p in err["loc"])
+        field = f"{prefix}.{loc}" if loc else prefix
+        problems.append(FieldProblem(field, err.get("input"), err["msg"]))
+    return problems
+
+
+class _Checked(BaseModel):
+    """Frozen model whose errors are :class:`~immunoprecise.errors.ValidationError` s.
+
+    Type errors come from pydantic; each subclass adds its range checks in ``_problems``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except pydantic.ValidationError as exc:
+            raise ValidationError(
+                _pydantic_problems(exc, type(self).__name__), source=type(self).__name__
+            ) from None
+        problems = self._problems()
+        if problems:
+            raise ValidationError(problems, source=type(self).__name__)
+
+    def _problems(self) -> list[FieldProblem]:
+        return []
+
+
+def _positive(field: str, value: float | None, what: str) -> list[FieldProblem]:
+    if value is None:
+        return [FieldProblem(field, None, f"required: {what}")]
+    if not math.isfinite(value) or value <= 0:
+        return [FieldProblem(field, value, f"must be a finite number > 0 ({what})")]
+    return []
+
+
+def _finite(field: str, value: float | None, what: str) -> list[FieldProblem]:
+    if value is None:
+        return [FieldProblem(field, None, f"required: {what}")]
+    if not math.isfinite(value):
+        return [FieldProblem(field, value, f"must be a finite number ({what})")]
+    return []
+
+
+def _num(value: float | None) -> float:
+    """A field validation guarantees is set (``ModelError`` otherwise, never reached)."""
+    if value is None:  # pragma: no cover - excluded by validation
+        raise ModelError("a distribution field required by its kind is missing")
+    return value
+
+
+_KIND_FIELDS: dict[str, tuple[str, ...]] = {
+    "lognormal": ("median", "cv", "gsd"),
+    "uniform": ("low", "high"),
+    "normal": ("mean", "sd"),
+    "fixed": ("value",),
+}
+
+
+class ParameterDistribution(_Checked):
+    """The distribution of one model parameter across patients, with unit and source.
+
+    Parameters
+    ----------
+    name
+        Parameter name as the model declares it (the frame's column).
+    kind
+        ``lognormal``: ``median`` and either ``cv`` (coefficient of variation of the parameter
+        itself, SD/mean on the linear scale; σ = sqrt(ln(1 + CV²))) or ``gsd`` (geometric standard
+        deviation, σ = ln(GSD), must be > 1); the parameter is ``median · exp(σ Z)``, Z ~ N(0, 1).
+        ``uniform``: ``low`` < ``high``. ``normal``: ``mean`` and ``sd`` > 0. ``fixed``: ``value``
+        (the same for every patient).
+    lower, upper
+        Optional truncation bounds (parameter unit): the marginal is the distribution conditioned
+        on [lower, upper], sampled through its own inverse CDF, so no row is dropped for them.
+    unit
+        Unit of the parameter (``1/day``, ``cells``); the model's unit.
+    source
+        Citation for the numbers (paper, table, or ``assumed`` with the reason).
+
+    Examples
+    --------
+    >>> d = ParameterDistribution(name="r", kind="lognormal", median=0.18, cv=0.3, unit="1/day",
+    ...                           source="Kuznetsov et al. 1994")
+    >>> round(float(d.ppf(np.array([0.5]))[0]), 3)
+    0.18
+    """
+
+    name: str = Field(min_length=1)
+    kind: Literal["lognormal", "uniform", "normal", "fixed"]
+    unit: str
+    source: str = Field(min_length=1)
+    median: float | None = None
+    cv: float | None = None
+    gsd: float | None = None
+    low: float | None = None
+    high: float | None = None
+    mean: float | None = None
+    sd: float | None = None
+    value: float | None = None
+    lower: float | None = None
+    upper: float | None = None
+
+    def _problems(self) -> list[FieldProblem]:
+        f = f"distribution {self.name!r}"
+        problems: list[FieldProblem] = []
+        allowed = _KIND_FIELDS[self.kind]
+        for other in ("median", "cv", "gsd", "low", "high", "mean", "sd", "value"):
+            if other not in allowed and getattr(self, other) is not None:
+                problems.append(
+                    FieldProblem(
+                        f"{f}.{other}",
+                        getattr(self, other),
+                        f"not used by kind {self.kind!r} (give {', '.join(allowed)})",
+                    )
+                )
+        if self.kind == "lognormal":
+            problems += _positive(f"{f}.median", self.median, "median in the parameter's unit")
+            if (self.cv is None) == (self.gsd is None):
+                problems.append(
+                    FieldProblem(f"{f}.cv", self.cv, "give exactly one of cv (> 0) or gsd (> 1)")
+                )
+            elif self.cv is not None:
+                problems += _positive(f"{f}.cv", self.cv, "coefficient of variation, e.g. 0.3")
+            elif self.gsd is not None and not (math.isfinite(self.gsd) and self.gsd > 1):
+                problems.append(FieldProblem(f"{f}.gsd", self.gsd, "must be > 1 (e.g. 1.5)"))
+        elif self.kind == "uniform":
+            problems += _finite(f"{f}.low", self.low, "lower end")
+            problems += _finite(f"{f}.high", self.high, "upper end")
+            if (
+                not problems
+                and self.low is not None
+                and self.high is not None
+                and self.low >= self.high
+            ):
+                problems.append(
+                    FieldProblem(f"{f}.low", self.low, f"must be below high = {self.high}")
+                )
+        elif self.kind == "normal":
+            problems += _finite(f"{f}.mean", self.mean, "mean in the parameter's unit")
+            problems += _positive(f"{f}.sd", self.sd, "standard deviation")
+        else:
+            problems += _finite(f"{f}.value", self.value, "the fixed value")
+        for bound in ("lower", "upper"):
+            b = getattr(self, bound)
+            if b is not None and not math.isfinite(b):
+                problems.append(FieldProblem(f"{f}.{bound}", b, "must be a finite number"))
+        if self.lower is not None and self.upper is not None and self.lower >= self.upper:
+            problems.append(
+                FieldProblem(f"{f}.lower", self.lower, f"must be below upper = {self.upper}")
+            )
+        if not problems and self.kind != "fixed":
+            a, b = self._bounds_cdf()
+            if not b > a:
+                problems.append(
+                    FieldProblem(
+                        f"{f}.lower",
+                        (self.lower, self.upper),
+                        "the truncation interval holds no probability of the distribution",
+                    )
+                )
+        return problems
+
+    @property
+    def sigma(self) -> float | None:
+        """σ of ln(parameter) for ``lognormal`` (from ``cv`` or ``gsd``), else ``None``."""
+        if self.kind != "lognormal":
+            return None
+        if self.gsd is not None:
+            return math.log(self.gsd)
+        return math.sqrt(math.log1p(_num(self.cv) ** 2))
+
+    def frozen(self) -> Any:
+        """The untruncated marginal as a frozen :mod:`scipy.stats` distribution (not ``fixed``)."""
+        if self.kind == "lognormal":
+            return stats.lognorm(s=self.sigma, scale=self.median)
+        if self.kind == "uniform":
+            low, high = _num(self.low), _num(self.high)
+            return stats.uniform(loc=low, scale=high - low)
+        if self.kind == "normal":
+            return stats.norm(loc=self.mean, scale=self.sd)
+        raise ValueError("a fixed parameter has no distribution")
+
+    def _bounds_cdf(self) -> tuple[float, float]:
+        dist = self.frozen()
+        a = 0.0 if self.lower is None else float(dist.cdf(self.lower))
+        b = 1.0 if self.upper is None else float(dist.cdf(self.upper))
+        return a, b
+
+    def ppf(self, u: FloatArray) -> FloatArray:
+        """Inverse CDF of the (truncated) marginal at probabilities ``u`` in (0, 1).
+
+        Parameters
+        ----------
+        u
+            Probabilities, any shape.
+
+        Returns
+        -------
+        numpy.ndarray
+            Parameter values (``unit``), same shape.
+
+        Examples
+        --------
+        >>> d = ParameterDistribution(name="k", kind="uniform", low=0, high=2, unit="1",
+        ...                           source="assumed")
+        >>> d.ppf(np.array([0.25, 0.5])).tolist()
+        [0.5, 1.0]
+        """
+        u = np.asarray(u, dtype=float)
+        if self.kind == "fixed":
+            return np.full(u.shape, _num(self.value))
+        a, b = self._bounds_cdf()
+        return np.asarray(self.frozen().ppf(a + u * (b - a)), dtype=float)
+
+    def cdf(self, x: FloatArray) -> FloatArray:
+        """CDF of the (truncated) marginal at values ``x`` (``unit``); inverse of :meth:`ppf`.
+
+        Examples
+        --------
+        >>> d = ParameterDistribution(name="x", kind="normal", mean=1, sd=2, unit="1",
+        ...                           source="assumed", lower=1)
+        >>> d.cdf(np.array([1.0])).tolist()
+        [0.0]
+        """
+        x = np.asarray(x, dtype=float)
+        if self.kind == "fixed":
+            return (x >= (self.value or 0.0)).astype(float)
+        a, b = self._bounds_cdf()
+        return np.clip((np.asarray(self.frozen().cdf(x), dtype=float) - a) / (b - a), 0.0, 1.0)
+
+
+class Constraint(_Checked):
+    """A physiological constraint written as data: ``min ≤ parameter [/ ratio_to] ≤ max``.
+
+    Parameters
+    ----------
+    parameter
+        The constrained parameter.
+    min, max
+        Inclusive bounds (at least one), in the parameter's unit (or unit of the ratio).
+    ratio_to
+        Optional second parameter: the constraint is then on ``parameter / ratio_to``.
+    label
+        Name used in the rejection counts; default e.g. ``"0 <= k <= 2"``.
+
+    Examples
+    --------
+    >>> Constraint(parameter="k", min=0, max=2).name
+    '0 <= k <= 2'
+    >>> Constraint(parameter="a", ratio_to="b", max=1).name
+    'a/b <= 1'
+    """
+
+    parameter: str = Field(min_length=1)
+    min: float | None = None
+    max: float | None = None
+    ratio_to: str | None = None
+    label: str | None = None
+
+    def _problems(self) -> list[FieldProblem]:
+        f = f"constraint on {self.parameter!r}"
+        if self.min is None and self.max is None:
+            return [FieldProblem(f"{f}.min", None, "give min, max or both")]
+        if self.min is not None and self.max is not None and self.min > self.max:
+            return [FieldProblem(f"{f}.min", self.min, f"must not exceed max = {self.max}")]
+        return []
+
+    @property
+    def name(self) -> str:
+        """The label used in rejection counts."""
+        if self.label:
+            return self.label
+        term = self.parameter if self.ratio_to is None else f"{self.parameter}/{self.ratio_to}"
+        lo = "" if self.min is None else f"{self.min:g} <= "
+        hi = "" if self.max is None else f" <= {self.max:g}"
+        return f"{lo}{term}{hi}"
+
+    def mask(self, frame: pd.DataFrame) -> npt.NDArray[np.bool_]:
+        """Rows of ``frame`` that satisfy the constraint (NaN never does)."""
+        x = frame[self.parameter].to_numpy(dtype=float)
+        if self.ratio_to is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                x = x / frame[self.ratio_to].to_numpy(dtype=float)
+        ok = np.isfinite(x)
+        if self.min is not None:
+            ok &= x >= self.min
+        if self.max is not None:
+            ok &= x <= self.max
+        return np.asarray(ok, dtype=bool)
+
+
+class PopulationSpec(_Checked):
+    """Distributions, correlation and constraints of a plausible population.
+
+    Parameters
+    ----------
+    distributions
+        One :class:`ParameterDistribution` per parameter (unique names); the frame's columns in
+        this order.
+    correlated
+        Names of the correlated parameters (not ``fixed``), the order of ``correlation``'s rows.
+    correlation
+        Symmetric positive-definite matrix with unit diagonal, entries in [-1, 1].
+    correlation_kind
+        ``spearman`` (default): rank correlations of the parameters themselves, converted to the
+        copula's normal-score correlation by ρ = 2 sin(π ρ_S / 6) (exact for a Gaussian copula,
+        whatever the marginals). ``normal_scores``: the copula's own correlation matrix.
+    constraints
+        :class:`Constraint` s (or their dicts, ``{"parameter": "k", "min": 0, "max": 2}``) and, in
+        Python only, callables ``frame -> bool mask`` (True keeps a row).
+    seed
+        Default seed of :func:`sample_plausible`.
+
+    Examples
+    --------
+    >>> d = [ParameterDistribution(name=n, kind="normal", mean=0, sd=1, unit="1", source="assumed")
+    ...      for n in ("a", "b")]
+    >>> PopulationSpec(distributions=d, correlated=["a", "b"], correlation=[[1, 1.2], [1.2, 1]])
+    Traceback (most recent call last):
+    ...
+    immunoprecise.errors.ValidationError: PopulationSpec: 2 invalid fields
+      - correlation[0][1] = 1.2: must be in [-1, 1]
+      - correlation[1][0] = 1.2: must be in [-1, 1]
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    distributions: tuple[ParameterDistribution, ...]
+    correlated: tuple[str, ...] = ()
+    correlation: tuple[tuple[float, ...], ...] | None = None
+    correlation_kind: Literal["spearman", "normal_scores"] = "spearman"
+    constraints: tuple[Constraint | ConstraintCheck, ...] = ()
+    seed: int | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Parameter names, in column order."""
+        return tuple(d.name for d in self.distributions)
+
+    def _problems(self) -> list[FieldProblem]:
+        problems: list[FieldProblem] = []
+        if not self.distributions:
+            problems.append(FieldProblem("distributions", (), "declare at least one parameter"))
+        by_name = {d.name: d for d in self.distributions}
+        if len(by_name) != len(self.distributions):
+            dup = sorted({n for n in self.names if self.names.count(n) > 1})
+            problems.append(FieldProblem("distributions", dup, "parameter names must be unique"))
+        for d in self.distributions:  # nested dicts are validated without __init__
+            problems += d._problems()
+        for c in self.constraints:
+            if isinstance(c, Constraint):
+                problems += c._problems()
+        problems += self._correlation_problems(by_name)
+        for i, c in enumerate(self.constraints):
+            if not isinstance(c, Constraint):
+                continue
+            for attr in ("parameter", "ratio_to"):
+                name = getattr(c, attr)
+                if name is not None and name not in by_name:
+                    problems.append(
+                        FieldProblem(
+                            f"constraints[{i}].{attr}",
+                            name,
+                            f"unknown parameter; the spec declares {', '.join(self.names)}",
+                        )
+                    )
+        return problems
+
+    def _correlation_problems(
+        self, by_name: Mapping[str, ParameterDistribution]
+    ) -> list[FieldProblem]:
+        if self.correlation is None:
+            if self.correlated:
+                return [FieldProblem("correlation", None, "required when correlated is given")]
+            return []
+        problems: list[FieldProblem] = []
+        k = len(self.correlated)
+        for name in self.correlated:
+            if name not in by_name:
+                problems.append(FieldProblem("correlated", name, "unknown parameter"))
+            elif by_name[name].kind == "fixed":
+                problems.append(FieldProblem("correlated", name, "a fixed parameter cannot vary"))
+        if len(set(self.correlated)) != k:
+            problems.append(FieldProblem("correlated", self.correlated, "names must be unique"))
+        m = self.correlation
+        if len(m) != k or any(len(row) != k for row in m):
+            problems.append(
+                FieldProblem("correlation", m, f"must be a {k}×{k} matrix (one row per correlated)")
+            )
+            return problems
+        for i in range(k):
+            if m[i][i] != 1.0:
+                problems.append(FieldProblem(f"correlation[{i}][{i}]", m[i][i], "must be 1"))
+            for j in range(k):
+                if not (math.isfinite(m[i][j]) and -1.0 <= m[i][j] <= 1.0):
+                    problems.append(
+                        FieldProblem(f"correlation[{i}][{j}]", m[i][j], "must be in [-1, 1]")
+                    )
+                elif j > i and m[i][j] != m[j][i]:
+                    problems.append(
+                        FieldProblem(
+                            f"correlation[{i}][{j}]", m[i][j], f"must equal [{j}][{i}] = {m[j][i]}"
+                        )
+                    )
+        if problems:
+            return problems
+        eig = float(np.linalg.eigvalsh(self.copula_correlation()).min())
+        if eig <= 1e-10:
+            problems.append(
+                FieldProblem(
+                    "correlation",
+                    m,
+                    f"must be positive definite (smallest eigenvalue {eig:.3g}"
+                    + (" after the Spearman → normal-score conversion" if self._spearman else "")
+                    + "); weaken the correlations that contradict each other",
+                )
+            )
+        return problems
+
+    @property
+    def _spearman(self) -> bool:
+        return self.correlation_kind == "spearman"
+
+    def copula_correlation(self) -> FloatArray:
+        """Correlation matrix of the copula's normal scores (order of ``correlated``)."""
+        m = np.asarray(self.correlation if self.correlation is not None else [], dtype=float)
+        if self._spearman and m.size:
+            m = 2.0 * np.sin(np.pi * m / 6.0)
+        return m.reshape(len(self.correlated), len(self.correlated))
+
+
+class PlausiblePopulation(BaseModel):
+    """Plausible patients drawn by :func:`sample_plausible`, with what the constraints dropped.
+
+    Attributes
+    ----------
+    frame
+        One row per kept patient (index ``patient``: ``pp00000``…, numbered before filtering),
+        one column per parameter in the spec's units.
+    n_requested, n_kept, n_dropped
+        Rows drawn, kept, dropped (``n_requested = n_kept + n_dropped``).
+    rejected
+        Per constraint label, the rows that broke it (a row breaking two counts in both).
+    spec, seed, version
+        What made the population: the spec, the seed used, the package version.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    frame: pd.DataFrame
+    n_requested: int
+    n_kept: int
+    n_dropped: int
+    rejected: dict[str, int]
+    spec: PopulationSpec
+    seed: int
+    version: str
+
+
+def _resolve_seed(seed: int | None, default: int | None) -> int:
+    s = seed if seed is not None else default
+    if s is None:
+        entropy = np.random.default_rng().integers(0, 2**63 - 1)  # recorded, so reproducible
+        return int(entropy)
+    if isinstance(s, bool) or not isinstance(s, int | np.integer) or s < 0:
+        raise ValidationError([FieldProblem("seed", s, "must be an integer ≥ 0")])
+    return int(s)
+
+
+def sample_plausible(
+    spec: PopulationSpec, n: int, *, seed: int | None = None
+) -> PlausiblePopulation:
+    """Draw ``n`` candidate patients by Latin hypercube and keep those meeting the constraints.
+
+    The ``d`` varying parameters get a Latin hypercube in [0, 1]^d (McKay et al. 1979; each of
+    ``n`` equal-probability bins of each column holds exactly one point). The correlated columns
+    go to normal scores z = Φ⁻¹(u), are mixed as z L^T with L the Cholesky factor of the copula's
+    correlation and mapped back by Φ (Gaussian copula, Nelsen 2006); every column then goes
+    through its marginal's inverse CDF. Correlating moves points between bins, so the Latin
+    hypercube property holds exactly for uncorrelated parameters and the first correlated one.
+
+    Parameters
+    ----------
+    spec
+        Distributions, correlation and constraints.
+    n
+        Candidates to draw (1 … 10,000,000), before filtering.
+    seed
+        Seed of :class:`scipy.stats.qmc.LatinHypercube`; default ``spec.seed``; if both are
+        ``None`` a fresh seed is drawn and recorded in the result.
+
+    Returns
+    -------
+    PlausiblePopulation
+        The kept rows (parameter units) and the rejection count per constraint.
+
+    Examples
+    --------
+    >>> spec = PopulationSpec(distributions=[
+    ...     ParameterDistribution(name="k", kind="uniform", low=0, high=4, unit="1/day",
+    ...                           source="assumed")],
+    ...     constraints=[Constraint(parameter="k", max=1)])
+    >>> pop = sample_plausible(spec, 100, seed=3)
+    >>> pop.n_kept, pop.rejected
+    (25, {'k <= 1': 75})
+    """
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= n <= MAX_PATIENTS:
+        raise ValidationError([FieldProblem("n", n, f"must be an integer in 1…{MAX_PATIENTS:,}")])
+    n = int(n)
+    used_seed = _resolve_seed(seed, spec.seed)
+    varying = [d for d in spec.distributions if d.kind != "fixed"]
+    index = pd.Index([f"pp{i:05d}" for i in range(n)], name="patient")
+    columns: dict[str, FloatArray] = {}
+    if varying:
+        u = qmc.LatinHypercube(d=len(varying), rng=np.random.default_rng(used_seed)).random(n)
+        u = np.asarray(u, dtype=float)
+        if spec.correlated:
+            pos = [next(i for i, d in enumerate(varying) if d.name == c) for c in spec.correlated]
+            chol = np.linalg.cholesky(spec.copula_correlation())
+            z = stats.norm.ppf(u[:, pos]) @ chol.T
+            u[:, pos] = stats.norm.cdf(z)
+        u = np.clip(u, 1e-15, 1.0 - 1e-15)
+        for j, d in enumerate(varying):
+            columns[d.name] = d.ppf(u[:, j])
+    for d in spec.distributions:
+        if d.kind == "fixed":
+            columns[d.name] = d.ppf(np.zeros(n))
+    frame = pd.DataFrame({name: columns[name] for name in spec.names}, index=index)
+    keep = np.ones(n, dtype=bool)
+    rejected: dict[str, int] = {}
+    for i, c in enumerate(spec.constraints):
+        if isinstance(c, Constraint):
+            ok, label = c.mask(frame), c.name
+        else:
+            label = getattr(c, "__name__", f"constraints[{i}]")
+            ok = np.asarray(c(frame), dtype=bool).reshape(-1)
+            if ok.shape != (n,):
+                raise ValidationError(
+                    [FieldProblem(f"constraints[{i}]", label, f"must return {n} booleans")]
+                )
+        rejected[label] = rejected.get(label, 0) + int((~ok).sum())
+        keep &= ok
+    return PlausiblePopulation(
+        frame=frame.loc[keep].copy(),
+        n_requested=n,
+        n_kept=int(keep.sum()),
+        n_dropped=int((~keep).sum()),
+        rejected=rejected,
+        spec=spec,
+        seed=used_seed,
+        version=_package_version(),
+    )
