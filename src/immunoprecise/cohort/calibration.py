@@ -26,8 +26,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 from scipy import optimize, stats
 
-from immunoprecise.cohort.roc import _check_level, _outcome_scores
-from immunoprecise.cohort.statistic import Statistic
+from immunoprecise.cohort.response import clopper_pearson
+from immunoprecise.cohort.roc import _outcome_scores
+from immunoprecise.cohort.statistic import Statistic, check_ci_level
 from immunoprecise.errors import CohortError
 
 __all__ = ["Calibration", "CalibrationBin", "calibration"]
@@ -144,7 +145,7 @@ def calibration(
     >>> bool(s.ci_low < 1 < s.ci_high), bool(a.ci_low < 0 < a.ci_high)
     (True, True)
     """
-    _check_level(ci_level)
+    check_ci_level(ci_level)
     if bins < 1:
         raise CohortError(f"bins must be at least 1; got {bins}")
     series = probability if isinstance(probability, pd.Series) else None
@@ -220,7 +221,9 @@ def calibration(
                 low=float(p[g].min()),
                 high=float(p[g].max()),
                 mean_predicted=float(p[g].mean()),
-                observed=_exact_rate(int(y[g].sum()), int(g.size), ci_level=ci_level),
+                observed=clopper_pearson(
+                    int(y[g].sum()), int(g.size), ci_level=ci_level, name="observed response rate"
+                ),
             )
             for g in groups
         ),
@@ -229,54 +232,6 @@ def calibration(
         brier=brier,
         n=int(y.size),
         n_responders=int(y.sum()),
-    )
-
-
-def _exact_rate(
-    k: int, n: int, *, ci_level: float = 0.95, name: str = "observed response rate"
-) -> Statistic:
-    """Proportion k/n with the exact Clopper–Pearson confidence interval.
-
-    Bounds are quantiles of beta distributions: Beta(α/2; k, n − k + 1) and
-    Beta(1 − α/2; k + 1, n − k), with 0 and 1 where k = 0 or k = n.
-
-    Parameters
-    ----------
-    k
-        Number of responders.
-    n
-        Number of patients (at least 1).
-    ci_level
-        Coverage of the interval.
-    name
-        Name of the statistic.
-
-    Returns
-    -------
-    Statistic
-        ``estimate`` = k/n (fraction) with the exact interval.
-
-    Examples
-    --------
-    >>> s = _exact_rate(11, 21)
-    >>> round(s.estimate, 3), round(s.ci_low, 3), round(s.ci_high, 3)
-    (0.524, 0.298, 0.743)
-    """
-    if n < 1 or not 0 <= k <= n:
-        raise CohortError(f"a proportion needs 0 <= k <= n and n >= 1; got k={k}, n={n}")
-    alpha = 1.0 - ci_level
-    low = 0.0 if k == 0 else float(stats.beta.ppf(alpha / 2, k, n - k + 1))
-    high = 1.0 if k == n else float(stats.beta.ppf(1 - alpha / 2, k + 1, n - k))
-    return Statistic(
-        name=name,
-        estimate=k / n,
-        ci_low=low,
-        ci_high=high,
-        ci_level=ci_level,
-        n=n,
-        method="Clopper–Pearson exact",
-        unit="fraction",
-        reference="Clopper & Pearson 1934, Biometrika 26:404",
     )
 
 

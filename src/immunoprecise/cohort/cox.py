@@ -19,7 +19,7 @@ from lifelines.statistics import proportional_hazard_test
 from pydantic import BaseModel, ConfigDict
 
 from immunoprecise.cohort.frame import cohort_frame, survival_data
-from immunoprecise.cohort.statistic import Statistic
+from immunoprecise.cohort.statistic import Statistic, check_ci_level
 from immunoprecise.errors import CohortError
 from immunoprecise.records import Cohort
 
@@ -124,8 +124,7 @@ def cox_model(
     """
     if not covariates:
         raise CohortError("a Cox model needs at least one covariate")
-    if not 0 < ci_level < 1:
-        raise CohortError(f"ci_level must be between 0 and 1 (e.g. 0.95); got {ci_level}")
+    check_ci_level(ci_level)
     frame = cohort_frame(data)
     surv = survival_data(frame, endpoint, require=list(covariates))
     if surv.event.sum() == 0:

@@ -34,6 +34,7 @@ __all__ = [
     "Endpoint",
     "SurvivalData",
     "cohort_frame",
+    "level_text",
     "survival_data",
 ]
 
@@ -79,6 +80,19 @@ def cohort_frame(
     cohort = source if isinstance(source, Cohort) else read_cohort(source)
     kb = knowledge_base if knowledge_base is not None else load_knowledge_base()
     return _frame_of(cohort, kb)
+
+
+def level_text(value: object) -> str:
+    """A group level as text: whole floats without ``.0`` (FLIPI score 2.0 → ``"2"``).
+
+    Examples
+    --------
+    >>> level_text(2.0), level_text(2.5), level_text("low")
+    ('2', '2.5', 'low')
+    """
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _frame_of(cohort: Cohort, kb: KnowledgeBase) -> pd.DataFrame:

@@ -18,7 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 from scipy import stats
 
-from immunoprecise.cohort.statistic import Statistic
+from immunoprecise.cohort.statistic import Statistic, check_ci_level
 from immunoprecise.errors import CohortError
 
 __all__ = ["PooledEstimate", "Scale", "pool_random_effects"]
@@ -134,8 +134,7 @@ def pool_random_effects(
         raise CohortError(f"{len(standard_errors)} standard errors for {k} estimates")
     if scale not in ("logit", "log", "identity"):
         raise CohortError(f"scale must be 'logit', 'log' or 'identity'; got {scale!r}")
-    if not 0 < ci_level < 1:
-        raise CohortError(f"ci_level must be between 0 and 1 (e.g. 0.95); got {ci_level}")
+    check_ci_level(ci_level)
     theta: list[float] = []
     var: list[float] = []
     for i, (label, s) in enumerate(zip(names, estimates, strict=True)):

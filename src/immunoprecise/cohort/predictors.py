@@ -20,8 +20,8 @@ from pydantic import BaseModel, ConfigDict
 
 from immunoprecise.cohort.frame import cohort_frame
 from immunoprecise.cohort.meta import PooledEstimate, pool_random_effects
-from immunoprecise.cohort.roc import CiScale, RocCurve, _check_level, delong_test, roc_curve
-from immunoprecise.cohort.statistic import Statistic
+from immunoprecise.cohort.roc import CiScale, RocCurve, delong_test, roc_curve
+from immunoprecise.cohort.statistic import Statistic, check_ci_level
 from immunoprecise.errors import CohortError
 from immunoprecise.records import Cohort
 
@@ -232,7 +232,7 @@ def compare_predictors(
     >>> round(result.comparisons[0].p_holm, 2)
     0.29
     """
-    _check_level(ci_level)
+    check_ci_level(ci_level)
     names = list(predictors)
     if not names:
         raise CohortError("give at least one predictor column")
@@ -431,7 +431,7 @@ def evaluate_predictors_across_cohorts(
     >>> bool(0.5 < pooled.pooled.estimate < 0.9), pooled.pooled.n
     (True, 120)
     """
-    _check_level(ci_level)
+    check_ci_level(ci_level)
     names = list(predictors)
     if not names:
         raise CohortError("give at least one predictor column")

@@ -16,8 +16,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 from scipy import stats
 
-from immunoprecise.cohort.frame import cohort_frame
-from immunoprecise.cohort.statistic import Statistic
+from immunoprecise.cohort.frame import cohort_frame, level_text
+from immunoprecise.cohort.statistic import Statistic, check_ci_level
 from immunoprecise.errors import CohortError
 from immunoprecise.records import Cohort
 
@@ -68,8 +68,7 @@ def clopper_pearson(
         raise CohortError(f"a proportion needs at least one patient; got n = {n}")
     if not 0 <= successes <= n:
         raise CohortError(f"successes must be between 0 and n = {n}; got {successes}")
-    if not 0 < ci_level < 1:
-        raise CohortError(f"ci_level must be between 0 and 1 (e.g. 0.95); got {ci_level}")
+    check_ci_level(ci_level)
     ci = stats.binomtest(successes, n).proportion_ci(confidence_level=ci_level, method="exact")
     return Statistic(
         name=name,
@@ -240,7 +239,7 @@ def _strata(
         if groups:
             raise CohortError("groups merge levels of a column; give the column with by=")
         return {"all": frame.index}
-    levels = frame[by].map(_text)
+    levels = frame[by].map(level_text)
     if groups is None:
         return {lv: frame.index[(levels == lv).to_numpy()] for lv in sorted(set(levels))}
     named = [lv for members in groups.values() for lv in members]
@@ -257,12 +256,6 @@ def _strata(
         label: frame.index[levels.isin([str(m) for m in members]).to_numpy()]
         for label, members in groups.items()
     }
-
-
-def _text(value: object) -> str:
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _between(rows: list[ResponseRow], attr: str, what: str) -> Statistic:

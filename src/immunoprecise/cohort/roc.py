@@ -27,7 +27,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 from scipy import stats
 
-from immunoprecise.cohort.statistic import Statistic
+from immunoprecise.cohort.statistic import Statistic, check_ci_level
 from immunoprecise.errors import CohortError
 
 __all__ = [
@@ -129,7 +129,7 @@ def roc_auc(
     >>> print(auc)
     score 0.889 (95% CI 0.261–0.995; n=6; Mann–Whitney AUC, DeLong variance, logit-scale CI)
     """
-    _check_level(ci_level)
+    check_ci_level(ci_level)
     y, x = _outcome_scores(outcome, {name: score})
     return _auc_statistics(y, x, ci_level=ci_level, names=[name], scale=scale)[0]
 
@@ -166,7 +166,7 @@ def roc_curve(
     >>> curve.auc.estimate
     0.75
     """
-    _check_level(ci_level)
+    check_ci_level(ci_level)
     y, x = _outcome_scores(outcome, {name: score})
     auc = _auc_statistics(y, x, ci_level=ci_level, names=[name], scale=scale)[0]
     s = x[0]
@@ -235,7 +235,7 @@ def delong_test(
     >>> test.name
     'AUC difference (A − B)'
     """
-    _check_level(ci_level)
+    check_ci_level(ci_level)
     y, x = _outcome_scores(outcome, {names[0]: score_a, names[1]: score_b})
     m, n = int(y.sum()), int(y.size - y.sum())
     if m < 2 or n < 2:
@@ -438,8 +438,3 @@ def _is_binary(v: object) -> bool:
     if isinstance(v, int | float | np.integer | np.floating):
         return float(v) in (0.0, 1.0)
     return False
-
-
-def _check_level(level: float) -> None:
-    if not 0 < level < 1:
-        raise CohortError(f"ci_level must be between 0 and 1 (e.g. 0.95); got {level}")

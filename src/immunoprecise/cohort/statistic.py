@@ -6,7 +6,9 @@ import math
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["Statistic"]
+from immunoprecise.errors import CohortError
+
+__all__ = ["Statistic", "check_ci_level", "format_p"]
 
 
 class Statistic(BaseModel):
@@ -102,6 +104,21 @@ def _fmt(x: float | None) -> str:
     if math.isinf(x):
         return "∞" if x > 0 else "-∞"
     return f"{x:.3g}" if abs(x) >= 1000 else f"{x:.3f}"
+
+
+def check_ci_level(level: float) -> None:
+    """Refuse a confidence level outside (0, 1) with the fix.
+
+    Examples
+    --------
+    >>> check_ci_level(0.95)
+    >>> check_ci_level(95)
+    Traceback (most recent call last):
+    ...
+    immunoprecise.errors.CohortError: ci_level must be between 0 and 1 (e.g. 0.95); got 95
+    """
+    if not 0 < level < 1:
+        raise CohortError(f"ci_level must be between 0 and 1 (e.g. 0.95); got {level}")
 
 
 def format_p(p: float) -> str:

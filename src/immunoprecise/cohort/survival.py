@@ -22,8 +22,8 @@ from lifelines.utils import median_survival_times
 from pydantic import BaseModel, ConfigDict
 from scipy import stats
 
-from immunoprecise.cohort.frame import SurvivalData, cohort_frame, survival_data
-from immunoprecise.cohort.statistic import Statistic
+from immunoprecise.cohort.frame import SurvivalData, cohort_frame, level_text, survival_data
+from immunoprecise.cohort.statistic import Statistic, check_ci_level
 from immunoprecise.errors import CohortError
 from immunoprecise.records import Cohort
 
@@ -173,14 +173,14 @@ def kaplan_meier(
     >>> [c.label for c in km.curves], km.log_rank.df
     (['high', 'intermediate', 'low'], 2.0)
     """
-    _check_level(ci_level)
+    check_ci_level(ci_level)
     frame = cohort_frame(data)
     surv = survival_data(frame, endpoint, require=[group] if group else [])
     labels = group_labels(frame, group, surv)
     levels = sorted(set(labels.tolist()), key=_level_key)
     times = _at_risk_times(surv, at_risk_times)
     curves = tuple(_curve(surv, labels == level, str(level), ci_level, times) for level in levels)
-    test = log_rank(frame, group=group, endpoint=endpoint) if len(levels) >= 2 else None
+    test = _k_sample(surv, labels, levels) if len(levels) >= 2 else None
     return SurvivalCurves(
         endpoint=endpoint, group=group, curves=curves, log_rank=test, excluded=surv.excluded
     )
@@ -249,21 +249,31 @@ def log_rank(
             f"column {group!r} has only the level {levels!r} among patients with "
             f"{endpoint} data; a log-rank test needs two groups or more"
         )
-    if surv.event.sum() == 0:
-        raise CohortError(f"no {endpoint} event was observed; the log-rank test is undefined")
     if not trend:
-        res = multivariate_logrank_test(surv.time, labels, surv.event)
-        return Statistic(
-            name="log-rank χ²",
-            estimate=float(res.test_statistic),
-            p_value=float(res.p_value),
-            df=float(len(levels) - 1),
-            n=surv.n,
-            method=f"log-rank test, {len(levels)} groups (lifelines)",
-            reference=LOGRANK_REFERENCE,
-        )
+        return _k_sample(surv, labels, levels)
+    _require_events(surv)
     scores = _trend_scores(levels, order, group)
     return _trend_test(surv, labels, scores)
+
+
+def _require_events(surv: SurvivalData) -> None:
+    if surv.event.sum() == 0:
+        raise CohortError(f"no {surv.endpoint} event was observed; the log-rank test is undefined")
+
+
+def _k_sample(surv: SurvivalData, labels: npt.NDArray[np.str_], levels: list[str]) -> Statistic:
+    """The k-sample log-rank test of the patients in ``surv`` grouped by ``labels``."""
+    _require_events(surv)
+    res = multivariate_logrank_test(surv.time, labels, surv.event)
+    return Statistic(
+        name="log-rank χ²",
+        estimate=float(res.test_statistic),
+        p_value=float(res.p_value),
+        df=float(len(levels) - 1),
+        n=surv.n,
+        method=f"log-rank test, {len(levels)} groups (lifelines)",
+        reference=LOGRANK_REFERENCE,
+    )
 
 
 def group_labels(
@@ -273,13 +283,7 @@ def group_labels(
     if group is None:
         return np.full(surv.n, "all")
     values = frame.loc[surv.index, group]
-    return np.asarray([_label(v) for v in values], dtype=str)
-
-
-def _label(value: object) -> str:
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        return str(int(value))
-    return str(value)
+    return np.asarray([level_text(v) for v in values], dtype=str)
 
 
 def _level_key(level: str) -> tuple[int, float, str]:
@@ -362,7 +366,7 @@ def _trend_scores(
                 f"column {group!r} has text levels {levels}; give their order "
                 "(e.g. order=['low', 'intermediate', 'high']) for a trend test"
             ) from None
-    names = [_label(o) for o in order]
+    names = [level_text(o) for o in order]
     missing = sorted(set(levels) - set(names))
     if missing:
         raise CohortError(f"order {names} leaves out the levels {missing} of column {group!r}")
@@ -405,8 +409,3 @@ def _trend_test(
         method="log-rank test for trend, scores " + ", ".join(f"{g}={scores[g]:g}" for g in groups),
         reference="Collett 2015, Modelling Survival Data in Medical Research, 3rd ed., §2.6.4",
     )
-
-
-def _check_level(level: float) -> None:
-    if not 0 < level < 1:
-        raise CohortError(f"ci_level must be between 0 and 1 (e.g. 0.95); got {level}")

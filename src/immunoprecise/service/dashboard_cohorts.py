@@ -16,7 +16,6 @@ results and pseudonyms only.
 
 from __future__ import annotations
 
-import re
 import tempfile
 import urllib.parse
 from pathlib import Path
@@ -27,7 +26,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi import status as http
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from immunoprecise.cohort import SurvivalCurves, kaplan_meier, response_table
+from immunoprecise.cohort import Cutpoint, SurvivalCurves, kaplan_meier, response_table
 from immunoprecise.data import example_path
 from immunoprecise.errors import ImmunopreciseError
 from immunoprecise.records.readers import TABLE_SUFFIXES
@@ -42,7 +41,12 @@ from immunoprecise.service.dashboard import (
     _require_clinical,
     _state,
 )
-from immunoprecise.service.routes.cohorts import MAX_BOOTSTRAP, analysis_frame, cohort_columns
+from immunoprecise.service.routes.cohorts import (
+    COHORT_NAME,
+    MAX_BOOTSTRAP,
+    analysis_frame,
+    cohort_columns,
+)
 from immunoprecise.service.routes.simulate import finite
 
 __all__ = ["EXAMPLE_COHORT", "EXPLORER_BOOTSTRAP", "router"]
@@ -53,7 +57,6 @@ EXAMPLE_COHORT = "fl_cohort.csv"
 """The shipped cohort a user can import with one click."""
 EXPLORER_BOOTSTRAP = 200
 """Bootstrap resamples the explorer asks for by default (a few seconds for a few hundred)."""
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.()-]{0,127}$")
 _COLORS = ("#4c78a8", "#e45756", "#54a24b", "#f58518", "#b279a2", "#72b7b2")
 
 
@@ -90,7 +93,7 @@ async def import_cohort_form(
         raise DashboardError(http.HTTP_422_UNPROCESSABLE_CONTENT, "choose a cohort table")
     filename = Path(upload.filename or "cohort.csv").name if upload else EXAMPLE_COHORT
     cohort = (name or "").strip() or Path(filename).stem
-    if not _NAME.match(cohort):
+    if not COHORT_NAME.match(cohort):
         raise DashboardError(
             http.HTTP_422_UNPROCESSABLE_CONTENT,
             f"cohort name {cohort!r}: use 1–128 letters, digits, spaces, '_ . ( ) -'",
@@ -199,7 +202,7 @@ def cutpoint_fragment(
     try:
         frame = analysis_frame(state, session.caller, name)
         result = optimal_cutpoint(frame, biomarker, endpoint=endpoint, n_boot=n_boot, seed=0)
-        frame["_group"] = split_labels(frame[biomarker], result.cutpoint.estimate, biomarker)
+        frame["_group"] = split_labels(frame[biomarker], result)
         km = kaplan_meier(frame, endpoint=endpoint, group="_group")
     except ImmunopreciseError as exc:
         raise DashboardError(http.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
@@ -247,20 +250,20 @@ def cutpoint_fragment(
     return _page("_cohort_cutpoint.html", finite(context), session=session)
 
 
-def split_labels(values: pd.Series, cut: float, biomarker: str) -> list[str | None]:
-    """Each patient's side of the cut (``≤ cut`` / ``> cut``); ``None`` without a value.
+def split_labels(values: pd.Series, result: Cutpoint) -> list[str | None]:
+    """Each patient's group at the cut (``result``'s own group labels); ``None`` without a value.
 
     Examples
     --------
-    >>> split_labels(pd.Series([1.0, 2.0, None]), 1.5, "ratio")
-    ['ratio ≤ 1.5', 'ratio > 1.5', None]
+    >>> import immunoprecise as ip
+    >>> from immunoprecise.cohort import optimal_cutpoint
+    >>> cut = optimal_cutpoint(ip.data.example_path("fl_cohort.csv"), "crp", n_boot=0)
+    >>> split_labels(pd.Series([0.0, 1e4, None]), cut) == [cut.low.label, cut.high.label, None]
+    True
     """
-    return [
-        None
-        if pd.isna(v)
-        else (f"{biomarker} ≤ {cut:.3g}" if v <= cut else f"{biomarker} > {cut:.3g}")
-        for v in values
-    ]
+    cut = result.cutpoint.estimate
+    low, high = result.low.label, result.high.label
+    return [None if pd.isna(v) else (low if v <= cut else high) for v in values]
 
 
 def km_figure(curves: SurvivalCurves, *, title: str) -> dict[str, Any]:

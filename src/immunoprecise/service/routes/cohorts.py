@@ -16,7 +16,7 @@ from immunoprecise.records.readers import TABLE_SUFFIXES
 from immunoprecise.registry import COHORT_KIND, cohort_names, import_cohort, load_cohort
 from immunoprecise.service.deps import Anyone, Caller, Clinical, ServiceState, State
 
-__all__ = ["MAX_BOOTSTRAP", "RESULT_KIND", "analysis_frame", "router"]
+__all__ = ["COHORT_NAME", "MAX_BOOTSTRAP", "RESULT_KIND", "analysis_frame", "router"]
 
 router = APIRouter(prefix="/cohorts", tags=["cohorts"])
 
@@ -25,7 +25,8 @@ RESULT_KIND = COHORT_KIND
 MAX_BOOTSTRAP = 2000
 """Most bootstrap resamples a cut-point request may ask for (bounds the work per request)."""
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.()-]{0,127}$")
+COHORT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.()-]{0,127}$")
+"""A cohort name: 1–128 letters, digits, spaces and ``_ . ( ) -``, starting alphanumeric."""
 
 
 def _safe_filename(name: str) -> str:
@@ -62,7 +63,7 @@ def upload_cohort(
             ]
         )
     cohort = name if name is not None else Path(filename).stem
-    if not _NAME.match(cohort):
+    if not COHORT_NAME.match(cohort):
         raise ValidationError(
             [FieldProblem("name", cohort, "use 1–128 letters, digits, spaces, '_ . ( ) -'")]
         )
