@@ -15,6 +15,7 @@ from immunoprecise.cohort.frame import (
     cohort_frame,
     survival_data,
 )
+from immunoprecise.cohort.hazard_ratio import two_group_hazard_ratio
 from immunoprecise.cohort.icb import read_icb_cohort, read_icb_cohorts
 from immunoprecise.cohort.meta import PooledEstimate, pool_random_effects
 from immunoprecise.cohort.predictors import (
@@ -80,4 +81,5 @@ __all__ = [
     "roc_curve",
     "survival_at",
     "survival_data",
+    "two_group_hazard_ratio",
 ]
