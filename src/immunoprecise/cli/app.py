@@ -18,6 +18,7 @@ from immunoprecise.cli.kb import kb_app
 from immunoprecise.cli.score_expression import score_expression_command
 from immunoprecise.cli.serve import serve_command, token_app
 from immunoprecise.cli.simulate import simulate_command
+from immunoprecise.cli.trial import trial_command
 from immunoprecise.errors import ImmunopreciseError
 from immunoprecise.evaluation import Evaluation, evaluate, file_sha256
 from immunoprecise.knowledge import KnowledgeBase, load_knowledge_base
@@ -43,6 +44,7 @@ app.add_typer(cohort_app)
 app.add_typer(token_app)
 app.command("serve")(serve_command)
 app.command("simulate")(simulate_command)
+app.command("trial")(trial_command)
 app.command("score-expression")(score_expression_command)
 
 

@@ -1,4 +1,5 @@
-"""Virtual clinical trials: designs as data, plausible patients, virtual-population selection.
+"""Virtual clinical trials: designs as data, plausible patients, virtual-population selection,
+chunked execution on Dask (resumable), endpoints and the trial result.
 
 Examples
 --------
@@ -21,9 +22,16 @@ from immunoprecise.dynamics.trials.design import (
     TrialArm,
     TrialDesign,
     TrialPopulation,
+    TrialStratum,
     design_hash,
     load_trial_design,
 )
+from immunoprecise.dynamics.trials.endpoints import (
+    ArmEndpoints,
+    HazardRatio,
+    ObservedComparison,
+)
+from immunoprecise.dynamics.trials.execution import run_trial
 from immunoprecise.dynamics.trials.population import (
     Constraint,
     ConstraintCheck,
@@ -32,12 +40,16 @@ from immunoprecise.dynamics.trials.population import (
     PopulationSpec,
     sample_plausible,
 )
+from immunoprecise.dynamics.trials.result import TrialExecution, TrialResult
 
 __all__ = [
     "AcceptanceResult",
+    "ArmEndpoints",
     "Constraint",
     "ConstraintCheck",
     "GoodnessOfFit",
+    "HazardRatio",
+    "ObservedComparison",
     "ObservedResult",
     "ParameterDistribution",
     "PlausiblePopulation",
@@ -46,9 +58,13 @@ __all__ = [
     "StratumResult",
     "TrialArm",
     "TrialDesign",
+    "TrialExecution",
     "TrialPopulation",
+    "TrialResult",
+    "TrialStratum",
     "design_hash",
     "load_trial_design",
+    "run_trial",
     "sample_plausible",
     "select_virtual_population",
 ]

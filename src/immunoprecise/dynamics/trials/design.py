@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from immunoprecise.dynamics.regimen import Regimen
 from immunoprecise.dynamics.schedule import PARAMETER_SPREAD_CV
 from immunoprecise.dynamics.simulate import resolve_model
+from immunoprecise.dynamics.trials.population import PopulationSpec
 from immunoprecise.errors import FieldProblem, ImmunopreciseError, ValidationError
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "TrialArm",
     "TrialDesign",
     "TrialPopulation",
+    "TrialStratum",
     "design_hash",
     "load_trial_design",
 ]
@@ -50,6 +52,11 @@ MAX_PATIENTS_PER_ARM = 10_000_000
 """Most virtual patients per arm (the trial runs in chunks; memory does not grow with it)."""
 MAX_FOLLOW_UP_DAYS = 3650
 """Longest follow-up simulated (10 years)."""
+LETHAL_BURDEN_CELLS = 1e12
+"""Tumor burden taken as lethal for overall survival: about 10¹² cells (≈ 1 kg of tumor).
+
+Friberg S, Mattson S. On the growth rates of human malignant tumors: implications for medical
+decision making. J Surg Oncol 1997;65(4):284–297 (a tumor of ~10¹² cells is lethal)."""
 
 Slug = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")]
 
@@ -82,11 +89,44 @@ class TrialArm(_Frozen):
         return self.label or self.id
 
 
-class TrialPopulation(_Frozen):
-    """Who is simulated: spread around a model's published parameters.
+class TrialStratum(_Frozen):
+    """A subgroup of the virtual population, e.g. a FLIPI risk group.
 
-    Each varied parameter is lognormal around its published value with log-scale SD ``cv``
-    (``dynamics.schedule.PARAMETER_SPREAD_CV`` by default).
+    A share ``proportion`` of the patients is assigned to the stratum (at random, seeded); its
+    patients' sampled parameters and initial states are multiplied by ``scale`` (e.g. a larger
+    tumor burden ``T: 3`` for a poor-risk group), which must cite its ``source``.
+    """
+
+    name: str = Field(min_length=1, max_length=64, description="Name, e.g. 'low FLIPI'.")
+    proportion: float = Field(gt=0, le=1, description="Share of the population (0–1].")
+    scale: dict[str, float] = Field(
+        default_factory=dict,
+        description="Parameter or initial state → multiplier (> 0) within the stratum.",
+    )
+    source: str | None = Field(
+        default=None, min_length=3, description="Citation or reason for the multipliers."
+    )
+
+    @model_validator(mode="after")
+    def _scaled(self) -> TrialStratum:
+        bad = {k: v for k, v in self.scale.items() if not (v > 0 and v < float("inf"))}
+        if bad:
+            raise ValueError(f"scale multipliers must be finite numbers > 0; got {bad}")
+        if self.scale and not self.source:
+            raise ValueError("a stratum that scales parameters needs a source")
+        return self
+
+
+class TrialPopulation(_Frozen):
+    """Who is simulated: a spread around a model's published parameters, or sampled distributions.
+
+    Parameters named in ``vary`` (default: every non-zero parameter when no ``spec`` is given,
+    none when it is) are lognormal around their published value with log-scale SD ``cv``
+    (``dynamics.schedule.PARAMETER_SPREAD_CV`` by default) and clipped to the parameter's
+    bounds. A ``spec`` (:class:`~immunoprecise.dynamics.trials.PopulationSpec`) samples its
+    parameters — or initial states, by state name — by Latin hypercube with its copula and keeps
+    the patients meeting its constraints (rejections are counted). ``initial`` fixes initial
+    states shared by everybody; ``strata`` split the population into subgroups.
     """
 
     parameter_set: str | None = Field(default=None, description="Published parameter set.")
@@ -94,8 +134,54 @@ class TrialPopulation(_Frozen):
         default=PARAMETER_SPREAD_CV, ge=0, le=3, description="Lognormal σ of each parameter."
     )
     vary: tuple[str, ...] | None = Field(
-        default=None, description="Parameters to vary (default: the model's usual set)."
+        default=None, description="Parameters spread lognormally around their published value."
     )
+    spec: PopulationSpec | None = Field(
+        default=None, description="Sampled distributions, correlation and constraints."
+    )
+    initial: dict[str, float] = Field(
+        default_factory=dict, description="Initial states shared by every patient (state units)."
+    )
+    strata: tuple[TrialStratum, ...] = Field(default=(), description="Subgroups and their shares.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TrialPopulation:
+        if self.spec is not None:
+            problems = self.spec._problems()  # nested dicts are validated without __init__
+            if problems:
+                raise ValueError(
+                    "; ".join(f"spec.{p.field} = {p.value!r}: {p.message}" for p in problems)
+                )
+            if self.spec.constraints and not all(
+                isinstance(c, BaseModel) for c in self.spec.constraints
+            ):
+                raise ValueError("constraints of a trial design must be data, not functions")
+        if self.strata:
+            names = [s.name for s in self.strata]
+            if len(set(names)) != len(names):
+                raise ValueError(f"stratum names must be unique; got {names}")
+            total = sum(s.proportion for s in self.strata)
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(f"stratum proportions must add up to 1; they add up to {total:g}")
+        bad = {k: v for k, v in self.initial.items() if not (0 <= v < float("inf"))}
+        if bad:
+            raise ValueError(f"initial states must be finite and ≥ 0; got {bad}")
+        return self
+
+    @property
+    def varied(self) -> tuple[str, ...] | None:
+        """Parameters spread lognormally (``None``: the model's non-zero parameters)."""
+        if self.vary is not None:
+            return self.vary
+        return () if self.spec is not None else None
+
+    def names(self) -> set[str]:
+        """Every parameter or state name the population refers to."""
+        named = set(self.vary or ()) | set(self.initial)
+        named |= set(self.spec.names if self.spec is not None else ())
+        for s in self.strata:
+            named |= set(s.scale)
+        return named
 
 
 class ObservedResult(_Frozen):
@@ -106,8 +192,11 @@ class ObservedResult(_Frozen):
     endpoint: Literal["orr", "cr_rate"]
     responders: int = Field(ge=0)
     n: int = Field(ge=1)
-    stratum: str | None = Field(default=None, description="Subgroup, e.g. 'low FLIPI'.")
+    stratum: str | None = Field(
+        default=None, description="Population stratum it corresponds to, e.g. 'low FLIPI'."
+    )
     source: str = Field(min_length=3, description="Citation (authors, year, journal/DOI).")
+    note: str | None = Field(default=None, max_length=500, description="Caveats of the number.")
 
     @model_validator(mode="after")
     def _count(self) -> ObservedResult:
@@ -140,6 +229,14 @@ class TrialDesign(_Frozen):
         default=10_000, ge=100, le=1_000_000, description="Patients per chunk of work."
     )
     observed: tuple[ObservedResult, ...] = ()
+    keep_trajectories: int = Field(
+        default=100, ge=0, le=10_000, description="Patients whose trajectories are kept for plots."
+    )
+    lethal_burden_cells: float = Field(
+        default=LETHAL_BURDEN_CELLS,
+        gt=0,
+        description="Tumor cells taken as death for overall survival (default 1e12).",
+    )
 
     @field_validator("model")
     @classmethod
@@ -163,7 +260,49 @@ class TrialDesign(_Frozen):
             raise ValueError(f"observed results name arms that do not exist: {unknown}")
         if len(set(self.endpoints)) != len(self.endpoints):
             raise ValueError("each endpoint may be listed once")
+        model = resolve_model(self.model)
+        if model.tumor_state is None:
+            raise ValueError(f"model {self.model} has no tumor state: a trial needs one")
+        known = set(model.parameter_names) | set(model.state_names)
+        unknown = sorted(self.population.names() - known)
+        if unknown:
+            raise ValueError(
+                f"population names {unknown} are neither parameters nor states of {self.model} "
+                f"(parameters: {', '.join(model.parameter_names)}; "
+                f"states: {', '.join(model.state_names)})"
+            )
+        if self.population.parameter_set is not None:
+            try:
+                model.parameter_set(self.population.parameter_set)
+            except ImmunopreciseError as exc:
+                raise ValueError(str(exc)) from None
+        strata = {s.name for s in self.population.strata}
+        missing = sorted({o.stratum for o in self.observed if o.stratum} - strata)
+        if missing:
+            raise ValueError(
+                f"observed results name strata that the population does not define: {missing}"
+            )
         return self
+
+    @property
+    def n_chunks(self) -> int:
+        """Chunks of ``chunk_size`` patients the trial is run in."""
+        return -(-self.n_per_arm // self.chunk_size)
+
+    def chunk_bounds(self, index: int) -> tuple[int, int]:
+        """First and one-past-last patient index of chunk ``index``."""
+        if not 0 <= index < self.n_chunks:
+            raise ValidationError(
+                [FieldProblem("chunk", index, f"must be in 0…{self.n_chunks - 1}")]
+            )
+        start = index * self.chunk_size
+        return start, min(start + self.chunk_size, self.n_per_arm)
+
+    def assessment_days(self) -> tuple[float, ...]:
+        """Scheduled tumor assessments: day 0 and every interval up to the follow-up."""
+        step = self.assessment_interval_days
+        count = int(self.follow_up_days // step + 1e-9)
+        return tuple(float(k * step) for k in range(count + 1))
 
 
 def design_hash(design: TrialDesign) -> str:

@@ -1,0 +1,160 @@
+"""``immunoprecise trial``: run a virtual trial design on Dask and write its results and report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from immunoprecise.errors import ImmunopreciseError
+
+if TYPE_CHECKING:
+    from immunoprecise.dynamics.trials import TrialResult
+
+__all__ = ["trial_command"]
+
+EXIT_INVALID_INPUT = 2
+
+_out = Console(highlight=False, soft_wrap=True)
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def trial_command(
+    design: Annotated[
+        Path,
+        typer.Argument(
+            help="Trial design (YAML): model, arms, population, n per arm, follow-up, endpoints, "
+            "seed. Example: the FL design in the package (`immunoprecise trial --example`).",
+            show_default=False,
+        ),
+    ] = Path("-"),
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Address of a running Dask scheduler (tcp://host:8786), or 'synchronous' to run "
+            "in this process. Default: a local Dask cluster on all cores.",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="Worker processes of the local cluster."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Output folder (default: <design name>-trial). Finished chunks are kept there as "
+            "Parquet: run the same command again to resume a stopped trial.",
+        ),
+    ] = None,
+    report: Annotated[
+        bool, typer.Option("--report/--no-report", help="Write the HTML trial report.")
+    ] = True,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
+    ] = True,
+    example: Annotated[
+        bool,
+        typer.Option(
+            "--example",
+            help="Run the shipped example: relapsed FL, rituximab vs rituximab + γδ T-cell "
+            "activation (zoledronate + low-dose IL-2).",
+        ),
+    ] = False,
+) -> None:
+    """Simulate a virtual trial: every arm on the same seeded virtual patients, in chunks.
+
+    Writes to the output folder: ``result.json`` (endpoints with CIs, design hash, seed,
+    versions), ``outcomes.parquet`` (one row per patient and arm), ``report.html`` and the
+    chunks. Same design and seed give the same numbers whatever the number of workers.
+    """
+    from immunoprecise.data import example_path
+    from immunoprecise.dynamics.trials import load_trial_design, run_trial
+
+    source = example_path("fl_gammadelta_trial.yaml") if example else design
+    if str(source) == "-":
+        _err.print("error: give a DESIGN.yaml (or --example)", markup=False)
+        raise typer.Exit(EXIT_INVALID_INPUT)
+    try:
+        trial = load_trial_design(source)
+    except ImmunopreciseError as exc:
+        _err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(EXIT_INVALID_INPUT) from None
+    folder = out if out is not None else Path(f"{Path(source).stem}-trial")
+    _err.print(
+        f"{trial.name}: {len(trial.arms)} arm(s) × {trial.n_per_arm:,} virtual patients in "
+        f"{trial.n_chunks} chunk(s) → {folder}/",
+        markup=False,
+    )
+    bar = Progress(
+        TextColumn("chunks"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=_err,
+        disable=not progress,
+        transient=False,
+    )
+    task = bar.add_task("trial", total=trial.n_chunks)
+    try:
+        with bar:
+            result = run_trial(
+                trial,
+                out=folder,
+                scheduler=scheduler,
+                workers=workers,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    except ImmunopreciseError as exc:
+        _err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(EXIT_INVALID_INPUT) from None
+    written = _write(result, folder, report=report)
+    _out.print(_arm_table(result))
+    _out.print(result.summary(), markup=False)
+    ex = result.execution
+    _err.print(
+        f"{ex.chunks_computed} chunk(s) computed, {ex.chunks_reused} reused, on {ex.scheduler}, "
+        f"in {ex.seconds:.1f} s",
+        markup=False,
+    )
+    for path in written:
+        _err.print(f"  wrote {path}", markup=False)
+
+
+def _write(result: TrialResult, folder: Path, *, report: bool) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / "result.json", folder / "outcomes.parquet"]
+    paths[0].write_text(result.to_json(), encoding="utf-8")
+    result.outcomes.to_parquet(paths[1], index=False)
+    if report:
+        from immunoprecise.report.trial import render_trial_html
+
+        page = folder / "report.html"
+        page.write_text(render_trial_html(result), encoding="utf-8")
+        paths.append(page)
+    return paths
+
+
+def _arm_table(result: TrialResult) -> Table:
+    table = Table(title=f"{result.design.name}: response by arm")
+    for column in ("arm", "stratum", "n", "CR", "PR", "SD", "PD", "NE", "ORR (95% CI)", "CR rate"):
+        table.add_column(column, justify="left" if column in ("arm", "stratum") else "right")
+    for a in result.arms:
+        table.add_row(
+            a.label,
+            a.stratum or "all",
+            f"{a.n:,}",
+            *(f"{a.counts[r]:,}" for r in ("CR", "PR", "SD", "PD", "NE")),
+            f"{100 * a.orr.estimate:.1f}% ({_ci(a.orr.ci_low)}–{_ci(a.orr.ci_high)})",
+            f"{100 * a.cr_rate.estimate:.1f}%",
+        )
+    return table
+
+
+def _ci(x: float | None) -> str:
+    return "?" if x is None else f"{100 * x:.1f}"

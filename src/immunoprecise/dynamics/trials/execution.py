@@ -1,0 +1,280 @@
+"""Run a virtual trial in chunks of patients: in this process, on all local cores, or on a cluster.
+
+The patients are cut into chunks of ``design.chunk_size``; chunk ``k`` is simulated by
+:func:`~immunoprecise.dynamics.trials.outcomes.simulate_chunk` from the design alone (its own
+seeded random streams), so any worker can run any chunk and the results are the same whatever
+the number of workers or the order chunks finish in. Chunks go to a Dask cluster
+(``dask.distributed``): by default a local one with one single-threaded worker process per core,
+or an existing cluster by its scheduler's address. With an output folder, each finished chunk is
+written to Parquet as it arrives (:class:`~immunoprecise.dynamics.trials.store.ChunkStore`); a
+killed run started again with the same design and folder computes only the missing chunks.
+
+Examples
+--------
+>>> from immunoprecise.dynamics.trials.design import TrialArm, TrialDesign
+>>> d = TrialDesign(name="t", model="kuznetsov1994", seed=3, n_per_arm=200, chunk_size=100,
+...                 follow_up_days=112, population={"initial": {"T": 1e6}},
+...                 arms=(TrialArm(id="none", regimen=""),))
+>>> res = run_trial(d, scheduler="synchronous")
+>>> res.execution.chunks, len(res.outcomes)
+(2, 200)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from immunoprecise.cohort import SurvivalCurves
+from immunoprecise.dynamics.trials.design import TrialDesign, design_hash, load_trial_design
+from immunoprecise.dynamics.trials.endpoints import (
+    arm_endpoints,
+    compare_observed,
+    hazard_ratios,
+    survival_by_arm,
+)
+from immunoprecise.dynamics.trials.outcomes import ChunkOutput, simulate_chunk
+from immunoprecise.dynamics.trials.result import TrialExecution, TrialResult, library_versions
+from immunoprecise.dynamics.trials.store import ChunkStore
+from immunoprecise.errors import FieldProblem, ImmunopreciseError, ValidationError
+
+__all__ = ["SYNCHRONOUS", "Progress", "run_trial"]
+
+SYNCHRONOUS = "synchronous"
+"""The ``scheduler`` value that runs every chunk in this process, one after the other."""
+
+Progress = Callable[[int, int], None]
+"""Called with (chunks finished, chunks in all) at the start and after every chunk."""
+
+
+def run_trial(
+    design: TrialDesign | str | os.PathLike[str] | dict[str, Any],
+    *,
+    out: str | os.PathLike[str] | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> TrialResult:
+    """Simulate a virtual trial and compute its endpoints.
+
+    Parameters
+    ----------
+    design
+        A :class:`~immunoprecise.dynamics.trials.TrialDesign`, a YAML file or a mapping.
+    out
+        Folder for the finished chunks (Parquet). A run into a folder that already holds some
+        of this design's chunks reuses them (resume); ``None`` keeps everything in memory.
+    scheduler
+        ``None``: a local Dask cluster with ``workers`` single-threaded worker processes
+        (default: all cores); ``"synchronous"``: in this process; otherwise the address of an
+        existing Dask scheduler (``tcp://host:8786``).
+    workers
+        Worker processes of the local cluster (ignored for the other schedulers).
+    progress
+        Called with (chunks finished, chunks in all).
+
+    Returns
+    -------
+    TrialResult
+        Endpoints, per-patient outcomes and the record of design hash, seed and versions.
+
+    Raises
+    ------
+    ValidationError
+        Invalid design, a folder holding another design's chunks, or an invalid scheduler or
+        worker count.
+    """
+    trial = design if isinstance(design, TrialDesign) else load_trial_design(_source(design))
+    if workers is not None and not 1 <= workers <= 1024:
+        raise ValidationError([FieldProblem("workers", workers, "must be 1 to 1024")])
+    store = ChunkStore(out, trial) if out is not None else None
+    done = store.completed() if store is not None else set()
+    todo = [k for k in range(trial.n_chunks) if k not in done]
+    results: dict[int, ChunkOutput] = {}
+    total = trial.n_chunks
+    if progress is not None:
+        progress(len(done), total)
+    started = time.perf_counter()
+    label, n_workers = SYNCHRONOUS, 1
+    finished = len(done)
+
+    def keep(output: ChunkOutput) -> None:
+        nonlocal finished
+        if store is not None:
+            store.write(output)
+        else:
+            results[output.index] = output
+        finished += 1
+        if progress is not None:
+            progress(finished, total)
+
+    if todo:
+        if scheduler == SYNCHRONOUS:
+            for k in todo:
+                keep(simulate_chunk(trial, k))
+        else:
+            label, n_workers = _run_on_dask(trial, todo, scheduler, workers, keep)
+    seconds = time.perf_counter() - started
+    outputs = [
+        results[k] if k in results else store.read(k)  # type: ignore[union-attr]
+        for k in range(total)
+    ]
+    execution = TrialExecution(
+        scheduler=label,
+        workers=n_workers,
+        chunks=total,
+        chunks_computed=len(todo),
+        chunks_reused=len(done),
+        simulations=sum(_chunk_size(trial, k) for k in todo) * len(trial.arms),
+        seconds=seconds,
+        folder=None if out is None else str(Path(out)),
+    )
+    return assemble(trial, outputs, execution)
+
+
+def _source(design: str | os.PathLike[str] | dict[str, Any]) -> str | Path | dict[str, Any]:
+    return design if isinstance(design, dict) else Path(design)
+
+
+def _chunk_size(design: TrialDesign, index: int) -> int:
+    start, stop = design.chunk_bounds(index)
+    return stop - start
+
+
+def _run_on_dask(
+    design: TrialDesign,
+    todo: list[int],
+    scheduler: str | None,
+    workers: int | None,
+    keep: Callable[[ChunkOutput], None],
+) -> tuple[str, int]:
+    """Submit the chunks to a Dask cluster and hand each finished one to ``keep``."""
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster: LocalCluster | None = None
+    if scheduler is None:
+        n = workers or os.cpu_count() or 1
+        cluster = LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=40,  # logging.ERROR
+        )
+        address: Any = cluster
+        label = f"local Dask cluster ({n} worker{'s' if n > 1 else ''})"
+    else:
+        address = scheduler
+        label = f"Dask scheduler {scheduler}"
+    try:
+        client = Client(address, timeout="15s", set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        if cluster is not None:
+            cluster.close()
+        raise ValidationError(
+            [FieldProblem("scheduler", scheduler, f"cannot connect to a Dask scheduler ({exc})")]
+        ) from None
+    try:
+        n_workers = len(client.scheduler_info(n_workers=-1).get("workers", {}))
+        prefix = f"trial-{design_hash(design)[:12]}"
+        futures = client.map(
+            simulate_chunk,
+            [design] * len(todo),
+            todo,
+            key=[f"{prefix}-chunk-{k}" for k in todo],
+            retries=1,
+        )
+        for future in as_completed(futures, loop=client.loop, raise_errors=False):
+            if future.status == "error":
+                _cancel(client, futures)
+                failure = future.exception()
+                if isinstance(failure, ImmunopreciseError):
+                    raise failure
+                raise ImmunopreciseError(
+                    f"a trial chunk failed on a worker: {failure}"
+                ) from failure
+            keep(future.result())
+            future.release()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return label, n_workers
+
+
+def _cancel(client: Any, futures: Iterable[Any]) -> None:
+    with contextlib.suppress(Exception):  # best effort while already failing
+        client.cancel(list(futures))
+
+
+def assemble(
+    design: TrialDesign, outputs: list[ChunkOutput], execution: TrialExecution
+) -> TrialResult:
+    """Endpoints from the chunks' outputs, in chunk order (so the numbers never depend on which
+    worker finished first).
+
+    Parameters
+    ----------
+    design
+        The design the chunks belong to.
+    outputs
+        One output per chunk, in chunk order.
+    execution
+        How the run went.
+
+    Returns
+    -------
+    TrialResult
+    """
+    outcomes = pd.concat([o.outcomes for o in outputs], ignore_index=True)
+    population = pd.concat([o.population for o in outputs], ignore_index=True)
+    trajectories = pd.concat([o.trajectories for o in outputs], ignore_index=True)
+    rejected: dict[str, int] = {}
+    for o in outputs:
+        for k, v in o.rejected.items():
+            rejected[k] = rejected.get(k, 0) + v
+    arm_ids = [a.id for a in design.arms]
+    labels = {a.id: a.name for a in design.arms}
+    rows = arm_endpoints(outcomes, arm_ids, labels)
+    curves: dict[str, SurvivalCurves | None] = {"pfs": None, "os": None}
+    notes: list[str] = []
+    for e in curves:
+        if e not in design.endpoints:
+            continue
+        events = outcomes.loc[outcomes["ok"].astype(bool), f"{e}_event"]
+        if int(events.sum()) == 0:
+            notes.append(
+                f"No {e.upper()} event in {design.follow_up_days:g} days of follow-up: "
+                f"{e.upper()} is not estimable (every patient censored)."
+            )
+        else:
+            curves[e] = survival_by_arm(outcomes, e)
+    hrs = [
+        h
+        for e in ("pfs", "os")
+        if curves[e] is not None and len(arm_ids) > 1
+        for h in hazard_ratios(outcomes, arm_ids, e)
+    ]
+    return TrialResult(
+        design=design,
+        design_hash=design_hash(design),
+        seed=design.seed,
+        versions=library_versions(),
+        arms=tuple(rows),
+        pfs=curves["pfs"],
+        os=curves["os"],
+        hazard_ratios=tuple(hrs),
+        observed=tuple(compare_observed(rows, design.observed)),
+        outcomes=outcomes,
+        population=population,
+        trajectories=trajectories,
+        rejected=rejected,
+        execution=execution,
+        notes=tuple(notes),
+    )

@@ -1,0 +1,146 @@
+"""The virtual patients of one chunk of a trial: parameters, initial states and stratum.
+
+A chunk's patients depend only on the design and the chunk's index: its random numbers come from
+``numpy.random.SeedSequence(design.seed, spawn_key=(index, purpose))``, so a chunk gives the same
+patients whichever worker runs it and whether or not other chunks ran before (the reason results
+do not depend on the number of workers, and a resumed run matches an uninterrupted one).
+
+Examples
+--------
+>>> from immunoprecise.dynamics.trials.design import TrialArm, TrialDesign
+>>> d = TrialDesign(name="t", model="kuznetsov1994", seed=3, n_per_arm=150, chunk_size=100,
+...                 follow_up_days=60, arms=(TrialArm(id="none", regimen=""),))
+>>> first = chunk_patients(d, 1)
+>>> len(first.parameters), first.parameters.index[0]
+(50, 100)
+>>> bool((chunk_patients(d, 1).parameters == first.parameters).all().all())
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from immunoprecise.dynamics.simulate import resolve_model
+from immunoprecise.dynamics.trials.design import TrialDesign
+from immunoprecise.dynamics.trials.population import sample_plausible
+from immunoprecise.errors import ModelError
+
+__all__ = ["ChunkPatients", "chunk_patients", "chunk_rng"]
+
+_SPREAD, _SPEC, _STRATA = 0, 1, 2
+MAX_SAMPLING_ROUNDS = 50
+"""Rounds of plausible sampling a chunk may take to reach its size under the constraints."""
+
+
+def chunk_rng(design: TrialDesign, index: int, purpose: int) -> np.random.Generator:
+    """The random generator of one chunk and purpose (independent streams, same every run)."""
+    return np.random.default_rng(np.random.SeedSequence(design.seed, spawn_key=(index, purpose)))
+
+
+@dataclass(frozen=True)
+class ChunkPatients:
+    """One chunk's virtual patients.
+
+    ``parameters`` and ``initial`` are indexed by the global patient number (0-based, the same
+    in every arm); ``stratum`` names each patient's stratum (empty without strata);
+    ``rejected`` counts candidates dropped by each constraint while sampling.
+    """
+
+    parameters: pd.DataFrame
+    initial: pd.DataFrame
+    stratum: pd.Series
+    rejected: dict[str, int] = field(default_factory=dict)
+
+
+def chunk_patients(design: TrialDesign, index: int) -> ChunkPatients:
+    """Sample the patients of chunk ``index`` of a trial.
+
+    Parameters
+    ----------
+    design
+        The trial design.
+    index
+        Chunk number, 0 … ``design.n_chunks − 1``.
+
+    Returns
+    -------
+    ChunkPatients
+        Parameters and initial states (model units), strata and constraint rejections.
+    """
+    start, stop = design.chunk_bounds(index)
+    n = stop - start
+    pop = design.population
+    model = resolve_model(design.model)
+    ids = pd.RangeIndex(start, stop, name="patient")
+    centre = model.defaults(pop.parameter_set)
+    values: dict[str, np.ndarray] = {}
+    varied = pop.varied
+    names = list(varied) if varied is not None else [k for k, v in centre.items() if v != 0]
+    spread = chunk_rng(design, index, _SPREAD)
+    bounds = {p.name: p.bounds for p in model.parameters}
+    for name in names:
+        base = centre[name] if name in centre else model.initial[name]
+        x = base * spread.lognormal(0.0, pop.cv, n)
+        b = bounds.get(name)
+        values[name] = np.clip(x, b[0], b[1]) if b is not None else x
+    rejected: dict[str, int] = {}
+    if pop.spec is not None:
+        sampled, rejected = _plausible(design, index, n)
+        for name in sampled.columns:
+            values[name] = sampled[name].to_numpy(dtype=float)
+    stratum = pd.Series([""] * n, index=ids, name="stratum", dtype=object)
+    if pop.strata:
+        shares = np.array([s.proportion for s in pop.strata])
+        pick = chunk_rng(design, index, _STRATA).choice(
+            len(shares), size=n, p=shares / shares.sum()
+        )
+        stratum[:] = np.array([s.name for s in pop.strata], dtype=object)[pick]
+        for position, s in enumerate(pop.strata):
+            rows = pick == position
+            for name, factor in s.scale.items():
+                if name not in values:
+                    base = centre[name] if name in centre else model.initial[name]
+                    values[name] = np.full(n, pop.initial.get(name, base), dtype=float)
+                values[name] = np.where(rows, values[name] * factor, values[name])
+    states = set(model.state_names)
+    params = pd.DataFrame({k: v for k, v in values.items() if k not in states}, index=ids)
+    initial = pd.DataFrame(
+        {k: np.full(n, v, dtype=float) for k, v in pop.initial.items()}, index=ids
+    )
+    for k, v in values.items():
+        if k in states:
+            initial[k] = v
+    return ChunkPatients(params, initial, stratum, rejected)
+
+
+def _plausible(design: TrialDesign, index: int, n: int) -> tuple[pd.DataFrame, dict[str, int]]:
+    """``n`` plausible patients of the design's spec: Latin hypercube rounds until enough pass."""
+    spec = design.population.spec
+    assert spec is not None  # for mypy: called only with a spec
+    kept: list[pd.DataFrame] = []
+    rejected: dict[str, int] = {}
+    have = drawn = 0
+    for attempt in range(MAX_SAMPLING_ROUNDS):
+        sequence = np.random.SeedSequence(design.seed, spawn_key=(index, _SPEC, attempt))
+        seed = int(sequence.generate_state(1)[0])
+        # oversample by the share kept so far so that one or two rounds usually suffice
+        rate = have / drawn if drawn else 1.0
+        draw = int(min(10_000_000, (n - have) / max(rate, 0.05) * 1.1 + 16))
+        drawn += draw
+        pop = sample_plausible(spec, draw, seed=seed)
+        for label, count in pop.rejected.items():
+            rejected[label] = rejected.get(label, 0) + count
+        kept.append(pop.frame)
+        have += pop.n_kept
+        if have >= n:
+            frame = pd.concat(kept).iloc[:n]
+            return frame.reset_index(drop=True), rejected
+    raise ModelError(
+        f"population of {design.name!r}: the constraints rejected too many patients "
+        f"({have} of {n} found in {drawn:,} candidates; rejections: {rejected}); "
+        "loosen the constraints or widen the distributions"
+    )

@@ -1,0 +1,145 @@
+"""Finished chunks of a trial on disk, as Parquet: what makes a killed run resumable.
+
+Layout of a trial folder::
+
+    trial.json                      the design, its hash and the package version
+    chunks/chunk-000012.parquet     outcomes of chunk 12 (one row per patient and arm)
+    chunks/chunk-000012.population.parquet, chunk-000012.trajectories.parquet
+    chunks/chunk-000012.json        the chunk's constraint rejections
+
+A chunk's files are written under temporary names and renamed, the outcome file last, so a chunk
+either exists completely or not at all: a run killed at any moment leaves only complete chunks
+(and maybe temporary files, removed on the next start). A folder holding another design's
+chunks is refused rather than mixed.
+
+Examples
+--------
+>>> import tempfile
+>>> from immunoprecise.dynamics.trials.design import TrialArm, TrialDesign
+>>> d = TrialDesign(name="t", model="kuznetsov1994", seed=3, n_per_arm=10, follow_up_days=60,
+...                 arms=(TrialArm(id="none", regimen=""),))
+>>> store = ChunkStore(tempfile.mkdtemp(), d)
+>>> store.completed()
+set()
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from immunoprecise.dynamics.trials.design import TrialDesign, design_hash
+from immunoprecise.dynamics.trials.outcomes import ChunkOutput
+from immunoprecise.errors import FieldProblem, ValidationError
+
+__all__ = ["ChunkStore"]
+
+_PARTS = ("population", "trajectories")
+
+
+def _package_version() -> str:
+    from immunoprecise import __version__
+
+    return __version__
+
+
+class ChunkStore:
+    """A trial folder: writes finished chunks atomically and reads them back in chunk order.
+
+    Parameters
+    ----------
+    folder
+        Where the trial's files go (created if missing).
+    design
+        The design; a folder already holding another design's (or another version's) chunks
+        raises :class:`~immunoprecise.errors.ValidationError` naming both hashes.
+    """
+
+    def __init__(self, folder: str | os.PathLike[str], design: TrialDesign) -> None:
+        self.folder = Path(folder)
+        self.chunks = self.folder / "chunks"
+        self.design = design
+        self.hash = design_hash(design)
+        manifest = self.folder / "trial.json"
+        if manifest.is_file():
+            try:
+                held = json.loads(manifest.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise ValidationError(
+                    [FieldProblem("out", str(manifest), f"unreadable trial record ({exc})")]
+                ) from None
+            if held.get("design_hash") != self.hash or held.get("version") != _package_version():
+                raise ValidationError(
+                    [
+                        FieldProblem(
+                            "out",
+                            str(self.folder),
+                            f"holds chunks of design {str(held.get('design_hash'))[:12]}… "
+                            f"(immunoprecise {held.get('version')}), not of this design "
+                            f"{self.hash[:12]}… (immunoprecise {_package_version()}); "
+                            "choose another output folder or delete that one",
+                        )
+                    ]
+                )
+        self.chunks.mkdir(parents=True, exist_ok=True)
+        for stale in self.chunks.glob("*.tmp"):
+            stale.unlink()
+        if not manifest.is_file():
+            record = {
+                "design_hash": self.hash,
+                "version": _package_version(),
+                "design": design.model_dump(mode="json"),
+            }
+            _write_text(manifest, json.dumps(record, indent=2, ensure_ascii=False))
+
+    def _path(self, index: int, part: str | None = None) -> Path:
+        suffix = ".parquet" if part is None else f".{part}.parquet"
+        return self.chunks / f"chunk-{index:06d}{suffix}"
+
+    def completed(self) -> set[int]:
+        """Indices of the chunks already written completely."""
+        done = set()
+        for path in self.chunks.glob("chunk-*.parquet"):
+            stem = path.name.removesuffix(".parquet")
+            if stem.count(".") == 0:
+                index = int(stem.removeprefix("chunk-"))
+                if index < self.design.n_chunks:
+                    done.add(index)
+        return done
+
+    def write(self, out: ChunkOutput) -> None:
+        """Write one finished chunk (its outcome file last, each by atomic rename)."""
+        for part in _PARTS:
+            _write_frame(self._path(out.index, part), getattr(out, part))
+        _write_text(self.chunks / f"chunk-{out.index:06d}.json", json.dumps(out.rejected))
+        _write_frame(self._path(out.index), out.outcomes)
+
+    def read(self, index: int) -> ChunkOutput:
+        """Read one finished chunk back."""
+        rejected = json.loads((self.chunks / f"chunk-{index:06d}.json").read_text(encoding="utf-8"))
+        return ChunkOutput(
+            index=index,
+            outcomes=pd.read_parquet(self._path(index)),
+            population=pd.read_parquet(self._path(index, "population")),
+            trajectories=pd.read_parquet(self._path(index, "trajectories")),
+            rejected={str(k): int(v) for k, v in rejected.items()},
+        )
+
+    def paths(self, index: int) -> list[Path]:
+        """The files of chunk ``index`` (for checks that nothing is rewritten on resume)."""
+        return [self._path(index), *(self._path(index, p) for p in _PARTS)]
+
+
+def _write_frame(path: Path, frame: pd.DataFrame) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,306 @@
+"""Virtual trials run in chunks: same numbers whatever the workers, resumable after a kill, and
+runnable on a real dask.distributed cluster (scheduler and workers as separate processes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from lifelines import CoxPHFitter
+from scipy import stats
+
+from immunoprecise.dynamics.trials import TrialDesign, run_trial
+from immunoprecise.dynamics.trials.endpoints import hazard_ratios
+from immunoprecise.dynamics.trials.outcomes import simulate_chunk
+from immunoprecise.dynamics.trials.patients import chunk_patients
+from immunoprecise.dynamics.trials.store import ChunkStore
+from immunoprecise.errors import ValidationError
+
+BIN = Path(sys.executable).parent
+
+DESIGN: dict[str, Any] = {
+    "name": "checkpoint vs none",
+    "model": "kuznetsov1994+checkpoint",
+    "seed": 20261121,
+    "n_per_arm": 600,
+    "chunk_size": 100,
+    "follow_up_days": 336,
+    "endpoints": ["orr", "cr_rate", "pfs", "os"],
+    "lethal_burden_cells": 4.5e8,
+    "population": {
+        "initial": {"T": 2e7},
+        "strata": [
+            {"name": "small", "proportion": 0.6},
+            {"name": "large", "proportion": 0.4, "scale": {"T": 4}, "source": "assumed"},
+        ],
+    },
+    "arms": [
+        {"id": "none", "label": "no treatment", "regimen": ""},
+        {"id": "pd1", "label": "anti-PD-1", "regimen": "anti-PD-1 200 mg q21d x8"},
+    ],
+    "observed": [
+        {"arm": "pd1", "endpoint": "orr", "responders": 9, "n": 30, "source": "illustration"},
+        {
+            "arm": "pd1",
+            "endpoint": "cr_rate",
+            "stratum": "large",
+            "responders": 1,
+            "n": 12,
+            "source": "illustration",
+        },
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def design() -> TrialDesign:
+    return TrialDesign.model_validate(DESIGN)
+
+
+@pytest.fixture(scope="module")
+def in_process(design: TrialDesign) -> Any:
+    return run_trial(design, scheduler="synchronous")
+
+
+def _same_numbers(a: Any, b: Any) -> None:
+    pd.testing.assert_frame_equal(a.outcomes, b.outcomes)
+    pd.testing.assert_frame_equal(a.population, b.population)
+    pd.testing.assert_frame_equal(a.trajectories, b.trajectories)
+    assert a.arms == b.arms
+    assert a.pfs == b.pfs
+    assert a.os == b.os
+    assert a.hazard_ratios == b.hazard_ratios
+    assert a.observed == b.observed
+    assert a.design_hash == b.design_hash
+
+
+def test_one_and_two_local_workers_give_identical_results(
+    design: TrialDesign, in_process: Any
+) -> None:
+    one = run_trial(design, workers=1)
+    two = run_trial(design, workers=2)
+    assert (one.execution.workers, two.execution.workers) == (1, 2)
+    assert in_process.execution.scheduler == "synchronous"
+    _same_numbers(one, two)
+    _same_numbers(one, in_process)
+
+
+def test_the_trial_has_every_patient_once_per_arm(design: TrialDesign, in_process: Any) -> None:
+    o = in_process.outcomes
+    assert len(o) == design.n_per_arm * len(design.arms)
+    assert not o.duplicated(["patient", "arm"]).any()
+    assert sorted(o["patient"].unique()) == list(range(design.n_per_arm))
+    # both arms hold the same patients with the same stratum
+    by_arm = o.pivot(index="patient", columns="arm", values="stratum")
+    assert (by_arm["none"] == by_arm["pd1"]).all()
+    share = (in_process.population["stratum"] == "large").mean()
+    assert share == pytest.approx(0.4, abs=0.06)
+
+
+def test_chunks_do_not_depend_on_each_other(design: TrialDesign) -> None:
+    late_first = chunk_patients(design, 4)
+    chunk_patients(design, 0)
+    again = chunk_patients(design, 4)
+    pd.testing.assert_frame_equal(late_first.parameters, again.parameters)
+    other = chunk_patients(design, 3)
+    assert not np.allclose(other.parameters.to_numpy(), again.parameters.to_numpy())
+    reseeded = TrialDesign.model_validate({**DESIGN, "seed": 1})
+    assert not np.allclose(chunk_patients(reseeded, 4).parameters.to_numpy(), again.parameters)
+
+
+def test_endpoints_follow_from_the_outcomes(in_process: Any) -> None:
+    o = in_process.outcomes
+    for row in in_process.arms:
+        part = o[o["arm"] == row.arm]
+        if row.stratum is not None:
+            part = part[part["stratum"] == row.stratum]
+        responders = int(part["best_response"].isin(["CR", "PR"]).sum())
+        assert row.n == len(part)
+        assert row.orr.estimate == pytest.approx(responders / len(part))
+        low = stats.beta.ppf(0.025, responders, len(part) - responders + 1) if responders else 0
+        assert row.orr.ci_low == pytest.approx(low, abs=1e-9)
+    # PFS ends at a scheduled assessment (progression) or at death, never after follow-up
+    ok = o[o["ok"]]
+    progressed = ok[ok["pfs_event"] & ~ok["os_event"]]
+    assert set(progressed["pfs_days"]).issubset(set(in_process.design.assessment_days()))
+    assert (ok["pfs_days"] <= ok["os_days"] + 1e-9).all()
+    assert (ok["pfs_event"] & ~ok["os_event"]).any(), "some progress before they die"
+    # death before the first scan: progression, no waterfall number
+    early = ok[ok["os_event"] & (ok["os_days"] < in_process.design.assessment_interval_days)]
+    assert len(early) > 0
+    assert (early["best_response"] == "PD").all()
+    assert early["best_change_percent"].isna().all()
+    assert (early["pfs_days"] == early["os_days"]).all()
+
+
+def test_observed_results_are_compared_with_an_exact_test(in_process: Any) -> None:
+    first, second = in_process.observed
+    sim = next(a for a in in_process.arms if a.arm == "pd1" and a.stratum is None)
+    assert first.simulated == sim.orr
+    assert first.observed.estimate == pytest.approx(9 / 30)
+    assert first.gap_points == pytest.approx(100 * (sim.orr.estimate - 0.3))
+    assert first.p_value == pytest.approx(stats.binomtest(9, 30, sim.orr.estimate).pvalue)
+    large = next(a for a in in_process.arms if a.arm == "pd1" and a.stratum == "large")
+    assert second.simulated == large.cr_rate
+    assert second.stratum == "large"
+
+
+def test_the_hazard_ratio_equals_lifelines_on_every_patient(in_process: Any) -> None:
+    (hr,) = [h for h in in_process.hazard_ratios if h.endpoint == "pfs"]
+    o = in_process.outcomes
+    raw = pd.DataFrame(
+        {
+            "t": o["pfs_days"],
+            "e": o["pfs_event"].astype(int),
+            "x": (o["arm"] == "pd1").astype(float),
+        }
+    )
+    # lifelines' default precision (1e-7 on the step) stops a few 1e-5 short of the optimum
+    direct = CoxPHFitter().fit(raw, "t", "e", fit_options={"precision": 1e-10}).summary.loc["x"]
+    assert hr.hr.estimate == pytest.approx(direct["exp(coef)"], rel=1e-6)
+    assert hr.hr.ci_low == pytest.approx(direct["exp(coef) lower 95%"], rel=1e-6)
+    assert hr.hr.p_value == pytest.approx(direct["p"], rel=1e-4, abs=1e-12)
+    assert hazard_ratios(o, ["none"], "pfs") == []
+    assert "Efron" in hr.hr.method
+
+
+def test_a_folder_of_another_design_is_refused(tmp_path: Path, design: TrialDesign) -> None:
+    ChunkStore(tmp_path, design)
+    other = TrialDesign.model_validate({**DESIGN, "n_per_arm": 700})
+    with pytest.raises(ValidationError, match="choose another output folder"):
+        ChunkStore(tmp_path, other)
+
+
+def _write_design(folder: Path, **changes: Any) -> Path:
+    path = folder / "design.yaml"
+    path.write_text(yaml.safe_dump({**DESIGN, **changes}, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _chunk_files(out: Path) -> dict[str, int]:
+    chunks = out / "chunks"
+    if not chunks.is_dir():
+        return {}
+    return {
+        p.name: p.stat().st_mtime_ns
+        for p in chunks.glob("chunk-*.parquet")
+        if p.name.count(".") == 1
+    }
+
+
+def test_a_killed_run_resumes_without_recomputing(tmp_path: Path) -> None:
+    changes = {"n_per_arm": 3000, "chunk_size": 100}
+    path = _write_design(tmp_path, **changes)
+    out = tmp_path / "run"
+    cmd = [str(BIN / "immunoprecise"), "trial", str(path), "--out", str(out)]
+    cmd += ["--scheduler", "synchronous", "--no-progress", "--no-report"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while len(_chunk_files(out)) < 3:
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            assert time.monotonic() < deadline, "no chunk was written in 2 minutes"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    before = _chunk_files(out)
+    assert 3 <= len(before) < 30, "the run should be killed part-way"
+    resumed = run_trial(tmp_path / "design.yaml", out=out, scheduler="synchronous")
+    assert resumed.execution.chunks_reused == len(before)
+    assert resumed.execution.chunks_computed == 30 - len(before)
+    after = _chunk_files(out)
+    assert {k: after[k] for k in before} == before, "finished chunks must not be rewritten"
+    assert not list((out / "chunks").glob("*.tmp"))
+    whole = run_trial(TrialDesign.model_validate({**DESIGN, **changes}), scheduler="synchronous")
+    _same_numbers(resumed, whole)
+    again = run_trial(tmp_path / "design.yaml", out=out, scheduler="synchronous")
+    assert (again.execution.chunks_computed, again.execution.chunks_reused) == (0, 30)
+
+
+def _wait_for(predicate: Any, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def test_a_trial_runs_on_a_separate_dask_scheduler_and_workers(
+    tmp_path: Path, in_process: Any
+) -> None:
+    path = _write_design(tmp_path)
+    info = tmp_path / "scheduler.json"
+    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+    scheduler = subprocess.Popen(
+        [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
+         "--no-dashboard", "--scheduler-file", str(info)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )  # fmt: skip
+    worker = None
+    try:
+        _wait_for(info.is_file, 60, "the scheduler file")
+        address = json.loads(info.read_text())["address"]
+        worker = subprocess.Popen(
+            [str(BIN / "dask"), "worker", "--scheduler-file", str(info), "--nworkers", "2",
+             "--nthreads", "1", "--no-dashboard", "--memory-limit", "2GiB"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        )  # fmt: skip
+        from distributed import Client
+
+        with Client(address, timeout="30s") as client:
+            _wait_for(lambda: len(client.scheduler_info()["workers"]) >= 2, 60, "two workers")
+        out = tmp_path / "out"
+        done = subprocess.run(
+            [str(BIN / "immunoprecise"), "trial", str(path), "--scheduler", address,
+             "--out", str(out), "--no-progress", "--no-report"],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        record = json.loads((out / "result.json").read_text(encoding="utf-8"))
+        assert record["execution"]["scheduler"] == f"Dask scheduler {address}"
+        assert record["execution"]["workers"] == 2
+        assert record["design_hash"] == in_process.design_hash
+        outcomes = pd.read_parquet(out / "outcomes.parquet")
+        pd.testing.assert_frame_equal(outcomes, in_process.outcomes)
+        orr = {a["arm"]: a["orr"]["estimate"] for a in record["arms"] if a["stratum"] is None}
+        assert orr == {a.arm: a.orr.estimate for a in in_process.arms if a.stratum is None}
+    finally:
+        for proc in (worker, scheduler):
+            if proc is not None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(tmp_path: Path) -> None:
+    path = _write_design(tmp_path)
+    done = subprocess.run(
+        [str(BIN / "immunoprecise"), "trial", str(path), "--scheduler", "tcp://127.0.0.1:9",
+         "--out", str(tmp_path / "o"), "--no-progress"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "scheduler" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_simulate_chunk_keeps_trajectories_of_the_first_patients(design: TrialDesign) -> None:
+    out = simulate_chunk(design, 0)
+    kept = out.trajectories
+    assert sorted(kept["patient"].unique()) == list(range(design.keep_trajectories))
+    assert set(kept["arm"]) == {"none", "pd1"}
+    at_start = kept[kept["t"] == 0]["tumor_change_percent"]
+    assert np.allclose(at_start, 0.0)
+    assert simulate_chunk(design, 1).trajectories.empty
