@@ -22,17 +22,21 @@ from immunoprecise.pl._roc import forest, roc
 from immunoprecise.pl._survival import kaplan_meier
 from immunoprecise.pl._svg import figure_svg
 from immunoprecise.pl._trajectories import regimen_comparison, trajectories
+from immunoprecise.pl._trial import effector_tumor, spider, waterfall
 from immunoprecise.pl._tumor_burden import tumor_burden
 
 __all__ = [
     "cutpoint_scan",
     "effector_suppressor",
+    "effector_tumor",
     "figure_svg",
     "forest",
     "immunogram",
     "kaplan_meier",
     "regimen_comparison",
     "roc",
+    "spider",
     "trajectories",
     "tumor_burden",
+    "waterfall",
 ]
