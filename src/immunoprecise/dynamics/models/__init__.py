@@ -6,7 +6,7 @@
 Examples
 --------
 >>> [m for m in MODEL_IDS]
-['kuznetsov1994', 'depillis2005', 'depillis2006', 'cartmath2021', 'stein2019']
+['kuznetsov1994', 'depillis2005', 'depillis2006', 'cartmath2021', 'stein2019', 'fl_adcc']
 >>> get_model("kuznetsov1994+checkpoint").state_names
 ('E', 'T', 'A')
 """
@@ -27,6 +27,7 @@ MODEL_IDS: tuple[str, ...] = (
     "depillis2006",
     "cartmath2021",
     "stein2019",
+    "fl_adcc",
 )
 
 
