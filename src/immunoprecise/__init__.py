@@ -14,6 +14,7 @@ Examples
 """
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 from immunoprecise import data, dynamics, pl
 from immunoprecise.dynamics import Regimen, Trajectories, calibrate, simulate
@@ -42,6 +43,9 @@ try:
     __version__ = version("immunoprecise")
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0+unknown"
+
+if TYPE_CHECKING:
+    from immunoprecise.dynamics.trials import TrialResult
 
 __all__ = [
     "Cohort",
@@ -76,4 +80,26 @@ __all__ = [
     "recommend_table",
     "score_expression",
     "simulate",
+    "virtual_trial",
 ]
+
+
+def virtual_trial(design: Any, **options: Any) -> "TrialResult":
+    """Run a virtual trial design (YAML path, mapping or ``TrialDesign``) and return its result.
+
+    The same as :func:`immunoprecise.dynamics.trials.run_trial` (options: ``out``, ``scheduler``,
+    ``workers``, ``progress``), imported on first use so that ``import immunoprecise`` stays
+    light. See ``docs/virtual_trials.md``.
+
+    Examples
+    --------
+    >>> import immunoprecise as ip
+    >>> res = ip.virtual_trial({"name": "t", "model": "kuznetsov1994", "seed": 1,
+    ...     "n_per_arm": 100, "follow_up_days": 112, "arms": [{"id": "none", "regimen": ""}],
+    ...     "population": {"initial": {"T": 1e6}}}, scheduler="synchronous")
+    >>> res.arms[0].n
+    100
+    """
+    from immunoprecise.dynamics.trials import run_trial
+
+    return run_trial(design, **options)

@@ -146,7 +146,7 @@ def _arm_table(result: TrialResult) -> Table:
         table.add_column(column, justify="left" if column in ("arm", "stratum") else "right")
     for a in result.arms:
         table.add_row(
-            a.label,
+            a.arm,
             a.stratum or "all",
             f"{a.n:,}",
             *(f"{a.counts[r]:,}" for r in ("CR", "PR", "SD", "PD", "NE")),
