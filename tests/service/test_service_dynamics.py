@@ -177,3 +177,50 @@ def test_knowledge_base_is_read_only(server: Server) -> None:
     assert references["references"]
     assert therapies["knowledge_base"]["sha256"] == rules["knowledge_base"]["sha256"]
     assert write.status_code == 405
+
+
+def test_a_trial_design_runs_as_a_job_with_its_endpoints(
+    server: Server, no_internals: Check
+) -> None:
+    design = {
+        "name": "checkpoint vs none",
+        "model": "kuznetsov1994+checkpoint",
+        "seed": 5,
+        "n_per_arm": 200,
+        "chunk_size": 100,
+        "follow_up_days": 168,
+        "population": {"initial": {"T": 2e7}},
+        "arms": [
+            {"id": "none", "regimen": ""},
+            {"id": "pd1", "regimen": "anti-PD-1 200 mg q21d x8"},
+        ],
+        "observed": [
+            {"arm": "pd1", "endpoint": "orr", "responders": 9, "n": 30, "source": "illustration"}
+        ],
+    }
+    with server.client("researcher") as researcher:
+        started = researcher.post("/api/v1/trials/designs", json=design)
+        assert started.status_code == 202, started.text
+        job = started.json()
+        deadline = time.monotonic() + 120
+        while job["status"] not in ("done", "failed") and time.monotonic() < deadline:
+            time.sleep(0.1)
+            job = researcher.get(f"/api/v1/trials/{job['id']}").json()
+        result = researcher.get(f"/api/v1/trials/{job['id']}/result")
+        too_big = researcher.post("/api/v1/trials/designs", json={**design, "n_per_arm": 10**6})
+        invalid = researcher.post("/api/v1/trials/designs", json={**design, "seed": -1})
+    assert job["status"] == "done", job
+    assert job["progress"] == 1.0
+    payload = result.json()["payload"]
+    assert result.json()["kind"] == "virtual_trial_design"
+    local = ip.virtual_trial(design, scheduler="synchronous")
+    assert payload["design_hash"] == local.design_hash
+    served = {a["arm"]: a["orr"]["estimate"] for a in payload["arms"]}
+    assert served == {a.arm: a.orr.estimate for a in local.arms}
+    assert payload["observed"][0]["gap_points"] == local.observed[0].gap_points
+    assert too_big.status_code == 422
+    assert "immunoprecise trial" in too_big.json()["detail"][0]["message"]
+    assert invalid.status_code == 422
+    assert invalid.json()["detail"][0]["field"] == "seed"
+    for response in (too_big, invalid):
+        no_internals(response)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from immunoprecise.dynamics import Regimen
 from immunoprecise.dynamics.schedule import compare_regimens
 from immunoprecise.dynamics.simulate import resolve_model
+from immunoprecise.dynamics.trials import (
+    TrialDesign,
+    TrialResult,
+    load_trial_design,
+    run_trial,
+)
+from immunoprecise.dynamics.trials.execution import SYNCHRONOUS
+from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.service.auth import Role
 from immunoprecise.service.deps import Anyone, Caller, ServiceState, State
 from immunoprecise.service.jobs import Job
@@ -22,13 +31,25 @@ from immunoprecise.service.routes.simulate import (
     finite,
 )
 
-__all__ = ["MAX_ARMS", "RESULT_KIND", "TrialRequest", "router"]
+__all__ = [
+    "DESIGN_RESULT_KIND",
+    "MAX_ARMS",
+    "MAX_DESIGN_PATIENTS",
+    "RESULT_KIND",
+    "TrialRequest",
+    "router",
+    "trial_figures",
+]
 
 router = APIRouter(prefix="/trials", tags=["trials"])
 
 RESULT_KIND = "virtual_trial"
+DESIGN_RESULT_KIND = "virtual_trial_design"
 MAX_ARMS = 10
 """Most regimens one trial may compare."""
+MAX_DESIGN_PATIENTS = 20_000
+"""Most virtual patients per arm of a design run by the service (in its own process); larger
+trials run with ``immunoprecise trial DESIGN.yaml`` on a Dask cluster."""
 
 
 class TrialRequest(BaseModel):
@@ -100,6 +121,66 @@ def _work(state: ServiceState, caller: Caller, request: TrialRequest) -> Callabl
     return run
 
 
+def trial_figures(result: TrialResult) -> dict[str, str]:
+    """Inline SVGs of a trial kept with its stored result: waterfall, and PFS when estimated."""
+    from immunoprecise import pl
+
+    figures = {"waterfall": pl.figure_svg(pl.waterfall(result), id_prefix="svg-waterfall")}
+    if result.pfs is not None:
+        figures["pfs"] = pl.figure_svg(pl.kaplan_meier(result.pfs), id_prefix="svg-pfs")
+    return figures
+
+
+def _design_work(
+    state: ServiceState, caller: Caller, design: TrialDesign, cohort: str | None
+) -> Callable[..., int]:
+    def run(progress: Callable[[float], None]) -> int:
+        result = run_trial(
+            design, scheduler=SYNCHRONOUS, progress=lambda done, total: progress(done / total)
+        )
+        payload = finite(json.loads(result.to_json()))
+        payload["arm_table"] = finite(result.arm_table().to_dict(orient="records"))
+        payload["observed_table"] = finite(result.observed_table().to_dict(orient="records"))
+        payload["figures"] = trial_figures(result)
+        stored = state.registry.save_result(
+            DESIGN_RESULT_KIND, payload, actor=caller.name, cohort=cohort
+        )
+        return stored.id
+
+    return run
+
+
+@router.post(
+    "/designs", summary="Start a virtual trial from a design", status_code=status.HTTP_202_ACCEPTED
+)
+def start_design(
+    state: State, caller: Anyone, design: dict[str, Any], cohort: str | None = None
+) -> Job:
+    """Run a trial design (the YAML design as JSON: model, arms, population, n_per_arm,
+    follow_up_days, endpoints, seed, observed) in the background; returns the job.
+
+    Every invalid field is named (422); designs of more than ``MAX_DESIGN_PATIENTS`` patients per
+    arm are refused here (run them with ``immunoprecise trial`` on a Dask cluster). The result
+    holds the endpoints with CIs, the observed-vs-simulated gaps, the design hash, seed and
+    versions.
+    """
+    trial = load_trial_design(design)
+    if trial.n_per_arm > MAX_DESIGN_PATIENTS:
+        raise ValidationError(
+            [
+                FieldProblem(
+                    "body.n_per_arm",
+                    trial.n_per_arm,
+                    f"at most {MAX_DESIGN_PATIENTS:,} patients per arm in the service; run "
+                    "larger trials with `immunoprecise trial DESIGN.yaml` on a Dask cluster",
+                )
+            ]
+        )
+    return state.jobs.submit(
+        DESIGN_RESULT_KIND, owner=caller.name, work=_design_work(state, caller, trial, cohort)
+    )
+
+
 def _job(state: ServiceState, caller: Caller, job_id: str) -> Job:
     job = state.jobs.get(job_id)
     if job is None or (job.owner != caller.name and caller.role is not Role.admin):
@@ -133,7 +214,7 @@ def trial_result(state: State, caller: Anyone, job_id: str) -> dict[str, Any]:
     if job.result_id is None:
         detail = job.message if job.message else f"the trial is {job.status.value}; try later"
         raise HTTPException(status.HTTP_409_CONFLICT, detail)
-    for stored in state.registry.results(actor=caller.name, kind=RESULT_KIND):
+    for stored in state.registry.results(actor=caller.name, kind=job.kind):
         if stored.id == job.result_id:
             return stored.model_dump(mode="json")
     raise HTTPException(status.HTTP_404_NOT_FOUND, f"result {job.result_id} is not stored")
