@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -187,3 +188,61 @@ def _has_weasyprint() -> bool:
     except (ImportError, OSError):
         return False
     return True
+
+
+def test_trial_workflow(
+    server: Server, page: Page, artifacts: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from immunoprecise.service.routes import trials as trial_routes
+
+    expect = sync_api.expect
+    release = threading.Event()
+    real_run_trial = trial_routes.run_trial
+
+    def held_run_trial(design: Any, **kwargs: Any) -> Any:
+        kwargs["progress"](1, 2)  # hold the job at 50% until the progress view was seen
+        release.wait(120)
+        return real_run_trial(design, **kwargs)
+
+    monkeypatch.setattr(trial_routes, "run_trial", held_run_trial)
+    page.goto("/")
+    page.fill("#token", server.tokens["researcher"])
+    page.click("button[type=submit]")
+    page.wait_for_url("**/patients")
+
+    page.click("nav >> text=Trials")
+    page.wait_for_url("**/trials")
+    assert page.locator("#n_per_arm").input_value() == "500"
+    page.fill("#n_per_arm", "200")
+    page.click("#trial-example-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/trials/[0-9a-f]{32}$"))
+    expect(page.locator("#trial-percent")).to_have_text("50%")
+    assert page.locator("#trial-progress-bar").get_attribute("value") == "50"
+    assert page.locator("#trial-status").inner_text() == "running"
+    assert page.locator("#trial-waterfall").count() == 0
+    _shot(page, artifacts, "trial-00-progress")
+    page.wait_for_timeout(1500)  # a poll or two: still running, still on the progress view
+    assert page.locator("#trial-percent").inner_text() == "50%"
+    release.set()
+
+    # the progress view polls until the job is done, then the page reloads with the result
+    expect(page.locator("#trial-waterfall svg")).to_be_visible(timeout=180_000)
+    assert page.locator("#trial-waterfall svg").count() == 1
+    assert page.locator("#trial-pfs svg").count() == 1
+    assert page.locator("#trial-n").inner_text() == "200"
+    assert len(page.locator("#trial-hash").inner_text()) == 64
+    orr = page.locator("#trial-arm-table td.orr").all_inner_texts()
+    assert len(orr) >= 2
+    assert all(re.fullmatch(r"\d{1,3}\.\d%", text) for text in orr), orr
+    labels = page.locator("#trial-arm-table tbody tr td:first-child").all_inner_texts()
+    assert "rituximab" in labels
+    assert "rituximab + zoledronate + IL-2" in labels
+    assert page.locator("#trial-observed tbody tr").count() >= 1
+    assert page.locator("#trial-progress").count() == 0
+    _shot(page, artifacts, "trial-01-result")
+
+    page.click("text=← Trials")
+    expect(page.locator("#trial-jobs")).to_contain_text("done")
+    assert page.locator("#trial-results tbody tr").count() == 1
+    assert "rituximab:" in page.locator("#trial-results").inner_text()
+    _shot(page, artifacts, "trial-02-list")

@@ -746,9 +746,11 @@ def install_dashboard(app: FastAPI) -> None:
         The service application made by :func:`~immunoprecise.service.create_app`.
     """
     from immunoprecise.service.dashboard_cohorts import router as cohort_router
+    from immunoprecise.service.dashboard_trials import router as trial_router
 
     app.state.dashboard_sessions = SessionStore()
     app.include_router(router)
     app.include_router(cohort_router)
+    app.include_router(trial_router)
     app.mount("/static", StaticFiles(packages=[("immunoprecise.service", "static")]), name="static")
     app.add_exception_handler(DashboardError, _dashboard_error)
