@@ -304,3 +304,23 @@ def test_simulate_chunk_keeps_trajectories_of_the_first_patients(design: TrialDe
     at_start = kept[kept["t"] == 0]["tumor_change_percent"]
     assert np.allclose(at_start, 0.0)
     assert simulate_chunk(design, 1).trajectories.empty
+
+
+def test_a_hazard_ratio_without_events_in_one_arm_is_a_note(design: TrialDesign) -> None:
+    from immunoprecise.dynamics.trials.execution import assemble
+    from immunoprecise.dynamics.trials.result import TrialExecution
+
+    out = simulate_chunk(design, 0)
+    o = out.outcomes.copy()
+    o["ok"] = True
+    o["os_event"] = False
+    o["os_days"] = float(design.follow_up_days)
+    o.loc[o.index[:2], ["os_event", "os_days"]] = [True, 50.0]  # two deaths, both in arm 'none'
+    assert set(o.loc[o.index[:2], "arm"]) == {"none"}
+    rigged = type(out)(out.index, o, out.population, out.trajectories, out.rejected)
+    execution = TrialExecution("synchronous", 1, 1, 1, 0, 200, 0.0)
+    single = TrialDesign.model_validate({**DESIGN, "n_per_arm": 100})
+    result = assemble(single, [rigged], execution)
+    assert result.os is not None
+    assert [h.endpoint for h in result.hazard_ratios] == ["pfs"]
+    assert any(n.startswith("OS hazard ratio of pd1 vs none not estimable") for n in result.notes)

@@ -34,6 +34,7 @@ import pandas as pd
 from immunoprecise.cohort import SurvivalCurves
 from immunoprecise.dynamics.trials.design import TrialDesign, design_hash, load_trial_design
 from immunoprecise.dynamics.trials.endpoints import (
+    HazardRatio,
     arm_endpoints,
     compare_observed,
     hazard_ratios,
@@ -42,7 +43,7 @@ from immunoprecise.dynamics.trials.endpoints import (
 from immunoprecise.dynamics.trials.outcomes import ChunkOutput, simulate_chunk
 from immunoprecise.dynamics.trials.result import TrialExecution, TrialResult, library_versions
 from immunoprecise.dynamics.trials.store import ChunkStore
-from immunoprecise.errors import FieldProblem, ImmunopreciseError, ValidationError
+from immunoprecise.errors import CohortError, FieldProblem, ImmunopreciseError, ValidationError
 
 __all__ = ["SYNCHRONOUS", "Progress", "run_trial"]
 
@@ -255,12 +256,17 @@ def assemble(
             )
         else:
             curves[e] = survival_by_arm(outcomes, e)
-    hrs = [
-        h
-        for e in ("pfs", "os")
-        if curves[e] is not None and len(arm_ids) > 1
-        for h in hazard_ratios(outcomes, arm_ids, e)
-    ]
+    hrs: list[HazardRatio] = []
+    for e in ("pfs", "os"):
+        if curves[e] is None:
+            continue
+        for arm in arm_ids[1:]:
+            try:
+                hrs += hazard_ratios(outcomes, [arm_ids[0], arm], e)
+            except CohortError as exc:  # e.g. a few deaths, all in one arm
+                notes.append(
+                    f"{e.upper()} hazard ratio of {arm} vs {arm_ids[0]} not estimable: {exc}."
+                )
     return TrialResult(
         design=design,
         design_hash=design_hash(design),
