@@ -778,6 +778,19 @@ def _validated(data: Json, source: str | None) -> Json:
         bundle = Bundle.model_validate(data)
     except pydantic.ValidationError as exc:
         raise ValidationError(field_problems(exc, Bundle), source=source) from None
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+        # fhir.resources' own validators can fail on malformed values (e.g. a number where a
+        # string is expected); the input is then as invalid as with a pydantic error
+        raise ValidationError(
+            [
+                FieldProblem(
+                    "(bundle)",
+                    None,
+                    f"is not a valid FHIR R4 Bundle (the validator failed: {exc})",
+                )
+            ],
+            source=source,
+        ) from None
     dumped: Json = bundle.model_dump(mode="json")
     return dumped
 

@@ -257,6 +257,13 @@ def read_expression(
         raise ExpressionError(f"units must be one of {', '.join(_UNITS)}, not {units!r}")
     frame, name = _load(source)
     numeric = _numeric(frame, name)
+    labels = [str(c).strip() for c in numeric.columns]
+    repeated = sorted({s for s in labels if labels.count(s) > 1})
+    if repeated:
+        raise ExpressionError(
+            f"{name}: sample ids must be unique; repeated: {', '.join(map(repr, repeated[:5]))} "
+            "(a sample's scores would be ambiguous: rename or drop the repeated columns)"
+        )
     values = numeric.to_numpy(dtype=np.float64, copy=units == "counts" and gene_lengths is not None)
     infinite = np.isinf(values)
     if infinite.any():
@@ -366,6 +373,10 @@ def _numeric(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     return out
 
 
+LOG2_TPM_MAX = 21.0
+"""Largest log2 TPM accepted: log2(10⁶ + 1) ≈ 19.93, TPM's ceiling, with room for rounding."""
+
+
 def _check_and_scale(
     frame: pd.DataFrame,
     values: np.ndarray,
@@ -376,6 +387,16 @@ def _check_and_scale(
     """Refuse negative linear values; the per-sample factor turning counts
     (÷ gene length, when given) into per-million values, or ``None``."""
     if units == "log2tpm":
+        # TPM sums to 10⁶ per sample, so log2(TPM + offset) cannot exceed ~20 (log2 10⁶ ≈ 19.93)
+        too_high = values > LOG2_TPM_MAX
+        if too_high.any():
+            rows, cols = np.nonzero(too_high)
+            raise ExpressionError(
+                f"{name}: log2 TPM value {values[rows[0], cols[0]]:g} at gene "
+                f"{frame.index[rows[0]]}, sample {frame.columns[cols[0]]} is above "
+                f"{LOG2_TPM_MAX:g} (TPM cannot exceed 10⁶): are these linear values? "
+                "Declare units='tpm' or 'counts'"
+            )
         return None
     negative = values < 0
     if negative.any():
@@ -398,8 +419,18 @@ def _check_and_scale(
             )
         # the division by length happens here once: counts become a rate per base pair
         values /= lengths.to_numpy(dtype=np.float64)[:, None]
-    totals = np.nansum(values, axis=0)
+    with np.errstate(over="ignore"):
+        totals = np.nansum(values, axis=0)
     if np.any(totals <= 0):
         sample = frame.columns[int(np.argmax(totals <= 0))]
         raise ExpressionError(f"{name}: sample {sample} has no counts")
-    return np.asarray(1e6 / totals, dtype=np.float64)
+    with np.errstate(over="ignore", divide="ignore"):
+        scale = 1e6 / totals
+    unscalable = ~np.isfinite(totals) | ~np.isfinite(scale)
+    if unscalable.any():
+        sample = frame.columns[int(np.argmax(unscalable))]
+        raise ExpressionError(
+            f"{name}: the {units} of sample {sample} sum to {totals[np.argmax(unscalable)]:g}, "
+            "too large or too small to scale to a million (are the values read correctly?)"
+        )
+    return np.asarray(scale, dtype=np.float64)
