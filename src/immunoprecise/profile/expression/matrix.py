@@ -257,6 +257,11 @@ def read_expression(
         raise ExpressionError(f"units must be one of {', '.join(_UNITS)}, not {units!r}")
     frame, name = _load(source)
     numeric = _numeric(frame, name)
+    if numeric.size == 0:
+        raise ExpressionError(
+            f"{name}: the expression matrix is empty ({numeric.shape[0]:,} genes × "
+            f"{numeric.shape[1]:,} samples); expected genes in rows, samples in columns"
+        )
     labels = [str(c).strip() for c in numeric.columns]
     repeated = sorted({s for s in labels if labels.count(s) > 1})
     if repeated:
