@@ -14,7 +14,7 @@ Pages
 ``/trials/results/{result_id}``
     A stored result by its registry id (results outlive the server's in-memory jobs).
 
-Designs are submitted through :func:`immunoprecise.service.routes.trials.start_design`, the
+Designs are submitted through :func:`immunoprecise.service.routes.trials.submit_design`, the
 code of ``POST /api/v1/trials/designs``: the same validation, the same
 :data:`~immunoprecise.service.routes.trials.MAX_DESIGN_PATIENTS` cap and the same job. Any
 role may run trials (they hold no patient data); a job is visible to its owner and to admins.
@@ -34,7 +34,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from immunoprecise.data import example_path
-from immunoprecise.dynamics.trials import load_trial_design
 from immunoprecise.errors import ValidationError
 from immunoprecise.registry import StoredResult
 from immunoprecise.service.auth import Role
@@ -53,7 +52,7 @@ from immunoprecise.service.jobs import Job, JobStatus
 from immunoprecise.service.routes.trials import (
     DESIGN_RESULT_KIND,
     MAX_DESIGN_PATIENTS,
-    start_design,
+    submit_design,
 )
 
 __all__ = ["DEFAULT_PATIENTS", "EXAMPLE_DESIGN", "MAX_DESIGN_TEXT", "router"]
@@ -209,7 +208,7 @@ def _submit(
     the list page with the named problems (422)."""
     state = _state(request)
     try:
-        job = start_design(state, session.caller, data)
+        job, design = submit_design(state, session.caller, data)
     except ValidationError as exc:
         problems = [f"{p.field}: {p.message}" for p in exc.problems]
         errors = {"form": on_error["form"], "message": "the trial design is not valid",
@@ -222,7 +221,6 @@ def _submit(
             errors=errors,
             status_code=http.HTTP_422_UNPROCESSABLE_CONTENT,
         )
-    design = load_trial_design(data)
     launched = _launched(request)
     with _LOCK:
         launched[job.id] = _Launched(design.name, design.n_per_arm, design.n_chunks)

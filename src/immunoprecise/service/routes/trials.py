@@ -38,6 +38,7 @@ __all__ = [
     "RESULT_KIND",
     "TrialRequest",
     "router",
+    "submit_design",
     "trial_figures",
 ]
 
@@ -164,6 +165,13 @@ def start_design(
     holds the endpoints with CIs, the observed-vs-simulated gaps, the design hash, seed and
     versions.
     """
+    return submit_design(state, caller, design, cohort)[0]
+
+
+def submit_design(
+    state: ServiceState, caller: Caller, design: dict[str, Any], cohort: str | None = None
+) -> tuple[Job, TrialDesign]:
+    """Validate a design, refuse oversized ones and start its job; the job and the design."""
     trial = load_trial_design(design)
     if trial.n_per_arm > MAX_DESIGN_PATIENTS:
         raise ValidationError(
@@ -176,9 +184,10 @@ def start_design(
                 )
             ]
         )
-    return state.jobs.submit(
+    job = state.jobs.submit(
         DESIGN_RESULT_KIND, owner=caller.name, work=_design_work(state, caller, trial, cohort)
     )
+    return job, trial
 
 
 def _job(state: ServiceState, caller: Caller, job_id: str) -> Job:
