@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from immunoprecise.dynamics.response import assess_response
-from immunoprecise.dynamics.simulate import simulate
+from immunoprecise.dynamics.simulate import resolve_model, simulate
 from immunoprecise.dynamics.trials.design import TrialDesign
 from immunoprecise.dynamics.trials.patients import chunk_patients
 
@@ -98,6 +98,8 @@ def simulate_chunk(design: TrialDesign, index: int) -> ChunkOutput:
     times = time_grid(design)
     assessments = np.asarray(design.assessment_days())
     keep = ids < design.keep_trajectories
+    tumor_state = resolve_model(design.model).tumor_state
+    assert tumor_state is not None  # for mypy: designs without a tumor state are refused
     outcomes, kept = [], []
     for arm in design.arms:
         tr = simulate(
@@ -108,7 +110,7 @@ def simulate_chunk(design: TrialDesign, index: int) -> ChunkOutput:
             initial=patients.initial if len(patients.initial.columns) else None,
             t_eval=times,
             parameter_set=design.population.parameter_set,
-            thresholds={"death": (tr_state(design), design.lethal_burden_cells)},
+            thresholds={"death": (tumor_state, design.lethal_burden_cells)},
         )
         tumor = np.maximum(tr.tumor, 0.0)
         ok = tr.ok & np.all(np.isfinite(tumor), axis=1) & (tumor[:, 0] > 0)
@@ -218,12 +220,3 @@ def _after_death(
         return tumor
     marker = 1000.0 * np.maximum(tumor[:, :1], lethal)
     return np.where(gone, marker, tumor)
-
-
-def tr_state(design: TrialDesign) -> str:
-    """The model's tumor state (the one whose burden decides response and death)."""
-    from immunoprecise.dynamics.simulate import resolve_model
-
-    state = resolve_model(design.model).tumor_state
-    assert state is not None  # for mypy: designs without a tumor state are refused
-    return state

@@ -33,17 +33,12 @@ import pandas as pd
 
 from immunoprecise.dynamics.trials.design import TrialDesign, design_hash
 from immunoprecise.dynamics.trials.outcomes import ChunkOutput
+from immunoprecise.dynamics.trials.population import _package_version
 from immunoprecise.errors import FieldProblem, ValidationError
 
 __all__ = ["ChunkStore"]
 
 _PARTS = ("population", "trajectories")
-
-
-def _package_version() -> str:
-    from immunoprecise import __version__
-
-    return __version__
 
 
 class ChunkStore:
