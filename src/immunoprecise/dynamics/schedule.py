@@ -35,6 +35,7 @@ __all__ = [
     "RegimenComparison",
     "TimingSearch",
     "compare_regimens",
+    "lognormal_spread",
     "search_timing",
     "virtual_patients",
 ]
@@ -77,17 +78,54 @@ def virtual_patients(
         One row per virtual patient, one column per varied parameter; first row = the centre.
     """
     mdl = resolve_model(model)
-    rng = np.random.default_rng(seed)
     centre = mdl.defaults(parameter_set)
     names = list(vary) if vary is not None else [k for k, v in centre.items() if v != 0]
-    frame = pd.DataFrame({k: centre[k] * rng.lognormal(0.0, cv, n) for k in names})
-    if n:
-        frame.iloc[0] = [centre[k] for k in names]
-    for k in names:
-        bounds = next((p.bounds for p in mdl.parameters if p.name == k), None)
-        if bounds is not None:
-            frame[k] = frame[k].clip(bounds[0], bounds[1])
-    return frame
+    spread = lognormal_spread(
+        mdl, {k: centre[k] for k in names}, n, np.random.default_rng(seed), cv, keep_centre=True
+    )
+    return pd.DataFrame(spread, columns=names)
+
+
+def lognormal_spread(
+    model: Model,
+    centre: Mapping[str, float],
+    n: int,
+    rng: np.random.Generator,
+    cv: float,
+    *,
+    keep_centre: bool = False,
+) -> dict[str, np.ndarray]:
+    """``n`` values of each named quantity: ``centre · exp(N(0, cv²))``, clipped to bounds.
+
+    Parameters
+    ----------
+    model
+        The model whose parameter bounds clip the values (initial states are not clipped).
+    centre
+        Name → median (parameter or initial state, in its unit); drawn in this order.
+    n
+        Values per name.
+    rng
+        The random generator (one ``lognormal`` draw of ``n`` per name, in order).
+    cv
+        Lognormal σ (0: every value equals the centre).
+    keep_centre
+        Make the first value the centre itself (the published patient).
+
+    Returns
+    -------
+    dict
+        Name → array of shape ``[n]``.
+    """
+    bounds = {p.name: p.bounds for p in model.parameters}
+    out: dict[str, np.ndarray] = {}
+    for name, median in centre.items():
+        values = median * rng.lognormal(0.0, cv, n)
+        if keep_centre and n:
+            values[0] = median
+        limits = bounds.get(name)
+        out[name] = values if limits is None else np.clip(values, limits[0], limits[1])
+    return out
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from immunoprecise.dynamics.schedule import lognormal_spread
 from immunoprecise.dynamics.simulate import resolve_model
 from immunoprecise.dynamics.trials.design import TrialDesign
 from immunoprecise.dynamics.trials.population import sample_plausible
@@ -77,16 +78,10 @@ def chunk_patients(design: TrialDesign, index: int) -> ChunkPatients:
     model = resolve_model(design.model)
     ids = pd.RangeIndex(start, stop, name="patient")
     centre = model.defaults(pop.parameter_set)
-    values: dict[str, np.ndarray] = {}
     varied = pop.varied
     names = list(varied) if varied is not None else [k for k, v in centre.items() if v != 0]
-    spread = chunk_rng(design, index, _SPREAD)
-    bounds = {p.name: p.bounds for p in model.parameters}
-    for name in names:
-        base = centre[name] if name in centre else model.initial[name]
-        x = base * spread.lognormal(0.0, pop.cv, n)
-        b = bounds.get(name)
-        values[name] = np.clip(x, b[0], b[1]) if b is not None else x
+    medians = {k: centre[k] if k in centre else model.initial[k] for k in names}
+    values = lognormal_spread(model, medians, n, chunk_rng(design, index, _SPREAD), pop.cv)
     rejected: dict[str, int] = {}
     if pop.spec is not None:
         sampled, rejected = _plausible(design, index, n)
