@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import closing
 
 import httpx
 
 import immunoprecise as ip
 from immunoprecise.registry import Registry
 from service.service_server import Server
+from service.test_dashboard import _login
 
 Check = Callable[[httpx.Response], None]
 
@@ -207,10 +209,21 @@ def test_a_trial_design_runs_as_a_job_with_its_endpoints(
             time.sleep(0.1)
             job = researcher.get(f"/api/v1/trials/{job['id']}").json()
         result = researcher.get(f"/api/v1/trials/{job['id']}/result")
+        listed = researcher.get("/api/v1/trials").json()
         too_big = researcher.post("/api/v1/trials/designs", json={**design, "n_per_arm": 10**6})
         invalid = researcher.post("/api/v1/trials/designs", json={**design, "seed": -1})
     assert job["status"] == "done", job
     assert job["progress"] == 1.0
+    assert (job["label"], job["n_per_arm"], job["steps"]) == ("checkpoint vs none", 200, 2)
+    assert [j["id"] for j in listed] == [job["id"]]
+    with server.client("clinician") as clinician, server.client("admin") as admin:
+        assert job["id"] not in {j["id"] for j in clinician.get("/api/v1/trials").json()}
+        assert job["id"] in {j["id"] for j in admin.get("/api/v1/trials").json()}
+    dashboard, _ = _login(server, "researcher")
+    with closing(dashboard):
+        page = dashboard.get("/trials")  # started through the API, listed on the dashboard
+    assert job["id"][:12] in page.text
+    assert "checkpoint vs none" in page.text
     payload = result.json()["payload"]
     assert result.json()["kind"] == "virtual_trial_design"
     local = ip.virtual_trial(design, scheduler="synchronous")

@@ -22,9 +22,7 @@ role may run trials (they hold no patient data); a job is visible to its owner a
 
 from __future__ import annotations
 
-import threading
 import urllib.parse
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import yaml
@@ -67,29 +65,6 @@ MAX_DESIGN_TEXT = 200_000
 """Most characters of a pasted YAML design."""
 _FINISHED = (JobStatus.done, JobStatus.failed)
 _RESPONSE_ORDER = ("CR", "PR", "SD", "PD", "NE")
-
-
-@dataclass(frozen=True)
-class _Launched:
-    """What the dashboard remembers of a trial job it started (jobs carry no design)."""
-
-    name: str
-    n_per_arm: int
-    n_chunks: int
-
-
-_LOCK = threading.RLock()
-
-
-def _launched(request: Request) -> dict[str, _Launched]:
-    """The trial jobs started from this app's dashboard, by job id (in the server's memory)."""
-    app_state = request.app.state
-    with _LOCK:
-        found: dict[str, _Launched] | None = getattr(app_state, "dashboard_trial_jobs", None)
-        if found is None:
-            found = {}
-            app_state.dashboard_trial_jobs = found
-        return found
 
 
 def _visible(session: DashboardSession, owner: str) -> bool:
@@ -146,28 +121,22 @@ def _result_row(stored: StoredResult) -> dict[str, Any]:
 
 
 def _job_rows(request: Request, session: DashboardSession) -> list[dict[str, Any]]:
-    state = _state(request)
-    launched = _launched(request)
+    """The design trials in the server's memory that this session may see, newest first
+    (started here or through ``POST /api/v1/trials/designs``)."""
     rows = []
-    with _LOCK:
-        items = list(launched.items())
-    for job_id, info in reversed(items):
-        job = state.jobs.get(job_id)
-        if job is None:  # forgotten by the job manager: its result, if any, is listed below
-            with _LOCK:
-                launched.pop(job_id, None)
-            continue
-        if job.owner != session.name:
+    for job in _state(request).jobs.jobs(kind=DESIGN_RESULT_KIND):
+        if not _visible(session, job.owner):
             continue
         started = job.started_at or job.created_at
         rows.append(
             {
                 "id": job.id,
-                "name": info.name,
-                "n_per_arm": info.n_per_arm,
+                "name": job.label or "virtual trial",
+                "n_per_arm": job.n_per_arm,
                 "status": job.status.value,
                 "percent": round(100 * job.progress),
                 "started": started.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                "owner": job.owner,
             }
         )
     return rows
@@ -208,7 +177,7 @@ def _submit(
     the list page with the named problems (422)."""
     state = _state(request)
     try:
-        job, design = submit_design(state, session.caller, data)
+        job, _ = submit_design(state, session.caller, data)
     except ValidationError as exc:
         problems = [f"{p.field}: {p.message}" for p in exc.problems]
         errors = {"form": on_error["form"], "message": "the trial design is not valid",
@@ -221,9 +190,6 @@ def _submit(
             errors=errors,
             status_code=http.HTTP_422_UNPROCESSABLE_CONTENT,
         )
-    launched = _launched(request)
-    with _LOCK:
-        launched[job.id] = _Launched(design.name, design.n_per_arm, design.n_chunks)
     target = f"/trials/{urllib.parse.quote(job.id, safe='')}"
     return RedirectResponse(target, status_code=http.HTTP_303_SEE_OTHER)
 
@@ -310,8 +276,7 @@ def _job(request: Request, session: DashboardSession, job_id: str) -> Job:
 
 
 def _progress_context(request: Request, job: Job) -> dict[str, Any]:
-    info = _launched(request).get(job.id)
-    chunks = info.n_chunks if info else None
+    chunks = job.steps
     return {
         "job": {
             "id": job.id,
@@ -321,7 +286,7 @@ def _progress_context(request: Request, job: Job) -> dict[str, Any]:
             "chunks": chunks,
             "chunks_done": None if chunks is None else int(job.progress * chunks + 1e-9),
         },
-        "name": info.name if info else "virtual trial",
+        "name": job.label or "virtual trial",
     }
 
 

@@ -61,6 +61,13 @@ class Job(BaseModel):
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
     message: str | None = Field(default=None, description="Why the job failed.")
+    label: str | None = Field(
+        default=None, description="What the job runs, in a few words (a trial's name)."
+    )
+    n_per_arm: int | None = Field(default=None, description="Virtual patients per arm.")
+    steps: int | None = Field(
+        default=None, description="Steps the progress counts (a trial's chunks), if known."
+    )
     result_id: int | None = Field(default=None, description="Registry result id once done.")
 
 
@@ -99,7 +106,16 @@ class JobManager:
                 return
             del self._jobs[old]
 
-    def submit(self, kind: str, *, owner: str, work: Work) -> Job:
+    def submit(
+        self,
+        kind: str,
+        *,
+        owner: str,
+        work: Work,
+        label: str | None = None,
+        n_per_arm: int | None = None,
+        steps: int | None = None,
+    ) -> Job:
         """Queue ``work``; returns the job (status ``queued``).
 
         Parameters
@@ -110,6 +126,12 @@ class JobManager:
             Who started it (a token name).
         work
             The function to run (see :data:`Work`).
+        label
+            What it runs, in a few words (shown in job lists).
+        n_per_arm
+            Virtual patients per arm.
+        steps
+            Steps its progress counts (a trial's chunks).
 
         Returns
         -------
@@ -122,6 +144,9 @@ class JobManager:
             status=JobStatus.queued,
             progress=0.0,
             created_at=_now(),
+            label=label,
+            n_per_arm=n_per_arm,
+            steps=steps,
         )
         with self._lock:
             self._jobs[job.id] = job
@@ -161,6 +186,28 @@ class JobManager:
         """Return the job with this id, or ``None``."""
         with self._lock:
             return self._jobs.get(job_id)
+
+    def jobs(self, *, kind: str | None = None, owner: str | None = None) -> list[Job]:
+        """The jobs kept in memory, newest first; optionally of one kind or one owner.
+
+        Parameters
+        ----------
+        kind
+            Only jobs of this kind.
+        owner
+            Only jobs started by this token name.
+
+        Returns
+        -------
+        list of Job
+        """
+        with self._lock:
+            found = list(self._jobs.values())
+        return [
+            j
+            for j in reversed(found)
+            if (kind is None or j.kind == kind) and (owner is None or j.owner == owner)
+        ]
 
     def wait(self, job_id: str, *, timeout: float) -> Job | None:
         """Wait up to ``timeout`` seconds for a job to finish; returns its latest snapshot."""

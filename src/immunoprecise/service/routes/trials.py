@@ -185,7 +185,12 @@ def submit_design(
             ]
         )
     job = state.jobs.submit(
-        DESIGN_RESULT_KIND, owner=caller.name, work=_design_work(state, caller, trial, cohort)
+        DESIGN_RESULT_KIND,
+        owner=caller.name,
+        work=_design_work(state, caller, trial, cohort),
+        label=trial.name,
+        n_per_arm=trial.n_per_arm,
+        steps=trial.n_chunks,
     )
     return job, trial
 
@@ -208,6 +213,14 @@ def start_trial(state: State, caller: Anyone, request: TrialRequest) -> Job:
     for text in request.regimens.values():
         Regimen.parse(text)
     return state.jobs.submit(RESULT_KIND, owner=caller.name, work=_work(state, caller, request))
+
+
+@router.get("", summary="Virtual trials in the server's memory")
+def list_trials(state: State, caller: Anyone) -> list[Job]:
+    """The trial jobs this token started (admins: every job) that the server still holds,
+    newest first. Jobs live in memory: a restart forgets them, not their stored results."""
+    owner = None if caller.role is Role.admin else caller.name
+    return state.jobs.jobs(owner=owner)
 
 
 @router.get("/{job_id}", summary="Status of a virtual trial")
