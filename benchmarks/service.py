@@ -19,17 +19,20 @@ import json
 import os
 import platform
 import re
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import numpy as np
 
 import immunoprecise as ip
+from immunoprecise.service import Role, TokenStore
 
 EXAMPLES = ["ball_cd19", "crc_msih", "fl_relapsed", "melanoma_braf", "mm_post_asct", "nsclc_cold"]
 
@@ -40,28 +43,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _token(db: str, name: str) -> str:
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "immunoprecise",
-            "token",
-            "create",
-            name,
-            "--role",
-            "clinician",
-            "--db",
-            db,
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    match = re.search(r"[A-Za-z0-9_-]{40,}", out)
-    if match is None:
-        sys.exit(f"could not read the token from: {out!r}")
-    return match.group(0)
+def _tokens(db: str, count: int) -> list[str]:
+    with TokenStore.open(db) as store:
+        return [
+            store.create(f"client{k:02d}", Role.clinician, created_by="bench")[1]
+            for k in range(count)
+        ]
 
 
 def _bodies() -> list[dict[str, object]]:
@@ -106,16 +93,81 @@ async def _run(url: str, tokens: list[str], seconds: float) -> tuple[list[float]
     return latencies, [e for _, errs in results for e in errs], elapsed
 
 
-def main(clients: int = 50, seconds: float = 60.0) -> None:
-    """Start the server, run the clients, print throughput and latency percentiles."""
-    folder = Path(tempfile.mkdtemp(prefix="ip-bench-"))
-    db = f"sqlite:///{folder / 'registry.db'}"
-    subprocess.run(
-        [sys.executable, "-m", "immunoprecise", "db", "init", "--db", db],
+_WRK_SCRIPT = """
+local bodies = {%(bodies)s}
+local tokens = {%(tokens)s}
+local n = 0
+request = function()
+  n = n + 1
+  local headers = {["Content-Type"] = "application/json",
+                   ["Authorization"] = "Bearer " .. tokens[(n %% #tokens) + 1]}
+  return wrk.format("POST", "/api/v1/evaluate", headers, bodies[(n %% #bodies) + 1])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("ERRORS connect %%d, read %%d, write %%d, HTTP status %%d, timeout %%d\\n",
+    e.connect, e.read, e.write, e.status, e.timeout))
+  io.write(string.format("RESULT %%d %%d %%d %%.3f %%.3f %%.3f\\n", summary.requests,
+    summary.duration, e.connect + e.read + e.write + e.status + e.timeout,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000))
+end
+"""
+
+
+def _lua_string(text: str) -> str:
+    return "[==[" + text + "]==]"
+
+
+def _wrk(url: str, tokens: list[str], seconds: float, clients: int) -> Result | None:
+    """Run wrk (C, Debian package ``wrk``) as the clients; ``None`` if it is not installed."""
+    binary = shutil.which("wrk")
+    if binary is None:
+        return None
+    script = _WRK_SCRIPT % {
+        "bodies": ", ".join(_lua_string(json.dumps(b)) for b in _bodies()),
+        "tokens": ", ".join(_lua_string(t) for t in tokens),
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    command = [binary, "-t", "2", "-c", str(clients), "-d", f"{seconds:g}s", "--timeout", "30s"]
+    out = subprocess.run(
+        [*command, "-s", handle.name, url],
         check=True,
         capture_output=True,
-    )
-    tokens = [_token(db, f"client{k:02d}") for k in range(clients)]
+        text=True,
+    ).stdout
+    match = re.search(r"RESULT (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+)", out)
+    if match is None:
+        sys.exit(f"could not read wrk's output: {out!r}")
+    requests, micros, errors = (int(match.group(k)) for k in (1, 2, 3))
+    p50, p95, p99 = (float(match.group(k)) for k in (4, 5, 6))
+    kinds = re.findall(r"ERRORS (.*)", out) if errors else []
+    return Result(requests, requests / (micros / 1e6), errors, kinds, p50, p95, p99)
+
+
+@dataclass
+class Result:
+    """One load run: requests, throughput (/s), errors and latency percentiles (ms)."""
+
+    requests: int
+    throughput: float
+    errors: int
+    error_kinds: list[str]
+    p50: float
+    p95: float
+    p99: float
+
+
+def _httpx(url: str, tokens: list[str], seconds: float) -> Result:
+    latencies, errors, elapsed = asyncio.run(_run(url, tokens, seconds))
+    ms = np.array(latencies) * 1e3
+    p50, p95, p99 = np.percentile(ms, [50, 95, 99])
+    kinds = [f"{errors.count(k)} × {k}" for k in sorted(set(errors))]
+    return Result(len(ms), len(ms) / elapsed, len(errors), kinds, p50, p95, p99)
+
+
+def _serve(db: str, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     server = subprocess.Popen(
         [
@@ -131,37 +183,71 @@ def main(clients: int = 50, seconds: float = 60.0) -> None:
             "100000",
             "--burst",
             "100000",
+            *extra,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ},
     )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1.0).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            sys.exit("the server did not start")
-        asyncio.run(_run(f"{base}/api/v1/evaluate", tokens[:2], 2.0))  # warm-up
-        latencies, errors, elapsed = asyncio.run(_run(f"{base}/api/v1/evaluate", tokens, seconds))
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-    ms = np.array(latencies) * 1e3
-    p50, p95, p99 = np.percentile(ms, [50, 95, 99])
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if httpx.get(f"{base}/api/v1/health", timeout=1.0).status_code == 200:
+                return server, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    server.terminate()
+    sys.exit("the server did not start")
+
+
+def main(clients: int = 50, seconds: float = 60.0) -> None:
+    """Run the service with and without its evaluation cache under both clients; print a table."""
+    folder = Path(tempfile.mkdtemp(prefix="ip-bench-"))
+    db = f"sqlite:///{folder / 'registry.db'}"
+    subprocess.run(
+        [sys.executable, "-m", "immunoprecise", "db", "init", "--db", db],
+        check=True,
+        capture_output=True,
+    )
+    tokens = _tokens(db, clients)
+    rows: list[tuple[str, str, Result]] = []
+    for server_name, extra in (
+        ("no evaluation cache (baseline)", ("--evaluation-cache", "0")),
+        ("evaluation cache (default)", ()),
+    ):
+        server, base = _serve(db, *extra)
+        url = f"{base}/api/v1/evaluate"
+        try:
+            _httpx(url, tokens[:2], 2.0)  # warm-up
+            rows.append((server_name, "httpx (Python)", _httpx(url, tokens, seconds)))
+            made = _wrk(url, tokens, seconds, clients)
+            if made is not None:
+                rows.append((server_name, "wrk (C)", made))
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, immunoprecise {ip.__version__}"
     )
-    print(f"{clients} clients, {seconds:g} s, POST /api/v1/evaluate (six example records)")
-    print(f"requests: {len(ms):,}; throughput {len(ms) / elapsed:,.0f}/s; errors: {len(errors)}")
-    for kind in sorted(set(errors)):
-        print(f"  {errors.count(kind)} × {kind}")
-    print(f"latency ms: p50 {p50:.1f}, p95 {p95:.1f}, p99 {p99:.1f} (target p95 < 50, 0 errors)")
+    print(f"{clients} clients, {seconds:g} s each, POST /api/v1/evaluate (six example records)")
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (apt install wrk): the C client's rows are missing")
+    print("| server | clients | requests | throughput | p50 ms | p95 ms | p99 ms | errors |")
+    print("|---|---|---|---|---|---|---|---|")
+    for server_name, client, r in rows:
+        print(
+            f"| {server_name} | {client} | {r.requests:,} | {r.throughput:,.0f}/s | "
+            f"{r.p50:.1f} | {r.p95:.1f} | {r.p99:.1f} | {r.errors} |"
+        )
+        for kind in r.error_kinds:
+            print(f"  {kind}")
+    base_row = rows[0][2]
+    for server_name, client, r in rows[1:]:
+        print(
+            f"{server_name}, {client}: {r.throughput / base_row.throughput:.1f}x the baseline's "
+            f"throughput, p95 {r.p95:.1f} ms vs {base_row.p95:.1f} ms (target p95 < 50, 0 errors)"
+        )
 
 
 if __name__ == "__main__":

@@ -50,6 +50,15 @@ def serve_command(
     burst: Annotated[
         int, typer.Option("--burst", min=1, help="Requests a token may make at once.")
     ] = 40,
+    evaluation_cache: Annotated[
+        int | None,
+        typer.Option(
+            "--evaluation-cache",
+            min=0,
+            help="Recent evaluations kept, to answer a record posted again at once "
+            "(0: off; default 1,024).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the REST API (OpenAPI docs at /docs) on the registry database.
 
@@ -63,10 +72,18 @@ def serve_command(
     from immunoprecise.registry import resolve_url
     from immunoprecise.registry.connection import display_url
     from immunoprecise.service import RateLimit, TokenStore, create_app
+    from immunoprecise.service.evaluation_cache import DEFAULT_EVALUATION_CACHE_SIZE
 
     try:
         url = resolve_url(db)
-        app = create_app(url, create=True, rate_limit=RateLimit(rate=rate, burst=burst))
+        app = create_app(
+            url,
+            create=True,
+            rate_limit=RateLimit(rate=rate, burst=burst),
+            evaluation_cache_size=(
+                DEFAULT_EVALUATION_CACHE_SIZE if evaluation_cache is None else evaluation_cache
+            ),
+        )
         with TokenStore.open(url) as store:
             valid = [t for t in store.list() if not t.revoked]
     except (ImmunopreciseError, ValueError) as exc:

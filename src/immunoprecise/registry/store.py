@@ -420,9 +420,8 @@ class Registry(Database):
         -------
         bool
         """
-        with self._transaction() as session:
-            query = select(PatientRow.id).where(PatientRow.pseudonym == patient_id).limit(1)
-            return session.scalars(query).first() is not None
+        query = select(PatientRow.id).where(PatientRow.pseudonym == patient_id).limit(1)
+        return self._first_row(query) is not None
 
     def patients(self, *, actor: str, search: str | None = None) -> list[str]:
         """List the pseudonymous patient ids, sorted; optionally those containing ``search``.

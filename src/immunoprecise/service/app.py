@@ -13,10 +13,11 @@ from fastapi.openapi.utils import get_openapi
 from immunoprecise.knowledge import load_knowledge_base
 from immunoprecise.records import PatientRecord
 from immunoprecise.registry import Registry
-from immunoprecise.service.auth import TokenStore
+from immunoprecise.service.auth import SERVICE_TOKEN_RECHECK_SECONDS, TokenStore
 from immunoprecise.service.dashboard import install_dashboard
 from immunoprecise.service.deps import ServiceState
 from immunoprecise.service.errors import install_error_handlers
+from immunoprecise.service.evaluation_cache import DEFAULT_EVALUATION_CACHE_SIZE, EvaluationCache
 from immunoprecise.service.jobs import JobManager
 from immunoprecise.service.pseudonymize import Pseudonymizer, resolve_pseudonym_key
 from immunoprecise.service.ratelimit import DEFAULT_RATE_LIMIT, RateLimit, RateLimiter
@@ -67,6 +68,7 @@ def create_app(
     create: bool = False,
     max_workers: int = 2,
     max_upload_bytes: int = MAX_UPLOAD_BYTES,
+    evaluation_cache_size: int = DEFAULT_EVALUATION_CACHE_SIZE,
 ) -> FastAPI:
     """Build the REST service on the registry at ``db_url``.
 
@@ -87,6 +89,9 @@ def create_app(
         Virtual trials run at the same time.
     max_upload_bytes
         Largest cohort table accepted.
+    evaluation_cache_size
+        Recent evaluations kept to answer a record posted again without evaluating it again
+        (0: off; see :mod:`~immunoprecise.service.evaluation_cache`).
 
     Returns
     -------
@@ -114,12 +119,13 @@ def create_app(
     try:
         state = ServiceState(
             registry=registry,
-            tokens=TokenStore.open(db_url),
+            tokens=TokenStore.open(db_url, recheck_seconds=SERVICE_TOKEN_RECHECK_SECONDS),
             pseudonymizer=Pseudonymizer(resolve_pseudonym_key(pseudonym_key)),
             jobs=JobManager(max_workers=max_workers),
             knowledge_base=load_knowledge_base(),
             limiter=None if rate_limit is None else RateLimiter(rate_limit),
             max_upload_bytes=max_upload_bytes,
+            evaluations=EvaluationCache(evaluation_cache_size),
         )
     except BaseException:
         registry.close()

@@ -32,12 +32,14 @@ import datetime as dt
 import hashlib
 import re
 import secrets
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -46,6 +48,7 @@ from immunoprecise.registry.database import Database, open_migrated_engine
 from immunoprecise.registry.schema import ApiTokenRow
 
 __all__ = [
+    "SERVICE_TOKEN_RECHECK_SECONDS",
     "TOKEN_NAME_PATTERN",
     "ApiToken",
     "Role",
@@ -57,6 +60,13 @@ __all__ = [
 
 TOKEN_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")
 """Token names: a person or service, 1–128 letters, digits, ``_ . @ -``."""
+
+SERVICE_TOKEN_RECHECK_SECONDS = 5.0
+"""How long the service trusts a token it has found valid before reading it again (seconds).
+
+A token revoked through the service's API is refused at once; one revoked by another process
+(``immunoprecise token revoke``) is refused within this time. Reading the token on every
+request cost a fifth of the server's time per evaluation (``benchmarks/service.py``)."""
 
 
 class Role(StrEnum):
@@ -121,10 +131,26 @@ class TokenStore(Database):
 
     Built like :class:`~immunoprecise.registry.Registry` on an engine at the latest schema
     (:meth:`open` checks it).
+
+    Parameters
+    ----------
+    engine
+        The registry database's engine.
+    recheck_seconds
+        How long :meth:`verify` trusts a token it found valid before reading it again
+        (0: read it on every call).
     """
 
+    def __init__(self, engine: Engine, *, recheck_seconds: float = 0.0) -> None:
+        super().__init__(engine)
+        self.recheck_seconds = recheck_seconds
+        self._valid: dict[str, tuple[float, ApiToken]] = {}
+        self._lock = threading.Lock()
+
     @classmethod
-    def open(cls, url: str | None = None, *, create: bool = False) -> TokenStore:
+    def open(
+        cls, url: str | None = None, *, create: bool = False, recheck_seconds: float = 0.0
+    ) -> TokenStore:
         """Open the tokens of the registry at ``url`` (see :meth:`Registry.open`).
 
         Parameters
@@ -133,6 +159,8 @@ class TokenStore(Database):
             Database URL or SQLite file; ``$IMMUNOPRECISE_DB`` or the default file when omitted.
         create
             Create and migrate the database if needed.
+        recheck_seconds
+            How long a token found valid is trusted before it is read again (0: always read).
 
         Returns
         -------
@@ -143,7 +171,7 @@ class TokenStore(Database):
         RegistryError
             If the database cannot be reached or is not at the latest schema.
         """
-        return cls(open_migrated_engine(url, create=create))
+        return cls(open_migrated_engine(url, create=create), recheck_seconds=recheck_seconds)
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
@@ -247,6 +275,8 @@ class TokenStore(Database):
                 )
             if row.revoked_at is None:
                 row.revoked_at = dt.datetime.now(dt.UTC)
+            with self._lock:
+                self._valid.clear()
             return _model(row)
 
     def verify(self, secret: str) -> ApiToken | None:
@@ -264,10 +294,31 @@ class TokenStore(Database):
         if not secret or len(secret) > 512:
             return None
         digest = hash_token(secret)
-        with self._transaction() as session:
-            row = session.scalars(
-                select(ApiTokenRow).where(ApiTokenRow.token_sha256 == digest)
-            ).first()
-            if row is None or row.revoked_at is not None:
-                return None
-            return _model(row)
+        if self.recheck_seconds > 0:
+            with self._lock:
+                seen = self._valid.get(digest)
+            if seen is not None and time.monotonic() - seen[0] < self.recheck_seconds:
+                return seen[1]
+        query = select(
+            ApiTokenRow.name,
+            ApiTokenRow.role,
+            ApiTokenRow.created_by,
+            ApiTokenRow.created_at,
+            ApiTokenRow.revoked_at,
+        ).where(ApiTokenRow.token_sha256 == digest)
+        row = self._first_row(query)
+        if row is None or row.revoked_at is not None:
+            with self._lock:
+                self._valid.pop(digest, None)
+            return None
+        token = ApiToken(
+            name=row.name,
+            role=Role(row.role),
+            created_by=row.created_by,
+            created_at=row.created_at,
+            revoked_at=None,
+        )
+        if self.recheck_seconds > 0:
+            with self._lock:
+                self._valid[digest] = (time.monotonic(), token)
+        return token

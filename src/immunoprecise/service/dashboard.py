@@ -69,7 +69,7 @@ from immunoprecise import pl
 from immunoprecise.data import example_patients
 from immunoprecise.dynamics.candidates import candidate_comparisons
 from immunoprecise.errors import ImmunopreciseError, ValidationError
-from immunoprecise.evaluation import DISCLAIMER, Evaluation, evaluate
+from immunoprecise.evaluation import DISCLAIMER, Evaluation
 from immunoprecise.profile import ImmuneProfile
 from immunoprecise.profile import profile as immune_profile
 from immunoprecise.records import PatientRecord, read_patient
@@ -543,9 +543,10 @@ def patient_page(request: Request, session: Session, patient_id: str) -> HTMLRes
 
 
 def _evaluation(state: ServiceState, patient: _Patient) -> Evaluation:
-    return evaluate(
-        patient.record, knowledge_base=state.knowledge_base, input_sha256=patient.version.sha256
+    cached = state.evaluations.get_or_evaluate(
+        patient.record, patient.version.sha256, state.knowledge_base
     )
+    return cached.evaluation
 
 
 @router.post("/patients/{patient_id}/evaluate", response_class=HTMLResponse)

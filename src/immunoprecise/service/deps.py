@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from immunoprecise.knowledge import KnowledgeBase
 from immunoprecise.registry import Registry
 from immunoprecise.service.auth import Role, TokenStore
+from immunoprecise.service.evaluation_cache import EvaluationCache
 from immunoprecise.service.jobs import JobManager
 from immunoprecise.service.pseudonymize import Pseudonymizer
 from immunoprecise.service.ratelimit import RateLimiter
@@ -41,6 +42,7 @@ class ServiceState:
     knowledge_base: KnowledgeBase
     limiter: RateLimiter | None
     max_upload_bytes: int
+    evaluations: EvaluationCache = field(default_factory=EvaluationCache)
     _pseudonyms: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -63,7 +65,7 @@ class ServiceState:
         self.tokens.close()
 
 
-def _state(request: Request) -> ServiceState:
+async def _state(request: Request) -> ServiceState:
     return cast(ServiceState, request.app.state.service)
 
 
@@ -88,7 +90,7 @@ class Caller:
         return self.role is Role.researcher
 
 
-def authenticate(
+async def authenticate(
     state: State,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
@@ -132,7 +134,7 @@ def authenticate(
     return Caller(token.name, token.role)
 
 
-def require(*roles: Role) -> Callable[[Caller], Caller]:
+def require(*roles: Role) -> Callable[[Caller], Coroutine[Any, Any, Caller]]:
     """A dependency that lets only ``roles`` through (403 for the others).
 
     Parameters
@@ -147,7 +149,7 @@ def require(*roles: Role) -> Callable[[Caller], Caller]:
     """
     allowed = ", ".join(r.value for r in roles)
 
-    def check(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
+    async def check(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
         if caller.role not in roles:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,
