@@ -13,7 +13,7 @@ import immunoprecise as ip
 from immunoprecise.errors import ValidationError
 from immunoprecise.registry import record_sha256, upgrade
 from immunoprecise.service import Role, TokenStore
-from immunoprecise.service.evaluation_cache import EXPRESSION_NOTE, EvaluationCache
+from immunoprecise.service.caches import EXPRESSION_NOTE, EvaluationCache
 from service.service_server import Server
 
 KB = ip.load_knowledge_base()

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
+import pandas as pd
 import pytest
 
 import immunoprecise as ip
 from immunoprecise.cohort import cohort_frame, kaplan_meier, response_table
-from immunoprecise.registry import Registry, load_cohort
+from immunoprecise.registry import Registry, import_cohort, load_cohort
+from immunoprecise.service import Role, create_app
+from immunoprecise.service.deps import Caller
+from immunoprecise.service.routes.cohorts import analysis_frame
 from service.service_server import Server
 
 Check = Callable[[httpx.Response], None]
@@ -99,3 +104,35 @@ def test_cohort_errors_are_clear(server: Server, no_internals: Check) -> None:
     assert too_many.status_code == 422
     for response in (missing, bad_column, bad_endpoint, too_many):
         no_internals(response)
+
+
+def test_analysis_table_is_kept_but_reads_are_audited_and_changes_seen(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'registry.db'}"
+    app = create_app(url, create=True, pseudonym_key="k" * 32)
+    state = app.state.service
+    try:
+        with Registry.open(url) as registry:
+            import_cohort(registry, COHORT, name="fl", actor="pytest")
+        caller = Caller("ann", Role.clinician)
+        n = len(ip.read_cohort(COHORT).records)
+        first = analysis_frame(state, caller, "fl")
+        first.loc[first.index[0], "crp"] = -1.0  # the caller's copy, not the kept table
+        second = analysis_frame(state, caller, "fl")
+        assert (state.cohort_frames.hits, state.cohort_frames.misses) == (1, 1)
+        reads = [a for a in state.registry.audit(actor="ann") if a.action == "read"]
+        assert len(reads) == 2 * n  # every record read is audited, kept table or not
+        assert second["crp"].iloc[0] != -1.0
+        pd.testing.assert_frame_equal(second, cohort_frame(COHORT), check_dtype=False)
+
+        record = state.registry.record(first.index[0], actor="pytest")
+        data = record.model_dump(mode="json")
+        data["host"]["crp"] = {"value": 99, "unit": "mg/L"}
+        state.registry.add_record(ip.PatientRecord.model_validate(data), actor="pytest")
+        third = analysis_frame(state, caller, "fl")
+        assert state.cohort_frames.misses == 2  # a new version is a new table
+        assert third["crp"].iloc[0] == pytest.approx(99.0)
+        researcher = analysis_frame(state, Caller("rex", Role.researcher), "fl")
+        assert state.cohort_frames.hits == 2
+        assert all(str(p).startswith("PS-") for p in researcher.index)
+    finally:
+        state.close()

@@ -72,7 +72,7 @@ def serve_command(
     from immunoprecise.registry import resolve_url
     from immunoprecise.registry.connection import display_url
     from immunoprecise.service import RateLimit, TokenStore, create_app
-    from immunoprecise.service.evaluation_cache import DEFAULT_EVALUATION_CACHE_SIZE
+    from immunoprecise.service.caches import DEFAULT_EVALUATION_CACHE_SIZE
 
     try:
         url = resolve_url(db)

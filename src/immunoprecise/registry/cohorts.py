@@ -131,5 +131,5 @@ def load_cohort(registry: Registry, name: str, *, actor: str) -> Cohort:
                     f"cohort {name!r}: a stored outcome does not validate ({err.errors()[0]})"
                 ) from None
             outcomes[outcome.patient_id] = outcome
-    records = tuple(registry.record(pid, actor=actor) for pid in ids)
+    records = tuple(v.record for v in registry.latest_versions(ids, actor=actor))
     return Cohort(records=records, outcomes=tuple(outcomes[p] for p in ids if p in outcomes))

@@ -14,10 +14,10 @@ from immunoprecise.knowledge import load_knowledge_base
 from immunoprecise.records import PatientRecord
 from immunoprecise.registry import Registry
 from immunoprecise.service.auth import SERVICE_TOKEN_RECHECK_SECONDS, TokenStore
+from immunoprecise.service.caches import DEFAULT_EVALUATION_CACHE_SIZE, EvaluationCache
 from immunoprecise.service.dashboard import install_dashboard
 from immunoprecise.service.deps import ServiceState
 from immunoprecise.service.errors import install_error_handlers
-from immunoprecise.service.evaluation_cache import DEFAULT_EVALUATION_CACHE_SIZE, EvaluationCache
 from immunoprecise.service.jobs import JobManager
 from immunoprecise.service.pseudonymize import Pseudonymizer, resolve_pseudonym_key
 from immunoprecise.service.ratelimit import DEFAULT_RATE_LIMIT, RateLimit, RateLimiter
@@ -91,7 +91,7 @@ def create_app(
         Largest cohort table accepted.
     evaluation_cache_size
         Recent evaluations kept to answer a record posted again without evaluating it again
-        (0: off; see :mod:`~immunoprecise.service.evaluation_cache`).
+        (0: off; see :mod:`~immunoprecise.service.caches`).
 
     Returns
     -------

@@ -8,13 +8,14 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Annotated, Any, cast
 
+import pandas as pd
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from immunoprecise.knowledge import KnowledgeBase
 from immunoprecise.registry import Registry
 from immunoprecise.service.auth import Role, TokenStore
-from immunoprecise.service.evaluation_cache import EvaluationCache
+from immunoprecise.service.caches import EvaluationCache, RecentlyUsed
 from immunoprecise.service.jobs import JobManager
 from immunoprecise.service.pseudonymize import Pseudonymizer
 from immunoprecise.service.ratelimit import RateLimiter
@@ -30,6 +31,9 @@ __all__ = [
     "require",
 ]
 
+COHORT_FRAMES_KEPT = 8
+"""Cohort analysis tables the service keeps (the latest used)."""
+
 
 @dataclass
 class ServiceState:
@@ -43,6 +47,9 @@ class ServiceState:
     limiter: RateLimiter | None
     max_upload_bytes: int
     evaluations: EvaluationCache = field(default_factory=EvaluationCache)
+    cohort_frames: RecentlyUsed[str, pd.DataFrame] = field(
+        default_factory=lambda: RecentlyUsed(COHORT_FRAMES_KEPT)
+    )
     _pseudonyms: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

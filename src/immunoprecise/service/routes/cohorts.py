@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tempfile
 from pathlib import Path
@@ -124,8 +125,20 @@ def get_cohort(state: State, caller: Anyone, name: str) -> dict[str, Any]:
 
 
 def analysis_frame(state: ServiceState, caller: Caller, name: str) -> pd.DataFrame:
-    """The cohort's analysis table; patient ids replaced by pseudonyms for researchers."""
-    frame = cohort_frame(load_cohort(state.registry, name, actor=caller.name))
+    """The cohort's analysis table; patient ids replaced by pseudonyms for researchers.
+
+    The records are read (and their reads audited) on every call; the table made from them is
+    kept by the SHA-256 of the cohort's JSON and the knowledge base's, so that a page and its
+    figures (several requests) profile the patients once.
+    """
+    cohort = load_cohort(state.registry, name, actor=caller.name)
+    digest = hashlib.sha256(cohort.model_dump_json().encode("utf-8"))
+    digest.update(state.knowledge_base.sha256.encode("ascii"))
+    kept = state.cohort_frames.get(digest.hexdigest())
+    if kept is None:
+        kept = cohort_frame(cohort, knowledge_base=state.knowledge_base)
+        state.cohort_frames.put(digest.hexdigest(), kept)
+    frame = kept.copy()
     if caller.pseudonymized:
         frame.index = pd.Index(
             [state.pseudonymizer.pseudonym(str(p)) for p in frame.index], name="patient_id"

@@ -88,7 +88,7 @@ async def evaluate_record(
     when the patient is stored: always for ``patient_id``; for a record in the body when it is
     identical to the patient's latest stored version. Researchers get pseudonymized output for
     stored patients, and nothing they send is stored. A record evaluated recently is answered
-    from the service's evaluation cache (:mod:`immunoprecise.service.evaluation_cache`).
+    from the service's evaluation cache (:mod:`immunoprecise.service.caches`).
     """
     notes: list[str] = []
     stored_version: int | None = None

@@ -1,4 +1,6 @@
-"""Recent evaluations kept by the service, keyed by what determines them.
+"""What the service keeps in memory to answer again without recomputing: recent evaluations
+(:class:`EvaluationCache`) and cohort analysis tables (:class:`RecentlyUsed`, in
+:func:`immunoprecise.service.routes.cohorts.analysis_frame`).
 
 An evaluation is a deterministic function of the record, the knowledge base and the software
 version (:func:`immunoprecise.evaluate` draws nothing at random and records no time). The
@@ -31,8 +33,9 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from immunoprecise.evaluation import Evaluation, evaluate
 from immunoprecise.knowledge import KnowledgeBase
@@ -46,9 +49,10 @@ __all__ = [
     "CachedEvaluation",
     "EvaluationCache",
     "ParsedRecord",
+    "RecentlyUsed",
 ]
 
-_Key = TypeVar("_Key")
+_Key = TypeVar("_Key", bound=Hashable)
 _Value = TypeVar("_Value")
 
 EXPRESSION_NOTE = (
@@ -58,6 +62,57 @@ EXPRESSION_NOTE = (
 
 DEFAULT_EVALUATION_CACHE_SIZE = 1024
 """Evaluations kept by default (each tens of kB: tens of MB at most)."""
+
+
+class RecentlyUsed(Generic[_Key, _Value]):
+    """At most ``size`` values by key, the least recently used dropped first; thread-safe.
+
+    Parameters
+    ----------
+    size
+        Values kept (0: none).
+
+    Examples
+    --------
+    >>> kept: RecentlyUsed[str, int] = RecentlyUsed(2)
+    >>> kept.put("a", 1); kept.put("b", 2); kept.get("a"); kept.put("c", 3)
+    1
+    >>> kept.get("b"), kept.get("a"), (kept.hits, kept.misses)
+    (None, 1, (2, 1))
+    """
+
+    def __init__(self, size: int) -> None:
+        if size < 0:
+            raise ValueError(f"cache size {size}: use 0 (off) or more")
+        self.size = size
+        self.hits = 0
+        self.misses = 0
+        self._entries: OrderedDict[_Key, _Value] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: _Key) -> _Value | None:
+        """The value kept under ``key`` (now the most recently used), else ``None``."""
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return found
+
+    def put(self, key: _Key, value: _Value) -> None:
+        """Keep ``value`` under ``key``, dropping the least recently used beyond ``size``."""
+        if self.size == 0:
+            return
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
 
 
 @dataclass(frozen=True)
@@ -91,33 +146,21 @@ class EvaluationCache:
         if size < 0:
             raise ValueError(f"evaluation cache size {size}: use 0 (off) or more")
         self.size = size
-        self.hits = 0
-        self.misses = 0
-        self._entries: OrderedDict[tuple[str, str], CachedEvaluation] = OrderedDict()
-        self._bodies: OrderedDict[str, ParsedRecord] = OrderedDict()
-        self._lock = threading.Lock()
+        self._entries: RecentlyUsed[tuple[str, str], CachedEvaluation] = RecentlyUsed(size)
+        self._bodies: RecentlyUsed[str, ParsedRecord] = RecentlyUsed(size)
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def _find(self, entries: OrderedDict[_Key, _Value], key: _Key) -> _Value | None:
-        with self._lock:
-            found = entries.get(key)
-            if found is not None:
-                entries.move_to_end(key)
-                self.hits += 1
-            else:
-                self.misses += 1
-            return found
+    @property
+    def hits(self) -> int:
+        """Answers found kept (evaluations and request bodies)."""
+        return self._entries.hits + self._bodies.hits
 
-    def _keep(self, entries: OrderedDict[_Key, _Value], key: _Key, value: _Value) -> None:
-        if self.size == 0:
-            return
-        with self._lock:
-            entries[key] = value
-            entries.move_to_end(key)
-            while len(entries) > self.size:
-                entries.popitem(last=False)
+    @property
+    def misses(self) -> int:
+        """Answers not found kept (evaluations and request bodies)."""
+        return self._entries.misses + self._bodies.misses
 
     def parse(self, raw: bytes, body: Any) -> ParsedRecord:
         """Read a request body into a record (a record's JSON or a FHIR Bundle), or recall it.
@@ -139,12 +182,12 @@ class EvaluationCache:
             Listing every invalid field (invalid bodies are not kept).
         """
         key = hashlib.sha256(raw).hexdigest()
-        found = self._find(self._bodies, key)
+        found = self._bodies.get(key)
         if found is not None:
             return found
         record, notes = parse_record(body)
         parsed = ParsedRecord(record, canonical_sha256(record), tuple(notes))
-        self._keep(self._bodies, key, parsed)
+        self._bodies.put(key, parsed)
         return parsed
 
     def get_or_evaluate(
@@ -166,7 +209,7 @@ class EvaluationCache:
         -------
         CachedEvaluation
         """
-        found = self._find(self._entries, (record_sha256, knowledge_base.sha256))
+        found = self._entries.get((record_sha256, knowledge_base.sha256))
         if found is not None:
             return found
         return self._evaluate(record, record_sha256, knowledge_base)
@@ -180,5 +223,5 @@ class EvaluationCache:
             notes = (EXPRESSION_NOTE,)
         evaluation = evaluate(record, knowledge_base=knowledge_base, input_sha256=record_sha256)
         made = CachedEvaluation(evaluation, evaluation.model_dump_json(), notes)
-        self._keep(self._entries, (record_sha256, knowledge_base.sha256), made)
+        self._entries.put((record_sha256, knowledge_base.sha256), made)
         return made
