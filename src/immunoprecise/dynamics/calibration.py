@@ -254,6 +254,23 @@ class Calibration:
         """Every parameter value of the calibrated model: ``fixed`` overlaid with ``estimates``."""
         return {**self.fixed, **self.estimates}
 
+    @property
+    def unidentifiable(self) -> tuple[str, ...]:
+        """The fitted parameters the data do not determine (their values come from priors,
+        starting values or bounds); empty when the calibration is identified."""
+        return tuple(name for name, ok in self.identifiable.items() if not ok)
+
+    @property
+    def warning(self) -> str | None:
+        """What a result made with this calibration must carry when it is not identified."""
+        weak = self.unidentifiable
+        if not weak:
+            return None
+        return (
+            f"calibration not identified: the data do not determine {', '.join(weak)} (values "
+            "from priors, starting values or bounds); predictions depend on those choices"
+        )
+
     def simulate(
         self,
         t_end: float,
@@ -275,7 +292,9 @@ class Calibration:
         Returns
         -------
         Trajectories
-            One patient with the fitted parameters and the calibration's initial state.
+            One patient with the fitted parameters and the calibration's initial state. When a
+            fitted parameter is not identifiable, ``settings["calibration_warning"]`` says so
+            (:attr:`warning`) and ``settings["unidentifiable"]`` names them.
 
         Examples
         --------
@@ -285,7 +304,7 @@ class Calibration:
         >>> cal.simulate(30).tumor.shape
         (1, 31)
         """
-        return simulate(
+        made = simulate(
             self.model,
             t_end=t_end,
             regimen=self.regimen if regimen is None else regimen,
@@ -294,6 +313,10 @@ class Calibration:
             t_eval=t_eval,
             method=self.method,  # type: ignore[arg-type]
         )
+        if self.warning is not None:
+            made.settings["calibration_warning"] = self.warning
+            made.settings["unidentifiable"] = list(self.unidentifiable)
+        return made
 
     def sample_parameters(
         self, n: int, *, seed: int | None = None, include_fixed: bool = False

@@ -146,6 +146,13 @@ _STIFF_STEPS = 15
 _SAFETY = 0.9
 _MIN_FACTOR = 0.2
 _MAX_FACTOR = 10.0
+_NEGATIVE_ATOL = 1000.0
+"""A state meant to stay ≥ 0 that falls below −1000·atol has really crossed zero: the error
+control keeps a correct solution within about atol of the truth, so a dip a thousand times
+deeper is the model's (or its parameters') doing, not rounding."""
+_BLOW_UP_GROWTH = 1e6
+"""A failing patient whose largest state has grown a millionfold from its start, and still grows,
+is diagnosed as blowing up rather than as stiff."""
 _BISECTIONS = 36  # events located to 2^-36 of a step: < 1e-10 days for steps up to 6 days
 
 
@@ -241,6 +248,8 @@ def integrate(
     detect_stiffness: bool = False,
     progress: Callable[[float], None] | None = None,
     jacobian: Jacobian | None = None,
+    state_names: Sequence[str] | None = None,
+    nonnegative: Sequence[bool] | None = None,
 ) -> IntegrationResult:
     """Integrate a batch of patients through a sequence of dosing segments.
 
@@ -282,6 +291,17 @@ def integrate(
     jacobian
         Analytic Jacobian of ``rhs`` for the stiff methods (default: batched forward
         differences).
+    state_names
+        Names of the states, for the diagnoses in ``messages`` (default ``state 0``, ...).
+    nonnegative
+        Per state, whether it must stay ≥ 0 (cells, concentrations): a patient whose state
+        falls below −1000·atol is stopped (``status`` 1) with a diagnosis naming the state,
+        instead of going on with a negative population. Default: no such check.
+
+    A patient that fails is diagnosed in ``messages``: a state that crossed zero, a blow-up
+    (a state grown a millionfold and still growing), a right-hand side that gave NaN or infinite
+    values, stiffness, or too many steps. Its outputs after the failure are NaN and its
+    ``status`` is 1, so that no number is reported from a failed integration.
 
     Returns
     -------
@@ -311,6 +331,15 @@ def integrate(
     if t_eval.size > 1 and np.any(np.diff(t_eval) <= 0):
         raise ModelError("output times must be strictly increasing")
     atol_arr = np.broadcast_to(np.asarray(atol, dtype=np.float64), (s,)).copy()
+    names = tuple(state_names) if state_names is not None else tuple(f"state {k}" for k in range(s))
+    if len(names) != s:
+        raise ModelError(f"{len(names)} state names for {s} states")
+    keep_positive = np.zeros(s, dtype=bool) if nonnegative is None else np.asarray(nonnegative)
+    if keep_positive.shape != (s,):
+        raise ModelError(f"{keep_positive.size} nonnegative flags for {s} states")
+    floor = np.where(keep_positive, -_NEGATIVE_ATOL * atol_arr, -np.inf)
+    if tumor_state is not None:  # its fall below one cell is eradication, located in the step
+        floor[tumor_state] = -np.inf
     run = _Run(
         rhs=rhs,
         jacobian=jacobian,
@@ -335,6 +364,9 @@ def integrate(
         eradication_time=np.full(n, np.nan),
         steps=np.zeros(n, dtype=np.int64),
         rejected=np.zeros(n, dtype=np.int64),
+        names=names,
+        floor=floor,
+        y_start=y_all.copy(),
     )
     span = max(t_final - t0, 1e-300)
     for seg in segments:
@@ -390,13 +422,18 @@ class _Run:
     eradication_time: Array
     steps: npt.NDArray[np.int64]
     rejected: npt.NDArray[np.int64]
+    names: tuple[str, ...] = ()
+    floor: Array = field(default_factory=lambda: np.zeros(0))
+    y_start: Array = field(default_factory=lambda: np.zeros(0))
     rhs_evaluations: int = 0
     _stiffness: Array = field(default_factory=lambda: np.zeros(0))
 
     # -- helpers -----------------------------------------------------------------------------
     def f(self, t: Array, y: Array, p: Params, u: Array) -> Array:
         self.rhs_evaluations += y.shape[0]
-        return self.rhs(t, y, p, u)
+        # non-finite rates reject the step and are diagnosed if the patient fails (failure_reason)
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            return self.rhs(t, y, p, u)
 
     def emit_at(self, y_all: Array, t: float, *, final: bool = False) -> None:
         """Emit outputs at (or, when final, up to) time ``t`` for all patients, from ``y_all``."""
@@ -419,6 +456,46 @@ class _Run:
         for i, ti in zip(idx.tolist(), t.tolist(), strict=True):
             self.status[i] = 1
             self.messages[i] = f"stopped at day {ti:.4g}: {why}"
+
+    def below_floor(self, y: Array) -> npt.NDArray[np.bool_]:
+        """Rows of ``y`` with a state meant to stay ≥ 0 fallen below its floor."""
+        return np.asarray(np.any(y < self.floor, axis=1))
+
+    def negative_reason(self, y_try: Array, f: Array) -> str:
+        """Why a patient whose every step takes a state below zero stops (``y_try``: the last
+        attempted state; ``f``: the rates at the last accepted one)."""
+        depth = np.where(np.isfinite(self.floor), y_try / np.maximum(-self.floor, 1e-300), 0.0)
+        k = int(np.argmin(depth))
+        return (
+            f"{self.names[k]} reaches zero and would become negative (rate {f[k]:.3g} per "
+            "day); populations and concentrations cannot fall below zero, so the model or its "
+            "parameters are outside their valid range; no values are reported after this day"
+        )
+
+    def failure_reason(self, i: int, y: Array, f: Array, y_try: Array, over: bool) -> str:
+        """Diagnose why patient ``i`` (last accepted state ``y``, rate ``f``, last attempted
+        state ``y_try``) could not go on."""
+        if not np.all(np.isfinite(f)) or not np.all(np.isfinite(y_try)):
+            k = int(np.argmax(~np.isfinite(f) | ~np.isfinite(y_try)))
+            return (
+                f"the model's right-hand side gave NaN or infinite values near "
+                f"{self.names[k]} = {y[k]:.3g} (a formula evaluated outside its domain, or "
+                "a parameter out of range); no values are reported after this day"
+            )
+        start = np.maximum(np.abs(self.y_start[i]), 1.0)
+        growth = np.abs(y) / start
+        k = int(np.argmax(growth))
+        if growth[k] > _BLOW_UP_GROWTH and y[k] * f[k] > 0:
+            return (
+                f"{self.names[k]} grew from {self.y_start[i, k]:.3g} to {y[k]:.3g} and is still "
+                f"rising (rate {f[k]:.3g} per day): the solution blows up for these parameters "
+                "and initial states; no values are reported after this day"
+            )
+        reason = "too many steps" if over else "step size became too small"
+        return (
+            f"{reason} (the model is stiff for these parameters: try method='rodas4' or "
+            "'rosenbrock23', or check the parameters)"
+        )
 
     # -- one segment ---------------------------------------------------------------------------
     def segment(self, y_all: Array, seg: Segment) -> None:
@@ -453,6 +530,10 @@ class _Run:
                 err_norm = np.sqrt(np.mean((err / scale) ** 2, axis=1))
             finite = np.isfinite(err_norm) & np.all(np.isfinite(y_new), axis=1)
             accept = finite & (err_norm <= 1.0)
+            # a step that would take a population below zero is refused and retried shorter;
+            # a patient whose step shrinks to nothing at zero has a state that really crosses it
+            negative = accept & self.below_floor(y_new)
+            accept &= ~negative
             with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
                 factor = np.where(
                     err_norm == 0.0,
@@ -460,6 +541,7 @@ class _Run:
                     np.clip(_SAFETY * err_norm ** (-1.0 / order), _MIN_FACTOR, _MAX_FACTOR),
                 )
             factor = np.where(finite, factor, 0.25)
+            factor = np.where(negative, 0.5, factor)
             factor = np.where(accept & b.rejected_once, np.minimum(factor, 1.0), factor)
             h_used = b.h.copy()
             t_new = b.t + h_used
@@ -485,17 +567,15 @@ class _Run:
                     b.keep(~stiff)
                     continue
             bad = (tiny | over) & (b.t < t_end)
-            if np.any(bad):
-                why = np.where(over[bad], "too many steps", "step size became too small")
-                for j, reason in zip(np.flatnonzero(bad).tolist(), why.tolist(), strict=True):
-                    self.fail(
-                        b.idx[j : j + 1],
-                        b.t[j : j + 1],
-                        f"{reason} (a state may be blowing up, or the model is stiff for these "
-                        "parameters: try method='rodas4' or 'rosenbrock23', or check the "
-                        "parameters)",
+            for j in np.flatnonzero(bad).tolist():
+                if negative[j]:
+                    reason = self.negative_reason(y_new[j], b.f[j])
+                else:
+                    reason = self.failure_reason(
+                        int(b.idx[j]), b.y[j], b.f[j], y_new[j], bool(over[j])
                     )
-                    y_all[b.idx[j]] = np.nan
+                self.fail(b.idx[j : j + 1], b.t[j : j + 1], reason)
+                y_all[b.idx[j]] = np.nan
             done = (b.t >= t_end) | bad
             if np.any(done):
                 # the step size that would have followed, for the next segment

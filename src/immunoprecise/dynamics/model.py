@@ -71,11 +71,16 @@ class Jacobian(Protocol):
 
 @dataclass(frozen=True)
 class State:
-    """One state variable: its name as in the paper, unit and meaning."""
+    """One state variable: its name as in the paper, unit and meaning.
+
+    ``nonnegative`` (default): a population or concentration, which cannot fall below zero; a
+    simulation in which it does stops with a diagnosis (:func:`~immunoprecise.simulate`).
+    """
 
     name: str
     unit: str
     description: str
+    nonnegative: bool = True
 
 
 @dataclass(frozen=True)

@@ -138,6 +138,8 @@ def simulate(
         "crossings": crossings,
         "clocks": [(mdl.state_index(c.state), c.parameter) for c in mdl.clocks],
         "jacobian": mdl.jacobian,
+        "state_names": [st.name for st in mdl.states],
+        "nonnegative": [st.nonnegative for st in mdl.states],
     }
     methods = np.full(n, "rodas4" if chosen == "auto" else chosen, dtype=object)
     if chosen == "auto":

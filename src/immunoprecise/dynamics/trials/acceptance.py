@@ -65,7 +65,7 @@ KS_C_ALPHA_1PCT = math.sqrt(-math.log(0.01 / 2) / 2)
 class Strata(_Checked):
     """Target proportions of strata (e.g. FLIPI risk groups) for a stratified selection.
 
-    Parameters
+    Attributes
     ----------
     column
         Column of the plausible frame holding each patient's stratum (compared as text).

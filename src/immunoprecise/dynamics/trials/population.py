@@ -140,7 +140,7 @@ _KIND_FIELDS: dict[str, tuple[str, ...]] = {
 class ParameterDistribution(_Checked):
     """The distribution of one model parameter across patients, with unit and source.
 
-    Parameters
+    Attributes
     ----------
     name
         Parameter name as the model declares it (the frame's column).
@@ -313,7 +313,7 @@ class ParameterDistribution(_Checked):
 class Constraint(_Checked):
     """A physiological constraint written as data: ``min ≤ parameter [/ ratio_to] ≤ max``.
 
-    Parameters
+    Attributes
     ----------
     parameter
         The constrained parameter.
@@ -373,7 +373,7 @@ class Constraint(_Checked):
 class PopulationSpec(_Checked):
     """Distributions, correlation and constraints of a plausible population.
 
-    Parameters
+    Attributes
     ----------
     distributions
         One :class:`ParameterDistribution` per parameter (unique names); the frame's columns in
