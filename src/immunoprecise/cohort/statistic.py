@@ -19,7 +19,7 @@ class Statistic(BaseModel):
     ``p_value`` (and ``df`` for χ² statistics). A bound that cannot be estimated (a median
     survival never reached) is ``None``.
 
-    Parameters
+    Attributes
     ----------
     name
         What is estimated, in the domain's words (``"ORR"``, ``"AUC"``, ``"hazard ratio"``).

@@ -50,7 +50,7 @@ _NUMBER_WITH_UNIT = re.compile(
 class Quantity(BaseModel):
     """A value with its unit.
 
-    Parameters
+    Attributes
     ----------
     value
         The magnitude (finite).
