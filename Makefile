@@ -8,7 +8,7 @@ OUT ?= out
 EXAMPLES := $(sort $(wildcard src/immunoprecise/data/examples/*.json))
 CHECKED := src tests scripts benchmarks
 
-.PHONY: run test lint typecheck kb unit schema docs bench lock clean
+.PHONY: run test lint typecheck kb unit schema docs site release-check audit bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,12 +51,27 @@ docs: $(VENV)/.installed
 	$(BIN)/python scripts/update_readme.py
 	$(BIN)/python scripts/make_example_docs.py
 
+# the documentation site (MkDocs Material) into site/; the tests build it too, with --strict
+site: $(VENV)/.installed-test
+	$(BIN)/python scripts/kb_pages.py
+	$(BIN)/mkdocs build --strict
+
+# what a release needs beyond `make test`: the built wheel, installed in a fresh venv, works
+release-check: $(VENV)/.installed-test
+	$(BIN)/pytest -m release tests/release
+
+# known vulnerabilities of the pinned dependencies (needs the PyPI JSON API or OSV)
+audit: $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[audit]'
+	$(BIN)/pip-audit -r constraints.txt --strict
+
 # the quick benchmark with its side-by-side tools (TIDE); the others: see benchmarks/RESULTS.md
 bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/icb_response.py
 
 lock:
-	uv pip compile pyproject.toml --extra test --extra bench --extra pdf --python-version 3.11 \
+	uv pip compile pyproject.toml --extra test --extra bench --extra pdf --extra audit \
+	  --python-version 3.11 \
 	  --python-platform x86_64-unknown-linux-gnu -o constraints.txt --no-header
 
 clean:
