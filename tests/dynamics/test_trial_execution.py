@@ -324,3 +324,19 @@ def test_a_hazard_ratio_without_events_in_one_arm_is_a_note(design: TrialDesign)
     assert result.os is not None
     assert [h.endpoint for h in result.hazard_ratios] == ["pfs"]
     assert any(n.startswith("OS hazard ratio of pd1 vs none not estimable") for n in result.notes)
+
+
+def test_progress_may_be_a_callback_a_bar_or_nothing(
+    design: TrialDesign, in_process: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    small = design.model_copy(update={"n_per_arm": 200})
+    seen: list[tuple[int, int]] = []
+    called = run_trial(small, scheduler="synchronous", progress=lambda d, t: seen.append((d, t)))
+    assert seen[0] == (0, 2)
+    assert seen[-1] == (2, 2)
+    barred = run_trial(small, scheduler="synchronous", progress=True)
+    assert "chunks" in capsys.readouterr().err
+    silent = run_trial(small, scheduler="synchronous", progress=False)
+    assert capsys.readouterr().err == ""
+    for other in (barred, silent):
+        pd.testing.assert_frame_equal(called.outcomes, other.outcomes)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,13 +54,32 @@ Progress = Callable[[int, int], None]
 """Called with (chunks finished, chunks in all) at the start and after every chunk."""
 
 
+@contextlib.contextmanager
+def _progress_bar(total: int) -> Iterator[Progress]:
+    """A rich progress bar over the trial's chunks, on standard error."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bar
+
+    bar = Bar(
+        TextColumn("chunks"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+    )
+    task = bar.add_task("trial", total=total)
+    with bar:
+        yield lambda done, all_: bar.update(task, completed=done, total=all_)
+
+
 def run_trial(
     design: TrialDesign | str | os.PathLike[str] | dict[str, Any],
     *,
     out: str | os.PathLike[str] | None = None,
     scheduler: str | None = None,
     workers: int | None = None,
-    progress: Progress | None = None,
+    progress: Progress | bool | None = None,
 ) -> TrialResult:
     """Simulate a virtual trial and compute its endpoints.
 
@@ -78,7 +97,8 @@ def run_trial(
     workers
         Worker processes of the local cluster (ignored for the other schedulers).
     progress
-        Called with (chunks finished, chunks in all).
+        Called with (chunks finished, chunks in all); ``True``: a progress bar on standard
+        error; ``False`` or ``None``: nothing.
 
     Returns
     -------
@@ -92,6 +112,11 @@ def run_trial(
         worker count.
     """
     trial = design if isinstance(design, TrialDesign) else load_trial_design(_source(design))
+    if progress is True:
+        with _progress_bar(trial.n_chunks) as report:
+            return run_trial(trial, out=out, scheduler=scheduler, workers=workers, progress=report)
+    if progress is False:
+        progress = None
     if workers is not None and not 1 <= workers <= 1024:
         raise ValidationError([FieldProblem("workers", workers, "must be 1 to 1024")])
     store = ChunkStore(out, trial) if out is not None else None
