@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import random
 import sys
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,7 +16,8 @@ from typing import Any, TextIO
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from immunoprecise.errors import RegistryError
@@ -63,6 +66,38 @@ def record_sha256(record: PatientRecord) -> str:
     """
     data = record.model_dump(mode="json")
     return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+
+
+_WRITE_ATTEMPTS = 8
+"""How often a batch of records is tried when it collides with a concurrent writer."""
+
+# SQLSTATEs (PostgreSQL) and result codes (SQLite) of a collision with a concurrent transaction,
+# after which the whole transaction is rolled back and may simply run again:
+# 23505 unique_violation (two writers adding the same new patient), 40001 serialization_failure,
+# 40P01 deadlock_detected (two batches locking the same patients in different orders);
+# SQLITE_BUSY / SQLITE_LOCKED (another writer held the lock longer than the busy timeout) and
+# SQLITE_CONSTRAINT_UNIQUE. https://www.postgresql.org/docs/current/errcodes-appendix.html,
+# https://www.sqlite.org/rescode.html
+_RETRY_SQLSTATES = frozenset({"23505", "40001", "40P01"})
+_RETRY_SQLITE_CODES = frozenset(
+    {"SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_LOCKED", "SQLITE_CONSTRAINT_UNIQUE"}
+)
+
+
+_LOCK_CHUNK = 1000
+"""Patients locked per statement by :meth:`Registry._lock_patients` (bounds the IN list)."""
+
+
+def _is_write_conflict(exc: SQLAlchemyError) -> bool:
+    """Whether ``exc`` is a collision with a concurrent writer (worth running the batch again)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)  # psycopg
+    if sqlstate is not None:
+        return str(sqlstate) in _RETRY_SQLSTATES
+    name = getattr(orig, "sqlite_errorname", None)  # sqlite3 (Python 3.11+)
+    return name in _RETRY_SQLITE_CODES or "database is locked" in str(orig)
 
 
 def _now() -> dt.datetime:
@@ -166,6 +201,64 @@ class Registry(Database):
         except SQLAlchemyError as exc:
             raise RegistryError(f"registry {self.url}: {exc.args[0]}") from None
 
+    @contextmanager
+    def _write_transaction(self) -> Iterator[Session]:
+        """A session in a transaction that adds record versions, serialized per patient.
+
+        A new version's number is the latest one plus 1, so reading the latest version and
+        inserting the next one must not interleave with another writer of the same patient
+        (else both compute the same number and one fails on ``UNIQUE(patient_id, version)``).
+
+        * SQLite: ``BEGIN IMMEDIATE`` takes the database's write lock before the first read, so
+          writers queue on the busy timeout instead of reading a version number that another
+          connection is about to take. (Python's sqlite3 module would otherwise only begin the
+          transaction at the first INSERT, after the read; and a deferred transaction that reads
+          then writes cannot wait for the lock: https://www.sqlite.org/lang_transaction.html.)
+        * PostgreSQL: :meth:`_lock_patients` creates the missing patients and locks every
+          patient's row with ``SELECT ... FOR UPDATE`` before the first read; at READ COMMITTED
+          the next statement then sees the version the previous lock holder committed. A
+          deadlock or a serialization failure that happens anyway makes :meth:`_add_batch` run
+          the batch again (see :func:`_is_write_conflict`).
+        """
+        with self._sessions.begin() as session:
+            if self._engine.dialect.name == "sqlite":
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            yield session
+
+    def _lock_patients(self, session: Session, patient_ids: Sequence[str]) -> None:
+        """Make sure these patients exist and lock their rows, all in one (id) order.
+
+        Batches that share patients but list them in different orders would otherwise lock them
+        in different orders, one by one, and deadlock; and two batches creating the same new
+        patient would collide on its unique pseudonym. So on PostgreSQL the missing patients are
+        first inserted (``INSERT ... ON CONFLICT DO NOTHING``: a concurrent insert of the same
+        pseudonym is waited for, then skipped), then every patient's row is locked with
+        ``SELECT ... FOR UPDATE``, both sorted by pseudonym, which gives every writer the same
+        lock order: https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-DEADLOCKS
+        and https://www.postgresql.org/docs/current/sql-insert.html#SQL-ON-CONFLICT.
+        Not needed on SQLite, where ``BEGIN IMMEDIATE`` already holds the whole database.
+        """
+        dialect = self._engine.dialect.name
+        if dialect == "sqlite":
+            return
+        ordered = sorted(set(patient_ids))  # code point order = UTF-8 byte order = COLLATE "C"
+        chunks = [ordered[i : i + _LOCK_CHUNK] for i in range(0, len(ordered), _LOCK_CHUNK)]
+        if dialect == "postgresql":
+            now = _now()
+            for chunk in chunks:
+                session.execute(
+                    postgresql_insert(PatientRow)
+                    .values([{"pseudonym": pid, "created_at": now} for pid in chunk])
+                    .on_conflict_do_nothing(index_elements=[PatientRow.pseudonym])
+                )
+        for chunk in chunks:
+            session.execute(
+                select(PatientRow.id)
+                .where(PatientRow.pseudonym.in_(chunk))
+                .order_by(PatientRow.pseudonym.collate("C"))
+                .with_for_update()
+            ).all()
+
     @staticmethod
     def _audit(
         session: Session,
@@ -233,7 +326,9 @@ class Registry(Database):
         digest = hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
         pid = record.patient_id
         now = _now()
-        patient = session.scalars(select(PatientRow).where(PatientRow.pseudonym == pid)).first()
+        patient = session.scalars(
+            select(PatientRow).where(PatientRow.pseudonym == pid).with_for_update()
+        ).first()  # FOR UPDATE: see _write_transaction (SQLite ignores it: it holds its lock)
         latest = None if patient is None else self._latest(session, patient)
         if patient is not None and latest is not None and latest.sha256 == digest:
             self._audit(
@@ -260,22 +355,37 @@ class Registry(Database):
         return _Added(self._version_model(row, pid), action)
 
     def _add_batch(self, items: Sequence[_BatchItem], *, actor: str) -> list[_Added]:
-        """Add records in one transaction; any failure stores none and names the item."""
+        """Add records in one transaction; any failure stores none and names the item.
+
+        A transaction that collides with a concurrent writer (:func:`_is_write_conflict`) was
+        rolled back entirely, so it is run again, up to ``_WRITE_ATTEMPTS`` times with a short
+        random back-off: every record then gets its own version, none is lost or refused.
+        """
         who = _check_actor(actor)
-        added: list[_Added] = []
-        label = "the batch"
-        try:
-            with self._sessions.begin() as session:
-                for item in items:
-                    label = item.label
-                    added.append(self._add(session, item, who))
-                label = "the batch"
-        except SQLAlchemyError as exc:
-            reason = str(getattr(exc, "orig", None) or exc.args[0])
-            raise RegistryError(
-                f"{label}: cannot be stored ({reason}); nothing was stored"
-            ) from None
-        return added
+        for attempt in range(1, _WRITE_ATTEMPTS + 1):
+            added: list[_Added] = []
+            label = "the batch"
+            try:
+                with self._write_transaction() as session:
+                    self._lock_patients(session, [item.record.patient_id for item in items])
+                    for item in items:
+                        label = item.label
+                        added.append(self._add(session, item, who))
+                    label = "the batch"
+            except SQLAlchemyError as exc:
+                if attempt < _WRITE_ATTEMPTS and _is_write_conflict(exc):
+                    time.sleep(random.uniform(0, 0.01 * 2**attempt))
+                    continue
+                reason = str(getattr(exc, "orig", None) or exc.args[0])
+                message = f"{label}: cannot be stored ({reason}); nothing was stored"
+                if isinstance(exc, OperationalError | InterfaceError) or _is_write_conflict(exc):
+                    # the database failing (unreachable, locked for too long), not the record:
+                    # worded like every other database failure ("registry <url>: ..."), which
+                    # the service answers with 500 rather than a client error showing SQL
+                    message = f"registry {self.url}: {message}"
+                raise RegistryError(message) from None
+            return added
+        raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
 
     # -- records ---------------------------------------------------------------------------
 
