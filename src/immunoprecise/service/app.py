@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +18,11 @@ from immunoprecise.service.auth import SERVICE_TOKEN_RECHECK_SECONDS, TokenStore
 from immunoprecise.service.caches import DEFAULT_EVALUATION_CACHE_SIZE, EvaluationCache
 from immunoprecise.service.dashboard import install_dashboard
 from immunoprecise.service.deps import ServiceState
-from immunoprecise.service.errors import install_error_handlers
+from immunoprecise.service.errors import (
+    ValidationErrorAnswer,
+    error_responses,
+    install_error_handlers,
+)
 from immunoprecise.service.jobs import JobManager
 from immunoprecise.service.pseudonymize import Pseudonymizer, resolve_pseudonym_key
 from immunoprecise.service.ratelimit import DEFAULT_RATE_LIMIT, RateLimit, RateLimiter
@@ -27,6 +32,8 @@ from immunoprecise.service.routes.evaluate import StoredPatient
 __all__ = ["DESCRIPTION", "MAX_UPLOAD_BYTES", "create_app"]
 
 logger = logging.getLogger("immunoprecise.service")
+
+_REF = "#/components/schemas/"
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 """Largest cohort table accepted (20 MiB)."""
@@ -51,13 +58,35 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    for model in (PatientRecord, StoredPatient):
+    for model in (PatientRecord, StoredPatient, ValidationErrorAnswer):
         json_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         for name, definition in json_schema.pop("$defs", {}).items():
             components.setdefault(name, definition)
         components.setdefault(model.__name__, json_schema)
+    _declare_field_problems(schema)
     app.openapi_schema = schema
     return schema
+
+
+def _declare_field_problems(schema: dict[str, Any]) -> None:
+    """Describe 422 answers as the service sends them (``{"detail": [{"field", "value",
+    "message"}]}``, :mod:`~immunoprecise.service.errors`), not as FastAPI's default
+    ``HTTPValidationError`` (``loc``, ``msg``, ``type``), which this service never sends."""
+    fastapi_default = f"{_REF}HTTPValidationError"
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            answer = operation.get("responses", {}).get("422")
+            if answer is None:
+                continue
+            content = answer.get("content", {}).get("application/json", {})
+            if content.get("schema", {}).get("$ref") == fastapi_default:
+                content["schema"] = {"$ref": f"{_REF}{ValidationErrorAnswer.__name__}"}
+                answer["description"] = error_responses(422)[422]["description"]
+    components = schema.get("components", {}).get("schemas", {})
+    if json.dumps(fastapi_default) not in json.dumps(schema.get("paths", {})):
+        components.pop("HTTPValidationError", None)
+        if json.dumps(f"{_REF}ValidationError") not in json.dumps(schema):
+            components.pop("ValidationError", None)
 
 
 def create_app(

@@ -55,6 +55,7 @@ __all__ = [
     "TokenConflictError",
     "TokenNotFoundError",
     "TokenStore",
+    "TokenStoreDatabaseError",
     "hash_token",
 ]
 
@@ -86,6 +87,10 @@ class TokenConflictError(RegistryError):
 
 class TokenNotFoundError(RegistryError):
     """No token of that name."""
+
+
+class TokenStoreDatabaseError(RegistryError):
+    """The token table could not be read or written (a database failure, not a bad request)."""
 
 
 class ApiToken(BaseModel):
@@ -181,7 +186,7 @@ class TokenStore(Database):
         except IntegrityError:
             raise
         except SQLAlchemyError as exc:
-            raise RegistryError(f"tokens in {self.url}: {exc.args[0]}") from None
+            raise TokenStoreDatabaseError(f"tokens in {self.url}: {exc.args[0]}") from None
 
     def create(self, name: str, role: Role | str, *, created_by: str) -> tuple[ApiToken, str]:
         """Make a new token.

@@ -3,11 +3,19 @@
 - :class:`~immunoprecise.errors.ValidationError` and FastAPI's request validation → 422
   ``{"detail": [{"field", "value", "message"}, ...]}``;
 - :class:`~immunoprecise.errors.RegistryError` → 404 (no such patient or version, no token),
-  409 (token name taken) or 400, with a message;
+  409 (token name taken) or 400, with a message; a database failure (see
+  :func:`is_database_failure`) → 500 like any unexpected error, so that neither the database
+  URL nor SQL reaches the client;
 - every other :class:`~immunoprecise.errors.ImmunopreciseError` (model, unit, expression,
   knowledge base) → 400 ``{"detail": message}``;
+- a method a path does not support → 405 with ``Allow`` naming every method of that path
+  (Starlette names only those of the first route whose path matches);
 - anything else → 500 ``{"detail": "internal error", "id": <uuid>}``; the traceback is written to
   the server log under that id, never into the response.
+
+:func:`error_responses` declares these answers in the OpenAPI schema (models
+:class:`ErrorAnswer`, :class:`ValidationErrorAnswer`, :class:`InternalErrorAnswer`), so that
+what a route may answer is what its schema says.
 """
 
 from __future__ import annotations
@@ -15,21 +23,103 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
 from immunoprecise.errors import FieldProblem, ImmunopreciseError, RegistryError, ValidationError
-from immunoprecise.service.auth import TokenConflictError, TokenNotFoundError
+from immunoprecise.service.auth import (
+    TokenConflictError,
+    TokenNotFoundError,
+    TokenStoreDatabaseError,
+)
 
-__all__ = ["install_error_handlers", "problem_detail", "registry_status"]
+__all__ = [
+    "ErrorAnswer",
+    "FieldProblemAnswer",
+    "InternalErrorAnswer",
+    "ValidationErrorAnswer",
+    "error_responses",
+    "install_error_handlers",
+    "is_database_failure",
+    "problem_detail",
+    "registry_status",
+]
 
 logger = logging.getLogger("immunoprecise.service")
 
 _MAX_VALUE_CHARS = 200
+
+
+class ErrorAnswer(BaseModel):
+    """An error answer (400, 401, 403, 404, 409, 413, 429): what went wrong."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    detail: str = Field(description="What went wrong, in words.")
+
+
+class FieldProblemAnswer(BaseModel):
+    """One invalid field of a request."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(description="Where: e.g. `host.crp`, `query.limit`, `body`.")
+    value: Any = Field(
+        default=None,
+        description="The value received (texts cut at 200 characters); null for a missing field "
+        "or a whole object or list.",
+    )
+    message: str = Field(description="What is wrong with it.")
+
+
+class ValidationErrorAnswer(BaseModel):
+    """A 422 answer: every invalid field of the request."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    detail: list[FieldProblemAnswer]
+
+
+class InternalErrorAnswer(BaseModel):
+    """A 500 answer: no internals, only the id under which the server log has the details."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    detail: Literal["internal error"]
+    id: str = Field(description="The error's id (a UUID) in the server log.")
+
+
+_ERRORS: dict[int, tuple[type[BaseModel], str]] = {
+    400: (ErrorAnswer, "A body that cannot be read, or a model, unit or other input error."),
+    401: (ErrorAnswer, "No bearer token, or an unknown or revoked one."),
+    403: (ErrorAnswer, "The token's role may not do this."),
+    404: (ErrorAnswer, "No such patient, version, job, cohort, therapy or token."),
+    409: (ErrorAnswer, "A token name that is taken, or a trial result asked for too early."),
+    413: (ErrorAnswer, "The upload is larger than the service accepts."),
+    422: (ValidationErrorAnswer, "Invalid fields: each with its value and what is wrong."),
+    429: (ErrorAnswer, "Too many requests for this token; see the `Retry-After` header."),
+    500: (InternalErrorAnswer, "An unexpected error; the server log has it under `id`."),
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the error answers ``codes`` (for a route or router).
+
+    Examples
+    --------
+    >>> sorted(error_responses(401, 404))
+    [401, 404]
+    >>> error_responses(422)[422]["model"].__name__
+    'ValidationErrorAnswer'
+    """
+    return {code: {"model": _ERRORS[code][0], "description": _ERRORS[code][1]} for code in codes}
 
 
 def _value(value: Any) -> Any:
@@ -102,13 +192,49 @@ async def _request_validation_error(request: Request, exc: Exception) -> JSONRes
     )
 
 
+def is_database_failure(exc: RegistryError) -> bool:
+    """Whether a registry error is the database failing (unreachable, not migrated, a failed
+    statement) rather than a request naming what is not there: the registry words these
+    ``registry <url>: <driver message>``, the token store raises
+    :class:`~immunoprecise.service.auth.TokenStoreDatabaseError`."""
+    return isinstance(exc, TokenStoreDatabaseError) or str(exc).startswith("registry ")
+
+
 async def _registry_error(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, RegistryError) and is_database_failure(exc):
+        # a server fault: 500 with an id; the database URL and SQL stay in the server log
+        return await _unexpected_error(request, exc)
     code = registry_status(exc) if isinstance(exc, RegistryError) else 400
     return JSONResponse({"detail": str(exc)}, status_code=code)
 
 
 async def _immunoprecise_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_400_BAD_REQUEST)
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
+    """405 with ``Allow`` naming every method some route serves at this path (RFC 9110)."""
+    headers = dict(exc.headers or {}) if isinstance(exc, StarletteHTTPException) else {}
+    allowed: list[str] = []
+    mounted = False
+    for method in _METHODS:
+        scope = dict(request.scope, method=method)
+        for route in request.app.router.routes:
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                mounted = mounted or isinstance(route, Mount)
+                allowed.append(method)
+                break
+    if allowed and not mounted:  # a mounted app (static files) says itself what it allows
+        headers["Allow"] = ", ".join(allowed)
+    return JSONResponse(
+        {"detail": "Method Not Allowed"},
+        status_code=status.HTTP_405_METHOD_NOT_ALLOWED,
+        headers=headers,
+    )
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
@@ -138,4 +264,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(RegistryError, _registry_error)
     app.add_exception_handler(ImmunopreciseError, _immunoprecise_error)
+    app.add_exception_handler(status.HTTP_405_METHOD_NOT_ALLOWED, _method_not_allowed)
     app.add_exception_handler(Exception, _unexpected_error)

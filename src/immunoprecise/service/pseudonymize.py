@@ -110,6 +110,7 @@ EVALUATION_RULES: tuple[tuple[str, Action], ...] = (
     ("profile.patient_id", Action.pseudonym),
     ("plan.patient_id", Action.pseudonym),
     ("profile.values.age.value", Action.age_band),
+    ("profile.values.hla_type.value", Action.hla_group),
     ("profile.disease.diagnosis", Action.withhold),
     ("software.input_sha256", Action.withhold),
 )
@@ -172,8 +173,17 @@ def _year(value: Any) -> Any:
     return value[:4] if isinstance(value, str) and len(value) >= 4 else value
 
 
+_HLA_ALLELE = re.compile(r"([A-Za-z0-9]+\*[0-9]+)(?::[0-9A-Za-z]+)+")
+"""An HLA allele with its fields after the group (``A*02:01:01G``): kept up to the group."""
+
+
 def _hla_group(value: Any) -> Any:
-    return value.split(":", 1)[0] if isinstance(value, str) else value
+    """The allele group of an allele, or of every allele in a text (``"A*02:01, B*07:02"``)."""
+    if not isinstance(value, str):
+        return value
+    if "*" not in value:
+        return value.split(":", 1)[0]
+    return _HLA_ALLELE.sub(r"\1", value)
 
 
 def _apply(data: Any, parts: list[str], change: Callable[[Any], Any] | None) -> None:

@@ -9,10 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from immunoprecise.service.auth import TOKEN_NAME_PATTERN, ApiToken, Role
 from immunoprecise.service.deps import Admin, State
+from immunoprecise.service.errors import error_responses
 
 __all__ = ["NewToken", "router"]
 
-router = APIRouter(tags=["administration"])
+router = APIRouter(tags=["administration"], responses=error_responses(401, 403, 429, 500))
 
 
 class NewToken(BaseModel):
@@ -39,14 +40,19 @@ def list_tokens(state: State, caller: Admin) -> list[ApiToken]:
     return state.tokens.list()
 
 
-@router.post("/tokens", summary="Make a token", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/tokens",
+    summary="Make a token",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(400, 409),
+)
 def create_token(state: State, caller: Admin, request: NewToken) -> MadeToken:
     """Make a token; its secret is in the answer only (the database keeps its SHA-256)."""
     info, secret = state.tokens.create(request.name, request.role, created_by=caller.name)
     return MadeToken(token=secret, info=info)
 
 
-@router.post("/tokens/{name}/revoke", summary="Revoke a token")
+@router.post("/tokens/{name}/revoke", summary="Revoke a token", responses=error_responses(404))
 def revoke_token(state: State, caller: Admin, name: str) -> ApiToken:
     """Revoke a token: it stops working at once (its row stays, for the audit log)."""
     return state.tokens.revoke(name)

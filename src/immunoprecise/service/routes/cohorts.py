@@ -16,10 +16,11 @@ from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.records.readers import TABLE_SUFFIXES
 from immunoprecise.registry import COHORT_KIND, cohort_names, import_cohort, load_cohort
 from immunoprecise.service.deps import Anyone, Caller, Clinical, ServiceState, State
+from immunoprecise.service.errors import error_responses
 
 __all__ = ["COHORT_NAME", "MAX_BOOTSTRAP", "RESULT_KIND", "analysis_frame", "router"]
 
-router = APIRouter(prefix="/cohorts", tags=["cohorts"])
+router = APIRouter(prefix="/cohorts", tags=["cohorts"], responses=error_responses(401, 429, 500))
 
 RESULT_KIND = COHORT_KIND
 """Kind of the registry result that records each upload (file, counts, ids, outcomes)."""
@@ -36,7 +37,12 @@ def _safe_filename(name: str) -> str:
     return cleaned[-120:]
 
 
-@router.post("", summary="Upload a cohort table", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    summary="Upload a cohort table",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(400, 403, 413),
+)
 def upload_cohort(
     state: State,
     caller: Clinical,
@@ -110,7 +116,7 @@ def list_cohorts(state: State, caller: Anyone) -> dict[str, Any]:
     return {"cohorts": cohorts}
 
 
-@router.get("/{name}", summary="One cohort's patients")
+@router.get("/{name}", summary="One cohort's patients", responses=error_responses(404))
 def get_cohort(state: State, caller: Anyone, name: str) -> dict[str, Any]:
     """The patients of a cohort (pseudonyms for researchers) and its uploads."""
     imports = cohort_names(state.registry, actor=caller.name).get(name)
@@ -146,7 +152,11 @@ def analysis_frame(state: ServiceState, caller: Caller, name: str) -> pd.DataFra
     return frame
 
 
-@router.get("/{name}/columns", summary="Columns a cohort can be analysed by")
+@router.get(
+    "/{name}/columns",
+    summary="Columns a cohort can be analysed by",
+    responses=error_responses(400, 404),
+)
 def cohort_columns(state: State, caller: Anyone, name: str) -> dict[str, Any]:
     """Numeric columns (biomarkers, for cut-points and Cox) and categorical ones (strata)."""
     frame = analysis_frame(state, caller, name)
@@ -168,7 +178,11 @@ def cohort_columns(state: State, caller: Anyone, name: str) -> dict[str, Any]:
 Endpoint = Annotated[Literal["os", "pfs"], Query(description="Survival endpoint.")]
 
 
-@router.get("/{name}/survival", summary="Kaplan–Meier curves and log-rank test")
+@router.get(
+    "/{name}/survival",
+    summary="Kaplan–Meier curves and log-rank test",
+    responses=error_responses(400, 404),
+)
 def cohort_survival(
     state: State,
     caller: Anyone,
@@ -181,7 +195,9 @@ def cohort_survival(
     return kaplan_meier(frame, endpoint=endpoint, group=by).model_dump(mode="json")
 
 
-@router.get("/{name}/response", summary="Response rates by stratum")
+@router.get(
+    "/{name}/response", summary="Response rates by stratum", responses=error_responses(400, 404)
+)
 def cohort_response(
     state: State,
     caller: Anyone,
@@ -193,7 +209,11 @@ def cohort_response(
     return response_table(frame, by=by).model_dump(mode="json")
 
 
-@router.get("/{name}/cutpoint", summary="Optimal cut-point of a biomarker")
+@router.get(
+    "/{name}/cutpoint",
+    summary="Optimal cut-point of a biomarker",
+    responses=error_responses(400, 404),
+)
 def cohort_cutpoint(
     state: State,
     caller: Anyone,

@@ -11,11 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from immunoprecise.records import validate_model
 from immunoprecise.service.deps import Anyone, State
+from immunoprecise.service.errors import error_responses
+from immunoprecise.service.payloads import RECORD_BODY_SCHEMA
 from immunoprecise.service.routes.patients import patient_id_of
 
 __all__ = ["StoredPatient", "router"]
 
-router = APIRouter(tags=["evaluate"])
+router = APIRouter(tags=["evaluate"], responses=error_responses(401, 429, 500))
 
 
 class StoredPatient(BaseModel):
@@ -36,7 +38,9 @@ _BODY_SCHEMA: dict[str, Any] = {
             "application/json": {
                 "schema": {
                     "oneOf": [
-                        {"$ref": "#/components/schemas/PatientRecord"},
+                        *RECORD_BODY_SCHEMA["requestBody"]["content"]["application/json"]["schema"][
+                            "oneOf"
+                        ],  # a record or a FHIR Bundle
                         {"$ref": "#/components/schemas/StoredPatient"},
                     ]
                 }
@@ -47,6 +51,7 @@ _BODY_SCHEMA: dict[str, Any] = {
 
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
+    **error_responses(400, 404),
     200: {
         "description": "The evaluation, the id it was stored under (if stored), the record "
         "version evaluated (if stored) and notes on how the body was read.",
@@ -64,7 +69,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
                 }
             }
         },
-    }
+    },
 }
 
 

@@ -7,10 +7,11 @@ from typing import Any
 from fastapi import APIRouter
 
 from immunoprecise.service.deps import State
+from immunoprecise.service.errors import error_responses
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], responses=error_responses(500))
 
 
 @router.get("/health", summary="Health check")

@@ -8,10 +8,11 @@ from fastapi import APIRouter, HTTPException, status
 
 from immunoprecise.errors import KnowledgeBaseError
 from immunoprecise.service.deps import Anyone, State
+from immunoprecise.service.errors import error_responses
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/kb", tags=["knowledge base"])
+router = APIRouter(prefix="/kb", tags=["knowledge base"], responses=error_responses(401, 429, 500))
 
 
 def _about(state: State) -> dict[str, Any]:
@@ -26,7 +27,7 @@ def list_therapies(state: State, caller: Anyone) -> dict[str, Any]:
     return {"knowledge_base": _about(state), "therapies": therapies}
 
 
-@router.get("/therapies/{therapy_id}", summary="One therapy")
+@router.get("/therapies/{therapy_id}", summary="One therapy", responses=error_responses(404))
 def get_therapy(state: State, caller: Anyone, therapy_id: str) -> dict[str, Any]:
     """One therapy by id (e.g. ``pembrolizumab``), with the references it cites."""
     kb = state.knowledge_base

@@ -14,11 +14,12 @@ from fastapi import APIRouter, Body, HTTPException, Query, Response, status
 from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.registry import RecordVersion, record_sha256
 from immunoprecise.service.deps import Anyone, Caller, Clinical, ServiceState, State
+from immunoprecise.service.errors import error_responses
 from immunoprecise.service.payloads import RECORD_BODY_SCHEMA, parse_record, version_json
 
 __all__ = ["patient_id_of", "router"]
 
-router = APIRouter(prefix="/patients", tags=["patients"])
+router = APIRouter(prefix="/patients", tags=["patients"], responses=error_responses(401, 429, 500))
 
 RecordBody = Annotated[dict[str, Any], Body(description="A patient record or a FHIR Bundle.")]
 
@@ -80,6 +81,14 @@ def list_patients(
     summary="Add a record (new patient or new version)",
     status_code=status.HTTP_201_CREATED,
     openapi_extra=RECORD_BODY_SCHEMA,
+    responses={
+        200: {
+            "description": "A new version of a known patient (`action: updated`), or the latest "
+            "version when the record is identical to it (`action: unchanged`).",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+        **error_responses(400, 403),
+    },
 )
 def create_patient(
     state: State, caller: Clinical, body: RecordBody, response: Response
@@ -95,7 +104,7 @@ def create_patient(
     return _stored(version, started, notes, response)
 
 
-@router.get("/{patient_id}", summary="Latest version of a record")
+@router.get("/{patient_id}", summary="Latest version of a record", responses=error_responses(404))
 def get_patient(state: State, caller: Anyone, patient_id: str) -> dict[str, Any]:
     """The latest version of a patient's record, with its version number, hash and author."""
     pid = patient_id_of(state, caller, patient_id)
@@ -103,7 +112,10 @@ def get_patient(state: State, caller: Anyone, patient_id: str) -> dict[str, Any]
 
 
 @router.put(
-    "/{patient_id}", summary="Update a record (adds a version)", openapi_extra=RECORD_BODY_SCHEMA
+    "/{patient_id}",
+    summary="Update a record (adds a version)",
+    openapi_extra=RECORD_BODY_SCHEMA,
+    responses=error_responses(400, 403, 404),
 )
 def update_patient(
     state: State, caller: Clinical, patient_id: str, body: RecordBody, response: Response
@@ -130,7 +142,11 @@ def update_patient(
     return _stored(version, started, notes, response)
 
 
-@router.get("/{patient_id}/versions", summary="List a record's versions")
+@router.get(
+    "/{patient_id}/versions",
+    summary="List a record's versions",
+    responses=error_responses(404),
+)
 def list_versions(state: State, caller: Anyone, patient_id: str) -> dict[str, Any]:
     """Every version of a patient's record, oldest first (metadata; read one for the record)."""
     pid = patient_id_of(state, caller, patient_id)
@@ -143,14 +159,22 @@ def list_versions(state: State, caller: Anyone, patient_id: str) -> dict[str, An
     return {"patient_id": shown, "versions": rows}
 
 
-@router.get("/{patient_id}/versions/{version}", summary="One version of a record")
+@router.get(
+    "/{patient_id}/versions/{version}",
+    summary="One version of a record",
+    responses=error_responses(404),
+)
 def get_version(state: State, caller: Anyone, patient_id: str, version: int) -> dict[str, Any]:
     """One version (1..n) of a patient's record."""
     pid = patient_id_of(state, caller, patient_id)
     return _shown(state, caller, state.registry.record_version(pid, version, actor=caller.name))
 
 
-@router.get("/{patient_id}/evaluations", summary="Stored evaluations of a patient")
+@router.get(
+    "/{patient_id}/evaluations",
+    summary="Stored evaluations of a patient",
+    responses=error_responses(404),
+)
 def list_evaluations(state: State, caller: Anyone, patient_id: str) -> dict[str, Any]:
     """The stored evaluations of a patient, oldest first."""
     pid = patient_id_of(state, caller, patient_id)

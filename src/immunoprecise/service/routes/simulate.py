@@ -16,6 +16,7 @@ from immunoprecise.dynamics.schedule import virtual_patients
 from immunoprecise.dynamics.simulate import resolve_model
 from immunoprecise.errors import ModelError
 from immunoprecise.service.deps import Anyone
+from immunoprecise.service.errors import error_responses
 
 __all__ = [
     "MAX_DAYS",
@@ -26,7 +27,7 @@ __all__ = [
     "router",
 ]
 
-router = APIRouter(tags=["simulate"])
+router = APIRouter(tags=["simulate"], responses=error_responses(401, 429, 500))
 
 MAX_VIRTUAL_PATIENTS = 1000
 """Most virtual patients one request may simulate."""
@@ -169,7 +170,9 @@ def trajectories_json(tr: Trajectories) -> dict[str, Any]:
     }
 
 
-@router.post("/simulate", summary="Simulate tumor–effector dynamics")
+@router.post(
+    "/simulate", summary="Simulate tumor–effector dynamics", responses=error_responses(400)
+)
 def simulate_regimen(caller: Anyone, request: SimulateRequest) -> dict[str, Any]:
     """Simulate one model under a regimen for one or many virtual patients.
 

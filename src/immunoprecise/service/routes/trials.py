@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Path, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.convertors import Convertor, register_url_convertor
 
 from immunoprecise.dynamics import Regimen
 from immunoprecise.dynamics.schedule import compare_regimens
@@ -22,6 +23,7 @@ from immunoprecise.dynamics.trials.execution import SYNCHRONOUS
 from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.service.auth import Role
 from immunoprecise.service.deps import Anyone, Caller, ServiceState, State
+from immunoprecise.service.errors import error_responses
 from immunoprecise.service.jobs import Job
 from immunoprecise.service.routes.simulate import (
     MAX_DAYS,
@@ -42,7 +44,7 @@ __all__ = [
     "trial_figures",
 ]
 
-router = APIRouter(prefix="/trials", tags=["trials"])
+router = APIRouter(prefix="/trials", tags=["trials"], responses=error_responses(401, 429, 500))
 
 RESULT_KIND = "virtual_trial"
 DESIGN_RESULT_KIND = "virtual_trial_design"
@@ -152,7 +154,10 @@ def _design_work(
 
 
 @router.post(
-    "/designs", summary="Start a virtual trial from a design", status_code=status.HTTP_202_ACCEPTED
+    "/designs",
+    summary="Start a virtual trial from a design",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(400),
 )
 def start_design(
     state: State, caller: Anyone, design: dict[str, Any], cohort: str | None = None
@@ -195,6 +200,26 @@ def submit_design(
     return job, trial
 
 
+class _JobIdConvertor(Convertor[str]):
+    """A job id in a URL: 32 lowercase hex digits (``uuid4().hex``, :mod:`.jobs`)."""
+
+    regex = "[0-9a-f]{32}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+# ``/trials/{job_id}`` matches job ids only, not ``/trials/designs`` (a GET there is no job
+# lookup: 405, and the ``Allow`` header of ``/trials/designs`` names POST only).
+register_url_convertor("trial_job_id", _JobIdConvertor())
+JobId = Annotated[
+    str, Path(pattern=f"^{_JobIdConvertor.regex}$", description="The job's id, from its start.")
+]
+
+
 def _job(state: ServiceState, caller: Caller, job_id: str) -> Job:
     job = state.jobs.get(job_id)
     if job is None or (job.owner != caller.name and caller.role is not Role.admin):
@@ -202,7 +227,12 @@ def _job(state: ServiceState, caller: Caller, job_id: str) -> Job:
     return job
 
 
-@router.post("", summary="Start a virtual trial", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "",
+    summary="Start a virtual trial",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(400),
+)
 def start_trial(state: State, caller: Anyone, request: TrialRequest) -> Job:
     """Compare regimens on the same virtual patients, in the background; returns the job.
 
@@ -223,14 +253,20 @@ def list_trials(state: State, caller: Anyone) -> list[Job]:
     return state.jobs.jobs(owner=owner)
 
 
-@router.get("/{job_id}", summary="Status of a virtual trial")
-def trial_status(state: State, caller: Anyone, job_id: str) -> Job:
+@router.get(
+    "/{job_id:trial_job_id}", summary="Status of a virtual trial", responses=error_responses(404)
+)
+def trial_status(state: State, caller: Anyone, job_id: JobId) -> Job:
     """Status and progress of a trial started by this token (admins see every trial)."""
     return _job(state, caller, job_id)
 
 
-@router.get("/{job_id}/result", summary="Result of a virtual trial")
-def trial_result(state: State, caller: Anyone, job_id: str) -> dict[str, Any]:
+@router.get(
+    "/{job_id:trial_job_id}/result",
+    summary="Result of a virtual trial",
+    responses=error_responses(404, 409),
+)
+def trial_result(state: State, caller: Anyone, job_id: JobId) -> dict[str, Any]:
     """The stored result (from the registry) of a finished trial; 409 while it runs."""
     job = _job(state, caller, job_id)
     if job.result_id is None:
