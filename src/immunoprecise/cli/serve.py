@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -102,7 +102,25 @@ def serve_command(
             f"{len(valid)} valid token(s); more with: immunoprecise token create NAME --role ROLE",
             markup=False,
         )
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(
+        app, host=host, port=port, log_level="info", access_log=False, log_config=_log_config()
+    )
+
+
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging set-up, plus the service's loggers (its access log among them: it
+    names routes, not the patient ids in paths, so uvicorn's own access log is off)."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["immunoprecise"] = {
+        "handlers": ["default"],
+        "level": "INFO",
+        "propagate": False,
+    }
+    return config
 
 
 @token_app.command("create")

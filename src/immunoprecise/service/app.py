@@ -14,6 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from immunoprecise.knowledge import load_knowledge_base
 from immunoprecise.records import PatientRecord
 from immunoprecise.registry import Registry
+from immunoprecise.service.access_log import AccessLog
 from immunoprecise.service.auth import SERVICE_TOKEN_RECHECK_SECONDS, TokenStore
 from immunoprecise.service.caches import DEFAULT_EVALUATION_CACHE_SIZE, EvaluationCache
 from immunoprecise.service.dashboard import install_dashboard
@@ -176,6 +177,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.service = state
+    app.add_middleware(AccessLog)
     install_error_handlers(app)
     app.include_router(api_router)
     install_dashboard(app)

@@ -48,6 +48,7 @@ __all__ = [
     "EVALUATION_RULES",
     "MIN_SWEPT_ID_LENGTH",
     "PSEUDONYM_KEY_ENV",
+    "PSEUDONYM_KEY_FILE_ENV",
     "RECORD_RULES",
     "TOP_AGE_BAND",
     "VERSION_RULES",
@@ -58,6 +59,8 @@ __all__ = [
 ]
 
 PSEUDONYM_KEY_ENV = "IMMUNOPRECISE_PSEUDONYM_KEY"
+PSEUDONYM_KEY_FILE_ENV = "IMMUNOPRECISE_PSEUDONYM_KEY_FILE"
+"""A file holding the key (e.g. a container secret), instead of the default file."""
 AGE_BAND_YEARS = 5
 TOP_AGE_BAND = 90
 MIN_SWEPT_ID_LENGTH = 3
@@ -118,14 +121,30 @@ EVALUATION_RULES: tuple[tuple[str, Action], ...] = (
 
 
 def default_key_path() -> Path:
-    """The file that keeps the pseudonym key when ``$IMMUNOPRECISE_PSEUDONYM_KEY`` is not set."""
+    """The file that keeps the pseudonym key when ``$IMMUNOPRECISE_PSEUDONYM_KEY`` is not set:
+    ``$IMMUNOPRECISE_PSEUDONYM_KEY_FILE``, else ``pseudonym.key`` in the user's data folder."""
+    chosen = os.environ.get(PSEUDONYM_KEY_FILE_ENV)
+    if chosen:
+        return Path(chosen).expanduser()
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base).expanduser() / "immunoprecise" / "pseudonym.key"
 
 
+def _read_private(path: Path) -> str:
+    """A secret file's text, refused when anyone but its owner may read or write it."""
+    mode = path.stat().st_mode & 0o777
+    if os.name == "posix" and mode & 0o077:
+        raise ValueError(
+            f"the pseudonym key file {path} may be read or changed by others (mode "
+            f"{mode:04o}); make it private with: chmod 600 {path}"
+        )
+    return path.read_text(encoding="ascii").strip()
+
+
 def resolve_pseudonym_key(key: str | bytes | None = None) -> bytes:
     """Return the key of the pseudonyms: ``key``, else ``$IMMUNOPRECISE_PSEUDONYM_KEY``, else a
-    random key kept in :func:`default_key_path` (made on first use, readable by its owner only).
+    random key kept in :func:`default_key_path` (made on first use, readable by its owner only;
+    a key file that others may read or write is refused).
 
     Parameters
     ----------
@@ -139,17 +158,19 @@ def resolve_pseudonym_key(key: str | bytes | None = None) -> bytes:
     Raises
     ------
     ValueError
-        If the key is shorter than 16 bytes.
+        If the key is shorter than 16 bytes, or its file is not private (mode 600).
     """
     chosen: str | bytes | None = key if key is not None else os.environ.get(PSEUDONYM_KEY_ENV)
     if chosen is None:
         path = default_key_path()
-        if not path.is_file():
+        if not path.is_file() and not os.environ.get(PSEUDONYM_KEY_FILE_ENV):
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w", encoding="ascii") as handle:
                 handle.write(secrets.token_urlsafe(32) + "\n")
-        chosen = path.read_text(encoding="ascii").strip()
+        if not path.is_file():
+            raise ValueError(f"{PSEUDONYM_KEY_FILE_ENV}: no key file at {path}")
+        chosen = _read_private(path)
     raw = chosen.encode("utf-8") if isinstance(chosen, str) else chosen
     if len(raw) < 16:
         raise ValueError(
