@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,3 +42,19 @@ def test_unreadable_files_are_refused_with_a_reason(
     message = str(refused.value)
     assert message.strip()
     assert "Traceback" not in message
+
+
+@pytest.mark.parametrize("suffix", [".json", ".yaml", ".csv", ".tsv", ".xlsx", ".h5ad"])
+@pytest.mark.parametrize("reader", sorted(READERS))
+def test_a_gigabyte_binary_file_is_refused_without_reading_it(
+    tmp_path: Path, reader: str, suffix: str
+) -> None:
+    path = tmp_path / f"disk-dump{suffix}"
+    with path.open("wb") as handle:
+        handle.truncate(1 << 30)  # 1 GiB of NUL bytes (sparse: no disk space used)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ImmunopreciseError) as refused:
+        READERS[reader](path)
+    grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert str(refused.value).strip()
+    assert grown_kib < 256 * 1024, f"{reader} read {grown_kib / 1024:.0f} MiB of a binary file"

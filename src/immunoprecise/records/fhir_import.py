@@ -26,6 +26,7 @@ import yaml
 from fhir.resources.R4B.bundle import Bundle
 
 from immunoprecise.errors import FieldProblem, ValidationError
+from immunoprecise.records.readers import binary_content
 from immunoprecise.records.record import PatientRecord
 from immunoprecise.records.validation import field_problems, validate_model
 
@@ -754,6 +755,8 @@ def _load(source: str | Path | Mapping[str, Any]) -> tuple[Json, str | None]:
     problem = None
     if not path.is_file():
         problem = "no such file"
+    elif (binary := binary_content(path)) is not None:
+        problem = binary
     else:
         try:
             data = json.loads(path.read_text(encoding="utf-8-sig"))

@@ -20,6 +20,31 @@ DOCUMENT_SUFFIXES = frozenset({".json", ".yaml", ".yml"})
 TABLE_SUFFIXES = frozenset({".csv", ".tsv", ".tab", ".xlsx", ".xlsm"})
 
 
+TEXT_SNIFF_BYTES = 8192
+"""Bytes read from the start of a text file to tell it from a binary one."""
+
+
+def binary_content(path: Path) -> str | None:
+    """Why a file meant to be text is not (NUL bytes at its start), else ``None``.
+
+    Read before parsing, so that a large binary file (an image, an archive, a disk dump of a
+    gigabyte) is refused at once instead of being read whole first.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "x.json"
+    >>> _ = path.write_bytes(bytes(10))  # ten NUL bytes
+    >>> binary_content(path)[:28]
+    'holds NUL bytes: a binary fi'
+    """
+    with path.open("rb") as handle:
+        head = handle.read(TEXT_SNIFF_BYTES)
+    if b"\x00" in head:
+        return "holds NUL bytes: a binary file, or text not in UTF-8 (save it as UTF-8 text)"
+    return None
+
+
 def _file_error(path: Path, message: str) -> ValidationError:
     return ValidationError([FieldProblem("(file)", None, message)], source=str(path))
 
@@ -32,6 +57,10 @@ def _check_path(path: Path) -> None:
     if path.suffix.lower() not in DOCUMENT_SUFFIXES | TABLE_SUFFIXES:
         known = ", ".join(sorted(DOCUMENT_SUFFIXES | TABLE_SUFFIXES))
         raise _file_error(path, f"unknown file type '{path.suffix}'; use one of {known}")
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):  # the others are text
+        problem = binary_content(path)
+        if problem is not None:
+            raise _file_error(path, problem)
 
 
 def _load_document(path: Path) -> Any:

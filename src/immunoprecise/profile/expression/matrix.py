@@ -30,6 +30,7 @@ import pandas as pd
 
 from immunoprecise.errors import ExpressionError
 from immunoprecise.profile.expression.genes import GeneMapping, GeneTable
+from immunoprecise.records.readers import binary_content
 
 __all__ = ["ExpressionMatrix", "Units", "detect_units", "read_expression"]
 
@@ -337,6 +338,11 @@ def _load(source: object) -> tuple[pd.DataFrame, str]:
     if not path.is_file():
         raise ExpressionError(f"expression matrix not found: {path}")
     suffixes = [s.lower() for s in path.suffixes]
+    compressed = bool(suffixes) and suffixes[-1] in (".gz", ".bz2", ".xz", ".zip", ".zst")
+    if not compressed and (not suffixes or suffixes[-1] != ".h5ad"):
+        problem = binary_content(path)
+        if problem is not None:
+            raise ExpressionError(f"{path.name}: {problem}")
     try:
         if suffixes and suffixes[-1] == ".h5ad":
             import anndata
