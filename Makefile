@@ -8,7 +8,7 @@ OUT ?= out
 EXAMPLES := $(sort $(wildcard src/immunoprecise/data/examples/*.json))
 CHECKED := src tests scripts benchmarks
 
-.PHONY: run test lint typecheck kb unit schema docs site release-check audit bench lock clean
+.PHONY: run test lint typecheck kb unit schema docs site release-check audit fuzz bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,12 +65,17 @@ audit: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[audit]'
 	$(BIN)/pip-audit -r constraints.txt --strict
 
+# coverage-guided fuzzing of the parsers (atheris), 60 s per parser; not a test
+fuzz: $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[fuzz]'
+	$(BIN)/python benchmarks/fuzz_parsers.py 60
+
 # the quick benchmark with its side-by-side tools (TIDE); the others: see benchmarks/RESULTS.md
 bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/icb_response.py
 
 lock:
-	uv pip compile pyproject.toml --extra test --extra bench --extra pdf --extra audit \
+	uv pip compile pyproject.toml --extra test --extra bench --extra pdf --extra audit --extra fuzz \
 	  --python-version 3.11 \
 	  --python-platform x86_64-unknown-linux-gnu -o constraints.txt --no-header
 
