@@ -93,26 +93,62 @@ async def _run(url: str, tokens: list[str], seconds: float) -> tuple[list[float]
     return latencies, [e for _, errs in results for e in errs], elapsed
 
 
-_WRK_SCRIPT = """
-local bodies = {%(bodies)s}
-local tokens = {%(tokens)s}
-local n = 0
-request = function()
-  n = n + 1
-  local headers = {["Content-Type"] = "application/json",
-                   ["Authorization"] = "Bearer " .. tokens[(n %% #tokens) + 1]}
-  return wrk.format("POST", "/api/v1/evaluate", headers, bodies[(n %% #bodies) + 1])
-end
+WRK_DONE = """
 done = function(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format("ERRORS connect %%d, read %%d, write %%d, HTTP status %%d, timeout %%d\\n",
+  io.write(string.format("ERRORS connect %d, read %d, write %d, HTTP status %d, timeout %d\\n",
     e.connect, e.read, e.write, e.status, e.timeout))
-  io.write(string.format("RESULT %%d %%d %%d %%.3f %%.3f %%.3f\\n", summary.requests,
+  io.write(string.format("RESULT %d %d %d %.3f %.3f %.3f\\n", summary.requests,
     summary.duration, e.connect + e.read + e.write + e.status + e.timeout,
     latency:percentile(50) / 1000, latency:percentile(95) / 1000,
     latency:percentile(99) / 1000))
 end
 """
+"""wrk's report (Lua): the errors by kind and a RESULT line that :func:`run_wrk` reads."""
+
+WRK_REQUESTS = """
+local requests = {%(requests)s}
+local tokens = {%(tokens)s}
+local count = 0
+request = function()
+  count = count + 1
+  local r = requests[(count %% #requests) + 1]
+  local headers = {["Authorization"] = "Bearer " .. tokens[(count %% #tokens) + 1]}
+  if r[1] == "POST" then headers["Content-Type"] = "application/json" end
+  return wrk.format(r[1], r[2], headers, r[3])
+end
+"""
+"""wrk's requests (Lua), round-robin: fill in ``requests`` ({method, path, body} each) and
+``tokens`` with :func:`wrk_script`."""
+
+
+def wrk_script(requests: list[tuple[str, str, str]], tokens: list[str]) -> str:
+    """The Lua script making ``requests`` round-robin with ``tokens``, and reporting."""
+    return (
+        WRK_REQUESTS
+        % {
+            "requests": ", ".join(
+                "{" + ", ".join(_lua_string(x) for x in r) + "}" for r in requests
+            ),
+            "tokens": ", ".join(_lua_string(t) for t in tokens),
+        }
+        + WRK_DONE
+    )
+
+
+def run_wrk(binary: str, script: Path, url: str, clients: int, seconds: float) -> Result:
+    """Run wrk with ``script`` (which ends with :data:`WRK_DONE`) and read its report."""
+    command = [binary, "-t", "2", "-c", str(clients), "-d", f"{seconds:g}s", "--timeout", "30s"]
+    out = subprocess.run(
+        [*command, "-s", str(script), url], check=True, capture_output=True, text=True
+    ).stdout
+    match = re.search(r"RESULT (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+)", out)
+    if match is None:
+        sys.exit(f"could not read wrk's output: {out!r}")
+    requests, micros, errors = (int(match.group(k)) for k in (1, 2, 3))
+    p50, p95, p99 = (float(match.group(k)) for k in (4, 5, 6))
+    kinds = re.findall(r"ERRORS (.*)", out) if errors else []
+    return Result(requests, requests / (micros / 1e6), errors, kinds, p50, p95, p99)
 
 
 def _lua_string(text: str) -> str:
@@ -124,26 +160,10 @@ def _wrk(url: str, tokens: list[str], seconds: float, clients: int) -> Result | 
     binary = shutil.which("wrk")
     if binary is None:
         return None
-    script = _WRK_SCRIPT % {
-        "bodies": ", ".join(_lua_string(json.dumps(b)) for b in _bodies()),
-        "tokens": ", ".join(_lua_string(t) for t in tokens),
-    }
+    requests = [("POST", "/api/v1/evaluate", json.dumps(b)) for b in _bodies()]
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
-        handle.write(script)
-    command = [binary, "-t", "2", "-c", str(clients), "-d", f"{seconds:g}s", "--timeout", "30s"]
-    out = subprocess.run(
-        [*command, "-s", handle.name, url],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    match = re.search(r"RESULT (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+)", out)
-    if match is None:
-        sys.exit(f"could not read wrk's output: {out!r}")
-    requests, micros, errors = (int(match.group(k)) for k in (1, 2, 3))
-    p50, p95, p99 = (float(match.group(k)) for k in (4, 5, 6))
-    kinds = re.findall(r"ERRORS (.*)", out) if errors else []
-    return Result(requests, requests / (micros / 1e6), errors, kinds, p50, p95, p99)
+        handle.write(wrk_script(requests, tokens))
+    return run_wrk(binary, Path(handle.name), url, clients, seconds)
 
 
 @dataclass
