@@ -151,8 +151,12 @@ def test_tutorial_python_runs(page: Path, tmp_path: Path, monkeypatch: pytest.Mo
     import matplotlib.pyplot as plt
 
     monkeypatch.chdir(tmp_path)
+    blocks = python_blocks(page)
+    # the blocks check their own results: a wrong number fails them, not only an exception
+    assert any("assert " in block for block in blocks), f"{page.name}: its Python checks nothing"
     namespace: dict[str, object] = {"__name__": f"tutorial_{page.stem}"}
-    for number, block in enumerate(python_blocks(page), 1):
+    for number, block in enumerate(blocks, 1):
         code = compile(block, f"{page.name} (python block {number})", "exec")
         exec(code, namespace)  # the documented code is what is tested
     plt.close("all")
+    assert len(namespace) > 2, f"{page.name}: its Python defined nothing"
