@@ -386,6 +386,8 @@ def _numeric(frame: pd.DataFrame, name: str) -> pd.DataFrame:
 
 LOG2_TPM_MAX = 21.0
 """Largest log2 TPM accepted: log2(10⁶ + 1) ≈ 19.93, TPM's ceiling, with room for rounding."""
+TPM_MAX = 1e6 * (1 + 1e-6)
+"""Largest TPM accepted: a gene's share of a million transcripts (rounding allowed)."""
 
 
 def _check_and_scale(
@@ -418,6 +420,16 @@ def _check_and_scale(
             "declare units='log2tpm' if the values are logarithms)"
         )
     if units == "tpm":
+        # a TPM is a gene's share of a million transcripts: larger values are not TPM (and
+        # summing repeated genes or rescaling them could overflow)
+        too_high = values > TPM_MAX
+        if too_high.any():
+            rows, cols = np.nonzero(too_high)
+            raise ExpressionError(
+                f"{name}: TPM value {values[rows[0], cols[0]]:g} at gene "
+                f"{frame.index[rows[0]]}, sample {frame.columns[cols[0]]} is above 10⁶ (a TPM "
+                "cannot exceed one million): are these counts? Declare units='counts'"
+            )
         return None
     if gene_lengths is not None:
         lengths = gene_lengths.reindex(frame.index)
