@@ -67,6 +67,7 @@ def _page(site: Path, path: str) -> str:
     return html.read_text(encoding="utf-8")
 
 
+@pytest.mark.release
 def test_site_builds_strict_with_the_key_pages(site: Path) -> None:
     home = _page(site, "index.html")
     assert "not a medical device" in home
@@ -142,6 +143,7 @@ def test_tutorials_have_python_and_cli() -> None:
         assert "immunoprecise " in text
 
 
+@pytest.mark.release
 @pytest.mark.parametrize("page", TUTORIAL_PAGES, ids=lambda p: p.stem)
 def test_tutorial_python_runs(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Run the page's Python blocks in order, in one namespace, in an empty directory."""

@@ -65,6 +65,9 @@ from immunoprecise.registry.connection import sqlite_path
 from immunoprecise.registry.schema import AuditRow, PatientRow, RecordVersionRow
 from immunoprecise.service import Role, TokenStore
 
+# long: run by `make release-check` (CI, after `make test`), not by `make test`
+pytestmark = pytest.mark.release
+
 SEED = int(os.environ.get("IMMUNOPRECISE_CRASH_SEED", "20240611"))
 IMPORT_KILLS = int(os.environ.get("IMMUNOPRECISE_CRASH_IMPORT_KILLS", "32"))
 SERVICE_KILLS = int(os.environ.get("IMMUNOPRECISE_CRASH_SERVICE_KILLS", "18"))

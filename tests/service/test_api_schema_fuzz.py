@@ -43,6 +43,9 @@ from schemathesis import Case  # noqa: E402
 from schemathesis.config import SchemathesisConfig  # noqa: E402
 from schemathesis.schemas import BaseSchema  # noqa: E402
 
+# long: run by `make release-check` (CI, after `make test`), not by `make test`
+pytestmark = pytest.mark.release
+
 EXAMPLE_RECORDS = (
     "crc_msih.json",
     "fl_relapsed.json",
