@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from immunoprecise.errors import ImmunopreciseError
@@ -91,25 +90,10 @@ def trial_command(
         f"{trial.n_chunks} chunk(s) → {folder}/",
         markup=False,
     )
-    bar = Progress(
-        TextColumn("chunks"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=_err,
-        disable=not progress,
-        transient=False,
-    )
-    task = bar.add_task("trial", total=trial.n_chunks)
     try:
-        with bar:
-            result = run_trial(
-                trial,
-                out=folder,
-                scheduler=scheduler,
-                workers=workers,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
-            )
+        result = run_trial(
+            trial, out=folder, scheduler=scheduler, workers=workers, progress=progress
+        )
     except ImmunopreciseError as exc:
         _err.print(f"error: {exc}", markup=False)
         raise typer.Exit(EXIT_INVALID_INPUT) from None
