@@ -390,6 +390,16 @@ TPM_MAX = 1e6 * (1 + 1e-6)
 """Largest TPM accepted: a gene's share of a million transcripts (rounding allowed)."""
 
 
+def _first_cell(
+    frame: pd.DataFrame, values: np.ndarray, mask: np.ndarray
+) -> tuple[object, object, float] | None:
+    """Gene, sample and value of the first cell where ``mask`` holds (``None`` if none)."""
+    if not mask.any():
+        return None
+    rows, cols = np.nonzero(mask)
+    return frame.index[rows[0]], frame.columns[cols[0]], float(values[rows[0], cols[0]])
+
+
 def _check_and_scale(
     frame: pd.DataFrame,
     values: np.ndarray,
@@ -401,34 +411,31 @@ def _check_and_scale(
     (÷ gene length, when given) into per-million values, or ``None``."""
     if units == "log2tpm":
         # TPM sums to 10⁶ per sample, so log2(TPM + offset) cannot exceed ~20 (log2 10⁶ ≈ 19.93)
-        too_high = values > LOG2_TPM_MAX
-        if too_high.any():
-            rows, cols = np.nonzero(too_high)
+        found = _first_cell(frame, values, values > LOG2_TPM_MAX)
+        if found is not None:
+            gene, sample, value = found
             raise ExpressionError(
-                f"{name}: log2 TPM value {values[rows[0], cols[0]]:g} at gene "
-                f"{frame.index[rows[0]]}, sample {frame.columns[cols[0]]} is above "
+                f"{name}: log2 TPM value {value:g} at gene {gene}, sample {sample} is above "
                 f"{LOG2_TPM_MAX:g} (TPM cannot exceed 10⁶): are these linear values? "
                 "Declare units='tpm' or 'counts'"
             )
         return None
-    negative = values < 0
-    if negative.any():
-        rows, cols = np.nonzero(negative)
+    found = _first_cell(frame, values, values < 0)
+    if found is not None:
+        gene, sample, value = found
         raise ExpressionError(
-            f"{name}: negative {units} value at gene {frame.index[rows[0]]}, sample "
-            f"{frame.columns[cols[0]]}: {values[rows[0], cols[0]]:g} (counts and TPM are ≥ 0; "
-            "declare units='log2tpm' if the values are logarithms)"
+            f"{name}: negative {units} value at gene {gene}, sample {sample}: {value:g} "
+            "(counts and TPM are ≥ 0; declare units='log2tpm' if the values are logarithms)"
         )
     if units == "tpm":
         # a TPM is a gene's share of a million transcripts: larger values are not TPM (and
         # summing repeated genes or rescaling them could overflow)
-        too_high = values > TPM_MAX
-        if too_high.any():
-            rows, cols = np.nonzero(too_high)
+        found = _first_cell(frame, values, values > TPM_MAX)
+        if found is not None:
+            gene, sample, value = found
             raise ExpressionError(
-                f"{name}: TPM value {values[rows[0], cols[0]]:g} at gene "
-                f"{frame.index[rows[0]]}, sample {frame.columns[cols[0]]} is above 10⁶ (a TPM "
-                "cannot exceed one million): are these counts? Declare units='counts'"
+                f"{name}: TPM value {value:g} at gene {gene}, sample {sample} is above 10⁶ (a "
+                "TPM cannot exceed one million): are these counts? Declare units='counts'"
             )
         return None
     if gene_lengths is not None:
