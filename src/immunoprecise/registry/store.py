@@ -461,10 +461,15 @@ class Registry(Database):
         """
         who = _check_actor(actor)
         with self._transaction() as session:
-            patient = self._patient(session, patient_id)
-            row = self._version_row(session, patient, version)
-            self._audit(session, who, AuditAction.read, patient_id, f"record_version {row.version}")
-            return self._version_model(row, patient_id)
+            return self._read_version(session, who, patient_id, version)
+
+    def _read_version(
+        self, session: Session, who: str, patient_id: str, version: int | None
+    ) -> RecordVersion:
+        """Read one version (the latest for ``None``) and audit the read."""
+        row = self._version_row(session, self._patient(session, patient_id), version)
+        self._audit(session, who, AuditAction.read, patient_id, f"record_version {row.version}")
+        return self._version_model(row, patient_id)
 
     def latest_versions(self, patient_ids: Sequence[str], *, actor: str) -> list[RecordVersion]:
         """Read the latest version of several patients' records in one transaction.
@@ -491,12 +496,7 @@ class Registry(Database):
         """
         who = _check_actor(actor)
         with self._transaction() as session:
-            found = []
-            for pid in patient_ids:
-                row = self._version_row(session, self._patient(session, pid), None)
-                self._audit(session, who, AuditAction.read, pid, f"record_version {row.version}")
-                found.append(self._version_model(row, pid))
-            return found
+            return [self._read_version(session, who, pid, None) for pid in patient_ids]
 
     def record(self, patient_id: str, version: int | None = None, *, actor: str) -> PatientRecord:
         """Read a patient's record: the latest version, or ``version`` (1..n).
