@@ -37,6 +37,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, select
@@ -121,7 +122,17 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def _model(row: ApiTokenRow) -> ApiToken:
+class _TokenFields(Protocol):
+    """A token's stored fields: an ``ApiTokenRow``, or a row of a query selecting them."""
+
+    name: str
+    role: str
+    created_by: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+def _model(row: _TokenFields) -> ApiToken:
     return ApiToken(
         name=row.name,
         role=Role(row.role),
@@ -316,13 +327,7 @@ class TokenStore(Database):
             with self._lock:
                 self._valid.pop(digest, None)
             return None
-        token = ApiToken(
-            name=row.name,
-            role=Role(row.role),
-            created_by=row.created_by,
-            created_at=row.created_at,
-            revoked_at=None,
-        )
+        token = _model(row)
         if self.recheck_seconds > 0:
             with self._lock:
                 self._valid[digest] = (time.monotonic(), token)

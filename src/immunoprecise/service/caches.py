@@ -143,14 +143,16 @@ class EvaluationCache:
     """
 
     def __init__(self, size: int = DEFAULT_EVALUATION_CACHE_SIZE) -> None:
-        if size < 0:
-            raise ValueError(f"evaluation cache size {size}: use 0 (off) or more")
-        self.size = size
         self._entries: RecentlyUsed[tuple[str, str], CachedEvaluation] = RecentlyUsed(size)
         self._bodies: RecentlyUsed[str, ParsedRecord] = RecentlyUsed(size)
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    @property
+    def size(self) -> int:
+        """Evaluations kept at most (and request bodies)."""
+        return self._entries.size
 
     @property
     def hits(self) -> int:

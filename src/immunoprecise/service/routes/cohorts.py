@@ -140,10 +140,11 @@ def analysis_frame(state: ServiceState, caller: Caller, name: str) -> pd.DataFra
     cohort = load_cohort(state.registry, name, actor=caller.name)
     digest = hashlib.sha256(cohort.model_dump_json().encode("utf-8"))
     digest.update(state.knowledge_base.sha256.encode("ascii"))
-    kept = state.cohort_frames.get(digest.hexdigest())
+    key = digest.hexdigest()
+    kept = state.cohort_frames.get(key)
     if kept is None:
         kept = cohort_frame(cohort, knowledge_base=state.knowledge_base)
-        state.cohort_frames.put(digest.hexdigest(), kept)
+        state.cohort_frames.put(key, kept)
     frame = kept.copy()
     if caller.pseudonymized:
         frame.index = pd.Index(
