@@ -37,13 +37,25 @@ from immunoprecise.service import Role, TokenStore
 EXAMPLES = ["ball_cd19", "crc_msih", "fl_relapsed", "melanoma_braf", "mm_post_asct", "nsclc_cold"]
 
 
-def _free_port() -> int:
+def fresh_registry(prefix: str) -> tuple[Path, str]:
+    """A new folder and the URL of a migrated SQLite registry in it."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    db = f"sqlite:///{folder / 'registry.db'}"
+    subprocess.run(
+        [sys.executable, "-m", "immunoprecise", "db", "init", "--db", db],
+        check=True,
+        capture_output=True,
+    )
+    return folder, db
+
+
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-def _tokens(db: str, count: int) -> list[str]:
+def clinician_tokens(db: str, count: int) -> list[str]:
     with TokenStore.open(db) as store:
         return [
             store.create(f"client{k:02d}", Role.clinician, created_by="bench")[1]
@@ -51,7 +63,7 @@ def _tokens(db: str, count: int) -> list[str]:
         ]
 
 
-def _bodies() -> list[dict[str, object]]:
+def example_bodies() -> list[dict[str, object]]:
     bodies = []
     for name in EXAMPLES:
         data = json.loads(ip.data.example_path(f"{name}.json").read_text(encoding="utf-8"))
@@ -82,7 +94,7 @@ async def _client(
 
 
 async def _run(url: str, tokens: list[str], seconds: float) -> tuple[list[float], list[str], float]:
-    bodies = _bodies()
+    bodies = example_bodies()
     start = time.perf_counter()
     stop = start + seconds
     results = await asyncio.gather(
@@ -160,7 +172,7 @@ def _wrk(url: str, tokens: list[str], seconds: float, clients: int) -> Result | 
     binary = shutil.which("wrk")
     if binary is None:
         return None
-    requests = [("POST", "/api/v1/evaluate", json.dumps(b)) for b in _bodies()]
+    requests = [("POST", "/api/v1/evaluate", json.dumps(b)) for b in example_bodies()]
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(wrk_script(requests, tokens))
     return run_wrk(binary, Path(handle.name), url, clients, seconds)
@@ -187,8 +199,9 @@ def _httpx(url: str, tokens: list[str], seconds: float) -> Result:
     return Result(len(ms), len(ms) / elapsed, len(errors), kinds, p50, p95, p99)
 
 
-def _serve(db: str, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+def start_server(db: str, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
+    """``immunoprecise serve`` on ``db`` (rate limit out of the way); the process and its URL."""
+    port = free_port()
     server = subprocess.Popen(
         [
             sys.executable,
@@ -222,20 +235,14 @@ def _serve(db: str, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
 
 def main(clients: int = 50, seconds: float = 60.0) -> None:
     """Run the service with and without its evaluation cache under both clients; print a table."""
-    folder = Path(tempfile.mkdtemp(prefix="ip-bench-"))
-    db = f"sqlite:///{folder / 'registry.db'}"
-    subprocess.run(
-        [sys.executable, "-m", "immunoprecise", "db", "init", "--db", db],
-        check=True,
-        capture_output=True,
-    )
-    tokens = _tokens(db, clients)
+    _, db = fresh_registry("ip-bench-")
+    tokens = clinician_tokens(db, clients)
     rows: list[tuple[str, str, Result]] = []
     for server_name, extra in (
         ("no evaluation cache (baseline)", ("--evaluation-cache", "0")),
         ("evaluation cache (default)", ()),
     ):
-        server, base = _serve(db, *extra)
+        server, base = start_server(db, *extra)
         url = f"{base}/api/v1/evaluate"
         try:
             _httpx(url, tokens[:2], 2.0)  # warm-up

@@ -29,10 +29,7 @@ import platform
 import random
 import re
 import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -41,23 +38,19 @@ import httpx
 import numpy as np
 
 import immunoprecise as ip
-from immunoprecise.service import Role, TokenStore
 
 sys.path.insert(0, str(Path(__file__).parent))
-from service import run_wrk, wrk_script
+from service import (
+    clinician_tokens,
+    example_bodies,
+    fresh_registry,
+    run_wrk,
+    start_server,
+    wrk_script,
+)
 
-EXAMPLES = ["ball_cd19", "crc_msih", "fl_relapsed", "melanoma_braf", "mm_post_asct", "nsclc_cold"]
 DISTINCT_RECORDS = 3000
 SEED = 20261121
-
-
-def _records() -> list[dict[str, Any]]:
-    base = []
-    for name in EXAMPLES:
-        data = json.loads(ip.data.example_path(f"{name}.json").read_text(encoding="utf-8"))
-        data.pop("expression", None)
-        base.append(data)
-    return base
 
 
 def _variants(base: list[dict[str, Any]], n: int, rng: random.Random) -> list[dict[str, Any]]:
@@ -86,12 +79,6 @@ def _requests(base: list[dict[str, Any]], rng: random.Random) -> list[tuple[str,
         mix.append(("GET", "/api/v1/kb/therapies", ""))
     rng.shuffle(mix)
     return mix
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _rss_mib(pid: int) -> float:
@@ -140,33 +127,14 @@ async def _httpx_window(
 def main(clients: int = 50, windows: int = 10, seconds: float = 60.0) -> None:
     """Run the soak and print one row per window, then the verdict."""
     rng = random.Random(SEED)
-    folder = Path(tempfile.mkdtemp(prefix="ip-soak-"))
-    db = f"sqlite:///{folder / 'registry.db'}"
-    subprocess.run([sys.executable, "-m", "immunoprecise", "db", "init", "--db", db],
-                   check=True, capture_output=True)  # fmt: skip
-    with TokenStore.open(db) as store:
-        tokens = [store.create(f"soak{k:02d}", Role.clinician, created_by="soak")[1]
-                  for k in range(clients)]  # fmt: skip
-    base = _records()
+    folder, db = fresh_registry("ip-soak-")
+    tokens = clinician_tokens(db, clients)
+    base = example_bodies()
     mix = _requests(base, rng)
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "immunoprecise", "serve", "--db", db, "--port", str(port),
-         "--rate", "100000", "--burst", "100000"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    server, url = start_server(db)
     binary = shutil.which("wrk")
     rows = []
     try:
-        for _ in range(150):
-            try:
-                if httpx.get(f"{url}/api/v1/health", timeout=1.0).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            sys.exit("the server did not start")
         with httpx.Client(base_url=url, timeout=60) as http:
             for record in base:
                 stored = http.post("/api/v1/patients", json=record,

@@ -23,6 +23,15 @@ from service.service_server import Server
 POSTGRES_ENV = "IMMUNOPRECISE_TEST_POSTGRES_URL"
 PSEUDONYM_KEY = "test-pseudonym-key-0123456789abcdef"
 GENEROUS = RateLimit(rate=1000.0, burst=1000)
+EXAMPLE_RECORDS = (
+    "crc_msih.json",
+    "fl_relapsed.json",
+    "ball_cd19.json",
+    "mm_post_asct.json",
+    "nsclc_cold.json",
+    "melanoma_braf.json",
+)
+"""The shipped example records the service tests store (file names, in this order)."""
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

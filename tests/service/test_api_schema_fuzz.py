@@ -34,7 +34,7 @@ import pytest
 import immunoprecise as ip
 from immunoprecise.registry import upgrade
 from immunoprecise.service.pseudonymize import Pseudonymizer
-from service.conftest import PSEUDONYM_KEY
+from service.conftest import EXAMPLE_RECORDS, PSEUDONYM_KEY
 from service.service_server import Server
 
 schemathesis = pytest.importorskip("schemathesis")
@@ -46,14 +46,6 @@ from schemathesis.schemas import BaseSchema  # noqa: E402
 # long: run by `make release-check` (CI, after `make test`), not by `make test`
 pytestmark = pytest.mark.release
 
-EXAMPLE_RECORDS = (
-    "crc_msih.json",
-    "fl_relapsed.json",
-    "ball_cd19.json",
-    "mm_post_asct.json",
-    "nsclc_cold.json",
-    "melanoma_braf.json",
-)
 COHORT = "fl"
 SEED = 20261121
 MAX_EXAMPLES = 10

@@ -38,18 +38,10 @@ import immunoprecise as ip
 from immunoprecise.registry import downgrade, upgrade
 from immunoprecise.service import Role, TokenStore
 from immunoprecise.service.pseudonymize import Pseudonymizer
-from service.conftest import GENEROUS, POSTGRES_ENV, PSEUDONYM_KEY, _start
+from service.conftest import EXAMPLE_RECORDS, GENEROUS, POSTGRES_ENV, PSEUDONYM_KEY, _start
 from service.service_server import Server
 
 API = "/api/v1"
-EXAMPLE_RECORDS = (
-    "crc_msih.json",
-    "fl_relapsed.json",
-    "ball_cd19.json",
-    "mm_post_asct.json",
-    "nsclc_cold.json",
-    "melanoma_braf.json",
-)
 COHORT = "matrix cohort"
 COHORT_ROWS = 40
 ROLES = ("admin", "clinician", "researcher")
