@@ -15,6 +15,7 @@ import pytest
 
 import immunoprecise as ip
 from icb_data import COHORTS, ICB, needs_icb
+from immunoprecise.cohort import evaluate_predictors_across_cohorts
 
 pytestmark = needs_icb
 
@@ -70,3 +71,19 @@ def test_mean_auc_across_the_eight_cohorts_meets_the_target() -> None:
         roc_auc(cohort(name)[1]["icb_response"].to_numpy(), cohort(name)[2]) for name in COHORTS
     ]
     assert np.mean(aucs) >= 0.65, dict(zip(COHORTS, np.round(aucs, 3), strict=True))
+
+
+def test_pooled_auc_across_the_eight_cohorts_is_above_chance() -> None:
+    # random-effects pooling of the per-cohort AUCs (DeLong SEs, logit scale): the 95% interval
+    # of the pooled AUC lies above 0.5, i.e. the score carries signal beyond any one cohort
+    frames = {}
+    for name in COHORTS:
+        _, scores, responder = cohort(name)
+        frames[name] = pd.DataFrame(
+            {"response": responder.astype(int), "icb_response": scores["icb_response"].to_numpy()}
+        )
+    pooled = evaluate_predictors_across_cohorts(frames, ["icb_response"]).pooled("icb_response")
+    assert pooled is not None
+    assert len(pooled.studies) == len(COHORTS)
+    assert pooled.pooled.ci_low is not None
+    assert pooled.pooled.ci_low > 0.5, pooled.pooled
