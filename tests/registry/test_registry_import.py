@@ -10,7 +10,14 @@ import sqlalchemy as sa
 
 import immunoprecise as ip
 from immunoprecise.errors import ValidationError
-from immunoprecise.registry import Registry, RegistryError, import_file, import_files
+from immunoprecise.registry import (
+    Registry,
+    RegistryError,
+    cohort_names,
+    import_cohort,
+    import_file,
+    import_files,
+)
 
 COHORT = ip.data.example_path("fl_cohort.csv")
 
@@ -100,3 +107,50 @@ def test_missing_file_is_a_validation_error(registry: Registry, tmp_path: Path) 
     with pytest.raises(ValidationError, match="no such file"):
         import_files(registry, [COHORT, tmp_path / "missing.csv"], actor="ann")
     assert registry.counts()["patients"] == 0
+
+
+def _refuse_result_inserts(db_url: str) -> None:
+    """A trigger that makes the database refuse every new row of ``results``."""
+    engine = sa.create_engine(db_url)
+    with engine.begin() as connection:
+        if db_url.startswith("sqlite"):
+            connection.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON results "
+                "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+        else:
+            connection.exec_driver_sql(
+                "CREATE OR REPLACE FUNCTION refuse() RETURNS trigger AS "
+                "$$ BEGIN RAISE EXCEPTION 'refused'; END $$ LANGUAGE plpgsql"
+            )
+            connection.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON results "
+                "FOR EACH ROW EXECUTE FUNCTION refuse()"
+            )
+    engine.dispose()
+
+
+def test_cohort_upload_stores_records_and_its_entry_together_or_neither(
+    registry: Registry, db_url: str
+) -> None:
+    # the upload entry (the result listing the patients and outcomes) is refused by the
+    # database after every record was added in the same transaction: nothing may remain
+    _refuse_result_inserts(db_url)
+    with pytest.raises(RegistryError, match="refused"):
+        import_cohort(registry, COHORT, name="FL phase II", actor="ann")
+    assert registry.counts() == {
+        "patients": 0, "record_versions": 0, "evaluations": 0, "results": 0, "audit_log": 0
+    }  # fmt: skip
+    assert cohort_names(registry, actor="ann") == {}
+
+
+def test_cohort_upload_entry_lists_the_versions_it_stored(registry: Registry) -> None:
+    report, result_id = import_cohort(registry, COHORT, name="FL phase II", actor="ann")
+    (entry,) = registry.results(actor="ann", cohort="FL phase II")
+    assert entry.id == result_id
+    assert entry.payload["patient_ids"] == list(report.patient_ids)
+    assert (entry.payload["rows"], entry.payload["created"]) == (200, 200)
+    assert registry.counts()["record_versions"] == 200
+    again, _ = import_cohort(registry, COHORT, name="FL phase II", actor="ann")
+    assert (again.created, again.unchanged) == (0, 200)
+    assert len(registry.results(actor="ann", cohort="FL phase II")) == 2

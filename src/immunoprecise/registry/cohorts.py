@@ -2,8 +2,9 @@
 
 A cohort import stores every row as a record version (as :func:`import_file` does) and one
 result of kind :data:`COHORT_KIND` holding the file name, the counts, the patient ids and the
-outcomes of that upload. Loading a cohort joins the patients of all its uploads, each with the
-latest version of its record and the outcome of the latest upload that gave one.
+outcomes of that upload, all in one transaction. Loading a cohort joins the patients of all its
+uploads, each with the latest version of its record and the outcome of the latest upload that
+gave one.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from pydantic import ValidationError as PydanticValidationError
 from immunoprecise.errors import RegistryError
 from immunoprecise.records import Cohort, read_cohort
 from immunoprecise.records.cohort import Outcome
-from immunoprecise.registry.importing import import_file
+from immunoprecise.registry.importing import file_items, reports_of
 from immunoprecise.registry.models import ImportReport
-from immunoprecise.registry.store import Registry
+from immunoprecise.registry.store import Registry, _Added
 
 __all__ = ["COHORT_KIND", "cohort_names", "import_cohort", "load_cohort"]
 
@@ -60,18 +61,26 @@ def import_cohort(
     """
     path = Path(path)
     outcomes = read_cohort(path).outcomes  # validates the whole table before anything is stored
-    report = import_file(registry, path, actor=actor)
-    payload = {
-        "file": path.name,
-        "rows": report.rows,
-        "created": report.created,
-        "updated": report.updated,
-        "unchanged": report.unchanged,
-        "patient_ids": list(report.patient_ids),
-        "outcomes": [o.model_dump(mode="json", exclude_none=True) for o in outcomes],
-    }
-    stored = registry.save_result(COHORT_KIND, payload, actor=actor, cohort=name)
-    return report, stored.id
+    items = file_items(path)
+
+    def payload(added: list[_Added]) -> dict[str, Any]:
+        report = reports_of([path], [items], added)[0]
+        return {
+            "file": path.name,
+            "rows": report.rows,
+            "created": report.created,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "patient_ids": list(report.patient_ids),
+            "outcomes": [o.model_dump(mode="json", exclude_none=True) for o in outcomes],
+        }
+
+    # records and the upload entry listing them are committed together: a crash or a refusal
+    # leaves neither, never records that no upload of the cohort lists
+    added, stored = registry._add_batch_with_result(
+        items, actor=actor, kind=COHORT_KIND, payload=payload, cohort=name
+    )
+    return reports_of([path], [items], added)[0], stored.id
 
 
 def cohort_names(registry: Registry, *, actor: str) -> dict[str, list[dict[str, Any]]]:

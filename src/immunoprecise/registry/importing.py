@@ -8,12 +8,13 @@ from pathlib import Path
 from immunoprecise.records import read_patients
 from immunoprecise.records.readers import TABLE_SUFFIXES
 from immunoprecise.registry.models import AuditAction, ImportReport
-from immunoprecise.registry.store import Registry, _BatchItem
+from immunoprecise.registry.store import Registry, _Added, _BatchItem
 
 __all__ = ["import_file", "import_files"]
 
 
-def _items(path: Path) -> list[_BatchItem]:
+def file_items(path: Path) -> list[_BatchItem]:
+    """One file's records, read and validated, as batch items labelled by file and row."""
     records = read_patients(path)
     table = path.suffix.lower() in TABLE_SUFFIXES
     items = []
@@ -67,8 +68,15 @@ def import_files(
     200 rows, 200 new, 0 updated, 0 unchanged | 200 rows, 0 new, 0 updated, 200 unchanged
     """
     files = [Path(p) for p in paths]
-    batches = [_items(path) for path in files]
+    batches = [file_items(path) for path in files]
     added = registry._add_batch([item for batch in batches for item in batch], actor=actor)
+    return reports_of(files, batches, added)
+
+
+def reports_of(
+    files: Sequence[Path], batches: Sequence[Sequence[_BatchItem]], added: Sequence[_Added]
+) -> list[ImportReport]:
+    """The import report of each file from the versions its records gave (in batch order)."""
     reports = []
     start = 0
     for path, batch in zip(files, batches, strict=True):

@@ -8,7 +8,7 @@ import json
 import random
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -354,12 +354,21 @@ class Registry(Database):
         session.flush()
         return _Added(self._version_model(row, pid), action)
 
-    def _add_batch(self, items: Sequence[_BatchItem], *, actor: str) -> list[_Added]:
+    def _add_batch(
+        self,
+        items: Sequence[_BatchItem],
+        *,
+        actor: str,
+        and_then: Callable[[Session, list[_Added]], None] | None = None,
+    ) -> list[_Added]:
         """Add records in one transaction; any failure stores none and names the item.
 
         A transaction that collides with a concurrent writer (:func:`_is_write_conflict`) was
         rolled back entirely, so it is run again, up to ``_WRITE_ATTEMPTS`` times with a short
         random back-off: every record then gets its own version, none is lost or refused.
+        ``and_then(session, added)`` runs inside the same transaction once every record is added
+        (e.g. to store the result that lists them), so that it is committed with the records or
+        not at all; it may run more than once when the batch is retried.
         """
         who = _check_actor(actor)
         for attempt in range(1, _WRITE_ATTEMPTS + 1):
@@ -372,6 +381,8 @@ class Registry(Database):
                         label = item.label
                         added.append(self._add(session, item, who))
                     label = "the batch"
+                    if and_then is not None:
+                        and_then(session, added)
             except SQLAlchemyError as exc:
                 if attempt < _WRITE_ATTEMPTS and _is_write_conflict(exc):
                     time.sleep(random.uniform(0, 0.01 * 2**attempt))
@@ -708,21 +719,57 @@ class Registry(Database):
             raise RegistryError(f"cohort {cohort!r}: give 1–128 characters")
         data = _to_json(payload, f"{kind} result")
         with self._transaction() as session:
-            patient = None if patient_id is None else self._patient(session, patient_id)
-            row = ResultRow(
-                kind=kind.strip(),
-                patient_id=None if patient is None else patient.id,
-                cohort=cohort,
-                payload=data,
-                actor=who,
-                created_at=_now(),
-            )
-            session.add(row)
-            session.flush()
-            self._audit(
-                session, who, AuditAction.save_result, patient_id, f"result {row.id} ({kind})"
-            )
-            return self._result_model(row, patient_id)
+            return self._insert_result(session, who, kind, data, patient_id, cohort)
+
+    def _insert_result(
+        self,
+        session: Session,
+        who: str,
+        kind: str,
+        data: Any,
+        patient_id: str | None,
+        cohort: str | None,
+    ) -> StoredResult:
+        """Insert a checked result and its audit entry in the caller's transaction."""
+        patient = None if patient_id is None else self._patient(session, patient_id)
+        row = ResultRow(
+            kind=kind.strip(),
+            patient_id=None if patient is None else patient.id,
+            cohort=cohort,
+            payload=data,
+            actor=who,
+            created_at=_now(),
+        )
+        session.add(row)
+        session.flush()
+        self._audit(session, who, AuditAction.save_result, patient_id, f"result {row.id} ({kind})")
+        return self._result_model(row, patient_id)
+
+    def _add_batch_with_result(
+        self,
+        items: Sequence[_BatchItem],
+        *,
+        actor: str,
+        kind: str,
+        payload: Callable[[list[_Added]], Mapping[str, Any]],
+        cohort: str,
+    ) -> tuple[list[_Added], StoredResult]:
+        """Add records and a result built from them in one transaction: both or neither.
+
+        ``payload(added)`` builds the result's JSON from the added versions (counts, ids);
+        a payload that cannot be stored as JSON rolls the records back too.
+        """
+        who = _check_actor(actor)
+        if not 0 < len(cohort) <= 128:
+            raise RegistryError(f"cohort {cohort!r}: give 1–128 characters")
+        stored: list[StoredResult] = []
+
+        def store_result(session: Session, added: list[_Added]) -> None:
+            data = _to_json(payload(added), f"{kind} result")
+            stored[:] = [self._insert_result(session, who, kind, data, None, cohort)]
+
+        added = self._add_batch(items, actor=actor, and_then=store_result)
+        return added, stored[0]
 
     @staticmethod
     def _result_model(row: ResultRow, patient_id: str | None) -> StoredResult:
