@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
+import immunoprecise as ip
 from immunoprecise.errors import ValidationError
 from immunoprecise.records import PatientRecord, validate_model
 
@@ -107,6 +109,28 @@ def test_every_bad_field_is_listed(minimal: dict[str, Any]) -> None:
 def test_non_numbers_are_refused(minimal: dict[str, Any], bad: object) -> None:
     minimal["host"]["crp"] = bad
     assert "host.crp" in _problems(minimal)
+
+
+@pytest.mark.parametrize("unit", [{}, [], 5, {"name": "pg/mL"}])
+def test_a_unit_that_is_not_text_is_refused_not_defaulted(
+    minimal: dict[str, Any], unit: object
+) -> None:
+    # the JSON Schema says the unit is text or null; a mapping or number must not silently
+    # become the field's unit
+    minimal["host"]["cytokines"] = {"IFNG": {"value": 0, "unit": unit}}
+    message = _problems(minimal)["host.cytokines.IFNG"]
+    assert "expected the unit as text, e.g. 'pg/mL'" in message
+
+
+@pytest.mark.parametrize("flag", ["motor_weakness", "fever_treated", "capd_unable"])
+def test_toxicity_flags_take_true_or_false_not_numbers(flag: str) -> None:
+    # the JSON Schema says boolean: 0 or "1" is refused, not read as false or true
+    document = json.loads(ip.data.example_path("ball_cd19.json").read_text(encoding="utf-8"))
+    for bad in (0, "1"):
+        document["toxicity"][0][flag] = bad
+        with pytest.raises(ValidationError) as info:
+            _validate(document)
+        assert [p.field for p in info.value.problems] == [f"toxicity[0].{flag}"]
 
 
 def test_error_message_lists_value_and_fix(minimal: dict[str, Any]) -> None:

@@ -64,9 +64,11 @@ SEMANTIC_BODIES = (
 )
 # The cohort analyses take column names of the stored cohort as query values (400 for others).
 SEMANTIC_QUERIES = "^/api/v1/cohorts/\\{name\\}/(survival|response|cutpoint)$"
-# PatientRecord (immunoprecise.records, not this service) coerces some values its JSON Schema
-# forbids, e.g. a cytokine {"unit": {}, "value": 0} becomes 0 pg/mL: schema-violating record
-# bodies may be accepted, so `negative_data_rejection` does not hold for record bodies.
+# PatientRecord (immunoprecise.records, not this service) validates in pydantic's lax mode, which
+# accepts some values its JSON Schema forbids: a numeric text or a whole float for an integer
+# (e.g. a CAPD score of "3" or 3.0). Schema-violating record bodies may therefore be accepted,
+# so `negative_data_rejection` does not hold for record bodies. (Booleans are strict, and a
+# unit that is not text is refused.)
 RECORD_BODIES = "^/api/v1/(patients|patients/\\{patient_id\\}|evaluate)$"
 
 # Valid but costly requests are scaled down before they are sent (the bounds themselves are

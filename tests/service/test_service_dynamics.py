@@ -70,6 +70,19 @@ def test_simulate_refuses_oversized_or_invalid_requests(
         no_internals(response)
 
 
+def test_trial_control_flag_takes_true_or_false_not_a_number(server: Server) -> None:
+    request = {
+        "model": "cartmath2021",
+        "regimens": {"a": "CAR-T 1e6 cells d0"},
+        "t_end": 60,
+        "control": 0,
+    }
+    with server.client("clinician") as clinician:
+        refused = clinician.post("/api/v1/trials", json=request)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"][0]["field"] == "body.control"
+
+
 def test_trial_job_runs_in_the_background_and_its_result_is_stored(server: Server) -> None:
     request = {
         "model": "cartmath2021",

@@ -136,7 +136,13 @@ class QuantitySpec:
                     f"expected {{'value': number, 'unit': text}} in {self.unit}; "
                     f"got keys {sorted(map(str, raw))}",
                 )
-            value, unit = raw["value"], raw.get("unit") or self.unit
+            value, unit = raw["value"], raw.get("unit")
+            if unit is not None and not isinstance(unit, str):
+                raise self._fail(
+                    "quantity_type",
+                    f"expected the unit as text, e.g. '{self.unit}', got {type(unit).__name__}",
+                )
+            unit = unit or self.unit
             if isinstance(value, bool) or not isinstance(value, int | float | str):
                 raise self._fail("quantity_type", f"expected a number in {self.unit}")
             try:

@@ -22,7 +22,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StrictBool, field_validator, model_validator
 
 from immunoprecise.records.base import RecordModel
 from immunoprecise.records.quantity import Measured, Quantity
@@ -134,7 +134,7 @@ class ToxicityObservation(RecordModel):
     temperature: Annotated[Quantity | None, Measured("°C", ge=30, le=45)] = Field(
         default=None, description="Highest body temperature of the day"
     )
-    fever_treated: bool | None = Field(
+    fever_treated: StrictBool | None = Field(
         default=None,
         description="Antipyretic or anti-cytokine therapy (e.g. tocilizumab, steroids) given "
         "for CRS that day.",
@@ -162,12 +162,12 @@ class ToxicityObservation(RecordModel):
         description="Cornell Assessment of Pediatric Delirium (CAPD) score, 0–32 (children "
         "aged 12 years or younger).",
     )
-    capd_unable: bool | None = Field(
+    capd_unable: StrictBool | None = Field(
         default=None, description="The child was unable to perform the CAPD assessment."
     )
     consciousness: Consciousness | None = Field(default=None, description="Level of consciousness.")
     seizure: Seizure | None = Field(default=None, description="Seizures.")
-    motor_weakness: bool | None = Field(
+    motor_weakness: StrictBool | None = Field(
         default=None,
         description="Deep focal motor weakness such as hemiparesis or paraparesis.",
     )

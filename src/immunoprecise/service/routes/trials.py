@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, status
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 from starlette.convertors import Convertor, register_url_convertor
 
 from immunoprecise.dynamics import Regimen
@@ -74,7 +74,7 @@ class TrialRequest(BaseModel):
     seed: int = Field(default=0, ge=0)
     parameter_set: str | None = Field(default=None, max_length=64)
     initial: dict[str, float] | None = Field(default=None, description="Shared initial states.")
-    control: bool = Field(default=True, description="Add a 'no treatment' arm.")
+    control: StrictBool = Field(default=True, description="Add a 'no treatment' arm.")
     cohort: str | None = Field(
         default=None, min_length=1, max_length=128, description="Store the result under a cohort."
     )
