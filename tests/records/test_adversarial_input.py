@@ -1,8 +1,8 @@
 """Malformed and adversarial input, generated: accepted with consistent values or rejected with
 field-named errors — never an uncaught exception.
 
-Each entry point gets ``EXAMPLES`` generated cases (10,000 by default; the environment variable
-``IMMUNOPRECISE_FUZZ_EXAMPLES`` changes it): patient documents (the shipped examples with values
+Each entry point gets ``EXAMPLES`` generated cases (2,000 by default; the environment variable
+``IMMUNOPRECISE_FUZZ_EXAMPLES`` changes it, and ``make release-check`` runs 10,000): patient documents (the shipped examples with values
 replaced by NaN, ±inf, huge or negative numbers, unicode, wrong types, missing and unknown keys),
 patient tables (CSV), regimen texts and virtual-trial designs.
 """
@@ -35,7 +35,7 @@ from immunoprecise.records import (
     validate_model,
 )
 
-EXAMPLES = int(os.environ.get("IMMUNOPRECISE_FUZZ_EXAMPLES", "10000"))
+EXAMPLES = int(os.environ.get("IMMUNOPRECISE_FUZZ_EXAMPLES", "2000"))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
