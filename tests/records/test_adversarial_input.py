@@ -2,9 +2,10 @@
 field-named errors — never an uncaught exception.
 
 Each entry point gets ``EXAMPLES`` generated cases (2,000 by default; the environment variable
-``IMMUNOPRECISE_FUZZ_EXAMPLES`` changes it, and ``make release-check`` runs 10,000): patient documents (the shipped examples with values
-replaced by NaN, ±inf, huge or negative numbers, unicode, wrong types, missing and unknown keys),
-patient tables (CSV), regimen texts and virtual-trial designs.
+``IMMUNOPRECISE_FUZZ_EXAMPLES`` changes it, and ``make release-check`` runs 10,000): patient
+documents (the shipped examples with values replaced by NaN, ±inf, huge or negative numbers,
+unicode, wrong types, missing and unknown keys), patient tables (CSV), regimen texts and
+virtual-trial designs.
 """
 
 from __future__ import annotations
