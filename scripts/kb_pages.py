@@ -26,6 +26,7 @@ from pathlib import Path
 import immunoprecise as ip
 from immunoprecise.knowledge import KnowledgeBase
 from immunoprecise.knowledge.schema import Condition, Rule
+from immunoprecise.recommend.conditions import OPERATOR_SYMBOLS
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "knowledge_base"
@@ -41,12 +42,7 @@ FAMILIES = {
     "caution": "Cautions",
 }
 OPERATORS = {
-    "equals": "=",
-    "in": "in",
-    "at_least": "≥",
-    "above": ">",
-    "below": "<",
-    "at_most": "≤",
+    **OPERATOR_SYMBOLS,  # as the recommendation reasons write them
     "is_true": "is true",
     "is_false": "is false",
     "has": "has an item starting with",

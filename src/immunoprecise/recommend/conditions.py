@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from immunoprecise.knowledge import Condition
 from immunoprecise.profile import ImmuneProfile
 
-__all__ = ["Verdict", "compare", "evaluate_condition"]
+__all__ = ["OPERATOR_SYMBOLS", "Verdict", "compare", "evaluate_condition"]
 
-_SYMBOLS = {
+OPERATOR_SYMBOLS = {
     "equals": "=",
     "in": "in",
     "at_least": "≥",
@@ -22,6 +22,7 @@ _SYMBOLS = {
     "at_most": "≤",
     "has": "has",
 }
+"""How a rule's comparison operator is written in a reason shown to the user."""
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def _leaf(condition: Condition, profile: ImmuneProfile) -> Verdict:
             if operator == "in"
             else (f"{operand:g}" if isinstance(operand, float) else str(operand))
         )
-        reason = f"{what} = {shown}{unit} (rule: {_SYMBOLS[operator]} {target}{unit})"
+        reason = f"{what} = {shown}{unit} (rule: {OPERATOR_SYMBOLS[operator]} {target}{unit})"
     return Verdict(holds, reasons=(reason,))
 
 
