@@ -46,7 +46,7 @@ from immunoprecise.cohort import (
     read_icb_cohorts,
     roc_auc,
 )
-from immunoprecise.profile.expression.response import ips_continuous
+from immunoprecise.profile.expression.response import icb_response, ips_continuous
 
 DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "icb"
 COLUMNS = ("icb_response", "CYT", "IFNG6", "GEP18", "IMPRES", "IPS")
@@ -76,7 +76,7 @@ CANDIDATE_RULES: dict[str, Callable[[pd.DataFrame], np.ndarray]] = {
         (_impres(s) + _ips(s) + np.clip(np.log2(s["CYT"].to_numpy() + 1.0) / 10.0, 0.0, 1.0)) / 3.0
     ),
     "½ IMPRES + ½ rounded IPS": lambda s: 0.5 * _impres(s) + 0.5 * s["IPS"].to_numpy() / 10.0,
-    "½ IMPRES + ½ IPS (icb_response)": lambda s: 0.5 * _impres(s) + 0.5 * _ips(s),
+    "½ IMPRES + ½ IPS (icb_response)": lambda s: icb_response(s).to_numpy(),
 }
 
 
@@ -213,11 +213,14 @@ def bootstrap_wins(
     return wins.sum(axis=1), wins.mean(axis=0)
 
 
-def held_out_selection(frames: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def held_out_selection(
+    frames: dict[str, pd.DataFrame], tide_auc: pd.Series
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Each candidate rule's AUC per cohort, and the leave-one-cohort-out choice among them.
 
     Returns the cohort × rule AUC table and, per held-out cohort, the rule picked on the other
-    seven (best mean AUC there), its AUC on the held-out cohort and TIDE's.
+    seven (best mean AUC there), its AUC on the held-out cohort and TIDE's (``tide_auc``, by
+    cohort, as :func:`auc_table` gives it).
     """
     aucs = pd.DataFrame(
         {
@@ -231,16 +234,14 @@ def held_out_selection(frames: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, p
         }
     )
     rows = []
-    for name, frame in frames.items():
+    for name in frames:
         chosen = str(aucs.drop(index=name).mean().idxmax())
         rows.append(
             {
                 "held out": name,
                 "rule chosen on the other seven": chosen,
                 "AUC": aucs.loc[name, chosen],
-                "TIDE": mann_whitney_auc(
-                    frame["TIDE"].to_numpy(dtype=float), frame["response"].to_numpy(dtype=bool)
-                ),
+                "TIDE": tide_auc[name],
             }
         )
     return aucs, pd.DataFrame(rows).set_index("held out")
@@ -286,7 +287,7 @@ def main(root: Path = DEFAULT, *, seed: int = 20261121, n_boot: int = 2000) -> N
         + ", ".join(f"{name.split('_')[0]} {p:.2f}" for name, p in zip(frames, p_win, strict=True))
     )
 
-    aucs, held_out = held_out_selection(frames)
+    aucs, held_out = held_out_selection(frames, numeric["TIDE"])
     print("\ncandidate rules, mean AUC over the eight and cohorts above TIDE:")
     for rule in aucs.columns:
         above = int((aucs[rule] > numeric["TIDE"].reindex(aucs.index)).sum())

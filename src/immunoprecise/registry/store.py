@@ -113,6 +113,11 @@ def _check_actor(actor: str) -> str:
     return name
 
 
+def _check_cohort(cohort: str) -> None:
+    if not 0 < len(cohort) <= 128:
+        raise RegistryError(f"cohort {cohort!r}: give 1–128 characters")
+
+
 def _to_json(payload: Any, what: str) -> Any:
     if isinstance(payload, BaseModel):
         payload = payload.model_dump(mode="json")
@@ -715,8 +720,8 @@ class Registry(Database):
         who = _check_actor(actor)
         if not kind.strip() or len(kind) > 64:
             raise RegistryError(f"result kind {kind!r}: give 1–64 characters, e.g. 'simulation'")
-        if cohort is not None and not 0 < len(cohort) <= 128:
-            raise RegistryError(f"cohort {cohort!r}: give 1–128 characters")
+        if cohort is not None:
+            _check_cohort(cohort)
         data = _to_json(payload, f"{kind} result")
         with self._transaction() as session:
             return self._insert_result(session, who, kind, data, patient_id, cohort)
@@ -760,8 +765,7 @@ class Registry(Database):
         a payload that cannot be stored as JSON rolls the records back too.
         """
         who = _check_actor(actor)
-        if not 0 < len(cohort) <= 128:
-            raise RegistryError(f"cohort {cohort!r}: give 1–128 characters")
+        _check_cohort(cohort)
         stored: list[StoredResult] = []
 
         def store_result(session: Session, added: list[_Added]) -> None:
