@@ -64,11 +64,9 @@ SEMANTIC_BODIES = (
 )
 # The cohort analyses take column names of the stored cohort as query values (400 for others).
 SEMANTIC_QUERIES = "^/api/v1/cohorts/\\{name\\}/(survival|response|cutpoint)$"
-# PatientRecord (immunoprecise.records, not this service) validates in pydantic's lax mode, which
-# accepts some values its JSON Schema forbids: a numeric text or a whole float for an integer
-# (e.g. a CAPD score of "3" or 3.0). Schema-violating record bodies may therefore be accepted,
-# so `negative_data_rejection` does not hold for record bodies. (Booleans are strict, and a
-# unit that is not text is refused.)
+# Record bodies are fuzzed without the coverage phase (below); schema-violating ones must still
+# be refused (PatientRecord's numbers, dates and flags take only what its JSON Schema allows:
+# immunoprecise.records.scalars).
 RECORD_BODIES = "^/api/v1/(patients|patients/\\{patient_id\\}|evaluate)$"
 
 # Valid but costly requests are scaled down before they are sent (the bounds themselves are
@@ -147,7 +145,6 @@ def _config(role: str, patient_ids: list[str], therapies: list[str]) -> Schemath
                 {
                     "include-path-regex": RECORD_BODIES,
                     "include-method": ["POST", "PUT"],
-                    "checks": {"negative_data_rejection": {"enabled": False}},
                     # the coverage phase makes ~1,400 boundary records per operation and role
                     # (a minute in all); the fuzzing phase still sends valid and invalid ones
                     "phases": {"coverage": {"enabled": False}},

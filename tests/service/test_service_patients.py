@@ -94,6 +94,27 @@ def test_a_fhir_bundle_becomes_a_record(server: Server) -> None:
     assert drivers == record.model_dump(mode="json")["tumor"]["driver_mutations"]
 
 
+def test_values_the_schema_forbids_are_refused_not_coerced(
+    server: Server, crc: dict[str, Any], no_internals: Check
+) -> None:
+    crc["patient"]["ecog"] = True  # lax parsing would store ECOG 1
+    crc["collected_on"] = 0  # ... and a date in 1970
+    crc["tumor"]["tmb"] = {"value": "45", "unit": "mut/Mb"}
+    with server.client("clinician") as clinician:
+        stored = clinician.post("/api/v1/patients", json=crc)
+        evaluated = clinician.post("/api/v1/evaluate", json=crc)
+        listed = clinician.get("/api/v1/patients")
+    for response in (stored, evaluated):
+        assert response.status_code == 422
+        fields = {p["field"]: p for p in response.json()["detail"]}
+        assert set(fields) == {"patient.ecog", "collected_on", "tumor.tmb"}
+        assert fields["patient.ecog"]["value"] is True
+        assert "whole number" in fields["patient.ecog"]["message"]
+        assert "YYYY-MM-DD" in fields["collected_on"]["message"]
+        no_internals(response)
+    assert listed.json()["patients"] == []
+
+
 def test_invalid_record_gives_422_with_field_details(
     server: Server, crc: dict[str, Any], no_internals: Check
 ) -> None:

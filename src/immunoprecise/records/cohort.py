@@ -10,6 +10,7 @@ from immunoprecise.records.base import RecordModel
 from immunoprecise.records.patient import BestResponse, PatientId
 from immunoprecise.records.quantity import Measured, Quantity
 from immunoprecise.records.record import PatientRecord
+from immunoprecise.records.scalars import Flag
 
 __all__ = ["Cohort", "Outcome"]
 
@@ -26,9 +27,9 @@ class Outcome(RecordModel):
     treatment: str | None = Field(default=None, description="Treatment the outcome refers to.")
     best_response: BestResponse | None = None
     pfs: Days = Field(default=None, description="Progression-free survival time")
-    pfs_event: bool | None = Field(default=None, description="Progression or death observed.")
+    pfs_event: Flag | None = Field(default=None, description="Progression or death observed.")
     os: Days = Field(default=None, description="Overall survival time")
-    os_event: bool | None = Field(default=None, description="Death observed.")
+    os_event: Flag | None = Field(default=None, description="Death observed.")
 
     @model_validator(mode="after")
     def _consistent(self) -> Outcome:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from enum import StrEnum
 from typing import Annotated
 
@@ -10,6 +9,7 @@ from pydantic import Field, model_validator
 
 from immunoprecise.records.base import RecordModel
 from immunoprecise.records.quantity import Measured, Quantity
+from immunoprecise.records.scalars import CalendarDate, Flag, OptionalWholeNumber
 
 __all__ = ["BurdenMeasurement", "Disease", "DiseaseStatus", "RiskIndex"]
 
@@ -28,9 +28,9 @@ class RiskIndex(RecordModel):
     """A clinical risk index, with its components as recorded (e.g. FLIPI, IPI, ISS)."""
 
     name: str = Field(min_length=1, description="Index name, e.g. 'FLIPI'.")
-    score: int | None = Field(default=None, ge=0, le=20, description="Points, if scored.")
+    score: OptionalWholeNumber = Field(default=None, ge=0, le=20, description="Points, if scored.")
     category: str | None = Field(default=None, description="Risk group, e.g. 'intermediate'.")
-    components: dict[str, bool] = Field(
+    components: dict[str, Flag] = Field(
         default_factory=dict,
         description="Component criteria met (true) or not (false), e.g. FLIPI "
         "{'age_over_60': true, 'stage_III_IV': true, 'hb_below_12_g_per_dL': false, "
@@ -41,7 +41,7 @@ class RiskIndex(RecordModel):
 class BurdenMeasurement(RecordModel):
     """Tumor burden at one date, by any of the usual measures (at least one given)."""
 
-    date: dt.date = Field(description="Date of the measurement (ISO 8601).")
+    date: CalendarDate = Field(description="Date of the measurement (ISO 8601).")
     sum_of_diameters: Annotated[Quantity | None, Measured("mm", ge=0, le=5000)] = Field(
         default=None, description="RECIST 1.1 sum of target-lesion diameters"
     )
@@ -81,7 +81,7 @@ class Disease(RecordModel):
     icd_o3_topography: str | None = Field(
         default=None, pattern=r"^C\d{2}(\.\d)?$", description="ICD-O-3 topography, e.g. 'C77.9'."
     )
-    diagnosis_date: dt.date | None = None
+    diagnosis_date: CalendarDate | None = None
     status: DiseaseStatus | None = None
     stage: str | None = Field(default=None, description="Stage as recorded, e.g. 'IIIA', 'IV'.")
     histologic_grade: str | None = Field(default=None, description="Grade, e.g. '1-2', '3A'.")

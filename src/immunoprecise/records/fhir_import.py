@@ -28,6 +28,7 @@ from fhir.resources.R4B.bundle import Bundle
 from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.records.readers import binary_content
 from immunoprecise.records.record import PatientRecord
+from immunoprecise.records.scalars import FROM_TEXT
 from immunoprecise.records.validation import field_problems, validate_model
 
 __all__ = [
@@ -730,7 +731,8 @@ class _Reader:
                 source=source,
             )
         try:
-            record = validate_model(PatientRecord, self.data, source=source)
+            # a valueString is text; FROM_TEXT reads numeric text in it as a number
+            record = validate_model(PatientRecord, self.data, source=source, context=FROM_TEXT)
         except ValidationError as exc:
             raise ValidationError([self._locate(p) for p in exc.problems], source=source) from None
         return FhirImport(record, tuple(self.skipped), tuple(self.notes))

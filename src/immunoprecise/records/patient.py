@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from enum import StrEnum
 from typing import Annotated
@@ -11,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 
 from immunoprecise.records.base import RecordModel
 from immunoprecise.records.quantity import Measured, Quantity
+from immunoprecise.records.scalars import CalendarDate, OptionalWholeNumber
 
 __all__ = ["BestResponse", "Patient", "PriorTherapy", "Sex"]
 
@@ -57,11 +57,13 @@ class PriorTherapy(RecordModel):
     therapy_class: str | None = Field(
         default=None, description="Class, e.g. 'chemoimmunotherapy', 'anti-PD-1', 'CAR-T'."
     )
-    line: int | None = Field(default=None, ge=1, le=20, description="Line of therapy (1 = first).")
-    start: dt.date | None = Field(default=None, description="Start date (ISO 8601).")
-    end: dt.date | None = Field(default=None, description="End date (ISO 8601).")
+    line: OptionalWholeNumber = Field(
+        default=None, ge=1, le=20, description="Line of therapy (1 = first)."
+    )
+    start: CalendarDate | None = Field(default=None, description="Start date (ISO 8601).")
+    end: CalendarDate | None = Field(default=None, description="End date (ISO 8601).")
     best_response: BestResponse | None = Field(default=None, description="Best response.")
-    irae_grade: int | None = Field(
+    irae_grade: OptionalWholeNumber = Field(
         default=None,
         ge=0,
         le=5,
@@ -84,7 +86,7 @@ class Patient(RecordModel):
         default=None, description="Age at evaluation"
     )
     sex: Sex | None = None
-    ecog: int | None = Field(
+    ecog: OptionalWholeNumber = Field(
         default=None, ge=0, le=5, description="ECOG performance status (0–5, Oken et al. 1982)."
     )
     comorbidities: tuple[str, ...] = Field(default=(), description="Relevant comorbidities.")

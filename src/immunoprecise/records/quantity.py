@@ -33,11 +33,13 @@ from pydantic import (
     Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
+    ValidationInfo,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 from immunoprecise.errors import UnitError
+from immunoprecise.records.scalars import read_from_text
 from immunoprecise.records.units import convert
 
 __all__ = ["Measured", "Quantity", "QuantitySpec"]
@@ -113,7 +115,7 @@ class QuantitySpec:
         # Braces in user text would be read as template fields by pydantic.
         return PydanticCustomError(kind, message.replace("{", "{{").replace("}", "}}"))
 
-    def _split(self, raw: Any) -> tuple[float, str]:
+    def _split(self, raw: Any, *, from_text: bool = True) -> tuple[float, str]:
         if isinstance(raw, Quantity):
             return raw.value, raw.unit
         if isinstance(raw, bool):
@@ -145,6 +147,12 @@ class QuantitySpec:
             unit = unit or self.unit
             if isinstance(value, bool) or not isinstance(value, int | float | str):
                 raise self._fail("quantity_type", f"expected a number in {self.unit}")
+            if isinstance(value, str) and not from_text:
+                raise self._fail(
+                    "quantity_type",
+                    f"expected the value as a number, got text {value!r}; write it without "
+                    f"quotes, or the whole quantity as text ('{value} {unit}')",
+                )
             try:
                 return float(value), str(unit)
             except ValueError:
@@ -153,8 +161,17 @@ class QuantitySpec:
             "quantity_type", f"expected a number in {self.unit}, got {type(raw).__name__}"
         )
 
-    def normalize(self, raw: Any) -> Quantity:
+    def normalize(self, raw: Any, *, from_text: bool = True) -> Quantity:
         """Read ``raw`` (number, text or mapping), convert it to the field unit, check the range.
+
+        Parameters
+        ----------
+        raw
+            A number (in the field's unit), a text such as ``"12 mg/dL"``, a ``{value, unit}``
+            mapping or a :class:`Quantity`.
+        from_text
+            Whether a mapping's value may be numeric text (table cells); when false, only a
+            number is taken there, as the record's JSON Schema says.
 
         Raises
         ------
@@ -162,7 +179,7 @@ class QuantitySpec:
             With a message naming the expected unit or range; the record model turns it into a
             field-level :class:`~immunoprecise.errors.ValidationError`.
         """
-        value, unit = self._split(raw)
+        value, unit = self._split(raw, from_text=from_text)
         if not math.isfinite(value):
             raise self._fail("quantity_finite", f"expected a finite number in {self.unit}")
         try:
@@ -209,8 +226,10 @@ class Measured(QuantitySpec):
     250.0
     """
 
-    def _normalize_optional(self, raw: Any) -> Quantity | None:
-        return None if raw is None else self.normalize(raw)
+    def _normalize_optional(self, raw: Any, info: ValidationInfo) -> Quantity | None:
+        # a mapping's value must be a number, as the JSON Schema says, except where the reader's
+        # values are text (table cells): see immunoprecise.records.scalars
+        return None if raw is None else self.normalize(raw, from_text=read_from_text(info))
 
     def __get_pydantic_core_schema__(
         self, source_type: Any, handler: GetCoreSchemaHandler

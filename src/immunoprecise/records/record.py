@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Final, Literal
 
@@ -13,6 +12,7 @@ from immunoprecise.records.disease import Disease
 from immunoprecise.records.host import HostStatus
 from immunoprecise.records.microenvironment import Microenvironment
 from immunoprecise.records.patient import Patient
+from immunoprecise.records.scalars import CalendarDate
 from immunoprecise.records.toxicity import ToxicityObservation
 from immunoprecise.records.tumor import Tumor
 
@@ -52,7 +52,7 @@ class PatientRecord(RecordModel):
     schema_version: Literal["1.0"] = Field(
         default=SCHEMA_VERSION, description="Version of this record format."
     )
-    collected_on: dt.date | None = Field(
+    collected_on: CalendarDate | None = Field(
         default=None, description="Date the evaluated samples and measurements were taken."
     )
     patient: Patient

@@ -45,6 +45,7 @@ from immunoprecise.records.cohort import Cohort, Outcome
 from immunoprecise.records.fields import record_fields
 from immunoprecise.records.microenvironment import Region
 from immunoprecise.records.record import PatientRecord
+from immunoprecise.records.scalars import FROM_TEXT
 from immunoprecise.records.units import is_convertible
 from immunoprecise.records.validation import field_problems
 
@@ -422,7 +423,9 @@ def read_table(path: str | Path) -> Cohort:
         pid = str(row.get("patient_id", "") or "?")
         where = f"row {number} ({pid})"
         try:
-            records.append(PatientRecord.model_validate(data).read_from(Path(path).parent))
+            records.append(
+                PatientRecord.model_validate(data, context=FROM_TEXT).read_from(Path(path).parent)
+            )
         except pydantic.ValidationError as exc:
             for p in field_problems(exc, PatientRecord):
                 loc = tuple(
@@ -437,7 +440,9 @@ def read_table(path: str | Path) -> Cohort:
                 )
         if outcome:
             try:
-                outcomes.append(Outcome.model_validate({"patient_id": pid, **outcome}))
+                outcomes.append(
+                    Outcome.model_validate({"patient_id": pid, **outcome}, context=FROM_TEXT)
+                )
             except pydantic.ValidationError as exc:
                 for p in field_problems(exc, Outcome):
                     col = origin.get(("outcome", p.field), p.field)

@@ -18,14 +18,14 @@ Quantity(value=38.61, unit='°C')
 
 from __future__ import annotations
 
-import datetime as dt
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, StrictBool, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from immunoprecise.records.base import RecordModel
 from immunoprecise.records.quantity import Measured, Quantity
+from immunoprecise.records.scalars import CalendarDate, Flag, OptionalWholeNumber, WholeNumber
 
 __all__ = [
     "CerebralEdema",
@@ -125,16 +125,16 @@ class ToxicityObservation(RecordModel):
     assessed; it never counts as a normal finding.
     """
 
-    day: int = Field(
+    day: WholeNumber = Field(
         ge=-30,
         le=365,
         description="Days since the effector-cell infusion (day 0); negative before it.",
     )
-    date: dt.date | None = Field(default=None, description="Calendar date of the observation.")
+    date: CalendarDate | None = Field(default=None, description="Calendar date of the observation.")
     temperature: Annotated[Quantity | None, Measured("°C", ge=30, le=45)] = Field(
         default=None, description="Highest body temperature of the day"
     )
-    fever_treated: StrictBool | None = Field(
+    fever_treated: Flag | None = Field(
         default=None,
         description="Antipyretic or anti-cytokine therapy (e.g. tocilizumab, steroids) given "
         "for CRS that day.",
@@ -148,26 +148,26 @@ class ToxicityObservation(RecordModel):
     oxygen_flow: Annotated[Quantity | None, Measured("L/min", ge=0, le=80)] = Field(
         default=None, description="Oxygen flow (decides low vs high flow for a nasal cannula)"
     )
-    ice_score: int | None = Field(
+    ice_score: OptionalWholeNumber = Field(
         default=None,
         ge=0,
         le=10,
         description="Immune effector cell-associated encephalopathy (ICE) score, 0–10 "
         "(patients older than 12 years).",
     )
-    capd_score: int | None = Field(
+    capd_score: OptionalWholeNumber = Field(
         default=None,
         ge=0,
         le=32,
         description="Cornell Assessment of Pediatric Delirium (CAPD) score, 0–32 (children "
         "aged 12 years or younger).",
     )
-    capd_unable: StrictBool | None = Field(
+    capd_unable: Flag | None = Field(
         default=None, description="The child was unable to perform the CAPD assessment."
     )
     consciousness: Consciousness | None = Field(default=None, description="Level of consciousness.")
     seizure: Seizure | None = Field(default=None, description="Seizures.")
-    motor_weakness: StrictBool | None = Field(
+    motor_weakness: Flag | None = Field(
         default=None,
         description="Deep focal motor weakness such as hemiparesis or paraparesis.",
     )

@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from immunoprecise.records.base import RecordModel
 from immunoprecise.records.quantity import Measured, Quantity
+from immunoprecise.records.scalars import OptionalNumber, OptionalWholeNumber
 
 __all__ = [
     "AntigenKind",
@@ -106,7 +107,7 @@ class HypoxiaMarker(RecordModel):
     percent_positive: Annotated[Quantity | None, Measured("%", ge=0, le=100)] = Field(
         default=None, description="Cells positive"
     )
-    h_score: float | None = Field(default=None, ge=0, le=300, description="IHC H-score (0–300).")
+    h_score: OptionalNumber = Field(default=None, ge=0, le=300, description="IHC H-score (0–300).")
 
     @model_validator(mode="after")
     def _one_reading(self) -> HypoxiaMarker:
@@ -127,13 +128,13 @@ class Tumor(RecordModel):
     pdl1_tps: Annotated[Quantity | None, Measured("%", ge=0, le=100)] = Field(
         default=None, description="PD-L1 tumor proportion score (TPS)"
     )
-    pdl1_cps: float | None = Field(
+    pdl1_cps: OptionalNumber = Field(
         default=None, ge=0, le=100, description="PD-L1 combined positive score (CPS, 0–100)."
     )
     mhc_class_i: MHCExpression | None = None
     mhc_class_ii: MHCExpression | None = None
     antigens: tuple[TumorAntigen, ...] = ()
-    neoantigen_count: int | None = Field(
+    neoantigen_count: OptionalWholeNumber = Field(
         default=None, ge=0, le=100000, description="Predicted neoantigens (count)."
     )
     hypoxia: tuple[HypoxiaMarker, ...] = ()

@@ -87,7 +87,9 @@ def field_problems(
     return problems
 
 
-def validate_model(model: type[M], data: Any, *, source: str | None = None) -> M:
+def validate_model(
+    model: type[M], data: Any, *, source: str | None = None, context: Any = None
+) -> M:
     """Validate ``data`` as ``model``, raising one error that lists every invalid field.
 
     Parameters
@@ -98,6 +100,9 @@ def validate_model(model: type[M], data: Any, *, source: str | None = None) -> M
         Parsed input (mapping from JSON/YAML, or a row turned into a mapping).
     source
         Name of the input, shown in the error (file name, row).
+    context
+        pydantic validation context; :data:`immunoprecise.records.scalars.FROM_TEXT` where the
+        values were read from text (numeric text is then read as a number).
 
     Returns
     -------
@@ -120,6 +125,6 @@ def validate_model(model: type[M], data: Any, *, source: str | None = None) -> M
       - patient.age = 300: 300 years is outside the plausible range 0–120 years
     """
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=context)
     except pydantic.ValidationError as exc:
         raise ValidationError(field_problems(exc, model), source=source) from None

@@ -1,0 +1,116 @@
+"""Whole numbers, numbers, dates and flags of a record, read as its JSON Schema states them.
+
+In pydantic's lax mode an integer field takes ``true`` as 1 and ``"3"`` as 3, a date field takes
+``0`` as 1970-01-01, and a boolean field takes ``"no"`` as false. In a patient document (JSON,
+YAML, a REST body) such a value is a mistake that would be read silently, so these types refuse
+it and name the field:
+
+- :data:`WholeNumber`: an integer (a whole float such as ``2.0`` too, as JSON Schema allows);
+- :data:`Number`: an integer or a float;
+- :data:`CalendarDate`: an ISO 8601 date as text (``2026-09-22``) or a date;
+- :data:`Flag`: ``true`` or ``false``.
+
+Table cells and FHIR ``valueString`` values are text by nature. Their readers validate with the
+context :data:`FROM_TEXT`, in which numeric text is read as a number and ``yes``/``no``,
+``true``/``false``, ``1``/``0`` (text, or a spreadsheet's number) as a flag, by pydantic's own
+parsing.
+
+Examples
+--------
+>>> from pydantic import BaseModel
+>>> class Scan(BaseModel):
+...     lesions: WholeNumber
+>>> Scan.model_validate({"lesions": 3}).lesions
+3
+>>> Scan.model_validate({"lesions": "3"}, context=FROM_TEXT).lesions
+3
+>>> Scan.model_validate({"lesions": True})
+Traceback (most recent call last):
+...
+pydantic_core._pydantic_core.ValidationError: 1 validation error for Scan
+lesions
+  expected a whole number, got true/false ...
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Final
+
+from pydantic import BeforeValidator, ValidationInfo
+from pydantic_core import PydanticCustomError
+
+__all__ = [
+    "FROM_TEXT",
+    "CalendarDate",
+    "Flag",
+    "Number",
+    "OptionalNumber",
+    "OptionalWholeNumber",
+    "WholeNumber",
+    "read_from_text",
+]
+
+FROM_TEXT: Final[dict[str, bool]] = {"values_are_text": True}
+"""Validation context of readers whose values are text (table cells, FHIR ``valueString``)."""
+
+
+def read_from_text(info: ValidationInfo) -> bool:
+    """Whether the values being validated were read from text (see :data:`FROM_TEXT`)."""
+    context = info.context
+    return isinstance(context, dict) and bool(context.get("values_are_text"))
+
+
+def _refused(kind: str, expected: str, value: Any) -> PydanticCustomError:
+    got = "true/false" if isinstance(value, bool) else f"{type(value).__name__} {value!r}"
+    if isinstance(value, str):
+        got = f"text {value!r}; write the number without quotes"
+    # braces in the value would be read as template fields by pydantic
+    message = f"expected {expected}, got {got}".replace("{", "{{").replace("}", "}}")
+    return PydanticCustomError(kind, message)
+
+
+def _whole_number(value: Any, info: ValidationInfo) -> Any:
+    if isinstance(value, bool) or (isinstance(value, str) and not read_from_text(info)):
+        raise _refused("int_type", "a whole number", value)
+    return value
+
+
+def _number(value: Any, info: ValidationInfo) -> Any:
+    if isinstance(value, bool) or (isinstance(value, str) and not read_from_text(info)):
+        raise _refused("float_type", "a number", value)
+    return value
+
+
+def _calendar_date(value: Any) -> Any:
+    if isinstance(value, bool | int | float):
+        raise _refused("date_type", "a date as text, YYYY-MM-DD", value)
+    return value
+
+
+def _flag(value: Any, info: ValidationInfo) -> Any:
+    if not isinstance(value, bool) and not read_from_text(info):
+        kind = "text" if isinstance(value, str) else f"{type(value).__name__}"
+        message = f"expected true or false, got {kind} {value!r}"
+        raise PydanticCustomError("bool_type", message.replace("{", "{{").replace("}", "}}"))
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+"""An integer; refuses ``true``/``false`` and (outside :data:`FROM_TEXT`) numeric text."""
+
+OptionalWholeNumber = Annotated[int | None, BeforeValidator(_whole_number)]
+""":data:`WholeNumber` or ``None``. Unlike ``WholeNumber | None``, a ``Field(ge=..., le=...)``
+on it reaches the JSON Schema as ``minimum``/``maximum``."""
+
+Number = Annotated[float, BeforeValidator(_number)]
+"""A number; refuses ``true``/``false`` and (outside :data:`FROM_TEXT`) numeric text."""
+
+OptionalNumber = Annotated[float | None, BeforeValidator(_number)]
+""":data:`Number` or ``None``, with bounds in the JSON Schema (see :data:`OptionalWholeNumber`)."""
+
+CalendarDate = Annotated[dt.date, BeforeValidator(_calendar_date)]
+"""A date as ISO 8601 text or a date; refuses numbers (pydantic would read them as Unix time)."""
+
+Flag = Annotated[bool, BeforeValidator(_flag)]
+"""``true`` or ``false``; ``yes``, ``1`` and the like only within :data:`FROM_TEXT`."""
