@@ -29,6 +29,7 @@ from immunoprecise.cohort import (
 )
 from immunoprecise.cohort.cutpoint import optimal_cutpoint
 from immunoprecise.evaluation import DISCLAIMER
+from immunoprecise.report.rendering import jinja_environment
 
 __all__ = ["CohortReportOptions", "render_cohort_html"]
 
@@ -60,16 +61,12 @@ class CohortReportOptions(BaseModel):
 
 @functools.cache
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("immunoprecise.report", "templates"),
-        autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
+    return jinja_environment(
+        {
+            "pct": lambda x: "NE" if x is None or x != x else f"{100 * x:.1f}%",
+            "num": lambda x, d=2: "NE" if x is None else f"{x:.{d}f}",
+        }
     )
-    env.filters["pct"] = lambda x: "NE" if x is None or x != x else f"{100 * x:.1f}%"
-    env.filters["num"] = lambda x, d=2: "NE" if x is None else f"{x:.{d}f}"
-    return env
 
 
 def _svg(fig: Any, prefix: str) -> Markup:

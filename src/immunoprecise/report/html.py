@@ -12,6 +12,7 @@ from immunoprecise import pl
 from immunoprecise.evaluation import Evaluation
 from immunoprecise.profile import ImmuneProfile
 from immunoprecise.records import PatientRecord
+from immunoprecise.report.rendering import jinja_environment
 from immunoprecise.safety import (
     CrsRiskResult,
     HematotoxScore,
@@ -26,15 +27,7 @@ __all__ = ["SafetySection", "render_html", "safety_section"]
 
 @functools.cache
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("immunoprecise.report", "templates"),
-        autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["num"] = _number
-    return env
+    return jinja_environment({"num": _number})
 
 
 def _number(value: object) -> str:

@@ -20,6 +20,7 @@ from immunoprecise import pl
 from immunoprecise.cohort.statistic import Statistic, format_p
 from immunoprecise.dynamics.trials.endpoints import ObservedComparison
 from immunoprecise.dynamics.trials.result import TrialResult
+from immunoprecise.report.rendering import jinja_environment
 
 __all__ = ["gap_sentence", "render_trial_html"]
 
@@ -52,20 +53,16 @@ def _days(x: float | None) -> str:
 
 @functools.cache
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("immunoprecise.report", "templates"),
-        autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
+    return jinja_environment(
+        {
+            "pct": _pct,
+            "interval": _interval,
+            "ratio": _ratio,
+            "days": _days,
+            "p": format_p,
+            "endpoint": lambda e: _ENDPOINT_NAMES.get(e, e),
+        }
     )
-    env.filters["pct"] = _pct
-    env.filters["interval"] = _interval
-    env.filters["ratio"] = _ratio
-    env.filters["days"] = _days
-    env.filters["p"] = format_p
-    env.filters["endpoint"] = lambda e: _ENDPOINT_NAMES.get(e, e)
-    return env
 
 
 def _svg(fig: Any, prefix: str) -> Markup:
