@@ -39,7 +39,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 from immunoprecise.errors import UnitError
-from immunoprecise.records.scalars import read_from_text
+from immunoprecise.records.scalars import field_error, read_from_text
 from immunoprecise.records.units import convert
 
 __all__ = ["Measured", "Quantity", "QuantitySpec"]
@@ -112,10 +112,9 @@ class QuantitySpec:
         return f"{lo}–{hi} {self.unit}"
 
     def _fail(self, kind: str, message: str) -> PydanticCustomError:
-        # Braces in user text would be read as template fields by pydantic.
-        return PydanticCustomError(kind, message.replace("{", "{{").replace("}", "}}"))
+        return field_error(kind, message)
 
-    def _split(self, raw: Any, *, from_text: bool = True) -> tuple[float, str]:
+    def _split(self, raw: Any, *, from_text: bool) -> tuple[float, str]:
         if isinstance(raw, Quantity):
             return raw.value, raw.unit
         if isinstance(raw, bool):

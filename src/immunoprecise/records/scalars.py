@@ -48,6 +48,7 @@ __all__ = [
     "OptionalNumber",
     "OptionalWholeNumber",
     "WholeNumber",
+    "field_error",
     "read_from_text",
 ]
 
@@ -61,25 +62,34 @@ def read_from_text(info: ValidationInfo) -> bool:
     return isinstance(context, dict) and bool(context.get("values_are_text"))
 
 
-def _refused(kind: str, expected: str, value: Any) -> PydanticCustomError:
-    got = "true/false" if isinstance(value, bool) else f"{type(value).__name__} {value!r}"
-    if isinstance(value, str):
-        got = f"text {value!r}; write the number without quotes"
-    # braces in the value would be read as template fields by pydantic
-    message = f"expected {expected}, got {got}".replace("{", "{{").replace("}", "}}")
-    return PydanticCustomError(kind, message)
+def field_error(kind: str, message: str) -> PydanticCustomError:
+    """A pydantic error of type ``kind`` whose message is ``message`` as written.
+
+    Braces in a message (from the user's value) would otherwise be read by pydantic as
+    template fields.
+    """
+    return PydanticCustomError(kind, message.replace("{", "{{").replace("}", "}}"))
 
 
-def _whole_number(value: Any, info: ValidationInfo) -> Any:
-    if isinstance(value, bool) or (isinstance(value, str) and not read_from_text(info)):
-        raise _refused("int_type", "a whole number", value)
-    return value
+def _refused(kind: str, expected: str, value: Any, hint: str = "") -> PydanticCustomError:
+    if isinstance(value, bool):
+        got = "true/false"
+    elif isinstance(value, str):
+        got = f"text {value!r}{hint}"
+    else:
+        got = f"{type(value).__name__} {value!r}"
+    return field_error(kind, f"expected {expected}, got {got}")
 
 
-def _number(value: Any, info: ValidationInfo) -> Any:
-    if isinstance(value, bool) or (isinstance(value, str) and not read_from_text(info)):
-        raise _refused("float_type", "a number", value)
-    return value
+def _plain_number(kind: str, expected: str) -> BeforeValidator:
+    """Refuse ``true``/``false``, and text outside :data:`FROM_TEXT`; pydantic does the rest."""
+
+    def check(value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool) or (isinstance(value, str) and not read_from_text(info)):
+            raise _refused(kind, expected, value, "; write the number without quotes")
+        return value
+
+    return BeforeValidator(check)
 
 
 def _calendar_date(value: Any) -> Any:
@@ -90,23 +100,25 @@ def _calendar_date(value: Any) -> Any:
 
 def _flag(value: Any, info: ValidationInfo) -> Any:
     if not isinstance(value, bool) and not read_from_text(info):
-        kind = "text" if isinstance(value, str) else f"{type(value).__name__}"
-        message = f"expected true or false, got {kind} {value!r}"
-        raise PydanticCustomError("bool_type", message.replace("{", "{{").replace("}", "}}"))
+        raise _refused("bool_type", "true or false", value)
     return value
 
 
-WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+# one validator each, shared by the plain and the optional alias
+_WHOLE_NUMBER = _plain_number("int_type", "a whole number")
+_NUMBER = _plain_number("float_type", "a number")
+
+WholeNumber = Annotated[int, _WHOLE_NUMBER]
 """An integer; refuses ``true``/``false`` and (outside :data:`FROM_TEXT`) numeric text."""
 
-OptionalWholeNumber = Annotated[int | None, BeforeValidator(_whole_number)]
+OptionalWholeNumber = Annotated[int | None, _WHOLE_NUMBER]
 """:data:`WholeNumber` or ``None``. Unlike ``WholeNumber | None``, a ``Field(ge=..., le=...)``
 on it reaches the JSON Schema as ``minimum``/``maximum``."""
 
-Number = Annotated[float, BeforeValidator(_number)]
+Number = Annotated[float, _NUMBER]
 """A number; refuses ``true``/``false`` and (outside :data:`FROM_TEXT`) numeric text."""
 
-OptionalNumber = Annotated[float | None, BeforeValidator(_number)]
+OptionalNumber = Annotated[float | None, _NUMBER]
 """:data:`Number` or ``None``, with bounds in the JSON Schema (see :data:`OptionalWholeNumber`)."""
 
 CalendarDate = Annotated[dt.date, BeforeValidator(_calendar_date)]
