@@ -21,7 +21,10 @@ from immunoprecise.registry import (
 )
 from immunoprecise.registry.schema import Base
 
-TABLES = {"patients", "record_versions", "evaluations", "results", "audit_log", "api_tokens"}
+TABLES = {
+    "patients", "record_versions", "evaluations", "results", "audit_log", "api_tokens",
+    "dashboard_sessions", "service_jobs",
+}  # fmt: skip
 
 
 def _tables(url: str) -> set[str]:

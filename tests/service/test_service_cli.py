@@ -89,3 +89,4 @@ def test_serve_command_is_a_typer_command() -> None:
     assert result.exit_code == 0
     assert "--port" in result.output
     assert "--db" in result.output
+    assert "--workers" in result.output

@@ -1,4 +1,5 @@
-"""The api_tokens migration (0002) creates what the declarations say, and goes down cleanly."""
+"""The service's migrations create what the declarations say and go down cleanly: api_tokens
+(0002), and dashboard_sessions and service_jobs (0003)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def _tables(url: str) -> set[str]:
 
 
 def test_api_tokens_migration_matches_the_declarations(db_url: str) -> None:
-    assert head_revision() == "0002"
+    assert head_revision() == "0003"
     engine = sa.create_engine(db_url)
     try:
         with engine.connect() as connection:
@@ -46,8 +47,8 @@ def test_api_tokens_migration_goes_down_and_up(db_url: str) -> None:
     assert downgrade(db_url, "0001") == "0001"
     assert "api_tokens" not in _tables(db_url)
     assert "patients" in _tables(db_url)
-    assert upgrade(db_url) == "0002"
-    assert current_revision(db_url) == "0002"
+    assert upgrade(db_url) == "0003"
+    assert current_revision(db_url) == "0003"
     assert "api_tokens" in _tables(db_url)
 
 
@@ -63,10 +64,34 @@ def test_a_0001_registry_is_upgraded_keeping_its_data(tmp_path: Path) -> None:
             )
     finally:
         engine.dispose()
-    assert upgrade(url) == "0002"
+    assert upgrade(url) == "0003"
     engine = sa.create_engine(url)
     try:
         with engine.connect() as connection:
             assert connection.execute(sa.text("SELECT pseudonym FROM patients")).scalar() == "P1"
     finally:
         engine.dispose()
+
+
+def test_service_state_migration_creates_sessions_and_jobs(db_url: str) -> None:
+    engine = sa.create_engine(db_url)
+    try:
+        inspector = sa.inspect(engine)
+        sessions = {c["name"]: c for c in inspector.get_columns("dashboard_sessions")}
+        jobs = {c["name"]: c for c in inspector.get_columns("service_jobs")}
+        session_key = inspector.get_pk_constraint("dashboard_sessions")["constrained_columns"]
+    finally:
+        engine.dispose()
+    assert set(sessions) == {"session_sha256", "name", "role", "csrf", "created_at", "last_seen"}
+    assert session_key == ["session_sha256"]
+    assert {"id", "owner", "status", "progress", "heartbeat_at", "result_id"} <= set(jobs)
+    assert not jobs["heartbeat_at"]["nullable"]
+    assert jobs["result_id"]["nullable"]
+
+
+def test_service_state_migration_goes_down_and_up(db_url: str) -> None:
+    assert downgrade(db_url, "0002") == "0002"
+    assert {"dashboard_sessions", "service_jobs"}.isdisjoint(_tables(db_url))
+    assert "api_tokens" in _tables(db_url)
+    assert upgrade(db_url) == "0003"
+    assert {"dashboard_sessions", "service_jobs", "api_tokens"} <= _tables(db_url)

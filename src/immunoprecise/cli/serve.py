@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -44,11 +46,24 @@ def serve_command(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8000,
     db: DbUrl = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Server processes sharing the port; logins and trial jobs are shared through "
+            "the database.",
+        ),
+    ] = 1,
     rate: Annotated[
-        float, typer.Option("--rate", min=0.001, help="Requests per second allowed per token.")
+        float,
+        typer.Option(
+            "--rate", min=0.001, help="Requests per second allowed per token (per process)."
+        ),
     ] = 20.0,
     burst: Annotated[
-        int, typer.Option("--burst", min=1, help="Requests a token may make at once.")
+        int,
+        typer.Option("--burst", min=1, help="Requests a token may make at once (per process)."),
     ] = 40,
     evaluation_cache: Annotated[
         int | None,
@@ -65,24 +80,30 @@ def serve_command(
     The database is created and migrated if needed. Every endpoint but /api/v1/health needs a
     bearer token: make one with `immunoprecise token create NAME --role admin`.
 
-    Example: immunoprecise serve --port 8000
+    With --workers N, N processes answer on the same port: dashboard logins and trial jobs are
+    kept in the database, so any process answers any request. Each process keeps its own rate
+    buckets (a token may reach N times --rate) and runs the trials it accepted.
+
+    Example: immunoprecise serve --port 8000 --workers 4
     """
     import uvicorn
 
     from immunoprecise.registry import resolve_url
     from immunoprecise.registry.connection import display_url
     from immunoprecise.service import RateLimit, TokenStore, create_app
+    from immunoprecise.service.app import SERVICE_OPTIONS_ENV
     from immunoprecise.service.caches import DEFAULT_EVALUATION_CACHE_SIZE
 
+    cache_size = DEFAULT_EVALUATION_CACHE_SIZE if evaluation_cache is None else evaluation_cache
     try:
         url = resolve_url(db)
+        # Built in this process even with several workers: the database is migrated once, the
+        # pseudonym key made once, and a bad setting is reported here, before any worker starts.
         app = create_app(
             url,
             create=True,
             rate_limit=RateLimit(rate=rate, burst=burst),
-            evaluation_cache_size=(
-                DEFAULT_EVALUATION_CACHE_SIZE if evaluation_cache is None else evaluation_cache
-            ),
+            evaluation_cache_size=cache_size,
         )
         with TokenStore.open(url) as store:
             valid = [t for t in store.list() if not t.revoked]
@@ -102,14 +123,36 @@ def serve_command(
             f"{len(valid)} valid token(s); more with: immunoprecise token create NAME --role ROLE",
             markup=False,
         )
+    if workers == 1:
+        uvicorn.run(
+            app, host=host, port=port, log_level="info", access_log=False, log_config=_log_config()
+        )
+        return
+    app.state.service.close()
+    os.environ[SERVICE_OPTIONS_ENV] = json.dumps(
+        {
+            "db_url": url,
+            "rate_limit": {"rate": rate, "burst": burst},
+            "evaluation_cache_size": cache_size,
+        }
+    )
+    _err.print(f"{workers} server processes; log lines name the process [pid]", markup=False)
     uvicorn.run(
-        app, host=host, port=port, log_level="info", access_log=False, log_config=_log_config()
+        "immunoprecise.service.app:app_from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+        log_config=_log_config(with_process=True),
     )
 
 
-def _log_config() -> dict[str, Any]:
+def _log_config(*, with_process: bool = False) -> dict[str, Any]:
     """uvicorn's logging set-up, plus the service's loggers (its access log among them: it
-    names routes, not the patient ids in paths, so uvicorn's own access log is off)."""
+    names routes, not the patient ids in paths, so uvicorn's own access log is off); with
+    ``with_process``, each line names the process id (several workers share one log)."""
     import copy
 
     from uvicorn.config import LOGGING_CONFIG
@@ -120,6 +163,11 @@ def _log_config() -> dict[str, Any]:
         "level": "INFO",
         "propagate": False,
     }
+    if with_process:
+        for formatter in config["formatters"].values():
+            formatter["fmt"] = formatter["fmt"].replace(
+                "%(levelprefix)s ", "%(levelprefix)s [%(process)d] "
+            )
     return config
 
 

@@ -1,13 +1,17 @@
 """The registry's tables, declared with SQLAlchemy 2 (portable: SQLite and PostgreSQL).
 
-Nothing in these tables is updated in place or deleted by immunoprecise: a changed record is a new
-row in ``record_versions``, and every read or write of patient data adds a row to ``audit_log``.
-The migrations in ``immunoprecise/registry/migrations`` create exactly these tables.
+Nothing in the patient-data tables is updated in place or deleted by immunoprecise: a changed
+record is a new row in ``record_versions``, and every read or write of patient data adds a row to
+``audit_log``. Two tables are the REST service's working state, shared by its worker processes and
+updated in place: ``dashboard_sessions`` (logged-in browsers) and ``service_jobs`` (virtual trials
+running or recently run); neither holds patient data. The migrations in
+``immunoprecise/registry/migrations`` create exactly these tables.
 
 Examples
 --------
 >>> sorted(Base.metadata.tables)
-['api_tokens', 'audit_log', 'evaluations', 'patients', 'record_versions', 'results']
+['api_tokens', 'audit_log', 'dashboard_sessions', 'evaluations', 'patients', 'record_versions',
+ 'results', 'service_jobs']
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from sqlalchemy import (
     JSON,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -33,10 +38,12 @@ __all__ = [
     "ApiTokenRow",
     "AuditRow",
     "Base",
+    "DashboardSessionRow",
     "EvaluationRow",
     "PatientRow",
     "RecordVersionRow",
     "ResultRow",
+    "ServiceJobRow",
     "UTCDateTime",
 ]
 
@@ -163,3 +170,41 @@ class ApiTokenRow(Base):
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class DashboardSessionRow(Base):
+    """A logged-in dashboard browser: only the SHA-256 of its session cookie is kept."""
+
+    __tablename__ = "dashboard_sessions"
+
+    session_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    last_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class ServiceJobRow(Base):
+    """A background job of the REST service (a virtual trial): its latest status and progress.
+
+    ``heartbeat_at`` is renewed by the process running the job; a queued or running job whose
+    heartbeat has stopped belongs to a process that is gone.
+    """
+
+    __tablename__ = "service_jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    owner: Mapped[str] = mapped_column(String(128), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    progress: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    message: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    label: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    n_per_arm: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    steps: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    result_id: Mapped[int | None] = mapped_column(Integer, nullable=True)

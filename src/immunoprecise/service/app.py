@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,6 +15,7 @@ from fastapi.openapi.utils import get_openapi
 from immunoprecise.knowledge import load_knowledge_base
 from immunoprecise.records import PatientRecord
 from immunoprecise.registry import Registry
+from immunoprecise.registry.database import Database, open_migrated_engine
 from immunoprecise.service.access_log import AccessLog
 from immunoprecise.service.auth import SERVICE_TOKEN_RECHECK_SECONDS, TokenStore
 from immunoprecise.service.caches import DEFAULT_EVALUATION_CACHE_SIZE, EvaluationCache
@@ -29,8 +31,15 @@ from immunoprecise.service.pseudonymize import Pseudonymizer, resolve_pseudonym_
 from immunoprecise.service.ratelimit import DEFAULT_RATE_LIMIT, RateLimit, RateLimiter
 from immunoprecise.service.routes import api_router
 from immunoprecise.service.routes.evaluate import StoredPatient
+from immunoprecise.service.sessions import SessionStore
 
-__all__ = ["DESCRIPTION", "MAX_UPLOAD_BYTES", "create_app"]
+__all__ = [
+    "DESCRIPTION",
+    "MAX_UPLOAD_BYTES",
+    "SERVICE_OPTIONS_ENV",
+    "app_from_environment",
+    "create_app",
+]
 
 logger = logging.getLogger("immunoprecise.service")
 
@@ -38,6 +47,10 @@ _REF = "#/components/schemas/"
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 """Largest cohort table accepted (20 MiB)."""
+
+SERVICE_OPTIONS_ENV = "IMMUNOPRECISE_SERVICE_OPTIONS"
+"""Environment variable through which ``immunoprecise serve --workers N`` hands its options (a
+JSON object of :func:`create_app`'s arguments) to the worker processes it starts."""
 
 DESCRIPTION = """\
 Immune precision oncology over HTTP: patient records (versioned, audited), evaluations
@@ -146,19 +159,30 @@ def create_app(
     from immunoprecise import __version__
 
     registry = Registry.open(db_url, create=create)
+    opened: list[Database] = [registry]
     try:
+        tokens = TokenStore.open(db_url, recheck_seconds=SERVICE_TOKEN_RECHECK_SECONDS)
+        opened.append(tokens)
+        sessions = SessionStore(open_migrated_engine(db_url))
+        opened.append(sessions)
+        jobs = JobManager(open_migrated_engine(db_url), max_workers=max_workers)
+        opened.append(jobs)
         state = ServiceState(
             registry=registry,
-            tokens=TokenStore.open(db_url, recheck_seconds=SERVICE_TOKEN_RECHECK_SECONDS),
+            tokens=tokens,
             pseudonymizer=Pseudonymizer(resolve_pseudonym_key(pseudonym_key)),
-            jobs=JobManager(max_workers=max_workers),
+            jobs=jobs,
+            sessions=sessions,
             knowledge_base=load_knowledge_base(),
             limiter=None if rate_limit is None else RateLimiter(rate_limit),
             max_upload_bytes=max_upload_bytes,
             evaluations=EvaluationCache(evaluation_cache_size),
         )
     except BaseException:
-        registry.close()
+        for database in opened:
+            if isinstance(database, JobManager):
+                database.shutdown()
+            database.close()
         raise
 
     @asynccontextmanager
@@ -180,6 +204,38 @@ def create_app(
     app.add_middleware(AccessLog)
     install_error_handlers(app)
     app.include_router(api_router)
-    install_dashboard(app)
+    install_dashboard(app, sessions)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """Build the service from the options in ``$IMMUNOPRECISE_SERVICE_OPTIONS``.
+
+    The application factory of each worker process that ``immunoprecise serve --workers N``
+    starts (uvicorn imports it by name in every process). The parent process has already
+    migrated the database and made the pseudonym key, so the workers only open them.
+
+    Returns
+    -------
+    fastapi.FastAPI
+
+    Raises
+    ------
+    RuntimeError
+        If the variable is not set or is not a JSON object.
+    """
+    raw = os.environ.get(SERVICE_OPTIONS_ENV)
+    try:
+        options = json.loads(raw) if raw else None
+    except json.JSONDecodeError:
+        options = None
+    if not isinstance(options, dict):
+        raise RuntimeError(
+            f"${SERVICE_OPTIONS_ENV} must hold the service's options as a JSON object; start "
+            "the workers with `immunoprecise serve --workers N`"
+        )
+    limit = options.pop("rate_limit", None)
+    return create_app(
+        rate_limit=None if limit is None else RateLimit(**limit), create=False, **options
+    )

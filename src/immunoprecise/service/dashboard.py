@@ -20,28 +20,27 @@ Sessions and CSRF
 -----------------
 The login form checks the token once; the browser then holds only a random session id in an
 ``HttpOnly``, ``SameSite=Strict`` cookie (``Secure`` over HTTPS). The session (token name,
-role, CSRF token, times) lives in the server's memory and ends on logout, after
-:data:`SESSION_IDLE` without requests, after :data:`SESSION_MAX`, when the token is revoked,
-or when the server stops. Every data request by ``POST`` (import, evaluate, simulate) must
-carry the session's CSRF token, as the form field ``csrf_token`` or the header
-``X-CSRF-Token`` (403 otherwise); the login form itself is protected by a double-submit
-cookie. Role rules are those of the REST API: researchers see pseudonyms and pseudonymized
-values only and cannot import records; the token's name is the actor of every registry access.
+role, CSRF token, times) is kept in the registry database, so every server process shares it
+(:mod:`immunoprecise.service.sessions`); it ends on logout, after :data:`SESSION_IDLE` without
+requests, after :data:`SESSION_MAX`, or when the token is revoked. Every data request by
+``POST`` (import, evaluate, simulate) must carry the session's CSRF token, as the form field
+``csrf_token`` or the header ``X-CSRF-Token`` (403 otherwise); the login form itself is
+protected by a double-submit cookie. Role rules are those of the REST API: researchers see
+pseudonyms and pseudonymized values only and cannot import records; the token's name is the
+actor of every registry access.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import hmac
 import json
 import math
 import secrets
-import threading
 import time
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path, PurePath
 from typing import Annotated, Any, cast
@@ -81,6 +80,12 @@ from immunoprecise.service.deps import Caller, ServiceState
 from immunoprecise.service.payloads import parse_record
 from immunoprecise.service.routes.patients import patient_id_of
 from immunoprecise.service.routes.simulate import finite
+from immunoprecise.service.sessions import (
+    SESSION_IDLE,
+    SESSION_MAX,
+    DashboardSession,
+    SessionStore,
+)
 
 __all__ = [
     "CSRF_HEADER",
@@ -99,10 +104,6 @@ LOGIN_COOKIE = "immunoprecise_login"
 """Short-lived cookie of the login form's double-submit CSRF check."""
 CSRF_HEADER = "X-CSRF-Token"
 """Header carrying the session's CSRF token on htmx requests."""
-SESSION_IDLE = dt.timedelta(hours=2)
-"""A session ends after this long without requests."""
-SESSION_MAX = dt.timedelta(hours=12)
-"""A session ends this long after login, whatever its activity."""
 SIMULATED_PATIENTS = 20
 """Virtual patients per candidate regimen on the patient page (kept small: a few seconds)."""
 
@@ -116,75 +117,6 @@ _DENSITY_PREFIXES = ("density.", "cd8_foxp3_ratio.")
 _HIDDEN_PREFIXES = ("prior.", "days_since.", "immunogram.", "immunoscore.percentile.")
 
 router = APIRouter(include_in_schema=False)
-
-
-@dataclass
-class DashboardSession:
-    """A logged-in browser: the token's name (the actor) and role, and its CSRF token."""
-
-    id: str
-    name: str
-    role: Role
-    csrf: str
-    created: dt.datetime
-    last_seen: dt.datetime
-
-    @property
-    def caller(self) -> Caller:
-        """The caller as the REST handlers see it."""
-        return Caller(self.name, self.role)
-
-
-@dataclass
-class SessionStore:
-    """Dashboard sessions in the server's memory, keyed by a random 256-bit id."""
-
-    idle: dt.timedelta = SESSION_IDLE
-    max_age: dt.timedelta = SESSION_MAX
-    _sessions: dict[str, DashboardSession] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def create(self, name: str, role: Role) -> DashboardSession:
-        """Start a session for a verified token."""
-        now = dt.datetime.now(dt.UTC)
-        session = DashboardSession(
-            id=secrets.token_urlsafe(32),
-            name=name,
-            role=role,
-            csrf=secrets.token_urlsafe(32),
-            created=now,
-            last_seen=now,
-        )
-        with self._lock:
-            self._expire(now)
-            self._sessions[session.id] = session
-        return session
-
-    def get(self, session_id: str | None) -> DashboardSession | None:
-        """The live session with this id (its idle clock restarts), else ``None``."""
-        if not session_id:
-            return None
-        now = dt.datetime.now(dt.UTC)
-        with self._lock:
-            self._expire(now)
-            session = self._sessions.get(session_id)
-            if session is not None:
-                session.last_seen = now
-            return session
-
-    def drop(self, session_id: str | None) -> None:
-        """End a session (logout)."""
-        with self._lock:
-            self._sessions.pop(session_id or "", None)
-
-    def _expire(self, now: dt.datetime) -> None:
-        gone = [
-            sid
-            for sid, s in self._sessions.items()
-            if now - s.last_seen > self.idle or now - s.created > self.max_age
-        ]
-        for sid in gone:
-            del self._sessions[sid]
 
 
 class DashboardError(Exception):
@@ -738,18 +670,20 @@ async def _dashboard_error(request: Request, exc: Exception) -> Response:
     return _page(template, context, status_code=error.status_code, session=session)
 
 
-def install_dashboard(app: FastAPI) -> None:
+def install_dashboard(app: FastAPI, sessions: SessionStore) -> None:
     """Add the dashboard's pages, its static files (``/static``) and its session store.
 
     Parameters
     ----------
     app
         The service application made by :func:`~immunoprecise.service.create_app`.
+    sessions
+        Where logged-in browsers are kept (the registry database).
     """
     from immunoprecise.service.dashboard_cohorts import router as cohort_router
     from immunoprecise.service.dashboard_trials import router as trial_router
 
-    app.state.dashboard_sessions = SessionStore()
+    app.state.dashboard_sessions = sessions
     app.include_router(router)
     app.include_router(cohort_router)
     app.include_router(trial_router)

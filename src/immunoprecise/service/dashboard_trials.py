@@ -12,7 +12,8 @@ Pages
     stored result: design summary, arm table (ORR and CR rate with exact 95% CIs, per stratum),
     observed vs simulated, the waterfall and PFS figures, notes; the job's message if it failed.
 ``/trials/results/{result_id}``
-    A stored result by its registry id (results outlive the server's in-memory jobs).
+    A stored result by its registry id (results outlive the job list, which keeps the latest
+    1,000 jobs).
 
 Designs are submitted through :func:`immunoprecise.service.routes.trials.submit_design`, the
 code of ``POST /api/v1/trials/designs``: the same validation, the same
@@ -121,7 +122,7 @@ def _result_row(stored: StoredResult) -> dict[str, Any]:
 
 
 def _job_rows(request: Request, session: DashboardSession) -> list[dict[str, Any]]:
-    """The design trials in the server's memory that this session may see, newest first
+    """The design trials the registry holds that this session may see, newest first
     (started here or through ``POST /api/v1/trials/designs``)."""
     rows = []
     for job in _state(request).jobs.jobs(kind=DESIGN_RESULT_KIND):

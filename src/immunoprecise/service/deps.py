@@ -6,7 +6,7 @@ import math
 import threading
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import pandas as pd
 from fastapi import Depends, HTTPException, Request, status
@@ -19,6 +19,9 @@ from immunoprecise.service.caches import EvaluationCache, RecentlyUsed
 from immunoprecise.service.jobs import JobManager
 from immunoprecise.service.pseudonymize import Pseudonymizer
 from immunoprecise.service.ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    from immunoprecise.service.sessions import SessionStore
 
 __all__ = [
     "Admin",
@@ -43,6 +46,7 @@ class ServiceState:
     tokens: TokenStore
     pseudonymizer: Pseudonymizer
     jobs: JobManager
+    sessions: SessionStore
     knowledge_base: KnowledgeBase
     limiter: RateLimiter | None
     max_upload_bytes: int
@@ -68,6 +72,8 @@ class ServiceState:
     def close(self) -> None:
         """Stop the jobs and release the database connections."""
         self.jobs.shutdown()
+        self.jobs.close()
+        self.sessions.close()
         self.registry.close()
         self.tokens.close()
 

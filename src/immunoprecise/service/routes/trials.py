@@ -245,10 +245,11 @@ def start_trial(state: State, caller: Anyone, request: TrialRequest) -> Job:
     return state.jobs.submit(RESULT_KIND, owner=caller.name, work=_work(state, caller, request))
 
 
-@router.get("", summary="Virtual trials in the server's memory")
+@router.get("", summary="Virtual trials the registry still holds")
 def list_trials(state: State, caller: Anyone) -> list[Job]:
-    """The trial jobs this token started (admins: every job) that the server still holds,
-    newest first. Jobs live in memory: a restart forgets them, not their stored results."""
+    """The trial jobs this token started (admins: every job), newest first: the latest 1,000
+    jobs of every server process, kept in the registry. A job whose server process stopped
+    before it finished is shown failed, saying so."""
     owner = None if caller.role is Role.admin else caller.name
     return state.jobs.jobs(owner=owner)
 
