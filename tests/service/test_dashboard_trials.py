@@ -58,6 +58,20 @@ def _wait_done(client: httpx.Client, job_id: str, timeout: float = 180.0) -> htt
         time.sleep(0.2)
 
 
+def _wait_progress(
+    client: httpx.Client, job_id: str, *, percent: int, timeout: float = 30.0
+) -> httpx.Response:
+    """The job's progress fragment once it shows ``percent`` (the job writes its progress to
+    the registry from its own thread, a few milliseconds after it starts)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        fragment = client.get(f"/trials/{job_id}/progress", headers={"HX-Request": "true"})
+        if f'value="{percent}"' in fragment.text:
+            return fragment
+        assert time.monotonic() < deadline, f"trial {job_id} never at {percent}%: {fragment.text}"
+        time.sleep(0.05)
+
+
 def test_example_trial_shows_progress_then_the_result(
     server: Server, held: threading.Event
 ) -> None:
@@ -71,8 +85,8 @@ def test_example_trial_shows_progress_then_the_result(
         assert f'max="{MAX_DESIGN_PATIENTS}"' in empty.text
 
         job_id = _start_example(client)
+        fragment = _wait_progress(client, job_id, percent=50)
         running = client.get(f"/trials/{job_id}")
-        fragment = client.get(f"/trials/{job_id}/progress", headers={"HX-Request": "true"})
         listing = client.get("/trials")
         held.set()
         page = _wait_done(client, job_id)

@@ -93,6 +93,7 @@ __all__ = [
     "SESSION_IDLE",
     "SESSION_MAX",
     "DashboardSession",
+    "PostedSession",
     "SessionStore",
     "install_dashboard",
     "router",
@@ -232,6 +233,18 @@ def _check_csrf(session: DashboardSession, *sent: str | None) -> None:
         )
 
 
+def posted_session(
+    session: Session, csrf_token: CsrfField = None, x_csrf_token: CsrfHeader = None
+) -> DashboardSession:
+    """The session of a ``POST`` that reads or changes data: the session's CSRF token must come
+    with it, as the form field ``csrf_token`` or the ``X-CSRF-Token`` header (403 otherwise)."""
+    _check_csrf(session, csrf_token, x_csrf_token)
+    return session
+
+
+PostedSession = Annotated[DashboardSession, Depends(posted_session)]
+
+
 def _require_clinical(session: DashboardSession) -> None:
     if session.role not in (Role.admin, Role.clinician):
         raise DashboardError(
@@ -360,14 +373,11 @@ def _read_upload(filename: str, data: bytes) -> tuple[PatientRecord, list[str]]:
 @router.post("/patients/import", response_class=HTMLResponse)
 async def import_patient(
     request: Request,
-    session: Session,
-    csrf_token: CsrfField = None,
+    session: PostedSession,
     example: Annotated[str, Form(max_length=200)] = "",
     file: Annotated[UploadFile | None, File()] = None,
-    x_csrf_token: CsrfHeader = None,
 ) -> Response:
     """Store an uploaded record (JSON, YAML, FHIR Bundle) or a shipped example as a version."""
-    _check_csrf(session, csrf_token, x_csrf_token)
     _require_clinical(session)
     state = _state(request)
     try:
@@ -484,13 +494,10 @@ def _evaluation(state: ServiceState, patient: _Patient) -> Evaluation:
 @router.post("/patients/{patient_id}/evaluate", response_class=HTMLResponse)
 def evaluate_patient(
     request: Request,
-    session: Session,
+    session: PostedSession,
     patient_id: str,
-    csrf_token: CsrfField = None,
-    x_csrf_token: CsrfHeader = None,
 ) -> HTMLResponse:
     """Rank strategies for the latest version; stored for clinicians and admins."""
-    _check_csrf(session, csrf_token, x_csrf_token)
     state = _state(request)
     patient = _patient(state, session, patient_id)
     evaluation = _evaluation(state, patient)
@@ -560,13 +567,10 @@ def _figure(title: str, trajectories: Mapping[str, Any]) -> dict[str, Any]:
 @router.post("/patients/{patient_id}/simulate", response_class=HTMLResponse)
 def simulate_patient(
     request: Request,
-    session: Session,
+    session: PostedSession,
     patient_id: str,
-    csrf_token: CsrfField = None,
-    x_csrf_token: CsrfHeader = None,
 ) -> HTMLResponse:
     """Simulate the candidate regimens of the top-ranked therapy classes (a small cloud)."""
-    _check_csrf(session, csrf_token, x_csrf_token)
     state = _state(request)
     patient = _patient(state, session, patient_id)
     plan = _evaluation(state, patient).plan

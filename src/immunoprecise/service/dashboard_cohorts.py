@@ -32,11 +32,9 @@ from immunoprecise.errors import ImmunopreciseError
 from immunoprecise.records.readers import TABLE_SUFFIXES
 from immunoprecise.registry import cohort_names, import_cohort
 from immunoprecise.service.dashboard import (
-    CsrfField,
-    CsrfHeader,
     DashboardError,
+    PostedSession,
     Session,
-    _check_csrf,
     _page,
     _require_clinical,
     _state,
@@ -78,14 +76,12 @@ def cohorts_page(request: Request, session: Session) -> HTMLResponse:
 @router.post("/cohorts/import")
 async def import_cohort_form(
     request: Request,
-    session: Session,
-    csrf_token: CsrfField = None,
+    session: PostedSession,
     name: Annotated[str | None, Form()] = None,
     example: Annotated[str | None, Form()] = None,
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     """Import an uploaded cohort table (or the shipped example) and open its page."""
-    _check_csrf(session, csrf_token)
     _require_clinical(session)
     state = _state(request)
     upload = file if file is not None and file.filename else None
@@ -188,7 +184,6 @@ def cutpoint_fragment(
     biomarker: str,
     endpoint: str = "os",
     n_boot: int = EXPLORER_BOOTSTRAP,
-    x_csrf_token: CsrfHeader = None,
 ) -> HTMLResponse:
     """The cut-point explorer's result for one biomarker (an htmx fragment)."""
     from immunoprecise.cohort.cutpoint import optimal_cutpoint

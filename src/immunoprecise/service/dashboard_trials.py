@@ -37,11 +37,10 @@ from immunoprecise.errors import ValidationError
 from immunoprecise.registry import StoredResult
 from immunoprecise.service.auth import Role
 from immunoprecise.service.dashboard import (
-    CsrfField,
     DashboardError,
     DashboardSession,
+    PostedSession,
     Session,
-    _check_csrf,
     _is_htmx,
     _page,
     _state,
@@ -198,12 +197,10 @@ def _submit(
 @router.post("/trials/example", response_class=HTMLResponse)
 def run_example(
     request: Request,
-    session: Session,
-    csrf_token: CsrfField = None,
+    session: PostedSession,
     n_per_arm: Annotated[str, Form(max_length=20)] = str(DEFAULT_PATIENTS),
 ) -> Response:
     """Run the shipped FL design with ``n_per_arm`` patients per arm (the rest as shipped)."""
-    _check_csrf(session, csrf_token)
     given = n_per_arm.strip().replace(",", "").replace("_", "")
     if not given.isdigit() or not 1 <= int(given) <= MAX_DESIGN_PATIENTS:
         errors = {
@@ -230,12 +227,10 @@ def run_example(
 @router.post("/trials/design", response_class=HTMLResponse)
 def run_design(
     request: Request,
-    session: Session,
-    csrf_token: CsrfField = None,
+    session: PostedSession,
     design: Annotated[str, Form(max_length=MAX_DESIGN_TEXT)] = "",
 ) -> Response:
     """Run a trial design pasted as YAML."""
-    _check_csrf(session, csrf_token)
     on_error = {"form": "design", "design_text": design}
     problem: str | None = None
     data: Any = None
