@@ -472,8 +472,11 @@ def test_compare_predictors_errors() -> None:
     with pytest.raises(CohortError, match="no column 'missing'"):
         compare_predictors(frame, ["strong", "missing"])
     frame["text"] = "high"
-    with pytest.raises(CohortError, match="text = 'high' is not a number"):
+    with pytest.raises(CohortError, match=r"column 'text' is not numeric: patient \S+ has 'high'"):
         compare_predictors(frame, ["text"])
+    frame["endless"] = float("inf")
+    with pytest.raises(CohortError, match=r"column 'endless': patient .+ needs finite values"):
+        compare_predictors(frame, ["endless"])
     with pytest.raises(CohortError, match="named twice"):
         compare_predictors(frame, ["strong", "strong"])
     only_r = frame.assign(response="R")

@@ -22,7 +22,7 @@ from lifelines.utils import median_survival_times
 from pydantic import BaseModel, ConfigDict, Field
 
 from immunoprecise.cohort import _rank_scan as rank_scan
-from immunoprecise.cohort.frame import SurvivalData, cohort_frame, survival_data
+from immunoprecise.cohort.frame import SurvivalData, cohort_frame, numeric_values, survival_data
 from immunoprecise.cohort.statistic import Statistic, format_p
 from immunoprecise.errors import CohortError
 from immunoprecise.records import Cohort
@@ -392,23 +392,7 @@ def _numeric_column(frame: pd.DataFrame, biomarker: str) -> pd.Series:
         raise CohortError(
             f"the cohort has no column {biomarker!r}; continuous biomarker columns are: {shown}"
         )
-    raw = frame[biomarker]
-    values = pd.to_numeric(raw, errors="coerce").astype(float)
-    bad = raw.notna() & values.isna()
-    if bad.any():
-        pid = bad.index[bad.to_numpy()][0]
-        raise CohortError(
-            f"column {biomarker!r} is not numeric: patient {pid} has {raw[pid]!r}; "
-            "a cut-point needs numbers"
-        )
-    inf = np.isinf(values.to_numpy())
-    if inf.any():
-        pid = values.index[inf][0]
-        raise CohortError(
-            f"column {biomarker!r}: patient {pid} has {values[pid]}; "
-            "a cut-point needs finite values"
-        )
-    return values
+    return numeric_values(frame, biomarker, use="a cut-point")
 
 
 def _adjusted_p(

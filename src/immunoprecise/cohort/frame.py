@@ -35,6 +35,7 @@ __all__ = [
     "SurvivalData",
     "cohort_frame",
     "level_text",
+    "numeric_values",
     "survival_data",
 ]
 
@@ -93,6 +94,57 @@ def level_text(value: object) -> str:
     if isinstance(value, float | np.floating) and float(value).is_integer():
         return str(int(value))
     return str(value)
+
+
+def numeric_values(frame: pd.DataFrame, column: str, *, use: str) -> pd.Series:
+    """A column of the analysis table as floats, missing values as NaN.
+
+    Parameters
+    ----------
+    frame
+        The analysis table (see :func:`cohort_frame`); it must have ``column``.
+    column
+        The column to read.
+    use
+        What the values are for, named in errors (``"a cut-point"``).
+
+    Returns
+    -------
+    pandas.Series
+        Floats by patient id.
+
+    Raises
+    ------
+    CohortError
+        If a value is text or infinite; the message names the column, the first such patient
+        and the value.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"tmb": ["4", None, 12.5]}, index=["P1", "P2", "P3"])
+    >>> numeric_values(table, "tmb", use="a cut-point").tolist()
+    [4.0, nan, 12.5]
+    >>> table.loc["P2", "tmb"] = "high"
+    >>> numeric_values(table, "tmb", use="a cut-point")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    immunoprecise.errors.CohortError: column 'tmb' is not numeric: patient P2 has 'high'; ...
+    """
+    raw = frame[column]
+    values = pd.to_numeric(raw, errors="coerce").astype(float)
+    text = raw.notna() & values.isna()
+    if text.any():
+        pid = raw.index[text.to_numpy()][0]
+        raise CohortError(
+            f"column {column!r} is not numeric: patient {pid} has {raw[pid]!r}; {use} needs numbers"
+        )
+    infinite = np.isinf(values.to_numpy())
+    if infinite.any():
+        pid = values.index[infinite][0]
+        raise CohortError(
+            f"column {column!r}: patient {pid} has {values[pid]}; {use} needs finite values"
+        )
+    return values
 
 
 def _frame_of(cohort: Cohort, kb: KnowledgeBase) -> pd.DataFrame:

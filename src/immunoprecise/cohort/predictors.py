@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from immunoprecise.cohort.frame import cohort_frame
+from immunoprecise.cohort.frame import cohort_frame, numeric_values
 from immunoprecise.cohort.meta import PooledEstimate, pool_random_effects
 from immunoprecise.cohort.roc import CiScale, RocCurve, delong_test, roc_curve
 from immunoprecise.cohort.statistic import Statistic, check_ci_level
@@ -559,19 +559,7 @@ def _complete_cases(
     for name in predictors:
         if name not in frame.columns:
             raise CohortError(_no_column(name, frame))
-        raw = frame[name]
-        numeric = pd.to_numeric(raw, errors="coerce").astype(float)
-        text = raw.notna() & numeric.isna()
-        if text.any():
-            pid = raw.index[text.to_numpy()][0]
-            raise CohortError(
-                f"patient {pid}: {name} = {raw[pid]!r} is not a number; a predictor must be a "
-                "numeric column (higher = more likely to respond)"
-            )
-        infinite = np.isinf(numeric.to_numpy())
-        if infinite.any():
-            pid = raw.index[infinite][0]
-            raise CohortError(f"patient {pid}: {name} = {numeric[pid]} is not finite")
+        numeric = numeric_values(frame, name, use="a predictor (higher = more likely to respond)")
         keep &= numeric.notna().to_numpy()
         values[name] = numeric
     ids = frame.index
