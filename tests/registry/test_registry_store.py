@@ -154,6 +154,18 @@ def test_export_is_latest_records_as_json_lines(registry: Registry) -> None:
     }
 
 
+def test_latest_digest_follows_new_versions_without_an_audit_row(registry: Registry) -> None:
+    record = _crc()
+    assert registry.latest_digest(record.patient_id) is None
+    registry.add_record(record, actor="ann")
+    changed = _changed(record)
+    registry.add_record(changed, actor="ann")
+    before = len(registry.audit())
+    assert registry.latest_digest(record.patient_id) == (2, record_sha256(changed))
+    assert registry.latest_digest("SYN-NOBODY") is None
+    assert len(registry.audit()) == before
+
+
 def test_has_patient_reads_no_patient_data_and_writes_no_audit_row(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'r.db'}"
     with Registry.open(url, create=True) as registry:

@@ -581,6 +581,44 @@ class Registry(Database):
         query = select(PatientRow.id).where(PatientRow.pseudonym == patient_id).limit(1)
         return self._first_row(query) is not None
 
+    def latest_digest(self, patient_id: str) -> tuple[int, str] | None:
+        """The number and SHA-256 of a patient's latest record version (``None``: no patient).
+
+        Enough to tell whether a record in hand is the stored latest one without reading it.
+        Reads no patient data (a hash identifies, but does not reveal, a record the caller
+        already holds), so it writes no audit row, like :meth:`has_patient`.
+
+        Parameters
+        ----------
+        patient_id
+            Pseudonymous patient id.
+
+        Returns
+        -------
+        tuple of (int, str) or None
+            The version number (1..n) and the hex SHA-256 of its canonical JSON.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib, immunoprecise as ip
+        >>> url = f"sqlite:///{pathlib.Path(tempfile.mkdtemp()) / 'registry.db'}"
+        >>> record = ip.read_patient(ip.data.example_path("crc_msih.json"))
+        >>> with Registry.open(url, create=True) as registry:
+        ...     _ = registry.add_record(record, actor="ann")
+        ...     version, digest = registry.latest_digest(record.patient_id)
+        ...     (version, digest == record_sha256(record), registry.latest_digest("nobody"))
+        (1, True, None)
+        """
+        query = (
+            select(RecordVersionRow.version, RecordVersionRow.sha256)
+            .join(PatientRow, RecordVersionRow.patient_id == PatientRow.id)
+            .where(PatientRow.pseudonym == patient_id)
+            .order_by(RecordVersionRow.version.desc())
+            .limit(1)
+        )
+        row = self._first_row(query)
+        return None if row is None else (int(row.version), str(row.sha256))
+
     def patients(self, *, actor: str, search: str | None = None) -> list[str]:
         """List the pseudonymous patient ids, sorted; optionally those containing ``search``.
 
