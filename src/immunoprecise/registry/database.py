@@ -1,15 +1,17 @@
 """An open registry database: the engine checked against the latest schema, its sessions and
-its lifecycle. :class:`~immunoprecise.registry.Registry` and the service's token store build on
-it."""
+its lifecycle. :class:`~immunoprecise.registry.Registry` and the service's tokens, dashboard
+sessions and jobs build on it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from sqlalchemy import Engine, Executable, Row
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from immunoprecise.errors import RegistryError
 from immunoprecise.registry.connection import display_url, make_registry_engine, resolve_url
@@ -72,9 +74,22 @@ class Database:
         From :func:`open_migrated_engine`.
     """
 
+    what: ClassVar[str] = "registry"
+    """What the tables hold, in database errors (``"registry"``, ``"jobs in"``)."""
+
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        """A session in a transaction, committed at the end; a database failure becomes a
+        :class:`~immunoprecise.errors.RegistryError` naming :attr:`what` and the URL."""
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except SQLAlchemyError as exc:
+            raise RegistryError(f"{self.what} {self.url}: {exc.args[0]}") from None
 
     @property
     def url(self) -> str:

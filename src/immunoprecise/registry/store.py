@@ -199,14 +199,6 @@ class Registry(Database):
     # -- internals -------------------------------------------------------------------------
 
     @contextmanager
-    def _transaction(self) -> Iterator[Session]:
-        try:
-            with self._sessions.begin() as session:
-                yield session
-        except SQLAlchemyError as exc:
-            raise RegistryError(f"registry {self.url}: {exc.args[0]}") from None
-
-    @contextmanager
     def _write_transaction(self) -> Iterator[Session]:
         """A session in a transaction that adds record versions, serialized per patient.
 

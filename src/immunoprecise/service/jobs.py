@@ -31,9 +31,8 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any
 
@@ -139,6 +138,8 @@ class JobManager(Database):
         After how long without a heartbeat an unfinished job is reported failed.
     """
 
+    what = "jobs in"
+
     def __init__(
         self,
         engine: Engine,
@@ -158,14 +159,6 @@ class JobManager(Database):
         self._heartbeat_seconds = heartbeat_seconds
         self._heart = threading.Thread(target=self._beat, name="ip-job-heartbeat", daemon=True)
         self._heart.start()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[Session]:
-        try:
-            with self._sessions.begin() as session:
-                yield session
-        except SQLAlchemyError as exc:
-            raise RegistryError(f"jobs in {self.url}: {exc.args[0]}") from None
 
     def _update(self, job_id: str, **changes: object) -> None:
         changes["heartbeat_at"] = _now()

@@ -31,15 +31,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Engine, delete, or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
-from immunoprecise.errors import RegistryError
 from immunoprecise.registry.database import Database
 from immunoprecise.registry.schema import DashboardSessionRow
 from immunoprecise.service.auth import Role
@@ -91,6 +86,8 @@ class SessionStore(Database):
         A session ends this long after login.
     """
 
+    what = "dashboard sessions in"
+
     def __init__(
         self,
         engine: Engine,
@@ -101,14 +98,6 @@ class SessionStore(Database):
         super().__init__(engine)
         self.idle = idle
         self.max_age = max_age
-
-    @contextmanager
-    def _transaction(self) -> Iterator[Session]:
-        try:
-            with self._sessions.begin() as session:
-                yield session
-        except SQLAlchemyError as exc:
-            raise RegistryError(f"dashboard sessions in {self.url}: {exc.args[0]}") from None
 
     def _expired(self, now: dt.datetime) -> ColumnElement[bool]:
         return or_(
