@@ -233,6 +233,19 @@ def start_server(db: str, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
     sys.exit("the server did not start")
 
 
+def print_table(rows: list[tuple[str, str, Result]]) -> None:
+    """Print one Markdown row per (server, client, result), with any errors under it."""
+    print("| server | clients | requests | throughput | p50 ms | p95 ms | p99 ms | errors |")
+    print("|---|---|---|---|---|---|---|---|")
+    for server_name, client, r in rows:
+        print(
+            f"| {server_name} | {client} | {r.requests:,} | {r.throughput:,.0f}/s | "
+            f"{r.p50:.1f} | {r.p95:.1f} | {r.p99:.1f} | {r.errors} |"
+        )
+        for kind in r.error_kinds:
+            print(f"  {kind}")
+
+
 def main(clients: int = 50, seconds: float = 60.0) -> None:
     """Run the service with and without its evaluation cache under both clients; print a table."""
     _, db = fresh_registry("ip-bench-")
@@ -260,15 +273,7 @@ def main(clients: int = 50, seconds: float = 60.0) -> None:
     print(f"{clients} clients, {seconds:g} s each, POST /api/v1/evaluate (six example records)")
     if shutil.which("wrk") is None:
         print("wrk is not installed (apt install wrk): the C client's rows are missing")
-    print("| server | clients | requests | throughput | p50 ms | p95 ms | p99 ms | errors |")
-    print("|---|---|---|---|---|---|---|---|")
-    for server_name, client, r in rows:
-        print(
-            f"| {server_name} | {client} | {r.requests:,} | {r.throughput:,.0f}/s | "
-            f"{r.p50:.1f} | {r.p95:.1f} | {r.p99:.1f} | {r.errors} |"
-        )
-        for kind in r.error_kinds:
-            print(f"  {kind}")
+    print_table(rows)
     base_row = rows[0][2]
     for server_name, client, r in rows[1:]:
         print(

@@ -30,6 +30,7 @@ from service import (  # the sibling benchmark's server and client helpers
     _wrk,
     clinician_tokens,
     fresh_registry,
+    print_table,
     start_server,
 )
 
@@ -69,15 +70,7 @@ def main(workers: int = 2, clients: int = 50, seconds: float = 60.0) -> None:
     )
     if shutil.which("wrk") is None:
         print("wrk is not installed (apt install wrk): the Python client made the load")
-    print("| server | clients | requests | throughput | p50 ms | p95 ms | p99 ms | errors |")
-    print("|---|---|---|---|---|---|---|---|")
-    for name, client, r in rows:
-        print(
-            f"| {name} | {client} | {r.requests:,} | {r.throughput:,.0f}/s | "
-            f"{r.p50:.1f} | {r.p95:.1f} | {r.p99:.1f} | {r.errors} |"
-        )
-        for kind in r.error_kinds:
-            print(f"  {kind}")
+    print_table(rows)
     baseline, several = rows[0][2], rows[1][2]
     print(
         f"{rows[1][0]}: {several.throughput / baseline.throughput:.2f}x the baseline's "
