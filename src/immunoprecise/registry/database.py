@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, ClassVar, Self
 
-from sqlalchemy import Engine, Executable, Row
+from sqlalchemy import Connection, Engine, Executable, Row
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -96,14 +96,21 @@ class Database:
         """The database URL, password hidden."""
         return self._engine.url.render_as_string(hide_password=True)
 
-    def _first_row(self, query: Executable) -> Row[Any] | None:
-        """The first row of a read-only query, on a plain connection (no ORM session: several
-        times cheaper for the one-row look-ups made on every request)."""
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        """A plain connection for read-only queries (no ORM session: several times cheaper for
+        the look-ups made on every request); a database failure becomes a
+        :class:`~immunoprecise.errors.RegistryError` naming :attr:`what` and the URL."""
         try:
             with self._engine.connect() as connection:
-                return connection.execute(query).first()
+                yield connection
         except SQLAlchemyError as exc:
-            raise RegistryError(f"registry {self.url}: {exc.args[0]}") from None
+            raise RegistryError(f"{self.what} {self.url}: {exc.args[0]}") from None
+
+    def _first_row(self, query: Executable) -> Row[Any] | None:
+        """The first row of a read-only query (see :meth:`_reading`)."""
+        with self._reading() as connection:
+            return connection.execute(query).first()
 
     def close(self) -> None:
         """Release the database connections."""

@@ -38,7 +38,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, delete, select, update
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from immunoprecise.errors import ImmunopreciseError, RegistryError
@@ -336,11 +335,8 @@ class JobManager(Database):
             query = query.where(ServiceJobRow.kind == kind)
         if owner is not None:
             query = query.where(ServiceJobRow.owner == owner)
-        try:
-            with self._engine.connect() as connection:
-                rows = connection.execute(query).all()
-        except SQLAlchemyError as exc:
-            raise RegistryError(f"jobs in {self.url}: {exc.args[0]}") from None
+        with self._reading() as connection:
+            rows = connection.execute(query).all()
         stale_before = _now() - self._stale
         return [_job(row, stale_before) for row in rows]
 

@@ -29,7 +29,6 @@ True
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from dataclasses import dataclass
 
@@ -37,7 +36,7 @@ from sqlalchemy import ColumnElement, Engine, delete, or_, select, update
 
 from immunoprecise.registry.database import Database
 from immunoprecise.registry.schema import DashboardSessionRow
-from immunoprecise.service.auth import Role
+from immunoprecise.service.auth import Role, hash_token
 from immunoprecise.service.deps import Caller
 
 __all__ = ["SESSION_IDLE", "SESSION_MAX", "TOUCH_SECONDS", "DashboardSession", "SessionStore"]
@@ -66,10 +65,6 @@ class DashboardSession:
     def caller(self) -> Caller:
         """The caller as the REST handlers see it."""
         return Caller(self.name, self.role)
-
-
-def _digest(session_id: str) -> str:
-    return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
 
 
 class SessionStore(Database):
@@ -133,7 +128,7 @@ class SessionStore(Database):
             db.execute(delete(DashboardSessionRow).where(self._expired(now)))
             db.add(
                 DashboardSessionRow(
-                    session_sha256=_digest(session.id),
+                    session_sha256=hash_token(session.id),
                     name=name,
                     role=role.value,
                     csrf=session.csrf,
@@ -157,7 +152,7 @@ class SessionStore(Database):
         """
         if not session_id:
             return None
-        digest = _digest(session_id)
+        digest = hash_token(session_id)
         row = self._first_row(
             select(
                 DashboardSessionRow.name,
@@ -204,6 +199,6 @@ class SessionStore(Database):
         with self._transaction() as db:
             db.execute(
                 delete(DashboardSessionRow).where(
-                    DashboardSessionRow.session_sha256 == _digest(session_id)
+                    DashboardSessionRow.session_sha256 == hash_token(session_id)
                 )
             )
