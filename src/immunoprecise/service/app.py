@@ -15,7 +15,7 @@ from fastapi.openapi.utils import get_openapi
 from immunoprecise.knowledge import load_knowledge_base
 from immunoprecise.records import PatientRecord
 from immunoprecise.registry import Registry
-from immunoprecise.registry.database import Database, open_migrated_engine
+from immunoprecise.registry.database import open_migrated_engine
 from immunoprecise.service.access_log import AccessLog
 from immunoprecise.service.auth import SERVICE_TOKEN_RECHECK_SECONDS, TokenStore
 from immunoprecise.service.caches import DEFAULT_EVALUATION_CACHE_SIZE, EvaluationCache
@@ -158,15 +158,16 @@ def create_app(
     """
     from immunoprecise import __version__
 
-    registry = Registry.open(db_url, create=create)
-    opened: list[Database] = [registry]
+    engine = open_migrated_engine(db_url, create=create)
+    # One engine (and so one connection pool) per process serves the registry, tokens,
+    # dashboard sessions and jobs: a PostgreSQL server sees at most one pool's connections
+    # from each worker process, not four.
+    registry = Registry(engine)
+    jobs: JobManager | None = None
     try:
-        tokens = TokenStore.open(db_url, recheck_seconds=SERVICE_TOKEN_RECHECK_SECONDS)
-        opened.append(tokens)
-        sessions = SessionStore(open_migrated_engine(db_url))
-        opened.append(sessions)
-        jobs = JobManager(open_migrated_engine(db_url), max_workers=max_workers)
-        opened.append(jobs)
+        tokens = TokenStore(engine, recheck_seconds=SERVICE_TOKEN_RECHECK_SECONDS)
+        sessions = SessionStore(engine)
+        jobs = JobManager(engine, max_workers=max_workers)
         state = ServiceState(
             registry=registry,
             tokens=tokens,
@@ -179,10 +180,9 @@ def create_app(
             evaluations=EvaluationCache(evaluation_cache_size),
         )
     except BaseException:
-        for database in opened:
-            if isinstance(database, JobManager):
-                database.shutdown()
-            database.close()
+        if jobs is not None:
+            jobs.shutdown()
+        engine.dispose()
         raise
 
     @asynccontextmanager

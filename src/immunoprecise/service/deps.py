@@ -70,12 +70,10 @@ class ServiceState:
         return mapping.get(pseudonym)
 
     def close(self) -> None:
-        """Stop the jobs and release the database connections."""
+        """Stop the jobs and release the database connections (the registry, tokens, sessions
+        and jobs share one engine, so closing one closes them all)."""
         self.jobs.shutdown()
-        self.jobs.close()
-        self.sessions.close()
         self.registry.close()
-        self.tokens.close()
 
 
 async def _state(request: Request) -> ServiceState:
