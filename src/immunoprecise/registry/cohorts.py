@@ -60,11 +60,13 @@ def import_cohort(
     (200, 200, 200)
     """
     path = Path(path)
-    outcomes = read_cohort(path).outcomes  # validates the whole table before anything is stored
-    items = file_items(path)
+    cohort = read_cohort(path)  # validates the whole table before anything is stored
+    items = file_items(path, cohort.records)
+    reports: list[ImportReport] = []
 
     def payload(added: list[_Added]) -> dict[str, Any]:
         report = reports_of([path], [items], added)[0]
+        reports.append(report)
         return {
             "file": path.name,
             "rows": report.rows,
@@ -72,15 +74,15 @@ def import_cohort(
             "updated": report.updated,
             "unchanged": report.unchanged,
             "patient_ids": list(report.patient_ids),
-            "outcomes": [o.model_dump(mode="json", exclude_none=True) for o in outcomes],
+            "outcomes": [o.model_dump(mode="json", exclude_none=True) for o in cohort.outcomes],
         }
 
     # records and the upload entry listing them are committed together: a crash or a refusal
     # leaves neither, never records that no upload of the cohort lists
-    added, stored = registry._add_batch_with_result(
+    _, stored = registry._add_batch_with_result(
         items, actor=actor, kind=COHORT_KIND, payload=payload, cohort=name
     )
-    return reports_of([path], [items], added)[0], stored.id
+    return reports[-1], stored.id
 
 
 def cohort_names(registry: Registry, *, actor: str) -> dict[str, list[dict[str, Any]]]:

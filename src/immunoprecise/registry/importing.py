@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from immunoprecise.records import read_patients
+from immunoprecise.records import PatientRecord, read_patients
 from immunoprecise.records.readers import TABLE_SUFFIXES
 from immunoprecise.registry.models import AuditAction, ImportReport
 from immunoprecise.registry.store import Registry, _Added, _BatchItem
@@ -13,9 +13,11 @@ from immunoprecise.registry.store import Registry, _Added, _BatchItem
 __all__ = ["import_file", "import_files"]
 
 
-def file_items(path: Path) -> list[_BatchItem]:
-    """One file's records, read and validated, as batch items labelled by file and row."""
-    records = read_patients(path)
+def file_items(path: Path, records: Sequence[PatientRecord] | None = None) -> list[_BatchItem]:
+    """One file's records as batch items labelled by file and row: ``records`` as already read
+    from ``path``, else read and validated here."""
+    if records is None:
+        records = read_patients(path)
     table = path.suffix.lower() in TABLE_SUFFIXES
     items = []
     for i, record in enumerate(records):
