@@ -184,7 +184,7 @@ def status(db: DbUrl = None) -> None:
     Example: immunoprecise db status
     """
     from immunoprecise.registry import Registry, current_revision, head_revision, resolve_url
-    from immunoprecise.registry.connection import display_url
+    from immunoprecise.registry.connection import display_url, sqlite_journal_of
 
     try:
         url = resolve_url(db)
@@ -205,5 +205,8 @@ def status(db: DbUrl = None) -> None:
             counts = registry.counts()
     except ImmunopreciseError as exc:
         raise _fail(exc) from None
+    journal = sqlite_journal_of(url)
+    if journal is not None:
+        _out.print(f"SQLite journal mode: {journal}", markup=False)
     for table, n in counts.items():
         _out.print(f"{table}: {n}", markup=False)
