@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import threading
 import time
@@ -11,7 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
+from immunoprecise.registry.schema import ServiceJobRow
+from immunoprecise.service.jobs import RESUMED_MESSAGE
 from immunoprecise.service.routes import trials as trial_routes
 from immunoprecise.service.routes.trials import MAX_DESIGN_PATIENTS
 from service.service_server import Server
@@ -235,3 +239,33 @@ def test_another_users_trial_is_not_found(server: Server) -> None:
         assert shown.status_code == 200
         assert 'id="trial-arm-table"' in shown.text
         assert "<svg" in shown.text
+
+
+def test_a_trial_started_again_by_another_process_says_so(server: Server) -> None:
+    now = dt.datetime.now(dt.UTC)
+    engine = sa.create_engine(server.db_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.insert(ServiceJobRow).values(
+                    id="5" * 32,
+                    kind=trial_routes.DESIGN_RESULT_KIND,
+                    owner="cli-token",
+                    status="running",
+                    progress=0.25,
+                    created_at=now,
+                    heartbeat_at=now,
+                    message=RESUMED_MESSAGE,
+                    starts=2,
+                    label="taken over",
+                )
+            )
+    finally:
+        engine.dispose()
+    client, _ = _login(server, "clinician")
+    with closing(client):
+        page = client.get(f"/trials/{'5' * 32}")
+    assert page.status_code == 200, page.text[:300]
+    assert 'id="trial-note"' in page.text
+    assert html.escape(RESUMED_MESSAGE.capitalize()) in page.text
+    assert "badge job-running" in page.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from contextlib import closing
+from typing import Any
 
 import httpx
 
@@ -194,21 +195,27 @@ def test_knowledge_base_is_read_only(server: Server) -> None:
     assert write.status_code == 405
 
 
+CHECKPOINT_DESIGN: dict[str, Any] = {
+    "name": "checkpoint vs none",
+    "model": "kuznetsov1994+checkpoint",
+    "seed": 5,
+    "n_per_arm": 200,
+    "chunk_size": 100,
+    "follow_up_days": 168,
+    "population": {"initial": {"T": 2e7}},
+    "arms": [
+        {"id": "none", "regimen": ""},
+        {"id": "pd1", "regimen": "anti-PD-1 200 mg q21d x8"},
+    ],
+}
+"""A small trial design (no treatment vs anti-PD-1, chunks of 100 patients)."""
+
+
 def test_a_trial_design_runs_as_a_job_with_its_endpoints(
     server: Server, no_internals: Check
 ) -> None:
     design = {
-        "name": "checkpoint vs none",
-        "model": "kuznetsov1994+checkpoint",
-        "seed": 5,
-        "n_per_arm": 200,
-        "chunk_size": 100,
-        "follow_up_days": 168,
-        "population": {"initial": {"T": 2e7}},
-        "arms": [
-            {"id": "none", "regimen": ""},
-            {"id": "pd1", "regimen": "anti-PD-1 200 mg q21d x8"},
-        ],
+        **CHECKPOINT_DESIGN,
         "observed": [
             {"arm": "pd1", "endpoint": "orr", "responders": 9, "n": 30, "source": "illustration"}
         ],

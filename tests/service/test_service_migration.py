@@ -1,5 +1,6 @@
 """The service's migrations create what the declarations say and go down cleanly: api_tokens
-(0002), and dashboard_sessions and service_jobs (0003)."""
+(0002), dashboard_sessions and service_jobs (0003), and the columns that let another process
+take a job over (0004)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def _tables(url: str) -> set[str]:
 
 
 def test_api_tokens_migration_matches_the_declarations(db_url: str) -> None:
-    assert head_revision() == "0003"
+    assert head_revision() == "0004"
     engine = sa.create_engine(db_url)
     try:
         with engine.connect() as connection:
@@ -47,8 +48,8 @@ def test_api_tokens_migration_goes_down_and_up(db_url: str) -> None:
     assert downgrade(db_url, "0001") == "0001"
     assert "api_tokens" not in _tables(db_url)
     assert "patients" in _tables(db_url)
-    assert upgrade(db_url) == "0003"
-    assert current_revision(db_url) == "0003"
+    assert upgrade(db_url) == "0004"
+    assert current_revision(db_url) == "0004"
     assert "api_tokens" in _tables(db_url)
 
 
@@ -64,7 +65,7 @@ def test_a_0001_registry_is_upgraded_keeping_its_data(tmp_path: Path) -> None:
             )
     finally:
         engine.dispose()
-    assert upgrade(url) == "0003"
+    assert upgrade(url) == "0004"
     engine = sa.create_engine(url)
     try:
         with engine.connect() as connection:
@@ -93,5 +94,42 @@ def test_service_state_migration_goes_down_and_up(db_url: str) -> None:
     assert downgrade(db_url, "0002") == "0002"
     assert {"dashboard_sessions", "service_jobs"}.isdisjoint(_tables(db_url))
     assert "api_tokens" in _tables(db_url)
-    assert upgrade(db_url) == "0003"
+    assert upgrade(db_url) == "0004"
     assert {"dashboard_sessions", "service_jobs", "api_tokens"} <= _tables(db_url)
+
+
+def _job_columns(url: str) -> dict[str, dict[str, object]]:
+    engine = sa.create_engine(url)
+    try:
+        return {c["name"]: c for c in sa.inspect(engine).get_columns("service_jobs")}
+    finally:
+        engine.dispose()
+
+
+def test_resumable_jobs_migration_keeps_the_jobs_and_goes_down_and_up(db_url: str) -> None:
+    assert downgrade(db_url, "0003") == "0003"
+    assert {"request", "starts", "runner"}.isdisjoint(_job_columns(db_url))
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO service_jobs (id, kind, owner, status, progress, created_at, "
+                    "heartbeat_at) VALUES ('j1', 'virtual_trial', 'ann', 'done', 1.0, :t, :t)"
+                ),
+                {"t": "2026-01-01 00:00:00+00:00"},
+            )
+    finally:
+        engine.dispose()
+    assert upgrade(db_url) == "0004"
+    columns = _job_columns(db_url)
+    assert {"request", "starts", "runner"} <= set(columns)
+    assert columns["request"]["nullable"]
+    assert not columns["starts"]["nullable"]
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            kept = connection.execute(sa.text("SELECT id, starts, request FROM service_jobs")).all()
+    finally:
+        engine.dispose()
+    assert [tuple(row) for row in kept] == [("j1", 0, None)]

@@ -11,14 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -28,8 +31,16 @@ from immunoprecise.registry.database import open_migrated_engine
 from immunoprecise.registry.schema import DashboardSessionRow, ServiceJobRow
 from immunoprecise.service import Role, TokenStore
 from immunoprecise.service.dashboard import SESSION_COOKIE
-from immunoprecise.service.jobs import STOPPED_MESSAGE, JobManager, JobStatus
+from immunoprecise.service.jobs import (
+    RESUMED_MESSAGE,
+    STOPPED_MESSAGE,
+    WAITING_MESSAGE,
+    JobManager,
+    JobStatus,
+    Work,
+)
 from immunoprecise.service.sessions import SessionStore
+from service.test_service_dynamics import CHECKPOINT_DESIGN
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 ACCESS_LINE = re.compile(r"\[(\d+)\] 127\.0\.0\.1\S* - (GET|POST) (\S+) (\d{3})")
@@ -54,27 +65,28 @@ def _jobs(db_url: str, **options: float) -> Iterator[JobManager]:
         manager.close()
 
 
-def _set_session_times(db_url: str, **times: dt.datetime) -> None:
+@contextmanager
+def _direct(db_url: str) -> Iterator[sa.Connection]:
+    """A transaction on the database itself, outside the stores (as an inspecting admin)."""
     engine = sa.create_engine(db_url)
     try:
         with engine.begin() as connection:
-            connection.execute(sa.update(DashboardSessionRow).values(**times))
+            yield connection
     finally:
         engine.dispose()
+
+
+def _set_session_times(db_url: str, **times: dt.datetime) -> None:
+    with _direct(db_url) as connection:
+        connection.execute(sa.update(DashboardSessionRow).values(**times))
 
 
 def _session_rows(db_url: str) -> list[sa.Row[tuple[str, str, dt.datetime]]]:
-    engine = sa.create_engine(db_url)
-    try:
-        with engine.connect() as connection:
-            query = sa.select(
-                DashboardSessionRow.session_sha256,
-                DashboardSessionRow.csrf,
-                DashboardSessionRow.last_seen,
-            )
-            return list(connection.execute(query).all())
-    finally:
-        engine.dispose()
+    query = sa.select(
+        DashboardSessionRow.session_sha256, DashboardSessionRow.csrf, DashboardSessionRow.last_seen
+    )
+    with _direct(db_url) as connection:
+        return list(connection.execute(query).all())
 
 
 def test_a_session_made_by_one_process_is_seen_and_ended_by_another(db_url: str) -> None:
@@ -160,23 +172,7 @@ def test_a_job_run_by_one_process_is_followed_by_another(db_url: str) -> None:
 
 
 def test_a_job_whose_process_stopped_is_reported_failed(db_url: str) -> None:
-    now = dt.datetime.now(dt.UTC)
-    engine = sa.create_engine(db_url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(
-                sa.insert(ServiceJobRow).values(
-                    id="0" * 32,
-                    kind="virtual_trial",
-                    owner="ann",
-                    status="running",
-                    progress=0.3,
-                    created_at=now - dt.timedelta(minutes=10),
-                    heartbeat_at=now - dt.timedelta(minutes=5),
-                )
-            )
-    finally:
-        engine.dispose()
+    _insert_job(db_url, "0" * 32)  # no stored request: it cannot be started again
     with _jobs(db_url) as manager:
         orphan = manager.get("0" * 32)
         assert orphan is not None
@@ -227,6 +223,128 @@ def test_jobs_not_started_when_the_server_stops_are_failed(db_url: str) -> None:
     assert "stopped before the job started" in cancelled.message
 
 
+def _double(owner: str, request: Mapping[str, Any]) -> Work:
+    """A rebuilt job's work: twice the request's value (and who asked, in the log)."""
+    return lambda progress: int(request["value"]) * 2
+
+
+def _insert_job(db_url: str, job_id: str, **values: Any) -> None:
+    now = dt.datetime.now(dt.UTC)
+    row = {
+        "id": job_id,
+        "kind": "virtual_trial",
+        "owner": "ann",
+        "status": "running",
+        "progress": 0.4,
+        "created_at": now - dt.timedelta(minutes=10),
+        "heartbeat_at": now - dt.timedelta(minutes=5),
+        **values,
+    }
+    with _direct(db_url) as connection:
+        connection.execute(sa.insert(ServiceJobRow).values(**row))
+
+
+def _runner_of(db_url: str, job_id: str) -> str | None:
+    query = sa.select(ServiceJobRow.runner).where(ServiceJobRow.id == job_id)
+    with _direct(db_url) as connection:
+        runner: str | None = connection.execute(query).scalar()
+        return runner
+
+
+def test_a_stalled_job_is_taken_over_by_another_process_and_finished_there(db_url: str) -> None:
+    release = threading.Event()
+    went_on = threading.Event()
+    ended = threading.Event()
+
+    def hung(progress: Callable[[float], None]) -> int:
+        try:
+            assert release.wait(30)
+            progress(0.5)  # the job is no longer this process's: this stops the work
+            went_on.set()
+            return 1
+        finally:
+            ended.set()
+
+    # the first process stops beating (as if it had died) with its job half done
+    with (
+        _jobs(db_url, heartbeat_seconds=3600, stale_seconds=0.5) as stopped,
+        _jobs(db_url, heartbeat_seconds=0.05, stale_seconds=0.5) as alive,
+    ):
+        alive.resumable("virtual_trial", _double)
+        job = stopped.submit("virtual_trial", owner="ann", work=hung, request={"value": 21})
+        done = alive.wait(job.id, timeout=30)
+        assert done is not None
+        assert _runner_of(db_url, job.id) == alive.runner
+        release.set()
+        assert ended.wait(30)  # the stopped process's thread ends, writing nothing
+        time.sleep(0.2)
+        after = alive.get(job.id)
+    assert (done.status, done.result_id, done.starts) == (JobStatus.done, 42, 2)
+    assert done.message == RESUMED_MESSAGE
+    assert after == done
+    assert not went_on.is_set()
+
+
+def test_a_job_is_started_at_most_twice(db_url: str) -> None:
+    _insert_job(db_url, "1" * 32, starts=1, request={"value": 5})
+    _insert_job(db_url, "2" * 32, starts=2, request={"value": 6})
+    _insert_job(db_url, "3" * 32, starts=0, status="queued", request={"value": 7})
+    with _jobs(db_url) as onlooker:  # takes nothing over: it rebuilds no kind of job
+        waiting = onlooker.get("1" * 32)
+        given_up = onlooker.get("2" * 32)
+    assert waiting is not None
+    assert (waiting.status, waiting.message) == (JobStatus.queued, WAITING_MESSAGE)
+    assert given_up is not None
+    assert (given_up.status, given_up.message) == (JobStatus.failed, STOPPED_MESSAGE)
+    with _jobs(db_url, heartbeat_seconds=0.05) as alive:
+        alive.resumable("virtual_trial", _double)
+        second = alive.wait("1" * 32, timeout=30)
+        never_started = alive.wait("3" * 32, timeout=30)
+        third = alive.get("2" * 32)
+    assert second is not None
+    assert (second.status, second.result_id, second.starts) == (JobStatus.done, 10, 2)
+    assert never_started is not None  # queued in a process that stopped: its first start
+    assert (never_started.status, never_started.result_id, never_started.starts) == (
+        JobStatus.done, 14, 1
+    )  # fmt: skip
+    assert third is not None
+    assert (third.status, third.starts, third.result_id) == (JobStatus.failed, 2, None)
+
+
+def test_a_job_that_cannot_be_rebuilt_fails_saying_why(db_url: str) -> None:
+    def refuse(owner: str, request: Mapping[str, Any]) -> Work:
+        raise ValueError(f"unknown model {request['model']!r}")
+
+    _insert_job(db_url, "4" * 32, starts=1, request={"model": "retired"})
+    with _jobs(db_url, heartbeat_seconds=0.05) as alive:
+        alive.resumable("virtual_trial", refuse)
+        failed = alive.wait("4" * 32, timeout=30)
+    assert failed is not None
+    assert failed.status is JobStatus.failed
+    assert failed.message == "could not be started again: unknown model 'retired'"
+
+
+def test_jobs_queued_when_a_server_stops_are_handed_to_another(db_url: str) -> None:
+    release = threading.Event()
+    with _jobs(db_url, heartbeat_seconds=0.05) as other:
+        other.resumable("virtual_trial", _double)
+        with _jobs(db_url) as stopping:
+            busy = stopping.submit(
+                "virtual_trial", owner="ann", work=lambda _: int(release.wait(30)), request={}
+            )
+            queued = stopping.submit(
+                "virtual_trial", owner="ann", work=lambda _: 0, request={"value": 4}
+            )
+            stopping.shutdown()
+            handed = other.wait(queued.id, timeout=30)
+            release.set()
+            finished = stopping.wait(busy.id, timeout=30)
+    assert handed is not None
+    assert (handed.status, handed.result_id, handed.starts) == (JobStatus.done, 8, 1)
+    assert finished is not None  # a running job finishes where it runs
+    assert (finished.status, finished.result_id, finished.starts) == (JobStatus.done, 1, 1)
+
+
 # --------------------------------------------------------------------------- a real server
 
 
@@ -243,30 +361,50 @@ def _get(url: str, cookies: dict[str, str]) -> httpx.Response:
         return client.get(url)
 
 
-def test_two_server_processes_share_logins_and_trials(db_url: str, tmp_path: Path) -> None:
-    with TokenStore.open(db_url) as store:
-        _, secret = store.create("cli-token", Role.clinician, created_by="pytest")
+@dataclass
+class _Served:
+    """A running ``immunoprecise serve`` process, its URL and (once stopped) its log."""
+
+    process: subprocess.Popen[str]
+    base: str
+    log: str = ""
+
+
+@contextmanager
+def _serve(db_url: str, tmp_path: Path, *options: str) -> Iterator[_Served]:
+    """``immunoprecise serve --db db_url *options`` on a free port, until the block ends."""
     port = _free_port()
-    base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "IMMUNOPRECISE_PSEUDONYM_KEY": "k" * 32, "XDG_DATA_HOME": str(tmp_path)}
     command = [sys.executable, "-m", "immunoprecise", "serve", "--port", str(port)]
     process = subprocess.Popen(
-        [*command, "--db", db_url, "--workers", "2"],
+        [*command, "--db", db_url, *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
         text=True,
     )
+    served = _Served(process, f"http://127.0.0.1:{port}")
     try:
         deadline = time.monotonic() + 60
         while True:
             assert process.poll() is None, "the server stopped"
             assert time.monotonic() < deadline, "the server did not start"
             try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                if httpx.get(f"{served.base}/api/v1/health", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 time.sleep(0.2)
+        yield served
+    finally:
+        process.terminate()
+        _, served.log = process.communicate(timeout=30)
+
+
+def test_two_server_processes_share_logins_and_trials(db_url: str, tmp_path: Path) -> None:
+    with TokenStore.open(db_url) as store:
+        _, secret = store.create("cli-token", Role.clinician, created_by="pytest")
+    with _serve(db_url, tmp_path, "--workers", "2") as served:
+        base = served.base
         with httpx.Client(base_url=base, timeout=60.0) as browser:
             form = browser.get("/")
             csrf = CSRF_FIELD.search(form.text)
@@ -293,9 +431,7 @@ def test_two_server_processes_share_logins_and_trials(db_url: str, tmp_path: Pat
 
         assert _get(f"{base}/logout", cookies).status_code == 303
         after_logout = [_get(f"{base}/patients", cookies) for _ in range(10)]
-    finally:
-        process.terminate()
-        _, log = process.communicate(timeout=30)
+    log = served.log
 
     assert "2 server processes" in log
     assert [p.status_code for p in pages] == [200] * len(pages)
@@ -305,7 +441,54 @@ def test_two_server_processes_share_logins_and_trials(db_url: str, tmp_path: Pat
     # every request above (each on a new connection) was answered by one of the two processes
     answered_by = {int(m.group(1)) for m in ACCESS_LINE.finditer(log)}
     assert len(answered_by) == 2, log[-3000:]
-    assert process.pid not in answered_by
+    assert served.process.pid not in answered_by
+
+
+TAKEN_OVER_DESIGN = {**CHECKPOINT_DESIGN, "n_per_arm": 4000}
+"""A trial that runs for some seconds (80 chunks), long enough to stop its process midway."""
+
+
+def test_a_trial_whose_server_process_is_killed_is_finished_by_another(
+    db_url: str, tmp_path: Path
+) -> None:
+    with TokenStore.open(db_url) as store:
+        _, secret = store.create("res-token", Role.researcher, created_by="pytest")
+    headers = {"Authorization": f"Bearer {secret}"}
+
+    def call(base: str, method: str, path: str, **options: Any) -> httpx.Response:
+        # a connection of its own each time: the one process being killed drops its own
+        with httpx.Client(base_url=base, headers=headers, timeout=60.0) as client:
+            return client.request(method, path, **options)
+
+    with _serve(db_url, tmp_path, "--workers", "2", "--job-heartbeat", "0.5") as served:
+        started = call(served.base, "POST", "/api/v1/trials/designs", json=TAKEN_OVER_DESIGN)
+        assert started.status_code == 202, started.text[:300]
+        job_path = f"/api/v1/trials/{started.json()['id']}"
+        deadline = time.monotonic() + 120
+        while (job := call(served.base, "GET", job_path).json())["progress"] == 0:
+            assert job["status"] in ("queued", "running"), job
+            assert time.monotonic() < deadline, job
+            time.sleep(0.05)
+        runner = _runner_of(db_url, job["id"])
+        assert runner is not None
+        killed = int(runner.split(":")[1])
+        assert killed != served.process.pid
+        os.kill(killed, signal.SIGKILL)  # the worker process running the trial dies midway
+
+        deadline = time.monotonic() + 180
+        while (job := call(served.base, "GET", job_path).json())["status"] != "done":
+            assert job["status"] != "failed", job
+            assert time.monotonic() < deadline, job
+            time.sleep(0.2)
+        result = call(served.base, "GET", f"{job_path}/result")
+        taken_by = _runner_of(db_url, job["id"])
+    assert (job["starts"], job["message"]) == (2, RESUMED_MESSAGE)
+    assert taken_by is not None
+    assert int(taken_by.split(":")[1]) not in (killed, served.process.pid)
+    assert result.status_code == 200, result.text[:300]
+    arms = {row["arm"]: row for row in result.json()["payload"]["arm_table"]}
+    assert set(arms) == {"none", "pd1"}
+    assert "taken over from a server process that stopped" in served.log
 
 
 @pytest.mark.parametrize("workers", ["0", "two"])

@@ -74,6 +74,16 @@ def serve_command(
             "(0: off; default 1,024).",
         ),
     ] = None,
+    job_heartbeat: Annotated[
+        float,
+        typer.Option(
+            "--job-heartbeat",
+            min=0.1,
+            max=3600,
+            help="Seconds between the heartbeats of a process's trials; a process that misses "
+            "6 is taken for stopped, and another process starts its trials again.",
+        ),
+    ] = 10.0,
 ) -> None:
     """Serve the REST API (OpenAPI docs at /docs) on the registry database.
 
@@ -82,7 +92,8 @@ def serve_command(
 
     With --workers N, N processes answer on the same port: dashboard logins and trial jobs are
     kept in the database, so any process answers any request. Each process keeps its own rate
-    buckets (a token may reach N times --rate) and runs the trials it accepted.
+    buckets (a token may reach N times --rate) and runs the trials it accepted; if a process
+    stops (a crash, a restart), another starts its unfinished trials again.
 
     Example: immunoprecise serve --port 8000 --workers 4
     """
@@ -104,6 +115,7 @@ def serve_command(
             create=True,
             rate_limit=RateLimit(rate=rate, burst=burst),
             evaluation_cache_size=cache_size,
+            job_heartbeat_seconds=job_heartbeat,
         )
         with TokenStore.open(url) as store:
             valid = [t for t in store.list() if not t.revoked]
@@ -134,6 +146,7 @@ def serve_command(
             "db_url": url,
             "rate_limit": {"rate": rate, "burst": burst},
             "evaluation_cache_size": cache_size,
+            "job_heartbeat_seconds": job_heartbeat,
         }
     )
     _err.print(f"{workers} server processes; log lines name the process [pid]", markup=False)

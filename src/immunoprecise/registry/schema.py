@@ -188,8 +188,10 @@ class DashboardSessionRow(Base):
 class ServiceJobRow(Base):
     """A background job of the REST service (a virtual trial): its latest status and progress.
 
-    ``heartbeat_at`` is renewed by the process running the job; a queued or running job whose
-    heartbeat has stopped belongs to a process that is gone.
+    ``heartbeat_at`` is renewed by the process running the job (``runner``: host, process id
+    and a random part); a queued or running job whose heartbeat has stopped belongs to a process
+    that is gone, and another process may take it over, rebuilding its work from ``request``
+    (migration 0004), up to a limited number of ``starts``.
     """
 
     __tablename__ = "service_jobs"
@@ -208,3 +210,6 @@ class ServiceJobRow(Base):
     n_per_arm: Mapped[int | None] = mapped_column(Integer, nullable=True)
     steps: Mapped[int | None] = mapped_column(Integer, nullable=True)
     result_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    request: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    starts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    runner: Mapped[str | None] = mapped_column(String(128), nullable=True)

@@ -26,11 +26,12 @@ from immunoprecise.service.errors import (
     error_responses,
     install_error_handlers,
 )
-from immunoprecise.service.jobs import JobManager
+from immunoprecise.service.jobs import HEARTBEAT_SECONDS, JobManager
 from immunoprecise.service.pseudonymize import Pseudonymizer, resolve_pseudonym_key
 from immunoprecise.service.ratelimit import DEFAULT_RATE_LIMIT, RateLimit, RateLimiter
 from immunoprecise.service.routes import api_router
 from immunoprecise.service.routes.evaluate import StoredPatient
+from immunoprecise.service.routes.trials import install_trial_resumers
 from immunoprecise.service.sessions import SessionStore
 
 __all__ = [
@@ -112,6 +113,7 @@ def create_app(
     max_workers: int = 2,
     max_upload_bytes: int = MAX_UPLOAD_BYTES,
     evaluation_cache_size: int = DEFAULT_EVALUATION_CACHE_SIZE,
+    job_heartbeat_seconds: float = HEARTBEAT_SECONDS,
 ) -> FastAPI:
     """Build the REST service on the registry at ``db_url``.
 
@@ -135,6 +137,11 @@ def create_app(
     evaluation_cache_size
         Recent evaluations kept to answer a record posted again without evaluating it again
         (0: off; see :mod:`~immunoprecise.service.caches`).
+    job_heartbeat_seconds
+        How often this process renews the heartbeat of its trials and looks for trials of
+        stopped server processes to take over; a process counts as stopped after
+        :data:`~immunoprecise.service.jobs.STALE_BEATS` missed heartbeats (default: 10 s, so
+        one minute).
 
     Returns
     -------
@@ -167,7 +174,7 @@ def create_app(
     try:
         tokens = TokenStore(engine, recheck_seconds=SERVICE_TOKEN_RECHECK_SECONDS)
         sessions = SessionStore(engine)
-        jobs = JobManager(engine, max_workers=max_workers)
+        jobs = JobManager(engine, max_workers=max_workers, heartbeat_seconds=job_heartbeat_seconds)
         state = ServiceState(
             registry=registry,
             tokens=tokens,
@@ -179,6 +186,7 @@ def create_app(
             max_upload_bytes=max_upload_bytes,
             evaluations=EvaluationCache(evaluation_cache_size),
         )
+        install_trial_resumers(state)
     except BaseException:
         if jobs is not None:
             jobs.shutdown()

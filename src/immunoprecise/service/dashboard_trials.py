@@ -281,6 +281,7 @@ def _progress_context(request: Request, job: Job) -> dict[str, Any]:
             "progress": job.progress,
             "chunks": chunks,
             "chunks_done": None if chunks is None else int(job.progress * chunks + 1e-9),
+            "note": job.message if job.status in (JobStatus.queued, JobStatus.running) else None,
         },
         "name": job.label or "virtual trial",
     }

@@ -7,8 +7,12 @@ in ``results``). A job is visible to the token that started it and to admins.
 
 The process running a job renews its heartbeat every :data:`HEARTBEAT_SECONDS`. A queued or
 running job whose heartbeat is older than :data:`STALE_SECONDS` belongs to a process that
-stopped (a restart, a crash): it is reported ``failed``, saying so, rather than ``running``
-for ever.
+stopped (a restart, a crash). A job submitted with its request and a kind this service knows
+how to rebuild (:meth:`JobManager.resumable`) is then **taken over** by another live process (or
+by the restarted one) and run again from the start: trials are seeded, so the result is the one
+the first run would have given. A job is started at most :data:`MAX_STARTS` times; one whose
+process stopped every time, or one without a stored request, is reported ``failed``, saying
+so, rather than ``running`` for ever.
 
 Examples
 --------
@@ -28,32 +32,55 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from immunoprecise.errors import ImmunopreciseError, RegistryError
 from immunoprecise.registry.database import Database
 from immunoprecise.registry.schema import ServiceJobRow
 
-__all__ = ["HEARTBEAT_SECONDS", "STALE_SECONDS", "Job", "JobManager", "JobStatus", "Work"]
+__all__ = [
+    "HEARTBEAT_SECONDS",
+    "MAX_STARTS",
+    "STALE_SECONDS",
+    "Job",
+    "JobManager",
+    "JobStatus",
+    "Rebuild",
+    "Work",
+]
 
 HEARTBEAT_SECONDS = 10.0
 """How often the process running a job renews its heartbeat (seconds)."""
-STALE_SECONDS = 60.0
-"""A queued or running job whose heartbeat is older than this (seconds) is reported failed: the
-process running it has stopped."""
+STALE_BEATS = 6
+"""Heartbeats missed before a job's process counts as stopped."""
+STALE_SECONDS = STALE_BEATS * HEARTBEAT_SECONDS
+"""A queued or running job whose heartbeat is older than this (seconds) belongs to a process
+that stopped: it is taken over by another process, or reported failed."""
+MAX_STARTS = 2
+"""Times a job is started at most: once, and once more by another process if the first one
+stopped while running it (a job that stops its process every time is not retried for ever)."""
 STOPPED_MESSAGE = (
     "the server process running this job stopped before it finished (a restart or a crash); "
     "start the trial again"
+)
+WAITING_MESSAGE = (
+    "the server process running this job stopped; another server process will start it again"
+)
+RESUMED_MESSAGE = (
+    "started again by another server process after the one running it stopped; the trial is "
+    "seeded, so its result is the one the first run would have given"
 )
 _MESSAGE_CHARS = 2000
 _LABEL_CHARS = 256
@@ -62,6 +89,13 @@ logger = logging.getLogger("immunoprecise.service")
 
 Work = Callable[[Callable[[float], None]], int]
 """A job's work: called with a progress callback (fraction 0–1); returns the stored result id."""
+
+Rebuild = Callable[[str, Mapping[str, Any]], Work]
+"""Makes a job's work again from its owner and its stored request (to resume it elsewhere)."""
+
+
+class _TakenOverError(Exception):
+    """Raised in a job's thread when another process has taken the job over: stop working."""
 
 
 class JobStatus(StrEnum):
@@ -86,7 +120,9 @@ class Job(BaseModel):
     created_at: dt.datetime
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
-    message: str | None = Field(default=None, description="Why the job failed.")
+    message: str | None = Field(
+        default=None, description="Why the job failed, or why it was started again."
+    )
     label: str | None = Field(
         default=None, description="What the job runs, in a few words (a trial's name)."
     )
@@ -95,6 +131,12 @@ class Job(BaseModel):
         default=None, description="Steps the progress counts (a trial's chunks), if known."
     )
     result_id: int | None = Field(default=None, description="Registry result id once done.")
+    starts: int = Field(
+        default=0,
+        ge=0,
+        description=f"Times the job was started (at most {MAX_STARTS}: once more by another "
+        "server process if the one running it stopped).",
+    )
 
 
 def _now() -> dt.datetime:
@@ -105,12 +147,28 @@ _UNFINISHED = (JobStatus.queued.value, JobStatus.running.value)
 _FINISHED = (JobStatus.done.value, JobStatus.failed.value)
 
 
+_JOB_COLUMNS = [getattr(ServiceJobRow, name) for name in Job.model_fields]
+
+
+def _resumable() -> Any:
+    """SQL: the job has a stored request and may be started again."""
+    return and_(ServiceJobRow.request.is_not(None), ServiceJobRow.starts < MAX_STARTS)
+
+
 def _job(row: Any, stale_before: dt.datetime) -> Job:
-    """The job of a ``service_jobs`` row; a stalled unfinished job is shown failed."""
+    """The job of a :func:`_job_query` row; a stalled
+    unfinished job is shown waiting to be taken over, or failed."""
     fields = {name: getattr(row, name) for name in Job.model_fields}
     if fields["status"] in _UNFINISHED and row.heartbeat_at < stale_before:
-        fields.update(status=JobStatus.failed, message=STOPPED_MESSAGE)
+        if row.resumable:
+            fields.update(status=JobStatus.queued, message=WAITING_MESSAGE)
+        else:
+            fields.update(status=JobStatus.failed, message=STOPPED_MESSAGE)
     return Job.model_validate(fields)
+
+
+def _job_query() -> Any:
+    return select(*_JOB_COLUMNS, ServiceJobRow.heartbeat_at, _resumable().label("resumable"))
 
 
 def _clip(text: str | None, limit: int) -> str | None:
@@ -132,9 +190,11 @@ class JobManager(Database):
     keep
         How many jobs are remembered (the oldest finished ones are forgotten first).
     heartbeat_seconds
-        How often this process renews the heartbeat of its unfinished jobs.
+        How often this process renews the heartbeat of its unfinished jobs and looks for
+        stalled jobs to take over.
     stale_seconds
-        After how long without a heartbeat an unfinished job is reported failed.
+        After how long without a heartbeat an unfinished job's process counts as stopped
+        (default :data:`STALE_BEATS` heartbeats).
     """
 
     what = "jobs in"
@@ -146,12 +206,16 @@ class JobManager(Database):
         *,
         keep: int = 1000,
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
-        stale_seconds: float = STALE_SECONDS,
+        stale_seconds: float | None = None,
     ) -> None:
         super().__init__(engine)
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="ip-job")
         self._keep = keep
-        self._stale = dt.timedelta(seconds=stale_seconds)
+        stale = STALE_BEATS * heartbeat_seconds if stale_seconds is None else stale_seconds
+        self._stale = dt.timedelta(seconds=stale)
+        self.runner = f"{socket.gethostname()[:80]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        """Who runs this manager's jobs (host, process id, a random part), kept with each job."""
+        self._rebuilders: dict[str, Rebuild] = {}
         self._mine: dict[str, Future[None]] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -159,37 +223,118 @@ class JobManager(Database):
         self._heart = threading.Thread(target=self._beat, name="ip-job-heartbeat", daemon=True)
         self._heart.start()
 
-    def _update(self, job_id: str, **changes: object) -> None:
+    def resumable(self, kind: str, rebuild: Rebuild) -> None:
+        """Let this process take over stalled jobs of ``kind``, rebuilding their work.
+
+        Parameters
+        ----------
+        kind
+            The job kind given to :meth:`submit`.
+        rebuild
+            Called with the job's owner and the ``request`` given to :meth:`submit`; returns
+            the work to run (see :data:`Rebuild`).
+        """
+        with self._lock:
+            self._rebuilders[kind] = rebuild
+
+    def _update(self, job_id: str, **changes: object) -> bool:
+        """Write a job's status if this process still runs it; ``False`` if another took it."""
         changes["heartbeat_at"] = _now()
         try:
             with self._transaction() as db:
-                db.execute(update(ServiceJobRow).where(ServiceJobRow.id == job_id).values(changes))
+                written = db.execute(
+                    update(ServiceJobRow)
+                    .where(ServiceJobRow.id == job_id, ServiceJobRow.runner == self.runner)
+                    .values(changes)
+                )
         except RegistryError:
             logger.exception("job %s: its status could not be written", job_id)
+            return True
+        return bool(written.rowcount)  # type: ignore[attr-defined]
 
     def _beat(self) -> None:
         while not self._stopping.wait(self._heartbeat_seconds):
             with self._lock:
                 mine = list(self._mine)
-            if not mine:
+            try:
+                if mine:
+                    with self._transaction() as db:
+                        db.execute(
+                            update(ServiceJobRow)
+                            .where(ServiceJobRow.id.in_(mine), ServiceJobRow.runner == self.runner)
+                            .values(heartbeat_at=_now())
+                        )
+                self._take_over()
+            except RegistryError:
+                logger.exception(
+                    "the heartbeat of %d job(s), or a look for stalled jobs, failed", len(mine)
+                )
+
+    def _take_over(self) -> None:
+        """Claim the stalled jobs this process can rebuild and queue them here."""
+        with self._lock:
+            kinds = list(self._rebuilders)
+        if not kinds or self._stopping.is_set():
+            return
+        stale_before = _now() - self._stale
+        stalled = and_(
+            ServiceJobRow.status.in_(_UNFINISHED),
+            ServiceJobRow.heartbeat_at < stale_before,
+            ServiceJobRow.kind.in_(kinds),
+            _resumable(),
+        )
+        with self._reading() as connection:
+            found = connection.execute(
+                select(ServiceJobRow.id, ServiceJobRow.kind, ServiceJobRow.owner).where(stalled)
+            ).all()
+        for job_id, kind, owner in found:
+            # one conditional update decides between processes claiming the same job
+            with self._transaction() as db:
+                claimed = db.execute(
+                    update(ServiceJobRow)
+                    .where(ServiceJobRow.id == job_id, stalled)
+                    .values(
+                        runner=self.runner,
+                        heartbeat_at=_now(),
+                        status=JobStatus.queued.value,
+                        progress=0.0,
+                        message=RESUMED_MESSAGE,
+                    )
+                ).rowcount  # type: ignore[attr-defined]
+                request = (
+                    db.execute(
+                        select(ServiceJobRow.request).where(ServiceJobRow.id == job_id)
+                    ).scalar()
+                    if claimed
+                    else None
+                )
+            if not claimed:
+                continue
+            logger.warning("job %s: taken over from a server process that stopped", job_id)
+            try:
+                work = self._rebuilders[kind](owner, request or {})
+            except Exception as exc:  # a request this version cannot run again
+                self._fail(job_id, f"could not be started again: {exc}")
                 continue
             try:
-                with self._transaction() as db:
-                    db.execute(
-                        update(ServiceJobRow)
-                        .where(ServiceJobRow.id.in_(mine))
-                        .values(heartbeat_at=_now())
-                    )
-            except RegistryError:
-                logger.exception("the heartbeat of %d job(s) could not be written", len(mine))
+                self._queue(job_id, work)
+            except RuntimeError:  # this process began to stop meanwhile: leave it to another
+                logger.warning("job %s: not started here, this server process is stopping", job_id)
+                return
+
+    def _queue(self, job_id: str, work: Work) -> None:
+        with self._lock:
+            self._mine[job_id] = self._pool.submit(self._run, job_id, work)
 
     def _forget_old(self, db: Session, now: dt.datetime) -> None:
-        """Forget finished jobs beyond the newest ``keep`` (and mark stalled ones failed)."""
+        """Forget finished jobs beyond the newest ``keep``; mark stalled jobs that cannot be
+        taken over failed."""
         db.execute(
             update(ServiceJobRow)
             .where(
                 ServiceJobRow.status.in_(_UNFINISHED),
                 ServiceJobRow.heartbeat_at < now - self._stale,
+                or_(ServiceJobRow.request.is_(None), ServiceJobRow.starts >= MAX_STARTS),
             )
             .values(status=JobStatus.failed.value, message=STOPPED_MESSAGE, finished_at=now)
         )
@@ -215,6 +360,7 @@ class JobManager(Database):
         label: str | None = None,
         n_per_arm: int | None = None,
         steps: int | None = None,
+        request: Mapping[str, Any] | None = None,
     ) -> Job:
         """Queue ``work``; returns the job (status ``queued``).
 
@@ -232,6 +378,9 @@ class JobManager(Database):
             Virtual patients per arm.
         steps
             Steps its progress counts (a trial's chunks).
+        request
+            What the job was asked to do, as JSON: stored so that another process can rebuild
+            the work (:meth:`resumable`) if this one stops. ``None``: the job is not resumed.
 
         Returns
         -------
@@ -254,23 +403,36 @@ class JobManager(Database):
             n_per_arm=n_per_arm,
             steps=steps,
         )
+        stored = None if request is None else dict(request)
         with self._transaction() as db:
-            db.add(ServiceJobRow(**job.model_dump(), heartbeat_at=now))
+            db.add(
+                ServiceJobRow(
+                    **job.model_dump(), heartbeat_at=now, runner=self.runner, request=stored
+                )
+            )
             db.flush()
             self._forget_old(db, now)
-        with self._lock:
-            self._mine[job.id] = self._pool.submit(self._run, job.id, work)
+        self._queue(job.id, work)
         return job
 
     def _run(self, job_id: str, work: Work) -> None:
         try:
-            self._update(job_id, status=JobStatus.running.value, started_at=_now())
+            if not self._update(
+                job_id,
+                status=JobStatus.running.value,
+                started_at=_now(),
+                starts=ServiceJobRow.starts + 1,
+            ):
+                return
 
             def progress(fraction: float) -> None:
-                self._update(job_id, progress=min(1.0, max(0.0, float(fraction))))
+                if not self._update(job_id, progress=min(1.0, max(0.0, float(fraction)))):
+                    raise _TakenOverError(job_id)
 
             try:
                 result_id = work(progress)
+            except _TakenOverError:
+                logger.warning("job %s: stopped here, another server process took it", job_id)
             except ImmunopreciseError as exc:
                 self._fail(job_id, str(exc))
             except Exception:
@@ -311,7 +473,7 @@ class JobManager(Database):
         -------
         Job or None
         """
-        row = self._first_row(select(ServiceJobRow).where(ServiceJobRow.id == job_id))
+        row = self._first_row(_job_query().where(ServiceJobRow.id == job_id))
         return None if row is None else _job(row, _now() - self._stale)
 
     def jobs(self, *, kind: str | None = None, owner: str | None = None) -> list[Job]:
@@ -328,9 +490,7 @@ class JobManager(Database):
         -------
         list of Job
         """
-        query = select(ServiceJobRow).order_by(
-            ServiceJobRow.created_at.desc(), ServiceJobRow.id.desc()
-        )
+        query = _job_query().order_by(ServiceJobRow.created_at.desc(), ServiceJobRow.id.desc())
         if kind is not None:
             query = query.where(ServiceJobRow.kind == kind)
         if owner is not None:
@@ -352,12 +512,40 @@ class JobManager(Database):
             time.sleep(0.05)
 
     def shutdown(self) -> None:
-        """Stop taking jobs; those not started are marked failed (running ones finish)."""
+        """Stop taking jobs (running ones finish). Jobs queued here but not started are handed
+        to the other server processes when they can be rebuilt, else marked failed."""
         self._stopping.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
         with self._lock:
             cancelled = [job_id for job_id, future in self._mine.items() if future.cancelled()]
             for job_id in cancelled:
                 del self._mine[job_id]
-        for job_id in cancelled:
-            self._fail(job_id, "the server stopped before the job started; start it again")
+        if not cancelled:
+            return
+        gone = _now() - self._stale - dt.timedelta(seconds=1)
+        try:
+            with self._transaction() as db:
+                db.execute(  # stalled at once: the next process to look takes them over
+                    update(ServiceJobRow)
+                    .where(
+                        ServiceJobRow.id.in_(cancelled),
+                        ServiceJobRow.runner == self.runner,
+                        ServiceJobRow.request.is_not(None),
+                    )
+                    .values(heartbeat_at=gone)
+                )
+                db.execute(
+                    update(ServiceJobRow)
+                    .where(
+                        ServiceJobRow.id.in_(cancelled),
+                        ServiceJobRow.runner == self.runner,
+                        ServiceJobRow.request.is_(None),
+                    )
+                    .values(
+                        status=JobStatus.failed.value,
+                        finished_at=_now(),
+                        message="the server stopped before the job started; start it again",
+                    )
+                )
+        except RegistryError:
+            logger.exception("%d queued job(s) could not be handed over", len(cancelled))

@@ -39,6 +39,7 @@ __all__ = [
     "MAX_DESIGN_PATIENTS",
     "RESULT_KIND",
     "TrialRequest",
+    "install_trial_resumers",
     "router",
     "submit_design",
     "trial_figures",
@@ -89,7 +90,7 @@ class TrialRequest(BaseModel):
         return value
 
 
-def _work(state: ServiceState, caller: Caller, request: TrialRequest) -> Callable[..., int]:
+def _work(state: ServiceState, actor: str, request: TrialRequest) -> Callable[..., int]:
     def run(progress: Callable[[float], None]) -> int:
         arms = list(request.regimens.items())
         rows: list[dict[str, Any]] = []
@@ -117,7 +118,7 @@ def _work(state: ServiceState, caller: Caller, request: TrialRequest) -> Callabl
             "table": finite(rows),
         }
         stored = state.registry.save_result(
-            RESULT_KIND, payload, actor=caller.name, cohort=request.cohort
+            RESULT_KIND, payload, actor=actor, cohort=request.cohort
         )
         return stored.id
 
@@ -135,7 +136,7 @@ def trial_figures(result: TrialResult) -> dict[str, str]:
 
 
 def _design_work(
-    state: ServiceState, caller: Caller, design: TrialDesign, cohort: str | None
+    state: ServiceState, actor: str, design: TrialDesign, cohort: str | None
 ) -> Callable[..., int]:
     def run(progress: Callable[[float], None]) -> int:
         result = run_trial(
@@ -145,9 +146,7 @@ def _design_work(
         payload["arm_table"] = finite(result.arm_table().to_dict(orient="records"))
         payload["observed_table"] = finite(result.observed_table().to_dict(orient="records"))
         payload["figures"] = trial_figures(result)
-        stored = state.registry.save_result(
-            DESIGN_RESULT_KIND, payload, actor=caller.name, cohort=cohort
-        )
+        stored = state.registry.save_result(DESIGN_RESULT_KIND, payload, actor=actor, cohort=cohort)
         return stored.id
 
     return run
@@ -192,12 +191,29 @@ def submit_design(
     job = state.jobs.submit(
         DESIGN_RESULT_KIND,
         owner=caller.name,
-        work=_design_work(state, caller, trial, cohort),
+        work=_design_work(state, caller.name, trial, cohort),
         label=trial.name,
         n_per_arm=trial.n_per_arm,
         steps=trial.n_chunks,
+        request={"design": trial.model_dump(mode="json"), "cohort": cohort},
     )
     return job, trial
+
+
+def install_trial_resumers(state: ServiceState) -> None:
+    """Let this process take over the trials of a server process that stopped: their work is
+    rebuilt from the request stored with the job (see
+    :class:`~immunoprecise.service.jobs.JobManager`)."""
+    state.jobs.resumable(
+        RESULT_KIND,
+        lambda owner, stored: _work(state, owner, TrialRequest.model_validate(stored["request"])),
+    )
+    state.jobs.resumable(
+        DESIGN_RESULT_KIND,
+        lambda owner, stored: _design_work(
+            state, owner, load_trial_design(stored["design"]), stored.get("cohort")
+        ),
+    )
 
 
 class _JobIdConvertor(Convertor[str]):
@@ -242,14 +258,20 @@ def start_trial(state: State, caller: Anyone, request: TrialRequest) -> Job:
     resolve_model(request.model)
     for text in request.regimens.values():
         Regimen.parse(text)
-    return state.jobs.submit(RESULT_KIND, owner=caller.name, work=_work(state, caller, request))
+    return state.jobs.submit(
+        RESULT_KIND,
+        owner=caller.name,
+        work=_work(state, caller.name, request),
+        request={"request": request.model_dump(mode="json")},
+    )
 
 
 @router.get("", summary="Virtual trials the registry still holds")
 def list_trials(state: State, caller: Anyone) -> list[Job]:
     """The trial jobs this token started (admins: every job), newest first: the latest 1,000
     jobs of every server process, kept in the registry. A job whose server process stopped
-    before it finished is shown failed, saying so."""
+    before it finished is taken over by another process and started again (``starts``, and a
+    message, say so); after a second stop it is shown failed."""
     owner = None if caller.role is Role.admin else caller.name
     return state.jobs.jobs(owner=owner)
 
