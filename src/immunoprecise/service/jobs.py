@@ -43,8 +43,9 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Engine, and_, delete, or_, select, update
+from sqlalchemy import Engine, and_, delete, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from immunoprecise.errors import ImmunopreciseError, RegistryError
 from immunoprecise.registry.database import Database
@@ -150,14 +151,14 @@ _FINISHED = (JobStatus.done.value, JobStatus.failed.value)
 _JOB_COLUMNS = [getattr(ServiceJobRow, name) for name in Job.model_fields]
 
 
-def _resumable() -> Any:
+def _resumable() -> ColumnElement[bool]:
     """SQL: the job has a stored request and may be started again."""
     return and_(ServiceJobRow.request.is_not(None), ServiceJobRow.starts < MAX_STARTS)
 
 
 def _job(row: Any, stale_before: dt.datetime) -> Job:
-    """The job of a :func:`_job_query` row; a stalled
-    unfinished job is shown waiting to be taken over, or failed."""
+    """The job of a :func:`_job_query` row; a stalled unfinished job is shown waiting to be
+    taken over, or failed."""
     fields = {name: getattr(row, name) for name in Job.model_fields}
     if fields["status"] in _UNFINISHED and row.heartbeat_at < stale_before:
         if row.resumable:
@@ -334,7 +335,7 @@ class JobManager(Database):
             .where(
                 ServiceJobRow.status.in_(_UNFINISHED),
                 ServiceJobRow.heartbeat_at < now - self._stale,
-                or_(ServiceJobRow.request.is_(None), ServiceJobRow.starts >= MAX_STARTS),
+                ~_resumable(),
             )
             .values(status=JobStatus.failed.value, message=STOPPED_MESSAGE, finished_at=now)
         )
