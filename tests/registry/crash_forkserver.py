@@ -17,6 +17,11 @@ Protocol: one JSON object a line on stdin, answers one JSON object a line on std
 * ``{"op": "wait", "pid": N}`` reaps the child; answer ``{"pid": N, "exit": CODE}`` or
   ``{"pid": N, "signal": SIGNAL}``.
 
+Every child appends to ``LOG.tx`` a line ``write`` before each statement that changes the
+database and ``commit`` / ``rollback`` as each transaction ends (unbuffered writes, so they are
+there however the child dies): the tests read from it whether a kill landed inside a write
+transaction, on any database.
+
 The fork server itself starts no threads and opens no database before forking.
 """
 
@@ -47,8 +52,25 @@ def _child_io(log: str) -> int:
     return channel
 
 
+def _mark_transactions(path: str) -> None:
+    """Append ``write``, ``commit`` and ``rollback`` lines to ``path`` as this process's
+    database connections change data and end transactions."""
+    from sqlalchemy import Engine, event
+
+    marks = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+            os.write(marks, b"write\n")
+
+    event.listen(Engine, "before_cursor_execute", before)
+    event.listen(Engine, "commit", lambda _conn: os.write(marks, b"commit\n"))
+    event.listen(Engine, "rollback", lambda _conn: os.write(marks, b"rollback\n"))
+
+
 def _run_child(request: dict[str, Any]) -> int:
     channel = _child_io(str(request["log"]))
+    _mark_transactions(f"{request['log']}.tx")
     if request["op"] == "cli":
         os.close(channel)
         from immunoprecise.cli.app import app
