@@ -82,14 +82,19 @@ class Database:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @contextmanager
-    def _transaction(self) -> Iterator[Session]:
-        """A session in a transaction, committed at the end; a database failure becomes a
-        :class:`~immunoprecise.errors.RegistryError` naming :attr:`what` and the URL."""
+    def _database_errors(self) -> Iterator[None]:
+        """Turn a database failure into a :class:`~immunoprecise.errors.RegistryError` naming
+        :attr:`what` and the URL."""
         try:
-            with self._sessions.begin() as session:
-                yield session
+            yield
         except SQLAlchemyError as exc:
             raise RegistryError(f"{self.what} {self.url}: {exc.args[0]}") from None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        """A session in a transaction, committed at the end (failures: :meth:`_database_errors`)."""
+        with self._database_errors(), self._sessions.begin() as session:
+            yield session
 
     @property
     def url(self) -> str:
@@ -99,13 +104,9 @@ class Database:
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
         """A plain connection for read-only queries (no ORM session: several times cheaper for
-        the look-ups made on every request); a database failure becomes a
-        :class:`~immunoprecise.errors.RegistryError` naming :attr:`what` and the URL."""
-        try:
-            with self._engine.connect() as connection:
-                yield connection
-        except SQLAlchemyError as exc:
-            raise RegistryError(f"{self.what} {self.url}: {exc.args[0]}") from None
+        the look-ups made on every request; failures: :meth:`_database_errors`)."""
+        with self._database_errors(), self._engine.connect() as connection:
+            yield connection
 
     def _first_row(self, query: Executable) -> Row[Any] | None:
         """The first row of a read-only query (see :meth:`_reading`)."""
