@@ -284,11 +284,12 @@ class JobManager(Database):
             ServiceJobRow.kind.in_(kinds),
             _resumable(),
         )
+        query = select(
+            ServiceJobRow.id, ServiceJobRow.kind, ServiceJobRow.owner, ServiceJobRow.request
+        ).where(stalled)
         with self._reading() as connection:
-            found = connection.execute(
-                select(ServiceJobRow.id, ServiceJobRow.kind, ServiceJobRow.owner).where(stalled)
-            ).all()
-        for job_id, kind, owner in found:
+            found = connection.execute(query).all()
+        for job_id, kind, owner, request in found:  # a job's request never changes
             # one conditional update decides between processes claiming the same job
             with self._transaction() as db:
                 claimed = db.execute(
@@ -302,13 +303,6 @@ class JobManager(Database):
                         message=RESUMED_MESSAGE,
                     )
                 ).rowcount  # type: ignore[attr-defined]
-                request = (
-                    db.execute(
-                        select(ServiceJobRow.request).where(ServiceJobRow.id == job_id)
-                    ).scalar()
-                    if claimed
-                    else None
-                )
             if not claimed:
                 continue
             logger.warning("job %s: taken over from a server process that stopped", job_id)
