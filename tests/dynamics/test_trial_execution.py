@@ -21,9 +21,9 @@ from scipy import stats
 
 from immunoprecise.dynamics.trials import TrialDesign, run_trial
 from immunoprecise.dynamics.trials.endpoints import hazard_ratios
-from immunoprecise.dynamics.trials.outcomes import simulate_chunk
+from immunoprecise.dynamics.trials.outcomes import ChunkOutput, simulate_chunk
 from immunoprecise.dynamics.trials.patients import chunk_patients
-from immunoprecise.dynamics.trials.store import ChunkStore
+from immunoprecise.dynamics.trials.store import ChunkStore, chunk_bytes, chunk_from_bytes
 from immunoprecise.errors import ValidationError
 
 BIN = Path(sys.executable).parent
@@ -226,6 +226,54 @@ def test_a_killed_run_resumes_without_recomputing(tmp_path: Path) -> None:
     _same_numbers(resumed, whole)
     again = run_trial(tmp_path / "design.yaml", out=out, scheduler="synchronous")
     assert (again.execution.chunks_computed, again.execution.chunks_reused) == (0, 30)
+
+
+class _Blobs:
+    """Finished chunks kept as blobs in a dict (as the REST service keeps them in its registry)."""
+
+    def __init__(self) -> None:
+        self.blobs: dict[int, bytes] = {}
+        self.writes: list[int] = []
+
+    def completed(self) -> set[int]:
+        return set(self.blobs)
+
+    def write(self, out: ChunkOutput) -> None:
+        self.writes.append(out.index)
+        self.blobs[out.index] = chunk_bytes(out)
+
+    def read(self, index: int) -> ChunkOutput:
+        return chunk_from_bytes(index, self.blobs[index])
+
+
+def test_a_chunk_survives_its_blob_unchanged(design: TrialDesign) -> None:
+    out = simulate_chunk(design, 1)
+    back = chunk_from_bytes(1, chunk_bytes(out))
+    assert back.index == 1
+    for part in ("outcomes", "population", "trajectories"):
+        pd.testing.assert_frame_equal(getattr(back, part), getattr(out, part))
+    assert back.rejected == out.rejected
+    with pytest.raises(ValidationError, match=r"chunk 3.*not a saved chunk"):
+        chunk_from_bytes(3, b"PK\x03\x04 not a zip")
+
+
+def test_a_run_continues_from_the_chunks_a_keeper_holds(
+    design: TrialDesign, in_process: Any
+) -> None:
+    keeper = _Blobs()
+    for k in (0, 2, 5):  # as left by a run that stopped
+        keeper.write(simulate_chunk(design, k))
+    keeper.writes.clear()
+    resumed = run_trial(design, scheduler="synchronous", chunks=keeper)
+    assert sorted(keeper.writes) == [1, 3, 4]
+    assert (resumed.execution.chunks_reused, resumed.execution.chunks_computed) == (3, 3)
+    assert resumed.execution.folder is None
+    _same_numbers(resumed, in_process)
+
+
+def test_a_folder_and_a_keeper_are_not_both_taken(design: TrialDesign, tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="not both"):
+        run_trial(design, scheduler="synchronous", out=tmp_path, chunks=_Blobs())
 
 
 def _wait_for(predicate: Any, seconds: float, what: str) -> None:

@@ -23,7 +23,7 @@ from immunoprecise.registry.schema import Base
 
 TABLES = {
     "patients", "record_versions", "evaluations", "results", "audit_log", "api_tokens",
-    "dashboard_sessions", "service_jobs",
+    "dashboard_sessions", "service_jobs", "service_job_steps",
 }  # fmt: skip
 
 

@@ -1,6 +1,6 @@
 """The service's migrations create what the declarations say and go down cleanly: api_tokens
 (0002), dashboard_sessions and service_jobs (0003), and the columns that let another process
-take a job over (0004)."""
+take a job over (0004), and the finished steps of unfinished jobs (0005)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from immunoprecise.registry import current_revision, downgrade, head_revision, upgrade
+from immunoprecise.registry.database import open_migrated_engine
 from immunoprecise.registry.schema import Base
+
+HEAD = "0005"
 
 
 def _tables(url: str) -> set[str]:
@@ -23,7 +26,7 @@ def _tables(url: str) -> set[str]:
 
 
 def test_api_tokens_migration_matches_the_declarations(db_url: str) -> None:
-    assert head_revision() == "0004"
+    assert head_revision() == HEAD
     engine = sa.create_engine(db_url)
     try:
         with engine.connect() as connection:
@@ -48,8 +51,8 @@ def test_api_tokens_migration_goes_down_and_up(db_url: str) -> None:
     assert downgrade(db_url, "0001") == "0001"
     assert "api_tokens" not in _tables(db_url)
     assert "patients" in _tables(db_url)
-    assert upgrade(db_url) == "0004"
-    assert current_revision(db_url) == "0004"
+    assert upgrade(db_url) == HEAD
+    assert current_revision(db_url) == HEAD
     assert "api_tokens" in _tables(db_url)
 
 
@@ -65,7 +68,7 @@ def test_a_0001_registry_is_upgraded_keeping_its_data(tmp_path: Path) -> None:
             )
     finally:
         engine.dispose()
-    assert upgrade(url) == "0004"
+    assert upgrade(url) == HEAD
     engine = sa.create_engine(url)
     try:
         with engine.connect() as connection:
@@ -94,7 +97,7 @@ def test_service_state_migration_goes_down_and_up(db_url: str) -> None:
     assert downgrade(db_url, "0002") == "0002"
     assert {"dashboard_sessions", "service_jobs"}.isdisjoint(_tables(db_url))
     assert "api_tokens" in _tables(db_url)
-    assert upgrade(db_url) == "0004"
+    assert upgrade(db_url) == HEAD
     assert {"dashboard_sessions", "service_jobs", "api_tokens"} <= _tables(db_url)
 
 
@@ -121,7 +124,7 @@ def test_resumable_jobs_migration_keeps_the_jobs_and_goes_down_and_up(db_url: st
             )
     finally:
         engine.dispose()
-    assert upgrade(db_url) == "0004"
+    assert upgrade(db_url) == HEAD
     columns = _job_columns(db_url)
     assert {"request", "starts", "runner"} <= set(columns)
     assert columns["request"]["nullable"]
@@ -133,3 +136,49 @@ def test_resumable_jobs_migration_keeps_the_jobs_and_goes_down_and_up(db_url: st
     finally:
         engine.dispose()
     assert [tuple(row) for row in kept] == [("j1", 0, None)]
+
+
+def _insert_job(connection: sa.Connection, job_id: str) -> None:
+    connection.execute(
+        sa.text(
+            "INSERT INTO service_jobs (id, kind, owner, status, progress, created_at, "
+            "heartbeat_at, starts) VALUES (:id, 'virtual_trial_design', 'ann', 'running', 0.5, "
+            ":t, :t, 1)"
+        ),
+        {"id": job_id, "t": "2026-01-01 00:00:00+00:00"},
+    )
+
+
+def test_job_steps_migration_goes_down_and_up_and_steps_go_with_their_job(db_url: str) -> None:
+    assert downgrade(db_url, "0004") == "0004"
+    assert "service_job_steps" not in _tables(db_url)
+    assert upgrade(db_url) == HEAD
+    engine = open_migrated_engine(db_url)  # the registry's connections (SQLite: foreign keys on)
+    try:
+        inspector = sa.inspect(engine)
+        key = inspector.get_pk_constraint("service_job_steps")["constrained_columns"]
+        (foreign,) = inspector.get_foreign_keys("service_job_steps")
+        with engine.begin() as connection:
+            _insert_job(connection, "j1")
+            _insert_job(connection, "j2")
+            for job_id in ("j1", "j2"):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO service_job_steps (job_id, step, version, data, created_at) "
+                        "VALUES (:id, 0, '1.0', :data, :t)"
+                    ),
+                    {"id": job_id, "data": b"\x00chunk", "t": "2026-01-01 00:00:00+00:00"},
+                )
+        with engine.begin() as connection:
+            connection.execute(sa.text("DELETE FROM service_jobs WHERE id = 'j1'"))
+        with engine.connect() as connection:
+            left = connection.execute(sa.text("SELECT job_id, data FROM service_job_steps")).all()
+    finally:
+        engine.dispose()
+    assert key == ["job_id", "step"]
+    assert foreign["referred_table"] == "service_jobs"
+    assert foreign["options"].get("ondelete") == "CASCADE"
+    assert [(row[0], bytes(row[1])) for row in left] == [("j2", b"\x00chunk")]
+    assert downgrade(db_url, "0004") == "0004"
+    assert "service_job_steps" not in _tables(db_url)
+    assert {"service_jobs", "api_tokens"} <= _tables(db_url)

@@ -27,8 +27,13 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from immunoprecise import __version__
+from immunoprecise.dynamics.trials import run_trial
+from immunoprecise.dynamics.trials.execution import SYNCHRONOUS
+from immunoprecise.errors import FieldProblem, ValidationError
+from immunoprecise.registry import Registry
 from immunoprecise.registry.database import open_migrated_engine
-from immunoprecise.registry.schema import DashboardSessionRow, ServiceJobRow
+from immunoprecise.registry.schema import DashboardSessionRow, ServiceJobRow, ServiceJobStepRow
 from immunoprecise.service import Role, TokenStore
 from immunoprecise.service.dashboard import SESSION_COOKIE
 from immunoprecise.service.jobs import (
@@ -36,9 +41,11 @@ from immunoprecise.service.jobs import (
     STOPPED_MESSAGE,
     WAITING_MESSAGE,
     JobManager,
+    JobRun,
     JobStatus,
     Work,
 )
+from immunoprecise.service.routes.simulate import finite
 from immunoprecise.service.sessions import SessionStore
 from service.test_service_dynamics import CHECKPOINT_DESIGN
 
@@ -345,6 +352,129 @@ def test_jobs_queued_when_a_server_stops_are_handed_to_another(db_url: str) -> N
     assert (finished.status, finished.result_id, finished.starts) == (JobStatus.done, 1, 1)
 
 
+def _insert_step(db_url: str, job_id: str, step: int, data: bytes, version: str) -> None:
+    with _direct(db_url) as connection:
+        connection.execute(
+            sa.insert(ServiceJobStepRow).values(
+                job_id=job_id,
+                step=step,
+                version=version,
+                data=data,
+                created_at=dt.datetime.now(dt.UTC),
+            )
+        )
+
+
+def _steps_of(db_url: str, job_id: str) -> dict[int, bytes]:
+    query = sa.select(ServiceJobStepRow.step, ServiceJobStepRow.data).where(
+        ServiceJobStepRow.job_id == job_id
+    )
+    with _direct(db_url) as connection:
+        return {step: bytes(data) for step, data in connection.execute(query).all()}
+
+
+def test_a_taken_over_job_continues_from_the_steps_saved_by_this_version(db_url: str) -> None:
+    job_id = "5" * 32
+    _insert_job(db_url, job_id, starts=1, request={"steps": 4})
+    _insert_step(db_url, job_id, 0, b"step 0 of the first run", __version__)
+    _insert_step(db_url, job_id, 1, b"step 1 of an older version", "0.0.1")
+    seen: dict[str, Any] = {}
+
+    def resume(owner: str, request: Mapping[str, Any]) -> Work:
+        def work(run: JobRun) -> int:
+            seen["found"] = run.finished_steps()
+            seen["kept"] = {k: run.step(k) for k in seen["found"]}
+            computed = [k for k in range(request["steps"]) if k not in seen["found"]]
+            for k in computed:
+                run.save_step(k, f"step {k} of the second run".encode())
+                run((k + 1) / request["steps"])
+            seen["saved"] = _steps_of(db_url, job_id)
+            return len(computed)
+
+        return work
+
+    with _jobs(db_url, heartbeat_seconds=0.05) as alive:
+        alive.resumable("virtual_trial", resume)
+        done = alive.wait(job_id, timeout=30)
+    assert done is not None
+    assert (done.status, done.result_id, done.starts) == (JobStatus.done, 3, 2)
+    assert seen["found"] == {0}  # the older version's step 1 is computed again
+    assert seen["kept"] == {0: b"step 0 of the first run"}
+    assert seen["saved"] == {
+        0: b"step 0 of the first run",
+        **{k: f"step {k} of the second run".encode() for k in (1, 2, 3)},
+    }
+    assert _steps_of(db_url, job_id) == {}  # forgotten once the job is done
+
+
+def test_a_failed_job_forgets_its_steps(db_url: str) -> None:
+    def work(run: JobRun) -> int:
+        run.save_step(0, b"half")
+        raise ValidationError([FieldProblem("arms", "x", "no such regimen")])
+
+    with _jobs(db_url) as manager:
+        job = manager.submit("virtual_trial", owner="ann", work=work)
+        failed = manager.wait(job.id, timeout=30)
+    assert failed is not None
+    assert failed.status is JobStatus.failed
+    assert _steps_of(db_url, job.id) == {}
+
+
+def test_only_the_process_running_a_job_saves_its_steps_and_its_result(db_url: str) -> None:
+    release = threading.Event()
+    ended = threading.Event()
+    finishing = threading.Event()
+    late: list[str] = []
+
+    def store(run: JobRun, value: int) -> int:
+        with Registry.open(db_url) as registry:
+            stored = registry.save_result(
+                "virtual_trial",
+                {"value": value},
+                actor="ann",
+                before_commit=lambda session, saved: run.complete_in(session, saved.id),
+            )
+        return stored.id
+
+    def stalled(run: JobRun) -> int:
+        try:
+            assert release.wait(30)
+            try:
+                run.save_step(7, b"late step")
+            except Exception as exc:  # the job is another process's now
+                late.append(type(exc).__name__)
+            return store(run, 1)  # stops here too: no second result
+        finally:
+            ended.set()
+
+    def resume(owner: str, request: Mapping[str, Any]) -> Work:
+        def work(run: JobRun) -> int:
+            run.save_step(0, b"taken over")
+            release.set()  # the stalled process wakes up and tries to go on
+            assert ended.wait(30)
+            finishing.set()
+            assert run.finished_steps() == {0}
+            return store(run, 2)
+
+        return work
+
+    with (
+        _jobs(db_url, heartbeat_seconds=3600, stale_seconds=0.5) as stopped,
+        _jobs(db_url, heartbeat_seconds=0.05, stale_seconds=0.5) as alive,
+    ):
+        alive.resumable("virtual_trial", resume)
+        job = stopped.submit("virtual_trial", owner="ann", work=stalled, request={})
+        done = alive.wait(job.id, timeout=30)
+        assert ended.wait(30)
+    assert finishing.is_set()
+    assert late == ["_TakenOverError"]
+    with Registry.open(db_url) as registry:
+        results = registry.results(actor="pytest", kind="virtual_trial")
+    assert [r.payload for r in results] == [{"value": 2}]
+    assert done is not None
+    assert (done.status, done.result_id) == (JobStatus.done, results[0].id)
+
+
 # --------------------------------------------------------------------------- a real server
 
 
@@ -445,10 +575,11 @@ def test_two_server_processes_share_logins_and_trials(db_url: str, tmp_path: Pat
 
 
 TAKEN_OVER_DESIGN = {**CHECKPOINT_DESIGN, "n_per_arm": 4000}
-"""A trial that runs for some seconds (80 chunks), long enough to stop its process midway."""
+"""A trial that runs for some seconds (40 chunks of 100 patients, two arms), long enough to stop
+its process midway."""
 
 
-def test_a_trial_whose_server_process_is_killed_is_finished_by_another(
+def test_a_trial_whose_server_process_is_killed_is_continued_by_another(
     db_url: str, tmp_path: Path
 ) -> None:
     with TokenStore.open(db_url) as store:
@@ -489,6 +620,14 @@ def test_a_trial_whose_server_process_is_killed_is_finished_by_another(
     arms = {row["arm"]: row for row in result.json()["payload"]["arm_table"]}
     assert set(arms) == {"none", "pd1"}
     assert "taken over from a server process that stopped" in served.log
+    execution = result.json()["payload"]["execution"]
+    assert execution["chunks_reused"] >= 1  # the chunks finished before the kill
+    assert execution["chunks_reused"] + execution["chunks_computed"] == 40
+    assert _steps_of(db_url, job["id"]) == {}
+    whole = run_trial(TAKEN_OVER_DESIGN, scheduler=SYNCHRONOUS)  # never stopped
+    assert result.json()["payload"]["arm_table"] == finite(
+        whole.arm_table().to_dict(orient="records")
+    )
 
 
 @pytest.mark.parametrize("workers", ["0", "two"])

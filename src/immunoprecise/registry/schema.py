@@ -2,16 +2,17 @@
 
 Nothing in the patient-data tables is updated in place or deleted by immunoprecise: a changed
 record is a new row in ``record_versions``, and every read or write of patient data adds a row to
-``audit_log``. Two tables are the REST service's working state, shared by its worker processes and
-updated in place: ``dashboard_sessions`` (logged-in browsers) and ``service_jobs`` (virtual trials
-running or recently run); neither holds patient data. The migrations in
+``audit_log``. Three tables are the REST service's working state, shared by its worker processes
+and updated in place: ``dashboard_sessions`` (logged-in browsers), ``service_jobs`` (virtual
+trials running or recently run) and ``service_job_steps`` (the finished steps of unfinished
+jobs); none of them holds patient data. The migrations in
 ``immunoprecise/registry/migrations`` create exactly these tables.
 
 Examples
 --------
 >>> sorted(Base.metadata.tables)
 ['api_tokens', 'audit_log', 'dashboard_sessions', 'evaluations', 'patients', 'record_versions',
- 'results', 'service_jobs']
+ 'results', 'service_job_steps', 'service_jobs']
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     TypeDecorator,
@@ -44,6 +46,7 @@ __all__ = [
     "RecordVersionRow",
     "ResultRow",
     "ServiceJobRow",
+    "ServiceJobStepRow",
     "UTCDateTime",
 ]
 
@@ -213,3 +216,23 @@ class ServiceJobRow(Base):
     request: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     starts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     runner: Mapped[str | None] = mapped_column(String(128), nullable=True)
+
+
+class ServiceJobStepRow(Base):
+    """A finished step of an unfinished service job (a trial's chunk of patients), kept so that
+    a process taking the job over continues from it instead of starting again (migration 0005).
+
+    ``data`` is the step's output as the job's work wrote it; ``version`` is the immunoprecise
+    version that wrote it (a step written by another version is not reused). A job's steps are
+    deleted when it finishes, and with it.
+    """
+
+    __tablename__ = "service_job_steps"
+
+    job_id: Mapped[str] = mapped_column(
+        ForeignKey("service_jobs.id", ondelete="CASCADE"), primary_key=True
+    )
+    step: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

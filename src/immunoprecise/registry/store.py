@@ -727,6 +727,7 @@ class Registry(Database):
         actor: str,
         patient_id: str | None = None,
         cohort: str | None = None,
+        before_commit: Callable[[Session, StoredResult], None] | None = None,
     ) -> StoredResult:
         """Store a simulation or trial result as JSON.
 
@@ -742,6 +743,10 @@ class Registry(Database):
             The patient it belongs to (must be in the registry), if any.
         cohort
             The cohort it belongs to (a name), if any.
+        before_commit
+            Called with the transaction and the stored result before it is committed (e.g. to
+            mark the job that computed it done in the same transaction); whatever it raises
+            rolls the transaction back, and the result is not stored.
 
         Returns
         -------
@@ -754,7 +759,10 @@ class Registry(Database):
             _check_cohort(cohort)
         data = _to_json(payload, f"{kind} result")
         with self._transaction() as session:
-            return self._insert_result(session, who, kind, data, patient_id, cohort)
+            stored = self._insert_result(session, who, kind, data, patient_id, cohort)
+            if before_commit is not None:
+                before_commit(session, stored)
+            return stored
 
     def _insert_result(
         self,

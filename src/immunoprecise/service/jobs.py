@@ -9,10 +9,17 @@ The process running a job renews its heartbeat every :data:`HEARTBEAT_SECONDS`. 
 running job whose heartbeat is older than :data:`STALE_SECONDS` belongs to a process that
 stopped (a restart, a crash). A job submitted with its request and a kind this service knows
 how to rebuild (:meth:`JobManager.resumable`) is then **taken over** by another live process (or
-by the restarted one) and run again from the start: trials are seeded, so the result is the one
-the first run would have given. A job is started at most :data:`MAX_STARTS` times; one whose
-process stopped every time, or one without a stored request, is reported ``failed``, saying
-so, rather than ``running`` for ever.
+by the restarted one) and run again. Work made of steps (a trial's chunks of patients) saves
+each finished step in the registry (:meth:`JobRun.save_step`, table ``service_job_steps``), and
+the process taking it over continues from the last of them; trials are seeded, so the result
+is the one the first run would have given. A job is started at most :data:`MAX_STARTS` times;
+one whose process stopped every time, or one without a stored request, is reported ``failed``,
+saying so, rather than ``running`` for ever.
+
+Every write about a job — its status, progress, steps and finally its result (stored in the
+same transaction as the job's ``done``, :meth:`JobRun.complete_in`) — is made only while this
+process still runs it: a process that lost its job (stopped for longer than
+:data:`STALE_SECONDS`, then woke up) changes nothing and stops at its next step.
 
 Examples
 --------
@@ -43,13 +50,13 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Engine, and_, delete, select, update
+from sqlalchemy import Engine, and_, delete, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from immunoprecise.errors import ImmunopreciseError, RegistryError
 from immunoprecise.registry.database import Database
-from immunoprecise.registry.schema import ServiceJobRow
+from immunoprecise.registry.schema import ServiceJobRow, ServiceJobStepRow
 
 __all__ = [
     "HEARTBEAT_SECONDS",
@@ -57,6 +64,7 @@ __all__ = [
     "STALE_SECONDS",
     "Job",
     "JobManager",
+    "JobRun",
     "JobStatus",
     "Rebuild",
     "Work",
@@ -80,16 +88,18 @@ WAITING_MESSAGE = (
     "the server process running this job stopped; another server process will start it again"
 )
 RESUMED_MESSAGE = (
-    "started again by another server process after the one running it stopped; the trial is "
-    "seeded, so its result is the one the first run would have given"
+    "started again by another server process after the one running it stopped, continuing from "
+    "its last finished step; the trial is seeded, so its result is the one the first run would "
+    "have given"
 )
 _MESSAGE_CHARS = 2000
 _LABEL_CHARS = 256
 
 logger = logging.getLogger("immunoprecise.service")
 
-Work = Callable[[Callable[[float], None]], int]
-"""A job's work: called with a progress callback (fraction 0–1); returns the stored result id."""
+Work = Callable[["JobRun"], int]
+"""A job's work: called with its :class:`JobRun` (which, called with a fraction 0–1, reports
+progress); returns the stored result id."""
 
 Rebuild = Callable[[str, Mapping[str, Any]], Work]
 """Makes a job's work again from its owner and its stored request (to resume it elsewhere)."""
@@ -178,6 +188,157 @@ def _clip(text: str | None, limit: int) -> str | None:
     return text[: limit - 1] + "…"
 
 
+def _version() -> str:
+    from immunoprecise import __version__
+
+    return __version__
+
+
+def _fenced(db: Session, job_id: str, runner: str, changes: dict[str, object]) -> bool:
+    """Write a job's columns in ``db`` if ``runner`` still runs it (and renew its heartbeat)."""
+    written = db.execute(
+        update(ServiceJobRow)
+        .where(ServiceJobRow.id == job_id, ServiceJobRow.runner == runner)
+        .values({**changes, "heartbeat_at": _now()})
+    )
+    return bool(written.rowcount)  # type: ignore[attr-defined]
+
+
+def _forget_steps(db: Session, job_id: str) -> None:
+    db.execute(delete(ServiceJobStepRow).where(ServiceJobStepRow.job_id == job_id))
+
+
+class JobRun:
+    """What a job's work is given: it reports progress and keeps the work's finished steps.
+
+    Call it with the fraction of the work done (0–1). Work made of steps (a trial's chunks)
+    saves each finished step's output with :meth:`save_step`; if the server process stops and
+    another takes the job over, the new run finds them with :meth:`finished_steps` and
+    :meth:`step` and computes only the rest. Work that stores a result stores it with
+    :meth:`complete_in` in the same transaction, so a result is stored only by the process that
+    still runs the job. Each of these stops the work (an internal exception) once another
+    process has taken the job over.
+
+    Parameters
+    ----------
+    manager
+        The job manager running the job.
+    job_id
+        The job's id.
+
+    Examples
+    --------
+    >>> def work(run: JobRun) -> int:
+    ...     done = run.finished_steps()
+    ...     for k in range(3):
+    ...         if k not in done:
+    ...             run.save_step(k, f"output of step {k}".encode())
+    ...         run((k + 1) / 3)
+    ...     return 7
+    """
+
+    def __init__(self, manager: JobManager, job_id: str) -> None:
+        self._manager = manager
+        self.job_id = job_id
+        self.completed = False
+        """Whether :meth:`complete_in` marked the job done."""
+
+    def __call__(self, fraction: float) -> None:
+        """Report the fraction of the work done (clipped to 0–1)."""
+        if not self._manager._update(self.job_id, progress=min(1.0, max(0.0, float(fraction)))):
+            raise _TakenOverError(self.job_id)
+
+    def finished_steps(self) -> set[int]:
+        """The steps saved for this job (by this version of immunoprecise: the output of
+        another version's work is not reused)."""
+        query = select(ServiceJobStepRow.step).where(
+            ServiceJobStepRow.job_id == self.job_id, ServiceJobStepRow.version == _version()
+        )
+        with self._manager._reading() as connection:
+            return set(connection.execute(query).scalars())
+
+    def step(self, index: int) -> bytes:
+        """The saved output of step ``index`` (one of :meth:`finished_steps`).
+
+        Raises
+        ------
+        RegistryError
+            If no such step is saved.
+        """
+        query = select(ServiceJobStepRow.data).where(
+            ServiceJobStepRow.job_id == self.job_id,
+            ServiceJobStepRow.step == index,
+            ServiceJobStepRow.version == _version(),
+        )
+        with self._manager._reading() as connection:
+            data = connection.execute(query).scalar()
+        if data is None:
+            raise RegistryError(f"job {self.job_id}: step {index} is not saved")
+        return bytes(data)
+
+    def save_step(self, index: int, data: bytes) -> None:
+        """Keep step ``index``'s output, while this process runs the job (a step that cannot
+        be written is logged and only not kept).
+
+        Parameters
+        ----------
+        index
+            The step's number (0, 1, …).
+        data
+            Its output, as the work will read it back with :meth:`step`.
+        """
+        manager = self._manager
+        try:
+            with manager._transaction() as db:
+                if not _fenced(db, self.job_id, manager.runner, {}):
+                    raise _TakenOverError(self.job_id)
+                db.execute(
+                    delete(ServiceJobStepRow).where(
+                        ServiceJobStepRow.job_id == self.job_id, ServiceJobStepRow.step == index
+                    )
+                )
+                db.execute(
+                    insert(ServiceJobStepRow).values(
+                        job_id=self.job_id,
+                        step=index,
+                        version=_version(),
+                        data=data,
+                        created_at=_now(),
+                    )
+                )
+        except RegistryError:
+            logger.exception("job %s: step %d could not be saved", self.job_id, index)
+
+    def complete_in(self, session: Session, result_id: int) -> None:
+        """Mark the job done with its result in ``session``'s transaction — the one that
+        stores the result — and forget its steps.
+
+        Parameters
+        ----------
+        session
+            The transaction storing the result (e.g. the ``before_commit`` hook of
+            :meth:`~immunoprecise.registry.Registry.save_result`).
+        result_id
+            The stored result's id.
+
+        Raises
+        ------
+        _TakenOverError
+            If another process has taken the job over: the transaction is then rolled back,
+            and the result is not stored twice.
+        """
+        changes = {
+            "status": JobStatus.done.value,
+            "progress": 1.0,
+            "finished_at": _now(),
+            "result_id": result_id,
+        }
+        if not _fenced(session, self.job_id, self._manager.runner, changes):
+            raise _TakenOverError(self.job_id)
+        _forget_steps(session, self.job_id)
+        self.completed = True
+
+
 class JobManager(Database):
     """Runs jobs in a thread pool; keeps their status in the registry, the latest ``keep`` of them.
 
@@ -238,20 +399,18 @@ class JobManager(Database):
         with self._lock:
             self._rebuilders[kind] = rebuild
 
-    def _update(self, job_id: str, **changes: object) -> bool:
-        """Write a job's status if this process still runs it; ``False`` if another took it."""
-        changes["heartbeat_at"] = _now()
+    def _update(self, job_id: str, *, finished: bool = False, **changes: object) -> bool:
+        """Write a job's status if this process still runs it; ``False`` if another took it.
+        A ``finished`` job's saved steps are forgotten in the same transaction."""
         try:
             with self._transaction() as db:
-                written = db.execute(
-                    update(ServiceJobRow)
-                    .where(ServiceJobRow.id == job_id, ServiceJobRow.runner == self.runner)
-                    .values(changes)
-                )
+                written = _fenced(db, job_id, self.runner, changes)
+                if written and finished:
+                    _forget_steps(db, job_id)
         except RegistryError:
             logger.exception("job %s: its status could not be written", job_id)
             return True
-        return bool(written.rowcount)  # type: ignore[attr-defined]
+        return written
 
     def _beat(self) -> None:
         while not self._stopping.wait(self._heartbeat_seconds):
@@ -322,8 +481,8 @@ class JobManager(Database):
             self._mine[job_id] = self._pool.submit(self._run, job_id, work)
 
     def _forget_old(self, db: Session, now: dt.datetime) -> None:
-        """Forget finished jobs beyond the newest ``keep``; mark stalled jobs that cannot be
-        taken over failed."""
+        """Forget finished jobs beyond the newest ``keep`` and the saved steps of finished jobs;
+        mark stalled jobs that cannot be taken over failed."""
         db.execute(
             update(ServiceJobRow)
             .where(
@@ -333,6 +492,8 @@ class JobManager(Database):
             )
             .values(status=JobStatus.failed.value, message=STOPPED_MESSAGE, finished_at=now)
         )
+        finished = select(ServiceJobRow.id).where(ServiceJobRow.status.in_(_FINISHED))
+        db.execute(delete(ServiceJobStepRow).where(ServiceJobStepRow.job_id.in_(finished)))
         cutoff = db.execute(
             select(ServiceJobRow.created_at)
             .order_by(ServiceJobRow.created_at.desc())
@@ -419,13 +580,9 @@ class JobManager(Database):
                 starts=ServiceJobRow.starts + 1,
             ):
                 return
-
-            def progress(fraction: float) -> None:
-                if not self._update(job_id, progress=min(1.0, max(0.0, float(fraction)))):
-                    raise _TakenOverError(job_id)
-
+            run = JobRun(self, job_id)
             try:
-                result_id = work(progress)
+                result_id = work(run)
             except _TakenOverError:
                 logger.warning("job %s: stopped here, another server process took it", job_id)
             except ImmunopreciseError as exc:
@@ -437,13 +594,15 @@ class JobManager(Database):
                     job_id, f"internal error (id {error_id}); the server log has the details"
                 )
             else:
-                self._update(
-                    job_id,
-                    status=JobStatus.done.value,
-                    progress=1.0,
-                    finished_at=_now(),
-                    result_id=result_id,
-                )
+                if not run.completed:
+                    self._update(
+                        job_id,
+                        finished=True,
+                        status=JobStatus.done.value,
+                        progress=1.0,
+                        finished_at=_now(),
+                        result_id=result_id,
+                    )
         finally:
             with self._lock:
                 self._mine.pop(job_id, None)
@@ -451,6 +610,7 @@ class JobManager(Database):
     def _fail(self, job_id: str, message: str) -> None:
         self._update(
             job_id,
+            finished=True,
             status=JobStatus.failed.value,
             finished_at=_now(),
             message=_clip(message, _MESSAGE_CHARS),

@@ -42,7 +42,7 @@ from immunoprecise.dynamics.trials.endpoints import (
 )
 from immunoprecise.dynamics.trials.outcomes import ChunkOutput, simulate_chunk
 from immunoprecise.dynamics.trials.result import TrialExecution, TrialResult, library_versions
-from immunoprecise.dynamics.trials.store import ChunkStore
+from immunoprecise.dynamics.trials.store import ChunkKeeper, ChunkStore
 from immunoprecise.errors import CohortError, FieldProblem, ImmunopreciseError, ValidationError
 
 __all__ = ["SYNCHRONOUS", "Progress", "run_trial"]
@@ -80,6 +80,7 @@ def run_trial(
     scheduler: str | None = None,
     workers: int | None = None,
     progress: Progress | bool | None = None,
+    chunks: ChunkKeeper | None = None,
 ) -> TrialResult:
     """Simulate a virtual trial and compute its endpoints.
 
@@ -99,6 +100,10 @@ def run_trial(
     progress
         Called with (chunks finished, chunks in all); ``True``: a progress bar on standard
         error; ``False`` or ``None``: nothing.
+    chunks
+        Where finished chunks are kept instead of a folder ``out`` (see
+        :class:`~immunoprecise.dynamics.trials.store.ChunkKeeper`; the REST service keeps them in
+        its registry): chunks it already holds are reused, the others computed and kept.
 
     Returns
     -------
@@ -108,18 +113,33 @@ def run_trial(
     Raises
     ------
     ValidationError
-        Invalid design, a folder holding another design's chunks, or an invalid scheduler or
-        worker count.
+        Invalid design, a folder holding another design's chunks, an invalid scheduler or
+        worker count, or both ``out`` and ``chunks``.
     """
     trial = design if isinstance(design, TrialDesign) else load_trial_design(_source(design))
     if progress is True:
         with _progress_bar(trial.n_chunks) as report:
-            return run_trial(trial, out=out, scheduler=scheduler, workers=workers, progress=report)
+            return run_trial(
+                trial,
+                out=out,
+                scheduler=scheduler,
+                workers=workers,
+                progress=report,
+                chunks=chunks,
+            )
     if progress is False:
         progress = None
     if workers is not None and not 1 <= workers <= 1024:
         raise ValidationError([FieldProblem("workers", workers, "must be 1 to 1024")])
-    store = ChunkStore(out, trial) if out is not None else None
+    if out is not None and chunks is not None:
+        raise ValidationError(
+            [
+                FieldProblem(
+                    "chunks", type(chunks).__name__, "give a folder `out` or `chunks`, not both"
+                )
+            ]
+        )
+    store: ChunkKeeper | None = ChunkStore(out, trial) if out is not None else chunks
     done = store.completed() if store is not None else set()
     todo = [k for k in range(trial.n_chunks) if k not in done]
     results: dict[int, ChunkOutput] = {}

@@ -12,6 +12,10 @@ either exists completely or not at all: a run killed at any moment leaves only c
 (and maybe temporary files, removed on the next start). A folder holding another design's
 chunks is refused rather than mixed.
 
+Finished chunks may be kept elsewhere than in a folder — the REST service keeps them in its
+registry — by any object with the three methods of :class:`ChunkKeeper`; :func:`chunk_bytes` and
+:func:`chunk_from_bytes` turn a chunk into one self-contained blob and back.
+
 Examples
 --------
 >>> import tempfile
@@ -25,9 +29,12 @@ set()
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import zipfile
 from pathlib import Path
+from typing import Protocol
 
 import pandas as pd
 
@@ -36,9 +43,25 @@ from immunoprecise.dynamics.trials.outcomes import ChunkOutput
 from immunoprecise.dynamics.trials.population import _package_version
 from immunoprecise.errors import FieldProblem, ValidationError
 
-__all__ = ["ChunkStore"]
+__all__ = ["ChunkKeeper", "ChunkStore", "chunk_bytes", "chunk_from_bytes"]
 
 _PARTS = ("population", "trajectories")
+
+
+class ChunkKeeper(Protocol):
+    """Where a trial's finished chunks are kept, so that a stopped run continues from them."""
+
+    def completed(self) -> set[int]:
+        """Indices of the chunks kept completely."""
+        ...  # pragma: no cover - a protocol
+
+    def write(self, out: ChunkOutput) -> None:
+        """Keep one finished chunk."""
+        ...  # pragma: no cover - a protocol
+
+    def read(self, index: int) -> ChunkOutput:
+        """One kept chunk."""
+        ...  # pragma: no cover - a protocol
 
 
 class ChunkStore:
@@ -126,6 +149,77 @@ class ChunkStore:
     def paths(self, index: int) -> list[Path]:
         """The files of chunk ``index`` (for checks that nothing is rewritten on resume)."""
         return [self._path(index), *(self._path(index, p) for p in _PARTS)]
+
+
+def chunk_bytes(out: ChunkOutput) -> bytes:
+    """One finished chunk as a single blob: a zip archive of its three tables (Parquet) and its
+    constraint rejections (JSON), read back by :func:`chunk_from_bytes`.
+
+    Parameters
+    ----------
+    out
+        The chunk.
+
+    Returns
+    -------
+    bytes
+
+    Examples
+    --------
+    >>> out = ChunkOutput(index=4, outcomes=pd.DataFrame({"a": [1.5]}),
+    ...                   population=pd.DataFrame(), trajectories=pd.DataFrame(),
+    ...                   rejected={"size": 2})
+    >>> back = chunk_from_bytes(4, chunk_bytes(out))
+    >>> back.outcomes["a"].tolist(), back.rejected
+    ([1.5], {'size': 2})
+    """
+    blob = io.BytesIO()
+    with zipfile.ZipFile(blob, "w", compression=zipfile.ZIP_STORED) as archive:
+        for part in ("outcomes", *_PARTS):
+            table = io.BytesIO()
+            getattr(out, part).to_parquet(table, index=False)
+            archive.writestr(f"{part}.parquet", table.getvalue())
+        archive.writestr("rejected.json", json.dumps(out.rejected))
+    return blob.getvalue()
+
+
+def chunk_from_bytes(index: int, data: bytes) -> ChunkOutput:
+    """Chunk ``index`` back from the blob :func:`chunk_bytes` made.
+
+    Parameters
+    ----------
+    index
+        The chunk's index.
+    data
+        The blob.
+
+    Returns
+    -------
+    ChunkOutput
+
+    Raises
+    ------
+    ValidationError
+        If the blob is not a chunk (naming what is wrong).
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            tables = {
+                part: pd.read_parquet(io.BytesIO(archive.read(f"{part}.parquet")))
+                for part in ("outcomes", *_PARTS)
+            }
+            rejected = json.loads(archive.read("rejected.json"))
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ValidationError(
+            [FieldProblem(f"chunk {index}", f"{len(data)} bytes", f"not a saved chunk ({exc})")]
+        ) from None
+    return ChunkOutput(
+        index=index,
+        outcomes=tables["outcomes"],
+        population=tables["population"],
+        trajectories=tables["trajectories"],
+        rejected={str(k): int(v) for k, v in rejected.items()},
+    )
 
 
 def _write_frame(path: Path, frame: pd.DataFrame) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, status
@@ -20,11 +19,13 @@ from immunoprecise.dynamics.trials import (
     run_trial,
 )
 from immunoprecise.dynamics.trials.execution import SYNCHRONOUS
+from immunoprecise.dynamics.trials.outcomes import ChunkOutput
+from immunoprecise.dynamics.trials.store import chunk_bytes, chunk_from_bytes
 from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.service.auth import Role
 from immunoprecise.service.deps import Anyone, Caller, ServiceState, State
 from immunoprecise.service.errors import error_responses
-from immunoprecise.service.jobs import Job
+from immunoprecise.service.jobs import Job, JobRun, Work
 from immunoprecise.service.routes.simulate import (
     MAX_DAYS,
     MAX_VIRTUAL_PATIENTS,
@@ -90,26 +91,34 @@ class TrialRequest(BaseModel):
         return value
 
 
-def _work(state: ServiceState, actor: str, request: TrialRequest) -> Callable[..., int]:
-    def run(progress: Callable[[float], None]) -> int:
+def _work(state: ServiceState, actor: str, request: TrialRequest) -> Work:
+    """A trial request's work: one step per arm, each kept with the job until it finishes."""
+
+    def run(job: JobRun) -> int:
         arms = list(request.regimens.items())
+        done = job.finished_steps()
         rows: list[dict[str, Any]] = []
         for i, (label, text) in enumerate(arms):
-            result = compare_regimens(
-                request.model,
-                {label: text},
-                t_end=request.t_end,
-                initial=request.initial,
-                parameter_set=request.parameter_set,
-                n_virtual=request.n_virtual,
-                seed=request.seed,
-                control=request.control and i == 0,
-            )
-            rows.extend(
-                {str(k): v for k, v in row.items()}
-                for row in result.table.to_dict(orient="records")
-            )
-            progress((i + 1) / len(arms))
+            if i in done:
+                arm_rows = json.loads(job.step(i))
+            else:
+                result = compare_regimens(
+                    request.model,
+                    {label: text},
+                    t_end=request.t_end,
+                    initial=request.initial,
+                    parameter_set=request.parameter_set,
+                    n_virtual=request.n_virtual,
+                    seed=request.seed,
+                    control=request.control and i == 0,
+                )
+                arm_rows = [
+                    {str(k): v for k, v in row.items()}
+                    for row in result.table.to_dict(orient="records")
+                ]
+                job.save_step(i, json.dumps(arm_rows).encode())
+            rows.extend(arm_rows)
+            job((i + 1) / len(arms))
         payload = {
             "request": request.model_dump(mode="json"),
             "model": resolve_model(request.model).id,
@@ -118,7 +127,11 @@ def _work(state: ServiceState, actor: str, request: TrialRequest) -> Callable[..
             "table": finite(rows),
         }
         stored = state.registry.save_result(
-            RESULT_KIND, payload, actor=actor, cohort=request.cohort
+            RESULT_KIND,
+            payload,
+            actor=actor,
+            cohort=request.cohort,
+            before_commit=lambda session, saved: job.complete_in(session, saved.id),
         )
         return stored.id
 
@@ -135,18 +148,51 @@ def trial_figures(result: TrialResult) -> dict[str, str]:
     return figures
 
 
-def _design_work(
-    state: ServiceState, actor: str, design: TrialDesign, cohort: str | None
-) -> Callable[..., int]:
-    def run(progress: Callable[[float], None]) -> int:
+class _JobChunks:
+    """A design trial's finished chunks kept with its job in the registry (a
+    :class:`~immunoprecise.dynamics.trials.store.ChunkKeeper`): a process taking the job over
+    computes only the chunks not yet kept. The chunks of this run stay in memory too, so a chunk
+    that could not be saved is still used."""
+
+    def __init__(self, job: JobRun, design: TrialDesign) -> None:
+        self._job = job
+        self._n_chunks = design.n_chunks
+        self._here: dict[int, ChunkOutput] = {}
+
+    def completed(self) -> set[int]:
+        return {k for k in self._job.finished_steps() if k < self._n_chunks}
+
+    def write(self, out: ChunkOutput) -> None:
+        self._here[out.index] = out
+        self._job.save_step(out.index, chunk_bytes(out))
+
+    def read(self, index: int) -> ChunkOutput:
+        if index in self._here:
+            return self._here[index]
+        return chunk_from_bytes(index, self._job.step(index))
+
+
+def _design_work(state: ServiceState, actor: str, design: TrialDesign, cohort: str | None) -> Work:
+    """A design's work: its chunks, each kept with the job until it finishes."""
+
+    def run(job: JobRun) -> int:
         result = run_trial(
-            design, scheduler=SYNCHRONOUS, progress=lambda done, total: progress(done / total)
+            design,
+            scheduler=SYNCHRONOUS,
+            progress=lambda done, total: job(done / total),
+            chunks=_JobChunks(job, design),
         )
         payload = finite(json.loads(result.to_json()))
         payload["arm_table"] = finite(result.arm_table().to_dict(orient="records"))
         payload["observed_table"] = finite(result.observed_table().to_dict(orient="records"))
         payload["figures"] = trial_figures(result)
-        stored = state.registry.save_result(DESIGN_RESULT_KIND, payload, actor=actor, cohort=cohort)
+        stored = state.registry.save_result(
+            DESIGN_RESULT_KIND,
+            payload,
+            actor=actor,
+            cohort=cohort,
+            before_commit=lambda session, saved: job.complete_in(session, saved.id),
+        )
         return stored.id
 
     return run
@@ -202,8 +248,8 @@ def submit_design(
 
 def install_trial_resumers(state: ServiceState) -> None:
     """Let this process take over the trials of a server process that stopped: their work is
-    rebuilt from the request stored with the job (see
-    :class:`~immunoprecise.service.jobs.JobManager`)."""
+    rebuilt from the request stored with the job and continues from the steps (arms, or a
+    design's chunks) kept with it (see :class:`~immunoprecise.service.jobs.JobManager`)."""
     state.jobs.resumable(
         RESULT_KIND,
         lambda owner, stored: _work(state, owner, TrialRequest.model_validate(stored["request"])),
