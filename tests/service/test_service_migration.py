@@ -5,6 +5,7 @@ take a job over (0004), and the finished steps of unfinished jobs (0005)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -101,7 +102,7 @@ def test_service_state_migration_goes_down_and_up(db_url: str) -> None:
     assert {"dashboard_sessions", "service_jobs", "api_tokens"} <= _tables(db_url)
 
 
-def _job_columns(url: str) -> dict[str, dict[str, object]]:
+def _job_columns(url: str) -> dict[str, Any]:
     engine = sa.create_engine(url)
     try:
         return {c["name"]: c for c in sa.inspect(engine).get_columns("service_jobs")}

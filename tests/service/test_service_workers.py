@@ -63,7 +63,7 @@ def _sessions(db_url: str, **options: dt.timedelta) -> Iterator[SessionStore]:
 
 
 @contextmanager
-def _jobs(db_url: str, **options: float) -> Iterator[JobManager]:
+def _jobs(db_url: str, **options: Any) -> Iterator[JobManager]:
     manager = JobManager(open_migrated_engine(db_url), max_workers=1, **options)
     try:
         yield manager
@@ -88,7 +88,7 @@ def _set_session_times(db_url: str, **times: dt.datetime) -> None:
         connection.execute(sa.update(DashboardSessionRow).values(**times))
 
 
-def _session_rows(db_url: str) -> list[sa.Row[tuple[str, str, dt.datetime]]]:
+def _session_rows(db_url: str) -> list[Any]:
     query = sa.select(
         DashboardSessionRow.session_sha256, DashboardSessionRow.csrf, DashboardSessionRow.last_seen
     )
@@ -202,11 +202,15 @@ def test_the_heartbeat_keeps_a_long_job_running(db_url: str) -> None:
     assert seen.status is JobStatus.running
 
 
+def _constant(value: int) -> Work:
+    return lambda run: value
+
+
 def test_only_the_latest_jobs_are_kept(db_url: str) -> None:
     with _jobs(db_url, keep=3) as manager:
         ids = []
         for value in range(6):
-            job = manager.submit("virtual_trial", owner="ann", work=lambda _, v=value: v)
+            job = manager.submit("virtual_trial", owner="ann", work=_constant(value))
             assert manager.wait(job.id, timeout=30) is not None
             ids.append(job.id)
         kept = [j.id for j in manager.jobs()]
