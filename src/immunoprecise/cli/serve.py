@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import tempfile
+from collections.abc import Iterator
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -58,12 +62,18 @@ def serve_command(
     rate: Annotated[
         float,
         typer.Option(
-            "--rate", min=0.001, help="Requests per second allowed per token (per process)."
+            "--rate",
+            min=0.001,
+            help="Requests per second allowed per token (across all --workers processes).",
         ),
     ] = 20.0,
     burst: Annotated[
         int,
-        typer.Option("--burst", min=1, help="Requests a token may make at once (per process)."),
+        typer.Option(
+            "--burst",
+            min=1,
+            help="Requests a token may make at once (across all --workers processes).",
+        ),
     ] = 40,
     evaluation_cache: Annotated[
         int | None,
@@ -91,9 +101,10 @@ def serve_command(
     bearer token: make one with `immunoprecise token create NAME --role admin`.
 
     With --workers N, N processes answer on the same port: dashboard logins and trial jobs are
-    kept in the database, so any process answers any request. Each process keeps its own rate
-    buckets (a token may reach N times --rate) and runs the trials it accepted; if a process
-    stops (a crash, a restart), another starts its unfinished trials again.
+    kept in the database, so any process answers any request; the rate limit's buckets are
+    shared through a file, so --rate and --burst hold per token across all of them. Each
+    process runs the trials it accepted; if a process stops (a crash, a restart), another
+    continues its unfinished trials from their last finished chunk.
 
     Example: immunoprecise serve --port 8000 --workers 4
     """
@@ -141,25 +152,45 @@ def serve_command(
         )
         return
     app.state.service.close()
-    os.environ[SERVICE_OPTIONS_ENV] = json.dumps(
-        {
-            "db_url": url,
-            "rate_limit": {"rate": rate, "burst": burst},
-            "evaluation_cache_size": cache_size,
-            "job_heartbeat_seconds": job_heartbeat,
-        }
-    )
-    _err.print(f"{workers} server processes; log lines name the process [pid]", markup=False)
-    uvicorn.run(
-        "immunoprecise.service.app:app_from_environment",
-        factory=True,
-        workers=workers,
-        host=host,
-        port=port,
-        log_level="info",
-        access_log=False,
-        log_config=_log_config(with_process=True),
-    )
+    with _shared_buckets() as buckets:
+        os.environ[SERVICE_OPTIONS_ENV] = json.dumps(
+            {
+                "db_url": url,
+                "rate_limit": {"rate": rate, "burst": burst},
+                "rate_limit_file": buckets,
+                "evaluation_cache_size": cache_size,
+                "job_heartbeat_seconds": job_heartbeat,
+            }
+        )
+        _err.print(f"{workers} server processes; log lines name the process [pid]", markup=False)
+        uvicorn.run(
+            "immunoprecise.service.app:app_from_environment",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=False,
+            log_config=_log_config(with_process=True),
+        )
+
+
+@contextlib.contextmanager
+def _shared_buckets() -> Iterator[str | None]:
+    """A fresh file for the workers' shared rate-limit buckets, removed when they stop; ``None``
+    (each process its own buckets, with a warning) where files cannot be locked (no fcntl)."""
+    try:
+        import fcntl  # noqa: F401
+    except ImportError:  # pragma: no cover - Windows
+        _err.print(
+            "warning: this system cannot share rate-limit buckets between processes; each of "
+            "them allows a token the full --rate",
+            markup=False,
+        )
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="immunoprecise-serve-") as folder:
+        yield str(Path(folder) / "rate-limit-buckets")
 
 
 def _log_config(*, with_process: bool = False) -> dict[str, Any]:

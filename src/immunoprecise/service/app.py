@@ -28,7 +28,13 @@ from immunoprecise.service.errors import (
 )
 from immunoprecise.service.jobs import HEARTBEAT_SECONDS, JobManager
 from immunoprecise.service.pseudonymize import Pseudonymizer, resolve_pseudonym_key
-from immunoprecise.service.ratelimit import DEFAULT_RATE_LIMIT, RateLimit, RateLimiter
+from immunoprecise.service.ratelimit import (
+    DEFAULT_RATE_LIMIT,
+    Limiter,
+    RateLimit,
+    RateLimiter,
+    SharedRateLimiter,
+)
 from immunoprecise.service.routes import api_router
 from immunoprecise.service.routes.evaluate import StoredPatient
 from immunoprecise.service.routes.trials import install_trial_resumers
@@ -114,6 +120,7 @@ def create_app(
     max_upload_bytes: int = MAX_UPLOAD_BYTES,
     evaluation_cache_size: int = DEFAULT_EVALUATION_CACHE_SIZE,
     job_heartbeat_seconds: float = HEARTBEAT_SECONDS,
+    rate_limit_file: str | None = None,
 ) -> FastAPI:
     """Build the REST service on the registry at ``db_url``.
 
@@ -142,6 +149,11 @@ def create_app(
         stopped server processes to take over; a process counts as stopped after
         :data:`~immunoprecise.service.jobs.STALE_BEATS` missed heartbeats (default: 10 s, so
         one minute).
+    rate_limit_file
+        A file in which the server processes of one machine keep the token buckets together
+        (:class:`~immunoprecise.service.ratelimit.SharedRateLimiter`; ``serve --workers N``
+        makes one), so that the rate limit holds per token across them; ``None``: the buckets
+        are this process's own.
 
     Returns
     -------
@@ -182,7 +194,7 @@ def create_app(
             jobs=jobs,
             sessions=sessions,
             knowledge_base=load_knowledge_base(),
-            limiter=None if rate_limit is None else RateLimiter(rate_limit),
+            limiter=_limiter(rate_limit, rate_limit_file),
             max_upload_bytes=max_upload_bytes,
             evaluations=EvaluationCache(evaluation_cache_size),
         )
@@ -215,6 +227,14 @@ def create_app(
     install_dashboard(app, sessions)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _limiter(rate_limit: RateLimit | None, shared_file: str | None) -> Limiter | None:
+    if rate_limit is None:
+        return None
+    if shared_file is None:
+        return RateLimiter(rate_limit)
+    return SharedRateLimiter(rate_limit, shared_file)
 
 
 def app_from_environment() -> FastAPI:

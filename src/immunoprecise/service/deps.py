@@ -18,7 +18,7 @@ from immunoprecise.service.auth import Role, TokenStore
 from immunoprecise.service.caches import EvaluationCache, RecentlyUsed
 from immunoprecise.service.jobs import JobManager
 from immunoprecise.service.pseudonymize import Pseudonymizer
-from immunoprecise.service.ratelimit import RateLimiter
+from immunoprecise.service.ratelimit import Limiter
 
 if TYPE_CHECKING:
     from immunoprecise.service.sessions import SessionStore
@@ -48,7 +48,7 @@ class ServiceState:
     jobs: JobManager
     sessions: SessionStore
     knowledge_base: KnowledgeBase
-    limiter: RateLimiter | None
+    limiter: Limiter | None
     max_upload_bytes: int
     evaluations: EvaluationCache = field(default_factory=EvaluationCache)
     cohort_frames: RecentlyUsed[str, pd.DataFrame] = field(
@@ -70,10 +70,12 @@ class ServiceState:
         return mapping.get(pseudonym)
 
     def close(self) -> None:
-        """Stop the jobs and release the database connections (the registry, tokens, sessions
-        and jobs share one engine, so closing one closes them all)."""
+        """Stop the jobs, release the database connections (the registry, tokens, sessions and
+        jobs share one engine, so closing one closes them all) and the rate limiter."""
         self.jobs.shutdown()
         self.registry.close()
+        if self.limiter is not None:
+            self.limiter.close()
 
 
 async def _state(request: Request) -> ServiceState:
