@@ -6,20 +6,27 @@ Build the application with :func:`create_app` and serve it with uvicorn, or run
 
 from immunoprecise.service.app import create_app
 from immunoprecise.service.auth import ApiToken, Role, TokenStore
-from immunoprecise.service.jobs import Job, JobManager, JobStatus
+from immunoprecise.service.jobs import Job, JobManager, JobRun, JobStatus
 from immunoprecise.service.pseudonymize import Pseudonymizer
-from immunoprecise.service.ratelimit import DEFAULT_RATE_LIMIT, RateLimit, RateLimiter
+from immunoprecise.service.ratelimit import (
+    DEFAULT_RATE_LIMIT,
+    RateLimit,
+    RateLimiter,
+    SharedRateLimiter,
+)
 
 __all__ = [
     "DEFAULT_RATE_LIMIT",
     "ApiToken",
     "Job",
     "JobManager",
+    "JobRun",
     "JobStatus",
     "Pseudonymizer",
     "RateLimit",
     "RateLimiter",
     "Role",
+    "SharedRateLimiter",
     "TokenStore",
     "create_app",
 ]
