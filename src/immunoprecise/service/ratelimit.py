@@ -228,18 +228,7 @@ class SharedRateLimiter:
         return oldest
 
     def take(self, key: str) -> float:
-        """Take one request from ``key``'s bucket, for every process sharing the file.
-
-        Parameters
-        ----------
-        key
-            Whose bucket (a token name).
-
-        Returns
-        -------
-        float
-            0 when the request is allowed; otherwise the seconds until it would be.
-        """
+        """:meth:`RateLimiter.take`, on the bucket every process sharing the file uses."""
         digest = hashlib.sha256(key.encode()).digest()[:16]
         with self._lock:
             self._flock(self._fd, self._exclusive)
