@@ -154,8 +154,7 @@ def run_trial(
         nonlocal finished
         if store is not None:
             store.write(output)
-        else:
-            results[output.index] = output
+        results[output.index] = output  # assembled from memory: only reused chunks are read
         finished += 1
         if progress is not None:
             progress(finished, total)

@@ -131,7 +131,7 @@ def _work(state: ServiceState, actor: str, request: TrialRequest) -> Work:
             payload,
             actor=actor,
             cohort=request.cohort,
-            before_commit=lambda session, saved: job.complete_in(session, saved.id),
+            before_commit=job.complete_in,
         )
         return stored.id
 
@@ -151,24 +151,19 @@ def trial_figures(result: TrialResult) -> dict[str, str]:
 class _JobChunks:
     """A design trial's finished chunks kept with its job in the registry (a
     :class:`~immunoprecise.dynamics.trials.store.ChunkKeeper`): a process taking the job over
-    computes only the chunks not yet kept. The chunks of this run stay in memory too, so a chunk
-    that could not be saved is still used."""
+    computes only the chunks not yet kept."""
 
     def __init__(self, job: JobRun, design: TrialDesign) -> None:
         self._job = job
         self._n_chunks = design.n_chunks
-        self._here: dict[int, ChunkOutput] = {}
 
     def completed(self) -> set[int]:
         return {k for k in self._job.finished_steps() if k < self._n_chunks}
 
     def write(self, out: ChunkOutput) -> None:
-        self._here[out.index] = out
         self._job.save_step(out.index, chunk_bytes(out))
 
     def read(self, index: int) -> ChunkOutput:
-        if index in self._here:
-            return self._here[index]
         return chunk_from_bytes(index, self._job.step(index))
 
 
@@ -191,7 +186,7 @@ def _design_work(state: ServiceState, actor: str, design: TrialDesign, cohort: s
             payload,
             actor=actor,
             cohort=cohort,
-            before_commit=lambda session, saved: job.complete_in(session, saved.id),
+            before_commit=job.complete_in,
         )
         return stored.id
 
