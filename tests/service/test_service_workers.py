@@ -436,7 +436,7 @@ def test_only_the_process_running_a_job_saves_its_steps_and_its_result(db_url: s
                 "virtual_trial",
                 {"value": value},
                 actor="ann",
-                before_commit=lambda session, saved: run.complete_in(session, saved.id),
+                before_commit=run.complete_in,
             )
         return stored.id
 

@@ -56,6 +56,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from immunoprecise.errors import ImmunopreciseError, RegistryError
 from immunoprecise.registry.database import Database
+from immunoprecise.registry.models import StoredResult
 from immunoprecise.registry.schema import ServiceJobRow, ServiceJobStepRow
 
 __all__ = [
@@ -204,6 +205,16 @@ def _fenced(db: Session, job_id: str, runner: str, changes: dict[str, object]) -
     return bool(written.rowcount)  # type: ignore[attr-defined]
 
 
+def _done(result_id: int) -> dict[str, object]:
+    """A finished job's columns."""
+    return {
+        "status": JobStatus.done.value,
+        "progress": 1.0,
+        "finished_at": _now(),
+        "result_id": result_id,
+    }
+
+
 def _forget_steps(db: Session, job_id: str) -> None:
     db.execute(delete(ServiceJobStepRow).where(ServiceJobStepRow.job_id == job_id))
 
@@ -309,17 +320,17 @@ class JobRun:
         except RegistryError:
             logger.exception("job %s: step %d could not be saved", self.job_id, index)
 
-    def complete_in(self, session: Session, result_id: int) -> None:
+    def complete_in(self, session: Session, result: StoredResult) -> None:
         """Mark the job done with its result in ``session``'s transaction — the one that
-        stores the result — and forget its steps.
+        stores the result — and forget its steps: the ``before_commit`` hook of
+        :meth:`~immunoprecise.registry.Registry.save_result`.
 
         Parameters
         ----------
         session
-            The transaction storing the result (e.g. the ``before_commit`` hook of
-            :meth:`~immunoprecise.registry.Registry.save_result`).
-        result_id
-            The stored result's id.
+            The transaction storing the result.
+        result
+            The result being stored.
 
         Raises
         ------
@@ -327,13 +338,7 @@ class JobRun:
             If another process has taken the job over: the transaction is then rolled back,
             and the result is not stored twice.
         """
-        changes = {
-            "status": JobStatus.done.value,
-            "progress": 1.0,
-            "finished_at": _now(),
-            "result_id": result_id,
-        }
-        if not _fenced(session, self.job_id, self._manager.runner, changes):
+        if not _fenced(session, self.job_id, self._manager.runner, _done(result.id)):
             raise _TakenOverError(self.job_id)
         _forget_steps(session, self.job_id)
         self.completed = True
@@ -595,14 +600,7 @@ class JobManager(Database):
                 )
             else:
                 if not run.completed:
-                    self._update(
-                        job_id,
-                        finished=True,
-                        status=JobStatus.done.value,
-                        progress=1.0,
-                        finished_at=_now(),
-                        result_id=result_id,
-                    )
+                    self._update(job_id, finished=True, **_done(result_id))
         finally:
             with self._lock:
                 self._mine.pop(job_id, None)
