@@ -179,9 +179,9 @@ def serve_command(
 def _shared_buckets() -> Iterator[str | None]:
     """A fresh file for the workers' shared rate-limit buckets, removed when they stop; ``None``
     (each process its own buckets, with a warning) where files cannot be locked (no fcntl)."""
-    try:
-        import fcntl  # noqa: F401
-    except ImportError:  # pragma: no cover - Windows
+    from immunoprecise.service.ratelimit import can_share_buckets
+
+    if not can_share_buckets():  # pragma: no cover - Windows
         _err.print(
             "warning: this system cannot share rate-limit buckets between processes; each of "
             "them allows a token the full --rate",

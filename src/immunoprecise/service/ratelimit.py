@@ -19,6 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
 __all__ = [
     "DEFAULT_RATE_LIMIT",
     "SHARED_BUCKET_SLOTS",
@@ -26,6 +31,7 @@ __all__ = [
     "RateLimit",
     "RateLimiter",
     "SharedRateLimiter",
+    "can_share_buckets",
 ]
 
 
@@ -143,6 +149,11 @@ _SLOT = struct.Struct("<16sdd")  # SHA-256 of the token name (first 16 bytes), t
 _EMPTY = bytes(16)
 
 
+def can_share_buckets() -> bool:
+    """Whether this system can lock files (``fcntl``), which :class:`SharedRateLimiter` needs."""
+    return fcntl is not None
+
+
 class SharedRateLimiter:
     """Token buckets kept in a file that several processes of one machine share.
 
@@ -181,20 +192,16 @@ class SharedRateLimiter:
     def __init__(
         self, limit: RateLimit, path: str | os.PathLike[str], *, slots: int = SHARED_BUCKET_SLOTS
     ) -> None:
-        import fcntl
-
         if slots < 1:
             raise ValueError(f"shared rate limit: slots must be at least 1, not {slots}")
         self.limit = limit
         self.path = Path(path)
         self._slots = slots
         self._lock = threading.Lock()
-        self._flock = fcntl.flock
-        self._exclusive, self._unlock = fcntl.LOCK_EX, fcntl.LOCK_UN
         size = _HEADER.size + slots * _SLOT.size
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            self._flock(self._fd, self._exclusive)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
             try:
                 found = os.fstat(self._fd).st_size
                 if found == 0:
@@ -208,7 +215,7 @@ class SharedRateLimiter:
                         "give a new path"
                     )
             finally:
-                self._flock(self._fd, self._unlock)
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
             self._map = mmap.mmap(self._fd, size)
         except BaseException:
             os.close(self._fd)
@@ -231,7 +238,7 @@ class SharedRateLimiter:
         """:meth:`RateLimiter.take`, on the bucket every process sharing the file uses."""
         digest = hashlib.sha256(key.encode()).digest()[:16]
         with self._lock:
-            self._flock(self._fd, self._exclusive)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
             try:
                 now = time.monotonic()
                 index = self._slot(digest)
@@ -243,7 +250,7 @@ class SharedRateLimiter:
                 _SLOT.pack_into(self._map, offset, digest, tokens, now)
                 return wait
             finally:
-                self._flock(self._fd, self._unlock)
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
         """Unmap and close the file (it stays for the other processes)."""
