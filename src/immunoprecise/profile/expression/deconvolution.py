@@ -15,6 +15,8 @@ has the same steps), with the defaults of ``quantiseq/defaults.conf`` (RNA-seq, 
    of the rows and its automatic un-logging of data whose maximum is below 50 are not done here:
    identifiers must already be HGNC symbols and values linear TPM (a warning is issued when the
    maximum is below 50, or when the signature genes carry more than 10% of a sample's total).
+   Signature genes listed under a previous symbol (TIL10's ``FAM46C``, ``GUCY1A3``, ``RNF165``,
+   ``FAM160B1``) are matched to the rows of their approved symbols.
 2. The genes of ``TIL10_rmgenes.txt`` (17 genes) are removed from the signature; the signature
    and the mixture are restricted to their shared genes, both in TPM. quanTIseq's ``tumor=TRUE``
    option, which also removes ``TIL10_TCGA_aberrant_immune_genes.txt``, is not the default and
@@ -66,6 +68,8 @@ import pandas as pd
 import yaml
 from scipy.linalg import solve_triangular
 from scipy.optimize import nnls
+
+from immunoprecise.profile.expression.genes import GeneTable
 
 __all__ = ["CellReference", "deconvolve", "mcp_counter", "mcp_markers"]
 
@@ -367,6 +371,23 @@ def _merge_duplicate_genes(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.groupby(level=0, sort=False).median()
 
 
+def _renamed_to_current(signature: pd.DataFrame, genes: pd.Index) -> pd.DataFrame:
+    """Signature rows absent from ``genes`` renamed to their approved HGNC symbol where the
+    matrix has that one (TIL10 lists e.g. ``FAM46C``, now ``TENT5C``): a reference and a matrix
+    annotated in different years still share their genes."""
+    available = set(genes)
+    absent = [g for g in signature.index if g not in available]
+    if not absent:
+        return signature
+    taken = set(signature.index)
+    renames: dict[str, str] = {}
+    for old, new in zip(absent, GeneTable.shipped().current_symbols(absent), strict=True):
+        if new != old and new in available and new not in taken:
+            renames[old] = new
+            taken.add(new)
+    return signature.rename(index=renames) if renames else signature
+
+
 def _solve_lsei(a: FloatArray, b: FloatArray) -> FloatArray:
     """Minimize ``||a x - b_j||`` subject to ``x >= 0`` and ``sum(x) <= 1`` for every column j.
 
@@ -429,7 +450,8 @@ def deconvolve(
     tpm
         Linear-scale expression in TPM, genes (HGNC symbols, index) x samples (columns), whole
         transcriptome: each sample is rescaled to 10^6 over all its genes, as quanTIseq does.
-        Rows sharing a symbol are merged by their median.
+        Rows sharing a symbol are merged by their median. A reference gene listed under a
+        previous symbol is matched to the row of its approved HGNC symbol.
     reference
         Cell-type reference; ``None`` uses :meth:`CellReference.til10`.
     min_genes
@@ -482,6 +504,7 @@ def deconvolve(
     )
 
     signature = ref.signature.drop(index=list(ref.removed_genes), errors="ignore")
+    signature = _renamed_to_current(signature, mixture.index)
     present = signature.index.isin(mixture.index)
     n_found = int(present.sum())
     if n_found < min_genes:

@@ -134,7 +134,9 @@ def _cells(
     )
     notes: list[str] = []
     frames: list[pd.DataFrame] = []
-    genes = list(ref.signature.index)
+    # rows are approved symbols; the reference may list previous ones (deconvolve matches them)
+    genes = list(dict.fromkeys(GeneTable.shipped().current_symbols(ref.signature.index)))
+    fitted = len(set(ref.signature.index) - set(ref.removed_genes))
     # the reference genes plus one row holding the rest of each sample's transcriptome: the
     # method rescales every sample to 10^6 TPM over all genes without copying the whole matrix
     mixture = data.tpm(genes)
@@ -143,7 +145,7 @@ def _cells(
         fractions = deconvolve(mixture, ref)
         frames.append(fractions.add_prefix(f"{ref.name}_"))
         notes.append(
-            f"{ref.name} deconvolution: {fractions.attrs.get('genes_used', '?')}/{len(genes)} "
+            f"{ref.name} deconvolution: {fractions.attrs.get('genes_used', '?')}/{fitted} "
             "reference genes"
         )
     except ValueError as exc:
