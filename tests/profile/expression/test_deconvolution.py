@@ -53,6 +53,8 @@ from immunoprecise.profile.expression.deconvolution import (
     deconvolve,
     mcp_counter,
 )
+from immunoprecise.profile.expression.genes import GeneTable
+from immunoprecise.profile.expression.score import score_expression
 
 TIL10 = CellReference.til10()
 TYPES = list(TIL10.signature.columns)
@@ -475,6 +477,81 @@ def test_reference_file_errors_outside_the_table(tmp_path: Path) -> None:
     tpm = pd.DataFrame({"s": [1.0, 2.0, 1e6]}, index=["G1", "G2", "REST"])
     with pytest.raises(ValueError, match="rank deficient"):
         deconvolve(tpm, collinear, min_genes=2)
+
+
+# --- against quanTIseq's own output -------------------------------------------------------
+
+QUANTISEQ = Path(__file__).parent / "data" / "quantiseq"  # files and licence: see LICENSE.txt
+
+
+def _quantiseq_test_sample() -> tuple[pd.DataFrame, pd.Series]:
+    """quanTIseq's single-sample test input (gene TPM; symbols of 2017) and its published output."""
+    tpm = pd.read_csv(QUANTISEQ / "ss_gene_tpm.txt.gz", sep="\t", index_col=0)
+    expected = pd.read_csv(QUANTISEQ / "ss_cell_fractions.txt", sep="\t", index_col=0).iloc[0]
+    return tpm, expected
+
+
+def test_fractions_equal_quantiseq_output_given_its_sample_total() -> None:
+    """The authors' test sample: our fractions are quanTIseq's, up to the sample's total.
+
+    quanTIseq rescales a sample to 10^6 TPM over the genes its HGNC table of 2017-04-18 knows;
+    that total is not in its output, and every immune fraction is proportional to its inverse.
+    So all eight non-zero immune fractions must differ from quanTIseq's by one common factor
+    (the genes quanTIseq drops carry under 0.2 % of the TPM), the three zero ones must be zero,
+    and with the total that factor implies all eleven fractions, Other included, must agree.
+    Measured: the factor is 1.0012856 for every type (spread 7e-8), the implied total
+    808,000 TPM, and the eleven fractions then agree to 9e-10.
+    """
+    tpm, expected = _quantiseq_test_sample()
+    # rows under their approved symbols (ADRBK2 -> GRK3, ...), as read_expression does; names
+    # the gene table does not know keep theirs; deconvolve merges duplicates by their median
+    tpm.index = pd.Index(GeneTable.shipped().current_symbols(tpm.index))
+    ours = deconvolve(tpm)
+    assert ours.attrs["genes_used"] == 153
+    got = ours.iloc[0]
+    zero = expected == 0
+    assert list(expected.index[zero]) == ["Monocytes", "T.cells.CD4", "Dendritic.cells"]
+    np.testing.assert_allclose(got[zero], 0.0, atol=1e-12)
+    immune = expected.index[~zero].drop("Other")
+    ratio = expected[immune] / got[immune]
+    assert ratio.max() / ratio.min() - 1 < 1e-6, ratio.to_dict()
+    factor = float(ratio.mean())
+    assert 1.0 < factor < 1.002
+    # the same sample rescaled over quanTIseq's total: signature genes plus one row for the rest
+    merged = tpm.groupby(level=0).median()
+    names = set(TIL10.signature.index) | set(
+        GeneTable.shipped().current_symbols(TIL10.signature.index)
+    )
+    signature_rows = merged[merged.index.isin(names)]
+    total = float(merged.sum().iloc[0]) / factor
+    rest = pd.DataFrame(
+        {"sample0": [total - float(signature_rows.sum().iloc[0])]}, index=["REST_OF_TRANSCRIPTOME"]
+    )
+    again = deconvolve(pd.concat([signature_rows, rest])).iloc[0]
+    np.testing.assert_allclose(again[expected.index], expected, rtol=0, atol=1e-8)
+
+
+def test_score_expression_reproduces_quantiseq_output_from_the_file() -> None:
+    """The user's path: the file read and harmonized by ``score_expression``. Its total leaves
+    out the rows the gene table cannot map, as quanTIseq leaves out others; AKAP2, a TIL10 gene
+    whose symbol HGNC withdrew, is among the unmapped rows. Measured: 8.6e-5 at most."""
+    _tpm, expected = _quantiseq_test_sample()
+    scores = score_expression(QUANTISEQ / "ss_gene_tpm.txt.gz", units="tpm")
+    til10 = scores.filter(like="TIL10_").iloc[0].rename(lambda c: str(c).removeprefix("TIL10_"))
+    np.testing.assert_allclose(til10[expected.index], expected, rtol=0, atol=1.5e-4)
+    assert "TIL10 deconvolution: 152/153 reference genes" in scores.attrs["coverage"]
+
+
+def test_reference_genes_under_previous_symbols_match_current_rows() -> None:
+    """TIL10 lists FAM46C, GUCY1A3, RNF165 and FAM160B1; current annotations call them TENT5C,
+    GUCY1A1, ARK2C and FHIP2A. Without the renaming these four genes are silently lost."""
+    renamed = {"FAM46C": "TENT5C", "GUCY1A3": "GUCY1A1", "RNF165": "ARK2C", "FAM160B1": "FHIP2A"}
+    assert set(renamed) <= set(TIL10.signature.index)
+    tpm, _truth = _simulate(20, 0.1, seed=4)
+    old = deconvolve(tpm)
+    current = deconvolve(tpm.rename(index=renamed))
+    assert current.attrs["genes_used"] == old.attrs["genes_used"] == 153
+    pd.testing.assert_frame_equal(current, old)
 
 
 # --- MCP-counter --------------------------------------------------------------------------
