@@ -534,7 +534,7 @@ def test_fractions_equal_quantiseq_output_given_its_sample_total() -> None:
 def test_score_expression_reproduces_quantiseq_output_from_the_file() -> None:
     """The user's path: the file read and harmonized by ``score_expression``. Its total leaves
     out the rows the gene table cannot map, as quanTIseq leaves out others; AKAP2, a TIL10 gene
-    whose symbol HGNC withdrew, is among the unmapped rows. Measured: 8.6e-5 at most."""
+    the 2024 HGNC table does not list, is among the unmapped rows. Measured: 8.6e-5 at most."""
     _tpm, expected = _quantiseq_test_sample()
     scores = score_expression(QUANTISEQ / "ss_gene_tpm.txt.gz", units="tpm")
     til10 = scores.filter(like="TIL10_").iloc[0].rename(lambda c: str(c).removeprefix("TIL10_"))
