@@ -55,7 +55,7 @@ import io
 import math
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -371,20 +371,27 @@ def _merge_duplicate_genes(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.groupby(level=0, sort=False).median()
 
 
-def _renamed_to_current(signature: pd.DataFrame, genes: pd.Index) -> pd.DataFrame:
-    """Signature rows absent from ``genes`` renamed to their approved HGNC symbol where the
-    matrix has that one (TIL10 lists e.g. ``FAM46C``, now ``TENT5C``): a reference and a matrix
-    annotated in different years still share their genes."""
-    available = set(genes)
-    absent = [g for g in signature.index if g not in available]
+def _approved_renames(names: Sequence[str], available: set[str]) -> dict[str, str]:
+    """Listed gene -> the row that stands for it, for each listed gene absent from ``available``
+    whose approved HGNC symbol is there and is not itself listed (TIL10 lists ``FAM46C``, now
+    ``TENT5C``; MCP-counter ``ELTD1``, now ``ADGRL4``): a gene list and a matrix annotated in
+    different years still share their genes."""
+    absent = [g for g in dict.fromkeys(names) if g not in available]
     if not absent:
-        return signature
-    taken = set(signature.index)
+        return {}
+    taken = set(names)
     renames: dict[str, str] = {}
     for old, new in zip(absent, GeneTable.shipped().current_symbols(absent), strict=True):
         if new != old and new in available and new not in taken:
             renames[old] = new
             taken.add(new)
+    return renames
+
+
+def _renamed_to_current(signature: pd.DataFrame, genes: pd.Index) -> pd.DataFrame:
+    """Signature rows absent from ``genes`` renamed to their approved symbol where the matrix
+    has that one (see `_approved_renames`)."""
+    renames = _approved_renames(list(signature.index), set(genes))
     return signature.rename(index=renames) if renames else signature
 
 
@@ -592,8 +599,10 @@ def mcp_counter(
         index) x samples (columns). NaN values are skipped; rows sharing a symbol are merged
         by their median.
     aliases
-        Old -> current symbol, used for a marker whose listed (old) symbol is absent from the
-        index, e.g. ``{"ELTD1": "ADGRL4", "SDPR": "CAVIN2"}``.
+        Listed -> row symbol, for a marker whose listed symbol is absent from the index and
+        that the shipped HGNC table does not map (e.g. a local annotation). Markers listed
+        under a previous symbol (``ELTD1``, ``SDPR``) are matched to the rows of their
+        approved symbols (``ADGRL4``, ``CAVIN2``) without it.
 
     Returns
     -------
@@ -651,14 +660,14 @@ def mcp_counter(
             stacklevel=2,
         )
     available = set(expression.index)
+    listed = [g for genes in mcp_markers().values() for g in genes]
+    renames = _approved_renames(listed, available) | dict(aliases or {})
     scores: dict[str, pd.Series] = {}
     found: dict[str, tuple[int, int]] = {}
     for population, markers in mcp_markers().items():
         rows: list[str] = []
         for marker in markers:
-            gene = marker
-            if gene not in available and aliases is not None:
-                gene = aliases.get(marker, marker)
+            gene = marker if marker in available else renames.get(marker, marker)
             if gene in available:
                 rows.append(gene)
         found[population] = (len(rows), len(markers))

@@ -151,9 +151,8 @@ def _cells(
     except ValueError as exc:
         notes.append(f"{ref.name} deconvolution: not estimated ({exc})")
     markers = list(dict.fromkeys(g for genes in mcp_markers().values() for g in genes))
-    wanted = GeneTable.shipped().current_symbols(markers)
-    aliases = {m: s for m, s in zip(markers, wanted, strict=True) if s != m}
-    mcp = mcp_counter(data.log2(wanted), aliases=aliases)
+    # rows are approved symbols; mcp_counter matches markers listed under previous ones
+    mcp = mcp_counter(data.log2(GeneTable.shipped().current_symbols(markers)))
     found = mcp.attrs.get("markers_found", {})
     mcp.columns = [f"MCP_{str(c).replace(' ', '_')}" for c in mcp.columns]
     frames.append(mcp)
