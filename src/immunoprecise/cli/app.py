@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -327,6 +328,33 @@ def examples() -> None:
 
     for path in [*example_patients(), example_path("fl_cohort.csv")]:
         typer.echo(str(path))
+
+
+def _unwrapped(doc: str) -> str:
+    """``doc`` with each prose paragraph on one line, for the terminal to wrap.
+
+    Rich help keeps a docstring's line breaks, so a paragraph wrapped at the source's line
+    length breaks mid-sentence at every other terminal width. Paragraphs with an indented line
+    (command examples) keep their breaks.
+    """
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    return "\n\n".join(
+        p if any(line.startswith(" ") for line in p.splitlines()) else " ".join(p.split("\n"))
+        for p in paragraphs
+    )
+
+
+def _unwrap_help(application: typer.Typer) -> None:
+    """Give every command of ``application`` (and of its groups) its docstring unwrapped."""
+    for info in application.registered_commands:
+        if info.help is None and info.callback is not None and info.callback.__doc__:
+            info.help = _unwrapped(info.callback.__doc__)
+    for group in application.registered_groups:
+        if group.typer_instance is not None:
+            _unwrap_help(group.typer_instance)
+
+
+_unwrap_help(app)
 
 
 def main() -> None:

@@ -68,8 +68,8 @@ def trial_command(
 ) -> None:
     """Simulate a virtual trial: every arm on the same seeded virtual patients, in chunks.
 
-    Writes to the output folder: ``result.json`` (endpoints with CIs, design hash, seed,
-    versions), ``outcomes.parquet`` (one row per patient and arm), ``report.html`` and the
+    Writes to the output folder: result.json (endpoints with CIs, design hash, seed,
+    versions), outcomes.parquet (one row per patient and arm), report.html and the
     chunks. Same design and seed give the same numbers whatever the number of workers.
     """
     from immunoprecise.data import example_path
