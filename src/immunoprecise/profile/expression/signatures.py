@@ -270,7 +270,9 @@ def immunogram_axes(matrix: ExpressionMatrix) -> list[SignatureScores]:
     the mean within-sample z-score of its genes' log2(TPM + 1) (against all genes of the sample,
     as for IPS): about 0 for average expression, positive above. Tumor antigenicity is not an
     expression gene set (it comes from neoantigen prediction) and is not scored. Gene names of the
-    source are mapped to current HGNC symbols through the gene table (aliases included).
+    source are mapped to current HGNC symbols through the gene table (aliases included), after
+    an axis's ``symbol_updates`` for protein names the table cannot read as meant (``INOS`` is
+    NOS2 here, not ISYNA1, whose HGNC alias it is; ``TIM-3`` is HAVCR2).
 
     Returns
     -------
@@ -285,7 +287,7 @@ def immunogram_axes(matrix: ExpressionMatrix) -> list[SignatureScores]:
     for axis in _karasaki()["axes"]:
         if not axis.get("genes"):
             continue
-        genes = table.current_symbols(axis["genes"])
+        genes = table.current_symbols(_current(list(axis["genes"]), axis))
         cov = _coverage(str(axis["id"]), genes, matrix)
         out = _empty(matrix, [str(axis["id"])])
         if cov.scored:
