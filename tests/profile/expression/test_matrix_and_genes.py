@@ -173,3 +173,30 @@ def test_per_sample_moments_equal_the_direct_computation(tpm: pd.DataFrame) -> N
     np.testing.assert_allclose(mean, direct.mean(axis=0).to_numpy())
     np.testing.assert_allclose(sd, direct.std(axis=0, ddof=1).to_numpy())
     np.testing.assert_allclose(m.tpm_totals(chunk=2), tpm.sum(axis=0).to_numpy())
+
+
+@pytest.mark.parametrize("suffix", [".tsv", ".csv.gz"])
+def test_a_sample_id_written_twice_in_a_file_is_refused(tmp_path: Path, suffix: str) -> None:
+    # pandas would read the second "pt_a" as "pt_a.1": two samples silently become distinct
+    sep = "," if ".csv" in suffix else "\t"
+    text = sep.join(["gene", "pt_a", "pt_b", "pt_a"]) + "\n"
+    text += "".join(sep.join([g, "1", "2", "3"]) + "\n" for g in ["GZMA", "PRF1"])
+    path = tmp_path / f"m{suffix}"
+    if suffix.endswith(".gz"):
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_text(text)
+    with pytest.raises(ExpressionError, match=r"m\S*: sample ids must be unique; repeated: 'pt_a'"):
+        read_expression(path, units="tpm")
+
+
+def test_a_sample_id_repeated_in_a_dataframe_is_refused() -> None:
+    frame = pd.DataFrame([[1.0, 2.0], [3.0, 4.0]], index=["GZMA", "PRF1"], columns=["x", "x"])
+    with pytest.raises(ExpressionError, match="repeated: 'x'"):
+        read_expression(frame, units="tpm")
+
+
+def test_file_sample_ids_are_kept_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "m.tsv"
+    path.write_text("gene\t001\t2.50\t\nGZMA\t1\t2\t3\nPRF1\t2\t3\t4\n")
+    assert read_expression(path, units="tpm").samples == ["001", "2.50", "Unnamed: 3"]

@@ -350,8 +350,18 @@ def _load(source: object) -> tuple[pd.DataFrame, str]:
             return _from_anndata(anndata.read_h5ad(path)), path.name
         sep = "," if ".csv" in suffixes else "\t"
         frame = pd.read_csv(path, sep=sep, index_col=0, compression="infer")
+        # pandas renames a repeated column ("s1", "s1.1"): read the header as written
+        header = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, compression="infer")
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise ExpressionError(f"{path.name}: cannot read the expression matrix: {exc}") from exc
+    written = header.iloc[0, 1:].tolist()
+    if len(written) == frame.shape[1]:
+        frame.columns = pd.Index(
+            [
+                str(w).strip() if pd.notna(w) else str(c)
+                for w, c in zip(written, frame.columns, strict=True)
+            ]
+        )
     if frame.shape[1] == 0:
         raise ExpressionError(
             f"{path.name}: no sample columns (is the separator right? .csv files are read with "
