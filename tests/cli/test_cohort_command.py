@@ -76,6 +76,15 @@ def test_bad_requests_exit_2_with_the_reason(args: list[str], message: str) -> N
     assert "Traceback" not in result.output
 
 
+def test_an_analysis_table_with_a_column_written_twice_is_refused(tmp_path: Path) -> None:
+    table = tmp_path / "scores.tsv"
+    table.write_text("patient_id\tcrp\tresponse\tcrp\np1\t3\t1\t40\np2\t9\t0\t2\n")
+    result = runner.invoke(app, ["cohort", "predictors", str(table), "--predictor", "crp"])
+    assert result.exit_code == 2
+    assert "scores.tsv: column name(s) written more than once: crp" in result.stderr
+    assert "Traceback" not in result.output
+
+
 def test_predictors_on_one_table_and_pooled_across_two(tmp_path: Path) -> None:
     import numpy as np
     import pandas as pd

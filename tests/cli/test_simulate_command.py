@@ -264,3 +264,9 @@ def test_bad_patients_file_exits_2(tmp_path: Path) -> None:
     empty = tmp_path / "empty.csv"
     empty.write_text("patient,gamma\n", encoding="utf-8")
     assert _fails(_simulate("cartmath2021", "--patients", str(empty)), "has no rows")
+    repeated = tmp_path / "repeated.csv"  # pandas would read the second gamma as "gamma.1"
+    repeated.write_text("patient,gamma,gamma\nA,1e-6,2e-6\n", encoding="utf-8")
+    assert _fails(
+        _simulate("cartmath2021", "--patients", str(repeated)),
+        "column gamma: is written more than once; keep one",
+    )

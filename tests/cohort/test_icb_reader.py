@@ -160,3 +160,15 @@ def test_reader_errors_name_file_column_patient_and_value(tmp_path: Path) -> Non
         CohortError, match=r"no expression.tsv.gz; read the cohort with scores=False"
     ):
         read_icb_cohort(no_expression)
+
+
+def test_a_patient_twice_in_the_expression_matrix_is_refused(tmp_path: Path) -> None:
+    import gzip
+
+    from immunoprecise.errors import ExpressionError
+
+    folder = _folder(tmp_path, "\tresponse\nP1\tR\nP2\tNR\n")
+    text = "gene\tP1\tP2\tP1\n" + "".join(f"{g}\t1\t2\t3\n" for g in ("GZMA", "PRF1"))
+    (folder / "expression.tsv.gz").write_bytes(gzip.compress(text.encode()))
+    with pytest.raises(ExpressionError, match="repeated: 'P1'"):
+        read_icb_cohort(folder)

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from immunoprecise.errors import ImmunopreciseError
+from immunoprecise.errors import CohortError, ImmunopreciseError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,6 +66,7 @@ def load_cohort_frame(source: Path) -> pd.DataFrame:
     import pandas as pd
 
     from immunoprecise.cohort import cohort_frame
+    from immunoprecise.records.readers import header_as_written, repeated_names
 
     if source.is_dir():
         from immunoprecise.cohort.icb import read_icb_cohort
@@ -73,10 +74,16 @@ def load_cohort_frame(source: Path) -> pd.DataFrame:
         return read_icb_cohort(source)
     suffix = source.suffix.lower()
     if source.is_file() and suffix in (".csv", ".tsv"):
-        header = pd.read_csv(source, sep="\t" if suffix == ".tsv" else ",", nrows=0).columns
+        sep = "\t" if suffix == ".tsv" else ","
+        header = header_as_written(source, sep)
         if "diagnosis" not in header:  # not patient records: an analysis table as it is
-            table = pd.read_csv(source, sep="\t" if suffix == ".tsv" else ",")
-            return cohort_frame(table)
+            twice = repeated_names(header)
+            if twice:  # pandas would read the second as a new column ("crp.1")
+                raise CohortError(
+                    f"{source.name}: column name(s) written more than once: "
+                    f"{', '.join(twice)}; keep one of each"
+                )
+            return cohort_frame(pd.read_csv(source, sep=sep))
     return cohort_frame(source)
 
 

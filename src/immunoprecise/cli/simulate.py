@@ -20,6 +20,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from immunoprecise.errors import FieldProblem, ImmunopreciseError, ModelError, ValidationError
+from immunoprecise.records.readers import header_as_written, repeated_names
 
 if TYPE_CHECKING:
     from immunoprecise.dynamics.model import Model
@@ -119,12 +120,22 @@ def _read_patients(
     ``--param``/``--initial`` add a column for every patient.
     """
     source = str(path)
+    sep = "\t" if path.suffix.lower() == ".tsv" else ","
     try:
-        frame = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",")
+        frame = pd.read_csv(path, sep=sep)
+        twice = repeated_names(header_as_written(path, sep))  # pandas renames the second: "gamma.1"
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ValidationError(
             [FieldProblem("(file)", None, f"cannot be read as CSV: {exc}")], source=source
         ) from None
+    if twice:
+        raise ValidationError(
+            [
+                FieldProblem(f"column {c}", None, "is written more than once; keep one")
+                for c in twice
+            ],
+            source=source,
+        )
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
         raise ValidationError(

@@ -249,9 +249,7 @@ def _with_scores(frame: pd.DataFrame, root: Path, *, deconvolution: bool) -> pd.
         raise CohortError(
             f"{root.name}: no {_EXPRESSION}; read the cohort with scores=False for outcomes only"
         )
-    expression = pd.read_csv(path, sep="\t", index_col=0)
-    expression.columns = [str(c) for c in expression.columns]
-    table = score_expression(expression, deconvolution=deconvolution)
+    table = score_expression(path, deconvolution=deconvolution)
     numeric = table.select_dtypes(include="number")
     numeric.index = pd.Index([str(i) for i in numeric.index], name="patient_id")
     out = frame.join(numeric, how="left")

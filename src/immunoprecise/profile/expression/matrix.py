@@ -30,7 +30,7 @@ import pandas as pd
 
 from immunoprecise.errors import ExpressionError
 from immunoprecise.profile.expression.genes import GeneMapping, GeneTable
-from immunoprecise.records.readers import binary_content
+from immunoprecise.records.readers import binary_content, header_as_written
 
 __all__ = ["ExpressionMatrix", "Units", "detect_units", "read_expression"]
 
@@ -350,17 +350,13 @@ def _load(source: object) -> tuple[pd.DataFrame, str]:
             return _from_anndata(anndata.read_h5ad(path)), path.name
         sep = "," if ".csv" in suffixes else "\t"
         frame = pd.read_csv(path, sep=sep, index_col=0, compression="infer")
-        # pandas renames a repeated column ("s1", "s1.1"): read the header as written
-        header = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, compression="infer")
+        # pandas renames a repeated column ("s1", "s1.1"): the sample ids as written
+        written = header_as_written(path, sep)[1:]
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise ExpressionError(f"{path.name}: cannot read the expression matrix: {exc}") from exc
-    written = header.iloc[0, 1:].tolist()
     if len(written) == frame.shape[1]:
         frame.columns = pd.Index(
-            [
-                str(w).strip() if pd.notna(w) else str(c)
-                for w, c in zip(written, frame.columns, strict=True)
-            ]
+            [w if w is not None else str(c) for w, c in zip(written, frame.columns, strict=True)]
         )
     if frame.shape[1] == 0:
         raise ExpressionError(
