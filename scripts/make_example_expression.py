@@ -83,7 +83,9 @@ def immune_and_housekeeping_genes() -> tuple[list[str], list[str]]:
     genes += [str(g) for g in til10.index]
     karasaki = _data("karasaki_immunogram.yaml")
     assert isinstance(karasaki, dict)
-    genes += [str(g) for axis in karasaki["axes"] for g in axis.get("genes") or ()]
+    for axis in karasaki["axes"]:  # as scored: protein names replaced by their genes
+        updates = axis.get("symbol_updates") or {}
+        genes += [str(updates.get(g, g)) for g in axis.get("genes") or ()]
     return list(dict.fromkeys(genes)), list(s["GEP18"]["housekeeping"])
 
 
