@@ -167,7 +167,7 @@ def _read_patients(
         ids = ["" if pd.isna(x) else str(x).strip() for x in frame["patient"]]
         if "" in ids:
             problems.append(FieldProblem("column patient", None, "has an empty id"))
-        repeated = sorted({i for i in ids if ids.count(i) > 1 and i})
+        repeated = repeated_names(i or None for i in ids)
         if repeated:
             problems.append(
                 FieldProblem("column patient", None, f"ids repeat: {', '.join(repeated)}")

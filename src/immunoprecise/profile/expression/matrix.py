@@ -30,7 +30,7 @@ import pandas as pd
 
 from immunoprecise.errors import ExpressionError
 from immunoprecise.profile.expression.genes import GeneMapping, GeneTable
-from immunoprecise.records.readers import binary_content, header_as_written
+from immunoprecise.records.readers import binary_content, header_as_written, repeated_names
 
 __all__ = ["ExpressionMatrix", "Units", "detect_units", "read_expression"]
 
@@ -264,7 +264,7 @@ def read_expression(
             f"{numeric.shape[1]:,} samples); expected genes in rows, samples in columns"
         )
     labels = [str(c).strip() for c in numeric.columns]
-    repeated = sorted({s for s in labels if labels.count(s) > 1})
+    repeated = repeated_names(labels)
     if repeated:
         raise ExpressionError(
             f"{name}: sample ids must be unique; repeated: {', '.join(map(repr, repeated[:5]))} "
