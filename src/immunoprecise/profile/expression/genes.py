@@ -73,7 +73,7 @@ class GeneTable:
     by_alias: dict[str, str] = field(repr=False)
     ambiguous_aliases: frozenset[str] = field(repr=False)
     by_upper: dict[str, str] = field(repr=False)
-    by_alias_upper: dict[str, str | None] = field(repr=False, default_factory=dict)
+    by_alias_upper: dict[str, str | None] = field(repr=False)
     """Upper-case alias -> its gene; ``None`` where aliases of several genes fold together."""
 
     @staticmethod
