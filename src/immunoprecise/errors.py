@@ -14,8 +14,13 @@ p1.json: 1 invalid field
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsRichComparisonT
 
 __all__ = [
     "CohortError",
@@ -27,6 +32,7 @@ __all__ = [
     "RegistryError",
     "UnitError",
     "ValidationError",
+    "repeated",
 ]
 
 
@@ -81,6 +87,33 @@ class ValidationError(ImmunopreciseError, ValueError):
         if self.source:
             head = f"{self.source}: {head}"
         return "\n".join([head, *(f"  - {p}" for p in self.problems)])
+
+
+def repeated(values: Iterable[SupportsRichComparisonT | None]) -> list[SupportsRichComparisonT]:
+    """The values given more than once, sorted, for an error message that names them all.
+
+    ``None`` (an empty cell) is not counted. One pass over ``values``, so a cohort's or a matrix's
+    10,000 ids cost a millisecond, not the second a ``list.count`` per value would.
+
+    Parameters
+    ----------
+    values
+        Ids, names, days or dates, all of one comparable type.
+
+    Returns
+    -------
+    list
+        Each repeated value once, in sorted order; empty when all are distinct.
+
+    Examples
+    --------
+    >>> repeated(["patient", "crp", None, "crp", None])
+    ['crp']
+    >>> repeated([3, 1, 3, 2, 1])
+    [1, 3]
+    """
+    counts = Counter(v for v in values if v is not None)
+    return sorted(v for v, k in counts.items() if k > 1)
 
 
 class UnitError(ImmunopreciseError, ValueError):

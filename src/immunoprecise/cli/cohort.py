@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from immunoprecise.errors import CohortError, ImmunopreciseError
+from immunoprecise.errors import CohortError, ImmunopreciseError, repeated
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,7 +66,7 @@ def load_cohort_frame(source: Path) -> pd.DataFrame:
     import pandas as pd
 
     from immunoprecise.cohort import cohort_frame
-    from immunoprecise.records.readers import header_as_written, repeated_names
+    from immunoprecise.records.readers import header_as_written
 
     if source.is_dir():
         from immunoprecise.cohort.icb import read_icb_cohort
@@ -77,7 +77,7 @@ def load_cohort_frame(source: Path) -> pd.DataFrame:
         sep = "\t" if suffix == ".tsv" else ","
         header = header_as_written(source, sep)
         if "diagnosis" not in header:  # not patient records: an analysis table as it is
-            twice = repeated_names(header)
+            twice = repeated(header)
             if twice:  # pandas would read the second as a new column ("crp.1")
                 raise CohortError(
                     f"{source.name}: column name(s) written more than once: "

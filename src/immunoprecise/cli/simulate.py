@@ -19,8 +19,14 @@ from rich.markup import escape as markup_escape
 from rich.progress import Progress
 from rich.table import Table
 
-from immunoprecise.errors import FieldProblem, ImmunopreciseError, ModelError, ValidationError
-from immunoprecise.records.readers import header_as_written, repeated_names
+from immunoprecise.errors import (
+    FieldProblem,
+    ImmunopreciseError,
+    ModelError,
+    ValidationError,
+    repeated,
+)
+from immunoprecise.records.readers import header_as_written
 
 if TYPE_CHECKING:
     from immunoprecise.dynamics.model import Model
@@ -123,7 +129,7 @@ def _read_patients(
     sep = "\t" if path.suffix.lower() == ".tsv" else ","
     try:
         frame = pd.read_csv(path, sep=sep)
-        twice = repeated_names(header_as_written(path, sep))  # pandas renames the second: "gamma.1"
+        twice = repeated(header_as_written(path, sep))  # pandas renames the second: "gamma.1"
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ValidationError(
             [FieldProblem("(file)", None, f"cannot be read as CSV: {exc}")], source=source
@@ -167,11 +173,9 @@ def _read_patients(
         ids = ["" if pd.isna(x) else str(x).strip() for x in frame["patient"]]
         if "" in ids:
             problems.append(FieldProblem("column patient", None, "has an empty id"))
-        repeated = repeated_names(i or None for i in ids)
-        if repeated:
-            problems.append(
-                FieldProblem("column patient", None, f"ids repeat: {', '.join(repeated)}")
-            )
+        twice = repeated(i or None for i in ids)
+        if twice:
+            problems.append(FieldProblem("column patient", None, f"ids repeat: {', '.join(twice)}"))
     index = pd.Index(ids if ids is not None else [str(i + 1) for i in range(len(frame))])
     defaults = model.defaults(parameter_set)
     p = pd.DataFrame(index=index)

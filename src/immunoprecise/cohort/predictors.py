@@ -22,7 +22,7 @@ from immunoprecise.cohort.frame import cohort_frame, numeric_values
 from immunoprecise.cohort.meta import PooledEstimate, pool_random_effects
 from immunoprecise.cohort.roc import CiScale, RocCurve, delong_test, roc_curve
 from immunoprecise.cohort.statistic import Statistic, check_ci_level
-from immunoprecise.errors import CohortError
+from immunoprecise.errors import CohortError, repeated
 from immunoprecise.records import Cohort
 
 __all__ = [
@@ -237,7 +237,7 @@ def compare_predictors(
     if not names:
         raise CohortError("give at least one predictor column")
     if len(set(names)) != len(names):
-        dup = next(n for n in names if names.count(n) > 1)
+        dup = repeated(names)[0]
         raise CohortError(f"predictor {dup!r} is named twice; name each column once")
     frame = cohort_frame(data)
     y, x, excluded = _complete_cases(frame, names, outcome)

@@ -18,7 +18,7 @@ from scipy import stats
 
 from immunoprecise.cohort.frame import cohort_frame, level_text
 from immunoprecise.cohort.statistic import Statistic, check_ci_level
-from immunoprecise.errors import CohortError
+from immunoprecise.errors import CohortError, repeated
 from immunoprecise.records import Cohort
 
 __all__ = [
@@ -243,7 +243,7 @@ def _strata(
     if groups is None:
         return {lv: frame.index[(levels == lv).to_numpy()] for lv in sorted(set(levels))}
     named = [lv for members in groups.values() for lv in members]
-    twice = sorted({lv for lv in named if named.count(lv) > 1})
+    twice = repeated(named)
     if twice:
         raise CohortError(f"levels {twice} of {by!r} are put in more than one group")
     unnamed = sorted(set(levels) - set(named))

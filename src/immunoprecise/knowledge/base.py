@@ -11,7 +11,7 @@ import pydantic
 import yaml
 from pydantic import BaseModel, ConfigDict, PrivateAttr, model_validator
 
-from immunoprecise.errors import KnowledgeBaseError
+from immunoprecise.errors import KnowledgeBaseError, repeated
 from immunoprecise.knowledge.measures import (
     ActionableDriver,
     Constant,
@@ -77,7 +77,7 @@ class KnowledgeBase(BaseModel):
         problems: list[str] = []
         for kind in _LISTS:
             ids = [getattr(e, "code", None) or e.id for e in getattr(self, kind)]
-            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            dupes = repeated(ids)
             if dupes:
                 problems.append(f"{kind}: duplicate ids {dupes}")
         refs = {r.id for r in self.references}

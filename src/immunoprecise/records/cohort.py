@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
+from immunoprecise.errors import repeated
 from immunoprecise.records.base import RecordModel
 from immunoprecise.records.patient import BestResponse, PatientId
 from immunoprecise.records.quantity import Measured, Quantity
@@ -53,7 +54,7 @@ class Cohort(RecordModel):
     @model_validator(mode="after")
     def _ids_match(self) -> Cohort:
         ids = [r.patient.id for r in self.records]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        dupes = repeated(ids)
         if dupes:
             raise ValueError(f"patient ids occur more than once: {dupes[:5]}")
         out_ids = [o.patient_id for o in self.outcomes]

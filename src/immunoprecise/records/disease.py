@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
+from immunoprecise.errors import repeated
 from immunoprecise.records.base import RecordModel
 from immunoprecise.records.quantity import Measured, Quantity
 from immunoprecise.records.scalars import CalendarDate, Flag, OptionalWholeNumber
@@ -93,7 +94,7 @@ class Disease(RecordModel):
     @model_validator(mode="after")
     def _unique_burden_dates(self) -> Disease:
         dates = [b.date for b in self.burden]
-        dupes = sorted({d for d in dates if dates.count(d) > 1})
+        dupes = repeated(dates)
         if dupes:
             raise ValueError(f"burden has more than one measurement on {dupes[0]}; merge them")
         return self

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -67,17 +65,6 @@ def header_as_written(path: Path, sep: str) -> list[str | None]:
     if header.empty:
         return []
     return [str(v).strip() if pd.notna(v) else None for v in header.iloc[0]]
-
-
-def repeated_names(names: Iterable[str | None]) -> list[str]:
-    """The names given more than once, sorted (``None``, an empty cell, not counted); one pass,
-    so a matrix's 10,000 sample ids cost a millisecond.
-
-    >>> repeated_names(["patient", "crp", None, "crp", None])
-    ['crp']
-    """
-    counts = Counter(n for n in names if n is not None)
-    return sorted(n for n, k in counts.items() if k > 1)
 
 
 def _file_error(path: Path, message: str) -> ValidationError:

@@ -7,6 +7,7 @@ from typing import Final, Literal
 
 from pydantic import Field, PrivateAttr, field_validator
 
+from immunoprecise.errors import repeated
 from immunoprecise.records.base import RecordModel
 from immunoprecise.records.disease import Disease
 from immunoprecise.records.host import HostStatus
@@ -74,10 +75,10 @@ class PatientRecord(RecordModel):
         cls, observations: tuple[ToxicityObservation, ...]
     ) -> tuple[ToxicityObservation, ...]:
         days = [o.day for o in observations]
-        repeated = sorted({d for d in days if days.count(d) > 1})
-        if repeated:
+        twice = repeated(days)
+        if twice:
             raise ValueError(
-                f"more than one observation for day {', '.join(map(str, repeated))}; record "
+                f"more than one observation for day {', '.join(map(str, twice))}; record "
                 "one observation per day with the worst findings of that day"
             )
         return tuple(sorted(observations, key=lambda o: o.day))

@@ -31,7 +31,7 @@ from immunoprecise.dynamics.regimen import Regimen
 from immunoprecise.dynamics.schedule import PARAMETER_SPREAD_CV
 from immunoprecise.dynamics.simulate import resolve_model
 from immunoprecise.dynamics.trials.population import PopulationSpec
-from immunoprecise.errors import FieldProblem, ImmunopreciseError, ValidationError
+from immunoprecise.errors import FieldProblem, ImmunopreciseError, ValidationError, repeated
 
 __all__ = [
     "MAX_ARMS",
@@ -252,7 +252,7 @@ class TrialDesign(_Frozen):
         if not 1 <= len(self.arms) <= MAX_ARMS:
             raise ValueError(f"give 1 to {MAX_ARMS} arms, not {len(self.arms)}")
         ids = [a.id for a in self.arms]
-        twice = sorted({i for i in ids if ids.count(i) > 1})
+        twice = repeated(ids)
         if twice:
             raise ValueError(f"arm ids must be unique; repeated: {twice}")
         unknown = sorted({o.arm for o in self.observed} - set(ids))

@@ -41,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from scipy import stats
 from scipy.stats import qmc
 
-from immunoprecise.errors import FieldProblem, ModelError, ValidationError
+from immunoprecise.errors import FieldProblem, ModelError, ValidationError, repeated
 
 __all__ = [
     "Constraint",
@@ -424,7 +424,7 @@ class PopulationSpec(_Checked):
             problems.append(FieldProblem("distributions", (), "declare at least one parameter"))
         by_name = {d.name: d for d in self.distributions}
         if len(by_name) != len(self.distributions):
-            dup = sorted({n for n in self.names if self.names.count(n) > 1})
+            dup = repeated(self.names)
             problems.append(FieldProblem("distributions", dup, "parameter names must be unique"))
         for d in self.distributions:  # nested dicts are validated without __init__
             problems += d._problems()

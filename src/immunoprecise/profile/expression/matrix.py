@@ -28,9 +28,9 @@ from typing import Any, Literal, cast, get_args
 import numpy as np
 import pandas as pd
 
-from immunoprecise.errors import ExpressionError
+from immunoprecise.errors import ExpressionError, repeated
 from immunoprecise.profile.expression.genes import GeneMapping, GeneTable
-from immunoprecise.records.readers import binary_content, header_as_written, repeated_names
+from immunoprecise.records.readers import binary_content, header_as_written
 
 __all__ = ["ExpressionMatrix", "Units", "detect_units", "read_expression"]
 
@@ -264,10 +264,10 @@ def read_expression(
             f"{numeric.shape[1]:,} samples); expected genes in rows, samples in columns"
         )
     labels = [str(c).strip() for c in numeric.columns]
-    repeated = repeated_names(labels)
-    if repeated:
+    twice = repeated(labels)
+    if twice:
         raise ExpressionError(
-            f"{name}: sample ids must be unique; repeated: {', '.join(map(repr, repeated[:5]))} "
+            f"{name}: sample ids must be unique; repeated: {', '.join(map(repr, twice[:5]))} "
             "(a sample's scores would be ambiguous: rename or drop the repeated columns)"
         )
     values = numeric.to_numpy(dtype=np.float64, copy=units == "counts" and gene_lengths is not None)
