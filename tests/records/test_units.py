@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from immunoprecise.errors import UnitError
-from immunoprecise.records import convert
+from immunoprecise.records import PatientRecord, convert
 from immunoprecise.records.units import is_convertible
 
 
@@ -31,6 +31,20 @@ from immunoprecise.records.units import is_convertible
         (50, "%", "%", 50.0),
         (2, "months", "days", 60.875),
         (1, "year", "days", 365.25),
+        # a power of ten as laboratory systems and FHIR write it: 10^9, never 10 × 9 or 10 × 10^9
+        (1.2, "10*9/L", "cells/µL", 1200.0),  # UCUM
+        (250, "10*3/uL", "cells/µL", 250000.0),
+        (1.2, "10E9/L", "cells/µL", 1200.0),
+        (1.2, "x10E9/L", "cells/µL", 1200.0),
+        (1.2, "10**9/L", "cells/µL", 1200.0),
+        (1.2, "1e9 cells/L", "cells/µL", 1200.0),
+        (250, "K/uL", "cells/µL", 250000.0),
+        (800, "/µL", "cells/µL", 800.0),
+        (800, "/mm³", "cells/µL", 800.0),
+        (800, "cells/mm3", "cells/µL", 800.0),
+        (1.2, "1000/µL", "cells/µL", 1200.0),
+        (4.5, "cells/cm2", "cells/mm²", 0.045),
+        (1, "10^-3 g/L", "mg/L", 1.0),
     ],
 )
 def test_convert(value: float, unit: str, target: str, expected: float) -> None:
@@ -57,3 +71,38 @@ def test_incompatible_units_are_refused(unit: str, target: str) -> None:
 def test_unknown_units_are_named(unit: str) -> None:
     with pytest.raises(UnitError, match="unit"):
         convert(1.0, unit, "mg/L")
+
+
+@pytest.mark.parametrize(
+    ("unit", "number"),
+    [
+        ("mg/L.1", ".1"),  # a spreadsheet's repeated column "crp_mg_per_L.1" would read as × 0.1
+        ("mg/L 2", "2"),
+        ("2 mg/L", "2"),
+        ("10 mg/L", "10"),
+        ("0.5mg/L", "0.5"),
+        ("mg/L*10", "10"),
+        ("mg/L/10", "10"),
+        ("mg/L1", "1"),
+    ],
+)
+def test_a_number_that_would_scale_the_value_is_refused(unit: str, number: str) -> None:
+    with pytest.raises(UnitError) as info:
+        convert(4.0, unit, "mg/L")
+    assert f"unit {unit!r} has a number ({number!r})" in str(info.value)
+    assert "write the unit alone" in str(info.value)
+    assert not is_convertible(unit, "mg/L")
+
+
+@pytest.mark.parametrize("text", ["1.2 10*9/L", "1.2x10E9/L", "1.2 10E9/L", "1.2 K/uL", "1200/uL"])
+def test_a_record_reads_a_power_of_ten_as_the_laboratory_meant(text: str) -> None:
+    record = PatientRecord.model_validate(
+        {
+            "patient": {"id": "P1"},
+            "disease": {"diagnosis": "FL"},
+            "host": {"blood": {"lymphocytes": text}},
+        }
+    )
+    lymphocytes = record.host.blood.lymphocytes
+    assert lymphocytes is not None
+    assert lymphocytes.to("cells/µL") == pytest.approx(1200.0)

@@ -40,11 +40,18 @@ _DEFINITIONS = (
 )
 
 # Spellings common in laboratory reports → pint expressions. Order matters (longest first).
+# A power of ten is written many ways: 10^9 (ISO), 10*9 (UCUM, FHIR), 10E9 / x10E9 (laboratory
+# information systems), 10⁹; each means 1e9, never "10 times 9" or "10 × 10⁹".
 _SPELLINGS: tuple[tuple[str, str], ...] = (
     (r"[x×]\s*10\s*\^\s*(-?\d+)", r"1e\1"),
     (r"[x×]\s*10([⁰¹²³⁴⁵⁶⁷⁸⁹]+)", r"1e\1"),
+    (r"(?<![\w.*])(?:[x×]\s*)?10\s*\*\*\s*(-?\d+)", r"1e\1"),  # 10**9
+    (r"(?<![\w.*])(?:[x×]\s*)?10\s*\*\s*(-?\d+)", r"1e\1"),  # UCUM 10*9
+    (r"(?<![\w.])(?:[x×]\s*)?10[eE]([+-]?\d+)", r"1e\1"),  # 10E9, x10E9
     (r"\b10\s*\^\s*(-?\d+)", r"1e\1"),
     (r"\b10([⁰¹²³⁴⁵⁶⁷⁸⁹]+)", r"1e\1"),
+    (r"(?<![\w.])K(?=\s*/\s*(?:µL|uL|mcL|mm3|mm³)\b)", "1e3"),  # K/µL: thousands per µL
+    (r"^\s*/", "1/"),  # /µL, /mm³: a count per volume
     (r"\bG/L\b", "1e9/L"),
     (r"\bT/L\b", "1e12/L"),
     (r"\bMb\b", "megabase"),
@@ -55,10 +62,13 @@ _SPELLINGS: tuple[tuple[str, str], ...] = (
     (r"\^", "**"),
     (r"²", "**2"),
     (r"³", "**3"),
-    (r"\bmm2\b", "mm**2"),
-    (r"\bum2\b", "µm**2"),
+    (r"(?<![\w.])([cdmµu]?m)([23])\b", r"\1**\2"),  # mm2, mm3, cm2, um2
     (r"\bcells?\s+per\s+", "cell/"),
 )
+# A number in a unit text: after the rewriting above, one is allowed only as an exponent (mm**2)
+# or as a leading power of ten (1e9/L, 1e9 cells/L, 1000/µL, 1/d). Anything else
+# (mg/L.1, 2 mg/L, 10 mg/L, mg/L*10) would silently scale the value, so it is refused.
+_NUMBER = re.compile(r"(?<![\w.])(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|(?<=[\w.])\.?\d+")
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 
 
@@ -91,12 +101,37 @@ def _pint_text(unit: str) -> str:
     return text.translate(_SUPERSCRIPTS)
 
 
+def _stray_number(text: str) -> str | None:
+    """The first number of a pint unit text that is neither an exponent nor a leading
+    power of ten (``1e9 cells/L``, ``1/d``, ``1000/µL``), or None."""
+    for m in _NUMBER.finditer(text):
+        before, after = text[: m.start()].rstrip(), text[m.end() :].lstrip()
+        if before.endswith(("**", "**-")):
+            continue  # an exponent
+        exponent_form = re.fullmatch(r"1[eE][+-]?\d+", m.group()) is not None  # 1e9
+        plain = re.fullmatch(r"10*", m.group()) is not None  # 1, 10, 1000
+        leading = before == "" or before.endswith(("/", "("))
+        scales = after[:1].isalpha() or after[:1] in ("/", "(", "µ", "%")
+        # 1e9 cells/L and 1e9/L; a plain 1000 only as 1000/µL or 1000000*bp, never "10 mg/L"
+        if not (leading and ((exponent_form and scales) or (plain and after[:1] in ("/", "*")))):
+            return m.group()
+    return None
+
+
 def _parse(unit: str) -> Any:
     if not unit or not unit.strip():
         raise UnitError("an empty unit was given; write the unit, e.g. 'mg/L'")
+    text = _pint_text(unit)
+    stray = _stray_number(text)
+    if stray is not None:
+        raise UnitError(
+            f"unit {unit!r} has a number ({stray.strip()!r}) that is neither a leading power of "
+            "ten (10^9/L, 10*9/L, x10E9/L, 1000/µL) nor an exponent (mm2, mm^2); write the "
+            "unit alone (e.g. 'mg/L') and the number in the value"
+        )
     ureg = unit_registry()
     try:
-        return ureg.parse_expression(_pint_text(unit))
+        return ureg.parse_expression(text)
     except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError) as exc:
         raise UnitError(f"unknown unit {unit!r}") from exc
     except Exception as exc:  # pint's tokenizer raises several plain exceptions on bad text
