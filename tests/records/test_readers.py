@@ -172,6 +172,42 @@ def test_two_columns_for_one_field(tmp_path: Path) -> None:
     assert "keep one" in _problem_messages(path, read_patients)
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".xlsx"])
+def test_a_column_written_twice_is_refused_by_its_own_name(tmp_path: Path, suffix: str) -> None:
+    # pandas reads the second as "crp_mg_per_L.1"; the message names the column as written
+    path = tmp_path / f"t{suffix}"
+    rows = [["patient_id", "diagnosis", "crp_mg_per_L", " crp_mg_per_L"], ["P1", "FL", "4", "5"]]
+    if suffix == ".xlsx":
+        pd.DataFrame(rows[1:], columns=rows[0]).to_excel(path, index=False)
+    else:
+        sep = "\t" if suffix == ".tsv" else ","
+        path.write_text("\n".join(sep.join(r) for r in rows) + "\n", encoding="utf-8")
+    message = _problem_messages(path, read_patients)
+    assert "column crp_mg_per_L: column name is written more than once" in message
+    assert ".1" not in message
+
+
+def test_a_column_named_like_a_pandas_repeat_is_not_called_repeated(tmp_path: Path) -> None:
+    # and its unit is not read as "mg/L × 0.1"
+    path = tmp_path / "t.csv"
+    path.write_text("patient_id,diagnosis,crp_mg_per_L.1\nP1,FL,4\n", encoding="utf-8")
+    message = _problem_messages(path, read_patients)
+    assert "unknown column 'crp_mg_per_L.1'; did you mean 'crp_mg_per_L'?" in message
+    assert "more than once" not in message
+
+
+def test_a_power_of_ten_written_10e9_in_a_column_name_is_ten_to_the_ninth(tmp_path: Path) -> None:
+    lymphocytes = []
+    for token in ("10e9", "1e9"):
+        path = tmp_path / f"{token}.csv"
+        path.write_text(f"patient_id,diagnosis,lymphocytes_{token}_per_L\nP1,FL,1.2\n")
+        lymphocytes += read_patients(path)
+    first, second = lymphocytes
+    assert first.host.blood.lymphocytes == second.host.blood.lymphocytes
+    assert first.host.blood.lymphocytes is not None
+    assert first.host.blood.lymphocytes.to("cells/µL") == pytest.approx(1200.0)
+
+
 def test_one_bad_row_rejects_the_table(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     path.write_text(

@@ -40,7 +40,7 @@ from typing import Any
 import pandas as pd
 import pydantic
 
-from immunoprecise.errors import FieldProblem, ValidationError
+from immunoprecise.errors import FieldProblem, ValidationError, repeated
 from immunoprecise.records.cohort import Cohort, Outcome
 from immunoprecise.records.fields import record_fields
 from immunoprecise.records.microenvironment import Region
@@ -326,34 +326,50 @@ def _read_frame(path: Path) -> list[dict[str, Any]]:
     return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
+def _read_text(path: Path, sep: str, *, header: int | None) -> pd.DataFrame:
+    """A CSV/TSV as text cells; ``header=None`` reads only the header row, as written."""
+    return pd.read_csv(
+        path,
+        sep=sep,
+        header=header,
+        nrows=1 if header is None else None,
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        encoding="utf-8-sig",
+    )
+
+
 def read_frame(path: Path) -> pd.DataFrame:
-    """Read a CSV/TSV/Excel file as text cells (empty cells as ``""``), refusing repeated names."""
+    """Read a CSV/TSV/Excel file as text cells (empty cells as ``""``), refusing repeated names.
+
+    pandas renames a repeated column name (``crp``, ``crp.1``), so the header is also read as
+    written (a header row of its own) and every name given twice is refused by that name.
+    """
 
     suffix = path.suffix.lower()
     try:
         if suffix in {".xlsx", ".xlsm", ".xls"}:
             frame = pd.read_excel(path, dtype=object)
+            written = pd.read_excel(path, dtype=object, header=None, nrows=1)
         else:
-            frame = pd.read_csv(
-                path,
-                sep="\t" if suffix in {".tsv", ".tab"} else ",",
-                dtype=str,
-                keep_default_na=False,
-                na_filter=False,
-                encoding="utf-8-sig",
-            )
+            sep = "\t" if suffix in {".tsv", ".tab"} else ","
+            frame = _read_text(path, sep, header=0)
+            written = _read_text(path, sep, header=None)
     except (ValueError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ValidationError(
             [FieldProblem("(file)", None, f"cannot be read as a table: {first}")],
             source=str(path),
         ) from None
-    duplicated = [str(c) for c in frame.columns if re.search(r"\.\d+$", str(c))]
-    if duplicated:
+    cells: list[Any] = list(written.iloc[0]) if len(written) else []
+    header = [str(v).strip() for v in cells if pd.notna(v) and str(v).strip()]
+    twice = repeated(header)
+    if twice:
         raise ValidationError(
             [
-                FieldProblem(f"column {c}", None, "column name repeated; keep one")
-                for c in duplicated
+                FieldProblem(f"column {c}", None, "column name is written more than once; keep one")
+                for c in twice
             ],
             source=str(path),
         )
