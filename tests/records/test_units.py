@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from immunoprecise.errors import UnitError
+from immunoprecise.errors import UnitError, ValidationError
 from immunoprecise.records import PatientRecord, convert
 from immunoprecise.records.units import is_convertible
+from immunoprecise.records.validation import validate_model
 
 
 @pytest.mark.parametrize(
@@ -45,6 +46,7 @@ from immunoprecise.records.units import is_convertible
         (1.2, "1000/µL", "cells/µL", 1200.0),
         (4.5, "cells/cm2", "cells/mm²", 0.045),
         (1, "10^-3 g/L", "mg/L", 1.0),
+        (0.27, "1", "%", 27.0),  # UCUM's unit of a pure number
     ],
 )
 def test_convert(value: float, unit: str, target: str, expected: float) -> None:
@@ -106,3 +108,27 @@ def test_a_record_reads_a_power_of_ten_as_the_laboratory_meant(text: str) -> Non
     lymphocytes = record.host.blood.lymphocytes
     assert lymphocytes is not None
     assert lymphocytes.to("cells/µL") == pytest.approx(1200.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "advice"),
+    [
+        ("12,5 mg/L", "write the number with a decimal point: '12.5 mg/L'"),
+        ("1 200 mg/L", "write the number without thousands separators: '1200 mg/L'"),
+        ("1,200 mg/L", "'1,200' could be 1200 or 1.200: write the number with a decimal point"),
+        ("1,200,000 mg/L", "write the number without thousands separators: '1200000 mg/L'"),
+        ("<5 mg/L", "'<5 mg/L' is a detection limit, not a measured value"),
+        ("≥ 300 mg/L", "'≥ 300 mg/L' is a detection limit"),
+    ],
+)
+def test_a_number_a_plain_reading_would_get_wrong_is_refused_with_advice(
+    text: str, advice: str
+) -> None:
+    # "1 200 mg/L" was read as 1 × "200 mg/L" = 200 mg/L
+    with pytest.raises(ValidationError) as info:
+        validate_model(
+            PatientRecord,
+            {"patient": {"id": "P1"}, "disease": {"diagnosis": "FL"}, "host": {"crp": text}},
+        )
+    assert "host.crp" in str(info.value)
+    assert advice in str(info.value)

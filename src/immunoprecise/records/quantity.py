@@ -47,6 +47,11 @@ __all__ = ["Measured", "Quantity", "QuantitySpec"]
 _NUMBER_WITH_UNIT = re.compile(
     r"^\s*(?P<value>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(?P<unit>.*?)\s*$"
 )
+# Numbers as some laboratory reports print them, which a plain reading would get wrong:
+# "1,2 mg/L" (decimal comma), "1 200 cells/µL" or "1,200" (thousands separators), "<5 mg/L".
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+(?!\d)")
+_THOUSANDS = re.compile(r"^\s*[-+]?\d{1,3}(?:[ ,\u00a0\u202f]\d{3})+(?![\d,.])")
+_CENSORED = re.compile(r"^\s*(?:<=?|>=?|≤|≥)\s*\d")
 
 
 class Quantity(BaseModel):
@@ -114,6 +119,35 @@ class QuantitySpec:
     def _fail(self, kind: str, message: str) -> PydanticCustomError:
         return field_error(kind, message)
 
+    def _refuse_foreign_number(self, text: str) -> None:
+        """Refuse a number whose plain reading would be wrong, saying how to write it."""
+        if _CENSORED.match(text):
+            raise self._fail(
+                "quantity_parse",
+                f"{text.strip()!r} is a detection limit, not a measured value; leave the field "
+                "empty, or write the number your analysis should use (e.g. the limit itself)",
+            )
+        grouped = _THOUSANDS.match(text)
+        if grouped and "," in grouped.group() and grouped.group().count(",") == 1:
+            number = grouped.group().strip()
+            raise self._fail(
+                "quantity_parse",
+                f"{number!r} could be {number.replace(',', '')} or {number.replace(',', '.')}: "
+                "write the number with a decimal point and no thousands separator",
+            )
+        if grouped:
+            plain = re.sub(r"[ ,\u00a0\u202f]", "", grouped.group()) + text[grouped.end() :]
+            raise self._fail(
+                "quantity_parse",
+                f"write the number without thousands separators: {plain.strip()!r}",
+            )
+        comma = _DECIMAL_COMMA.match(text)
+        if comma:
+            point = comma.group().replace(",", ".") + text[comma.end() :]
+            raise self._fail(
+                "quantity_parse", f"write the number with a decimal point: {point.strip()!r}"
+            )
+
     def _split(self, raw: Any, *, from_text: bool) -> tuple[float, str]:
         if isinstance(raw, Quantity):
             return raw.value, raw.unit
@@ -122,6 +156,7 @@ class QuantitySpec:
         if isinstance(raw, int | float):
             return float(raw), self.unit
         if isinstance(raw, str):
+            self._refuse_foreign_number(raw)
             match = _NUMBER_WITH_UNIT.match(raw)
             if not match:
                 raise self._fail(
@@ -152,6 +187,8 @@ class QuantitySpec:
                     f"expected the value as a number, got text {value!r}; write it without "
                     f"quotes, or the whole quantity as text ('{value} {unit}')",
                 )
+            if isinstance(value, str):  # a table cell
+                self._refuse_foreign_number(value)
             try:
                 return float(value), str(unit)
             except ValueError:

@@ -108,6 +108,8 @@ def _stray_number(text: str) -> str | None:
         before, after = text[: m.start()].rstrip(), text[m.end() :].lstrip()
         if before.endswith(("**", "**-")):
             continue  # an exponent
+        if text.strip() == "1":
+            continue  # UCUM's unit of a pure number (a fraction: 0.27 1 = 27 %)
         exponent_form = re.fullmatch(r"1[eE][+-]?\d+", m.group()) is not None  # 1e9
         plain = re.fullmatch(r"10*", m.group()) is not None  # 1, 10, 1000
         leading = before == "" or before.endswith(("/", "("))
