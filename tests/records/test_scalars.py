@@ -44,7 +44,7 @@ ITEMS: dict[str, dict[str, Any]] = {
 REFUSED = {
     "whole": [True, "2", "two"],
     "number": [False, "2.5"],
-    "date": [20260105, 1.5e9, True],
+    "date": [20260105, 1.5e9, True, "1767571200", "05/01/2026", "2026-01-05T13:00"],
     "flag": ["yes", 1, 0.0, "true"],
 }
 FROM_TEXT_OK = {"whole": "2", "number": "2.5", "date": "2026-01-05", "flag": "yes"}
@@ -189,3 +189,31 @@ def test_tables_still_read_numbers_dates_and_flags_from_text(tmp_path: Path) -> 
     assert [r.patient.ecog for r in cohort.records] == [1, 2]
     assert cohort.records[0].collected_on == dt.date(2026, 1, 5)
     assert [o.pfs_event for o in cohort.outcomes] == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("cell", "advice"),
+    [
+        ("1767571200", "a timestamp or a spreadsheet's day number is not read as a date"),
+        ("46027", "a timestamp or a spreadsheet's day number is not read as a date"),
+        ("20260105", "write it as 2026-01-05"),
+        ("2026/1/5", "write it as 2026-01-05"),
+        ("05/01/2026", "day and month could be either way round"),
+    ],
+)
+def test_a_table_date_is_iso_8601_text_only(tmp_path: Path, cell: str, advice: str) -> None:
+    # pydantic alone reads numeric text as Unix time: "1767571200" would be 2026-01-05
+    table = tmp_path / "cohort.csv"
+    table.write_text(f"patient_id,diagnosis,collected_on\nP1,FL,{cell}\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as caught:
+        read_table(table)
+    (problem,) = caught.value.problems
+    assert problem.field.startswith("row 2 (P1) column collected_on")
+    assert "expected a date as YYYY-MM-DD" in problem.message
+    assert advice in problem.message
+
+
+def test_a_midnight_date_time_is_its_date(minimal: dict[str, Any]) -> None:
+    for written in ("2026-01-05T00:00:00", "2026-01-05 00:00:00", "2026-01-05T00:00Z"):
+        minimal["collected_on"] = written
+        assert validate_model(PatientRecord, minimal).collected_on == dt.date(2026, 1, 5)

@@ -35,6 +35,7 @@ lesions
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Final
 
 from pydantic import BeforeValidator, ValidationInfo
@@ -92,9 +93,35 @@ def _plain_number(kind: str, expected: str) -> BeforeValidator:
     return BeforeValidator(check)
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_MIDNIGHT = re.compile(r"(\d{4}-\d{2}-\d{2})[T ]00:00(?::00(?:\.0+)?)?(?:Z|[+-]00:?00)?")
+
+
+def _date_hint(text: str) -> str:
+    """How to write a date that is not ISO 8601, where its form says it."""
+    year_first = re.fullmatch(r"(\d{4})[-/.]?(\d{1,2})[-/.]?(\d{1,2})", text)
+    if year_first and (len(text) == 8 or not text.isdigit()):
+        year, month, day = year_first.groups()
+        return f"; write it as {year}-{int(month):02d}-{int(day):02d}"
+    if re.fullmatch(r"\d{1,2}[./]\d{1,2}[./]\d{4}", text):
+        return "; day and month could be either way round: write YYYY-MM-DD"
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return " (a timestamp or a spreadsheet's day number is not read as a date)"
+    return ""
+
+
 def _calendar_date(value: Any) -> Any:
     if isinstance(value, bool | int | float):
         raise _refused("date_type", "a date as text, YYYY-MM-DD", value)
+    if isinstance(value, str):
+        # pydantic alone would read numeric text as Unix time ("1767571200" → 2026-01-05)
+        text = value.strip()
+        if _ISO_DATE.fullmatch(text):
+            return text
+        midnight = _ISO_MIDNIGHT.fullmatch(text)
+        if midnight:
+            return midnight.group(1)
+        raise _refused("date_type", "a date as YYYY-MM-DD", value, _date_hint(text))
     return value
 
 
