@@ -24,6 +24,7 @@ from immunoprecise.records.validation import validate_model
         (300, "ng/mL", "µg/L", 300.0),  # ferritin
         (3.5, "g/dL", "g/L", 35.0),  # albumin
         (250, "IU/L", "U/L", 250.0),  # LDH
+        (2.5, "mIU/mL", "U/L", 2.5),
         (450, "cells/mm^2", "cells/mm²", 450.0),
         (450, "cells/mm2", "cells/mm²", 450.0),
         (0.45, "cells/µm²", "cells/mm²", 450000.0),

@@ -58,7 +58,7 @@ _SPELLINGS: tuple[tuple[str, str], ...] = (
     (r"\bkb\b", "kilobase_pair"),
     (r"\bmcL\b", "µL"),
     (r"\bmcg\b", "µg"),
-    (r"\bIU\b", "U"),
+    (r"\b([mµuk]?)IU\b", r"\1U"),  # IU/L, mIU/mL
     (r"\^", "**"),
     (r"²", "**2"),
     (r"³", "**3"),
