@@ -217,3 +217,17 @@ def test_a_midnight_date_time_is_its_date(minimal: dict[str, Any]) -> None:
     for written in ("2026-01-05T00:00:00", "2026-01-05 00:00:00", "2026-01-05T00:00Z"):
         minimal["collected_on"] = written
         assert validate_model(PatientRecord, minimal).collected_on == dt.date(2026, 1, 5)
+
+
+def test_a_table_number_that_would_be_misread_says_how_to_write_it(tmp_path: Path) -> None:
+    table = tmp_path / "cohort.csv"
+    table.write_text(
+        'patient_id,diagnosis,pdl1_cps,neoantigen_count\nP1,FL,"12,5","1 200"\n', encoding="utf-8"
+    )
+    with pytest.raises(ValidationError) as caught:
+        read_table(table)
+    messages = {p.field.split(" column ")[1]: p.message for p in caught.value.problems}
+    assert messages["pdl1_cps"].startswith("write the number with a decimal point: '12.5'")
+    assert messages["neoantigen_count"].startswith(
+        "write the number without thousands separators: '1200'"
+    )

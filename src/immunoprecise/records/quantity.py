@@ -39,7 +39,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 from immunoprecise.errors import UnitError
-from immunoprecise.records.scalars import field_error, read_from_text
+from immunoprecise.records.scalars import field_error, number_text_problem, read_from_text
 from immunoprecise.records.units import convert
 
 __all__ = ["Measured", "Quantity", "QuantitySpec"]
@@ -47,11 +47,6 @@ __all__ = ["Measured", "Quantity", "QuantitySpec"]
 _NUMBER_WITH_UNIT = re.compile(
     r"^\s*(?P<value>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(?P<unit>.*?)\s*$"
 )
-# Numbers as some laboratory reports print them, which a plain reading would get wrong:
-# "1,2 mg/L" (decimal comma), "1 200 cells/µL" or "1,200" (thousands separators), "<5 mg/L".
-_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+(?!\d)")
-_THOUSANDS = re.compile(r"^\s*[-+]?\d{1,3}(?:[ ,\u00a0\u202f]\d{3})+(?![\d,.])")
-_CENSORED = re.compile(r"^\s*(?:<=?|>=?|≤|≥)\s*\d")
 
 
 class Quantity(BaseModel):
@@ -121,32 +116,9 @@ class QuantitySpec:
 
     def _refuse_foreign_number(self, text: str) -> None:
         """Refuse a number whose plain reading would be wrong, saying how to write it."""
-        if _CENSORED.match(text):
-            raise self._fail(
-                "quantity_parse",
-                f"{text.strip()!r} is a detection limit, not a measured value; leave the field "
-                "empty, or write the number your analysis should use (e.g. the limit itself)",
-            )
-        grouped = _THOUSANDS.match(text)
-        if grouped and "," in grouped.group() and grouped.group().count(",") == 1:
-            number = grouped.group().strip()
-            raise self._fail(
-                "quantity_parse",
-                f"{number!r} could be {number.replace(',', '')} or {number.replace(',', '.')}: "
-                "write the number with a decimal point and no thousands separator",
-            )
-        if grouped:
-            plain = re.sub(r"[ ,\u00a0\u202f]", "", grouped.group()) + text[grouped.end() :]
-            raise self._fail(
-                "quantity_parse",
-                f"write the number without thousands separators: {plain.strip()!r}",
-            )
-        comma = _DECIMAL_COMMA.match(text)
-        if comma:
-            point = comma.group().replace(",", ".") + text[comma.end() :]
-            raise self._fail(
-                "quantity_parse", f"write the number with a decimal point: {point.strip()!r}"
-            )
+        problem = number_text_problem(text)
+        if problem is not None:
+            raise self._fail("quantity_parse", problem)
 
     def _split(self, raw: Any, *, from_text: bool) -> tuple[float, str]:
         if isinstance(raw, Quantity):

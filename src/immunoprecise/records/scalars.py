@@ -50,6 +50,7 @@ __all__ = [
     "OptionalWholeNumber",
     "WholeNumber",
     "field_error",
+    "number_text_problem",
     "read_from_text",
 ]
 
@@ -82,12 +83,70 @@ def _refused(kind: str, expected: str, value: Any, hint: str = "") -> PydanticCu
     return field_error(kind, f"expected {expected}, got {got}")
 
 
+# Numbers as some laboratory reports print them, which a plain reading would get wrong:
+# "1,2" (decimal comma), "1 200" or "1,200" (thousands separators), "<5" (a detection limit).
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+(?!\d)")
+_THOUSANDS = re.compile(r"^\s*[-+]?\d{1,3}(?:[ ,\u00a0\u202f]\d{3})+(?![\d,.])")
+_CENSORED = re.compile(r"^\s*(?:<=?|>=?|≤|≥)\s*\d")
+
+
+def number_text_problem(text: str) -> str | None:
+    """Why a number written as ``text`` must not be read as it stands, and how to write it.
+
+    A plain reading gets these wrong: ``1 200 cells/µL`` would be 1 × "200 cells/µL",
+    ``12,5 mg/L`` 12 × "5 mg/L", and ``<5`` is a detection limit, not a value.
+
+    Parameters
+    ----------
+    text
+        A number as written, alone or followed by its unit.
+
+    Returns
+    -------
+    str or None
+        The problem and the number as it should be written; ``None`` when ``text`` is fine.
+
+    Examples
+    --------
+    >>> number_text_problem("12,5 mg/L")
+    "write the number with a decimal point: '12.5 mg/L'"
+    >>> print(number_text_problem("1,200"))  # doctest: +NORMALIZE_WHITESPACE
+    '1,200' could be 1200 or 1.200: write the number with a decimal point and no thousands
+    separator
+    >>> number_text_problem("1200 cells/µL") is None
+    True
+    """
+    if _CENSORED.match(text):
+        return (
+            f"{text.strip()!r} is a detection limit, not a measured value; leave the field "
+            "empty, or write the number your analysis should use (e.g. the limit itself)"
+        )
+    grouped = _THOUSANDS.match(text)
+    if grouped and grouped.group().count(",") == 1:
+        number = grouped.group().strip()
+        return (
+            f"{number!r} could be {number.replace(',', '')} or {number.replace(',', '.')}: "
+            "write the number with a decimal point and no thousands separator"
+        )
+    if grouped:
+        plain = re.sub(r"[ ,\u00a0\u202f]", "", grouped.group()) + text[grouped.end() :]
+        return f"write the number without thousands separators: {plain.strip()!r}"
+    comma = _DECIMAL_COMMA.match(text)
+    if comma:
+        point = comma.group().replace(",", ".") + text[comma.end() :]
+        return f"write the number with a decimal point: {point.strip()!r}"
+    return None
+
+
 def _plain_number(kind: str, expected: str) -> BeforeValidator:
-    """Refuse ``true``/``false``, and text outside :data:`FROM_TEXT`; pydantic does the rest."""
+    """Refuse ``true``/``false``, text outside :data:`FROM_TEXT`, and within it a number that
+    :func:`number_text_problem` finds would be misread; pydantic does the rest."""
 
     def check(value: Any, info: ValidationInfo) -> Any:
         if isinstance(value, bool) or (isinstance(value, str) and not read_from_text(info)):
             raise _refused(kind, expected, value, "; write the number without quotes")
+        if isinstance(value, str) and (problem := number_text_problem(value)) is not None:
+            raise field_error(kind, problem)
         return value
 
     return BeforeValidator(check)
