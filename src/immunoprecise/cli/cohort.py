@@ -66,7 +66,7 @@ def load_cohort_frame(source: Path) -> pd.DataFrame:
     import pandas as pd
 
     from immunoprecise.cohort import cohort_frame
-    from immunoprecise.records.readers import header_as_written
+    from immunoprecise.records.table import header_as_written
 
     if source.is_dir():
         from immunoprecise.cohort.icb import read_icb_cohort

@@ -26,7 +26,7 @@ from immunoprecise.errors import (
     ValidationError,
     repeated,
 )
-from immunoprecise.records.readers import header_as_written
+from immunoprecise.records.table import header_as_written
 
 if TYPE_CHECKING:
     from immunoprecise.dynamics.model import Model

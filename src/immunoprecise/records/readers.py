@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import yaml
 
 from immunoprecise.errors import FieldProblem, ValidationError
@@ -44,27 +43,6 @@ def binary_content(path: Path) -> str | None:
     if b"\x00" in head:
         return "holds NUL bytes: a binary file, or text not in UTF-8 (save it as UTF-8 text)"
     return None
-
-
-def header_as_written(path: Path, sep: str) -> list[str | None]:
-    """The header row of a delimited text file (compressed too) as written: ``None`` for an
-    empty cell.
-
-    pandas reads a repeated column name as a new one (``crp``, ``crp.1``), so a table read with
-    it cannot tell that a name was repeated; this can.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> path = Path(tempfile.mkdtemp()) / "t.csv"
-    >>> _ = path.write_text("patient,crp,,crp\\np1,3,200,4\\n")
-    >>> header_as_written(path, ",")
-    ['patient', 'crp', None, 'crp']
-    """
-    header = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, compression="infer")
-    if header.empty:
-        return []
-    return [str(v).strip() if pd.notna(v) else None for v in header.iloc[0]]
 
 
 def _file_error(path: Path, message: str) -> ValidationError:

@@ -326,18 +326,39 @@ def _read_frame(path: Path) -> list[dict[str, Any]]:
     return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
-def _read_text(path: Path, sep: str, *, header: int | None) -> pd.DataFrame:
-    """A CSV/TSV as text cells; ``header=None`` reads only the header row, as written."""
-    return pd.read_csv(
-        path,
-        sep=sep,
-        header=header,
-        nrows=1 if header is None else None,
-        dtype=str,
-        keep_default_na=False,
-        na_filter=False,
-        encoding="utf-8-sig",
-    )
+_EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls"})
+
+
+def header_as_written(path: Path, sep: str = ",") -> list[str | None]:
+    """The header row of a table file as written: ``None`` for an empty cell.
+
+    pandas reads a repeated column name as a new one (``crp``, ``crp.1``), so a table read with
+    it cannot tell that a name was repeated; this can. Delimited text (compressed too) is split
+    at ``sep``; an Excel file is read by its suffix.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = path.write_text("patient,crp,,crp\\np1,3,200,4\\n")
+    >>> header_as_written(path, ",")
+    ['patient', 'crp', None, 'crp']
+    """
+    if path.suffix.lower() in _EXCEL_SUFFIXES:
+        header = pd.read_excel(path, dtype=object, header=None, nrows=1)
+    else:
+        header = pd.read_csv(
+            path,
+            sep=sep,
+            header=None,
+            nrows=1,
+            dtype=str,
+            compression="infer",
+            encoding="utf-8-sig",
+        )
+    if header.empty:
+        return []
+    return [str(v).strip() if pd.notna(v) else None for v in header.iloc[0]]
 
 
 def read_frame(path: Path) -> pd.DataFrame:
@@ -348,23 +369,27 @@ def read_frame(path: Path) -> pd.DataFrame:
     """
 
     suffix = path.suffix.lower()
+    sep = "\t" if suffix in {".tsv", ".tab"} else ","
     try:
-        if suffix in {".xlsx", ".xlsm", ".xls"}:
+        if suffix in _EXCEL_SUFFIXES:
             frame = pd.read_excel(path, dtype=object)
-            written = pd.read_excel(path, dtype=object, header=None, nrows=1)
         else:
-            sep = "\t" if suffix in {".tsv", ".tab"} else ","
-            frame = _read_text(path, sep, header=0)
-            written = _read_text(path, sep, header=None)
+            frame = pd.read_csv(
+                path,
+                sep=sep,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                encoding="utf-8-sig",
+            )
+        written = header_as_written(path, sep)
     except (ValueError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ValidationError(
             [FieldProblem("(file)", None, f"cannot be read as a table: {first}")],
             source=str(path),
         ) from None
-    cells: list[Any] = list(written.iloc[0]) if len(written) else []
-    header = [str(v).strip() for v in cells if pd.notna(v) and str(v).strip()]
-    twice = repeated(header)
+    twice = repeated(name or None for name in written)
     if twice:
         raise ValidationError(
             [

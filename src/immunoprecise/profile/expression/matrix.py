@@ -30,7 +30,8 @@ import pandas as pd
 
 from immunoprecise.errors import ExpressionError, repeated
 from immunoprecise.profile.expression.genes import GeneMapping, GeneTable
-from immunoprecise.records.readers import binary_content, header_as_written
+from immunoprecise.records.readers import binary_content
+from immunoprecise.records.table import header_as_written
 
 __all__ = ["ExpressionMatrix", "Units", "detect_units", "read_expression"]
 
