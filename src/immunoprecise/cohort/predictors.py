@@ -236,9 +236,8 @@ def compare_predictors(
     names = list(predictors)
     if not names:
         raise CohortError("give at least one predictor column")
-    if len(set(names)) != len(names):
-        dup = repeated(names)[0]
-        raise CohortError(f"predictor {dup!r} is named twice; name each column once")
+    if twice := repeated(names):
+        raise CohortError(f"predictor {twice[0]!r} is named twice; name each column once")
     frame = cohort_frame(data)
     y, x, excluded = _complete_cases(frame, names, outcome)
     curves = tuple(
