@@ -142,6 +142,49 @@ def test_crp_in_cells_is_refused_naming_the_observation() -> None:
     assert "mg/L" in problem.message
 
 
+_UCUM = "http://unitsofmeasure.org"
+
+
+def test_a_censored_latest_value_leaves_the_field_empty_and_says_why() -> None:
+    # "<0.5 mg/dL" read as 0.5 mg/dL would be a CRP never measured; the older 2.4 mg/dL is outdated
+    bundle = _with_crp(
+        {"value": 0.5, "comparator": "<", "unit": "mg/dL", "system": _UCUM, "code": "mg/dL"}
+    )
+    result = read_fhir_bundle(bundle)
+    assert result.record.host.crp is None
+    reasons = [(s.resource, s.reason) for s in result.skipped]
+    censored = "censored value <0.5 mg/dL: a detection limit, not a measured value"
+    assert ("Observation/crc-crp", f"{censored}; host.crp is left empty") in reasons
+    assert ("Observation/crc-crp-old", "host.crp is taken from the later Observation/crc-crp") in (
+        reasons
+    )
+
+
+def test_a_censored_older_value_gives_way_to_the_later_measurement() -> None:
+    bundle = copy.deepcopy(_load("fhir_crc_msih.json"))
+    for entry in bundle["entry"]:
+        if entry["resource"]["id"] == "crc-crp-old":
+            entry["resource"]["valueQuantity"]["comparator"] = ">"
+    result = read_fhir_bundle(bundle)
+    assert _v(result.record.host.crp) == pytest.approx(9.0)  # crc-crp: 0.9 mg/dL
+    old = [s.reason for s in result.skipped if s.resource == "Observation/crc-crp-old"]
+    assert any(r.startswith("censored value >2.4 mg/dL") for r in old)
+
+
+def test_a_censored_allele_fraction_is_refused_naming_the_observation() -> None:
+    bundle = copy.deepcopy(_load("fhir_crc_msih.json"))
+    for entry in bundle["entry"]:
+        if entry["resource"]["id"] == "crc-braf":
+            for component in entry["resource"]["component"]:
+                if "valueQuantity" in component:
+                    component["valueQuantity"]["comparator"] = "<"
+    with pytest.raises(ValidationError) as info:
+        read_fhir_bundle(bundle)
+    (problem,) = info.value.problems
+    assert problem.field.startswith("Observation/crc-braf: tumor.driver_mutations[0].vaf")
+    assert "is a detection limit, not a measured value" in problem.message
+
+
 def test_out_of_range_value_names_observation_and_range() -> None:
     bundle = _with_crp({"value": 5000, "unit": "mg/L"})
     with pytest.raises(ValidationError, match=r"Observation/crc-crp: host\.crp.*0–1000 mg/L"):

@@ -241,6 +241,14 @@ def _effective(resource: Json) -> dt.date | None:
     return _date(period.get("end") or period.get("start")) or _date(resource.get("issued"))
 
 
+def _censored_text(quantity: Json | None) -> str | None:
+    """A FHIR Quantity with a ``comparator`` (``<5 mg/L``) as text, or None for a plain value."""
+    if not quantity or not quantity.get("comparator") or quantity.get("value") is None:
+        return None
+    unit = quantity.get("unit") or quantity.get("code") or ""
+    return f"{quantity['comparator']}{_number_text(quantity['value'])} {unit}".strip()
+
+
 def _number_text(value: Any) -> str:
     return repr(float(value)) if isinstance(value, float) else str(value)
 
@@ -291,6 +299,16 @@ class _Reader:
         items = node.setdefault(parts[-1], [])
         self.origins[f"{path}[{len(items)}]"] = origin
         items.append(value)
+
+    def unput(self, path: str) -> None:
+        """Remove the value at ``path`` (and its origin), if one was put."""
+        *parents, leaf = path.split(".")
+        node: Any = self.data
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(leaf, None)
+        self.origins.pop(path, None)
 
     def latest_wins(self, path: str, resource: Json) -> bool:
         """Whether ``resource`` is the one to keep for single-valued field ``path``."""
@@ -478,6 +496,8 @@ class _Reader:
         kind, entry = match
         if kind == "quantities":
             self.read_quantity(obs, entry)
+        elif (censored := _censored_text(obs.get("valueQuantity"))) is not None:
+            self.skip(obs, f"censored value {censored}: a detection limit, not a measured value")
         elif kind == "coded":
             self.read_coded(obs, entry)
         else:
@@ -508,7 +528,7 @@ class _Reader:
                 return None
             code = q.get("code") if q.get("system") == self.codes.system("ucum") else None
             given = ucum_to_unit(code, target=unit) if code else q.get("unit")
-            number = _number_text(q["value"])
+            number = (q.get("comparator") or "") + _number_text(q["value"])  # refused if "<5"
             if not given:
                 # a measured field needs the unit; a score or count is a bare number
                 return f"{number} (no unit)" if unit else number
@@ -521,6 +541,18 @@ class _Reader:
 
     def read_quantity(self, obs: Json, entry: Mapping[str, Any]) -> None:
         path, unit = str(entry["field"]), str(entry.get("unit") or "")
+        censored = _censored_text(obs.get("valueQuantity"))
+        if censored is not None:
+            # "<5 mg/L" read as 5 mg/L would be a value never measured; as the latest result it
+            # also outdates an earlier value, so the field is left empty
+            if self.latest_wins(path, obs):
+                self.unput(path)
+                self.skip(
+                    obs,
+                    f"censored value {censored}: a detection limit, not a measured value; "
+                    f"{path} is left empty",
+                )
+            return
         value: Any = self._value_text(obs, unit)
         if value is None and path == "patient.ecog":
             answers = self.codes.raw["ecog_answers"]
