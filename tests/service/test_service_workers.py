@@ -62,6 +62,12 @@ def _sessions(db_url: str, **options: dt.timedelta) -> Iterator[SessionStore]:
         store.close()
 
 
+# How long a heartbeat may be late before another process takes the job over (and a job that
+# may not start again reads as failed). Far above the 0.05 s beat, so that a beat delayed on a
+# loaded 2-core machine (a SQLite write lock, the GIL) is not taken for a stopped process.
+_STALE = 2.0
+
+
 @contextmanager
 def _jobs(db_url: str, **options: Any) -> Iterator[JobManager]:
     manager = JobManager(open_migrated_engine(db_url), max_workers=1, **options)
@@ -278,8 +284,8 @@ def test_a_stalled_job_is_taken_over_by_another_process_and_finished_there(db_ur
 
     # the first process stops beating (as if it had died) with its job half done
     with (
-        _jobs(db_url, heartbeat_seconds=3600, stale_seconds=0.5) as stopped,
-        _jobs(db_url, heartbeat_seconds=0.05, stale_seconds=0.5) as alive,
+        _jobs(db_url, heartbeat_seconds=3600, stale_seconds=_STALE) as stopped,
+        _jobs(db_url, heartbeat_seconds=0.05, stale_seconds=_STALE) as alive,
     ):
         alive.resumable("virtual_trial", _double)
         job = stopped.submit("virtual_trial", owner="ann", work=hung, request={"value": 21})
@@ -463,8 +469,8 @@ def test_only_the_process_running_a_job_saves_its_steps_and_its_result(db_url: s
         return work
 
     with (
-        _jobs(db_url, heartbeat_seconds=3600, stale_seconds=0.5) as stopped,
-        _jobs(db_url, heartbeat_seconds=0.05, stale_seconds=0.5) as alive,
+        _jobs(db_url, heartbeat_seconds=3600, stale_seconds=_STALE) as stopped,
+        _jobs(db_url, heartbeat_seconds=0.05, stale_seconds=_STALE) as alive,
     ):
         alive.resumable("virtual_trial", resume)
         job = stopped.submit("virtual_trial", owner="ann", work=stalled, request={})
