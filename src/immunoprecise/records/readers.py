@@ -11,7 +11,7 @@ import yaml
 from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.records.cohort import Cohort
 from immunoprecise.records.record import PatientRecord
-from immunoprecise.records.table import read_table
+from immunoprecise.records.table import EXCEL_SUFFIXES, read_table
 from immunoprecise.records.validation import validate_model
 
 __all__ = ["TABLE_SUFFIXES", "read_cohort", "read_patient", "read_patients"]
@@ -57,7 +57,7 @@ def _check_path(path: Path) -> None:
     if path.suffix.lower() not in DOCUMENT_SUFFIXES | TABLE_SUFFIXES:
         known = ", ".join(sorted(DOCUMENT_SUFFIXES | TABLE_SUFFIXES))
         raise _file_error(path, f"unknown file type '{path.suffix}'; use one of {known}")
-    if path.suffix.lower() not in (".xlsx", ".xlsm"):  # the others are text
+    if path.suffix.lower() not in EXCEL_SUFFIXES:  # the others are text
         problem = binary_content(path)
         if problem is not None:
             raise _file_error(path, problem)

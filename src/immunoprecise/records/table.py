@@ -326,7 +326,8 @@ def _read_frame(path: Path) -> list[dict[str, Any]]:
     return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
-_EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls"})
+EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls"})
+"""Suffixes of the table files read as Excel workbooks; every other table is delimited text."""
 
 
 def header_as_written(path: Path, sep: str = ",") -> list[str | None]:
@@ -344,7 +345,7 @@ def header_as_written(path: Path, sep: str = ",") -> list[str | None]:
     >>> header_as_written(path, ",")
     ['patient', 'crp', None, 'crp']
     """
-    if path.suffix.lower() in _EXCEL_SUFFIXES:
+    if path.suffix.lower() in EXCEL_SUFFIXES:
         header = pd.read_excel(path, dtype=object, header=None, nrows=1)
     else:
         header = pd.read_csv(
@@ -371,7 +372,7 @@ def read_frame(path: Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     sep = "\t" if suffix in {".tsv", ".tab"} else ","
     try:
-        if suffix in _EXCEL_SUFFIXES:
+        if suffix in EXCEL_SUFFIXES:
             frame = pd.read_excel(path, dtype=object)
         else:
             frame = pd.read_csv(
