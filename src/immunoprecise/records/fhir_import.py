@@ -241,12 +241,14 @@ def _effective(resource: Json) -> dt.date | None:
     return _date(period.get("end") or period.get("start")) or _date(resource.get("issued"))
 
 
-def _censored_text(quantity: Json | None) -> str | None:
-    """A FHIR Quantity with a ``comparator`` (``<5 mg/L``) as text, or None for a plain value."""
+def _censored_reason(quantity: Json | None) -> str | None:
+    """Why a FHIR Quantity with a ``comparator`` (``<5 mg/L``) is not read, or None for a plain
+    value: the reason a skipped Observation is listed with."""
     if not quantity or not quantity.get("comparator") or quantity.get("value") is None:
         return None
     unit = quantity.get("unit") or quantity.get("code") or ""
-    return f"{quantity['comparator']}{_number_text(quantity['value'])} {unit}".strip()
+    value = f"{quantity['comparator']}{_number_text(quantity['value'])} {unit}".strip()
+    return f"censored value {value}: a detection limit, not a measured value"
 
 
 def _number_text(value: Any) -> str:
@@ -496,8 +498,8 @@ class _Reader:
         kind, entry = match
         if kind == "quantities":
             self.read_quantity(obs, entry)
-        elif (censored := _censored_text(obs.get("valueQuantity"))) is not None:
-            self.skip(obs, f"censored value {censored}: a detection limit, not a measured value")
+        elif (censored := _censored_reason(obs.get("valueQuantity"))) is not None:
+            self.skip(obs, censored)
         elif kind == "coded":
             self.read_coded(obs, entry)
         else:
@@ -541,17 +543,13 @@ class _Reader:
 
     def read_quantity(self, obs: Json, entry: Mapping[str, Any]) -> None:
         path, unit = str(entry["field"]), str(entry.get("unit") or "")
-        censored = _censored_text(obs.get("valueQuantity"))
+        censored = _censored_reason(obs.get("valueQuantity"))
         if censored is not None:
             # "<5 mg/L" read as 5 mg/L would be a value never measured; as the latest result it
             # also outdates an earlier value, so the field is left empty
             if self.latest_wins(path, obs):
                 self.unput(path)
-                self.skip(
-                    obs,
-                    f"censored value {censored}: a detection limit, not a measured value; "
-                    f"{path} is left empty",
-                )
+                self.skip(obs, f"{censored}; {path} is left empty")
             return
         value: Any = self._value_text(obs, unit)
         if value is None and path == "patient.ecog":
