@@ -341,17 +341,28 @@ def test_a_job_that_cannot_be_rebuilt_fails_saying_why(db_url: str) -> None:
     assert failed.message == "could not be started again: unknown model 'retired'"
 
 
+def _running_until(release: threading.Event, started: threading.Event) -> Work:
+    """Work that says when it has started, then runs until ``release`` (its result: 1)."""
+
+    def work(run: JobRun) -> int:
+        started.set()
+        return int(release.wait(30))
+
+    return work
+
+
 def test_jobs_queued_when_a_server_stops_are_handed_to_another(db_url: str) -> None:
-    release = threading.Event()
-    with _jobs(db_url, heartbeat_seconds=0.05) as other:
+    release, started = threading.Event(), threading.Event()
+    with _jobs(db_url, heartbeat_seconds=0.05, stale_seconds=_STALE) as other:
         other.resumable("virtual_trial", _double)
-        with _jobs(db_url) as stopping:
+        with _jobs(db_url, heartbeat_seconds=0.05) as stopping:
             busy = stopping.submit(
-                "virtual_trial", owner="ann", work=lambda _: int(release.wait(30)), request={}
+                "virtual_trial", owner="ann", work=_running_until(release, started), request={}
             )
             queued = stopping.submit(
                 "virtual_trial", owner="ann", work=lambda _: 0, request={"value": 4}
             )
+            assert started.wait(30)  # running, not queued, when the process stops
             stopping.shutdown()
             handed = other.wait(queued.id, timeout=30)
             release.set()
@@ -359,6 +370,30 @@ def test_jobs_queued_when_a_server_stops_are_handed_to_another(db_url: str) -> N
     assert handed is not None
     assert (handed.status, handed.result_id, handed.starts) == (JobStatus.done, 8, 1)
     assert finished is not None  # a running job finishes where it runs
+    assert (finished.status, finished.result_id, finished.starts) == (JobStatus.done, 1, 1)
+
+
+def test_a_stopping_process_beats_on_for_the_jobs_still_running_there(db_url: str) -> None:
+    # silent after shutdown, a running job would look stalled: another process would take it
+    # over and compute it a second time while it finishes here
+    release, started = threading.Event(), threading.Event()
+    with _jobs(db_url, heartbeat_seconds=0.05, stale_seconds=_STALE) as other:
+        other.resumable("virtual_trial", _double)
+        with _jobs(db_url, heartbeat_seconds=0.05) as stopping:
+            busy = stopping.submit(
+                "virtual_trial",
+                owner="ann",
+                work=_running_until(release, started),
+                request={"value": 4},
+            )
+            assert started.wait(30)
+            stopping.shutdown()
+            time.sleep(1.5 * _STALE)  # longer than other's stale window
+            still_here = _runner_of(db_url, busy.id)
+            release.set()
+            finished = stopping.wait(busy.id, timeout=30)
+    assert still_here == stopping.runner
+    assert finished is not None
     assert (finished.status, finished.result_id, finished.starts) == (JobStatus.done, 1, 1)
 
 

@@ -418,9 +418,19 @@ class JobManager(Database):
         return written
 
     def _beat(self) -> None:
-        while not self._stopping.wait(self._heartbeat_seconds):
+        """Renew the heartbeat of this process's unfinished jobs and look for stalled jobs to
+        take over. Once the process stops taking jobs it beats on for those still running here
+        until they finish: silent, they would look stalled, and another process would take them
+        over and compute them again."""
+        while True:
+            if self._stopping.is_set():
+                time.sleep(self._heartbeat_seconds)
+            else:
+                self._stopping.wait(self._heartbeat_seconds)
             with self._lock:
                 mine = list(self._mine)
+            if self._stopping.is_set() and not mine:
+                return
             try:
                 if mine:
                     with self._transaction() as db:
