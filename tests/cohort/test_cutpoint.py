@@ -393,6 +393,25 @@ def test_errors_name_the_problem(change: dict[str, object], message: str) -> Non
         optimal_cutpoint(frame, biomarker, n_boot=0, **args)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ({"seed": None}, "seed = None is not a seed"),
+        ({"seed": -1}, "seed = -1 is not a seed"),
+        ({"seed": 1.5}, "seed = 1.5 is not a seed"),
+        ({"n_boot": 20.0}, "n_boot = 20.0 is not a number of resamples"),
+        ({"n_boot": -1}, "n_boot = -1 is not a number of resamples"),
+    ],
+)
+def test_seed_and_resamples_are_checked_before_the_bootstrap(
+    option: dict[str, object], message: str
+) -> None:
+    with pytest.raises(CohortError, match=message):
+        optimal_cutpoint(_dlbcl(), "mge", **{"n_boot": 5, **option})  # type: ignore[arg-type]
+    same = [optimal_cutpoint(_dlbcl(), "mge", n_boot=20, seed=np.int64(3)) for _ in range(2)]
+    assert same[0].cutpoint == same[1].cutpoint
+
+
 def test_no_events_and_too_many_for_hothorn_lausen() -> None:
     frame = _dlbcl().assign(os_event=0)
     with pytest.raises(CohortError, match="no os event among the 40 patients with mge"):

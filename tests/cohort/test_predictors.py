@@ -173,6 +173,24 @@ def test_auc_errors_name_the_problem() -> None:
         roc_auc([1, 0], [1, 0], ci_level=95)
 
 
+def test_series_are_paired_by_patient_not_by_position() -> None:
+    ids = [f"p{i}" for i in range(8)]
+    y = pd.Series([1, 1, 1, 1, 0, 0, 0, 0], index=ids)
+    s = pd.Series([8.0, 7, 6, 5, 4, 3, 2, 1], index=ids)
+    shuffled = s.iloc[[3, 0, 7, 5, 1, 6, 2, 4]]
+    assert roc_auc(y, shuffled).estimate == roc_auc(y, s).estimate == 1.0
+    assert roc_curve(y, s.iloc[::-1]).auc.estimate == 1.0
+    test = delong_test(y, s.iloc[::-1], -s)
+    assert test.estimate == pytest.approx(1.0)  # AUC 1 minus AUC 0, not 0 minus 0
+    p = pd.Series([0.8, 0.3, 0.6, 0.55, 0.5, 0.7, 0.2, 0.1], index=ids)
+    assert calibration(y, p.iloc[::-1]).brier.estimate == calibration(y, p).brier.estimate
+    assert roc_auc(y, s.to_numpy()[::-1]).estimate == 0.0  # an array is read in order
+    with pytest.raises(CohortError, match="patient p0 has an outcome but no score"):
+        roc_auc(y, s.set_axis([f"q{i}" for i in range(8)]))
+    with pytest.raises(CohortError, match="score 'AUC' has more than one value for patient p1"):
+        roc_auc(y, s.set_axis(["p0", "p1", "p1", "p3", "p4", "p5", "p6", "p7"]))
+
+
 def test_one_responder_gives_the_auc_without_an_interval() -> None:
     auc = roc_auc([1, 0, 0, 0], [0.9, 0.1, 0.5, 0.3])
     assert auc.estimate == 1.0

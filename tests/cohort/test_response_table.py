@@ -96,6 +96,17 @@ def test_response_table_refuses_bad_strata(kwargs: dict[str, object], message: s
         response_table(_flipi_phase2(), **kwargs)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("members", [([0, 1], [2]), ([0.0, 1.0], [2.0]), (["0", "1"], ["2"])])
+def test_numeric_levels_may_be_grouped_by_number_or_text(
+    members: tuple[list[object], list[object]],
+) -> None:
+    frame = pd.DataFrame(
+        {"best_response": ["CR", "PD", "PR", "SD", "PD", "CR"], "score": [0, 1, 1, 2, 2.0, 0]}
+    )
+    table = response_table(frame, by="score", groups={"0-1": members[0], "2": members[1]})
+    assert [(r.stratum, r.n, r.responders) for r in table.rows] == [("0-1", 4, 3), ("2", 2, 0)]
+
+
 def test_unknown_best_response_is_named() -> None:
     frame = pd.DataFrame({"best_response": ["CR", "partial"]}, index=["p1", "p2"])
     with pytest.raises(CohortError, match="patient p2: best_response = 'partial'"):

@@ -203,3 +203,87 @@ def test_cox_model_explains_separation() -> None:
     )
     with pytest.raises(CohortError, match="did not converge"):
         cox_model(frame, ["x"])
+
+
+def test_a_patient_with_two_rows_is_refused_by_every_analysis() -> None:
+    frame = pd.DataFrame(
+        {
+            "patient_id": ["a", "a", "b", "c", "d", "e"],
+            "best_response": ["CR", "PD", "PR", "SD", "PD", "CR"],
+            "arm": list("AABBBA"),
+            "os_days": [10.0, 20, 30, 40, 50, 60],
+            "os_event": [1, 0, 1, 1, 0, 1],
+            "x": [1.0, 2, 3, 4, 5, 6],
+        }
+    )
+    message = "patient a has more than one row"
+    with pytest.raises(CohortError, match=message):
+        ip.cohort.response_table(frame, by="arm")
+    with pytest.raises(CohortError, match=message):
+        kaplan_meier(frame, group="arm")
+    with pytest.raises(CohortError, match=message):
+        cox_model(frame, ["x"])
+    with pytest.raises(CohortError, match=message):
+        cohort_frame(frame.set_index("patient_id"))
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("os_days", "50d", r"patient e: os_days = '50d' is not a number; expected a survival time"),
+        ("os_event", "yes", r"patient e: os_event = 'yes' is not a number; expected an event flag"),
+    ],
+)
+def test_text_in_a_time_or_event_column_is_refused_not_left_out(
+    column: str, value: str, message: str
+) -> None:
+    frame = pd.DataFrame(
+        {"os_days": [10.0, 20, 30, 40, 50], "os_event": [1, 0, 1, 1, 0]},
+        index=pd.Index(list("abcde"), name="patient_id"),
+    ).astype(object)
+    frame.loc["e", column] = value
+    with pytest.raises(CohortError, match=message):
+        kaplan_meier(frame)
+    frame.loc["e", column] = None  # missing is still left out, and listed
+    assert kaplan_meier(frame).excluded == ("e",)
+
+
+def test_survival_is_not_carried_past_a_groups_last_follow_up() -> None:
+    frame = pd.DataFrame(
+        {
+            "os_days": [30.0, 60, 90, 120, 200, 400, 1900, 2000, 2100, 2200],
+            "os_event": [1, 0, 1, 0, 1, 0, 1, 0, 1, 0],
+            "g": ["a"] * 6 + ["b"] * 4,
+        }
+    )
+    a, b = kaplan_meier(frame, group="g").curves
+    inside = a.survival_at(400)
+    assert inside.estimate == pytest.approx(a.survival[-1])
+    assert inside.ci_low is not None
+    late = a.survival_at(1826.25)
+    assert np.isnan(late.estimate)
+    assert (late.ci_low, late.ci_high) == (None, None)
+    assert late.method.endswith("not estimable: follow-up ends at day 400")
+    assert b.survival_at(1826.25).estimate == 1.0
+    # a curve that has reached 0 stays at 0 after its last time
+    ended = kaplan_meier(pd.DataFrame({"os_days": [5.0, 8.0], "os_event": [1, 1]})).curves[0]
+    assert ended.survival_at(100).estimate == 0.0
+
+
+def test_cox_model_refuses_options_out_of_range_and_mixed_columns() -> None:
+    rossi = load_rossi().rename(columns={"week": "os_days", "arrest": "os_event"})
+    with pytest.raises(CohortError, match=r"ph_alpha = 5 is out of range"):
+        cox_model(rossi, ["age"], ph_alpha=5)
+    with pytest.raises(CohortError, match=r"penalizer = -0.1 is out of range"):
+        cox_model(rossi, ["age"], penalizer=-0.1)
+    one = cox_model(rossi, "age")  # one name is a list of one, not its letters
+    assert list(one.hazard_ratios) == ["age"]
+    mixed = rossi.astype({"prio": object})
+    mixed.iloc[3, mixed.columns.get_loc("prio")] = "1-2"
+    with pytest.raises(CohortError, match=r"'prio' mixes numbers and text: patient 3 has '1-2'"):
+        cox_model(mixed, ["prio"])
+    # named in reference_levels, a column of numbers and text is coded as levels on purpose
+    mixed["prio"] = rossi["prio"].map(lambda v: v if v < 2 else "2+").astype(object)
+    levels = cox_model(mixed, ["prio"], reference_levels={"prio": 0})
+    assert levels.reference_levels == {"prio": "0"}
+    assert set(levels.hazard_ratios) == {"prio=1", "prio=2+"}

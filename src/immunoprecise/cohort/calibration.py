@@ -107,7 +107,8 @@ def calibration(
         1 responder / 0 non-responder, one per patient (a ``pandas.Series`` indexed by patient
         lets errors name the patient).
     probability
-        Predicted probability of response of each patient, within [0, 1]. Values of exactly 0
+        Predicted probability of response of each patient, within [0, 1] (a ``Series`` beside a
+        ``Series`` outcome is paired by patient index, not position). Values of exactly 0
         or 1 are moved to 1e-10 / 1 − 1e-10 before the logit.
     bins
         Number of groups of (nearly) equal size for the calibration plot (deciles by default;

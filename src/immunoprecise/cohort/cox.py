@@ -7,6 +7,7 @@ checked per covariate with the scaled Schoenfeld residual test against rank-tran
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,7 +19,7 @@ from lifelines.exceptions import ConvergenceError, ConvergenceWarning
 from lifelines.statistics import proportional_hazard_test
 from pydantic import BaseModel, ConfigDict
 
-from immunoprecise.cohort.frame import cohort_frame, survival_data
+from immunoprecise.cohort.frame import CATEGORY_SUFFIX, cohort_frame, level_text, survival_data
 from immunoprecise.cohort.statistic import Statistic, check_ci_level
 from immunoprecise.errors import CohortError
 from immunoprecise.records import Cohort
@@ -90,9 +91,11 @@ def cox_model(
     data
         Anything :func:`~immunoprecise.cohort.cohort_frame` accepts.
     covariates
-        Columns of the analysis table. Numeric columns enter as they are (the HR is per unit of
-        the column); text columns (e.g. ``"risk.flipi:category"``) are coded as one indicator per
-        level against the reference level.
+        Columns of the analysis table (one name alone is read as a list of one). Numeric columns
+        enter as they are (the HR is per unit of the column); text columns (e.g.
+        ``"risk.flipi:category"``) are coded as one indicator per level against the reference
+        level. A column that mixes numbers and text (``2`` beside ``"1-2"``) is refused unless
+        it is named in ``reference_levels`` (or ends in ``:category``), which codes it as levels.
     endpoint
         ``"os"`` or ``"pfs"``.
     reference_levels
@@ -100,9 +103,10 @@ def cox_model(
     ci_level
         Coverage of the hazard ratios' CIs.
     ph_alpha
-        Terms whose proportional-hazards test has p below this are listed in ``ph_violated``.
+        Terms whose proportional-hazards test has p below this are listed in ``ph_violated``;
+        in (0, 1).
     penalizer
-        Ridge penalty passed to lifelines (0 = plain partial likelihood).
+        Ridge penalty passed to lifelines (0 = plain partial likelihood); ≥ 0.
 
     Returns
     -------
@@ -111,8 +115,9 @@ def cox_model(
     Raises
     ------
     CohortError
-        A covariate missing or constant, no events, or a fit that does not converge (with the
-        likely cause, such as complete separation).
+        A covariate missing, constant or mixing numbers and text, an option out of range, no
+        events, or a fit that does not converge (with the likely cause, such as complete
+        separation).
 
     Examples
     --------
@@ -122,9 +127,15 @@ def cox_model(
     >>> sorted(m.hazard_ratios)
     ['crp', 'risk.flipi:category=high', 'risk.flipi:category=intermediate']
     """
+    if isinstance(covariates, str):
+        covariates = [covariates]
     if not covariates:
         raise CohortError("a Cox model needs at least one covariate")
     check_ci_level(ci_level)
+    if not 0 < ph_alpha < 1:
+        raise CohortError(f"ph_alpha = {ph_alpha} is out of range; use a level in (0, 1)")
+    if not (math.isfinite(penalizer) and penalizer >= 0):
+        raise CohortError(f"penalizer = {penalizer} is out of range; use 0 (none) or more")
     frame = cohort_frame(data)
     surv = survival_data(frame, endpoint, require=list(covariates))
     if surv.event.sum() == 0:
@@ -208,15 +219,29 @@ def _design(
         numeric = pd.to_numeric(col, errors="coerce")
         if numeric.notna().all():
             values = numeric.to_numpy(dtype=float)
+            if not np.isfinite(values).all():
+                first = int(np.flatnonzero(~np.isfinite(values))[0])
+                raise CohortError(
+                    f"covariate {name!r}: patient {frame.index[first]} has {values[first]}; "
+                    "a Cox model needs finite values"
+                )
             if np.nanstd(values) == 0:
                 raise CohortError(f"covariate {name!r} has one value for every patient")
             columns[name] = values
             continue
-        levels = col.astype(str)
+        categorical = name in references or name.endswith(CATEGORY_SUFFIX)
+        if numeric.notna().any() and not categorical:
+            first = int(np.flatnonzero(numeric.isna().to_numpy())[0])
+            raise CohortError(
+                f"covariate {name!r} mixes numbers and text: patient {frame.index[first]} has "
+                f"{col.iloc[first]!r}; give numbers for a numeric covariate, or name its reference "
+                "level in reference_levels= to code it as levels"
+            )
+        levels = col.map(level_text)
         counts = levels.value_counts()
         if len(counts) < 2:
             raise CohortError(f"covariate {name!r} has only the level {counts.index[0]!r}")
-        ref = references.get(name, str(counts.index[0]))
+        ref = level_text(references[name]) if name in references else str(counts.index[0])
         if ref not in counts.index:
             raise CohortError(
                 f"reference level {ref!r} of {name!r} is not among its levels "

@@ -257,7 +257,7 @@ def optimal_cutpoint(
     >>> [g.side for g in res.groups], res.logrank.df
     (['low', 'high'], 1.0)
     """
-    _check_options(min_prop, n_boot, ci_level, horizon_days, p_method)
+    _check_options(min_prop, n_boot, ci_level, horizon_days, p_method, seed)
     frame = cohort_frame(data)
     values = _numeric_column(frame, biomarker)
     frame = frame.assign(**{biomarker: values})
@@ -364,18 +364,34 @@ def optimal_cutpoint(
 
 
 def _check_options(
-    min_prop: float, n_boot: int, ci_level: float, horizon_days: float | None, p_method: str
+    min_prop: float,
+    n_boot: int,
+    ci_level: float,
+    horizon_days: float | None,
+    p_method: str,
+    seed: int,
 ) -> None:
     if not 0 < min_prop < 0.5:
         raise CohortError(f"min_prop = {min_prop} is out of range; use a share in (0, 0.5)")
-    if n_boot < 0:
-        raise CohortError(f"n_boot = {n_boot} is negative; use 0 (no CI) or more resamples")
+    if not _is_count(n_boot):
+        raise CohortError(
+            f"n_boot = {n_boot!r} is not a number of resamples; use 0 (no CI) or a whole number > 0"
+        )
+    if not _is_count(seed):
+        # checked before the bootstrap: numpy would otherwise draw from fresh entropy (None)
+        # or fail only after the scan (a negative seed)
+        raise CohortError(f"seed = {seed!r} is not a seed; use a whole number ≥ 0")
     if not 0 < ci_level < 1:
         raise CohortError(f"ci_level = {ci_level} is out of range; use e.g. 0.95")
     if horizon_days is not None and not (math.isfinite(horizon_days) and horizon_days > 0):
         raise CohortError(f"horizon_days = {horizon_days} is not a time; use days > 0")
     if p_method not in P_METHODS:
         raise CohortError(f"p_method {p_method!r} is not known; use one of {', '.join(P_METHODS)}")
+
+
+def _is_count(value: object) -> bool:
+    """Whether ``value`` is a whole number ≥ 0 (a Python or numpy integer, not a bool)."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool) and bool(value >= 0)
 
 
 def _numeric_column(frame: pd.DataFrame, biomarker: str) -> pd.Series:

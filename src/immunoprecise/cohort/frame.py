@@ -65,6 +65,11 @@ def cohort_frame(
     pandas.DataFrame
         Indexed by ``patient_id``; outcome columns (times in days) then profile value columns.
 
+    Raises
+    ------
+    CohortError
+        If a ``DataFrame`` has more than one row for a patient id.
+
     Examples
     --------
     >>> import immunoprecise as ip
@@ -77,6 +82,12 @@ def cohort_frame(
         frame = source.copy()
         if "patient_id" in frame.columns:
             frame = frame.set_index("patient_id")
+        repeated = frame.index[frame.index.duplicated()].unique()
+        if len(repeated):
+            raise CohortError(
+                f"patient {repeated[0]} has more than one row ({len(repeated)} such patients); "
+                "the analysis table has one row per patient"
+            )
         return frame
     cohort = source if isinstance(source, Cohort) else read_cohort(source)
     kb = knowledge_base if knowledge_base is not None else load_knowledge_base()
@@ -245,7 +256,8 @@ def survival_data(
     Raises
     ------
     CohortError
-        A missing column, a negative or infinite time, an event that is not 0/1, or no patient left.
+        A missing column, text in a time or event column (``'50d'``, ``'yes'``), a negative or
+        infinite time, an event that is not 0/1, or no patient left.
 
     Examples
     --------
@@ -264,8 +276,8 @@ def survival_data(
             raise CohortError(
                 f"the cohort has no column {col!r}; columns are: {_some(frame.columns)}"
             )
-    time = pd.to_numeric(frame[tcol], errors="coerce").to_numpy(dtype=float)
-    event = pd.to_numeric(frame[ecol], errors="coerce").to_numpy(dtype=float)
+    time = _outcome_values(frame, tcol, "a survival time in days")
+    event = _outcome_values(frame, ecol, "an event flag, 1 (observed) or 0 (censored)")
     keep = ~np.isnan(time) & ~np.isnan(event)
     for col in require:
         keep &= frame[col].notna().to_numpy()
@@ -291,6 +303,23 @@ def survival_data(
         excluded=tuple(str(i) for i in frame.index[~keep]),
         endpoint=endpoint,
     )
+
+
+def _outcome_values(frame: pd.DataFrame, column: str, expected: str) -> npt.NDArray[np.float64]:
+    """An outcome column as floats (missing as NaN); text such as ``'50d'`` or ``'yes'`` is refused.
+
+    Infinite times are left for the range check, which names them as not a time.
+    """
+    raw = frame[column]
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    text = raw.notna().to_numpy() & np.isnan(values)
+    if text.any():
+        first = int(np.flatnonzero(text)[0])
+        raise CohortError(
+            f"patient {frame.index[first]}: {column} = {raw.iloc[first]!r} is not a number; "
+            f"expected {expected}"
+        )
+    return values
 
 
 def _and(require: Sequence[str]) -> str:

@@ -143,7 +143,7 @@ def response_table(
     data: pd.DataFrame | Cohort | str | Path,
     *,
     by: str | None = None,
-    groups: Mapping[str, Sequence[str]] | None = None,
+    groups: Mapping[str, Sequence[object]] | None = None,
     response: str = "best_response",
     ci_level: float = 0.95,
 ) -> ResponseTable:
@@ -163,6 +163,8 @@ def response_table(
         Optional merging of levels into strata, e.g.
         ``{"low": ["low"], "intermediate/poor": ["intermediate", "high"]}``; the strata appear
         in this order. Levels not named are refused (so no patient is dropped silently).
+        Numeric levels may be given as numbers or text: ``2``, ``2.0`` and ``"2"`` name the
+        same level (``{"0-1": [0, 1], "2-5": [2, 3, 4, 5]}`` for ``risk.flipi``).
     response
         Column with the best response (CR, sCR, VGPR, PR, MR, SD, PD, NE).
     ci_level
@@ -233,7 +235,7 @@ def response_table(
 
 
 def _strata(
-    frame: pd.DataFrame, by: str | None, groups: Mapping[str, Sequence[str]] | None
+    frame: pd.DataFrame, by: str | None, groups: Mapping[str, Sequence[object]] | None
 ) -> dict[str, pd.Index]:
     if by is None:
         if groups:
@@ -242,7 +244,9 @@ def _strata(
     levels = frame[by].map(level_text)
     if groups is None:
         return {lv: frame.index[(levels == lv).to_numpy()] for lv in sorted(set(levels))}
-    named = [lv for members in groups.values() for lv in members]
+    # members as level text, so 2, 2.0 and "2" all name the level "2"
+    texts = {label: [level_text(m) for m in members] for label, members in groups.items()}
+    named = [lv for members in texts.values() for lv in members]
     twice = repeated(named)
     if twice:
         raise CohortError(f"levels {twice} of {by!r} are put in more than one group")
@@ -252,10 +256,7 @@ def _strata(
             f"levels {unnamed} of {by!r} are in no group; add them to a group or exclude those "
             "patients first"
         )
-    return {
-        label: frame.index[levels.isin([str(m) for m in members]).to_numpy()]
-        for label, members in groups.items()
-    }
+    return {label: frame.index[levels.isin(members).to_numpy()] for label, members in texts.items()}
 
 
 def _between(rows: list[ResponseRow], attr: str, what: str) -> Statistic:

@@ -94,7 +94,9 @@ def roc_auc(
         1 (or ``True``) for a responder, 0 for a non-responder, one per patient. A
         ``pandas.Series`` indexed by patient lets errors name the patient.
     score
-        The predictor, higher = more likely to respond; finite numbers, same length.
+        The predictor, higher = more likely to respond; finite numbers, same length. When both
+        ``outcome`` and ``score`` are ``pandas.Series``, they are paired by patient index, not
+        by position (different patients are refused); arrays are paired by position.
     ci_level
         Coverage of the interval (0.95 for 95%).
     name
@@ -204,7 +206,8 @@ def delong_test(
     outcome
         1 responder / 0 non-responder, one per patient.
     score_a, score_b
-        The two predictors on the same patients, in the same order (higher = response).
+        The two predictors on the same patients, in the same order (higher = response);
+        ``pandas.Series`` beside a ``Series`` outcome are paired by patient index.
     names
         Names of the two predictors, for the statistic's name.
     ci_level
@@ -389,6 +392,8 @@ def _outcome_scores(
     rows = []
     for name, score in scores.items():
         s = _as_series(score)
+        if isinstance(outcome, pd.Series) and isinstance(score, pd.Series):
+            s = _by_patient(s, ids, name)
         if len(s) != len(y):
             raise CohortError(
                 f"score {name!r} has {len(s)} values but the outcome has {len(y)}; "
@@ -411,6 +416,36 @@ def _outcome_scores(
             f"an AUC needs responders and non-responders; all {y.size} patients are {have}"
         )
     return y, np.vstack(rows)
+
+
+def _by_patient(score: pd.Series, ids: pd.Index, name: str) -> pd.Series:
+    """``score`` in the outcome's patient order when both are Series indexed by patient.
+
+    Two Series are paired by their index, never by position: the same patients in another
+    order are reordered, and different patients are refused.
+    """
+    if score.index.equals(ids):
+        return score
+    for which, index in (("the outcome", ids), (f"score {name!r}", score.index)):
+        if index.has_duplicates:
+            raise CohortError(
+                f"{which} has more than one value for patient {index[index.duplicated()][0]}; "
+                "give one value per patient"
+            )
+    missing = ids.difference(score.index, sort=False)
+    extra = score.index.difference(ids, sort=False)
+    if len(missing) or len(extra):
+        where = (
+            f"patient {missing[0]} has an outcome but no score"
+            if len(missing)
+            else f"patient {extra[0]} has a score but no outcome"
+        )
+        raise CohortError(
+            f"score {name!r} and the outcome are indexed by different patients: {where}; give "
+            "both for the same patients (they are paired by index), or plain arrays in the "
+            "same order"
+        )
+    return score.reindex(ids)
 
 
 def _as_series(values: npt.ArrayLike | pd.Series) -> pd.Series:

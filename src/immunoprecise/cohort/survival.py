@@ -69,20 +69,32 @@ class KaplanMeierCurve(BaseModel):
     def survival_at(self, day: float) -> Statistic:
         """The estimate and its CI at ``day`` (days), read off the step function.
 
+        Past the group's last follow-up the curve is not carried forward: while it is still
+        above 0 there, the estimate is ``nan`` with no CI and the method says where follow-up
+        ends (as for a cut-point group's horizon survival).
+
         Examples
         --------
         >>> import pandas as pd
         >>> f = pd.DataFrame({"os_days": [10.0, 20, 30, 40], "os_event": [1, 0, 1, 0]})
-        >>> round(kaplan_meier(f).curves[0].survival_at(25).estimate, 3)
+        >>> curve = kaplan_meier(f).curves[0]
+        >>> round(curve.survival_at(25).estimate, 3)
         0.75
+        >>> curve.survival_at(50).method.split("; ")[-1]
+        'not estimable: follow-up ends at day 40'
         """
         if day < 0 or not math.isfinite(day):
             raise CohortError(f"survival is read at days ≥ 0; got {day}")
         i = int(np.searchsorted(np.asarray(self.times), day, side="right")) - 1
+        method = KM_METHOD
         if i < 0:
             est, lo, hi = 1.0, 1.0, 1.0
         else:
             est, lo, hi = self.survival[i], self.ci_low[i], self.ci_high[i]
+        last = self.times[-1] if self.times else 0.0
+        if day > last and est > 0:
+            est, lo, hi = math.nan, math.nan, math.nan
+            method += f"; not estimable: follow-up ends at day {last:g}"
         return Statistic(
             name=f"{self.endpoint.upper()} at day {day:g}",
             estimate=est,
@@ -90,7 +102,7 @@ class KaplanMeierCurve(BaseModel):
             ci_high=None if math.isnan(hi) else hi,
             ci_level=self.ci_level,
             n=self.n,
-            method=KM_METHOD,
+            method=method,
             unit="fraction",
             reference="Kaplan & Meier 1958, J Am Stat Assoc 53:457",
         )
