@@ -19,6 +19,7 @@ from immunoprecise.profile import ImmuneProfile, profile
 from immunoprecise.recommend import StrategyPlan, recommend
 from immunoprecise.recommend.what_if import OverrideValue
 from immunoprecise.records import PatientRecord
+from immunoprecise.records.digest import record_sha256
 
 __all__ = ["DISCLAIMER", "Evaluation", "SoftwareInfo", "evaluate", "file_sha256"]
 
@@ -97,7 +98,8 @@ def evaluate(
         The knowledge base to use; the shipped one when omitted.
     input_sha256
         SHA-256 of the file the record was read from; when omitted, the hash of the record's
-        canonical JSON is recorded instead.
+        canonical JSON (:func:`~immunoprecise.registry.record_sha256`, as the registry and the
+        REST service record it) is recorded instead.
     overrides
         Hypothetical profile values for a what-if plan (see :func:`recommend`).
     simulate
@@ -125,7 +127,7 @@ def evaluate(
     immune_profile = profile(record, knowledge_base=kb, base_dir=base_dir)
     plan = recommend(immune_profile, knowledge_base=kb, overrides=overrides)
     if input_sha256 is None:
-        input_sha256 = hashlib.sha256(record.model_dump_json().encode()).hexdigest()
+        input_sha256 = record_sha256(record)
     simulations = simulated_regimens(plan, knowledge_base=kb, seed=seed) if simulate else ()
     return Evaluation(
         patient_id=record.patient.id,

@@ -16,6 +16,7 @@ from rich.table import Table
 from immunoprecise.cli.cohort import cohort_app
 from immunoprecise.cli.db import db_app
 from immunoprecise.cli.kb import kb_app
+from immunoprecise.cli.paths import output_folder
 from immunoprecise.cli.score_expression import score_expression_command
 from immunoprecise.cli.serve import serve_command, token_app
 from immunoprecise.cli.simulate import simulate_command
@@ -23,6 +24,7 @@ from immunoprecise.cli.trial import trial_command
 from immunoprecise.errors import ImmunopreciseError
 from immunoprecise.evaluation import Evaluation, evaluate, file_sha256
 from immunoprecise.knowledge import KnowledgeBase, load_knowledge_base
+from immunoprecise.recommend.plan import WhatIf
 from immunoprecise.recommend.what_if import OverrideValue
 from immunoprecise.records import PatientRecord, read_patients
 
@@ -132,22 +134,19 @@ def _write(
     written = []
     for fmt in formats:
         if fmt is OutputFormat.table:
+            if ev.plan.what_if is not None:
+                console.print(_what_if_text(ev.plan.what_if), markup=False)
             console.print(_profile_table(ev))
             console.print(_plan_table(ev))
             continue
         if fmt is OutputFormat.pdf:
             from immunoprecise.report import render_pdf
 
-            if out is None:
-                _err.print("error: --format pdf needs --out DIR", markup=False)
-                raise typer.Exit(EXIT_INVALID_INPUT)
-            try:
-                data = render_pdf(ev, record)
-            except ImmunopreciseError as exc:
-                _err.print(f"error: {exc}", markup=False)
-                raise typer.Exit(EXIT_INVALID_INPUT) from None
+            if out is None:  # refused before any patient is evaluated; kept for direct callers
+                raise ValueError("--format pdf needs --out DIR")
+            data = render_pdf(ev, record)
             path = out / f"{ev.patient_id}.pdf"
-            path.write_bytes(data)
+            _write_file(path, data)
             written.append(path)
             continue
         if fmt is OutputFormat.fhir:
@@ -166,9 +165,35 @@ def _write(
         else:
             suffix = "fhir.json" if fmt is OutputFormat.fhir else fmt.value
             path = out / f"{ev.patient_id}.{suffix}"
-            path.write_text(text + "\n", encoding="utf-8")
+            _write_file(path, (text + "\n").encode("utf-8"))
             written.append(path)
     return written
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        _err.print(f"error: cannot write {path}: {exc.strerror or exc}", markup=False)
+        raise typer.Exit(EXIT_INVALID_INPUT) from None
+
+
+def _what_if_text(what_if: WhatIf) -> str:
+    """The what-if banner of the table output: the plan below is hypothetical."""
+    shown = "; ".join(
+        f"{o.key} {o.before if o.before is not None else '—'} → "
+        f"{o.after if o.after is not None else 'unknown'}"
+        for o in what_if.overrides
+    )
+    changes = "; ".join(
+        f"{c.name}: {c.status_before or 'not an option'} → {c.status_after or 'not an option'}"
+        for c in what_if.changes
+    )
+    return (
+        f"WHAT-IF (hypothetical, not the patient's record): {shown}. "
+        f"The strategies below are made with these values; the profile shows the recorded "
+        f"ones. {('Changes: ' + changes + '.') if changes else 'No option changed.'}"
+    )
 
 
 def _parse_what_if(items: list[str]) -> dict[str, OverrideValue]:
@@ -217,6 +242,7 @@ def evaluate_command(
             "-o",
             help="Directory for <patient>.json / .html / .pdf / .fhir.json; stdout if omitted.",
             file_okay=False,
+            callback=output_folder,
         ),
     ] = None,
     knowledge: Annotated[
@@ -245,13 +271,15 @@ def evaluate_command(
         ),
     ] = False,
     seed: Annotated[
-        int, typer.Option("--seed", help="Seed of the simulations' virtual patients.")
+        int, typer.Option("--seed", min=0, help="Seed of the simulations' virtual patients.")
     ] = 0,
 ) -> None:
     """Evaluate patients: immune profile and ranked strategies, as JSON, a table or HTML.
 
     Invalid input is reported field by field on stderr and gives exit code 2; the valid
-    patients given alongside are still evaluated.
+    patients given alongside are still evaluated. A patient id given twice is evaluated once
+    (the ids name the output files). With --what-if, the table output starts with a banner
+    saying the strategies are hypothetical.
 
     Example: immunoprecise evaluate patient.json --format json --format html --out out/
 
@@ -259,31 +287,54 @@ def evaluate_command(
     """
     formats = list(dict.fromkeys(fmt or [OutputFormat.json]))
     overrides = _parse_what_if(what_if or [])
-    if out is None and len(paths) > 1 and OutputFormat.html in formats:
-        _err.print("error: --format html with several inputs needs --out DIR")
+    if out is None and OutputFormat.pdf in formats:
+        _err.print("error: --format pdf needs --out DIR", markup=False)
         raise typer.Exit(EXIT_INVALID_INPUT)
     try:
         kb: KnowledgeBase = load_knowledge_base(knowledge)
     except ImmunopreciseError as exc:
         _err.print(f"error: {exc}", markup=False)
         raise typer.Exit(EXIT_INVALID_INPUT) from None
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-    console = Console(highlight=False)
     failed = 0
-    written: list[Path] = []
+    inputs: list[tuple[Path, list[PatientRecord], str]] = []
     for path in paths:
         try:
-            records = read_patients(path)
-            digest = file_sha256(path)
+            inputs.append((path, read_patients(path), file_sha256(path)))
         except ImmunopreciseError as exc:
             _err.print(f"error: {exc}", markup=False)
             failed += 1
-            continue
+    n_records = sum(len(records) for _, records, _ in inputs)
+    if out is None and n_records > 1 and OutputFormat.html in formats:
+        _err.print(
+            f"error: --format html for {n_records} patients needs --out DIR (one report each)",
+            markup=False,
+        )
+        raise typer.Exit(EXIT_INVALID_INPUT)
+    if out is not None:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            _err.print(f"error: cannot make --out {out}: {exc.strerror or exc}", markup=False)
+            raise typer.Exit(EXIT_INVALID_INPUT) from None
+    console = Console(highlight=False)
+    written: list[Path] = []
+    source_of: dict[str, Path] = {}
+    for path, records, digest in inputs:
         shown = len(records) > 20 and sys.stderr.isatty()
         for record in track(
             records, description=f"Evaluating {path.name}", disable=not shown, console=_err
         ):
+            pid = record.patient.id
+            if pid in source_of:
+                # one output name per patient id: a second would overwrite the first's files
+                _err.print(
+                    f"error: {path}: patient {pid} was already evaluated from "
+                    f"{source_of[pid]}; give each patient once (ids name the output files)",
+                    markup=False,
+                )
+                failed += 1
+                continue
+            source_of[pid] = path
             try:
                 ev = evaluate(
                     record,
@@ -294,16 +345,19 @@ def evaluate_command(
                     seed=seed,
                     base_dir=path.parent,
                 )
+                written += _write(ev, record, formats, out, console)
             except ImmunopreciseError as exc:
-                _err.print(f"error: {exc}", markup=False)
-                raise typer.Exit(EXIT_INVALID_INPUT) from None
-            written += _write(ev, record, formats, out, console)
+                _err.print(f"error: {path}: patient {pid}: {exc}", markup=False)
+                failed += 1
     if written:
         _err.print(f"Wrote {len(written)} file(s) to {out}/:", markup=False)
         for p in written:
             _err.print(f"  {p}", markup=False)
     if failed:
-        _err.print(f"{failed} input file(s) were invalid (see above).", markup=False)
+        _err.print(
+            f"{failed} input file(s) or patient(s) could not be evaluated (see above).",
+            markup=False,
+        )
         raise typer.Exit(EXIT_INVALID_INPUT)
 
 
@@ -311,7 +365,13 @@ def evaluate_command(
 def schema(
     out: Annotated[
         Path,
-        typer.Option("--out", "-o", file_okay=False, help="Directory for the JSON Schema files."),
+        typer.Option(
+            "--out",
+            "-o",
+            file_okay=False,
+            help="Directory for the JSON Schema files.",
+            callback=output_folder,
+        ),
     ] = Path("docs/schema"),
 ) -> None:
     """Export the JSON Schemas of the patient record (input) and the evaluation (output)."""
@@ -358,8 +418,17 @@ _unwrap_help(app)
 
 
 def main() -> None:
-    """Entry point of the ``immunoprecise`` command."""
-    app()
+    """Entry point of the ``immunoprecise`` command.
+
+    A file or folder the system refuses (a path through a file, no permission, a full disk)
+    ends the command with its reason and exit code 2, not a traceback.
+    """
+    try:
+        app()
+    except OSError as exc:
+        where = f"cannot use {exc.filename}: " if exc.filename else ""
+        _err.print(f"error: {where}{exc.strerror or exc}", markup=False)
+        raise SystemExit(EXIT_INVALID_INPUT) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

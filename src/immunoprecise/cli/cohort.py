@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from immunoprecise.cli.paths import output_file
 from immunoprecise.errors import CohortError, ImmunopreciseError, repeated
 
 if TYPE_CHECKING:
@@ -47,10 +50,17 @@ Source = Annotated[
 EndpointOpt = Annotated[str, typer.Option("--endpoint", "-e", help="Survival endpoint: os or pfs.")]
 PlotOpt = Annotated[
     Path | None,
-    typer.Option("--plot", help="Save the figure to this file (.png, .svg or .pdf)."),
+    typer.Option(
+        "--plot",
+        help="Save the figure to this file (.png, .svg or .pdf).",
+        callback=output_file(".png", ".svg", ".pdf"),
+    ),
 ]
 JsonOpt = Annotated[
-    Path | None, typer.Option("--json", help="Also write the full result as JSON to this file.")
+    Path | None,
+    typer.Option(
+        "--json", help="Also write the full result as JSON to this file.", callback=output_file()
+    ),
 ]
 
 
@@ -66,6 +76,7 @@ def load_cohort_frame(source: Path) -> pd.DataFrame:
     import pandas as pd
 
     from immunoprecise.cohort import cohort_frame
+    from immunoprecise.records.readers import binary_content
     from immunoprecise.records.table import header_as_written
 
     if source.is_dir():
@@ -75,15 +86,30 @@ def load_cohort_frame(source: Path) -> pd.DataFrame:
     suffix = source.suffix.lower()
     if source.is_file() and suffix in (".csv", ".tsv"):
         sep = "\t" if suffix == ".tsv" else ","
-        header = header_as_written(source, sep)
-        if "diagnosis" not in header:  # not patient records: an analysis table as it is
+        problem = binary_content(source)
+        if problem is not None:
+            raise CohortError(f"{source.name}: {problem}")
+        try:
+            header = header_as_written(source, sep)
+            if "diagnosis" in header:  # patient records: read by the records' table reader
+                return cohort_frame(source)
             twice = repeated(header)
             if twice:  # pandas would read the second as a new column ("crp.1")
                 raise CohortError(
                     f"{source.name}: column name(s) written more than once: "
                     f"{', '.join(twice)}; keep one of each"
                 )
-            return cohort_frame(pd.read_csv(source, sep=sep))
+            # an analysis table as it is (not patient records)
+            return cohort_frame(pd.read_csv(source, sep=sep, encoding="utf-8-sig"))
+        except pd.errors.EmptyDataError:
+            raise CohortError(f"{source.name}: is empty (no header row)") from None
+        except UnicodeDecodeError as exc:
+            raise CohortError(
+                f"{source.name}: is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+            ) from None
+        except (pd.errors.ParserError, ValueError) as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise CohortError(f"{source.name}: cannot be read as a table: {first}") from None
     return cohort_frame(source)
 
 
@@ -94,14 +120,48 @@ def _fail(exc: object) -> typer.Exit:
 
 def _save(fig: Figure, path: Path | None) -> None:
     if path is not None:
-        fig.savefig(path, dpi=150)
+        with _writing(path):
+            fig.savefig(path, dpi=150)
         _out.print(f"figure: {path}", markup=False)
 
 
 def _write_json(payload: object, path: Path | None) -> None:
     if path is not None:
-        path.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
+        with _writing(path):
+            path.write_text(json_text(payload) + "\n", encoding="utf-8")
         _out.print(f"result: {path}", markup=False)
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """Make the file's folder, and turn a refused write (no space, read-only) into exit 2."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        yield
+    except OSError as exc:
+        raise _fail(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def json_text(payload: object) -> str:
+    """Standard JSON of a result: an infinite or undefined number (a median not reached) is
+    written ``null``, since ``Infinity``/``NaN`` are not JSON and most readers refuse them.
+
+    Examples
+    --------
+    >>> json.loads(json_text({"median": float("inf"), "n": 3, "ci": [1.5, float("nan")]}))
+    {'median': None, 'n': 3, 'ci': [1.5, None]}
+    """
+    return json.dumps(_finite(payload), indent=2, default=str, allow_nan=False)
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _excluded(ids: Sequence[str], why: str) -> None:
@@ -162,7 +222,7 @@ def survival(
         table.add_column(col, overflow="fold")
     for c in km.curves:
         m = c.median
-        median = f"{m.estimate:.0f} ({_num(m.ci_low)}–{_num(m.ci_high)})"
+        median = f"{_num(m.estimate)} ({_num(m.ci_low)}–{_num(m.ci_high)})"
         at_risk = ", ".join(
             f"{t:.0f}: {k}" for t, k in zip(c.at_risk_times, c.at_risk, strict=True)
         )
@@ -255,7 +315,10 @@ def _groups(items: Sequence[str]) -> dict[str, list[str]]:
 
 
 def _num(x: float | None, digits: int = 0) -> str:
-    return "NE" if x is None else f"{x:.{digits}f}"
+    """A number of a table: ``NE`` when not estimable, ``not reached`` for an infinite median."""
+    if x is None or math.isnan(x):
+        return "NE"
+    return "not reached" if math.isinf(x) else f"{x:.{digits}f}"
 
 
 def _p(p: float | None) -> str:
@@ -379,14 +442,18 @@ def predictors(
             frame = comparison.table()
             payload: object = comparison.model_dump(mode="json")
             figure = pl.roc(comparison)
-            excluded = comparison.excluded
+            excluded = {f"no evaluable {outcome} or a predictor missing": comparison.excluded}
         else:
             frames = {_label(s): load_cohort_frame(s) for s in sources}
             evaluation = evaluate_predictors_across_cohorts(frames, predictor, outcome=outcome)
             frame = evaluation.table()
             payload = evaluation.model_dump(mode="json")
             figure = pl.forest(evaluation)
-            excluded = ()
+            excluded = {
+                f"{c.cohort}, {r.predictor}: no evaluable {outcome} or no {r.predictor}": c.excluded
+                for r in evaluation.results
+                for c in r.per_cohort
+            }
     except ImmunopreciseError as exc:
         raise _fail(exc) from None
     table = Table(title=f"Predictors of {outcome} (95% CIs)")
@@ -414,7 +481,8 @@ def predictors(
                 _cell(row["weight"]),
             )
     _out.print(table)
-    _excluded(list(excluded), f"no evaluable {outcome} or a predictor missing")
+    for why, ids in excluded.items():
+        _excluded(list(ids), why)
     _save(figure, plot)
     _write_json(payload, json_out)
 
@@ -438,7 +506,9 @@ def _float(value: object) -> float | None:
 @cohort_app.command("report")
 def report(
     source: Source,
-    out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="HTML file to write.", callback=output_file())
+    ],
     endpoint: EndpointOpt = "os",
     by: Annotated[
         str | None, typer.Option("--by", help="Column whose levels are compared.")
@@ -486,5 +556,6 @@ def report(
             html = render_cohort_html(frame, options, source=source if source.is_file() else None)
     except ImmunopreciseError as exc:
         raise _fail(exc) from None
-    out.write_text(html, encoding="utf-8")
+    with _writing(out):
+        out.write_text(html, encoding="utf-8")
     _out.print(f"report: {out}", markup=False)

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from immunoprecise.cli.paths import output_file
 from immunoprecise.errors import ImmunopreciseError
 
 __all__ = ["db_app"]
@@ -97,20 +98,24 @@ def upgrade_command(
 @db_app.command("downgrade")
 def downgrade_command(
     revision: Annotated[
-        str, typer.Argument(help="Target revision: an id, -1 for one step, or base (drops all).")
+        str,
+        typer.Argument(
+            help="Target revision: an id, 'previous' for one step down (or -1 after --: "
+            "`db downgrade -- -1`), or base (drops all)."
+        ),
     ],
     db: DbUrl = None,
 ) -> None:
     """Migrate the registry schema down (administrators and tests; base drops every table).
 
-    Example: immunoprecise db downgrade base --db sqlite:///scratch.db
+    Example: immunoprecise db downgrade previous --db sqlite:///scratch.db
     """
     from immunoprecise.registry import downgrade, resolve_url
     from immunoprecise.registry.connection import display_url
 
     try:
         url = resolve_url(db)
-        now = downgrade(url, revision)
+        now = downgrade(url, "-1" if revision == "previous" else revision)
     except ImmunopreciseError as exc:
         raise _fail(exc) from None
     _out.print(f"registry {display_url(url)} is at schema revision {now or 'base'}", markup=False)
@@ -152,7 +157,11 @@ def export_command(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", "-o", help="JSON-lines file to write; stdout if omitted.", dir_okay=False
+            "--out",
+            "-o",
+            help="JSON-lines file to write; stdout if omitted.",
+            dir_okay=False,
+            callback=output_file(),
         ),
     ] = None,
     actor: Actor = None,
@@ -168,10 +177,22 @@ def export_command(
             n = registry.export(out, actor=actor or _default_actor())
     except ImmunopreciseError as exc:
         raise _fail(exc) from None
+    except BrokenPipeError:  # the reader of stdout stopped (`| head`): not an error of ours
+        _quiet_stdout()
+        return
     except OSError as exc:
-        raise _fail(f"cannot write {out}: {exc.strerror}") from None
+        raise _fail(f"cannot write {out or 'stdout'}: {exc.strerror}") from None
     if out is not None:
         _err.print(f"wrote {n} record(s) to {out}", markup=False)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's last flush does not fail again."""
+    import os
+    import sys
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 @db_app.command("status")
@@ -179,12 +200,14 @@ def status(db: DbUrl = None) -> None:
     """Show the database, its schema revision and how many rows each table holds.
 
     Exit code 0 when the schema is at the latest revision, 1 when it needs
-    `immunoprecise db upgrade`, 2 when the database cannot be read.
+    `immunoprecise db upgrade`, 2 when the database cannot be read or a newer immunoprecise
+    migrated it.
 
     Example: immunoprecise db status
     """
     from immunoprecise.registry import Registry, current_revision, head_revision, resolve_url
     from immunoprecise.registry.connection import display_url, sqlite_journal_of
+    from immunoprecise.registry.migrate import is_known_revision, schema_advice
 
     try:
         url = resolve_url(db)
@@ -194,6 +217,12 @@ def status(db: DbUrl = None) -> None:
     head = head_revision()
     _out.print(f"database: {display_url(url)}", markup=False)
     if current != head:
+        if current is not None and not is_known_revision(current):
+            _out.print(
+                f"schema: {current}; {schema_advice(current, display_url(url))}",
+                markup=False,
+            )
+            raise typer.Exit(EXIT_INVALID)
         _out.print(
             f"schema: {current or 'none'} (latest is {head}); run `immunoprecise db upgrade`",
             markup=False,

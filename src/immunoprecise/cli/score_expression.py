@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from immunoprecise.cli.paths import output_file
 from immunoprecise.errors import ImmunopreciseError
 
 __all__ = ["score_expression_command"]
@@ -30,7 +31,12 @@ def score_expression_command(
     ],
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Write all scores to this TSV (samples × scores)."),
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write all scores to this TSV (samples × scores).",
+            callback=output_file(),
+        ),
     ] = None,
     units: Annotated[
         str | None,
@@ -54,7 +60,9 @@ def score_expression_command(
         Path | None,
         typer.Option(
             help="Custom deconvolution reference: genes × cell types TSV/CSV in TPM (default: "
-            "quanTIseq TIL10)."
+            "quanTIseq TIL10).",
+            exists=True,
+            dir_okay=False,
         ),
     ] = None,
 ) -> None:

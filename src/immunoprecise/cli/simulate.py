@@ -19,6 +19,7 @@ from rich.markup import escape as markup_escape
 from rich.progress import Progress
 from rich.table import Table
 
+from immunoprecise.cli.paths import output_folder
 from immunoprecise.errors import (
     FieldProblem,
     ImmunopreciseError,
@@ -128,7 +129,8 @@ def _read_patients(
     source = str(path)
     sep = "\t" if path.suffix.lower() == ".tsv" else ","
     try:
-        frame = pd.read_csv(path, sep=sep)
+        # ids as written: "001" stays "001", not the number 1
+        frame = pd.read_csv(path, sep=sep, dtype={"patient": str})
         twice = repeated(header_as_written(path, sep))  # pandas renames the second: "gamma.1"
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ValidationError(
@@ -589,6 +591,7 @@ def simulate_command(
             "-o",
             help="Directory for trajectories.csv, summary.json, trajectories.png/.html.",
             file_okay=False,
+            callback=output_folder,
             show_default=False,
         ),
     ] = None,

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from immunoprecise.cli.paths import output_folder
 from immunoprecise.errors import ImmunopreciseError
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ def trial_command(
             "--out",
             help="Output folder (default: <design name>-trial). Finished chunks are kept there as "
             "Parquet: run the same command again to resume a stopped trial.",
+            callback=output_folder,
         ),
     ] = None,
     report: Annotated[

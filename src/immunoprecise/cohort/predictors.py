@@ -273,6 +273,8 @@ class CohortAuc(BaseModel):
         AUC with its DeLong CI (``n`` = patients with outcome and predictor).
     n_responders
         Responders among them.
+    excluded
+        Patients of the cohort left out: no evaluable outcome, or no value of the predictor.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -280,6 +282,7 @@ class CohortAuc(BaseModel):
     cohort: str
     auc: Statistic
     n_responders: int
+    excluded: tuple[str, ...] = ()
 
 
 class PredictorAcrossCohorts(BaseModel):
@@ -444,7 +447,7 @@ def evaluate_predictors_across_cohorts(
         for label, frame in frames.items():
             reason = _unusable(frame, name)
             if reason is None:
-                y, x, _ = _complete_cases(frame, [name], outcome, need=2, quiet=True)
+                y, x, left_out = _complete_cases(frame, [name], outcome, need=2, quiet=True)
                 m = int(y.sum())
                 if m < 2 or len(y) - m < 2:
                     reason = f"{m} responders and {len(y) - m} non-responders have {name}; needs 2+"
@@ -453,7 +456,11 @@ def evaluate_predictors_across_cohorts(
                     if not 0.0 < curve.auc.estimate < 1.0:
                         reason = f"AUC {curve.auc.estimate:g} has no logit-scale variance"
                     else:
-                        per_cohort.append(CohortAuc(cohort=label, auc=curve.auc, n_responders=m))
+                        per_cohort.append(
+                            CohortAuc(
+                                cohort=label, auc=curve.auc, n_responders=m, excluded=left_out
+                            )
+                        )
             if reason is not None:
                 skipped.append((label, reason))
         pooled = (

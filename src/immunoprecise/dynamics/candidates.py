@@ -31,7 +31,7 @@ from immunoprecise.errors import ModelError
 from immunoprecise.knowledge import KnowledgeBase, load_knowledge_base
 from immunoprecise.recommend import StrategyPlan
 
-__all__ = ["SimulatedRegimen", "candidate_comparisons", "simulated_regimens"]
+__all__ = ["SimulatedRegimen", "candidate_comparisons", "class_comparison", "simulated_regimens"]
 
 
 @dataclass(frozen=True)
@@ -121,21 +121,61 @@ def candidate_comparisons(
         spec = models[cls]
         seen.add(spec.model + str(spec.regimens))
         try:
-            cmp = compare_regimens(
-                spec.model,
-                spec.regimens,
-                t_end=spec.t_end,
-                initial=spec.initial,
-                parameter_set=spec.parameter_set,
-                n_virtual=n_virtual,
-                seed=seed,
-            )
+            cmp = class_comparison(cls, n_virtual=n_virtual, seed=seed)
         except ModelError:
             continue
         out.append((option.therapy_id, cls, cmp))
         if len(out) >= max_classes:
             break
     return out
+
+
+def class_comparison(
+    therapy_class: str, *, n_virtual: int = 30, seed: int = 0
+) -> RegimenComparison:
+    """The candidate regimens of one therapy class, compared over a seeded cloud of patients.
+
+    Parameters
+    ----------
+    therapy_class
+        A class of ``dynamics/data/candidates.yaml`` (``"car_t"``, ``"checkpoint_inhibitor"``, …).
+    n_virtual
+        Virtual patients per regimen.
+    seed
+        Seed of the virtual-patient cloud.
+
+    Returns
+    -------
+    RegimenComparison
+        The same comparison :func:`candidate_comparisons` makes for that class and seed, so a
+        report can redraw what an evaluation stored (its ``simulations`` name the class).
+
+    Raises
+    ------
+    ModelError
+        If the class has no model here.
+
+    Examples
+    --------
+    >>> class_comparison("car_t", n_virtual=3).model.id
+    'cartmath2021'
+    """
+    models = _class_models()
+    if therapy_class not in models:
+        raise ModelError(
+            f"therapy class {therapy_class!r} has no candidate regimens; classes with a model: "
+            f"{', '.join(sorted(models))}"
+        )
+    spec = models[therapy_class]
+    return compare_regimens(
+        spec.model,
+        spec.regimens,
+        t_end=spec.t_end,
+        initial=spec.initial,
+        parameter_set=spec.parameter_set,
+        n_virtual=n_virtual,
+        seed=seed,
+    )
 
 
 def simulated_regimens(

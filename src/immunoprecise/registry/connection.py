@@ -246,7 +246,15 @@ def make_registry_engine(url: str, *, create: bool = False) -> Engine:
     path = sqlite_path(url)
     if path is not None:
         if create:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                blocked = isinstance(exc, FileExistsError | NotADirectoryError)
+                raise RegistryError(
+                    f"cannot create the folder {exc.filename or path.parent} of the SQLite "
+                    f"database {path}: "
+                    + ("a file of that name is in the way" if blocked else str(exc.strerror))
+                ) from None
         elif not path.is_file():
             raise RegistryError(
                 f"no registry database at {path}; create it with `immunoprecise db init "

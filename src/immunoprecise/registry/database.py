@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from immunoprecise.errors import RegistryError
 from immunoprecise.registry.connection import display_url, make_registry_engine, resolve_url
-from immunoprecise.registry.migrate import head_revision, revision_of, upgrade
+from immunoprecise.registry.migrate import head_revision, revision_of, schema_advice, upgrade
 
 __all__ = ["Database", "open_migrated_engine"]
 
@@ -59,9 +59,7 @@ def open_migrated_engine(url: str | None = None, *, create: bool = False) -> Eng
             if current is None
             else f"is at schema revision {current}, this immunoprecise needs {head}"
         )
-        raise RegistryError(
-            f"registry {shown} {state}; run `immunoprecise db upgrade --db {shown}` first"
-        )
+        raise RegistryError(f"registry {shown} {state}; {schema_advice(current, shown)}")
     return engine
 
 

@@ -13,7 +13,12 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from immunoprecise.errors import RegistryError
-from immunoprecise.registry.connection import display_url, make_registry_engine, resolve_url
+from immunoprecise.registry.connection import (
+    display_url,
+    make_registry_engine,
+    resolve_url,
+    sqlite_path,
+)
 
 __all__ = ["MIGRATIONS_DIR", "current_revision", "downgrade", "head_revision", "upgrade"]
 
@@ -40,6 +45,38 @@ def head_revision() -> str:
     if head is None:  # pragma: no cover - the package ships its migrations
         raise RegistryError(f"no migrations found in {MIGRATIONS_DIR}")
     return head
+
+
+def schema_advice(current: str | None, shown: str) -> str:
+    """What to do about a database whose schema is not this version's latest.
+
+    A revision this version does not ship was written by a newer immunoprecise: upgrading the
+    database cannot help, upgrading immunoprecise does.
+
+    Examples
+    --------
+    >>> schema_advice("0001", "registry.db")
+    'run `immunoprecise db upgrade --db registry.db`'
+    >>> schema_advice("0099", "registry.db")[:42]
+    'a newer immunoprecise migrated it (this on'
+    """
+    if current is not None and not is_known_revision(current):
+        return (
+            f"a newer immunoprecise migrated it (this one ships revisions up to "
+            f"{head_revision()}); upgrade immunoprecise to use it"
+        )
+    return f"run `immunoprecise db upgrade --db {shown}`"
+
+
+def is_known_revision(revision: str) -> bool:
+    """Whether ``revision`` is one of the migrations shipped with this version.
+
+    Examples
+    --------
+    >>> is_known_revision("0001"), is_known_revision("0099")
+    (True, False)
+    """
+    return revision in {s.revision for s in ScriptDirectory.from_config(_config()).walk_revisions()}
 
 
 def revision_of(connection: Connection) -> str | None:
@@ -78,6 +115,8 @@ def current_revision(url: str | None = None) -> str | None:
 
 def _run(url: str | None, revision: str, *, up: bool) -> str | None:
     resolved = resolve_url(url)
+    path = sqlite_path(resolved)
+    created = path is not None and not path.exists()
     engine = make_registry_engine(resolved, create=up)
     try:
         with engine.begin() as connection:
@@ -87,9 +126,17 @@ def _run(url: str | None, revision: str, *, up: bool) -> str | None:
             else:
                 command.downgrade(config, revision)
             return revision_of(connection)
-    except CommandError as exc:
-        raise RegistryError(f"{display_url(resolved)}: {exc}") from None
-    except SQLAlchemyError as exc:
+    except (CommandError, SQLAlchemyError) as exc:
+        engine.dispose()
+        if created and path is not None:  # a failed first migration leaves no empty file
+            for leftover in (
+                path,
+                path.with_name(path.name + "-wal"),
+                path.with_name(path.name + "-shm"),
+            ):
+                leftover.unlink(missing_ok=True)
+        if isinstance(exc, CommandError):
+            raise RegistryError(f"{display_url(resolved)}: {exc}") from None
         raise RegistryError(f"cannot migrate {display_url(resolved)}: {exc.args[0]}") from None
     finally:
         engine.dispose()

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from immunoprecise.errors import RegistryError
 from immunoprecise.evaluation import Evaluation
 from immunoprecise.records import PatientRecord
+from immunoprecise.records.digest import canonical_json, record_sha256
 from immunoprecise.registry.database import Database, open_migrated_engine
 from immunoprecise.registry.models import (
     AuditAction,
@@ -40,32 +41,6 @@ from immunoprecise.registry.schema import (
 )
 
 __all__ = ["Registry", "canonical_json", "record_sha256"]
-
-
-def canonical_json(data: Any) -> str:
-    """Serialize JSON data canonically: sorted keys, no spaces, UTF-8 kept, no NaN.
-
-    Examples
-    --------
-    >>> canonical_json({"b": 1, "a": [1.5, "µ"]})
-    '{"a":[1.5,"µ"],"b":1}'
-    """
-    return json.dumps(
-        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
-
-
-def record_sha256(record: PatientRecord) -> str:
-    """Return the SHA-256 of a record's canonical JSON (what the registry compares versions by).
-
-    Examples
-    --------
-    >>> import immunoprecise as ip
-    >>> len(record_sha256(ip.read_patient(ip.data.example_path("crc_msih.json"))))
-    64
-    """
-    data = record.model_dump(mode="json")
-    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
 
 
 _WRITE_ATTEMPTS = 8

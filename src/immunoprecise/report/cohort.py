@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import math
 import platform
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -64,9 +65,17 @@ def _environment() -> jinja2.Environment:
     return jinja_environment(
         {
             "pct": lambda x: "NE" if x is None or x != x else f"{100 * x:.1f}%",
-            "num": lambda x, d=2: "NE" if x is None else f"{x:.{d}f}",
+            "num": _number,
         }
     )
+
+
+def _number(x: float | None, digits: int = 2) -> str:
+    """``NE`` when not estimable; an infinite median (fewer than half with the event) is
+    ``not reached``."""
+    if x is None or math.isnan(x):
+        return "NE"
+    return "not reached" if math.isinf(x) else f"{x:.{digits}f}"
 
 
 def _svg(fig: Any, prefix: str) -> Markup:

@@ -111,16 +111,20 @@ def safety_section(profile: ImmuneProfile, record: PatientRecord | None) -> Safe
 
 
 def _simulation_figures(evaluation: Evaluation) -> list[_InlineFigure]:
-    """Tumor medians per candidate regimen, re-simulated from the evaluation's stored seed."""
+    """Tumor medians per candidate regimen, re-simulated from the evaluation's stored seed.
+
+    The classes drawn are those the evaluation simulated (its ``simulations``), not chosen
+    again from the plan: an evaluation made with another knowledge base keeps its figures.
+    """
     if not evaluation.simulations:
         return []
-    from immunoprecise.dynamics.candidates import candidate_comparisons
+    from immunoprecise.dynamics.candidates import class_comparison
 
     first = evaluation.simulations[0]
+    simulated = dict.fromkeys((s.therapy_id, s.therapy_class) for s in evaluation.simulations)
     figures = []
-    for k, (therapy_id, _, cmp) in enumerate(
-        candidate_comparisons(evaluation.plan, n_virtual=first.n_virtual, seed=first.seed)
-    ):
+    for k, (therapy_id, therapy_class) in enumerate(simulated):
+        cmp = class_comparison(therapy_class, n_virtual=first.n_virtual, seed=first.seed)
         figures.append(
             _InlineFigure(
                 f"fig-regimens-{k}",
