@@ -82,3 +82,30 @@ def test_a_wrong_sample_id_is_named(tmp_path: Path, minimal: dict) -> None:
     assert "expression.sample_id: 'NOPE' is not a sample of expression_examples.tsv" in (
         result.stderr
     )
+
+
+def test_a_sample_missing_values_gets_not_assessable_scores_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    from immunoprecise.profile.expression import signatures as sig
+
+    frame = pd.read_csv(MATRIX, sep="\t", index_col=0)
+    housekeeping = sig.signature_data()["signatures"]["GEP18"]["housekeeping"]
+    pairs = sig.signature_data()["signatures"]["IMPRES"]["pairs"]
+    blank = set(housekeeping) | {a for a, _b in pairs}
+    frame.loc[sorted(blank & set(frame.index)), "SYN-MEL-001"] = np.nan
+    path = tmp_path / "with_gaps.tsv"
+    frame.to_csv(path, sep="\t")
+    record = ip.read_patient(example_path("melanoma_braf.json"))
+    assert record.expression is not None
+    moved = record.model_copy(
+        update={"expression": record.expression.model_copy(update={"path": str(path)})}
+    )
+    profile = ip.profile(moved)
+    for key in ("expression.GEP18", "expression.IMPRES", "expression.icb_response"):
+        value = profile.values[key]
+        assert value.status == "not_assessable", key
+        assert value.value is None
+    assert "not scored for sample SYN-MEL-001" in (profile.values["expression.GEP18"].note or "")
+    assert "IMPRES" in (profile.values["expression.icb_response"].note or "")
+    assert profile.values["expression.CYT"].status == "assessed"

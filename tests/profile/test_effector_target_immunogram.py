@@ -46,6 +46,33 @@ def test_latest_burden_is_used(minimal: dict[str, Any]) -> None:
     assert _profile(minimal).values["tumor_cells"].value == 2e9
 
 
+def test_each_burden_measure_comes_from_the_latest_entry_that_has_it(
+    minimal: dict[str, Any],
+) -> None:
+    minimal["disease"] = {"diagnosis": "B-ALL", "oncotree_code": "BLL"}
+    minimal["disease"]["burden"] = [
+        {"date": "2026-01-10", "marrow_blasts": 30, "m_protein": 12},
+        {"date": "2026-03-01", "marrow_blasts": 62, "sum_of_diameters": 40},
+        {"date": "2026-03-20", "cell_count": 1e11},  # the latest entry: no blasts recorded
+    ]
+    p = _profile(minimal)
+    blasts = p.values["marrow_blasts"]
+    assert blasts.status == "assessed"
+    assert blasts.value == 62.0  # 2026-03-01, not dropped, not the older 30
+    # the newest tumour size wins (the count of 2026-03-20, not the 40 mm of 2026-03-01)
+    assert p.values["tumor_cells"].value == 1e11
+
+
+def test_an_older_cell_count_does_not_stand_in_for_a_newer_size(
+    minimal: dict[str, Any],
+) -> None:
+    minimal["disease"]["burden"] = [
+        {"date": "2025-06-01", "cell_count": 9e12},
+        {"date": "2026-03-01", "sum_of_diameters": 20, "marrow_blasts": 5},
+    ]
+    assert _profile(minimal).values["tumor_cells"].value == round(math.pi / 6 * 8 * 1e9, -3)
+
+
 def test_marrow_only_burden_is_not_converted(minimal: dict[str, Any]) -> None:
     _burden(minimal, marrow_blasts=60)
     value = _profile(minimal).values["tumor_cells"]

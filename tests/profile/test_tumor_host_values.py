@@ -46,6 +46,23 @@ def test_pdl1_cps_categories_per_disease(
         (("ALK", "EML4-ALK fusion"), "ALK fusion"),
         (("KRAS", "G12C"), "KRAS G12C"),
         (("KRAS", "G12D"), None),
+        # HGVS 3-letter protein notation, with or without "p.", and within a longer text
+        (("BRAF", "p.Val600Glu"), "BRAF V600"),
+        (("BRAF", "Val600Lys"), "BRAF V600"),
+        (("BRAF", "c.1799T>A (p.V600E)"), "BRAF V600"),
+        (("BRAF", "c.1799T>A (p.Val600Glu)"), "BRAF V600"),
+        (("BRAF", "p.(Val600Glu)"), "BRAF V600"),
+        (("EGFR", "p.Leu858Arg"), "EGFR sensitizing"),
+        (("EGFR", "p.L858R"), "EGFR sensitizing"),
+        (("EGFR", "p.Glu746_Ala750del"), "EGFR sensitizing"),
+        (("EGFR", "c.2235_2249del (p.Glu746_Ala750del)"), "EGFR sensitizing"),
+        (("KRAS", "p.Gly12Cys"), "KRAS G12C"),
+        (("KRAS", "p.Gly12Asp"), None),
+        (("BRAF", "p.Val6000Glu"), None),  # another position, not V600
+        # a negative test matches no driver, even where the pattern would
+        (("BRAF", "V600E not detected"), None),
+        (("EGFR", "wild type"), None),
+        (("ALK", "no fusion detected"), None),
     ],
 )
 def test_actionable_drivers(

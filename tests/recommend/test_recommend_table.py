@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -9,6 +10,8 @@ import pytest
 
 import immunoprecise as ip
 from immunoprecise.data.synthetic import synthetic_table
+from immunoprecise.knowledge import load_knowledge_base
+from immunoprecise.knowledge.base import default_knowledge_dir
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +64,71 @@ def test_recommend_frame_takes_profiles_and_diseases() -> None:
     plans = ip.recommend_frame(profiles, table["oncotree_code"].to_numpy())
     assert plans.index.equals(profiles.index)
     assert plans[("plan", "top")].notna().any()
+
+
+def test_a_contraindicated_strategy_step_blocks_the_strategy_in_both_paths(
+    tmp_path: Path,
+) -> None:
+    # a site's rule contraindicating a strategy step that no rule supports for the disease
+    kb_dir = tmp_path / "kb"
+    shutil.copytree(default_knowledge_dir(), kb_dir)
+    with (kb_dir / "rules.yaml").open("a", encoding="utf-8") as rules:
+        rules.write(
+            "- id: site_tlr9_autoimmunity_contraindication\n"
+            "  family: caution\n"
+            "  therapies: [tlr9_in_situ_vaccination]\n"
+            "  effect: contraindicate\n"
+            "  when: {value: autoimmune_disease, is_true: true}\n"
+            "  evidence: {civic: E}\n"
+            "  rationale: A site's rule, for this test.\n"
+            "  references: [diehl2017]\n"
+        )
+    kb = load_knowledge_base(kb_dir)
+    table = pd.DataFrame(
+        {
+            "patient_id": ["AI", "NO-AI"],
+            "diagnosis": ["colon adenocarcinoma"] * 2,
+            "oncotree_code": ["COAD"] * 2,
+            "disease_status": ["relapsed"] * 2,
+            "autoimmune_diseases": ["ulcerative colitis", ""],
+            "msi_status": ["MSS"] * 2,
+            "ihc_cd8_tumor_core_cells_per_mm2": [20.0] * 2,
+            "ihc_cd8_invasive_margin_cells_per_mm2": [300.0] * 2,
+        }
+    )
+    path = tmp_path / "two.csv"
+    table.to_csv(path, index=False)
+    plans = ip.recommend_table(path, knowledge_base=kb)
+    sid = "cold_tumour_in_situ_vaccination_anti_pd1"
+    for record in ip.read_cohort(path).records:
+        plan = ip.recommend(ip.profile(record, knowledge_base=kb), knowledge_base=kb)
+        strategy = next(s for s in plan.strategies if s.strategy_id == sid)
+        step = next(s for s in strategy.steps if s.therapy_id == "tlr9_in_situ_vaccination")
+        expected = "contraindicated" if record.patient.id == "AI" else "proposed"
+        assert strategy.status == expected
+        assert plans.loc[record.patient.id, ("strategy", sid)] == expected
+        if expected == "contraindicated":
+            assert step.option_status == "contraindicated"
+            assert step.cautions == ("site_tlr9_autoimmunity_contraindication",)
+
+
+def test_low_resolution_hla_typing_is_undecided_in_both_paths(tmp_path: Path) -> None:
+    table = pd.DataFrame(
+        {
+            "patient_id": ["LOW", "HIGH", "OTHER"],
+            "diagnosis": ["metastatic uveal melanoma"] * 3,
+            "oncotree_code": ["UM"] * 3,
+            "hla_type": ["A*02; A*24", "A*02:01; A*24:02", "A*03:01; A*24:02"],
+        }
+    )
+    path = tmp_path / "uveal.csv"
+    table.to_csv(path, index=False)
+    plans = ip.recommend_table(path)
+    expected = {"LOW": None, "HIGH": "indicated", "OTHER": "contraindicated"}
+    for record in ip.read_cohort(path).records:
+        plan = ip.recommend(ip.profile(record))
+        statuses = {o.therapy_id: o.status for o in (*plan.options, *plan.contraindicated)}
+        want = expected[record.patient.id]
+        assert statuses.get("tebentafusp") == want
+        got = plans.loc[record.patient.id, ("tebentafusp", "status")]
+        assert (got if pd.notna(got) else None) == want

@@ -36,9 +36,16 @@ def _heme(minimal: dict[str, Any], code: str, **disease: Any) -> dict[str, Any]:
 
 
 # --- checkpoint ---------------------------------------------------------------------------------
+EGFR_ALK_TESTED = [
+    {"gene": "EGFR", "alteration": "wild type"},
+    {"gene": "ALK", "alteration": "wild type"},
+]
+
+
 def test_checkpoint_family_nsclc_tps_categories(minimal: dict[str, Any]) -> None:
     minimal["disease"] = {"diagnosis": "LUAD", "oncotree_code": "LUAD"}
     minimal["tumor"]["pdl1_tps"] = {"value": 60, "unit": "%"}
+    minimal["tumor"]["driver_mutations"] = EGFR_ALK_TESTED
     plan = _plan(minimal)
     for therapy in ("pembrolizumab", "atezolizumab"):
         option = _find(plan, therapy)
@@ -130,6 +137,44 @@ def test_tcr_t_needs_the_hla_allele_and_is_listed_apart_without_it(minimal: dict
     assert "afamitresgene_autoleucel" not in {o.therapy_id for o in plan.options}
 
 
+def _uveal(minimal: dict[str, Any], hla: list[str]) -> dict[str, Any]:
+    minimal["disease"] = {"diagnosis": "metastatic uveal melanoma", "oncotree_code": "UM"}
+    minimal["tumor"] = {}
+    minimal["patient"]["hla_type"] = hla
+    return minimal
+
+
+def test_low_resolution_hla_typing_leaves_tebentafusp_undecided(minimal: dict[str, Any]) -> None:
+    plan = _plan(_uveal(minimal, ["A*02", "A*24", "B*44", "B*51"]))
+    assert _find(plan, "tebentafusp") is None  # neither indicated nor contraindicated
+    undecided = {u.rule_id: u.missing for u in plan.not_evaluated}
+    for rule_id in ("uveal_melanoma_tebentafusp", "tebentafusp_needs_hla_a0201"):
+        (missing,) = undecided[rule_id]
+        assert "patient.hla_type at high resolution" in missing
+        assert "A*02:01" in missing
+
+
+@pytest.mark.parametrize(
+    ("hla", "status"),
+    [
+        (["A*02:01", "A*24:02"], "indicated"),
+        (["A*02:01:01", "A*24:02"], "indicated"),  # a higher resolution of A*02:01
+        (["A*02", "A*02:01"], "indicated"),  # one allele typed high enough decides
+        (["A*03:01", "A*24:02"], "contraindicated"),
+        (["A*03", "A*24"], "contraindicated"),  # low resolution, but no A*02 at all
+        (["A*02:06", "A*24:02"], "contraindicated"),
+        (["A*02:011", "A*24:02"], "contraindicated"),  # not A*02:01 with one more digit
+        (["A*02:01N", "A*24:02"], "contraindicated"),  # a null allele is not expressed
+    ],
+)
+def test_tebentafusp_reads_hla_alleles_field_by_field(
+    minimal: dict[str, Any], hla: list[str], status: str
+) -> None:
+    option = _find(_plan(_uveal(minimal, hla)), "tebentafusp")
+    assert option is not None
+    assert option.status == status
+
+
 def test_cd19_negative_relapse_contraindicates_cd19_products(minimal: dict[str, Any]) -> None:
     data = _heme(minimal, "BLL", status="relapsed")
     data["tumor"] = {"antigens": [{"name": "CD19", "kind": "lineage", "status": "negative"}]}
@@ -194,6 +239,65 @@ def test_each_family_fires_on_its_biomarker(
     assert family in {f.family for f in option.rationale}
 
 
+@pytest.mark.parametrize(
+    ("drivers", "pd1"),
+    [
+        (EGFR_ALK_TESTED, "indicated"),
+        ([{"gene": "EGFR", "alteration": "p.Leu858Arg"}, EGFR_ALK_TESTED[1]], "disfavoured"),
+        ([EGFR_ALK_TESTED[0], {"gene": "ALK", "alteration": "EML4-ALK fusion"}], "disfavoured"),
+    ],
+)
+def test_first_line_pd1_rules_exclude_egfr_and_alk_driven_nsclc(
+    minimal: dict[str, Any], drivers: list[dict[str, str]], pd1: str
+) -> None:
+    minimal["disease"] = {"diagnosis": "LUAD", "oncotree_code": "LUAD"}
+    minimal["tumor"]["pdl1_tps"] = {"value": 60, "unit": "%"}
+    minimal["tumor"]["driver_mutations"] = drivers
+    plan = _plan(minimal)
+    for therapy in ("pembrolizumab", "atezolizumab", "pembrolizumab_chemotherapy"):
+        option = _find(plan, therapy)
+        assert option is not None, therapy
+        assert option.status == pd1, therapy
+    fired = {f.rule_id for o in (*plan.options, *plan.contraindicated) for f in o.rationale}
+    first_line = {
+        "nsclc_tps50_pembrolizumab",
+        "nsclc_tps50_atezolizumab",
+        "nsclc_chemo_pembrolizumab",
+    }
+    assert fired & first_line == (first_line if pd1 == "indicated" else set())
+
+
+def test_first_line_pd1_rules_are_undecided_until_egfr_and_alk_are_known(
+    minimal: dict[str, Any],
+) -> None:
+    minimal["disease"] = {"diagnosis": "LUAD", "oncotree_code": "LUAD"}
+    minimal["tumor"]["pdl1_tps"] = {"value": 60, "unit": "%"}
+    minimal["tumor"]["driver_mutations"] = [{"gene": "KRAS", "alteration": "G12V"}]
+    plan = _plan(minimal)
+    undecided = {u.rule_id: " ".join(u.missing) for u in plan.not_evaluated}
+    for rule_id in ("nsclc_tps50_pembrolizumab", "nsclc_tps50_atezolizumab"):
+        assert "EGFR not reported" in undecided[rule_id]
+        assert "ALK not reported" in undecided[rule_id]
+    option = _find(plan, "pembrolizumab")
+    assert option is None or option.status != "indicated"
+
+
+def test_pemetrexed_chemo_immunotherapy_is_for_non_squamous_nsclc(
+    minimal: dict[str, Any],
+) -> None:
+    minimal["tumor"]["pdl1_tps"] = {"value": 0, "unit": "%"}
+    minimal["tumor"]["driver_mutations"] = EGFR_ALK_TESTED
+    minimal["disease"] = {"diagnosis": "lung adenocarcinoma", "oncotree_code": "LUAD"}
+    option = _find(_plan(minimal), "pembrolizumab_chemotherapy")
+    assert option is not None
+    assert option.status == "indicated"
+    for code in ("LUSC", "NSCLC"):  # squamous; histology not recorded
+        minimal["disease"] = {"diagnosis": "lung cancer", "oncotree_code": code}
+        plan = _plan(minimal)
+        assert _find(plan, "pembrolizumab_chemotherapy") is None, code
+        assert "nsclc_chemo_pembrolizumab" not in {u.rule_id for u in plan.not_evaluated}
+
+
 # --- timing windows ------------------------------------------------------------------------------
 def _post_asct(minimal: dict[str, Any], days: int) -> dict[str, Any]:
     data = _heme(minimal, "PCM", status="relapsed")
@@ -238,6 +342,115 @@ def test_osimertinib_soon_after_pd1_is_disfavoured_with_its_window(minimal: dict
     assert caution.window.end_day == 90
 
 
+def _after_chemoradiotherapy(minimal: dict[str, Any], end: str) -> dict[str, Any]:
+    minimal["disease"] = {"diagnosis": "stage III NSCLC", "oncotree_code": "LUAD"}
+    minimal["collected_on"] = "2026-10-12"
+    minimal["patient"]["prior_therapies"] = [
+        {
+            "name": "concurrent cisplatin-etoposide chemoradiotherapy 60 Gy",
+            "line": 1,
+            "start": "2026-08-20",
+            "end": end,
+        }
+    ]
+    return minimal
+
+
+@pytest.mark.parametrize(
+    ("end", "days", "indicated"),
+    [
+        ("2026-08-31", 42, True),  # the last day of the PACIFIC window
+        ("2026-10-11", 1, True),  # the first
+        ("2026-10-12", 0, False),  # chemoradiotherapy ended on the record date: day 0
+        ("2026-08-30", 43, False),
+    ],
+)
+def test_durvalumab_window_is_1_to_42_days_after_chemoradiotherapy(
+    minimal: dict[str, Any], end: str, days: int, indicated: bool
+) -> None:
+    data = _after_chemoradiotherapy(minimal, end)
+    profile = ip.profile(PatientRecord.model_validate(data))
+    assert profile.values["days_since.chemoradiotherapy"].value == days
+    plan = ip.recommend(profile)
+    option = _find(plan, "durvalumab")
+    fired = {f.rule_id for f in option.rationale} if option else set()
+    assert ("nsclc_durvalumab_after_chemoradiotherapy" in fired) is indicated
+    proposed = {s.strategy_id for s in plan.strategies}
+    assert ("nsclc_chemoradiotherapy_then_durvalumab" in proposed) is indicated
+
+
+def test_chemoradiotherapy_ending_after_the_record_date_is_not_assessable(
+    minimal: dict[str, Any],
+) -> None:
+    data = _after_chemoradiotherapy(minimal, "2026-11-30")  # 49 days after collection
+    profile = ip.profile(PatientRecord.model_validate(data))
+    value = profile.values["days_since.chemoradiotherapy"]
+    assert value.status == "not_assessable"
+    assert value.value is None
+    assert "not finished by the record date" in (value.note or "")
+    plan = ip.recommend(profile)
+    assert _find(plan, "durvalumab") is None
+    assert plan.strategies == () or all(
+        s.strategy_id != "nsclc_chemoradiotherapy_then_durvalumab" for s in plan.strategies
+    )
+    undecided = {u.rule_id: u.missing for u in plan.not_evaluated}
+    assert "not finished by the record date" in " ".join(
+        undecided["nsclc_durvalumab_after_chemoradiotherapy"]
+    )
+    assert "nsclc_chemoradiotherapy_then_durvalumab" in undecided
+
+
+# --- treatment history: prior severe irAE ------------------------------------------------------
+@pytest.mark.parametrize(
+    ("therapies", "expected"),
+    [
+        # an immunotherapy without its irAE grade, another therapy graded: unknown
+        (
+            [
+                {"name": "pembrolizumab", "line": 1},
+                {"name": "carboplatin-pemetrexed", "line": 1, "irae_grade": 1},
+            ],
+            None,
+        ),
+        # two immunotherapies, the second without its grade: unknown
+        (
+            [
+                {"name": "nivolumab", "line": 1, "irae_grade": 1},
+                {"name": "ipilimumab + nivolumab", "line": 2},
+            ],
+            None,
+        ),
+        # a grade ≥ 3 on any line decides, whatever is not recorded
+        (
+            [
+                {"name": "nivolumab", "line": 1, "irae_grade": 3},
+                {"name": "ipilimumab + nivolumab", "line": 2},
+            ],
+            True,
+        ),
+        # every immunotherapy graded below 3; a chemotherapy without a grade does not matter
+        (
+            [
+                {"name": "nivolumab", "line": 1, "irae_grade": 2},
+                {"name": "FOLFOX", "line": 2},
+            ],
+            False,
+        ),
+    ],
+)
+def test_prior_severe_irae_is_unknown_while_an_immunotherapy_lacks_its_grade(
+    minimal: dict[str, Any], therapies: list[dict[str, Any]], expected: bool | None
+) -> None:
+    minimal["patient"]["prior_therapies"] = therapies
+    value = ip.profile(PatientRecord.model_validate(minimal)).values["prior_severe_irae"]
+    if expected is None:
+        assert value.status == "not_assessable"
+        assert value.missing == ("patient.prior_therapies[].irae_grade",)
+    else:
+        assert value.status == "assessed"
+        assert value.value is expected
+
+
 # --- what-if -------------------------------------------------------------------------------------
 def test_what_if_shows_how_the_plan_changes(minimal: dict[str, Any]) -> None:
     plan = _plan(minimal, overrides={"msi_status": "MSI-H"})
@@ -259,3 +472,80 @@ def test_what_if_refuses_unknown_keys_and_wrong_kinds(minimal: dict[str, Any]) -
     assert "did you mean" in text
     assert "overrides.tmb" in text
     assert "number" in text
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"pdl1_tps": "60"}, "overrides.pdl1_tps", "expected a number in %"),
+        ({"pdl1_tps": True}, "overrides.pdl1_tps", "expected a number in %"),
+        ({"ecog": 1.5}, "overrides.ecog", "expected a whole number"),
+        ({"prior.checkpoint_inhibitor": "yes"}, "overrides.prior.checkpoint_inhibitor", "true"),
+        ({"days_since.chemoradiotherapy": "10"}, "overrides.days_since", "number"),
+        ({"crp": float("nan")}, "overrides.crp", "finite"),
+        ({"pdl1_tps": 500}, "overrides.pdl1_tps", "expected a number from 0 to 100 %"),
+        ({"pdl1_tps": -5}, "overrides.pdl1_tps", "expected a number from 0 to 100 %"),
+        ({"crp": -1}, "overrides.crp", "expected a number ≥ 0 mg/L"),
+    ],
+)
+def test_what_if_checks_the_kind_even_where_the_value_is_missing(
+    minimal: dict[str, Any], overrides: dict[str, Any], field: str, message: str
+) -> None:
+    minimal["disease"] = {"diagnosis": "LUAD", "oncotree_code": "LUAD"}
+    minimal["tumor"] = {}  # PD-L1 not recorded: pdl1_tps is not assessable
+    del minimal["patient"]["ecog"]
+    profile = ip.profile(PatientRecord.model_validate(minimal))
+    assert profile.values["pdl1_tps"].status == "not_assessable"
+    with pytest.raises(ValidationError) as err:
+        ip.recommend(profile, overrides=overrides)
+    text = str(err.value)
+    assert field in text
+    assert message in text
+
+
+def test_what_if_takes_a_number_for_a_missing_numeric_value(minimal: dict[str, Any]) -> None:
+    minimal["disease"] = {"diagnosis": "LUAD", "oncotree_code": "LUAD"}
+    minimal["tumor"] = {"driver_mutations": EGFR_ALK_TESTED}
+    plan = _plan(minimal, overrides={"pdl1_tps": 60})
+    assert plan.what_if is not None
+    assert plan.what_if.overrides[0].category_after == "TPS ≥50%"
+    assert _find(plan, "pembrolizumab") is not None
+
+
+@pytest.mark.parametrize(
+    ("name", "therapy_class"),
+    [
+        ("nivolumab", ""),
+        ("sintilimab", ""),
+        ("spartalizumab", ""),
+        ("camrelizumab", ""),
+        ("tislelizumab", ""),
+        ("toripalimab", ""),
+        ("investigational antibody", "PD-1 inhibitor"),
+        ("investigational antibody", "PD-1 blocking antibody"),
+        ("study drug", "PD-L1 inhibitor"),
+        ("study drug", "CTLA-4 blocking antibody"),
+    ],
+)
+def test_prior_checkpoint_inhibitors_are_recognised_by_name_or_class(
+    minimal: dict[str, Any], name: str, therapy_class: str
+) -> None:
+    minimal["patient"]["prior_therapies"] = [
+        {"name": name, "therapy_class": therapy_class or None, "line": 1, "irae_grade": 1}
+    ]
+    values = ip.profile(PatientRecord.model_validate(minimal)).values
+    assert values["prior.checkpoint_inhibitor"].value is True
+
+
+@pytest.mark.parametrize(
+    ("name", "therapy_class"),
+    [("FOLFOX", "chemotherapy"), ("osimertinib", "EGFR TKI"), ("bevacizumab", "anti-VEGF")],
+)
+def test_other_prior_therapies_are_not_checkpoint_inhibitors(
+    minimal: dict[str, Any], name: str, therapy_class: str
+) -> None:
+    minimal["patient"]["prior_therapies"] = [
+        {"name": name, "therapy_class": therapy_class, "line": 1}
+    ]
+    values = ip.profile(PatientRecord.model_validate(minimal)).values
+    assert values["prior.checkpoint_inhibitor"].value is False

@@ -71,9 +71,16 @@ def test_cautions_do_not_add_therapies_for_other_diseases(minimal: dict[str, Any
     assert ids == {"pembrolizumab"}  # not the melanoma or NSCLC regimens
 
 
+EGFR_ALK_TESTED = [
+    {"gene": "EGFR", "alteration": "wild type"},
+    {"gene": "ALK", "alteration": "wild type"},
+]
+
+
 def test_nsclc_pdl1_negative_prefers_chemo_immunotherapy(minimal: dict[str, Any]) -> None:
     minimal["disease"] = {"diagnosis": "Lung adenocarcinoma", "oncotree_code": "LUAD"}
     minimal["tumor"]["pdl1_tps"] = 0
+    minimal["tumor"]["driver_mutations"] = EGFR_ALK_TESTED
     plan = _plan(minimal)
     assert plan.options[0].therapy_id == "pembrolizumab_chemotherapy"
     assert _option(plan, "pembrolizumab").status == "disfavoured"
@@ -82,6 +89,7 @@ def test_nsclc_pdl1_negative_prefers_chemo_immunotherapy(minimal: dict[str, Any]
 def test_nsclc_tps_high_indicates_monotherapy(minimal: dict[str, Any]) -> None:
     minimal["disease"] = {"diagnosis": "Lung adenocarcinoma", "oncotree_code": "LUAD"}
     minimal["tumor"]["pdl1_tps"] = "80 %"
+    minimal["tumor"]["driver_mutations"] = EGFR_ALK_TESTED
     option = _option(_plan(minimal), "pembrolizumab")
     assert option.status == "indicated"
     assert option.oncokb_level == "1"
@@ -127,3 +135,56 @@ def test_three_valued_conditions(
     assert verdict.holds is expected
     if expected is None:
         assert verdict.missing
+
+
+def _cold_crc(minimal: dict[str, Any]) -> dict[str, Any]:
+    """A relapsed MSS colon cancer, immune-excluded: the cold-tumour strategies are proposed."""
+    minimal["disease"]["status"] = "relapsed"
+    minimal["microenvironment"] = {
+        "densities": [
+            {"marker": "CD8", "region": "tumor_core", "density": 20},
+            {"marker": "CD8", "region": "invasive_margin", "density": 300},
+        ]
+    }
+    return minimal
+
+
+def test_a_strategy_step_carries_the_cautions_that_fired_for_its_therapy(
+    minimal: dict[str, Any],
+) -> None:
+    data = _cold_crc(minimal)
+    data["patient"]["autoimmune_diseases"] = ["ulcerative colitis"]
+    data["patient"]["prior_therapies"] = [
+        {"name": "ipilimumab", "therapy_class": "anti-CTLA-4", "line": 1, "irae_grade": 4}
+    ]
+    data["host"] = {"blood": {"lymphocytes": "0.3 10^9/L"}}  # CTCAE grade 3 lymphopenia
+    plan = _plan(data)
+    # pembrolizumab is no option of its own here (MSS): only general cautions fired for it
+    assert _option(plan, "pembrolizumab") is None
+    strategy = next(
+        s for s in plan.strategies if s.strategy_id == "cold_tumour_in_situ_vaccination_anti_pd1"
+    )
+    steps = {s.therapy_id: s for s in strategy.steps}
+    pd1 = steps["pembrolizumab"]
+    assert pd1.option_status == "disfavoured"
+    assert set(pd1.cautions) == {
+        "autoimmunity_checkpoint_caution",
+        "prior_severe_irae_checkpoint_caution",
+        "lymphopenia_host_effector_caution",
+    }
+    # a step that no rule supports for this disease still gets the cautions that hold for it
+    tlr9 = steps["tlr9_in_situ_vaccination"]
+    assert tlr9.option_status == "disfavoured"
+    assert tlr9.cautions == ("lymphopenia_host_effector_caution",)
+    assert any(c.startswith("Pembrolizumab") and "disfavoured" in c for c in strategy.cautions)
+    assert any("lymphopenia_host_effector_caution" in c for c in strategy.cautions)
+
+
+def test_a_strategy_step_without_cautions_has_none(minimal: dict[str, Any]) -> None:
+    plan = _plan(_cold_crc(minimal))
+    strategy = next(
+        s for s in plan.strategies if s.strategy_id == "cold_tumour_in_situ_vaccination_anti_pd1"
+    )
+    assert all(s.cautions == () and s.option_status is None for s in strategy.steps)
+    assert strategy.cautions == ()
+    assert strategy.status == "proposed"

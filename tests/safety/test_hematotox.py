@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from immunoprecise.errors import ValidationError
 from immunoprecise.records import PatientRecord
 from immunoprecise.safety import car_hematotox, hematotox_score
+from immunoprecise.safety.hematotox import COMPONENTS
 
 LOW = {"platelets": 250_000, "anc": 3_000, "hemoglobin": 13.0, "crp": 5.0, "ferritin": 200}
 
@@ -80,6 +82,44 @@ def test_missing_lab_leaves_score_unknown_with_partial_points(
     assert len(result.missing) == 1
     assert drop in result.missing[0] or (drop == "anc" and "neutrophils" in result.missing[0])
     assert "missing" in result.text
+
+
+@pytest.mark.parametrize("name", ["platelets", "anc", "hemoglobin", "crp", "ferritin"])
+@pytest.mark.parametrize("missing", [float("nan"), float("inf"), None])
+def test_a_non_finite_lab_is_missing_not_scored(name: str, missing: float | None) -> None:
+    band = next(b for b in COMPONENTS if b.name == name)
+    result = hematotox_score({**LOW, name: missing})
+    (component,) = [c for c in result.components if c.name == name]
+    assert component.points is None
+    assert component.value is None
+    assert result.missing == (band.field,)
+    assert result.score is None
+    assert result.points_known == 0
+    assert result.points_possible == band.max_points
+
+
+@pytest.mark.parametrize(
+    ("labs", "field", "message"),
+    [
+        ({**LOW, "platelets": -1}, "labs.platelets", "≥ 0 cells/µL"),
+        ({**LOW, "crp": -0.5}, "labs.crp", "≥ 0 mg/L"),
+        ({**LOW, "platelets": "150k"}, "labs.platelets", "expected a number in cells/µL"),
+        ({**LOW, "hemoglobin": True}, "labs.hemoglobin", "expected a number in g/dL"),
+        ({**LOW, "neutrophils": 900}, "labs.neutrophils", "'anc'"),
+        ({**LOW, "ferriten": 900}, "labs.ferriten", "did you mean 'ferritin'"),
+    ],
+)
+def test_bad_labs_are_refused_naming_the_lab_and_unit(
+    labs: dict[str, object], field: str, message: str
+) -> None:
+    with pytest.raises(ValidationError) as err:
+        hematotox_score(labs)  # type: ignore[arg-type]
+    text = str(err.value)
+    assert field in text
+    assert message in text
+    if "not a lab" in text:
+        for known in ("platelets", "anc", "hemoglobin", "crp", "ferritin"):
+            assert known in text
 
 
 def _record(host: dict[str, object]) -> PatientRecord:

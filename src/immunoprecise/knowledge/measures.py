@@ -29,6 +29,8 @@ __all__ = [
     "DensityReference",
     "ImmunogramAxis",
     "TherapyHistoryCategory",
+    "protein_change_forms",
+    "reports_absence",
 ]
 
 
@@ -138,8 +140,75 @@ class ImmunogramAxis(_Entry):
     references: tuple[str, ...] = Field(min_length=1)
 
 
+_AMINO_ACIDS = {
+    "ala": "A", "arg": "R", "asn": "N", "asp": "D", "cys": "C", "gln": "Q", "glu": "E",
+    "gly": "G", "his": "H", "ile": "I", "leu": "L", "lys": "K", "met": "M", "phe": "F",
+    "pro": "P", "ser": "S", "thr": "T", "trp": "W", "tyr": "Y", "val": "V", "ter": "*",
+    "sec": "U", "pyl": "O", "xaa": "X",
+}  # fmt: skip
+_THREE_LETTER = re.compile("|".join(_AMINO_ACIDS), re.IGNORECASE)
+# a protein change written with 3-letter amino acids: starts with one, then its position
+_THREE_LETTER_CHANGE = re.compile(rf"(?:{_THREE_LETTER.pattern})\d+.*", re.IGNORECASE)
+_TOKEN_SEPARATORS = re.compile(r"[\s,;/()\[\]]+")
+# a text that reports an absence is not searched for a protein change ("V600E not detected")
+_NEGATION = re.compile(
+    r"\b(not|no|none|negative|absent|undetected|wild[- ]?type|wt|excluded|ruled out)\b",
+    re.IGNORECASE,
+)
+
+
+def reports_absence(alteration: str) -> bool:
+    """Whether the reported alteration says that none was found (``wild type``, ``negative``,
+    ``not detected``): such an entry records a negative test, and matches no driver.
+
+    Examples
+    --------
+    >>> [reports_absence(a) for a in ("wild type", "V600E not detected", "L858R")]
+    [True, True, False]
+    """
+    return bool(_NEGATION.search(alteration))
+
+
+def protein_change_forms(alteration: str) -> tuple[str, ...]:
+    """The ways a reported alteration may name its protein change, for matching.
+
+    The text as written, then each word of it (split at spaces, commas, semicolons, slashes
+    and brackets, so ``c.1799T>A (p.V600E)`` gives ``p.V600E``) without its HGVS ``p.`` prefix,
+    with 3-letter amino acids written as 1-letter codes (HGVS ``p.Val600Glu`` → ``V600E``,
+    ``p.Glu746_Ala750del`` → ``E746_A750del``, ``Ter`` → ``*``). A text of several words that
+    reports an absence (``V600E not detected``, ``wild type``) is taken only as written.
+
+    Examples
+    --------
+    >>> protein_change_forms("c.1799T>A (p.Val600Glu)")
+    ('c.1799T>A (p.Val600Glu)', 'c.1799T>A', 'V600E')
+    >>> protein_change_forms("p.Glu746_Ala750del")
+    ('p.Glu746_Ala750del', 'E746_A750del')
+    >>> protein_change_forms("V600E not detected")
+    ('V600E not detected',)
+    """
+    forms = [alteration.strip()]
+    tokens = _TOKEN_SEPARATORS.split(alteration)
+    if len([t for t in tokens if t]) > 1 and _NEGATION.search(alteration):
+        return (forms[0],)
+    for token in tokens:
+        word = token.strip().removeprefix("p.").removeprefix("P.")
+        if not word:
+            continue
+        if _THREE_LETTER_CHANGE.fullmatch(word):
+            word = _THREE_LETTER.sub(lambda m: _AMINO_ACIDS[m.group(0).lower()], word)
+        forms.append(word)
+    return tuple(dict.fromkeys(f for f in forms if f))
+
+
 class ActionableDriver(_Entry):
-    """A driver alteration that decides targeted or combination therapy."""
+    """A driver alteration that decides targeted or combination therapy.
+
+    ``alteration`` is matched (whole, case-insensitive) against the reported change as written
+    and against each protein change found in it (see :func:`protein_change_forms`): ``V600E``,
+    ``p.V600E``, ``p.Val600Glu`` and ``c.1799T>A (p.V600E)`` are all BRAF V600E. An entry
+    reporting a negative test (``wild type``, ``not detected``) matches no driver.
+    """
 
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     gene: str
@@ -163,9 +232,22 @@ class ActionableDriver(_Entry):
         return self
 
     def matches(self, gene: str, alteration: str) -> bool:
-        """Whether ``gene``/``alteration`` is this actionable driver."""
-        return gene.upper() == self.gene.upper() and bool(
-            re.fullmatch(self.alteration, alteration, flags=re.IGNORECASE)
+        """Whether ``gene``/``alteration`` is this actionable driver.
+
+        Examples
+        --------
+        >>> braf = ActionableDriver(id="braf_v600", gene="BRAF", alteration="V600[A-Z]?",
+        ...                         label="BRAF V600", relevance="", references=("r",))
+        >>> [braf.matches("BRAF", a) for a in ("V600E", "p.Val600Glu", "c.1799T>A (p.V600E)")]
+        [True, True, True]
+        >>> braf.matches("BRAF", "V601E"), braf.matches("BRAF", "p.Val6000Glu")
+        (False, False)
+        """
+        if gene.strip().upper() != self.gene.upper() or reports_absence(alteration):
+            return False
+        return any(
+            re.fullmatch(self.alteration, form, flags=re.IGNORECASE)
+            for form in protein_change_forms(alteration)
         )
 
 

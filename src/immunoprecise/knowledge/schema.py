@@ -168,9 +168,12 @@ class Condition(_Entry):
 
     A comparison names a profile ``value`` key and one operator: ``equals``, ``in``,
     ``at_least`` (≥), ``above`` (>), ``below`` (<), ``at_most`` (≤), ``is_true``, ``is_false``,
-    ``has`` (a list value, such as ``hla_type``, has an item starting with the operand:
-    ``has: "A*02"`` matches ``A*02:01``). With ``of: category`` it compares the value's category
-    instead of the value.
+    ``has`` (a list value, such as ``hla_type``, has an item matching the operand; HLA alleles
+    field by field: ``has: "A*02"`` matches ``A*02:01``, ``has: "A*02:01"`` matches
+    ``A*02:01:01`` but not ``A*02:011`` or the null allele ``A*02:01N``, and is unknown for an
+    allele typed at lower resolution, ``A*02``, so the rule is reported as not evaluated, needing
+    high-resolution typing). With ``of: category`` it compares the value's category instead of
+    the value.
     """
 
     value: str | None = None

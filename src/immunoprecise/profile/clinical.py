@@ -46,7 +46,8 @@ def clinical_values(build: ValueBuilder, done: Mapping[str, Computed]) -> list[C
             Metric(
                 "marrow_blasts",
                 "Bone-marrow blasts (latest)",
-                "the latest recorded bone-marrow blast percentage",
+                "the latest recorded bone-marrow blast percentage (from the latest burden "
+                "entry that has one)",
                 unit="%",
                 inputs=(burden_key("marrow_blasts"),),
                 only_if_assessed=True,

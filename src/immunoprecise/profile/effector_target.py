@@ -52,7 +52,8 @@ def _tumor_cells(build: ValueBuilder) -> Computed:
     metric = Metric(
         "tumor_cells",
         "Estimated tumour cell number",
-        "from the latest burden measurement (documented conversion)",
+        "from the latest burden entry with a tumour size (cell count, sum of diameters or "
+        "SPD; documented conversion)",
         unit="cells",
         formula=_TUMOR_FORMULA,
         references=("delmonte2009",),

@@ -4,8 +4,10 @@
   name patterns are data: ``therapy_history.yaml``);
 - ``days_since.<category>`` — days from the latest such therapy (its end date, else its start)
   to the date the record was collected, for categories that open timing windows (autologous
-  transplant, CAR-T);
-- ``prior_severe_irae`` — a grade ≥ 3 immune-related adverse event on a prior therapy;
+  transplant, CAR-T); not assessable, with a note, when that date is after the collection date
+  (the therapy had not finished, or not started, by the record date);
+- ``prior_severe_irae`` — a grade ≥ 3 immune-related adverse event on a prior therapy; not
+  assessable when none is recorded and a prior immunotherapy lacks its irAE grade;
 - ``hla_type`` — the HLA alleles, for MHC-restricted products (TCR-T, tebentafusp).
 """
 
@@ -17,7 +19,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from immunoprecise.profile.values import Computed, Metric, ValueBuilder
+from immunoprecise.profile.values import Computed, Metric, ValueBuilder, labelled
 
 __all__ = ["history_values"]
 
@@ -42,9 +44,11 @@ def history_values(build: ValueBuilder, done: Mapping[str, Computed]) -> list[Co
     dates = pd.Series([date for ts in rows for _, _, date, _ in ts or ()], dtype=object)
     codes, uniques = pd.factorize(pd.Series(texts, dtype=object))
     out: list[Computed] = []
-    matched: dict[str, np.ndarray] = {}
+    immunotherapy_entry = np.zeros(len(texts), dtype=bool)  # per prior therapy, all patients
     for category in build.kb.therapy_history:
         hit = np.array([category.matches(str(u)) for u in uniques], dtype=bool)[codes]
+        if category.id in _IMMUNOTHERAPY:
+            immunotherapy_entry |= hit
         flags = np.zeros(n, dtype=bool)
         flags[owner[hit]] = True
         latest = np.full(n, np.nan)
@@ -53,7 +57,10 @@ def history_values(build: ValueBuilder, done: Mapping[str, Computed]) -> list[Co
             last = dates[dated].groupby(owner[dated]).max()  # ISO dates sort as text
             for i, date in zip(last.index.to_numpy(dtype=int), last.to_numpy(), strict=True):
                 latest[i] = _days(str(date), collected[i])
-        matched[category.id] = flags
+        # a therapy dated after the record's collection date had not finished (or not started)
+        # by then: there is no interval since it to read
+        ahead = latest < 0
+        latest[ahead] = np.nan
         out.append(
             build.computed(
                 Metric(
@@ -82,9 +89,15 @@ def history_values(build: ValueBuilder, done: Mapping[str, Computed]) -> list[Co
                         only_if_assessed=True,
                     ),
                     latest,
+                    note=labelled(
+                        ahead,
+                        f"the latest {category.label} ends (or, without an end date, starts) "
+                        "after the record's collection date: not finished by the record date, "
+                        "so no interval since it can be read",
+                    ),
                 )
             )
-    out.append(_severe_irae(build, rows, matched))
+    out.append(_severe_irae(build, rows, owner, immunotherapy_entry))
     out.append(
         build.recorded(
             Metric("hla_type", "HLA type", "as recorded", kind="text", inputs=("patient.hla_type",))
@@ -94,19 +107,23 @@ def history_values(build: ValueBuilder, done: Mapping[str, Computed]) -> list[Co
 
 
 def _severe_irae(
-    build: ValueBuilder, rows: np.ndarray, matched: Mapping[str, np.ndarray]
+    build: ValueBuilder, rows: np.ndarray, owner: np.ndarray, immunotherapy_entry: np.ndarray
 ) -> Computed:
+    """Grade ≥ 3 irAE on any prior therapy: yes; else unknown when any prior immunotherapy
+    lacks its grade (its irAE may have been severe); else no."""
     n = len(rows)
-    immunotherapy = np.zeros(n, dtype=bool)
-    for key in _IMMUNOTHERAPY:
-        immunotherapy |= matched.get(key, np.zeros(n, dtype=bool))
+    ungraded = np.zeros(n, dtype=bool)  # a prior immunotherapy recorded without its irAE grade
+    flat_grades = [g for ts in rows for *_, g in ts or ()]
+    for i, entry, grade in zip(owner, immunotherapy_entry, flat_grades, strict=True):
+        if entry and grade is None:
+            ungraded[i] = True
     value = np.zeros(n, dtype=float)
     for i, therapies in enumerate(rows):
         grades = [g for *_, g in therapies or () if g is not None]
         if any(g >= _SEVERE_GRADE for g in grades):
             value[i] = 1.0
-        elif immunotherapy[i] and not grades:
-            value[i] = np.nan  # immunotherapy given, toxicity not recorded
+        elif ungraded[i]:
+            value[i] = np.nan  # an immunotherapy given, its toxicity not recorded
     field = "patient.prior_therapies[].irae_grade"
     missing = build.missing(value, lambda i: (field,))
     return build.computed(

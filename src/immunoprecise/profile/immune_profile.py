@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -19,11 +20,24 @@ from immunoprecise.profile.microenvironment import microenvironment_values
 from immunoprecise.profile.phenotype import phenotype_values
 from immunoprecise.profile.safety import safety_values
 from immunoprecise.profile.tumor import tumor_values
-from immunoprecise.profile.values import Computed, ProfileValue, ValueBuilder, profile_value
+from immunoprecise.profile.values import (
+    Computed,
+    Kind,
+    ProfileValue,
+    ValueBuilder,
+    profile_value,
+)
 from immunoprecise.records import PatientRecord
 from immunoprecise.records.columns import record_columns
 
-__all__ = ["DiseaseContext", "ImmuneProfile", "KnowledgeBaseInfo", "compute_values", "profile"]
+__all__ = [
+    "DiseaseContext",
+    "ImmuneProfile",
+    "KnowledgeBaseInfo",
+    "compute_values",
+    "profile",
+    "value_kind",
+]
 
 Family = Callable[[ValueBuilder, Mapping[str, Computed]], list[Computed]]
 # In order: a family may read the values of the families before it (the immunogram reads all).
@@ -48,6 +62,48 @@ def compute_values(build: ValueBuilder) -> dict[str, Computed]:
         for computed in family(build, done):
             done[computed.metric.key] = computed
     return done
+
+
+# keys whose names depend on the record (a gene, an antigen, a marker and region, a score)
+_RECORD_NAMED: tuple[tuple[str, Kind, str | None], ...] = (
+    ("driver.", "text", None),
+    ("antigen.", "text", None),
+    ("density.", "float", "cells/mm²"),
+    ("cd8_foxp3_ratio.", "float", "ratio"),
+    ("immunoscore.percentile.", "float", "percentile"),
+    ("expression.", "float", None),
+)
+
+
+@functools.cache
+def _metrics(kb: KnowledgeBase, code: str | None) -> dict[str, tuple[Kind, str | None]]:
+    """Kind and unit of every profile value the families define for disease ``code`` (the
+    metric definitions, computed for no patient)."""
+    built = compute_values(ValueBuilder(kb, code, record_columns([]), explain=False))
+    return {key: (c.metric.kind, c.metric.unit) for key, c in built.items()}
+
+
+def value_kind(
+    key: str, *, knowledge_base: KnowledgeBase, disease_code: str | None
+) -> tuple[Kind, str | None] | None:
+    """What kind of value (``float``, ``int``, ``bool``, ``text``) the profile value ``key``
+    holds, and its unit, from its metric definition; None for a key no family defines.
+
+    Examples
+    --------
+    >>> kb = load_knowledge_base()
+    >>> value_kind("pdl1_tps", knowledge_base=kb, disease_code="LUAD")
+    ('float', '%')
+    >>> value_kind("driver.EGFR", knowledge_base=kb, disease_code="LUAD")
+    ('text', None)
+    """
+    found = _metrics(knowledge_base, disease_code).get(key)
+    if found is not None:
+        return found
+    for prefix, kind, unit in _RECORD_NAMED:
+        if key.startswith(prefix):
+            return kind, unit
+    return None
 
 
 class DiseaseContext(BaseModel):

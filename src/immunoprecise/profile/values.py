@@ -80,10 +80,11 @@ class Metric:
 
     ``kind`` says how a computed array entry becomes a Python value (``float``, ``int``,
     ``bool`` or ``text``). ``only_if_assessed`` values are left out of a patient's profile when
-    they cannot be assessed (markers reported only where measured). ``only_with`` names a record
-    column without which the value is left out of a patient's profile altogether (e.g.
-    ``toxicity[]``: CRS/ICANS grades only for patients with toxicity observations), while a
-    value it does report may still be not assessable, naming what is missing.
+    they cannot be assessed (markers reported only where measured), unless a note says why they
+    cannot be (a value that was recorded but cannot be read is shown, not hidden). ``only_with``
+    names a record column without which the value is left out of a patient's profile altogether
+    (e.g. ``toxicity[]``: CRS/ICANS grades only for patients with toxicity observations), while
+    a value it does report may still be not assessable, naming what is missing.
     """
 
     key: str
@@ -309,11 +310,11 @@ def profile_value(
     """Patient ``row`` of ``c`` as a :class:`ProfileValue` (None if left out)."""
     m = c.metric
     assessed = bool(c.assessed[row])
-    if not assessed and m.only_if_assessed:
+    note = None if c.note is None else c.note[row]
+    if not assessed and m.only_if_assessed and note is None:
         return None
     if m.only_with is not None and not cols.present(m.only_with)[row]:
         return None
-    note = None if c.note is None else c.note[row]
     common: dict[str, Any] = {
         "key": m.key,
         "label": m.label,

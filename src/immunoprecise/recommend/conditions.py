@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from immunoprecise.knowledge import Condition
 from immunoprecise.profile import ImmuneProfile
 
-__all__ = ["OPERATOR_SYMBOLS", "Verdict", "compare", "evaluate_condition"]
+__all__ = ["OPERATOR_SYMBOLS", "Verdict", "compare", "evaluate_condition", "has_item"]
 
 OPERATOR_SYMBOLS = {
     "equals": "=",
@@ -45,7 +45,10 @@ _ABSENT = {
 def _absent_field(key: str) -> str:
     family, _, name = key.partition(".")
     if family == "driver":
-        return f"tumor.driver_mutations ({name} not reported)"
+        return (
+            f"tumor.driver_mutations ({name} not reported; a negative test is recorded as "
+            f"{name} with alteration 'wild type')"
+        )
     if family == "antigen":
         return f"tumor.antigens ({name} not tested)"
     if family == "safety" and not name.startswith("car_hematotox"):
@@ -55,8 +58,61 @@ def _absent_field(key: str) -> str:
     return _ABSENT.get(key, f"profile value {key}")
 
 
-def compare(operator: str, actual: object, operand: object) -> bool:
-    """Whether ``actual`` satisfies ``operator`` with ``operand`` (one profile value)."""
+_EXPRESSION_SUFFIX = "NLSCAQ"  # HLA expression suffixes; N = null allele, not expressed
+
+
+def _allele_fields(allele: str) -> tuple[str, list[str], str]:
+    """``"A*02:01:01N"`` → ``("A", ["02", "01", "01"], "N")``."""
+    locus, _, rest = allele.partition("*")
+    suffix = rest[-1] if rest and rest[-1] in _EXPRESSION_SUFFIX else ""
+    return locus, (rest[:-1] if suffix else rest).split(":"), suffix
+
+
+def _has_allele(recorded: str, wanted: str) -> bool | None:
+    """Whether HLA allele ``recorded`` is ``wanted`` or one of its subtypes, field by field;
+    None when ``recorded`` is typed at a lower resolution than ``wanted`` and agrees with it as
+    far as it goes (``A*02`` may or may not be ``A*02:01``)."""
+    locus, fields, suffix = _allele_fields(recorded)
+    want_locus, want_fields, _ = _allele_fields(wanted)
+    shared = min(len(fields), len(want_fields))
+    if suffix == "N" or locus != want_locus or fields[:shared] != want_fields[:shared]:
+        return False
+    return True if len(fields) >= len(want_fields) else None
+
+
+def has_item(actual: object, operand: object) -> bool | None:
+    """The ``has`` operator: whether list value ``actual`` (items joined by ``", "``) has an
+    item matching ``operand``.
+
+    HLA alleles are matched field by field: ``A*02:01`` and ``A*02:01:01`` have ``A*02:01`` and
+    ``A*02``; ``A*02:011`` and ``A*02:01N`` (a null allele, not expressed) do not have
+    ``A*02:01``. An allele typed at a lower resolution than the operand (``A*02`` for
+    ``A*02:01``) decides nothing: the answer is None (unknown, high-resolution typing needed)
+    unless another item matches. Other items match when they start with the operand.
+
+    Examples
+    --------
+    >>> has_item("A*02:01, B*07:02", "A*02:01"), has_item("A*02:011", "A*02:01")
+    (True, False)
+    >>> has_item("A*02, A*24", "A*02:01") is None, has_item("A*03, A*24", "A*02:01")
+    (True, False)
+    """
+    items = str(actual).split(", ")
+    wanted = str(operand)
+    verdicts = [
+        _has_allele(item, wanted) if "*" in item and "*" in wanted else item.startswith(wanted)
+        for item in items
+    ]
+    if True in verdicts:
+        return True
+    return None if None in verdicts else False
+
+
+def compare(operator: str, actual: object, operand: object) -> bool | None:
+    """Whether ``actual`` satisfies ``operator`` with ``operand`` (one profile value); None when
+    the value is recorded too coarsely to decide (``has`` with a low-resolution HLA allele)."""
+    if operator == "has":
+        return has_item(actual, operand)
     if operator == "equals":
         return actual == operand or str(actual) == str(operand)
     if operator == "in":
@@ -65,9 +121,6 @@ def compare(operator: str, actual: object, operand: object) -> bool:
         return actual is True
     if operator == "is_false":
         return actual is False
-    if operator == "has":
-        items = str(actual).split(", ")
-        return any(item.startswith(str(operand)) for item in items)
     if isinstance(actual, bool) or not isinstance(actual, int | float):
         return False
     bound = float(operand)  # type: ignore[arg-type]
@@ -90,7 +143,17 @@ def _leaf(condition: Condition, profile: ImmuneProfile) -> Verdict:
     actual = value.category if condition.of == "category" else value.value
     operator, operand = condition.operator()
     holds = compare(operator, actual, operand)
+    if holds is None:  # recorded, but too coarsely to decide
+        return Verdict(
+            None,
+            missing=(
+                f"{value.inputs[0] if value.inputs else key} at high resolution: the recorded "
+                f"{actual} does not say whether the patient carries {operand}",
+            ),
+        )
     shown = f"{actual:g}" if isinstance(actual, float) else str(actual)
+    if actual is None and condition.of == "category":  # a value without a category
+        shown = f"none (value {value.value})"
     unit = (
         f" {value.unit}" if value.unit and condition.of == "value" and value.unit != "ratio" else ""
     )

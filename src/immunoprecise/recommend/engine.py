@@ -31,7 +31,7 @@ from immunoprecise.recommend.plan import (
 )
 from immunoprecise.recommend.what_if import OverrideValue, apply_overrides, compare_plans
 
-__all__ = ["POINTS", "applicable_rules", "option_status", "recommend"]
+__all__ = ["POINTS", "applicable_rules", "option_status", "recommend", "strategy_caution_rules"]
 
 POINTS = {Effect.indicate: 3, Effect.favour: 1, Effect.disfavour: -2, Effect.contraindicate: 0}
 """Score points of each effect; the score of an option is the sum over the rules that fired."""
@@ -83,6 +83,38 @@ def applicable_rules(
     out = []
     for rule in rules:
         therapies = tuple(t for t in kb.select_therapies(rule.therapies) if t in considered)
+        if therapies:
+            out.append((rule, therapies))
+    return tuple(out)
+
+
+@functools.cache
+def strategy_caution_rules(
+    kb: KnowledgeBase, code: str | None
+) -> tuple[tuple[Rule, tuple[str, ...]], ...]:
+    """The cautions (disfavour, contraindicate) for disease ``code`` that touch a step of one of
+    its strategies which :func:`applicable_rules` leaves out (no rule supports that therapy for
+    this disease), each with those therapies.
+
+    A strategy proposes its steps whether or not they are options of their own, so each step
+    must still carry the cautions that hold for it.
+    """
+    touched = {t for _rule, therapies in applicable_rules(kb, code) for t in therapies}
+    steps = {
+        step.therapy
+        for strategy in kb.strategies
+        if kb.applies(strategy.diseases, code)
+        for step in strategy.steps
+    }
+    out = []
+    for rule in kb.rules:
+        if rule.effect not in (Effect.disfavour, Effect.contraindicate):
+            continue
+        if not kb.applies(rule.diseases, code):
+            continue
+        therapies = tuple(
+            t for t in kb.select_therapies(rule.therapies) if t in steps and t not in touched
+        )
         if therapies:
             out.append((rule, therapies))
     return tuple(out)
@@ -177,6 +209,9 @@ def _planned(
             purpose=step.purpose,
             optional=step.optional,
             option_status=by_id[step.therapy].status if step.therapy in by_id else None,
+            cautions=tuple(f.rule_id for f in by_id[step.therapy].cautions)
+            if step.therapy in by_id
+            else (),
         )
         for step in strategy.steps
     )
@@ -270,11 +305,25 @@ def _answers(kb: KnowledgeBase, options: tuple[StrategyOption, ...]) -> tuple[Pl
     return tuple(answers)
 
 
+def _firing(kb: KnowledgeBase, rule: Rule, reasons: tuple[str, ...]) -> RuleFiring:
+    return RuleFiring(
+        rule_id=rule.id,
+        family=rule.family,
+        effect=rule.effect,
+        evidence=rule.evidence,
+        rationale=rule.rationale,
+        because=reasons,
+        window=_timing(kb, rule.window),
+        references=tuple(cite(kb, r) for r in rule.references),
+    )
+
+
 def _plan(profile: ImmuneProfile, kb: KnowledgeBase) -> StrategyPlan:
+    code = profile.disease.oncotree_code
     fired: dict[str, list[RuleFiring]] = defaultdict(list)
     listed: set[str] = set()
     unevaluated: list[UnevaluatedRule] = []
-    for rule, therapies in applicable_rules(kb, profile.disease.oncotree_code):
+    for rule, therapies in applicable_rules(kb, code):
         verdict = evaluate_condition(rule.when, profile)
         if verdict.holds is None:
             unevaluated.append(
@@ -288,16 +337,7 @@ def _plan(profile: ImmuneProfile, kb: KnowledgeBase) -> StrategyPlan:
             continue
         if not verdict.holds:
             continue
-        firing = RuleFiring(
-            rule_id=rule.id,
-            family=rule.family,
-            effect=rule.effect,
-            evidence=rule.evidence,
-            rationale=rule.rationale,
-            because=verdict.reasons,
-            window=_timing(kb, rule.window),
-            references=tuple(cite(kb, r) for r in rule.references),
-        )
+        firing = _firing(kb, rule, verdict.reasons)
         for therapy_id in therapies:
             fired[therapy_id].append(firing)
         if rule.effect is not Effect.disfavour or rule.diseases is not None:
@@ -307,7 +347,18 @@ def _plan(profile: ImmuneProfile, kb: KnowledgeBase) -> StrategyPlan:
     options = [_option(kb, t, firings) for t, firings in fired.items() if t in listed]
     by_id = {o.therapy_id: o for o in options}
     ranked = _ranked([o for o in options if o.status != "contraindicated"])
-    strategies, undecided = _strategies(kb, profile, by_id)
+    # A strategy's steps carry every caution that fired for their therapy, also a therapy that is
+    # not an option of its own (hit only by general cautions, or supported by no rule here).
+    step_fired = {t: list(f) for t, f in fired.items()}
+    for rule, therapies in strategy_caution_rules(kb, code):
+        verdict = evaluate_condition(rule.when, profile)
+        if verdict.holds:
+            for therapy_id in therapies:
+                step_fired.setdefault(therapy_id, []).append(_firing(kb, rule, verdict.reasons))
+    steps_by_id = {
+        t: by_id[t] if t in by_id else _option(kb, t, firings) for t, firings in step_fired.items()
+    }
+    strategies, undecided = _strategies(kb, profile, steps_by_id)
     return StrategyPlan(
         patient_id=profile.patient_id,
         options=ranked,

@@ -28,7 +28,7 @@ from immunoprecise.knowledge import (
 )
 from immunoprecise.profile.table import profile_columns
 from immunoprecise.recommend.conditions import compare
-from immunoprecise.recommend.engine import POINTS, applicable_rules
+from immunoprecise.recommend.engine import POINTS, applicable_rules, strategy_caution_rules
 from immunoprecise.records.columns import table_columns
 
 __all__ = ["recommend_frame", "recommend_table"]
@@ -107,8 +107,13 @@ class _Evaluator:
             # Few distinct values: decide each once with the per-patient comparison.
             present = actual[idx]
             codes, uniques = pd.factorize(pd.Series(present, dtype=object), use_na_sentinel=False)
-            decided = np.array([compare(operator, u, operand) for u in uniques], bool)
+            verdicts = [compare(operator, u, operand) for u in uniques]
+            decided = np.array([v is True for v in verdicts], bool)
+            # a value recorded too coarsely to decide (a low-resolution HLA allele) is unknown
+            undecided = np.array([v is None for v in verdicts], bool)
             holds[idx] = decided[codes]
+            known = known.copy()
+            known[idx] = ~undecided[codes]
         return _Truth(holds, known)
 
     def truth(self, condition: Condition) -> _Truth:
@@ -234,6 +239,14 @@ def recommend_frame(
             key = ((code_ * 100_000 + (50_000 - points[t])) * 10 + oncokb[t]) * 10 + civic[t]
             key = np.where((code_ >= 1) & (code_ <= 3), key, np.iinfo(np.int64).max)
             order_key.setdefault(t, np.full(n, np.iinfo(np.int64).max, np.int64))[rows] = key
+        # steps that are no option here but that a general contraindication hits (as engine)
+        step_contra: dict[str, Bools] = {}
+        for rule, therapies in strategy_caution_rules(kb, disease):
+            if rule.effect is Effect.contraindicate:
+                truth = ev.truth(rule.when)
+                for t in therapies:
+                    step_contra.setdefault(t, np.zeros(m, dtype=bool))
+                    step_contra[t] |= truth.holds & truth.known
         for strategy in kb.strategies:
             if not kb.applies(strategy.diseases, disease):
                 continue
@@ -243,6 +256,8 @@ def recommend_frame(
             for step in strategy.steps:
                 if not step.optional and step.therapy in group_status:
                     blocked |= group_status[step.therapy] == 4
+                if not step.optional and step.therapy in step_contra:
+                    blocked |= step_contra[step.therapy]
             column = strategies.setdefault(strategy.id, np.full(n, None, dtype=object))
             label = np.full(m, None, dtype=object)
             label[proposed] = "proposed"

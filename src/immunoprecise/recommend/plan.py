@@ -92,7 +92,13 @@ class PlanStep(_Frozen):
     purpose: str
     optional: bool
     option_status: OptionStatus | None = Field(
-        description="The therapy's status among the patient's options, if it is one."
+        description="The therapy's status from the rules that fired for it (its status among the "
+        "patient's options, or, for a therapy that is no option of its own, the status its "
+        "cautions give); None when no rule fired for it."
+    )
+    cautions: tuple[str, ...] = Field(
+        default=(),
+        description="Ids of the cautions (disfavour, contraindicate) that fired for the therapy.",
     )
 
 

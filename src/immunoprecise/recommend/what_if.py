@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.knowledge import Condition, KnowledgeBase
 from immunoprecise.profile import ImmuneProfile, ProfileValue
+from immunoprecise.profile.immune_profile import value_kind
 from immunoprecise.profile.phenotype import PHENOTYPE_CATEGORY
 from immunoprecise.profile.values import applicable_threshold
 from immunoprecise.recommend.plan import OptionChange, Override, StrategyOption, WhatIf
@@ -28,16 +30,75 @@ def condition_keys(kb: KnowledgeBase) -> set[str]:
     return {k for c in conditions for k in c.value_keys()}
 
 
-def _kind_problem(key: str, current: ProfileValue | None, value: OverrideValue) -> str | None:
-    if value is None or current is None or current.value is None:
+def _kind_problem(
+    key: str,
+    current: ProfileValue | None,
+    value: OverrideValue,
+    *,
+    kb: KnowledgeBase,
+    code: str | None,
+) -> str | None:
+    """Why ``value`` is of the wrong kind for profile value ``key`` (None if it is not).
+
+    The kind is that of the value's definition, so an override is checked the same whether the
+    patient's own value was assessed, not assessable or absent.
+    """
+    if value is None:
         return None
-    old = current.value
-    if isinstance(old, bool):
+    expected = value_kind(key, knowledge_base=kb, disease_code=code)
+    if expected is None:
+        return None
+    kind, unit = expected
+    unit = (current.unit if current is not None else None) or unit
+    if kind == "bool":
         return None if isinstance(value, bool) else "expected true or false"
-    if isinstance(old, int | float):
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        return None if ok else f"expected a number in {current.unit or 'the value’s unit'}"
+    if kind in ("float", "int"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"expected a number in {unit or 'the value’s unit'}"
+        if not math.isfinite(value):
+            return f"expected a finite number in {unit or 'the value’s unit'}"
+        if kind == "int" and not float(value).is_integer():
+            return "expected a whole number"
+        return _range_problem(float(value), unit)
     return None if isinstance(value, str) else "expected text, e.g. one of the recorded categories"
+
+
+#: Ranges of profile values by unit: shares and percentiles, 0–1 scores, and the counts,
+#: densities, concentrations, ratios and times that cannot be negative.
+_UNIT_RANGES: dict[str, tuple[float, float]] = {
+    "%": (0.0, 100.0),
+    "% of CD4+": (0.0, 100.0),
+    "percentile": (0.0, 100.0),
+    "score (0–1)": (0.0, 1.0),
+    **{
+        unit: (0.0, math.inf)
+        for unit in (
+            "cells/µL",
+            "cells/mm²",
+            "cells",
+            "mut/Mb",
+            "mg/L",
+            "g/L",
+            "pg/mL",
+            "× ULN",
+            "E:T ratio",
+            "ratio",
+            "lines",
+            "years",
+            "days",
+        )
+    },
+}
+
+
+def _range_problem(value: float, unit: str | None) -> str | None:
+    """Why a number is outside what its unit allows (a TPS of 500 %, a negative count)."""
+    low, high = _UNIT_RANGES.get(unit or "", (-math.inf, math.inf))
+    if low <= value <= high:
+        return None
+    if math.isinf(high):
+        return f"expected a number ≥ {low:g} {unit}"
+    return f"expected a number from {low:g} to {high:g} {unit}"
 
 
 def _category(
@@ -100,7 +161,7 @@ def apply_overrides(
                 )
             )
             continue
-        problem = _kind_problem(key, current, value)
+        problem = _kind_problem(key, current, value, kb=kb, code=code)
         if problem:
             problems.append(FieldProblem(field=f"overrides.{key}", value=value, message=problem))
             continue

@@ -13,7 +13,12 @@ Keys are field paths as in :func:`~immunoprecise.records.record_fields` (``host.
 key                                            holds
 =============================================  ================================================
 ``microenvironment.densities[CD8, tumor_core]``  IHC density of a marker in a region (cells/mm²)
-``disease.burden[latest].<measure>``           the latest burden measurement (``spd``, …)
+``disease.burden[latest].<measure>``           the latest recorded burden: ``marrow_blasts``
+                                               and ``m_protein`` each from the latest entry
+                                               that has it; ``cell_count``,
+                                               ``sum_of_diameters`` and ``spd`` (one tumour
+                                               size measurement) from the latest entry that
+                                               has any of them
 ``patient.prior_therapies``                    number of prior lines (distinct line numbers)
 ``patient.autoimmune_diseases``                1 if any autoimmune disease is recorded, else 0
 ``tumor.driver_mutations``                     tuple of ``(gene, alteration)`` per patient
@@ -51,13 +56,16 @@ from immunoprecise.records.record import PatientRecord
 from immunoprecise.records.table import parse_table_header, read_frame, table_items
 from immunoprecise.records.units import convert_array
 
-__all__ = ["RecordColumns", "density_key", "record_columns", "table_columns"]
+__all__ = ["RecordColumns", "density_key", "latest_burden", "record_columns", "table_columns"]
 
 Array = npt.NDArray[Any]
 _NUMERIC_KINDS = {"quantity", "integer", "number"}
 _MAX_PROBLEMS = 50
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,15}$")
 _BURDEN_MEASURES = ("sum_of_diameters", "spd", "cell_count", "marrow_blasts", "m_protein")
+# one tumour size measurement: taken together from one entry (the tumour-cell estimate prefers
+# the cell count, then the sum of diameters, then the SPD of the same measurement)
+_SIZE_MEASURES = ("sum_of_diameters", "spd", "cell_count")
 
 
 def density_key(marker: str, region: str) -> str:
@@ -68,6 +76,39 @@ def density_key(marker: str, region: str) -> str:
 def burden_key(measure: str) -> str:
     """The column key of a measure of the latest burden, e.g. ``disease.burden[latest].spd``."""
     return f"disease.burden[latest].{measure}"
+
+
+def latest_burden(burden: Sequence[BurdenMeasurement]) -> dict[str, Quantity]:
+    """The latest recorded value of each burden measure.
+
+    A later entry that lacks a measure does not hide it: ``marrow_blasts`` and ``m_protein``
+    each come from the latest entry that has it, and the tumour size measures (``cell_count``,
+    ``sum_of_diameters``, ``spd``) from the latest entry that has any of them, together (so an
+    older cell count never stands in for a newer sum of diameters).
+
+    Examples
+    --------
+    >>> from immunoprecise.records.disease import BurdenMeasurement
+    >>> burden = [BurdenMeasurement(date="2026-03-01", marrow_blasts=62),
+    ...           BurdenMeasurement(date="2026-03-20", cell_count=1e11)]
+    >>> {k: q.value for k, q in latest_burden(burden).items()}
+    {'cell_count': 100000000000.0, 'marrow_blasts': 62.0}
+    """
+    newest_first = sorted(burden, key=lambda b: b.date, reverse=True)
+    out: dict[str, Quantity] = {}
+    size = next(
+        (b for b in newest_first if any(getattr(b, m) is not None for m in _SIZE_MEASURES)), None
+    )
+    groups: list[tuple[tuple[str, ...], BurdenMeasurement | None]] = [(_SIZE_MEASURES, size)]
+    for measure in ("marrow_blasts", "m_protein"):
+        entry = next((b for b in newest_first if getattr(b, measure) is not None), None)
+        groups.append(((measure,), entry))
+    for measures, entry in groups:
+        for measure in measures:
+            q = getattr(entry, measure) if entry is not None else None
+            if q is not None:
+                out[measure] = q
+    return out
 
 
 @dataclass(frozen=True)
@@ -187,12 +228,8 @@ def record_columns(records: Sequence[PatientRecord]) -> RecordColumns:
             toxicity[i] = r.toxicity
         for d in r.microenvironment.densities:
             put(density_key(d.marker, d.region.value), i, d.density.value)
-        if r.disease.burden:
-            latest = max(r.disease.burden, key=lambda b: b.date)
-            for measure in _BURDEN_MEASURES:
-                q = getattr(latest, measure)
-                if q is not None:
-                    put(burden_key(measure), i, q.value)
+        for measure, q in latest_burden(r.disease.burden).items():
+            put(burden_key(measure), i, q.value)
         put("patient.prior_therapies", i, _prior_lines(r))
         history[i] = tuple(
             (t.name, t.therapy_class or "", _iso(t.end or t.start), t.irae_grade)

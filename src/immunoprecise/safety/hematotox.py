@@ -32,12 +32,16 @@ paper's Figure, but the paper's own text was not available to check them.
 
 from __future__ import annotations
 
+import difflib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from numbers import Real
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.records import PatientRecord
 
 __all__ = [
@@ -159,6 +163,64 @@ class HematotoxScore(BaseModel):
         )
 
 
+def _lab_values(labs: Mapping[str, float | None]) -> dict[str, float | None]:
+    """The labs as floats (None = not recorded: a missing key, None, NaN or infinity).
+
+    Raises
+    ------
+    ValidationError
+        Naming every unknown key (with the known ones), non-numeric value and negative value
+        (with the lab's unit).
+    """
+    bands = {b.name: b for b in COMPONENTS}
+    problems: list[FieldProblem] = []
+    for key in labs:
+        if key not in bands:
+            close = difflib.get_close_matches(str(key), list(bands), n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            if str(key).lower() in ("neutrophils", "neutrophil", "neutrophil_count"):
+                hint = "; the absolute neutrophil count is 'anc'"
+            problems.append(
+                FieldProblem(
+                    field=f"labs.{key}",
+                    value=labs[key],
+                    message=f"not a lab of CAR-HEMATOTOX{hint} (the labs are "
+                    f"{', '.join(f'{b.name} ({b.unit})' for b in COMPONENTS)})",
+                )
+            )
+    out: dict[str, float | None] = {}
+    for band in COMPONENTS:
+        raw = labs.get(band.name)
+        if raw is None:
+            out[band.name] = None
+            continue
+        if isinstance(raw, bool) or not isinstance(raw, Real):
+            problems.append(
+                FieldProblem(
+                    field=f"labs.{band.name}",
+                    value=raw,
+                    message=f"expected a number in {band.unit}, not {type(raw).__name__}",
+                )
+            )
+            continue
+        value = float(raw)
+        if not math.isfinite(value):  # a lab not measured
+            out[band.name] = None
+        elif value < 0:
+            problems.append(
+                FieldProblem(
+                    field=f"labs.{band.name}",
+                    value=raw,
+                    message=f"expected a value ≥ 0 {band.unit}",
+                )
+            )
+        else:
+            out[band.name] = value
+    if problems:
+        raise ValidationError(problems, source="CAR-HEMATOTOX labs")
+    return out
+
+
 def hematotox_score(labs: Mapping[str, float | None]) -> HematotoxScore:
     """Score CAR-HEMATOTOX from lab values in the record's units.
 
@@ -166,14 +228,20 @@ def hematotox_score(labs: Mapping[str, float | None]) -> HematotoxScore:
     ----------
     labs
         ``platelets`` and ``anc`` in cells/µL, ``hemoglobin`` in g/dL, ``crp`` in mg/L,
-        ``ferritin`` in ng/mL, measured before lymphodepletion; a missing key or ``None`` is a
-        lab not recorded.
+        ``ferritin`` in ng/mL, measured before lymphodepletion; a missing key, ``None`` or a
+        non-finite number (NaN) is a lab not recorded, never a normal or an abnormal one.
 
     Returns
     -------
     HematotoxScore
         Points per component, the score 0–7 (None if a lab is missing), the known points, the
         highest possible score and the risk group (low 0–1, high ≥ 2) when decided.
+
+    Raises
+    ------
+    ValidationError
+        For a key that is not one of the five labs (the known keys are listed), a value that is
+        not a number, or a negative value (the lab and its unit are named).
 
     Examples
     --------
@@ -185,9 +253,10 @@ def hematotox_score(labs: Mapping[str, float | None]) -> HematotoxScore:
     >>> s.score, s.points_known, s.points_possible, s.risk, s.missing
     (None, 0, 2, None, ('host.ferritin',))
     """
+    values = _lab_values(labs)
     components = []
     for band in COMPONENTS:
-        value = labs.get(band.name)
+        value = values[band.name]
         if value is None:
             components.append(
                 HematotoxComponent(
@@ -195,12 +264,12 @@ def hematotox_score(labs: Mapping[str, float | None]) -> HematotoxScore:
                 )
             )
             continue
-        points, text = band.score(float(value))
+        points, text = band.score(value)
         components.append(
             HematotoxComponent(
                 name=band.name,
                 field=band.field,
-                value=float(value),
+                value=value,
                 unit=band.unit,
                 points=points,
                 band=text,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -119,6 +120,30 @@ def test_counts_become_cpm_or_tpm_with_gene_lengths() -> None:
     lengths = pd.Series({"GZMA": 1000.0, "PRF1": 3000.0})
     tpm = read_expression(counts, units="counts", gene_lengths=lengths)
     np.testing.assert_allclose(tpm.tpm().loc["GZMA"].to_numpy(), [500_000.0, 750_000.0])
+
+
+@pytest.mark.parametrize("units", [None, "counts"])
+def test_reading_counts_with_gene_lengths_leaves_the_callers_frame_alone(
+    units: Literal["counts"] | None,
+) -> None:
+    # integer values not summing to a million: detected as counts when units are omitted
+    counts = pd.DataFrame(
+        {"a": [4268.0, 1421.0, 300.0], "b": [3221.0, 1608.0, 977.0]},
+        index=["GZMA", "PRF1", "CD8A"],
+    )
+    before = counts.copy()
+    lengths = pd.Series({"GZMA": 1000.0, "PRF1": 2000.0, "CD8A": 1500.0})
+    first = read_expression(counts, units=units, gene_lengths=lengths)
+    assert first.units == "counts"
+    pd.testing.assert_frame_equal(counts, before)
+    # TPM from first principles: counts per base pair, scaled to a million per sample
+    rate = before.div(lengths, axis=0)
+    expected = rate / rate.sum() * 1e6
+    got = first.tpm(["GZMA", "PRF1", "CD8A"])
+    np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-12)
+    # reading the same frame again gives the same values
+    again = read_expression(counts, units=units, gene_lengths=lengths)
+    np.testing.assert_allclose(again.tpm(["GZMA"]).to_numpy(), got.loc[["GZMA"]].to_numpy())
 
 
 def test_rows_mapping_to_one_symbol_are_added_in_linear_space() -> None:

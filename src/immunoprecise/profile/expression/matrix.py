@@ -271,7 +271,9 @@ def read_expression(
             f"{name}: sample ids must be unique; repeated: {', '.join(map(repr, twice[:5]))} "
             "(a sample's scores would be ambiguous: rename or drop the repeated columns)"
         )
-    values = numeric.to_numpy(dtype=np.float64, copy=units == "counts" and gene_lengths is not None)
+    # a view of the caller's frame where possible: it is only read, never written (counts divided
+    # by gene lengths become a new array in _check_and_scale)
+    values = numeric.to_numpy(dtype=np.float64)
     infinite = np.isinf(values)
     if infinite.any():
         bad_rows, bad_cols = np.nonzero(infinite)
@@ -291,7 +293,7 @@ def read_expression(
                 lo = float(np.nanmin(values)) if values.size else 0.0
             offset = _offset_from_minimum(lo)
             note += f" (minimum {lo:.4g} → log2(TPM + {offset:g}))"
-    column_scale = _check_and_scale(numeric, values, units, gene_lengths, name)
+    values, column_scale = _check_and_scale(numeric, values, units, gene_lengths, name)
     if units == "counts":
         note += (
             "; TPM from counts and the given gene lengths"
@@ -413,9 +415,12 @@ def _check_and_scale(
     units: str,
     gene_lengths: pd.Series | None,
     name: str,
-) -> np.ndarray | None:
-    """Refuse negative linear values; the per-sample factor turning counts
-    (÷ gene length, when given) into per-million values, or ``None``."""
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Refuse negative linear values; return the values to keep and the per-sample factor
+    turning counts (÷ gene length, when given) into per-million values, or ``None``.
+
+    ``values`` may be a view of the caller's DataFrame and is never written: counts divided by
+    gene lengths are a new array."""
     if units == "log2tpm":
         # TPM sums to 10⁶ per sample, so log2(TPM + offset) cannot exceed ~20 (log2 10⁶ ≈ 19.93)
         found = _first_cell(frame, values, values > LOG2_TPM_MAX)
@@ -426,7 +431,7 @@ def _check_and_scale(
                 f"{LOG2_TPM_MAX:g} (TPM cannot exceed 10⁶): are these linear values? "
                 "Declare units='tpm' or 'counts'"
             )
-        return None
+        return values, None
     found = _first_cell(frame, values, values < 0)
     if found is not None:
         gene, sample, value = found
@@ -444,7 +449,7 @@ def _check_and_scale(
                 f"{name}: TPM value {value:g} at gene {gene}, sample {sample} is above 10⁶ (a "
                 "TPM cannot exceed one million): are these counts? Declare units='counts'"
             )
-        return None
+        return values, None
     if gene_lengths is not None:
         lengths = gene_lengths.reindex(frame.index)
         invalid = lengths.isna() | (lengths <= 0)
@@ -454,8 +459,9 @@ def _check_and_scale(
                 f"{name}: gene_lengths (bp) must be positive for every row; missing or invalid "
                 f"for e.g. {', '.join(missing)}"
             )
-        # the division by length happens here once: counts become a rate per base pair
-        values /= lengths.to_numpy(dtype=np.float64)[:, None]
+        # the division by length happens here once: counts become a rate per base pair (a new
+        # array: dividing in place would change the caller's DataFrame)
+        values = values / lengths.to_numpy(dtype=np.float64)[:, None]
     with np.errstate(over="ignore"):
         totals = np.nansum(values, axis=0)
     if np.any(totals <= 0):
@@ -470,4 +476,4 @@ def _check_and_scale(
             f"{name}: the {units} of sample {sample} sum to {totals[np.argmax(unscalable)]:g}, "
             "too large or too small to scale to a million (are the values read correctly?)"
         )
-    return np.asarray(scale, dtype=np.float64)
+    return values, np.asarray(scale, dtype=np.float64)

@@ -67,7 +67,9 @@ def score_expression(
         ``icb_response_explanation``. ``attrs`` hold ``coverage`` (one line per signature: genes
         found and missing), ``units`` (how the scale was decided) and ``genes`` (how identifiers
         were mapped). A signature with fewer than half of its genes is NaN and its coverage line
-        says which genes are missing.
+        says which genes are missing; per sample, CYT, IFNG6, GEP18 and IMPRES are NaN where
+        fewer than half of their genes have a value, and ``icb_response`` wherever IMPRES or
+        IPS is NaN (missing values are never imputed).
 
     Examples
     --------

@@ -19,7 +19,11 @@ The gene lists, weights, pairs and formulas are facts from the papers, kept as d
   :func:`immunogram_axes`).
 
 A signature is scored only when at least half of its genes are in the matrix; otherwise its
-column is NaN and :attr:`SignatureScores.coverage` names the missing genes.
+column is NaN and :attr:`SignatureScores.coverage` names the missing genes. The same rule holds
+per sample: a gene whose value is missing (NaN) in a sample counts as missing for that sample,
+and a sample with fewer than half of the signature's genes measured (for GEP18 also half of its
+housekeeping genes) gets NaN. Missing values are never read as zero expression or as a lost
+comparison.
 
 Examples
 --------
@@ -136,6 +140,23 @@ def _empty(matrix: ExpressionMatrix, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(np.nan, index=pd.Index(matrix.sample_ids, name="sample"), columns=columns)
 
 
+def _sample_scored(block: np.ndarray, coverage: Coverage) -> np.ndarray:
+    """Per sample (column of ``block``, the genes found): whether at least
+    :data:`MIN_COVERAGE` of the signature's genes have a value (NaN counts as missing)."""
+    total = len(coverage.found) + len(coverage.missing)
+    measured = np.isfinite(block).sum(axis=0)
+    return np.asarray(measured >= MIN_COVERAGE * total)
+
+
+def _nanmean(block: np.ndarray) -> np.ndarray:
+    """Per-sample mean of the finite values of ``block`` (genes × samples); NaN where none."""
+    finite = np.isfinite(block)
+    count = finite.sum(axis=0)
+    total = np.where(finite, block, 0.0).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(np.where(count > 0, total / np.maximum(count, 1), np.nan))
+
+
 def cytolytic_activity(matrix: ExpressionMatrix) -> SignatureScores:
     """CYT: geometric mean of GZMA and PRF1 in TPM + 0.01 (Rooney 2015), per sample.
 
@@ -150,7 +171,8 @@ def cytolytic_activity(matrix: ExpressionMatrix) -> SignatureScores:
     out = _empty(matrix, ["CYT"])
     if cov.scored:
         tpm = matrix.tpm(list(cov.found)).to_numpy()
-        out["CYT"] = np.exp(np.nanmean(np.log(tpm + float(definition["pseudocount"])), axis=0))
+        score = np.exp(_nanmean(np.log(tpm + float(definition["pseudocount"]))))
+        out["CYT"] = np.where(_sample_scored(tpm, cov), score, np.nan)
     return SignatureScores(out, cov)
 
 
@@ -160,7 +182,8 @@ def ifng6(matrix: ExpressionMatrix) -> SignatureScores:
     cov = _coverage("IFNG6", _current(definition["genes"], definition), matrix)
     out = _empty(matrix, ["IFNG6"])
     if cov.scored:
-        out["IFNG6"] = np.nanmean(matrix.log2(list(cov.found)).to_numpy(), axis=0)
+        log2 = matrix.log2(list(cov.found)).to_numpy()
+        out["IFNG6"] = np.where(_sample_scored(log2, cov), _nanmean(log2), np.nan)
     return SignatureScores(out, cov)
 
 
@@ -169,7 +192,9 @@ def gep18(matrix: ExpressionMatrix) -> SignatureScores:
 
     ``Σ_g w_g · (log2(TPM_g + 1) − mean of the housekeeping genes' log2(TPM + 1))`` over the
     signature genes present; scored when at least half of the 18 genes and half of the 11
-    housekeeping genes are present.
+    housekeeping genes are present. Per sample, a gene with a missing value (NaN) is left out
+    of the sum (or of the housekeeping mean) like a gene absent from the matrix, and a sample
+    with fewer than half of the 18 genes or of the 11 housekeeping genes measured is NaN.
     """
     definition = _definition("GEP18")
     weights = {g: float(w) for g, w in definition["weights"].items()}
@@ -181,10 +206,13 @@ def gep18(matrix: ExpressionMatrix) -> SignatureScores:
     out = _empty(matrix, ["GEP18"])
     both = Coverage("GEP18", cov.found + hk.found, cov.missing + hk.missing)
     if cov.scored and hk.scored:
-        reference = np.nanmean(matrix.log2(list(hk.found)).to_numpy(), axis=0)
-        x = matrix.log2(list(cov.found)).to_numpy() - reference
+        hk_log2 = matrix.log2(list(hk.found)).to_numpy()
+        log2 = matrix.log2(list(cov.found)).to_numpy()
+        x = log2 - _nanmean(hk_log2)
         w = np.array([weights[g] for g in cov.found])
-        out["GEP18"] = w @ np.nan_to_num(x)
+        score = w @ np.where(np.isfinite(x), x, 0.0)  # genes without a value left out
+        scored = _sample_scored(log2, cov) & _sample_scored(hk_log2, hk)
+        out["GEP18"] = np.where(scored, score, np.nan)
     elif cov.scored:  # signature genes present, housekeeping not: refuse, naming those
         both = Coverage("GEP18", cov.found, hk.missing + cov.missing)
     return SignatureScores(out, both)
@@ -194,7 +222,10 @@ def impres(matrix: ExpressionMatrix) -> SignatureScores:
     """IMPRES: how many of Auslander 2018's 15 gene pairs have expression(A) > expression(B).
 
     Pairs with a gene missing are left out and the count is rescaled to 15 (as the easier
-    re-implementation does); column ``IMPRES`` is 0–15.
+    re-implementation does); column ``IMPRES`` is 0–15. The same holds per sample: a pair with
+    a missing value (NaN) in a sample is not compared there (neither won nor lost) and that
+    sample's count is rescaled over its compared pairs; a sample with no pair left, or with
+    fewer than half of the signature's genes measured, is NaN.
     """
     definition = _definition("IMPRES")
     updates: dict[str, str] = definition.get("symbol_updates") or {}
@@ -204,10 +235,16 @@ def impres(matrix: ExpressionMatrix) -> SignatureScores:
     usable = [(a, b) for a, b in pairs if a in matrix.rows and b in matrix.rows]
     if cov.scored and usable:
         expr = matrix.tpm(list(cov.found))
-        wins = sum(
-            (expr.loc[a].to_numpy() > expr.loc[b].to_numpy()).astype(float) for a, b in usable
-        )
-        out["IMPRES"] = np.asarray(wins) * len(pairs) / len(usable)
+        wins = np.zeros(len(matrix.sample_ids))
+        compared = np.zeros(len(matrix.sample_ids))
+        for a, b in usable:
+            first, second = expr.loc[a].to_numpy(), expr.loc[b].to_numpy()
+            both = np.isfinite(first) & np.isfinite(second)
+            wins += both & (first > second)
+            compared += both
+        scored = _sample_scored(expr.to_numpy(), cov) & (compared > 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["IMPRES"] = np.where(scored, wins * len(pairs) / np.maximum(compared, 1), np.nan)
     return SignatureScores(out, cov)
 
 
@@ -242,7 +279,7 @@ def immunophenoscore(matrix: ExpressionMatrix) -> SignatureScores:
         present = [z_of[g] for g in rows["gene"] if g in z_of]
         if present:
             weight = float(rows["weight"].mean())
-            categories.setdefault(str(category), []).append(np.nanmean(present, axis=0) * weight)
+            categories.setdefault(str(category), []).append(_nanmean(np.vstack(present)) * weight)
     az = np.zeros(len(matrix.sample_ids))
     for category in ("MHC", "CP", "EC", "SC"):
         groups = categories.get(category)

@@ -87,6 +87,10 @@ _HEADLINE: dict[str, tuple[str, str, str, str, tuple[str, ...]]] = {
 }
 
 
+# signatures scored per sample only when half of their genes have a value in the sample
+_PER_SAMPLE = frozenset({"CYT", "IFNG6", "GEP18", "IMPRES"})
+
+
 def resolve_matrix_path(ref: ExpressionReference, base_dir: str | Path | None) -> Path:
     """The matrix file of a record: absolute, or relative to ``base_dir`` (the record's folder)
     and then to the working directory."""
@@ -202,10 +206,19 @@ def expression_values(
         cov_key = "IPS" if key == "icb_response" else key
         note = coverage.get(cov_key)
         interpretation = str(row["icb_response_explanation"]) if key == "icb_response" else None
+        value = _number(row.at[key])
+        if not np.isfinite(value):
+            if key == "icb_response":  # names the part that was not scored
+                note = str(row["icb_response_explanation"])
+            elif key in _PER_SAMPLE and note is not None and "not scored" not in note:
+                note = (
+                    f"{note}; not scored for sample {ref.sample_id}: fewer than half of its genes "
+                    "have a value in this sample (missing values are not imputed)"
+                )
         add(
             key,
             label,
-            _number(row.at[key]),
+            value,
             unit,
             method,
             formula,
