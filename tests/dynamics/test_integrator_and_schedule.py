@@ -193,3 +193,203 @@ def test_example_report_shows_simulated_candidate_regimens() -> None:
     assert 'id="svg-regimens-0' in html
     plain = ip.evaluate(record)
     assert plain.simulations == ()
+
+
+# --- Options refused with the option named (never a raw traceback) ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"t_end": "10"}, "t_end must be a positive number of days, not '10'"),
+        ({"t_end": None}, "t_end must be a positive number of days, not None"),
+        ({"t_end": float("inf")}, "t_end must be a positive number of days, not inf"),
+        ({"t_end": True}, "t_end must be a positive number of days, not True"),
+        ({"rtol": 0.0}, "rtol must be a number between 0 and 1"),
+        ({"rtol": -1e-6}, "rtol must be a number between 0 and 1"),
+        ({"rtol": 1.5}, "rtol must be a number between 0 and 1"),
+        ({"rtol": float("nan")}, "rtol must be a number between 0 and 1"),
+        ({"rtol": "1e-6"}, "rtol must be a number between 0 and 1 .*not '1e-6'"),
+        ({"atol": -1.0}, "atol must be a positive number"),
+        ({"atol": 0.0}, "atol must be a positive number"),
+        ({"atol": float("inf")}, "atol must be a positive number"),
+        ({"body_weight_kg": 0.0}, "body_weight_kg must be a positive number of kilograms"),
+        ({"body_weight_kg": -70.0}, "body_weight_kg must be a positive number of kilograms"),
+        ({"body_weight_kg": float("nan")}, "body_weight_kg must be a positive number"),
+        ({"body_weight_kg": "70"}, "body_weight_kg must be a positive number .*not '70'"),
+        ({"t_eval": [[0.0, 1.0], [2.0, 3.0]]}, r"t_eval has shape \(2, 2\): must be a 1-D"),
+        ({"t_eval": [0.0, float("nan")]}, r"t_eval\[1\] = nan: output times must be finite"),
+        ({"t_eval": [0.0, float("inf")]}, r"t_eval\[1\] = inf: output times must be finite"),
+        ({"t_eval": ["a", "b"]}, "t_eval .* must be a 1-D sequence of numbers"),
+        ({"t_eval": [0.0, 11.0]}, r"t_eval\[1\] = 11: output times must lie within \[0, t_end\]"),
+        ({"t_eval": [0.0, 5.0, 3.0]}, r"t_eval\[2\] = 3: output times must be strictly increasing"),
+        ({"thresholds": {"x": ("T",)}}, r"thresholds\['x'\] = \('T',\): must be \(state, value\)"),
+        ({"thresholds": {"x": "T"}}, r"thresholds\['x'\] = 'T': must be \(state, value\)"),
+        ({"thresholds": {"x": ("T", "many")}}, r"thresholds\['x'\]: the value 'many' must be a"),
+        ({"thresholds": {"x": ("T", float("nan"))}}, r"thresholds\['x'\]: the value nan must be"),
+        ({"thresholds": {"x": ("T", 1.0, "sideways")}}, "direction 'sideways' must be one of"),
+        ({"thresholds": {"x": (3, 1.0)}}, "the state must be a state name, not 3"),
+        ({"thresholds": {"x": ("Q", 1.0)}}, "no state 'Q'"),
+        ({"thresholds": [("T", 1.0)]}, "thresholds = .*: must be a mapping of name"),
+        ({"progress": 5}, "progress must be a function .* not 5"),
+    ],
+)
+def test_simulate_refuses_malformed_options_naming_them(
+    kwargs: dict[str, object], words: str
+) -> None:
+    args: dict[str, object] = {"t_end": 10}
+    args.update(kwargs)
+    with pytest.raises(ModelError, match=words):
+        ip.simulate("kuznetsov1994", **args)  # type: ignore[arg-type]
+
+
+def test_a_per_kg_dose_needs_a_positive_body_weight() -> None:
+    # a body weight of 0 made the per-kg dose vanish silently (the tumor grew untreated)
+    with pytest.raises(ModelError, match="body_weight_kg"):
+        ip.simulate("depillis2006", t_end=5, regimen="chemo 1 mg/kg d0", body_weight_kg=0)
+    dosed = ip.simulate("depillis2006", t_end=5, regimen="chemo 1 mg/kg d0", body_weight_kg=50)
+    assert dosed.state("M")[0, 0] == pytest.approx(50.0 / 5.0)  # 50 mg into 5 L
+
+
+# --- Threshold crossings made by a dose ---------------------------------------------------------
+
+
+def test_a_bolus_that_jumps_across_a_threshold_crosses_it_on_the_dose_day() -> None:
+    tr = ip.simulate(
+        "stein2019",
+        t_end=40,
+        regimen="CAR-T 1e8 cells d10",
+        thresholds={"E>1": ("E", 1.0), "E>1 up": ("E", 1.0, "up"), "E<1": ("E", 1.0, "down")},
+    )
+    assert tr.state("E")[0, 9] == 0.0  # nothing before the infusion
+    assert tr.state("E")[0, 10] > 1.0  # the infusion itself lifts E above 1
+    assert tr.crossing_days["E>1"][0] == 10.0
+    assert tr.crossing_days["E>1 up"][0] == 10.0
+    # a jump upwards is not a downward crossing; E stays above 1 to day 40
+    assert np.isnan(tr.crossing_days["E<1"][0])
+
+
+def test_a_bolus_on_the_last_day_and_a_reset_cross_thresholds_at_the_dose_time() -> None:
+    # CAR-T in cartmath2021: the infused cells are the state itself
+    late = ip.simulate(
+        "cartmath2021",
+        t_end=40,
+        regimen="CAR-T 1e6 cells d40",
+        thresholds={"CAR-T > 5e5": ("C_T", 5e5)},
+    )
+    assert late.crossing_days["CAR-T > 5e5"][0] == 40.0
+    # stein2019: a second infusion resets the expansion clock tau (days since infusion) to 0
+    reset = ip.simulate(
+        "stein2019",
+        t_end=30,
+        regimen="CAR-T 1e8 cells d0,20",
+        thresholds={"tau back below 5": ("tau", 5.0, "down"), "tau above 5": ("tau", 5.0, "up")},
+    )
+    assert reset.crossing_days["tau above 5"][0] == pytest.approx(5.0, abs=1e-6)
+    assert reset.crossing_days["tau back below 5"][0] == 20.0
+
+
+def test_an_earlier_crossing_is_kept_when_a_dose_crosses_again() -> None:
+    tr = ip.simulate(
+        "cartmath2021",
+        t_end=60,
+        regimen="CAR-T 1e6 cells d5,40",
+        thresholds={"CAR-T > 5e5": ("C_T", 5e5, "up")},
+    )
+    assert tr.crossing_days["CAR-T > 5e5"][0] == 5.0
+
+
+def test_direction_up_ignores_a_shrinking_state() -> None:
+    # kuznetsov1994 from 3e9 cells shrinks towards its carrying capacity 1/b = 5e8
+    tr = ip.simulate(
+        "kuznetsov1994",
+        t_end=60,
+        initial={"T": 3e9},
+        thresholds={"any": ("T", 1e9), "down": ("T", 1e9, "down"), "up": ("T", 1e9, "up")},
+    )
+    assert tr.tumor[0, -1] < 1e9
+    assert 0 < tr.crossing_days["down"][0] < 60
+    assert tr.crossing_days["any"][0] == tr.crossing_days["down"][0]
+    assert np.isnan(tr.crossing_days["up"][0])
+
+
+# --- compare_regimens: Kaplan–Meier median TTP, failures counted -------------------------------
+
+
+def _exact_km_median(times: np.ndarray, events: np.ndarray) -> tuple[float, bool]:
+    """The Kaplan–Meier median in exact fractions, and whether the estimate hits 1/2 exactly."""
+    from fractions import Fraction
+
+    survival, exact_half = Fraction(1), False
+    for day in sorted(set(times[events].tolist())):
+        at_risk = int(np.count_nonzero(times >= day))
+        survival *= 1 - Fraction(int(np.count_nonzero(events & (times == day))), at_risk)
+        exact_half |= survival == Fraction(1, 2)
+        if survival <= Fraction(1, 2):
+            return day, exact_half
+    return float("nan"), exact_half
+
+
+def test_kaplan_meier_median_equals_lifelines() -> None:
+    from lifelines import KaplanMeierFitter
+
+    from immunoprecise.dynamics.schedule import kaplan_meier_median
+
+    rng = np.random.default_rng(11)
+    compared = 0
+    for trial in range(200):
+        n = int(rng.integers(1, 40))
+        times = rng.choice([56.0, 112.0, 168.0, 224.0], size=n)
+        events = rng.random(n) < rng.uniform(0.1, 0.9)
+        ours = kaplan_meier_median(times, events)
+        exact, exact_half = _exact_km_median(times, events)
+        assert ours == exact or (np.isnan(ours) and np.isnan(exact)), trial
+        if exact_half:  # lifelines' float product may land a hair above 1/2 there
+            continue
+        fitted = KaplanMeierFitter().fit(times, events).median_survival_time_
+        assert ours == fitted or (np.isnan(ours) and np.isinf(fitted)), trial
+        compared += 1
+    assert compared > 100
+
+
+def test_median_ttp_is_not_reached_when_fewer_than_half_progress() -> None:
+    from immunoprecise.dynamics.schedule import kaplan_meier_median
+
+    cmp = compare_regimens(
+        "cartmath2021", {"low dose": "CAR-T 1e5 cells d0"}, t_end=224, n_virtual=50, seed=1
+    )
+    table = cmp.table.set_index("regimen")
+    low = cmp.trajectories["low dose"].response("recist")
+    assert 0 < low.progressed.sum() < 25  # some progress, fewer than half
+    assert table.loc["low dose", "progression_fraction"] == low.progressed.mean()
+    assert pd.isna(table.loc["low dose", "ttp_median_days"])  # not reached
+    # untreated, every patient progresses: the Kaplan–Meier median of the progression days
+    untreated = cmp.trajectories["no treatment"].response("recist")
+    assert untreated.progressed.all()
+    ttp = untreated.time_to_progression_days
+    assert table.loc["no treatment", "ttp_median_days"] == kaplan_meier_median(
+        ttp, np.ones(ttp.size, dtype=bool)
+    )
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # the blowing-up patient
+def test_compare_regimens_counts_failed_simulations_and_states_the_denominator() -> None:
+    cloud = virtual_patients("cartmath2021", 8, seed=1)
+    cloud.loc[3, "phi"] = 1e3  # absurd CAR-T proliferation: this patient's simulation blows up
+    cmp = compare_regimens(
+        "cartmath2021", {"d0": "CAR-T 1e6 cells d0"}, t_end=150, params=cloud, control=False
+    )
+    row = cmp.table.set_index("regimen").loc["d0"]
+    tr = cmp.trajectories["d0"]
+    assert tr.ok.tolist() == [True, True, True, False, True, True, True, True]
+    assert row["n"] == 8
+    assert row["n_failed"] == 1
+    # every share is over the 7 patients whose simulation succeeded
+    assert row["eradicated_fraction"] == pytest.approx(tr.eradicated[tr.ok].sum() / 7)
+    assert row["response_rate"] is not None
+    assert row["response_rate"] * 7 == pytest.approx(round(row["response_rate"] * 7))
+    clean = compare_regimens(
+        "cartmath2021", {"d0": "CAR-T 1e6 cells d0"}, t_end=150, n_virtual=8, seed=1
+    ).table
+    assert clean["n"].tolist() == [8, 8]
+    assert clean["n_failed"].tolist() == [0, 0]

@@ -274,6 +274,64 @@ def test_lugano_progression_needs_an_abnormal_node() -> None:
     assert _cats(lugano_response(WEEKS_8[:3], [1600.0, 0.0, 400.0])) == ["BL", "CR", "PD"]
 
 
+def test_lugano_refuses_a_baseline_node_that_is_not_measurable() -> None:
+    # a 10 mm node growing to 14.8 mm read as CR at every scan before the fix
+    with pytest.raises(ValidationError) as excinfo:
+        lugano_response(WEEKS_8[:3], [100.0, 150.0, 220.0])
+    assert _fields(excinfo) == ["spd_mm2[0]"]
+    message = str(excinfo.value)
+    assert "measurable node at baseline" in message
+    assert "more than 15 mm" in message
+    assert "a node of 10 mm" in message
+    # exactly 15 mm is a normal node (Lugano: measurable means > 1.5 cm)
+    with pytest.raises(ValidationError, match="more than 15 mm"):
+        lugano_response([0, 56], [225.0, 900.0])
+    assert _cats(lugano_response([0, 56], [226.0, 900.0])) == ["BL", "PD"]
+    # the rule follows cr_node_mm; the first of several patients without one is named
+    with pytest.raises(ValidationError) as excinfo:
+        lugano_response([0, 56], [[1600.0, 900.0], [300.0, 900.0]], cr_node_mm=20.0)
+    assert _fields(excinfo) == ["spd_mm2[1, 0]"]
+    assert "more than 20 mm" in str(excinfo.value)
+
+
+def test_a_growing_lesion_is_never_a_lugano_complete_response() -> None:
+    rng = np.random.default_rng(3)
+    baseline = rng.uniform(15.01, 60.0, size=(500, 1))  # measurable nodes (mm)
+    growth = np.cumsum(rng.uniform(0.0, 0.3, size=(500, 5)), axis=1)
+    diameters = np.hstack([baseline, baseline * np.exp(growth)])
+    result = lugano_response([0, 28, 56, 84, 112, 140], diameters**2)
+    assert not np.isin(result.categories, ["CR", "PR"]).any()
+    assert not np.isin(result.best_response, ["CR", "PR"]).any()
+
+
+def test_assess_response_names_a_lugano_baseline_that_is_not_measurable_in_its_unit() -> None:
+    with pytest.raises(ValidationError) as excinfo:
+        assess_response([0, 56, 112], [2e6, 5e7, 1e9], kind="cells", criteria="lugano")
+    assert _fields(excinfo) == ["burden[0]"]
+    message = str(excinfo.value)
+    assert "2e+06 cells, a node of 1.56 mm" in message
+    assert "more than 1.767e+09 cells are needed" in message
+    with pytest.raises(ValidationError, match="a node of 12 mm"):
+        assess_response([0, 56], [12.0, 30.0], kind="diameter_mm", criteria="lugano")
+    with pytest.raises(ValidationError, match="an SPD of 144 mm², a node of 12 mm"):
+        assess_response([0, 56], [144.0, 900.0], kind="spd_mm2", criteria="lugano")
+    # RECIST has no such rule: the same small lesion growing is progression (≥ +5 mm by day 112)
+    recist = assess_response([0, 56, 112], [2e6, 5e7, 1e9], kind="cells")
+    assert recist.categories.tolist() == [["BL", "SD", "PD"]]
+
+
+def test_a_simulated_growing_tumor_is_refused_by_lugano_not_read_as_cr() -> None:
+    import immunoprecise as ip
+
+    untreated = ip.simulate("cartmath2021", t_end=112)  # 2e6 cells growing ~560-fold
+    assert untreated.tumor[0, -1] > 500 * untreated.tumor[0, 0]
+    with pytest.raises(ValidationError, match="measurable node at baseline"):
+        untreated.response("lugano")
+    measurable = ip.simulate("cartmath2021", t_end=112, initial={"T": 5e9})
+    lugano = measurable.response("lugano")
+    assert lugano.categories.tolist() == [["BL", "PD", "PD"]]
+
+
 # --- Batch and the entry point ---------------------------------------------------------------
 
 
@@ -301,7 +359,9 @@ def test_batch_equals_per_patient_loop(function: Any, options: dict[str, Any]) -
     times = np.array([0.0, 28.0, 56.0, 112.0, 140.0, 168.0, 252.0])
     sums = _random_sums(rng, 200, times.size)
     if function is lugano_response:
-        sums = sums**2  # SPD of the sphere, mm²
+        # a measurable node at baseline (longest diameter > 15 mm), then its SPD, mm²
+        sums[:, 0] = np.maximum(sums[:, 0], 15.5)
+        sums = sums**2
     batch = function(times, sums, **options)
     assert batch.categories.shape == (200, times.size)
     assert len(set(batch.best_response.tolist())) >= 3  # the series are not all alike

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,24 @@ def test_a_valid_design_reads_from_yaml(tmp_path: Path) -> None:
             "observed[0]",
             "exceed n",
         ),
+        # no scan within the follow-up: every patient NE
+        ({"follow_up_days": 50}, "assessment_interval_days", "(follow_up_days = 50)"),
+        (
+            {"follow_up_days": 80, "assessment_interval_days": 84},
+            "assessment_interval_days",
+            "at day 84, falls after the end of follow-up (follow_up_days = 80)",
+        ),
+        # cartmath2021 starts at 2e6 cells: a 1.56 mm node, not measurable by Lugano
+        ({"response_criteria": "lugano"}, "(record)", "needs a measurable node at baseline"),
+        ({"response_criteria": "lugano"}, "(record)", "T = 2e+06 cells (the model default)"),
+        ({"response_criteria": "lugano"}, "(record)", "a node of 1.56 mm"),
+        ({"response_criteria": "lugano"}, "(record)", "more than 15 mm"),
+        (
+            {"lethal_burden_cells": 2e6},
+            "(record)",
+            "the population: the initial tumor T = 2e+06 cells (the model default) is at or "
+            "above lethal_burden_cells = 2e+06",
+        ),
     ],
 )
 def test_invalid_fields_are_named(changes: dict[str, Any], field: str, message: str) -> None:
@@ -104,6 +123,9 @@ def test_missing_seed_and_unknown_fields_are_listed_together() -> None:
 def test_file_errors(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="no such file"):
         load_trial_design(tmp_path / "missing.yaml")
+    (tmp_path / "folder.yaml").mkdir()
+    with pytest.raises(ValidationError, match="is a folder, not a design file"):
+        load_trial_design(tmp_path / "folder.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("arms: [unclosed", encoding="utf-8")
     with pytest.raises(ValidationError, match="not valid YAML"):
@@ -119,3 +141,69 @@ def test_design_hash_follows_content_not_key_order() -> None:
     b = load_trial_design(dict(reversed(list(VALID.items()))))
     assert design_hash(a) == design_hash(b)
     assert design_hash(a) != design_hash(load_trial_design(_with(seed=12)))
+
+
+EXAMPLE = Path(__file__).parents[2] / "src/immunoprecise/data/examples/fl_gammadelta_trial.yaml"
+
+
+def _example() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    return data
+
+
+def test_a_follow_up_of_one_scan_interval_is_accepted() -> None:
+    design = load_trial_design(_with(follow_up_days=56))
+    assert design.assessment_days() == (0.0, 56.0)
+
+
+def test_a_stratum_starting_at_the_lethal_burden_is_refused_naming_both_numbers() -> None:
+    data = _example()
+    data["population"]["strata"][1]["scale"] = {"T": 12.0}  # 1.2e12 cells > 1e12
+    with pytest.raises(ValidationError) as info:
+        load_trial_design(data)
+    message = str(info.value)
+    assert "stratum 'intermediate/poor FLIPI'" in message
+    assert "T = 1.2e+12 cells (1e+11 from population.initial.T × scale 12)" in message
+    assert "lethal_burden_cells = 1e+12" in message
+    data["lethal_burden_cells"] = 2e12  # a higher lethal burden makes the stratum valid again
+    assert load_trial_design(data).lethal_burden_cells == 2e12
+
+
+def test_the_shipped_example_starts_below_the_lethal_burden_with_measurable_nodes() -> None:
+    design = load_trial_design(EXAMPLE)
+    starts = design.initial_tumor()
+    assert starts == {
+        "low FLIPI": (1e11, "population.initial.T"),
+        "intermediate/poor FLIPI": (6e11, "1e+11 from population.initial.T × scale 6"),
+    }
+    assert all(cells < design.lethal_burden_cells for cells, _ in starts.values())
+    assert design.response_criteria == "lugano"
+
+
+def test_lugano_names_the_stratum_whose_node_is_not_measurable() -> None:
+    data = _example()
+    data["population"]["strata"][0]["scale"] = {"T": 0.01}  # 1e9 cells: a 12.4 mm node
+    data["population"]["strata"][0]["source"] = "test"
+    with pytest.raises(ValidationError) as info:
+        load_trial_design(data)
+    message = str(info.value)
+    assert "stratum 'low FLIPI'" in message
+    assert "T = 1e+09 cells (1e+11 from population.initial.T × scale 0.01)" in message
+    assert "a node of 12.4 mm" in message
+    data["response_criteria"] = "recist"
+    assert load_trial_design(data).response_criteria == "recist"
+
+
+def test_a_sampled_initial_tumor_is_checked_at_its_median() -> None:
+    spec = {
+        "distributions": [
+            {"name": "T", "kind": "lognormal", "median": 1e9, "cv": 0.5, "unit": "cells",
+             "source": "test"}
+        ]
+    }  # fmt: skip
+    data = _with(population={"spec": spec}, response_criteria="lugano")
+    expected = re.escape("T = 1e+09 cells (the median of population.spec's T distribution)")
+    with pytest.raises(ValidationError, match=expected):
+        load_trial_design(data)
+    spec["distributions"][0]["median"] = 1e10
+    assert load_trial_design(data).initial_tumor()[""][0] == pytest.approx(1e10)

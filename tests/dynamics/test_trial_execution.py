@@ -388,3 +388,107 @@ def test_progress_may_be_a_callback_a_bar_or_nothing(
     assert capsys.readouterr().err == ""
     for other in (barred, silent):
         pd.testing.assert_frame_equal(called.outcomes, other.outcomes)
+
+
+# --- Death, strata and Lugano baselines ----------------------------------------------------------
+
+
+def test_death_is_the_tumor_rising_to_the_lethal_burden_not_shrinking_through_it() -> None:
+    # kuznetsov1994 tumors head for the carrying capacity 5e8 cells: those starting above the
+    # lethal burden of 2e9 shrink through it (not a death), the others never reach it
+    design = TrialDesign.model_validate(
+        {
+            "name": "shrinking through the lethal burden",
+            "model": "kuznetsov1994",
+            "seed": 5,
+            "n_per_arm": 200,
+            "chunk_size": 200,
+            "follow_up_days": 112,
+            "endpoints": ["orr", "os"],
+            "lethal_burden_cells": 2e9,
+            "population": {"initial": {"T": 1e9}, "vary": ["T"], "cv": 1.0},
+            "arms": [{"id": "none", "regimen": ""}],
+        }
+    )
+    result = run_trial(design, scheduler="synchronous")
+    out = result.outcomes
+    above = out["tumor_start_cells"] >= 2e9
+    assert 10 < above.sum() < 100  # some patients start above the lethal burden
+    assert (out.loc[above, "tumor_nadir_cells"] < 2e9).all()  # and shrink through it
+    assert not out["os_event"].any()
+    assert (out["os_days"] == 112).all()
+    assert f"{int(above.sum())} of 200 patients started at or above the lethal burden" in " ".join(
+        result.notes
+    )
+
+
+def test_death_is_recorded_when_the_tumor_rises_to_the_lethal_burden(in_process: Any) -> None:
+    out = in_process.outcomes
+    dead = out[out["os_event"]]
+    assert len(dead) > 0
+    assert (dead["tumor_start_cells"] < DESIGN["lethal_burden_cells"]).all()
+    assert (dead["os_days"] > 0).all()
+
+
+def test_a_varied_initial_state_spreads_around_population_initial() -> None:
+    design = TrialDesign.model_validate(
+        {
+            "name": "spread around the given burden",
+            "model": "fl_adcc",
+            "seed": 3,
+            "n_per_arm": 2000,
+            "chunk_size": 2000,
+            "follow_up_days": 112,
+            "population": {
+                "initial": {"T": 3e11},
+                "vary": ["T", "a"],
+                "cv": 0.3,
+                "strata": [
+                    {"name": "small", "proportion": 0.5},
+                    {"name": "large", "proportion": 0.5, "scale": {"T": 2.0}, "source": "test"},
+                ],
+            },
+            "arms": [{"id": "R", "regimen": "rituximab 650 mg d0"}],
+        }
+    )
+    patients = chunk_patients(design, 0)
+    tumor = patients.initial["T"]
+    small = patients.stratum == "small"
+    # the model's default is 1e11: the spread must centre on population.initial's 3e11
+    assert np.median(tumor[small]) == pytest.approx(3e11, rel=0.05)
+    assert np.median(tumor[~small]) == pytest.approx(6e11, rel=0.05)
+    assert np.std(np.log(tumor[small])) == pytest.approx(0.3, rel=0.1)
+
+
+def test_lugano_patients_without_a_measurable_node_are_not_evaluable_never_cr() -> None:
+    # 2.5e9 cells is a 16.8 mm node; with a log-scale SD of 0.5 about a quarter of the patients
+    # start below 1.77e9 cells (15 mm); untreated, every tumor grows
+    design = TrialDesign.model_validate(
+        {
+            "name": "Lugano with small nodes",
+            "model": "cartmath2021",
+            "seed": 3,
+            "n_per_arm": 100,
+            "chunk_size": 100,
+            "follow_up_days": 168,
+            "response_criteria": "lugano",
+            "population": {"initial": {"T": 2.5e9}, "vary": ["T"], "cv": 0.5},
+            "arms": [{"id": "none", "regimen": ""}],
+        }
+    )
+    result = run_trial(design, scheduler="synchronous")
+    out = result.outcomes
+    small = out["tumor_start_cells"] <= 1.767e9
+    assert 10 < small.sum() < 50
+    assert out["ok"].all()
+    assert (out.loc[small, "best_response"] == "NE").all()
+    assert out.loc[small, "best_change_percent"].isna().all()
+    assert (out.loc[~small, "best_response"] == "PD").all()
+    table = result.arm_table().set_index("stratum").loc["all"]
+    assert table["ORR %"] == 0.0
+    assert table["NE"] == small.sum()
+    assert table["n"] == 100
+    assert any(
+        n.startswith(f"{int(small.sum())} of 100 patients had no measurable node at baseline")
+        for n in result.notes
+    )

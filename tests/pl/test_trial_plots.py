@@ -43,8 +43,21 @@ def result() -> TrialResult:
 
 @pytest.fixture(scope="module")
 def lugano() -> TrialResult:
+    # Lugano needs a measurable node at baseline (> 15 mm: more than 1.77e9 cells), which the
+    # kuznetsov1994 tumor (carrying capacity 5e8 cells) never is: CAR-T against 5e9 cells
+    arms = [
+        {"id": "none", "regimen": ""},
+        {"id": "cells", "label": "CAR-T cells", "regimen": "CAR-T 1e7 cells d0"},
+    ]
     return run_trial(
-        _design(response_criteria="lugano", n_per_arm=100, follow_up_days=400),
+        _design(
+            response_criteria="lugano",
+            n_per_arm=100,
+            follow_up_days=400,
+            model="cartmath2021",
+            arms=arms,
+            population={"initial": {"T": 5e9}},
+        ),
         scheduler="synchronous",
     )
 

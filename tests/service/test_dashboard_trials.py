@@ -189,7 +189,7 @@ def test_invalid_yaml_and_designs_are_named_on_the_page(
             "follow_up_days: 30\narms:\n  - {id: a, regimen: 'rituximab 650 mg d0'}\n"
         )
         too_big = post(
-            "name: big\nmodel: fl_adcc\nseed: 1\nfollow_up_days: 30\n"
+            "name: big\nmodel: fl_adcc\nseed: 1\nfollow_up_days: 84\n"
             f"n_per_arm: {MAX_DESIGN_PATIENTS + 1}\n"
             "arms:\n  - {id: a, regimen: 'rituximab 650 mg d0'}\n"
         )

@@ -26,7 +26,8 @@ Python overhead of one step is paid once per batch rather than once per patient.
 Doses split the time axis into segments: boluses are applied at a segment's start to all patients,
 infusion rates are constant within it, so no step straddles a dose. Events are located inside a
 step on the dense output by bisection: the tumor falling below one cell (eradication: the tumor is
-set to zero from then on) and user thresholds (first crossing time per patient).
+set to zero from then on) and user thresholds (first crossing time per patient; a dose that makes
+a state jump across a threshold crosses it at the dose time).
 
 Why numpy and not a compiled per-patient loop: measured in ``benchmarks/dynamics.py``, the batched
 numpy integrator meets the speed target against a per-patient ``solve_ivp`` loop without a
@@ -53,6 +54,7 @@ __all__ = [
     "DOPRI5_E",
     "DOPRI5_P",
     "Crossing",
+    "Direction",
     "IntegrationResult",
     "Method",
     "Segment",
@@ -60,6 +62,7 @@ __all__ = [
 ]
 
 Method = Literal["dopri5", "rodas4", "rosenbrock23"]
+Direction = Literal["down", "up", "both"]
 METHODS: tuple[str, ...] = ("dopri5", "rodas4", "rosenbrock23")
 
 # Dormand–Prince 5(4): the coefficients of scipy.integrate.RK45 (tests compare them).
@@ -175,13 +178,25 @@ class Segment:
 class Crossing:
     """A threshold whose first crossing time is recorded per patient.
 
-    ``direction``: ``down`` (from above to below), ``up`` or ``both``.
+    ``direction``: ``down`` (from above the threshold to at or below it), ``up`` (from below to
+    at or above) or ``both``. A bolus or reset that makes the state jump across the threshold is
+    a crossing at the dose time.
     """
 
     name: str
     state: int
     threshold: float
-    direction: Literal["down", "up", "both"] = "both"
+    direction: Direction = "both"
+
+    def crossed(self, before: Array, after: Array) -> npt.NDArray[np.bool_]:
+        """Whether the state went from ``before`` to ``after`` across the threshold."""
+        b = before - self.threshold
+        a = after - self.threshold
+        if self.direction == "down":
+            return np.asarray((b > 0) & (a <= 0))
+        if self.direction == "up":
+            return np.asarray((b < 0) & (a >= 0))
+        return np.asarray((b * a <= 0) & (b != 0))
 
 
 @dataclass
@@ -371,10 +386,13 @@ def integrate(
     span = max(t_final - t0, 1e-300)
     for seg in segments:
         ok = run.status == 0
-        for col, amount in seg.boluses:
-            y_all[ok, col] += amount
-        for col in seg.resets:
-            y_all[ok, col] = 0.0
+        if seg.boluses or seg.resets:
+            before = y_all.copy()
+            for col, amount in seg.boluses:
+                y_all[ok, col] += amount
+            for col in seg.resets:
+                y_all[ok, col] = 0.0
+            run.dose_crossings(before, y_all, seg.start)
         run.emit_at(y_all, seg.start)
         if seg.end > seg.start:
             run.segment(y_all, seg)
@@ -451,6 +469,15 @@ class _Run:
             self.out[here, k[here]] = y_all[here]
             k = np.where(want, k + 1, k)
         self.next_k = k
+
+    def dose_crossings(self, before: Array, after: Array, t: float) -> None:
+        """Record at time ``t`` the pending thresholds that a dose (a bolus or a reset) made a
+        state jump across."""
+        ok = self.status == 0
+        for c in self.crossings:
+            rec = self.crossing_times[c.name]
+            hit = ok & np.isnan(rec) & c.crossed(before[:, c.state], after[:, c.state])
+            rec[hit] = t
 
     def fail(self, idx: npt.NDArray[np.intp], t: Array, why: str) -> None:
         for i, ti in zip(idx.tolist(), t.tolist(), strict=True):
@@ -771,15 +798,7 @@ class _Run:
             pending = np.isnan(rec[b.idx[a]])
             if not np.any(pending):
                 continue
-            before = b.y[a, c.state] - c.threshold
-            after = y_new[a, c.state] - c.threshold
-            if c.direction == "down":
-                hit = (before > 0) & (after <= 0)
-            elif c.direction == "up":
-                hit = (before < 0) & (after >= 0)
-            else:
-                hit = (before * after <= 0) & (before != 0)
-            hit &= pending
+            hit = c.crossed(b.y[a, c.state], y_new[a, c.state]) & pending
             if np.any(hit):
                 rows = a[hit]
                 th = self._locate(b, rows, dense, c.state, c.threshold, theta_end[hit])

@@ -10,7 +10,8 @@ time to progression and the best percentage change from baseline (the waterfall 
 * :func:`irecist_response` — iRECIST, with unconfirmed (iUPD) and confirmed (iCPD) progression
   (Seymour et al. 2017).
 * :func:`lugano_response` — Lugano 2014, CT-based, on sums of the products of perpendicular
-  diameters (SPD, mm²) (Cheson et al. 2014).
+  diameters (SPD, mm²) (Cheson et al. 2014); it needs a measurable node at baseline (longest
+  diameter > 15 mm, :func:`lugano_measurable`).
 * :func:`assess_response` — one entry point from a burden (cells, diameter or SPD) on a time
   grid, for one patient or many, to a :class:`ResponseAssessment`.
 
@@ -60,6 +61,7 @@ __all__ = [
     "cells_to_diameter_mm",
     "diameter_mm_to_cells",
     "irecist_response",
+    "lugano_measurable",
     "lugano_response",
     "recist_response",
 ]
@@ -105,9 +107,10 @@ DEFAULT_SCAN_INTERVAL_DAYS = 56.0
 IRECIST_CONFIRM_MIN_DAYS = 28.0
 
 #: Lugano 2014 CT-based CR: every lymph node back to ≤ 1.5 cm longest transverse diameter; PD
-#: needs an abnormal node, > 1.5 cm. Cheson BD et al. (2014) "Recommendations for initial
-#: evaluation, staging, and response assessment of Hodgkin and non-Hodgkin lymphoma: the Lugano
-#: classification." J Clin Oncol 32(27):3059–3068, doi:10.1200/JCO.2013.54.8800, Table 3.
+#: needs an abnormal node, > 1.5 cm; and only a node of > 1.5 cm longest diameter is measurable
+#: at baseline. Cheson BD et al. (2014) "Recommendations for initial evaluation, staging, and
+#: response assessment of Hodgkin and non-Hodgkin lymphoma: the Lugano classification."
+#: J Clin Oncol 32(27):3059–3068, doi:10.1200/JCO.2013.54.8800, Table 3 and "Measurable disease".
 LUGANO_CR_NODE_MM = 15.0
 #: Lugano 2014 PR: ≥ 50 % decrease in SPD from baseline (Cheson et al. 2014, Table 3).
 LUGANO_PR_PERCENT = -50.0
@@ -328,6 +331,68 @@ def _check_baseline(
                 f"with measurable disease at baseline ({int(bad.sum())} patient(s) have none)",
             )
         )
+
+
+def lugano_measurable(
+    spd_mm2: npt.ArrayLike, *, cr_node_mm: float = LUGANO_CR_NODE_MM
+) -> BoolArray:
+    """Whether a node is measurable under Lugano 2014: longest diameter (√SPD) > ``cr_node_mm``.
+
+    Cheson et al. (2014) J Clin Oncol 32(27):3059–3068, doi:10.1200/JCO.2013.54.8800: a
+    measurable nodal lesion is longer than 1.5 cm; one of at most 1.5 cm is a normal node, which
+    the criteria would read as a complete response at once. :func:`lugano_response` refuses a
+    baseline that is not measurable.
+
+    Parameters
+    ----------
+    spd_mm2
+        SPD of one spherical node (mm²), any shape.
+    cr_node_mm
+        The normal-node size (mm); default 15.
+
+    Returns
+    -------
+    numpy.ndarray
+        Booleans of the shape of ``spd_mm2``.
+
+    Examples
+    --------
+    >>> lugano_measurable([225.0, 226.0]).tolist()
+    [False, True]
+    """
+    longest = np.sqrt(np.asarray(spd_mm2, dtype=np.float64))
+    return np.asarray(longest > cr_node_mm + _TOL)
+
+
+def _lugano_baseline(
+    name: str,
+    spd: FloatArray,
+    shown: FloatArray,
+    node: float,
+    problems: list[FieldProblem],
+    describe: Callable[[float, float], str],
+) -> None:
+    """A problem for the first patient whose baseline node is not measurable (Lugano 2014).
+
+    ``describe(shown value, longest diameter mm)`` says what the baseline is, in the unit given.
+    """
+    bad = ~lugano_measurable(spd[:, 0], cr_node_mm=node)
+    if not bad.any():
+        return
+    p = int(np.argmax(bad))
+    value = float(shown.reshape(spd.shape[0], -1)[p, 0])
+    longest = float(np.sqrt(spd[p, 0]))
+    problems.append(
+        FieldProblem(
+            f"{name}[{p}, 0]" if shown.ndim == 2 else f"{name}[0]",
+            value,
+            f"Lugano 2014 needs a measurable node at baseline, a longest diameter of more than "
+            f"{node:g} mm (Cheson et al. 2014, J Clin Oncol 32:3059); this baseline is "
+            f"{describe(value, longest)}, which the criteria would read as a complete response "
+            f"however it grows ({int(bad.sum())} patient(s) have no measurable node); use a "
+            "larger baseline or RECIST",
+        )
+    )
 
 
 def _option(
@@ -857,6 +922,10 @@ def lugano_response(
     Cheson BD et al. (2014) J Clin Oncol 32(27):3059–3068, doi:10.1200/JCO.2013.54.8800,
     Table 3, for **one spherical lesion**, whose longest transverse diameter is ``√SPD``:
 
+    The baseline must be measurable: a longest diameter of more than ``cr_node_mm`` (1.5 cm;
+    Cheson et al. 2014, "Measurable disease"); a smaller node is normal-sized, so it would read
+    as CR at every assessment, even while it grows, and is refused.
+
     * **CR** — longest diameter ≤ ``cr_node_mm`` (1.5 cm: the node is back to normal size);
     * **PD** — the lesion is abnormal (longest diameter > ``cr_node_mm``) and its product of
       perpendicular diameters rose ≥ 50 % from nadir (the smallest before this assessment,
@@ -877,9 +946,10 @@ def lugano_response(
         Assessment days since baseline, strictly increasing, the first 0 (the baseline).
     spd_mm2
         Sum of the products of perpendicular diameters (mm²), shape ``[n_times]`` or
-        ``[n_patients, n_times]``; baseline > 0.
+        ``[n_patients, n_times]``; the baseline SPD must be more than ``cr_node_mm²`` (225 mm²).
     cr_node_mm
-        Longest diameter (mm) at or below which the lesion counts as a normal node; default 15.
+        Longest diameter (mm) at or below which the lesion counts as a normal node (and above
+        which it is measurable); default 15.
     confirm_days, sd_min_days
         As in :func:`recist_response` (days).
 
@@ -893,7 +963,8 @@ def lugano_response(
     ------
     ValidationError
         If times are not increasing from 0, shapes differ, an SPD is negative or not finite, a
-        baseline SPD is 0, or an option is negative.
+        baseline node is not measurable (longest diameter ≤ ``cr_node_mm``), or an option is
+        negative.
 
     Examples
     --------
@@ -906,6 +977,15 @@ def lugano_response(
     node = _option("cr_node_mm", cr_node_mm, problems, "mm")
     confirm = _option("confirm_days", confirm_days, problems, "days", allow_none=True)
     sd_min = _option("sd_min_days", sd_min_days, problems, "days")
+    if series is not None and node is not None:
+        _lugano_baseline(
+            "spd_mm2",
+            series[1],
+            np.asarray(spd_mm2, dtype=np.float64),
+            node,
+            problems,
+            lambda value, longest: f"an SPD of {value:.4g} mm², a node of {longest:.3g} mm",
+        )
     _raise(problems)
     assert series is not None  # for mypy: _raise above
     times, spd = series
@@ -926,6 +1006,21 @@ def lugano_response(
 
 
 # --- One entry point -------------------------------------------------------------------------
+
+
+def _describe_baseline(kind: str, node: float, density: object) -> Callable[[float, float], str]:
+    """How a non-measurable Lugano baseline reads in the unit of ``kind``."""
+    if kind == "cells":
+        per_cm3 = float(density)  # type: ignore[arg-type]  # validated by cells_to_diameter_mm
+        needed = diameter_mm_to_cells(node, cells_per_cm3=per_cm3)
+        return lambda value, longest: (
+            f"{value:.4g} cells, a node of {longest:.3g} mm (more than {needed:.4g} cells are "
+            f"needed at {per_cm3:g} cells/cm³)"
+        )
+    if kind == "spd_mm2":
+        return lambda value, longest: f"an SPD of {value:.4g} mm², a node of {longest:.3g} mm"
+    return lambda value, longest: f"a node of {longest:.3g} mm"
+
 
 _OPTIONS: dict[str, tuple[str, ...]] = {
     "recist": ("cr_threshold_mm", "confirm_days", "sd_min_days"),
@@ -985,7 +1080,8 @@ def assess_response(
         e.g. a simulation's output times.
     burden
         Tumor burden, shape ``[n_times]`` (one patient) or ``[n_patients, n_times]``, finite and
-        ≥ 0, in the unit ``kind`` names; the baseline must be > 0.
+        ≥ 0, in the unit ``kind`` names; the baseline must be > 0, and for Lugano a measurable
+        node (longest diameter > 15 mm: more than 1.77 × 10⁹ cells at 10⁹ cells/cm³).
     kind
         ``"cells"`` (number of tumor cells), ``"diameter_mm"`` (sum of diameters, mm) or
         ``"spd_mm2"`` (sum of products of perpendicular diameters, mm²).
@@ -1010,8 +1106,9 @@ def assess_response(
     Raises
     ------
     ValidationError
-        For an unknown ``kind``, ``criteria`` or option, or invalid times, burden or options;
-        each problem names the field, the value and what is expected.
+        For an unknown ``kind``, ``criteria`` or option, invalid times, burden or options, or a
+        baseline without measurable disease; each problem names the field, the value and what
+        is expected.
 
     Examples
     --------
@@ -1069,7 +1166,18 @@ def assess_response(
         measured = values if kind == "spd_mm2" else diameter**2
     else:
         measured = diameter
-    _check_baseline("burden", measured, unit, np.asarray(burden, dtype=np.float64), problems)
+    shown = np.asarray(burden, dtype=np.float64)
+    _check_baseline("burden", measured, unit, shown, problems)
+    node = options.get("cr_node_mm", LUGANO_CR_NODE_MM)
+    if criteria == "lugano" and not problems and _option("cr_node_mm", node, [], "mm") is not None:
+        _lugano_baseline(
+            "burden",
+            measured,
+            shown,
+            float(node),
+            problems,
+            _describe_baseline(kind, float(node), density),
+        )
     _raise(problems)
 
     extra: dict[str, object] = {

@@ -4,7 +4,9 @@ A patient is simulated as a small cloud of virtual patients — parameter vector
 calibration (:meth:`~immunoprecise.dynamics.calibration.Calibration.sample_parameters`) or, without
 data, the published parameters with a lognormal spread — so that every prediction comes with its
 uncertainty: the share of the cloud whose tumor is eradicated, the best RECIST 1.1 response of
-the median trajectory and its distribution, time to progression and the effector:tumor ratio.
+the median trajectory and its distribution, time to progression (Kaplan–Meier median) and the
+effector:tumor ratio. Virtual patients whose simulation failed are counted (``n_failed``) and
+left out of every share and median, whose denominator is ``n − n_failed``.
 
 Examples
 --------
@@ -18,11 +20,13 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from immunoprecise.dynamics.model import Model
@@ -35,6 +39,7 @@ __all__ = [
     "RegimenComparison",
     "TimingSearch",
     "compare_regimens",
+    "kaplan_meier_median",
     "lognormal_spread",
     "search_timing",
     "virtual_patients",
@@ -132,11 +137,15 @@ def lognormal_spread(
 class RegimenComparison:
     """Predicted outcomes of candidate regimens for one patient's cloud of virtual patients.
 
-    ``table`` has one row per regimen: ``regimen`` (label), ``text``, ``eradicated_fraction``,
-    ``best_response`` (of the median trajectory), ``response_rate`` (share with CR or PR),
-    ``progression_fraction``, ``ttp_median_days``, ``tumor_change_percent`` median and 5–95%
-    interval at the end, ``min_et_ratio`` (median over the cloud of the lowest effector:tumor
-    ratio while the tumor is present).
+    ``table`` has one row per regimen: ``regimen`` (label), ``text``, ``n`` (virtual patients
+    simulated), ``n_failed`` (of them, those whose simulation failed: left out of every column
+    below, whose denominator is ``n − n_failed``), ``eradicated_fraction``, ``best_response``
+    (RECIST 1.1, of the median trajectory), ``response_rate`` (share with CR or PR),
+    ``progression_fraction``, ``ttp_median_days`` (Kaplan–Meier median time to progression, a
+    patient without progression censored at the last assessment; NaN when it is not reached,
+    i.e. fewer than half progress), ``tumor_change_percent`` median and 5–95% interval at the
+    end, ``min_et_ratio`` (median over the cloud of the lowest effector:tumor ratio while the
+    tumor is present).
     """
 
     model: Model
@@ -183,6 +192,11 @@ def compare_regimens(
     Returns
     -------
     RegimenComparison
+
+    Raises
+    ------
+    ModelError
+        If every virtual patient's simulation of a regimen failed.
     """
     mdl = resolve_model(model)
     cloud = (
@@ -205,35 +219,77 @@ def compare_regimens(
     return RegimenComparison(mdl, pd.DataFrame(rows), runs, seed, n)
 
 
+def kaplan_meier_median(times: npt.ArrayLike, events: npt.ArrayLike) -> float:
+    """Kaplan–Meier median: the first time at which the survival estimate falls to ≤ 0.5.
+
+    Parameters
+    ----------
+    times
+        Event or censoring time of each subject.
+    events
+        Whether each subject's time is an event (``True``) or a censoring (``False``). At a
+        tied time, events come before censorings (the usual convention).
+
+    Returns
+    -------
+    float
+        The median, or NaN when it is not reached (the estimate stays above 0.5: fewer than
+        half have had the event by the last time). Kaplan EL, Meier P. J Am Stat Assoc
+        1958;53:457–481; the definition of lifelines' ``median_survival_time_``, except that
+        an estimate of exactly 0.5 counts as reached (lifelines' floating-point product may
+        land a hair above it and report the median as not reached).
+
+    Examples
+    --------
+    >>> kaplan_meier_median([56, 56, 112, 168, 168], [True, True, True, False, False])
+    112.0
+    >>> kaplan_meier_median([56, 168, 168], [True, False, False])
+    nan
+    """
+    t = np.asarray(times, dtype=np.float64)
+    d = np.asarray(events, dtype=bool)
+    survival = 1.0
+    for day in np.unique(t[d]):
+        at_risk = int(np.count_nonzero(t >= day))
+        survival *= 1.0 - np.count_nonzero(d & (t == day)) / at_risk
+        if survival <= 0.5 + 1e-12:
+            return float(day)
+    return math.nan
+
+
 def _outcomes(tr: Trajectories) -> dict[str, Any]:
+    from immunoprecise.dynamics.response import assess_response
+
     ok = tr.ok
     if not ok.any() or tr.model.tumor_state is None:
-        raise ModelError(f"model {tr.model.id}: no tumor outcome to compare")
-    tumor = tr.tumor[ok]
+        raise ModelError(
+            f"model {tr.model.id}: no tumor outcome to compare"
+            + ("" if ok.any() else f" (every simulation failed: {tr.messages[0]})")
+        )
+    # every share and median below is over the patients whose simulation succeeded
+    tumor = np.maximum(tr.tumor[ok], 0.0)  # interpolation may dip a hair below 0 after eradication
     start = tumor[:, :1]
     change = 100.0 * (tumor[:, -1] - start[:, 0]) / start[:, 0]
-    response = tr.response("recist") if ok.all() else None
+    response = assess_response(tr.t, tumor, kind="cells")
     median = np.median(tumor, axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         et = np.where(tumor >= 1.0, tr.effectors[ok] / tumor, np.nan)
     min_et = np.nanmin(np.where(np.isnan(et), np.inf, et), axis=1)
-    best = None
-    if response is not None:
-        from immunoprecise.dynamics.response import assess_response
-
-        best = str(assess_response(tr.t, median, kind="cells").best_response[0])
+    best = str(assess_response(tr.t, median, kind="cells").best_response[0])
+    ttp = np.where(
+        response.progressed,
+        response.time_to_progression_days,
+        response.assessment_days[-1],  # censored at the last assessment
+    )
+    ttp_median = kaplan_meier_median(ttp, response.progressed)
     return {
+        "n": int(ok.size),
+        "n_failed": int(np.count_nonzero(~ok)),
         "eradicated_fraction": float(np.mean(tr.eradicated[ok])),
         "best_response": best,
-        "response_rate": None
-        if response is None
-        else float(np.mean(np.isin(response.best_response, ("CR", "PR")))),
-        "progression_fraction": None if response is None else float(np.mean(response.progressed)),
-        "ttp_median_days": None
-        if response is None
-        else float(np.nanmedian(response.time_to_progression_days))
-        if response.progressed.any()
-        else None,
+        "response_rate": float(np.mean(np.isin(response.best_response, ("CR", "PR")))),
+        "progression_fraction": float(np.mean(response.progressed)),
+        "ttp_median_days": None if math.isnan(ttp_median) else ttp_median,
         "tumor_change_percent": float(np.median(change)),
         "tumor_change_p5": float(np.percentile(change, 5)),
         "tumor_change_p95": float(np.percentile(change, 95)),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -14,6 +15,7 @@ from immunoprecise.dynamics.dosing import REFERENCE_BODY_WEIGHT_KG, to_model_uni
 from immunoprecise.dynamics.integrator import (
     METHODS,
     Crossing,
+    Direction,
     IntegrationResult,
     Method,
     Segment,
@@ -25,9 +27,12 @@ from immunoprecise.dynamics.regimen import Regimen
 from immunoprecise.dynamics.trajectories import Trajectories
 from immunoprecise.errors import ImmunopreciseError, ModelError, UnitError
 
-__all__ = ["dosing_segments", "resolve_model", "simulate"]
+__all__ = ["Threshold", "dosing_segments", "resolve_model", "simulate"]
 
 PatientValues = Mapping[str, Any] | pd.DataFrame | None
+Threshold = tuple[str, float] | tuple[str, float, Direction]
+"""A threshold of :func:`simulate`: ``(state, value)`` or ``(state, value, direction)``."""
+DIRECTIONS: tuple[str, ...] = get_args(Direction)
 
 
 def resolve_model(model: str | Model) -> Model:
@@ -47,7 +52,7 @@ def simulate(
     method: Method | Literal["auto"] | None = None,
     rtol: float = 1e-6,
     atol: float = 1e-6,
-    thresholds: Mapping[str, tuple[str, float]] | None = None,
+    thresholds: Mapping[str, Threshold] | None = None,
     body_weight_kg: float = REFERENCE_BODY_WEIGHT_KG,
     progress: Callable[[float], None] | None = None,
 ) -> Trajectories:
@@ -60,7 +65,7 @@ def simulate(
         ``stein2019``, or a modified id such as ``kuznetsov1994+checkpoint``) or a
         :class:`~immunoprecise.dynamics.model.Model`.
     t_end
-        Simulated time (days from the start, day 0).
+        Simulated time (days from the start, day 0): a finite number > 0.
     regimen
         Doses over time: a :class:`~immunoprecise.dynamics.regimen.Regimen` or its text, e.g.
         ``"chemo 1 mg/kg q21d x6; IL2 5e6 IU/d d8-12"``. ``None``: no treatment.
@@ -71,7 +76,8 @@ def simulate(
     initial
         Initial states (state units), as ``params``; states not given take the model's defaults.
     t_eval
-        Output times (days). Default: every day from 0 to ``t_end``.
+        Output times (days): a 1-D sequence of finite numbers, strictly increasing, within
+        ``[0, t_end]``. Default: every day from 0 to ``t_end``.
     parameter_set
         A published parameter set to start from (e.g. ``patient9`` of ``depillis2006``).
     method
@@ -79,18 +85,32 @@ def simulate(
         ``dopri5`` (explicit), ``rodas4`` (stiff) or ``rosenbrock23`` (stiff, low order);
         default: the model's own choice (``rodas4`` for the de Pillis models, else ``auto``).
     rtol, atol
-        Per-patient error tolerances (relative; absolute in state units).
+        Per-patient error tolerances: ``rtol`` relative, a finite number in (0, 1); ``atol``
+        absolute in state units, a finite number > 0 (with 0 a state that is 0, such as a drug
+        before its first dose, could not be error-controlled).
     thresholds
-        Name → (state, value): the first day each patient's state crosses the value.
+        Name → ``(state, value)`` or ``(state, value, direction)``: the first day each patient's
+        state crosses the value (NaN if it never does). ``direction`` is ``"up"`` (from below to
+        at or above), ``"down"`` (from above to at or below) or ``"both"`` (default). A dose that
+        makes the state jump across the value counts as a crossing on the day of the dose.
     body_weight_kg
-        Body weight for per-kg doses (default: the 70 kg ICRP reference adult).
+        Body weight for per-kg doses (default: the 70 kg ICRP reference adult): a finite
+        number > 0.
     progress
-        Called with the fraction of simulated time done.
+        A callable, called with the fraction of simulated time done.
 
     Returns
     -------
     Trajectories
         States of every patient at the output times; ``to_frame()`` gives a long table.
+
+    Raises
+    ------
+    ModelError
+        An option of the wrong type or out of range (``t_end``, ``t_eval``, ``rtol``, ``atol``,
+        ``thresholds``, ``body_weight_kg``, ``progress``, ``method``), naming the option, the
+        value received and what is expected; unknown parameters or states; a regimen the model
+        cannot take (``UnitError`` for a dose in the wrong unit).
 
     Examples
     --------
@@ -102,8 +122,25 @@ def simulate(
     True
     """
     mdl = resolve_model(model)
-    if not np.isfinite(t_end) or t_end <= 0:
-        raise ModelError(f"t_end must be a positive number of days, not {t_end!r}")
+    t_end = _number("t_end", t_end, "a positive number of days", _positive)
+    rtol = _number(
+        "rtol", rtol, "a number between 0 and 1 (the relative tolerance), e.g. 1e-6", _fraction
+    )
+    atol = _number(
+        "atol",
+        atol,
+        "a positive number (the absolute tolerance in state units), e.g. 1e-6; with 0 a state "
+        "that is 0, such as a drug before its first dose, could not be error-controlled",
+        _positive,
+    )
+    body_weight_kg = _number(
+        "body_weight_kg", body_weight_kg, "a positive number of kilograms, e.g. 70", _positive
+    )
+    if progress is not None and not callable(progress):
+        raise ModelError(
+            f"progress must be a function called with the fraction of time done (or None), "
+            f"not {progress!r}"
+        )
     reg = _regimen(regimen)
     ids, param_values, init_values = _patients(mdl, params, initial)
     n = len(ids)
@@ -119,17 +156,12 @@ def simulate(
         ]
         raise ModelError(f"initial states must be finite and ≥ 0 (cells, concentrations): {bad}")
     times = (
-        np.arange(0.0, np.floor(t_end) + 1.0)
-        if t_eval is None
-        else np.asarray(t_eval, dtype=np.float64)
+        np.arange(0.0, np.floor(t_end) + 1.0) if t_eval is None else _output_times(t_eval, t_end)
     )
     if t_eval is None and times[-1] < t_end:
         times = np.append(times, t_end)
     segments = dosing_segments(mdl, reg, t_end, body_weight_kg=body_weight_kg)
-    crossings = [
-        Crossing(name, mdl.state_index(state), float(value))
-        for name, (state, value) in (thresholds or {}).items()
-    ]
+    crossings = _crossings(mdl, thresholds)
     chosen = method or mdl.method
     common: dict[str, Any] = {
         "rtol": rtol,
@@ -223,6 +255,98 @@ def _merge(result: IntegrationResult, rerun: IntegrationResult, rows: npt.NDArra
     result.steps[rows] += rerun.steps
     result.rejected[rows] += rerun.rejected
     result.rhs_evaluations += rerun.rhs_evaluations
+
+
+def _positive(x: float) -> bool:
+    return x > 0
+
+
+def _fraction(x: float) -> bool:
+    return 0 < x < 1
+
+
+def _number(name: str, value: object, expected: str, ok: Callable[[float], bool]) -> float:
+    """``value`` as a float when it is a finite real number meeting ``ok``; else a ModelError
+    naming the option, the value received and what is expected."""
+    number = math.nan
+    if isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    ):
+        number = float(value)
+    if not (math.isfinite(number) and ok(number)):
+        shown = value.item() if isinstance(value, np.generic) else value
+        raise ModelError(f"{name} must be {expected}, not {shown!r}")
+    return number
+
+
+def _output_times(t_eval: object, t_end: float) -> Array:
+    """``t_eval`` as a 1-D float array of finite days, strictly increasing, in ``[0, t_end]``."""
+    try:
+        times = np.asarray(t_eval, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ModelError(f"t_eval = {t_eval!r}: must be a 1-D sequence of numbers (days)") from None
+    if times.ndim != 1:
+        raise ModelError(
+            f"t_eval has shape {times.shape}: must be a 1-D sequence of numbers (days)"
+        )
+    if not np.all(np.isfinite(times)):
+        k = int(np.argmax(~np.isfinite(times)))
+        raise ModelError(f"t_eval[{k}] = {float(times[k])}: output times must be finite days")
+    outside = (times < 0) | (times > t_end + 1e-9)
+    if np.any(outside):
+        k = int(np.argmax(outside))
+        raise ModelError(
+            f"t_eval[{k}] = {float(times[k]):g}: output times must lie within [0, t_end] = "
+            f"[0, {t_end:g}] days"
+        )
+    if times.size > 1 and np.any(np.diff(times) <= 0):
+        k = int(np.argmax(np.diff(times) <= 0)) + 1
+        raise ModelError(
+            f"t_eval[{k}] = {float(times[k]):g}: output times must be strictly increasing "
+            f"(t_eval[{k - 1}] = {float(times[k - 1]):g})"
+        )
+    return times
+
+
+def _crossings(model: Model, thresholds: object) -> list[Crossing]:
+    """The thresholds as crossings, each checked: a name, a known state, a finite value and a
+    direction."""
+    if thresholds is None:
+        return []
+    form = "(state, value) or (state, value, direction)"
+    if not isinstance(thresholds, Mapping):
+        raise ModelError(
+            f"thresholds = {thresholds!r}: must be a mapping of name → {form}, e.g. "
+            "{'T below 1e6': ('T', 1e6, 'down')}"
+        )
+    out = []
+    for name, spec in thresholds.items():
+        where = f"thresholds[{name!r}]"
+        if (
+            isinstance(spec, str | bytes)
+            or not isinstance(spec, Sequence)
+            or len(spec) not in (2, 3)
+        ):
+            raise ModelError(f"{where} = {spec!r}: must be {form}")
+        state, value = spec[0], spec[1]
+        direction = spec[2] if len(spec) == 3 else "both"
+        if not isinstance(state, str):
+            raise ModelError(f"{where}: the state must be a state name, not {state!r}")
+        column = model.state_index(state)  # an unknown state is named with the model's states
+        try:
+            level = float(value)
+        except (TypeError, ValueError):
+            level = math.nan
+        if not math.isfinite(level):
+            raise ModelError(
+                f"{where}: the value {value!r} must be a finite number ({state} units)"
+            )
+        if direction not in DIRECTIONS:
+            raise ModelError(
+                f"{where}: the direction {direction!r} must be one of {', '.join(DIRECTIONS)}"
+            )
+        out.append(Crossing(str(name), column, level, cast(Direction, direction)))
+    return out
 
 
 def _regimen(regimen: Regimen | str | None) -> Regimen | None:

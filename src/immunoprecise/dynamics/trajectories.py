@@ -143,13 +143,25 @@ class Trajectories:
         The tumor cell count is converted to a spherical lesion's diameter
         (:func:`~immunoprecise.dynamics.response.cells_to_diameter_mm`; for Lugano its square
         is the SPD); options go to :func:`~immunoprecise.dynamics.response.assess_response`.
+        Lugano needs a measurable node at baseline (longest diameter > 15 mm, more than
+        1.77 × 10⁹ cells at 10⁹ cells/cm³): a smaller initial tumor is refused.
+
+        Raises
+        ------
+        ModelError
+            If some patients' integration failed.
+        ValidationError
+            If a baseline tumor is empty, or not measurable under Lugano (naming the patient's
+            row, the baseline and the 15 mm rule).
 
         Examples
         --------
         >>> import immunoprecise as ip
-        >>> tr = ip.simulate("cartmath2021", t_end=112, regimen="CAR-T 1e6 cells d42")
-        >>> tr.response("lugano").best_response.tolist()
-        ['CR']
+        >>> regimen = ("rituximab 650 mg d0,7,14,21; zoledronate 4 mg d8 q21d x3; "
+        ...            "IL2 1e6 IU/d d8-12 q21d x3")
+        >>> tr = ip.simulate("fl_adcc", t_end=168, regimen=regimen)
+        >>> tr.response("lugano").categories.tolist()
+        [['BL', 'SD', 'PR', 'PR']]
         """
         from immunoprecise.dynamics.response import assess_response
 

@@ -63,6 +63,22 @@ def _kind_problem(
     return None if isinstance(value, str) else "expected text, e.g. one of the recorded categories"
 
 
+_NOT_NEGATIVE = (
+    "cells/µL",
+    "cells/mm²",
+    "cells",
+    "mut/Mb",
+    "mg/L",
+    "g/L",
+    "pg/mL",
+    "× ULN",
+    "E:T ratio",
+    "ratio",
+    "lines",
+    "years",
+    "days",
+)
+
 #: Ranges of profile values by unit: shares and percentiles, 0–1 scores, and the counts,
 #: densities, concentrations, ratios and times that cannot be negative.
 _UNIT_RANGES: dict[str, tuple[float, float]] = {
@@ -70,24 +86,7 @@ _UNIT_RANGES: dict[str, tuple[float, float]] = {
     "% of CD4+": (0.0, 100.0),
     "percentile": (0.0, 100.0),
     "score (0–1)": (0.0, 1.0),
-    **{
-        unit: (0.0, math.inf)
-        for unit in (
-            "cells/µL",
-            "cells/mm²",
-            "cells",
-            "mut/Mb",
-            "mg/L",
-            "g/L",
-            "pg/mL",
-            "× ULN",
-            "E:T ratio",
-            "ratio",
-            "lines",
-            "years",
-            "days",
-        )
-    },
+    **dict.fromkeys(_NOT_NEGATIVE, (0.0, math.inf)),
 }
 
 

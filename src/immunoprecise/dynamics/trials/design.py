@@ -23,11 +23,27 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import pydantic
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from immunoprecise.dynamics.model import Model
 from immunoprecise.dynamics.regimen import Regimen
+from immunoprecise.dynamics.response import (
+    CELLS_PER_CM3,
+    LUGANO_CR_NODE_MM,
+    cells_to_diameter_mm,
+    diameter_mm_to_cells,
+    lugano_measurable,
+)
 from immunoprecise.dynamics.schedule import PARAMETER_SPREAD_CV
 from immunoprecise.dynamics.simulate import resolve_model
 from immunoprecise.dynamics.trials.population import PopulationSpec
@@ -210,6 +226,14 @@ class TrialDesign(_Frozen):
 
     Every arm sees the same virtual patients (a within-patient comparison), so differences
     between arms are the regimens', not the sampling's.
+
+    Besides each field's range, a design is refused when its follow-up is shorter than the
+    assessment interval (no scan would fall within it); when the initial tumor of the population
+    or of a stratum (its median, after the stratum's ``scale``) is already at or above
+    ``lethal_burden_cells``; and, with ``response_criteria: lugano``, when that initial tumor is
+    not a measurable node (longest diameter > 15 mm as one sphere at 10⁹ cells/cm³, more than
+    1.77 × 10⁹ cells; Cheson et al. 2014). Patients whose own sampled baseline is not measurable
+    are kept, with best response ``NE``, and counted in the result's notes.
     """
 
     name: str = Field(min_length=1, max_length=200)
@@ -220,7 +244,11 @@ class TrialDesign(_Frozen):
     n_per_arm: int = Field(ge=1, le=MAX_PATIENTS_PER_ARM, description="Virtual patients per arm.")
     follow_up_days: float = Field(gt=0, le=MAX_FOLLOW_UP_DAYS, description="Days simulated.")
     assessment_interval_days: float = Field(
-        default=56, gt=0, le=365, description="Days between tumor assessments (RECIST/Lugano)."
+        default=56,
+        gt=0,
+        le=365,
+        validate_default=True,  # the default interval must fit in the follow-up too
+        description="Days between tumor assessments (RECIST/Lugano), at most follow_up_days.",
     )
     response_criteria: Literal["recist", "lugano"] = "recist"
     endpoints: tuple[Literal["orr", "cr_rate", "pfs", "os"], ...] = ("orr", "cr_rate", "pfs")
@@ -235,8 +263,23 @@ class TrialDesign(_Frozen):
     lethal_burden_cells: float = Field(
         default=LETHAL_BURDEN_CELLS,
         gt=0,
-        description="Tumor cells taken as death for overall survival (default 1e12).",
+        description=(
+            "Tumor cells taken as death for overall survival (default 1e12): a patient dies "
+            "when the tumor rises to it."
+        ),
     )
+
+    @field_validator("assessment_interval_days")
+    @classmethod
+    def _scan_within_follow_up(cls, value: float, info: ValidationInfo) -> float:
+        follow_up = info.data.get("follow_up_days")  # absent when itself invalid
+        if follow_up is not None and follow_up < value:
+            raise ValueError(
+                f"the first tumor assessment, at day {value:g}, falls after the end of follow-up "
+                f"(follow_up_days = {follow_up:g}): every patient's response would be not "
+                "evaluable; make assessment_interval_days at most follow_up_days"
+            )
+        return value
 
     @field_validator("model")
     @classmethod
@@ -282,7 +325,73 @@ class TrialDesign(_Frozen):
             raise ValueError(
                 f"observed results name strata that the population does not define: {missing}"
             )
+        self._check_initial_tumor(model)
         return self
+
+    def initial_tumor(self) -> dict[str, tuple[float, str]]:
+        """Median initial tumor (cells) of the population or of each stratum, and how it is made.
+
+        Keys are the stratum names (``""`` for a population without strata); values the median
+        initial tumor after the stratum's ``scale`` and a description of where it comes from
+        (the model's default, ``population.initial``, a sampled distribution, the multiplier).
+
+        Examples
+        --------
+        >>> d = TrialDesign(name="t", model="fl_adcc", seed=1, n_per_arm=10,
+        ...                 follow_up_days=84, arms=(TrialArm(id="R", regimen=""),))
+        >>> d.initial_tumor()
+        {'': (100000000000.0, 'the model default')}
+        """
+        return self._initial_tumor(resolve_model(self.model))
+
+    def _initial_tumor(self, model: Model) -> dict[str, tuple[float, str]]:
+        state = model.tumor_state
+        if state is None:  # refused in _arms; kept for mypy
+            return {}
+        pop = self.population
+        centre = float(model.initial[state])
+        origin = "the model default"
+        if state in pop.initial:
+            centre, origin = float(pop.initial[state]), f"population.initial.{state}"
+        for d in pop.spec.distributions if pop.spec is not None else ():
+            if d.name == state:
+                centre = float(d.ppf(np.array([0.5]))[0])
+                origin = f"the median of population.spec's {state} distribution"
+        if not pop.strata:
+            return {"": (centre, origin)}
+        out = {}
+        for s in pop.strata:
+            factor = s.scale.get(state, 1.0)
+            how = origin if factor == 1.0 else f"{centre:.3g} from {origin} × scale {factor:g}"
+            out[s.name] = (centre * factor, how)
+        return out
+
+    def _check_initial_tumor(self, model: Model) -> None:
+        """Refuse an initial tumor already at the lethal burden, or not measurable by Lugano."""
+        state = model.tumor_state
+        for stratum, (cells, how) in self._initial_tumor(model).items():
+            where = f"stratum {stratum!r}" if stratum else "the population"
+            if cells >= self.lethal_burden_cells:
+                raise ValueError(
+                    f"{where}: the initial tumor {state} = {cells:.3g} cells ({how}) is at or "
+                    f"above lethal_burden_cells = {self.lethal_burden_cells:.3g}: every patient "
+                    "would start at the lethal burden, and overall survival could not be "
+                    f"read; lower the initial tumor (population.initial.{state} or the "
+                    "stratum's scale) or raise lethal_burden_cells"
+                )
+            diameter = cells_to_diameter_mm(cells) if cells >= 1.0 else 0.0
+            if self.response_criteria == "lugano" and not lugano_measurable(diameter**2):
+                needed = diameter_mm_to_cells(LUGANO_CR_NODE_MM)
+                raise ValueError(
+                    f"{where}: response_criteria 'lugano' needs a measurable node at baseline, "
+                    f"a longest diameter of more than {LUGANO_CR_NODE_MM:g} mm (Cheson et al. "
+                    f"2014, J Clin Oncol 32:3059), i.e. more than {needed:.3g} tumor cells as "
+                    f"one sphere at {CELLS_PER_CM3:g} cells/cm³; the initial tumor {state} = "
+                    f"{cells:.3g} cells ({how}) is a node of {diameter:.3g} mm, which Lugano "
+                    "would read as a complete response however it grows; raise "
+                    f"population.initial.{state} (or the stratum's scale) or use "
+                    "response_criteria: recist"
+                )
 
     @property
     def n_chunks(self) -> int:
@@ -311,7 +420,7 @@ def design_hash(design: TrialDesign) -> str:
     Examples
     --------
     >>> d = TrialDesign(name="t", model="kuznetsov1994", seed=1, n_per_arm=10,
-    ...                 follow_up_days=30, arms=(TrialArm(id="none", regimen=""),))
+    ...                 follow_up_days=60, arms=(TrialArm(id="none", regimen=""),))
     >>> len(design_hash(d)), design_hash(d) == design_hash(d.model_copy())
     (64, True)
     """
@@ -340,7 +449,7 @@ def load_trial_design(source: str | Path | dict[str, Any]) -> TrialDesign:
     Examples
     --------
     >>> load_trial_design({"name": "x", "model": "nosuchmodel", "seed": 1, "n_per_arm": 5,
-    ...                    "follow_up_days": 30, "arms": [{"id": "a", "regimen": ""}]})
+    ...                    "follow_up_days": 60, "arms": [{"id": "a", "regimen": ""}]})
     Traceback (most recent call last):
     ...
     immunoprecise.errors.ValidationError: trial design: 1 invalid field
@@ -353,7 +462,8 @@ def load_trial_design(source: str | Path | dict[str, Any]) -> TrialDesign:
         path = Path(source)
         name = str(path)
         if not path.is_file():
-            raise ValidationError([FieldProblem("file", str(path), "no such file")], source=name)
+            problem = "is a folder, not a design file" if path.is_dir() else "no such file"
+            raise ValidationError([FieldProblem("file", str(path), problem)], source=name)
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as exc:

@@ -32,6 +32,7 @@ from typing import Any
 import pandas as pd
 
 from immunoprecise.cohort import SurvivalCurves
+from immunoprecise.dynamics.response import LUGANO_CR_NODE_MM, diameter_mm_to_cells
 from immunoprecise.dynamics.trials.design import TrialDesign, design_hash, load_trial_design
 from immunoprecise.dynamics.trials.endpoints import (
     HazardRatio,
@@ -40,7 +41,11 @@ from immunoprecise.dynamics.trials.endpoints import (
     hazard_ratios,
     survival_by_arm,
 )
-from immunoprecise.dynamics.trials.outcomes import ChunkOutput, simulate_chunk
+from immunoprecise.dynamics.trials.outcomes import (
+    ChunkOutput,
+    measurable_baseline,
+    simulate_chunk,
+)
 from immunoprecise.dynamics.trials.result import TrialExecution, TrialResult, library_versions
 from immunoprecise.dynamics.trials.store import ChunkKeeper, ChunkStore
 from immunoprecise.errors import CohortError, FieldProblem, ImmunopreciseError, ValidationError
@@ -258,6 +263,33 @@ def _cancel(client: Any, futures: Iterable[Any]) -> None:
         client.cancel(list(futures))
 
 
+def _baseline_notes(design: TrialDesign, outcomes: pd.DataFrame) -> list[str]:
+    """Notes on patients whose sampled baseline tumor the criteria or the OS rule cannot read."""
+    ok = outcomes["ok"].astype(bool).to_numpy()
+    start = outcomes["tumor_start_cells"].to_numpy(dtype=float)
+    n = int(outcomes["patient"].nunique())
+    notes = []
+    if design.response_criteria == "lugano":
+        unmeasurable = ok & ~measurable_baseline(design, start)
+        k = int(outcomes.loc[unmeasurable, "patient"].nunique())
+        if k:
+            needed = diameter_mm_to_cells(LUGANO_CR_NODE_MM)
+            notes.append(
+                f"{k} of {n} patients had no measurable node at baseline (Lugano 2014: longest "
+                f"diameter > {LUGANO_CR_NODE_MM:g} mm, more than {needed:.3g} cells): their "
+                "response is NE, counted in the denominators."
+            )
+    above = ok & (start >= design.lethal_burden_cells)
+    k = int(outcomes.loc[above, "patient"].nunique())
+    if k:
+        notes.append(
+            f"{k} of {n} patients started at or above the lethal burden "
+            f"({design.lethal_burden_cells:.3g} cells): death is the tumor rising to it, so "
+            "their OS records a death only if the tumor falls below it and rises again."
+        )
+    return notes
+
+
 def assemble(
     design: TrialDesign, outputs: list[ChunkOutput], execution: TrialExecution
 ) -> TrialResult:
@@ -288,7 +320,7 @@ def assemble(
     labels = {a.id: a.name for a in design.arms}
     rows = arm_endpoints(outcomes, arm_ids, labels)
     curves: dict[str, SurvivalCurves | None] = {"pfs": None, "os": None}
-    notes: list[str] = []
+    notes = _baseline_notes(design, outcomes)
     for e in curves:
         if e not in design.endpoints:
             continue

@@ -5,11 +5,15 @@ records the best overall response by the design's criteria (RECIST 1.1 or Lugano
 read as one spherical lesion, :func:`~immunoprecise.dynamics.response.assess_response`), the
 waterfall number, progression-free survival (first progression at a scheduled assessment, or
 death, whichever is first; censored at the last assessment) and overall survival (death = the
-tumor reaching ``design.lethal_burden_cells``; censored at the end of follow-up). A dead patient
-is not scanned again: the first scan after death counts as progression (best response ``PD`` if
-there was no scan in life), and responses seen before it still count. Patients whose
-integration failed are kept with best response ``NE`` and ``ok = False``: they count in the
-denominators (intention to treat) and are reported, never dropped.
+tumor rising to ``design.lethal_burden_cells``, an upward crossing only: a tumor shrinking
+through that level is not a death; censored at the end of follow-up). A dead patient is not
+scanned again: the first scan after death counts as progression (best response ``PD`` if there
+was no scan in life), and responses seen before it still count. Patients whose integration
+failed are kept with best response ``NE`` and ``ok = False``: they count in the denominators
+(intention to treat) and are reported, never dropped. Under Lugano, a patient whose sampled
+baseline tumor is not a measurable node (longest diameter ≤ 15 mm,
+:func:`~immunoprecise.dynamics.response.lugano_measurable`) is not assessed: best response
+``NE`` (``ok`` stays true), still in the denominators.
 
 Examples
 --------
@@ -28,12 +32,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from immunoprecise.dynamics.response import assess_response
+from immunoprecise.dynamics.response import (
+    assess_response,
+    cells_to_diameter_mm,
+    lugano_measurable,
+)
 from immunoprecise.dynamics.simulate import resolve_model, simulate
 from immunoprecise.dynamics.trials.design import TrialDesign
 from immunoprecise.dynamics.trials.patients import chunk_patients
 
-__all__ = ["OUTCOME_COLUMNS", "ChunkOutput", "simulate_chunk", "time_grid"]
+__all__ = ["OUTCOME_COLUMNS", "ChunkOutput", "measurable_baseline", "simulate_chunk", "time_grid"]
 
 OUTCOME_COLUMNS = (
     "patient",
@@ -75,6 +83,22 @@ def time_grid(design: TrialDesign) -> np.ndarray:
     return np.union1d(grid, [design.follow_up_days])
 
 
+def measurable_baseline(design: TrialDesign, tumor_cells: np.ndarray) -> np.ndarray:
+    """Whether each baseline tumor (cells) can be assessed by the design's criteria.
+
+    RECIST: any tumor of at least one cell. Lugano: a node longer than 15 mm (one sphere at 10⁹
+    cells/cm³, read exactly as :func:`~immunoprecise.dynamics.response.assess_response` reads
+    it). NaN (a failed simulation) is not measurable.
+    """
+    cells = np.asarray(tumor_cells, dtype=float)
+    finite = np.asarray(np.isfinite(cells) & (cells >= 1.0), dtype=bool)
+    if design.response_criteria != "lugano":
+        return finite
+    diameter = cells_to_diameter_mm(np.where(finite, cells, 0.0))
+    diameter = np.where(finite, diameter, 0.0)
+    return np.asarray(finite & lugano_measurable(diameter**2), dtype=bool)
+
+
 def simulate_chunk(design: TrialDesign, index: int) -> ChunkOutput:
     """Sample chunk ``index``'s patients and simulate them under every arm.
 
@@ -110,7 +134,7 @@ def simulate_chunk(design: TrialDesign, index: int) -> ChunkOutput:
             initial=patients.initial if len(patients.initial.columns) else None,
             t_eval=times,
             parameter_set=design.population.parameter_set,
-            thresholds={"death": (tumor_state, design.lethal_burden_cells)},
+            thresholds={"death": (tumor_state, design.lethal_burden_cells, "up")},
         )
         tumor = np.maximum(tr.tumor, 0.0)
         ok = tr.ok & np.all(np.isfinite(tumor), axis=1) & (tumor[:, 0] > 0)
@@ -122,17 +146,19 @@ def simulate_chunk(design: TrialDesign, index: int) -> ChunkOutput:
         best = np.full(n, "NE", dtype=object)
         change = np.full(n, np.nan)
         ttp = np.full(n, np.nan)
-        if ok.any():
+        # Lugano: a baseline that is not a measurable node is not assessed (NE)
+        evaluable = ok & measurable_baseline(design, np.where(ok, tumor[:, 0], np.nan))
+        if evaluable.any():
             resp = assess_response(
                 times,
-                assessed[ok],
+                assessed[evaluable],
                 kind="cells",
                 criteria=design.response_criteria,
                 assessment_days=assessments,
             )
-            best[ok] = resp.best_response
-            change[ok] = resp.best_change_percent
-            ttp[ok] = resp.time_to_progression_days
+            best[evaluable] = resp.best_response
+            change[evaluable] = resp.best_change_percent
+            ttp[evaluable] = resp.time_to_progression_days
             last = float(resp.assessment_days[-1])
         else:
             last = float(assessments[-1])

@@ -80,7 +80,9 @@ def chunk_patients(design: TrialDesign, index: int) -> ChunkPatients:
     centre = model.defaults(pop.parameter_set)
     varied = pop.varied
     names = list(varied) if varied is not None else [k for k, v in centre.items() if v != 0]
-    medians = {k: centre[k] if k in centre else model.initial[k] for k in names}
+    # an initial state in ``vary`` spreads around population.initial (as strata scale it), not
+    # around the model's default
+    medians = {k: centre[k] if k in centre else pop.initial.get(k, model.initial[k]) for k in names}
     values = lognormal_spread(model, medians, n, chunk_rng(design, index, _SPREAD), pop.cv)
     rejected: dict[str, int] = {}
     if pop.spec is not None:
