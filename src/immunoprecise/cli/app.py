@@ -16,7 +16,7 @@ from rich.table import Table
 from immunoprecise.cli.cohort import cohort_app
 from immunoprecise.cli.db import db_app
 from immunoprecise.cli.kb import kb_app
-from immunoprecise.cli.paths import output_folder
+from immunoprecise.cli.paths import output_folder, writing
 from immunoprecise.cli.score_expression import score_expression_command
 from immunoprecise.cli.serve import serve_command, token_app
 from immunoprecise.cli.simulate import simulate_command
@@ -146,7 +146,8 @@ def _write(
                 raise ValueError("--format pdf needs --out DIR")
             data = render_pdf(ev, record)
             path = out / f"{ev.patient_id}.pdf"
-            _write_file(path, data)
+            with writing(path):
+                path.write_bytes(data)
             written.append(path)
             continue
         if fmt is OutputFormat.fhir:
@@ -165,17 +166,10 @@ def _write(
         else:
             suffix = "fhir.json" if fmt is OutputFormat.fhir else fmt.value
             path = out / f"{ev.patient_id}.{suffix}"
-            _write_file(path, (text + "\n").encode("utf-8"))
+            with writing(path):
+                path.write_text(text + "\n", encoding="utf-8")
             written.append(path)
     return written
-
-
-def _write_file(path: Path, data: bytes) -> None:
-    try:
-        path.write_bytes(data)
-    except OSError as exc:
-        _err.print(f"error: cannot write {path}: {exc.strerror or exc}", markup=False)
-        raise typer.Exit(EXIT_INVALID_INPUT) from None
 
 
 def _what_if_text(what_if: WhatIf) -> str:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from immunoprecise.cli.paths import output_file
+from immunoprecise.cli.paths import output_file, writing
 from immunoprecise.errors import CohortError, ImmunopreciseError, repeated
 
 if TYPE_CHECKING:
@@ -120,26 +118,16 @@ def _fail(exc: object) -> typer.Exit:
 
 def _save(fig: Figure, path: Path | None) -> None:
     if path is not None:
-        with _writing(path):
+        with writing(path):
             fig.savefig(path, dpi=150)
         _out.print(f"figure: {path}", markup=False)
 
 
 def _write_json(payload: object, path: Path | None) -> None:
     if path is not None:
-        with _writing(path):
+        with writing(path):
             path.write_text(json_text(payload) + "\n", encoding="utf-8")
         _out.print(f"result: {path}", markup=False)
-
-
-@contextmanager
-def _writing(path: Path) -> Iterator[None]:
-    """Make the file's folder, and turn a refused write (no space, read-only) into exit 2."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        yield
-    except OSError as exc:
-        raise _fail(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def json_text(payload: object) -> str:
@@ -151,17 +139,9 @@ def json_text(payload: object) -> str:
     >>> json.loads(json_text({"median": float("inf"), "n": 3, "ci": [1.5, float("nan")]}))
     {'median': None, 'n': 3, 'ci': [1.5, None]}
     """
-    return json.dumps(_finite(payload), indent=2, default=str, allow_nan=False)
+    from immunoprecise.cohort.statistic import finite_json
 
-
-def _finite(value: object) -> object:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
+    return json.dumps(finite_json(payload), indent=2, default=str, allow_nan=False)
 
 
 def _excluded(ids: Sequence[str], why: str) -> None:
@@ -206,6 +186,7 @@ def survival(
     """
     from immunoprecise import pl
     from immunoprecise.cohort import cox_model, kaplan_meier, log_rank
+    from immunoprecise.cohort.statistic import format_number
 
     try:
         frame = load_cohort_frame(source)
@@ -222,7 +203,8 @@ def survival(
         table.add_column(col, overflow="fold")
     for c in km.curves:
         m = c.median
-        median = f"{_num(m.estimate)} ({_num(m.ci_low)}–{_num(m.ci_high)})"
+        low, high = format_number(m.ci_low, 0), format_number(m.ci_high, 0)
+        median = f"{format_number(m.estimate, 0)} ({low}–{high})"
         at_risk = ", ".join(
             f"{t:.0f}: {k}" for t, k in zip(c.at_risk_times, c.at_risk, strict=True)
         )
@@ -242,7 +224,7 @@ def survival(
             ph = model.ph_tests[term].p_value
             cox_table.add_row(
                 term,
-                f"{hr.estimate:.2f} ({_num(hr.ci_low, 2)}–{_num(hr.ci_high, 2)})",
+                f"{hr.estimate:.2f} ({format_number(hr.ci_low, 2)}–{format_number(hr.ci_high, 2)})",
                 _p(hr.p_value),
                 _p(ph) + (" (violated)" if term in model.ph_violated else ""),
             )
@@ -312,13 +294,6 @@ def _groups(items: Sequence[str]) -> dict[str, list[str]]:
             raise _fail(f"--group {item!r}: write LABEL=level1,level2")
         groups[label.strip()] = [lv.strip() for lv in levels.split(",") if lv.strip()]
     return groups
-
-
-def _num(x: float | None, digits: int = 0) -> str:
-    """A number of a table: ``NE`` when not estimable, ``not reached`` for an infinite median."""
-    if x is None or math.isnan(x):
-        return "NE"
-    return "not reached" if math.isinf(x) else f"{x:.{digits}f}"
 
 
 def _p(p: float | None) -> str:
@@ -556,6 +531,6 @@ def report(
             html = render_cohort_html(frame, options, source=source if source.is_file() else None)
     except ImmunopreciseError as exc:
         raise _fail(exc) from None
-    with _writing(out):
+    with writing(out):
         out.write_text(html, encoding="utf-8")
     _out.print(f"report: {out}", markup=False)

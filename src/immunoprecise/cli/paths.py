@@ -8,12 +8,14 @@ option and why.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
+from rich.console import Console
 
-__all__ = ["output_file", "output_folder"]
+__all__ = ["output_file", "output_folder", "writing"]
 
 
 def output_file(*suffixes: str) -> Callable[[Path | None], Path | None]:
@@ -83,3 +85,27 @@ def _no_file_in_the_way(path: Path) -> None:
             if not parent.is_dir():
                 raise typer.BadParameter(f"{path}: {parent} is a file, not a folder")
             return
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Make the file's folder, and turn a write the system refuses (no space, read-only) into
+    exit 2 naming the file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "new" / "out.txt"
+    >>> with writing(target):
+    ...     _ = target.write_text("ok")
+    >>> target.read_text()
+    'ok'
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        yield
+    except OSError as exc:
+        Console(stderr=True, highlight=False, soft_wrap=True).print(
+            f"error: cannot write {path}: {exc.strerror or exc}", markup=False
+        )
+        raise typer.Exit(2) from None

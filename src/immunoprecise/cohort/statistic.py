@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from immunoprecise.errors import CohortError
 
-__all__ = ["Statistic", "check_ci_level", "format_p"]
+__all__ = ["Statistic", "check_ci_level", "finite_json", "format_number", "format_p"]
 
 
 class Statistic(BaseModel):
@@ -119,6 +119,38 @@ def check_ci_level(level: float) -> None:
     """
     if not 0 < level < 1:
         raise CohortError(f"ci_level must be between 0 and 1 (e.g. 0.95); got {level}")
+
+
+def format_number(x: float | None, digits: int = 2) -> str:
+    """A number of a results table: ``NE`` when not estimable, ``not reached`` for an infinite
+    median (fewer than half with the event).
+
+    Examples
+    --------
+    >>> format_number(512.3, 0), format_number(None), format_number(float("inf"))
+    ('512', 'NE', 'not reached')
+    """
+    if x is None or math.isnan(x):
+        return "NE"
+    return "not reached" if math.isinf(x) else f"{x:.{digits}f}"
+
+
+def finite_json(value: object) -> object:
+    """JSON data with every infinite or undefined number (a median not reached) as ``None``:
+    ``Infinity``/``NaN`` are not JSON, and most readers refuse them.
+
+    Examples
+    --------
+    >>> finite_json({"median": float("inf"), "ci": (1.5, float("nan")), "n": 3})
+    {'median': None, 'ci': [1.5, None], 'n': 3}
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_json(v) for v in value]
+    return value
 
 
 def format_p(p: float) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import math
 import platform
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -29,6 +28,7 @@ from immunoprecise.cohort import (
     response_table,
 )
 from immunoprecise.cohort.cutpoint import optimal_cutpoint
+from immunoprecise.cohort.statistic import format_number
 from immunoprecise.evaluation import DISCLAIMER
 from immunoprecise.report.rendering import jinja_environment
 
@@ -65,17 +65,9 @@ def _environment() -> jinja2.Environment:
     return jinja_environment(
         {
             "pct": lambda x: "NE" if x is None or x != x else f"{100 * x:.1f}%",
-            "num": _number,
+            "num": format_number,
         }
     )
-
-
-def _number(x: float | None, digits: int = 2) -> str:
-    """``NE`` when not estimable; an infinite median (fewer than half with the event) is
-    ``not reached``."""
-    if x is None or math.isnan(x):
-        return "NE"
-    return "not reached" if math.isinf(x) else f"{x:.{digits}f}"
 
 
 def _svg(fig: Any, prefix: str) -> Markup:

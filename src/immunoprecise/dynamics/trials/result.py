@@ -8,13 +8,13 @@ scheduler, resumed or not), which is recorded separately in ``execution``.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from immunoprecise.cohort import SurvivalCurves
+from immunoprecise.cohort.statistic import finite_json
 from immunoprecise.dynamics.trials.design import TrialDesign
 from immunoprecise.dynamics.trials.endpoints import ArmEndpoints, HazardRatio, ObservedComparison
 
@@ -228,17 +228,9 @@ class TrialResult:
     def to_json(self) -> str:
         """:meth:`to_dict` as indented JSON (numbers that are not finite, e.g. a median not
         reached, become ``null``)."""
-        return json.dumps(_finite(self.to_dict()), indent=2, ensure_ascii=False, allow_nan=False)
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
+        return json.dumps(
+            finite_json(self.to_dict()), indent=2, ensure_ascii=False, allow_nan=False
+        )
 
 
 def _ci(s: Any) -> str:
