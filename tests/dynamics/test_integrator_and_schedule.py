@@ -9,6 +9,7 @@ from scipy.integrate._ivp.rk import RK45
 
 import immunoprecise as ip
 from immunoprecise.dynamics import integrator
+from immunoprecise.dynamics.candidates import class_comparison
 from immunoprecise.dynamics.integrator import Crossing, Segment, integrate
 from immunoprecise.dynamics.schedule import compare_regimens, search_timing, virtual_patients
 from immunoprecise.errors import ModelError, UnitError, ValidationError
@@ -195,6 +196,21 @@ def test_example_report_shows_simulated_candidate_regimens() -> None:
     assert plain.simulations == ()
 
 
+def test_simulated_regimens_carry_failed_simulations_into_the_report() -> None:
+    record = ip.read_patient(ip.data.example_path("ball_cd19.json"))
+    ev = ip.evaluate(record, simulate=True, seed=7)
+    cmp = class_comparison(ev.simulations[0].therapy_class, n_virtual=30, seed=7)
+    failed = dict(zip(cmp.table["regimen"], cmp.table["n_failed"], strict=True))
+    first_class = [s for s in ev.simulations if s.therapy_class == ev.simulations[0].therapy_class]
+    assert [s.n_failed for s in first_class] == [failed[s.regimen_label] for s in first_class]
+    assert "simulations failed" not in render_html(ev, record)
+    # a regimen where 3 of 30 virtual patients failed says so beside its shares
+    broken = ev.simulations[0].model_copy(update={"n_failed": 3})
+    shown = ev.model_copy(update={"simulations": (broken, *ev.simulations[1:])})
+    html = render_html(shown, record)
+    assert "3 of 30 simulations failed; shares and medians are over the other 27" in html
+
+
 # --- Options refused with the option named (never a raw traceback) ------------------------------
 
 
@@ -223,6 +239,7 @@ def test_example_report_shows_simulated_candidate_regimens() -> None:
         ({"t_eval": ["a", "b"]}, "t_eval .* must be a 1-D sequence of numbers"),
         ({"t_eval": [0.0, 11.0]}, r"t_eval\[1\] = 11: output times must lie within \[0, t_end\]"),
         ({"t_eval": [0.0, 5.0, 3.0]}, r"t_eval\[2\] = 3: output times must be strictly increasing"),
+        ({"t_eval": []}, r"t_eval is empty: give at least one output time in days"),
         ({"thresholds": {"x": ("T",)}}, r"thresholds\['x'\] = \('T',\): must be \(state, value\)"),
         ({"thresholds": {"x": "T"}}, r"thresholds\['x'\] = 'T': must be \(state, value\)"),
         ({"thresholds": {"x": ("T", "many")}}, r"thresholds\['x'\]: the value 'many' must be a"),

@@ -82,6 +82,14 @@ class SimulatedRegimen(BaseModel):
     t_end_days: float
     n_virtual: int
     seed: int
+    n_failed: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Virtual patients whose simulation failed; left out of every share and median below, "
+            "whose denominator is n_virtual - n_failed"
+        ),
+    )
     eradicated_fraction: float = Field(description="Share of virtual patients below one cell")
     response_rate: float | None = Field(description="Share with best RECIST 1.1 response CR/PR")
     best_response: str | None = Field(description="Best RECIST 1.1 response of the median")
@@ -209,6 +217,7 @@ def simulated_regimens(
                     t_end_days=spec.t_end,
                     n_virtual=cmp.n_virtual,
                     seed=seed,
+                    n_failed=int(row["n_failed"]),
                     eradicated_fraction=float(row["eradicated_fraction"]),
                     response_rate=_opt(row["response_rate"]),
                     best_response=row["best_response"]

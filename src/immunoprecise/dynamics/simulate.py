@@ -289,6 +289,11 @@ def _output_times(t_eval: object, t_end: float) -> Array:
         raise ModelError(
             f"t_eval has shape {times.shape}: must be a 1-D sequence of numbers (days)"
         )
+    if times.size == 0:
+        raise ModelError(
+            "t_eval is empty: give at least one output time in days, or leave it out for daily "
+            "output from day 0 to t_end"
+        )
     if not np.all(np.isfinite(times)):
         k = int(np.argmax(~np.isfinite(times)))
         raise ModelError(f"t_eval[{k}] = {float(times[k])}: output times must be finite days")
