@@ -162,6 +162,18 @@ def index_page(kb: KnowledgeBase) -> str:
         "`immunoprecise kb show THERAPY` prints a therapy with the rules and strategies that "
         "name it.",
         "",
+        "Loading refuses a knowledge base with a mistake, naming the file, the entry and the "
+        "field (`rules.yaml entry msi_h_anti_pd1 therapies: unknown therapy 'pembrolizumb'`): an "
+        "unknown key, a key written twice in one entry, a wrong type, an evidence level off its "
+        "scale, a number that is not finite, an id used twice, a therapy, reference, disease "
+        "code, tag or timing window that does not exist, a reference cited twice by one entry, "
+        "a strategy step whose day lies outside its timing window, and a reference without "
+        "authors, title, journal, citation or a DOI, PMID or URL. Files are UTF-8; "
+        '`manifest.yaml` gives the version as text (`version: "2026.10"`). Days of a timing '
+        "window count from its anchor (day 0) and may be negative, before it (lymphodepletion "
+        "on days −7 to −2 before an infusion); a window ends no earlier than it starts. A "
+        "directory is read again when one of its files changes.",
+        "",
         "## Disease codes",
         "",
         "OncoTree codes where one exists, with the groups the rules address.",

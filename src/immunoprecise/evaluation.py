@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import platform
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from immunoprecise.dynamics.candidates import SimulatedRegimen, simulated_regimens
+from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.knowledge import KnowledgeBase, load_knowledge_base
 from immunoprecise.profile import ImmuneProfile, profile
 from immunoprecise.recommend import StrategyPlan, recommend
@@ -22,6 +24,8 @@ from immunoprecise.records import PatientRecord
 from immunoprecise.records.digest import record_sha256
 
 __all__ = ["DISCLAIMER", "Evaluation", "SoftwareInfo", "evaluate", "file_sha256"]
+
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 DISCLAIMER = (
     "immunoprecise is research decision support, not a medical device. Its profiles and ranked "
@@ -97,9 +101,10 @@ def evaluate(
     knowledge_base
         The knowledge base to use; the shipped one when omitted.
     input_sha256
-        SHA-256 of the file the record was read from; when omitted, the hash of the record's
-        canonical JSON (:func:`~immunoprecise.registry.record_sha256`, as the registry and the
-        REST service record it) is recorded instead.
+        SHA-256 of the file the record was read from (64 hexadecimal digits, recorded in lower
+        case); when omitted, the hash of the record's canonical JSON
+        (:func:`~immunoprecise.registry.record_sha256`, as the registry and the REST service
+        record it) is recorded instead.
     overrides
         Hypothetical profile values for a what-if plan (see :func:`recommend`).
     simulate
@@ -114,6 +119,12 @@ def evaluate(
     -------
     Evaluation
 
+    Raises
+    ------
+    ValidationError
+        If ``input_sha256`` is not a SHA-256 digest (an empty text would be recorded as the
+        input's identity).
+
     Examples
     --------
     >>> import immunoprecise as ip
@@ -123,6 +134,19 @@ def evaluate(
     """
     from immunoprecise import __version__
 
+    if input_sha256 is not None:
+        if not isinstance(input_sha256, str) or not _SHA256.fullmatch(input_sha256):
+            raise ValidationError(
+                [
+                    FieldProblem(
+                        "input_sha256",
+                        input_sha256,
+                        "expected the 64 hexadecimal digits of a SHA-256 digest, e.g. "
+                        "file_sha256(path); leave it out to record the digest of the record",
+                    )
+                ]
+            )
+        input_sha256 = input_sha256.lower()
     kb = knowledge_base if knowledge_base is not None else load_knowledge_base()
     immune_profile = profile(record, knowledge_base=kb, base_dir=base_dir)
     plan = recommend(immune_profile, knowledge_base=kb, overrides=overrides)

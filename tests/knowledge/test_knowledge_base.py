@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -110,7 +112,10 @@ def test_unknown_reference_is_named(tmp_path: Path) -> None:
     rules = yaml.safe_load((kb_dir / "rules.yaml").read_text(encoding="utf-8"))
     rules[0]["references"] = ["nosuchpaper"]
     (kb_dir / "rules.yaml").write_text(yaml.safe_dump(rules), encoding="utf-8")
-    with pytest.raises(KnowledgeBaseError, match=f"rule {rules[0]['id']}: unknown reference"):
+    with pytest.raises(
+        KnowledgeBaseError,
+        match=f"rules.yaml entry {rules[0]['id']} references: unknown reference 'nosuchpaper'",
+    ):
         load_knowledge_base(kb_dir)
 
 
@@ -130,3 +135,170 @@ def test_bad_yaml_and_missing_dir(tmp_path: Path) -> None:
         load_knowledge_base(kb_dir)
     with pytest.raises(KnowledgeBaseError, match="not a knowledge-base directory"):
         load_knowledge_base(tmp_path / "absent")
+
+
+IMMUNOGRAM_FIRST = yaml.safe_load(
+    (default_knowledge_dir() / "immunogram.yaml").read_text(encoding="utf-8")
+)[0]["id"]
+
+
+def _edit(kb_dir: Path, name: str, edit: Callable[[Any], object]) -> None:
+    path = kb_dir / name
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    edit(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+
+def _problems(kb_dir: Path) -> str:
+    with pytest.raises(KnowledgeBaseError) as info:
+        load_knowledge_base(kb_dir)
+    return str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "edit", "expected"),
+    [
+        (
+            "therapies.yaml",
+            lambda d: d.append(dict(d[0])),
+            "therapies.yaml: id 'pembrolizumab' is used by more than one entry",
+        ),
+        (
+            "rules.yaml",
+            lambda d: d[0].update(therapies=["no_such_drug"]),
+            "rules.yaml entry msi_h_anti_pd1 therapies: unknown therapy 'no_such_drug'",
+        ),
+        (
+            "therapies.yaml",
+            lambda d: d[0].update(references=["nobody2099"]),
+            "therapies.yaml entry pembrolizumab references: unknown reference 'nobody2099'",
+        ),
+        (
+            "immunogram.yaml",
+            lambda d: d[0].update(references=["nobody2099"]),
+            f"immunogram.yaml entry {IMMUNOGRAM_FIRST} references: unknown reference",
+        ),
+        (
+            "strategies.yaml",
+            lambda d: d[0]["steps"][0].update(therapy="no_such_drug"),
+            "strategies.yaml entry ball_debulk_lymphodeplete_car_t steps.0.therapy: "
+            "unknown therapy 'no_such_drug'",
+        ),
+        (
+            "rules.yaml",
+            lambda d: d[0].update(references=["le2017", "le2017"]),
+            "rules.yaml entry msi_h_anti_pd1 references: 'le2017' is listed more than once",
+        ),
+    ],
+)
+def test_cross_check_names_file_entry_and_field(
+    tmp_path: Path, name: str, edit: Callable[[Any], object], expected: str
+) -> None:
+    kb_dir = _copy_kb(tmp_path)
+    _edit(kb_dir, name, edit)
+    message = _problems(kb_dir)
+    assert expected in message
+    assert "Value error" not in message
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda d: d[0].update(authors="  "), "references.yaml entry saifi2010 authors"),
+        (lambda d: d[0].update(journal=""), "references.yaml entry saifi2010 journal"),
+        (
+            lambda d: [d[0].pop(k, None) for k in ("doi", "pmid", "url")],
+            "references.yaml entry saifi2010: a reference needs a doi, a pmid or a url",
+        ),
+        (lambda d: d[0].update(url="see the library"), "references.yaml entry saifi2010 url"),
+    ],
+)
+def test_a_reference_needs_authors_journal_and_a_locator(
+    tmp_path: Path, edit: Callable[[Any], object], expected: str
+) -> None:
+    kb_dir = _copy_kb(tmp_path)
+    _edit(kb_dir, "references.yaml", edit)
+    assert expected in _problems(kb_dir)
+
+
+@pytest.mark.parametrize(
+    ("name", "edit", "expected"),
+    [
+        (
+            "thresholds.yaml",
+            lambda d: d[0].update(cutoffs=[float("nan")]),
+            "thresholds.yaml entry fl_cd8_foxp3_ratio_interfollicular cutoffs.0: "
+            "Input should be a finite number",
+        ),
+        (
+            "constants.yaml",
+            lambda d: d[0].update(value=float("inf")),
+            "constants.yaml entry tumor_cells_per_cm3 value: Input should be a finite number",
+        ),
+        (
+            "rules.yaml",
+            lambda d: d[1].update(when={"value": "tmb", "at_least": float("nan")}),
+            "rules.yaml entry tmb_high_anti_pd1 when.at_least: Input should be a finite number",
+        ),
+    ],
+)
+def test_non_finite_numbers_are_refused(
+    tmp_path: Path, name: str, edit: Callable[[Any], object], expected: str
+) -> None:
+    # a NaN cut-off compares false with every value: the rule would silently never fire
+    kb_dir = _copy_kb(tmp_path)
+    _edit(kb_dir, name, edit)
+    assert expected in _problems(kb_dir)
+
+
+def test_a_strategy_step_day_must_lie_in_its_window(tmp_path: Path) -> None:
+    kb_dir = _copy_kb(tmp_path)
+    strategies = yaml.safe_load((kb_dir / "strategies.yaml").read_text(encoding="utf-8"))
+    n, step = next(
+        (n, s) for n, s in enumerate(strategies[0]["steps"]) if s.get("window") and "day" in s
+    )
+    step["day"] = 300
+    (kb_dir / "strategies.yaml").write_text(yaml.safe_dump(strategies), encoding="utf-8")
+    message = _problems(kb_dir)
+    assert f"strategies.yaml entry {strategies[0]['id']} steps.{n}.day: day 300 lies outside" in (
+        message
+    )
+    assert step["window"] in message
+
+
+def test_a_key_written_twice_is_refused(tmp_path: Path) -> None:
+    # PyYAML keeps the last of two equal keys: the first list of references was silently lost
+    kb_dir = _copy_kb(tmp_path)
+    path = kb_dir / "rules.yaml"
+    text = path.read_text(encoding="utf-8")
+    first = "  references: [le2017, andre2020]\n"
+    assert first in text
+    path.write_text(text.replace(first, first + "  references: [le2017]\n", 1), encoding="utf-8")
+    message = _problems(kb_dir)
+    assert "rules.yaml" in message
+    assert "key 'references' is written twice" in message
+
+
+def test_unreadable_files_and_manifest_are_named(tmp_path: Path) -> None:
+    kb_dir = _copy_kb(tmp_path)
+    references = kb_dir / "references.yaml"
+    references.write_bytes(references.read_text(encoding="utf-8").encode("latin-1", "replace"))
+    assert "references.yaml: not UTF-8 text" in _problems(kb_dir)
+
+    kb_dir = _copy_kb(tmp_path / "second")
+    (kb_dir / "manifest.yaml").write_text("- version\n", encoding="utf-8")
+    assert "manifest.yaml: expected a mapping" in _problems(kb_dir)
+    (kb_dir / "manifest.yaml").write_text("version: 2026.10\n", encoding="utf-8")
+    assert "manifest.yaml version: expected text, got 2026.1" in _problems(kb_dir)
+
+
+def test_an_edited_knowledge_base_is_read_again(tmp_path: Path) -> None:
+    kb_dir = _copy_kb(tmp_path)
+    first = load_knowledge_base(kb_dir)
+    assert load_knowledge_base(kb_dir) is first  # unchanged: the same object
+    _edit(kb_dir, "therapies.yaml", lambda d: d[0].update(name="Pembrolizumab, edited"))
+    (kb_dir / "manifest.yaml").write_text('version: "site-2"\n', encoding="utf-8")
+    edited = load_knowledge_base(kb_dir)
+    assert edited.therapy("pembrolizumab").name == "Pembrolizumab, edited"
+    assert edited.version == "site-2"
+    assert edited.sha256 != first.sha256

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,6 @@ _FILES = {
 # Files holding one mapping rather than a list of entries.
 _MAPPINGS = {"immunoscore_reference": ("immunoscore_reference.yaml", DensityReference)}
 _LISTS = tuple(_FILES)
-_SINGULAR = {"strategies": "strategy", "therapy_history": "therapy-history category"}
 
 
 class KnowledgeBase(BaseModel):
@@ -74,60 +74,82 @@ class KnowledgeBase(BaseModel):
 
     @model_validator(mode="after")
     def _cross_check(self) -> KnowledgeBase:
+        # Each problem names the file, the entry and the field: "rules.yaml entry x therapies: …".
         problems: list[str] = []
+
+        def where(kind: str, ident: str) -> str:
+            return f"{_FILES[kind][0]} entry {ident}"
+
         for kind in _LISTS:
             ids = [getattr(e, "code", None) or e.id for e in getattr(self, kind)]
-            dupes = repeated(ids)
-            if dupes:
-                problems.append(f"{kind}: duplicate ids {dupes}")
+            for dupe in repeated(ids):
+                problems.append(f"{_FILES[kind][0]}: id {dupe!r} is used by more than one entry")
         refs = {r.id for r in self.references}
         codes = {d.code for d in self.diseases}
         therapies = {t.id for t in self.therapies}
         for d in self.diseases:
             if d.parent and d.parent not in codes:
-                problems.append(f"disease {d.code}: unknown parent {d.parent!r}")
-        citing = [(_SINGULAR.get(k, k[:-1]), e) for k in _LISTS[2:] for e in getattr(self, k)]
-        citing.append(("immunoscore reference", self.immunoscore_reference))
-        for kind, e in citing:
-            ident = getattr(e, "id", e.version if isinstance(e, DensityReference) else "")
-            for ref in getattr(e, "references", ()):
+                problems.append(
+                    f"{where('diseases', d.code)} parent: unknown disease code {d.parent!r}"
+                )
+        citing: list[tuple[str, Any]] = [
+            (where(k, e.id), e) for k in _LISTS[2:] for e in getattr(self, k)
+        ]
+        citing.append((_MAPPINGS["immunoscore_reference"][0], self.immunoscore_reference))
+        for entry, e in citing:
+            cited = getattr(e, "references", ())
+            for ref in cited:
                 if ref not in refs:
-                    problems.append(f"{kind} {ident}: unknown reference {ref!r}")
+                    problems.append(f"{entry} references: unknown reference {ref!r}")
+            for ref in repeated(cited):
+                problems.append(f"{entry} references: {ref!r} is listed more than once")
             for code in getattr(e, "diseases", None) or ():
                 if code not in codes:
-                    problems.append(f"{kind} {ident}: unknown disease code {code!r}")
+                    problems.append(f"{entry} diseases: unknown disease code {code!r}")
         tags = {tag for t in self.therapies for tag in t.tags}
-        windows = {w.id for w in self.timing_windows}
+        windows = {w.id: w for w in self.timing_windows}
         for rule in self.rules:
+            entry = where("rules", rule.id)
             if rule.window is not None and rule.window not in windows:
-                problems.append(f"rule {rule.id}: unknown timing window {rule.window!r}")
+                problems.append(f"{entry} window: unknown timing window {rule.window!r}")
             for selector in rule.therapies:
                 tag = selector.removeprefix("tag:")
                 if selector.startswith("tag:") and tag not in tags:
-                    problems.append(f"rule {rule.id}: no therapy has the tag {tag!r}")
+                    problems.append(f"{entry} therapies: no therapy has the tag {tag!r}")
                 elif not selector.startswith("tag:") and selector not in therapies:
-                    problems.append(f"rule {rule.id}: unknown therapy {selector!r}")
+                    problems.append(f"{entry} therapies: unknown therapy {selector!r}")
         history = {c.id: c for c in self.therapy_history}
         for strategy in self.strategies:
+            entry = where("strategies", strategy.id)
             anchor = strategy.anchor_history
             if anchor is not None and not (anchor in history and history[anchor].track_days):
                 problems.append(
-                    f"strategy {strategy.id}: anchor_history {anchor!r} is not a "
-                    "therapy-history category with track_days"
+                    f"{entry} anchor_history: {anchor!r} is not a therapy-history category "
+                    "with track_days (therapy_history.yaml)"
                 )
-            for step in strategy.steps:
+            for n, step in enumerate(strategy.steps):
                 if step.therapy not in therapies:
-                    problems.append(f"strategy {strategy.id}: unknown therapy {step.therapy!r}")
-                if step.window is not None and step.window not in windows:
+                    problems.append(f"{entry} steps.{n}.therapy: unknown therapy {step.therapy!r}")
+                if step.window is None:
+                    continue
+                window = windows.get(step.window)
+                if window is None:
                     problems.append(
-                        f"strategy {strategy.id}: unknown timing window {step.window!r}"
+                        f"{entry} steps.{n}.window: unknown timing window {step.window!r}"
+                    )
+                elif step.day is not None and not window.start_day <= step.day <= window.end_day:
+                    problems.append(
+                        f"{entry} steps.{n}.day: day {step.day} lies outside its timing window "
+                        f"{window.id} (days {window.start_day} to {window.end_day})"
                     )
         for question in self.questions:
             for tag in question.tags:
                 if tag not in tags:
-                    problems.append(f"question {question.id}: no therapy has the tag {tag!r}")
+                    problems.append(
+                        f"{where('questions', question.id)} tags: no therapy has the tag {tag!r}"
+                    )
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("\n".join(problems))
         return self
 
     def model_post_init(self, context: Any, /) -> None:
@@ -223,43 +245,112 @@ def default_knowledge_dir() -> Path:
     return Path(__file__).with_name("data")
 
 
-def _read(path: Path) -> Any:
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key written twice in one mapping (PyYAML keeps the last)."""
+
+
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if isinstance(key, Hashable) and key in seen:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"key {key!r} is written twice in one entry (line {key_node.start_mark.line + 1}); "
+                "keep one",
+                key_node.start_mark,
+            )
+        if isinstance(key, Hashable):
+            seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _unique_mapping,
+)
+
+
+def _read_bytes(path: Path) -> bytes:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return path.read_bytes()
     except FileNotFoundError:
         raise KnowledgeBaseError(f"{path}: file missing from the knowledge base") from None
+    except OSError as exc:
+        raise KnowledgeBaseError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+
+
+def _parse(path: Path, raw: bytes) -> Any:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise KnowledgeBaseError(
+            f"{path}: not UTF-8 text (byte {raw[exc.start]:#04x} on line {line}); save the file "
+            "as UTF-8"
+        ) from None
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader
     except yaml.YAMLError as exc:
         raise KnowledgeBaseError(f"{path}: not valid YAML ({exc})") from None
 
 
-@functools.cache
-def _load_cached(directory: Path) -> KnowledgeBase:
+def _signature(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """Name, size and modification time of every file of a knowledge-base directory."""
+    names = ["manifest.yaml", *(n for n, _ in _FILES.values()), *(n for n, _ in _MAPPINGS.values())]
+    signature = []
+    for name in names:
+        try:
+            stat = (directory / name).stat()
+        except OSError:
+            signature.append((name, -1, -1))
+        else:
+            signature.append((name, stat.st_size, stat.st_mtime_ns))
+    return tuple(signature)
+
+
+@functools.lru_cache(maxsize=16)
+def _load_cached(directory: Path, signature: tuple[tuple[str, int, int], ...]) -> KnowledgeBase:
+    # ``signature`` is part of the cache key only: an edited file is read again.
     digest = hashlib.sha256()
     content: dict[str, Any] = {}
-    manifest = _read(directory / "manifest.yaml") or {}
+    manifest = _parse(directory / "manifest.yaml", _read_bytes(directory / "manifest.yaml"))
+    if manifest is None:
+        manifest = {}
+    if not isinstance(manifest, dict):
+        raise KnowledgeBaseError(
+            f"{directory / 'manifest.yaml'}: expected a mapping such as 'version: \"1.0\"'"
+        )
+    version = manifest.get("version", "unversioned")
+    if not isinstance(version, str) or not version.strip():
+        raise KnowledgeBaseError(
+            f"{directory / 'manifest.yaml'} version: expected text, got {version!r}; quote it "
+            '(version: "2026.10"), as YAML reads 2026.10 as the number 2026.1'
+        )
     files: list[tuple[str, str, type]] = [(k, n, list) for k, (n, _) in _FILES.items()]
     files += [(k, n, dict) for k, (n, _) in _MAPPINGS.items()]
     for key, name, shape in files:
-        raw = (directory / name).read_bytes() if (directory / name).exists() else b""
+        raw = _read_bytes(directory / name)
         digest.update(name.encode() + b"\0" + raw)
-        content[key] = _read(directory / name)
+        content[key] = _parse(directory / name, raw)
         if not isinstance(content[key], shape):
             what = "a list of entries" if shape is list else "a mapping"
             raise KnowledgeBaseError(f"{directory / name}: expected {what}")
     try:
         return KnowledgeBase.model_validate(
-            {
-                "version": str(manifest.get("version", "unversioned")),
-                "sha256": digest.hexdigest(),
-                **content,
-            }
+            {"version": version, "sha256": digest.hexdigest(), **content}
         )
     except pydantic.ValidationError as exc:
         lines = []
         for err in exc.errors(include_url=False):
             loc = list(err["loc"])
-            where = loc[0] if loc else "knowledge base"
-            if loc and str(loc[0]) in _MAPPINGS:
+            if not loc:  # the cross-check: one problem a line, each naming file, entry, field
+                msg = str(err["msg"]).removeprefix("Value error, ")
+                lines += msg.splitlines()
+                continue
+            where = str(loc[0])
+            if str(loc[0]) in _MAPPINGS:
                 where = _MAPPINGS[str(loc[0])][0]
                 loc = loc[1:]
             elif len(loc) > 1 and isinstance(loc[1], int):
@@ -270,7 +361,8 @@ def _load_cached(directory: Path) -> KnowledgeBase:
             else:
                 loc = loc[1:]
             field = ".".join(map(str, loc))
-            lines.append(f"{where}{' ' + field if field else ''}: {err['msg']}")
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            lines.append(f"{where}{' ' + field if field else ''}: {msg}")
         raise KnowledgeBaseError(
             f"knowledge base {directory} is invalid:\n  - " + "\n  - ".join(lines)
         ) from None
@@ -309,4 +401,5 @@ def load_knowledge_base(directory: str | Path | None = None) -> KnowledgeBase:
     path = Path(directory) if directory is not None else default_knowledge_dir()
     if not path.is_dir():
         raise KnowledgeBaseError(f"{path}: not a knowledge-base directory")
-    return _load_cached(path.resolve())
+    resolved = path.resolve()
+    return _load_cached(resolved, _signature(resolved))

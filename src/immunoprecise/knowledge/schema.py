@@ -10,7 +10,7 @@ import bisect
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 __all__ = [
     "CIVIC_LEVELS",
@@ -39,21 +39,32 @@ SCALE_REFERENCES = ("chakravarty2017", "griffith2017")
 
 
 class _Entry(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # a NaN or infinite number (YAML .nan, .inf) in a cut-off or constant would compare false
+    # with every value, silently turning a rule off: refused
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+
+_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
 class Reference(_Entry):
     """A publication or guideline that a rule, threshold or therapy cites."""
 
     id: str = Field(pattern=r"^[a-z0-9_]+$")
-    authors: str
+    authors: _Text
     year: int = Field(ge=1900, le=2100)
-    title: str
-    journal: str
-    citation: str = Field(description="Volume, issue and pages, e.g. '391(10135):2128-2139'.")
+    title: _Text
+    journal: _Text
+    citation: _Text = Field(description="Volume, issue and pages, e.g. '391(10135):2128-2139'.")
     doi: str | None = Field(default=None, pattern=r"^10\.\d{4,9}/\S+$")
-    pmid: int | None = None
-    url: str | None = None
+    pmid: int | None = Field(default=None, ge=1)
+    url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+
+    @model_validator(mode="after")
+    def _traceable(self) -> Reference:
+        if self.doi is None and self.pmid is None and self.url is None:
+            raise ValueError("a reference needs a doi, a pmid or a url, so that it can be found")
+        return self
 
     @property
     def short(self) -> str:
@@ -191,7 +202,9 @@ class Condition(_Entry):
     any: tuple[Condition, ...] | None = None
     not_: Condition | None = Field(default=None, alias="not")
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False
+    )
 
     @model_validator(mode="after")
     def _one_form(self) -> Condition:

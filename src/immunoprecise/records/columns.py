@@ -51,8 +51,10 @@ from immunoprecise.records.disease import BurdenMeasurement
 from immunoprecise.records.fields import FieldDoc, record_fields
 from immunoprecise.records.microenvironment import IHCDensity
 from immunoprecise.records.patient import HLA_ALLELE as _HLA
+from immunoprecise.records.patient import is_none_placeholder
 from immunoprecise.records.quantity import Quantity
 from immunoprecise.records.record import PatientRecord
+from immunoprecise.records.scalars import SUSPICIOUS_NUMBER, number_text_problem
 from immunoprecise.records.table import parse_table_header, read_frame, table_items
 from immunoprecise.records.units import convert_array
 
@@ -281,8 +283,21 @@ def _numbers(
     integer: bool,
     problems: _Problems,
 ) -> npt.NDArray[np.float64]:
-    """Parse, convert and range-check one column of numbers; missing cells stay NaN."""
+    """Parse, convert and range-check one column of numbers; missing cells stay NaN.
+
+    A text cell that :func:`~immunoprecise.records.scalars.number_text_problem` finds would be
+    misread (``1.200``, ``12,5``, ``10E8``, ``nan``, ``<5``) is refused with its advice, as
+    :func:`~immunoprecise.records.read_table` refuses it.
+    """
     series = pd.Series(raw, dtype=object)
+    is_text = np.fromiter((isinstance(c, str) for c in raw), dtype=bool, count=len(raw))
+    if is_text.any():
+        texts = series[is_text].astype(str)
+        for i in np.flatnonzero(is_text)[texts.str.match(SUSPICIOUS_NUMBER).to_numpy()]:
+            problem = number_text_problem(str(raw[i]))
+            if problem is not None:
+                problems.cells(name, np.array([i]), raw, problem)
+                series.iat[i] = None  # reported once, not again as "expected a number"
     values = np.array(pd.to_numeric(series, errors="coerce"), dtype=float)
     unparsed = np.isnan(values)
     if unparsed.any():  # blank cells are missing; padded numbers are read; the rest is bad
@@ -442,6 +457,15 @@ def table_columns(table: pd.DataFrame | str | Path) -> RecordColumns:
                 data[doc.path] = texts
         elif h.kind == "scalar" and h.is_list and h.path == ("patient", "autoimmune_diseases"):
             diseases = _parse_lists(raw, str)
+            placeholders = [any(map(is_none_placeholder, d)) for d in diseases]
+            if any(placeholders):
+                problems.cells(
+                    h.name,
+                    np.flatnonzero(placeholders),
+                    raw,
+                    "'none', 'N/A', '-' and the like are not names; leave the cell empty when "
+                    "none is known",
+                )
             data["patient.autoimmune_diseases"] = np.array([len(d) > 0 for d in diseases], float)
         elif h.kind in ("ihc", "burden"):
             if h.kind == "ihc":

@@ -12,7 +12,7 @@ from immunoprecise.records.base import RecordModel
 from immunoprecise.records.quantity import Measured, Quantity
 from immunoprecise.records.scalars import CalendarDate, OptionalWholeNumber
 
-__all__ = ["BestResponse", "Patient", "PriorTherapy", "Sex"]
+__all__ = ["BestResponse", "Patient", "PriorTherapy", "Sex", "is_none_placeholder"]
 
 PatientId = Annotated[
     str,
@@ -48,6 +48,23 @@ class BestResponse(StrEnum):
     SD = "SD"
     PD = "PD"
     NE = "NE"
+
+
+_NONE_PLACEHOLDERS = frozenset(
+    {"none", "no", "nil", "na", "n/a", "n.a.", "-", "--", "—", "–", "0", "false", "unknown",
+     "none known", "not known", "not applicable", "negative", "absent"}
+)  # fmt: skip
+
+
+def is_none_placeholder(item: str) -> bool:
+    """Whether a list item such as ``none``, ``N/A`` or ``-`` says that there is nothing.
+
+    Examples
+    --------
+    >>> is_none_placeholder(" N/A "), is_none_placeholder("psoriasis")
+    (True, False)
+    """
+    return item.strip().casefold() in _NONE_PLACEHOLDERS
 
 
 class PriorTherapy(RecordModel):
@@ -97,6 +114,22 @@ class Patient(RecordModel):
     hla_type: tuple[str, ...] = Field(
         default=(), description="HLA alleles, e.g. 'A*02:01' (the 'HLA-' prefix is optional)."
     )
+
+    @field_validator("comorbidities", "autoimmune_diseases")
+    @classmethod
+    def _no_placeholders(cls, items: tuple[str, ...]) -> tuple[str, ...]:
+        # "none" listed as an autoimmune disease would count as one (and weigh against
+        # checkpoint blockade): an empty list is how "none known" is written
+        cleaned = tuple(item.strip() for item in items)
+        placeholders = [item for item in cleaned if is_none_placeholder(item)]
+        if placeholders:
+            raise ValueError(
+                f"{placeholders[0]!r} is not a name; leave the list empty (an empty cell) when "
+                "none is known"
+            )
+        if "" in cleaned:
+            raise ValueError("an empty name; leave it out")
+        return cleaned
 
     @field_validator("hla_type")
     @classmethod

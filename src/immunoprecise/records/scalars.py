@@ -35,6 +35,7 @@ lesions
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from typing import Annotated, Any, Final
 
@@ -43,6 +44,7 @@ from pydantic_core import PydanticCustomError
 
 __all__ = [
     "FROM_TEXT",
+    "SUSPICIOUS_NUMBER",
     "CalendarDate",
     "Flag",
     "Number",
@@ -84,10 +86,29 @@ def _refused(kind: str, expected: str, value: Any, hint: str = "") -> PydanticCu
 
 
 # Numbers as some laboratory reports print them, which a plain reading would get wrong:
-# "1,2" (decimal comma), "1 200" or "1,200" (thousands separators), "<5" (a detection limit).
+# "1,2" (decimal comma), "1 200", "1,200" or "1.200" (thousands separators), "<5" (a detection
+# limit), "10E8" (10^8 as a unit writes it, but 10 × 10^8 as a number), "nan"/"inf" (no value).
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+(?!\d)")
 _THOUSANDS = re.compile(r"^\s*[-+]?\d{1,3}(?:[ ,\u00a0\u202f]\d{3})+(?![\d,.])")
+# a dot before exactly three digits: 1.200 is 1.2, or 1200 written with a dot between thousands
+_DOT_THOUSANDS = re.compile(
+    r"^\s*(?P<sign>[-+]?)(?P<int>[1-9]\d{0,2})(?P<groups>(?:\.\d{3})+)(?P<decimals>,\d+)?"
+    r"(?![\d.,eE_])"
+)
+_TEN_E = re.compile(r"^\s*[-+]?10(?:\.0*)?[eE][-+]?\d+(?![\d.])")
+_NOT_A_NUMBER = re.compile(r"^\s*[-+]?(?:nan|inf|infinity)(?![a-z])", re.IGNORECASE)
+_UNDERSCORES = re.compile(r"^\s*[-+]?\d+(?:_\d+)+")
 _CENSORED = re.compile(r"^\s*(?:<=?|>=?|≤|≥)\s*\d")
+SUSPICIOUS_NUMBER: Final[re.Pattern[str]] = re.compile(
+    "|".join(
+        f"(?:{p.pattern})"
+        for p in (_CENSORED, _DECIMAL_COMMA, _THOUSANDS, _DOT_THOUSANDS, _TEN_E, _UNDERSCORES)
+    )
+    + r"|^\s*[-+]?(?:nan|inf)",
+    re.IGNORECASE,
+)
+"""Text that may be a number :func:`number_text_problem` refuses (a quick test for whole
+columns; ask :func:`number_text_problem` about each match)."""
 
 
 def number_text_problem(text: str) -> str | None:
@@ -113,14 +134,51 @@ def number_text_problem(text: str) -> str | None:
     >>> print(number_text_problem("1,200"))  # doctest: +NORMALIZE_WHITESPACE
     '1,200' could be 1200 or 1.200: write the number with a decimal point and no thousands
     separator
-    >>> number_text_problem("1200 cells/µL") is None
-    True
+    >>> print(number_text_problem("1.200 mg/L"))  # doctest: +NORMALIZE_WHITESPACE
+    '1.200' could be 1.2 or 1200 (a dot between thousands): write 1200 without a separator, or
+    the decimal with more or fewer decimals (1.2000 or 1.2)
+    >>> print(number_text_problem("10E8 cells"))  # doctest: +NORMALIZE_WHITESPACE
+    '10E8' could be 10^8 (as a unit such as 10E9/L means 10^9) or 10 × 10^8: write 1e8 or 1e9
+    >>> number_text_problem("1200 cells/µL") is None, number_text_problem("0.125") is None
+    (True, True)
     """
     if _CENSORED.match(text):
         return (
             f"{text.strip()!r} is a detection limit, not a measured value; leave the field "
             "empty, or write the number your analysis should use (e.g. the limit itself)"
         )
+    not_a_number = _NOT_A_NUMBER.match(text)
+    if not_a_number:
+        return (
+            f"{not_a_number.group().strip()!r} is not a finite number; leave the field empty "
+            "for a missing value"
+        )
+    ten_e = _TEN_E.match(text)
+    if ten_e:
+        written = ten_e.group().strip()
+        exponent = int(re.split("[eE]", written)[1])
+        return (
+            f"{written!r} could be 10^{exponent} (as a unit such as 10E9/L means 10^9) or "
+            f"10 × 10^{exponent}: write 1e{exponent} or 1e{exponent + 1}"
+        )
+    dotted = _DOT_THOUSANDS.match(text)
+    if dotted:
+        number = dotted.group().strip()
+        plain = dotted["sign"] + dotted["int"] + dotted["groups"].replace(".", "")
+        if dotted["decimals"] or dotted["groups"].count(".") > 1:  # 1.200,5 or 1.200.000
+            decimals = (dotted["decimals"] or "").replace(",", ".")
+            return f"write the number without thousands separators: {plain + decimals!r}"
+        decimal = number.rstrip("0").rstrip(".")
+        shorter = f" or {decimal}" if decimal != number else ""
+        return (
+            f"{number!r} could be {decimal} or {plain} (a dot between thousands): write {plain} "
+            f"without a separator, or the decimal with more or fewer decimals ({number}0"
+            f"{shorter})"
+        )
+    underscores = _UNDERSCORES.match(text)
+    if underscores:
+        plain = underscores.group().strip().replace("_", "")
+        return f"write the number without '_' separators: {plain!r}"
     grouped = _THOUSANDS.match(text)
     if grouped and grouped.group().count(",") == 1:
         number = grouped.group().strip()
@@ -147,6 +205,9 @@ def _plain_number(kind: str, expected: str) -> BeforeValidator:
             raise _refused(kind, expected, value, "; write the number without quotes")
         if isinstance(value, str) and (problem := number_text_problem(value)) is not None:
             raise field_error(kind, problem)
+        if isinstance(value, float) and not math.isfinite(value):
+            # NaN passes every range check as a comparison that is false
+            raise field_error(kind, f"expected {expected} that is finite, got {value}")
         return value
 
     return BeforeValidator(check)

@@ -32,6 +32,7 @@ import difflib
 import functools
 import math
 import re
+import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -311,6 +312,15 @@ def _column_of(loc: tuple[Any, ...], origin: Mapping[tuple[Any, ...], str]) -> s
     return ".".join(map(str, loc))
 
 
+def _cell(value: Any, row: Mapping[str, Any], column: str) -> Any:
+    """The value to show with a problem: the one pydantic names, else the cell as written (a
+    quantity cell reaches the record as a ``{value, unit}`` mapping, which is not shown)."""
+    if value is not None or column not in row or _missing(row[column]):
+        return value
+    cell = row[column]
+    return cell.strip() if isinstance(cell, str) else cell
+
+
 def parse_table_header(name: str) -> _Header | str:
     """Match a table column name to the field it fills, or return why it does not match."""
     return _parse_header(name, _scalar_columns())
@@ -384,7 +394,14 @@ def read_frame(path: Path) -> pd.DataFrame:
                 encoding="utf-8-sig",
             )
         written = header_as_written(path, sep)
-    except (ValueError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+    except (
+        ValueError,
+        OSError,
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+        zipfile.BadZipFile,  # an .xlsx that is not a zip archive
+        pd.errors.OptionError,  # a zip archive that is not a workbook
+    ) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ValidationError(
             [FieldProblem("(file)", None, f"cannot be read as a table: {first}")],
@@ -473,10 +490,11 @@ def read_table(path: str | Path) -> Cohort:
                 loc = tuple(
                     int(x) if x.isdigit() else x for x in re.split(r"[.\[\]]+", p.field) if x
                 )
+                column = _column_of(loc, origin)
                 problems.append(
                     FieldProblem(
-                        f"{where} column {_column_of(loc, origin)}",
-                        p.value,
+                        f"{where} column {column}",
+                        _cell(p.value, row, column),
                         f"{p.message} [{p.field}]",
                     )
                 )
@@ -488,7 +506,9 @@ def read_table(path: str | Path) -> Cohort:
             except pydantic.ValidationError as exc:
                 for p in field_problems(exc, Outcome):
                     col = origin.get(("outcome", p.field), p.field)
-                    problems.append(FieldProblem(f"{where} column {col}", p.value, p.message))
+                    problems.append(
+                        FieldProblem(f"{where} column {col}", _cell(p.value, row, col), p.message)
+                    )
     if problems:
         raise ValidationError(problems, source=str(path))
     try:

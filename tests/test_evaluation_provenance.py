@@ -1,0 +1,39 @@
+"""What an evaluation records about its input: a SHA-256 digest, never an arbitrary text."""
+
+from __future__ import annotations
+
+import pytest
+
+import immunoprecise as ip
+from immunoprecise.errors import ValidationError
+from immunoprecise.evaluation import evaluate, file_sha256
+from immunoprecise.records.digest import record_sha256
+
+
+@pytest.fixture(scope="module")
+def record() -> ip.records.PatientRecord:
+    return ip.read_patient(ip.data.example_path("crc_msih.json"))
+
+
+@pytest.mark.parametrize("digest", ["", "see the file", "ab" * 31, "g" * 64, "a" * 65])
+def test_an_input_digest_that_is_no_sha256_is_refused(
+    record: ip.records.PatientRecord, digest: str
+) -> None:
+    # before: recorded as the input's identity as given ('' or any text)
+    with pytest.raises(ValidationError) as info:
+        evaluate(record, input_sha256=digest)
+    assert "input_sha256" in str(info.value)
+    assert "64 hexadecimal digits" in str(info.value)
+
+
+def test_the_digest_is_recorded_in_lower_case(record: ip.records.PatientRecord) -> None:
+    path = ip.data.example_path("crc_msih.json")
+    digest = file_sha256(path)
+    upper = evaluate(record, input_sha256=digest.upper())
+    lower = evaluate(record, input_sha256=digest)
+    assert upper.software.input_sha256 == digest
+    assert upper == lower
+
+
+def test_without_a_file_the_record_digest_is_recorded(record: ip.records.PatientRecord) -> None:
+    assert evaluate(record).software.input_sha256 == record_sha256(record)
