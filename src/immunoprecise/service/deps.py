@@ -10,8 +10,11 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import pandas as pd
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.knowledge import KnowledgeBase
 from immunoprecise.registry import Registry
 from immunoprecise.service.auth import Role, TokenStore
@@ -31,6 +34,7 @@ __all__ = [
     "ServiceState",
     "State",
     "authenticate",
+    "check_query",
     "require",
 ]
 
@@ -103,14 +107,56 @@ class Caller:
         return self.role is Role.researcher
 
 
+def _query_names(dependant: Dependant) -> set[str]:
+    """The query parameters a route (its endpoint and every dependency) declares."""
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def check_query(request: Request) -> None:
+    """Refuse query parameters the route does not take, and a parameter given twice (422).
+
+    Without this, a misspelt parameter (``/cohorts/x/survival?group=arm`` for ``by=arm``) or a
+    repeated one (``?limit=5&limit=50``) would be dropped silently and the answer would look
+    valid.
+
+    Raises
+    ------
+    ValidationError
+        Naming each such parameter, its value and the parameters the route takes.
+    """
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    known = _query_names(route.dependant)
+    problems = []
+    for name in dict.fromkeys(request.query_params.keys()):
+        values = request.query_params.getlist(name)
+        takes = ", ".join(sorted(known)) if known else "none"
+        if name not in known:
+            message = f"unknown query parameter; this endpoint takes: {takes}"
+            problems.append(FieldProblem(f"query.{name}", values[-1], message))
+        elif len(values) > 1:
+            message = f"given {len(values)} times ({', '.join(values)[:100]}); give it once"
+            problems.append(FieldProblem(f"query.{name}", values[-1], message))
+    if problems:
+        raise ValidationError(problems)
+
+
 async def authenticate(
+    request: Request,
     state: State,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
-    """Check the bearer token (401) and the caller's rate limit (429).
+    """Check the bearer token (401), the caller's rate limit (429) and the query parameters
+    (422, :func:`check_query`).
 
     Parameters
     ----------
+    request
+        The request.
     state
         The service state.
     credentials
@@ -144,6 +190,7 @@ async def authenticate(
                 f"{state.limiter.limit.burst}); retry after {seconds} s",
                 headers={"Retry-After": str(seconds)},
             )
+    check_query(request)
     return Caller(token.name, token.role)
 
 

@@ -21,6 +21,7 @@ what a route may answer is what its schema says.
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from collections.abc import Iterable
 from typing import Any, Literal
@@ -129,6 +130,10 @@ def _value(value: Any) -> Any:
         encoded = repr(value)
     if isinstance(encoded, dict | list):
         return None  # a whole sub-document: the field path says where
+    if isinstance(encoded, float) and not math.isfinite(encoded):
+        # NaN and ±Infinity (accepted by Python's JSON reader) have no place in standard JSON:
+        # shown as the text the client sent, so that the 422 itself is valid JSON
+        return "NaN" if math.isnan(encoded) else ("Infinity" if encoded > 0 else "-Infinity")
     if isinstance(encoded, str) and len(encoded) > _MAX_VALUE_CHARS:
         return encoded[:_MAX_VALUE_CHARS] + "…"
     return encoded
@@ -137,10 +142,15 @@ def _value(value: Any) -> Any:
 def problem_detail(problems: Iterable[FieldProblem]) -> list[dict[str, Any]]:
     """The ``detail`` list of a 422 answer: field, value received, message.
 
+    Non-finite numbers (``NaN``, ``Infinity``) are shown as text, so that the answer is standard
+    JSON.
+
     Examples
     --------
     >>> problem_detail([FieldProblem("host.crp", "5 cells/uL", "needs mg/L")])
     [{'field': 'host.crp', 'value': '5 cells/uL', 'message': 'needs mg/L'}]
+    >>> problem_detail([FieldProblem("body.t_end", float("nan"), "not a number")])[0]["value"]
+    'NaN'
     """
     return [{"field": p.field, "value": _value(p.value), "message": p.message} for p in problems]
 
@@ -179,6 +189,15 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _is_json(request: Request) -> bool:
+    """Whether the request says its body is JSON (as FastAPI reads it: ``application/json`` or
+    ``application/*+json``)."""
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
 async def _request_validation_error(request: Request, exc: Exception) -> JSONResponse:
     errors = exc.errors() if isinstance(exc, RequestValidationError) else ()
     problems = []
@@ -186,6 +205,20 @@ async def _request_validation_error(request: Request, exc: Exception) -> JSONRes
         loc = tuple(error.get("loc", ()))
         message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
         value = None if error.get("type") == "missing" else error.get("input")
+        if error.get("type") == "json_invalid":
+            # FastAPI puts the character position where a field index would be ("body[8]")
+            position = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else None
+            reason = str((error.get("ctx") or {}).get("error", "")).strip()
+            at = f" at character {position}" if position is not None else ""
+            message = f"the body is not valid JSON{at}" + (f": {reason}" if reason else "")
+            loc, value = loc[:1], None
+        elif loc == ("body",) and isinstance(value, str | bytes) and not _is_json(request):
+            # a JSON text sent as another content type (curl -d sends a form) reads as a string
+            sent = request.headers.get("content-type") or "none"
+            message = (
+                "send the body as a JSON object with the header 'Content-Type: application/json' "
+                f"(this request's Content-Type: {sent})"
+            )
         problems.append(FieldProblem(_where(loc) or "(request)", value, message))
     return JSONResponse(
         {"detail": problem_detail(problems)}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT

@@ -14,6 +14,8 @@ Every rule is in this module, as data (:data:`RECORD_RULES`, :data:`VERSION_RULE
   (the OncoTree and ICD-O-3 codes stay), comorbidities, prior-regimen names (their class stays);
 - site identifiers are withheld: the expression reference (file path and sample id), the source
   file name and the SHA-256 of the identifiable record;
+- an evaluation's rationale texts that quote the age (``Age = 67 years (rule: ≥ 18 years)``)
+  quote its band instead;
 - finally, any text still containing the patient id (as a whole word, ids of 3 or more
   characters) has it replaced by the pseudonym.
 
@@ -239,6 +241,21 @@ def _replace_text(data: Any, old: re.Pattern[str], new: str) -> Any:
     return data
 
 
+def _quoted_age(evaluation: dict[str, Any]) -> tuple[re.Pattern[str], str] | None:
+    """How a rule's reason quotes the profile's age (``Age = 67 years``, as
+    :mod:`immunoprecise.recommend.conditions` writes it), and the same words with the band."""
+    values = evaluation.get("profile", {}).get("values", {})
+    age = values.get("age") if isinstance(values, dict) else None
+    if not isinstance(age, dict):
+        return None
+    years, label = age.get("value"), age.get("label")
+    if not isinstance(years, int | float) or isinstance(years, bool) or not label:
+        return None
+    shown = f"{years:g}" if isinstance(years, float) else str(years)
+    pattern = re.compile(rf"(?<![\w-]){re.escape(f'{label} = {shown}')}(?![\d.])")
+    return pattern, f"{label} = {_age_band(years)}"
+
+
 def _id_pattern(patient_id: str) -> re.Pattern[str]:
     """The id as a whole word (not inside a longer id such as ``P10`` for ``P1``)."""
     return re.compile(rf"(?<![A-Za-z0-9_.-]){re.escape(patient_id)}(?![A-Za-z0-9_-])")
@@ -295,6 +312,19 @@ class Pseudonymizer:
                 result = _replace_text(result, _id_pattern(original), self.pseudonym(original))
         return result
 
+    def text(self, text: str, patient_id: str) -> str:
+        """A text (e.g. an error message) with ``patient_id`` replaced by its pseudonym.
+
+        Examples
+        --------
+        >>> p = Pseudonymizer(b"0" * 16)
+        >>> p.text("patient 'P-17' has no record version 9", "P-17") == (
+        ...     f"patient '{p.pseudonym('P-17')}' has no record version 9"
+        ... )
+        True
+        """
+        return _id_pattern(patient_id).sub(self.pseudonym(patient_id), text)
+
     def record(self, data: dict[str, Any]) -> dict[str, Any]:
         """Pseudonymize a record's JSON (:data:`RECORD_RULES`); returns a new mapping."""
         return self._run(data, RECORD_RULES)
@@ -304,5 +334,21 @@ class Pseudonymizer:
         return self._run(data, VERSION_RULES)
 
     def evaluation(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Pseudonymize an evaluation's JSON (:data:`EVALUATION_RULES`)."""
-        return self._run(data, EVALUATION_RULES)
+        """Pseudonymize an evaluation's JSON (:data:`EVALUATION_RULES`); the plan's texts that
+        quote the age (a rule's reason, ``Age = 67 years (rule: ≥ 18 years)``) quote its band.
+
+        Examples
+        --------
+        >>> p = Pseudonymizer(b"k" * 32)
+        >>> age = {"label": "Age", "value": 22.0, "unit": "years"}
+        >>> reason = "Age = 22 years (rule: ≤ 25 years)"
+        >>> out = p.evaluation({"profile": {"values": {"age": age}},
+        ...                     "plan": {"strategies": [{"because": [reason]}]}})
+        >>> out["profile"]["values"]["age"]["value"], out["plan"]["strategies"][0]["because"]
+        ('20-24', ['Age = 20-24 years (rule: ≤ 25 years)'])
+        """
+        out = self._run(data, EVALUATION_RULES)
+        quoted = _quoted_age(data)
+        if quoted is not None and "plan" in out:
+            out["plan"] = _replace_text(out["plan"], *quoted)
+        return out

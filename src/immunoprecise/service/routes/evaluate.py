@@ -10,10 +10,11 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from immunoprecise.records import validate_model
+from immunoprecise.records.scalars import OptionalWholeNumber
 from immunoprecise.service.deps import Anyone, State
 from immunoprecise.service.errors import error_responses
 from immunoprecise.service.payloads import RECORD_BODY_SCHEMA
-from immunoprecise.service.routes.patients import patient_id_of
+from immunoprecise.service.routes.patients import MAX_RECORD_VERSION, read_version
 
 __all__ = ["StoredPatient", "router"]
 
@@ -26,8 +27,11 @@ class StoredPatient(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     patient_id: str = Field(min_length=1, max_length=64)
-    version: int | None = Field(
-        default=None, ge=1, description="Record version; the latest if omitted."
+    version: OptionalWholeNumber = Field(
+        default=None,
+        ge=1,
+        le=MAX_RECORD_VERSION,
+        description="Record version; the latest if omitted.",
     )
 
 
@@ -99,8 +103,7 @@ async def evaluate_record(
     stored_version: int | None = None
     if "patient" not in body and "patient_id" in body:
         wanted = validate_model(StoredPatient, body, source="request body")
-        pid = patient_id_of(state, caller, wanted.patient_id)
-        version = state.registry.record_version(pid, wanted.version, actor=caller.name)
+        version = read_version(state, caller, wanted.patient_id, wanted.version)
         record, stored_version = version.record, version.version
         digest = version.sha256
     else:

@@ -9,15 +9,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Query, Response, status
+from fastapi import APIRouter, Body, HTTPException, Path, Query, Response, status
 
-from immunoprecise.errors import FieldProblem, ValidationError
+from immunoprecise.errors import FieldProblem, RegistryError, ValidationError
 from immunoprecise.registry import RecordVersion, record_sha256
 from immunoprecise.service.deps import Anyone, Caller, Clinical, ServiceState, State
-from immunoprecise.service.errors import error_responses
+from immunoprecise.service.errors import error_responses, is_database_failure
 from immunoprecise.service.payloads import RECORD_BODY_SCHEMA, parse_record, version_json
 
-__all__ = ["patient_id_of", "router"]
+__all__ = ["MAX_RECORD_VERSION", "patient_id_of", "read_version", "router"]
+
+MAX_RECORD_VERSION = 2**31 - 1
+"""Largest record version number a request may name (the registry keeps versions as 32-bit
+integers; a larger number would fail in the database rather than be reported as not there)."""
 
 router = APIRouter(prefix="/patients", tags=["patients"], responses=error_responses(401, 429, 500))
 
@@ -38,6 +42,29 @@ def patient_id_of(state: ServiceState, caller: Caller, given: str) -> str:
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no patient {given!r} in the registry")
     return found
+
+
+def read_version(
+    state: ServiceState, caller: Caller, given: str, version: int | None = None
+) -> RecordVersion:
+    """Read version ``version`` (the latest for ``None``) of the patient ``given`` names (a
+    pseudonym for researchers), as the caller.
+
+    Raises
+    ------
+    HTTPException
+        404 when a researcher's pseudonym names no patient.
+    RegistryError
+        When the version is not stored (404); for researchers the message names the patient
+        by pseudonym, never by id.
+    """
+    pid = patient_id_of(state, caller, given)
+    try:
+        return state.registry.record_version(pid, version, actor=caller.name)
+    except RegistryError as exc:
+        if not caller.pseudonymized or is_database_failure(exc):
+            raise
+        raise RegistryError(state.pseudonymizer.text(str(exc), pid)) from None
 
 
 def _shown(state: ServiceState, caller: Caller, version: RecordVersion) -> dict[str, Any]:
@@ -107,8 +134,7 @@ def create_patient(
 @router.get("/{patient_id}", summary="Latest version of a record", responses=error_responses(404))
 def get_patient(state: State, caller: Anyone, patient_id: str) -> dict[str, Any]:
     """The latest version of a patient's record, with its version number, hash and author."""
-    pid = patient_id_of(state, caller, patient_id)
-    return _shown(state, caller, state.registry.record_version(pid, actor=caller.name))
+    return _shown(state, caller, read_version(state, caller, patient_id))
 
 
 @router.put(
@@ -164,10 +190,14 @@ def list_versions(state: State, caller: Anyone, patient_id: str) -> dict[str, An
     summary="One version of a record",
     responses=error_responses(404),
 )
-def get_version(state: State, caller: Anyone, patient_id: str, version: int) -> dict[str, Any]:
+def get_version(
+    state: State,
+    caller: Anyone,
+    patient_id: str,
+    version: Annotated[int, Path(ge=1, le=MAX_RECORD_VERSION, description="1 for the first.")],
+) -> dict[str, Any]:
     """One version (1..n) of a patient's record."""
-    pid = patient_id_of(state, caller, patient_id)
-    return _shown(state, caller, state.registry.record_version(pid, version, actor=caller.name))
+    return _shown(state, caller, read_version(state, caller, patient_id, version))
 
 
 @router.get(

@@ -9,12 +9,13 @@ from typing import Annotated, Any
 import numpy as np
 import numpy.typing as npt
 from fastapi import APIRouter
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from immunoprecise.dynamics import Trajectories, simulate
 from immunoprecise.dynamics.schedule import virtual_patients
 from immunoprecise.dynamics.simulate import resolve_model
 from immunoprecise.errors import ModelError
+from immunoprecise.records.scalars import Number, WholeNumber
 from immunoprecise.service.deps import Anyone
 from immunoprecise.service.errors import error_responses
 
@@ -36,7 +37,30 @@ MAX_DAYS = 3650
 MAX_PATIENT_SERIES = 10
 """Daily series are returned for this many patients at most (quantiles cover all)."""
 
-Values = dict[str, float | list[float]]
+
+def _numbers(value: Any) -> Any:
+    """Refuse ``true``/``false`` and text where a number, or a list of numbers, is expected."""
+    items = value if isinstance(value, list) else [value]
+    for i, item in enumerate(items):
+        if isinstance(item, bool) or not isinstance(item, int | float):
+            if isinstance(item, bool):
+                got = "true/false"
+            elif isinstance(item, str):
+                got = f"text {item!r}; write the number without quotes"
+            else:
+                got = f"{type(item).__name__} {item!r}"
+            where = f"item {i + 1}: " if isinstance(value, list) else ""
+            raise ValueError(
+                f"{where}expected a number (or a list of numbers, one per patient), got {got}"
+            )
+    return value
+
+
+PerPatient = Annotated[float | list[float], BeforeValidator(_numbers)]
+"""A number for every patient, or a list of numbers (one per patient)."""
+Values = dict[str, PerPatient]
+"""Per-name values of a request; ``true``/``false`` or a number in quotes is refused (422), not
+read as 1/0 or as a number."""
 
 
 def finite(value: Any) -> Any:
@@ -82,10 +106,19 @@ def check_patients(n: int) -> int:
     return n
 
 
-SimulatedDays = Annotated[float, AfterValidator(check_days)]
-"""Days to simulate, checked by :func:`check_days`."""
-VirtualPatientCount = Annotated[int, AfterValidator(check_patients)]
-"""Size of a virtual-patient cloud, checked by :func:`check_patients`."""
+SimulatedDays = Annotated[
+    Number,
+    AfterValidator(check_days),
+    Field(json_schema_extra={"exclusiveMinimum": 0, "maximum": MAX_DAYS}),
+]
+"""Days to simulate, checked by :func:`check_days` (its bounds are in the JSON Schema)."""
+VirtualPatientCount = Annotated[
+    WholeNumber,
+    AfterValidator(check_patients),
+    Field(json_schema_extra={"maximum": MAX_VIRTUAL_PATIENTS}),
+]
+"""Size of a virtual-patient cloud, checked by :func:`check_patients` (its bound is in the JSON
+Schema)."""
 
 
 def _patients_in(values: Values | None) -> int:
@@ -110,7 +143,7 @@ class SimulateRequest(BaseModel):
         description=f"Virtual patients drawn around the published parameters (lognormal, "
         f"seeded; at most {MAX_VIRTUAL_PATIENTS:,}). 1: the published parameters only.",
     )
-    seed: int = Field(default=0, ge=0, description="Seed of the virtual patients.")
+    seed: WholeNumber = Field(default=0, ge=0, description="Seed of the virtual patients.")
     parameter_set: str | None = Field(default=None, max_length=64)
     params: Values | None = Field(
         default=None,

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, status
+from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 from starlette.convertors import Convertor, register_url_convertor
 
 from immunoprecise.dynamics import Regimen
 from immunoprecise.dynamics.schedule import compare_regimens
-from immunoprecise.dynamics.simulate import resolve_model
+from immunoprecise.dynamics.simulate import dosing_segments, resolve_model
 from immunoprecise.dynamics.trials import (
     TrialDesign,
     TrialResult,
@@ -22,6 +23,7 @@ from immunoprecise.dynamics.trials.execution import SYNCHRONOUS
 from immunoprecise.dynamics.trials.outcomes import ChunkOutput
 from immunoprecise.dynamics.trials.store import chunk_bytes, chunk_from_bytes
 from immunoprecise.errors import FieldProblem, ValidationError
+from immunoprecise.records.scalars import Number, WholeNumber
 from immunoprecise.service.auth import Role
 from immunoprecise.service.deps import Anyone, Caller, ServiceState, State
 from immunoprecise.service.errors import error_responses
@@ -35,6 +37,7 @@ from immunoprecise.service.routes.simulate import (
 )
 
 __all__ = [
+    "CONTROL_LABEL",
     "DESIGN_RESULT_KIND",
     "MAX_ARMS",
     "MAX_DESIGN_PATIENTS",
@@ -49,6 +52,9 @@ __all__ = [
 router = APIRouter(prefix="/trials", tags=["trials"], responses=error_responses(401, 429, 500))
 
 RESULT_KIND = "virtual_trial"
+CONTROL_LABEL = "no treatment"
+"""Label of the untreated arm that ``control: true`` adds
+(:func:`~immunoprecise.dynamics.schedule.compare_regimens`)."""
 DESIGN_RESULT_KIND = "virtual_trial_design"
 MAX_ARMS = 10
 """Most regimens one trial may compare."""
@@ -66,6 +72,7 @@ class TrialRequest(BaseModel):
     regimens: dict[str, str] = Field(
         description=f"Label → regimen text (1 to {MAX_ARMS}).",
         examples=[{"day 0": "CAR-T 1e6 cells d0", "day 42": "CAR-T 1e6 cells d42"}],
+        json_schema_extra={"minProperties": 1, "maxProperties": MAX_ARMS},
     )
     t_end: SimulatedDays = Field(
         description=f"Days simulated (at most {MAX_DAYS:,}).", examples=[150]
@@ -73,9 +80,9 @@ class TrialRequest(BaseModel):
     n_virtual: VirtualPatientCount = Field(
         default=50, ge=1, description=f"Virtual patients (at most {MAX_VIRTUAL_PATIENTS:,})."
     )
-    seed: int = Field(default=0, ge=0)
+    seed: WholeNumber = Field(default=0, ge=0)
     parameter_set: str | None = Field(default=None, max_length=64)
-    initial: dict[str, float] | None = Field(default=None, description="Shared initial states.")
+    initial: dict[str, Number] | None = Field(default=None, description="Shared initial states.")
     control: StrictBool = Field(default=True, description="Add a 'no treatment' arm.")
     cohort: str | None = Field(
         default=None, min_length=1, max_length=128, description="Store the result under a cohort."
@@ -88,6 +95,24 @@ class TrialRequest(BaseModel):
             raise ValueError(f"give 1 to {MAX_ARMS} regimens, not {len(value)}")
         if any(not label.strip() or len(label) > 100 for label in value):
             raise ValueError("regimen labels must have 1–100 characters")
+        empty = [label for label, text in value.items() if not text.strip()]
+        if empty:
+            raise ValueError(
+                f"regimen {empty[0]!r} has no text: give its doses (e.g. 'CAR-T 1e6 cells d0'); "
+                "for an untreated arm keep control true"
+            )
+        return value
+
+    @field_validator("initial")
+    @classmethod
+    def _initial(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        bad = {k: v for k, v in (value or {}).items() if not math.isfinite(v) or v < 0}
+        if bad:
+            name, number = next(iter(bad.items()))
+            raise ValueError(
+                f"initial state {name} = {number!r}: initial states are cells or "
+                "concentrations, finite and ≥ 0"
+            )
         return value
 
 
@@ -200,7 +225,13 @@ def _design_work(state: ServiceState, actor: str, design: TrialDesign, cohort: s
     responses=error_responses(400),
 )
 def start_design(
-    state: State, caller: Anyone, design: dict[str, Any], cohort: str | None = None
+    state: State,
+    caller: Anyone,
+    design: dict[str, Any],
+    cohort: Annotated[
+        str | None,
+        Query(min_length=1, max_length=128, description="Store the result under a cohort."),
+    ] = None,
 ) -> Job:
     """Run a trial design (the YAML design as JSON: model, arms, population, n_per_arm,
     follow_up_days, endpoints, seed, observed) in the background; returns the job.
@@ -293,12 +324,29 @@ def _job(state: ServiceState, caller: Caller, job_id: str) -> Job:
 def start_trial(state: State, caller: Anyone, request: TrialRequest) -> Job:
     """Compare regimens on the same virtual patients, in the background; returns the job.
 
-    The model and regimen texts are checked at once (400 / 422); poll ``GET /trials/{id}``
-    for the status (queued, running, done, failed) and progress, then read the result.
+    The model, parameter set, initial states and regimens (their text, and whether the model
+    can take their doses in their units) are checked at once (400 / 422); poll
+    ``GET /trials/{id}`` for the status (queued, running, done, failed) and progress, then read
+    the result.
     """
-    resolve_model(request.model)
+    if request.control and CONTROL_LABEL in request.regimens:
+        raise ValidationError(
+            [
+                FieldProblem(
+                    f"body.regimens.{CONTROL_LABEL}",
+                    request.regimens[CONTROL_LABEL],
+                    f"{CONTROL_LABEL!r} is the label of the untreated control arm that "
+                    "control: true adds; give this regimen another label",
+                )
+            ]
+        )
+    model = resolve_model(request.model)
+    if request.parameter_set is not None:
+        model.parameter_set(request.parameter_set)
+    for name in request.initial or {}:
+        model.state_index(name)
     for text in request.regimens.values():
-        Regimen.parse(text)
+        dosing_segments(model, Regimen.parse(text), request.t_end)
     return state.jobs.submit(
         RESULT_KIND,
         owner=caller.name,
