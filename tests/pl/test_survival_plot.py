@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from immunoprecise import pl
@@ -31,3 +32,30 @@ def test_kaplan_meier_without_risk_table_and_bad_unit() -> None:
     assert fig.axes[0].get_xlabel() == "Time (days)"
     with pytest.raises(ValueError, match="time_unit"):
         pl.kaplan_meier(km, time_unit="weeks")
+
+
+def test_kaplan_meier_draws_group_labels_as_written() -> None:
+    """Group levels are data: dollar signs are text, never TeX (which mislabels '$5-$10' and
+    cannot draw '$a^$' at all)."""
+    frame = pd.DataFrame(
+        {
+            "os_days": [10.0, 20, 30, 40, 50, 60],
+            "os_event": [1, 0, 1, 0, 1, 1],
+            "cost": ["$a^$", "$a^$", "$5-$10", "$5-$10", "x", "x"],
+        }
+    )
+    km = kaplan_meier(frame, group="cost")
+    fig = pl.kaplan_meier(km)
+    svg = pl.figure_svg(fig)  # drawing every text: TeX parsing used to raise here
+    assert svg.startswith("<svg")
+    main, table = fig.axes
+    legend = main.get_legend()
+    assert legend is not None
+    assert all(not t.get_parse_math() for t in legend.get_texts())
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "$5-$10 (n=2, 1 events)",
+        "$a^$ (n=2, 1 events)",
+        "x (n=2, 2 events)",
+    ]
+    assert all(not t.get_parse_math() for t in table.get_yticklabels())
+    assert not main.title.get_parse_math()

@@ -266,3 +266,13 @@ def test_trajectory_plots_never_import_pyplot() -> None:
         "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_regimen_comparison_draws_labels_as_written(car_t: Trajectories) -> None:
+    """Regimen labels are text, never TeX: '$a^$' used to stop the figure from being drawn."""
+    untreated = ip.simulate("cartmath2021", t_end=100)
+    fig = pl.regimen_comparison({"$a^$ none": untreated, "$5-$10": car_t})
+    assert pl.figure_svg(fig).startswith("<svg")
+    texts = _legend(_ax(fig))
+    assert any(t.startswith("$a^$ none") for t in texts), texts
+    assert any(t.startswith("$5-$10") for t in texts), texts

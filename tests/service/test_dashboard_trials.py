@@ -202,12 +202,12 @@ def test_invalid_yaml_and_designs_are_named_on_the_page(
     assert "design: not valid YAML at line" in broken.text
     assert "name: [unclosed" in broken.text  # the pasted text is kept in the textarea
     assert "expected a mapping of fields" in not_mapping.text
-    assert "<li>model: " in invalid.text
-    assert "<li>n_per_arm: " in invalid.text
+    assert "<li>model = &#39;nosuchmodel&#39;: unknown model" in invalid.text
+    assert "<li>n_per_arm = 0: " in invalid.text  # the field, the value, what is expected
     assert "nosuchmodel" in invalid.text
     assert "&lt;b&gt;test&lt;/b&gt;" in invalid.text
     assert "<b>test</b>" not in invalid.text
-    assert "<li>body.n_per_arm: at most 20,000 patients per arm" in too_big.text
+    assert "<li>body.n_per_arm = 20001: at most 20,000 patients per arm" in too_big.text
     assert "<li>n_per_arm = &#39;-3&#39;: give a whole number from 1 to 20,000" in bad_number.text
     assert "No trial started from the dashboard" in listing.text
 

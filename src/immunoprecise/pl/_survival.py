@@ -80,12 +80,15 @@ def kaplan_meier(
     main.set_ylabel(f"{_ENDPOINT.get(curves.endpoint, curves.endpoint)} probability")
     main.set_xlabel(f"Time ({time_unit})")
     main.grid(alpha=0.3)
-    main.legend(loc="upper right", fontsize=8, frameon=False)
+    legend = main.legend(loc="upper right", fontsize=8, frameon=False)
+    for text in legend.get_texts():  # group levels are data: '$5-$10' is text, not TeX
+        text.set_parse_math(False)
     if curves.log_rank is not None and curves.log_rank.p_value is not None:
         main.set_title(
             f"{curves.group}: log-rank χ² = {curves.log_rank.estimate:.2f}, "
             f"p = {format_p(curves.log_rank.p_value)}",
             fontsize=10,
+            parse_math=False,
         )
     if risk_table:
         table = axes[1]
@@ -105,6 +108,8 @@ def kaplan_meier(
                     color=_COLORS[i % len(_COLORS)],
                 )
         table.set_yticks(range(n_rows), [c.label for c in reversed(curves.curves)], fontsize=8)
+        for tick in table.get_yticklabels():
+            tick.set_parse_math(False)
         table.set_xticks(xs, [f"{x:.4g}" for x in xs], fontsize=8)
         table.tick_params(length=0)
         for side in ("top", "right", "left", "bottom"):

@@ -300,13 +300,15 @@ def _finish(ax: Axes, *, xlabel: str, ylabel: str, title: str, dose_rows: int) -
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="y", color=_GRID_COLOR, linewidth=0.6)
     ax.set_xmargin(0.01)
-    ax.legend(
+    legend = ax.legend(
         loc="upper left",
         bbox_to_anchor=(1.01, 1.0),
         fontsize="small",
         frameon=False,
         borderaxespad=0.0,
     )
+    for text in legend.get_texts():  # regimen labels and agents are text, not TeX
+        text.set_parse_math(False)
 
 
 def _regimen_text(tr: Trajectories) -> str:

@@ -67,7 +67,7 @@ from markupsafe import Markup
 from immunoprecise import pl
 from immunoprecise.data import example_patients
 from immunoprecise.dynamics.candidates import candidate_comparisons
-from immunoprecise.errors import ImmunopreciseError, ValidationError
+from immunoprecise.errors import FieldProblem, ImmunopreciseError, ValidationError
 from immunoprecise.evaluation import DISCLAIMER, Evaluation
 from immunoprecise.profile import ImmuneProfile
 from immunoprecise.profile import profile as immune_profile
@@ -76,6 +76,7 @@ from immunoprecise.registry import RecordVersion
 from immunoprecise.report.html import render_html, safety_section
 from immunoprecise.report.pdf import render_pdf
 from immunoprecise.service.auth import Role
+from immunoprecise.service.caches import CachedEvaluation
 from immunoprecise.service.deps import Caller, ServiceState
 from immunoprecise.service.payloads import parse_record
 from immunoprecise.service.routes.patients import patient_id_of
@@ -245,6 +246,28 @@ def posted_session(
 PostedSession = Annotated[DashboardSession, Depends(posted_session)]
 
 
+_SHOWN_VALUE_CHARS = 120
+
+
+def problem_text(problem: FieldProblem) -> str:
+    """One invalid field as a page shows it: the field, the value received (shortened) and
+    what is expected.
+
+    Examples
+    --------
+    >>> problem_text(FieldProblem("host.crp", "5 cells/uL", "expected a unit like 'mg/L'"))
+    "host.crp = '5 cells/uL': expected a unit like 'mg/L'"
+    >>> problem_text(FieldProblem("disease", None, "required field is missing"))
+    'disease: required field is missing'
+    """
+    if problem.value is None:
+        return f"{problem.field}: {problem.message}"
+    shown = repr(problem.value)
+    if len(shown) > _SHOWN_VALUE_CHARS:
+        shown = shown[: _SHOWN_VALUE_CHARS - 1] + "…"
+    return f"{problem.field} = {shown}: {problem.message}"
+
+
 def _require_clinical(session: DashboardSession) -> None:
     if session.role not in (Role.admin, Role.clinician):
         raise DashboardError(
@@ -388,22 +411,25 @@ async def import_patient(
                     http.HTTP_413_CONTENT_TOO_LARGE,
                     f"{file.filename} is larger than {state.max_upload_bytes // (1 << 20)} MiB",
                 )
-            record, _ = _read_upload(file.filename, data)
+            record, notes = _read_upload(file.filename, data)
         elif example:
             path = _examples().get(example)
             if path is None:
                 raise DashboardError(http.HTTP_404_NOT_FOUND, f"no example named {example!r}")
-            record = read_patient(path)
+            record, notes = read_patient(path), []
         else:
             raise DashboardError(
                 http.HTTP_422_UNPROCESSABLE_CONTENT, "choose an example or a file to import"
             )
     except ValidationError as exc:
-        problems = [f"{p.field}: {p.message}" for p in exc.problems]
+        problems = [problem_text(p) for p in exc.problems]
         raise DashboardError(
             http.HTTP_422_UNPROCESSABLE_CONTENT, "the record is not valid", problems
         ) from None
     version = state.registry.add_record(record, actor=session.name, source="dashboard")
+    if notes:  # what a FHIR Bundle's reading skipped or derived: shown, never dropped silently
+        context = {"patient_id": version.patient_id, "version": version.version, "notes": notes}
+        return _page("imported.html", context, session=session)
     target = f"/patients/{urllib.parse.quote(version.patient_id, safe='')}"
     return RedirectResponse(target, status_code=http.HTTP_303_SEE_OTHER)
 
@@ -484,11 +510,17 @@ def patient_page(request: Request, session: Session, patient_id: str) -> HTMLRes
     return _page("patient.html", context, session=session)
 
 
-def _evaluation(state: ServiceState, patient: _Patient) -> Evaluation:
-    cached = state.evaluations.get_or_evaluate(
-        patient.record, patient.version.sha256, state.knowledge_base
+def _cached_evaluation(state: ServiceState, patient: _Patient) -> CachedEvaluation:
+    # the stored record as it is, expression reference included: the cache sets the reference
+    # aside itself and keeps the note saying so with the evaluation, which ``POST
+    # /api/v1/evaluate`` answers from the same cache under the same key
+    return state.evaluations.get_or_evaluate(
+        patient.version.record, patient.version.sha256, state.knowledge_base
     )
-    return cached.evaluation
+
+
+def _evaluation(state: ServiceState, patient: _Patient) -> Evaluation:
+    return _cached_evaluation(state, patient).evaluation
 
 
 @router.post("/patients/{patient_id}/evaluate", response_class=HTMLResponse)
@@ -500,7 +532,8 @@ def evaluate_patient(
     """Rank strategies for the latest version; stored for clinicians and admins."""
     state = _state(request)
     patient = _patient(state, session, patient_id)
-    evaluation = _evaluation(state, patient)
+    cached = _cached_evaluation(state, patient)
+    evaluation = cached.evaluation
     stored = None
     if not session.caller.pseudonymized:
         stored = state.registry.save_evaluation(
@@ -509,17 +542,42 @@ def evaluate_patient(
     data = evaluation.model_dump(mode="json")
     if session.caller.pseudonymized:
         data = state.pseudonymizer.evaluation(data)
-    context = {"plan": data["plan"], "stored": stored, "version": patient.version.version}
+    context = {
+        "plan": data["plan"],
+        "stored": stored,
+        "version": patient.version.version,
+        "notes": cached.notes,
+    }
     return _page("_plan.html", context, session=session)
 
 
-def _band(values: np.ndarray[Any, np.dtype[np.float64]]) -> dict[str, list[Any]]:
-    """Median and 5–95% band over patients; values ≤ 0 left out (log axes)."""
-    positive = np.where(values > 0, values, np.nan)
-    out = {}
+_Array = np.ndarray[Any, np.dtype[np.float64]]
+
+
+def _band(values: _Array) -> dict[str, _Array]:
+    """Median and 5–95% band over all patients at each time, eradicated tumors (0 cells)
+    included: leaving them out would show the median of the tumors that persist."""
     with np.errstate(all="ignore"):
-        for name, q in (("median", 50.0), ("p5", 5.0), ("p95", 95.0)):
-            out[name] = finite(np.nanpercentile(positive, q, axis=0))
+        return {
+            name: np.asarray(np.nanpercentile(values, q, axis=0), dtype=np.float64)
+            for name, q in (("median", 50.0), ("p5", 5.0), ("p95", 95.0))
+        }
+
+
+def _log_axis(bands: list[dict[str, _Array]]) -> list[dict[str, list[Any]]]:
+    """The bands as a log axis draws them: a value ≤ 0 (no cells) cannot be drawn, so a median
+    or an upper edge ≤ 0 is left out (the line stops), and a lower edge ≤ 0 under an upper edge
+    > 0 is drawn at the bottom of the axis (the lowest positive value of any band on it)."""
+    positive = [v[v > 0] for band in bands for v in band.values()]
+    found = np.concatenate(positive) if positive else np.array([])
+    floor = float(found.min()) if found.size else 1.0
+    out = []
+    for band in bands:
+        median = np.where(band["median"] > 0, band["median"], np.nan)
+        high = np.where(band["p95"] > 0, band["p95"], np.nan)
+        low = np.where(band["p5"] > 0, band["p5"], floor)
+        low = np.where(np.isnan(high), np.nan, low)
+        out.append({"median": finite(median), "p5": finite(low), "p95": finite(high)})
     return out
 
 
@@ -527,14 +585,23 @@ _COLORS = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2")
 
 
 def _figure(title: str, trajectories: Mapping[str, Any]) -> dict[str, Any]:
-    """A plotly figure: tumor (top) and effector cells (bottom) per regimen, log scale."""
+    """A plotly figure: tumor (top) and effector cells (bottom) per regimen, log scale; medians
+    and 5–95% bands over all virtual patients (see :func:`_band`)."""
     data: list[dict[str, Any]] = []
-    for k, (label, tr) in enumerate(trajectories.items()):
+    labels = list(trajectories)
+    axes: dict[str, list[dict[str, list[Any]]]] = {}
+    for axis, state in (("", "tumor"), ("2", "effectors")):
+        axes[axis] = _log_axis(
+            [
+                _band(np.asarray(getattr(tr, state), dtype=np.float64)[tr.ok])
+                for tr in trajectories.values()
+            ]
+        )
+    for k, label in enumerate(labels):
         color = _COLORS[k % len(_COLORS)]
-        t = finite(tr.t)
-        ok = tr.ok
-        for axis, values in (("", tr.tumor), ("2", tr.effectors)):
-            band = _band(np.asarray(values, dtype=np.float64)[ok])
+        t = finite(trajectories[label].t)
+        for axis in ("", "2"):
+            band = axes[axis][k]
             common = {"x": t, "xaxis": f"x{axis}", "yaxis": f"y{axis}", "legendgroup": label}
             data.append(
                 {**common, "y": band["p95"], "mode": "lines", "line": {"width": 0},

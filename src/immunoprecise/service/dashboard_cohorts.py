@@ -16,6 +16,7 @@ results and pseudonyms only.
 
 from __future__ import annotations
 
+import math
 import tempfile
 import urllib.parse
 from pathlib import Path
@@ -26,9 +27,16 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi import status as http
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from immunoprecise.cohort import Cutpoint, SurvivalCurves, kaplan_meier, response_table
+from immunoprecise.cohort import (
+    Cutpoint,
+    Statistic,
+    SurvivalCurves,
+    kaplan_meier,
+    response_table,
+)
+from immunoprecise.cohort.statistic import format_number
 from immunoprecise.data import example_path
-from immunoprecise.errors import ImmunopreciseError
+from immunoprecise.errors import ImmunopreciseError, ValidationError
 from immunoprecise.records.readers import TABLE_SUFFIXES
 from immunoprecise.registry import cohort_names, import_cohort
 from immunoprecise.service.dashboard import (
@@ -38,6 +46,7 @@ from immunoprecise.service.dashboard import (
     _page,
     _require_clinical,
     _state,
+    problem_text,
 )
 from immunoprecise.service.routes.cohorts import (
     COHORT_NAME,
@@ -94,35 +103,47 @@ async def import_cohort_form(
             http.HTTP_422_UNPROCESSABLE_CONTENT,
             f"cohort name {cohort!r}: use 1–128 letters, digits, spaces, '_ . ( ) -'",
         )
-    try:
-        if upload is None:
-            import_cohort(
-                state.registry, example_path(EXAMPLE_COHORT), name=cohort, actor=session.name
+    if upload is None:
+        path = example_path(EXAMPLE_COHORT)
+        try:
+            import_cohort(state.registry, path, name=cohort, actor=session.name)
+        except ImmunopreciseError as exc:
+            raise _refused(exc, str(path), filename) from None
+    else:
+        suffix = Path(filename).suffix.lower()
+        if suffix not in TABLE_SUFFIXES:
+            raise DashboardError(
+                http.HTTP_422_UNPROCESSABLE_CONTENT,
+                f"{filename}: upload a table ({', '.join(sorted(TABLE_SUFFIXES))})",
             )
-        else:
-            suffix = Path(filename).suffix.lower()
-            if suffix not in TABLE_SUFFIXES:
-                raise DashboardError(
-                    http.HTTP_422_UNPROCESSABLE_CONTENT,
-                    f"{filename}: upload a table ({', '.join(sorted(TABLE_SUFFIXES))})",
-                )
-            data = await upload.read(state.max_upload_bytes + 1)
-            if len(data) > state.max_upload_bytes:
-                raise DashboardError(
-                    http.HTTP_413_CONTENT_TOO_LARGE,
-                    f"the file is larger than {state.max_upload_bytes:,} bytes; split it",
-                )
-            with tempfile.TemporaryDirectory(prefix="immunoprecise-upload-") as folder:
-                path = Path(folder) / f"cohort{suffix}"
-                path.write_bytes(data)
+        data = await upload.read(state.max_upload_bytes + 1)
+        if len(data) > state.max_upload_bytes:
+            raise DashboardError(
+                http.HTTP_413_CONTENT_TOO_LARGE,
+                f"the file is larger than {state.max_upload_bytes:,} bytes; split it",
+            )
+        with tempfile.TemporaryDirectory(prefix="immunoprecise-upload-") as folder:
+            path = Path(folder) / f"cohort{suffix}"
+            path.write_bytes(data)
+            try:
                 import_cohort(state.registry, path, name=cohort, actor=session.name)
-    except ImmunopreciseError as exc:
-        problems = [str(p) for p in getattr(exc, "problems", ())]
-        raise DashboardError(
-            http.HTTP_422_UNPROCESSABLE_CONTENT, str(exc).split("\n")[0], problems
-        ) from None
+            except ImmunopreciseError as exc:  # name the upload, not the server's copy
+                raise _refused(exc, str(path), filename) from None
     target = f"/cohorts/{urllib.parse.quote(cohort, safe='')}"
     return RedirectResponse(target, status_code=http.HTTP_303_SEE_OTHER)
+
+
+def _refused(exc: ImmunopreciseError, path: str, filename: str) -> DashboardError:
+    """The page of a refused cohort table: the upload's name (not the server's temporary copy),
+    and each invalid field with the value received."""
+    if not isinstance(exc, ValidationError):
+        return DashboardError(
+            http.HTTP_422_UNPROCESSABLE_CONTENT, str(exc).split("\n")[0].replace(path, filename)
+        )
+    n = len(exc.problems)
+    head = f"{filename}: {n} invalid field{'' if n == 1 else 's'}"
+    problems = [problem_text(p).replace(path, filename) for p in exc.problems]
+    return DashboardError(http.HTTP_422_UNPROCESSABLE_CONTENT, head, problems)
 
 
 @router.get("/cohorts/{name}", response_class=HTMLResponse)
@@ -171,6 +192,7 @@ def survival_fragment(
     context = {
         "figure": km_figure(km, title=f"{endpoint.upper()} by {by or 'all patients'}"),
         "km": km.model_dump(mode="json"),
+        "medians": [median_text(c.median) for c in km.curves],
         "responses": None if responses is None else responses.model_dump(mode="json"),
     }
     return _page("_cohort_survival.html", finite(context), session=session)
@@ -239,10 +261,47 @@ def cutpoint_fragment(
     context = {
         "summary": result.summary(),
         "result": result.model_dump(mode="json"),
+        "horizon": [survival_text(g.survival_at_horizon) for g in result.groups],
         "scan": scan,
         "figure": km_figure(km, title=f"{endpoint.upper()} by the cut-point"),
     }
     return _page("_cohort_cutpoint.html", finite(context), session=session)
+
+
+def median_text(median: Statistic) -> str:
+    """A median survival (days) with its CI as the CLI prints it: ``not reached`` for a median
+    the curve never reaches, ``NE`` for a bound that is not estimable.
+
+    Examples
+    --------
+    >>> import immunoprecise as ip
+    >>> km = kaplan_meier(ip.data.example_path("fl_cohort.csv"), group="risk.flipi:category")
+    >>> [median_text(c.median) for c in km.curves]
+    ['1412 (922–3053)', 'not reached (3041–NE)', 'not reached (NE–NE)']
+    """
+    low, high = format_number(median.ci_low, 0), format_number(median.ci_high, 0)
+    return f"{format_number(median.estimate, 0)} ({low}–{high})"
+
+
+def survival_text(survival: Statistic) -> str:
+    """A survival probability with its CI in percent, or why it is not estimable (a group whose
+    follow-up ends before the horizon).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"os_days": [10.0, 20, 30, 40], "os_event": [1, 0, 1, 0]})
+    >>> curve = kaplan_meier(f).curves[0]
+    >>> survival_text(curve.survival_at(50))
+    'not estimable: follow-up ends at day 40'
+    """
+    if math.isnan(survival.estimate):
+        reason = survival.method.rpartition("; ")[2]
+        return reason if reason.startswith("not estimable") else "not estimable"
+    text = f"{100 * survival.estimate:.1f}%"
+    if survival.ci_low is not None and survival.ci_high is not None:
+        text += f" ({100 * survival.ci_low:.1f}–{100 * survival.ci_high:.1f})"
+    return text
 
 
 def split_labels(values: pd.Series, result: Cutpoint) -> list[str | None]:

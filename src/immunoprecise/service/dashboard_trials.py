@@ -44,6 +44,7 @@ from immunoprecise.service.dashboard import (
     _is_htmx,
     _page,
     _state,
+    problem_text,
 )
 from immunoprecise.service.deps import ServiceState
 from immunoprecise.service.jobs import Job, JobStatus
@@ -179,7 +180,7 @@ def _submit(
     try:
         job, _ = submit_design(state, session.caller, data)
     except ValidationError as exc:
-        problems = [f"{p.field}: {p.message}" for p in exc.problems]
+        problems = [problem_text(p) for p in exc.problems]
         errors = {"form": on_error["form"], "message": "the trial design is not valid",
                   "problems": problems}  # fmt: skip
         return _list_page(
@@ -202,7 +203,8 @@ def run_example(
 ) -> Response:
     """Run the shipped FL design with ``n_per_arm`` patients per arm (the rest as shipped)."""
     given = n_per_arm.strip().replace(",", "").replace("_", "")
-    if not given.isdigit() or not 1 <= int(given) <= MAX_DESIGN_PATIENTS:
+    # isdecimal, not isdigit: '²' is a digit that int() refuses
+    if not given.isdecimal() or not 1 <= int(given) <= MAX_DESIGN_PATIENTS:
         errors = {
             "form": "example",
             "message": "patients per arm",
