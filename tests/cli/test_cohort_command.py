@@ -140,3 +140,14 @@ def test_cutpoint_prints_the_summary_of_the_library_result(tmp_path: Path) -> No
     missing = runner.invoke(app, ["cohort", "cutpoint", str(COHORT), "no_such_marker"])
     assert missing.exit_code == 2
     assert "no_such_marker" in missing.stderr
+
+
+def test_survival_of_groups_without_an_event_prints_curves_and_the_note(tmp_path: Path) -> None:
+    table = tmp_path / "censored.csv"
+    table.write_text(
+        "patient_id,os_days,os_event,arm\nP1,30,0,a\nP2,60,0,a\nP3,45,0,b\nP4,90,0,b\n"
+    )
+    result = runner.invoke(app, ["cohort", "survival", str(table), "--by", "arm"])
+    assert result.exit_code == 0, result.output
+    assert "Note: no os event was observed: every patient is censored" in result.stdout
+    assert "log-rank χ²" not in result.stdout

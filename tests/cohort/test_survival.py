@@ -287,3 +287,23 @@ def test_cox_model_refuses_options_out_of_range_and_mixed_columns() -> None:
     levels = cox_model(mixed, ["prio"], reference_levels={"prio": 0})
     assert levels.reference_levels == {"prio": "0"}
     assert set(levels.hazard_ratios) == {"prio=1", "prio=2+"}
+
+
+def test_groups_without_any_event_get_curves_and_a_note_instead_of_an_error() -> None:
+    frame = pd.DataFrame(
+        {"os_days": [30.0, 60, 90, 45, 75], "os_event": [0, 0, 0, 0, 0], "arm": list("aabbb")}
+    )
+    km = kaplan_meier(frame, group="arm")
+    assert [c.label for c in km.curves] == ["a", "b"]
+    assert [c.n for c in km.curves] == [2, 3]
+    assert all(c.events == 0 and set(c.survival) == {1.0} for c in km.curves)
+    assert km.log_rank is None
+    assert km.notes == (
+        "no os event was observed: every patient is censored, so the curves stay at 1 and the "
+        "log-rank test is undefined",
+    )
+    # asked for explicitly, the test itself is still refused with the reason
+    with pytest.raises(CohortError, match="no os event was observed; the log-rank test"):
+        log_rank(frame, group="arm")
+    # with events there is no note
+    assert kaplan_meier(_waltons(), group="arm").notes == ()

@@ -76,3 +76,20 @@ def test_predictor_section_on_an_analysis_table() -> None:
     assert 'id="predictors"' in html
     assert "1.000" in html  # the score separates responders perfectly here
     assert "analysis table" in html
+
+
+def test_report_of_groups_without_an_event_shows_the_curves_and_says_why_no_test() -> None:
+    frame = cohort_frame(
+        pd.DataFrame(
+            {
+                "patient_id": ["P1", "P2", "P3", "P4"],
+                "os_days": [30.0, 60, 45, 90],
+                "os_event": [0, 0, 0, 0],
+                "arm": ["a", "a", "b", "b"],
+            }
+        )
+    )
+    html = render_cohort_html(frame, CohortReportOptions(by="arm", n_boot=0), source=None)
+    assert 'id="svg-km' in html
+    assert "Note: no os event was observed: every patient is censored" in html
+    assert "log-rank χ²" not in html

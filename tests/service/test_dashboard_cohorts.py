@@ -6,7 +6,9 @@ import html
 import json
 import re
 from contextlib import closing
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import immunoprecise as ip
@@ -100,3 +102,33 @@ def test_researchers_cannot_import_and_forms_need_csrf(server: Server, role: str
     assert refused.status_code == 403
     assert no_csrf.status_code == 403
     assert missing.status_code == 404
+
+
+def test_survival_fragment_of_a_cohort_without_events_shows_curves_and_the_note(
+    server: Server, tmp_path: Path
+) -> None:
+    frame = pd.read_csv(ip.data.example_path("fl_cohort.csv"))
+    frame["os_event"] = 0  # early follow-up: nobody has died yet
+    table = tmp_path / "early.csv"
+    frame.to_csv(table, index=False)
+    client, csrf = _login(server, "clinician")
+    with closing(client):
+        done = client.post(
+            "/cohorts/import",
+            data={"csrf_token": csrf, "name": "early"},
+            files={"file": ("early.csv", table.read_bytes(), "text/csv")},
+        )
+        assert done.status_code == 303, done.text[:500]
+        fragment = client.get(
+            "/cohorts/early/survival",
+            params={"endpoint": "os", "by": "risk.flipi:category"},
+            headers={"HX-Request": "true"},
+        )
+    assert fragment.status_code == 200, fragment.text[:500]
+    figure = json.loads(html.unescape(FIGURE.search(fragment.text).group(1)))  # type: ignore[union-attr]
+    legend = [t["name"] for t in figure["data"] if t.get("showlegend")]
+    assert legend == [
+        f"{c.label} (n={c.n})" for c in kaplan_meier(table, group="risk.flipi:category").curves
+    ]
+    assert "no os event was observed: every patient is censored" in fragment.text
+    assert 'id="log-rank"' not in fragment.text

@@ -212,6 +212,8 @@ def survival(
     _out.print(table)
     if km.log_rank is not None:
         _out.print(_stat(km.log_rank), markup=False)
+    for note in km.notes:
+        _out.print(f"Note: {note}.", markup=False)
     if trend_test is not None:
         _out.print(_stat(trend_test), markup=False)
     if model is not None:

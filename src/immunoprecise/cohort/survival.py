@@ -19,7 +19,7 @@ import pandas as pd
 from lifelines import KaplanMeierFitter
 from lifelines.statistics import multivariate_logrank_test
 from lifelines.utils import median_survival_times
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from scipy import stats
 
 from immunoprecise.cohort.frame import SurvivalData, cohort_frame, level_text, survival_data
@@ -118,6 +118,10 @@ class SurvivalCurves(BaseModel):
     curves: tuple[KaplanMeierCurve, ...]
     log_rank: Statistic | None
     excluded: tuple[str, ...]
+    notes: tuple[str, ...] = Field(
+        default=(),
+        description="What could not be computed and why (e.g. no log-rank test without an event)",
+    )
 
     def table(self) -> pd.DataFrame:
         """One row per group: n, events, median with CI, and the numbers at risk.
@@ -176,7 +180,8 @@ def kaplan_meier(
     -------
     SurvivalCurves
         Curves in the order of the sorted group levels, and the k-sample log-rank test when there
-        are two groups or more.
+        are two groups or more. When no event was observed the curves are still drawn (flat at
+        1); ``log_rank`` is then ``None`` and ``notes`` says why.
 
     Examples
     --------
@@ -192,9 +197,23 @@ def kaplan_meier(
     levels = sorted(set(labels.tolist()), key=_level_key)
     times = _at_risk_times(surv, at_risk_times)
     curves = tuple(_curve(surv, labels == level, str(level), ci_level, times) for level in levels)
-    test = _k_sample(surv, labels, levels) if len(levels) >= 2 else None
+    test = None
+    notes: list[str] = []
+    if len(levels) >= 2 and surv.event.sum() == 0:
+        # the curves are defined (flat at 1), the between-group test is not
+        notes.append(
+            f"no {endpoint} event was observed: every patient is censored, so the curves stay at "
+            "1 and the log-rank test is undefined"
+        )
+    elif len(levels) >= 2:
+        test = _k_sample(surv, labels, levels)
     return SurvivalCurves(
-        endpoint=endpoint, group=group, curves=curves, log_rank=test, excluded=surv.excluded
+        endpoint=endpoint,
+        group=group,
+        curves=curves,
+        log_rank=test,
+        excluded=surv.excluded,
+        notes=tuple(notes),
     )
 
 
