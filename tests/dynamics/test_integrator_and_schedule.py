@@ -240,6 +240,7 @@ def test_simulated_regimens_carry_failed_simulations_into_the_report() -> None:
         ({"t_eval": [0.0, 11.0]}, r"t_eval\[1\] = 11: output times must lie within \[0, t_end\]"),
         ({"t_eval": [0.0, 5.0, 3.0]}, r"t_eval\[2\] = 3: output times must be strictly increasing"),
         ({"t_eval": []}, r"t_eval is empty: give at least one output time in days"),
+        ({"regimen": "CAR-T 1e6 cells d30"}, r"its first dose is on day 30, after t_end = 10 days"),
         ({"thresholds": {"x": ("T",)}}, r"thresholds\['x'\] = \('T',\): must be \(state, value\)"),
         ({"thresholds": {"x": "T"}}, r"thresholds\['x'\] = 'T': must be \(state, value\)"),
         ({"thresholds": {"x": ("T", "many")}}, r"thresholds\['x'\]: the value 'many' must be a"),
@@ -410,3 +411,12 @@ def test_compare_regimens_counts_failed_simulations_and_states_the_denominator()
     ).table
     assert clean["n"].tolist() == [8, 8]
     assert clean["n_failed"].tolist() == [0, 0]
+
+
+def test_compare_regimens_keeps_the_control_label_for_the_untreated_row() -> None:
+    regimens = {"no treatment": "CAR-T 1e6 cells d0"}
+    with pytest.raises(ModelError, match="'no treatment' is the untreated control row's"):
+        compare_regimens("cartmath2021", regimens, t_end=60, n_virtual=3)
+    own = compare_regimens("cartmath2021", regimens, t_end=60, n_virtual=3, control=False)
+    assert own.table["regimen"].tolist() == ["no treatment"]
+    assert own.trajectories["no treatment"].regimen is not None

@@ -53,6 +53,13 @@ def test_a_valid_design_reads_from_yaml(tmp_path: Path) -> None:
         ({"n_per_arm": 0}, "n_per_arm", "greater than or equal to 1"),
         ({"follow_up_days": 5000}, "follow_up_days", "3650"),
         ({"seed": -1}, "seed", "greater than or equal to 0"),
+        # a flag is no number, NaN is no day count (it was "should be ≤ 3650")
+        ({"n_per_arm": True}, "n_per_arm", "expected a number, got true"),
+        ({"seed": False}, "seed", "expected a number, got false"),
+        ({"follow_up_days": float("nan")}, "follow_up_days", "expected a finite number, got nan"),
+        ({"follow_up_days": "nan"}, "follow_up_days", "expected a finite number, got nan"),
+        ({"lethal_burden_cells": float("inf")}, "lethal_burden_cells", "finite number, got inf"),
+        ({"population": {"initial": {"T": float("nan")}}}, "population.initial.T", "finite"),
         ({"response_criteria": "who"}, "response_criteria", "recist"),
         ({"endpoints": ["orr", "dcr"]}, "endpoints[1]", "orr"),
         (
@@ -67,6 +74,16 @@ def test_a_valid_design_reads_from_yaml(tmp_path: Path) -> None:
         ),
         ({"arms": [{"id": "bad id!", "regimen": ""}]}, "arms[0].id", "pattern"),
         ({"arms": []}, "(record)", "give 1 to 10 arms"),
+        (
+            {
+                "arms": [
+                    {"id": "early", "regimen": ""},
+                    {"id": "late", "regimen": "CAR-T 1e6 cells d400"},
+                ]
+            },
+            "(record)",
+            "no dose within follow_up_days = 365: arm 'late' (first dose on day 400)",
+        ),
         (
             {
                 "observed": [

@@ -36,6 +36,7 @@ from immunoprecise.dynamics.trajectories import Trajectories
 from immunoprecise.errors import ModelError
 
 __all__ = [
+    "CONTROL_LABEL",
     "RegimenComparison",
     "TimingSearch",
     "compare_regimens",
@@ -44,6 +45,9 @@ __all__ = [
     "search_timing",
     "virtual_patients",
 ]
+
+CONTROL_LABEL = "no treatment"
+"""Label of the untreated row that ``compare_regimens(..., control=True)`` adds."""
 
 PARAMETER_SPREAD_CV = 0.3
 """Default between-patient spread of every parameter (lognormal σ = 0.3, CV ≈ 31%): the order of
@@ -187,7 +191,8 @@ def compare_regimens(
     n_virtual, seed
         Size and seed of the default cloud.
     control
-        Add a ``no treatment`` row.
+        Add a ``no treatment`` row (:data:`CONTROL_LABEL`); a regimen may then not take that
+        label.
 
     Returns
     -------
@@ -204,7 +209,12 @@ def compare_regimens(
         if params is not None
         else virtual_patients(mdl, n_virtual, seed=seed, parameter_set=parameter_set)
     )
-    arms: dict[str, Regimen | None] = {"no treatment": None} if control else {}
+    arms: dict[str, Regimen | None] = {CONTROL_LABEL: None} if control else {}
+    if control and CONTROL_LABEL in regimens:
+        raise ModelError(
+            f"regimen label {CONTROL_LABEL!r} is the untreated control row's; name the regimen "
+            "otherwise, or pass control=False"
+        )
     for label, given in regimens.items():
         arms[label] = given if isinstance(given, Regimen) else Regimen.parse(given)
     n = len(cloud)

@@ -68,7 +68,9 @@ def simulate(
         Simulated time (days from the start, day 0): a finite number > 0.
     regimen
         Doses over time: a :class:`~immunoprecise.dynamics.regimen.Regimen` or its text, e.g.
-        ``"chemo 1 mg/kg q21d x6; IL2 5e6 IU/d d8-12"``. ``None``: no treatment.
+        ``"chemo 1 mg/kg q21d x6; IL2 5e6 IU/d d8-12"``. ``None``: no treatment. Doses after
+        ``t_end`` fall outside the simulation and are not given; a regimen whose every dose
+        does is refused.
     params
         Parameter values that differ from the model's defaults: a mapping for one patient (or of
         equal-length sequences for several), or a DataFrame with one row per patient (its index,
@@ -142,6 +144,7 @@ def simulate(
             f"not {progress!r}"
         )
     reg = _regimen(regimen)
+    _check_doses_within(reg, t_end)
     ids, param_values, init_values = _patients(mdl, params, initial)
     n = len(ids)
     p = mdl.parameter_arrays(n, param_values, parameter_set=parameter_set)
@@ -352,6 +355,17 @@ def _crossings(model: Model, thresholds: object) -> list[Crossing]:
             )
         out.append(Crossing(str(name), column, level, cast(Direction, direction)))
     return out
+
+
+def _check_doses_within(regimen: Regimen | None, t_end: float) -> None:
+    """Refuse a regimen none of whose doses starts by ``t_end``: it would simulate no treatment."""
+    starts = [d.start for d in regimen.doses()] if regimen is not None else []
+    if starts and min(starts) > t_end:
+        raise ModelError(
+            f"regimen {str(regimen)!r}: its first dose is on day {min(starts):g}, after "
+            f"t_end = {t_end:g} days, so no dose would be given; lengthen t_end or start the "
+            "regimen earlier"
+        )
 
 
 def _regimen(regimen: Regimen | str | None) -> Regimen | None:

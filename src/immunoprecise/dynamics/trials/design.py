@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -28,6 +29,7 @@ import pydantic
 import yaml
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationInfo,
@@ -77,6 +79,33 @@ decision making. J Surg Oncol 1997;65(4):284–297 (a tumor of ~10¹² cells is 
 Slug = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")]
 
 
+def _not_a_flag(value: Any) -> Any:
+    """Refuse ``true``/``false`` where a number is expected (pydantic would read them as 1/0)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {str(value).lower()}")
+    return value
+
+
+def _finite(value: Any) -> Any:
+    """Refuse ``true``/``false`` and NaN/infinity (checked before any range, whose message would
+    mislead: "nan should be ≤ 3650")."""
+    _not_a_flag(value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return value  # not a number at all: pydantic says what it expected
+    if not math.isfinite(number):
+        raise ValueError(f"expected a finite number, got {value}")
+    return value
+
+
+Count = Annotated[int, BeforeValidator(_not_a_flag)]
+"""A whole number of a design; ``true``/``false`` refused."""
+Amount = Annotated[float, BeforeValidator(_finite)]
+"""A finite number of a design (YAML's ``.nan``/``.inf`` refused); ``true``/``false`` refused.
+Text such as ``1e11``, which YAML 1.1 reads as text for want of a dot, is still read."""
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
@@ -114,8 +143,8 @@ class TrialStratum(_Frozen):
     """
 
     name: str = Field(min_length=1, max_length=64, description="Name, e.g. 'low FLIPI'.")
-    proportion: float = Field(gt=0, le=1, description="Share of the population (0–1].")
-    scale: dict[str, float] = Field(
+    proportion: Amount = Field(gt=0, le=1, description="Share of the population (0–1].")
+    scale: dict[str, Amount] = Field(
         default_factory=dict,
         description="Parameter or initial state → multiplier (> 0) within the stratum.",
     )
@@ -146,7 +175,7 @@ class TrialPopulation(_Frozen):
     """
 
     parameter_set: str | None = Field(default=None, description="Published parameter set.")
-    cv: float = Field(
+    cv: Amount = Field(
         default=PARAMETER_SPREAD_CV, ge=0, le=3, description="Lognormal σ of each parameter."
     )
     vary: tuple[str, ...] | None = Field(
@@ -155,7 +184,7 @@ class TrialPopulation(_Frozen):
     spec: PopulationSpec | None = Field(
         default=None, description="Sampled distributions, correlation and constraints."
     )
-    initial: dict[str, float] = Field(
+    initial: dict[str, Amount] = Field(
         default_factory=dict, description="Initial states shared by every patient (state units)."
     )
     strata: tuple[TrialStratum, ...] = Field(default=(), description="Subgroups and their shares.")
@@ -206,8 +235,8 @@ class ObservedResult(_Frozen):
 
     arm: str = Field(description="Arm id it corresponds to.")
     endpoint: Literal["orr", "cr_rate"]
-    responders: int = Field(ge=0)
-    n: int = Field(ge=1)
+    responders: Count = Field(ge=0)
+    n: Count = Field(ge=1)
     stratum: str | None = Field(
         default=None, description="Population stratum it corresponds to, e.g. 'low FLIPI'."
     )
@@ -241,9 +270,9 @@ class TrialDesign(_Frozen):
     model: str = Field(min_length=1, max_length=64, description="Dynamics model id.")
     arms: tuple[TrialArm, ...] = Field(description=f"1 to {MAX_ARMS} arms.")
     population: TrialPopulation = Field(default_factory=TrialPopulation)
-    n_per_arm: int = Field(ge=1, le=MAX_PATIENTS_PER_ARM, description="Virtual patients per arm.")
-    follow_up_days: float = Field(gt=0, le=MAX_FOLLOW_UP_DAYS, description="Days simulated.")
-    assessment_interval_days: float = Field(
+    n_per_arm: Count = Field(ge=1, le=MAX_PATIENTS_PER_ARM, description="Virtual patients per arm.")
+    follow_up_days: Amount = Field(gt=0, le=MAX_FOLLOW_UP_DAYS, description="Days simulated.")
+    assessment_interval_days: Amount = Field(
         default=56,
         gt=0,
         le=365,
@@ -252,15 +281,15 @@ class TrialDesign(_Frozen):
     )
     response_criteria: Literal["recist", "lugano"] = "recist"
     endpoints: tuple[Literal["orr", "cr_rate", "pfs", "os"], ...] = ("orr", "cr_rate", "pfs")
-    seed: int = Field(ge=0, le=2**32 - 1, description="Randomization seed (required).")
-    chunk_size: int = Field(
+    seed: Count = Field(ge=0, le=2**32 - 1, description="Randomization seed (required).")
+    chunk_size: Count = Field(
         default=10_000, ge=100, le=1_000_000, description="Patients per chunk of work."
     )
     observed: tuple[ObservedResult, ...] = ()
-    keep_trajectories: int = Field(
+    keep_trajectories: Count = Field(
         default=100, ge=0, le=10_000, description="Patients whose trajectories are kept for plots."
     )
-    lethal_burden_cells: float = Field(
+    lethal_burden_cells: Amount = Field(
         default=LETHAL_BURDEN_CELLS,
         gt=0,
         description=(
@@ -303,6 +332,17 @@ class TrialDesign(_Frozen):
             raise ValueError(f"observed results name arms that do not exist: {unknown}")
         if len(set(self.endpoints)) != len(self.endpoints):
             raise ValueError("each endpoint may be listed once")
+        late = [
+            f"arm {a.id!r} (first dose on day {min(starts):g})"
+            for a in self.arms
+            if (starts := [d.start for d in Regimen.parse(a.regimen).doses()])
+            and min(starts) > self.follow_up_days
+        ]
+        if late:
+            raise ValueError(
+                f"no dose within follow_up_days = {self.follow_up_days:g}: {', '.join(late)}; "
+                "lengthen the follow-up or start the regimen earlier"
+            )
         model = resolve_model(self.model)
         if model.tumor_state is None:
             raise ValueError(f"model {self.model} has no tumor state: a trial needs one")

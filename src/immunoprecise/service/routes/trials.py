@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 from starlette.convertors import Convertor, register_url_convertor
 
 from immunoprecise.dynamics import Regimen
-from immunoprecise.dynamics.schedule import compare_regimens
+from immunoprecise.dynamics.schedule import CONTROL_LABEL, compare_regimens
 from immunoprecise.dynamics.simulate import dosing_segments, resolve_model
 from immunoprecise.dynamics.trials import (
     TrialDesign,
@@ -37,7 +37,6 @@ from immunoprecise.service.routes.simulate import (
 )
 
 __all__ = [
-    "CONTROL_LABEL",
     "DESIGN_RESULT_KIND",
     "MAX_ARMS",
     "MAX_DESIGN_PATIENTS",
@@ -52,9 +51,6 @@ __all__ = [
 router = APIRouter(prefix="/trials", tags=["trials"], responses=error_responses(401, 429, 500))
 
 RESULT_KIND = "virtual_trial"
-CONTROL_LABEL = "no treatment"
-"""Label of the untreated arm that ``control: true`` adds
-(:func:`~immunoprecise.dynamics.schedule.compare_regimens`)."""
 DESIGN_RESULT_KIND = "virtual_trial_design"
 MAX_ARMS = 10
 """Most regimens one trial may compare."""
