@@ -302,3 +302,13 @@ def test_an_edited_knowledge_base_is_read_again(tmp_path: Path) -> None:
     assert edited.therapy("pembrolizumab").name == "Pembrolizumab, edited"
     assert edited.version == "site-2"
     assert edited.sha256 != first.sha256
+
+
+def test_timing_windows_write_negative_days_with_a_minus_sign() -> None:
+    windows = {w.id: w.days_text for w in load_knowledge_base().timing_windows}
+    assert windows["lymphodepletion_before_infusion"] == "days −7 to −2"
+    assert windows["bridging_before_car_t"] == "days −35 to −8"
+    assert windows["crs_watch_after_infusion"] == "days 0–28"
+    for text in windows.values():  # never a hyphen for a minus, never "−7–−2"
+        assert "-" not in text, text
+        assert "–−" not in text, text

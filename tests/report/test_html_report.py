@@ -137,7 +137,9 @@ def test_plan_section_has_answers_strategies_timing_and_contraindications() -> N
     assert 'id="answers"' in html
     assert "Give effector cells as a drug" in html
     assert 'id="strategy-ball_debulk_lymphodeplete_car_t"' in html
-    assert "Lymphodepletion before an effector-cell infusion: days -7–-2" in html
+    # negative days with a minus sign and "to", as the knowledge base's timings write them
+    assert "Lymphodepletion before an effector-cell infusion: days −7 to −2." in html
+    assert "days -7" not in html
     assert 'href="#ref-park2018"' in html
     assert 'id="ref-park2018"' in html
     data = record.model_dump(mode="json")

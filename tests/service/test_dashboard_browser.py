@@ -20,6 +20,7 @@ import immunoprecise as ip
 from immunoprecise.cohort import kaplan_meier, response_table
 from immunoprecise.safety import car_hematotox, grade_course
 from service.service_server import Server
+from service.test_dashboard_errors import store_broken_record
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -180,6 +181,37 @@ def test_cohort_workflow(server: Server, page: Page, artifacts: Path) -> None:
     expect(page.locator("#cut-scan .main-svg").first).to_be_visible()
     expect(page.locator("#cutpoint-result")).to_contain_text("50 bootstrap resamples")
     _shot(page, artifacts, "cohort-03-cutpoint")
+
+
+def test_fragment_errors_read_as_messages(server: Server, page: Page, artifacts: Path) -> None:
+    expect = sync_api.expect
+    page.goto("/")
+    page.fill("#token", server.tokens["clinician"])
+    page.click("button[type=submit]")
+    page.wait_for_url("**/patients")
+    page.goto("/cohorts")
+    page.click("#cohort-example-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/cohorts/FL%20example$"), timeout=120_000)
+    expect(page.locator("#km-plot .main-svg").first).to_be_visible()
+
+    # a number the browser accepts and the server does not read as a whole number: FastAPI's
+    # own request validation, shown in the fragment as the field, the value and the reason
+    page.fill("#n_boot", "1e2")
+    page.click("#cutpoint-form button[type=submit]")
+    alert = page.locator("#cutpoint-result [role=alert]")
+    expect(alert).to_contain_text("the request is not valid")
+    expect(alert).to_contain_text("query.n_boot = '1e2': Input should be a valid integer")
+    assert "detail" not in page.locator("#cutpoint-result").inner_text()
+    _shot(page, artifacts, "errors-01-invalid-field")
+
+    # an unexpected error in a fragment: a message with the id the server log has it under
+    store_broken_record(server.db_url, "SYN-FLC-001", version=2)
+    page.select_option("#endpoint", "pfs")
+    alert = page.locator("#survival-result [role=alert]")
+    expect(alert).to_contain_text("internal error")
+    expect(alert.locator("code.error-id")).to_have_text(re.compile(r"^[0-9a-f-]{36}$"))
+    assert "detail" not in page.locator("#survival-result").inner_text()
+    _shot(page, artifacts, "errors-02-internal-error")
 
 
 def _has_weasyprint() -> bool:

@@ -43,9 +43,33 @@ class TimingWindow(_Entry):
 
     @property
     def days_text(self) -> str:
-        """The window as text, e.g. ``days 5–12 (peak day 8)``."""
-        peak = f" (peak day {self.peak_day})" if self.peak_day is not None else ""
-        return f"days {self.start_day}–{self.end_day}{peak}"
+        """The window as text, as the knowledge base's own timings write days: ``days 5–12
+        (peak day 8)``; a range with a negative day ``days −7 to −2``, with a minus sign (an
+        en dash between two negative numbers would read as ``−7–−2``).
+
+        Examples
+        --------
+        >>> w = dict(id="w", name="w", anchor="infusion", purpose="p", references=["r"])
+        >>> TimingWindow(**w, start_day=5, end_day=12, peak_day=8).days_text
+        'days 5–12 (peak day 8)'
+        >>> TimingWindow(**w, start_day=-7, end_day=-2, peak_day=-4).days_text
+        'days −7 to −2 (peak day −4)'
+        >>> TimingWindow(**w, start_day=-3, end_day=4).days_text
+        'days −3 to 4'
+        >>> TimingWindow(**w, start_day=0, end_day=0).days_text
+        'day 0'
+        """
+        peak = f" (peak day {_day(self.peak_day)})" if self.peak_day is not None else ""
+        start, end = _day(self.start_day), _day(self.end_day)
+        if self.start_day == self.end_day:
+            return f"day {start}{peak}"
+        between = " to " if self.start_day < 0 else "–"
+        return f"days {start}{between}{end}{peak}"
+
+
+def _day(day: int) -> str:
+    """A day number with a minus sign (U+2212) rather than a hyphen when negative."""
+    return f"−{-day}" if day < 0 else str(day)
 
 
 class StrategyStep(_Entry):

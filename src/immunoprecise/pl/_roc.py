@@ -191,7 +191,16 @@ def forest(
     labels: list[str] = []
     for title, items, pooled_stat, weights in sections:
         if title:
-            ax.text(0.0, y, title, transform=right, ha="right", va="center", fontweight="bold")
+            ax.text(
+                0.0,
+                y,
+                title,
+                transform=right,
+                ha="right",
+                va="center",
+                fontweight="bold",
+                parse_math=False,  # a predictor's name is data ('$5-$10'), never TeX
+            )
             y += 1
         max_w = max(weights) if weights else 1.0
         for j, (label, s) in enumerate(items):

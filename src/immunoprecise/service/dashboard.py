@@ -39,7 +39,7 @@ import math
 import secrets
 import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path, PurePath
@@ -67,7 +67,7 @@ from markupsafe import Markup
 from immunoprecise import pl
 from immunoprecise.data import example_patients
 from immunoprecise.dynamics.candidates import candidate_comparisons
-from immunoprecise.errors import FieldProblem, ImmunopreciseError, ValidationError
+from immunoprecise.errors import FieldProblem, ImmunopreciseError, RegistryError, ValidationError
 from immunoprecise.evaluation import DISCLAIMER, Evaluation
 from immunoprecise.profile import ImmuneProfile
 from immunoprecise.profile import profile as immune_profile
@@ -78,8 +78,9 @@ from immunoprecise.report.pdf import render_pdf
 from immunoprecise.service.auth import Role
 from immunoprecise.service.caches import CachedEvaluation
 from immunoprecise.service.deps import Caller, ServiceState
+from immunoprecise.service.errors import install_error_page, is_database_failure, registry_status
 from immunoprecise.service.payloads import parse_record
-from immunoprecise.service.routes.patients import patient_id_of
+from immunoprecise.service.routes.patients import read_version
 from immunoprecise.service.routes.simulate import finite
 from immunoprecise.service.sessions import (
     SESSION_IDLE,
@@ -448,10 +449,15 @@ class _Patient:
 def _patient(state: ServiceState, session: DashboardSession, given: str) -> _Patient:
     caller = session.caller
     try:
-        pid = patient_id_of(state, caller, given)
-        version = state.registry.record_version(pid, actor=caller.name)
-    except (HTTPException, ImmunopreciseError):
-        raise DashboardError(http.HTTP_404_NOT_FOUND, f"no patient {given!r}") from None
+        # as the REST API reads it: a researcher's message names the patient by pseudonym
+        version = read_version(state, caller, given)
+    except HTTPException as exc:
+        raise DashboardError(exc.status_code, str(exc.detail)) from None
+    except RegistryError as exc:
+        if is_database_failure(exc):
+            raise  # a server fault (500 with an error id), not a patient that is not there
+        raise DashboardError(registry_status(exc), str(exc)) from None
+    pid = version.patient_id
     record = version.record
     if record.expression is not None:  # the service never opens files named in a record
         record = record.model_copy(update={"expression": None})
@@ -733,12 +739,46 @@ def plotly_js() -> FileResponse:
     )
 
 
+def _error_response(
+    request: Request,
+    status_code: int,
+    message: str,
+    problems: Sequence[str],
+    error_id: str | None = None,
+) -> HTMLResponse:
+    """An error as a page, or as a fragment for htmx (which puts it in the request's target)."""
+    session = None
+    if status_code != http.HTTP_500_INTERNAL_SERVER_ERROR:
+        session = _sessions(request).get(request.cookies.get(SESSION_COOKIE))
+    # a 500 may be the session store failing: the page is drawn without asking it
+    template = "_error.html" if _is_htmx(request) else "error.html"
+    context = {
+        "message": message,
+        "problems": list(problems),
+        "code": status_code,
+        "error_id": error_id,
+    }
+    return _page(template, context, status_code=status_code, session=session)
+
+
 async def _dashboard_error(request: Request, exc: Exception) -> Response:
     error = exc if isinstance(exc, DashboardError) else DashboardError(500, "internal error")
-    session = _sessions(request).get(request.cookies.get(SESSION_COOKIE))
-    template = "_error.html" if _is_htmx(request) else "error.html"
-    context = {"message": error.message, "problems": error.problems, "code": error.status_code}
-    return _page(template, context, status_code=error.status_code, session=session)
+    return _error_response(request, error.status_code, error.message, error.problems)
+
+
+async def _error_page(
+    request: Request,
+    status_code: int,
+    message: str,
+    problems: Sequence[FieldProblem],
+    error_id: str | None,
+) -> Response:
+    """The service's error handlers' answer to a dashboard request (see
+    :func:`immunoprecise.service.errors.install_error_page`): FastAPI's request validation, an
+    invalid record, a model error or an unexpected error shown as the dashboard's error, with
+    each invalid field's value and a 500's error id, instead of the REST API's JSON."""
+    shown = [problem_text(p) for p in problems]
+    return _error_response(request, status_code, message, shown, error_id)
 
 
 def install_dashboard(app: FastAPI, sessions: SessionStore) -> None:
@@ -760,3 +800,4 @@ def install_dashboard(app: FastAPI, sessions: SessionStore) -> None:
     app.include_router(trial_router)
     app.mount("/static", StaticFiles(packages=[("immunoprecise.service", "static")]), name="static")
     app.add_exception_handler(DashboardError, _dashboard_error)
+    install_error_page(app, _error_page)

@@ -13,6 +13,11 @@
 - anything else → 500 ``{"detail": "internal error", "id": <uuid>}``; the traceback is written to
   the server log under that id, never into the response.
 
+The dashboard's pages and htmx fragments (every path outside ``/api/`` and the OpenAPI
+documentation) get the same status codes as HTML instead of JSON, from the page the dashboard
+installs with :func:`install_error_page`: the message, each invalid field with the value
+received, and a 500's error id.
+
 :func:`error_responses` declares these answers in the OpenAPI schema (models
 :class:`ErrorAnswer`, :class:`ValidationErrorAnswer`, :class:`InternalErrorAnswer`), so that
 what a route may answer is what its schema says.
@@ -23,13 +28,13 @@ from __future__ import annotations
 import logging
 import math
 import uuid
-from collections.abc import Iterable
-from typing import Any, Literal
+from collections.abc import Awaitable, Iterable, Sequence
+from typing import Any, Literal, Protocol, cast
 
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
@@ -42,12 +47,15 @@ from immunoprecise.service.auth import (
 )
 
 __all__ = [
+    "API_PREFIX",
     "ErrorAnswer",
+    "ErrorPage",
     "FieldProblemAnswer",
     "InternalErrorAnswer",
     "ValidationErrorAnswer",
     "error_responses",
     "install_error_handlers",
+    "install_error_page",
     "is_database_failure",
     "problem_detail",
     "registry_status",
@@ -56,6 +64,24 @@ __all__ = [
 logger = logging.getLogger("immunoprecise.service")
 
 _MAX_VALUE_CHARS = 200
+API_PREFIX = "/api/"
+"""Paths under this prefix are the REST API: their errors are always answered as JSON."""
+
+
+class ErrorPage(Protocol):
+    """Renders an error as the dashboard shows it (a page, or an htmx fragment)."""
+
+    def __call__(
+        self,
+        request: Request,
+        status_code: int,
+        message: str,
+        problems: Sequence[FieldProblem],
+        error_id: str | None,
+    ) -> Awaitable[Response]:
+        """The HTML answer: ``message``, the invalid fields ``problems`` (field, value received,
+        what is wrong) and, for a 500, the ``error_id`` under which the server log has it."""
+        ...
 
 
 class ErrorAnswer(BaseModel):
@@ -181,12 +207,40 @@ def _where(loc: tuple[int | str, ...]) -> str:
     return text
 
 
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+def _error_page(request: Request) -> ErrorPage | None:
+    """The dashboard's error page when ``request`` is a dashboard request (not the REST API nor
+    its documentation) and the dashboard is installed; ``None`` for a JSON answer."""
+    path = request.url.path
+    app = request.app
+    documentation = {
+        app.openapi_url,
+        app.docs_url,
+        app.redoc_url,
+        app.swagger_ui_oauth2_redirect_url,
+    }
+    if path.startswith(API_PREFIX) or path in documentation:
+        return None
+    return cast(ErrorPage | None, getattr(app.state, "error_page", None))
+
+
+async def _problems_answer(request: Request, problems: Sequence[FieldProblem]) -> Response:
+    code = status.HTTP_422_UNPROCESSABLE_CONTENT
+    page = _error_page(request)
+    if page is not None:
+        return await page(request, code, "the request is not valid", problems, None)
+    return JSONResponse({"detail": problem_detail(problems)}, status_code=code)
+
+
+async def _message_answer(request: Request, code: int, message: str) -> Response:
+    page = _error_page(request)
+    if page is not None:
+        return await page(request, code, message, (), None)
+    return JSONResponse({"detail": message}, status_code=code)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
     problems = exc.problems if isinstance(exc, ValidationError) else ()
-    return JSONResponse(
-        {"detail": problem_detail(problems)},
-        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-    )
+    return await _problems_answer(request, problems)
 
 
 def _is_json(request: Request) -> bool:
@@ -198,7 +252,7 @@ def _is_json(request: Request) -> bool:
     )
 
 
-async def _request_validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def _request_validation_error(request: Request, exc: Exception) -> Response:
     errors = exc.errors() if isinstance(exc, RequestValidationError) else ()
     problems = []
     for error in errors:
@@ -220,9 +274,7 @@ async def _request_validation_error(request: Request, exc: Exception) -> JSONRes
                 f"(this request's Content-Type: {sent})"
             )
         problems.append(FieldProblem(_where(loc) or "(request)", value, message))
-    return JSONResponse(
-        {"detail": problem_detail(problems)}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT
-    )
+    return await _problems_answer(request, problems)
 
 
 def is_database_failure(exc: RegistryError) -> bool:
@@ -233,16 +285,16 @@ def is_database_failure(exc: RegistryError) -> bool:
     return isinstance(exc, TokenStoreDatabaseError) or str(exc).startswith("registry ")
 
 
-async def _registry_error(request: Request, exc: Exception) -> JSONResponse:
+async def _registry_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, RegistryError) and is_database_failure(exc):
         # a server fault: 500 with an id; the database URL and SQL stay in the server log
         return await _unexpected_error(request, exc)
     code = registry_status(exc) if isinstance(exc, RegistryError) else 400
-    return JSONResponse({"detail": str(exc)}, status_code=code)
+    return await _message_answer(request, code, str(exc))
 
 
-async def _immunoprecise_error(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_400_BAD_REQUEST)
+async def _immunoprecise_error(request: Request, exc: Exception) -> Response:
+    return await _message_answer(request, status.HTTP_400_BAD_REQUEST, str(exc))
 
 
 _METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
@@ -270,7 +322,7 @@ async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
     error_id = str(uuid.uuid4())
     logger.error(
         "internal error %s on %s %s",
@@ -279,6 +331,10 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         request.url.path,
         exc_info=(type(exc), exc, exc.__traceback__),
     )
+    page = _error_page(request)
+    if page is not None:
+        code = status.HTTP_500_INTERNAL_SERVER_ERROR
+        return await page(request, code, "internal error", (), error_id)
     return JSONResponse(
         {"detail": "internal error", "id": error_id},
         status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
@@ -299,3 +355,17 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ImmunopreciseError, _immunoprecise_error)
     app.add_exception_handler(status.HTTP_405_METHOD_NOT_ALLOWED, _method_not_allowed)
     app.add_exception_handler(Exception, _unexpected_error)
+
+
+def install_error_page(app: FastAPI, page: ErrorPage) -> None:
+    """Answer the errors of the dashboard's requests (every path outside ``/api/`` and the
+    OpenAPI documentation) with ``page`` instead of JSON, with the same status codes.
+
+    Parameters
+    ----------
+    app
+        The application (its error handlers installed by :func:`install_error_handlers`).
+    page
+        Renders one error as HTML.
+    """
+    app.state.error_page = page
