@@ -275,3 +275,152 @@ def test_every_loinc_code_is_documented() -> None:
 )
 def test_ucum_spellings(ucum: str, expected: str) -> None:
     assert ucum_to_unit(ucum) == expected
+
+
+# -- real-world Bundles: times of day, references, Medication resources, UCUM time units --------
+
+_PATIENT_URL = "urn:uuid:6b1f0c1e-8f0a-4a53-9d7e-2f6c1c0d5a11"
+
+
+def _bundle(*resources: dict[str, Any]) -> dict[str, Any]:
+    """A Bundle with one Patient (fullUrl urn:uuid), a colon cancer Condition and ``resources``."""
+    patient = {"resourceType": "Patient", "id": "P1", "gender": "female"}
+    condition = {
+        "resourceType": "Condition",
+        "id": "c1",
+        "subject": {"reference": _PATIENT_URL},
+        "code": {
+            "coding": [{"system": "http://snomed.info/sct", "code": "363406005"}],
+            "text": "Colon adenocarcinoma",
+        },
+    }
+    entries = [{"fullUrl": _PATIENT_URL, "resource": patient}, {"resource": condition}]
+    entries += [{"resource": r} for r in resources]
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+
+
+def _crp(obs_id: str, mg_per_l: float, when: str, subject: str = _PATIENT_URL) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "id": obs_id,
+        "status": "final",
+        "subject": {"reference": subject},
+        "code": {"coding": [{"system": "http://loinc.org", "code": "1988-5"}]},
+        "effectiveDateTime": when,
+        "valueQuantity": {
+            "value": mg_per_l,
+            "unit": "mg/L",
+            "system": "http://unitsofmeasure.org",
+            "code": "mg/L",
+        },
+    }
+
+
+def test_the_later_time_of_day_wins_whatever_the_bundle_order() -> None:
+    morning = _crp("morning", 6, "2026-01-02T08:30:00Z")
+    evening = _crp("evening", 9, "2026-01-02T18:00:00Z")
+    for order in ((morning, evening), (evening, morning)):
+        result = read_fhir_bundle(_bundle(*order))
+        assert _v(result.record.host.crp) == 9
+        (skipped,) = result.skipped
+        assert skipped.resource == "Observation/morning"
+        assert "later Observation/evening" in skipped.reason
+
+
+def test_times_in_different_zones_are_compared_as_moments() -> None:
+    # 23:30 in New York on 2 Jan is 04:30 UTC on 3 Jan, after 01:00 in Athens on 3 Jan
+    # (23:00 UTC on 2 Jan), although its own calendar date is earlier
+    new_york = _crp("new-york", 9, "2026-01-02T23:30:00-05:00")
+    athens = _crp("athens", 6, "2026-01-03T01:00:00+02:00")
+    result = read_fhir_bundle(_bundle(athens, new_york))
+    assert _v(result.record.host.crp) == 9
+    assert [s.resource for s in result.skipped] == ["Observation/athens"]
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "Patient/P1/_history/3",
+        "https://ehr.example.org/fhir/Patient/P1",
+        "https://ehr.example.org/fhir/Patient/P1/_history/2",
+    ],
+)
+def test_versioned_and_absolute_patient_references_are_followed(reference: str) -> None:
+    result = read_fhir_bundle(_bundle(_crp("crp", 5, "2026-01-01", subject=reference)))
+    assert _v(result.record.host.crp) == 5
+    assert result.skipped == ()
+
+
+def test_a_reference_to_another_patient_is_still_skipped() -> None:
+    result = read_fhir_bundle(_bundle(_crp("crp", 5, "2026-01-01", subject="Patient/P2")))
+    assert result.record.host.crp is None
+    assert [str(s) for s in result.skipped] == [
+        "Observation/crp: refers to no Patient in the Bundle"
+    ]
+
+
+def _administration(reference: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "MedicationAdministration",
+        "id": "m1",
+        "status": "completed",
+        "medicationReference": {"reference": reference},
+        "subject": {"reference": _PATIENT_URL},
+        "effectivePeriod": {"start": "2025-01-07", "end": "2025-06-30"},
+        **extra,
+    }
+
+
+def test_a_contained_medication_names_the_therapy() -> None:
+    contained = [{"resourceType": "Medication", "id": "med", "code": {"text": "pembrolizumab"}}]
+    result = read_fhir_bundle(_bundle(_administration("#med", contained=contained)))
+    (therapy,) = result.record.patient.prior_therapies
+    assert therapy.name == "pembrolizumab"
+    assert (_iso(therapy.start), _iso(therapy.end)) == ("2025-01-07", "2025-06-30")
+    assert result.skipped == ()
+
+
+def test_a_medication_entry_of_the_bundle_names_the_therapy() -> None:
+    medication = {
+        "resourceType": "Medication",
+        "id": "nivo",
+        "code": {
+            "coding": [
+                {
+                    "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                    "code": "1597876",
+                    "display": "nivolumab",
+                }
+            ]
+        },
+    }
+    result = read_fhir_bundle(_bundle(_administration("Medication/nivo"), medication))
+    (therapy,) = result.record.patient.prior_therapies
+    assert therapy.name == "nivolumab"
+    assert result.skipped == ()
+
+
+def test_an_unresolvable_medication_reference_is_skipped_naming_it() -> None:
+    result = read_fhir_bundle(_bundle(_administration("Medication/missing")))
+    assert result.record.patient.prior_therapies == ()
+    (skipped,) = result.skipped
+    assert "'Medication/missing'" in skipped.reason
+
+
+def test_an_age_in_ucum_months_is_converted_to_years() -> None:
+    age = {
+        "resourceType": "Observation",
+        "id": "age",
+        "status": "final",
+        "subject": {"reference": _PATIENT_URL},
+        "code": {"coding": [{"system": "http://loinc.org", "code": "30525-0"}]},
+        "valueQuantity": {
+            "value": 18,
+            "unit": "months",
+            "system": "http://unitsofmeasure.org",
+            "code": "mo",
+        },
+    }
+    assert _v(read_fhir_bundle(_bundle(age)).record.patient.age) == pytest.approx(1.5)
+    assert ucum_to_unit("wk") == "week"
+    assert ucum_to_unit("mmol/L") == "mmol/L"  # "mo" only as a whole unit

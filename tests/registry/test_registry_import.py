@@ -154,3 +154,30 @@ def test_cohort_upload_entry_lists_the_versions_it_stored(registry: Registry) ->
     again, _ = import_cohort(registry, COHORT, name="FL phase II", actor="ann")
     assert (again.created, again.unchanged) == (0, 200)
     assert len(registry.results(actor="ann", cohort="FL phase II")) == 2
+
+
+def test_a_registry_export_imports_into_another_registry_unchanged(
+    registry: Registry, tmp_path: Path
+) -> None:
+    import_files(registry, ip.data.example_patients(), actor="ann")
+    exported = tmp_path / "registry.jsonl"
+    count = registry.export(exported, actor="ann")
+    with Registry.open(f"sqlite:///{tmp_path / 'copy.db'}", create=True) as copy:
+        report = import_file(copy, exported, actor="bob")
+        assert (report.rows, report.created) == (count, count)
+        for pid in registry.patients(actor="ann"):
+            assert copy.record(pid, actor="bob") == registry.record(pid, actor="ann")
+            assert copy.latest_digest(pid) == registry.latest_digest(pid)
+    again = import_file(registry, exported, actor="ann")  # into the registry it came from
+    assert (again.created, again.updated, again.unchanged) == (0, 0, count)
+
+
+def test_a_bad_line_of_a_registry_export_is_named_and_nothing_is_stored(
+    registry: Registry, tmp_path: Path
+) -> None:
+    good = ip.read_patient(ip.data.example_path("crc_msih.json")).model_dump_json()
+    exported = tmp_path / "registry.jsonl"
+    exported.write_text(good + "\n\n{not json\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match=r"line 3.*not valid JSON"):
+        import_file(registry, exported, actor="ann")
+    assert registry.counts()["record_versions"] == 0

@@ -174,11 +174,16 @@ def ucum_to_unit(code: str, *, target: str | None = None) -> str:
     '10^3/uL'
     >>> ucum_to_unit("1/1000000{Base}", target="mut/Mb")
     'mut/(1000000*bp)'
+    >>> ucum_to_unit("mo")
+    'month'
     """
     text = code.strip()
     for annotation, spelling in fhir_codes().raw["ucum_annotations"].items():
         text = text.replace(annotation, spelling)
     text = re.sub(r"\{[^}]*\}", "", text)  # other annotations carry no unit
+    # UCUM's month and week (an infant's age in months) have no such symbol in pint
+    text = re.sub(r"(?<![\w\[])mo(?![\w\]])", "month", text)
+    text = re.sub(r"(?<![\w\[])wk(?![\w\]])", "week", text)
     text = re.sub(r"\b10\*(-?\d+)", r"10^\1", text)
     if text.startswith("/"):
         text = "1" + text
@@ -234,11 +239,47 @@ def _date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value)[:10]) if len(str(value)) >= 10 else None
 
 
-def _effective(resource: Json) -> dt.date | None:
-    if resource.get("effectiveDateTime"):
-        return _date(resource["effectiveDateTime"])
+def _effective_text(resource: Json) -> str | None:
+    """The resource's clinically relevant time as written: ``effectiveDateTime``, else
+    ``effectiveInstant``, else the end (or start) of ``effectivePeriod``, else ``issued``."""
+    for key in ("effectiveDateTime", "effectiveInstant"):
+        if resource.get(key):
+            return str(resource[key])
     period = resource.get("effectivePeriod") or {}
-    return _date(period.get("end") or period.get("start")) or _date(resource.get("issued"))
+    for value in (period.get("end"), period.get("start"), resource.get("issued")):
+        if value and _date(value) is not None:
+            return str(value)
+    return None
+
+
+def _effective(resource: Json) -> dt.date | None:
+    """The date of the resource's time, as written (the local calendar date)."""
+    return _date(_effective_text(resource))
+
+
+def _instant(value: str | None) -> dt.datetime | None:
+    """The moment a FHIR dateTime with a time of day names (UTC), or None for a date alone.
+
+    FHIR requires a time zone with a time; a time without one is read as UTC."""
+    if not value or "T" not in value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC)
+
+
+def _is_later(
+    date: dt.date | None, at: dt.datetime | None, old_date: dt.date, old_at: dt.datetime | None
+) -> bool:
+    """Whether a time (``date``, and ``at`` when a time of day was given) is after the old one:
+    by the moment when both give a time of day (so time zones and hours count), else by date."""
+    if at is not None and old_at is not None:
+        return at > old_at
+    return date is not None and date > old_date
 
 
 def _censored_reason(quantity: Json | None) -> str | None:
@@ -280,7 +321,12 @@ class _Reader:
     skipped: list[SkippedResource] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     dates: list[dt.date] = field(default_factory=list)
-    chosen: dict[str, tuple[dt.date | None, str]] = field(default_factory=dict)
+    chosen: dict[str, tuple[dt.date | None, dt.datetime | None, str, str]] = field(
+        default_factory=dict
+    )
+    medications: Mapping[str, Json] = field(default_factory=dict)
+    """The Bundle's Medication resources by ``Medication/<id>`` and by ``fullUrl``."""
+    used_medications: set[int] = field(default_factory=set)
 
     def skip(self, resource: Json, reason: str, concept: Json | None = None) -> None:
         self.skipped.append(SkippedResource(_ref(resource), _code_text(concept), reason))
@@ -314,16 +360,17 @@ class _Reader:
 
     def latest_wins(self, path: str, resource: Json) -> bool:
         """Whether ``resource`` is the one to keep for single-valued field ``path``."""
-        date = _effective(resource)
+        text = _effective_text(resource)
+        date, at = _date(text), _instant(text)
         if path in self.chosen:
-            old_date, old_ref = self.chosen[path]
-            if old_date is not None and (date is None or date <= old_date):
-                self.skip(resource, f"{path} is taken from the later {old_ref} ({old_date})")
+            old_date, old_at, old_ref, old_text = self.chosen[path]
+            if old_date is not None and not _is_later(date, at, old_date, old_at):
+                self.skip(resource, f"{path} is taken from the later {old_ref} ({old_text})")
                 return False
             self.skipped.append(
                 SkippedResource(old_ref, None, f"{path} is taken from the later {_ref(resource)}")
             )
-        self.chosen[path] = (date, _ref(resource))
+        self.chosen[path] = (date, at, _ref(resource), text or "")
         return True
 
     # -- Patient ------------------------------------------------------------------------------
@@ -694,11 +741,19 @@ class _Reader:
             if m.get("status") in _SKIP_STATUS:
                 self.skip(m, f"status {m['status']}", m.get("medicationCodeableConcept"))
                 continue
-            name = _concept_text(m.get("medicationCodeableConcept")) or (
-                (m.get("medicationReference") or {}).get("display")
-            )
+            name = _concept_text(m.get("medicationCodeableConcept")) or self._medication_name(m)
             if not name:
-                self.skip(m, "medication without a name (text or display)")
+                reference = (m.get("medicationReference") or {}).get("reference")
+                self.skip(
+                    m,
+                    "medication without a name (text or display)"
+                    + (
+                        f"; its medicationReference {reference!r} names no Medication in the "
+                        "Bundle or contained in the resource"
+                        if reference
+                        else ""
+                    ),
+                )
                 continue
             period = m.get("effectivePeriod") or {}
             start = _date(period.get("start") or m.get("effectiveDateTime"))
@@ -727,6 +782,30 @@ class _Reader:
             self.origins[f"patient.prior_therapies[{len(lines) - 1}]"] = _ref(m)
         if lines:
             self.data.setdefault("patient", {})["prior_therapies"] = list(lines.values())
+
+    def _medication_name(self, administration: Json) -> str | None:
+        """The name of the medication a ``medicationReference`` points at: the referenced
+        Medication's code (contained ``#id``, or in the Bundle), else the reference's display."""
+        reference = administration.get("medicationReference") or {}
+        target = reference.get("reference")
+        medication: Json | None = None
+        if isinstance(target, str) and target.startswith("#"):
+            medication = next(
+                (
+                    c
+                    for c in administration.get("contained") or []
+                    if c.get("resourceType") == "Medication" and c.get("id") == target[1:]
+                ),
+                None,
+            )
+        elif isinstance(target, str):
+            medication = self.medications.get(target) or self.medications.get(
+                re.sub(r"/_history/[^/]+$", "", target)
+            )
+            if medication is not None:
+                self.used_medications.add(id(medication))
+        name = _concept_text((medication or {}).get("code"))
+        return name or reference.get("display")
 
     # -- finishing -------------------------------------------------------------------------------
     def finish(self, source: str | None) -> FhirImport:
@@ -830,6 +909,26 @@ def _validated(data: Json, source: str | None) -> Json:
     return dumped
 
 
+_PATIENT_REFERENCE = re.compile(r"(?:^|/)(Patient/[A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
+
+
+def _patient_key(reference: str | None, keys: Mapping[str, int]) -> str | None:
+    """The key in ``keys`` (``Patient/<id>`` or a Patient's ``fullUrl``) that ``reference``
+    names: as written, else without a ``/_history/<version>`` suffix, else by its trailing
+    ``Patient/<id>`` (an absolute URL such as ``https://server/fhir/Patient/<id>``)."""
+    if reference is None:
+        return None
+    if reference in keys:
+        return reference
+    unversioned = re.sub(r"/_history/[^/]+$", "", reference)
+    if unversioned in keys:
+        return unversioned
+    match = _PATIENT_REFERENCE.search(reference)
+    if match and match.group(1) in keys:
+        return match.group(1)
+    return None
+
+
 def read_fhir_bundles(source: str | Path | Mapping[str, Any]) -> list[FhirImport]:
     """Read every patient of a FHIR R4 Bundle (mCODE or plain R4 resources) into records.
 
@@ -874,15 +973,22 @@ def read_fhir_bundles(source: str | Path | Mapping[str, Any]) -> list[FhirImport
         keys[f"Patient/{p.get('id')}"] = i
         if full_urls.get(id(p)):
             keys[str(full_urls[id(p)])] = i
-    readers = [_Reader(p) for p in patients]
+    medications: dict[str, Json] = {}
+    for r in resources:
+        if r.get("resourceType") == "Medication":
+            medications[f"Medication/{r.get('id')}"] = r
+            if full_urls.get(id(r)):
+                medications[str(full_urls[id(r)])] = r
+    readers = [_Reader(p, medications=medications) for p in patients]
     grouped: list[dict[str, list[Json]]] = [{} for _ in patients]
     for r in resources:
         kind = r.get("resourceType")
-        if kind == "Patient":
-            continue
+        if kind in ("Patient", "Medication"):
+            continue  # Medications are read through the administrations that refer to them
         subject = (r.get("subject") or r.get("patient") or {}).get("reference")
-        if subject in keys:
-            owner = keys[subject]
+        owner_key = _patient_key(subject, keys)
+        if owner_key is not None:
+            owner = keys[owner_key]
         elif len(patients) == 1 and subject is None:
             owner = 0
         else:
@@ -890,7 +996,6 @@ def read_fhir_bundles(source: str | Path | Mapping[str, Any]) -> list[FhirImport
             readers[0].skipped.append(SkippedResource(_ref(r), None, why))
             continue
         grouped[owner].setdefault(str(kind), []).append(r)
-    results = []
     for reader, by_kind in zip(readers, grouped, strict=True):
         reader.read_patient()
         reader.read_conditions(by_kind.pop("Condition", []))
@@ -900,8 +1005,11 @@ def read_fhir_bundles(source: str | Path | Mapping[str, Any]) -> list[FhirImport
         for kind, items in by_kind.items():
             for r in items:
                 reader.skip(r, f"{kind} resources are not read into the record")
-        results.append(reader.finish(source_name))
-    return results
+    used = {m for reader in readers for m in reader.used_medications}
+    for r in resources:
+        if r.get("resourceType") == "Medication" and id(r) not in used:
+            readers[0].skip(r, "Medication that no MedicationAdministration refers to")
+    return [reader.finish(source_name) for reader in readers]
 
 
 def read_fhir_bundle(source: str | Path | Mapping[str, Any]) -> FhirImport:

@@ -2,27 +2,73 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.records import PatientRecord, read_patients
-from immunoprecise.records.readers import TABLE_SUFFIXES
+from immunoprecise.records.readers import TABLE_SUFFIXES, binary_content
+from immunoprecise.records.validation import validate_model
 from immunoprecise.registry.models import AuditAction, ImportReport
 from immunoprecise.registry.store import Registry, _Added, _BatchItem
 
 __all__ = ["import_file", "import_files"]
 
 
+EXPORT_SUFFIX = ".jsonl"
+"""The suffix of a registry export (``db export``): one record's canonical JSON per line."""
+
+
+def read_export(path: Path) -> tuple[list[PatientRecord], list[int]]:
+    """The records of a registry export (``.jsonl``) and the line each is on.
+
+    Each record is taken as stored (its paths are not resolved again), so importing an export
+    gives the same SHA-256 as the registry it came from."""
+
+    def refuse(where: str, message: str) -> ValidationError:
+        return ValidationError([FieldProblem(where, None, message)], source=str(path))
+
+    if not path.is_file():
+        raise refuse("(file)", "no such file")
+    problem = binary_content(path)
+    if problem is not None:
+        raise refuse("(file)", problem)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise refuse("(file)", f"is not UTF-8 text (byte {exc.start})") from None
+    records: list[PatientRecord] = []
+    lines: list[int] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise refuse(f"line {number}", f"is not valid JSON: {exc.msg}") from None
+        if not isinstance(data, dict):
+            raise refuse(f"line {number}", f"must hold one record (an object), not {data!r:.40}")
+        records.append(validate_model(PatientRecord, data, source=f"{path}: line {number}"))
+        lines.append(number)
+    if not records:
+        raise refuse("(file)", "is empty: a registry export holds one record per line")
+    return records, lines
+
+
 def file_items(path: Path, records: Sequence[PatientRecord] | None = None) -> list[_BatchItem]:
     """One file's records as batch items labelled by file and row: ``records`` as already read
-    from ``path``, else read and validated here."""
-    if records is None:
+    from ``path``, else read and validated here (a ``.jsonl`` registry export line by line)."""
+    lines: list[int] | None = None
+    if records is None and path.suffix.lower() == EXPORT_SUFFIX:
+        records, lines = read_export(path)
+    elif records is None:
         records = read_patients(path)
     table = path.suffix.lower() in TABLE_SUFFIXES
     items = []
     for i, record in enumerate(records):
         # tables: row 1 is the header line, so record i is on row i + 2 (as the reader counts)
-        where = f"row {i + 2}" if table else "record"
+        where = f"row {i + 2}" if table else f"line {lines[i]}" if lines else "record"
         label = f"{path}: {where} ({record.patient_id})"
         items.append(_BatchItem(label, record, path.name))
     return items
@@ -31,7 +77,8 @@ def file_items(path: Path, records: Sequence[PatientRecord] | None = None) -> li
 def import_files(
     registry: Registry, paths: Sequence[str | Path], *, actor: str
 ) -> list[ImportReport]:
-    """Import patient files (JSON, YAML, CSV, TSV, Excel) in one transaction.
+    """Import patient files (JSON, YAML, CSV, TSV, Excel, or a ``.jsonl`` registry export) in one
+    transaction.
 
     Every file is read and validated first; then all records are stored together, or none
     when any fails. A record identical to its patient's latest version is not stored again, so
@@ -106,7 +153,7 @@ def import_file(registry: Registry, path: str | Path, *, actor: str) -> ImportRe
     registry
         An open registry.
     path
-        A JSON/YAML record or a CSV/TSV/Excel table.
+        A JSON/YAML record, a CSV/TSV/Excel table or a ``.jsonl`` registry export.
     actor
         Who imports.
 

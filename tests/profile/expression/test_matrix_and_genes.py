@@ -225,3 +225,42 @@ def test_file_sample_ids_are_kept_as_written(tmp_path: Path) -> None:
     path = tmp_path / "m.tsv"
     path.write_text("gene\t001\t2.50\t\nGZMA\t1\t2\t3\nPRF1\t2\t3\t4\n")
     assert read_expression(path, units="tpm").samples == ["001", "2.50", "Unnamed: 3"]
+
+
+def test_a_transposed_matrix_is_refused_even_when_sample_names_are_gene_aliases() -> None:
+    # samples as rows: "S1" and "P2" are HGNC aliases (of PSMD1 and RPLP2), so read as genes
+    # they would silently become two genes measured in three "samples" named GZMA, PRF1, CD274
+    transposed = pd.DataFrame(
+        {"GZMA": [10.0, 5.0], "PRF1": [1.0, 2.0], "CD274": [3.0, 3.0]}, index=["S1", "P2"]
+    )
+    with pytest.raises(ExpressionError, match=r"columns look like genes.*transpose"):
+        read_expression(transposed, units="tpm")
+    # the right way round it reads, and numbered samples (Entrez IDs) are not taken for genes
+    upright = transposed.T
+    assert read_expression(upright, units="tpm").samples == ["S1", "P2"]
+    numbered = upright.set_axis(["1", "2"], axis=1)
+    assert read_expression(numbered, units="tpm").samples == ["1", "2"]
+
+
+def test_log2_values_declared_counts_are_refused(tpm: pd.DataFrame) -> None:
+    logged = np.log2(tpm + 1.0)
+    with pytest.raises(ExpressionError, match=r"declared counts.*log2 values.*log2tpm"):
+        read_expression(logged, units="counts")
+    # small whole numbers are counts
+    assert read_expression(tpm.round().clip(upper=30), units="counts").units == "counts"
+
+
+def test_an_anndata_without_x_names_its_layers(tmp_path: Path) -> None:
+    anndata = pytest.importorskip("anndata")
+    adata = anndata.AnnData(
+        X=None,
+        obs=pd.DataFrame(index=["s1", "s2"]),
+        var=pd.DataFrame(index=["GZMA", "PRF1", "CD274"]),
+    )
+    adata.layers["counts"] = np.array([[100.0, 50.0, 3.0], [20.0, 40.0, 9.0]])
+    with pytest.raises(ExpressionError, match=r"AnnData: .*no X matrix \(layers: 'counts'\)"):
+        read_expression(adata)
+    path = tmp_path / "layers_only.h5ad"
+    adata.write_h5ad(path)
+    with pytest.raises(ExpressionError, match=r"layers_only\.h5ad: .*no X matrix"):
+        read_expression(path)

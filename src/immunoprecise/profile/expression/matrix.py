@@ -286,6 +286,8 @@ def read_expression(
         units, detected_offset, note = detect_units(values)
         offset = log2_offset if log2_offset is not None else detected_offset
     else:
+        if units == "counts":
+            _refuse_log_values_as_counts(values, name)
         offset = log2_offset
         note = f"declared {units}"
         if units == "log2tpm" and offset is None:
@@ -300,7 +302,9 @@ def read_expression(
             if gene_lengths is not None
             else "; converted to counts per million (no gene lengths given)"
         )
-    mapping = GeneTable.shipped().to_symbols(numeric.index)
+    table = GeneTable.shipped()
+    mapping = table.to_symbols(numeric.index)
+    _refuse_transposed(mapping, table.to_symbols(labels), name)
     if not any(s is not None for s in mapping.symbols):
         examples = ", ".join(map(str, list(numeric.index[:5])))
         raise ExpressionError(
@@ -327,6 +331,42 @@ def read_expression(
     )
 
 
+def _refuse_transposed(rows: GeneMapping, columns: GeneMapping, name: str) -> None:
+    """Refuse a matrix whose genes are its columns: most column labels are approved symbols or
+    Ensembl IDs, more of them than among the rows. (Aliases and Entrez IDs do not count: sample
+    names such as ``S1`` or ``P2`` are gene aliases, and numbered samples are Entrez IDs, so a
+    transposed matrix would otherwise be read with its samples as genes.)"""
+    strong_columns = columns.kinds.get("symbol", 0) + columns.kinds.get("ensembl", 0)
+    strong_rows = rows.kinds.get("symbol", 0) + rows.kinds.get("ensembl", 0)
+    mostly_genes = strong_columns >= 2 and 2 * strong_columns >= len(columns.symbols)
+    if mostly_genes and strong_columns > strong_rows:
+        genes = [s for s in columns.symbols if s is not None][:5]
+        raise ExpressionError(
+            f"{name}: the columns look like genes ({strong_columns:,} of "
+            f"{len(columns.symbols):,} are gene symbols or Ensembl IDs, e.g. "
+            f"{', '.join(genes)}; {strong_rows:,} of {len(rows.symbols):,} rows are): "
+            "expected genes in rows and samples in columns; transpose the matrix"
+        )
+
+
+def _refuse_log_values_as_counts(values: np.ndarray, name: str) -> None:
+    """Refuse values declared counts that can only be logarithms: none above 30 and not whole
+    numbers (a sequenced sample has thousands of reads on its expressed genes)."""
+    with np.errstate(invalid="ignore"):
+        hi = float(np.nanmax(values)) if values.size else 0.0
+    if not np.isfinite(hi) or hi > 30:
+        return
+    flat = values.reshape(-1)
+    sample = flat[:: max(1, flat.size // 1_000_000)]
+    finite = sample[np.isfinite(sample)]
+    if finite.size and not np.all(np.abs(finite - np.round(finite)) < 1e-9):
+        raise ExpressionError(
+            f"{name}: declared counts, but no value is above 30 (max {hi:.4g}) and the values "
+            "are not whole numbers: these look like log2 values. Declare units='log2tpm' (or "
+            "leave units out to detect the scale)"
+        )
+
+
 def _load(source: object) -> tuple[pd.DataFrame, str]:
     if isinstance(source, pd.DataFrame):
         return source, "DataFrame"
@@ -350,7 +390,7 @@ def _load(source: object) -> tuple[pd.DataFrame, str]:
         if suffixes and suffixes[-1] == ".h5ad":
             import anndata
 
-            return _from_anndata(anndata.read_h5ad(path)), path.name
+            return _from_anndata(anndata.read_h5ad(path), path.name), path.name
         sep = "," if ".csv" in suffixes else "\t"
         frame = pd.read_csv(path, sep=sep, index_col=0, compression="infer")
         # pandas renames a repeated column ("s1", "s1.1"): the sample ids as written
@@ -369,8 +409,17 @@ def _load(source: object) -> tuple[pd.DataFrame, str]:
     return frame, path.name
 
 
-def _from_anndata(adata: Any) -> pd.DataFrame:
+def _from_anndata(adata: Any, name: str = "AnnData") -> pd.DataFrame:
     x = adata.X
+    if x is None:
+        layers = ", ".join(repr(k) for k in adata.layers) or "none"
+        raw = "; it also has .raw" if adata.raw is not None else ""
+        raise ExpressionError(
+            f"{name}: the AnnData has no X matrix (layers: "
+            f"{layers}{raw}); the expression values are read from X: build one with X set to "
+            "the layer to score, e.g. anndata.AnnData(X=adata.layers['counts'], obs=adata.obs, "
+            "var=adata.var)"
+        )
     dense = x.toarray() if hasattr(x, "toarray") else np.asarray(x)
     return pd.DataFrame(
         dense.T, index=[str(v) for v in adata.var_names], columns=[str(o) for o in adata.obs_names]
