@@ -264,3 +264,26 @@ def test_an_anndata_without_x_names_its_layers(tmp_path: Path) -> None:
     adata.write_h5ad(path)
     with pytest.raises(ExpressionError, match=r"layers_only\.h5ad: .*no X matrix"):
         read_expression(path)
+
+
+def test_natural_log_values_marked_by_scanpy_are_refused(tmp_path: Path, tpm: pd.DataFrame) -> None:
+    anndata = pytest.importorskip("anndata")
+    logged = anndata.AnnData(np.log1p(tpm.T.to_numpy()))  # scanpy.pp.log1p: base e
+    logged.var_names = list(tpm.index)
+    logged.obs_names = list(tpm.columns)
+    logged.uns["log1p"] = {"base": None}
+    with pytest.raises(ExpressionError, match=r"AnnData: uns\['log1p'\] marks X as log1p values"):
+        read_expression(logged)
+    path = tmp_path / "natural.h5ad"
+    logged.write_h5ad(path)  # the file drops the None base: still natural
+    with pytest.raises(ExpressionError, match=r"natural\.h5ad: .* of base e \(natural\)"):
+        read_expression(path)
+    # base 2 is what log2tpm means: read back to the same TPM
+    base2 = anndata.AnnData(np.log2(tpm.T.to_numpy() + 1.0), uns={"log1p": {"base": 2}})
+    base2.var_names, base2.obs_names = list(tpm.index), list(tpm.columns)
+    read = read_expression(base2, units="log2tpm", log2_offset=1.0)
+    assert np.allclose(read.tpm().loc[tpm.index, tpm.columns], tpm)
+    # the mark describes a layer when X holds linear values
+    linear = anndata.AnnData(tpm.T.to_numpy() * 100.0, uns={"log1p": {"base": None}})
+    linear.var_names, linear.obs_names = list(tpm.index), list(tpm.columns)
+    assert read_expression(linear, units="tpm").units == "tpm"

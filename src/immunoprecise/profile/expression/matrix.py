@@ -20,7 +20,7 @@ np.float64(10.0)
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
@@ -421,8 +421,42 @@ def _from_anndata(adata: Any, name: str = "AnnData") -> pd.DataFrame:
             "var=adata.var)"
         )
     dense = x.toarray() if hasattr(x, "toarray") else np.asarray(x)
+    _refuse_natural_log(adata, dense, name)
     return pd.DataFrame(
         dense.T, index=[str(v) for v in adata.var_names], columns=[str(o) for o in adata.obs_names]
+    )
+
+
+_LARGEST_LOG_VALUE = 50.0
+"""Above this, X holds linear values (log1p of 10¹² is 27.6): a ``log1p`` mark in ``uns`` then
+describes a layer, not X."""
+
+
+def _refuse_natural_log(adata: Any, dense: np.ndarray, name: str) -> None:
+    """Refuse an X that scanpy's ``pp.log1p`` logged in a base other than 2.
+
+    ``scanpy.pp.log1p`` takes the natural logarithm unless given ``base`` and marks the AnnData
+    with ``uns['log1p'] = {'base': ...}`` (an h5ad file drops a ``None`` base). Read as
+    log2(TPM + c), such values would shrink every linear value by the power ln 2 (GZMA 100 →
+    about 23).
+    """
+    uns = getattr(adata, "uns", None)
+    mark = uns.get("log1p") if isinstance(uns, Mapping) else None
+    if not isinstance(mark, Mapping):
+        return
+    base = mark.get("base")
+    if isinstance(base, int | float) and not isinstance(base, bool) and base == 2:
+        return
+    with np.errstate(invalid="ignore"):
+        largest = float(np.nanmax(dense)) if dense.size else 0.0
+    if largest > _LARGEST_LOG_VALUE:
+        return
+    written = "e (natural)" if base is None else f"{base:g}" if isinstance(base, float) else base
+    raise ExpressionError(
+        f"{name}: uns['log1p'] marks X as log1p values of base {written} (scanpy.pp.log1p), "
+        "but immunoprecise reads log2(TPM + c) or linear values: give the linear values "
+        "(np.expm1(X) with units='tpm' or 'counts'), or log2 values (np.log2(np.expm1(X) + 1) "
+        "with units='log2tpm'), or remove uns['log1p'] if X is not what it describes"
     )
 
 
