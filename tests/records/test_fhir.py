@@ -236,6 +236,19 @@ def test_several_patients_in_one_bundle() -> None:
         read_fhir_bundle(bundle)
 
 
+def test_two_patients_with_one_id_are_refused_by_that_id() -> None:
+    record = ip.read_patient(EXAMPLES[0])
+    entries = record_to_fhir(record)["entry"]
+    patient = next(e for e in entries if e["resource"]["resourceType"] == "Patient")
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [*entries, patient]}
+    with pytest.raises(ValidationError) as info:
+        read_fhir_bundles(bundle)
+    (problem,) = info.value.problems
+    assert problem.field == "Patient.id"
+    assert problem.value == patient["resource"]["id"]
+    assert "on more than one Patient of the Bundle" in problem.message
+
+
 def test_profile_bundle_validates_and_codes_tmb_with_loinc() -> None:
     record = ip.read_patient(ip.data.example_path("crc_msih.json"))
     profile = ip.profile(record)

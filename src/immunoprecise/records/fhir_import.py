@@ -25,7 +25,7 @@ import pydantic
 import yaml
 from fhir.resources.R4B.bundle import Bundle
 
-from immunoprecise.errors import FieldProblem, ValidationError
+from immunoprecise.errors import FieldProblem, ValidationError, repeated
 from immunoprecise.records.readers import binary_content
 from immunoprecise.records.record import PatientRecord
 from immunoprecise.records.scalars import FROM_TEXT
@@ -967,6 +967,20 @@ def read_fhir_bundles(source: str | Path | Mapping[str, Any]) -> list[FhirImport
     if not patients:
         raise ValidationError(
             [FieldProblem("entry", None, "the Bundle has no Patient resource")], source=source_name
+        )
+    twice = repeated([str(p.get("id")) for p in patients])
+    if twice:
+        raise ValidationError(
+            [
+                FieldProblem(
+                    "Patient.id",
+                    pid,
+                    "this id is on more than one Patient of the Bundle: resources referring to "
+                    "it could belong to either; give each Patient its own id",
+                )
+                for pid in twice
+            ],
+            source=source_name,
         )
     keys: dict[str, int] = {}
     for i, p in enumerate(patients):
