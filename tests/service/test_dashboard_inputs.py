@@ -11,6 +11,7 @@ import zipfile
 from contextlib import closing
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pandas as pd
 
@@ -30,6 +31,15 @@ FHIR_BUNDLE = Path(__file__).parents[1] / "records" / "data" / "fhir_crc_msih.js
 def _text(page: str) -> str:
     """The page's text without tags and with entities read, whitespace collapsed."""
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+
+
+def _upload(client: httpx.Client, csrf: str, name: str, content: bytes) -> httpx.Response:
+    """Upload a patient file on the dashboard's import form."""
+    return client.post(
+        "/patients/import",
+        data={"csrf_token": csrf},
+        files={"file": (name, content, "application/json")},
+    )
 
 
 def test_example_trial_refuses_digits_that_are_not_decimal(server: Server) -> None:
@@ -116,11 +126,7 @@ def test_invalid_fields_are_shown_with_the_value_received(server: Server) -> Non
     record["patient"]["age"] = "67 parsecs"
     client, csrf = _login(server, "clinician")
     with closing(client):
-        answer = client.post(
-            "/patients/import",
-            data={"csrf_token": csrf},
-            files={"file": ("crc.json", json.dumps(record).encode(), "application/json")},
-        )
+        answer = _upload(client, csrf, "crc.json", json.dumps(record).encode())
         assert answer.status_code == 422, answer.text[:300]
         assert "patient.age = '67 parsecs': unit 'parsecs'" in _text(answer.text)
         design = "name: demo\nmodel: kuznetsov1994\nseed: 1\nn_per_arm: 20\n"
@@ -137,11 +143,7 @@ def test_dashboard_evaluation_keeps_the_note_on_the_expression_file(server: Serv
     path = ip.data.example_path("crc_msih.json")
     client, csrf = _login(server, "clinician")
     with closing(client):
-        stored = client.post(
-            "/patients/import",
-            data={"csrf_token": csrf},
-            files={"file": (path.name, path.read_bytes(), "application/json")},
-        )
+        stored = _upload(client, csrf, path.name, path.read_bytes())
         assert stored.status_code == 303, stored.text[:300]
         plan = client.post(
             "/patients/SYN-CRC-001/evaluate",
@@ -158,11 +160,7 @@ def test_dashboard_evaluation_keeps_the_note_on_the_expression_file(server: Serv
 def test_fhir_bundle_import_shows_what_was_skipped(server: Server) -> None:
     client, csrf = _login(server, "clinician")
     with closing(client):
-        answer = client.post(
-            "/patients/import",
-            data={"csrf_token": csrf},
-            files={"file": (FHIR_BUNDLE.name, FHIR_BUNDLE.read_bytes(), "application/json")},
-        )
+        answer = _upload(client, csrf, FHIR_BUNDLE.name, FHIR_BUNDLE.read_bytes())
         assert answer.status_code == 200, answer.text[:300]
         text = _text(answer.text)
         assert "Imported crc-0001" in text
@@ -182,11 +180,7 @@ def test_simulated_medians_count_eradicated_tumors(server: Server) -> None:
     comparisons = candidate_comparisons(plan, n_virtual=SIMULATED_PATIENTS, seed=0)
     client, csrf = _login(server, "clinician")
     with closing(client):
-        stored = client.post(
-            "/patients/import",
-            data={"csrf_token": csrf},
-            files={"file": (path.name, path.read_bytes(), "application/json")},
-        )
+        stored = _upload(client, csrf, path.name, path.read_bytes())
         assert stored.status_code == 303, stored.text[:300]
         answer = client.post(
             f"/patients/{record.patient_id}/simulate",

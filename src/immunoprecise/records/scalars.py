@@ -54,6 +54,7 @@ __all__ = [
     "field_error",
     "number_text_problem",
     "read_from_text",
+    "received",
 ]
 
 FROM_TEXT: Final[dict[str, bool]] = {"values_are_text": True}
@@ -75,14 +76,24 @@ def field_error(kind: str, message: str) -> PydanticCustomError:
     return PydanticCustomError(kind, message.replace("{", "{{").replace("}", "}}"))
 
 
-def _refused(kind: str, expected: str, value: Any, hint: str = "") -> PydanticCustomError:
+def received(value: Any, hint: str = "") -> str:
+    """How an error names a value of the wrong kind: ``true/false``, ``text '5'`` + ``hint``,
+    or the type and value.
+
+    Examples
+    --------
+    >>> received(True), received("5", "; write the number without quotes"), received([1])
+    ('true/false', "text '5'; write the number without quotes", 'list [1]')
+    """
     if isinstance(value, bool):
-        got = "true/false"
-    elif isinstance(value, str):
-        got = f"text {value!r}{hint}"
-    else:
-        got = f"{type(value).__name__} {value!r}"
-    return field_error(kind, f"expected {expected}, got {got}")
+        return "true/false"
+    if isinstance(value, str):
+        return f"text {value!r}{hint}"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _refused(kind: str, expected: str, value: Any, hint: str = "") -> PydanticCustomError:
+    return field_error(kind, f"expected {expected}, got {received(value, hint)}")
 
 
 # Numbers as some laboratory reports print them, which a plain reading would get wrong:

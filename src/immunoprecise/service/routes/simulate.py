@@ -15,7 +15,7 @@ from immunoprecise.dynamics import Trajectories, simulate
 from immunoprecise.dynamics.schedule import virtual_patients
 from immunoprecise.dynamics.simulate import resolve_model
 from immunoprecise.errors import ModelError
-from immunoprecise.records.scalars import Number, WholeNumber
+from immunoprecise.records.scalars import Number, WholeNumber, received
 from immunoprecise.service.deps import Anyone
 from immunoprecise.service.errors import error_responses
 
@@ -43,12 +43,7 @@ def _numbers(value: Any) -> Any:
     items = value if isinstance(value, list) else [value]
     for i, item in enumerate(items):
         if isinstance(item, bool) or not isinstance(item, int | float):
-            if isinstance(item, bool):
-                got = "true/false"
-            elif isinstance(item, str):
-                got = f"text {item!r}; write the number without quotes"
-            else:
-                got = f"{type(item).__name__} {item!r}"
+            got = received(item, "; write the number without quotes")
             where = f"item {i + 1}: " if isinstance(value, list) else ""
             raise ValueError(
                 f"{where}expected a number (or a list of numbers, one per patient), got {got}"
