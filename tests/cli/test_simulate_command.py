@@ -75,6 +75,21 @@ def test_csv_alone_goes_to_stdout_and_the_table_to_stderr() -> None:
     assert "CR" in result.stderr
 
 
+def test_doses_after_t_end_are_named_not_silently_left_out() -> None:
+    result = _simulate(
+        "cartmath2021", "--regimen", "CAR-T 1e6 cells q21d x6", "--t-end", "50", "-f", "json"
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["dose_days"] == {"CAR-T": [0.0, 21.0, 42.0]}
+    assert (
+        "warning: 3 dose(s) start after day 50 and are not simulated (CAR-T on days 63, 84, "
+        "105); lengthen --t-end to include them" in result.stderr
+    )
+    within = _simulate(*CAR_T, "--format", "json")
+    assert "not simulated" not in within.stderr
+
+
 def test_html_report_has_the_figure_and_the_table(tmp_path: Path) -> None:
     result = _simulate(*CAR_T, "--out", str(tmp_path), "-f", "html")
     assert result.exit_code == 0, result.output

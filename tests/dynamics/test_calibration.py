@@ -376,6 +376,22 @@ def test_unknown_parameter_lists_the_models_parameters() -> None:
         calibrate("kuznetsov1994", data, fit=["a"], priors={"zz": (1.0, 1.0)})
 
 
+def test_refuses_a_start_below_the_detection_floor() -> None:
+    # a day-0 burden of 0 cells (or a 0 mm lesion) starts the model eradicated: before, the fit
+    # "converged" on the prior centre with σ̂ ≈ 11 decades
+    data = pd.DataFrame({"day": [0, 14, 28], "cells": [0.0, 4e7, 1e8]})
+    with pytest.raises(ValidationError) as err:
+        calibrate("kuznetsov1994", data, fit="a", uncertainty="none")
+    problem = err.value.problems[0]
+    assert problem.field == "data"
+    assert "T = 0 on day 0" in str(problem.value)
+    assert "detection floor" in problem.message
+    later = pd.DataFrame({"day": [14, 28], "cells": [4e7, 1e8]})
+    with pytest.raises(ValidationError) as err:
+        calibrate("kuznetsov1994", later, fit="a", initial={"T": 0.0}, uncertainty="none")
+    assert err.value.problems[0].field == "initial['T']"
+
+
 def test_refuses_a_first_measurement_after_day_0_without_initial() -> None:
     data = pd.DataFrame({"day": [3, 14, 28], "cells": [1e7, 3e7, 6e7]})
     with pytest.raises(ValidationError, match="day 3"):

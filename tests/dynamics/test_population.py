@@ -295,3 +295,68 @@ def test_bad_strata_proportions_and_output() -> None:
     with pytest.raises(ValidationError) as exc:
         select_virtual_population(plausible, stats.norm(0, 1), output="z")
     assert _fields(exc) == ["output"]
+
+
+def test_truncation_far_in_the_upper_tail_gives_finite_values_within_bounds() -> None:
+    # P(X > 8) = 6e-16 for N(0, 1): through the CDF every draw became +inf
+    d = _dist("x", "normal", mean=0.0, sd=1.0, lower=8.0)
+    x = sample_plausible(PopulationSpec(distributions=[d]), 500, seed=1).frame["x"].to_numpy()
+    assert np.all(np.isfinite(x))
+    assert x.min() >= 8.0
+    # the truncated normal's own quantiles (scipy.stats.truncnorm), bin by bin of the LHS
+    ref = stats.truncnorm(8.0, np.inf)
+    assert np.median(x) == pytest.approx(ref.median(), rel=1e-3)
+    assert stats.kstest(x, ref.cdf).pvalue > 0.05
+    assert d.cdf(np.array([ref.median()]))[0] == pytest.approx(0.5, abs=1e-6)
+    # a lognormal bounded far above its median (CV 10%, lower bound = 2.2 × median)
+    g = _dist("g", "lognormal", median=0.18, cv=0.1, lower=0.4)
+    y = sample_plausible(PopulationSpec(distributions=[g]), 200, seed=2).frame["g"]
+    assert np.all(np.isfinite(y))
+    assert y.min() >= 0.4
+
+
+def test_constraint_bounds_must_be_finite() -> None:
+    with pytest.raises(ValidationError) as exc:
+        _spec(constraints=[{"parameter": "r", "max": float("nan")}])
+    assert _fields(exc) == ["constraint on 'r'.max"]
+    assert "finite" in exc.value.problems[0].message
+    with pytest.raises(ValidationError) as exc:
+        _spec(constraints=[{"parameter": "r", "min": float("-inf")}])
+    assert _fields(exc) == ["constraint on 'r'.min"]
+
+
+def test_a_bad_constraint_is_not_also_reported_as_not_callable() -> None:
+    with pytest.raises(ValidationError) as exc:
+        _spec(constraints=[{"parameter": "r", "min": 2, "max": 1}])
+    assert _fields(exc) == ["constraint on 'r'.min"]
+    assert "callable" not in str(exc.value)
+
+
+def test_true_false_are_not_numbers_of_a_spec() -> None:
+    with pytest.raises(ValidationError) as exc:
+        _dist("r", "lognormal", median=0.2, cv=True)
+    assert exc.value.problems[0].field.endswith("cv")
+    assert "got true" in exc.value.problems[0].message
+    with pytest.raises(ValidationError) as exc:
+        _spec(seed=True)
+    assert _fields(exc) == ["PopulationSpec.seed"]
+    with pytest.raises(ValidationError) as exc:
+        _spec(seed=-1)
+    assert _fields(exc) == ["seed"]
+
+
+def test_a_huge_cv_is_sampled_not_a_traceback() -> None:
+    d = _dist("r", "lognormal", median=1.0, cv=1e200)
+    assert d.sigma == pytest.approx(math.sqrt(2 * math.log(1e200)), rel=1e-12)
+    assert _dist("s", "lognormal", median=1.0, cv=3.0).sigma == pytest.approx(
+        math.sqrt(math.log(10.0)), rel=1e-12
+    )
+    x = sample_plausible(PopulationSpec(distributions=[d]), 50, seed=1).frame["r"]
+    assert np.all(np.isfinite(x))
+    assert np.all(x > 0)
+
+
+def test_a_fixed_value_outside_its_bounds_is_named() -> None:
+    with pytest.raises(ValidationError) as exc:
+        _dist("c", "fixed", value=5.0, lower=0.0, upper=1.0)
+    assert _fields(exc) == ["distribution 'c'.value"]

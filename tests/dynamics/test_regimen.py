@@ -96,6 +96,18 @@ def test_day_list_for_bolus_and_infusion() -> None:
     assert [(d.start, d.end) for d in infusion] == [(0.0, 1.0), (7.0, 8.0)]
 
 
+def test_infusion_days_of_one_item_may_not_overlap() -> None:
+    # each listed day of a rate is [N, N+1): d0,0.5 silently doubled the rate over [0.5, 1)
+    with pytest.raises(ValidationError) as info:
+        Regimen.from_yaml([{"agent": "IL2", "dose": "5e6 IU/d", "days": [0, 0.5]}])
+    assert info.value.problems[0].field == "items[0].days"
+    assert "overlap" in info.value.problems[0].message
+    # boluses half a day apart and infusion days one day apart stay valid
+    assert [d.start for d in Regimen.parse("chemo 1 mg d0,0.5").doses()] == [0.0, 0.5]
+    back_to_back = Regimen.parse("IL2 5e6 IU/d d0,1").doses()
+    assert [(d.start, d.end) for d in back_to_back] == [(0.0, 1.0), (1.0, 2.0)]
+
+
 def test_infusion_block_repeats_each_cycle() -> None:
     doses = RegimenItem.parse("IL2 5e6 IU/d d8-12 q21d x2").doses()
     assert [(d.start, d.end) for d in doses] == [(8.0, 13.0), (29.0, 34.0)]
@@ -441,6 +453,8 @@ def _caret_column(err: RegimenSyntaxError) -> tuple[str, int, int]:
         ("a 1 mg q21d x0", "x0", 1, "must be at least 1"),
         ("a 1 mg/d^2", "mg/d^2", 1, "neither an amount"),
         ("a 1 d", "d", 1, "neither an amount"),
+        ("IL2 5e6 IU/d d0,0.5", "d0,0.5", 1, "infusion days 0 and 0.5 overlap"),
+        ("IL2 5e6 IU/d d7,1.5,1 q21d x2", "d7,1.5,1", 1, "infusion days 1 and 1.5 overlap"),
     ],
 )
 def test_syntax_errors_point_at_the_token(text: str, token: str, item: int, reason: str) -> None:

@@ -114,6 +114,12 @@ def test_a_valid_design_reads_from_yaml(tmp_path: Path) -> None:
         ({"response_criteria": "lugano"}, "(record)", "T = 2e+06 cells (the model default)"),
         ({"response_criteria": "lugano"}, "(record)", "a node of 1.56 mm"),
         ({"response_criteria": "lugano"}, "(record)", "more than 15 mm"),
+        # no tumor at baseline: every patient was reported as a failed simulation
+        (
+            {"population": {"initial": {"T": 0}}},
+            "(record)",
+            "the population: the initial tumor T = 0 cells (population.initial.T) is below one",
+        ),
         (
             {"lethal_burden_cells": 2e6},
             "(record)",
@@ -209,6 +215,20 @@ def test_lugano_names_the_stratum_whose_node_is_not_measurable() -> None:
     assert "a node of 12.4 mm" in message
     data["response_criteria"] = "recist"
     assert load_trial_design(data).response_criteria == "recist"
+
+
+def test_a_stratum_without_tumor_is_refused() -> None:
+    data = _example()
+    data["population"]["strata"][0]["scale"] = {"T": 0.0}
+    data["population"]["strata"][0]["source"] = "test"
+    with pytest.raises(ValidationError):  # a scale must be > 0
+        load_trial_design(data)
+    data["population"]["initial"] = {"T": 0.5}
+    data["population"]["strata"][0]["scale"] = {"T": 1.0}
+    data["response_criteria"] = "recist"
+    with pytest.raises(ValidationError) as info:
+        load_trial_design(data)
+    assert "stratum 'low FLIPI': the initial tumor T = 0.5 cells" in str(info.value)
 
 
 def test_a_sampled_initial_tumor_is_checked_at_its_median() -> None:

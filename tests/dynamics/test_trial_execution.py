@@ -228,6 +228,43 @@ def test_a_killed_run_resumes_without_recomputing(tmp_path: Path) -> None:
     assert (again.execution.chunks_computed, again.execution.chunks_reused) == (0, 30)
 
 
+def test_a_run_that_only_reuses_chunks_names_no_scheduler(
+    design: TrialDesign, in_process: Any, tmp_path: Path
+) -> None:
+    keeper = _Blobs()
+    for k in range(design.n_chunks):
+        keeper.write(simulate_chunk(design, k))
+    # no scheduler ran: it was reported as "synchronous" with 1 worker, even on a default run
+    reused = run_trial(design, chunks=keeper)
+    assert (reused.execution.chunks_computed, reused.execution.chunks_reused) == (0, 6)
+    assert reused.execution.scheduler == "none (every chunk reused)"
+    assert reused.execution.workers == 0
+    _same_numbers(reused, in_process)
+    path = _write_design(tmp_path, n_per_arm=200, chunk_size=100)
+    cmd = [str(BIN / "immunoprecise"), "trial", str(path), "--out", str(tmp_path / "run")]
+    cmd += ["--scheduler", "synchronous", "--no-progress", "--no-report"]
+    subprocess.run(cmd, check=True, capture_output=True)
+    again = subprocess.run(
+        [*cmd[:5], "--no-progress", "--no-report"], check=True, capture_output=True, text=True
+    )
+    assert "all 2 chunk(s) reused from" in again.stderr
+    assert "nothing computed" in again.stderr
+    assert "synchronous" not in again.stderr
+
+
+def test_doses_after_the_follow_up_are_noted() -> None:
+    late = TrialDesign.model_validate(
+        {**DESIGN, "n_per_arm": 100, "follow_up_days": 112, "assessment_interval_days": 56}
+    )
+    result = run_trial(late, scheduler="synchronous")
+    assert (
+        "Arm pd1: 2 dose(s) start after day 112 and are not simulated (anti-PD-1 on days 126, "
+        "147)." in result.notes
+    )
+    assert not any("Arm none" in note for note in result.notes)
+    assert "not simulated (anti-PD-1 on days 126" in result.summary()
+
+
 class _Blobs:
     """Finished chunks kept as blobs in a dict (as the REST service keeps them in its registry)."""
 

@@ -724,6 +724,9 @@ def _run(
     summary = _summary(tr, t_end=t_end, params=params, initial=y0, patients_file=patients)
     to_stdout = out is None and bool(formats)
     (_err if to_stdout else _out).print(_table(tr, summary))
+    late = reg.late_doses_text(t_end) if reg is not None else None
+    if late:
+        _err.print(f"warning: {late}; lengthen --t-end to include them", markup=False)
     failed = int((~tr.ok).sum())
     if failed:
         _err.print(f"warning: {failed} patient(s) could not be integrated to the end", markup=False)

@@ -103,11 +103,14 @@ def trial_command(
     _out.print(_arm_table(result))
     _out.print(result.summary(), markup=False)
     ex = result.execution
-    _err.print(
-        f"{ex.chunks_computed} chunk(s) computed, {ex.chunks_reused} reused, on {ex.scheduler}, "
-        f"in {ex.seconds:.1f} s",
-        markup=False,
-    )
+    if ex.chunks_computed:
+        ran = (
+            f"{ex.chunks_computed} chunk(s) computed, {ex.chunks_reused} reused, on "
+            f"{ex.scheduler}, in {ex.seconds:.1f} s"
+        )
+    else:
+        ran = f"all {ex.chunks_reused} chunk(s) reused from {folder}/: nothing computed"
+    _err.print(ran, markup=False)
     for path in written:
         _err.print(f"  wrote {path}", markup=False)
 

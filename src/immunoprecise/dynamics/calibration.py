@@ -607,6 +607,21 @@ def calibrate(
             )
         role[first] = "initial"
         init[observed] = float(frame["value"].to_numpy(dtype=np.float64)[first])
+    if own.size > (1 if init_from_data else 0) and init[observed] < floor:
+        # a model started below the detection floor starts eradicated and stays there, whatever
+        # the parameters: every fit would be the prior (or arbitrary) and σ̂ absurd
+        raise ValidationError(
+            [
+                FieldProblem(
+                    "data" if init_from_data else f"initial[{observed!r}]",
+                    f"{observed} = {init[observed]:g} on day 0",
+                    f"the model would start below the detection floor ({floor:g}), eradicated, "
+                    "and could not follow the later measurements whatever the parameters; "
+                    f"start from a measurable {observed} (≥ {floor:g}), e.g. count days from "
+                    "the first measurement above the floor",
+                )
+            ]
+        )
     frame["role"] = role
     fit_rows = np.flatnonzero(role == "fit")
     n_data, k = int(fit_rows.size), len(names)

@@ -31,7 +31,8 @@ line. Each item is ``AGENT AMOUNT UNIT SCHEDULE…``:
       gives one bolus on each of the days ``N, N+1, …, M``; an infusion item runs continuously
       over ``[N, M+1)``, i.e. for ``M − N + 1`` days.
     - ``dN,M,K`` — a list of days (in any order, each once): one bolus, or one day of infusion,
-      on each.
+      on each. Infusion days must be at least 1 apart (each runs over ``[N, N+1)``; overlapping
+      days would add their rates).
     - ``qNd`` / ``qNw`` — repeat the whole day block every ``N`` days / weeks (``qd`` = ``q1d``,
       ``qw`` = ``q1w``). It needs ``xK``.
     - ``xK`` — ``K`` cycles (administrations of the day block); it needs ``qNd`` or ``qNw``.
@@ -441,6 +442,20 @@ def _item_problems(item: RegimenItem) -> list[FieldProblem]:
         problems.append(FieldProblem("days", item.days, "days must be numbers ≥ 0"))
     elif len(set(item.days)) != len(item.days):
         problems.append(FieldProblem("days", item.days, "each day may be listed once"))
+    elif item.range_end is None and len(item.days) > 1 and unit_problem is None:
+        close = [(a, b) for a, b in zip(item.days, item.days[1:], strict=False) if b - a < 1 - 1e-9]
+        if close and item.is_infusion:
+            a, b = close[0]
+            problems.append(
+                FieldProblem(
+                    "days",
+                    item.days,
+                    f"infusion days {_fmt(a)} and {_fmt(b)} overlap: with a rate "
+                    f"({item.unit}) each listed day is one day of infusion, [N, N+1), so the "
+                    "rates would add up; list days at least 1 apart, or write a range dN-M for "
+                    "a continuous infusion",
+                )
+            )
     if item.range_end is not None:
         problem = _range_problem(item.days[0] if item.days else 0.0, item.range_end)
         if len(item.days) != 1:
@@ -1312,6 +1327,36 @@ class Regimen:
         """
         doses = [dose for item in self.items for dose in item.doses()]
         return tuple(sorted(doses, key=lambda d: d.start))
+
+    def doses_after(self, day: float) -> tuple[Dose, ...]:
+        """The doses that start after ``day`` (a simulation ending on ``day`` gives none of them).
+
+        Examples
+        --------
+        >>> [d.start for d in Regimen.parse("CAR-T 1e6 cells d0 q21d x3").doses_after(30)]
+        [42.0]
+        """
+        return tuple(d for d in self.doses() if d.start > day)
+
+    def late_doses_text(self, day: float) -> str | None:
+        """The doses after ``day`` per agent, as a note says them (``None`` when there are none).
+
+        Examples
+        --------
+        >>> Regimen.parse("CAR-T 1e6 cells d0 q21d x3").late_doses_text(30)
+        '1 dose(s) start after day 30 and are not simulated (CAR-T on day 42)'
+        """
+        late: dict[str, list[float]] = {}
+        for dose in self.doses_after(day):
+            late.setdefault(dose.agent, []).append(dose.start)
+        if not late:
+            return None
+        listed = "; ".join(
+            f"{agent} on day{'s' if len(days) > 1 else ''} {', '.join(f'{d:g}' for d in days)}"
+            for agent, days in late.items()
+        )
+        n = sum(len(days) for days in late.values())
+        return f"{n} dose(s) start after day {day:g} and are not simulated ({listed})"
 
     @property
     def agents(self) -> tuple[str, ...]:

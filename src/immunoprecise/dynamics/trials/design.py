@@ -419,7 +419,14 @@ class TrialDesign(_Frozen):
                     f"read; lower the initial tumor (population.initial.{state} or the "
                     "stratum's scale) or raise lethal_burden_cells"
                 )
-            diameter = cells_to_diameter_mm(cells) if cells >= 1.0 else 0.0
+            if cells < 1.0:
+                raise ValueError(
+                    f"{where}: the initial tumor {state} = {cells:.3g} cells ({how}) is below one "
+                    "cell: there is no tumor to assess, and every patient's response would be "
+                    f"not evaluable; give population.initial.{state} (or the stratum's scale) "
+                    "of at least one cell"
+                )
+            diameter = cells_to_diameter_mm(cells)
             if self.response_criteria == "lugano" and not lugano_measurable(diameter**2):
                 needed = diameter_mm_to_cells(LUGANO_CR_NODE_MM)
                 raise ValueError(

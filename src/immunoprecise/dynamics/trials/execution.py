@@ -32,6 +32,7 @@ from typing import Any
 import pandas as pd
 
 from immunoprecise.cohort import SurvivalCurves
+from immunoprecise.dynamics.regimen import Regimen
 from immunoprecise.dynamics.response import LUGANO_CR_NODE_MM, diameter_mm_to_cells
 from immunoprecise.dynamics.trials.design import TrialDesign, design_hash, load_trial_design
 from immunoprecise.dynamics.trials.endpoints import (
@@ -54,6 +55,9 @@ __all__ = ["SYNCHRONOUS", "Progress", "run_trial"]
 
 SYNCHRONOUS = "synchronous"
 """The ``scheduler`` value that runs every chunk in this process, one after the other."""
+
+REUSED = "none (every chunk reused)"
+"""The execution's ``scheduler`` when every chunk was already kept and nothing was computed."""
 
 Progress = Callable[[int, int], None]
 """Called with (chunks finished, chunks in all) at the start and after every chunk."""
@@ -164,7 +168,9 @@ def run_trial(
         if progress is not None:
             progress(finished, total)
 
-    if todo:
+    if not todo:  # every chunk was kept: nothing ran, on no scheduler
+        label, n_workers = REUSED, 0
+    else:
         if scheduler == SYNCHRONOUS:
             for k in todo:
                 keep(simulate_chunk(trial, k))
@@ -290,6 +296,14 @@ def _baseline_notes(design: TrialDesign, outcomes: pd.DataFrame) -> list[str]:
     return notes
 
 
+def _late_dose_notes(design: TrialDesign) -> list[str]:
+    """Notes on the doses of an arm's regimen that start after the follow-up (not simulated)."""
+    late = {
+        a.id: Regimen.parse(a.regimen).late_doses_text(design.follow_up_days) for a in design.arms
+    }
+    return [f"Arm {arm}: {text}." for arm, text in late.items() if text]
+
+
 def assemble(
     design: TrialDesign, outputs: list[ChunkOutput], execution: TrialExecution
 ) -> TrialResult:
@@ -320,7 +334,7 @@ def assemble(
     labels = {a.id: a.name for a in design.arms}
     rows = arm_endpoints(outcomes, arm_ids, labels)
     curves: dict[str, SurvivalCurves | None] = {"pfs": None, "os": None}
-    notes = _baseline_notes(design, outcomes)
+    notes = _baseline_notes(design, outcomes) + _late_dose_notes(design)
     for e in curves:
         if e not in design.endpoints:
             continue

@@ -31,13 +31,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from scipy import stats
 from scipy.stats import qmc
 
@@ -70,16 +70,34 @@ def _package_version() -> str:
         return "0.0.0+unknown"
 
 
+def _not_a_flag(value: Any) -> Any:
+    """Refuse ``true``/``false`` where a number is expected (pydantic would read them as 1/0)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {str(value).lower()}")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_not_a_flag)]
+"""A number of a spec; ``true``/``false`` refused (ranges are checked by each model)."""
+
+
 def _pydantic_problems(exc: pydantic.ValidationError, prefix: str) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
-    for err in exc.errors():
+    errors = exc.errors()
+    # A constraint is a Constraint or a callable: when its data fail as a Constraint, the
+    # callable branch's "Input should be callable" says nothing useful about data.
+    explained = {err["loc"][:-1] for err in errors if err["type"] != "callable_type"}
+    for err in errors:
+        if err["type"] == "callable_type" and err["loc"][:-1] in explained:
+            continue
         inner = err.get("ctx", {}).get("error")
         if isinstance(inner, ValidationError):  # a nested model's own range checks
             problems += [p for p in inner.problems if p not in problems]
             continue
         loc = ".".join(str(p) for p in err["loc"])
         field = f"{prefix}.{loc}" if loc else prefix
-        problems.append(FieldProblem(field, err.get("input"), err["msg"]))
+        message = err["msg"].removeprefix("Value error, ")
+        problems.append(FieldProblem(field, err.get("input"), message))
     return problems
 
 
@@ -170,16 +188,16 @@ class ParameterDistribution(_Checked):
     kind: Literal["lognormal", "uniform", "normal", "fixed"]
     unit: str
     source: str = Field(min_length=1)
-    median: float | None = None
-    cv: float | None = None
-    gsd: float | None = None
-    low: float | None = None
-    high: float | None = None
-    mean: float | None = None
-    sd: float | None = None
-    value: float | None = None
-    lower: float | None = None
-    upper: float | None = None
+    median: Number | None = None
+    cv: Number | None = None
+    gsd: Number | None = None
+    low: Number | None = None
+    high: Number | None = None
+    mean: Number | None = None
+    sd: Number | None = None
+    value: Number | None = None
+    lower: Number | None = None
+    upper: Number | None = None
 
     def _problems(self) -> list[FieldProblem]:
         f = f"distribution {self.name!r}"
@@ -229,16 +247,26 @@ class ParameterDistribution(_Checked):
             problems.append(
                 FieldProblem(f"{f}.lower", self.lower, f"must be below upper = {self.upper}")
             )
-        if not problems and self.kind != "fixed":
-            a, b = self._bounds_cdf()
-            if not b > a:
+        if not problems and self.kind == "fixed" and self.value is not None:
+            outside = (self.lower is not None and self.value < self.lower) or (
+                self.upper is not None and self.value > self.upper
+            )
+            if outside:
                 problems.append(
                     FieldProblem(
-                        f"{f}.lower",
-                        (self.lower, self.upper),
-                        "the truncation interval holds no probability of the distribution",
+                        f"{f}.value",
+                        self.value,
+                        f"lies outside its bounds [{self.lower}, {self.upper}]",
                     )
                 )
+        if not problems and self.kind != "fixed" and not self._mass() > 0:
+            problems.append(
+                FieldProblem(
+                    f"{f}.lower",
+                    (self.lower, self.upper),
+                    "the truncation interval holds no probability of the distribution",
+                )
+            )
         return problems
 
     @property
@@ -248,7 +276,11 @@ class ParameterDistribution(_Checked):
             return None
         if self.gsd is not None:
             return math.log(self.gsd)
-        return math.sqrt(math.log1p(_num(self.cv) ** 2))
+        cv = _num(self.cv)
+        if cv <= 1.0:
+            return math.sqrt(math.log1p(cv**2))
+        # ln(1 + CV²) = 2 ln CV + ln(1 + CV⁻²), without overflowing CV² for a huge CV
+        return math.sqrt(2.0 * math.log(cv) + math.log1p(cv**-2))
 
     def frozen(self) -> Any:
         """The untruncated marginal as a frozen :mod:`scipy.stats` distribution (not ``fixed``)."""
@@ -266,6 +298,30 @@ class ParameterDistribution(_Checked):
         a = 0.0 if self.lower is None else float(dist.cdf(self.lower))
         b = 1.0 if self.upper is None else float(dist.cdf(self.upper))
         return a, b
+
+    def _upper_tail(self) -> tuple[float, float] | None:
+        """Survival probabilities (at ``lower``, at ``upper``) when the truncation interval lies
+        in the upper half of the distribution, else ``None``.
+
+        There the CDF is 1 − ε and holds too few digits (for P(X > lower) below ~10⁻¹⁵ none at
+        all: every draw would map to +inf), so the sampling goes through the survival function.
+        """
+        if self.lower is None:
+            return None
+        dist = self.frozen()
+        if float(dist.cdf(self.lower)) <= 0.5:
+            return None
+        sa = float(dist.sf(self.lower))
+        sb = 0.0 if self.upper is None else float(dist.sf(self.upper))
+        return sa, sb
+
+    def _mass(self) -> float:
+        """Probability of the truncation interval under the untruncated marginal."""
+        tail = self._upper_tail()
+        if tail is not None:
+            return tail[0] - tail[1]
+        a, b = self._bounds_cdf()
+        return b - a
 
     def ppf(self, u: FloatArray) -> FloatArray:
         """Inverse CDF of the (truncated) marginal at probabilities ``u`` in (0, 1).
@@ -290,8 +346,17 @@ class ParameterDistribution(_Checked):
         u = np.asarray(u, dtype=float)
         if self.kind == "fixed":
             return np.full(u.shape, _num(self.value))
-        a, b = self._bounds_cdf()
-        return np.asarray(self.frozen().ppf(a + u * (b - a)), dtype=float)
+        tail = self._upper_tail()
+        if tail is not None:
+            sa, sb = tail
+            x = np.asarray(self.frozen().isf(sa - u * (sa - sb)), dtype=float)
+        else:
+            a, b = self._bounds_cdf()
+            x = np.asarray(self.frozen().ppf(a + u * (b - a)), dtype=float)
+        # rounding in the last digit must not step outside the truncation bounds
+        lo = -np.inf if self.lower is None else self.lower
+        hi = np.inf if self.upper is None else self.upper
+        return np.asarray(np.clip(x, lo, hi), dtype=float)
 
     def cdf(self, x: FloatArray) -> FloatArray:
         """CDF of the (truncated) marginal at values ``x`` (``unit``); inverse of :meth:`ppf`.
@@ -306,8 +371,14 @@ class ParameterDistribution(_Checked):
         x = np.asarray(x, dtype=float)
         if self.kind == "fixed":
             return (x >= (self.value or 0.0)).astype(float)
-        a, b = self._bounds_cdf()
-        return np.clip((np.asarray(self.frozen().cdf(x), dtype=float) - a) / (b - a), 0.0, 1.0)
+        tail = self._upper_tail()
+        if tail is not None:
+            sa, sb = tail
+            p = (sa - np.asarray(self.frozen().sf(x), dtype=float)) / (sa - sb)
+        else:
+            a, b = self._bounds_cdf()
+            p = (np.asarray(self.frozen().cdf(x), dtype=float) - a) / (b - a)
+        return np.asarray(np.clip(p, 0.0, 1.0), dtype=float)
 
 
 class Constraint(_Checked):
@@ -333,8 +404,8 @@ class Constraint(_Checked):
     """
 
     parameter: str = Field(min_length=1)
-    min: float | None = None
-    max: float | None = None
+    min: Number | None = None
+    max: Number | None = None
     ratio_to: str | None = None
     label: str | None = None
 
@@ -342,6 +413,13 @@ class Constraint(_Checked):
         f = f"constraint on {self.parameter!r}"
         if self.min is None and self.max is None:
             return [FieldProblem(f"{f}.min", None, "give min, max or both")]
+        infinite = [
+            FieldProblem(f"{f}.{bound}", value, "must be a finite number (or left out)")
+            for bound, value in (("min", self.min), ("max", self.max))
+            if value is not None and not math.isfinite(value)
+        ]
+        if infinite:
+            return infinite
         if self.min is not None and self.max is not None and self.min > self.max:
             return [FieldProblem(f"{f}.min", self.min, f"must not exceed max = {self.max}")]
         return []
@@ -411,7 +489,7 @@ class PopulationSpec(_Checked):
     correlation: tuple[tuple[float, ...], ...] | None = None
     correlation_kind: Literal["spearman", "normal_scores"] = "spearman"
     constraints: tuple[Constraint | ConstraintCheck, ...] = ()
-    seed: int | None = None
+    seed: Annotated[int, BeforeValidator(_not_a_flag)] | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -422,6 +500,8 @@ class PopulationSpec(_Checked):
         problems: list[FieldProblem] = []
         if not self.distributions:
             problems.append(FieldProblem("distributions", (), "declare at least one parameter"))
+        if self.seed is not None and self.seed < 0:
+            problems.append(FieldProblem("seed", self.seed, "must be an integer ≥ 0"))
         by_name = {d.name: d for d in self.distributions}
         if len(by_name) != len(self.distributions):
             dup = repeated(self.names)
