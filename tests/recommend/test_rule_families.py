@@ -13,6 +13,7 @@ import immunoprecise as ip
 from immunoprecise.errors import ValidationError
 from immunoprecise.recommend import StrategyOption, StrategyPlan
 from immunoprecise.records import PatientRecord
+from immunoprecise.records.validation import validate_model
 
 
 def _plan(data: dict[str, Any], **kwargs: Any) -> StrategyPlan:
@@ -549,3 +550,33 @@ def test_other_prior_therapies_are_not_checkpoint_inhibitors(
     ]
     values = ip.profile(PatientRecord.model_validate(minimal)).values
     assert values["prior.checkpoint_inhibitor"].value is False
+
+
+# --- treatment history: none versus not recorded -------------------------------------------------
+def test_an_unrecorded_treatment_history_leaves_history_rules_undecided(
+    minimal: dict[str, Any],
+) -> None:
+    minimal["disease"] = {"diagnosis": "clear-cell RCC", "oncotree_code": "CCRCC"}
+    minimal["patient"].pop("prior_therapies", None)
+    plan = _plan(minimal)
+    values = ip.profile(PatientRecord.model_validate(minimal)).values
+    assert values["prior_lines"].value is None
+    assert values["prior_lines"].missing == ("patient.prior_therapies",)
+    assert values["prior.checkpoint_inhibitor"].value is None
+    assert values["prior_severe_irae"].missing == ("patient.prior_therapies",)
+    missing = {u.rule_id: u.missing for u in plan.not_evaluated}
+    assert "patient.prior_therapies" in missing["rcc_pembrolizumab_axitinib"]
+    assert _find(plan, "pembrolizumab_axitinib") is None
+    # an empty list is a treatment-naive patient: first line is decided
+    minimal["patient"]["prior_therapies"] = []
+    naive = _plan(minimal)
+    option = _find(naive, "pembrolizumab_axitinib")
+    assert option is not None
+    assert "rcc_pembrolizumab_axitinib" in [f.rule_id for f in option.rationale]
+    assert ip.profile(PatientRecord.model_validate(minimal)).values["prior_lines"].value == 0
+
+
+def test_none_is_not_a_prior_therapy(minimal: dict[str, Any]) -> None:
+    minimal["patient"]["prior_therapies"] = [{"name": "none"}]
+    with pytest.raises(ValidationError, match="'none' is not a therapy; a patient without prior"):
+        validate_model(PatientRecord, minimal)

@@ -415,7 +415,7 @@ def test_a_medication_entry_of_the_bundle_names_the_therapy() -> None:
 
 def test_an_unresolvable_medication_reference_is_skipped_naming_it() -> None:
     result = read_fhir_bundle(_bundle(_administration("Medication/missing")))
-    assert result.record.patient.prior_therapies == ()
+    assert result.record.patient.prior_therapies is None  # not recorded
     (skipped,) = result.skipped
     assert "'Medication/missing'" in skipped.reason
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from html.parser import HTMLParser
 from typing import Any
 
@@ -149,3 +150,14 @@ def test_plan_section_has_answers_strategies_timing_and_contraindications() -> N
     assert 'id="contraindicated"' in html
     assert "Contraindication (contraindicate)" in html
     assert html.index('id="contraindicated"') > html.index('id="options"')
+
+
+def test_the_report_tells_no_prior_therapy_from_an_unrecorded_history() -> None:
+    data = json.loads(ip.data.example_path("nsclc_cold.json").read_text(encoding="utf-8"))
+    data.pop("expression", None)
+    naive = PatientRecord.model_validate(data)
+    assert "<dt>Prior therapies</dt><dd>none</dd>" in render_html(ip.evaluate(naive), naive)
+    del data["patient"]["prior_therapies"]
+    unrecorded = PatientRecord.model_validate(data)
+    html = render_html(ip.evaluate(unrecorded), unrecorded)
+    assert "<dt>Prior therapies</dt><dd>not recorded</dd>" in html

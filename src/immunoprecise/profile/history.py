@@ -38,6 +38,7 @@ def history_values(build: ValueBuilder, done: Mapping[str, Computed]) -> list[Co
     rows = build.cols.text("patient.prior_therapies[]")
     collected = build.cols.text("collected_on")
     n = len(rows)
+    unrecorded = np.fromiter((ts is None for ts in rows), dtype=bool, count=n)  # not "none"
     # One flat list of all patients' prior therapies; each distinct name/class is matched once.
     owner = np.fromiter((i for i, ts in enumerate(rows) for _ in ts or ()), dtype=np.intp)
     texts = [f"{name} | {cls}" for ts in rows for name, cls, _, _ in ts or ()]
@@ -71,7 +72,7 @@ def history_values(build: ValueBuilder, done: Mapping[str, Computed]) -> list[Co
                     kind="bool",
                     inputs=("patient.prior_therapies",),
                 ),
-                flags.astype(float),
+                np.where(unrecorded, np.nan, flags.astype(float)),
             )
         )
         if category.track_days:
@@ -97,7 +98,7 @@ def history_values(build: ValueBuilder, done: Mapping[str, Computed]) -> list[Co
                     ),
                 )
             )
-    out.append(_severe_irae(build, rows, owner, immunotherapy_entry))
+    out.append(_severe_irae(build, rows, owner, immunotherapy_entry, unrecorded))
     out.append(
         build.recorded(
             Metric("hla_type", "HLA type", "as recorded", kind="text", inputs=("patient.hla_type",))
@@ -107,10 +108,14 @@ def history_values(build: ValueBuilder, done: Mapping[str, Computed]) -> list[Co
 
 
 def _severe_irae(
-    build: ValueBuilder, rows: np.ndarray, owner: np.ndarray, immunotherapy_entry: np.ndarray
+    build: ValueBuilder,
+    rows: np.ndarray,
+    owner: np.ndarray,
+    immunotherapy_entry: np.ndarray,
+    unrecorded: np.ndarray,
 ) -> Computed:
     """Grade ≥ 3 irAE on any prior therapy: yes; else unknown when any prior immunotherapy
-    lacks its grade (its irAE may have been severe); else no."""
+    lacks its grade (its irAE may have been severe) or the history is not recorded; else no."""
     n = len(rows)
     ungraded = np.zeros(n, dtype=bool)  # a prior immunotherapy recorded without its irAE grade
     flat_grades = [g for ts in rows for *_, g in ts or ()]
@@ -124,8 +129,11 @@ def _severe_irae(
             value[i] = 1.0
         elif ungraded[i]:
             value[i] = np.nan  # an immunotherapy given, its toxicity not recorded
+    value[unrecorded] = np.nan
     field = "patient.prior_therapies[].irae_grade"
-    missing = build.missing(value, lambda i: (field,))
+    missing = build.missing(
+        value, lambda i: ("patient.prior_therapies",) if unrecorded[i] else (field,)
+    )
     return build.computed(
         Metric(
             "prior_severe_irae",

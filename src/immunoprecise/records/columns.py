@@ -51,7 +51,7 @@ from immunoprecise.records.disease import BurdenMeasurement
 from immunoprecise.records.fields import FieldDoc, record_fields
 from immunoprecise.records.microenvironment import IHCDensity
 from immunoprecise.records.patient import HLA_ALLELE as _HLA
-from immunoprecise.records.patient import is_none_placeholder
+from immunoprecise.records.patient import NO_PRIOR_THERAPY, is_none_placeholder
 from immunoprecise.records.quantity import Quantity
 from immunoprecise.records.record import PatientRecord
 from immunoprecise.records.scalars import SUSPICIOUS_NUMBER, number_text_problem
@@ -189,8 +189,10 @@ def _iso(date: dt.date | None) -> str | None:
     return date.isoformat() if date is not None else None
 
 
-def _prior_lines(record: PatientRecord) -> int:
+def _prior_lines(record: PatientRecord) -> float:
     therapies = record.patient.prior_therapies
+    if therapies is None:
+        return np.nan  # not recorded
     numbered = {t.line for t in therapies if t.line is not None}
     return len(numbered) + sum(1 for t in therapies if t.line is None)
 
@@ -233,9 +235,14 @@ def record_columns(records: Sequence[PatientRecord]) -> RecordColumns:
         for measure, q in latest_burden(r.disease.burden).items():
             put(burden_key(measure), i, q.value)
         put("patient.prior_therapies", i, _prior_lines(r))
-        history[i] = tuple(
-            (t.name, t.therapy_class or "", _iso(t.end or t.start), t.irae_grade)
-            for t in r.patient.prior_therapies
+        therapies = r.patient.prior_therapies
+        history[i] = (
+            None
+            if therapies is None
+            else tuple(
+                (t.name, t.therapy_class or "", _iso(t.end or t.start), t.irae_grade)
+                for t in therapies
+            )
         )
         hla[i] = ", ".join(r.patient.hla_type) or None
         put("patient.autoimmune_diseases", i, float(bool(r.patient.autoimmune_diseases)))
@@ -490,7 +497,23 @@ def table_columns(table: pd.DataFrame | str | Path) -> RecordColumns:
             data["tumor.antigens"] = _parse_lists(raw, _antigen)
         elif h.kind == "prior_therapies":
             lines = _parse_lists(raw, _prior_therapy)
-            data["patient.prior_therapies"] = np.array([len(t) for t in lines], dtype=float)
+            recorded = ~raw_missing(raw)  # an empty cell: not recorded
+            naive = [len(t) == 1 and t[0][0].casefold() == NO_PRIOR_THERAPY for t in lines]
+            for i in np.flatnonzero(naive):
+                lines[i] = ()
+            placeholders = [any(is_none_placeholder(t[0]) for t in row) for row in lines]
+            if any(placeholders):
+                problems.cells(
+                    h.name,
+                    np.flatnonzero(placeholders),
+                    raw,
+                    f"write {NO_PRIOR_THERAPY!r} alone for no prior therapy, or leave the cell "
+                    "empty when it is not recorded",
+                )
+            lines[~recorded] = None
+            data["patient.prior_therapies"] = np.array(
+                [np.nan if t is None else len(t) for t in lines], dtype=float
+            )
             data["patient.prior_therapies[]"] = lines
         elif h.kind == "scalar" and h.is_list and h.path == ("patient", "hla_type"):
             alleles = _parse_lists(raw, lambda a: a.strip().removeprefix("HLA-"))
@@ -513,10 +536,12 @@ def table_columns(table: pd.DataFrame | str | Path) -> RecordColumns:
                 f"give at least one of {', '.join(_BURDEN_MEASURES)}",
             )
     problems.raise_any(source)
-    data.setdefault("patient.prior_therapies", np.zeros(n))
+    data.setdefault("patient.prior_therapies", np.full(n, np.nan))  # no column: not recorded
     data.setdefault("patient.autoimmune_diseases", np.zeros(n))
     data.setdefault("patient.hla_type", np.full(n, None, dtype=object))
-    for key in ("tumor.driver_mutations", "tumor.antigens", "patient.prior_therapies[]"):
+    if "patient.prior_therapies[]" not in data:
+        data["patient.prior_therapies[]"] = np.full(n, None, dtype=object)
+    for key in ("tumor.driver_mutations", "tumor.antigens"):
         if key not in data:
             empty = np.empty(n, dtype=object)
             empty[:] = [()] * n

@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from fhir.resources.R4B.bundle import Bundle
 
-from immunoprecise.records.fhir_import import FhirCodes, fhir_codes
+from immunoprecise.records.fhir_import import (
+    NIL_KNOWN,
+    PRIOR_THERAPIES_CODE,
+    FhirCodes,
+    fhir_codes,
+)
 from immunoprecise.records.quantity import Quantity
 from immunoprecise.records.record import PatientRecord
 
@@ -262,7 +267,22 @@ class _Writer:
             )
 
     def therapies(self) -> None:
-        for i, t in enumerate(self.record.patient.prior_therapies):
+        therapies = self.record.patient.prior_therapies
+        if therapies is not None and not therapies:
+            # none, as opposed to not recorded (no resource at all)
+            self.resources.append(
+                {
+                    "resourceType": "List",
+                    "id": f"{self.pid[:48]}-prior-therapies",
+                    "status": "current",
+                    "mode": "snapshot",
+                    "title": "Prior therapies",
+                    "code": {"coding": [self.local(PRIOR_THERAPIES_CODE, "Prior therapies")]},
+                    "subject": self.subject,
+                    "emptyReason": {"coding": [NIL_KNOWN]},
+                }
+            )
+        for i, t in enumerate(therapies or ()):
             period: Json = {}
             if t.start:
                 period["start"] = t.start.isoformat()

@@ -74,6 +74,16 @@ class FhirCodes:
         return tuple(str(v) for v in value) if isinstance(value, list) else (str(value),)
 
 
+PRIOR_THERAPIES_CODE = "prior_therapies"
+"""The record-field code of the List that says a patient had no prior therapy."""
+NIL_KNOWN = {
+    "system": "http://terminology.hl7.org/CodeSystem/list-empty-reason",
+    "code": "nilknown",
+    "display": "Nil Known",
+}
+"""FHIR R4 ``List.emptyReason`` "Nil Known": clinical judgment that there are no known items."""
+
+
 @functools.cache
 def fhir_codes() -> FhirCodes:
     """Load the FHIR code tables shipped in ``records/data/fhir_codes.yaml`` (once).
@@ -808,6 +818,36 @@ class _Reader:
         return name or reference.get("display")
 
     # -- finishing -------------------------------------------------------------------------------
+    # -- List -----------------------------------------------------------------------------------
+    def read_lists(self, lists: list[Json]) -> None:
+        """An empty List of prior therapies with ``emptyReason`` "nilknown" says there were none
+        (without it, a Bundle without MedicationAdministrations leaves the history unrecorded).
+        """
+        local = self.codes.system("record_field")
+        for r in lists:
+            codings = _codings(r.get("code"))
+            about = any(
+                c.get("system") == local and c.get("code") == PRIOR_THERAPIES_CODE for c in codings
+            )
+            if not about:
+                self.skip(r, "List resources are not read into the record", r.get("code"))
+                continue
+            nil_known = any(
+                c.get("system") == NIL_KNOWN["system"] and c.get("code") == NIL_KNOWN["code"]
+                for c in _codings(r.get("emptyReason"))
+            )
+            if r.get("entry") or not nil_known:
+                self.skip(
+                    r, "a List of prior therapies is read only empty, with emptyReason nilknown"
+                )
+                continue
+            patient = self.data.setdefault("patient", {})
+            if patient.get("prior_therapies"):
+                self.skip(r, "says no prior therapy, but MedicationAdministrations are recorded")
+                continue
+            patient["prior_therapies"] = []
+            self.origins["patient.prior_therapies"] = _ref(r)
+
     def finish(self, source: str | None) -> FhirImport:
         collected = max(self.dates) if self.dates else None
         if collected is not None:
@@ -1016,6 +1056,7 @@ def read_fhir_bundles(source: str | Path | Mapping[str, Any]) -> list[FhirImport
         for obs in by_kind.pop("Observation", []):
             reader.read_observation(obs)
         reader.read_medications(by_kind.pop("MedicationAdministration", []))
+        reader.read_lists(by_kind.pop("List", []))
         for kind, items in by_kind.items():
             for r in items:
                 reader.skip(r, f"{kind} resources are not read into the record")

@@ -67,6 +67,10 @@ def is_none_placeholder(item: str) -> bool:
     return item.strip().casefold() in _NONE_PLACEHOLDERS
 
 
+NO_PRIOR_THERAPY = "none"
+"""How a patient table writes "no prior therapy" (an empty cell is "not recorded")."""
+
+
 class PriorTherapy(RecordModel):
     """One line of prior therapy."""
 
@@ -87,6 +91,17 @@ class PriorTherapy(RecordModel):
         description="Highest grade (CTCAE v5, 0–5) of immune-related adverse events on this "
         "therapy; 0 = none.",
     )
+
+    @field_validator("name")
+    @classmethod
+    def _a_therapy(cls, name: str) -> str:
+        # "none" as a therapy would count as a line of treatment
+        if is_none_placeholder(name):
+            raise ValueError(
+                f"{name.strip()!r} is not a therapy; a patient without prior therapy has an empty "
+                "list (in a table, the cell 'none'); leave the field out when it is not recorded"
+            )
+        return name
 
     @model_validator(mode="after")
     def _end_after_start(self) -> PriorTherapy:
@@ -110,7 +125,13 @@ class Patient(RecordModel):
     autoimmune_diseases: tuple[str, ...] = Field(
         default=(), description="Active or past autoimmune diseases (empty = none known)."
     )
-    prior_therapies: tuple[PriorTherapy, ...] = Field(default=(), description="Prior lines.")
+    prior_therapies: tuple[PriorTherapy, ...] | None = Field(
+        default=None,
+        description=(
+            "Prior lines of therapy; an empty list = none (treatment-naive); absent = not "
+            "recorded, so every rule on the treatment history stays undecided."
+        ),
+    )
     hla_type: tuple[str, ...] = Field(
         default=(), description="HLA alleles, e.g. 'A*02:01' (the 'HLA-' prefix is optional)."
     )

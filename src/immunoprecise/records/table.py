@@ -45,6 +45,7 @@ from immunoprecise.errors import FieldProblem, ValidationError, repeated
 from immunoprecise.records.cohort import Cohort, Outcome
 from immunoprecise.records.fields import record_fields
 from immunoprecise.records.microenvironment import Region
+from immunoprecise.records.patient import NO_PRIOR_THERAPY
 from immunoprecise.records.record import PatientRecord
 from immunoprecise.records.scalars import FROM_TEXT
 from immunoprecise.records.units import is_convertible
@@ -239,7 +240,10 @@ def _structured(header: _Header, cell: Any, data: dict[str, Any]) -> None:
         _put(data, ("tumor", "antigens"), antigens)
     elif header.kind == "prior_therapies":
         therapies = []
-        for line, item in enumerate(_items(cell), start=1):
+        items = _items(cell)
+        if [i.strip().casefold() for i in items] == [NO_PRIOR_THERAPY]:
+            items = []  # treatment-naive; an empty cell is "not recorded"
+        for line, item in enumerate(items, start=1):
             name, _, response = item.rpartition(":") if ":" in item else (item, "", "")
             therapies.append(
                 {"name": name.strip(), "line": line, "best_response": response or None}
