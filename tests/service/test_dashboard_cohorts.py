@@ -8,6 +8,7 @@ import re
 from contextlib import closing
 from pathlib import Path
 
+import httpx
 import pandas as pd
 import pytest
 
@@ -31,6 +32,16 @@ def _import_example(server: Server) -> None:
         assert done.status_code == 303, done.text[:500]
         assert done.headers["location"] == "/cohorts/FL%20example"
         assert csrf
+
+
+def _upload_cohort(client: httpx.Client, csrf: str, name: str, table: Path) -> None:
+    """Store a cohort table through the dashboard's import form, as ``name``."""
+    done = client.post(
+        "/cohorts/import",
+        data={"csrf_token": csrf, "name": name},
+        files={"file": (table.name, table.read_bytes(), "text/csv")},
+    )
+    assert done.status_code == 303, done.text[:500]
 
 
 def test_clinician_imports_the_example_and_sees_curves_and_responses(server: Server) -> None:
@@ -113,12 +124,7 @@ def test_survival_fragment_of_a_cohort_without_events_shows_curves_and_the_note(
     frame.to_csv(table, index=False)
     client, csrf = _login(server, "clinician")
     with closing(client):
-        done = client.post(
-            "/cohorts/import",
-            data={"csrf_token": csrf, "name": "early"},
-            files={"file": ("early.csv", table.read_bytes(), "text/csv")},
-        )
-        assert done.status_code == 303, done.text[:500]
+        _upload_cohort(client, csrf, "early", table)
         fragment = client.get(
             "/cohorts/early/survival",
             params={"endpoint": "os", "by": "risk.flipi:category"},

@@ -23,6 +23,7 @@ from immunoprecise.service.caches import EXPRESSION_NOTE
 from immunoprecise.service.dashboard import SIMULATED_PATIENTS
 from service.service_server import Server
 from service.test_dashboard import _login
+from service.test_dashboard_cohorts import _upload_cohort
 
 FIGURE = re.compile(r"data-plotly-figure='([^']+)'")
 FHIR_BUNDLE = Path(__file__).parents[1] / "records" / "data" / "fhir_crc_msih.json"
@@ -74,12 +75,7 @@ def test_cut_point_explorer_with_a_group_followed_less_than_the_horizon(
     low = result.low.survival_at_horizon
     client, csrf = _login(server, "clinician")
     with closing(client):
-        done = client.post(
-            "/cohorts/import",
-            data={"csrf_token": csrf, "name": "short"},
-            files={"file": ("short.csv", table.read_bytes(), "text/csv")},
-        )
-        assert done.status_code == 303, done.text[:500]
+        _upload_cohort(client, csrf, "short", table)
         answer = client.get(
             "/cohorts/short/cutpoint",
             params={"biomarker": "crp", "n_boot": "0"},
