@@ -1328,6 +1328,18 @@ class Regimen:
         doses = [dose for item in self.items for dose in item.doses()]
         return tuple(sorted(doses, key=lambda d: d.start))
 
+    @property
+    def first_day(self) -> float | None:
+        """The day of the first dose (``None`` without any dose).
+
+        Examples
+        --------
+        >>> Regimen.parse("IL2 5e6 IU/d d8-12; CAR-T 1e6 cells d7").first_day
+        7.0
+        """
+        doses = self.doses()
+        return doses[0].start if doses else None
+
     def doses_after(self, day: float) -> tuple[Dose, ...]:
         """The doses that start after ``day`` (a simulation ending on ``day`` gives none of them).
 

@@ -359,10 +359,10 @@ def _crossings(model: Model, thresholds: object) -> list[Crossing]:
 
 def _check_doses_within(regimen: Regimen | None, t_end: float) -> None:
     """Refuse a regimen none of whose doses starts by ``t_end``: it would simulate no treatment."""
-    starts = [d.start for d in regimen.doses()] if regimen is not None else []
-    if starts and min(starts) > t_end:
+    first = regimen.first_day if regimen is not None else None
+    if first is not None and first > t_end:
         raise ModelError(
-            f"regimen {str(regimen)!r}: its first dose is on day {min(starts):g}, after "
+            f"regimen {str(regimen)!r}: its first dose is on day {first:g}, after "
             f"t_end = {t_end:g} days, so no dose would be given; lengthen t_end or start the "
             "regimen earlier"
         )

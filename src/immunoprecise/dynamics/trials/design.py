@@ -48,7 +48,7 @@ from immunoprecise.dynamics.response import (
 )
 from immunoprecise.dynamics.schedule import PARAMETER_SPREAD_CV
 from immunoprecise.dynamics.simulate import resolve_model
-from immunoprecise.dynamics.trials.population import PopulationSpec
+from immunoprecise.dynamics.trials.population import PopulationSpec, not_a_flag
 from immunoprecise.errors import FieldProblem, ImmunopreciseError, ValidationError, repeated
 
 __all__ = [
@@ -79,17 +79,10 @@ decision making. J Surg Oncol 1997;65(4):284–297 (a tumor of ~10¹² cells is 
 Slug = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")]
 
 
-def _not_a_flag(value: Any) -> Any:
-    """Refuse ``true``/``false`` where a number is expected (pydantic would read them as 1/0)."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected a number, got {str(value).lower()}")
-    return value
-
-
 def _finite(value: Any) -> Any:
     """Refuse ``true``/``false`` and NaN/infinity (checked before any range, whose message would
     mislead: "nan should be ≤ 3650")."""
-    _not_a_flag(value)
+    not_a_flag(value)
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -99,7 +92,7 @@ def _finite(value: Any) -> Any:
     return value
 
 
-Count = Annotated[int, BeforeValidator(_not_a_flag)]
+Count = Annotated[int, BeforeValidator(not_a_flag)]
 """A whole number of a design; ``true``/``false`` refused."""
 Amount = Annotated[float, BeforeValidator(_finite)]
 """A finite number of a design (YAML's ``.nan``/``.inf`` refused); ``true``/``false`` refused.
@@ -333,10 +326,10 @@ class TrialDesign(_Frozen):
         if len(set(self.endpoints)) != len(self.endpoints):
             raise ValueError("each endpoint may be listed once")
         late = [
-            f"arm {a.id!r} (first dose on day {min(starts):g})"
+            f"arm {a.id!r} (first dose on day {first:g})"
             for a in self.arms
-            if (starts := [d.start for d in Regimen.parse(a.regimen).doses()])
-            and min(starts) > self.follow_up_days
+            if (first := Regimen.parse(a.regimen).first_day) is not None
+            and first > self.follow_up_days
         ]
         if late:
             raise ValueError(

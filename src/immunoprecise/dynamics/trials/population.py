@@ -70,14 +70,14 @@ def _package_version() -> str:
         return "0.0.0+unknown"
 
 
-def _not_a_flag(value: Any) -> Any:
+def not_a_flag(value: Any) -> Any:
     """Refuse ``true``/``false`` where a number is expected (pydantic would read them as 1/0)."""
     if isinstance(value, bool):
         raise ValueError(f"expected a number, got {str(value).lower()}")
     return value
 
 
-Number = Annotated[float, BeforeValidator(_not_a_flag)]
+Number = Annotated[float, BeforeValidator(not_a_flag)]
 """A number of a spec; ``true``/``false`` refused (ranges are checked by each model)."""
 
 
@@ -489,7 +489,7 @@ class PopulationSpec(_Checked):
     correlation: tuple[tuple[float, ...], ...] | None = None
     correlation_kind: Literal["spearman", "normal_scores"] = "spearman"
     constraints: tuple[Constraint | ConstraintCheck, ...] = ()
-    seed: Annotated[int, BeforeValidator(_not_a_flag)] | None = None
+    seed: Annotated[int, BeforeValidator(not_a_flag)] | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
