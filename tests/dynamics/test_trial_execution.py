@@ -529,3 +529,19 @@ def test_lugano_patients_without_a_measurable_node_are_not_evaluable_never_cr() 
         n.startswith(f"{int(small.sum())} of 100 patients had no measurable node at baseline")
         for n in result.notes
     )
+
+
+def test_a_death_after_the_last_scan_is_a_pfs_event_at_death() -> None:
+    # scans every 56 days in a follow-up of 100: deaths between day 56 and day 100 come after
+    # the last scan, with no scan missed, and end PFS at death (not censored at day 56)
+    design = TrialDesign.model_validate({**DESIGN, "follow_up_days": 100, "observed": []})
+    out = run_trial(design, scheduler="synchronous").outcomes
+    ok = out[out["ok"]]
+    late = ok[ok["os_event"] & (ok["os_days"] > 56)]
+    assert len(late) > 0, "some patients die after the last scan"
+    assert late["pfs_event"].all()
+    unprogressed = late[late["best_response"] != "PD"]
+    assert (unprogressed["pfs_days"] == unprogressed["os_days"]).all()
+    assert (ok.loc[ok["os_event"], "pfs_event"]).all()
+    alive = ok[~ok["pfs_event"]]
+    assert (alive["pfs_days"] == 56).all()

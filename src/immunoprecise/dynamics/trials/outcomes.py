@@ -165,7 +165,11 @@ def simulate_chunk(design: TrialDesign, index: int) -> ChunkOutput:
         first_scan = assessments[1] if len(assessments) > 1 else np.inf
         change[died & (death < first_scan)] = np.nan  # no scan while alive: no waterfall number
         progressed = np.isfinite(ttp)
-        pfs_event = ok & (progressed | (died & (death <= last)))
+        # death without documented progression is a PFS event, also after the last scan: only
+        # a death after two or more missed scans is censored, and none is missed here (US FDA,
+        # Clinical Trial Endpoints for the Approval of Cancer Drugs and Biologics, guidance for
+        # industry 2007, Appendix 3, Table A); the alive are censored at their last scan
+        pfs_event = ok & (progressed | died)
         pfs_days = np.where(
             pfs_event,
             np.fmin(np.where(progressed, ttp, np.inf), np.where(died, death, np.inf)),
