@@ -19,6 +19,7 @@ import yaml
 from lifelines import CoxPHFitter
 from scipy import stats
 
+from immunoprecise.data import example_path
 from immunoprecise.dynamics.trials import TrialDesign, run_trial
 from immunoprecise.dynamics.trials.endpoints import hazard_ratios
 from immunoprecise.dynamics.trials.outcomes import ChunkOutput, simulate_chunk
@@ -545,3 +546,70 @@ def test_a_death_after_the_last_scan_is_a_pfs_event_at_death() -> None:
     assert (ok.loc[ok["os_event"], "pfs_event"]).all()
     alive = ok[~ok["pfs_event"]]
     assert (alive["pfs_days"] == 56).all()
+
+
+def _patients(design: TrialDesign) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, dict[str, int]]:
+    chunks = [chunk_patients(design, k) for k in range(design.n_chunks)]
+    rejected: dict[str, int] = {}
+    for c in chunks:
+        for label, count in c.rejected.items():
+            rejected[label] = rejected.get(label, 0) + count
+    return (
+        pd.concat([c.parameters for c in chunks]),
+        pd.concat([c.initial for c in chunks]),
+        pd.concat([c.stratum for c in chunks]),
+        rejected,
+    )
+
+
+def test_the_patients_do_not_depend_on_the_chunk_size() -> None:
+    # spread, a spec with a constraint, and strata: every source of randomness; 2,300 patients
+    # span three draw blocks, cut differently by each chunk size
+    data = yaml.safe_load(example_path("fl_gammadelta_trial.yaml").read_text(encoding="utf-8"))
+    data["population"]["spec"]["constraints"] = [{"parameter": "kappa", "max": 6.0}]
+    designs = [
+        TrialDesign.model_validate({**data, "n_per_arm": 2300, "chunk_size": size})
+        for size in (2300, 1000, 700, 150)
+    ]
+    reference = _patients(designs[0])
+    assert reference[3]["kappa <= 6"] > 0
+    assert list(reference[0].index) == list(range(2300))
+    for design in designs[1:]:
+        params, initial, stratum, rejected = _patients(design)
+        pd.testing.assert_frame_equal(params, reference[0])
+        pd.testing.assert_frame_equal(initial, reference[1])
+        pd.testing.assert_series_equal(stratum, reference[2])
+        assert rejected == reference[3], design.chunk_size
+
+
+def test_a_trial_gives_the_same_numbers_whatever_its_chunk_size() -> None:
+    results = [
+        run_trial(
+            TrialDesign.model_validate({**DESIGN, "n_per_arm": 300, "chunk_size": size}),
+            scheduler="synchronous",
+        )
+        for size in (300, 120)
+    ]
+    # the same patients; a batch of another size rounds event days differently (~1e-10 days)
+    pd.testing.assert_frame_equal(results[0].outcomes, results[1].outcomes, rtol=1e-9)
+    assert results[0].arms == results[1].arms
+    for endpoint in ("pfs", "os"):
+        one, other = getattr(results[0], endpoint), getattr(results[1], endpoint)
+        for a, b in zip(one.curves, other.curves, strict=True):
+            assert (a.label, a.n, a.events) == (b.label, b.n, b.events)
+            assert a.times == pytest.approx(b.times, rel=1e-9)
+            assert a.survival == pytest.approx(b.survival, rel=1e-12)
+    for a, b in zip(results[0].hazard_ratios, results[1].hazard_ratios, strict=True):
+        assert a.hr.estimate == pytest.approx(b.hr.estimate, rel=1e-9)
+
+
+def test_a_folder_of_chunks_drawn_by_an_earlier_sampling_is_refused(
+    tmp_path: Path, design: TrialDesign
+) -> None:
+    ChunkStore(tmp_path, design)
+    manifest = tmp_path / "trial.json"
+    held = json.loads(manifest.read_text(encoding="utf-8"))
+    del held["sampling"]  # written before patients were drawn in blocks
+    manifest.write_text(json.dumps(held), encoding="utf-8")
+    with pytest.raises(ValidationError, match="patient sampling 1"):
+        ChunkStore(tmp_path, design)

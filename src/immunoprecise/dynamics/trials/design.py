@@ -276,7 +276,10 @@ class TrialDesign(_Frozen):
     endpoints: tuple[Literal["orr", "cr_rate", "pfs", "os"], ...] = ("orr", "cr_rate", "pfs")
     seed: Count = Field(ge=0, le=2**32 - 1, description="Randomization seed (required).")
     chunk_size: Count = Field(
-        default=10_000, ge=100, le=1_000_000, description="Patients per chunk of work."
+        default=10_000,
+        ge=100,
+        le=1_000_000,
+        description="Patients per chunk of work (memory, resuming); numbers do not depend on it.",
     )
     observed: tuple[ObservedResult, ...] = ()
     keep_trajectories: Count = Field(

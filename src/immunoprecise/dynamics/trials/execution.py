@@ -304,6 +304,20 @@ def _late_dose_notes(design: TrialDesign) -> list[str]:
     return [f"Arm {arm}: {text}." for arm, text in late.items() if text]
 
 
+def _by_arm_and_patient(frame: pd.DataFrame, arm_ids: list[str]) -> pd.DataFrame:
+    """Rows sorted by arm (design order), then patient; a stable sort keeps each patient's
+    days in order."""
+    if frame.empty:
+        return frame
+    rank = {arm: position for position, arm in enumerate(arm_ids)}
+    return frame.sort_values(
+        ["arm", "patient"],
+        key=lambda column: column.map(rank) if column.name == "arm" else column,
+        kind="stable",
+        ignore_index=True,
+    )
+
+
 def assemble(
     design: TrialDesign, outputs: list[ChunkOutput], execution: TrialExecution
 ) -> TrialResult:
@@ -323,14 +337,19 @@ def assemble(
     -------
     TrialResult
     """
-    outcomes = pd.concat([o.outcomes for o in outputs], ignore_index=True)
+    arm_ids = [a.id for a in design.arms]
+    # arm by arm, patients in order: the same tables whatever the chunk size
+    outcomes = _by_arm_and_patient(
+        pd.concat([o.outcomes for o in outputs], ignore_index=True), arm_ids
+    )
     population = pd.concat([o.population for o in outputs], ignore_index=True)
-    trajectories = pd.concat([o.trajectories for o in outputs], ignore_index=True)
+    trajectories = _by_arm_and_patient(
+        pd.concat([o.trajectories for o in outputs], ignore_index=True), arm_ids
+    )
     rejected: dict[str, int] = {}
     for o in outputs:
         for k, v in o.rejected.items():
             rejected[k] = rejected.get(k, 0) + v
-    arm_ids = [a.id for a in design.arms]
     labels = {a.id: a.name for a in design.arms}
     rows = arm_endpoints(outcomes, arm_ids, labels)
     curves: dict[str, SurvivalCurves | None] = {"pfs": None, "os": None}

@@ -1,9 +1,12 @@
 """The virtual patients of one chunk of a trial: parameters, initial states and stratum.
 
-A chunk's patients depend only on the design and the chunk's index: its random numbers come from
-``numpy.random.SeedSequence(design.seed, spawn_key=(index, purpose))``, so a chunk gives the same
-patients whichever worker runs it and whether or not other chunks ran before (the reason results
-do not depend on the number of workers, and a resumed run matches an uninterrupted one).
+Patients are drawn in blocks of :data:`DRAW_BLOCK` (patients 0–999, 1000–1999, …), whatever the
+chunk size: block *b* takes its random numbers from
+``numpy.random.SeedSequence(design.seed, spawn_key=(b, purpose))``, and a chunk is cut from the
+blocks it overlaps. A patient therefore depends only on the design's population, seed and
+number of patients, not on ``chunk_size``, the worker that runs the chunk or whether other
+chunks ran before (the reason results do not depend on the chunking or the number of workers,
+and a resumed run matches an uninterrupted one).
 
 Examples
 --------
@@ -14,6 +17,9 @@ Examples
 >>> len(first.parameters), first.parameters.index[0]
 (50, 100)
 >>> bool((chunk_patients(d, 1).parameters == first.parameters).all().all())
+True
+>>> whole = chunk_patients(d.model_copy(update={"chunk_size": 150}), 0)
+>>> bool((whole.parameters.iloc[100:] == first.parameters).all().all())
 True
 """
 
@@ -30,16 +36,23 @@ from immunoprecise.dynamics.trials.design import TrialDesign
 from immunoprecise.dynamics.trials.population import sample_plausible
 from immunoprecise.errors import ModelError
 
-__all__ = ["ChunkPatients", "chunk_patients", "chunk_rng"]
+__all__ = ["DRAW_BLOCK", "SAMPLING_SCHEME", "ChunkPatients", "chunk_patients", "chunk_rng"]
 
 _SPREAD, _SPEC, _STRATA = 0, 1, 2
+DRAW_BLOCK = 1_000
+"""Patients drawn from one random stream: blocks numbered from patient 0, independent of the
+chunk size (a chunk smaller than a block draws its block and keeps its own rows)."""
+SAMPLING_SCHEME = 2
+"""How patients are drawn; a trial folder holding chunks drawn by another scheme is refused
+(1: one stream per chunk, before chunks were cut from blocks of :data:`DRAW_BLOCK`)."""
 MAX_SAMPLING_ROUNDS = 50
 """Rounds of plausible sampling a chunk may take to reach its size under the constraints."""
 
 
-def chunk_rng(design: TrialDesign, index: int, purpose: int) -> np.random.Generator:
-    """The random generator of one chunk and purpose (independent streams, same every run)."""
-    return np.random.default_rng(np.random.SeedSequence(design.seed, spawn_key=(index, purpose)))
+def chunk_rng(design: TrialDesign, block: int, purpose: int) -> np.random.Generator:
+    """The random generator of one block of patients and purpose (independent streams, the same
+    every run)."""
+    return np.random.default_rng(np.random.SeedSequence(design.seed, spawn_key=(block, purpose)))
 
 
 @dataclass(frozen=True)
@@ -73,6 +86,27 @@ def chunk_patients(design: TrialDesign, index: int) -> ChunkPatients:
         Parameters and initial states (model units), strata and constraint rejections.
     """
     start, stop = design.chunk_bounds(index)
+    first, last = start // DRAW_BLOCK, (stop - 1) // DRAW_BLOCK
+    blocks = [_block_patients(design, b) for b in range(first, last + 1)]
+    rows = slice(start - first * DRAW_BLOCK, stop - first * DRAW_BLOCK)
+    # a block's constraint rejections count once: in the chunk holding the block's first patient
+    rejected: dict[str, int] = {}
+    for b, block in zip(range(first, last + 1), blocks, strict=True):
+        if b * DRAW_BLOCK >= start:
+            for label, count in block.rejected.items():
+                rejected[label] = rejected.get(label, 0) + count
+    return ChunkPatients(
+        pd.concat([b.parameters for b in blocks]).iloc[rows],
+        pd.concat([b.initial for b in blocks]).iloc[rows],
+        pd.concat([b.stratum for b in blocks]).iloc[rows],
+        rejected,
+    )
+
+
+def _block_patients(design: TrialDesign, block: int) -> ChunkPatients:
+    """Sample the patients of block ``block`` (:data:`DRAW_BLOCK` patients, fewer at the end)."""
+    start = block * DRAW_BLOCK
+    stop = min(start + DRAW_BLOCK, design.n_per_arm)
     n = stop - start
     pop = design.population
     model = resolve_model(design.model)
@@ -83,16 +117,16 @@ def chunk_patients(design: TrialDesign, index: int) -> ChunkPatients:
     # an initial state in ``vary`` spreads around population.initial (as strata scale it), not
     # around the model's default
     medians = {k: centre[k] if k in centre else pop.initial.get(k, model.initial[k]) for k in names}
-    values = lognormal_spread(model, medians, n, chunk_rng(design, index, _SPREAD), pop.cv)
+    values = lognormal_spread(model, medians, n, chunk_rng(design, block, _SPREAD), pop.cv)
     rejected: dict[str, int] = {}
     if pop.spec is not None:
-        sampled, rejected = _plausible(design, index, n)
+        sampled, rejected = _plausible(design, block, n)
         for name in sampled.columns:
             values[name] = sampled[name].to_numpy(dtype=float)
     stratum = pd.Series([""] * n, index=ids, name="stratum", dtype=object)
     if pop.strata:
         shares = np.array([s.proportion for s in pop.strata])
-        pick = chunk_rng(design, index, _STRATA).choice(
+        pick = chunk_rng(design, block, _STRATA).choice(
             len(shares), size=n, p=shares / shares.sum()
         )
         stratum[:] = np.array([s.name for s in pop.strata], dtype=object)[pick]
@@ -114,7 +148,7 @@ def chunk_patients(design: TrialDesign, index: int) -> ChunkPatients:
     return ChunkPatients(params, initial, stratum, rejected)
 
 
-def _plausible(design: TrialDesign, index: int, n: int) -> tuple[pd.DataFrame, dict[str, int]]:
+def _plausible(design: TrialDesign, block: int, n: int) -> tuple[pd.DataFrame, dict[str, int]]:
     """``n`` plausible patients of the design's spec: Latin hypercube rounds until enough pass."""
     spec = design.population.spec
     assert spec is not None  # for mypy: called only with a spec
@@ -122,7 +156,7 @@ def _plausible(design: TrialDesign, index: int, n: int) -> tuple[pd.DataFrame, d
     rejected: dict[str, int] = {}
     have = drawn = 0
     for attempt in range(MAX_SAMPLING_ROUNDS):
-        sequence = np.random.SeedSequence(design.seed, spawn_key=(index, _SPEC, attempt))
+        sequence = np.random.SeedSequence(design.seed, spawn_key=(block, _SPEC, attempt))
         seed = int(sequence.generate_state(1)[0])
         # oversample by the share kept so far so that one or two rounds usually suffice
         rate = have / drawn if drawn else 1.0

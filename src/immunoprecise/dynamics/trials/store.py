@@ -2,7 +2,7 @@
 
 Layout of a trial folder::
 
-    trial.json                      the design, its hash and the package version
+    trial.json                      the design, its hash, the package version and sampling scheme
     chunks/chunk-000012.parquet     outcomes of chunk 12 (one row per patient and arm)
     chunks/chunk-000012.population.parquet, chunk-000012.trajectories.parquet
     chunks/chunk-000012.json        the chunk's constraint rejections
@@ -40,6 +40,7 @@ import pandas as pd
 
 from immunoprecise.dynamics.trials.design import TrialDesign, design_hash
 from immunoprecise.dynamics.trials.outcomes import ChunkOutput
+from immunoprecise.dynamics.trials.patients import SAMPLING_SCHEME
 from immunoprecise.dynamics.trials.population import _package_version
 from immunoprecise.errors import FieldProblem, ValidationError
 
@@ -89,15 +90,21 @@ class ChunkStore:
                 raise ValidationError(
                     [FieldProblem("out", str(manifest), f"unreadable trial record ({exc})")]
                 ) from None
-            if held.get("design_hash") != self.hash or held.get("version") != _package_version():
+            if (
+                held.get("design_hash") != self.hash
+                or held.get("version") != _package_version()
+                or held.get("sampling") != SAMPLING_SCHEME
+            ):
                 raise ValidationError(
                     [
                         FieldProblem(
                             "out",
                             str(self.folder),
                             f"holds chunks of design {str(held.get('design_hash'))[:12]}… "
-                            f"(immunoprecise {held.get('version')}), not of this design "
-                            f"{self.hash[:12]}… (immunoprecise {_package_version()}); "
+                            f"(immunoprecise {held.get('version')}, patient sampling "
+                            f"{held.get('sampling', 1)}), not of this design "
+                            f"{self.hash[:12]}… (immunoprecise {_package_version()}, "
+                            f"patient sampling {SAMPLING_SCHEME}); "
                             "choose another output folder or delete that one",
                         )
                     ]
@@ -109,6 +116,7 @@ class ChunkStore:
             record = {
                 "design_hash": self.hash,
                 "version": _package_version(),
+                "sampling": SAMPLING_SCHEME,
                 "design": design.model_dump(mode="json"),
             }
             _write_text(manifest, json.dumps(record, indent=2, ensure_ascii=False))
