@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 import immunoprecise as ip
@@ -109,3 +111,36 @@ def test_a_sample_missing_values_gets_not_assessable_scores_with_the_reason(
     assert "not scored for sample SYN-MEL-001" in (profile.values["expression.GEP18"].note or "")
     assert "IMPRES" in (profile.values["expression.icb_response"].note or "")
     assert profile.values["expression.CYT"].status == "assessed"
+
+
+def test_log2_values_declared_tpm_exit_2_with_the_evidence(tmp_path: Path) -> None:
+    frame = pd.read_csv(MATRIX, sep="\t", index_col=0)
+    logged = tmp_path / "log2tpm.tsv"
+    np.log2(frame + 1.0).to_csv(logged, sep="\t")
+    result = runner.invoke(app, ["score-expression", str(logged), "--units", "tpm"])
+    assert result.exit_code == 2, result.output
+    assert "declared tpm, but in 5,441 genes no sample has a value above 30" in result.stderr
+    assert "Declare units='log2tpm'" in result.stderr
+    assert "Traceback" not in result.output
+    declared = runner.invoke(app, ["score-expression", str(logged), "--units", "log2tpm"])
+    assert declared.exit_code == 0, declared.output
+
+
+def test_an_h5ad_without_gene_names_and_a_reference_that_is_not_text_exit_2(
+    tmp_path: Path,
+) -> None:
+    anndata = pytest.importorskip("anndata")
+    frame = pd.read_csv(MATRIX, sep="\t", index_col=0)
+    adata = anndata.AnnData(frame.T.to_numpy())
+    adata.obs_names = list(frame.columns)
+    adata.var["gene_symbols"] = list(frame.index)
+    h5ad = tmp_path / "numbered.h5ad"
+    adata.write_h5ad(h5ad)
+    result = runner.invoke(app, ["score-expression", str(h5ad)])
+    assert result.exit_code == 2, result.output
+    assert "set adata.var_names = adata.var['gene_symbols']" in result.stderr
+    packed = tmp_path / "ref.tsv"
+    packed.write_bytes(gzip.compress(b"gene\tT\tB\nCD3E\t120\t1\n"))
+    result = runner.invoke(app, ["score-expression", str(MATRIX), "--reference", str(packed)])
+    assert result.exit_code == 2, result.output
+    assert f"{packed}: not a text file" in result.stderr

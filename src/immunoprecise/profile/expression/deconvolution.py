@@ -275,7 +275,13 @@ def _til10() -> CellReference:
 def _read_reference_table(file: Path) -> pd.DataFrame:
     if not file.is_file():
         raise FileNotFoundError(f"reference file {file} does not exist")
-    text = file.read_text(encoding="utf-8-sig")
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{file}: not a text file (byte {exc.start} is not UTF-8; a compressed or Excel "
+            "file?): expected a tab- or comma-separated table of genes x cell types in TPM"
+        ) from None
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise ValueError(f"{file}: empty file; expected a header line of cell types")
@@ -514,6 +520,17 @@ def deconvolve(
     signature = _renamed_to_current(signature, mixture.index)
     present = signature.index.isin(mixture.index)
     n_found = int(present.sum())
+    if len(signature) < min_genes:
+        removed = (
+            f" once its {len(ref.removed_genes)} removed genes are left out"
+            if ref.removed_genes
+            else ""
+        )
+        raise ValueError(
+            f"the {ref.name} reference has {len(signature)} genes{removed}, fewer than the "
+            f"{min_genes} a fit needs (min_genes): give a reference of at least {min_genes} "
+            "marker genes"
+        )
     if n_found < min_genes:
         missing = signature.index[~present].tolist()
         upper = {str(g).upper() for g in mixture.index}

@@ -25,10 +25,29 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 
+import numpy as np
+import pandas as pd
+
 __all__ = ["GeneMapping", "GeneTable"]
 
 _ENSEMBL = re.compile(r"^(ENSG\d{11})(\.\d+)?$")
 _ENTREZ = re.compile(r"^\d+$")
+
+
+def _as_text(raw: object) -> str | None:
+    """An identifier as text: ``None`` for a missing one (a blank cell read as NaN, which as
+    text would be the HGNC alias ``NaN`` of SCN11A), and a whole float as the integer it is (an
+    Entrez column with a blank cell is read as floats: ``29126.0`` is Entrez ID 29126)."""
+    if raw is None:
+        return None
+    if isinstance(raw, float | np.floating):
+        if np.isnan(raw):
+            return None
+        if float(raw).is_integer():
+            return str(int(raw))
+    elif raw is pd.NA:
+        return None
+    return str(raw).strip()
 
 
 @dataclass(frozen=True)
@@ -149,8 +168,9 @@ class GeneTable:
         renamed: list[tuple[str, str]] = []
         unmapped: list[str] = []
         for raw in identifiers:
-            ident = str(raw).strip()
-            symbol, kind = self._one(ident)
+            ident = _as_text(raw)
+            symbol, kind = (None, "unmapped") if ident is None else self._one(ident)
+            ident = "(missing)" if ident is None else ident
             kinds[kind] += 1
             out.append(symbol)
             if kind == "alias" and symbol is not None:

@@ -20,7 +20,8 @@ np.float64(10.0)
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
@@ -38,6 +39,13 @@ __all__ = ["ExpressionMatrix", "Units", "detect_units", "read_expression"]
 Units = Literal["counts", "tpm", "log2tpm"]
 _UNITS: tuple[str, ...] = get_args(Units)
 _LOG2_OFFSETS = (1.0, 0.1, 0.01, 0.001, 1e-4, 1e-5, 1e-6)
+TPM_MAX = 1e6 * (1 + 1e-6)
+"""Largest TPM accepted: a gene's share of a million transcripts (rounding allowed)."""
+TPM_SUM_MAX = 2e6
+"""Largest column sum of TPM accepted: a sample's TPM sum to 10⁶, so twice that is counts or
+another scaling (rounding, repeated rows and TPM of several annotations stay below it)."""
+_LOG_VALUE_MAX = 30.0
+"""No declared linear value above this, with other evidence, means the values are logarithms."""
 
 
 @dataclass(frozen=True)
@@ -211,6 +219,13 @@ def detect_units(values: np.ndarray) -> tuple[Units, float | None, str]:
     near_million = bool(np.all(np.abs(sums - 1e6) <= 0.02e6))
     if integer and not near_million:
         return "counts", None, f"detected counts (integer values up to {hi:.3g})"
+    if float(sums.max()) > TPM_SUM_MAX:
+        return (
+            "counts",
+            None,
+            f"detected counts (non-integer values, e.g. estimated counts; column sums "
+            f"{sums.min():.3g}–{sums.max():.3g}, above TPM's 10⁶)",
+        )
     return (
         "tpm",
         None,
@@ -252,8 +267,10 @@ def read_expression(
     Raises
     ------
     ExpressionError
-        Unreadable file, non-numeric or negative linear values (naming gene and sample), an unknown
-        ``units``, or no recognisable gene identifiers.
+        Unreadable file, non-numeric or negative linear values (naming gene and sample), values
+        declared on a scale they cannot have (log2 values as counts or TPM, counts as TPM), a
+        sample without expression, row numbers as row identifiers, an unknown ``units``, or no
+        recognisable gene identifiers.
     """
     if units is not None and units not in _UNITS:
         raise ExpressionError(f"units must be one of {', '.join(_UNITS)}, not {units!r}")
@@ -288,6 +305,8 @@ def read_expression(
     else:
         if units == "counts":
             _refuse_log_values_as_counts(values, name)
+        elif units == "tpm":
+            _refuse_log_values_as_tpm(values, name)
         offset = log2_offset
         note = f"declared {units}"
         if units == "log2tpm" and offset is None:
@@ -296,6 +315,10 @@ def read_expression(
             offset = _offset_from_minimum(lo)
             note += f" (minimum {lo:.4g} → log2(TPM + {offset:g}))"
     values, column_scale = _check_and_scale(numeric, values, units, gene_lengths, name)
+    if units != "counts":  # counts: _check_and_scale refuses a sample without counts
+        _refuse_samples_without_expression(
+            numeric, values, units, offset if offset is not None else 1.0, name
+        )
     if units == "counts":
         note += (
             "; TPM from counts and the given gene lengths"
@@ -305,6 +328,7 @@ def read_expression(
     table = GeneTable.shipped()
     mapping = table.to_symbols(numeric.index)
     _refuse_transposed(mapping, table.to_symbols(labels), name)
+    _refuse_row_numbers(numeric.index, name)
     if not any(s is not None for s in mapping.symbols):
         examples = ", ".join(map(str, list(numeric.index[:5])))
         raise ExpressionError(
@@ -331,6 +355,56 @@ def read_expression(
     )
 
 
+def _refuse_samples_without_expression(
+    frame: pd.DataFrame, values: np.ndarray, units: str, offset: float, name: str
+) -> None:
+    """Refuse samples whose every value is zero expression (0 TPM, or log2(0 + c)): an empty or
+    failed library would otherwise get scores (CYT 0.01, IMPRES 0) as if it had been measured,
+    as ``units='counts'`` refuses a sample without counts. Samples with no value at all (NaN
+    only) are left to the per-sample coverage rule."""
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a sample of NaN only
+        maxima = np.nanmax(values, axis=0)
+    if units == "log2tpm":
+        with np.errstate(over="ignore"):
+            maxima = np.exp2(maxima) - offset
+    empty = np.flatnonzero(np.isfinite(maxima) & (maxima <= 0))
+    if empty.size:
+        listed = ", ".join(str(frame.columns[i]) for i in empty[:5])
+        more = f" and {empty.size - 5:,} more" if empty.size > 5 else ""
+        zero = "0" if units == "tpm" else f"log2(0 + {offset:g}) = {np.log2(offset):.4g}"
+        raise ExpressionError(
+            f"{name}: {empty.size:,} sample(s) without expression: every value of {listed}"
+            f"{more} is {zero} (an empty or failed library; its scores would describe no "
+            "measurement): drop these samples"
+        )
+
+
+def _row_numbers(labels: Iterable[object]) -> tuple[int, int] | None:
+    """``(first, last)`` when the labels are the numbers 0, 1, 2, … or 1, 2, 3, … in order (at
+    least three): row numbers, not Entrez IDs (Entrez 4 to 8 are no genes)."""
+    text = [str(label).strip() for label in labels]
+    if len(text) < 3 or not all(t.isascii() and t.isdigit() for t in text):
+        return None
+    first = int(text[0])
+    if first not in (0, 1) or any(int(t) != first + i for i, t in enumerate(text)):
+        return None
+    return first, first + len(text) - 1
+
+
+def _refuse_row_numbers(labels: Iterable[object], name: str) -> None:
+    """Refuse row identifiers that are row numbers (a DataFrame built without its gene index):
+    read as Entrez IDs they would be unrelated genes (1 is A1BG, 2 is A2M, 9 is NAT1)."""
+    numbers = _row_numbers(labels)
+    if numbers is not None:
+        raise ExpressionError(
+            f"{name}: the row identifiers are the row numbers {numbers[0]}, {numbers[0] + 1}, "
+            f"… {numbers[1]}, not genes (read as Entrez IDs they would be unrelated genes: 1 is "
+            "A1BG, 2 is A2M). Give the gene identifiers as the row index (e.g. "
+            "frame.set_index('gene')), or as the first column of a file"
+        )
+
+
 def _refuse_transposed(rows: GeneMapping, columns: GeneMapping, name: str) -> None:
     """Refuse a matrix whose genes are its columns: most column labels are approved symbols or
     Ensembl IDs, more of them than among the rows. (Aliases and Entrez IDs do not count: sample
@@ -354,7 +428,7 @@ def _refuse_log_values_as_counts(values: np.ndarray, name: str) -> None:
     numbers (a sequenced sample has thousands of reads on its expressed genes)."""
     with np.errstate(invalid="ignore"):
         hi = float(np.nanmax(values)) if values.size else 0.0
-    if not np.isfinite(hi) or hi > 30:
+    if not np.isfinite(hi) or hi > _LOG_VALUE_MAX:
         return
     flat = values.reshape(-1)
     sample = flat[:: max(1, flat.size // 1_000_000)]
@@ -365,6 +439,41 @@ def _refuse_log_values_as_counts(values: np.ndarray, name: str) -> None:
             "are not whole numbers: these look like log2 values. Declare units='log2tpm' (or "
             "leave units out to detect the scale)"
         )
+
+
+_TRANSCRIPTOME_GENES = 5_000
+"""Rows from which a matrix is a whole transcriptome, not a gene subset (for the TPM check)."""
+_LOG2_TPM_SUM_MAX = 2.5e5
+"""Largest column sum taken for log2 values: log2(TPM + 1) of 20,000–60,000 genes sums to about
+40,000–120,000, a TPM column of a whole transcriptome to 10⁶."""
+
+
+def _refuse_log_values_as_tpm(values: np.ndarray, name: str) -> None:
+    """Refuse values declared TPM that can only be logarithms: a whole transcriptome (at least
+    5,000 rows) in which no sample has a value above 30 and every column sums to far less than
+    a million (a sample's TPM sum to 10⁶ and its most expressed genes reach thousands). A gene
+    subset of low TPM values is accepted."""
+    if values.ndim != 2 or values.shape[0] < _TRANSCRIPTOME_GENES:
+        return
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a sample of NaN only
+        maxima = np.nanmax(values, axis=0)
+    measured = np.isfinite(maxima)
+    if not measured.any():
+        return
+    hi = float(maxima[measured].max())
+    if hi > _LOG_VALUE_MAX:
+        return
+    sums = np.nansum(values, axis=0)[measured]
+    if float(sums.max()) > _LOG2_TPM_SUM_MAX:
+        return
+    raise ExpressionError(
+        f"{name}: declared tpm, but in {values.shape[0]:,} genes no sample has a value above "
+        f"{_LOG_VALUE_MAX:g} (sample maxima {float(maxima[measured].min()):.4g}–{hi:.4g}) and "
+        f"the columns sum to {float(sums.min()):.4g}–{float(sums.max()):.4g}, not 10⁶: these "
+        "look like log2 values, e.g. log2(TPM + 1). Declare units='log2tpm' (or leave units "
+        "out to detect the scale)"
+    )
 
 
 def _load(source: object) -> tuple[pd.DataFrame, str]:
@@ -420,10 +529,40 @@ def _from_anndata(adata: Any, name: str = "AnnData") -> pd.DataFrame:
             "the layer to score, e.g. anndata.AnnData(X=adata.layers['counts'], obs=adata.obs, "
             "var=adata.var)"
         )
+    _refuse_var_row_numbers(adata, name)
     dense = x.toarray() if hasattr(x, "toarray") else np.asarray(x)
     _refuse_natural_log(adata, dense, name)
     return pd.DataFrame(
         dense.T, index=[str(v) for v in adata.var_names], columns=[str(o) for o in adata.obs_names]
+    )
+
+
+def _refuse_var_row_numbers(adata: Any, name: str) -> None:
+    """Refuse an AnnData whose ``var_names`` are row numbers (``anndata.AnnData(X)`` without
+    gene names), naming the ``var`` columns that hold gene identifiers."""
+    numbers = _row_numbers(list(adata.var_names))
+    if numbers is None:
+        return
+    table = GeneTable.shipped()
+    var = adata.var
+    holding = [
+        str(column)
+        for column in var.columns
+        if not pd.api.types.is_numeric_dtype(var[column])
+        and 2 * sum(s is not None for s in table.to_symbols(var[column].iloc[:200]).symbols)
+        >= min(len(var), 200)
+    ]
+    fix = (
+        f"var column {holding[0]!r} holds gene identifiers: set adata.var_names = "
+        f"adata.var[{holding[0]!r}]"
+        if holding
+        else "set adata.var_names to the genes (HGNC symbols, Ensembl or Entrez IDs)"
+    )
+    columns = ", ".join(repr(str(c)) for c in list(var.columns)[:8]) or "none"
+    raise ExpressionError(
+        f"{name}: var_names are the row numbers {numbers[0]}, {numbers[0] + 1}, … {numbers[1]}, "
+        f"not genes (read as Entrez IDs they would be unrelated genes: 1 is A1BG, 2 is A2M); "
+        f"var columns: {columns}. {fix[0].upper()}{fix[1:]}"
     )
 
 
@@ -478,8 +617,6 @@ def _numeric(frame: pd.DataFrame, name: str) -> pd.DataFrame:
 
 LOG2_TPM_MAX = 21.0
 """Largest log2 TPM accepted: log2(10⁶ + 1) ≈ 19.93, TPM's ceiling, with room for rounding."""
-TPM_MAX = 1e6 * (1 + 1e-6)
-"""Largest TPM accepted: a gene's share of a million transcripts (rounding allowed)."""
 
 
 def _first_cell(
@@ -531,6 +668,17 @@ def _check_and_scale(
             raise ExpressionError(
                 f"{name}: TPM value {value:g} at gene {gene}, sample {sample} is above 10⁶ (a "
                 "TPM cannot exceed one million): are these counts? Declare units='counts'"
+            )
+        with np.errstate(over="ignore"):
+            sums = np.nansum(values, axis=0)
+        over = np.flatnonzero(sums > TPM_SUM_MAX)
+        if over.size:
+            raise ExpressionError(
+                f"{name}: TPM values of sample {frame.columns[over[0]]} sum to "
+                f"{float(sums[over[0]]):.4g} ({over.size:,} of {sums.size:,} samples above "
+                f"{TPM_SUM_MAX:.0e}; column sums {float(sums.min()):.4g}–"
+                f"{float(sums.max()):.4g}), but a sample's TPM sum to 10⁶: are these counts "
+                "(or another scaling)? Declare units='counts' (scaled to a million per sample)"
             )
         return values, None
     if gene_lengths is not None:

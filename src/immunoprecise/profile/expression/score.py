@@ -143,12 +143,28 @@ def _cells(
     # method rescales every sample to 10^6 TPM over all genes without copying the whole matrix
     mixture = data.tpm(genes)
     mixture.loc[_REST] = np.maximum(data.tpm_totals() - mixture.sum(axis=0).to_numpy(), 0.0)
+    # a gene without any value is not in the matrix; a sample missing a value of a reference
+    # gene is not estimated (a missing value is never read as zero), the others are
+    complete = np.ones(mixture.shape[1], dtype=bool)
+    if mixture.isna().to_numpy().any():
+        mixture = mixture[mixture.notna().any(axis=1)]
+        complete = mixture.notna().all(axis=0).to_numpy()
+    incomplete = [str(s) for s in mixture.columns[~complete]]
     try:
-        fractions = deconvolve(mixture, ref)
+        if not complete.any():
+            raise ValueError("every sample misses values of reference genes")
+        fitted_mixture = mixture if complete.all() else mixture.loc[:, complete]
+        fractions = deconvolve(fitted_mixture, ref).reindex(mixture.columns)
         frames.append(fractions.add_prefix(f"{ref.name}_"))
+        skipped = (
+            f"; not estimated for {len(incomplete):,} sample(s) missing values of reference "
+            f"genes: {', '.join(incomplete[:5])}{' …' if len(incomplete) > 5 else ''}"
+            if incomplete
+            else ""
+        )
         notes.append(
             f"{ref.name} deconvolution: {fractions.attrs.get('genes_used', '?')}/{fitted} "
-            "reference genes"
+            f"reference genes{skipped}"
         )
     except ValueError as exc:
         notes.append(f"{ref.name} deconvolution: not estimated ({exc})")

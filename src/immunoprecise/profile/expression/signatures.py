@@ -332,7 +332,7 @@ def immunogram_axes(matrix: ExpressionMatrix) -> list[SignatureScores]:
                 moments = matrix.log2_moments()
             mean, sd = moments
             z = (matrix.log2(list(cov.found)).to_numpy() - mean) / np.where(sd > 0, sd, np.nan)
-            out[str(axis["id"])] = np.nanmean(z, axis=0)
+            out[str(axis["id"])] = _nanmean(z)  # NaN, without a warning, where none
         results.append(SignatureScores(out, cov))
     return results
 

@@ -253,14 +253,15 @@ def expression_values(
                 None,
             )
         elif str(column).startswith("TIL10_"):
+            fraction = _number(row.at[column])
             add(
                 str(column),
                 f"Cell fraction: {str(column)[6:].replace('.', ' ')}",
-                _number(row.at[column]),
+                fraction,
                 "fraction",
                 "quanTIseq constrained least squares, TIL10",
                 None,
                 (_QUANTISEQ,),
-                None,
+                None if np.isfinite(fraction) else coverage.get("TIL10 deconvolution"),
             )
     return values

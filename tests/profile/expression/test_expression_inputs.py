@@ -1,0 +1,217 @@
+"""Input handling of expression matrices: values declared on the wrong scale, identifiers that
+are not genes, samples without expression, missing values and custom references."""
+
+from __future__ import annotations
+
+import gzip
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from immunoprecise.errors import ExpressionError
+from immunoprecise.profile.expression import GeneTable, read_expression, score_expression
+
+
+def _transcriptome(n_genes: int = 6_000, n_samples: int = 3, seed: int = 0) -> pd.DataFrame:
+    """A whole-transcriptome-sized TPM matrix of approved symbols (log-normal, sums 10⁶)."""
+    rng = np.random.default_rng(seed)
+    genes = sorted(GeneTable.shipped().symbols)[:n_genes]
+    raw = rng.lognormal(mean=1.0, sigma=2.0, size=(n_genes, n_samples))
+    tpm = raw / raw.sum(axis=0) * 1e6
+    return pd.DataFrame(tpm, index=genes, columns=[f"pt{i}" for i in range(n_samples)])
+
+
+def test_log2_values_declared_tpm_are_refused_with_the_evidence() -> None:
+    tpm = _transcriptome()
+    logged = np.log2(tpm + 1.0)
+    assert float(logged.to_numpy().max()) < 21
+    with pytest.raises(
+        ExpressionError,
+        match=r"declared tpm, but in 6,000 genes no sample has a value above 30 \(sample "
+        r"maxima .*\) and the columns sum to .*not 10⁶: these look like log2 values.*log2tpm",
+    ):
+        read_expression(logged, units="tpm")
+    # the same values declared (or detected) as log2 read back to the TPM
+    for units in ("log2tpm", None):
+        back = read_expression(logged, units=units)  # type: ignore[arg-type]
+        assert back.units == "log2tpm"
+        np.testing.assert_allclose(back.tpm().loc[tpm.index].to_numpy(), tpm.to_numpy())
+    # linear TPM of the same genes is TPM
+    assert read_expression(tpm, units="tpm").units == "tpm"
+
+
+def test_a_small_gene_subset_of_low_tpm_is_still_tpm() -> None:
+    # a few hundred genes, all below 30 TPM: nothing says these are logarithms
+    subset = _transcriptome(n_genes=300).clip(upper=25.0)
+    m = read_expression(subset, units="tpm")
+    assert m.units == "tpm"
+    np.testing.assert_allclose(m.tpm().loc[subset.index].to_numpy(), subset.to_numpy())
+
+
+def test_counts_declared_tpm_are_refused_and_detected_as_counts() -> None:
+    # estimated counts (Salmon NumReads, RSEM expected_count) are not whole numbers; a sample's
+    # TPM sum to 10⁶, these to millions
+    tpm = _transcriptome()
+    depth = np.array([4.0e6, 7.0e6, 3.0e6])
+    counts = tpm / 1e6 * depth * 1.0003  # not whole numbers, not TPM either
+    assert float(counts.to_numpy().max()) < 1e6  # no single value gives it away
+    with pytest.raises(
+        ExpressionError,
+        match=r"TPM values of sample pt0 sum to 4\.001e\+06 \(3 of 3 samples above 2e\+06; "
+        r"column sums .*are these counts.*units='counts'",
+    ):
+        read_expression(counts, units="tpm")
+    detected = read_expression(counts)
+    assert detected.units == "counts"
+    assert "column sums" in detected.units_note
+    np.testing.assert_allclose(detected.tpm().loc[tpm.index].to_numpy(), tpm.to_numpy())
+    # TPM summing to a million, rounded to two decimals, or with a few repeated rows, is TPM
+    rounded = tpm.round(2)
+    assert read_expression(rounded).units == "tpm"
+    repeated = pd.concat([tpm, tpm.iloc[:50]])
+    assert read_expression(repeated, units="tpm").units == "tpm"
+
+
+def _example() -> pd.DataFrame:
+    from immunoprecise.data import example_path
+
+    return pd.read_csv(example_path("expression_examples.tsv"), sep="\t", index_col=0)
+
+
+HEADLINE = ["icb_response", "CYT", "IFNG6", "GEP18", "IMPRES", "IPS", "TIL10_T.cells.CD8"]
+
+
+def test_row_numbers_are_not_read_as_entrez_ids() -> None:
+    # a frame built from an array has rows 0, 1, 2, …: as Entrez IDs, 1 is A1BG, 2 is A2M, …
+    example = _example()
+    numbered = pd.DataFrame(example.to_numpy(), columns=example.columns)
+    with pytest.raises(ExpressionError, match=r"row numbers 0, 1, … 5440, not genes.*set_index"):
+        read_expression(numbered, units="tpm")
+    from_one = numbered.set_axis(range(1, len(numbered) + 1), axis=0)
+    with pytest.raises(ExpressionError, match=r"row numbers 1, 2, … 5441"):
+        score_expression(from_one)
+    # real Entrez IDs, sorted, are read
+    entrez = read_expression(pd.DataFrame({"s": [1.0, 2.0, 3.0]}, index=[1, 2, 9]), units="tpm")
+    assert entrez.symbols == ["A1BG", "A2M", "NAT1"]
+
+
+def test_an_h5ad_with_gene_names_in_a_var_column_names_the_column(tmp_path: Path) -> None:
+    anndata = pytest.importorskip("anndata")
+    example = _example()
+    adata = anndata.AnnData(example.T.to_numpy())  # var_names "0", "1", …
+    adata.obs_names = list(example.columns)
+    adata.var["gene_symbols"] = list(example.index)
+    adata.var["n_cells"] = 4
+    path = tmp_path / "var_column.h5ad"
+    adata.write_h5ad(path)
+    with pytest.raises(
+        ExpressionError,
+        match=r"var_column\.h5ad: var_names are the row numbers 0, 1, … 5440, not genes.*"
+        r"set adata\.var_names = adata\.var\['gene_symbols'\]",
+    ):
+        read_expression(path)
+    adata.var_names = adata.var["gene_symbols"]
+    expected = score_expression(example)[HEADLINE]
+    pd.testing.assert_frame_equal(score_expression(adata)[HEADLINE], expected)
+
+
+def test_entrez_ids_with_a_blank_identifier_are_read_as_entrez(tmp_path: Path) -> None:
+    # one blank identifier makes pandas read the Entrez column as floats (29126.0); the blank
+    # itself read as text would be "nan", an HGNC alias of SCN11A
+    table = GeneTable.shipped()
+    entrez_of = {symbol: e for e, symbol in table.by_entrez.items()}
+    example = _example()
+    kept = example.loc[[g for g in example.index if g in entrez_of]]
+    by_entrez = kept.set_axis([entrez_of[g] for g in kept.index], axis=0)
+    path = tmp_path / "entrez.tsv"
+    text = by_entrez.rename_axis("entrez").to_csv(sep="\t") + "\t1\t2\t3\t4\n"
+    path.write_text(text)
+    m = read_expression(path, units="tpm")
+    assert m.genes.kinds["entrez"] == len(kept)
+    assert m.genes.kinds["alias"] == 0
+    assert m.genes.unmapped == ("(missing)",)
+    expected = score_expression(kept)[HEADLINE]
+    pd.testing.assert_frame_equal(score_expression(m)[HEADLINE], expected)
+
+
+@pytest.mark.parametrize("units", ["tpm", "log2tpm", None])
+def test_a_sample_without_expression_is_refused(units: str | None) -> None:
+    example = _example()
+    example["EMPTY"] = 0.0
+    values = np.log2(example + 1.0) if units == "log2tpm" else example
+    with pytest.raises(
+        ExpressionError, match=r"1 sample\(s\) without expression: every value of EMPTY is"
+    ):
+        score_expression(values, units=units)  # type: ignore[arg-type]
+
+
+def test_a_missing_value_leaves_only_its_sample_without_cell_fractions() -> None:
+    example = _example()
+    expected = score_expression(example)
+    gappy = example.copy()
+    gappy.loc["CD8B", "SYN-MEL-001"] = np.nan  # a TIL10 gene
+    gappy["UNMEASURED"] = np.nan  # a sample without any value
+    scores = score_expression(gappy)
+    fractions = scores.filter(like="TIL10_")
+    assert fractions.loc[["SYN-MEL-001", "UNMEASURED"]].isna().all(axis=None)
+    others = ["SYN-CRC-001", "SYN-NSCLC-001", "SYN-INTERMEDIATE"]
+    assert not fractions.loc[others].isna().any(axis=None)
+    pd.testing.assert_frame_equal(
+        fractions.loc[others], expected.filter(like="TIL10_").loc[others], rtol=1e-3
+    )
+    line = next(c for c in scores.attrs["coverage"] if c.startswith("TIL10"))
+    assert "not estimated for 2 sample(s) missing values of reference genes" in line
+    assert "SYN-MEL-001, UNMEASURED" in line
+
+
+def test_a_sample_without_values_gives_no_runtime_warning() -> None:
+    example = _example()
+    example["UNMEASURED"] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        scores = score_expression(example, deconvolution=False)
+    assert scores.loc["UNMEASURED"].drop("icb_response_explanation").isna().all()
+
+
+def test_a_custom_reference_too_small_or_not_text_says_so(tmp_path: Path) -> None:
+    small = tmp_path / "small.tsv"
+    small.write_text("gene\tT\tB\nCD3E\t120\t1\nMS4A1\t0.5\t300\n")
+    scores = score_expression(_example(), reference=small)
+    line = next(c for c in scores.attrs["coverage"] if c.startswith("small"))
+    assert "the small reference has 2 genes, fewer than the 50 a fit needs" in line
+    packed = tmp_path / "packed.tsv"
+    packed.write_bytes(gzip.compress(small.read_bytes()))
+    with pytest.raises(ValueError, match=r"packed\.tsv: not a text file"):
+        score_expression(_example(), reference=packed)
+
+
+def test_a_record_whose_sample_misses_a_reference_gene_value_says_why(tmp_path: Path) -> None:
+    import immunoprecise as ip
+    from immunoprecise.data import example_path
+
+    gappy = _example()
+    gappy.loc["CD8B", "SYN-MEL-001"] = np.nan
+    path = tmp_path / "gappy.tsv"
+    gappy.to_csv(path, sep="\t")
+    record = ip.read_patient(example_path("melanoma_braf.json"))
+    assert record.expression is not None
+    assert record.expression.sample_id == "SYN-MEL-001"
+    moved = record.model_copy(
+        update={"expression": record.expression.model_copy(update={"path": str(path)})}
+    )
+    value = ip.profile(moved).values["expression.TIL10_T.cells.CD8"]
+    assert value.status == "not_assessable"
+    assert "not estimated for 1 sample(s) missing values of reference genes: SYN-MEL-001" in (
+        value.note or ""
+    )
+    other = record.model_copy(
+        update={
+            "expression": record.expression.model_copy(
+                update={"path": str(path), "sample_id": "SYN-CRC-001"}
+            )
+        }
+    )
+    assert ip.profile(other).values["expression.TIL10_T.cells.CD8"].status == "assessed"
