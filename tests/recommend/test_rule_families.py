@@ -383,7 +383,7 @@ def test_durvalumab_window_is_1_to_42_days_after_chemoradiotherapy(
 def test_chemoradiotherapy_ending_after_the_record_date_is_not_assessable(
     minimal: dict[str, Any],
 ) -> None:
-    data = _after_chemoradiotherapy(minimal, "2026-11-30")  # 49 days after collection
+    data = _after_chemoradiotherapy(minimal, "2026-11-02")  # 21 days after collection
     profile = ip.profile(PatientRecord.model_validate(data))
     value = profile.values["days_since.chemoradiotherapy"]
     assert value.status == "not_assessable"

@@ -26,6 +26,12 @@ key                                            holds
 ``patient.prior_therapies[]``                  tuple of ``(name, class, date, irae_grade)``
                                                per patient (date: ISO end, else start, or None)
 ``patient.hla_type``                           the HLA alleles as text, ``A*02:01, B*07:02``
+``patient.comorbidities``                      tuple of the comorbidities per patient
+``host.cytokines{IFNG}``                       a serum cytokine (pg/mL)
+``tumor.hypoxia[CA9]``                         a hypoxia marker, percent of cells positive
+``disease.risk_indices[FLIPI].score``          a risk index's score (``.category``: its group)
+``outcome.<treatment, best_response, pfs,      a cohort table's outcome columns (times in
+os, pfs_event, os_event>``                     days, events 1/0; only from a table)
 ``toxicity[]``                                 tuple of the record's toxicity observations
                                                (``ToxicityObservation``), None when it has none
 =============================================  ================================================
@@ -37,6 +43,7 @@ import datetime as dt
 import enum
 import functools
 import re
+import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,20 +52,47 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pydantic
+from pydantic import TypeAdapter
+from pydantic.fields import FieldInfo
 
 from immunoprecise.errors import FieldProblem, ValidationError
-from immunoprecise.records.disease import BurdenMeasurement
+from immunoprecise.records.cohort import Outcome
+from immunoprecise.records.disease import BurdenMeasurement, RiskIndex
 from immunoprecise.records.fields import FieldDoc, record_fields
+from immunoprecise.records.host import CytokineLevel
 from immunoprecise.records.microenvironment import IHCDensity
 from immunoprecise.records.patient import HLA_ALLELE as _HLA
-from immunoprecise.records.patient import NO_PRIOR_THERAPY, is_none_placeholder
+from immunoprecise.records.patient import NO_PRIOR_THERAPY, BestResponse, is_none_placeholder
 from immunoprecise.records.quantity import Quantity
 from immunoprecise.records.record import PatientRecord
-from immunoprecise.records.scalars import SUSPICIOUS_NUMBER, number_text_problem
-from immunoprecise.records.table import parse_table_header, read_frame, table_items
+from immunoprecise.records.scalars import (
+    SUSPICIOUS_NUMBER,
+    CalendarDate,
+    canonical_choice,
+    number_text_problem,
+)
+from immunoprecise.records.table import (
+    DATE_IN_TEXT,
+    is_text_column,
+    number_as_text,
+    parse_table_header,
+    read_frame,
+    table_items,
+)
+from immunoprecise.records.tumor import AntigenKind, HypoxiaMarker, Positivity
 from immunoprecise.records.units import convert_array
 
-__all__ = ["RecordColumns", "density_key", "latest_burden", "record_columns", "table_columns"]
+__all__ = [
+    "RecordColumns",
+    "cytokine_key",
+    "density_key",
+    "hypoxia_key",
+    "latest_burden",
+    "record_columns",
+    "risk_key",
+    "table_columns",
+]
 
 Array = npt.NDArray[Any]
 _NUMERIC_KINDS = {"quantity", "integer", "number"}
@@ -73,6 +107,22 @@ _SIZE_MEASURES = ("sum_of_diameters", "spd", "cell_count")
 def density_key(marker: str, region: str) -> str:
     """The column key of an IHC density, e.g. ``microenvironment.densities[CD8, tumor_core]``."""
     return f"microenvironment.densities[{marker.upper()}, {region}]"
+
+
+def cytokine_key(name: str) -> str:
+    """The column key of a serum cytokine, e.g. ``host.cytokines{IFNG}`` (pg/mL)."""
+    return f"host.cytokines{{{name.upper()}}}"
+
+
+def hypoxia_key(marker: str) -> str:
+    """The column key of a hypoxia marker's percent positive, e.g. ``tumor.hypoxia[CA9]``."""
+    return f"tumor.hypoxia[{marker.upper()}]"
+
+
+def risk_key(name: str, what: str) -> str:
+    """The column key of a risk index's score or category, e.g.
+    ``disease.risk_indices[FLIPI].score``."""
+    return f"disease.risk_indices[{name.upper()}].{what}"
 
 
 def burden_key(measure: str) -> str:
@@ -227,6 +277,7 @@ def record_columns(records: Sequence[PatientRecord]) -> RecordColumns:
     history = np.empty(n, dtype=object)
     hla = np.full(n, None, dtype=object)
     toxicity = np.full(n, None, dtype=object)
+    comorbidities = np.empty(n, dtype=object)
     for i, r in enumerate(records):
         if r.toxicity:
             toxicity[i] = r.toxicity
@@ -245,6 +296,19 @@ def record_columns(records: Sequence[PatientRecord]) -> RecordColumns:
             )
         )
         hla[i] = ", ".join(r.patient.hla_type) or None
+        comorbidities[i] = r.patient.comorbidities
+        for name, q in r.host.cytokines.items():
+            put(cytokine_key(name), i, q.value)
+        for marker in r.tumor.hypoxia:
+            if marker.percent_positive is not None:
+                put(hypoxia_key(marker.marker), i, marker.percent_positive.value)
+        for index in r.disease.risk_indices:
+            if index.score is not None:
+                put(risk_key(index.name, "score"), i, index.score)
+            if index.category is not None:
+                data.setdefault(risk_key(index.name, "category"), np.full(n, None, dtype=object))[
+                    i
+                ] = index.category
         put("patient.autoimmune_diseases", i, float(bool(r.patient.autoimmune_diseases)))
         drivers[i] = tuple((m.gene, m.alteration) for m in r.tumor.driver_mutations)
         antigens[i] = tuple((a.name, a.kind.value, a.status.value) for a in r.tumor.antigens)
@@ -253,6 +317,7 @@ def record_columns(records: Sequence[PatientRecord]) -> RecordColumns:
     data["patient.prior_therapies[]"] = history
     data["patient.hla_type"] = hla
     data["toxicity[]"] = toxicity
+    data["patient.comorbidities"] = comorbidities
     ids = np.array([r.patient.id for r in records], dtype=object)
     return RecordColumns(n=n, patient_ids=ids, columns=data)
 
@@ -352,8 +417,31 @@ def raw_missing(raw: Array) -> npt.NDArray[np.bool_]:
 def _texts(raw: Array) -> Array:
     series = pd.Series(raw, dtype=object)
     missing = raw_missing(raw)
+    # a spreadsheet's number in a text column as read_table reads it (1001.0 → '1001')
+    series = series.map(
+        lambda c: number_as_text(c) if isinstance(c, int | float) and not isinstance(c, bool) else c
+    )
     out = series.astype(str).str.strip().to_numpy(dtype=object)
     out[missing] = None
+    return out
+
+
+_DATE: TypeAdapter[dt.date] = TypeAdapter(CalendarDate)
+
+
+def _dates(name: str, raw: Array, problems: _Problems) -> Array:
+    """Read a column of dates as :func:`~immunoprecise.records.read_table` does (ISO 8601,
+    1900-01-01 … tomorrow); the ISO texts, None for an empty cell."""
+    # a spreadsheet's date-time cell is read as its date, as read_table reads it
+    texts = _texts(np.array([c.date() if isinstance(c, dt.datetime) else c for c in raw], object))
+    out = np.full(len(raw), None, dtype=object)
+    for i, text in enumerate(texts):
+        if text is None:
+            continue
+        try:
+            out[i] = _DATE.validate_python(text).isoformat()
+        except pydantic.ValidationError as exc:
+            problems.cells(name, np.array([i]), raw, str(exc.errors()[0]["msg"]))
     return out
 
 
@@ -377,7 +465,65 @@ def _prior_therapy(item: str) -> tuple[str, str, None, None]:
 
 def _antigen(item: str) -> tuple[str, str, str]:
     name, kind, status = ([p.strip() for p in item.split(":")] + ["", "", ""])[:3]
+    # any letter case, as the record reads it (CD19:Lineage:Positive)
+    kind = canonical_choice(kind, [k.value for k in AntigenKind]) or kind
+    status = canonical_choice(status, [p.value for p in Positivity]) or status
     return name, kind, status
+
+
+def _bounds_of(field: FieldInfo) -> tuple[float, float]:
+    """The ``ge``/``le`` bounds of a whole-number field."""
+    lo = next(m.ge for m in field.metadata if getattr(m, "ge", None) is not None)
+    hi = next(m.le for m in field.metadata if getattr(m, "le", None) is not None)
+    return float(lo), float(hi)
+
+
+_TRUE = frozenset({"1", "true", "yes", "y", "t", "on"})
+_FALSE = frozenset({"0", "false", "no", "n", "f", "off"})
+
+
+def _outcome_column(
+    name: str, what: str, unit: str, raw: Array, data: dict[str, Array], problems: _Problems
+) -> None:
+    """Read an outcome column (``treatment``, ``best_response``, ``pfs_<unit>``, ``pfs_event``,
+    ``os_<unit>``, ``os_event``) under the key ``outcome.<what>``, checked as
+    :class:`~immunoprecise.records.Outcome` checks it (times in days, events 1/0)."""
+    key = f"outcome.{what}"
+    if what in ("pfs", "os"):
+        spec = Outcome.model_fields[what].metadata[0]
+        data[key] = _numbers(
+            name,
+            raw,
+            unit=unit or spec.unit,
+            target=spec.unit,
+            bounds=(spec.ge, spec.le),
+            range_text=spec.range_text,
+            integer=False,
+            problems=problems,
+        )
+    elif what.endswith("_event"):
+        flags = np.full(len(raw), np.nan)
+        for i, text in enumerate(_texts(raw)):
+            folded = None if text is None else text.casefold().removesuffix(".0")
+            if folded in _TRUE:
+                flags[i] = 1.0
+            elif folded in _FALSE:
+                flags[i] = 0.0
+            elif folded is not None:
+                problems.cells(
+                    name, np.array([i]), raw, "expected 1 or 0 (or true/false): event or censored"
+                )
+        data[key] = flags
+    elif what == "best_response":
+        texts = _texts(raw)
+        allowed = [b.value for b in BestResponse]
+        canonical = [None if t is None else canonical_choice(t, allowed) for t in texts]
+        bad = [t is not None and c is None for t, c in zip(texts, canonical, strict=True)]
+        if any(bad):
+            problems.cells(name, np.flatnonzero(bad), raw, "expected one of " + ", ".join(allowed))
+        data[key] = np.array(canonical, dtype=object)
+    else:
+        data[key] = _texts(raw)
 
 
 def table_columns(table: pd.DataFrame | str | Path) -> RecordColumns:
@@ -436,6 +582,10 @@ def table_columns(table: pd.DataFrame | str | Path) -> RecordColumns:
     data: dict[str, Array] = {}
     for h in headers:
         raw = frame[h.name].to_numpy(dtype=object)
+        if is_text_column(h):
+            in_text = [isinstance(c, dt.date) for c in raw]
+            if any(in_text):
+                problems.cells(h.name, np.flatnonzero(in_text), raw, DATE_IN_TEXT)
         if h.kind == "scalar" and h.path in docs:
             doc = docs[h.path]
             if doc.kind in _NUMERIC_KINDS:
@@ -453,12 +603,28 @@ def table_columns(table: pd.DataFrame | str | Path) -> RecordColumns:
             else:
                 texts = _texts(raw)
                 allowed = set(doc.choices)
+                if doc.kind == "ISO date":
+                    data[doc.path] = _dates(h.name, raw, problems)
+                    continue
                 if doc.path == "disease.oncotree_code":
                     bad = [t is not None and not _CODE.match(t) for t in texts]
                     message = "expected an OncoTree code such as 'FL' or 'LUAD'"
-                else:
-                    bad = [t is not None and bool(allowed) and t not in allowed for t in texts]
+                elif allowed:
+                    # any letter case, written as the canonical value (msi-h → MSI-H)
+                    canonical = [
+                        None if t is None else canonical_choice(t, doc.choices) for t in texts
+                    ]
+                    bad = [
+                        t is not None and c is None for t, c in zip(texts, canonical, strict=True)
+                    ]
+                    texts = np.array(
+                        [c if c is not None else t for t, c in zip(texts, canonical, strict=True)],
+                        dtype=object,
+                    )
                     message = "expected one of " + ", ".join(doc.choices)
+                else:
+                    bad = []
+                    message = ""
                 if any(bad):
                     problems.cells(h.name, np.flatnonzero(bad), raw, message)
                 data[doc.path] = texts
@@ -491,12 +657,94 @@ def table_columns(table: pd.DataFrame | str | Path) -> RecordColumns:
                 integer=False,
                 problems=problems,
             )
+        elif h.kind == "scalar" and h.is_list and h.path == ("patient", "comorbidities"):
+            names = _parse_lists(raw, str)
+            placeholders = [any(map(is_none_placeholder, c)) for c in names]
+            if any(placeholders):
+                problems.cells(
+                    h.name,
+                    np.flatnonzero(placeholders),
+                    raw,
+                    "'none', 'N/A', '-' and the like are not names; leave the cell empty when "
+                    "none is known",
+                )
+            data["patient.comorbidities"] = names
+        elif h.kind in ("cytokine", "hypoxia"):
+            if h.kind == "cytokine":
+                measured = typing.get_args(CytokineLevel)[1]
+                key = cytokine_key(h.groups["name"])
+            else:
+                measured = HypoxiaMarker.model_fields["percent_positive"].metadata[0]
+                key = hypoxia_key(h.groups["marker"])
+            data[key] = _numbers(
+                h.name,
+                raw,
+                unit=h.unit,
+                target=measured.unit,
+                bounds=(measured.ge, measured.le),
+                range_text=measured.range_text,
+                integer=False,
+                problems=problems,
+            )
+        elif h.kind == "risk":
+            key = risk_key(h.groups["name"], h.groups["what"])
+            if h.groups["what"] == "score":
+                field = RiskIndex.model_fields["score"]
+                bounds = _bounds_of(field)
+                data[key] = _numbers(
+                    h.name,
+                    raw,
+                    unit="",
+                    target="",
+                    bounds=bounds,
+                    range_text=f"{bounds[0]:g}–{bounds[1]:g}",
+                    integer=True,
+                    problems=problems,
+                )
+            else:
+                data[key] = _texts(raw)
+        elif h.kind == "scalar" and h.path[0] == "outcome":
+            _outcome_column(h.name, h.path[1], h.unit, raw, data, problems)
         elif h.kind == "driver_mutations":
             data["tumor.driver_mutations"] = _parse_lists(raw, _driver)
         elif h.kind == "antigens":
-            data["tumor.antigens"] = _parse_lists(raw, _antigen)
+            antigens = _parse_lists(raw, _antigen)
+            kinds, statuses = {k.value for k in AntigenKind}, {p.value for p in Positivity}
+            bad = [
+                any(not n or k not in kinds or st not in statuses for n, k, st in row)
+                for row in antigens
+            ]
+            if any(bad):
+                problems.cells(
+                    h.name,
+                    np.flatnonzero(bad),
+                    raw,
+                    "expected items name:kind:status, kind one of "
+                    + ", ".join(sorted(kinds))
+                    + "; status one of "
+                    + ", ".join(sorted(statuses)),
+                )
+            data["tumor.antigens"] = antigens
         elif h.kind == "prior_therapies":
             lines = _parse_lists(raw, _prior_therapy)
+            responses = [b.value for b in BestResponse]
+            unknown = [
+                any(
+                    canonical_choice(item.rpartition(":")[2], responses) is None
+                    for item in table_items(cell)
+                    if ":" in item and item.rpartition(":")[2].strip()
+                )
+                if not missing
+                else False
+                for cell, missing in zip(raw, raw_missing(raw), strict=True)
+            ]
+            if any(unknown):
+                problems.cells(
+                    h.name,
+                    np.flatnonzero(unknown),
+                    raw,
+                    "expected therapy:response, the response one of " + ", ".join(responses),
+                )
             recorded = ~raw_missing(raw)  # an empty cell: not recorded
             naive = [len(t) == 1 and t[0][0].casefold() == NO_PRIOR_THERAPY for t in lines]
             for i in np.flatnonzero(naive):
@@ -523,7 +771,26 @@ def table_columns(table: pd.DataFrame | str | Path) -> RecordColumns:
                     h.name, np.flatnonzero(bad), raw, "expected HLA alleles such as 'A*02:01'"
                 )
             data["patient.hla_type"] = np.array([", ".join(a) or None for a in alleles], object)
+        elif h.kind != "burden_date":
+            # a column read_table knows must never be dropped here without a word
+            problems.count += 1
+            problems.items.append(
+                FieldProblem(f"column {h.name}", None, "is not read as columns; leave it out")
+            )
+    for what in ("pfs", "os"):
+        time, event = data.get(f"outcome.{what}"), data.get(f"outcome.{what}_event")
+        given = np.zeros(n, bool) if time is None else ~np.isnan(time)
+        flagged = np.zeros(n, bool) if event is None else ~np.isnan(event)
+        if (given != flagged).any():
+            column = next(c for c in frame.columns if c.startswith(what))
+            problems.cells(
+                column,
+                np.flatnonzero(given != flagged),
+                frame[column].to_numpy(dtype=object),
+                f"give both {what} and {what}_event, or neither",
+            )
     if "burden_date" in frame.columns:
+        _dates("burden_date", frame["burden_date"].to_numpy(dtype=object), problems)
         dated = ~raw_missing(frame["burden_date"].to_numpy(dtype=object))
         measured = np.zeros(n, dtype=bool)
         for measure in _BURDEN_MEASURES:
@@ -539,6 +806,8 @@ def table_columns(table: pd.DataFrame | str | Path) -> RecordColumns:
     data.setdefault("patient.prior_therapies", np.full(n, np.nan))  # no column: not recorded
     data.setdefault("patient.autoimmune_diseases", np.zeros(n))
     data.setdefault("patient.hla_type", np.full(n, None, dtype=object))
+    if "patient.comorbidities" not in data:
+        data["patient.comorbidities"] = _parse_lists(np.full(n, None, dtype=object), str)
     if "patient.prior_therapies[]" not in data:
         data["patient.prior_therapies[]"] = np.full(n, None, dtype=object)
     for key in ("tumor.driver_mutations", "tumor.antigens"):

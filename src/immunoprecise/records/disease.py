@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field, model_validator
@@ -10,12 +9,12 @@ from pydantic import Field, model_validator
 from immunoprecise.errors import repeated
 from immunoprecise.records.base import RecordModel
 from immunoprecise.records.quantity import Measured, Quantity
-from immunoprecise.records.scalars import CalendarDate, Flag, OptionalWholeNumber
+from immunoprecise.records.scalars import CalendarDate, Choice, Flag, OptionalWholeNumber
 
 __all__ = ["BurdenMeasurement", "Disease", "DiseaseStatus", "RiskIndex"]
 
 
-class DiseaseStatus(StrEnum):
+class DiseaseStatus(Choice):
     """Where the disease stands at evaluation."""
 
     newly_diagnosed = "newly_diagnosed"

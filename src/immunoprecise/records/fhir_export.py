@@ -10,6 +10,7 @@ as Observations with their method, formula and references.
 from __future__ import annotations
 
 import re
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from fhir.resources.R4B.bundle import Bundle
@@ -26,7 +27,7 @@ from immunoprecise.records.record import PatientRecord
 if TYPE_CHECKING:  # the profile stage depends on records, not the reverse
     from immunoprecise.profile.immune_profile import ImmuneProfile
 
-__all__ = ["profile_to_fhir", "record_to_fhir"]
+__all__ = ["full_url", "profile_to_fhir", "record_to_fhir"]
 
 Json = dict[str, Any]
 _FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
@@ -34,6 +35,22 @@ _FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 
 def _fhir_id(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9\-.]", "-", text)[:64]
+
+
+_URN_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://immunoprecise.org/fhir/")
+
+
+def full_url(resource_type: str, resource_id: str) -> str:
+    """The absolute ``fullUrl`` of a written resource: ``urn:uuid:<uuid>``, as FHIR requires
+    for the entries of a Bundle without a server base. The uuid is derived from the resource
+    type and id, so writing the same record twice gives the same Bundle.
+
+    Examples
+    --------
+    >>> full_url("Patient", "P1").startswith("urn:uuid:")
+    True
+    """
+    return f"urn:uuid:{uuid.uuid5(_URN_NAMESPACE, f'{resource_type}/{resource_id}')}"
 
 
 def _quantity(q: Quantity, codes: FhirCodes) -> Json:
@@ -63,7 +80,7 @@ class _Writer:
         self.record = record
         self.codes = fhir_codes()
         self.pid = _fhir_id(record.patient.id)
-        self.subject = {"reference": f"Patient/{self.pid}"}
+        self.subject = {"reference": full_url("Patient", self.pid)}
         self.resources: list[Json] = []
 
     def local(self, code: str, display: str | None = None) -> Json:
@@ -356,7 +373,7 @@ def record_to_fhir(record: PatientRecord) -> Json:
             "resourceType": "Bundle",
             "type": "collection",
             "entry": [
-                {"fullUrl": f"{r['resourceType']}/{r['id']}", "resource": r}
+                {"fullUrl": full_url(r["resourceType"], r["id"]), "resource": r}
                 for r in writer.resources
             ],
         }
@@ -453,6 +470,12 @@ def profile_to_fhir(profile: ImmuneProfile, *, patient_reference: str) -> Json:
         {
             "resourceType": "Bundle",
             "type": "collection",
-            "entry": [{"fullUrl": f"Observation/{r['id']}", "resource": r} for r in entries],
+            "entry": [
+                {
+                    "fullUrl": full_url("Observation", f"{patient_reference}/{r['id']}"),
+                    "resource": r,
+                }
+                for r in entries
+            ],
         }
     )

@@ -28,7 +28,7 @@ from fhir.resources.R4B.bundle import Bundle
 from immunoprecise.errors import FieldProblem, ValidationError, repeated
 from immunoprecise.records.readers import binary_content
 from immunoprecise.records.record import PatientRecord
-from immunoprecise.records.scalars import FROM_TEXT
+from immunoprecise.records.scalars import FROM_TEXT, date_problem, latest_date
 from immunoprecise.records.validation import field_problems, validate_model
 
 __all__ = [
@@ -49,6 +49,7 @@ _CANCER_WORDS = re.compile(
     re.IGNORECASE,
 )
 _SKIP_STATUS = {"entered-in-error", "cancelled", "not-done"}
+_BARE_NUMBER = re.compile(r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$")
 
 
 @dataclass(frozen=True)
@@ -244,27 +245,72 @@ def _concept_text(concept: Json | None) -> str | None:
 
 
 def _date(value: Any) -> dt.date | None:
+    """The day a FHIR date or dateTime names; None for none, or for a partial date (a year,
+    or a year and month: see :func:`_partial_date`)."""
     if not value:
         return None
     return dt.date.fromisoformat(str(value)[:10]) if len(str(value)) >= 10 else None
 
 
-def _effective_text(resource: Json) -> str | None:
-    """The resource's clinically relevant time as written: ``effectiveDateTime``, else
-    ``effectiveInstant``, else the end (or start) of ``effectivePeriod``, else ``issued``."""
+_PARTIAL_DATE = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{2}))?$")
+
+
+def _partial_date(value: Any) -> tuple[dt.date, dt.date] | None:
+    """The first and last day of a partial FHIR date (``2024`` or ``2024-03``, which FHIR
+    allows), or None for a full date or none.
+
+    Examples
+    --------
+    >>> _partial_date("2024-02")
+    (datetime.date(2024, 2, 1), datetime.date(2024, 2, 29))
+    >>> _partial_date("2024-02-10") is None
+    True
+    """
+    match = _PARTIAL_DATE.match(str(value or ""))
+    if match is None:
+        return None
+    year = int(match["year"])
+    if match["month"] is None:
+        return dt.date(year, 1, 1), dt.date(year, 12, 31)
+    month = int(match["month"])
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return dt.date(year, month, 1), following - dt.timedelta(days=1)
+
+
+def _effective_source(resource: Json) -> tuple[str, str] | None:
+    """Where the resource's clinically relevant time is written, and the time as written:
+    ``effectiveDateTime``, else ``effectiveInstant``, else the end (or start) of
+    ``effectivePeriod``, else ``issued``."""
     for key in ("effectiveDateTime", "effectiveInstant"):
         if resource.get(key):
-            return str(resource[key])
+            return key, str(resource[key])
     period = resource.get("effectivePeriod") or {}
-    for value in (period.get("end"), period.get("start"), resource.get("issued")):
-        if value and _date(value) is not None:
-            return str(value)
+    for key, value in (
+        ("effectivePeriod.end", period.get("end")),
+        ("effectivePeriod.start", period.get("start")),
+        ("issued", resource.get("issued")),
+    ):
+        if value and (_date(value) is not None or _partial_date(value) is not None):
+            return key, str(value)
     return None
 
 
+def _effective_text(resource: Json) -> str | None:
+    """The resource's clinically relevant time as written (see :func:`_effective_source`)."""
+    source = _effective_source(resource)
+    return source[1] if source else None
+
+
 def _effective(resource: Json) -> dt.date | None:
-    """The date of the resource's time, as written (the local calendar date)."""
+    """The date of the resource's time, as written (the local calendar date); None for none
+    or a partial date."""
     return _date(_effective_text(resource))
+
+
+def _ordering_date(text: str | None) -> dt.date | None:
+    """The day a time orders by: its date, or the first day of a partial date."""
+    partial = _partial_date(text)
+    return partial[0] if partial is not None else _date(text)
 
 
 def _instant(value: str | None) -> dt.datetime | None:
@@ -337,6 +383,12 @@ class _Reader:
     medications: Mapping[str, Json] = field(default_factory=dict)
     """The Bundle's Medication resources by ``Medication/<id>`` and by ``fullUrl``."""
     used_medications: set[int] = field(default_factory=set)
+    observations: frozenset[str] = frozenset()
+    """The Bundle's Observations as ``Observation/<id>`` and by ``fullUrl`` (panel members)."""
+    problems: list[FieldProblem] = field(default_factory=list)
+    """Invalid values found while reading (an implausible date), raised by :meth:`finish`."""
+    partial_dates: list[tuple[str, str, dt.date]] = field(default_factory=list)
+    """Observations read with a partial date: reference, date as written, its last day."""
 
     def skip(self, resource: Json, reason: str, concept: Json | None = None) -> None:
         self.skipped.append(SkippedResource(_ref(resource), _code_text(concept), reason))
@@ -371,7 +423,7 @@ class _Reader:
     def latest_wins(self, path: str, resource: Json) -> bool:
         """Whether ``resource`` is the one to keep for single-valued field ``path``."""
         text = _effective_text(resource)
-        date, at = _date(text), _instant(text)
+        date, at = _ordering_date(text), _instant(text)
         if path in self.chosen:
             old_date, old_at, old_ref, old_text = self.chosen[path]
             if old_date is not None and not _is_later(date, at, old_date, old_at):
@@ -521,7 +573,12 @@ class _Reader:
         if topography:
             self.put("disease.icd_o3_topography", topography, origin)
         onset = c.get("onsetDateTime")
-        if onset:
+        if onset and _partial_date(onset) is not None:
+            self.notes.append(
+                f"{origin}: onsetDateTime {onset!r} is a partial date; disease.diagnosis_date "
+                "needs the day and is left empty"
+            )
+        elif onset:
             self.put("disease.diagnosis_date", str(onset)[:10], origin)
         for stage in c.get("stage") or []:
             text = _concept_text(stage.get("summary"))
@@ -534,11 +591,31 @@ class _Reader:
                 self.put("disease.status", status, origin)
 
     # -- Observations --------------------------------------------------------------------------
-    def read_observation(self, obs: Json) -> None:
-        concept = obs.get("code") or {}
-        if obs.get("status") in _SKIP_STATUS:
-            self.skip(obs, f"status {obs['status']}", concept)
-            return
+    def dated(self, resource: Json) -> bool:
+        """Check the resource's effective time: False (with a problem naming the resource) for
+        a date outside 1900-01-01 … tomorrow; a partial date (``2024``, ``2024-03``) is
+        noted, as it orders by its first day."""
+        source = _effective_source(resource)
+        if source is None:
+            return True
+        key, text = source
+        partial = _partial_date(text)
+        first, last = partial if partial is not None else (_date(text),) * 2
+        if first is None or last is None:
+            return True
+        problem = date_problem(first) if first > latest_date() else date_problem(last)
+        if problem is not None:
+            self.problems.append(FieldProblem(f"{_ref(resource)}: {key}", text, problem))
+            return False
+        if partial is not None:
+            self.notes.append(
+                f"{_ref(resource)}: {key} {text!r} is a partial date (FHIR allows a year, or "
+                f"a year and month); it is ordered as its first day, {first.isoformat()}, and "
+                "does not set collected_on"
+            )
+        return True
+
+    def _match(self, concept: Json) -> tuple[str, Mapping[str, Any]] | None:
         match = next(
             (
                 self.codes.by_code[key]
@@ -547,11 +624,74 @@ class _Reader:
             ),
             None,
         )
-        if match is None:
-            match = self._local_prefixed(concept)
-        if match is None:
+        return match if match is not None else self._local_prefixed(concept)
+
+    def read_observation(self, obs: Json) -> None:
+        concept = obs.get("code") or {}
+        if obs.get("status") in _SKIP_STATUS:
+            self.skip(obs, f"status {obs['status']}", concept)
+            return
+        match = self._match(concept)
+        if match is None and obs.get("hasMember") and not obs.get("component"):
+            self.skip_panel(obs)
+            return
+        if match is None and not obs.get("component"):
             self.skip(obs, "unknown code: no record field for it", concept)
             return
+        if not self.dated(obs):  # only a date that is read is checked
+            return
+        if match is None:
+            self.read_panel(obs)
+            return
+        self.read_matched(obs, match)
+
+    def read_panel(self, panel: Json) -> None:
+        """Read the components of a panel (a CBC with a lymphocyte count, …) whose codes map to a
+        record field as Observations of their own, with the panel's status, subject and time;
+        list the others as skipped."""
+        read = 0
+        for i, component in enumerate(panel["component"]):
+            concept = component.get("code") or {}
+            part: Json = {
+                key: value
+                for key, value in panel.items()
+                if key in ("resourceType", "status", "subject", "issued")
+                or key.startswith("effective")
+            }
+            part |= {k: v for k, v in component.items() if k != "code"}
+            part |= {"id": f"{panel.get('id', '?')}.component[{i}]", "code": concept}
+            match = self._match(concept)
+            if match is None or match[0] == "structured":
+                why = "unknown code" if match is None else "a structured value"
+                self.skip(part, f"panel component with {why}: no record field for it", concept)
+                continue
+            read += 1
+            self.read_matched(part, match)
+        if any(k.startswith("value") for k in panel):
+            self.skip(
+                panel,
+                "unknown code: no record field for the panel's own value (its components are "
+                "read on their own)",
+                panel.get("code"),
+            )
+        self.notes.append(
+            f"{_ref(panel)}: panel {_concept_text(panel.get('code'))!r} read by its "
+            f"components: {read} of {len(panel['component'])} have a record field"
+        )
+
+    def skip_panel(self, panel: Json) -> None:
+        """A panel that lists its results as members (``hasMember``): the members are read as
+        Observations of their own; those not in the Bundle are named."""
+        members = [str((m or {}).get("reference")) for m in panel.get("hasMember") or []]
+        missing = [m for m in members if m not in self.observations]
+        reason = "panel: its members (hasMember) are read as Observations of their own"
+        if missing:
+            reason += f"; not in the Bundle, so not read: {', '.join(missing)}"
+        self.skip(panel, reason, panel.get("code"))
+
+    def read_matched(self, obs: Json, match: tuple[str, Mapping[str, Any]]) -> None:
+        """Read an Observation whose code maps to a record field."""
+        concept = obs.get("code") or {}
         kind, entry = match
         if kind == "quantities":
             self.read_quantity(obs, entry)
@@ -593,9 +733,11 @@ class _Reader:
                 return f"{number} (no unit)" if unit else number
             return f"{number} {given}"
         if "valueInteger" in obs:
-            return int(obs["valueInteger"])
+            # a measured field needs the unit: platelets 250 could be 250 × 10^3/µL
+            return f"{obs['valueInteger']} (no unit)" if unit else int(obs["valueInteger"])
         if "valueString" in obs:
-            return str(obs["valueString"])
+            text = str(obs["valueString"])
+            return f"{text.strip()} (no unit)" if unit and _BARE_NUMBER.match(text) else text
         return None
 
     def read_quantity(self, obs: Json, entry: Mapping[str, Any]) -> None:
@@ -616,7 +758,14 @@ class _Reader:
                     value = int(answers[c["code"]])
         if value is None:
             absent = _concept_text(obs.get("dataAbsentReason"))
-            self.skip(obs, f"no value{f' (data absent: {absent})' if absent else ''}", obs["code"])
+            other = next((k for k in obs if k.startswith("value")), None)
+            reason = (
+                f"its {other} is not read: {path} is read from valueQuantity, valueInteger or "
+                "valueString"
+                if other is not None
+                else f"no value{f' (data absent: {absent})' if absent else ''}"
+            )
+            self.skip(obs, reason, obs.get("code"))
             return
         if not unit and "valueQuantity" in obs:
             value = obs["valueQuantity"].get("value")  # a score or count: the number itself
@@ -626,6 +775,8 @@ class _Reader:
         date = _effective(obs)
         if date is not None:
             self.dates.append(date)
+        elif (partial := _partial_date(_effective_text(obs))) is not None:
+            self.partial_dates.append((_ref(obs), str(_effective_text(obs)), partial[1]))
         if path == "host.ldh":
             for rng in obs.get("referenceRange") or []:
                 high = rng.get("high") or {}
@@ -733,7 +884,14 @@ class _Reader:
     def read_burden(self, obs: Json, measure: str) -> None:
         date = _effective(obs)
         if date is None:
-            self.skip(obs, "burden measurement without effectiveDateTime", obs.get("code"))
+            text = _effective_text(obs)
+            reason = (
+                f"burden measurement with the partial date {text!r}; a burden measurement "
+                "needs its day"
+                if text
+                else "burden measurement without effectiveDateTime"
+            )
+            self.skip(obs, reason, obs.get("code"))
             return
         burden = self.data.setdefault("disease", {}).setdefault("burden", [])
         for i, item in enumerate(burden):
@@ -768,6 +926,20 @@ class _Reader:
             period = m.get("effectivePeriod") or {}
             start = _date(period.get("start") or m.get("effectiveDateTime"))
             end = _date(period.get("end") or m.get("effectiveDateTime"))
+            partial = {
+                which: text
+                for which, text in (
+                    ("start", period.get("start") or m.get("effectiveDateTime")),
+                    ("end", period.get("end") or m.get("effectiveDateTime")),
+                )
+                if _partial_date(text) is not None
+            }
+            for text in dict.fromkeys(partial.values()):
+                which = " and ".join(w for w, t in partial.items() if t == text)
+                self.notes.append(
+                    f"{_ref(m)}: {text!r} is a partial date; the therapy's {which} needs the "
+                    "day and is left empty"
+                )
             extras = {
                 "therapy_class": _extension(m, "therapy-class"),
                 "line": _extension(m, "therapy-line"),
@@ -852,8 +1024,27 @@ class _Reader:
         collected = max(self.dates) if self.dates else None
         if collected is not None:
             self.data["collected_on"] = collected.isoformat()
+        for ref, text, last in self.partial_dates:
+            if collected is None or last > collected:
+                self.notes.append(
+                    f"{ref}: its partial date {text!r} may be later than collected_on "
+                    f"({collected.isoformat() if collected else 'not set'}), which is taken "
+                    "from full dates only"
+                )
         patient = self.data.setdefault("patient", {})
-        birth = _date(self.patient.get("birthDate"))
+        birth_text = self.patient.get("birthDate")
+        birth = _date(birth_text)
+        if birth is not None and (problem := date_problem(birth)) is not None:
+            self.problems.append(
+                FieldProblem(f"{_ref(self.patient)}: birthDate", birth_text, problem)
+            )
+        if "age" not in patient and _partial_date(birth_text) is not None:
+            self.notes.append(
+                f"age not set: birthDate {birth_text!r} is a partial date, which gives the age "
+                "only to within a year"
+            )
+        if self.problems:
+            raise ValidationError(self.problems, source=source)
         if "age" not in patient and birth is not None:
             if collected is None:
                 self.notes.append(
@@ -1033,7 +1224,14 @@ def read_fhir_bundles(source: str | Path | Mapping[str, Any]) -> list[FhirImport
             medications[f"Medication/{r.get('id')}"] = r
             if full_urls.get(id(r)):
                 medications[str(full_urls[id(r)])] = r
-    readers = [_Reader(p, medications=medications) for p in patients]
+    observations = frozenset(
+        ref
+        for r in resources
+        if r.get("resourceType") == "Observation"
+        for ref in (f"Observation/{r.get('id')}", full_urls.get(id(r)))
+        if ref
+    )
+    readers = [_Reader(p, medications=medications, observations=observations) for p in patients]
     grouped: list[dict[str, list[Json]]] = [{} for _ in patients]
     for r in resources:
         kind = r.get("resourceType")

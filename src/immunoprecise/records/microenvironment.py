@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
 from immunoprecise.records.base import RecordModel
 from immunoprecise.records.quantity import Measured, Quantity
+from immunoprecise.records.scalars import Choice
 
 __all__ = ["IHCDensity", "Microenvironment", "Region"]
 
 
-class Region(StrEnum):
+class Region(Choice):
     """Tissue region where a density was measured."""
 
     tumor_core = "tumor_core"

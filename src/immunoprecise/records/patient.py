@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
 from immunoprecise.records.base import RecordModel
 from immunoprecise.records.quantity import Measured, Quantity
-from immunoprecise.records.scalars import CalendarDate, OptionalWholeNumber
+from immunoprecise.records.scalars import CalendarDate, Choice, OptionalWholeNumber
 
 __all__ = ["BestResponse", "Patient", "PriorTherapy", "Sex", "is_none_placeholder"]
 
@@ -28,7 +27,7 @@ HLA_ALLELE = re.compile(
 )
 
 
-class Sex(StrEnum):
+class Sex(Choice):
     """Sex recorded for the patient."""
 
     female = "female"
@@ -37,7 +36,7 @@ class Sex(StrEnum):
     unknown = "unknown"
 
 
-class BestResponse(StrEnum):
+class BestResponse(Choice):
     """Best overall response (RECIST 1.1 / Lugano 2014 / IMWG categories)."""
 
     CR = "CR"

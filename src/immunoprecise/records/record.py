@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Final, Literal
+from typing import Any, Final, Literal, get_args
 
 from pydantic import Field, PrivateAttr, field_validator
 
@@ -13,7 +13,7 @@ from immunoprecise.records.disease import Disease
 from immunoprecise.records.host import HostStatus
 from immunoprecise.records.microenvironment import Microenvironment
 from immunoprecise.records.patient import Patient
-from immunoprecise.records.scalars import CalendarDate
+from immunoprecise.records.scalars import CalendarDate, canonical_choice
 from immunoprecise.records.toxicity import ToxicityObservation
 from immunoprecise.records.tumor import Tumor
 
@@ -21,15 +21,25 @@ __all__ = ["SCHEMA_VERSION", "ExpressionReference", "PatientRecord"]
 
 SCHEMA_VERSION: Final = "1.0"
 
+ExpressionUnits = Literal["counts", "tpm", "log2tpm"]
+
 
 class ExpressionReference(RecordModel):
     """Where the patient's tumor expression profile is (the matrix itself stays in its file)."""
 
     path: str = Field(min_length=1, description="Matrix file (TSV/CSV(.gz) or AnnData .h5ad).")
     sample_id: str = Field(min_length=1, description="Column (sample) of this patient.")
-    units: Literal["counts", "tpm", "log2tpm"] | None = Field(
+    units: ExpressionUnits | None = Field(
         default=None, description="Scale of the values, if known."
     )
+
+    @field_validator("units", mode="before")
+    @classmethod
+    def _units_any_case(cls, value: Any) -> Any:
+        # "TPM" is "tpm"; an unknown scale is refused by the Literal with the allowed values
+        if isinstance(value, str):
+            return canonical_choice(value, get_args(ExpressionUnits)) or value
+        return value
 
 
 class PatientRecord(RecordModel):

@@ -37,21 +37,28 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from typing import Annotated, Any, Final
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Annotated, Any, Final, Self
 
-from pydantic import BeforeValidator, ValidationInfo
+from pydantic import AfterValidator, BeforeValidator, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 __all__ = [
+    "EARLIEST_DATE",
     "FROM_TEXT",
     "SUSPICIOUS_NUMBER",
     "CalendarDate",
+    "Choice",
     "Flag",
     "Number",
     "OptionalNumber",
     "OptionalWholeNumber",
     "WholeNumber",
+    "canonical_choice",
+    "date_problem",
     "field_error",
+    "latest_date",
     "number_text_problem",
     "read_from_text",
     "received",
@@ -241,6 +248,88 @@ def _date_hint(text: str) -> str:
     return ""
 
 
+def canonical_choice(text: str, choices: Iterable[str]) -> str | None:
+    """The allowed value that ``text`` names, in its canonical spelling, or ``None``.
+
+    Letter case is ignored (``msi-h`` is ``MSI-H``) unless two allowed values differ only by
+    case, which then must be written exactly.
+
+    Examples
+    --------
+    >>> canonical_choice(" msi-h ", ["MSI-H", "MSI-L", "MSS"]), canonical_choice("x", ["MSS"])
+    ('MSI-H', None)
+    """
+    allowed = list(choices)
+    stripped = text.strip()
+    if stripped in allowed:
+        return stripped
+    folded = [c for c in allowed if c.casefold() == stripped.casefold()]
+    same_but_case = {c.casefold() for c in allowed}
+    if len(folded) == 1 and len(same_but_case) == len(allowed):
+        return folded[0]
+    return None
+
+
+class Choice(StrEnum):
+    """An enumeration of allowed text values that reads any letter case (``Positive``,
+    ``MSI-h``) as the canonical spelling; unknown values are refused as before.
+
+    Examples
+    --------
+    >>> class Status(Choice):
+    ...     MSI_H = "MSI-H"
+    >>> Status("msi-h")
+    <Status.MSI_H: 'MSI-H'>
+    """
+
+    @classmethod
+    def _missing_(cls, value: object) -> Self | None:
+        if isinstance(value, str):
+            found = canonical_choice(value, [m.value for m in cls])
+            if found is not None:
+                return cls(found)
+        return None
+
+
+EARLIEST_DATE: Final = dt.date(1900, 1, 1)
+"""The earliest date a record takes; an earlier one is a typing error (``1800``, ``0001``)."""
+
+
+def latest_date() -> dt.date:
+    """The latest date a record takes: tomorrow, read at reading time (one day of slack for
+    time zones)."""
+    return dt.date.today() + dt.timedelta(days=1)
+
+
+def date_problem(date: dt.date) -> str | None:
+    """Why ``date`` is implausible (before 1900 or more than a day in the future), or ``None``.
+
+    The one rule for every date of a record (dates of birth, diagnosis, measurements,
+    therapies, FHIR effective times).
+
+    Examples
+    --------
+    >>> print(date_problem(dt.date(1800, 1, 1)))  # doctest: +ELLIPSIS
+    date 1800-01-01 is outside the accepted range 1900-01-01 to ... (tomorrow)
+    >>> date_problem(dt.date(2020, 5, 1)) is None
+    True
+    """
+    latest = latest_date()
+    if EARLIEST_DATE <= date <= latest:
+        return None
+    return (
+        f"date {date.isoformat()} is outside the accepted range {EARLIEST_DATE.isoformat()} to "
+        f"{latest.isoformat()} (tomorrow)"
+    )
+
+
+def _plausible_date(value: dt.date) -> dt.date:
+    problem = date_problem(value)
+    if problem is not None:
+        raise field_error("date_range", problem)
+    return value
+
+
 def _calendar_date(value: Any) -> Any:
     if isinstance(value, bool | int | float):
         raise _refused("date_type", "a date as text, YYYY-MM-DD", value)
@@ -279,8 +368,9 @@ Number = Annotated[float, _NUMBER]
 OptionalNumber = Annotated[float | None, _NUMBER]
 """:data:`Number` or ``None``, with bounds in the JSON Schema (see :data:`OptionalWholeNumber`)."""
 
-CalendarDate = Annotated[dt.date, BeforeValidator(_calendar_date)]
-"""A date as ISO 8601 text or a date; refuses numbers (pydantic would read them as Unix time)."""
+CalendarDate = Annotated[dt.date, BeforeValidator(_calendar_date), AfterValidator(_plausible_date)]
+"""A date as ISO 8601 text or a date; refuses numbers (pydantic would read them as Unix time)
+and dates outside 1900-01-01 … tomorrow (:func:`date_problem`)."""
 
 Flag = Annotated[bool, BeforeValidator(_flag)]
 """``true`` or ``false``; ``yes``, ``1`` and the like only within :data:`FROM_TEXT`."""

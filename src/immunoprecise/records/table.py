@@ -48,10 +48,10 @@ from immunoprecise.records.microenvironment import Region
 from immunoprecise.records.patient import NO_PRIOR_THERAPY
 from immunoprecise.records.record import PatientRecord
 from immunoprecise.records.scalars import FROM_TEXT
-from immunoprecise.records.units import is_convertible
+from immunoprecise.records.units import is_convertible, round_significant
 from immunoprecise.records.validation import field_problems
 
-__all__ = ["column_catalogue", "read_table", "unit_token"]
+__all__ = ["column_catalogue", "number_as_text", "read_table", "unit_token"]
 
 _LIST_SEPARATOR = ";"
 _STEM_OVERRIDES = {
@@ -107,6 +107,7 @@ class _Scalar:
     path: tuple[str, ...]
     unit: str
     is_list: bool
+    is_text: bool = False
 
 
 @functools.cache
@@ -121,9 +122,13 @@ def _scalar_columns() -> list[_Scalar]:
             stem = prefix + f.path.rsplit(".", 1)[-1]
         if stem in _STRUCTURED:
             continue
-        columns.append(_Scalar(stem, tuple(f.path.split(".")), f.unit, f.kind.startswith("list")))
+        columns.append(
+            _Scalar(
+                stem, tuple(f.path.split(".")), f.unit, f.kind.startswith("list"), f.kind == "text"
+            )
+        )
     columns += [
-        _Scalar("treatment", ("outcome", "treatment"), "", False),
+        _Scalar("treatment", ("outcome", "treatment"), "", False, True),
         _Scalar("best_response", ("outcome", "best_response"), "", False),
         _Scalar("pfs", ("outcome", "pfs"), "days", False),
         _Scalar("pfs_event", ("outcome", "pfs_event"), "", False),
@@ -170,6 +175,7 @@ class _Header:
     unit: str
     groups: Mapping[str, str]
     is_list: bool = False
+    is_text: bool = False
 
 
 def _parse_header(name: str, scalars: list[_Scalar]) -> _Header | str:
@@ -193,7 +199,7 @@ def _parse_header(name: str, scalars: list[_Scalar]) -> _Header | str:
                     f"column '{name}' needs its unit in the name, "
                     f"e.g. '{name}_{unit_token(col.unit)}'"
                 )
-            return _Header(name, "scalar", col.path, "", {}, col.is_list)
+            return _Header(name, "scalar", col.path, "", {}, col.is_list, col.is_text)
         if col.unit and name.startswith(col.stem + "_"):
             token = name[len(col.stem) + 1 :]
             if is_convertible(_token_unit(token), col.unit):
@@ -210,6 +216,33 @@ def _missing(cell: Any) -> bool:
     if isinstance(cell, float) and math.isnan(cell):
         return True
     return isinstance(cell, str) and not cell.strip()
+
+
+def number_as_text(cell: float) -> str:
+    """A spreadsheet's number in a text column (a patient id, a stage, a grade) as text:
+    ``1001`` (or ``1001.0``) as ``'1001'``, ``2.5`` as ``'2.5'``.
+
+    Examples
+    --------
+    >>> number_as_text(1001), number_as_text(4.0), number_as_text(2.5)
+    ('1001', '4', '2.5')
+    """
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell)
+
+
+DATE_IN_TEXT = (
+    "a date in a text column: the spreadsheet may have turned what was written (a grade "
+    "'1-2', a stage) into a date; format the column as text and write the value again"
+)
+"""Why a spreadsheet's date cell in a text column is refused rather than read as its date."""
+
+
+def is_text_column(header: _Header) -> bool:
+    """Whether ``header`` is a column of free text (a patient id, a stage, a grade, a risk
+    group, a treatment), where a spreadsheet's number is read as text and its date refused."""
+    return header.is_text or (header.kind == "risk" and header.groups["what"] == "category")
 
 
 def _items(cell: Any) -> list[str]:
@@ -268,6 +301,8 @@ def _row_to_data(
             cell = cell.date().isoformat()
         if isinstance(cell, str):
             cell = cell.strip()
+        elif is_text_column(h) and isinstance(cell, int | float) and not isinstance(cell, bool):
+            cell = number_as_text(cell)  # a spreadsheet's number in a text column: P-id 1001
         value: Any = {"value": cell, "unit": h.unit} if h.unit else cell
         if h.kind == "scalar":
             if h.path[0] == "outcome":
@@ -420,8 +455,85 @@ def read_frame(path: Path) -> pd.DataFrame:
             ],
             source=str(path),
         )
+    if suffix in {".xlsx", ".xlsm"} and len(written) == frame.shape[1]:
+        frame = _percent_formatted(path, frame, written)
+    if len(written) == frame.shape[1]:
+        # a column without a name (pandas calls it 'Unnamed: 3'): a spreadsheet's empty trailing
+        # column, or a trailing delimiter, holds nothing to read and is left out; one with
+        # values is refused, as its values would belong to no field
+        unnamed = [i for i, name in enumerate(written) if name is None]
+        with_values = [i for i in unnamed if not all(map(_missing, frame.iloc[:, i]))]
+        if with_values:
+            raise ValidationError(
+                [
+                    FieldProblem(
+                        f"column {i + 1} ({_column_letter(i)})",
+                        None,
+                        "has values but no name in the header row; name it, or delete it",
+                    )
+                    for i in with_values
+                ],
+                source=str(path),
+            )
+        frame = frame.drop(columns=frame.columns[unnamed])
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
+
+
+def _percent_formatted(path: Path, frame: pd.DataFrame, written: list[str | None]) -> pd.DataFrame:
+    """Read cells that the workbook formats as a percentage as the percentage shown.
+
+    Excel stores a cell shown as ``50%`` as 0.5; read as it is stored, a PD-L1 TPS of 50 % in
+    ``pdl1_tps_percent`` would become 0.5 %. In a percent column (``…_percent``) such a cell is
+    read as the percentage shown (50); in any other column it is refused, since what it means
+    there cannot be known.
+    """
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = workbook.worksheets[0]
+        cells = [
+            (r, c, float(cell.value))
+            for r, row in enumerate(sheet.iter_rows(min_row=2, min_col=1))
+            for c, cell in enumerate(row)
+            if isinstance(cell.value, int | float)
+            and not isinstance(cell.value, bool)
+            and "%" in str(getattr(cell, "number_format", "") or "")
+        ]
+    finally:
+        workbook.close()
+    problems: list[FieldProblem] = []
+    frame = frame.copy()
+    for r, c, value in cells:
+        if r >= frame.shape[0] or c >= frame.shape[1]:
+            continue
+        name = written[c] or f"{c + 1} ({_column_letter(c)})"
+        if name.endswith("_percent"):
+            frame.iat[r, c] = round_significant(value * 100)
+        else:
+            problems.append(
+                FieldProblem(
+                    f"row {r + 2} column {name}",
+                    value,
+                    f"the workbook shows this cell as a percentage ({value * 100:g}%) but the "
+                    "column is not in percent; remove the percentage format, or write the "
+                    "value in the column's unit",
+                )
+            )
+    if problems:
+        raise ValidationError(problems, source=str(path))
+    return frame
+
+
+def _column_letter(index: int) -> str:
+    """The spreadsheet letter of the column at 0-based ``index`` (0 → A, 26 → AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 def read_table(path: str | Path) -> Cohort:
@@ -485,6 +597,11 @@ def read_table(path: str | Path) -> Cohort:
         data, outcome, origin = _row_to_data(headers, row)
         pid = str(row.get("patient_id", "") or "?")
         where = f"row {number} ({pid})"
+        for h in headers:
+            if is_text_column(h) and isinstance(row[h.name], dt.date):
+                problems.append(
+                    FieldProblem(f"{where} column {h.name}", str(row[h.name]), DATE_IN_TEXT)
+                )
         try:
             records.append(
                 PatientRecord.model_validate(data, context=FROM_TEXT).read_from(Path(path).parent)

@@ -18,14 +18,19 @@ Quantity(value=38.61, unit='°C')
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
 from immunoprecise.records.base import RecordModel
 from immunoprecise.records.quantity import Measured, Quantity
-from immunoprecise.records.scalars import CalendarDate, Flag, OptionalWholeNumber, WholeNumber
+from immunoprecise.records.scalars import (
+    CalendarDate,
+    Choice,
+    Flag,
+    OptionalWholeNumber,
+    WholeNumber,
+)
 
 __all__ = [
     "CerebralEdema",
@@ -41,7 +46,7 @@ __all__ = [
 LOW_FLOW_MAX_L_PER_MIN = 6.0
 
 
-class Hypotension(StrEnum):
+class Hypotension(Choice):
     """Hypotension and the support it needs (ASTCT CRS grading, Lee 2019)."""
 
     none = "none"
@@ -53,7 +58,7 @@ class Hypotension(StrEnum):
     """Requiring multiple vasopressors (excluding vasopressin) — CRS grade 4."""
 
 
-class OxygenSupport(StrEnum):
+class OxygenSupport(Choice):
     """The oxygen support a patient needs for hypoxia (ASTCT CRS grading, Lee 2019).
 
     ``none`` also covers oxygen given for comfort only. ``nasal_cannula`` is graded by
@@ -72,7 +77,7 @@ class OxygenSupport(StrEnum):
     mechanical_ventilation = "mechanical_ventilation"
 
 
-class Consciousness(StrEnum):
+class Consciousness(Choice):
     """Depressed level of consciousness not attributable to another cause (ASTCT ICANS)."""
 
     alert = "alert"
@@ -83,7 +88,7 @@ class Consciousness(StrEnum):
     """Unarousable, or needs vigorous or repetitive tactile stimuli to arouse; stupor or coma."""
 
 
-class Seizure(StrEnum):
+class Seizure(Choice):
     """Seizures (ASTCT ICANS)."""
 
     none = "none"
@@ -95,7 +100,7 @@ class Seizure(StrEnum):
     seizures without return to baseline in between — ICANS grade 4."""
 
 
-class CerebralEdema(StrEnum):
+class CerebralEdema(Choice):
     """Cerebral edema on neuroimaging (ASTCT ICANS; intracranial haemorrhage is excluded)."""
 
     none = "none"
@@ -105,7 +110,7 @@ class CerebralEdema(StrEnum):
     """Diffuse cerebral edema on neuroimaging — ICANS grade 4."""
 
 
-class IcpSign(StrEnum):
+class IcpSign(Choice):
     """Clinical signs of raised intracranial pressure that make ICANS grade 4 (ASTCT)."""
 
     posturing = "posturing"

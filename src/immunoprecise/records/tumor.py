@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
 from immunoprecise.records.base import RecordModel
 from immunoprecise.records.quantity import Measured, Quantity
-from immunoprecise.records.scalars import OptionalNumber, OptionalWholeNumber
+from immunoprecise.records.scalars import Choice, OptionalNumber, OptionalWholeNumber
 
 __all__ = [
     "AntigenKind",
@@ -28,7 +27,7 @@ GeneSymbol = Annotated[
 ]
 
 
-class MSIStatus(StrEnum):
+class MSIStatus(Choice):
     """Microsatellite status."""
 
     MSI_H = "MSI-H"
@@ -36,14 +35,14 @@ class MSIStatus(StrEnum):
     MSS = "MSS"
 
 
-class MMRStatus(StrEnum):
+class MMRStatus(Choice):
     """Mismatch-repair protein status by IHC."""
 
     dMMR = "dMMR"
     pMMR = "pMMR"
 
 
-class MHCExpression(StrEnum):
+class MHCExpression(Choice):
     """Tumor MHC expression by IHC."""
 
     normal = "normal"
@@ -51,7 +50,7 @@ class MHCExpression(StrEnum):
     lost = "lost"
 
 
-class Positivity(StrEnum):
+class Positivity(Choice):
     """Expression of an antigen on the tumor."""
 
     positive = "positive"
@@ -59,7 +58,7 @@ class Positivity(StrEnum):
     negative = "negative"
 
 
-class AntigenKind(StrEnum):
+class AntigenKind(Choice):
     """Kind of tumor antigen."""
 
     lineage = "lineage"  # lineage / surface targets: CD19, CD20, BCMA, CD123

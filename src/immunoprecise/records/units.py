@@ -30,7 +30,15 @@ import pint
 
 from immunoprecise.errors import UnitError
 
-__all__ = ["convert", "is_convertible", "parse_unit", "unit_registry"]
+__all__ = [
+    "SIGNIFICANT_DIGITS",
+    "convert",
+    "convert_array",
+    "is_convertible",
+    "parse_unit",
+    "round_significant",
+    "unit_registry",
+]
 
 _DEFINITIONS = (
     "cell = [cell] = cells",
@@ -186,6 +194,22 @@ def _affine(unit: str, target: str) -> tuple[float, float]:
     return offset, _pint_convert(1.0, unit, target) - offset
 
 
+SIGNIFICANT_DIGITS = 12
+"""Significant digits a converted value keeps: a conversion's float noise (5.2 × 10³/µL →
+5200.000000000001 cells/µL) is rounded away, far below any assay's precision."""
+
+
+def round_significant(value: float, digits: int = SIGNIFICANT_DIGITS) -> float:
+    """``value`` rounded to ``digits`` significant digits (non-finite values as they are).
+
+    Examples
+    --------
+    >>> round_significant(5200.000000000001), round_significant(0.30000000000000004)
+    (5200.0, 0.3)
+    """
+    return float(f"{value:.{digits}g}")
+
+
 def convert(value: float, unit: str, target: str) -> float:
     """Convert ``value`` given in ``unit`` to ``target``.
 
@@ -219,7 +243,9 @@ def convert(value: float, unit: str, target: str) -> float:
     60.875
     """
     offset, scale = _affine(unit, target)
-    return offset + scale * value
+    if (offset, scale) == (0.0, 1.0):
+        return float(value)
+    return round_significant(offset + scale * value)
 
 
 def convert_array(
@@ -233,7 +259,11 @@ def convert_array(
     [10.0, nan]
     """
     offset, scale = _affine(unit, target)
-    return offset + scale * np.asarray(values, dtype=float)
+    converted = offset + scale * np.asarray(values, dtype=float)
+    if (offset, scale) == (0.0, 1.0):
+        return converted
+    # as convert() rounds, so that a table read as columns gives the same numbers as its records
+    return np.array([round_significant(v) for v in converted.tolist()], dtype=float)
 
 
 def is_convertible(unit: str, target: str) -> bool:
