@@ -44,6 +44,7 @@ from immunoprecise.service.jobs import (
     JobRun,
     JobStatus,
     Work,
+    step_version,
 )
 from immunoprecise.service.routes.simulate import finite
 from immunoprecise.service.sessions import SessionStore
@@ -421,8 +422,10 @@ def _steps_of(db_url: str, job_id: str) -> dict[int, bytes]:
 def test_a_taken_over_job_continues_from_the_steps_saved_by_this_version(db_url: str) -> None:
     job_id = "5" * 32
     _insert_job(db_url, job_id, starts=1, request={"steps": 4})
-    _insert_step(db_url, job_id, 0, b"step 0 of the first run", __version__)
+    _insert_step(db_url, job_id, 0, b"step 0 of the first run", step_version())
     _insert_step(db_url, job_id, 1, b"step 1 of an older version", "0.0.1")
+    # this version's number, but trial patients drawn by the earlier sampling scheme
+    _insert_step(db_url, job_id, 2, b"step 2 of per-chunk sampling", __version__)
     seen: dict[str, Any] = {}
 
     def resume(owner: str, request: Mapping[str, Any]) -> Work:
@@ -443,7 +446,7 @@ def test_a_taken_over_job_continues_from_the_steps_saved_by_this_version(db_url:
         done = alive.wait(job_id, timeout=30)
     assert done is not None
     assert (done.status, done.result_id, done.starts) == (JobStatus.done, 3, 2)
-    assert seen["found"] == {0}  # the older version's step 1 is computed again
+    assert seen["found"] == {0}  # the older version's steps 1 and 2 are computed again
     assert seen["kept"] == {0: b"step 0 of the first run"}
     assert seen["saved"] == {
         0: b"step 0 of the first run",

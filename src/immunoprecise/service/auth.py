@@ -161,6 +161,8 @@ class TokenStore(Database):
         super().__init__(engine)
         self.recheck_seconds = recheck_seconds
         self._valid: dict[str, tuple[float, ApiToken]] = {}
+        self._revocations = 0  # revocations this store has made: a token read before one is
+        # not kept as valid (it may be the one revoked, read before the revocation was written)
         self._lock = threading.Lock()
 
     @classmethod
@@ -221,7 +223,7 @@ class TokenStore(Database):
         RegistryError
             If the name or role is invalid; :class:`TokenConflictError` if the name is taken.
         """
-        if not TOKEN_NAME_PATTERN.match(name):
+        if not TOKEN_NAME_PATTERN.fullmatch(name):
             raise RegistryError(
                 f"token name {name!r}: use 1–128 letters, digits, '_', '.', '@' or '-', "
                 "e.g. a user name"
@@ -291,9 +293,13 @@ class TokenStore(Database):
                 )
             if row.revoked_at is None:
                 row.revoked_at = dt.datetime.now(dt.UTC)
-            with self._lock:
-                self._valid.clear()
-            return _model(row)
+            token = _model(row)
+        # only now that the revocation is written: a token found valid before it is forgotten,
+        # and one being read meanwhile (which may not see it yet) is not kept
+        with self._lock:
+            self._revocations += 1
+            self._valid.clear()
+        return token
 
     def verify(self, secret: str) -> ApiToken | None:
         """Return the valid (not revoked) token with this secret, else ``None``.
@@ -310,11 +316,11 @@ class TokenStore(Database):
         if not secret or len(secret) > 512:
             return None
         digest = hash_token(secret)
-        if self.recheck_seconds > 0:
-            with self._lock:
-                seen = self._valid.get(digest)
-            if seen is not None and time.monotonic() - seen[0] < self.recheck_seconds:
-                return seen[1]
+        with self._lock:
+            seen = self._valid.get(digest) if self.recheck_seconds > 0 else None
+            revocations = self._revocations
+        if seen is not None and time.monotonic() - seen[0] < self.recheck_seconds:
+            return seen[1]
         query = select(
             ApiTokenRow.name,
             ApiTokenRow.role,
@@ -330,5 +336,6 @@ class TokenStore(Database):
         token = _model(row)
         if self.recheck_seconds > 0:
             with self._lock:
-                self._valid[digest] = (time.monotonic(), token)
+                if self._revocations == revocations:  # no revocation written since the read
+                    self._valid[digest] = (time.monotonic(), token)
         return token

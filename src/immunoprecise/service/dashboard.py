@@ -79,7 +79,7 @@ from immunoprecise.service.auth import Role
 from immunoprecise.service.caches import CachedEvaluation
 from immunoprecise.service.deps import Caller, ServiceState
 from immunoprecise.service.errors import install_error_page, is_database_failure, registry_status
-from immunoprecise.service.payloads import parse_record
+from immunoprecise.service.payloads import parse_record, repeated_keys, safe_load_unique
 from immunoprecise.service.routes.patients import read_version
 from immunoprecise.service.routes.simulate import finite
 from immunoprecise.service.sessions import (
@@ -383,7 +383,14 @@ def _read_upload(filename: str, data: bytes) -> tuple[PatientRecord, list[str]]:
     suffix = PurePath(filename).suffix.lower()
     try:
         text = data.decode("utf-8-sig")
-        body = yaml.safe_load(text) if suffix in (".yaml", ".yml") else json.loads(text)
+        body = safe_load_unique(text) if suffix in (".yaml", ".yml") else json.loads(text)
+    except yaml.constructor.ConstructorError as exc:  # a key given twice, among others
+        mark = exc.problem_mark
+        line = f" (line {mark.line + 1})" if mark is not None else ""
+        raise DashboardError(
+            http.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"{filename}: not a readable record{line}: {exc.problem}",
+        ) from None
     except (UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
         kind = "YAML" if suffix in (".yaml", ".yml") else "JSON"
         raise DashboardError(
@@ -391,6 +398,13 @@ def _read_upload(filename: str, data: bytes) -> tuple[PatientRecord, list[str]]:
             f"{filename}: not readable as UTF-8 {kind} ({type(exc).__name__}); upload a record "
             "as JSON or YAML, or a FHIR R4 Bundle as JSON",
         ) from None
+    repeated = repeated_keys(text, where="")  # JSON's reader keeps a repeated key's last value
+    if repeated:
+        raise DashboardError(
+            http.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"{filename}: a key is given more than once",
+            [problem_text(p) for p in repeated],
+        )
     return parse_record(body)
 
 

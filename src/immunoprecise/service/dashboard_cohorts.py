@@ -36,7 +36,7 @@ from immunoprecise.cohort import (
 )
 from immunoprecise.cohort.statistic import format_number
 from immunoprecise.data import example_path
-from immunoprecise.errors import ImmunopreciseError, ValidationError
+from immunoprecise.errors import ImmunopreciseError, RegistryError, ValidationError
 from immunoprecise.records.readers import TABLE_SUFFIXES
 from immunoprecise.registry import cohort_names, import_cohort
 from immunoprecise.service.dashboard import (
@@ -48,10 +48,12 @@ from immunoprecise.service.dashboard import (
     _state,
     problem_text,
 )
+from immunoprecise.service.errors import is_database_failure
 from immunoprecise.service.routes.cohorts import (
     COHORT_NAME,
     MAX_BOOTSTRAP,
     analysis_frame,
+    check_biomarker,
     cohort_columns,
 )
 from immunoprecise.service.routes.simulate import finite
@@ -98,7 +100,7 @@ async def import_cohort_form(
         raise DashboardError(http.HTTP_422_UNPROCESSABLE_CONTENT, "choose a cohort table")
     filename = Path(upload.filename or "cohort.csv").name if upload else EXAMPLE_COHORT
     cohort = (name or "").strip() or Path(filename).stem
-    if not COHORT_NAME.match(cohort):
+    if not COHORT_NAME.fullmatch(cohort):
         raise DashboardError(
             http.HTTP_422_UNPROCESSABLE_CONTENT,
             f"cohort name {cohort!r}: use 1–128 letters, digits, spaces, '_ . ( ) -'",
@@ -108,6 +110,7 @@ async def import_cohort_form(
         try:
             import_cohort(state.registry, path, name=cohort, actor=session.name)
         except ImmunopreciseError as exc:
+            _raise_database_failure(exc)
             raise _refused(exc, str(path), filename) from None
     else:
         suffix = Path(filename).suffix.lower()
@@ -128,9 +131,18 @@ async def import_cohort_form(
             try:
                 import_cohort(state.registry, path, name=cohort, actor=session.name)
             except ImmunopreciseError as exc:  # name the upload, not the server's copy
+                _raise_database_failure(exc)
                 raise _refused(exc, str(path), filename) from None
     target = f"/cohorts/{urllib.parse.quote(cohort, safe='')}"
     return RedirectResponse(target, status_code=http.HTTP_303_SEE_OTHER)
+
+
+def _raise_database_failure(exc: ImmunopreciseError) -> None:
+    """Raise ``exc`` again when it is the database failing: the service answers it with a 500
+    and an error id, keeping the database URL and SQL in the server log, rather than as a
+    problem of the request (a 404 or 422 quoting them)."""
+    if isinstance(exc, RegistryError) and is_database_failure(exc):
+        raise exc
 
 
 def _refused(exc: ImmunopreciseError, path: str, filename: str) -> DashboardError:
@@ -173,7 +185,8 @@ def cohort_page(request: Request, session: Session, name: str) -> HTMLResponse:
 def _columns(state: Any, session: Any, name: str) -> dict[str, Any]:
     try:
         return cohort_columns(state, session.caller, name)
-    except ImmunopreciseError:
+    except ImmunopreciseError as exc:
+        _raise_database_failure(exc)
         raise DashboardError(http.HTTP_404_NOT_FOUND, f"no cohort {name!r}") from None
 
 
@@ -188,6 +201,7 @@ def survival_fragment(
         km = kaplan_meier(frame, endpoint=endpoint, group=by or None)
         responses = response_table(frame, by=by or None) if "best_response" in frame else None
     except ImmunopreciseError as exc:
+        _raise_database_failure(exc)
         raise DashboardError(http.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     context = {
         "figure": km_figure(km, title=f"{endpoint.upper()} by {by or 'all patients'}"),
@@ -217,11 +231,13 @@ def cutpoint_fragment(
         )
     state = _state(request)
     try:
+        check_biomarker(session.caller, biomarker)
         frame = analysis_frame(state, session.caller, name)
         result = optimal_cutpoint(frame, biomarker, endpoint=endpoint, n_boot=n_boot, seed=0)
         frame["_group"] = split_labels(frame[biomarker], result)
         km = kaplan_meier(frame, endpoint=endpoint, group="_group")
     except ImmunopreciseError as exc:
+        _raise_database_failure(exc)
         raise DashboardError(http.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     scan = {
         "data": [

@@ -48,6 +48,7 @@ from immunoprecise.service.dashboard import (
 )
 from immunoprecise.service.deps import ServiceState
 from immunoprecise.service.jobs import Job, JobStatus
+from immunoprecise.service.payloads import safe_load_unique
 from immunoprecise.service.routes.trials import (
     DESIGN_RESULT_KIND,
     MAX_DESIGN_PATIENTS,
@@ -237,7 +238,7 @@ def run_design(
     problem: str | None = None
     data: Any = None
     try:
-        data = yaml.safe_load(design) if design.strip() else None
+        data = safe_load_unique(design) if design.strip() else None
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" at line {where.line + 1}, column {where.column + 1}" if where else ""

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import pandas as pd
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, params, status
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import FormData
 
 from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.knowledge import KnowledgeBase
@@ -20,6 +21,7 @@ from immunoprecise.registry import Registry
 from immunoprecise.service.auth import Role, TokenStore
 from immunoprecise.service.caches import EvaluationCache, RecentlyUsed
 from immunoprecise.service.jobs import JobManager
+from immunoprecise.service.payloads import repeated_keys
 from immunoprecise.service.pseudonymize import Pseudonymizer
 from immunoprecise.service.ratelimit import Limiter
 
@@ -34,6 +36,7 @@ __all__ = [
     "ServiceState",
     "State",
     "authenticate",
+    "check_body",
     "check_query",
     "require",
 ]
@@ -145,13 +148,68 @@ def check_query(request: Request) -> None:
         raise ValidationError(problems)
 
 
+def _says_json(request: Request) -> bool:
+    """Whether the request says its body is JSON (``application/json`` or
+    ``application/*+json``, the bodies FastAPI reads as JSON)."""
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+def _repeated_form_fields(form: FormData) -> list[FieldProblem]:
+    """A problem for each field a form gives more than once (FastAPI reads the last one)."""
+    given: dict[str, list[str]] = {}
+    for name, value in form.multi_items():
+        shown = value if isinstance(value, str) else (value.filename or "(a file)")
+        given.setdefault(name, []).append(shown)
+    return [
+        FieldProblem(
+            name,
+            None,
+            f"given {len(values)} times ({', '.join(repr(v[:60]) for v in values)}); only one "
+            "would be read: send it once",
+        )
+        for name, values in given.items()
+        if len(values) > 1
+    ]
+
+
+async def check_body(request: Request) -> None:
+    """Refuse a JSON body that gives a key twice in one object, anywhere in it, and a form that
+    gives a field twice (422).
+
+    Python's JSON reader, and so FastAPI's, keeps the last value of a repeated key:
+    ``{"age": 50, "age": 70}`` would be read as 70, and the 50 dropped without a word; FastAPI
+    reads the last of a form's repeated fields, so that of two uploaded files only the second
+    would be imported.
+
+    Raises
+    ------
+    ValidationError
+        Naming each repeated key (its path in the body) or form field, and every value given.
+    """
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or route.body_field is None:
+        return  # no body: FastAPI read none, nor do we
+    if isinstance(route.body_field.field_info, params.Form):  # a form (File is a Form too)
+        problems = _repeated_form_fields(await request.form())  # the form FastAPI read, kept
+    elif _says_json(request):
+        problems = repeated_keys(await request.body())  # the bytes FastAPI read, kept
+    else:
+        return
+    if problems:
+        raise ValidationError(problems)
+
+
 async def authenticate(
     request: Request,
     state: State,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
-    """Check the bearer token (401), the caller's rate limit (429) and the query parameters
-    (422, :func:`check_query`).
+    """Check the bearer token (401), the caller's rate limit (429), the query parameters
+    (422, :func:`check_query`) and that the body gives no JSON key or form field twice (422,
+    :func:`check_body`).
 
     Parameters
     ----------
@@ -191,6 +249,7 @@ async def authenticate(
                 headers={"Retry-After": str(seconds)},
             )
     check_query(request)
+    await check_body(request)
     return Caller(token.name, token.role)
 
 

@@ -69,6 +69,7 @@ __all__ = [
     "JobStatus",
     "Rebuild",
     "Work",
+    "step_version",
 ]
 
 HEARTBEAT_SECONDS = 10.0
@@ -151,6 +152,12 @@ class Job(BaseModel):
     )
 
 
+def _database_failure(exc: ImmunopreciseError) -> bool:
+    """Whether ``exc`` is the database failing (the registry words these ``registry <url>:
+    <driver message and SQL>``), not a problem with the job's request."""
+    return isinstance(exc, RegistryError) and str(exc).startswith("registry ")
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -189,10 +196,13 @@ def _clip(text: str | None, limit: int) -> str | None:
     return text[: limit - 1] + "…"
 
 
-def _version() -> str:
+def step_version() -> str:
+    """The version a saved step belongs to: immunoprecise's, and the trial patients' sampling
+    scheme (chunks drawn by another scheme hold other patients)."""
     from immunoprecise import __version__
+    from immunoprecise.dynamics.trials.patients import SAMPLING_SCHEME
 
-    return __version__
+    return f"{__version__}+sampling{SAMPLING_SCHEME}"
 
 
 def _fenced(db: Session, job_id: str, runner: str, changes: dict[str, object]) -> bool:
@@ -263,7 +273,7 @@ class JobRun:
         """The steps saved for this job (by this version of immunoprecise: the output of
         another version's work is not reused)."""
         query = select(ServiceJobStepRow.step).where(
-            ServiceJobStepRow.job_id == self.job_id, ServiceJobStepRow.version == _version()
+            ServiceJobStepRow.job_id == self.job_id, ServiceJobStepRow.version == step_version()
         )
         with self._manager._reading() as connection:
             return set(connection.execute(query).scalars())
@@ -279,7 +289,7 @@ class JobRun:
         query = select(ServiceJobStepRow.data).where(
             ServiceJobStepRow.job_id == self.job_id,
             ServiceJobStepRow.step == index,
-            ServiceJobStepRow.version == _version(),
+            ServiceJobStepRow.version == step_version(),
         )
         with self._manager._reading() as connection:
             data = connection.execute(query).scalar()
@@ -312,7 +322,7 @@ class JobRun:
                     insert(ServiceJobStepRow).values(
                         job_id=self.job_id,
                         step=index,
-                        version=_version(),
+                        version=step_version(),
                         data=data,
                         created_at=_now(),
                     )
@@ -601,19 +611,26 @@ class JobManager(Database):
             except _TakenOverError:
                 logger.warning("job %s: stopped here, another server process took it", job_id)
             except ImmunopreciseError as exc:
-                self._fail(job_id, str(exc))
+                if _database_failure(exc):
+                    # the database failing: its URL and SQL stay in the server log, as for a 500
+                    self._fail_internal(job_id)
+                else:
+                    self._fail(job_id, str(exc))
             except Exception:
-                error_id = uuid.uuid4().hex
-                logger.exception("job %s failed (error id %s)", job_id, error_id)
-                self._fail(
-                    job_id, f"internal error (id {error_id}); the server log has the details"
-                )
+                self._fail_internal(job_id)
             else:
                 if not run.completed:
                     self._update(job_id, finished=True, **_done(result_id))
         finally:
             with self._lock:
                 self._mine.pop(job_id, None)
+
+    def _fail_internal(self, job_id: str) -> None:
+        """Fail the job on an unexpected error (the exception being handled): its details go to
+        the server log under an error id, and the job's message names only the id."""
+        error_id = uuid.uuid4().hex
+        logger.exception("job %s failed (error id %s)", job_id, error_id)
+        self._fail(job_id, f"internal error (id {error_id}); the server log has the details")
 
     def _fail(self, job_id: str, message: str) -> None:
         self._update(

@@ -1,14 +1,24 @@
-"""Reading patient records from request bodies (record JSON or a FHIR R4 Bundle)."""
+"""Reading request bodies: patient records (record JSON or a FHIR R4 Bundle), and JSON objects
+that name a key more than once (:func:`repeated_keys`)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+import yaml
 
 from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.records import PatientRecord, read_fhir_bundle, validate_model
 from immunoprecise.registry import RecordVersion
 
-__all__ = ["RECORD_BODY_SCHEMA", "parse_record", "version_json"]
+__all__ = [
+    "RECORD_BODY_SCHEMA",
+    "parse_record",
+    "repeated_keys",
+    "safe_load_unique",
+    "version_json",
+]
 
 RECORD_BODY_SCHEMA: dict[str, Any] = {
     "requestBody": {
@@ -68,3 +78,144 @@ def version_json(version: RecordVersion, *, with_record: bool = True) -> dict[st
     if not with_record:
         data.pop("record", None)
     return data
+
+
+class _Repeated(dict[str, Any]):
+    """A JSON object in which some keys were given more than once: every value of each."""
+
+    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
+        super().__init__(pairs)
+        values: dict[str, list[Any]] = {}
+        for key, value in pairs:
+            values.setdefault(key, []).append(value)
+        self.repeated = {key: given for key, given in values.items() if len(given) > 1}
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:60] + "…"
+
+
+def _where(path: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def _collect(data: Any, path: tuple[str | int, ...], problems: list[FieldProblem]) -> None:
+    if isinstance(data, _Repeated):
+        for key, given in data.repeated.items():
+            last = given[-1]
+            problems.append(
+                FieldProblem(
+                    _where((*path, key)),
+                    None if isinstance(last, dict | list) else last,
+                    f"the key {key!r} is given {len(given)} times in one object "
+                    f"({', '.join(_shown(v) for v in given)}); give each key once",
+                )
+            )
+    if isinstance(data, dict):
+        for key, value in data.items():
+            _collect(value, (*path, key), problems)
+    elif isinstance(data, list):
+        for i, item in enumerate(data):
+            _collect(item, (*path, i), problems)
+
+
+def repeated_keys(raw: bytes | str, *, where: str = "body") -> list[FieldProblem]:
+    """Every key that a JSON text gives more than once in one object, anywhere in it.
+
+    Python's JSON reader (and so FastAPI's) keeps the last value of a repeated key and drops
+    the others without a word: ``{"age": 50, "age": 70}`` would be read as age 70.
+
+    Parameters
+    ----------
+    raw
+        The JSON text (bytes as received).
+    where
+        How the problems name the text's top level (``body``, or an uploaded file's name).
+
+    Returns
+    -------
+    list of FieldProblem
+        One per repeated key (its path, its last value, every value given); empty when there
+        is none, or when ``raw`` is not JSON (that is reported where it is read).
+
+    Examples
+    --------
+    >>> [p.field for p in repeated_keys(b'{"patient": {"age": 50, "age": 70}}')]
+    ['body.patient.age']
+    >>> repeated_keys('{"a": [{"b": 1}, {"b": 2}]}')
+    []
+    """
+    found = False
+
+    def make(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal found
+        made = dict(pairs)
+        if len(made) == len(pairs):
+            return made
+        found = True
+        return _Repeated(pairs)
+
+    try:
+        data = json.loads(raw, object_pairs_hook=make)
+    except (ValueError, RecursionError):  # not JSON (UnicodeDecodeError is a ValueError)
+        return []
+    if not found:
+        return []
+    problems: list[FieldProblem] = []
+    _collect(data, (where,), problems)
+    return problems
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a mapping that gives a key twice (PyYAML keeps the last
+    value without a word; YAML itself requires keys to be unique). Keys brought in by a merge
+    (``<<: *defaults``) may still be overridden."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=deep)
+                try:
+                    first = seen.get(key)
+                except TypeError:
+                    continue  # an unhashable key: the safe loader refuses it itself
+                if first is None:
+                    seen[key] = key_node.start_mark.line
+                else:
+                    raise yaml.constructor.ConstructorError(
+                        "while reading a mapping",
+                        node.start_mark,
+                        f"the key {key!r} is given twice (first at line {first + 1}); "
+                        "give each key once",
+                        key_node.start_mark,
+                    )
+        return super().construct_mapping(node, deep=deep)
+
+
+def safe_load_unique(text: str) -> Any:
+    """``yaml.safe_load``, but a mapping that gives a key twice is an error.
+
+    Raises
+    ------
+    yaml.YAMLError
+        Invalid YAML, or a repeated key (a ``ConstructorError`` whose ``problem`` names the key
+        and whose ``problem_mark`` is where it is repeated).
+
+    Examples
+    --------
+    >>> safe_load_unique("{a: 1, b: {c: 2}}")
+    {'a': 1, 'b': {'c': 2}}
+    >>> try:
+    ...     safe_load_unique("{age: 50, age: 70}")
+    ... except yaml.YAMLError as exc:
+    ...     print(exc.problem)
+    the key 'age' is given twice (first at line 1); give each key once
+    """
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: constructs no objects

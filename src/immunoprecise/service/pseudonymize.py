@@ -7,8 +7,8 @@ Every rule is in this module, as data (:data:`RECORD_RULES`, :data:`VERSION_RULE
   HMAC-SHA256(service key, id): the same patient always gets the same pseudonym under one key,
   and it cannot be reversed without the key;
 - ages become 5-year bands (``65-69``), ``90+`` from 90 years;
-- dates (sample collection, diagnosis, burden measurements, prior-therapy start and end) keep
-  only their year;
+- dates (sample collection, diagnosis, burden measurements, prior-therapy start and end,
+  toxicity assessments) keep only their year;
 - HLA alleles keep only the allele group (``A*02:01`` → ``A*02``);
 - free text that may name people, places or events is withheld: the clinician's diagnosis text
   (the OncoTree and ICD-O-3 codes stay), comorbidities, prior-regimen names (their class stays);
@@ -36,6 +36,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import hmac
+import math
 import os
 import re
 import secrets
@@ -56,6 +57,7 @@ __all__ = [
     "VERSION_RULES",
     "Action",
     "Pseudonymizer",
+    "age_band",
     "default_key_path",
     "resolve_pseudonym_key",
 ]
@@ -98,6 +100,7 @@ RECORD_RULES: tuple[tuple[str, Action], ...] = (
     ("disease.diagnosis_date", Action.year),
     ("disease.burden[].date", Action.year),
     ("tumor.antigens[].hla_restriction", Action.hla_group),
+    ("toxicity[].date", Action.year),
     ("expression", Action.withhold),
 )
 """Rules for a patient record (paths as in the record's field list; ``[]`` = every item)."""
@@ -182,9 +185,19 @@ def resolve_pseudonym_key(key: str | bytes | None = None) -> bytes:
     return raw
 
 
-def _age_band(value: Any) -> Any:
+def age_band(value: Any) -> Any:
+    """The 5-year band of an age in years (a number, or ``{"value", "unit"}``): ``65-69``,
+    ``90+`` from 90 years; ``None`` for anything else (a missing value, a text).
+
+    Examples
+    --------
+    >>> age_band(67), age_band(70.0), age_band({"value": 94, "unit": "years"}), age_band(None)
+    ('65-69', '70-74', '90+', None)
+    >>> age_band(float("nan")) is None
+    True
+    """
     years = value.get("value") if isinstance(value, dict) else value
-    if not isinstance(years, int | float) or isinstance(years, bool):
+    if not isinstance(years, int | float) or isinstance(years, bool) or not math.isfinite(years):
         return None
     if years >= TOP_AGE_BAND:
         return f"{TOP_AGE_BAND}+"
@@ -253,7 +266,7 @@ def _quoted_age(evaluation: dict[str, Any]) -> tuple[re.Pattern[str], str] | Non
         return None
     shown = f"{years:g}" if isinstance(years, float) else str(years)
     pattern = re.compile(rf"(?<![\w-]){re.escape(f'{label} = {shown}')}(?![\d.])")
-    return pattern, f"{label} = {_age_band(years)}"
+    return pattern, f"{label} = {age_band(years)}"
 
 
 def _id_pattern(patient_id: str) -> re.Pattern[str]:
@@ -299,7 +312,7 @@ class Pseudonymizer:
 
         actions: dict[Action, Callable[[Any], Any] | None] = {
             Action.pseudonym: pseudonym,
-            Action.age_band: _age_band,
+            Action.age_band: age_band,
             Action.year: _year,
             Action.hla_group: _hla_group,
             Action.withhold: None,

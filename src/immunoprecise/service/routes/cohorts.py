@@ -9,7 +9,17 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-from fastapi import APIRouter, File, Form, HTTPException, Query, UploadFile, status
+from fastapi import (
+    APIRouter,
+    Depends,
+    File,
+    Form,
+    HTTPException,
+    Query,
+    Request,
+    UploadFile,
+    status,
+)
 
 from immunoprecise.cohort import OUTCOME_COLUMNS, cohort_frame, kaplan_meier, response_table
 from immunoprecise.errors import FieldProblem, ValidationError
@@ -17,8 +27,17 @@ from immunoprecise.records.readers import TABLE_SUFFIXES
 from immunoprecise.registry import COHORT_KIND, cohort_names, import_cohort, load_cohort
 from immunoprecise.service.deps import Anyone, Caller, Clinical, ServiceState, State
 from immunoprecise.service.errors import error_responses
+from immunoprecise.service.pseudonymize import age_band
 
-__all__ = ["COHORT_NAME", "MAX_BOOTSTRAP", "RESULT_KIND", "analysis_frame", "router"]
+__all__ = [
+    "BANDED_COLUMNS",
+    "COHORT_NAME",
+    "MAX_BOOTSTRAP",
+    "RESULT_KIND",
+    "analysis_frame",
+    "check_biomarker",
+    "router",
+]
 
 router = APIRouter(prefix="/cohorts", tags=["cohorts"], responses=error_responses(401, 429, 500))
 
@@ -26,6 +45,10 @@ RESULT_KIND = COHORT_KIND
 """Kind of the registry result that records each upload (file, counts, ids, outcomes)."""
 MAX_BOOTSTRAP = 2000
 """Most bootstrap resamples a cut-point request may ask for (bounds the work per request)."""
+
+BANDED_COLUMNS = frozenset({"age"})
+"""Analysis-table columns researchers see as 5-year bands (text such as ``65-69``), not as
+numbers: strata by them are bands, and they have no cut-point (:func:`check_biomarker`)."""
 
 COHORT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.()-]{0,127}$")
 """A cohort name: 1–128 letters, digits, spaces and ``_ . ( ) -``, starting alphanumeric."""
@@ -35,6 +58,24 @@ def _safe_filename(name: str) -> str:
     base = Path(name).name
     cleaned = re.sub(r"[^A-Za-z0-9_.-]", "_", base).lstrip(".") or "cohort"
     return cleaned[-120:]
+
+
+async def _no_blank_name(request: Request) -> None:
+    """Refuse a ``name`` field that is sent but empty or blank (422): FastAPI reads an empty
+    form field as not sent, which would name the cohort after the file without a word."""
+    form = await request.form()  # already read for the route's fields (Starlette keeps it)
+    for value in form.getlist("name"):
+        if isinstance(value, str) and not value.strip():
+            raise ValidationError(
+                [
+                    FieldProblem(
+                        "name",
+                        value,
+                        "the cohort name is empty: give 1–128 letters, digits, spaces, "
+                        "'_ . ( ) -', or leave the field out to name the cohort after the file",
+                    )
+                ]
+            )
 
 
 @router.post(
@@ -48,8 +89,14 @@ def upload_cohort(
     caller: Clinical,
     file: Annotated[UploadFile, File(description="CSV, TSV or Excel: one patient per row.")],
     name: Annotated[
-        str | None, Form(description="Cohort name (default: the file name without suffix).")
+        str | None,
+        Form(
+            description="Cohort name: 1–128 letters, digits, spaces and `_ . ( ) -`, starting "
+            "with a letter or digit. Without this field the cohort is named after the file "
+            "(its name without suffix); an empty or blank name is refused (422)."
+        ),
     ] = None,
+    _name_given: Annotated[None, Depends(_no_blank_name)] = None,
 ) -> dict[str, Any]:
     """Import every row as a record in one transaction (all rows or none) and name the cohort;
     the outcome columns (PFS/OS, best response) are kept with the cohort for analysis.
@@ -70,7 +117,7 @@ def upload_cohort(
             ]
         )
     cohort = name if name is not None else Path(filename).stem
-    if not COHORT_NAME.match(cohort):
+    if not COHORT_NAME.fullmatch(cohort):
         raise ValidationError(
             [FieldProblem("name", cohort, "use 1–128 letters, digits, spaces, '_ . ( ) -'")]
         )
@@ -131,7 +178,8 @@ def get_cohort(state: State, caller: Anyone, name: str) -> dict[str, Any]:
 
 
 def analysis_frame(state: ServiceState, caller: Caller, name: str) -> pd.DataFrame:
-    """The cohort's analysis table; patient ids replaced by pseudonyms for researchers.
+    """The cohort's analysis table; for researchers patient ids replaced by pseudonyms and the
+    age by its 5-year band (:data:`BANDED_COLUMNS`).
 
     The records are read (and their reads audited) on every call; the table made from them is
     kept by the SHA-256 of the cohort's JSON and the knowledge base's, so that a page and its
@@ -150,7 +198,38 @@ def analysis_frame(state: ServiceState, caller: Caller, name: str) -> pd.DataFra
         frame.index = pd.Index(
             [state.pseudonymizer.pseudonym(str(p)) for p in frame.index], name="patient_id"
         )
+        for column in BANDED_COLUMNS.intersection(frame.columns):
+            # the exact age would show as a cut value or a group label (one patient's, in a
+            # small cohort); researchers get its 5-year band, as in records and evaluations
+            frame[column] = pd.Series(
+                [None if pd.isna(v) else age_band(float(v)) for v in frame[column]],
+                index=frame.index,
+                dtype=object,
+            )
     return frame
+
+
+def check_biomarker(caller: Caller, biomarker: str) -> None:
+    """Refuse a cut-point of a column researchers see only in bands (the age): its cut would
+    be an exact age.
+
+    Raises
+    ------
+    ValidationError
+        Naming the biomarker and what a researcher can use instead.
+    """
+    if caller.pseudonymized and biomarker in BANDED_COLUMNS:
+        raise ValidationError(
+            [
+                FieldProblem(
+                    "query.biomarker",
+                    biomarker,
+                    f"researchers see {biomarker!r} only as 5-year bands (65-69, 90+), so it has "
+                    f"no cut-point for them: compare the bands with by={biomarker} in the "
+                    "survival and response analyses instead",
+                )
+            ]
+        )
 
 
 @router.get(
@@ -227,6 +306,7 @@ def cohort_cutpoint(
     """Maximally selected log-rank cut-point with adjusted p-value and bootstrap CI."""
     from immunoprecise.cohort.cutpoint import optimal_cutpoint
 
+    check_biomarker(caller, biomarker)
     frame = analysis_frame(state, caller, name)
     result = optimal_cutpoint(frame, biomarker, endpoint=endpoint, n_boot=n_boot, seed=seed)
     return {**result.model_dump(mode="json"), "summary": result.summary()}
