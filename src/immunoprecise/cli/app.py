@@ -88,12 +88,16 @@ def _profile_table(ev: Evaluation) -> Table:
     for v in ev.profile.values.values():
         if v.status == "assessed":
             result = f"{v.value:.4g}" if isinstance(v.value, float) else str(v.value)
+            if v.note:  # e.g. MSI and MMR disagree: the value comes with its caveat
+                result += f" ({v.note})"
         else:
             result = (
                 "not assessable: missing " + ", ".join(v.missing)
                 if v.missing
                 else (f"not assessable: {v.note}")
             )
+            if v.missing and v.note:  # both, as the HTML report shows them
+                result += f" ({v.note})"
         table.add_row(
             v.label,
             result,
@@ -109,7 +113,12 @@ def _plan_table(ev: Evaluation) -> Table:
     for column in ("#", "therapy", "status", "score", "OncoKB", "CIViC", "because"):
         table.add_column(column)
     for o in ev.plan.options:
-        because = "; ".join(r for f in (*o.rationale, *o.cautions) for r in f.because)
+        because = "; ".join(r for f in o.rationale for r in f.because)
+        # a caution's reasons weigh against the option: labelled, not read as support
+        cautions = "; ".join(
+            f"caution ({f.effect.value}, {f.rule_id}): {'; '.join(f.because)}" for f in o.cautions
+        )
+        because = "; ".join(x for x in (because, cautions) if x)
         table.add_row(
             str(o.rank),
             o.name,
@@ -119,6 +128,28 @@ def _plan_table(ev: Evaluation) -> Table:
             o.civic_level or "",
             because,
         )
+    return table
+
+
+def _contraindicated_table(ev: Evaluation) -> Table:
+    table = Table(title=f"{ev.patient_id}: contraindicated for this patient")
+    for column in ("therapy", "OncoKB", "CIViC", "because"):
+        table.add_column(column)
+    for o in ev.plan.contraindicated:
+        because = "; ".join(
+            f"{f.rule_id} ({f.effect.value}): {'; '.join(f.because)}" for f in o.cautions
+        )
+        table.add_row(o.name, o.oncokb_level or "", o.civic_level or "", because)
+    return table
+
+
+def _undecided_table(ev: Evaluation) -> Table:
+    table = Table(title=f"{ev.patient_id}: rules that could not be decided (data missing)")
+    for column in ("rule", "would affect", "missing"):
+        table.add_column(column)
+    for u in ev.plan.not_evaluated:
+        effect = u.effect.value if u.effect is not None else u.kind
+        table.add_row(f"{u.rule_id} ({effect})", ", ".join(u.therapies), "; ".join(u.missing))
     return table
 
 
@@ -138,6 +169,20 @@ def _write(
                 console.print(_what_if_text(ev.plan.what_if), markup=False)
             console.print(_profile_table(ev))
             console.print(_plan_table(ev))
+            if ev.profile.disease.oncotree_code is None:
+                console.print(
+                    "No OncoTree code is recorded for the disease, so only the rules written for "
+                    "every disease were checked; the disease-specific rules were not evaluated. "
+                    "Add disease.oncotree_code to the record."
+                )
+            elif not ev.plan.options:
+                console.print("No option in the knowledge base applies to this profile.")
+            # shown as the HTML report shows them: an option a rule rules out, and a rule left
+            # undecided for missing data, are not the same as no rule at all
+            if ev.plan.contraindicated:
+                console.print(_contraindicated_table(ev))
+            if ev.plan.not_evaluated:
+                console.print(_undecided_table(ev))
             continue
         if fmt is OutputFormat.pdf:
             from immunoprecise.report import render_pdf
@@ -181,6 +226,11 @@ def _what_if_text(what_if: WhatIf) -> str:
     )
     changes = "; ".join(
         f"{c.name}: {c.status_before or 'not an option'} → {c.status_after or 'not an option'}"
+        + (
+            f" (score {c.score_before} → {c.score_after})"
+            if c.status_before == c.status_after
+            else ""
+        )
         for c in what_if.changes
     )
     return (

@@ -99,6 +99,8 @@ def load_cohort_frame(source: Path) -> pd.DataFrame:
                 )
             # an analysis table as it is (not patient records)
             return cohort_frame(pd.read_csv(source, sep=sep, encoding="utf-8-sig"))
+        except ImmunopreciseError:
+            raise  # the records' own error names every bad field; keep it whole
         except pd.errors.EmptyDataError:
             raise CohortError(f"{source.name}: is empty (no header row)") from None
         except UnicodeDecodeError as exc:
@@ -420,6 +422,7 @@ def predictors(
             payload: object = comparison.model_dump(mode="json")
             figure = pl.roc(comparison)
             excluded = {f"no evaluable {outcome} or a predictor missing": comparison.excluded}
+            skipped: list[str] = []
         else:
             frames = {_label(s): load_cohort_frame(s) for s in sources}
             evaluation = evaluate_predictors_across_cohorts(frames, predictor, outcome=outcome)
@@ -431,6 +434,11 @@ def predictors(
                 for r in evaluation.results
                 for c in r.per_cohort
             }
+            skipped = [
+                f"{cohort}, {r.predictor}: {why}"
+                for r in evaluation.results
+                for cohort, why in r.skipped
+            ]
     except ImmunopreciseError as exc:
         raise _fail(exc) from None
     table = Table(title=f"Predictors of {outcome} (95% CIs)")
@@ -460,6 +468,8 @@ def predictors(
     _out.print(table)
     for why, ids in excluded.items():
         _excluded(list(ids), why)
+    for line in skipped:  # a cohort without an estimable AUC is named, not dropped silently
+        _out.print(f"not evaluated ({line})", markup=False)
     _save(figure, plot)
     _write_json(payload, json_out)
 

@@ -275,9 +275,11 @@ def p_lausen92(b: float, min_prop: float, max_prop: float) -> float:
     """Lausen & Schumacher (1992) approximation of ``P(max |Z| ≥ b)``.
 
     ``φ(b) (b − 1/b) log(ε₂ (1 − ε₁) / ((1 − ε₂) ε₁)) + 4 φ(b) / b`` for cuts between the
-    ``ε₁`` and ``ε₂`` quantiles, clipped to [0, 1] (maxstat's ``pLausen92``).
+    ``ε₁`` and ``ε₂`` quantiles, clipped to [0, 1] (maxstat's ``pLausen92``). Below ``b = 1``
+    the approximation is not valid (for ``ε₁ = 0.1`` it falls below 0 as ``b`` shrinks), so
+    ``P = 1`` there, as in maxstat since the correction suggested by M. J. Schell.
     """
-    if b <= 0:
+    if b < 1:
         return 1.0
     phi = float(stats.norm.pdf(b))
     p = 4 * phi / b + phi * (b - 1 / b) * math.log(

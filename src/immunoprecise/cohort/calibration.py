@@ -169,6 +169,11 @@ def calibration(
     # calibration slope: intercept and slope of logit(p); no finite estimate when the classes
     # do not overlap (complete or quasi-complete separation, Albert & Anderson 1984)
     pos, neg = lp[y == 1], lp[y == 0]
+    if float(np.ptp(lp)) == 0.0:  # nothing to regress on: not separation, no slope at all
+        raise CohortError(
+            f"every patient has the same predicted probability ({p[0]:g}), so the calibration "
+            "slope is undefined; calibration needs predicted probabilities that vary"
+        )
     if neg.max() <= pos.min() or pos.max() <= neg.min():
         raise CohortError(
             "the predicted probabilities separate responders from non-responders completely, "

@@ -442,7 +442,13 @@ def _horizon(given: float | None, time: np.ndarray, event: np.ndarray) -> float:
         return float(given)
     if float(time.max()) >= FIVE_YEARS_DAYS:
         return FIVE_YEARS_DAYS
-    return float(time[event > 0].max())
+    last_event = float(time[event > 0].max())
+    if last_event <= 0:
+        raise CohortError(
+            "every event is at day 0, so there is no default horizon to compare survival at; "
+            "give horizon_days (days > 0)"
+        )
+    return last_event
 
 
 def _group(

@@ -103,7 +103,9 @@ def _fmt(x: float | None) -> str:
         return "NE"
     if math.isinf(x):
         return "∞" if x > 0 else "-∞"
-    return f"{x:.3g}" if abs(x) >= 1000 else f"{x:.3f}"
+    # three significant digits for large and for small numbers: a cut-point of 0.000214 is not
+    # "0.000" (three decimals stay for the rest: 0.590, 12.345)
+    return f"{x:.3g}" if abs(x) >= 1000 or 0 < abs(x) < 0.01 else f"{x:.3f}"
 
 
 def check_ci_level(level: float) -> None:

@@ -24,7 +24,7 @@ from scipy import stats
 
 from immunoprecise.cohort.frame import SurvivalData, cohort_frame, level_text, survival_data
 from immunoprecise.cohort.statistic import Statistic, check_ci_level
-from immunoprecise.errors import CohortError
+from immunoprecise.errors import CohortError, repeated
 from immunoprecise.records import Cohort
 
 __all__ = [
@@ -398,6 +398,11 @@ def _trend_scores(
                 "(e.g. order=['low', 'intermediate', 'high']) for a trend test"
             ) from None
     names = [level_text(o) for o in order]
+    twice = repeated(names)
+    if twice:  # a repeated level would shift every later score (a, b, b, c → 1, 3, 4)
+        raise CohortError(
+            f"order {names} names the level(s) {twice} more than once; name each once"
+        )
     missing = sorted(set(levels) - set(names))
     if missing:
         raise CohortError(f"order {names} leaves out the levels {missing} of column {group!r}")
@@ -410,12 +415,18 @@ def _trend_test(
     """Log-rank trend: U = Σ_g w_g (O_g − E_g), Var U = wᵀVw (Collett 2015, §2.6.4)."""
     groups = sorted(scores, key=lambda g: scores[g])
     w = np.array([scores[g] for g in groups])
-    member = np.stack([labels == g for g in groups], axis=1).astype(float)  # patients × groups
     event_times = np.unique(surv.time[surv.event == 1])
-    at_risk = (surv.time[None, :] >= event_times[:, None]).astype(float) @ member  # times × groups
-    died = ((surv.time[None, :] == event_times[:, None]) & (surv.event[None, :] == 1)).astype(
-        float
-    ) @ member
+    # at risk and events per event time (rows) and group (columns), counted by sorted search:
+    # O(N log N) in memory N, not a times × patients matrix (gigabytes for 20,000 patients)
+    at_risk = np.empty((event_times.size, len(groups)))
+    died = np.empty((event_times.size, len(groups)))
+    for j, g in enumerate(groups):
+        times_g = np.sort(surv.time[labels == g])
+        at_risk[:, j] = times_g.size - np.searchsorted(times_g, event_times, side="left")
+        events_g = np.sort(surv.time[(labels == g) & (surv.event == 1)])
+        died[:, j] = np.searchsorted(events_g, event_times, side="right") - np.searchsorted(
+            events_g, event_times, side="left"
+        )
     n = at_risk.sum(axis=1)
     d = died.sum(axis=1)
     observed_minus_expected = (died - at_risk * (d / n)[:, None]).sum(axis=0)

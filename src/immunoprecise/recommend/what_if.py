@@ -14,6 +14,8 @@ from immunoprecise.profile.immune_profile import value_kind
 from immunoprecise.profile.phenotype import PHENOTYPE_CATEGORY
 from immunoprecise.profile.values import applicable_threshold
 from immunoprecise.recommend.plan import OptionChange, Override, StrategyOption, WhatIf
+from immunoprecise.records.disease import DiseaseStatus
+from immunoprecise.records.tumor import MHCExpression, MSIStatus, Positivity
 
 if TYPE_CHECKING:
     from immunoprecise.recommend.plan import StrategyPlan
@@ -28,6 +30,35 @@ def condition_keys(kb: KnowledgeBase) -> set[str]:
     """Every profile value key that a rule or strategy of ``kb`` reads."""
     conditions: list[Condition] = [r.when for r in kb.rules] + [s.when for s in kb.strategies]
     return {k for c in conditions for k in c.value_keys()}
+
+
+#: Text values with a closed vocabulary (the record's choices; the phenotype's names): an
+#: override must name one of them, or no rule could ever match it and the plan would change
+#: for a typing error (``immune_phenotype=hot`` for ``inflamed``, ``msi_status=MSI-High``).
+_TEXT_CHOICES: dict[str, tuple[str, ...]] = {
+    "msi_status": tuple(m.value for m in MSIStatus),
+    "mhc_class_i": tuple(m.value for m in MHCExpression),
+    "disease_status": tuple(m.value for m in DiseaseStatus),
+    "immune_phenotype": tuple(PHENOTYPE_CATEGORY),
+}
+
+
+def _text_choices(key: str) -> tuple[str, ...] | None:
+    if key.startswith("antigen."):
+        return tuple(m.value for m in Positivity)
+    return _TEXT_CHOICES.get(key)
+
+
+def _canonical_text(key: str, value: OverrideValue) -> tuple[OverrideValue, str | None]:
+    """``value`` in the canonical spelling of ``key``'s vocabulary (any letter case, as in a
+    record: ``msi-h`` is ``MSI-H``), or the problem when it names none of its choices."""
+    choices = _text_choices(key)
+    if choices is None or not isinstance(value, str):
+        return value, None
+    found = [c for c in choices if c.casefold() == value.strip().casefold()]
+    if found:
+        return found[0], None
+    return value, f"expected one of {', '.join(choices)}"
 
 
 def _kind_problem(
@@ -161,6 +192,8 @@ def apply_overrides(
             )
             continue
         problem = _kind_problem(key, current, value, kb=kb, code=code)
+        if problem is None:
+            value, problem = _canonical_text(key, value)
         if problem:
             problems.append(FieldProblem(field=f"overrides.{key}", value=value, message=problem))
             continue

@@ -29,6 +29,7 @@ from immunoprecise.cohort import (
 )
 from immunoprecise.cohort.cutpoint import optimal_cutpoint
 from immunoprecise.cohort.statistic import format_number
+from immunoprecise.errors import CohortError
 from immunoprecise.evaluation import DISCLAIMER
 from immunoprecise.report.rendering import jinja_environment
 
@@ -117,6 +118,11 @@ def render_cohort_html(
     True
     """
     o = options
+    if o.order and not o.by:  # the trend test it asks for would be left out without a word
+        raise CohortError(
+            f"order {list(o.order)} orders the levels of a group column for the trend test; "
+            "give the column as by (--by)"
+        )
     km = kaplan_meier(frame, endpoint=o.endpoint, group=o.by)
     trend = (
         log_rank(frame, group=o.by, endpoint=o.endpoint, trend=True, order=list(o.order))

@@ -1,0 +1,58 @@
+"""What-if overrides of text values with a closed vocabulary (review of 2026-11): a value no
+rule could ever match (``immune_phenotype=hot``, ``mhc_class_i=absent``) changed the plan
+without a word; letter case (``msi-h``) did too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import immunoprecise as ip
+from immunoprecise.errors import ValidationError
+from immunoprecise.recommend.plan import StrategyPlan
+from immunoprecise.records import PatientRecord
+
+
+def _plan(data: dict[str, Any], **kwargs: Any) -> StrategyPlan:
+    return ip.recommend(ip.profile(PatientRecord.model_validate(data)), **kwargs)
+
+
+def _status(plan: StrategyPlan, therapy_id: str) -> str | None:
+    return next((o.status for o in plan.options if o.therapy_id == therapy_id), None)
+
+
+def test_letter_case_reads_as_the_canonical_value(minimal: dict[str, Any]) -> None:
+    exact = _plan(minimal, overrides={"msi_status": "MSI-H"})
+    lower = _plan(minimal, overrides={"msi_status": "msi-h"})
+    assert lower.what_if is not None
+    assert lower.what_if.overrides[0].after == "MSI-H"
+    assert _status(lower, "pembrolizumab") == _status(exact, "pembrolizumab") == "indicated"
+    assert [o.therapy_id for o in lower.options] == [o.therapy_id for o in exact.options]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("immune_phenotype", "hot", "inflamed, immune-excluded, immune-desert"),
+        ("msi_status", "MSI-High", "MSI-H, MSI-L, MSS"),
+        ("mhc_class_i", "absent", "normal, reduced, lost"),
+        ("antigen.CD19", "pos", "positive, dim, negative"),
+        ("disease_status", "progressive", "newly_diagnosed, relapsed"),
+    ],
+)
+def test_a_value_outside_the_vocabulary_is_refused(
+    minimal: dict[str, Any], key: str, value: str, expected: str
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        _plan(minimal, overrides={key: value})
+    message = str(info.value)
+    assert f"overrides.{key}" in message
+    assert repr(value) in message
+    assert expected in message
+
+
+def test_open_text_values_are_still_taken_as_given(minimal: dict[str, Any]) -> None:
+    plan = _plan(minimal, overrides={"driver.BRAF": "V600E"})
+    assert plan.what_if is not None
+    assert plan.what_if.overrides[0].after == "V600E"
