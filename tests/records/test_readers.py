@@ -7,12 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
 from immunoprecise import read_cohort, read_patient, read_patients
 from immunoprecise.errors import ValidationError
+from immunoprecise.records.columns import table_columns
 
 
 def test_json(write_json: Callable[..., Path], minimal: dict[str, Any]) -> None:
@@ -247,3 +249,22 @@ def test_json_roundtrip_of_a_record(
     record = read_patient(write_json(minimal))
     again = read_patient(write_json(json.loads(record.model_dump_json()), "again.json"))
     assert again == record
+
+
+def test_event_flags_written_by_pandas_as_decimals_are_read(tmp_path: Path) -> None:
+    # a 0/1 column with a blank cell is float in pandas, and to_csv writes 1.0 and 0.0
+    path = tmp_path / "outcomes.csv"
+    path.write_text(
+        "patient_id,diagnosis,pfs_days,pfs_event,os_days,os_event\n"
+        "P1,FL,400,1.0,500,0.0\nP2,FL,300,0.0,,\n",
+        encoding="utf-8",
+    )
+    cohort = read_cohort(path)
+    first, second = cohort.outcome("P1"), cohort.outcome("P2")
+    assert first is not None
+    assert (first.pfs_event, first.os_event) == (True, False)
+    assert second is not None
+    assert second.pfs_event is False
+    cols = table_columns(path)
+    assert list(cols.number("outcome.pfs_event")) == [1.0, 0.0]
+    assert np.isnan(cols.number("outcome.os_event")[1])

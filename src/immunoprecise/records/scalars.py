@@ -345,9 +345,15 @@ def _calendar_date(value: Any) -> Any:
     return value
 
 
+_DECIMAL_FLAGS: Final = {"1.0": True, "0.0": False}
+"""A 0/1 column with a blank cell, written by pandas, holds ``1.0`` and ``0.0``."""
+
+
 def _flag(value: Any, info: ValidationInfo) -> Any:
     if not isinstance(value, bool) and not read_from_text(info):
         raise _refused("bool_type", "true or false", value)
+    if isinstance(value, str) and value.strip() in _DECIMAL_FLAGS:
+        return _DECIMAL_FLAGS[value.strip()]
     return value
 
 
