@@ -575,3 +575,20 @@ def test_forest_plot_draws_studies_pooled_diamond_and_reference() -> None:
     assert max(xs) == pytest.approx(pooled.pooled.ci_high)
     assert any(list(line.get_xdata()) == [0.5, 0.5] for line in ax.get_lines())
     assert ax.get_xlabel() == "AUC (95% CI)"
+
+
+def test_a_study_without_a_label_is_named_once_in_messages() -> None:
+    from immunoprecise.cohort.meta import pool_random_effects
+    from immunoprecise.cohort.statistic import Statistic
+
+    estimates = [
+        Statistic(
+            name="AUC", estimate=0.6, ci_low=0.5, ci_high=0.7, ci_level=0.95, n=40, method="DeLong"
+        ),
+        Statistic(
+            name="AUC", estimate=1.0, ci_low=1.0, ci_high=1.0, ci_level=0.95, n=20, method="DeLong"
+        ),
+    ]
+    with pytest.raises(CohortError, match=r"^study 2: estimate 1 cannot") as caught:
+        pool_random_effects(estimates, scale="logit")
+    assert "study study" not in str(caught.value)

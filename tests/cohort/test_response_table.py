@@ -129,3 +129,11 @@ def test_example_cohort_response_by_flipi() -> None:
         part = frame[frame["risk_flipi_category"] == row.stratum]
         assert row.n == len(part)
         assert row.responders == int(part["best_response"].isin(["CR", "PR"]).sum())
+
+
+def test_numeric_levels_are_in_the_order_of_their_values_as_in_kaplan_meier() -> None:
+    frame = pd.DataFrame(
+        {"best_response": ["CR", "PD", "PR", "SD", "PD", "CR"], "dose": [10, 2, 2, 10, 1.5, 1.5]}
+    )
+    table = response_table(frame, by="dose")
+    assert [r.stratum for r in table.rows] == ["1.5", "2", "10"]

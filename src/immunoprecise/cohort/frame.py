@@ -34,6 +34,7 @@ __all__ = [
     "Endpoint",
     "SurvivalData",
     "cohort_frame",
+    "level_order",
     "level_text",
     "numeric_values",
     "survival_data",
@@ -105,6 +106,20 @@ def level_text(value: object) -> str:
     if isinstance(value, float | np.floating) and float(value).is_integer():
         return str(int(value))
     return str(value)
+
+
+def level_order(level: str) -> tuple[int, float, str]:
+    """Sort key of group levels: numbers by value first (``"2"`` before ``"10"``), then text.
+
+    Examples
+    --------
+    >>> sorted(["10", "low", "2", "1.5"], key=level_order)
+    ['1.5', '2', '10', 'low']
+    """
+    try:
+        return (0, float(level), "")
+    except ValueError:
+        return (1, 0.0, level)
 
 
 def numeric_values(frame: pd.DataFrame, column: str, *, use: str) -> pd.Series:

@@ -144,7 +144,7 @@ def pool_random_effects(
         else:
             if s.ci_low is None or s.ci_high is None or s.ci_level is None:
                 raise CohortError(
-                    f"study {label}: {s.name} has no confidence interval to recover its standard "
+                    f"{_study(label)}: {s.name} has no confidence interval to recover its standard "
                     "error from; give standard_errors"
                 )
             zi = float(stats.norm.ppf(0.5 + s.ci_level / 2))
@@ -153,7 +153,7 @@ def pool_random_effects(
             se = (hi - lo) / (2 * zi)
         if not (math.isfinite(se) and se > 0):
             raise CohortError(
-                f"study {label}: standard error {se:g} on the {scale} scale; every study needs a "
+                f"{_study(label)}: standard error {se:g} on the {scale} scale; every study needs a "
                 "positive, finite standard error (a CI of zero width cannot be weighted)"
             )
         theta.append(t)
@@ -207,6 +207,12 @@ def pool_random_effects(
     )
 
 
+def _study(label: str) -> str:
+    """A study as messages name it: ``study 2`` for the default label ``study 2``, ``study
+    Hugo2016`` for a given one."""
+    return label if label.startswith("study ") else f"study {label}"
+
+
 def _to_scale(value: float, scale: str, label: str, what: str) -> float:
     if scale == "identity":
         return float(value)
@@ -214,12 +220,12 @@ def _to_scale(value: float, scale: str, label: str, what: str) -> float:
         if value > 0 and math.isfinite(value):
             return math.log(value)
         raise CohortError(
-            f"study {label}: {what} {value:g} cannot be pooled on the log scale (needs > 0)"
+            f"{_study(label)}: {what} {value:g} cannot be pooled on the log scale (needs > 0)"
         )
     if 0 < value < 1:
         return math.log(value / (1 - value))
     raise CohortError(
-        f"study {label}: {what} {value:g} cannot be pooled on the logit scale (needs 0 < x < 1); "
+        f"{_study(label)}: {what} {value:g} cannot be pooled on the logit scale (needs 0 < x < 1); "
         "an AUC of 0 or 1 has no DeLong variance — leave the study out or use scale='identity'"
     )
 

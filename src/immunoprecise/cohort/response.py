@@ -16,7 +16,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 from scipy import stats
 
-from immunoprecise.cohort.frame import cohort_frame, level_text
+from immunoprecise.cohort.frame import cohort_frame, level_order, level_text
 from immunoprecise.cohort.statistic import Statistic, check_ci_level
 from immunoprecise.errors import CohortError, repeated
 from immunoprecise.records import Cohort
@@ -243,7 +243,8 @@ def _strata(
         return {"all": frame.index}
     levels = frame[by].map(level_text)
     if groups is None:
-        return {lv: frame.index[(levels == lv).to_numpy()] for lv in sorted(set(levels))}
+        ordered = sorted(set(levels), key=level_order)  # as Kaplan–Meier orders them
+        return {lv: frame.index[(levels == lv).to_numpy()] for lv in ordered}
     # members as level text, so 2, 2.0 and "2" all name the level "2"
     texts = {label: [level_text(m) for m in members] for label, members in groups.items()}
     named = [lv for members in texts.values() for lv in members]

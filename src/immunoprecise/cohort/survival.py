@@ -22,7 +22,13 @@ from lifelines.utils import median_survival_times
 from pydantic import BaseModel, ConfigDict, Field
 from scipy import stats
 
-from immunoprecise.cohort.frame import SurvivalData, cohort_frame, level_text, survival_data
+from immunoprecise.cohort.frame import (
+    SurvivalData,
+    cohort_frame,
+    level_order,
+    level_text,
+    survival_data,
+)
 from immunoprecise.cohort.statistic import Statistic, check_ci_level
 from immunoprecise.errors import CohortError, repeated
 from immunoprecise.records import Cohort
@@ -194,7 +200,7 @@ def kaplan_meier(
     frame = cohort_frame(data)
     surv = survival_data(frame, endpoint, require=[group] if group else [])
     labels = group_labels(frame, group, surv)
-    levels = sorted(set(labels.tolist()), key=_level_key)
+    levels = sorted(set(labels.tolist()), key=level_order)
     times = _at_risk_times(surv, at_risk_times)
     curves = tuple(_curve(surv, labels == level, str(level), ci_level, times) for level in levels)
     test = None
@@ -274,7 +280,7 @@ def log_rank(
     frame = cohort_frame(data)
     surv = survival_data(frame, endpoint, require=[group])
     labels = group_labels(frame, group, surv)
-    levels = sorted(set(labels.tolist()), key=_level_key)
+    levels = sorted(set(labels.tolist()), key=level_order)
     if len(levels) < 2:
         raise CohortError(
             f"column {group!r} has only the level {levels!r} among patients with "
@@ -315,13 +321,6 @@ def group_labels(
         return np.full(surv.n, "all")
     values = frame.loc[surv.index, group]
     return np.asarray([level_text(v) for v in values], dtype=str)
-
-
-def _level_key(level: str) -> tuple[int, float, str]:
-    try:
-        return (0, float(level), "")
-    except ValueError:
-        return (1, 0.0, level)
 
 
 def _curve(
