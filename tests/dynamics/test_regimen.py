@@ -59,7 +59,10 @@ def test_doses_are_sorted_by_start() -> None:
         ("mg/kg/d", True),
         ("cells/d", True),
         ("ug/kg/min", True),
-        ("mL/h", True),
+        ("mg/h", True),
+        ("MBq", False),  # becquerels are decays per second: an amount, not a rate
+        ("GBq/d", True),
+        ("mmol/m2/d", True),
     ],
 )
 def test_infusion_or_bolus_is_decided_by_the_unit(unit: str, infusion: bool) -> None:

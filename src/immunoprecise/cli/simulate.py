@@ -584,6 +584,26 @@ def simulate_command(
             "--method", help="Integrator; default: the model's own choice.", show_default=False
         ),
     ] = None,
+    body_weight: Annotated[
+        float | None,
+        typer.Option(
+            "--body-weight",
+            help="Body weight in kg for per-kg doses (mg/kg, cells/kg). Default: 70, the ICRP "
+            "reference adult.",
+            metavar="KG",
+            show_default=False,
+        ),
+    ] = None,
+    body_surface: Annotated[
+        float | None,
+        typer.Option(
+            "--body-surface",
+            help="Body surface area in m² for per-m² doses (mg/m2, cells/m2). Default: 1.8, "
+            "the ICRP reference adult.",
+            metavar="M2",
+            show_default=False,
+        ),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -648,6 +668,8 @@ def simulate_command(
             parameter_set=parameter_set,
             patients=patients,
             method=method,
+            body_weight=body_weight,
+            body_surface=body_surface,
             out=out,
             formats=list(dict.fromkeys(fmt or [])),
             list_models=list_models,
@@ -668,10 +690,13 @@ def _run(
     parameter_set: str | None,
     patients: Path | None,
     method: SolverMethod | None,
+    body_weight: float | None,
+    body_surface: float | None,
     out: Path | None,
     formats: list[SimulateFormat],
     list_models: bool,
 ) -> None:
+    from immunoprecise.dynamics.dosing import REFERENCE_BODY_SURFACE_M2, REFERENCE_BODY_WEIGHT_KG
     from immunoprecise.dynamics.models import get_model
     from immunoprecise.dynamics.simulate import simulate
 
@@ -719,6 +744,8 @@ def _run(
             initial=y_values,
             parameter_set=parameter_set,
             method=None if method is None else method.value,
+            body_weight_kg=REFERENCE_BODY_WEIGHT_KG if body_weight is None else body_weight,
+            body_surface_m2=REFERENCE_BODY_SURFACE_M2 if body_surface is None else body_surface,
             progress=lambda f: bar.update(task, completed=f),
         )
     summary = _summary(tr, t_end=t_end, params=params, initial=y0, patients_file=patients)

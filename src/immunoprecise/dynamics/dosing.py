@@ -2,7 +2,8 @@
 
 A dose converts directly when its unit measures what the model's input measures. Otherwise two
 documented steps may bridge the gap: a per-body-weight dose (``mg/kg``, ``cells/kg``) is multiplied
-by the body weight, and an amount (``mg``, ``IU``) given to a concentration state (``mg/L``) is
+by the body weight, a per-body-surface dose (``mg/m2``, ``cells/m2``) by the body surface area, and
+an amount (``mg``, ``IU``) given to a concentration state (``mg/L``) is
 divided by the input's distribution volume.
 
 Examples
@@ -11,6 +12,8 @@ Examples
 28.0
 >>> to_model_units(5e6, "IU/d", "IU/L", infusion=True, volume_liters=5.0, body_weight_kg=70.0)
 1000000.0
+>>> to_model_units(375, "mg/m2", "mg", infusion=False, volume_liters=None, body_weight_kg=70.0)
+675.0
 """
 
 from __future__ import annotations
@@ -22,12 +25,19 @@ import pint
 from immunoprecise.errors import UnitError
 from immunoprecise.records.units import parse_unit, unit_registry
 
-__all__ = ["REFERENCE_BODY_WEIGHT_KG", "to_model_units"]
+__all__ = ["REFERENCE_BODY_SURFACE_M2", "REFERENCE_BODY_WEIGHT_KG", "to_model_units"]
 
 REFERENCE_BODY_WEIGHT_KG = 70.0
 """Body weight used for per-kg doses when none is given: ICRP reference adult male.
 
 ICRP. Report of the Task Group on Reference Man. ICRP Publication 23. Pergamon 1975 (70 kg).
+"""
+
+REFERENCE_BODY_SURFACE_M2 = 1.8
+"""Body surface area used for per-m² doses when none is given: the same ICRP reference adult male.
+
+ICRP. Report of the Task Group on Reference Man. ICRP Publication 23. Pergamon 1975 (total body
+surface 18,000 cm²; the Mosteller formula for 70 kg and 170 cm gives 1.82 m²).
 """
 
 
@@ -43,6 +53,7 @@ def to_model_units(
     infusion: bool,
     volume_liters: float | None,
     body_weight_kg: float,
+    body_surface_m2: float = REFERENCE_BODY_SURFACE_M2,
 ) -> float:
     """Convert one dose (a bolus amount, or an infusion rate per day) to the model's unit.
 
@@ -58,6 +69,8 @@ def to_model_units(
         Distribution volume (L) for amount → concentration, if the input has one.
     body_weight_kg
         Body weight (kg) for per-kg doses.
+    body_surface_m2
+        Body surface area (m²) for per-m² doses.
 
     Returns
     -------
@@ -79,6 +92,14 @@ def to_model_units(
     )
     if per_weight:
         q = q * body_weight_kg * ureg.kilogram
+        tried.append(q)
+    area = ureg.meter.dimensionality**2
+    per_area = any(
+        exp < 0 and ureg.Quantity(1, name).dimensionality ** (-exp) == area
+        for name, exp in q.unit_items()
+    )
+    if per_area:
+        q = q * body_surface_m2 * ureg.meter**2
         tried.append(q)
     if volume_liters is not None and "[length]" in str(want.dimensionality):
         tried += [t / (volume_liters * ureg.liter) for t in list(tried)]

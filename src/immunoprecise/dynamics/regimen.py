@@ -21,7 +21,25 @@ line. Each item is ``AGENT AMOUNT UNIT SCHEDULE…``:
     ``IU/d``, ``IU/kg/d``, ``cells``, ``cells/kg``, ``cells/d``. A unit *per time* (``IU/d``,
     ``mg/kg/d``, ``cells/d``) makes the item a constant-rate **infusion** whose amount is a rate;
     any other unit makes every administration a **bolus**. (``IU`` itself is a bolus: only an
-    explicit time unit such as ``/d`` or ``/h`` makes a rate.)
+    explicit time unit such as ``/d`` or ``/h`` makes a rate; so is ``MBq``.)
+
+    The unit must be an amount a dose can be: a mass (``mg``, ``g``, ``mcg``), an amount of
+    substance (``mmol``), enzyme or international units (``IU``, ``U``, ``MU`` = 10⁶ units,
+    ``mU`` = 10⁻³ units), cells (``cells``, ``x10^6cells``) or a radioactivity (``MBq``,
+    ``mCi``); optionally per body weight (``/kg``), per body surface area (``/m2``) or per volume
+    (``/L``, a concentration given straight to a concentration state), and per time for an
+    infusion. A volume (``mL``, ``mL/h``: give the amount it holds), a pure number (``%``) or
+    any other quantity is refused when the text is read. A per-kg dose is multiplied by the body
+    weight and a per-m² dose by the body surface area of the simulation (``simulate(...,
+    body_weight_kg=, body_surface_m2=)``, ``immunoprecise simulate --body-weight --body-surface``;
+    by default the ICRP reference adult, 70 kg and 1.8 m²).
+
+    Unit symbols are case-sensitive, and upper-case clinical spellings are **not** guessed: ``MG``
+    is a megagauss, ``Mg`` a megagram, ``ML`` a megaliter, ``IU/D`` IU per debye. A unit whose
+    symbols differ only in case from a dose unit (``MG``, ``MG/KG``, ``mg/M2``, ``mg/ML``,
+    ``CELLS``, ``IU/D``) is refused with the unit to write (``mg``, ``mg/kg``, ``mg/m2``…).
+    ``MU`` (million units) and ``mU`` (milliunits) differ only in case and are both read as
+    written. ``MIU`` is not read; write ``MU``.
 ``SCHEDULE``
     Tokens in any order, each kind at most once:
 
@@ -40,6 +58,12 @@ line. Each item is ``AGENT AMOUNT UNIT SCHEDULE…``:
     With a repeat, the first cycle is on the days written (``d0`` by default) and cycle ``c``
     (counted from 0) is shifted by ``c`` times the interval; the day block must fit within one
     interval. Token letters may be upper or lower case.
+
+    One item gives at most :data:`MAX_ADMINISTRATIONS` (10,000) administrations over all its
+    cycles — daily for 27 years, weekly for 191 years — counting one bolus per day of a bolus
+    range ``dN-M`` and one infusion per cycle of an infusion range; ``x100000000`` or
+    ``d1-100000000`` is refused, naming the item, the number and the limit, before any dose is
+    expanded. Split a longer schedule into several items.
 
 For example ``chemo 1 mg/kg q21d x6; IL2 5e6 IU/d d8-12 q21d x2; CAR-T 1e8 cells d42`` gives
 chemo boluses on days 0, 21, 42, 63, 84 and 105, IL2 infusions at 5·10⁶ IU/d over [8, 13) and
@@ -86,7 +110,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 import yaml
 
@@ -94,7 +118,7 @@ from immunoprecise.errors import FieldProblem, UnitError, ValidationError
 from immunoprecise.records.units import convert, unit_registry
 from immunoprecise.records.units import parse_unit as _parse_unit
 
-__all__ = ["Dose", "Regimen", "RegimenItem", "RegimenSyntaxError"]
+__all__ = ["MAX_ADMINISTRATIONS", "Dose", "Regimen", "RegimenItem", "RegimenSyntaxError"]
 
 # Day times are rounded to this many decimals (≈ 0.1 ms) so that shifts and repeats do not leave
 # floating-point noise (0.1 + 0.2) in dose times and breakpoints.
@@ -111,8 +135,19 @@ _TOKEN = re.compile(r"#[^\n]*|[;\n]|[^\s;#]+")
 # "m2" → "m^2" (body-surface doses, mg/m2); the units module reads only mm2 and um2.
 _AREA = re.compile(r"\b([A-Za-zµ]+)([23])\b")
 
+MAX_ADMINISTRATIONS = 10_000
+"""Most administrations (boluses or infusions) one regimen item may give, over all its cycles.
+
+Daily for 27 years, weekly for 191 years (a 5-year weekly maintenance is 261). It keeps a typo
+such as ``x100000000`` or ``d1-100000000`` from expanding into a dose list that exhausts memory.
+"""
+
 _SCHEDULE_HELP = "expected dN, dN-M, dN,M,K (days), qNd or qNw (repeat) or xK (cycles)"
 _UNIT_HELP = "write a unit such as mg/kg, mg/m2, IU/d, cells or cells/d"
+_DOSE_KINDS = (
+    "a dose is a mass (mg), an amount of substance (mmol), units (IU, U, MU), cells or a "
+    "radioactivity (MBq), optionally per kg, per m2 or per L, and per time (/d) for an infusion"
+)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -129,6 +164,12 @@ def _fmt(x: float) -> str:
     return f"{mantissa}e{int(exponent)}"
 
 
+def _fmt_day(x: float) -> str:
+    """A day or interval as the grammar reads it back: plain digits, never ``1e5`` or ``5e-5``."""
+    text = format(Decimal(repr(float(x))), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _plain(x: float) -> int | float:
     """``x`` as an int when it is a whole number (for tidy YAML)."""
     return int(x) if x == int(x) and abs(x) < 1e15 else x
@@ -142,33 +183,136 @@ def _normalize_unit(unit: str) -> str:
     return "".join(unit.split())
 
 
+# Dose unit symbols as clinicians write them, by their lower case. Unit symbols are
+# case-sensitive: "MG" is a megagauss, "Mg" a megagram, "ML" a megaliter, "D" a debye, "H" a
+# henry; such a spelling is refused and the symbol below suggested. Lower-case forms that name two
+# dose units (mu: MU million units or mU milliunits; miu; mbq: MBq or mBq) are not listed: they
+# are read as written.
+_CLINICAL_SPELLINGS: dict[str, tuple[str, ...]] = {
+    **{u.lower(): (u,) for u in ("mg", "g", "kg", "mcg", "µg", "ug", "ng", "pg")},
+    **{u.lower(): (u,) for u in ("mol", "mmol", "µmol", "umol", "nmol")},
+    **{u.lower(): (u,) for u in ("IU", "kIU", "cells", "cell", "m")},
+    **{u.lower(): (u,) for u in ("d", "h", "min", "day", "days", "hour", "wk", "week")},
+    **{u.lower(): (u,) for u in ("Bq", "kBq", "GBq", "Ci", "mCi", "µCi")},
+    **{u.lower(): (u, u.lower()) for u in ("L", "mL", "dL", "µL", "uL")},  # l is also a liter
+    "u": ("U",),  # u is the atomic mass unit (dalton)
+}
+_UNIT_WORD = re.compile(r"[A-Za-zµ]+")
+
+
+def _case_suggestion(unit: str) -> str | None:
+    """``unit`` with its symbols in clinical case (``MG/M2`` → ``mg/m2``), if any differs."""
+    suggestion = _UNIT_WORD.sub(
+        lambda m: (
+            m.group()
+            if m.group() in _CLINICAL_SPELLINGS.get(m.group().lower(), (m.group(),))
+            else _CLINICAL_SPELLINGS[m.group().lower()][0]
+        ),
+        unit,
+    )
+    return None if suggestion == unit else suggestion
+
+
+def _dose_kind_problem(quantity: Any) -> str | None:
+    """Why a unit (without its time units) is not an amount a dose can be, or None.
+
+    A dose is an amount — a mass (mg), an amount of substance (mmol), enzyme or international
+    units (IU, U, MU), cells, or a radioactivity (MBq, mCi) — optionally per body weight (/kg),
+    per body surface area (/m2) or per volume (/L, a concentration).
+    """
+    ureg = unit_registry()
+    amount: Any = ureg.dimensionless.dimensionality
+    per: list[str] = []
+    for name, exponent in quantity.unit_items():
+        dims = dict(ureg.Unit(name).dimensionality)
+        if dims == {"[time]": 1}:
+            continue
+        if exponent == -1 and dims == {"[mass]": 1}:
+            per.append("body weight")
+        elif (exponent == -2 and dims == {"[length]": 1}) or (
+            exponent == -1 and dims == {"[length]": 2}
+        ):
+            per.append("body surface area")
+        elif (exponent == -3 and dims == {"[length]": 1}) or (
+            exponent == -1 and dims == {"[length]": 3}
+        ):
+            per.append("volume")
+        else:
+            amount = amount * ureg.Unit(name).dimensionality ** exponent
+    kinds = {
+        "[mass]": "a mass",
+        "[substance]": "an amount of substance",
+        "[substance] / [time]": "enzyme or international units",
+        "[cell]": "cells",
+        "1 / [time]": "a radioactivity",
+    }
+    if str(amount) not in kinds:
+        names = {
+            "dimensionless": "a pure number",
+            "[length] ** 3": "a volume",
+            "[length] ** 2": "an area",
+            "[length]": "a length",
+            "[temperature]": "a temperature",
+        }
+        return (
+            f"measures {names.get(str(amount), str(amount))}, which is not an amount a dose can "
+            f"be; {_DOSE_KINDS}"
+        )
+    if len(per) > 1:
+        return f"is per {' and per '.join(per)}; a dose is per one of them at most"
+    return None
+
+
 @functools.lru_cache(maxsize=512)
 def _is_rate(unit: str) -> bool:
     """Whether ``unit`` is an amount per time (an infusion rate).
 
     Only the explicit time units of the unit count (``day`` in ``IU/d``), not the time hidden in
-    a derived unit (``IU`` is read as an enzyme unit, µmol/min, which is still a bolus amount).
+    a derived unit (``IU`` is read as an enzyme unit, µmol/min, and ``Bq`` as decays per second:
+    both are still bolus amounts).
 
     Raises
     ------
     UnitError
-        If the unit is unknown, or is not an amount nor an amount per time.
+        If the unit is unknown, written in the wrong case (``MG``: megagauss, for ``mg``), or is
+        not an amount a dose can be nor such an amount per time.
     """
+    suggestion = _case_suggestion(unit)
+    if suggestion is not None and _valid_dose_unit(suggestion):
+        _refuse_case(unit, suggestion)
     quantity = _parse_unit(_pint_unit(unit))
     ureg = unit_registry()
     power = 0.0
     for name, exponent in quantity.unit_items():
         dims = dict(ureg.Unit(name).dimensionality)
-        if set(dims) == {"[time]"}:
-            power += exponent * dims["[time]"]
-    if power == 0:
+        if dims == {"[time]": 1}:
+            power += exponent
+    if power not in (0, -1):
+        raise UnitError(
+            f"unit {unit!r} is neither an amount (mg/kg, cells) nor an amount per time (IU/d); "
+            "a dose is one or the other"
+        )
+    problem = _dose_kind_problem(quantity)
+    if problem:
+        raise UnitError(f"unit {unit!r} {problem}")
+    return power == -1
+
+
+def _valid_dose_unit(unit: str) -> bool:
+    try:
+        _is_rate(unit)
+    except UnitError:
         return False
-    if power == -1:
-        return True
-    raise UnitError(
-        f"unit {unit!r} is neither an amount (mg/kg, cells) nor an amount per time (IU/d); "
-        "a dose is one or the other"
-    )
+    return True
+
+
+def _refuse_case(unit: str, suggestion: str) -> NoReturn:
+    try:
+        meaning = str(_parse_unit(_pint_unit(unit)).units)
+    except UnitError:
+        meaning = "unknown"
+    read = "is not a unit" if meaning == "unknown" else f"reads as {meaning}"
+    raise UnitError(f"unit {unit!r} {read}: unit symbols are case-sensitive; write {suggestion!r}")
 
 
 def _unit_problem(unit: str) -> str | None:
@@ -178,8 +322,10 @@ def _unit_problem(unit: str) -> str | None:
         _is_rate(unit)
     except UnitError as exc:
         message = str(exc)
-        if message.startswith(("unknown unit", "cannot read unit")):
-            return f"unknown unit {unit!r}; {_UNIT_HELP}"
+        unknown = message.startswith(("unknown unit", "cannot read unit"))
+        if unknown and "case-sensitive" not in message:
+            hint = "; write MU for million units" if "MIU" in unit else ""
+            return f"unknown unit {unit!r}; {_UNIT_HELP}{hint}"
         return message
     return None
 
@@ -450,7 +596,7 @@ def _item_problems(item: RegimenItem) -> list[FieldProblem]:
                 FieldProblem(
                     "days",
                     item.days,
-                    f"infusion days {_fmt(a)} and {_fmt(b)} overlap: with a rate "
+                    f"infusion days {_fmt_day(a)} and {_fmt_day(b)} overlap: with a rate "
                     f"({item.unit}) each listed day is one day of infusion, [N, N+1), so the "
                     "rates would add up; list days at least 1 apart, or write a range dN-M for "
                     "a continuous infusion",
@@ -477,6 +623,8 @@ def _item_problems(item: RegimenItem) -> list[FieldProblem]:
         problems.append(FieldProblem("every_days", item.every_days, "must be > 0 days"))
     if isinstance(item.cycles, bool) or not isinstance(item.cycles, int) or item.cycles < 1:
         problems.append(FieldProblem("cycles", item.cycles, "must be a whole number ≥ 1"))
+    if not problems:
+        problems.extend(_count_problems(item, infusion=unit_problem is None and item.is_infusion))
     if not problems and item.every_days is not None:
         problem = _fit_problem(item, item.every_days)
         if problem:
@@ -484,8 +632,40 @@ def _item_problems(item: RegimenItem) -> list[FieldProblem]:
     return problems
 
 
+def _count_problems(item: RegimenItem, *, infusion: bool) -> list[FieldProblem]:
+    """The item's administrations beyond :data:`MAX_ADMINISTRATIONS` (checked before expanding)."""
+    if item.range_end is not None:
+        per_cycle = 1 if infusion else round(item.range_end - item.days[0]) + 1
+    else:
+        per_cycle = len(item.days)
+    total = per_cycle * item.cycles
+    if total <= MAX_ADMINISTRATIONS:
+        return []
+    limit = (
+        f"at most {MAX_ADMINISTRATIONS:,} administrations per item (daily for 27 years, "
+        "weekly for 191 years); split a longer schedule into several items"
+    )
+    if item.range_end is not None and per_cycle > MAX_ADMINISTRATIONS:
+        return [
+            FieldProblem(
+                "range_end",
+                item.range_end,
+                f"the day range {item._days_text()} gives {per_cycle:,} boluses, one a day; "
+                f"{limit}",
+            )
+        ]
+    per = "" if per_cycle == 1 else f" of {per_cycle:,} administrations"
+    return [
+        FieldProblem(
+            "cycles",
+            item.cycles,
+            f"x{item.cycles} cycles{per} give {total:,} administrations; {limit}",
+        )
+    ]
+
+
 def _range_problem(first: float, last: float) -> str | None:
-    label = f"d{_fmt(first)}-{_fmt(last)}"
+    label = f"d{_fmt_day(first)}-{_fmt_day(last)}"
     if last < first:
         return f"day range {label} ends before it starts"
     if not math.isclose(last - first, round(last - first), abs_tol=1e-9):
@@ -506,7 +686,7 @@ def _fit_problem(item: RegimenItem, every_days: float) -> str | None:
     if fits:
         return None
     return (
-        f"the days {item._days_text()} do not fit in one cycle of q{_fmt(every_days)}d "
+        f"the days {item._days_text()} do not fit in one cycle of q{_fmt_day(every_days)}d "
         "(cycles would overlap); use a longer interval or fewer days"
     )
 
@@ -706,12 +886,12 @@ class RegimenItem:
 
     def _days_text(self) -> str:
         if self.range_end is not None:
-            return f"d{_fmt(self.days[0])}-{_fmt(self.range_end)}"
-        return "d" + ",".join(_fmt(d) for d in self.days)
+            return f"d{_fmt_day(self.days[0])}-{_fmt_day(self.range_end)}"
+        return "d" + ",".join(_fmt_day(d) for d in self.days)
 
     def _days_value(self) -> int | float | str | list[int | float]:
         if self.range_end is not None:
-            return f"{_fmt(self.days[0])}-{_fmt(self.range_end)}"
+            return f"{_fmt_day(self.days[0])}-{_fmt_day(self.range_end)}"
         if len(self.days) == 1:
             return _plain(self.days[0])
         return [_plain(d) for d in self.days]
@@ -726,7 +906,7 @@ class RegimenItem:
         """
         parts = [self.agent, _fmt(self.amount), self.unit, self._days_text()]
         if self.every_days is not None:
-            parts += [f"q{_fmt(self.every_days)}d", f"x{self.cycles}"]
+            parts += [f"q{_fmt_day(self.every_days)}d", f"x{self.cycles}"]
         return " ".join(parts)
 
     def __str__(self) -> str:
@@ -766,7 +946,7 @@ def _parse_days(word: str) -> tuple[tuple[float, ...], float | None, str | None]
         days = [float(part.lstrip("dD")) for part in word.split(",")]
         for i, day in enumerate(days):
             if day in days[:i]:
-                return (), None, f"day {_fmt(day)} is listed twice in {word!r}"
+                return (), None, f"day {_fmt_day(day)} is listed twice in {word!r}"
         return tuple(days), None, None
     if re.fullmatch(r"[dD]?-.*", word) or re.search(r",-|--", word):
         return (), None, f"days cannot be negative in {word!r}; day 0 is the first day"
@@ -915,6 +1095,8 @@ def _parse_item(
         )
     except ValidationError as exc:  # checks on the whole item, e.g. days longer than a cycle
         token = seen.get("days") or seen.get("repeat") or tokens[0]
+        if exc.problems[0].field == "cycles":  # too many administrations
+            token = seen.get("cycles", token)
         reason = "; ".join(p.message for p in exc.problems)
         raise fail(reason, token.start, len(token.text)) from None
 

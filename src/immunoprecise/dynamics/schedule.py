@@ -204,6 +204,10 @@ def compare_regimens(
         If every virtual patient's simulation of a regimen failed.
     """
     mdl = resolve_model(model)
+    if params is None:
+        for name, value, least in (("n_virtual", n_virtual, 1), ("seed", seed, 0)):
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
+                raise ModelError(f"{name} must be a whole number ≥ {least}, not {value!r}")
     cloud = (
         params
         if params is not None
@@ -367,7 +371,26 @@ def search_timing(
         )
     if objective not in ("tumor_change_percent", "eradicated_fraction", "response_rate"):
         raise ModelError(f"unknown objective {objective!r}")
-    regimens = {f"day {d:g}": template.replace("{day}", f"{d:g}") for d in days}
+    days = list(days)
+    bad = [
+        d
+        for d in days
+        if isinstance(d, bool)
+        or not isinstance(d, int | float | np.integer | np.floating)
+        or not math.isfinite(d)
+        or d < 0
+    ]
+    if not days or bad:
+        raise ModelError(
+            "days must be a non-empty list of days ≥ 0 to try"
+            + (f"; not {bad[0]!r}" if bad else "")
+        )
+    if len(set(days)) < len(days):
+        twice = next(d for i, d in enumerate(days) if d in days[:i])
+        raise ModelError(f"day {twice:g} is given twice in days; give each day to try once")
+    # every digit of the day (a day such as 1000.125 must not be rounded, nor 1e6 written 1e+06)
+    texts = [np.format_float_positional(float(d), trim="-") for d in days]
+    regimens = {f"day {t}": template.replace("{day}", t) for t in texts}
     cmp = compare_regimens(model, regimens, t_end=t_end, control=False, **options)
     values = cmp.table[objective].astype(float).to_numpy()
     pick = int(

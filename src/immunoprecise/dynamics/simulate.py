@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -11,7 +12,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from immunoprecise.dynamics.dosing import REFERENCE_BODY_WEIGHT_KG, to_model_units
+from immunoprecise.dynamics.dosing import (
+    REFERENCE_BODY_SURFACE_M2,
+    REFERENCE_BODY_WEIGHT_KG,
+    to_model_units,
+)
 from immunoprecise.dynamics.integrator import (
     METHODS,
     Crossing,
@@ -27,12 +32,15 @@ from immunoprecise.dynamics.regimen import Regimen
 from immunoprecise.dynamics.trajectories import Trajectories
 from immunoprecise.errors import ImmunopreciseError, ModelError, UnitError
 
-__all__ = ["Threshold", "dosing_segments", "resolve_model", "simulate"]
+__all__ = ["MAX_T_END_DAYS", "Threshold", "dosing_segments", "resolve_model", "simulate"]
 
 PatientValues = Mapping[str, Any] | pd.DataFrame | None
 Threshold = tuple[str, float] | tuple[str, float, Direction]
 """A threshold of :func:`simulate`: ``(state, value)`` or ``(state, value, direction)``."""
 DIRECTIONS: tuple[str, ...] = get_args(Direction)
+MAX_T_END_DAYS = 36_525.0
+"""Longest simulated time, 100 years: a lifetime. A longer ``t_end`` (a typo such as 1e12) would
+make the daily output grid alone exhaust memory."""
 
 
 def resolve_model(model: str | Model) -> Model:
@@ -54,6 +62,7 @@ def simulate(
     atol: float = 1e-6,
     thresholds: Mapping[str, Threshold] | None = None,
     body_weight_kg: float = REFERENCE_BODY_WEIGHT_KG,
+    body_surface_m2: float = REFERENCE_BODY_SURFACE_M2,
     progress: Callable[[float], None] | None = None,
 ) -> Trajectories:
     """Simulate tumor and effector trajectories of one or many virtual patients.
@@ -65,7 +74,8 @@ def simulate(
         ``stein2019``, or a modified id such as ``kuznetsov1994+checkpoint``) or a
         :class:`~immunoprecise.dynamics.model.Model`.
     t_end
-        Simulated time (days from the start, day 0): a finite number > 0.
+        Simulated time (days from the start, day 0): a number > 0, at most
+        :data:`MAX_T_END_DAYS` (36,525 days, 100 years).
     regimen
         Doses over time: a :class:`~immunoprecise.dynamics.regimen.Regimen` or its text, e.g.
         ``"chemo 1 mg/kg q21d x6; IL2 5e6 IU/d d8-12"``. ``None``: no treatment. Doses after
@@ -98,6 +108,9 @@ def simulate(
     body_weight_kg
         Body weight for per-kg doses (default: the 70 kg ICRP reference adult): a finite
         number > 0.
+    body_surface_m2
+        Body surface area for per-m² doses (``mg/m2``; default: the 1.8 m² ICRP reference
+        adult): a finite number > 0.
     progress
         A callable, called with the fraction of simulated time done.
 
@@ -110,9 +123,10 @@ def simulate(
     ------
     ModelError
         An option of the wrong type or out of range (``t_end``, ``t_eval``, ``rtol``, ``atol``,
-        ``thresholds``, ``body_weight_kg``, ``progress``, ``method``), naming the option, the
-        value received and what is expected; unknown parameters or states; a regimen the model
-        cannot take (``UnitError`` for a dose in the wrong unit).
+        ``thresholds``, ``body_weight_kg``, ``body_surface_m2``, ``progress``, ``method``),
+        naming the option, the value received and what is expected; a ``t_end`` beyond
+        :data:`MAX_T_END_DAYS`; unknown parameters or states; a regimen the model cannot take
+        (``UnitError`` for a dose in the wrong unit).
 
     Examples
     --------
@@ -125,6 +139,10 @@ def simulate(
     """
     mdl = resolve_model(model)
     t_end = _number("t_end", t_end, "a positive number of days", _positive)
+    if t_end > MAX_T_END_DAYS:
+        raise ModelError(
+            f"t_end must be at most {MAX_T_END_DAYS:,.0f} days (100 years), not {t_end:g}"
+        )
     rtol = _number(
         "rtol", rtol, "a number between 0 and 1 (the relative tolerance), e.g. 1e-6", _fraction
     )
@@ -137,6 +155,12 @@ def simulate(
     )
     body_weight_kg = _number(
         "body_weight_kg", body_weight_kg, "a positive number of kilograms, e.g. 70", _positive
+    )
+    body_surface_m2 = _number(
+        "body_surface_m2",
+        body_surface_m2,
+        "a positive body surface area in m², e.g. 1.8",
+        _positive,
     )
     if progress is not None and not callable(progress):
         raise ModelError(
@@ -163,7 +187,9 @@ def simulate(
     )
     if t_eval is None and times[-1] < t_end:
         times = np.append(times, t_end)
-    segments = dosing_segments(mdl, reg, t_end, body_weight_kg=body_weight_kg)
+    segments = dosing_segments(
+        mdl, reg, t_end, body_weight_kg=body_weight_kg, body_surface_m2=body_surface_m2
+    )
     crossings = _crossings(mdl, thresholds)
     chosen = method or mdl.method
     common: dict[str, Any] = {
@@ -239,6 +265,8 @@ def simulate(
             "rtol": rtol,
             "atol": atol,
             "parameter_set": parameter_set,
+            "body_weight_kg": body_weight_kg,
+            "body_surface_m2": body_surface_m2,
             "steps": result.steps,
             "rejected_steps": result.rejected,
             "rhs_evaluations": result.rhs_evaluations,
@@ -441,6 +469,7 @@ def dosing_segments(
     t_end: float,
     *,
     body_weight_kg: float = REFERENCE_BODY_WEIGHT_KG,
+    body_surface_m2: float = REFERENCE_BODY_SURFACE_M2,
 ) -> list[Segment]:
     """Split ``[0, t_end]`` at every dose so that rates are constant within each segment.
 
@@ -454,7 +483,12 @@ def dosing_segments(
             cuts.add(d.end)
     times = sorted(cuts)
     converted = []
+    in_model_units: dict[tuple[str, float, str, bool], tuple[int, float]] = {}
     for d in doses:
+        key = (d.agent, d.amount, d.unit, d.is_infusion)
+        if key in in_model_units:  # a schedule repeats the same dose: convert it once
+            converted.append((d, *in_model_units[key]))
+            continue
         k = model.input_index(d.agent)
         inp = model.inputs[k]
         try:
@@ -465,6 +499,7 @@ def dosing_segments(
                 infusion=d.is_infusion,
                 volume_liters=inp.volume_L,
                 body_weight_kg=body_weight_kg,
+                body_surface_m2=body_surface_m2,
             )
         except ImmunopreciseError as err:
             kind = "a rate in " + inp.unit + " per day" if d.is_infusion else inp.unit
@@ -472,22 +507,38 @@ def dosing_segments(
                 f"dose of {d.agent} ({d.amount:g} {d.unit}) cannot be given to model "
                 f"{model.id}: its input {inp.name} takes {kind} ({err})"
             ) from None
+        if not math.isfinite(amount):
+            raise ModelError(
+                f"dose of {d.agent} ({d.amount:g} {d.unit}) is too large to simulate: in the "
+                f"model's unit ({inp.unit}{' per day' if d.is_infusion else ''}) it exceeds "
+                "the largest number (about 1.8e308); check the amount and its unit"
+            )
+        in_model_units[key] = (k, amount)
         converted.append((d, k, amount))
-    segments = []
-    for a, b in itertools.pairwise(times):
-        rates = np.zeros(len(model.inputs))
-        boluses: list[tuple[int, float]] = []
-        resets: list[int] = []
-        for d, k, amount in converted:
-            inp = model.inputs[k]
-            if d.is_infusion:
-                if d.start <= a < d.end:
-                    rates[k] += amount
-            elif abs(d.start - a) < 1e-12:
-                boluses.append((model.state_index(inp.state), amount))
+    # each dose goes to the segments it touches, found by bisection (linear in the doses, where
+    # testing every dose against every segment took minutes for a daily schedule of years)
+    n_segments = len(times) - 1
+    rates_of = np.zeros((max(n_segments, 0), len(model.inputs)))
+    boluses_of: list[list[tuple[int, float]]] = [[] for _ in range(n_segments)]
+    resets_of: list[list[int]] = [[] for _ in range(n_segments)]
+    for d, k, amount in converted:
+        inp = model.inputs[k]
+        if d.is_infusion:
+            first = bisect.bisect_left(times, d.start)
+            stop = min(bisect.bisect_left(times, d.end), n_segments)
+            rates_of[first:stop, k] += amount
+            continue
+        first = bisect.bisect_left(times, d.start - 1e-12)
+        stop = min(bisect.bisect_right(times, d.start + 1e-12), n_segments)
+        for i in range(first, stop):
+            if abs(d.start - times[i]) < 1e-12:
+                boluses_of[i].append((model.state_index(inp.state), amount))
                 if inp.resets:
-                    resets.append(model.state_index(inp.resets))
-        segments.append(Segment(a, b, rates, tuple(boluses), tuple(resets)))
+                    resets_of[i].append(model.state_index(inp.resets))
+    segments = [
+        Segment(a, b, rates_of[i].copy(), tuple(boluses_of[i]), tuple(resets_of[i]))
+        for i, (a, b) in enumerate(itertools.pairwise(times))
+    ]
     if not segments:
         segments.append(Segment(0.0, float(t_end), np.zeros(len(model.inputs))))
     # a bolus on the last day (t_end) still shows in the final output

@@ -47,7 +47,7 @@ from immunoprecise.dynamics.response import (
     lugano_measurable,
 )
 from immunoprecise.dynamics.schedule import PARAMETER_SPREAD_CV
-from immunoprecise.dynamics.simulate import resolve_model
+from immunoprecise.dynamics.simulate import dosing_segments, resolve_model
 from immunoprecise.dynamics.trials.population import PopulationSpec, not_a_flag
 from immunoprecise.errors import FieldProblem, ImmunopreciseError, ValidationError, repeated
 
@@ -355,6 +355,11 @@ class TrialDesign(_Frozen):
                 model.parameter_set(self.population.parameter_set)
             except ImmunopreciseError as exc:
                 raise ValueError(str(exc)) from None
+        for arm in self.arms:  # a dose the model cannot take is refused now, not mid-run
+            try:
+                dosing_segments(model, Regimen.parse(arm.regimen), float(self.follow_up_days))
+            except ImmunopreciseError as exc:
+                raise ValueError(f"arm {arm.id!r}: {exc}") from None
         strata = {s.name for s in self.population.strata}
         missing = sorted({o.stratum for o in self.observed if o.stratum} - strata)
         if missing:

@@ -1,0 +1,95 @@
+"""`immunoprecise simulate`: body size for per-kg and per-m² doses, and regimens refused early.
+
+Each test here failed before its fix: the command had no body weight or surface option (a
+per-kg dose always used 70 kg, a per-m² dose could not be simulated), ``MG`` was refused only
+after parsing with a message about megagauss, and ``--t-end 1e12`` ended in a MemoryError.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from immunoprecise.cli import app
+
+runner = CliRunner()
+
+
+def _simulate(*args: str) -> Result:
+    return runner.invoke(app, ["simulate", *args])
+
+
+def _fails(result: Result, *messages: str) -> str:
+    """Exit code 2, each message on stderr, and no traceback; returns stderr."""
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    for message in messages:
+        assert message in result.stderr, result.stderr
+    assert "Traceback" not in result.output
+    return result.stderr
+
+
+def _summary(*args: str) -> dict[str, object]:
+    result = _simulate("fl_adcc", "--t-end", "1", "-f", "json", *args)
+    assert result.exit_code == 0, result.output
+    summary: dict[str, object] = json.loads(result.stdout)
+    return summary
+
+
+def test_body_surface_and_weight_are_options_recorded_in_the_summary() -> None:
+    default = _summary("-r", "rituximab 375 mg/m2 d0")
+    settings = default["settings"]
+    assert isinstance(settings, dict)
+    assert (settings["body_weight_kg"], settings["body_surface_m2"]) == (70.0, 1.8)
+    given = _summary("-r", "rituximab 375 mg/m2 d0", "--body-surface", "2.1", "--body-weight", "82")
+    settings = given["settings"]
+    assert isinstance(settings, dict)
+    assert (settings["body_weight_kg"], settings["body_surface_m2"]) == (82.0, 2.1)
+
+
+def test_body_surface_changes_a_per_m2_dose_and_body_weight_a_per_kg_dose() -> None:
+    def rituximab_end(*args: str) -> float:
+        result = _simulate("fl_adcc", "--t-end", "1", "-f", "csv", *args)
+        assert result.exit_code == 0, result.output
+        last = result.stdout.strip().splitlines()[-1].split(",")
+        header = result.stdout.splitlines()[0].split(",")
+        return float(last[header.index("R")])
+
+    small = rituximab_end("-r", "rituximab 375 mg/m2 d0", "--body-surface", "1.5")
+    large = rituximab_end("-r", "rituximab 375 mg/m2 d0", "--body-surface", "2.0")
+    assert large / small == pytest.approx(2.0 / 1.5, rel=1e-6)
+    light = rituximab_end("-r", "rituximab 10 mg/kg d0", "--body-weight", "50")
+    heavy = rituximab_end("-r", "rituximab 10 mg/kg d0", "--body-weight", "100")
+    assert heavy / light == pytest.approx(2.0, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--body-surface", "0"], "body_surface_m2 must be a positive body surface area"),
+        (["--body-surface", "nan"], "body_surface_m2 must be a positive body surface area"),
+        (["--body-weight", "-70"], "body_weight_kg must be a positive number of kilograms"),
+    ],
+)
+def test_a_body_size_that_is_no_size_exits_2(args: list[str], message: str) -> None:
+    _fails(_simulate("fl_adcc", "-r", "rituximab 375 mg/m2 d0", *args), message)
+
+
+@pytest.mark.parametrize(
+    ("regimen", "message"),
+    [
+        ("rituximab 650 MG d0", "unit 'MG' reads as megagauss: unit symbols are case-sensitive"),
+        ("rituximab 650 mL d0", "unit 'mL' measures a volume"),
+        ("rituximab 650 mg q7d x100000000", "at most 10,000 administrations per item"),
+        ("rituximab 650 mg d0-100000000", "gives 100,000,001 boluses"),
+    ],
+)
+def test_a_regimen_that_is_no_regimen_exits_2_naming_the_item(regimen: str, message: str) -> None:
+    stderr = _fails(_simulate("fl_adcc", "-r", regimen), message, "item 1, column")
+    assert "^" in stderr
+
+
+def test_a_t_end_of_centuries_exits_2() -> None:
+    _fails(_simulate("kuznetsov1994", "--t-end", "1e12"), "t_end must be at most 36,525 days")
