@@ -25,6 +25,7 @@ from immunoprecise.dynamics.schedule import compare_regimens, search_timing
 from immunoprecise.dynamics.simulate import MAX_T_END_DAYS, dosing_segments
 from immunoprecise.dynamics.trials.design import load_trial_design
 from immunoprecise.errors import ModelError, ValidationError
+from immunoprecise.records.units import parse_unit
 
 # -- how many administrations one item may give ------------------------------------------------
 
@@ -165,9 +166,12 @@ def test_dose_units_that_are_doses_are_kept(unit: str, infusion: bool) -> None:
     assert item.is_infusion is infusion
 
 
-def test_million_international_units_get_a_hint() -> None:
-    with pytest.raises(RegimenSyntaxError, match="write MU for million units"):
-        Regimen.parse("IL2 18 MIU/m2 d1-5")
+def test_million_international_units_are_million_units() -> None:
+    miu = Regimen.parse("IL2 18 MIU/m2 d1-5")
+    mu = Regimen.parse("IL2 18 MU/m2 d1-5")
+    assert miu.items[0].unit == "MIU/m2"
+    assert parse_unit(miu.items[0].unit) == parse_unit(mu.items[0].unit)
+    assert (1 * parse_unit("MIU")).to(parse_unit("IU")).magnitude == pytest.approx(1e6)
 
 
 # -- doses per body surface area and per body weight -------------------------------------------

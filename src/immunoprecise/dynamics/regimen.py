@@ -39,7 +39,7 @@ line. Each item is ``AGENT AMOUNT UNIT SCHEDULE…``:
     symbols differ only in case from a dose unit (``MG``, ``MG/KG``, ``mg/M2``, ``mg/ML``,
     ``CELLS``, ``IU/D``) is refused with the unit to write (``mg``, ``mg/kg``, ``mg/m2``…).
     ``MU`` (million units) and ``mU`` (milliunits) differ only in case and are both read as
-    written. ``MIU`` is not read; write ``MU``.
+    written; ``MIU`` (million IU) is read as ``MU``.
 ``SCHEDULE``
     Tokens in any order, each kind at most once:
 
@@ -324,8 +324,7 @@ def _unit_problem(unit: str) -> str | None:
         message = str(exc)
         unknown = message.startswith(("unknown unit", "cannot read unit"))
         if unknown and "case-sensitive" not in message:
-            hint = "; write MU for million units" if "MIU" in unit else ""
-            return f"unknown unit {unit!r}; {_UNIT_HELP}{hint}"
+            return f"unknown unit {unit!r}; {_UNIT_HELP}"
         return message
     return None
 

@@ -66,7 +66,7 @@ _SPELLINGS: tuple[tuple[str, str], ...] = (
     (r"\bkb\b", "kilobase_pair"),
     (r"\bmcL\b", "µL"),
     (r"\bmcg\b", "µg"),
-    (r"\b([mµuk]?)IU\b", r"\1U"),  # IU/L, mIU/mL
+    (r"\b([mµukM]?)IU\b", r"\1U"),  # IU/L, mIU/mL, MIU (million IU, as MU)
     (r"\^", "**"),
     (r"²", "**2"),
     (r"³", "**3"),
