@@ -525,3 +525,17 @@ def test_item_parse_wants_exactly_one_item() -> None:
 def test_parse_refuses_non_text() -> None:
     with pytest.raises(ValidationError, match="expected the regimen as text"):
         Regimen.parse(3)  # type: ignore[arg-type]
+
+
+def test_a_long_list_of_late_doses_is_shortened_per_agent() -> None:
+    # a weekly 5-year maintenance simulated for 120 days: 243 late doses, not 243 days listed
+    regimen = Regimen.parse("anti-PD-1 480 mg q7d x261; IL2 1e6 IU/d d1-5 q21d x10")
+    text = regimen.late_doses_text(120)
+    assert text is not None
+    assert text.startswith("247 dose(s) start after day 120")
+    assert "anti-PD-1 on days 126, 133, 140, …, 1820" in text
+    assert "IL2 on days 127, 148, 169, 190)" in text  # four days: all listed
+    assert len(text) < 200
+    four = Regimen.parse("CAR-T 1e6 cells q21d x6").late_doses_text(30)
+    assert four is not None
+    assert "CAR-T on days 42, 63, 84, 105)" in four

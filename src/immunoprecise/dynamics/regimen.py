@@ -135,6 +135,9 @@ _TOKEN = re.compile(r"#[^\n]*|[;\n]|[^\s;#]+")
 # "m2" → "m^2" (body-surface doses, mg/m2); the units module reads only mm2 and um2.
 _AREA = re.compile(r"\b([A-Za-zµ]+)([23])\b")
 
+LATE_DAYS_SHOWN = 4
+"""Late dose days a note lists per agent; a longer list shows the first three, ``…`` and the
+last (a weekly 5-year schedule simulated for 120 days would list 250 days)."""
 MAX_ADMINISTRATIONS = 10_000
 """Most administrations (boluses or infusions) one regimen item may give, over all its cycles.
 
@@ -1538,14 +1541,23 @@ class Regimen:
         --------
         >>> Regimen.parse("CAR-T 1e6 cells d0 q21d x3").late_doses_text(30)
         '1 dose(s) start after day 30 and are not simulated (CAR-T on day 42)'
+        >>> Regimen.parse("anti-PD-1 200 mg q7d x20").late_doses_text(30)
+        '15 dose(s) start after day 30 and are not simulated (anti-PD-1 on days 35, 42, 49, …, 133)'
         """
         late: dict[str, list[float]] = {}
         for dose in self.doses_after(day):
             late.setdefault(dose.agent, []).append(dose.start)
         if not late:
             return None
+
+        def days_text(days: list[float]) -> str:
+            shown = [f"{d:g}" for d in days]
+            if len(shown) > LATE_DAYS_SHOWN:  # the first few and the last
+                shown = [*shown[: LATE_DAYS_SHOWN - 1], "…", shown[-1]]
+            return ", ".join(shown)
+
         listed = "; ".join(
-            f"{agent} on day{'s' if len(days) > 1 else ''} {', '.join(f'{d:g}' for d in days)}"
+            f"{agent} on day{'s' if len(days) > 1 else ''} {days_text(days)}"
             for agent, days in late.items()
         )
         n = sum(len(days) for days in late.values())
