@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from immunoprecise.errors import RegistryError
@@ -73,6 +73,17 @@ def _is_write_conflict(exc: SQLAlchemyError) -> bool:
         return str(sqlstate) in _RETRY_SQLSTATES
     name = getattr(orig, "sqlite_errorname", None)  # sqlite3 (Python 3.11+)
     return name in _RETRY_SQLITE_CODES or "database is locked" in str(orig)
+
+
+def _is_database_failure(exc: SQLAlchemyError) -> bool:
+    """Whether ``exc`` is the database failing rather than the record: any driver error but a
+    refused value (``IntegrityError``, ``DataError``), so an unreachable server, a lock held
+    too long or a missing table (``OperationalError`` in SQLite, ``ProgrammingError`` in
+    PostgreSQL) read alike. A value the driver cannot send (not a ``DBAPIError``) is the
+    record's."""
+    if _is_write_conflict(exc):
+        return True
+    return isinstance(exc, DBAPIError) and not isinstance(exc, IntegrityError | DataError)
 
 
 def _now() -> dt.datetime:
@@ -361,10 +372,11 @@ class Registry(Database):
                     continue
                 reason = str(getattr(exc, "orig", None) or exc.args[0])
                 message = f"{label}: cannot be stored ({reason}); nothing was stored"
-                if isinstance(exc, OperationalError | InterfaceError) or _is_write_conflict(exc):
-                    # the database failing (unreachable, locked for too long), not the record:
-                    # worded like every other database failure ("registry <url>: ..."), which
-                    # the service answers with 500 rather than a client error showing SQL
+                if _is_database_failure(exc):
+                    # the database failing (unreachable, locked for too long, a table missing),
+                    # not the record: worded like every other database failure ("registry
+                    # <url>: ..."), which the service answers with 500 rather than a client
+                    # error showing SQL
                     message = f"registry {self.url}: {message}"
                 raise RegistryError(message) from None
             return added
