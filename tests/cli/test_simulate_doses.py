@@ -10,25 +10,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner, Result
 
-from immunoprecise.cli import app
-
-runner = CliRunner()
-
-
-def _simulate(*args: str) -> Result:
-    return runner.invoke(app, ["simulate", *args])
-
-
-def _fails(result: Result, *messages: str) -> str:
-    """Exit code 2, each message on stderr, and no traceback; returns stderr."""
-    assert result.exit_code == 2, result.output
-    assert isinstance(result.exception, SystemExit)
-    for message in messages:
-        assert message in result.stderr, result.stderr
-    assert "Traceback" not in result.output
-    return result.stderr
+from cli.test_simulate_command import _fails, _simulate
 
 
 def _summary(*args: str) -> dict[str, object]:

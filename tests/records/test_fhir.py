@@ -295,9 +295,10 @@ def test_ucum_spellings(ucum: str, expected: str) -> None:
 _PATIENT_URL = "urn:uuid:6b1f0c1e-8f0a-4a53-9d7e-2f6c1c0d5a11"
 
 
-def _bundle(*resources: dict[str, Any]) -> dict[str, Any]:
-    """A Bundle with one Patient (fullUrl urn:uuid), a colon cancer Condition and ``resources``."""
-    patient = {"resourceType": "Patient", "id": "P1", "gender": "female"}
+def _bundle(*resources: dict[str, Any], patient: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A Bundle with one Patient (fullUrl urn:uuid; ``patient`` replaces the default one), a
+    colon cancer Condition and ``resources``."""
+    patient = patient or {"resourceType": "Patient", "id": "P1", "gender": "female"}
     condition = {
         "resourceType": "Condition",
         "id": "c1",

@@ -13,26 +13,10 @@ import immunoprecise as ip
 from immunoprecise.errors import ValidationError
 from immunoprecise.records import PatientRecord, Quantity
 from immunoprecise.records.fhir import read_fhir_bundle, record_to_fhir
+from records.test_fhir import _PATIENT_URL, _bundle
 
-_PATIENT_URL = "urn:uuid:0d7c1b8e-3f4a-4f53-8a2e-1c9f5e2d7b10"
 _UCUM = "http://unitsofmeasure.org"
 EXAMPLES = sorted(Path(ip.data.example_path("crc_msih.json")).parent.glob("*.json"))
-
-
-def _bundle(*resources: dict[str, Any], patient: dict[str, Any] | None = None) -> dict[str, Any]:
-    patient = patient or {"resourceType": "Patient", "id": "P1", "gender": "female"}
-    condition = {
-        "resourceType": "Condition",
-        "id": "c1",
-        "subject": {"reference": _PATIENT_URL},
-        "code": {
-            "coding": [{"system": "http://snomed.info/sct", "code": "363406005"}],
-            "text": "Colon adenocarcinoma",
-        },
-    }
-    entries = [{"fullUrl": _PATIENT_URL, "resource": patient}, {"resource": condition}]
-    entries += [{"resource": r} for r in resources]
-    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
 
 
 def _observation(obs_id: str, loinc: str, value: float, code: str, when: str) -> dict[str, Any]:

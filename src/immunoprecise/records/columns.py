@@ -453,6 +453,22 @@ def _parse_lists(raw: Array, parse: Any) -> Array:
     return out
 
 
+def _named_lists(name: str, raw: Array, problems: _Problems) -> Array:
+    """A list column of names (``comorbidities``, ``autoimmune_diseases``), refusing cells that
+    hold a placeholder for none as an item, as the record refuses it."""
+    lists = _parse_lists(raw, str)
+    placeholders = [any(map(is_none_placeholder, items)) for items in lists]
+    if any(placeholders):
+        problems.cells(
+            name,
+            np.flatnonzero(placeholders),
+            raw,
+            "'none', 'N/A', '-' and the like are not names; leave the cell empty when none is "
+            "known",
+        )
+    return lists
+
+
 def _driver(item: str) -> tuple[str, str]:
     gene, _, alteration = item.partition(" ")
     return gene.upper(), alteration.strip() or "unspecified"
@@ -629,16 +645,7 @@ def table_columns(table: pd.DataFrame | str | Path) -> RecordColumns:
                     problems.cells(h.name, np.flatnonzero(bad), raw, message)
                 data[doc.path] = texts
         elif h.kind == "scalar" and h.is_list and h.path == ("patient", "autoimmune_diseases"):
-            diseases = _parse_lists(raw, str)
-            placeholders = [any(map(is_none_placeholder, d)) for d in diseases]
-            if any(placeholders):
-                problems.cells(
-                    h.name,
-                    np.flatnonzero(placeholders),
-                    raw,
-                    "'none', 'N/A', '-' and the like are not names; leave the cell empty when "
-                    "none is known",
-                )
+            diseases = _named_lists(h.name, raw, problems)
             data["patient.autoimmune_diseases"] = np.array([len(d) > 0 for d in diseases], float)
         elif h.kind in ("ihc", "burden"):
             if h.kind == "ihc":
@@ -658,17 +665,7 @@ def table_columns(table: pd.DataFrame | str | Path) -> RecordColumns:
                 problems=problems,
             )
         elif h.kind == "scalar" and h.is_list and h.path == ("patient", "comorbidities"):
-            names = _parse_lists(raw, str)
-            placeholders = [any(map(is_none_placeholder, c)) for c in names]
-            if any(placeholders):
-                problems.cells(
-                    h.name,
-                    np.flatnonzero(placeholders),
-                    raw,
-                    "'none', 'N/A', '-' and the like are not names; leave the cell empty when "
-                    "none is known",
-                )
-            data["patient.comorbidities"] = names
+            data["patient.comorbidities"] = _named_lists(h.name, raw, problems)
         elif h.kind in ("cytokine", "hypoxia"):
             if h.kind == "cytokine":
                 measured = typing.get_args(CytokineLevel)[1]
