@@ -453,6 +453,25 @@ def _parse_lists(raw: Array, parse: Any) -> Array:
     return out
 
 
+def _measurement(h: Any) -> tuple[Any, str]:
+    """The measurement spec (unit, bounds, range text) and column key of an IHC density, burden,
+    cytokine or hypoxia column."""
+    if h.kind == "ihc":
+        return (
+            IHCDensity.model_fields["density"].metadata[0],
+            density_key(h.groups["marker"], h.groups["region"]),
+        )
+    if h.kind == "burden":
+        what = h.groups["what"]
+        return BurdenMeasurement.model_fields[what].metadata[0], burden_key(what)
+    if h.kind == "cytokine":
+        return typing.get_args(CytokineLevel)[1], cytokine_key(h.groups["name"])
+    return (
+        HypoxiaMarker.model_fields["percent_positive"].metadata[0],
+        hypoxia_key(h.groups["marker"]),
+    )
+
+
 def _named_lists(name: str, raw: Array, problems: _Problems) -> Array:
     """A list column of names (``comorbidities``, ``autoimmune_diseases``), refusing cells that
     hold a placeholder for none as an item, as the record refuses it."""
@@ -647,13 +666,8 @@ def table_columns(table: pd.DataFrame | str | Path) -> RecordColumns:
         elif h.kind == "scalar" and h.is_list and h.path == ("patient", "autoimmune_diseases"):
             diseases = _named_lists(h.name, raw, problems)
             data["patient.autoimmune_diseases"] = np.array([len(d) > 0 for d in diseases], float)
-        elif h.kind in ("ihc", "burden"):
-            if h.kind == "ihc":
-                spec = IHCDensity.model_fields["density"].metadata[0]
-                key = density_key(h.groups["marker"], h.groups["region"])
-            else:
-                spec = BurdenMeasurement.model_fields[h.groups["what"]].metadata[0]
-                key = burden_key(h.groups["what"])
+        elif h.kind in ("ihc", "burden", "cytokine", "hypoxia"):
+            spec, key = _measurement(h)
             data[key] = _numbers(
                 h.name,
                 raw,
@@ -666,23 +680,6 @@ def table_columns(table: pd.DataFrame | str | Path) -> RecordColumns:
             )
         elif h.kind == "scalar" and h.is_list and h.path == ("patient", "comorbidities"):
             data["patient.comorbidities"] = _named_lists(h.name, raw, problems)
-        elif h.kind in ("cytokine", "hypoxia"):
-            if h.kind == "cytokine":
-                measured = typing.get_args(CytokineLevel)[1]
-                key = cytokine_key(h.groups["name"])
-            else:
-                measured = HypoxiaMarker.model_fields["percent_positive"].metadata[0]
-                key = hypoxia_key(h.groups["marker"])
-            data[key] = _numbers(
-                h.name,
-                raw,
-                unit=h.unit,
-                target=measured.unit,
-                bounds=(measured.ge, measured.le),
-                range_text=measured.range_text,
-                integer=False,
-                problems=problems,
-            )
         elif h.kind == "risk":
             key = risk_key(h.groups["name"], h.groups["what"])
             if h.groups["what"] == "score":
