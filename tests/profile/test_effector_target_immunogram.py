@@ -38,6 +38,28 @@ def test_tumor_cell_number(
     assert value.references[0].doi == "10.4161/cc.8.3.7608"
 
 
+def test_recorded_cell_count_is_used_as_is_not_rounded(minimal: dict[str, Any]) -> None:
+    # "a recorded cell count is used as is": only the volume estimate is rounded to thousands
+    _burden(minimal, cell_count=1400)
+    minimal["host"]["flow"] = {"cd8": 400}
+    p = _profile(minimal)
+    assert p.values["tumor_cells"].value == 1400
+    assert p.values["et_ratio.blood_cd8"].value == float(f"{2e9 / 1400:.3g}")
+
+
+def test_ratio_against_no_measurable_tumour_says_why_it_is_undefined(
+    minimal: dict[str, Any],
+) -> None:
+    _burden(minimal, sum_of_diameters=0)  # RECIST complete response
+    minimal["host"]["flow"] = {"cd8": 400}
+    p = _profile(minimal)
+    assert p.values["tumor_cells"].value == 0
+    for key in ("et_ratio.blood_cd8", "et_ratio.lak_dose"):
+        value = p.values[key]
+        assert value.status == "not_assessable"
+        assert "tumour cell number is 0" in (value.note or "")
+
+
 def test_latest_burden_is_used(minimal: dict[str, Any]) -> None:
     minimal["disease"]["burden"] = [
         {"date": "2026-03-01", "cell_count": 2e9},

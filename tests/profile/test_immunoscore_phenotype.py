@@ -179,6 +179,44 @@ def test_density_reference_from_a_site_cohort() -> None:
         )
 
 
+@pytest.mark.parametrize("bad", ["12,5", True, math.inf, "n/a"])
+def test_density_reference_refuses_unreadable_cells_instead_of_dropping_them(bad: object) -> None:
+    # documented: a non-numeric value is refused; it was silently dropped (and inf gave an
+    # error that named neither the column nor the value)
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(
+        {
+            f"{m}_{r}": rng.lognormal(math.log(100), 0.5, 30)
+            for m in ("CD3", "CD8")
+            for r in ("tumor_core", "invasive_margin")
+        }
+    ).astype(object)
+    frame.loc[4, "CD8_invasive_margin"] = bad
+    with pytest.raises(ip.ValidationError) as info:
+        density_reference_from_table(frame, version="x", description="x", references=["pages2018"])
+    (problem,) = info.value.problems
+    assert problem.field == "column CD8_invasive_margin"
+    assert problem.value == bad
+    assert "row 4" in problem.message
+    assert "finite number" in problem.message
+
+
+def test_density_reference_reads_an_empty_cell_as_missing() -> None:
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(
+        {
+            f"{m}_{r}": rng.lognormal(math.log(100), 0.5, 30)
+            for m in ("CD3", "CD8")
+            for r in ("tumor_core", "invasive_margin")
+        }
+    )
+    frame.loc[4, "CD8_invasive_margin"] = np.nan
+    ref = density_reference_from_table(
+        frame, version="x", description="x", references=["pages2018"]
+    )
+    assert ref.densities["CD8"]["invasive_margin"][-1] == frame["CD8_invasive_margin"].max()
+
+
 def test_invalid_reference_distribution_is_named(tmp_path: Path) -> None:
     target = tmp_path / "kb"
     shutil.copytree(default_knowledge_dir(), target)

@@ -144,4 +144,12 @@ def test_effector_counts(minimal: dict[str, Any]) -> None:
 
 def test_nk_count_needs_both_subsets(minimal: dict[str, Any]) -> None:
     p = _flow(minimal, cd8=350, nk_cd56dim=185)
-    assert "effector_count.nk" not in p.values  # a partial NK count is never the NK count
+    # a partial NK count is never the NK count — and the recorded subset is not hidden either
+    value = p.values["effector_count.nk"]
+    assert (value.status, value.value) == ("not_assessable", None)
+    assert value.missing == ("host.flow.nk_cd56bright",)
+    assert "one is not recorded" in (value.note or "")
+
+
+def test_nk_count_is_left_out_when_neither_subset_is_recorded(minimal: dict[str, Any]) -> None:
+    assert "effector_count.nk" not in _flow(minimal, cd8=350).values

@@ -67,6 +67,13 @@ def test_no_observations_in_window_is_undecided() -> None:
     assert result.high_risk is None
 
 
+def test_undecided_rationale_reads_as_a_sentence() -> None:
+    (result,) = crs_risk([ToxicityObservation(day=0, temperature=39.5)])
+    assert result.high_risk is None
+    assert ": undecided whether high risk of grade ≥ 4 CRS — " in result.rationale
+    assert "undecided of" not in result.rationale
+
+
 def test_custom_model_file(tmp_path: Path) -> None:
     path = tmp_path / "models.yaml"
     path.write_text(

@@ -152,7 +152,14 @@ def forest(
     Returns
     -------
     matplotlib.figure.Figure
-        The figure drawn into; estimates and CIs are written at the right.
+        The figure drawn into; estimates and CIs are written at the right. An infinite CI
+        bound (an unbounded ratio) is drawn to just beyond the finite values, with an arrowhead.
+
+    Raises
+    ------
+    ValueError
+        Naming the row, when an estimate is not a finite number, a CI bound is NaN, or — with
+        ``log_scale`` — an estimate or bound is ≤ 0.
 
     Examples
     --------
@@ -185,6 +192,11 @@ def forest(
             reference = 1.0
         elif "AUC" in name or isinstance(data, CrossCohortEvaluation):
             reference = 0.5
+    named = [(label, st) for _, items, _, _ in sections for label, st in items]
+    named += [("pooled", p) for _, _, p, _ in sections if p is not None]
+    for label, st in named:
+        _check_drawable(label, st, log_scale=log_scale)
+    edges = _edges(stats_all, reference, log_scale=log_scale)
     right = blended_transform_factory(ax.transAxes, ax.transData)
     y = 0.0
     ticks: list[float] = []
@@ -204,8 +216,9 @@ def forest(
             y += 1
         max_w = max(weights) if weights else 1.0
         for j, (label, s) in enumerate(items):
-            lo, hi = _bounds(s)
+            lo, hi = _bounds(s, edges)
             ax.plot([lo, hi], [y, y], color=EFFECTOR_COLOR, lw=1.4)
+            _open_ends(ax, s, edges, y)
             size = 4 + 8 * math.sqrt(weights[j] / max_w) if weights else 6
             ax.plot([s.estimate], [y], marker="s", ms=size, color=EFFECTOR_COLOR, ls="none")
             ax.text(1.02, y, _interval(s, level=False), transform=right, va="center", fontsize=8)
@@ -213,7 +226,8 @@ def forest(
             labels.append(label)
             y += 1
         if pooled_stat is not None:
-            lo, hi = _bounds(pooled_stat)
+            lo, hi = _bounds(pooled_stat, edges)
+            _open_ends(ax, pooled_stat, edges, y)
             diamond = Polygon(
                 [
                     (lo, y),
@@ -281,10 +295,54 @@ def _sections(
     return [(None, [(str(label), s) for label, s in data], pooled, [])]
 
 
-def _bounds(s: Statistic) -> tuple[float, float]:
+def _check_drawable(label: str, s: Statistic, *, log_scale: bool) -> None:
+    """Refuse a row that cannot be drawn, rather than leave its marker out without a word."""
+    if not math.isfinite(s.estimate):
+        raise ValueError(
+            f"forest: {label!r} has {s.name} {s.estimate}, not a finite number; leave the row out"
+        )
+    for what, v in (("CI bound", s.ci_low), ("CI bound", s.ci_high)):
+        if v is not None and math.isnan(v):
+            raise ValueError(f"forest: {label!r} has {what} nan; give both bounds or neither")
+    if log_scale:
+        for what, v in ((s.name, s.estimate), ("CI bound", s.ci_low), ("CI bound", s.ci_high)):
+            if v is not None and v <= 0:
+                raise ValueError(
+                    f"forest: {label!r} has {what} {v:g} ≤ 0, which a logarithmic axis cannot "
+                    "show; draw it with log_scale=False"
+                )
+
+
+def _edges(
+    stats: Sequence[Statistic], reference: float | None, *, log_scale: bool
+) -> tuple[float, float]:
+    """Where an open-ended (infinite) CI bound is drawn: just beyond the finite values."""
+    values = [
+        v
+        for s in stats
+        for v in (s.estimate, s.ci_low, s.ci_high)
+        if v is not None and math.isfinite(v)
+    ]
+    if reference is not None:
+        values.append(reference)
+    lo, hi = min(values), max(values)
+    if log_scale:
+        return lo / 2, hi * 2
+    pad = 0.1 * (hi - lo) or 1.0
+    return lo - pad, hi + pad
+
+
+def _bounds(s: Statistic, edges: tuple[float, float]) -> tuple[float, float]:
     lo = s.ci_low if s.ci_low is not None else s.estimate
     hi = s.ci_high if s.ci_high is not None else s.estimate
-    return lo, hi
+    return max(lo, edges[0]), min(hi, edges[1])
+
+
+def _open_ends(ax: Axes, s: Statistic, edges: tuple[float, float], y: float) -> None:
+    """An arrowhead where the CI is unbounded (e.g. an infinite upper limit of a ratio)."""
+    for bound, edge, marker in ((s.ci_low, edges[0], "<"), (s.ci_high, edges[1], ">")):
+        if bound is not None and math.isinf(bound):
+            ax.plot([edge], [y], marker=marker, ms=6, color=EFFECTOR_COLOR, ls="none")
 
 
 def _interval(s: Statistic, *, level: bool = True) -> str:

@@ -39,8 +39,8 @@ def _tumor_cells(build: ValueBuilder) -> Computed:
     spd = build.cols.number(burden_key("spd"))
     diameter_cm = np.where(np.isnan(sod), np.sqrt(spd), sod) / 10
     from_volume = np.pi / 6 * diameter_cm**3 * per_cm3
-    value = np.where(np.isnan(count), from_volume, count)
-    value = np.where(np.isnan(value), np.nan, np.round(value, -3))
+    # a recorded cell count is used as is; only the volume estimate is rounded to thousands
+    value = np.where(np.isnan(count), np.round(from_volume, -3), count)
     inputs = tuple(burden_key(m) for m in ("cell_count", "sum_of_diameters", "spd"))
     has_other = build.cols.present(burden_key("marrow_blasts")) | build.cols.present(
         burden_key("m_protein")
@@ -113,7 +113,11 @@ def _ratio(
             + (tumor.metric.inputs if no_tumor[i] else ())
         ),
     )
-    return build.computed(metric, _significant(value), missing=missing)
+    zero = labelled(
+        tumor.assessed & (tumor.value == 0),
+        "the estimated tumour cell number is 0 (no measurable tumour): the ratio is undefined",
+    )
+    return build.computed(metric, _significant(value), note=zero, missing=missing)
 
 
 def _infiltrating(build: ValueBuilder) -> Computed:

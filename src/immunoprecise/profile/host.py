@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from immunoprecise.profile.values import Computed, Metric, ValueBuilder
+from immunoprecise.profile.values import Computed, Metric, ValueBuilder, labelled
 
 __all__ = ["host_values"]
 
@@ -96,7 +96,13 @@ def _ldh(build: ValueBuilder) -> list[Computed]:
 def _flow(build: ValueBuilder) -> list[Computed]:
     out = []
     for key, label, fields in _COUNTS:
-        value = np.sum([build.cols.number(f) for f in fields], axis=0)
+        parts = [build.cols.number(f) for f in fields]
+        value = np.sum(parts, axis=0)
+        # a subset recorded without the other is shown as not assessable, never hidden
+        partial = np.isnan(value) & ~np.all([np.isnan(p) for p in parts], axis=0)
+        note = labelled(
+            partial, f"{label}: every subset is needed ({', '.join(fields)}); one is not recorded"
+        )
         metric = Metric(
             f"effector_count.{key}",
             f"Blood {label}",
@@ -105,7 +111,7 @@ def _flow(build: ValueBuilder) -> list[Computed]:
             inputs=fields,
             only_if_assessed=True,
         )
-        out.append(build.computed(metric, value))
+        out.append(build.computed(metric, value, note=note))
     out.append(
         build.recorded(
             Metric(

@@ -103,7 +103,8 @@ def density_reference_from_table(
     ----------
     densities
         One row per tumour, with columns ``CD3_tumor_core``, ``CD3_invasive_margin``,
-        ``CD8_tumor_core``, ``CD8_invasive_margin`` in cells/mm².
+        ``CD8_tumor_core``, ``CD8_invasive_margin`` in cells/mm²; an empty cell (NaN) is a
+        missing density and is left out.
     version
         A name for this reference, recorded in every profile computed with it.
     description
@@ -144,7 +145,24 @@ def density_reference_from_table(
             if column not in densities.columns:
                 problems.append(FieldProblem(f"column {column}", None, "is required"))
                 continue
-            values = pd.to_numeric(densities[column], errors="coerce").dropna().to_numpy()
+            raw = densities[column]
+            flags = raw.map(lambda v: isinstance(v, bool | np.bool_))
+            numbers = pd.to_numeric(raw.mask(flags), errors="coerce").astype(float)
+            present = raw.notna().to_numpy()
+            unread = present & ~np.isfinite(numbers.to_numpy())
+            if unread.any():  # an empty cell is a missing density; text, a flag or inf is not
+                rows = [str(r) for r in raw.index[unread][:3]]
+                first = raw[unread].iloc[0]
+                problems.append(
+                    FieldProblem(
+                        f"column {column}",
+                        first.item() if isinstance(first, np.generic) else first,
+                        f"row {', '.join(rows)}{' …' if unread.sum() > 3 else ''}: expected a "
+                        "finite number of cells/mm² (leave the cell empty for a missing value)",
+                    )
+                )
+                continue
+            values = numbers[present].to_numpy()
             if len(values) < 20 or (values < 0).any():
                 problems.append(
                     FieldProblem(

@@ -214,7 +214,8 @@ def crs_risk(
             f"(≥ {c.at_least:g}: {'unknown' if c.met is None else ('yes' if c.met else 'no')})"
             for c in criteria
         )
-        verdict = {True: "high risk", False: "not high risk", None: "undecided"}[high]
+        undecided = "undecided whether high risk"
+        verdict = {True: "high risk", False: "not high risk", None: undecided}[high]
         caveat = "" if model.verified else " Cut-offs not verified against the paper's text."
         results.append(
             CrsRiskResult(
