@@ -40,3 +40,12 @@ def test_rendered_help_wraps_a_sentence_only_at_the_terminal_width() -> None:
         "a signature with fewer than half of its genes is not scored, and the missing genes are "
         "named" in result.output
     )
+
+
+def test_cutpoint_help_names_every_adjusted_p_method_it_accepts() -> None:
+    from immunoprecise.cohort.cutpoint import P_METHODS
+
+    command = dict(_commands(typer.main.get_command(app)))[("cohort", "cutpoint")]
+    (option,) = [p for p in command.params if p.name == "p_method"]
+    for name in P_METHODS:
+        assert name in (option.help or ""), name

@@ -329,7 +329,8 @@ def cutpoint(
         ),
     ] = None,
     p_method: Annotated[
-        str, typer.Option(help="Adjusted p-value: lausen-schumacher or hothorn-lausen.")
+        str,
+        typer.Option(help="Adjusted p-value: lausen-schumacher, lausen-1994 or hothorn-lausen."),
     ] = "lausen-schumacher",
     plot: PlotOpt = None,
     json_out: JsonOpt = None,
