@@ -77,3 +77,18 @@ def test_evaluate_what_if_reports_changes(tmp_path: Path) -> None:
     bad = _cli("evaluate", str(example), "--what-if", "pdl1=70")
     assert bad.returncode == 2
     assert "overrides.pdl1" in bad.stderr
+
+
+def test_kb_show_prints_a_site_name_with_brackets_as_written(tmp_path: Path) -> None:
+    """A site's therapy name is text, not rich markup: ``[/bold]`` in it crashed `kb show`."""
+    site = tmp_path / "kb"
+    shutil.copytree(default_knowledge_dir(), site)
+    therapies = yaml.safe_load((site / "therapies.yaml").read_text(encoding="utf-8"))
+    first = therapies[0]
+    first["name"] = "Pembro [/bold] [red]site arm[/red] (anti-PD-1)"
+    text = yaml.safe_dump(therapies, allow_unicode=True)
+    (site / "therapies.yaml").write_text(text, encoding="utf-8")
+    result = _cli("kb", "show", first["id"], "--knowledge", str(site))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Pembro [/bold] [red]site arm[/red] (anti-PD-1)" in result.stdout

@@ -181,3 +181,24 @@ def test_a_bad_line_of_a_registry_export_is_named_and_nothing_is_stored(
     with pytest.raises(ValidationError, match=r"line 3.*not valid JSON"):
         import_file(registry, exported, actor="ann")
     assert registry.counts()["record_versions"] == 0
+
+
+def test_an_invalid_fhir_bundle_among_several_files_is_named(
+    registry: Registry, tmp_path: Path
+) -> None:
+    """A FHIR bundle's problems were reported without its file ("1 invalid field"), so an
+    administrator importing several files could not tell which one to fix."""
+    import json
+
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": {"resourceType": "Patient", "id": "F1"}}],
+    }
+    bad = tmp_path / "site_export.fhir.json"
+    bad.write_text(json.dumps(bundle), encoding="utf-8")
+    with pytest.raises(ValidationError) as caught:
+        import_files(registry, [COHORT, bad], actor="ann")
+    assert str(caught.value).startswith(f"{bad}: ")
+    assert "disease.diagnosis" in str(caught.value)
+    assert registry.counts()["patients"] == 0

@@ -176,3 +176,35 @@ def test_has_patient_reads_no_patient_data_and_writes_no_audit_row(tmp_path: Pat
         assert registry.has_patient(record.patient_id)
         assert not registry.has_patient("SYN-NOBODY")
         assert len(registry.audit()) == before
+
+
+def test_export_and_patients_sort_ids_alike_on_every_database(registry: Registry) -> None:
+    """Ids are sorted by code point (as SQLite sorts them), also on a PostgreSQL database whose
+    collation is a language's (en-US puts 'a-3' before 'A4'): the export and the patient list
+    were in a different order on PostgreSQL than on SQLite."""
+    from sqlalchemy import text
+
+    engine = registry._engine
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            icu = connection.scalar(
+                text("SELECT collname FROM pg_collation WHERE collname = 'en-US-x-icu'")
+            )
+            if icu is None:
+                pytest.skip("this PostgreSQL has no ICU collation en-US-x-icu")
+            connection.execute(
+                text(
+                    "ALTER TABLE patients ALTER COLUMN pseudonym TYPE varchar(64) "
+                    'COLLATE "en-US-x-icu"'
+                )
+            )
+    base = _crc().model_dump(mode="json")
+    for pid in ("b1", "B2", "a-3", "A4"):
+        base["patient"]["id"] = pid
+        registry.add_record(PatientRecord.model_validate(base), actor="ann")
+    expected = ["A4", "B2", "a-3", "b1"]
+    assert registry.patients(actor="ann") == expected
+    stream = io.StringIO()
+    registry.export(stream, actor="ann")
+    exported = [json.loads(line)["patient"]["id"] for line in stream.getvalue().splitlines()]
+    assert exported == expected

@@ -88,6 +88,8 @@ def show(
     """
     import difflib
 
+    from rich.markup import escape
+
     kb = _load(knowledge)
     ids = [t.id for t in kb.therapies]
     if therapy_id not in ids:
@@ -97,10 +99,10 @@ def show(
         raise typer.Exit(EXIT_INVALID)
     t = kb.therapy(therapy_id)
     p = _out.print
-    p(f"[bold]{t.name}[/bold]  ({t.id})")
+    p(f"[bold]{escape(t.name)}[/bold]  ({escape(t.id)})")  # a site's names may hold [...]
     kind = t.therapy_class.replace("_", " ")
     p(f"class: {kind} · {t.development} · targets: {', '.join(t.targets)}", markup=False)
-    p(f"tags: {', '.join(t.tags) or '—'}")
+    p(f"tags: {', '.join(t.tags) or '—'}", markup=False)
     p(f"mechanism: {t.mechanism}", markup=False)
     p(f"typical regimen: {t.typical_regimen}", markup=False)
     p(f"key toxicities: {', '.join(t.key_toxicities)}", markup=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sqlite3
 from collections.abc import Callable
 from contextlib import closing
@@ -94,17 +95,23 @@ def display_url(url: str) -> str:
     """
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
+    except (ArgumentError, ValueError):  # unreadable (e.g. a port that is not a number)
+        return _PASSWORD.sub(r"\1***@", url)
+
+
+_PASSWORD = re.compile(r"(://[^:/@]*:).*@")
+"""The password of a URL that SQLAlchemy cannot read (``scheme://user:PASSWORD@``)."""
 
 
 def _parse(url: str) -> URL:
     try:
         return make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError) as exc:
+        # ValueError: SQLAlchemy reads the port with int() (``host:5432x``)
+        detail = " (the port must be a number)" if isinstance(exc, ValueError) else ""
         raise RegistryError(
-            f"cannot read database URL {url!r}; write sqlite:///PATH/registry.db or "
-            "postgresql+psycopg://USER@HOST/DATABASE"
+            f"cannot read database URL {display_url(url)!r}{detail}; write "
+            "sqlite:///PATH/registry.db or postgresql+psycopg://USER@HOST/DATABASE"
         ) from None
 
 

@@ -63,7 +63,13 @@ def file_items(path: Path, records: Sequence[PatientRecord] | None = None) -> li
     if records is None and path.suffix.lower() == EXPORT_SUFFIX:
         records, lines = read_export(path)
     elif records is None:
-        records = read_patients(path)
+        try:
+            records = read_patients(path)
+        except ValidationError as exc:
+            if exc.source:
+                raise
+            # a FHIR bundle's problems come without the file: name it among several files
+            raise ValidationError(exc.problems, source=str(path)) from None
     table = path.suffix.lower() in TABLE_SUFFIXES
     items = []
     for i, record in enumerate(records):

@@ -113,6 +113,14 @@ def current_revision(url: str | None = None) -> str | None:
         engine.dispose()
 
 
+def _current_or_none(url: str) -> str | None:
+    """The revision a database is at, ``None`` when it cannot be read (for error messages)."""
+    try:
+        return current_revision(url)
+    except RegistryError:
+        return None
+
+
 def _run(url: str | None, revision: str, *, up: bool) -> str | None:
     resolved = resolve_url(url)
     path = sqlite_path(resolved)
@@ -136,6 +144,13 @@ def _run(url: str | None, revision: str, *, up: bool) -> str | None:
             ):
                 leftover.unlink(missing_ok=True)
         if isinstance(exc, CommandError):
+            current = _current_or_none(resolved)
+            if current is not None and not is_known_revision(current):
+                shown = display_url(resolved)
+                raise RegistryError(
+                    f"registry {shown} is at schema revision {current}; "
+                    f"{schema_advice(current, shown)}"
+                ) from None
             raise RegistryError(f"{display_url(resolved)}: {exc}") from None
         raise RegistryError(f"cannot migrate {display_url(resolved)}: {exc.args[0]}") from None
     finally:

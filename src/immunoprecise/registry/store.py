@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import random
 import sys
 import time
@@ -619,7 +620,9 @@ class Registry(Database):
                 func.lower(PatientRow.pseudonym).contains(search.lower(), autoescape=True)
             )
         with self._transaction() as session:
-            ids = list(session.scalars(query).all())
+            # sorted here, by code point (as SQLite does): PostgreSQL's ORDER BY follows the
+            # database's collation (en-US puts 'a-3' before 'A4'), so the order would differ
+            ids = sorted(session.scalars(query).all())
             what = "patients" if not search else f"patients matching {search[:200]!r}"
             self._audit(session, who, AuditAction.list_patients, None, what)
             return ids
@@ -918,17 +921,36 @@ class Registry(Database):
             .join(PatientRow, RecordVersionRow.patient_id == PatientRow.id)
             .order_by(PatientRow.pseudonym)
         )
-        with self._transaction() as session:
-            rows = session.execute(query).all()
-            lines = [canonical_json(row.record) + "\n" for row, _ in rows]
-            for row, pid in rows:
-                self._audit(session, who, AuditAction.export, pid, f"record_version {row.version}")
-            if target is None:
-                sys.stdout.writelines(lines)
-            elif isinstance(target, str | Path):
-                Path(target).write_text("".join(lines), encoding="utf-8")
-            else:
-                target.writelines(lines)
+        # A file is written beside the target and renamed onto it once the audit rows are
+        # committed: a failed export (a full disk) leaves no truncated file, nor a file whose
+        # export was never audited, and an earlier export at the target stays as it was.
+        final = None if target is None or not isinstance(target, str | Path) else Path(target)
+        partial = None
+        regular = final is not None and (final.is_file() or not final.exists())
+        if final is not None and regular and not final.is_symlink():  # not /dev/stdout
+            partial = final.with_name(f".{final.name}.{os.getpid()}.partial")
+        try:
+            with self._transaction() as session:
+                # sorted by code point on every database (see patients())
+                rows = sorted(session.execute(query).all(), key=lambda r: str(r.pseudonym))
+                lines = [canonical_json(row.record) + "\n" for row, _ in rows]
+                for row, pid in rows:
+                    self._audit(
+                        session, who, AuditAction.export, pid, f"record_version {row.version}"
+                    )
+                if target is None:
+                    sys.stdout.writelines(lines)
+                elif isinstance(target, str | Path):
+                    Path(target).parent.mkdir(parents=True, exist_ok=True)
+                    (partial or Path(target)).write_text("".join(lines), encoding="utf-8")
+                else:
+                    target.writelines(lines)
+            if partial is not None and final is not None:
+                os.replace(partial, final)
+                partial = None
+        finally:
+            if partial is not None:
+                partial.unlink(missing_ok=True)
         return len(lines)
 
     def counts(self) -> dict[str, int]:
