@@ -84,12 +84,14 @@ __all__ = [
 ]
 
 
-def virtual_trial(design: Any, **options: Any) -> "TrialResult":
+def virtual_trial(design: Any, *, report: bool = True, **options: Any) -> "TrialResult":
     """Run a virtual trial design (YAML path, mapping or ``TrialDesign``) and return its result.
 
-    The same as :func:`immunoprecise.dynamics.trials.run_trial` (options: ``out``, ``scheduler``,
+    :func:`immunoprecise.dynamics.trials.run_trial` (options: ``out``, ``scheduler``,
     ``workers``, ``progress``), imported on first use so that ``import immunoprecise`` stays
-    light. See ``docs/virtual_trials.md``.
+    light. With ``out``, the folder gets what ``immunoprecise trial --out`` writes: the chunks,
+    ``result.json``, ``outcomes.parquet`` and (with ``report``) ``report.html``. See
+    ``docs/virtual_trials.md``.
 
     Examples
     --------
@@ -102,4 +104,9 @@ def virtual_trial(design: Any, **options: Any) -> "TrialResult":
     """
     from immunoprecise.dynamics.trials import run_trial
 
-    return run_trial(design, **options)
+    result = run_trial(design, **options)
+    if options.get("out") is not None:
+        from immunoprecise.report.trial import write_trial_outputs
+
+        write_trial_outputs(result, options["out"], report=report)
+    return result

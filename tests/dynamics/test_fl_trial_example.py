@@ -89,3 +89,19 @@ def test_cli_names_every_invalid_field(tmp_path: Path) -> None:
     for field in ("seed", "n_per_arm", "arms[0].regimen"):
         assert field in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_python_with_an_out_folder_writes_what_the_command_line_writes(tmp_path: Path) -> None:
+    import immunoprecise as ip
+
+    out = tmp_path / "out"
+    result = ip.virtual_trial(_small(300), out=out, scheduler="synchronous")
+    record = json.loads((out / "result.json").read_text(encoding="utf-8"))
+    assert record["design_hash"] == result.design_hash
+    assert len(pd.read_parquet(out / "outcomes.parquet")) == 600
+    assert result.design_hash in (out / "report.html").read_text(encoding="utf-8")
+    assert (out / "trial.json").is_file()
+    bare = tmp_path / "bare"
+    ip.virtual_trial(_small(300), out=bare, scheduler="synchronous", report=False)
+    assert (bare / "result.json").is_file()
+    assert not (bare / "report.html").exists()

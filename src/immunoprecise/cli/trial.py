@@ -99,7 +99,9 @@ def trial_command(
     except ImmunopreciseError as exc:
         _err.print(f"error: {exc}", markup=False)
         raise typer.Exit(EXIT_INVALID_INPUT) from None
-    written = _write(result, folder, report=report)
+    from immunoprecise.report.trial import write_trial_outputs
+
+    written = write_trial_outputs(result, folder, report=report)
     _out.print(_arm_table(result))
     _out.print(result.summary(), markup=False)
     ex = result.execution
@@ -113,20 +115,6 @@ def trial_command(
     _err.print(ran, markup=False)
     for path in written:
         _err.print(f"  wrote {path}", markup=False)
-
-
-def _write(result: TrialResult, folder: Path, *, report: bool) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / "result.json", folder / "outcomes.parquet"]
-    paths[0].write_text(result.to_json(), encoding="utf-8")
-    result.outcomes.to_parquet(paths[1], index=False)
-    if report:
-        from immunoprecise.report.trial import render_trial_html
-
-        page = folder / "report.html"
-        page.write_text(render_trial_html(result), encoding="utf-8")
-        paths.append(page)
-    return paths
 
 
 def _arm_table(result: TrialResult) -> Table:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import platform
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -22,7 +23,7 @@ from immunoprecise.dynamics.trials.endpoints import ObservedComparison
 from immunoprecise.dynamics.trials.result import TrialResult
 from immunoprecise.report.rendering import jinja_environment
 
-__all__ = ["gap_sentence", "render_trial_html"]
+__all__ = ["gap_sentence", "render_trial_html", "write_trial_outputs"]
 
 _ENDPOINT_NAMES = {"orr": "ORR", "cr_rate": "CR rate", "pfs": "PFS", "os": "OS"}
 
@@ -204,3 +205,45 @@ def render_trial_html(result: TrialResult) -> str:
         "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
     return _environment().get_template("trial.html.j2").render(**context)
+
+
+def write_trial_outputs(
+    result: TrialResult, folder: str | Path, *, report: bool = True
+) -> list[Path]:
+    """Write a trial's result files into ``folder`` (made if missing), as ``immunoprecise trial``
+    does.
+
+    Parameters
+    ----------
+    result
+        The finished trial.
+    folder
+        Output folder (the one holding its chunks, or any other).
+    report
+        Also write the self-contained HTML report.
+
+    Returns
+    -------
+    list[Path]
+        ``result.json`` (endpoints with CIs, design hash, seed, versions), ``outcomes.parquet``
+        (one row per patient and arm) and, with ``report``, ``report.html``.
+
+    Examples
+    --------
+    >>> import tempfile, immunoprecise as ip
+    >>> res = ip.virtual_trial({"name": "t", "model": "kuznetsov1994", "seed": 1,
+    ...     "n_per_arm": 100, "follow_up_days": 112, "arms": [{"id": "none", "regimen": ""}],
+    ...     "population": {"initial": {"T": 1e6}}}, scheduler="synchronous")
+    >>> [p.name for p in write_trial_outputs(res, tempfile.mkdtemp(), report=False)]
+    ['result.json', 'outcomes.parquet']
+    """
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "result.json", out / "outcomes.parquet"]
+    paths[0].write_text(result.to_json(), encoding="utf-8")
+    result.outcomes.to_parquet(paths[1], index=False)
+    if report:
+        page = out / "report.html"
+        page.write_text(render_trial_html(result), encoding="utf-8")
+        paths.append(page)
+    return paths
