@@ -165,8 +165,9 @@ def _component(loinc: str, value: float, code: str) -> dict[str, Any]:
     }
 
 
-def test_a_cbc_panel_is_read_by_its_components() -> None:
-    panel = {
+def _cbc_panel(**fields: Any) -> dict[str, Any]:
+    """A CBC panel Observation (LOINC 58410-2) with ``fields`` (components, members, date)."""
+    return {
         "resourceType": "Observation",
         "id": "cbc",
         "status": "final",
@@ -175,13 +176,19 @@ def test_a_cbc_panel_is_read_by_its_components() -> None:
             "coding": [{"system": "http://loinc.org", "code": "58410-2"}],
             "text": "CBC panel - Blood by Automated count",
         },
-        "effectiveDateTime": "2024-05-01",
-        "component": [
+        **fields,
+    }
+
+
+def test_a_cbc_panel_is_read_by_its_components() -> None:
+    panel = _cbc_panel(
+        effectiveDateTime="2024-05-01",
+        component=[
             _component("731-0", 1.5, "10*3/uL"),
             _component("6690-2", 6.2, "10*3/uL"),
             _component("789-8", 4.5, "10*6/uL"),  # erythrocytes: no record field
         ],
-    }
+    )
     result = read_fhir_bundle(_bundle(panel))
     blood = result.record.host.blood
     assert (_v(blood.lymphocytes), _v(blood.wbc)) == (1500, 6200)
@@ -194,15 +201,9 @@ def test_a_cbc_panel_is_read_by_its_components() -> None:
 
 def test_a_later_panel_component_wins_over_an_earlier_observation() -> None:
     earlier = _observation("lym", "731-0", 900, "/uL", "2024-04-01")
-    panel = {
-        "resourceType": "Observation",
-        "id": "cbc",
-        "status": "final",
-        "subject": {"reference": _PATIENT_URL},
-        "code": {"coding": [{"system": "http://loinc.org", "code": "58410-2"}]},
-        "effectiveDateTime": "2024-05-01",
-        "component": [_component("731-0", 1.5, "10*3/uL")],
-    }
+    panel = _cbc_panel(
+        effectiveDateTime="2024-05-01", component=[_component("731-0", 1.5, "10*3/uL")]
+    )
     result = read_fhir_bundle(_bundle(earlier, panel))
     assert _v(result.record.host.blood.lymphocytes) == 1500
     assert [s.resource for s in result.skipped] == ["Observation/lym"]
@@ -210,14 +211,9 @@ def test_a_later_panel_component_wins_over_an_earlier_observation() -> None:
 
 def test_a_panel_with_members_names_those_not_in_the_bundle() -> None:
     member = _observation("lym", "731-0", 1.5, "10*3/uL", "2024-05-01")
-    panel = {
-        "resourceType": "Observation",
-        "id": "cbc",
-        "status": "final",
-        "subject": {"reference": _PATIENT_URL},
-        "code": {"coding": [{"system": "http://loinc.org", "code": "58410-2"}]},
-        "hasMember": [{"reference": "Observation/lym"}, {"reference": "Observation/neu"}],
-    }
+    panel = _cbc_panel(
+        hasMember=[{"reference": "Observation/lym"}, {"reference": "Observation/neu"}]
+    )
     result = read_fhir_bundle(_bundle(member, panel))
     assert _v(result.record.host.blood.lymphocytes) == 1500
     (skipped,) = result.skipped
