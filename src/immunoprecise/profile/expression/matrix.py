@@ -355,6 +355,13 @@ def read_expression(
     )
 
 
+def _sample_maxima(values: np.ndarray) -> np.ndarray:
+    """Each sample's (column's) largest value, NaN for a sample of NaN only (no warning)."""
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a sample of NaN only
+        return np.asarray(np.nanmax(values, axis=0))
+
+
 def _refuse_samples_without_expression(
     frame: pd.DataFrame, values: np.ndarray, units: str, offset: float, name: str
 ) -> None:
@@ -362,9 +369,7 @@ def _refuse_samples_without_expression(
     failed library would otherwise get scores (CYT 0.01, IMPRES 0) as if it had been measured,
     as ``units='counts'`` refuses a sample without counts. Samples with no value at all (NaN
     only) are left to the per-sample coverage rule."""
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a sample of NaN only
-        maxima = np.nanmax(values, axis=0)
+    maxima = _sample_maxima(values)
     if units == "log2tpm":
         with np.errstate(over="ignore"):
             maxima = np.exp2(maxima) - offset
@@ -455,9 +460,7 @@ def _refuse_log_values_as_tpm(values: np.ndarray, name: str) -> None:
     subset of low TPM values is accepted."""
     if values.ndim != 2 or values.shape[0] < _TRANSCRIPTOME_GENES:
         return
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a sample of NaN only
-        maxima = np.nanmax(values, axis=0)
+    maxima = _sample_maxima(values)
     measured = np.isfinite(maxima)
     if not measured.any():
         return
