@@ -3,6 +3,7 @@ table named field by field (review of 2026-11)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -49,3 +50,40 @@ def test_a_bad_record_table_is_named_field_by_field(tmp_path: Path) -> None:
         # "cannot be read as a table: fl.csv: 1 invalid field"
         assert "row 7 (SYN-FLC-006) column os_event = '2'" in err
         assert "cannot be read as a table" not in err
+
+
+def _two_cohorts(tmp_path: Path) -> list[Path]:
+    paths = []
+    for k, folder in enumerate(("centre_a", "centre_b")):
+        (tmp_path / folder).mkdir()
+        path = tmp_path / folder / "cohort.csv"
+        rows = [
+            f"{folder}-{i},{'R' if i % 2 else 'NR'},{0.5 * (i % 2) + ((7 * i + 3 * k) % 10) / 10}"
+            for i in range(20)
+        ]
+        path.write_text("patient_id,response,s1\n" + "\n".join(rows) + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def test_predictors_keeps_cohorts_whose_files_share_a_name(tmp_path: Path) -> None:
+    a, b = _two_cohorts(tmp_path)
+    out = tmp_path / "result.json"
+    result = runner.invoke(
+        app, ["cohort", "predictors", str(a), str(b), "-p", "s1", "--json", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    evaluation = json.loads(out.read_text(encoding="utf-8"))
+    # each file is its own cohort (the second replaced the first before), pooled from both
+    assert evaluation["cohorts"] == [str(a), str(b)]
+    (s1,) = evaluation["results"]
+    assert [c["cohort"] for c in s1["per_cohort"]] == [str(a), str(b)]
+    assert s1["pooled"]["pooled"]["n"] == 40
+
+
+def test_predictors_refuses_the_same_cohort_given_twice(tmp_path: Path) -> None:
+    a, _ = _two_cohorts(tmp_path)
+    result = runner.invoke(app, ["cohort", "predictors", str(a), str(a), "-p", "s1"])
+    assert result.exit_code == 2
+    assert "given twice" in result.output
+    assert "Traceback" not in result.output

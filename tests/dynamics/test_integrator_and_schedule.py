@@ -420,3 +420,73 @@ def test_compare_regimens_keeps_the_control_label_for_the_untreated_row() -> Non
     own = compare_regimens("cartmath2021", regimens, t_end=60, n_virtual=3, control=False)
     assert own.table["regimen"].tolist() == ["no treatment"]
     assert own.trajectories["no treatment"].regimen is not None
+
+
+@pytest.mark.parametrize("compare", ["compare_regimens", "search_timing"])
+def test_compare_regimens_caps_the_virtual_patients_it_keeps_in_memory(compare: str) -> None:
+    too_many = 10_001  # one above the documented maximum of 10,000
+
+    def run() -> object:
+        if compare == "compare_regimens":
+            return compare_regimens("kuznetsov1994", {}, t_end=1, n_virtual=too_many)
+        return search_timing(
+            "cartmath2021", "CAR-T 1e6 cells d{day}", [0], t_end=1, n_virtual=too_many
+        )
+
+    with pytest.raises(ModelError) as caught:
+        run()
+    message = str(caught.value)
+    assert "n_virtual = 10001" in message
+    assert "at most 10,000" in message
+    assert "virtual_trial" in message
+
+
+def test_compare_regimens_takes_the_largest_allowed_cloud() -> None:
+    from immunoprecise.dynamics.schedule import MAX_COMPARED_PATIENTS
+
+    assert MAX_COMPARED_PATIENTS == 10_000
+    cmp = compare_regimens("kuznetsov1994", {}, t_end=1, n_virtual=MAX_COMPARED_PATIENTS)
+    assert cmp.table["n"].tolist() == [MAX_COMPARED_PATIENTS]
+
+
+def test_a_blow_up_reaches_the_user_as_a_status_not_as_numpy_warnings() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow warning would raise here
+        tr = ip.simulate("kuznetsov1994", t_end=5, initial={"T": 1e300})
+    assert tr.status.tolist() == [1]
+    assert "gave NaN or infinite values" in tr.messages[0]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"n": 0}, "n must be a whole number ≥ 1, not 0"),
+        ({"n": -1}, "n must be a whole number ≥ 1, not -1"),
+        ({"n": 2.5}, "n must be a whole number ≥ 1, not 2.5"),
+        ({"seed": -1}, "seed must be a whole number ≥ 0, not -1"),
+        ({"cv": -1}, "cv must be a finite number ≥ 0"),
+        ({"cv": float("nan")}, "cv must be a finite number ≥ 0"),
+        ({"vary": ["nope"]}, "vary names 'nope', not a parameter of cartmath2021"),
+        ({"vary": "phi"}, "vary must be a list of parameter names, not the text 'phi'"),
+    ],
+)
+def test_virtual_patients_names_a_bad_option(options: dict[str, object], message: str) -> None:
+    given: dict[str, object] = {"n": 3, "seed": 1, **options}
+    with pytest.raises(ModelError) as caught:
+        virtual_patients("cartmath2021", **given)  # type: ignore[arg-type]
+    assert message in str(caught.value)
+
+
+def test_compare_regimens_refuses_a_comparison_with_nothing_to_compare() -> None:
+    with pytest.raises(ModelError, match="no regimen to compare"):
+        compare_regimens("cartmath2021", {}, t_end=60, n_virtual=3, control=False)
+    with pytest.raises(ModelError, match="params has no rows"):
+        compare_regimens(
+            "cartmath2021", {"a": "CAR-T 1e6 cells d0"}, t_end=60, params=pd.DataFrame()
+        )
+    with pytest.raises(ModelError, match=r"initial\['T'\] = 0: .* more than 0 cells"):
+        compare_regimens(
+            "cartmath2021", {"a": "CAR-T 1e6 cells d0"}, t_end=60, n_virtual=3, initial={"T": 0}
+        )

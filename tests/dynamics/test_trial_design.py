@@ -244,3 +244,33 @@ def test_a_sampled_initial_tumor_is_checked_at_its_median() -> None:
         load_trial_design(data)
     spec["distributions"][0]["median"] = 1e10
     assert load_trial_design(data).initial_tumor()[""][0] == pytest.approx(1e10)
+
+
+def test_the_hash_of_a_design_without_body_size_is_unchanged() -> None:
+    # the hash resumed chunks are matched by: a design that states no body size keeps it
+    assert (
+        design_hash(TrialDesign.model_validate(VALID))
+        == "5937b2593152e91ed623f910755b5ffec86ef46e978dec15b446dbbf9ab13370"
+    )
+    stated = TrialDesign.model_validate(_with(population={"body_weight_kg": 70}))
+    assert design_hash(stated) != design_hash(TrialDesign.model_validate(VALID))
+
+
+@pytest.mark.parametrize("field", ["body_weight_kg", "body_surface_m2"])
+@pytest.mark.parametrize("value", [0, -70, float("nan"), float("inf"), True, "heavy"])
+def test_a_body_size_must_be_a_positive_finite_number(field: str, value: Any) -> None:
+    with pytest.raises(ValidationError) as caught:
+        load_trial_design(_with(population={field: value}))
+    assert f"population.{field}" in str(caught.value)
+    assert caught.value.problems[0].field == f"population.{field}"
+
+
+def test_a_stated_body_size_is_used_to_check_the_doses() -> None:
+    design = TrialDesign.model_validate(
+        _with(population={"body_weight_kg": 20, "body_surface_m2": 0.8})
+    )
+    assert design.population.body_size == {"body_weight_kg": 20.0, "body_surface_m2": 0.8}
+    assert TrialDesign.model_validate(VALID).population.body_size == {
+        "body_weight_kg": 70.0,
+        "body_surface_m2": 1.8,
+    }

@@ -613,3 +613,134 @@ def test_a_folder_of_chunks_drawn_by_an_earlier_sampling_is_refused(
     manifest.write_text(json.dumps(held), encoding="utf-8")
     with pytest.raises(ValidationError, match="patient sampling 1"):
         ChunkStore(tmp_path, design)
+
+
+CHEMO: dict[str, Any] = {
+    "name": "chemotherapy per kg",
+    "model": "depillis2006",
+    "seed": 5,
+    "n_per_arm": 20,
+    "chunk_size": 100,
+    "follow_up_days": 112,
+    "population": {"initial": {"T": 1e9}},
+    "arms": [{"id": "chemo", "regimen": "chemo 10 mg/kg q21d x4"}],
+}
+
+
+def test_per_kg_doses_are_given_for_the_body_weight_the_design_states() -> None:
+    stated = run_trial(
+        {**CHEMO, "population": {"initial": {"T": 1e9}, "body_weight_kg": 35}},
+        scheduler="synchronous",
+    )
+    # 10 mg/kg for 35 kg is the 5 mg/kg the 70 kg reference adult would get
+    halved = run_trial(
+        {**CHEMO, "arms": [{"id": "chemo", "regimen": "chemo 5 mg/kg q21d x4"}]},
+        scheduler="synchronous",
+    )
+    reference = run_trial(CHEMO, scheduler="synchronous")
+    columns = ["best_change_percent", "tumor_nadir_cells", "pfs_days"]
+    pd.testing.assert_frame_equal(stated.outcomes[columns], halved.outcomes[columns])
+    assert not np.allclose(
+        stated.outcomes["tumor_nadir_cells"], reference.outcomes["tumor_nadir_cells"]
+    )
+    assert (
+        "Per-kg doses (arm chemo) were given for a body weight of 35 kg, "
+        "population.body_weight_kg." in stated.notes
+    )
+
+
+def test_a_design_without_body_size_says_doses_are_for_the_reference_adult() -> None:
+    result = run_trial(CHEMO, scheduler="synchronous")
+    note = (
+        "Per-kg doses (arm chemo) were given for a body weight of 70 kg, the ICRP reference adult "
+        "(ICRP Publication 23, 1975): the design states no population.body_weight_kg."
+    )
+    assert note in result.notes
+    assert note in result.summary()
+    assert not any("m²" in n for n in result.notes)  # no per-m² dose: nothing to say
+    unused = run_trial(
+        {**CHEMO, "population": {"initial": {"T": 1e9}, "body_surface_m2": 1.5}},
+        scheduler="synchronous",
+    )
+    assert (
+        "population.body_surface_m2 = 1.5 m² is not used: no arm has a per-m² dose." in unused.notes
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "damage"),
+    [
+        ("chunk-000001.parquet", "empty"),
+        ("chunk-000001.population.parquet", "truncate"),
+        ("chunk-000001.trajectories.parquet", "remove"),
+        ("chunk-000001.json", "text"),
+    ],
+)
+def test_a_damaged_chunk_is_named_with_how_to_recompute_it(
+    tmp_path: Path, name: str, damage: str
+) -> None:
+    design = TrialDesign.model_validate({**DESIGN, "n_per_arm": 300, "follow_up_days": 112})
+    out = tmp_path / "run"
+    run_trial(design, out=out, scheduler="synchronous")
+    path = out / "chunks" / name
+    if damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "truncate":
+        path.write_bytes(path.read_bytes()[:100])
+    elif damage == "remove":
+        path.unlink()
+    else:
+        path.write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(ValidationError) as caught:
+        run_trial(design, out=out, scheduler="synchronous")
+    problem = caught.value.problems[0]
+    assert problem.field == "out"
+    assert problem.value == str(path)
+    assert "chunk 1 cannot be read" in problem.message
+    assert "delete its files" in problem.message
+    for stale in (out / "chunks").glob("chunk-000001.*"):
+        stale.unlink()  # as the message says: the chunk is computed again
+    again = run_trial(design, out=out, scheduler="synchronous")
+    assert (again.execution.chunks_computed, again.execution.chunks_reused) == (1, 2)
+    _same_numbers(again, run_trial(design, scheduler="synchronous"))
+
+
+def test_a_trial_record_that_is_not_a_mapping_is_refused(tmp_path: Path) -> None:
+    design = TrialDesign.model_validate({**DESIGN, "n_per_arm": 100})
+    (tmp_path / "trial.json").write_text("[]", encoding="utf-8")
+    with pytest.raises(ValidationError, match="unreadable trial record"):
+        run_trial(design, out=tmp_path, scheduler="synchronous")
+
+
+def test_a_stratum_that_draws_no_patient_is_noted_and_the_trial_still_finishes() -> None:
+    rare = {
+        **DESIGN,
+        "n_per_arm": 3,
+        "follow_up_days": 112,
+        "population": {
+            "initial": {"T": 2e7},
+            "strata": [
+                {"name": "common", "proportion": 0.999},
+                {"name": "rare", "proportion": 0.001},
+            ],
+        },
+        "observed": [
+            {"arm": "pd1", "endpoint": "orr", "responders": 1, "n": 3, "source": "illustration"},
+            {
+                "arm": "pd1",
+                "endpoint": "orr",
+                "stratum": "rare",
+                "responders": 1,
+                "n": 3,
+                "source": "illustration",
+            },
+        ],
+    }
+    result = run_trial(rare, scheduler="synchronous")
+    assert set(result.outcomes["stratum"]) == {"common"}  # the seed draws nobody into 'rare'
+    assert (
+        "Stratum 'rare' (proportion 0.001) drew none of the 3 patients per arm: it has no rows, "
+        "and its 1 observed result(s) are not compared; raise n_per_arm to simulate it."
+        in result.notes
+    )
+    assert [(o.arm, o.stratum) for o in result.observed] == [("pd1", None)]

@@ -175,3 +175,78 @@ def test_missing_axis_is_missing_not_zero(minimal: dict[str, Any]) -> None:
     assert axis.status == "not_assessable"
     assert axis.value is None
     assert axis.missing == ("pdl1_tps",)
+
+
+@pytest.mark.parametrize(
+    ("tumor", "value", "note"),
+    [
+        # max axis: MSS scores nothing, so with TMB missing there is nothing to score
+        ({"msi_status": "MSS"}, None, None),
+        # max axis already at 1 from MSI-H: the missing TMB cannot change it
+        (
+            {"msi_status": "MSI-H"},
+            1.0,
+            "partial: scored from msi_status only; not available: tmb (the axis is the highest "
+            "of its components, already 1: a missing one cannot change it)",
+        ),
+        # max axis below 1 from TMB alone: a missing MSI status could raise it
+        (
+            {"tmb": math.sqrt(10)},
+            0.5,
+            "partial: scored from tmb only; not available: msi_status (the axis is the highest "
+            "of its components: a missing one may raise it)",
+        ),
+        ({"tmb": math.sqrt(10), "msi_status": "MSS"}, 0.5, None),
+    ],
+)
+def test_max_axis_scored_from_some_components_names_the_missing_ones(
+    minimal: dict[str, Any], tumor: dict[str, Any], value: float | None, note: str | None
+) -> None:
+    minimal["tumor"] = tumor
+    axis = _profile(minimal).values["immunogram.tumor_foreignness"]
+    assert axis.value == value
+    assert axis.note == note
+    if value is None:
+        assert axis.status == "not_assessable"
+        assert axis.missing == ("tmb",)
+
+
+def test_min_axis_scored_from_some_components_names_the_missing_ones(
+    minimal: dict[str, Any],
+) -> None:
+    # no escape alteration among the reported mutations (none reported is an empty list):
+    # nothing is missing, and the axis is MHC class I's score
+    minimal["tumor"].update(mhc_class_i="reduced", driver_mutations=[])
+    axis = _profile(minimal).values["immunogram.tumor_sensitivity_to_immune_effectors"]
+    assert (axis.status, axis.value, axis.note) == ("assessed", 0.5, None)
+    minimal["tumor"]["driver_mutations"] = [{"gene": "KRAS", "alteration": "G12D"}]
+    axis = _profile(minimal).values["immunogram.tumor_sensitivity_to_immune_effectors"]
+    assert (axis.value, axis.note) == (0.5, None)
+    # an escape alteration scores 0 whatever the missing MHC class I status would add
+    minimal["tumor"].pop("mhc_class_i")
+    minimal["tumor"]["driver_mutations"] = [{"gene": "JAK2", "alteration": "frameshift (fs)"}]
+    axis = _profile(minimal).values["immunogram.tumor_sensitivity_to_immune_effectors"]
+    assert axis.value == 0.0
+    assert axis.note == (
+        "partial: scored from immune_escape only; not available: mhc_class_i (the axis is the "
+        "lowest of its components, already 0: a missing one cannot change it)"
+    )
+    minimal["tumor"]["driver_mutations"] = []  # neither scored: not assessable, never 0
+    axis = _profile(minimal).values["immunogram.tumor_sensitivity_to_immune_effectors"]
+    assert (axis.status, axis.value, axis.note) == ("not_assessable", None, None)
+    assert "mhc_class_i" in axis.missing
+
+
+def test_mean_axis_scored_from_some_components_names_the_missing_ones(
+    minimal: dict[str, Any],
+) -> None:
+    minimal["host"].update(crp=20)
+    minimal["host"].pop("il6", None)
+    axis = _profile(minimal).values["immunogram.absence_of_soluble_inhibitors"]
+    assert axis.value == 0.0
+    assert axis.note == (
+        "partial: scored from crp only; not available: il6 (the axis is the mean of its "
+        "components: a missing one may change it)"
+    )
+    minimal["host"].update(il6=5)
+    assert _profile(minimal).values["immunogram.absence_of_soluble_inhibitors"].note is None

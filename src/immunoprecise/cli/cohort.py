@@ -425,11 +425,14 @@ def predictors(
             excluded = {f"no evaluable {outcome} or a predictor missing": comparison.excluded}
             skipped: list[str] = []
         else:
-            frames = {_label(s): load_cohort_frame(s) for s in sources}
+            frames = {label: load_cohort_frame(s) for label, s in _labels(sources).items()}
             evaluation = evaluate_predictors_across_cohorts(frames, predictor, outcome=outcome)
             frame = evaluation.table()
             payload = evaluation.model_dump(mode="json")
-            figure = pl.forest(evaluation)
+            try:
+                figure = pl.forest(evaluation)
+            except ValueError as exc:  # a row a forest plot cannot draw, named by pl.forest
+                raise CohortError(f"the forest plot cannot be drawn: {exc}") from None
             excluded = {
                 f"{c.cohort}, {r.predictor}: no evaluable {outcome} or no {r.predictor}": c.excluded
                 for r in evaluation.results
@@ -477,6 +480,21 @@ def predictors(
 
 def _label(path: Path) -> str:
     return path.name if path.is_dir() else path.stem
+
+
+def _labels(sources: Sequence[Path]) -> dict[str, Path]:
+    """Cohort label → source: the file's stem (a folder's name), or the path as given where two
+    sources share a stem (``a/cohort.csv``, ``b/cohort.csv``), so that no cohort replaces
+    another; the same source given twice is refused."""
+    twice = repeated([str(s.resolve()) for s in sources])
+    if twice:
+        raise CohortError(
+            f"cohort {twice[0]} is given twice; give each cohort once (a cohort counted twice "
+            "would weigh twice in the pooled estimate)"
+        )
+    stems = [_label(s) for s in sources]
+    shared = set(repeated(stems))
+    return {(str(s) if stem in shared else stem): s for s, stem in zip(sources, stems, strict=True)}
 
 
 def _cell(value: object) -> str:

@@ -63,7 +63,12 @@ def _class_models() -> dict[str, _ClassModel]:
             t_end=float(full["t_end"]),
             source=full["source"],
             parameter_set=full.get("parameter_set"),
-            initial=full.get("initial"),
+            # PyYAML reads "3.0e8" (no sign in the exponent) as text: take every start as a number.
+            initial=(
+                {state: float(value) for state, value in full["initial"].items()}
+                if "initial" in full
+                else None
+            ),
         )
     return out
 

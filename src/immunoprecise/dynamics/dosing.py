@@ -25,7 +25,12 @@ import pint
 from immunoprecise.errors import UnitError
 from immunoprecise.records.units import parse_unit, unit_registry
 
-__all__ = ["REFERENCE_BODY_SURFACE_M2", "REFERENCE_BODY_WEIGHT_KG", "to_model_units"]
+__all__ = [
+    "REFERENCE_BODY_SURFACE_M2",
+    "REFERENCE_BODY_WEIGHT_KG",
+    "body_size_used",
+    "to_model_units",
+]
 
 REFERENCE_BODY_WEIGHT_KG = 70.0
 """Body weight used for per-kg doses when none is given: ICRP reference adult male.
@@ -112,3 +117,44 @@ def to_model_units(
         f"a dose in {unit!r} cannot be given where {target!r}"
         f"{' per day' if infusion else ''} is needed"
     )
+
+
+def body_size_used(
+    unit: str, target: str, *, infusion: bool, volume_liters: float | None
+) -> frozenset[str]:
+    """Which body sizes a dose in ``unit`` depends on when given to an input in ``target``.
+
+    Parameters
+    ----------
+    unit
+        The dose's unit as written (``mg/kg``, ``mg/m2``, ``IU/d``).
+    target, infusion, volume_liters
+        The model input, as for :func:`to_model_units`.
+
+    Returns
+    -------
+    frozenset of str
+        ``"body_weight_kg"`` when the amount in the model's unit scales with the body weight,
+        ``"body_surface_m2"`` when it scales with the body surface area; empty for a flat dose
+        (or a per-kg dose given to an input that is itself per kg).
+
+    Raises
+    ------
+    UnitError
+        When the units cannot be made compatible (as :func:`to_model_units`).
+
+    Examples
+    --------
+    >>> sorted(body_size_used("mg/m2", "mg", infusion=False, volume_liters=None))
+    ['body_surface_m2']
+    >>> sorted(body_size_used("mg", "mg", infusion=False, volume_liters=None))
+    []
+    """
+    common: dict[str, Any] = {"infusion": infusion, "volume_liters": volume_liters}
+    base = to_model_units(1.0, unit, target, body_weight_kg=1.0, body_surface_m2=1.0, **common)
+    used = set()
+    if to_model_units(1.0, unit, target, body_weight_kg=2.0, body_surface_m2=1.0, **common) != base:
+        used.add("body_weight_kg")
+    if to_model_units(1.0, unit, target, body_weight_kg=1.0, body_surface_m2=2.0, **common) != base:
+        used.add("body_surface_m2")
+    return frozenset(used)

@@ -37,6 +37,7 @@ from immunoprecise.errors import ModelError
 
 __all__ = [
     "CONTROL_LABEL",
+    "MAX_COMPARED_PATIENTS",
     "RegimenComparison",
     "TimingSearch",
     "compare_regimens",
@@ -48,6 +49,12 @@ __all__ = [
 
 CONTROL_LABEL = "no treatment"
 """Label of the untreated row that ``compare_regimens(..., control=True)`` adds."""
+
+MAX_COMPARED_PATIENTS = 10_000
+"""Most virtual patients :func:`compare_regimens` draws (``n_virtual``): it keeps every patient's
+daily trajectory of every regimen in memory (10,000 patients of a 4-state model over a year take
+about 120 MB per regimen). A larger population is a virtual trial
+(:func:`~immunoprecise.dynamics.trials.run_trial`), which runs in chunks of bounded memory."""
 
 PARAMETER_SPREAD_CV = 0.3
 """Default between-patient spread of every parameter (lognormal σ = 0.3, CV ≈ 31%): the order of
@@ -85,10 +92,44 @@ def virtual_patients(
     -------
     pandas.DataFrame
         One row per virtual patient, one column per varied parameter; first row = the centre.
+
+    Raises
+    ------
+    ModelError
+        ``n`` or ``seed`` that is not a whole number (``n`` ≥ 1, ``seed`` ≥ 0), a ``cv`` that
+        is not a finite number ≥ 0, or a name in ``vary`` that is not a parameter of the model.
+
+    Examples
+    --------
+    >>> virtual_patients("kuznetsov1994", 3, seed=1, vary=["s"]).shape
+    (3, 1)
+    >>> virtual_patients("kuznetsov1994", 3, seed=1, vary=["nope"])
+    Traceback (most recent call last):
+    ...
+    immunoprecise.errors.ModelError: vary names 'nope', not a parameter of kuznetsov1994 ...
     """
     mdl = resolve_model(model)
+    for name, value, least in (("n", n, 1), ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
+            raise ModelError(f"{name} must be a whole number ≥ {least}, not {value!r}")
+    if (
+        isinstance(cv, bool)
+        or not isinstance(cv, int | float | np.integer | np.floating)
+        or not (math.isfinite(cv) and cv >= 0)
+    ):
+        raise ModelError(
+            f"cv must be a finite number ≥ 0 (the lognormal σ; 0: all identical), not {cv!r}"
+        )
     centre = mdl.defaults(parameter_set)
+    if isinstance(vary, str):
+        raise ModelError(f"vary must be a list of parameter names, not the text {vary!r}")
     names = list(vary) if vary is not None else [k for k, v in centre.items() if v != 0]
+    unknown = [k for k in names if k not in centre]
+    if unknown:
+        raise ModelError(
+            f"vary names {', '.join(repr(k) for k in unknown)}, not a parameter of {mdl.id} "
+            f"(parameters: {', '.join(centre)})"
+        )
     spread = lognormal_spread(
         mdl, {k: centre[k] for k in names}, n, np.random.default_rng(seed), cv, keep_centre=True
     )
@@ -189,7 +230,8 @@ def compare_regimens(
     parameter_set
         Published set to centre the virtual patients on.
     n_virtual, seed
-        Size and seed of the default cloud.
+        Size (1 to :data:`MAX_COMPARED_PATIENTS`, 10,000) and seed of the default cloud; for a
+        larger population run a virtual trial (:func:`~immunoprecise.virtual_trial`).
     control
         Add a ``no treatment`` row (:data:`CONTROL_LABEL`); a regimen may then not take that
         label.
@@ -201,13 +243,30 @@ def compare_regimens(
     Raises
     ------
     ModelError
-        If every virtual patient's simulation of a regimen failed.
+        If every virtual patient's simulation of a regimen failed; an ``n_virtual`` that is not
+        a whole number from 1 to :data:`MAX_COMPARED_PATIENTS`, or a ``seed`` < 0.
+
+    Examples
+    --------
+    >>> compare_regimens("cartmath2021", {"day 0": "CAR-T 1e6 cells d0"}, t_end=60,
+    ...                  n_virtual=10**9)
+    Traceback (most recent call last):
+    ...
+    immunoprecise.errors.ModelError: n_virtual = 1000000000 is more than the 10,000 virtual ...
     """
     mdl = resolve_model(model)
     if params is None:
         for name, value, least in (("n_virtual", n_virtual, 1), ("seed", seed, 0)):
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
                 raise ModelError(f"{name} must be a whole number ≥ {least}, not {value!r}")
+        if n_virtual > MAX_COMPARED_PATIENTS:
+            raise ModelError(
+                f"n_virtual = {n_virtual} is more than the {MAX_COMPARED_PATIENTS:,} virtual "
+                "patients compare_regimens keeps in memory (every trajectory of every regimen); "
+                "give n_virtual at most "
+                f"{MAX_COMPARED_PATIENTS:,}, or run a virtual trial (ip.virtual_trial), which "
+                "simulates large populations in chunks"
+            )
     cloud = (
         params
         if params is not None
@@ -221,7 +280,26 @@ def compare_regimens(
         )
     for label, given in regimens.items():
         arms[label] = given if isinstance(given, Regimen) else Regimen.parse(given)
+    if not arms:
+        raise ModelError(
+            "no regimen to compare: give at least one regimen, or control=True for the "
+            "untreated row"
+        )
     n = len(cloud)
+    if n == 0:
+        raise ModelError("params has no rows: give one row per virtual patient")
+    tumor = mdl.tumor_state
+    if tumor is not None and initial is not None and tumor in initial:
+        start = initial[tumor]
+        try:
+            start_cells = float(start)
+        except (TypeError, ValueError):
+            start_cells = float("nan")
+        if isinstance(start, bool) or not start_cells > 0:
+            raise ModelError(
+                f"initial[{tumor!r}] = {start!r}: the regimens are compared by how the tumor "
+                "changes from its start, which needs a tumor of more than 0 cells"
+            )
     init = {k: [v] * n for k, v in (initial or {}).items()} or None
     rows, runs = [], {}
     for label, arm in arms.items():

@@ -203,47 +203,52 @@ def simulate(
         "nonnegative": [st.nonnegative for st in mdl.states],
     }
     methods = np.full(n, "rodas4" if chosen == "auto" else chosen, dtype=object)
-    if chosen == "auto":
-        result = integrate(
-            mdl.rhs,
-            y0,
-            p,
-            segments,
-            times,
-            method="dopri5",
-            detect_stiffness=True,
-            max_steps=50_000,
-            progress=progress,
-            **common,
-        )
-        # stiff, or failed for another reason: the implicit method is the more robust one
-        stiff = np.flatnonzero(result.status != 0)
-        methods[:] = "dopri5"
-        methods[stiff] = "rodas4"
-        if stiff.size:
-            rerun = integrate(
+    # a patient whose solution blows up is reported in status and messages, with the day and
+    # state; numpy's overflow warnings on the way there would only repeat it, unreadably
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        if chosen == "auto":
+            result = integrate(
                 mdl.rhs,
-                y0[stiff],
-                {k: v[stiff] for k, v in p.items()},
+                y0,
+                p,
                 segments,
                 times,
-                method="rodas4",
+                method="dopri5",
+                detect_stiffness=True,
+                max_steps=50_000,
+                progress=progress,
                 **common,
             )
-            _merge(result, rerun, stiff)
-    else:
-        if chosen not in METHODS:
-            raise ModelError(f"method must be auto or one of {', '.join(METHODS)}, not {chosen!r}")
-        result = integrate(
-            mdl.rhs,
-            y0,
-            p,
-            segments,
-            times,
-            method=chosen,  # type: ignore[arg-type]
-            progress=progress,
-            **common,
-        )
+            # stiff, or failed for another reason: the implicit method is the more robust one
+            stiff = np.flatnonzero(result.status != 0)
+            methods[:] = "dopri5"
+            methods[stiff] = "rodas4"
+            if stiff.size:
+                rerun = integrate(
+                    mdl.rhs,
+                    y0[stiff],
+                    {k: v[stiff] for k, v in p.items()},
+                    segments,
+                    times,
+                    method="rodas4",
+                    **common,
+                )
+                _merge(result, rerun, stiff)
+        else:
+            if chosen not in METHODS:
+                raise ModelError(
+                    f"method must be auto or one of {', '.join(METHODS)}, not {chosen!r}"
+                )
+            result = integrate(
+                mdl.rhs,
+                y0,
+                p,
+                segments,
+                times,
+                method=chosen,  # type: ignore[arg-type]
+                progress=progress,
+                **common,
+            )
     dose_days: dict[str, list[float]] = {}
     for dose in reg.doses() if reg is not None else ():
         if dose.start <= t_end:

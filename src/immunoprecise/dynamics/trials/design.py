@@ -37,6 +37,11 @@ from pydantic import (
     model_validator,
 )
 
+from immunoprecise.dynamics.dosing import (
+    REFERENCE_BODY_SURFACE_M2,
+    REFERENCE_BODY_WEIGHT_KG,
+    body_size_used,
+)
 from immunoprecise.dynamics.model import Model
 from immunoprecise.dynamics.regimen import Regimen
 from immunoprecise.dynamics.response import (
@@ -165,6 +170,9 @@ class TrialPopulation(_Frozen):
     parameters — or initial states, by state name — by Latin hypercube with its copula and keeps
     the patients meeting its constraints (rejections are counted). ``initial`` fixes initial
     states shared by everybody; ``strata`` split the population into subgroups.
+    ``body_weight_kg`` and ``body_surface_m2`` are the body size every patient's per-kg and
+    per-m² doses are given for (finite numbers > 0, as ``simulate``'s); left out, the ICRP
+    reference adult's (70 kg, 1.8 m²), which the result's notes then state.
     """
 
     parameter_set: str | None = Field(default=None, description="Published parameter set.")
@@ -181,6 +189,22 @@ class TrialPopulation(_Frozen):
         default_factory=dict, description="Initial states shared by every patient (state units)."
     )
     strata: tuple[TrialStratum, ...] = Field(default=(), description="Subgroups and their shares.")
+    body_weight_kg: Amount | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "Body weight (kg) every patient's per-kg doses (mg/kg, cells/kg) are given for; "
+            f"default: {REFERENCE_BODY_WEIGHT_KG:g} kg, the ICRP reference adult."
+        ),
+    )
+    body_surface_m2: Amount | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "Body surface area (m²) every patient's per-m² doses (mg/m2, cells/m2) are given "
+            f"for; default: {REFERENCE_BODY_SURFACE_M2:g} m², the ICRP reference adult."
+        ),
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> TrialPopulation:
@@ -212,6 +236,26 @@ class TrialPopulation(_Frozen):
         if self.vary is not None:
             return self.vary
         return () if self.spec is not None else None
+
+    @property
+    def body_size(self) -> dict[str, float]:
+        """Body weight (kg) and surface (m²) the doses are given for: the stated values, else
+        the ICRP reference adult's (:data:`~immunoprecise.dynamics.dosing.REFERENCE_BODY_WEIGHT_KG`,
+        :data:`~immunoprecise.dynamics.dosing.REFERENCE_BODY_SURFACE_M2`).
+
+        Examples
+        --------
+        >>> TrialPopulation(body_weight_kg=20).body_size
+        {'body_weight_kg': 20.0, 'body_surface_m2': 1.8}
+        """
+        return {
+            "body_weight_kg": float(
+                REFERENCE_BODY_WEIGHT_KG if self.body_weight_kg is None else self.body_weight_kg
+            ),
+            "body_surface_m2": float(
+                REFERENCE_BODY_SURFACE_M2 if self.body_surface_m2 is None else self.body_surface_m2
+            ),
+        }
 
     def names(self) -> set[str]:
         """Every parameter or state name the population refers to."""
@@ -355,9 +399,16 @@ class TrialDesign(_Frozen):
                 model.parameter_set(self.population.parameter_set)
             except ImmunopreciseError as exc:
                 raise ValueError(str(exc)) from None
+        body = self.population.body_size
         for arm in self.arms:  # a dose the model cannot take is refused now, not mid-run
             try:
-                dosing_segments(model, Regimen.parse(arm.regimen), float(self.follow_up_days))
+                dosing_segments(
+                    model,
+                    Regimen.parse(arm.regimen),
+                    float(self.follow_up_days),
+                    body_weight_kg=body["body_weight_kg"],
+                    body_surface_m2=body["body_surface_m2"],
+                )
             except ImmunopreciseError as exc:
                 raise ValueError(f"arm {arm.id!r}: {exc}") from None
         strata = {s.name for s in self.population.strata}
@@ -441,6 +492,62 @@ class TrialDesign(_Frozen):
                     "response_criteria: recist"
                 )
 
+    def body_size_notes(self) -> list[str]:
+        """What body size the arms' per-kg and per-m² doses were given for, one note per size
+        that a dose depends on (none for flat doses only).
+
+        A size the design does not state is the ICRP reference adult's, and the note says so;
+        a size stated but used by no dose is named as unused.
+
+        Examples
+        --------
+        >>> d = TrialDesign(name="t", model="depillis2006", seed=1, n_per_arm=10,
+        ...                 follow_up_days=60, arms=(TrialArm(id="c", regimen="chemo 1 mg/kg d0"),))
+        >>> d.body_size_notes()  # doctest: +NORMALIZE_WHITESPACE
+        ['Per-kg doses (arm c) were given for a body weight of 70 kg, the ICRP reference adult
+          (ICRP Publication 23, 1975): the design states no population.body_weight_kg.']
+        """
+        model = resolve_model(self.model)
+        users: dict[str, list[str]] = {"body_weight_kg": [], "body_surface_m2": []}
+        for arm in self.arms:
+            regimen = Regimen.parse(arm.regimen)
+            used: set[str] = set()
+            for dose in regimen.doses():
+                if dose.start > self.follow_up_days:
+                    continue
+                inp = model.inputs[model.input_index(dose.agent)]
+                used |= body_size_used(
+                    dose.unit, inp.unit, infusion=dose.is_infusion, volume_liters=inp.volume_L
+                )
+            for key in used:
+                users[key].append(arm.id)
+        size = self.population.body_size
+        notes = []
+        for key, unit, what in (
+            ("body_weight_kg", "kg", "body weight"),
+            ("body_surface_m2", "m²", "body surface area"),
+        ):
+            stated = getattr(self.population, key) is not None
+            arms = users[key]
+            if arms:
+                which = f"arm{'s' if len(arms) > 1 else ''} {', '.join(arms)}"
+                source = (
+                    f"population.{key}"
+                    if stated
+                    else "the ICRP reference adult (ICRP Publication 23, 1975): the design "
+                    f"states no population.{key}"
+                )
+                notes.append(
+                    f"Per-{unit} doses ({which}) were given for a {what} of {size[key]:g} {unit}, "
+                    f"{source}."
+                )
+            elif stated:
+                notes.append(
+                    f"population.{key} = {size[key]:g} {unit} is not used: no arm has a "
+                    f"per-{unit} dose."
+                )
+        return notes
+
     @property
     def n_chunks(self) -> int:
         """Chunks of ``chunk_size`` patients the trial is run in."""
@@ -462,6 +569,9 @@ class TrialDesign(_Frozen):
         return tuple(float(k * step) for k in range(count + 1))
 
 
+_BODY_SIZE = ("body_weight_kg", "body_surface_m2")
+
+
 def design_hash(design: TrialDesign) -> str:
     """SHA-256 of the design's canonical JSON (sorted keys): what every result records.
 
@@ -472,7 +582,11 @@ def design_hash(design: TrialDesign) -> str:
     >>> len(design_hash(d)), design_hash(d) == design_hash(d.model_copy())
     (64, True)
     """
-    canonical = json.dumps(design.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    data = design.model_dump(mode="json")
+    for key in _BODY_SIZE:  # unstated, they leave the hash of designs written before them as it was
+        if data["population"].get(key) is None:
+            data["population"].pop(key, None)
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

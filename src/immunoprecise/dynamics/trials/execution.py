@@ -34,7 +34,12 @@ import pandas as pd
 from immunoprecise.cohort import SurvivalCurves
 from immunoprecise.dynamics.regimen import Regimen
 from immunoprecise.dynamics.response import LUGANO_CR_NODE_MM, diameter_mm_to_cells
-from immunoprecise.dynamics.trials.design import TrialDesign, design_hash, load_trial_design
+from immunoprecise.dynamics.trials.design import (
+    ObservedResult,
+    TrialDesign,
+    design_hash,
+    load_trial_design,
+)
 from immunoprecise.dynamics.trials.endpoints import (
     HazardRatio,
     arm_endpoints,
@@ -296,6 +301,28 @@ def _baseline_notes(design: TrialDesign, outcomes: pd.DataFrame) -> list[str]:
     return notes
 
 
+def _drop_empty_strata(
+    design: TrialDesign, outcomes: pd.DataFrame
+) -> tuple[list[ObservedResult], list[str]]:
+    """The observed results that can be compared, and a note on each stratum that drew no
+    patient (a small share of a small trial): it has no row, and its observed results are not
+    compared, rather than the finished trial failing on them."""
+    drawn = set(outcomes["stratum"].astype(str))
+    notes = []
+    for s in design.population.strata:
+        if s.name in drawn:
+            continue
+        skipped = [o for o in design.observed if o.stratum == s.name]
+        notes.append(
+            f"Stratum {s.name!r} (proportion {s.proportion:g}) drew none of the "
+            f"{design.n_per_arm:,} patients per arm: it has no rows"
+            + (f", and its {len(skipped)} observed result(s) are not compared" if skipped else "")
+            + "; raise n_per_arm to simulate it."
+        )
+    observed = [o for o in design.observed if o.stratum is None or o.stratum in drawn]
+    return observed, notes
+
+
 def _late_dose_notes(design: TrialDesign) -> list[str]:
     """Notes on the doses of an arm's regimen that start after the follow-up (not simulated)."""
     late = {
@@ -353,7 +380,9 @@ def assemble(
     labels = {a.id: a.name for a in design.arms}
     rows = arm_endpoints(outcomes, arm_ids, labels)
     curves: dict[str, SurvivalCurves | None] = {"pfs": None, "os": None}
-    notes = _baseline_notes(design, outcomes) + _late_dose_notes(design)
+    notes = _baseline_notes(design, outcomes) + _late_dose_notes(design) + design.body_size_notes()
+    observed, empty_notes = _drop_empty_strata(design, outcomes)
+    notes += empty_notes
     for e in curves:
         if e not in design.endpoints:
             continue
@@ -385,7 +414,7 @@ def assemble(
         pfs=curves["pfs"],
         os=curves["os"],
         hazard_ratios=tuple(hrs),
-        observed=tuple(compare_observed(rows, design.observed)),
+        observed=tuple(compare_observed(rows, observed)),
         outcomes=outcomes,
         population=population,
         trajectories=trajectories,

@@ -124,6 +124,7 @@ def simulate_chunk(design: TrialDesign, index: int) -> ChunkOutput:
     keep = ids < design.keep_trajectories
     tumor_state = resolve_model(design.model).tumor_state
     assert tumor_state is not None  # for mypy: designs without a tumor state are refused
+    body = design.population.body_size  # per-kg and per-m² doses are given for this body
     outcomes, kept = [], []
     for arm in design.arms:
         tr = simulate(
@@ -135,6 +136,8 @@ def simulate_chunk(design: TrialDesign, index: int) -> ChunkOutput:
             t_eval=times,
             parameter_set=design.population.parameter_set,
             thresholds={"death": (tumor_state, design.lethal_burden_cells, "up")},
+            body_weight_kg=body["body_weight_kg"],
+            body_surface_m2=body["body_surface_m2"],
         )
         tumor = np.maximum(tr.tumor, 0.0)
         ok = tr.ok & np.all(np.isfinite(tumor), axis=1) & (tumor[:, 0] > 0)

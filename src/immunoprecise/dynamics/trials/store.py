@@ -90,6 +90,18 @@ class ChunkStore:
                 raise ValidationError(
                     [FieldProblem("out", str(manifest), f"unreadable trial record ({exc})")]
                 ) from None
+            if not isinstance(held, dict):
+                raise ValidationError(
+                    [
+                        FieldProblem(
+                            "out",
+                            str(manifest),
+                            "unreadable trial record (expected a mapping with the design hash, "
+                            f"not {type(held).__name__}); choose another output folder or "
+                            "delete that one",
+                        )
+                    ]
+                )
             if (
                 held.get("design_hash") != self.hash
                 or held.get("version") != _package_version()
@@ -144,14 +156,44 @@ class ChunkStore:
         _write_frame(self._path(out.index), out.outcomes)
 
     def read(self, index: int) -> ChunkOutput:
-        """Read one finished chunk back."""
-        rejected = json.loads((self.chunks / f"chunk-{index:06d}.json").read_text(encoding="utf-8"))
+        """Read one finished chunk back.
+
+        Raises
+        ------
+        ValidationError
+            A file of the chunk is missing or cannot be read (emptied, truncated or replaced
+            after it was written): naming the file, and that deleting the chunk's files makes
+            the next run compute it again.
+        """
+        path = self.chunks / f"chunk-{index:06d}.json"
+        try:
+            rejected = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(rejected, dict):
+                raise ValueError(f"expected a mapping of constraint → count, not {rejected!r}")
+            counts = {str(k): int(v) for k, v in rejected.items()}
+            frames = {}
+            for part in ("outcomes", *_PARTS):
+                path = self._path(index, None if part == "outcomes" else part)
+                frames[part] = pd.read_parquet(path)
+        except (OSError, ValueError, TypeError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            reason = str(exc).replace("\n", " ")
+            raise ValidationError(
+                [
+                    FieldProblem(
+                        "out",
+                        str(path),
+                        f"chunk {index} cannot be read ({reason}); delete its files "
+                        f"({self.chunks / f'chunk-{index:06d}'}.*) and run again to compute it "
+                        "anew",
+                    )
+                ]
+            ) from None
         return ChunkOutput(
             index=index,
-            outcomes=pd.read_parquet(self._path(index)),
-            population=pd.read_parquet(self._path(index, "population")),
-            trajectories=pd.read_parquet(self._path(index, "trajectories")),
-            rejected={str(k): int(v) for k, v in rejected.items()},
+            outcomes=frames["outcomes"],
+            population=frames["population"],
+            trajectories=frames["trajectories"],
+            rejected=counts,
         )
 
     def paths(self, index: int) -> list[Path]:
