@@ -144,3 +144,43 @@ def test_an_h5ad_without_gene_names_and_a_reference_that_is_not_text_exit_2(
     result = runner.invoke(app, ["score-expression", str(MATRIX), "--reference", str(packed)])
     assert result.exit_code == 2, result.output
     assert f"{packed}: not a text file" in result.stderr
+
+
+def _salmon_gene_file(folder: Path, tpm: pd.Series) -> Path:
+    folder.mkdir(parents=True)
+    path = folder / "quant.genes.sf"
+    rows = [
+        f"{gene}\t1500\t1320.5\t{value:.6f}\t{value * 1.3205 * 2:.3f}"
+        for gene, value in tpm.items()
+    ]
+    path.write_text("Name\tLength\tEffectiveLength\tTPM\tNumReads\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_several_salmon_files_are_scored_as_one_matrix(tmp_path: Path) -> None:
+    frame = pd.read_csv(MATRIX, sep="\t", index_col=0)
+    files = [_salmon_gene_file(tmp_path / sample, frame[sample]) for sample in frame.columns]
+    out = tmp_path / "scores.tsv"
+    result = runner.invoke(app, ["score-expression", *map(str, files), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "4 files (SYN-MEL-001/quant.genes.sf" in result.stderr
+    assert "units: the TPM column of each Salmon file (tpm)" in result.stderr
+    table = pd.read_csv(out, sep="\t", index_col=0)
+    assert list(table.index) == list(frame.columns)
+    direct = ip.score_expression(MATRIX)
+    np.testing.assert_allclose(table["icb_response"], direct["icb_response"], rtol=1e-5)
+    # one file alone, its counts column, any case of --units
+    single = runner.invoke(
+        app, ["score-expression", str(files[0]), "--units", "COUNTS", "--no-deconvolution"]
+    )
+    assert single.exit_code == 0, single.output
+    assert "declared counts; the NumReads column of Salmon quant.genes.sf" in single.stderr
+
+
+def test_a_reference_of_too_few_genes_exits_2(tmp_path: Path) -> None:
+    small = tmp_path / "small.tsv"
+    small.write_text("gene\tT\tB\nCD3E\t120\t1\nMS4A1\t0.5\t300\n")
+    result = runner.invoke(app, ["score-expression", str(MATRIX), "--reference", str(small)])
+    assert result.exit_code == 2, result.output
+    assert "reference 'small': 2 gene(s), fewer than the 50" in result.stderr
+    assert "Traceback" not in result.output

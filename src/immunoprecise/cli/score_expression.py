@@ -22,10 +22,14 @@ _err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 def score_expression_command(
     matrix: Annotated[
-        Path,
+        list[Path],
         typer.Argument(
             help="Genes × samples matrix: TSV/CSV (.gz allowed; gene identifiers in the first "
-            "column: HGNC symbols, Ensembl or Entrez IDs) or AnnData .h5ad.",
+            "column: HGNC symbols, Ensembl or Entrez IDs) or AnnData .h5ad; or quantifier "
+            "output (Salmon quant.genes.sf, kallisto abundance.tsv, RSEM *.genes.results, "
+            "featureCounts), recognised by its header: one sample per file, named after the "
+            "file (or its folder for quant.genes.sf / abundance.tsv). Several files are "
+            "combined into one matrix (same genes; sample names unique).",
             show_default=False,
         ),
     ],
@@ -41,13 +45,14 @@ def score_expression_command(
     units: Annotated[
         str | None,
         typer.Option(
-            help="Scale of the values: counts, tpm or log2tpm (detected when omitted; the "
-            "evidence is printed)."
+            help="Scale of the values: counts, tpm or log2tpm, any case (detected when omitted; "
+            "the evidence is printed). Quantifier output: its TPM column is read, or its "
+            "counts with --units counts."
         ),
     ] = None,
     log2_offset: Annotated[
         float | None,
-        typer.Option(help="For log2 values: the c of log2(TPM + c) (detected when omitted)."),
+        typer.Option(help="For log2 values: the c of log2(TPM + c), ≥ 0 (detected when omitted)."),
     ] = None,
     deconvolution: Annotated[
         bool,
@@ -75,17 +80,20 @@ def score_expression_command(
     Research decision support, not a medical device.
 
     Example: immunoprecise score-expression tumor_tpm.tsv --units tpm --out scores.tsv
+
+    Example: immunoprecise score-expression salmon/*/quant.genes.sf --out scores.tsv
     """
     from immunoprecise.profile.expression import SCORE_COLUMNS, score_expression
 
-    if units is not None and units not in ("counts", "tpm", "log2tpm"):
+    folded = units.strip().lower() if units is not None else None
+    if folded is not None and folded not in ("counts", "tpm", "log2tpm"):
         _err.print(f"error: --units must be counts, tpm or log2tpm, not {units!r}", markup=False)
         raise typer.Exit(EXIT_INVALID_INPUT)
-    scale: Literal["counts", "tpm", "log2tpm"] | None = units  # type: ignore[assignment]
+    scale: Literal["counts", "tpm", "log2tpm"] | None = folded  # type: ignore[assignment]
     try:
         with _err.status("Scoring expression…") as status:
             table = score_expression(
-                matrix,
+                matrix[0] if len(matrix) == 1 else matrix,
                 units=scale,
                 log2_offset=log2_offset,
                 deconvolution=deconvolution,

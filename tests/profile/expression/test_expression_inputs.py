@@ -176,12 +176,17 @@ def test_a_sample_without_values_gives_no_runtime_warning() -> None:
     assert scores.loc["UNMEASURED"].drop("icb_response_explanation").isna().all()
 
 
-def test_a_custom_reference_too_small_or_not_text_says_so(tmp_path: Path) -> None:
+def test_a_custom_reference_too_small_or_not_text_is_refused(tmp_path: Path) -> None:
     small = tmp_path / "small.tsv"
     small.write_text("gene\tT\tB\nCD3E\t120\t1\nMS4A1\t0.5\t300\n")
-    scores = score_expression(_example(), reference=small)
-    line = next(c for c in scores.attrs["coverage"] if c.startswith("small"))
-    assert "the small reference has 2 genes, fewer than the 50 a fit needs" in line
+    with pytest.raises(
+        ExpressionError,
+        match=r"reference 'small': 2 gene\(s\), fewer than the 50 a deconvolution reference "
+        r"needs \(cell fractions fitted on so few genes are unstable",
+    ):
+        score_expression(_example(), reference=small)
+    # without deconvolution the reference is not used, so not refused
+    assert "TIL10_Other" not in score_expression(_example(), reference=small, deconvolution=False)
     packed = tmp_path / "packed.tsv"
     packed.write_bytes(gzip.compress(small.read_bytes()))
     with pytest.raises(ValueError, match=r"packed\.tsv: not a text file"):
@@ -215,3 +220,92 @@ def test_a_record_whose_sample_misses_a_reference_gene_value_says_why(tmp_path: 
         }
     )
     assert ip.profile(other).values["expression.TIL10_T.cells.CD8"].status == "assessed"
+
+
+def test_a_log2_offset_that_is_no_offset_or_contradicts_the_values_is_refused() -> None:
+    example = _example()
+    example.loc["A1CF", "SYN-MEL-001"] = 0.0
+    logged = np.log2(example + 0.001)  # minimum log2(0.001) where TPM is 0
+    for bad in (float("nan"), float("inf"), -1.0, "one"):
+        with pytest.raises(ExpressionError, match=r"log2_offset must be a finite number ≥ 0"):
+            score_expression(logged, units="log2tpm", log2_offset=bad)  # type: ignore[arg-type]
+    # log2(TPM + 0.001) read as log2(TPM + 1): every TPM below 1 would become 0
+    with pytest.raises(
+        ExpressionError,
+        match=r"log2_offset=1, but the minimum value -9\.966 is below log2\(1\) = 0.*"
+        r"suggests log2_offset=0\.001",
+    ):
+        read_expression(logged, units="log2tpm", log2_offset=1.0)
+    # an offset for values that are linear
+    with pytest.raises(
+        ExpressionError,
+        match=r"log2_offset=0\.001 was given, but the values are read as tpm \(detected TPM",
+    ):
+        read_expression(example, log2_offset=0.001)
+    right = read_expression(logged, log2_offset=0.001)
+    np.testing.assert_allclose(right.tpm().loc[example.index].to_numpy(), example.to_numpy())
+
+
+def test_units_are_read_in_any_case() -> None:
+    example = _example()
+    assert read_expression(example, units="TPM").units == "tpm"  # type: ignore[arg-type]
+    with pytest.raises(ExpressionError, match=r"units must be one of counts, tpm, log2tpm"):
+        read_expression(example, units="fpkm")  # type: ignore[arg-type]
+
+
+def test_gene_lengths_of_another_type_or_not_numbers_get_a_clear_error() -> None:
+    counts = (_example() * 20).round()
+    with pytest.raises(
+        ExpressionError, match=r"gene_lengths must be a pandas Series \(or a mapping\).*not list"
+    ):
+        read_expression(counts, units="counts", gene_lengths=[1000.0] * len(counts))  # type: ignore[arg-type]
+    text = pd.Series("1000", index=counts.index)
+    text["GZMA"] = "1.2 kb"
+    with pytest.raises(ExpressionError, match=r"gene_lengths of GZMA is '1\.2 kb', not a number"):
+        read_expression(counts, units="counts", gene_lengths=text)
+    # a mapping of numbers (or numbers as text) is a Series
+    lengths = dict.fromkeys(counts.index, 2000.0)
+    from_mapping = read_expression(counts, units="counts", gene_lengths=lengths)  # type: ignore[arg-type]
+    series = read_expression(counts, units="counts", gene_lengths=pd.Series(lengths))
+    pd.testing.assert_frame_equal(from_mapping.tpm(["GZMA"]), series.tpm(["GZMA"]))
+
+
+def test_true_false_values_are_not_expression() -> None:
+    example = _example()
+    with pytest.raises(ExpressionError, match=r"sample SYN-MEL-001 holds True/False values"):
+        score_expression(example > 5)
+
+
+def test_negative_values_among_linear_ones_are_named() -> None:
+    # a negative value made the matrix look like log2 values; the error named only a large value
+    example = _example()
+    example.loc["AACS", "SYN-CRC-001"] = -1.0
+    with pytest.raises(
+        ExpressionError,
+        match=r"negative value -1 at gene AACS, sample SYN-CRC-001, and value 147\.885 at gene "
+        r"A2M, sample SYN-MEL-001: linear values .*cannot be negative",
+    ):
+        score_expression(example)
+
+
+def test_a_gene_given_by_several_rows_is_named_in_the_gene_summary() -> None:
+    # their TPM are added (as for several Ensembl IDs of one gene); the summary says so, since a
+    # row given twice by mistake doubles the gene's value
+    example = _example()
+    doubled = pd.concat([example, example.loc[["GZMA"]].set_axis(["gzma"], axis=0)])
+    scores = score_expression(doubled, deconvolution=False)
+    assert scores.attrs["genes"] == (
+        "5442 identifiers: 5442 symbol; 1 symbol given by several rows (their TPM added): GZMA"
+    )
+    assert "GZMA" not in score_expression(example, deconvolution=False).attrs["genes"]
+
+
+def test_reading_options_with_a_matrix_already_read_are_refused() -> None:
+    matrix = read_expression(_example())
+    with pytest.raises(
+        ExpressionError,
+        match=r"units='counts' given with an ExpressionMatrix already read \(as tpm: detected "
+        r"TPM.*pass them to read_expression",
+    ):
+        score_expression(matrix, units="counts")
+    assert len(score_expression(matrix, deconvolution=False)) == 4

@@ -287,3 +287,28 @@ def test_natural_log_values_marked_by_scanpy_are_refused(tmp_path: Path, tpm: pd
     linear = anndata.AnnData(tpm.T.to_numpy() * 100.0, uns={"log1p": {"base": None}})
     linear.var_names, linear.obs_names = list(tpm.index), list(tpm.columns)
     assert read_expression(linear, units="tpm").units == "tpm"
+
+
+def test_a_gene_name_column_beside_the_gene_ids_is_not_read_as_a_sample(tmp_path: Path) -> None:
+    # nf-core/rnaseq's salmon.merged.gene_tpm.tsv: gene_id, gene_name, then the samples
+    table = GeneTable.shipped()
+    ensembl = {symbol: e for e, symbol in table.by_ensembl.items()}
+    from immunoprecise.data import example_path
+
+    example = pd.read_csv(example_path("expression_examples.tsv"), sep="\t", index_col=0)
+    kept = example.loc[[g for g in example.index if g in ensembl]]
+    merged = kept.copy()
+    merged.insert(0, "gene_name", kept.index)
+    merged.index = pd.Index([f"{ensembl[g]}.4" for g in kept.index], name="gene_id")
+    path = tmp_path / "salmon.merged.gene_tpm.tsv"
+    merged.to_csv(path, sep="\t")
+    m = read_expression(path)
+    assert m.samples == list(example.columns)
+    assert m.units_note.endswith("; genes read from gene_id (column gene_name not read)")
+    assert m.genes.kinds["ensembl"] == len(kept)
+    np.testing.assert_allclose(m.tpm(list(kept.index)).to_numpy(), kept.to_numpy())
+    # where only the names are genes (unversioned custom ids), the names are read
+    custom = merged.set_axis([f"g{i}" for i in range(len(merged))], axis=0)
+    named = read_expression(custom.rename_axis("id"))
+    assert named.units_note.endswith("; genes read from column gene_name (id not read)")
+    assert named.genes.kinds["symbol"] == len(kept)

@@ -71,7 +71,7 @@ from scipy.optimize import nnls
 
 from immunoprecise.profile.expression.genes import GeneTable
 
-__all__ = ["CellReference", "deconvolve", "mcp_counter", "mcp_markers"]
+__all__ = ["MIN_REFERENCE_GENES", "CellReference", "deconvolve", "mcp_counter", "mcp_markers"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -86,6 +86,21 @@ _TREGS = "Tregs"
 _CD4 = "T.cells.CD4"
 _RANK_TOL = 1e-10
 _EXAMPLES = 10
+
+MIN_REFERENCE_GENES = 50
+"""Fewest genes a deconvolution reference must fit (after its removed genes).
+
+The fractions are a constrained least-squares fit of a sample's expression on the reference's
+cell-type profiles, one unknown per cell type, so every gene is one equation: with few genes,
+the noise of single genes moves the fractions freely. Measured on random subsets of the TIL10
+genes (200 mixtures with Dirichlet fractions and log-normal noise σ = 0.3, ten subsets each;
+``tests/profile/expression/test_deconvolution.py``,
+``test_a_reference_of_few_genes_gives_unstable_fractions``), the mean Pearson r of estimated
+against true fractions of five cell types is 0.92 with 50 genes, 0.84 with 20 and 0.68 with 10
+(worst subset 0.87, 0.71, 0.52). Published references fit far more: TIL10 153 genes for 10 cell
+types, CIBERSORT's LM22 547 for 22 (Newman et al., Nat Methods 2015,
+doi:10.1038/nmeth.3337). ``score_expression`` refuses a custom reference below this;
+:func:`deconvolve` takes it as the default of ``min_genes``."""
 
 _TIL10_CITATION = (
     "Finotello F, Mayer C, Plattner C, et al. Molecular and pharmacological modulators of the "
@@ -454,7 +469,10 @@ def _fractions(a: FloatArray, b: FloatArray, scaling: FloatArray | None) -> Floa
 
 
 def deconvolve(
-    tpm: pd.DataFrame, reference: CellReference | None = None, *, min_genes: int = 50
+    tpm: pd.DataFrame,
+    reference: CellReference | None = None,
+    *,
+    min_genes: int = MIN_REFERENCE_GENES,
 ) -> pd.DataFrame:
     """Cell-type fractions of bulk RNA-seq samples with quanTIseq.
 

@@ -31,6 +31,16 @@ import pandas as pd
 
 from immunoprecise.errors import ExpressionError, repeated
 from immunoprecise.profile.expression.genes import GeneMapping, GeneTable
+from immunoprecise.profile.expression.quantifiers import (
+    GENE_LEVEL_FILES,
+    LAYOUTS,
+    QuantifierLayout,
+    file_header,
+    layout_of,
+    named_by_folder,
+    sample_name,
+    transcript_examples,
+)
 from immunoprecise.records.readers import binary_content
 from immunoprecise.records.table import header_as_written
 
@@ -159,11 +169,28 @@ class ExpressionMatrix:
             return np.asarray(block * self.column_scale)
         return block
 
+    @property
+    def genes_note(self) -> str:
+        """How the row identifiers were mapped, and which symbols several rows were added into.
+
+        >>> frame = pd.DataFrame({"s": [5.0, 7.0, 1.0]}, index=["GZMA", "gzma", "PRF1"])
+        >>> read_expression(frame, units="tpm").genes_note
+        '3 identifiers: 3 symbol; 1 symbol given by several rows (their TPM added): GZMA'
+        """
+        if not self.duplicates:
+            return self.genes.summary()
+        shown = ", ".join(self.duplicates[:5]) + (" …" if len(self.duplicates) > 5 else "")
+        return (
+            f"{self.genes.summary()}; {len(self.duplicates):,} symbol"
+            f"{'s' if len(self.duplicates) > 1 else ''} given by several rows (their TPM "
+            f"added): {shown}"
+        )
+
     def summary(self) -> str:
         """What was read, in two lines."""
         return (
             f"{self.source}: {len(self.rows):,} genes × {len(self.sample_ids):,} samples; "
-            f"{self.genes.summary()}\nunits: {self.units_note}"
+            f"{self.genes_note}\nunits: {self.units_note}"
         )
 
 
@@ -234,7 +261,7 @@ def detect_units(values: np.ndarray) -> tuple[Units, float | None, str]:
 
 
 def read_expression(
-    source: str | os.PathLike[str] | pd.DataFrame | Any,
+    source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | pd.DataFrame | Any,
     *,
     units: Units | None = None,
     log2_offset: float | None = None,
@@ -247,16 +274,25 @@ def read_expression(
     source
         A path to TSV/CSV (``.gz`` allowed; genes in rows, first column the identifiers) or
         AnnData ``.h5ad`` (samples × genes), a pandas DataFrame (genes × samples) or an
-        ``anndata.AnnData``.
+        ``anndata.AnnData``. A quantifier's output file is recognised by its header (Salmon
+        ``quant.genes.sf``, kallisto ``abundance.tsv``, RSEM ``*.genes.results``, featureCounts;
+        see :mod:`~immunoprecise.profile.expression.quantifiers`): one column is read, TPM
+        unless ``units="counts"``, and the sample is named after the file (``S1.genes.results``
+        → ``S1``) or, for a tool's standard name, its folder (``S1/quant.genes.sf`` → ``S1``).
+        Transcript-level files are refused. A list of paths is one matrix, one column per
+        sample, with the same genes in every file and no sample name twice.
     units
-        ``counts``, ``tpm`` or ``log2tpm``; detected when omitted (the evidence is kept in
-        ``units_note``).
+        ``counts``, ``tpm`` or ``log2tpm`` (any case); detected when omitted (the evidence is
+        kept in ``units_note``).
     log2_offset
-        For ``log2tpm``: the ``c`` of ``log2(TPM + c)`` (detected from the minimum when omitted).
+        For ``log2tpm``: the ``c`` of ``log2(TPM + c)``, a finite number ≥ 0 (detected from the
+        minimum when omitted). Refused with linear values, or when the matrix minimum is below
+        ``log2(c)``.
     gene_lengths
-        For ``counts``: effective gene lengths in base pairs, indexed like the matrix rows; without
-        them counts become counts per million (signature scores compare a gene across samples, so
-        they are unaffected; deconvolution assumes TPM).
+        For ``counts``: effective gene lengths in base pairs (a Series or mapping), indexed like
+        the matrix rows; without them counts become counts per million (signature scores compare
+        a gene across samples, so they are unaffected; deconvolution assumes TPM). A quantifier's
+        file supplies its own (effective) lengths.
 
     Returns
     -------
@@ -271,10 +307,24 @@ def read_expression(
         declared on a scale they cannot have (log2 values as counts or TPM, counts as TPM), a
         sample without expression, row numbers as row identifiers, an unknown ``units``, or no
         recognisable gene identifiers.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp()) / "S1"
+    >>> folder.mkdir()
+    >>> _ = (folder / "quant.genes.sf").write_text(
+    ...     "Name\\tLength\\tEffectiveLength\\tTPM\\tNumReads\\n"
+    ...     "GZMA\\t1006\\t831.2\\t120.5\\t240.2\\nPRF1\\t2517\\t2342.0\\t80.1\\t450.9\\n")
+    >>> m = read_expression(folder / "quant.genes.sf")
+    >>> m.samples, m.units_note
+    (['S1'], 'the TPM column of Salmon quant.genes.sf (tpm)')
     """
-    if units is not None and units not in _UNITS:
-        raise ExpressionError(f"units must be one of {', '.join(_UNITS)}, not {units!r}")
-    frame, name = _load(source)
+    units = _units(units)
+    offset_given = _log2_offset(log2_offset)
+    loaded = _load(source, units)
+    frame, name = loaded.frame, loaded.name
+    frame, names_note = _second_identifier_column(frame)
     numeric = _numeric(frame, name)
     if numeric.size == 0:
         raise ExpressionError(
@@ -299,30 +349,56 @@ def read_expression(
             f"{numeric.columns[bad_cols[0]]}"
         )
     del infinite
-    if units is None:
+    read_from = f"{loaded.column} of {loaded.tool}" if loaded.units is not None else ""
+    if units is None and loaded.units is None:
         units, detected_offset, note = detect_units(values)
-        offset = log2_offset if log2_offset is not None else detected_offset
+        if units == "log2tpm":
+            _refuse_negative_linear(numeric, values, name)
+        offset = offset_given if offset_given is not None else detected_offset
     else:
+        if units is None:  # the quantifier's column: its unit is known
+            units = cast(Units, loaded.units)
+            note = f"{read_from} ({units})"
+        else:
+            note = f"declared {units}" + (f"; {read_from}" if read_from else "")
         if units == "counts":
             _refuse_log_values_as_counts(values, name)
         elif units == "tpm":
             _refuse_log_values_as_tpm(values, name)
-        offset = log2_offset
-        note = f"declared {units}"
+        offset = offset_given
         if units == "log2tpm" and offset is None:
             with np.errstate(invalid="ignore"):
                 lo = float(np.nanmin(values)) if values.size else 0.0
             offset = _offset_from_minimum(lo)
             note += f" (minimum {lo:.4g} → log2(TPM + {offset:g}))"
-    values, column_scale = _check_and_scale(numeric, values, units, gene_lengths, name)
+    if offset_given is not None:
+        _check_declared_offset(values, units, offset_given, note, name)
+    lengths: pd.Series | pd.DataFrame | None = None
+    lengths_note = ""
+    if units == "counts":
+        if gene_lengths is not None:
+            lengths = _gene_length_series(gene_lengths, name)
+            lengths_note = "TPM from counts and the given gene lengths"
+        elif loaded.lengths is not None:
+            lengths, lengths_note = loaded.lengths, loaded.lengths_note
+    values, column_scale = _check_and_scale(
+        numeric,
+        values,
+        units,
+        lengths,
+        name,
+        "gene_lengths" if gene_lengths is not None else f"the lengths in {loaded.tool}",
+    )
     if units != "counts":  # counts: _check_and_scale refuses a sample without counts
         _refuse_samples_without_expression(
             numeric, values, units, offset if offset is not None else 1.0, name
         )
+    if names_note:
+        note += f"; {names_note}"
     if units == "counts":
         note += (
-            "; TPM from counts and the given gene lengths"
-            if gene_lengths is not None
+            f"; {lengths_note}"
+            if lengths is not None
             else "; converted to counts per million (no gene lengths given)"
         )
     table = GeneTable.shipped()
@@ -352,6 +428,94 @@ def read_expression(
         log2_offset=offset if offset is not None else 1.0,
         column_scale=column_scale,
         duplicates=duplicates,
+    )
+
+
+def _units(units: object) -> Units | None:
+    """``units`` in any case (``TPM`` is ``tpm``), or the error naming the allowed ones."""
+    if units is None:
+        return None
+    folded = units.strip().lower() if isinstance(units, str) else units
+    if folded not in _UNITS:
+        raise ExpressionError(f"units must be one of {', '.join(_UNITS)}, not {units!r}")
+    return cast(Units, folded)
+
+
+def _log2_offset(offset: object) -> float | None:
+    """A declared ``c`` of ``log2(TPM + c)``: a finite number ≥ 0."""
+    if offset is None:
+        return None
+    try:
+        value = float(offset)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        value = float("nan")
+    if isinstance(offset, bool) or not np.isfinite(value) or value < 0:
+        raise ExpressionError(
+            f"log2_offset must be a finite number ≥ 0 (the c of log2(TPM + c), e.g. 1 or "
+            f"0.001), not {offset!r}"
+        )
+    return value
+
+
+def _check_declared_offset(
+    values: np.ndarray, units: str, offset: float, note: str, name: str
+) -> None:
+    """Refuse a declared offset that the values contradict: one given for linear values, or a
+    ``c`` above the matrix minimum (log2(TPM + c) is never below log2(c): every value below
+    would be read as 0 TPM)."""
+    if units != "log2tpm":
+        raise ExpressionError(
+            f"{name}: log2_offset={offset:g} was given, but the values are read as {units} "
+            f"({note}): log2_offset applies to log2 values only; leave it out, or declare "
+            "units='log2tpm' if the values are log2(TPM + c)"
+        )
+    if offset <= 0:
+        return
+    with np.errstate(invalid="ignore"):
+        lo = float(np.nanmin(values)) if values.size else 0.0
+    floor = float(np.log2(offset))
+    if np.isfinite(lo) and lo < floor - 0.01:
+        likely = _offset_from_minimum(lo)
+        raise ExpressionError(
+            f"{name}: log2_offset={offset:g}, but the minimum value {lo:.4g} is below "
+            f"log2({offset:g}) = {floor:.4g}, which log2(TPM + {offset:g}) cannot be (every "
+            f"value below it would be read as 0 TPM): the minimum suggests log2_offset="
+            f"{likely:g}; declare that, or leave log2_offset out to detect it"
+        )
+
+
+def _gene_length_series(gene_lengths: object, name: str) -> pd.Series:
+    """``gene_lengths`` as a numeric Series (a mapping is accepted), or a clear error."""
+    if isinstance(gene_lengths, Mapping):
+        gene_lengths = pd.Series(dict(gene_lengths))
+    if not isinstance(gene_lengths, pd.Series):
+        raise ExpressionError(
+            f"{name}: gene_lengths must be a pandas Series (or a mapping) of lengths in base "
+            f"pairs indexed by the matrix's row identifiers, not {type(gene_lengths).__name__}"
+        )
+    numeric = pd.to_numeric(gene_lengths, errors="coerce")
+    bad = numeric.isna() & gene_lengths.notna()
+    if bad.any():
+        gene = bad.index[bad.to_numpy()][0]
+        raise ExpressionError(
+            f"{name}: gene_lengths of {gene} is {gene_lengths[gene]!r}, not a number (expected "
+            "a length in base pairs)"
+        )
+    return numeric.astype(np.float64)
+
+
+def _refuse_negative_linear(frame: pd.DataFrame, values: np.ndarray, name: str) -> None:
+    """Values detected as log2 because some are negative, with others above any log2 TPM: a
+    linear matrix with negative values (e.g. batch-corrected), which no scale fits. Name both."""
+    negative = _first_cell(frame, values, values < 0)
+    high = _first_cell(frame, values, values > LOG2_TPM_MAX)
+    if negative is None or high is None:
+        return
+    raise ExpressionError(
+        f"{name}: negative value {negative[2]:g} at gene {negative[0]}, sample {negative[1]}, "
+        f"and value {high[2]:g} at gene {high[0]}, sample {high[1]}: linear values (counts, "
+        f"TPM) cannot be negative and log2 TPM cannot exceed {LOG2_TPM_MAX:g}. Give "
+        "non-negative counts or TPM (not batch-corrected or centred values), or log2 values"
     )
 
 
@@ -479,15 +643,41 @@ def _refuse_log_values_as_tpm(values: np.ndarray, name: str) -> None:
     )
 
 
-def _load(source: object) -> tuple[pd.DataFrame, str]:
+@dataclass(frozen=True)
+class _Loaded:
+    """A source read as genes × samples, with what its layout says about it."""
+
+    frame: pd.DataFrame
+    name: str
+    units: str | None = None
+    """Set by a quantifier layout: the scale of the column read."""
+    lengths: pd.DataFrame | None = None
+    """Quantifier lengths (bp), genes × samples, for counts."""
+    column: str = ""
+    """Which column was read, e.g. ``the TPM column``."""
+    tool: str = ""
+    """Whose output it is, e.g. ``Salmon quant.genes.sf``."""
+    lengths_note: str = ""
+    kind: str = "matrix"
+    """``matrix``, or the quantifier (``Salmon``…), to refuse combining unlike files."""
+
+
+def _load(source: object, units: str | None) -> _Loaded:
+    if isinstance(source, list | tuple):
+        return _load_files(source, units)
     if isinstance(source, pd.DataFrame):
-        return source, "DataFrame"
+        return _from_frame(source, units)
     if type(source).__name__ == "AnnData":
-        return _from_anndata(source), "AnnData"
+        return _Loaded(_from_anndata(source), "AnnData")
     if not isinstance(source, str | os.PathLike):
         raise ExpressionError(
-            f"an expression matrix must be a file path, a DataFrame or AnnData, not "
-            f"{type(source).__name__}"
+            f"an expression matrix must be a file path, a list of file paths, a DataFrame or "
+            f"AnnData, not {type(source).__name__}"
+            + (
+                " (a one-sample Series: give series.to_frame())"
+                if isinstance(source, pd.Series)
+                else ""
+            )
         )
     path = Path(source)
     if not path.is_file():
@@ -497,13 +687,25 @@ def _load(source: object) -> tuple[pd.DataFrame, str]:
     if not compressed and (not suffixes or suffixes[-1] != ".h5ad"):
         problem = binary_content(path)
         if problem is not None:
-            raise ExpressionError(f"{path.name}: {problem}")
-    try:
-        if suffixes and suffixes[-1] == ".h5ad":
+            excel = (
+                " (Excel is not read: save the sheet as TSV or CSV)"
+                if suffixes and (suffixes[-1] in (".xlsx", ".xls"))
+                else ""
+            )
+            raise ExpressionError(f"{path.name}: {problem}{excel}")
+    if suffixes and suffixes[-1] == ".h5ad":
+        try:
             import anndata
 
-            return _from_anndata(anndata.read_h5ad(path), path.name), path.name
-        sep = "," if ".csv" in suffixes else "\t"
+            return _Loaded(_from_anndata(anndata.read_h5ad(path), path.name), path.name)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ExpressionError(f"{path.name}: cannot read the expression matrix: {exc}") from exc
+    sep = "," if ".csv" in suffixes else "\t"
+    peeked = file_header(path, sep)
+    layout = layout_of(peeked[0]) if peeked is not None else None
+    if peeked is not None and layout is not None:
+        return _read_quantifier(path, layout, peeked[0], peeked[1], sep, units)
+    try:
         frame = pd.read_csv(path, sep=sep, index_col=0, compression="infer")
         # pandas renames a repeated column ("s1", "s1.1"): the sample ids as written
         written = header_as_written(path, sep)[1:]
@@ -518,7 +720,241 @@ def _load(source: object) -> tuple[pd.DataFrame, str]:
             f"{path.name}: no sample columns (is the separator right? .csv files are read with "
             "commas, everything else with tabs)"
         )
-    return frame, path.name
+    return _Loaded(frame, path.name)
+
+
+def _quantifier_units(layout: QuantifierLayout, units: str | None, name: str) -> str:
+    """The column to read: TPM unless counts are declared (featureCounts: counts only)."""
+    if units == "log2tpm":
+        held, fix = (
+            ("read counts", "units='counts'")
+            if layout.tpm is None
+            else ("TPM and counts", "units='tpm' or 'counts'")
+        )
+        raise ExpressionError(
+            f"{name}: {layout.described} holds linear values ({held}), not log2 values: leave "
+            f"units out or declare {fix}"
+        )
+    if layout.tpm is None:
+        if units == "tpm":
+            raise ExpressionError(
+                f"{name}: {layout.described} holds read counts only, no TPM: declare "
+                "units='counts' or leave units out (TPM are then computed from the counts and "
+                f"its {layout.length} column)"
+            )
+        return "counts"
+    return units if units is not None else "tpm"
+
+
+def _read_quantifier(
+    path: Path,
+    layout: QuantifierLayout,
+    header: list[str],
+    comments: int,
+    sep: str,
+    units: str | None,
+) -> _Loaded:
+    """Read the column of a quantifier's output file that ``units`` asks for (TPM by default),
+    its sample named after the file (featureCounts: after its count columns)."""
+    folder = path.parent.name or path.resolve().parent.name
+    name = f"{folder}/{path.name}" if named_by_folder(path) else path.name
+    chosen = _quantifier_units(layout, units, name)
+    identifiers = layout.header[0]
+    try:
+        table = pd.read_csv(
+            path,
+            sep=sep,
+            skiprows=comments,
+            dtype={identifiers: str},
+            compression="infer",
+            encoding="utf-8-sig",
+        )
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise ExpressionError(f"{name}: cannot read the {layout.described} file: {exc}") from exc
+    if len(header) == table.shape[1]:  # the columns as written (pandas renames repeated ones)
+        table.columns = pd.Index(header)
+    ids = table[identifiers]
+    examples = transcript_examples(list(ids), layout, path.name)
+    if examples:
+        raise ExpressionError(
+            f"{name}: a transcript-level {layout.described} file (identifiers are transcripts, "
+            f"e.g. {', '.join(examples)}): the scores need genes, and immunoprecise ships no "
+            f"transcript-to-gene map to add transcripts up with. Give {GENE_LEVEL_FILES}"
+        )
+    index = pd.Index(ids.to_numpy(), name=identifiers)
+    if layout.samples_in_columns:
+        samples = list(table.columns[len(layout.header) :])
+        if not samples:
+            raise ExpressionError(
+                f"{name}: {layout.described} without count columns (expected one column of "
+                f"read counts per BAM file after {', '.join(layout.header)})"
+            )
+        frame = table[samples].set_axis(index, axis=0)
+        column = _count_columns(len(samples))
+    else:
+        read = str(layout.tpm if chosen == "tpm" else layout.counts)
+        samples = [sample_name(path)]
+        frame = table[[read]].set_axis(index, axis=0).set_axis(samples, axis=1)
+        column = f"the {read} column"
+    lengths = None
+    lengths_note = ""
+    if chosen == "counts":
+        length = pd.to_numeric(table[layout.length], errors="coerce")
+        used = layout.length
+        if layout.effective_length is not None:
+            effective = pd.to_numeric(table[layout.effective_length], errors="coerce")
+            # an effective length of 0 (a gene shorter than the fragments; no reads) falls back
+            # to the length: its count is 0 either way
+            length = effective.where(effective > 0, length)
+            used = f"{layout.effective_length} column (effective lengths)"
+        else:
+            used = f"{layout.length} column"
+        lengths = pd.DataFrame(
+            np.repeat(length.to_numpy(dtype=np.float64)[:, None], len(samples), axis=1),
+            index=index,
+            columns=samples,
+        )
+        lengths_note = f"TPM from counts and the file's {used}"
+    return _Loaded(
+        frame,
+        name,
+        units=chosen,
+        lengths=lengths,
+        column=column,
+        tool=f"{layout.tool} {path.name}",
+        lengths_note=lengths_note,
+        kind=layout.tool,
+    )
+
+
+def _count_columns(n: int) -> str:
+    return "the count column" if n == 1 else f"the {n:,} count columns"
+
+
+def _frame_layout(frame: pd.DataFrame) -> tuple[QuantifierLayout, bool] | None:
+    """The quantifier layout of a DataFrame's columns, and whether the identifiers are a
+    column (``True``) or the index."""
+    columns = tuple(str(c).strip() for c in frame.columns)
+    for layout in LAYOUTS:
+        if columns[: len(layout.header)] == layout.header:
+            return layout, True
+        if columns[: len(layout.header) - 1] == layout.header[1:]:
+            return layout, False
+    return None
+
+
+def _from_frame(frame: pd.DataFrame, units: str | None) -> _Loaded:
+    """A DataFrame as given; one holding a quantifier's file is read like the file where its
+    samples are named in it (featureCounts), else refused with how to name the sample."""
+    found = _frame_layout(frame)
+    if found is None:
+        return _Loaded(frame, "DataFrame")
+    layout, ids_in_column = found
+    name = "DataFrame"
+    if ids_in_column:
+        frame = frame.set_index(frame.columns[0])
+    if not layout.samples_in_columns:
+        value = layout.tpm if units != "counts" else layout.counts
+        raise ExpressionError(
+            f"{name}: the columns are those of one sample's {layout.described} file "
+            f"({', '.join(layout.header)}), not samples: give the file's path (the sample is "
+            f"named after it), or one column per sample, e.g. frame[[{value!r}]].rename("
+            f"columns={{{value!r}: 'S1'}})"
+        )
+    chosen = _quantifier_units(layout, units, name)
+    samples = list(frame.columns[len(layout.header) - 1 :])
+    if not samples:
+        raise ExpressionError(f"{name}: {layout.described} without count columns")
+    length = pd.to_numeric(frame[layout.length], errors="coerce").to_numpy(dtype=np.float64)
+    lengths = pd.DataFrame(
+        np.repeat(length[:, None], len(samples), axis=1), index=frame.index, columns=samples
+    )
+    return _Loaded(
+        frame[samples],
+        name,
+        units=chosen,
+        lengths=lengths,
+        column=_count_columns(len(samples)),
+        tool=layout.described,
+        lengths_note=f"TPM from counts and its {layout.length} column",
+        kind=layout.tool,
+    )
+
+
+def _load_files(paths: Sequence[object], units: str | None) -> _Loaded:
+    """Several files, one matrix: their columns side by side, on the same genes."""
+    if not paths:
+        raise ExpressionError("an empty list of expression files: give at least one file")
+    loaded: list[_Loaded] = []
+    for path in paths:
+        if not isinstance(path, str | os.PathLike):
+            raise ExpressionError(
+                f"a list of expression matrices holds file paths, not {type(path).__name__}"
+            )
+        loaded.append(_load(path, units))
+    if len(loaded) == 1:
+        return loaded[0]
+    quantified = [one.units is not None for one in loaded]
+    if any(quantified) and not all(quantified):
+        listed = "; ".join(
+            f"{one.name}: {one.kind if one.units is None else one.kind + ' output'}"
+            for one in loaded[:6]
+        )
+        raise ExpressionError(
+            f"the {len(loaded)} files mix quantifier output and genes × samples matrices "
+            f"({listed}): give files of one kind"
+        )
+    if len({one.units for one in loaded}) > 1:
+        listed = "; ".join(f"{one.name}: {one.units}" for one in loaded[:6])
+        raise ExpressionError(
+            f"the {len(loaded)} files would be read in different units ({listed}; featureCounts "
+            "holds counts only): declare units='counts' to read the counts of every file"
+        )
+    samples = [str(c) for one in loaded for c in one.frame.columns]
+    twice = repeated(samples)
+    if twice:
+        holding = {
+            s: [one.name for one in loaded if s in {str(c) for c in one.frame.columns}]
+            for s in twice[:3]
+        }
+        listed = "; ".join(f"{s!r} in {', '.join(names)}" for s, names in holding.items())
+        raise ExpressionError(
+            f"sample names must be unique across the files; repeated: {listed} (a file named "
+            "quant.sf, quant.genes.sf or abundance.tsv is named after its folder: give each "
+            "sample its own folder, or rename the files, e.g. S1.quant.genes.sf)"
+        )
+    first = loaded[0]
+    frames = [first.frame]
+    lengths = [first.lengths]
+    for one in loaded[1:]:
+        if one.frame.index.equals(first.frame.index):
+            frames.append(one.frame)
+            lengths.append(one.lengths)
+            continue
+        index, other = first.frame.index, one.frame.index
+        if index.has_duplicates or other.has_duplicates or set(index) != set(other):
+            only_first = [str(g) for g in index.difference(other)[:3]]
+            only_other = [str(g) for g in other.difference(index)[:3]]
+            raise ExpressionError(
+                f"{one.name} and {first.name} do not hold the same genes ({len(other):,} and "
+                f"{len(index):,} rows; only in {one.name}: {', '.join(only_other) or '—'}; only "
+                f"in {first.name}: {', '.join(only_first) or '—'}; or a gene is repeated): "
+                "combine files quantified against the same annotation"
+            )
+        frames.append(one.frame.reindex(index))
+        lengths.append(None if one.lengths is None else one.lengths.reindex(index))
+    names = [one.name for one in loaded]
+    shown = ", ".join(names[:3]) + (f", … ({len(names) - 3:,} more)" if len(names) > 3 else "")
+    return _Loaded(
+        pd.concat(frames, axis=1),
+        f"{len(loaded):,} files ({shown})",
+        units=first.units,
+        lengths=None if any(x is None for x in lengths) else pd.concat(lengths, axis=1),
+        column=first.column if len({one.column for one in loaded}) == 1 else "the count columns",
+        tool=f"each {first.kind} file" if len({one.kind for one in loaded}) == 1 else "each file",
+        lengths_note=first.lengths_note,
+        kind=first.kind,
+    )
 
 
 def _from_anndata(adata: Any, name: str = "AnnData") -> pd.DataFrame:
@@ -602,7 +1038,54 @@ def _refuse_natural_log(adata: Any, dense: np.ndarray, name: str) -> None:
     )
 
 
+_NAME_COLUMNS = frozenset(
+    {
+        "gene_name",
+        "gene_names",
+        "gene_symbol",
+        "genesymbol",
+        "symbol",
+        "hgnc_symbol",
+        "gene",
+        "description",
+        "name",
+    }
+)
+"""Headers of a second identifier column before the samples (nf-core/rnaseq's merged tables:
+``gene_id, gene_name, …``; GCT's ``Name, Description, …``)."""
+
+
+def _second_identifier_column(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """A matrix whose first column holds a second kind of gene identifier (text, under a header
+    such as ``gene_name``): the identifiers that map more genes become the rows, the other ones
+    are not read, and the returned note says so. Other matrices are returned as given."""
+    if frame.shape[1] < 2 or str(frame.columns[0]).strip().lower() not in _NAME_COLUMNS:
+        return frame, ""
+    header = frame.columns[0]
+    column = frame[header]
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return frame, ""
+    table = GeneTable.shipped()
+    step = max(1, len(frame) // 5000)
+    by_index = sum(s is not None for s in table.to_symbols(frame.index[::step]).symbols)
+    by_column = sum(s is not None for s in table.to_symbols(column.iloc[::step]).symbols)
+    index_name = str(frame.index.name) if frame.index.name is not None else "the first column"
+    samples = frame.drop(columns=[header])
+    if by_column > by_index:
+        rows = pd.Index(column.to_numpy(), name=header)
+        return samples.set_axis(
+            rows, axis=0
+        ), f"genes read from column {header} ({index_name} not read)"
+    return samples, f"genes read from {index_name} (column {header} not read)"
+
+
 def _numeric(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    logical = [str(c) for c, d in frame.dtypes.items() if pd.api.types.is_bool_dtype(d)]
+    if logical:
+        raise ExpressionError(
+            f"{name}: sample {logical[0]} holds True/False values ({len(logical):,} such "
+            "column(s)), not expression values (expected numbers)"
+        )
     if all(pd.api.types.is_numeric_dtype(d) for d in frame.dtypes):
         out = frame
     else:
@@ -636,8 +1119,9 @@ def _check_and_scale(
     frame: pd.DataFrame,
     values: np.ndarray,
     units: str,
-    gene_lengths: pd.Series | None,
+    gene_lengths: pd.Series | pd.DataFrame | None,
     name: str,
+    lengths_label: str = "gene_lengths",
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Refuse negative linear values; return the values to keep and the per-sample factor
     turning counts (÷ gene length, when given) into per-million values, or ``None``.
@@ -685,17 +1169,23 @@ def _check_and_scale(
             )
         return values, None
     if gene_lengths is not None:
-        lengths = gene_lengths.reindex(frame.index)
-        invalid = lengths.isna() | (lengths <= 0)
+        if isinstance(gene_lengths, pd.DataFrame):  # per sample (a quantifier's lengths)
+            per_sample = gene_lengths.reindex(index=frame.index, columns=frame.columns)
+            length_values = per_sample.to_numpy(dtype=np.float64)
+        else:
+            length_values = gene_lengths.reindex(frame.index).to_numpy(dtype=np.float64)[:, None]
+        with np.errstate(invalid="ignore"):
+            invalid = ~(length_values > 0)
         if invalid.any():
-            missing = [str(g) for g in lengths.index[invalid][:5]]
+            rows = np.flatnonzero(invalid.any(axis=1))
+            missing = [str(frame.index[i]) for i in rows[:5]]
             raise ExpressionError(
-                f"{name}: gene_lengths (bp) must be positive for every row; missing or invalid "
-                f"for e.g. {', '.join(missing)}"
+                f"{name}: {lengths_label} (bp) must be positive for every row; missing or "
+                f"invalid for {rows.size:,} row(s), e.g. {', '.join(missing)}"
             )
         # the division by length happens here once: counts become a rate per base pair (a new
         # array: dividing in place would change the caller's DataFrame)
-        values = values / lengths.to_numpy(dtype=np.float64)[:, None]
+        values = values / length_values
     with np.errstate(over="ignore"):
         totals = np.nansum(values, axis=0)
     if np.any(totals <= 0):

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from immunoprecise.errors import ExpressionError
 from immunoprecise.profile.expression import signatures as sig
 from immunoprecise.profile.expression.deconvolution import (
+    MIN_REFERENCE_GENES,
     CellReference,
     deconvolve,
     mcp_counter,
@@ -29,7 +31,12 @@ SCORE_COLUMNS = ("icb_response", "CYT", "IFNG6", "GEP18", "IMPRES", "IPS")
 
 
 def score_expression(
-    matrix: str | os.PathLike[str] | pd.DataFrame | ExpressionMatrix | Any,
+    matrix: str
+    | os.PathLike[str]
+    | Sequence[str | os.PathLike[str]]
+    | pd.DataFrame
+    | ExpressionMatrix
+    | Any,
     units: Units | None = None,
     *,
     log2_offset: float | None = None,
@@ -43,7 +50,9 @@ def score_expression(
     Parameters
     ----------
     matrix
-        Path (TSV/CSV(.gz), ``.h5ad``), DataFrame (genes × samples), AnnData, or an
+        Path (TSV/CSV(.gz), ``.h5ad``, or a quantifier's output: Salmon ``quant.genes.sf``,
+        RSEM ``*.genes.results``, featureCounts), a list of such paths (combined, one column
+        per sample), DataFrame (genes × samples), AnnData, or an
         :class:`~immunoprecise.profile.expression.matrix.ExpressionMatrix` already read.
     units
         ``counts``, ``tpm`` or ``log2tpm``; detected when omitted.
@@ -53,7 +62,9 @@ def score_expression(
         Also estimate cell fractions (quanTIseq method, TIL10 reference) and MCP-counter scores.
     reference
         A custom deconvolution reference: a :class:`CellReference` or a genes × cell types
-        TSV/CSV file in TPM.
+        TSV/CSV file in TPM, with at least
+        :data:`~immunoprecise.profile.expression.deconvolution.MIN_REFERENCE_GENES` (50) genes
+        to fit.
     progress
         Called with the name of each step as it starts.
 
@@ -81,7 +92,24 @@ def score_expression(
     >>> bool(scores["icb_response"].between(0, 1).all())
     True
     """
+    if isinstance(matrix, ExpressionMatrix):
+        given = [
+            option if option == "gene_lengths" else f"{option}={value!r}"
+            for option, value in (
+                ("units", units),
+                ("log2_offset", log2_offset),
+                ("gene_lengths", gene_lengths),
+            )
+            if value is not None
+        ]
+        if given:
+            raise ExpressionError(
+                f"{', '.join(given)} given with an ExpressionMatrix already read (as "
+                f"{matrix.units}: {matrix.units_note}): these options apply when a matrix is "
+                "read; pass them to read_expression, or give the file or DataFrame here"
+            )
     step = progress if progress is not None else (lambda _name: None)
+    ref = _reference(reference) if deconvolution else None
     step("reading the matrix")
     data = (
         matrix
@@ -106,7 +134,7 @@ def score_expression(
     coverage = [p.coverage.message() for p in parts]
     if deconvolution:
         step("deconvolution")
-        cells, cell_notes = _cells(data, reference)
+        cells, cell_notes = _cells(data, ref if ref is not None else CellReference.til10())
         frames.extend(cells)
         coverage.extend(cell_notes)
     table = pd.concat(frames, axis=1)
@@ -118,22 +146,35 @@ def score_expression(
     table.attrs = {
         "coverage": coverage,
         "units": data.units_note,
-        "genes": data.genes.summary(),
+        "genes": data.genes_note,
         "source": data.source,
     }
     return table
 
 
-def _cells(
-    data: ExpressionMatrix, reference: CellReference | str | os.PathLike[str] | None
-) -> tuple[list[pd.DataFrame], list[str]]:
-    ref = (
-        reference
-        if isinstance(reference, CellReference)
-        else CellReference.til10()
-        if reference is None
-        else CellReference.from_file(reference)
-    )
+def _reference(reference: CellReference | str | os.PathLike[str] | None) -> CellReference:
+    """The deconvolution reference: TIL10, or a custom one with enough genes to fit."""
+    if reference is None:
+        return CellReference.til10()
+    ref = reference if isinstance(reference, CellReference) else CellReference.from_file(reference)
+    fitted = len(set(ref.signature.index) - set(ref.removed_genes))
+    if fitted < MIN_REFERENCE_GENES:
+        removed = (
+            f" once its {len(ref.removed_genes)} removed genes are left out"
+            if (ref.removed_genes)
+            else ""
+        )
+        raise ExpressionError(
+            f"reference {ref.name!r}: {fitted} gene(s){removed}, fewer than the "
+            f"{MIN_REFERENCE_GENES} a deconvolution reference needs (cell fractions fitted on "
+            "so few genes are unstable: each gene is one equation of the fit): give a reference "
+            f"of at least {MIN_REFERENCE_GENES} marker genes, or leave reference out to use "
+            "TIL10 (153 genes)"
+        )
+    return ref
+
+
+def _cells(data: ExpressionMatrix, ref: CellReference) -> tuple[list[pd.DataFrame], list[str]]:
     notes: list[str] = []
     frames: list[pd.DataFrame] = []
     # rows are approved symbols; the reference may list previous ones (deconvolve matches them)

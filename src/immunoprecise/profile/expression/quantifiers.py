@@ -1,0 +1,317 @@
+"""Output files of RNA-seq quantifiers, recognised by their header.
+
+A quantifier writes one file per sample, with a column of identifiers, length columns and
+several value columns, not a genes × samples matrix: read as a matrix, Salmon's ``Length``,
+``EffectiveLength``, ``TPM`` and ``NumReads`` would be four samples. These layouts are
+recognised (the header as the tool writes it):
+
+========================  ==============================================================
+Salmon                    ``quant.sf`` / ``quant.genes.sf``: Name, Length, EffectiveLength,
+                          TPM, NumReads
+kallisto                  ``abundance.tsv``: target_id, length, eff_length, est_counts, tpm
+RSEM                      ``*.genes.results``: gene_id, transcript_id(s), length,
+                          effective_length, expected_count, TPM, FPKM
+RSEM (transcripts)        ``*.isoforms.results``: transcript_id, gene_id, length, …
+featureCounts             a ``#`` comment line, then Geneid, Chr, Start, End, Strand, Length
+                          and one column of read counts per BAM file
+========================  ==============================================================
+
+From a gene-level file one column is read: TPM for ``units="tpm"`` (the default), the
+estimated counts for ``units="counts"``, with the file's effective lengths (featureCounts: its
+``Length`` column) as gene lengths. Transcript-level files (identifiers such as ``ENST…`` or
+RefSeq ``NM_…``, a Salmon ``quant.sf`` without gene identifiers, RSEM isoforms) are refused:
+immunoprecise ships no transcript-to-gene map.
+
+Examples
+--------
+>>> layout_of(["Name", "Length", "EffectiveLength", "TPM", "NumReads"]).tool
+'Salmon'
+>>> layout_of(["gene", "S1", "S2"]) is None
+True
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Literal
+
+from immunoprecise.profile.expression.genes import GeneTable
+
+__all__ = [
+    "LAYOUTS",
+    "QuantifierLayout",
+    "file_header",
+    "layout_of",
+    "named_by_folder",
+    "sample_name",
+    "transcript_examples",
+]
+
+
+@dataclass(frozen=True)
+class QuantifierLayout:
+    """The columns of one quantifier's output file.
+
+    Attributes
+    ----------
+    tool
+        The quantifier, e.g. ``Salmon``.
+    file
+        The file it writes, as users know it (e.g. ``quant.genes.sf``).
+    header
+        The leading columns as the tool writes them (identifiers first).
+    tpm, counts
+        The columns holding TPM and (estimated) counts; ``counts`` is ``None`` where every
+        column after ``header`` is a sample's counts (featureCounts), ``tpm`` where the file has
+        no TPM.
+    length, effective_length
+        Length columns in base pairs; the effective length is used where given and positive.
+    level
+        ``gene``, ``transcript``, or ``identifiers`` where the identifiers tell (Salmon and
+        kallisto quantify whatever the index holds).
+    """
+
+    tool: str
+    file: str
+    header: tuple[str, ...]
+    tpm: str | None
+    counts: str | None
+    length: str
+    effective_length: str | None
+    level: Literal["gene", "transcript", "identifiers"]
+
+    @property
+    def described(self) -> str:
+        """The tool and its file, e.g. ``Salmon quant.sf / quant.genes.sf``."""
+        return f"{self.tool} {self.file}"
+
+    @property
+    def samples_in_columns(self) -> bool:
+        """Whether the columns after the header are samples (featureCounts)."""
+        return self.counts is None
+
+
+LAYOUTS: tuple[QuantifierLayout, ...] = (
+    QuantifierLayout(
+        "Salmon",
+        "quant.sf / quant.genes.sf",
+        ("Name", "Length", "EffectiveLength", "TPM", "NumReads"),
+        "TPM",
+        "NumReads",
+        "Length",
+        "EffectiveLength",
+        "identifiers",
+    ),
+    QuantifierLayout(
+        "kallisto",
+        "abundance.tsv",
+        ("target_id", "length", "eff_length", "est_counts", "tpm"),
+        "tpm",
+        "est_counts",
+        "length",
+        "eff_length",
+        "identifiers",
+    ),
+    QuantifierLayout(
+        "RSEM",
+        "genes.results",
+        (
+            "gene_id",
+            "transcript_id(s)",
+            "length",
+            "effective_length",
+            "expected_count",
+            "TPM",
+            "FPKM",
+        ),
+        "TPM",
+        "expected_count",
+        "length",
+        "effective_length",
+        "gene",
+    ),
+    QuantifierLayout(
+        "RSEM",
+        "isoforms.results",
+        ("transcript_id", "gene_id", "length", "effective_length", "expected_count", "TPM"),
+        "TPM",
+        "expected_count",
+        "length",
+        "effective_length",
+        "transcript",
+    ),
+    QuantifierLayout(
+        "featureCounts",
+        "output",
+        ("Geneid", "Chr", "Start", "End", "Strand", "Length"),
+        None,
+        None,
+        "Length",
+        None,
+        "gene",
+    ),
+)
+"""The recognised layouts (see the module docstring)."""
+
+GENE_LEVEL_FILES = (
+    "Salmon's gene-level quant.genes.sf (salmon quant … -g annotation.gtf), tximport's "
+    "gene-level output (txi$abundance written as a genes × samples TSV), or RSEM's "
+    "*.genes.results"
+)
+"""What to give instead of a transcript-level file."""
+
+
+def layout_of(header: Sequence[object]) -> QuantifierLayout | None:
+    """The layout whose columns ``header`` starts with, or ``None``.
+
+    Parameters
+    ----------
+    header
+        Column names as written, the identifier column first.
+
+    Returns
+    -------
+    QuantifierLayout or None
+        The matching layout.
+
+    Examples
+    --------
+    >>> layout_of(["Geneid", "Chr", "Start", "End", "Strand", "Length", "a.bam"]).tool
+    'featureCounts'
+    """
+    names = tuple(str(h).strip() for h in header)
+    for layout in LAYOUTS:
+        if names[: len(layout.header)] == layout.header:
+            return layout
+    return None
+
+
+_COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+
+
+def file_header(path: Path, sep: str) -> tuple[list[str], int] | None:
+    """The header fields of a text table and how many ``#`` comment lines precede it.
+
+    ``None`` for a file that cannot be peeked at this way (another compression, not text):
+    such files are read as plain matrices.
+
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "counts.txt"
+    >>> _ = p.write_text("# Program:featureCounts\\nGeneid\\tChr\\n")
+    >>> file_header(p, "\\t")
+    (['Geneid', 'Chr'], 1)
+    """
+    opener = _COMPRESSED.get(path.suffix.lower())
+    try:
+        handle: IO[str] = (
+            opener(path, "rt", encoding="utf-8-sig")  # type: ignore[operator]
+            if opener is not None
+            else path.open("r", encoding="utf-8-sig")
+        )
+        with handle:
+            comments = 0
+            for line in handle:
+                if line.startswith("#") and comments < 10:
+                    comments += 1
+                    continue
+                return [f.strip().strip('"') for f in line.rstrip("\r\n").split(sep)], comments
+    except (OSError, UnicodeDecodeError, EOFError, lzma.LZMAError):
+        return None
+    return None
+
+
+_TRANSCRIPT_ID = re.compile(r"^(ENS[A-Z]*T\d{6,}|[NX][MR]_\d+)")
+_TRANSCRIPT_NAME = re.compile(r"-\d{3}$")  # GENCODE transcript names: GZMA-201
+_LEVEL_SAMPLE = 5_000
+
+
+def transcript_examples(
+    identifiers: Sequence[object], layout: QuantifierLayout, file_name: str
+) -> list[str]:
+    """Example identifiers when a file is transcript-level, else an empty list.
+
+    Transcript-level: the layout is (RSEM isoforms), more identifiers look like transcripts
+    (``ENST…``, RefSeq ``NM_…``/``XM_…``, GENCODE names such as ``GZMA-201``) than map to
+    genes, or a Salmon ``quant.sf`` (not ``quant.genes.sf``) has fewer than half of its
+    identifiers mapping to genes. Judged on up to 5,000 evenly spaced identifiers.
+    """
+    ids = [str(i).strip() for i in identifiers]
+    if layout.level == "gene" or not ids:
+        return []
+    if layout.level == "transcript":
+        return ids[:3]
+    step = max(1, len(ids) // _LEVEL_SAMPLE)
+    sample = ids[::step]
+    symbols = GeneTable.shipped().to_symbols(sample).symbols
+    genes = sum(s is not None for s in symbols)
+    transcripts = [
+        i
+        for i, s in zip(sample, symbols, strict=True)
+        if _TRANSCRIPT_ID.match(i) or (s is None and _TRANSCRIPT_NAME.search(i))
+    ]
+    salmon_transcripts = file_name.lower().startswith("quant.sf") and 2 * genes < len(sample)
+    if len(transcripts) > genes or salmon_transcripts:
+        return (transcripts or sample)[:3]
+    return []
+
+
+_COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz", ".zip", ".zst")
+_TOOL_SUFFIXES = (
+    ".genes.results",
+    ".isoforms.results",
+    ".quant.genes.sf",
+    ".quant.sf",
+    ".genes.sf",
+    ".sf",
+    "_abundance.tsv",
+    ".abundance.tsv",
+    ".tsv",
+    ".txt",
+    ".tab",
+    ".csv",
+)
+_STANDARD_NAMES = ("", "quant", "abundance")
+
+
+def sample_name(path: Path) -> str:
+    """The sample a single-sample quantifier file is named for.
+
+    The file name without its quantifier suffix (``S1.genes.results`` → ``S1``); for the
+    standard names a tool gives every sample (``quant.sf``, ``quant.genes.sf``,
+    ``abundance.tsv``), the folder holding it (``S1/quant.genes.sf`` → ``S1``).
+
+    >>> sample_name(Path("run/S1/quant.genes.sf")), sample_name(Path("S2.genes.results.gz"))
+    ('S1', 'S2')
+    """
+    if named_by_folder(path):
+        return path.parent.name or path.resolve().parent.name
+    return _stem(path)
+
+
+def named_by_folder(path: Path) -> bool:
+    """Whether the file has the name a tool gives every sample's file (``quant.genes.sf``),
+    so that its folder names the sample.
+
+    >>> named_by_folder(Path("S1/quant.sf")), named_by_folder(Path("S1.genes.results"))
+    (True, False)
+    """
+    return _stem(path).lower() in _STANDARD_NAMES
+
+
+def _stem(path: Path) -> str:
+    """The file name without compression and quantifier suffixes."""
+    name = path.name
+    for suffix in _COMPRESSION_SUFFIXES:
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    for suffix in _TOOL_SUFFIXES:
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name

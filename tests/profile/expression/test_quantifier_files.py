@@ -1,0 +1,275 @@
+"""Single-sample output files of RNA-seq quantifiers (Salmon, kallisto, RSEM, featureCounts):
+recognised by their header, one column read, one sample per file, several files combined."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from immunoprecise.data import example_path
+from immunoprecise.errors import ExpressionError
+from immunoprecise.profile.expression import GeneTable, read_expression, score_expression
+
+HEADLINE = ["icb_response", "CYT", "IFNG6", "GEP18", "IMPRES", "IPS", "TIL10_T.cells.CD8"]
+
+
+def _example() -> pd.DataFrame:
+    return pd.read_csv(example_path("expression_examples.tsv"), sep="\t", index_col=0)
+
+
+def _lengths(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gene lengths and effective lengths (bp); the effective ones differ per sample."""
+    rng = np.random.default_rng(seed)
+    length = rng.integers(600, 6000, n).astype(float)
+    return length, length - rng.uniform(150.0, 250.0, n)
+
+
+def _write_salmon(
+    folder: Path, tpm: pd.Series, seed: int = 0, name: str = "quant.genes.sf"
+) -> Path:
+    """A Salmon quant.genes.sf as salmon writes it: NumReads are estimated (not whole) counts
+    proportional to TPM × effective length."""
+    length, effective = _lengths(len(tpm), seed)
+    reads = tpm.to_numpy() * effective / 1e3 * 3.7
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    lines = ["Name\tLength\tEffectiveLength\tTPM\tNumReads"]
+    lines += [
+        f"{g}\t{int(n)}\t{e:.3f}\t{t:.6f}\t{r:.3f}"
+        for g, n, e, t, r in zip(tpm.index, length, effective, tpm.to_numpy(), reads, strict=True)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_salmon_gene_file_is_one_sample_of_tpm_named_after_its_folder(tmp_path: Path) -> None:
+    example = _example()
+    path = _write_salmon(tmp_path / "SYN-MEL-001", example["SYN-MEL-001"])
+    matrix = read_expression(path)
+    assert matrix.samples == ["SYN-MEL-001"]
+    assert matrix.units == "tpm"
+    assert matrix.units_note == "the TPM column of Salmon quant.genes.sf (tpm)"
+    assert matrix.source == "SYN-MEL-001/quant.genes.sf"
+    np.testing.assert_allclose(
+        matrix.tpm(["GZMA", "PRF1"])["SYN-MEL-001"].to_numpy(),
+        example.loc[["GZMA", "PRF1"], "SYN-MEL-001"].to_numpy(),
+        rtol=1e-6,
+    )
+    scores = score_expression(path)
+    expected = score_expression(example[["SYN-MEL-001"]])
+    pd.testing.assert_frame_equal(scores[HEADLINE], expected[HEADLINE], rtol=1e-6)
+    # gzip-compressed, named after the sample, reads the same
+    packed = tmp_path / "SYN-MEL-001.quant.genes.sf.gz"
+    packed.write_bytes(gzip.compress(path.read_bytes()))
+    assert read_expression(packed).samples == ["SYN-MEL-001"]
+
+
+def test_salmon_counts_use_each_file_s_effective_lengths(tmp_path: Path) -> None:
+    example = _example()
+    paths = [
+        _write_salmon(tmp_path / sample, example[sample], seed=i)
+        for i, sample in enumerate(example.columns)
+    ]
+    matrix = read_expression(paths, units="counts")
+    assert matrix.samples == list(example.columns)
+    assert "the NumReads column of each Salmon file" in matrix.units_note
+    assert "EffectiveLength column" in matrix.units_note
+    # counts ÷ effective length, scaled to a million, give back Salmon's TPM
+    np.testing.assert_allclose(
+        matrix.tpm(list(example.index)).to_numpy(),
+        (example / example.sum() * 1e6).to_numpy(),
+        rtol=1e-3,  # NumReads and EffectiveLength are written with three decimals
+    )
+    combined = score_expression(paths)
+    pd.testing.assert_frame_equal(
+        combined[HEADLINE], score_expression(example)[HEADLINE], rtol=1e-6
+    )
+
+
+def test_several_files_with_one_sample_name_are_refused_naming_it(tmp_path: Path) -> None:
+    example = _example()
+    first = _write_salmon(tmp_path / "run1" / "P1", example["SYN-MEL-001"])
+    second = _write_salmon(tmp_path / "run2" / "P1", example["SYN-CRC-001"])
+    with pytest.raises(
+        ExpressionError,
+        match=r"sample names must be unique across the files; repeated: 'P1' in "
+        r"P1/quant\.genes\.sf, P1/quant\.genes\.sf",
+    ):
+        read_expression([first, second])
+
+
+def test_files_of_different_genes_are_not_combined(tmp_path: Path) -> None:
+    example = _example()
+    first = _write_salmon(tmp_path / "A", example["SYN-MEL-001"])
+    second = _write_salmon(tmp_path / "B", example["SYN-CRC-001"].drop("GZMA"))
+    with pytest.raises(
+        ExpressionError,
+        match=r"B/quant\.genes\.sf and A/quant\.genes\.sf do not hold the same "
+        r"genes.*only in A/quant\.genes\.sf: GZMA",
+    ):
+        read_expression([first, second])
+
+
+def test_transcript_level_files_are_refused_with_what_to_give_instead(tmp_path: Path) -> None:
+    kallisto = tmp_path / "S1" / "abundance.tsv"
+    kallisto.parent.mkdir()
+    kallisto.write_text(
+        "target_id\tlength\teff_length\test_counts\ttpm\n"
+        "ENST00000335137.4\t918\t743.2\t12\t4.1\n"
+        "ENST00000423372.3\t2748\t2573.1\t0\t0\n"
+        "ENST00000426406.1\t939\t764.3\t3.5\t1.2\n"
+    )
+    with pytest.raises(
+        ExpressionError,
+        match=r"S1/abundance\.tsv: a transcript-level kallisto abundance\.tsv file \(identifiers "
+        r"are transcripts, e\.g\. ENST00000335137\.4.*no transcript-to-gene map.*quant\.genes\.sf"
+        r".*tximport.*genes\.results",
+    ):
+        read_expression(kallisto)
+    # a Salmon quant.sf of GENCODE transcript names
+    salmon = tmp_path / "S2" / "quant.sf"
+    salmon.parent.mkdir()
+    salmon.write_text(
+        "Name\tLength\tEffectiveLength\tTPM\tNumReads\n"
+        "GZMA-201\t1006\t831.0\t120.5\t240.2\n"
+        "PRF1-201\t2517\t2342.0\t80.1\t450.9\n"
+        "CD274-201\t3634\t3459.0\t11.0\t91.4\n"
+    )
+    with pytest.raises(ExpressionError, match=r"transcript-level Salmon .*GZMA-201"):
+        score_expression(salmon)
+    rsem = tmp_path / "S3.isoforms.results"
+    rsem.write_text(
+        "transcript_id\tgene_id\tlength\teffective_length\texpected_count\tTPM\tFPKM\tIsoPct\n"
+        "ENST00000335137.4\tENSG00000186092.6\t918\t743.2\t12.00\t4.10\t3.20\t100.00\n"
+    )
+    with pytest.raises(ExpressionError, match=r"transcript-level RSEM isoforms\.results"):
+        read_expression(rsem)
+
+
+def test_an_rsem_gene_file_reads_tpm_or_expected_counts(tmp_path: Path) -> None:
+    table = GeneTable.shipped()
+    ensembl = {symbol: e for e, symbol in table.by_ensembl.items()}
+    example = _example()["SYN-NSCLC-001"]
+    kept = example[[g in ensembl for g in example.index]]
+    length, effective = _lengths(len(kept), 3)
+    effective[0] = 0.0  # RSEM: a gene shorter than the fragments has no effective length
+    expected = kept.to_numpy() * np.maximum(effective, 1.0) / 1e3 * 2.1
+    expected[0] = 0.0
+    tpm = kept.to_numpy().copy()
+    tpm[0] = 0.0
+    path = tmp_path / "P7.genes.results"
+    lines = ["gene_id\ttranscript_id(s)\tlength\teffective_length\texpected_count\tTPM\tFPKM"]
+    lines += [
+        f"{ensembl[g]}.7\tENST{i:011d}.1,ENST{i + 1:011d}.2\t{n:.2f}\t{e:.2f}\t{c:.2f}\t{t:.2f}"
+        f"\t{t * 0.8:.2f}"
+        for i, (g, n, e, c, t) in enumerate(
+            zip(kept.index, length, effective, expected, tpm, strict=True)
+        )
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    matrix = read_expression(path)
+    assert matrix.samples == ["P7"]
+    assert matrix.units_note == "the TPM column of RSEM P7.genes.results (tpm)"
+    assert matrix.genes.kinds["ensembl"] == len(kept)
+    counts = read_expression(path, units="counts")
+    assert "the expected_count column of RSEM P7.genes.results" in counts.units_note
+    np.testing.assert_allclose(
+        counts.tpm(["GZMA", "PRF1", "CD274"]).to_numpy(),
+        matrix.tpm(["GZMA", "PRF1", "CD274"]).to_numpy() * 1e6 / tpm.sum(),
+        rtol=1e-3,
+    )
+    with pytest.raises(
+        ExpressionError, match=r"RSEM genes\.results holds linear values \(TPM and counts\), not "
+    ):
+        read_expression(path, units="log2tpm")
+
+
+def _write_featurecounts(path: Path, counts: pd.DataFrame, length: np.ndarray) -> None:
+    lines = [
+        '# Program:featureCounts v2.0.6; Command:"featureCounts" "-a" "genes.gtf" "-o" '
+        f'"{path.name}" ' + " ".join(f'"{c}"' for c in counts.columns),
+        "\t".join(["Geneid", "Chr", "Start", "End", "Strand", "Length", *counts.columns]),
+    ]
+    for (gene, row), n in zip(counts.iterrows(), length, strict=True):
+        fields = [str(gene), "chr5;chr5", "100;900", "400;1500", "+;+", str(int(n))]
+        lines.append("\t".join(fields + [str(int(v)) for v in row]))
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_featurecounts_output_reads_counts_with_its_lengths(tmp_path: Path) -> None:
+    example = _example()
+    length, _ = _lengths(len(example), 5)
+    counts = (example.mul(length, axis=0) / 1e3 * 2.3).round()
+    counts.columns = [f"/data/bam/{c}.sorted.bam" for c in example.columns]
+    path = tmp_path / "counts.txt"
+    _write_featurecounts(path, counts, length)
+    matrix = read_expression(path)
+    assert matrix.samples == list(counts.columns)
+    assert matrix.units == "counts"
+    assert matrix.units_note == (
+        "the 4 count columns of featureCounts counts.txt (counts); TPM from counts and the "
+        "file's Length column"
+    )
+    np.testing.assert_allclose(
+        matrix.tpm(["GZMA", "PRF1", "CXCL9"]).to_numpy(),
+        example.loc[["GZMA", "PRF1", "CXCL9"]].to_numpy(),
+        rtol=0.02,
+    )
+    with pytest.raises(ExpressionError, match=r"featureCounts output holds read counts only"):
+        read_expression(path, units="tpm")
+    with pytest.raises(
+        ExpressionError, match=r"holds linear values \(read counts\).*declare units='counts'"
+    ):
+        read_expression(path, units="log2tpm")
+    # the same table as a DataFrame (identifiers as the index) reads the same way
+    frame = pd.read_csv(path, sep="\t", comment="#", index_col=0)
+    from_frame = read_expression(frame)
+    assert from_frame.samples == matrix.samples
+    np.testing.assert_allclose(from_frame.tpm().to_numpy(), matrix.tpm().to_numpy())
+
+
+def test_a_dataframe_of_one_salmon_file_says_how_to_name_its_sample(tmp_path: Path) -> None:
+    path = _write_salmon(tmp_path / "S1", _example()["SYN-MEL-001"])
+    frame = pd.read_csv(path, sep="\t", index_col=0)
+    with pytest.raises(
+        ExpressionError,
+        match=r"DataFrame: the columns are those of one sample's Salmon quant\.sf / "
+        r"quant\.genes\.sf file .*give the file's path.*frame\[\['TPM'\]\]",
+    ):
+        read_expression(frame)
+    with pytest.raises(ExpressionError, match=r"one sample's Salmon"):
+        score_expression(frame.reset_index())
+
+
+def test_files_of_different_tools_combine_only_in_one_unit(tmp_path: Path) -> None:
+    example = _example()
+    salmon = _write_salmon(tmp_path / "P1", example["SYN-MEL-001"])
+    length, _ = _lengths(len(example), 5)
+    counts = (example[["SYN-CRC-001"]].mul(length, axis=0) / 1e3 * 2.3).round()
+    featurecounts = tmp_path / "counts.txt"
+    _write_featurecounts(featurecounts, counts.set_axis(["P2.bam"], axis=1), length)
+    with pytest.raises(
+        ExpressionError,
+        match=r"would be read in different units \(P1/quant\.genes\.sf: tpm; counts\.txt: "
+        r"counts; featureCounts holds counts only\): declare units='counts'",
+    ):
+        read_expression([salmon, featurecounts])
+    both = read_expression([salmon, featurecounts], units="counts")
+    assert both.samples == ["P1", "P2.bam"]
+    assert both.units_note.startswith("declared counts; the count columns of each file")
+    matrix = tmp_path / "matrix.tsv"
+    example[["SYN-NSCLC-001"]].to_csv(matrix, sep="\t")
+    with pytest.raises(
+        ExpressionError,
+        match=r"mix quantifier output and genes × samples matrices \(P1/quant\.genes\.sf: Salmon "
+        r"output; matrix\.tsv: matrix\)",
+    ):
+        read_expression([salmon, matrix])
+    # genes × samples matrices combine too
+    other = tmp_path / "other.tsv"
+    example[["SYN-INTERMEDIATE"]].to_csv(other, sep="\t")
+    assert read_expression([matrix, other]).samples == ["SYN-NSCLC-001", "SYN-INTERMEDIATE"]
