@@ -281,3 +281,26 @@ def test_a_value_of_a_type_not_read_is_named_in_the_skip_reason() -> None:
     assert result.record.host.crp is None
     (skipped,) = result.skipped
     assert "its valueRange is not read" in skipped.reason
+
+
+# -- unit and code -------------------------------------------------------------------------------
+
+
+def test_a_quantity_whose_unit_and_code_disagree_is_refused() -> None:
+    # read by its code the CRP would be 30 mg/L, by its unit 3 mg/L
+    obs = _observation("crp", "1988-5", 3, "mg/dL", "2024-05-01")
+    obs["valueQuantity"]["unit"] = "mg/L"
+    with pytest.raises(ValidationError) as info:
+        read_fhir_bundle(_bundle(obs))
+    message = str(info.value)
+    assert "Observation/crp: host.crp = \"3 (unit 'mg/L', code 'mg/dL')\"" in message
+    assert "name different units" in message
+
+
+@pytest.mark.parametrize("text", ["cells/µL", "10^3/uL", "thousand per microlitre"])
+def test_a_unit_text_that_agrees_with_the_code_or_is_no_unit_is_read(text: str) -> None:
+    obs = _observation("lym", "731-0", 1.2, "10*3/uL", "2024-05-01")
+    obs["valueQuantity"]["unit"] = text
+    if text == "cells/µL":
+        obs["valueQuantity"] |= {"value": 1200, "code": "/uL"}
+    assert _v(read_fhir_bundle(_bundle(obs)).record.host.blood.lymphocytes) == 1200

@@ -133,3 +133,11 @@ def test_a_number_a_plain_reading_would_get_wrong_is_refused_with_advice(
         )
     assert "host.crp" in str(info.value)
     assert advice in str(info.value)
+
+
+@pytest.mark.parametrize("unit", ["10³/µL", "x10³/µL", "×10³/µL", "10³/μL", "10²/µL"])
+def test_a_power_of_ten_in_superscript_two_or_three_is_read(unit: str) -> None:
+    # ² and ³ are also exponents (mm², mm³); in 10³ they are the power of ten
+    expected = 25000.0 if "²" in unit else 250000.0
+    assert convert(250, unit, "cells/µL") == pytest.approx(expected)
+    assert convert(1, "cells/mm³", "cells/µL") == 1

@@ -317,6 +317,14 @@ def evaluate_command(
     seed: Annotated[
         int, typer.Option("--seed", min=0, help="Seed of the simulations' virtual patients.")
     ] = 0,
+    sheet: Annotated[
+        str | None,
+        typer.Option(
+            "--sheet",
+            help="Sheet of an Excel workbook to read the patients from (by name); needed when "
+            "the workbook has more than one sheet with data.",
+        ),
+    ] = None,
 ) -> None:
     """Evaluate patients: immune profile and ranked strategies, as JSON, a table or HTML.
 
@@ -343,7 +351,7 @@ def evaluate_command(
     inputs: list[tuple[Path, list[PatientRecord], str]] = []
     for path in paths:
         try:
-            inputs.append((path, read_patients(path), file_sha256(path)))
+            inputs.append((path, read_patients(path, sheet=sheet), file_sha256(path)))
         except ImmunopreciseError as exc:
             _err.print(f"error: {exc}", markup=False)
             failed += 1

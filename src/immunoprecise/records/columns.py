@@ -325,15 +325,16 @@ def record_columns(records: Sequence[PatientRecord]) -> RecordColumns:
 class _Problems:
     """Collects bad cells as ``row N (patient) column NAME`` problems."""
 
-    def __init__(self, ids: Array) -> None:
+    def __init__(self, ids: Array, row_numbers: npt.NDArray[np.int_]) -> None:
         self.ids = ids
+        self.row_numbers = row_numbers  # each row's number in the file (the header is row 1)
         self.items: list[FieldProblem] = []
         self.count = 0
 
     def cells(self, column: str, rows: npt.NDArray[np.intp], raw: Array, message: str) -> None:
         self.count += len(rows)
         for i in rows[: max(0, _MAX_PROBLEMS - len(self.items))]:
-            where = f"row {i + 2} ({self.ids[i]}) column {column}"
+            where = f"row {self.row_numbers[i]} ({self.ids[i]}) column {column}"
             self.items.append(FieldProblem(where, raw[i], message))
 
     def raise_any(self, source: str) -> None:
@@ -362,6 +363,10 @@ def _numbers(
     :func:`~immunoprecise.records.read_table` refuses it.
     """
     series = pd.Series(raw, dtype=object)
+    flags = np.fromiter((isinstance(c, bool | np.bool_) for c in raw), dtype=bool, count=len(raw))
+    if flags.any():  # a spreadsheet's TRUE/FALSE is no number (pandas would read it as 1/0)
+        problems.cells(name, np.flatnonzero(flags), raw, "expected a number, got true/false")
+        series[flags] = None
     is_text = np.fromiter((isinstance(c, str) for c in raw), dtype=bool, count=len(raw))
     if is_text.any():
         texts = series[is_text].astype(str)
@@ -561,7 +566,9 @@ def _outcome_column(
         data[key] = _texts(raw)
 
 
-def table_columns(table: pd.DataFrame | str | Path) -> RecordColumns:
+def table_columns(
+    table: pd.DataFrame | str | Path, *, sheet: str | int | None = None
+) -> RecordColumns:
     """Read a patient table (the layout of :func:`~immunoprecise.records.read_table`) as columns.
 
     Every column is parsed, converted to its field's unit and range-checked at once; no record is
@@ -570,7 +577,11 @@ def table_columns(table: pd.DataFrame | str | Path) -> RecordColumns:
     Parameters
     ----------
     table
-        A ``DataFrame`` with the table's column names, or the path of a CSV/TSV/Excel file.
+        A ``DataFrame`` with the table's column names, or the path of a CSV/TSV/Excel file
+        (read by :func:`~immunoprecise.records.table.read_frame`, as ``read_table`` reads it).
+    sheet
+        For a workbook: the sheet to read, by name or 0-based position; by default the one
+        sheet that holds data.
 
     Returns
     -------
@@ -592,17 +603,33 @@ def table_columns(table: pd.DataFrame | str | Path) -> RecordColumns:
     """
     if isinstance(table, pd.DataFrame):
         frame, source = table, "(table)"
+        row_numbers = np.arange(len(frame)) + 2
     else:
-        frame, source = read_frame(Path(table)), str(table)
-    frame = frame.rename(columns=lambda c: str(c).strip())
+        frame = read_frame(Path(table), sheet=sheet)
+        source = frame.attrs["source"]
+        row_numbers = frame.index.to_numpy(dtype=int)
+    frame = frame.rename(columns=lambda c: str(c).strip()).reset_index(drop=True)
     header_problems: list[FieldProblem] = []
     headers = []
+    targets: dict[tuple[str, ...], str] = {}
     for name in frame.columns:
         parsed = parse_table_header(name)
         if isinstance(parsed, str):
             header_problems.append(FieldProblem(f"column {name}", None, parsed))
-        else:
-            headers.append(parsed)
+            continue
+        if parsed.kind == "scalar" and parsed.path in targets:
+            # two columns for one field (crp_mg_per_L and crp_mg_per_dL): refused, as
+            # read_table refuses them, rather than the second overwriting the first
+            header_problems.append(
+                FieldProblem(
+                    f"column {name}",
+                    None,
+                    f"fills {'.'.join(parsed.path)} like column {targets[parsed.path]}; keep one",
+                )
+            )
+            continue
+        targets.setdefault(parsed.path, name)
+        headers.append(parsed)
     if "patient_id" not in frame.columns:
         header_problems.append(FieldProblem("column patient_id", None, "is required"))
     if header_problems:
@@ -610,7 +637,7 @@ def table_columns(table: pd.DataFrame | str | Path) -> RecordColumns:
     n = len(frame)
     ids_raw = frame["patient_id"].to_numpy(dtype=object)
     ids = _texts(ids_raw)
-    problems = _Problems(np.where(ids == None, "?", ids))  # noqa: E711
+    problems = _Problems(np.where(ids == None, "?", ids), row_numbers)  # noqa: E711
     if (ids == None).any():  # noqa: E711
         problems.cells("patient_id", np.flatnonzero(ids == None), ids_raw, "is required")  # noqa: E711
     docs = {tuple(f.path.split(".")): f for f in _scalar_fields()}

@@ -25,10 +25,11 @@ import pydantic
 import yaml
 from fhir.resources.R4B.bundle import Bundle
 
-from immunoprecise.errors import FieldProblem, ValidationError, repeated
+from immunoprecise.errors import FieldProblem, UnitError, ValidationError, repeated
 from immunoprecise.records.readers import binary_content
 from immunoprecise.records.record import PatientRecord
 from immunoprecise.records.scalars import FROM_TEXT, date_problem, latest_date
+from immunoprecise.records.units import convert
 from immunoprecise.records.validation import field_problems, validate_model
 
 __all__ = [
@@ -719,6 +720,26 @@ class _Reader:
                     }
         return None
 
+    def _unit_conflict(self, quantity: Json | None, target: str) -> str | None:
+        """Why a Quantity whose ``unit`` text and UCUM ``code`` name different units is not
+        read (``unit: mg/L``, ``code: mg/dL`` is a tenfold error either way), or None."""
+        if not quantity or quantity.get("value") is None or not target:
+            return None
+        text, code = quantity.get("unit"), quantity.get("code")
+        if not text or not code or quantity.get("system") != self.codes.system("ucum"):
+            return None
+        try:  # each in the field's unit; display text that is no unit (words) is not compared
+            by_text = convert(1.0, str(text), target)
+            by_code = convert(1.0, ucum_to_unit(str(code), target=target), target)
+        except UnitError:
+            return None
+        if abs(by_text - by_code) <= 1e-9 * max(abs(by_text), abs(by_code)):
+            return None
+        return (
+            f"the Quantity's unit {text!r} and its UCUM code {code!r} name different units, so "
+            "the value could be read either way; correct the one that is wrong"
+        )
+
     def _value_text(self, obs: Json, unit: str) -> str | int | None:
         """The Observation's value as text with its unit (or an integer), or None if absent."""
         if "valueQuantity" in obs:
@@ -749,6 +770,18 @@ class _Reader:
             if self.latest_wins(path, obs):
                 self.unput(path)
                 self.skip(obs, f"{censored}; {path} is left empty")
+            return
+        conflict = self._unit_conflict(obs.get("valueQuantity"), unit)
+        if conflict is not None:
+            quantity = obs["valueQuantity"]
+            self.problems.append(
+                FieldProblem(
+                    f"{_ref(obs)}: {path}",
+                    f"{_number_text(quantity['value'])} (unit {quantity['unit']!r}, "
+                    f"code {quantity['code']!r})",
+                    conflict,
+                )
+            )
             return
         value: Any = self._value_text(obs, unit)
         if value is None and path == "patient.ecog":

@@ -8,10 +8,10 @@ from typing import Any
 
 import yaml
 
-from immunoprecise.errors import FieldProblem, ValidationError
+from immunoprecise.errors import FieldProblem, ValidationError, repeated
 from immunoprecise.records.cohort import Cohort
 from immunoprecise.records.record import PatientRecord
-from immunoprecise.records.table import EXCEL_SUFFIXES, read_table
+from immunoprecise.records.table import EXCEL_SUFFIXES, OLD_EXCEL, read_table
 from immunoprecise.records.validation import validate_model
 
 __all__ = ["TABLE_SUFFIXES", "read_cohort", "read_patient", "read_patients"]
@@ -54,6 +54,8 @@ def _check_path(path: Path) -> None:
         raise _file_error(path, "no such file")
     if not path.is_file():
         raise _file_error(path, "is not a file")
+    if path.suffix.lower() == ".xls":
+        raise _file_error(path, OLD_EXCEL)
     if path.suffix.lower() not in DOCUMENT_SUFFIXES | TABLE_SUFFIXES:
         known = ", ".join(sorted(DOCUMENT_SUFFIXES | TABLE_SUFFIXES))
         raise _file_error(path, f"unknown file type '{path.suffix}'; use one of {known}")
@@ -61,6 +63,44 @@ def _check_path(path: Path) -> None:
         problem = binary_content(path)
         if problem is not None:
             raise _file_error(path, problem)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's members, refusing a key given twice (``json`` would keep the last)."""
+    keys = [key for key, _ in pairs]
+    twice = repeated(keys)
+    if twice:
+        raise _RepeatedKeyError(twice[0])
+    return dict(pairs)
+
+
+class _RepeatedKeyError(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a mapping key given twice (it would keep the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"key {key!r} is given twice in one mapping; keep one",
+                    key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _no_sheet(path: Path, sheet: str | int | None) -> None:
+    if sheet is not None:
+        raise _file_error(path, f"sheet={sheet!r} is for Excel workbooks, not {path.suffix} files")
 
 
 def _load_document(path: Path) -> Any:
@@ -72,13 +112,21 @@ def _load_document(path: Path) -> Any:
         raise _file_error(path, "is empty")
     if path.suffix.lower() == ".json":
         try:
-            return json.loads(text)
+            return json.loads(text, object_pairs_hook=_unique_keys)
         except json.JSONDecodeError as exc:
             raise _file_error(
                 path, f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
             ) from None
+        except _RepeatedKeyError as exc:
+            raise _file_error(
+                path, f"key {exc.key!r} is given twice in one object; keep one"
+            ) from None
+        except RecursionError:
+            raise _file_error(path, "is nested too deeply to be a record") from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_UniqueKeyLoader)
+    except RecursionError:
+        raise _file_error(path, "is nested too deeply to be a record") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -86,7 +134,7 @@ def _load_document(path: Path) -> Any:
         raise _file_error(path, f"is not valid YAML: {problem}{where}") from None
 
 
-def read_patient(path: str | Path) -> PatientRecord:
+def read_patient(path: str | Path, *, sheet: str | int | None = None) -> PatientRecord:
     """Read one patient record from a JSON or YAML file (or a table with exactly one row).
 
     Parameters
@@ -95,6 +143,9 @@ def read_patient(path: str | Path) -> PatientRecord:
         ``.json``, ``.yaml``/``.yml``; or ``.csv``/``.tsv``/``.xlsx`` holding one patient; a
         ``.json`` FHIR R4 Bundle (mCODE) is imported with
         :func:`immunoprecise.records.fhir.read_fhir_bundle`.
+    sheet
+        For a workbook: the sheet to read, by name or 0-based position (by default the one
+        sheet that holds data).
 
     Returns
     -------
@@ -116,12 +167,13 @@ def read_patient(path: str | Path) -> PatientRecord:
     path = Path(path)
     _check_path(path)
     if path.suffix.lower() in TABLE_SUFFIXES:
-        records = read_table(path).records
+        records = read_table(path, sheet=sheet).records
         if len(records) != 1:
             raise _file_error(
                 path, f"holds {len(records)} patients; use read_patients() for tables"
             )
         return records[0]
+    _no_sheet(path, sheet)
     data = _load_document(path)
     if not isinstance(data, dict):
         raise _file_error(path, f"must hold one record (a mapping), not a {type(data).__name__}")
@@ -132,13 +184,16 @@ def read_patient(path: str | Path) -> PatientRecord:
     return validate_model(PatientRecord, data, source=str(path)).read_from(path.parent)
 
 
-def read_patients(path: str | Path) -> list[PatientRecord]:
+def read_patients(path: str | Path, *, sheet: str | int | None = None) -> list[PatientRecord]:
     """Read every patient record in a file: a table (one row each) or a JSON/YAML record.
 
     Parameters
     ----------
     path
         A table (``.csv``, ``.tsv``, ``.xlsx``) or a single-record ``.json``/``.yaml`` file.
+    sheet
+        For a workbook: the sheet to read, by name or 0-based position (by default the one
+        sheet that holds data; a workbook with several is refused, naming them).
 
     Returns
     -------
@@ -153,7 +208,8 @@ def read_patients(path: str | Path) -> list[PatientRecord]:
     path = Path(path)
     _check_path(path)
     if path.suffix.lower() in TABLE_SUFFIXES:
-        return list(read_table(path).records)
+        return list(read_table(path, sheet=sheet).records)
+    _no_sheet(path, sheet)
     if path.suffix.lower() == ".json":
         data = _load_document(path)
         if isinstance(data, dict) and data.get("resourceType") == "Bundle":
@@ -163,7 +219,7 @@ def read_patients(path: str | Path) -> list[PatientRecord]:
     return [read_patient(path)]
 
 
-def read_cohort(path: str | Path) -> Cohort:
+def read_cohort(path: str | Path, *, sheet: str | int | None = None) -> Cohort:
     """Read a cohort table: records and observed outcomes.
 
     Parameters
@@ -171,6 +227,8 @@ def read_cohort(path: str | Path) -> Cohort:
     path
         A table (``.csv``, ``.tsv``, ``.xlsx``) with outcome columns (``pfs_days``,
         ``pfs_event``, ``os_days``, ``os_event``, ``best_response``, ``treatment``).
+    sheet
+        For a workbook: the sheet to read, by name or 0-based position.
 
     Returns
     -------
@@ -187,4 +245,4 @@ def read_cohort(path: str | Path) -> Cohort:
     _check_path(path)
     if path.suffix.lower() not in TABLE_SUFFIXES:
         raise _file_error(path, "a cohort is read from a table (.csv, .tsv, .xlsx)")
-    return read_table(path)
+    return read_table(path, sheet=sheet)

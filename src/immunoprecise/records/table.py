@@ -22,7 +22,11 @@ column                               meaning
 Outcome columns (for cohorts): ``treatment``, ``best_response``, ``pfs_<unit>``, ``pfs_event``,
 ``os_<unit>``, ``os_event`` (times in ``days`` or ``months``; events 1/0 or true/false).
 
-An empty cell is a missing value (never imputed). A column that is not known is refused.
+An empty cell is a missing value (never imputed); a missing-value marker such as ``NA``,
+``N/A``, ``#N/A`` or ``.`` is refused (:data:`MISSING_MARKERS`). A column that is not known is
+refused. A ``;``-separated file is read with its decimal commas (``1,5`` is 1.5); a workbook
+with several sheets of data is read from the sheet named by ``sheet=``; an ``.xls`` workbook is
+refused (see :func:`read_frame`).
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ from immunoprecise.records.fields import record_fields
 from immunoprecise.records.microenvironment import Region
 from immunoprecise.records.patient import NO_PRIOR_THERAPY
 from immunoprecise.records.record import PatientRecord
-from immunoprecise.records.scalars import FROM_TEXT
+from immunoprecise.records.scalars import FROM_TEXT, number_text_problem
 from immunoprecise.records.units import is_convertible, round_significant
 from immunoprecise.records.validation import field_problems
 
@@ -178,6 +182,9 @@ class _Header:
     is_text: bool = False
 
 
+_BRACKETED_UNIT = re.compile(r"(?P<stem>[^(\[]+?)\s*[(\[](?P<unit>[^)\]]+)[)\]]")
+
+
 def _parse_header(name: str, scalars: list[_Scalar]) -> _Header | str:
     """Match a column name, or return why it does not match."""
     if name in _STRUCTURED:
@@ -204,6 +211,17 @@ def _parse_header(name: str, scalars: list[_Scalar]) -> _Header | str:
             token = name[len(col.stem) + 1 :]
             if is_convertible(_token_unit(token), col.unit):
                 return _Header(name, "scalar", col.path, _token_unit(token), {})
+    bracketed = _BRACKETED_UNIT.fullmatch(name)
+    if bracketed:  # crp (mg/L), CD8 [cells/mm²]: the unit belongs in the name
+        stem = re.sub(r"\W+", "_", bracketed["stem"].casefold()).strip("_")
+        candidate = f"{stem}_{unit_token(bracketed['unit'].strip())}"
+        if not isinstance(_parse_header(candidate, scalars), str):
+            return f"unknown column '{name}'; write the unit in the name: '{candidate}'"
+        return (
+            f"unknown column '{name}'; a column name carries its unit after an underscore, "
+            "'/' written as '_per_' (crp_mg_per_L, ihc_cd8_tumor_core_cells_per_mm2), not in "
+            "brackets (see the column list in the README)"
+        )
     known = [c for c, _ in column_catalogue()]
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     hint = f"; did you mean '{close[0]}'?" if close else ""
@@ -370,21 +388,51 @@ def table_items(cell: Any) -> list[str]:
     return _items(cell)
 
 
-def _read_frame(path: Path) -> list[dict[str, Any]]:
-    frame = read_frame(path)
-    return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
+def _read_rows(path: Path, sheet: str | int | None) -> tuple[list[tuple[int, dict[str, Any]]], str]:
+    """The rows of a table file, each with its row number in the file, and the table's name."""
+    frame = read_frame(path, sheet=sheet)
+    rows = [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    return list(zip(frame.index.tolist(), rows, strict=True)), frame.attrs["source"]
 
 
 EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls"})
 """Suffixes of the table files read as Excel workbooks; every other table is delimited text."""
 
+OLD_EXCEL = (
+    "is an Excel 97–2003 workbook (.xls), which is not read: its percentage formats cannot be "
+    "checked, so a cell shown as 50% could be read as 0.5; save it as an Excel workbook "
+    "(.xlsx) or as CSV UTF-8"
+)
+"""Why an ``.xls`` workbook is refused (the reader it needs, xlrd, is not installed either)."""
+_OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+"""The first bytes of an Excel 97–2003 workbook (an OLE2 compound file), whatever its suffix."""
 
-def header_as_written(path: Path, sep: str = ",") -> list[str | None]:
+_SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+MISSING_MARKERS = frozenset(
+    {"na", "n/a", "n.a.", "nan", "null", "#n/a", "#na", "<na>", "na_real_", "na_character_",
+     ".", "-", "--", "?", "—", "–"}
+)  # fmt: skip
+"""Cell texts that stand for a missing value in some exports (R's ``NA``, Excel's ``#N/A``,
+SAS's ``.``). A table refuses them, in every column: an empty cell is the one missing value."""
+
+_SPREADSHEET_ERRORS = frozenset(
+    {"#div/0!", "#value!", "#ref!", "#name?", "#num!", "#null!", "#spill!", "#calc!"}
+)
+
+_DECIMAL_COMMA_CELL = re.compile(r"^\s*[-+]?\d+,\d+(?:[eE][-+]?\d+)?\s*$")
+_DECIMAL_POINT_CELL = re.compile(r"^\s*[-+]?\d*\.\d+(?:[eE][-+]?\d+)?\s*$")
+
+
+def header_as_written(
+    path: Path, sep: str = ",", *, sheet: str | int | None = None
+) -> list[str | None]:
     """The header row of a table file as written: ``None`` for an empty cell.
 
     pandas reads a repeated column name as a new one (``crp``, ``crp.1``), so a table read with
     it cannot tell that a name was repeated; this can. Delimited text (compressed too) is split
-    at ``sep``; an Excel file is read by its suffix.
+    at ``sep``; an Excel file is read by its suffix, from ``sheet`` (a name or a 0-based
+    position; the first sheet when omitted).
 
     Examples
     --------
@@ -395,7 +443,9 @@ def header_as_written(path: Path, sep: str = ",") -> list[str | None]:
     ['patient', 'crp', None, 'crp']
     """
     if path.suffix.lower() in EXCEL_SUFFIXES:
-        header = pd.read_excel(path, dtype=object, header=None, nrows=1)
+        header = pd.read_excel(
+            path, sheet_name=0 if sheet is None else sheet, dtype=object, header=None, nrows=1
+        )
     else:
         header = pd.read_csv(
             path,
@@ -411,41 +461,315 @@ def header_as_written(path: Path, sep: str = ",") -> list[str | None]:
     return [str(v).strip() if pd.notna(v) else None for v in header.iloc[0]]
 
 
-def read_frame(path: Path) -> pd.DataFrame:
-    """Read a CSV/TSV/Excel file as text cells (empty cells as ``""``), refusing repeated names.
+def _table_error(source: str, field: str, message: str) -> ValidationError:
+    return ValidationError([FieldProblem(field, None, message)], source=source)
 
-    pandas renames a repeated column name (``crp``, ``crp.1``), so the header is also read as
-    written (a header row of its own) and every name given twice is refused by that name.
+
+def _sheet_to_read(path: Path, sheet: str | int | None) -> tuple[str, str]:
+    """The name of the worksheet to read and how to name the table in messages.
+
+    With ``sheet`` omitted, the one worksheet that holds anything is read; a workbook with
+    more than one is refused, naming them, rather than read from its first sheet unseen.
     """
+    import openpyxl
 
-    suffix = path.suffix.lower()
-    sep = "\t" if suffix in {".tsv", ".tab"} else ","
+    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
-        if suffix in EXCEL_SUFFIXES:
-            frame = pd.read_excel(path, dtype=object)
+        sheets = workbook.worksheets
+        names = [s.title for s in sheets]
+        if sheet is not None:
+            if isinstance(sheet, int) and not isinstance(sheet, bool):
+                if not 0 <= sheet < len(names):
+                    raise _table_error(
+                        str(path),
+                        "(sheet)",
+                        f"sheet={sheet} is not a sheet position of this workbook: it has "
+                        f"{len(names)} sheet(s), 0 to {len(names) - 1}: "
+                        + ", ".join(map(repr, names)),
+                    )
+                name = names[sheet]
+            elif sheet in names:
+                name = str(sheet)
+            else:
+                raise _table_error(
+                    str(path),
+                    "(sheet)",
+                    f"no sheet named {sheet!r}; the workbook's sheets are "
+                    + ", ".join(map(repr, names)),
+                )
         else:
-            frame = pd.read_csv(
-                path,
-                sep=sep,
-                dtype=str,
-                keep_default_na=False,
-                na_filter=False,
-                encoding="utf-8-sig",
+            filled = [
+                s
+                for s in sheets
+                if any(v not in (None, "") for row in s.iter_rows(values_only=True) for v in row)
+            ]
+            if len(filled) > 1:
+                described = ", ".join(
+                    repr(s.title) + ("" if s.sheet_state == "visible" else " (hidden)")
+                    for s in filled
+                )
+                example = next((s for s in filled if s.sheet_state == "visible"), filled[0])
+                raise _table_error(
+                    str(path),
+                    "(sheet)",
+                    f"the workbook has {len(filled)} sheets with data: {described}; say which "
+                    f"holds the patients (sheet={example.title!r} in Python, --sheet "
+                    f"{example.title!r} with immunoprecise evaluate), or delete the others",
+                )
+            name = filled[0].title if filled else names[0]
+    finally:
+        workbook.close()
+    source = str(path) if len(names) == 1 else f"{path} (sheet {name!r})"
+    return name, source
+
+
+def _separator(path: Path, expected: str) -> tuple[str, int]:
+    """The separator of a delimited text table and the rows to skip before its header.
+
+    A file whose header does not split at ``expected`` but at exactly one other separator
+    (``;``, as Excel writes CSV where the decimal mark is the comma; a tab) is read with that
+    one. Excel's first line ``sep=;`` names the separator and is skipped.
+    """
+    first = pd.read_csv(
+        path,
+        sep=expected,
+        header=None,
+        nrows=1,
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        encoding="utf-8-sig",
+    )
+    cells = [c for c in first.iloc[0] if c] if not first.empty else []
+    line = expected.join(first.iloc[0]) if not first.empty else ""
+    declared = re.fullmatch(r"sep=(.)", line.strip(" "))
+    if declared and declared.group(1) in _SEPARATORS:
+        return declared.group(1), 1
+    if len(cells) == 1:
+        others = [s for s in _SEPARATORS if s != expected and s in cells[0]]
+        if len(others) == 1:
+            return others[0], 0
+    return expected, 0
+
+
+@functools.cache
+def _field_kinds() -> dict[tuple[str, ...], str]:
+    return {tuple(f.path.split(".")): f.kind for f in record_fields()}
+
+
+def _number_column(name: str | None) -> bool:
+    """Whether the column ``name`` holds numbers (a quantity, a score, a count)."""
+    if name is None:
+        return False
+    header = parse_table_header(name)
+    if isinstance(header, str) or header.kind in _STRUCTURED:
+        return False
+    if header.kind in ("ihc", "cytokine", "hypoxia", "burden"):
+        return True
+    if header.kind == "risk":
+        return header.groups["what"] == "score"
+    if header.unit:
+        return True
+    return _field_kinds().get(header.path) in ("integer", "number")
+
+
+def _decimal_commas(
+    frame: pd.DataFrame, written: list[str | None], source: str, pids: list[str]
+) -> pd.DataFrame:
+    """Read the decimal commas of a ``;``-separated table (``1,5`` is 1.5) in its number columns.
+
+    A table that writes decimals both ways (``1,5`` and ``2.5``) is refused: there ``1,500``
+    could be 1.5 or 1500.
+    """
+    frame = frame.copy()
+    commas: list[tuple[int, int]] = []
+    points: list[tuple[int, int]] = []
+    numeric = [c for c, name in enumerate(written) if _number_column(name)]
+    for c in numeric:
+        for r, cell in enumerate(frame.iloc[:, c].tolist()):  # a text table holds text only
+            if "," in cell and _DECIMAL_COMMA_CELL.match(cell):
+                commas.append((r, c))
+            elif "." in cell and _DECIMAL_POINT_CELL.match(cell):
+                points.append((r, c))
+    if commas and points:
+
+        def where(rc: tuple[int, int]) -> str:
+            r, c = rc
+            return f"row {frame.index[r]} ({pids[r]}) column {written[c]} {frame.iat[r, c]!r}"
+
+        raise _table_error(
+            source,
+            "(file)",
+            "this ';'-separated table writes decimals both with a comma "
+            f"({where(commas[0])}) and with a point ({where(points[0])}), so '1,500' could be "
+            "1.5 or 1500; write every decimal the same way",
+        )
+    for c in numeric:
+        rows = [r for r, column in commas if column == c]
+        if rows:
+            cells = frame.iloc[rows, c].astype(str).str.replace(",", ".", regex=False)
+            frame.iloc[rows, c] = cells.to_numpy(dtype=object)
+    return frame
+
+
+def _marker_problems(
+    frame: pd.DataFrame, written: list[str | None], pids: list[str]
+) -> list[FieldProblem]:
+    """Cells holding a missing-value marker (``NA``, ``#N/A``, ``.``) or a spreadsheet error."""
+    problems = []
+    for c, name in enumerate(written):
+        if name is None or name == "prior_therapies":  # refuses them with its own advice
+            continue
+        for r, cell in enumerate(frame.iloc[:, c].tolist()):
+            if not isinstance(cell, str):
+                continue
+            folded = cell.strip().casefold()
+            if folded not in MISSING_MARKERS and folded not in _SPREADSHEET_ERRORS:
+                continue
+            if folded in MISSING_MARKERS:
+                message = number_text_problem(cell) or (
+                    f"{cell.strip()!r} marks a missing value in some programs, not here: leave "
+                    'the cell empty for a missing value (from R: write.csv(x, na = ""))'
+                )
+            else:
+                message = (
+                    f"the spreadsheet shows an error ({cell.strip()}) here; correct the formula, "
+                    "or leave the cell empty for a missing value"
+                )
+            where = f"row {frame.index[r]} ({pids[r]}) column {name}"
+            problems.append(FieldProblem(where, cell, message))
+    return problems
+
+
+def _read_raw(
+    path: Path, sheet: str | int | None
+) -> tuple[pd.DataFrame, int, str, str, str | None]:
+    """The table's cells with its header row, the file row number of that header, the
+    separator (``""`` for a workbook), how to name the table in messages and the sheet read."""
+    suffix = path.suffix.lower()
+    with path.open("rb") as handle:
+        head = handle.read(len(_OLE2_SIGNATURE))
+    if suffix == ".xls" or (suffix in EXCEL_SUFFIXES and head == _OLE2_SIGNATURE):
+        raise _table_error(str(path), "(file)", OLD_EXCEL)
+    if suffix in EXCEL_SUFFIXES:
+        if head[:2] != b"PK":  # a workbook is a zip archive
+            raise _table_error(
+                str(path),
+                "(file)",
+                f"is not an Excel workbook (a {suffix} file is a zip archive); if it is a "
+                "text table, give it the suffix .csv or .tsv",
             )
-        written = header_as_written(path, sep)
+        name, source = _sheet_to_read(path, sheet)
+        raw = pd.read_excel(path, sheet_name=name, dtype=object, header=None)
+        return raw, 1, "", source, name
+    if sheet is not None:
+        raise _table_error(
+            str(path), "(sheet)", f"sheet={sheet!r} is for Excel workbooks; this is a text table"
+        )
+    sep, skip = _separator(path, "\t" if suffix in {".tsv", ".tab"} else ",")
+    raw = pd.read_csv(
+        path,
+        sep=sep,
+        header=None,
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        skip_blank_lines=False,
+        skiprows=skip,
+        encoding="utf-8-sig",
+    )
+    return raw, 1 + skip, sep, str(path), None
+
+
+def _read_error(path: Path, exc: Exception) -> ValidationError:
+    """Why a table file cannot be read, in words a user can act on."""
+    if isinstance(exc, UnicodeDecodeError):
+        utf16 = exc.object[:2] in (b"\xff\xfe", b"\xfe\xff") if exc.start == 0 else False
+        what = "UTF-16 text (as Excel's 'Unicode Text' saves it)" if utf16 else "not UTF-8 text"
+        return _table_error(
+            str(path),
+            "(file)",
+            # no byte position: pandas decodes in chunks and counts from the chunk's start
+            f"is {what}; save it as CSV UTF-8 (Excel: Save As › CSV UTF-8)",
+        )
+    text = str(exc)
+    fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    if fields:
+        expected, line, saw = fields.groups()
+        return _table_error(
+            str(path),
+            f"line {line}",
+            f"has {saw} cells but the header has {expected}: a separator inside a cell "
+            "(a decimal comma such as 1,5, or a list) splits it; write 1.5, or put the cell "
+            "in double quotes",
+        )
+    unclosed = re.search(r"EOF inside string starting at row (\d+)", text)
+    if unclosed:
+        return _table_error(
+            str(path),
+            f"row {int(unclosed.group(1)) + 1}",
+            'a cell opened with a double quote (") is not closed before the end of the file; '
+            "close it, or remove the stray quote",
+        )
+    if isinstance(exc, pd.errors.EmptyDataError):
+        return _table_error(str(path), "(file)", "cannot be read as a table: it is empty")
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return _table_error(str(path), "(file)", f"cannot be read as a table: {first}")
+
+
+def read_frame(path: Path, *, sheet: str | int | None = None) -> pd.DataFrame:
+    """Read a CSV/TSV/Excel file as cells (empty cells as ``""`` or NaN), refusing what would be
+    misread.
+
+    The frame's index is the row number each row has in the file (the header is row 1), so
+    that messages name the row a spreadsheet shows; rows with every cell empty are left out.
+    ``frame.attrs["source"]`` names the file (and the sheet read, for a workbook of several).
+
+    Refused, naming the cells: a repeated column name (pandas would rename it ``crp.1``), a row
+    with more cells than the header, a missing-value marker (:data:`MISSING_MARKERS`) or a
+    spreadsheet error (``#DIV/0!``), a workbook with more than one sheet of data and no
+    ``sheet``, and an ``.xls`` workbook. A ``;``-separated file (Excel's CSV where the decimal
+    mark is the comma) is read with its decimal commas (``1,5`` is 1.5) in the number columns.
+
+    Parameters
+    ----------
+    path
+        ``.csv``, ``.tsv``/``.tab`` (compressed too) or ``.xlsx``/``.xlsm``.
+    sheet
+        For a workbook: the sheet to read, by name or 0-based position; by default the one
+        sheet that holds data.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per named header cell, one row per non-empty row.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = path.write_text("patient_id;diagnosis;crp_mg_per_L\\nP1;FL;1,5\\n")
+    >>> read_frame(path).loc[2, "crp_mg_per_L"]
+    '1.5'
+    """
+    try:
+        raw, header_row, sep, source, sheet_name = _read_raw(path, sheet)
+    except ValidationError:
+        raise
     except (
         ValueError,
         OSError,
+        ImportError,  # a workbook format whose reader is not installed
         pd.errors.ParserError,
         pd.errors.EmptyDataError,
         zipfile.BadZipFile,  # an .xlsx that is not a zip archive
         pd.errors.OptionError,  # a zip archive that is not a workbook
+        KeyError,  # a zip archive without a workbook's parts
     ) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ValidationError(
-            [FieldProblem("(file)", None, f"cannot be read as a table: {first}")],
-            source=str(path),
-        ) from None
+        raise _read_error(path, exc) from None
+    if raw.empty:
+        raise _table_error(source, "(file)", "cannot be read as a table: it is empty")
+    written = [None if _missing(v) else (str(v).strip() or None) for v in raw.iloc[0]]
     twice = repeated(name or None for name in written)
     if twice:
         raise ValidationError(
@@ -453,35 +777,57 @@ def read_frame(path: Path) -> pd.DataFrame:
                 FieldProblem(f"column {c}", None, "column name is written more than once; keep one")
                 for c in twice
             ],
-            source=str(path),
+            source=source,
         )
-    if suffix in {".xlsx", ".xlsm"} and len(written) == frame.shape[1]:
-        frame = _percent_formatted(path, frame, written)
-    if len(written) == frame.shape[1]:
-        # a column without a name (pandas calls it 'Unnamed: 3'): a spreadsheet's empty trailing
-        # column, or a trailing delimiter, holds nothing to read and is left out; one with
-        # values is refused, as its values would belong to no field
-        unnamed = [i for i, name in enumerate(written) if name is None]
-        with_values = [i for i in unnamed if not all(map(_missing, frame.iloc[:, i]))]
-        if with_values:
-            raise ValidationError(
-                [
-                    FieldProblem(
-                        f"column {i + 1} ({_column_letter(i)})",
-                        None,
-                        "has values but no name in the header row; name it, or delete it",
-                    )
-                    for i in with_values
-                ],
-                source=str(path),
-            )
-        frame = frame.drop(columns=frame.columns[unnamed])
-    frame.columns = [str(c).strip() for c in frame.columns]
+    frame = raw.iloc[1:].copy()
+    frame.index = pd.RangeIndex(header_row + 1, header_row + 1 + len(frame))
+    if sheet_name is not None:
+        frame = _workbook_formats(path, sheet_name, frame, written, source)
+    # a column without a name (pandas calls it 'Unnamed: 3'): a spreadsheet's empty trailing
+    # column, or a trailing delimiter, holds nothing to read and is left out; one with
+    # values is refused, as its values would belong to no field
+    unnamed = [i for i, name in enumerate(written) if name is None]
+    with_values = [i for i in unnamed if not all(map(_missing, frame.iloc[:, i]))]
+    if with_values:
+        raise ValidationError(
+            [
+                FieldProblem(
+                    f"column {i + 1} ({_column_letter(i)})",
+                    None,
+                    "has values but no name in the header row; name it, or delete it"
+                    + ("" if any(written) else " (the header row is empty: names go in row 1)"),
+                )
+                for i in with_values
+            ],
+            source=source,
+        )
+    empty = [
+        all(map(_missing, row)) for row in zip(*(frame[c].tolist() for c in frame), strict=True)
+    ]
+    frame = frame.loc[[not e for e in empty]]
+    named = [i for i, name in enumerate(written) if name is not None]
+    frame = frame.iloc[:, named]
+    written = [written[i] for i in named]
+    frame.columns = [str(name) for name in written]
+    ids = frame["patient_id"] if "patient_id" in frame.columns else None
+    pids = [
+        "?" if ids is None or _missing(v) else str(v).strip()
+        for v in (ids if ids is not None else [None] * len(frame))
+    ]
+    problems = _marker_problems(frame, list(written), pids)
+    if problems:
+        raise ValidationError(problems, source=source)
+    if sep == ";":
+        frame = _decimal_commas(frame, list(written), source, pids)
+    frame.attrs["source"] = source
     return frame
 
 
-def _percent_formatted(path: Path, frame: pd.DataFrame, written: list[str | None]) -> pd.DataFrame:
-    """Read cells that the workbook formats as a percentage as the percentage shown.
+def _workbook_formats(
+    path: Path, sheet_name: str, frame: pd.DataFrame, written: list[str | None], source: str
+) -> pd.DataFrame:
+    """Read cells that the workbook formats as a percentage as the percentage shown, and
+    refuse error cells (``#DIV/0!``, ``#N/A``), which pandas reads as empty.
 
     Excel stores a cell shown as ``50%`` as 0.5; read as it is stored, a PD-L1 TPS of 50 % in
     ``pdl1_tps_percent`` would become 0.5 %. In a percent column (``…_percent``) such a cell is
@@ -492,37 +838,50 @@ def _percent_formatted(path: Path, frame: pd.DataFrame, written: list[str | None
 
     workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
-        sheet = workbook.worksheets[0]
+        sheet = workbook[sheet_name]
         cells = [
-            (r, c, float(cell.value))
+            (r, c, cell.value, cell.data_type, str(getattr(cell, "number_format", "") or ""))
             for r, row in enumerate(sheet.iter_rows(min_row=2, min_col=1))
             for c, cell in enumerate(row)
-            if isinstance(cell.value, int | float)
-            and not isinstance(cell.value, bool)
-            and "%" in str(getattr(cell, "number_format", "") or "")
+            if cell.data_type == "e"
+            or (
+                isinstance(cell.value, int | float)
+                and not isinstance(cell.value, bool)
+                and "%" in str(getattr(cell, "number_format", "") or "")
+            )
         ]
     finally:
         workbook.close()
     problems: list[FieldProblem] = []
     frame = frame.copy()
-    for r, c, value in cells:
+    for r, c, value, data_type, _ in cells:
         if r >= frame.shape[0] or c >= frame.shape[1]:
             continue
         name = written[c] or f"{c + 1} ({_column_letter(c)})"
-        if name.endswith("_percent"):
-            frame.iat[r, c] = round_significant(value * 100)
+        where = f"row {frame.index[r]} column {name}"
+        if data_type == "e":
+            problems.append(
+                FieldProblem(
+                    where,
+                    value,
+                    f"the workbook shows an error ({value}) here; correct the formula, or leave "
+                    "the cell empty for a missing value",
+                )
+            )
+        elif name.endswith("_percent"):
+            frame.iat[r, c] = round_significant(float(value) * 100)
         else:
             problems.append(
                 FieldProblem(
-                    f"row {r + 2} column {name}",
-                    value,
-                    f"the workbook shows this cell as a percentage ({value * 100:g}%) but the "
-                    "column is not in percent; remove the percentage format, or write the "
+                    where,
+                    float(value),
+                    f"the workbook shows this cell as a percentage ({float(value) * 100:g}%) but "
+                    "the column is not in percent; remove the percentage format, or write the "
                     "value in the column's unit",
                 )
             )
     if problems:
-        raise ValidationError(problems, source=str(path))
+        raise ValidationError(problems, source=source)
     return frame
 
 
@@ -536,13 +895,18 @@ def _column_letter(index: int) -> str:
     return letters
 
 
-def read_table(path: str | Path) -> Cohort:
+def read_table(path: str | Path, *, sheet: str | int | None = None) -> Cohort:
     """Read a CSV, TSV or Excel table of patients (one row each) with any outcome columns.
 
     Parameters
     ----------
     path
         ``.csv``, ``.tsv`` or ``.xlsx`` file; see this module's documentation for the columns.
+        A ``;``-separated ``.csv`` (Excel's CSV where the decimal mark is the comma) is read
+        with its decimal commas; see :func:`read_frame` for what is refused.
+    sheet
+        For a workbook: the sheet to read, by name or 0-based position. By default the one
+        sheet that holds data; a workbook with several is refused, naming them.
 
     Returns
     -------
@@ -563,11 +927,12 @@ def read_table(path: str | Path) -> Cohort:
     (200, 'mg/L')
     """
     path = Path(path)
-    rows = _read_frame(path)
-    if not rows:
+    numbered, source = _read_rows(path, sheet)
+    if not numbered:
         raise ValidationError(
-            [FieldProblem("(file)", None, "the table has no rows")], source=str(path)
+            [FieldProblem("(file)", None, "the table has no rows")], source=source
         )
+    rows = [row for _, row in numbered]
     scalars = _scalar_columns()
     headers: list[_Header] = []
     problems: list[FieldProblem] = []
@@ -589,13 +954,13 @@ def read_table(path: str | Path) -> Cohort:
             )
         targets.setdefault(h.path, h.name)
     if problems:
-        raise ValidationError(problems, source=str(path))
+        raise ValidationError(problems, source=source)
 
     records: list[PatientRecord] = []
     outcomes: list[Outcome] = []
-    for number, row in enumerate(rows, start=2):  # row 1 is the header line
+    for number, row in numbered:  # the row number in the file; row 1 is the header line
         data, outcome, origin = _row_to_data(headers, row)
-        pid = str(row.get("patient_id", "") or "?")
+        pid = "?" if _missing(row.get("patient_id")) else str(row["patient_id"]).strip()
         where = f"row {number} ({pid})"
         for h in headers:
             if is_text_column(h) and isinstance(row[h.name], dt.date):
@@ -631,8 +996,8 @@ def read_table(path: str | Path) -> Cohort:
                         FieldProblem(f"{where} column {col}", _cell(p.value, row, col), p.message)
                     )
     if problems:
-        raise ValidationError(problems, source=str(path))
+        raise ValidationError(problems, source=source)
     try:
         return Cohort(records=tuple(records), outcomes=tuple(outcomes))
     except pydantic.ValidationError as exc:
-        raise ValidationError(field_problems(exc, Cohort), source=str(path)) from None
+        raise ValidationError(field_problems(exc, Cohort), source=source) from None

@@ -68,8 +68,9 @@ _SPELLINGS: tuple[tuple[str, str], ...] = (
     (r"\bmcg\b", "µg"),
     (r"\b([mµukM]?)IU\b", r"\1U"),  # IU/L, mIU/mL, MIU (million IU, as MU)
     (r"\^", "**"),
-    (r"²", "**2"),
-    (r"³", "**3"),
+    # an exponent (mm², mm³), not a digit of a power of ten rewritten above (10³ → 1e³)
+    (r"(?<!1e)(?<![⁰¹²³⁴⁵⁶⁷⁸⁹])²", "**2"),
+    (r"(?<!1e)(?<![⁰¹²³⁴⁵⁶⁷⁸⁹])³", "**3"),
     (r"(?<![\w.])([cdmµu]?m)([23])\b", r"\1**\2"),  # mm2, mm3, cm2, um2
     (r"\bcells?\s+per\s+", "cell/"),
 )
