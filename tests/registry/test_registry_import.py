@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import yaml
 
 import immunoprecise as ip
 from immunoprecise.errors import ValidationError
@@ -17,6 +19,7 @@ from immunoprecise.registry import (
     import_cohort,
     import_file,
     import_files,
+    record_files,
 )
 
 COHORT = ip.data.example_path("fl_cohort.csv")
@@ -188,7 +191,6 @@ def test_an_invalid_fhir_bundle_among_several_files_is_named(
 ) -> None:
     """A FHIR bundle's problems were reported without its file ("1 invalid field"), so an
     administrator importing several files could not tell which one to fix."""
-    import json
 
     bundle = {
         "resourceType": "Bundle",
@@ -201,4 +203,117 @@ def test_an_invalid_fhir_bundle_among_several_files_is_named(
         import_files(registry, [COHORT, bad], actor="ann")
     assert str(caught.value).startswith(f"{bad}: ")
     assert "disease.diagnosis" in str(caught.value)
+    assert registry.counts()["patients"] == 0
+
+
+def _record_json(pid: str, ecog: int) -> str:
+    data = ip.read_patient(ip.data.example_path("crc_msih.json")).model_dump(mode="json")
+    data["patient"]["id"] = pid
+    data["patient"]["ecog"] = ecog
+    return json.dumps(data)
+
+
+def _record_folder(root: Path) -> Path:
+    """A folder as users keep one: records, a table, a note, a hidden file, a sub-folder."""
+    folder = root / "records"
+    (folder / "site2").mkdir(parents=True)
+    (folder / "p2.json").write_text(_record_json("SYN-DIR-1", 2), encoding="utf-8")
+    (folder / "p10.json").write_text(_record_json("SYN-DIR-1", 1), encoding="utf-8")
+    (folder / "B.JSON").write_text(_record_json("SYN-DIR-2", 0), encoding="utf-8")
+    (folder / "cohort.csv").write_bytes(COHORT.read_bytes())
+    (folder / "README.md").write_text("records from site 1\n", encoding="utf-8")
+    (folder / ".p3.json").write_text("{not a record", encoding="utf-8")  # hidden: left out
+    (folder / "~$cohort.xlsx").write_bytes(b"\x00lock")  # an office lock file: left out
+    (folder / "site2" / "p4.yaml").write_text(
+        yaml.safe_dump(json.loads(_record_json("SYN-DIR-4", 1))), encoding="utf-8"
+    )
+    return folder
+
+
+def test_a_folder_imports_its_record_files_in_code_point_order(
+    registry: Registry, tmp_path: Path
+) -> None:
+    """A folder was refused ("is not a file"); its record files are imported in one
+    transaction, in code-point order of their names (p10 before p2), hidden files, lock files,
+    other types and sub-folders left out."""
+    folder = _record_folder(tmp_path)
+    files, others = record_files(folder)
+    assert [f.name for f in files] == ["B.JSON", "cohort.csv", "p10.json", "p2.json"]
+    assert [f.name for f in others] == ["README.md"]
+    seen: list[tuple[int, int, str]] = []
+    reports = import_files(
+        registry, [folder], actor="ann", progress=lambda i, n, p: seen.append((i, n, p.name))
+    )
+    assert seen == [(1, 4, "B.JSON"), (2, 4, "cohort.csv"), (3, 4, "p10.json"), (4, 4, "p2.json")]
+    assert [Path(r.source).name for r in reports] == [f.name for f in files]
+    assert [(r.rows, r.created, r.updated) for r in reports] == [
+        (1, 1, 0), (200, 200, 0), (1, 1, 0), (1, 0, 1)
+    ]  # fmt: skip
+    versions = registry.versions("SYN-DIR-1", actor="ann")
+    assert [(v.source, v.record.patient.ecog) for v in versions] == [
+        ("p10.json", 1), ("p2.json", 2)
+    ]  # fmt: skip
+    assert not registry.has_patient("SYN-DIR-4")
+    again = import_files(registry, [folder], actor="ann")
+    assert sum(r.unchanged for r in again) == 203
+    assert registry.counts()["record_versions"] == 203
+
+
+def test_a_folder_with_sub_folders_and_a_file_named_twice(
+    registry: Registry, tmp_path: Path
+) -> None:
+    folder = _record_folder(tmp_path)
+    files, _ = record_files(folder, recursive=True)
+    assert [f.relative_to(folder).as_posix() for f in files] == [
+        "B.JSON", "cohort.csv", "p10.json", "p2.json", "site2/p4.yaml"
+    ]  # fmt: skip
+    # a file given on its own and again inside its folder is imported once, where first named
+    reports = import_files(registry, [folder / "p2.json", folder], actor="ann", recursive=True)
+    assert [Path(r.source).name for r in reports] == [
+        "p2.json", "B.JSON", "cohort.csv", "p10.json", "p4.yaml"
+    ]  # fmt: skip
+    assert registry.has_patient("SYN-DIR-4")
+
+
+def test_bad_files_in_a_folder_are_all_named_and_nothing_is_stored(
+    registry: Registry, tmp_path: Path
+) -> None:
+    folder = _record_folder(tmp_path)
+    (folder / "p5.json").write_text(_record_json("SYN-DIR-5", 9), encoding="utf-8")
+    (folder / "notes.yaml").write_text("- a list, not a record\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as caught:
+        import_files(registry, [folder], actor="ann")
+    message = str(caught.value)
+    assert message.startswith(f"2 of 6 files ({folder / 'notes.yaml'}, {folder / 'p5.json'})")
+    assert f"{folder / 'p5.json'}: patient.ecog = 9" in message
+    assert f"{folder / 'notes.yaml'}: (file)" in message
+    assert registry.counts()["patients"] == 0
+    assert registry.audit() == []
+    (folder / "notes.yaml").unlink()
+    with pytest.raises(ValidationError) as caught:  # one bad file: its own error, as before
+        import_files(registry, [folder], actor="ann")
+    assert str(caught.value).startswith(f"{folder / 'p5.json'}: 1 invalid field")
+    assert registry.counts()["patients"] == 0
+
+
+def test_a_folder_without_record_files_is_refused(registry: Registry, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("nothing here", encoding="utf-8")
+    with pytest.raises(ValidationError, match="holds no record file"):
+        import_files(registry, [COHORT, empty], actor="ann")
+    with pytest.raises(ValidationError, match="is a folder; import_files"):
+        import_file(registry, empty, actor="ann")
+    assert registry.counts()["patients"] == 0
+
+
+def test_a_file_that_cannot_be_read_is_named(registry: Registry, tmp_path: Path) -> None:
+    """A read the system refuses (here an I/O error: /proc/self/mem cannot be read from its
+    start) escaped as a bare OSError, a traceback in `db import`."""
+    if not Path("/proc/self/mem").exists():
+        pytest.skip("needs Linux's /proc")
+    unreadable = tmp_path / "broken.json"
+    unreadable.symlink_to("/proc/self/mem")
+    with pytest.raises(ValidationError, match=r"(?s)broken\.json: .*cannot be read: "):
+        import_files(registry, [COHORT, unreadable], actor="ann")
     assert registry.counts()["patients"] == 0

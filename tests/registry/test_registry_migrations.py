@@ -19,6 +19,7 @@ from immunoprecise.registry import (
     resolve_url,
     upgrade,
 )
+from immunoprecise.registry.migrate import downgrade_losses
 from immunoprecise.registry.schema import Base
 
 TABLES = {
@@ -113,3 +114,43 @@ def test_default_url_follows_xdg_and_env(monkeypatch: pytest.MonkeyPatch, tmp_pa
     monkeypatch.setenv("IMMUNOPRECISE_DB", "sqlite:///elsewhere.db")
     assert resolve_url(None) == "sqlite:///elsewhere.db"
     assert resolve_url("sqlite:///given.db") == "sqlite:///given.db"
+
+
+def _columns(url: str) -> dict[str, set[str]]:
+    engine = sa.create_engine(url)
+    try:
+        inspector = sa.inspect(engine)
+        names = set(inspector.get_table_names()) - {"alembic_version"}
+        return {t: {c["name"] for c in inspector.get_columns(t)} for t in names}
+    finally:
+        engine.dispose()
+
+
+def test_each_downgrade_drops_what_its_migration_declares(db_url: str) -> None:
+    """`db downgrade` names what a downgrade drops from each migration's
+    ``dropped_by_downgrade``: it must be exactly what the downgrade drops."""
+    upgrade(db_url)
+    while (revision := current_revision(db_url)) is not None:
+        before = _columns(db_url)
+        declared = {(loss.table, loss.columns) for loss in downgrade_losses(db_url, "-1")}
+        downgrade(db_url, "-1")
+        after = _columns(db_url)
+        dropped = {(t, ()) for t in before.keys() - after.keys()} | {
+            (t, tuple(sorted(before[t] - after[t]))) for t in after if before[t] - after[t]
+        }
+        assert {(t, tuple(sorted(c))) for t, c in declared} == dropped, revision
+
+
+def test_downgrade_losses_count_rows_and_refuse_unknown_revisions(
+    registry: Registry, db_url: str
+) -> None:
+    import immunoprecise as ip
+
+    registry.add_record(ip.read_patient(ip.data.example_path("crc_msih.json")), actor="ann")
+    losses = {loss.table: loss for loss in downgrade_losses(db_url, "base")}
+    assert (losses["patients"].rows, losses["record_versions"].rows) == (1, 1)
+    assert losses["audit_log"].describe() == "audit_log: 1 row"
+    assert losses["api_tokens"].rows == 0
+    assert downgrade_losses(db_url, head_revision()) == []
+    with pytest.raises(RegistryError, match="zzzz"):
+        downgrade_losses(db_url, "zzzz")

@@ -12,7 +12,14 @@ import pytest
 
 import immunoprecise as ip
 from immunoprecise.records import PatientRecord
-from immunoprecise.registry import AuditAction, Registry, RegistryError, record_sha256
+from immunoprecise.registry import (
+    AuditAction,
+    AuditEntry,
+    AuditQuery,
+    Registry,
+    RegistryError,
+    record_sha256,
+)
 
 
 def _crc() -> PatientRecord:
@@ -208,3 +215,181 @@ def test_export_and_patients_sort_ids_alike_on_every_database(registry: Registry
     registry.export(stream, actor="ann")
     exported = [json.loads(line)["patient"]["id"] for line in stream.getvalue().splitlines()]
     assert exported == expected
+
+
+def test_patient_search_does_not_depend_on_the_database_locale(registry: Registry) -> None:
+    """Search folds case in Python, the same on every database: PostgreSQL's lower() follows
+    the database's locale, and under a Turkish one turns 'I' into dotless 'ı', so 'pi' did not
+    find 'PI-001' there while it did on SQLite."""
+    from sqlalchemy import text
+
+    engine = registry._engine
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            icu = connection.scalar(
+                text("SELECT collname FROM pg_collation WHERE collname = 'tr-x-icu'")
+            )
+            if icu is None:
+                pytest.skip("this PostgreSQL has no ICU collation tr-x-icu")
+            connection.execute(
+                text(
+                    "ALTER TABLE patients ALTER COLUMN pseudonym TYPE varchar(64) "
+                    'COLLATE "tr-x-icu"'
+                )
+            )
+    base = _crc().model_dump(mode="json")
+    for pid in ("PI-001", "pi-002", "Kx-1", "Sx-9"):
+        base["patient"]["id"] = pid
+        registry.add_record(PatientRecord.model_validate(base), actor="ann")
+    assert registry.patients(actor="ann", search="pi") == ["PI-001", "pi-002"]
+    assert registry.patients(actor="ann", search="PI-0") == ["PI-001", "pi-002"]
+    assert registry.patients(actor="ann", search="\u212a") == ["Kx-1"]  # Kelvin sign: k
+    assert registry.patients(actor="ann", search="\u017fx") == ["Sx-9"]  # long s: s
+    assert registry.patients(actor="ann", search="Ö") == []
+    assert registry.patients(actor="ann", search="_") == []
+    assert [e.object for e in registry.audit(actor="ann")][-1] == "patients matching '_'"
+
+
+def _audit_fixture(registry: Registry) -> list[AuditEntry]:
+    """Three patients stored by ann, read by bob and cy: ten audit entries."""
+    base = _crc().model_dump(mode="json")
+    for pid in ("A1", "B2", "C3"):
+        base["patient"]["id"] = pid
+        registry.add_record(PatientRecord.model_validate(base), actor="ann")
+    registry.record("A1", actor="bob")
+    registry.versions("B2", actor="bob")
+    registry.record("A1", actor="cy")
+    registry.patients(actor="cy")
+    registry.export(io.StringIO(), actor="cy")
+    entries = registry.audit()
+    assert len(entries) == 10
+    return entries
+
+
+def test_audit_filters_by_action_actor_patient_and_pages(registry: Registry) -> None:
+    entries = _audit_fixture(registry)
+    reads = registry.audit(AuditQuery(actions=(AuditAction.read,)))
+    assert [(e.actor, e.patient_id) for e in reads] == [("bob", "A1"), ("bob", "B2"), ("cy", "A1")]
+    both = registry.audit(AuditQuery(actions=("read", "list"), actor="cy"))
+    assert [e.action for e in both] == [AuditAction.read, AuditAction.list_patients]
+    assert registry.audit(AuditQuery(patient_id="A1", actor="cy")) == [
+        e for e in entries if e.patient_id == "A1" and e.actor == "cy"
+    ]
+    # the query's criteria and the keyword shortcuts all apply
+    assert registry.audit(AuditQuery(actor="bob"), patient_id="B2") == [entries[4]]
+    assert registry.audit(AuditQuery(limit=3)) == entries[:3]
+    assert registry.audit(AuditQuery(limit=3, offset=8)) == entries[8:]
+    assert registry.audit(AuditQuery(offset=10)) == []
+    assert registry.audit(AuditQuery(newest_first=True, limit=2)) == entries[:-3:-1]
+    assert registry.audit(AuditQuery(newest_first=True)) == entries[::-1]
+
+
+def test_audit_filters_by_time_and_date(registry: Registry) -> None:
+    entries = _audit_fixture(registry)
+    middle = entries[5].at
+    assert registry.audit(AuditQuery(since=middle)) == [e for e in entries if e.at >= middle]
+    assert registry.audit(AuditQuery(until=middle)) == [e for e in entries if e.at <= middle]
+    assert registry.audit(AuditQuery(since=middle, until=middle)) == [
+        e for e in entries if e.at == middle
+    ]
+    # an aware time in another zone is the same instant
+    plus_two = dt.timezone(dt.timedelta(hours=2))
+    assert registry.audit(AuditQuery(since=middle.astimezone(plus_two))) == registry.audit(
+        AuditQuery(since=middle)
+    )
+    # a date covers the whole day (UTC): since from 00:00, until up to 24:00
+    day = entries[0].at.date()
+    on_the_day = [e for e in entries if e.at.date() == day]
+    assert registry.audit(AuditQuery(since=day, until=day)) == on_the_day
+    assert registry.audit(AuditQuery(until=day - dt.timedelta(days=1))) == []
+    assert registry.audit(AuditQuery(since=day + dt.timedelta(days=1))) == [
+        e for e in entries if e.at.date() > day
+    ]
+    assert registry.audit(AuditQuery(until=dt.date.max)) == entries
+
+
+@pytest.mark.parametrize(
+    ("criteria", "needle"),
+    [
+        ({"since": dt.datetime(2026, 3, 1, 9, 30)}, "has no time zone"),
+        ({"until": dt.date(2026, 3, 1), "since": dt.date(2026, 3, 2)}, "is before since"),
+        ({"limit": 0}, "greater than or equal to 1"),
+        ({"offset": -1}, "greater than or equal to 0"),
+        ({"actions": ("delete",)}, "'delete'"),
+        (
+            {"since": dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=1)))},
+            "outside the years 1 to 9999 in UTC",
+        ),
+    ],
+)
+def test_audit_query_refuses_what_cannot_be_meant(criteria: dict[str, object], needle: str) -> None:
+    from immunoprecise.errors import ValidationError
+    from immunoprecise.records.validation import validate_model
+
+    with pytest.raises(ValidationError, match=needle):
+        validate_model(AuditQuery, criteria, source="audit query")
+
+
+def test_several_versions_in_one_batch_are_not_stored_again(registry: Registry) -> None:
+    """A patient's records in one batch become consecutive versions; the same batch again
+    (one file per version, imported again) stored every record once more, since each differed
+    from the one stored just before it."""
+    first = _crc()
+    second = _changed(first)
+    third_data = second.model_dump(mode="json")
+    third_data["patient"]["sex"] = (
+        "female" if third_data["patient"].get("sex") != "female" else "male"
+    )
+    third = PatientRecord.model_validate(third_data)
+    pid = first.patient_id
+    stored = registry.add_records([first, second], actor="ann")
+    assert [v.version for v in stored] == [1, 2]
+    again = registry.add_records([first, second], actor="ann")
+    assert again == stored
+    assert registry.counts()["record_versions"] == 2
+    assert [e.action for e in registry.audit(patient_id=pid)][-2:] == [AuditAction.unchanged] * 2
+    # a later version added to the batch is the only one stored
+    grown = registry.add_records([first, second, third], actor="bob")
+    assert [(v.version, v.actor) for v in grown] == [(1, "ann"), (2, "ann"), (3, "bob")]
+    # the batch's start is the stored end: only what follows it is new
+    assert [v.version for v in registry.add_records([third, first], actor="bob")] == [3, 4]
+    # a batch in another order is a change: its records become the newest versions
+    assert [v.version for v in registry.add_records([second, third], actor="bob")] == [5, 6]
+    assert registry.record(pid, actor="bob") == third
+
+
+def test_export_writes_nothing_when_its_audit_rows_are_refused(
+    registry: Registry, db_url: str, tmp_path: Path
+) -> None:
+    """An export to a stream (stdout, `db export` without --out) wrote the records before
+    their audit rows were committed: a database that refused them (a read-only one) let
+    patient data out without a trace in the audit log."""
+    import sqlalchemy as sa
+
+    registry.add_record(_crc(), actor="ann")
+    engine = sa.create_engine(db_url)
+    with engine.begin() as connection:
+        if db_url.startswith("sqlite"):
+            connection.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON audit_log "
+                "WHEN NEW.action = 'export' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+        else:
+            connection.exec_driver_sql(
+                "CREATE OR REPLACE FUNCTION refuse() RETURNS trigger AS "
+                "$$ BEGIN RAISE EXCEPTION 'refused'; END $$ LANGUAGE plpgsql"
+            )
+            connection.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON audit_log FOR EACH ROW "
+                "WHEN (NEW.action = 'export') EXECUTE FUNCTION refuse()"
+            )
+    engine.dispose()
+    stream = io.StringIO()
+    with pytest.raises(RegistryError, match="refused"):
+        registry.export(stream, actor="eve")
+    assert stream.getvalue() == ""
+    target = tmp_path / "export.jsonl"
+    with pytest.raises(RegistryError, match="refused"):
+        registry.export(target, actor="eve")
+    assert not target.exists()
+    assert registry.audit(actor="eve") == []

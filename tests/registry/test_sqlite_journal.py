@@ -8,6 +8,7 @@ that cannot switch (it keeps working, with a warning).
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from collections.abc import Iterator
@@ -124,3 +125,35 @@ def test_db_status_shows_the_journal_mode(path: Path) -> None:
     result = CliRunner().invoke(db_app, ["status", "--db", str(path)])
     assert result.exit_code == 0, result.output
     assert "SQLite journal mode: wal" in result.output
+
+
+def test_db_status_leaves_a_registry_nobody_has_open_a_single_file(path: Path) -> None:
+    """`db status` read the journal mode on a read-only connection, the last to close, which
+    cannot remove the log: registry.db-wal and -shm stayed behind."""
+    with Registry.open(str(path), create=True) as registry:
+        registry.add_record(RECORD, actor="ann")
+    assert sorted(p.name for p in path.parent.iterdir()) == ["registry.db"]
+    result = CliRunner().invoke(db_app, ["status", "--db", str(path)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in path.parent.iterdir()) == ["registry.db"]
+
+
+def test_a_registry_opened_read_only_by_a_sqlite_uri(path: Path, tmp_path: Path) -> None:
+    """`sqlite:///file:PATH?mode=ro&uri=true` (SQLite's way to open a file read-only) was
+    refused as "no registry database at file:PATH"; it reads, and refuses writes by name."""
+    with Registry.open(str(path), create=True) as registry:
+        registry.add_record(RECORD, actor="ann")
+    url = f"sqlite:///file:{path}?mode=ro&uri=true"
+    runner = CliRunner()
+    result = runner.invoke(db_app, ["audit", "--db", url, "-f", "json"])
+    assert result.exit_code == 0, result.output
+    assert [e["actor"] for e in json.loads(result.stdout)] == ["ann"]
+    result = runner.invoke(db_app, ["export", "--db", url])
+    assert result.exit_code == 2
+    assert "readonly database" in result.output
+    assert result.stdout == ""  # no record left without its audit row
+    result = runner.invoke(
+        db_app, ["status", "--db", f"sqlite:///file:{tmp_path / 'no.db'}?mode=ro&uri=true"]
+    )
+    assert result.exit_code == 2
+    assert f"no registry database at {tmp_path / 'no.db'}" in result.output

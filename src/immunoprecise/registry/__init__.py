@@ -19,11 +19,12 @@ Examples
 from immunoprecise.errors import RegistryError
 from immunoprecise.registry.cohorts import COHORT_KIND, cohort_names, import_cohort, load_cohort
 from immunoprecise.registry.connection import DB_ENV_VAR, default_url, resolve_url
-from immunoprecise.registry.importing import import_file, import_files
+from immunoprecise.registry.importing import import_file, import_files, record_files
 from immunoprecise.registry.migrate import current_revision, downgrade, head_revision, upgrade
 from immunoprecise.registry.models import (
     AuditAction,
     AuditEntry,
+    AuditQuery,
     ImportReport,
     RecordVersion,
     StoredEvaluation,
@@ -36,6 +37,7 @@ __all__ = [
     "DB_ENV_VAR",
     "AuditAction",
     "AuditEntry",
+    "AuditQuery",
     "ImportReport",
     "RecordVersion",
     "Registry",
@@ -52,6 +54,7 @@ __all__ = [
     "import_file",
     "import_files",
     "load_cohort",
+    "record_files",
     "record_sha256",
     "resolve_url",
     "upgrade",

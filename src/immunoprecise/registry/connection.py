@@ -10,6 +10,7 @@ from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
@@ -78,25 +79,45 @@ def resolve_url(url: str | None = None) -> str:
     'sqlite:///tmp/r.db'
     >>> resolve_url("/tmp/r.db")
     'sqlite:////tmp/r.db'
+    >>> resolve_url("/tmp/Klinik Süd/r?.db")
+    'sqlite:////tmp/Klinik Süd/r%3F.db'
     """
     chosen = url or os.environ.get(DB_ENV_VAR) or default_url()
     if "://" not in chosen:
-        return f"sqlite:///{Path(chosen).expanduser().absolute()}"
+        # '%' and '?' are written as URL escapes (read back by SQLAlchemy), else a file named
+        # 'my?.db' would be the file 'my' with a query string
+        path = str(Path(chosen).expanduser().absolute())
+        return "sqlite:///" + path.replace("%", "%25").replace("?", "%3F")
     return chosen
 
 
 def display_url(url: str) -> str:
     """Return the URL with its password hidden, for messages.
 
+    A SQLite file is shown by its path as written (``sqlite:////data/Klinik Süd/registry.db``,
+    not SQLAlchemy's ``Klinik%20S%C3%BCd``), unless the path holds ``%`` or ``?``, which
+    only the escaped form reads back correctly.
+
     Examples
     --------
     >>> display_url("postgresql://ann:secret@db/registry")
     'postgresql://ann:***@db/registry'
+    >>> display_url("sqlite:////data/Klinik Süd/registry.db")
+    'sqlite:////data/Klinik Süd/registry.db'
     """
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
     except (ArgumentError, ValueError):  # unreadable (e.g. a port that is not a number)
         return _PASSWORD.sub(r"\1***@", url)
+    database = parsed.database
+    if (
+        parsed.get_backend_name() == "sqlite"
+        and database
+        and not parsed.query
+        and not any(c in database for c in "%?")
+    ):
+        return f"{parsed.drivername}:///{database}"
+    return parsed.render_as_string(hide_password=True)
 
 
 _PASSWORD = re.compile(r"(://[^:/@]*:).*@")
@@ -116,11 +137,31 @@ def _parse(url: str) -> URL:
 
 
 def sqlite_path(url: str) -> Path | None:
-    """Return the file of a SQLite URL (``None`` for in-memory or non-SQLite databases)."""
+    """Return the file of a SQLite URL (``None`` for in-memory or non-SQLite databases).
+
+    A SQLite URI filename (``sqlite:///file:PATH?mode=ro&uri=true``, e.g. to open a registry
+    read-only) names the file ``PATH``: https://www.sqlite.org/uri.html.
+
+    Examples
+    --------
+    >>> sqlite_path("sqlite:////data/registry.db")
+    PosixPath('/data/registry.db')
+    >>> sqlite_path("sqlite:///file:/data/registry.db?mode=ro&uri=true")
+    PosixPath('/data/registry.db')
+    >>> sqlite_path("sqlite:///file::memory:?uri=true") is None
+    True
+    """
     parsed = _parse(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or database in (None, "", ":memory:"):
         return None
-    return Path(parsed.database)
+    uri = str(parsed.query.get("uri", "")).lower() in ("true", "1")
+    if uri and database.startswith("file:"):
+        path = unquote(urlsplit(database).path)
+        if path in ("", ":memory:") or parsed.query.get("mode") == "memory":
+            return None
+        return Path(path)
+    return Path(database)
 
 
 SQLITE_JOURNAL_ENV = "IMMUNOPRECISE_SQLITE_JOURNAL_MODE"
@@ -195,7 +236,10 @@ def sqlite_journal_of(url: str) -> str | None:
     path = sqlite_path(url)
     if path is None:
         return None
-    with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as connection:
+    # mode=rw (never creating the file; read-only when the file is): a read-only connection
+    # that is the last to close cannot remove registry.db-wal and -shm, and would leave them
+    # behind a registry that nobody has open
+    with closing(sqlite3.connect(f"{path.as_uri()}?mode=rw", uri=True)) as connection:
         return str(connection.execute("PRAGMA journal_mode").fetchone()[0])
 
 
@@ -251,6 +295,12 @@ def make_registry_engine(url: str, *, create: bool = False) -> Engine:
     parsed = _parse(url)
     journal_mode = sqlite_journal_mode() if parsed.get_backend_name() == "sqlite" else None
     path = sqlite_path(url)
+    if journal_mode is not None and path is None:
+        # each engine (each command, each Registry.open) would get a new, empty database
+        raise RegistryError(
+            f"database URL {display_url(url)!r} is an in-memory SQLite database, empty each "
+            "time it is opened and gone when closed; give a file: sqlite:///PATH/registry.db"
+        )
     if path is not None:
         if create:
             try:

@@ -3,21 +3,118 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.records import PatientRecord, read_patients
-from immunoprecise.records.readers import TABLE_SUFFIXES, binary_content
+from immunoprecise.records.readers import DOCUMENT_SUFFIXES, TABLE_SUFFIXES, binary_content
 from immunoprecise.records.validation import validate_model
 from immunoprecise.registry.models import AuditAction, ImportReport
 from immunoprecise.registry.store import Registry, _Added, _BatchItem
 
-__all__ = ["import_file", "import_files"]
+__all__ = ["RECORD_SUFFIXES", "import_file", "import_files", "record_files"]
 
 
 EXPORT_SUFFIX = ".jsonl"
 """The suffix of a registry export (``db export``): one record's canonical JSON per line."""
+
+RECORD_SUFFIXES = frozenset(DOCUMENT_SUFFIXES | TABLE_SUFFIXES | {EXPORT_SUFFIX})
+"""The files a folder import takes: records (JSON, YAML), tables (CSV, TSV, Excel) and
+registry exports (``.jsonl``)."""
+
+
+def _file_error(path: Path, message: str) -> ValidationError:
+    return ValidationError([FieldProblem("(file)", None, message)], source=str(path))
+
+
+def _hidden(name: str) -> bool:
+    """Hidden files and folders (``.name``) and office lock files (``~$name.xlsx``)."""
+    return name.startswith((".", "~$"))
+
+
+def record_files(folder: str | Path, *, recursive: bool = False) -> tuple[list[Path], list[Path]]:
+    """The record files in a folder, in a fixed order, and the other files it holds.
+
+    A record file is one whose suffix (any case) is in :data:`RECORD_SUFFIXES`; hidden files
+    (``.name``) and office lock files (``~$name.xlsx``) are neither. Files are ordered by their
+    path within the folder, compared by code point (``B.json`` before ``a.json``, ``p10.json``
+    before ``p2.json``), so that the same folder is always imported in the same order.
+
+    Parameters
+    ----------
+    folder
+        The folder.
+    recursive
+        Also look in its sub-folders (not hidden ones; links to folders are not followed).
+
+    Returns
+    -------
+    tuple of (list of Path, list of Path)
+        The record files, and the other (ignored) files, both in that order.
+
+    Raises
+    ------
+    ValidationError
+        If ``folder`` is not a folder or cannot be listed.
+
+    Examples
+    --------
+    >>> import immunoprecise as ip
+    >>> files, others = record_files(ip.data.example_path("crc_msih.json").parent)
+    >>> [f.name for f in files][:3]
+    ['ball_cd19.json', 'crc_msih.json', 'expression_examples.tsv']
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise _file_error(root, "is not a folder")
+    found: list[tuple[tuple[str, ...], Path]] = []
+    problems: list[OSError] = []
+    for top, folders, names in os.walk(root, onerror=problems.append):
+        folders[:] = sorted(f for f in folders if recursive and not _hidden(f))
+        for name in names:
+            if not _hidden(name):
+                path = Path(top) / name
+                found.append((path.relative_to(root).parts, path))
+    if problems:
+        error = problems[0]
+        raise _file_error(
+            Path(error.filename or root), f"cannot be listed: {error.strerror or error}"
+        )
+    ordered = [path for _, path in sorted(found)]
+    files = [p for p in ordered if p.suffix.lower() in RECORD_SUFFIXES]
+    others = [p for p in ordered if p.suffix.lower() not in RECORD_SUFFIXES]
+    return files, others
+
+
+def expand_folders(paths: Sequence[str | Path], *, recursive: bool = False) -> list[Path]:
+    """The files to import: each file as given, each folder's record files (see
+    :func:`record_files`) in its place; a file named twice is imported once, where it first
+    appears.
+
+    Raises
+    ------
+    ValidationError
+        If a folder holds no record file.
+    """
+    files: list[Path] = []
+    seen: set[Path] = set()
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            inside, _ = record_files(path, recursive=recursive)
+            if not inside:
+                kinds = ", ".join(sorted(RECORD_SUFFIXES))
+                raise _file_error(path, f"holds no record file ({kinds})")
+        else:
+            inside = [path]
+        for file in inside:
+            key = file.resolve()
+            if key not in seen:
+                seen.add(key)
+                files.append(file)
+    return files
 
 
 def read_export(path: Path) -> tuple[list[PatientRecord], list[int]]:
@@ -60,16 +157,18 @@ def file_items(path: Path, records: Sequence[PatientRecord] | None = None) -> li
     """One file's records as batch items labelled by file and row: ``records`` as already read
     from ``path``, else read and validated here (a ``.jsonl`` registry export line by line)."""
     lines: list[int] | None = None
-    if records is None and path.suffix.lower() == EXPORT_SUFFIX:
-        records, lines = read_export(path)
-    elif records is None:
-        try:
+    try:
+        if records is None and path.suffix.lower() == EXPORT_SUFFIX:
+            records, lines = read_export(path)
+        elif records is None:
             records = read_patients(path)
-        except ValidationError as exc:
-            if exc.source:
-                raise
-            # a FHIR bundle's problems come without the file: name it among several files
-            raise ValidationError(exc.problems, source=str(path)) from None
+    except ValidationError as exc:
+        if exc.source:
+            raise
+        # a FHIR bundle's problems come without the file: name it among several files
+        raise ValidationError(exc.problems, source=str(path)) from None
+    except OSError as exc:  # unreadable: no permission, an I/O error of the disk
+        raise _file_error(path, f"cannot be read: {exc.strerror or exc}") from None
     table = path.suffix.lower() in TABLE_SUFFIXES
     items = []
     for i, record in enumerate(records):
@@ -81,33 +180,46 @@ def file_items(path: Path, records: Sequence[PatientRecord] | None = None) -> li
 
 
 def import_files(
-    registry: Registry, paths: Sequence[str | Path], *, actor: str
+    registry: Registry,
+    paths: Sequence[str | Path],
+    *,
+    actor: str,
+    recursive: bool = False,
+    progress: Callable[[int, int, Path], None] | None = None,
 ) -> list[ImportReport]:
-    """Import patient files (JSON, YAML, CSV, TSV, Excel, or a ``.jsonl`` registry export) in one
-    transaction.
+    """Import patient files (JSON, YAML, CSV, TSV, Excel, or a ``.jsonl`` registry export) and
+    folders of them in one transaction.
 
-    Every file is read and validated first; then all records are stored together, or none
-    when any fails. A record identical to its patient's latest version is not stored again, so
-    importing the same file twice changes nothing.
+    A folder stands for its record files (:func:`record_files`), in code-point order of their
+    names. Every file is read and validated first; then all records are stored together, or
+    none when any fails. A record identical to its patient's latest version is not stored
+    again, so importing the same files twice changes nothing. Records of one patient in
+    several files become consecutive versions, in the order the files are imported.
 
     Parameters
     ----------
     registry
         An open registry.
     paths
-        The files; see :func:`immunoprecise.read_patients`.
+        Files and folders; see :func:`immunoprecise.read_patients`.
     actor
         Who imports (recorded on each version and in the audit log).
+    recursive
+        Also import the record files in the folders' sub-folders.
+    progress
+        Called as ``progress(done, total, path)`` after each file is read (``done`` files of
+        ``total``), before anything is stored.
 
     Returns
     -------
     list of ImportReport
-        One per file, in order.
+        One per file, in the order imported.
 
     Raises
     ------
     ValidationError
-        If a file is missing or any cell or field is invalid (row, patient and column are named);
+        If a file is missing or unreadable, a folder holds no record file, or any cell or field
+        is invalid (file, row, patient and column are named; every bad file is listed);
         nothing is stored.
     RegistryError
         If the database refuses a record (the file and row are named); nothing is stored.
@@ -122,8 +234,26 @@ def import_files(
     >>> print(first[0].summary().split(": ")[1], "|", again[0].summary().split(": ")[1])
     200 rows, 200 new, 0 updated, 0 unchanged | 200 rows, 0 new, 0 updated, 200 unchanged
     """
-    files = [Path(p) for p in paths]
-    batches = [file_items(path) for path in files]
+    files = expand_folders(paths, recursive=recursive)
+    batches: list[list[_BatchItem]] = []
+    failed: list[ValidationError] = []
+    for done, path in enumerate(files, start=1):
+        try:
+            batches.append(file_items(path))
+        except ValidationError as exc:
+            failed.append(exc)
+        if progress is not None:
+            progress(done, len(files), path)
+    if len(failed) == 1:
+        raise failed[0]
+    if failed:  # every bad file at once, so that all can be fixed before the next try
+        problems = [
+            FieldProblem(f"{exc.source}: {p.field}" if exc.source else p.field, p.value, p.message)
+            for exc in failed
+            for p in exc.problems
+        ]
+        names = ", ".join(str(exc.source) for exc in failed)
+        raise ValidationError(problems, source=f"{len(failed)} of {len(files)} files ({names})")
     added = registry._add_batch([item for batch in batches for item in batch], actor=actor)
     return reports_of(files, batches, added)
 
@@ -159,12 +289,22 @@ def import_file(registry: Registry, path: str | Path, *, actor: str) -> ImportRe
     registry
         An open registry.
     path
-        A JSON/YAML record, a CSV/TSV/Excel table or a ``.jsonl`` registry export.
+        A JSON/YAML record, a CSV/TSV/Excel table or a ``.jsonl`` registry export (a folder:
+        use :func:`import_files`, which gives one report per file).
     actor
         Who imports.
 
     Returns
     -------
     ImportReport
+
+    Raises
+    ------
+    ValidationError
+        If ``path`` is a folder, or see :func:`import_files`.
     """
+    if Path(path).is_dir():
+        raise _file_error(
+            Path(path), "is a folder; import_files() imports its files (one report each)"
+        )
     return import_files(registry, [path], actor=actor)[0]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
 from alembic.util.exc import CommandError
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
@@ -20,7 +24,15 @@ from immunoprecise.registry.connection import (
     sqlite_path,
 )
 
-__all__ = ["MIGRATIONS_DIR", "current_revision", "downgrade", "head_revision", "upgrade"]
+__all__ = [
+    "MIGRATIONS_DIR",
+    "DowngradeLoss",
+    "current_revision",
+    "downgrade",
+    "downgrade_losses",
+    "head_revision",
+    "upgrade",
+]
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -208,3 +220,116 @@ def downgrade(url: str | None, revision: str) -> str | None:
         If the database cannot be reached or the revision is unknown.
     """
     return _run(url, revision, up=False)
+
+
+@dataclass(frozen=True)
+class DowngradeLoss:
+    """A table (or some of its columns) that a downgrade drops, and the rows it holds now."""
+
+    table: str
+    columns: tuple[str, ...]
+    """The columns dropped; empty when the whole table is dropped."""
+    rows: int
+    """Rows in the table now (their values in ``columns``, or the rows themselves, are lost)."""
+
+    def describe(self) -> str:
+        """``patients: 200 rows`` or ``service_jobs (columns request, runner): 3 rows``."""
+        what = (
+            self.table if not self.columns else f"{self.table} (columns {', '.join(self.columns)})"
+        )
+        return f"{what}: {self.rows:,} row{'' if self.rows == 1 else 's'}"
+
+
+_STEPS_DOWN = re.compile(r"^-(\d+)$")
+
+
+def _undone(script: ScriptDirectory, current: str, revision: str) -> list[str] | None:
+    """The revisions a downgrade from ``current`` to ``revision`` undoes, newest first; ``None``
+    when the target is not below ``current`` (Alembic then refuses it with its own message)."""
+    chain: list[str] = []
+    rev: str | None = current
+    while rev is not None:
+        chain.append(rev)
+        down = script.get_revision(rev).down_revision
+        rev = down if isinstance(down, str) or down is None else None  # one line of history
+    if revision == "base":
+        return chain
+    steps = _STEPS_DOWN.match(revision)
+    if steps is not None:
+        n = int(steps.group(1))
+        return chain[:n] if n <= len(chain) else None
+    target = script.get_revision(revision)
+    if target is None or target.revision not in chain:
+        return None
+    return chain[: chain.index(target.revision)]
+
+
+def downgrade_losses(url: str | None, revision: str) -> list[DowngradeLoss]:
+    """What downgrading the registry to ``revision`` would drop, with the rows there are now.
+
+    Parameters
+    ----------
+    url
+        Database URL; see :func:`~immunoprecise.registry.resolve_url`.
+    revision
+        Target migration, as for :func:`downgrade`: an id, ``"-1"`` (``"-N"``) or ``"base"``.
+
+    Returns
+    -------
+    list of DowngradeLoss
+        Newest migration first; a table is listed once (whole when any step drops it whole).
+        Empty when nothing would be dropped, or when the target is not below the database's
+        revision (the downgrade is then refused).
+
+    Raises
+    ------
+    RegistryError
+        If the database cannot be read or ``revision`` is not a revision.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> url = f"sqlite:///{pathlib.Path(tempfile.mkdtemp()) / 'registry.db'}"
+    >>> _ = upgrade(url)
+    >>> [(loss.table, loss.rows) for loss in downgrade_losses(url, "-1")]
+    [('service_job_steps', 0)]
+    """
+    resolved = resolve_url(url)
+    current = current_revision(resolved)
+    if current is None or not is_known_revision(current):
+        return []
+    script = ScriptDirectory.from_config(_config())
+    try:
+        undone = _undone(script, current, revision)
+    except (CommandError, RevisionError) as exc:
+        raise RegistryError(f"{display_url(resolved)}: {exc}") from None
+    dropped: dict[str, tuple[str, ...]] = {}
+    for rev in undone or ():
+        module = script.get_revision(rev).module
+        for table, columns in getattr(module, "dropped_by_downgrade", {}).items():
+            if table in dropped and (not dropped[table] or not columns):
+                dropped[table] = ()  # the whole table goes
+            else:
+                dropped[table] = tuple(dict.fromkeys(dropped.get(table, ()) + tuple(columns)))
+    if not dropped:
+        return []
+    engine = make_registry_engine(resolved)
+    try:
+        with engine.connect() as connection:
+            present = set(sa.inspect(connection).get_table_names())
+            return [
+                DowngradeLoss(
+                    table,
+                    columns,
+                    int(
+                        connection.scalar(sa.select(sa.func.count()).select_from(sa.table(table)))
+                        or 0
+                    ),
+                )
+                for table, columns in dropped.items()
+                if table in present
+            ]
+    except SQLAlchemyError as exc:
+        raise RegistryError(f"cannot read {display_url(resolved)}: {exc.args[0]}") from None
+    finally:
+        engine.dispose()

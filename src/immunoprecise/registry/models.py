@@ -6,7 +6,8 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from immunoprecise.evaluation import Evaluation
 from immunoprecise.records import PatientRecord
@@ -14,6 +15,7 @@ from immunoprecise.records import PatientRecord
 __all__ = [
     "AuditAction",
     "AuditEntry",
+    "AuditQuery",
     "ImportReport",
     "RecordVersion",
     "StoredEvaluation",
@@ -92,6 +94,89 @@ class AuditEntry(_Frozen):
     action: AuditAction
     patient_id: str | None
     object: str = Field(description="What was accessed, e.g. 'record_version 2' or 'evaluation 7'.")
+
+
+class AuditQuery(_Frozen):
+    """Which audit entries to read (every criterion given must hold), and which page of them.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> query = AuditQuery(patient_id="P1", actions=("read",), since=dt.date(2026, 3, 1))
+    >>> query.actions, query.since, query.limit
+    ((<AuditAction.read: 'read'>,), datetime.date(2026, 3, 1), None)
+    """
+
+    patient_id: str | None = Field(None, description="Only entries about this patient.")
+    actor: str | None = Field(None, description="Only entries by this actor.")
+    actions: tuple[AuditAction, ...] = Field(
+        (), description="Only entries with one of these actions; every action when empty."
+    )
+    since: dt.datetime | dt.date | None = Field(
+        None,
+        description="Only entries at or after this time (a date: from its start, 00:00 UTC). "
+        "A time must carry its zone.",
+    )
+    until: dt.datetime | dt.date | None = Field(
+        None,
+        description="Only entries at or before this time (a date: up to its end, 24:00 UTC). "
+        "A time must carry its zone.",
+    )
+    limit: int | None = Field(None, ge=1, description="At most this many entries; all when None.")
+    offset: int = Field(0, ge=0, description="Skip this many entries first (in the order read).")
+    newest_first: bool = Field(False, description="Newest entries first (default: oldest first).")
+
+    @field_validator("since", "until")
+    @classmethod
+    def _aware(cls, value: dt.datetime | dt.date | None) -> dt.datetime | dt.date | None:
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            raise ValueError(
+                f"{value.isoformat()} has no time zone; give one (e.g. "
+                f"{value.isoformat()}+00:00 for UTC), or a date"
+            )
+        if isinstance(value, dt.datetime):
+            try:
+                value.astimezone(dt.UTC)
+            except OverflowError:
+                raise ValueError(
+                    f"{value.isoformat()} is outside the years 1 to 9999 in UTC; give a time "
+                    "within them"
+                ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _in_order(self) -> AuditQuery:
+        start, end = self.start(), self.end()
+        if start is None or end is None:
+            return self
+        stamp, kept = end
+        if start > stamp or (start == stamp and not kept):  # nothing could match
+            raise PydanticCustomError(
+                "audit_range",
+                "until ({until}) is before since ({since}); give the later time as until",
+                {"until": str(self.until), "since": str(self.since)},
+            )
+        return self
+
+    def start(self) -> dt.datetime | None:
+        """The earliest time kept (inclusive), in UTC; ``None`` when unbounded."""
+        if self.since is None:
+            return None
+        if isinstance(self.since, dt.datetime):
+            return self.since.astimezone(dt.UTC)
+        return dt.datetime.combine(self.since, dt.time(), dt.UTC)
+
+    def end(self) -> tuple[dt.datetime, bool] | None:
+        """The latest time kept, in UTC, and whether it is itself kept (a time: yes; a date:
+        no, it is the next day's 00:00); ``None`` when unbounded."""
+        if self.until is None:
+            return None
+        if isinstance(self.until, dt.datetime):
+            return self.until.astimezone(dt.UTC), True
+        if self.until == dt.date.max:
+            return None
+        next_day = self.until + dt.timedelta(days=1)
+        return dt.datetime.combine(next_day, dt.time(), dt.UTC), False
 
 
 class ImportReport(_Frozen):

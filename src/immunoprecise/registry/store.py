@@ -9,6 +9,7 @@ import os
 import random
 import sys
 import time
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,10 +26,12 @@ from immunoprecise.errors import RegistryError
 from immunoprecise.evaluation import Evaluation
 from immunoprecise.records import PatientRecord
 from immunoprecise.records.digest import canonical_json, record_sha256
+from immunoprecise.registry.connection import sqlite_path
 from immunoprecise.registry.database import Database, open_migrated_engine
 from immunoprecise.registry.models import (
     AuditAction,
     AuditEntry,
+    AuditQuery,
     RecordVersion,
     StoredEvaluation,
     StoredResult,
@@ -60,6 +63,9 @@ _RETRY_SQLITE_CODES = frozenset(
 )
 
 
+_SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+"""The files SQLite keeps beside a database file (write-ahead log, its index, rollback journal)."""
+
 _LOCK_CHUNK = 1000
 """Patients locked per statement by :meth:`Registry._lock_patients` (bounds the IN list)."""
 
@@ -85,6 +91,33 @@ def _is_database_failure(exc: SQLAlchemyError) -> bool:
     if _is_write_conflict(exc):
         return True
     return isinstance(exc, DBAPIError) and not isinstance(exc, IntegrityError | DataError)
+
+
+def _folded(text: str) -> str:
+    """``text`` for caseless comparison: Unicode case folding of its NFC form, composed again
+    (``"Straße"`` and ``"STRASSE"`` both give ``"strasse"``, the Kelvin sign ``"K"`` gives
+    ``"k"``), the same in every locale."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+
+
+def storable_text(text: str) -> str:
+    r"""``text`` with undecodable bytes written as ``\xNN``, so that a database can store it.
+
+    A file name that is not UTF-8 (``Müller.json`` written in Latin-1 by an older system)
+    reaches Python with its bytes kept as lone surrogates, which no database driver encodes.
+
+    Examples
+    --------
+    >>> storable_text("M\udcfcller.json")
+    'M\\xfcller.json'
+    >>> storable_text("Müller.json")
+    'Müller.json'
+    """
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that does not stand for a byte
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
 
 
 def _now() -> dt.datetime:
@@ -304,11 +337,58 @@ class Registry(Database):
             record=PatientRecord.model_validate(row.record),
         )
 
-    def _add(self, session: Session, item: _BatchItem, actor: str) -> _Added:
+    def _already_stored(
+        self, session: Session, items: Sequence[_BatchItem]
+    ) -> dict[int, RecordVersionRow]:
+        """The items of a batch that repeat a patient's latest stored versions, by position.
+
+        A patient with several records in one batch (one file per version, imported together)
+        has them stored as consecutive versions; importing the same files again must store
+        nothing, although each record in turn differs from the one stored just before it. So
+        the longest run of the patient's records at the start of the batch that equals the
+        last versions stored, in order, is taken as already stored; the records after it
+        are added as usual. (A patient with one record in the batch needs no look-up: it is
+        unchanged when it equals the latest version, see :meth:`_add`.)
+        """
+        positions: dict[str, list[int]] = {}
+        for i, item in enumerate(items):
+            positions.setdefault(item.record.patient_id, []).append(i)
+        found: dict[int, RecordVersionRow] = {}
+        for pid, where in positions.items():
+            if len(where) < 2:
+                continue
+            tail = session.scalars(
+                select(RecordVersionRow)
+                .join(PatientRow, RecordVersionRow.patient_id == PatientRow.id)
+                .where(PatientRow.pseudonym == pid)
+                .order_by(RecordVersionRow.version.desc())
+                .limit(len(where))
+            ).all()[::-1]
+            digests = [record_sha256(items[i].record) for i in where]
+            for k in range(len(tail), 0, -1):
+                if digests[:k] == [row.sha256 for row in tail[-k:]]:
+                    found.update(zip(where[:k], tail[-k:], strict=True))
+                    break
+        return found
+
+    def _add(
+        self,
+        session: Session,
+        item: _BatchItem,
+        actor: str,
+        stored: RecordVersionRow | None = None,
+    ) -> _Added:
+        """Add one record of a batch; ``stored``: the version it repeats (see
+        :meth:`_already_stored`), which is then audited as unchanged and nothing is added."""
         record = item.record
+        pid = record.patient_id
+        if stored is not None:
+            self._audit(
+                session, actor, AuditAction.unchanged, pid, f"record_version {stored.version}"
+            )
+            return _Added(self._version_model(stored, pid), AuditAction.unchanged)
         data = record.model_dump(mode="json")
         digest = hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
-        pid = record.patient_id
         now = _now()
         patient = session.scalars(
             select(PatientRow).where(PatientRow.pseudonym == pid).with_for_update()
@@ -329,7 +409,7 @@ class Registry(Database):
             version=1 if latest is None else latest.version + 1,
             record=data,
             sha256=digest,
-            source=item.source,
+            source=None if item.source is None else storable_text(item.source),
             actor=actor,
             created_at=now,
         )
@@ -361,9 +441,10 @@ class Registry(Database):
             try:
                 with self._write_transaction() as session:
                     self._lock_patients(session, [item.record.patient_id for item in items])
-                    for item in items:
+                    repeated = self._already_stored(session, items)
+                    for i, item in enumerate(items):
                         label = item.label
-                        added.append(self._add(session, item, who))
+                        added.append(self._add(session, item, who, repeated.get(i)))
                     label = "the batch"
                     if and_then is not None:
                         and_then(session, added)
@@ -607,22 +688,36 @@ class Registry(Database):
         actor
             Who lists them (audit log).
         search
-            Case-insensitive part of the id to look for.
+            Part of the id to look for, in any case: compared after Unicode case folding, in
+            Python, so that SQLite and PostgreSQL find the same ids whatever the database's
+            locale (PostgreSQL's ``lower()`` follows it: under a Turkish locale it turns ``I``
+            into dotless ``ı``, and ``pi`` would not find ``PI-001``).
 
         Returns
         -------
         list of str
+            Sorted by code point.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib, immunoprecise as ip
+        >>> url = f"sqlite:///{pathlib.Path(tempfile.mkdtemp()) / 'registry.db'}"
+        >>> record = ip.read_patient(ip.data.example_path("crc_msih.json"))
+        >>> with Registry.open(url, create=True) as registry:
+        ...     _ = registry.add_record(record, actor="ann")
+        ...     registry.patients(actor="ann", search="crc-0")
+        ['SYN-CRC-001']
         """
         who = _check_actor(actor)
-        query = select(PatientRow.pseudonym).order_by(PatientRow.pseudonym)
-        if search:
-            query = query.where(
-                func.lower(PatientRow.pseudonym).contains(search.lower(), autoescape=True)
-            )
+        query = select(PatientRow.pseudonym)
         with self._transaction() as session:
-            # sorted here, by code point (as SQLite does): PostgreSQL's ORDER BY follows the
-            # database's collation (en-US puts 'a-3' before 'A4'), so the order would differ
+            # filtered and sorted here, not by the database: PostgreSQL's lower() and ORDER BY
+            # follow the database's locale and collation (en-US sorts 'a-3' before 'A4'), and
+            # every id is read either way to list them all
             ids = sorted(session.scalars(query).all())
+            if search:
+                wanted = _folded(search)
+                ids = [pid for pid in ids if wanted in _folded(pid)]
             what = "patients" if not search else f"patients matching {search[:200]!r}"
             self._audit(session, who, AuditAction.list_patients, None, what)
             return ids
@@ -856,25 +951,63 @@ class Registry(Database):
 
     # -- audit, export, counts -------------------------------------------------------------
 
-    def audit(self, *, patient_id: str | None = None, actor: str | None = None) -> list[AuditEntry]:
-        """Read the audit log, oldest first.
+    def audit(
+        self,
+        query: AuditQuery | None = None,
+        *,
+        patient_id: str | None = None,
+        actor: str | None = None,
+    ) -> list[AuditEntry]:
+        """Read the audit log, oldest first (newest first with ``query.newest_first``).
+
+        Reading the log is not itself audited.
 
         Parameters
         ----------
+        query
+            Criteria (patient, actor, actions, time range) and the page wanted (``limit``,
+            ``offset``); every entry when omitted.
         patient_id
-            Keep only the entries about this patient.
+            Keep only the entries about this patient (as ``query.patient_id``; both apply).
         actor
-            Keep only the entries by this actor.
+            Keep only the entries by this actor (as ``query.actor``; both apply).
 
         Returns
         -------
         list of AuditEntry
+
+        Examples
+        --------
+        >>> import datetime as dt, tempfile, pathlib, immunoprecise as ip
+        >>> url = f"sqlite:///{pathlib.Path(tempfile.mkdtemp()) / 'registry.db'}"
+        >>> record = ip.read_patient(ip.data.example_path("crc_msih.json"))
+        >>> with Registry.open(url, create=True) as registry:
+        ...     _ = registry.add_record(record, actor="ann")
+        ...     _ = registry.record(record.patient_id, actor="bob")
+        ...     today = dt.datetime.now(dt.UTC).date()
+        ...     reads = registry.audit(AuditQuery(actions=("read",), since=today))
+        ...     last = registry.audit(AuditQuery(newest_first=True, limit=1))
+        >>> [(e.actor, e.action.value) for e in reads], last[0].actor
+        ([('bob', 'read')], 'bob')
         """
-        query = select(AuditRow).order_by(AuditRow.id)
-        if patient_id is not None:
-            query = query.where(AuditRow.patient == patient_id)
-        if actor is not None:
-            query = query.where(AuditRow.actor == actor)
+        query = query or AuditQuery()
+        statement = select(AuditRow)
+        for pid in (patient_id, query.patient_id):
+            if pid is not None:
+                statement = statement.where(AuditRow.patient == pid)
+        for who in (actor, query.actor):
+            if who is not None:
+                statement = statement.where(AuditRow.actor == who)
+        if query.actions:
+            statement = statement.where(AuditRow.action.in_([a.value for a in query.actions]))
+        start, end = query.start(), query.end()
+        if start is not None:
+            statement = statement.where(AuditRow.at >= start)
+        if end is not None:
+            stamp, kept = end
+            statement = statement.where(AuditRow.at <= stamp if kept else AuditRow.at < stamp)
+        statement = statement.order_by(AuditRow.id.desc() if query.newest_first else AuditRow.id)
+        statement = statement.offset(query.offset or None).limit(query.limit)
         with self._transaction() as session:
             return [
                 AuditEntry(
@@ -885,13 +1018,15 @@ class Registry(Database):
                     patient_id=r.patient,
                     object=r.object,
                 )
-                for r in session.scalars(query)
+                for r in session.scalars(statement)
             ]
 
     def export(self, target: str | Path | TextIO | None = None, *, actor: str) -> int:
         """Write the latest version of every record as JSON lines, sorted by patient id.
 
         Each line is the record's canonical JSON, so its SHA-256 is the stored ``sha256``.
+        Records are written only once the export's audit rows are committed: when the
+        database refuses them, nothing is written (a file at ``target`` stays as it was).
 
         Parameters
         ----------
@@ -925,6 +1060,8 @@ class Registry(Database):
         # committed: a failed export (a full disk) leaves no truncated file, nor a file whose
         # export was never audited, and an earlier export at the target stays as it was.
         final = None if target is None or not isinstance(target, str | Path) else Path(target)
+        if final is not None:
+            self._refuse_own_files(final)
         partial = None
         regular = final is not None and (final.is_file() or not final.exists())
         if final is not None and regular and not final.is_symlink():  # not /dev/stdout
@@ -938,13 +1075,15 @@ class Registry(Database):
                     self._audit(
                         session, who, AuditAction.export, pid, f"record_version {row.version}"
                     )
-                if target is None:
-                    sys.stdout.writelines(lines)
-                elif isinstance(target, str | Path):
+                if isinstance(target, str | Path):
                     Path(target).parent.mkdir(parents=True, exist_ok=True)
                     (partial or Path(target)).write_text("".join(lines), encoding="utf-8")
-                else:
-                    target.writelines(lines)
+            # a stream gets the records only once their export is audited (committed): an
+            # audit row the database refuses (a read-only database) leaves nothing written
+            if target is None:
+                sys.stdout.writelines(lines)
+            elif not isinstance(target, str | Path):
+                target.writelines(lines)
             if partial is not None and final is not None:
                 os.replace(partial, final)
                 partial = None
@@ -952,6 +1091,25 @@ class Registry(Database):
             if partial is not None:
                 partial.unlink(missing_ok=True)
         return len(lines)
+
+    def _refuse_own_files(self, target: Path) -> None:
+        """Refuse to write over the SQLite file of this registry (or its log files): an
+        export given the database's own path would replace the registry with its export."""
+        database = sqlite_path(self._engine.url.render_as_string(hide_password=False))
+        if database is None:
+            return
+        own = [database] + [database.with_name(database.name + s) for s in _SQLITE_SIDE_FILES]
+        try:
+            hit = any(target.resolve() == path.resolve() for path in own) or (
+                target.exists() and os.path.samefile(target, database)
+            )
+        except OSError:
+            return  # the database file is gone or unreachable: nothing of it to overwrite
+        if hit:
+            raise RegistryError(
+                f"{target} is this registry's database file; write the export to another file, "
+                "e.g. registry.jsonl"
+            )
 
     def counts(self) -> dict[str, int]:
         """Count the rows of each table (no patient data is read, so nothing is audited).

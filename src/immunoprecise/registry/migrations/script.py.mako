@@ -17,6 +17,9 @@ revision: str = ${repr(up_revision)}
 down_revision: str | None = ${repr(down_revision)}
 branch_labels: str | Sequence[str] | None = ${repr(branch_labels)}
 depends_on: str | Sequence[str] | None = ${repr(depends_on)}
+dropped_by_downgrade: dict[str, tuple[str, ...]] = {}
+"""What :func:`downgrade` drops: each table, with the columns dropped from it (none: the whole
+table); ``immunoprecise db downgrade`` counts their rows and asks before data is lost."""
 
 
 def upgrade() -> None:

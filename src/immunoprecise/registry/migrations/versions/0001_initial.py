@@ -16,6 +16,15 @@ revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+dropped_by_downgrade: dict[str, tuple[str, ...]] = {
+    "patients": (),
+    "record_versions": (),
+    "evaluations": (),
+    "results": (),
+    "audit_log": (),
+}
+"""What :func:`downgrade` drops: each table, with the columns dropped from it (none: the whole
+table); ``immunoprecise db downgrade`` counts their rows and asks before data is lost."""
 
 
 def _timestamp(name: str) -> sa.Column[object]:

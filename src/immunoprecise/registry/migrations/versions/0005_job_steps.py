@@ -17,6 +17,9 @@ revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+dropped_by_downgrade: dict[str, tuple[str, ...]] = {"service_job_steps": ()}
+"""What :func:`downgrade` drops: each table, with the columns dropped from it (none: the whole
+table); ``immunoprecise db downgrade`` counts their rows and asks before data is lost."""
 
 
 def upgrade() -> None:
