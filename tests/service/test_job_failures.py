@@ -1,6 +1,7 @@
 """A trial whose result the database fails to store is reported failed with an error id, as a
 500 is: the job's message (shown to its owner, whatever the role) never holds the database URL
-or SQL. Over a real server on SQLite, the database made to fail by a trigger."""
+or SQL, and its result is answered 410 (Gone) with that message. Over a real server on SQLite,
+the database made to fail by a trigger."""
 
 from __future__ import annotations
 
@@ -53,4 +54,7 @@ def test_a_database_failure_in_a_trial_is_an_error_id_not_the_database_url_or_sq
         assert "INSERT" not in shown
         assert "[SQL" not in shown
     assert job["message"].startswith("internal error (id ")
-    assert result.status_code == 409
+    assert result.status_code == 410
+    assert result.json()["detail"].startswith(
+        "the trial failed, so it has no result: internal error (id "
+    )

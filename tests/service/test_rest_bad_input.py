@@ -169,7 +169,7 @@ def test_trials_refuse_at_once_what_their_job_would_fail_on(
         untreated = start(regimens={"a": "  "})
         control_label = start(regimens={"no treatment": "CAR-T 1e6 cells d0"})
         own_control = start(regimens={"no treatment": "CAR-T 1e6 cells d0"}, control=False)
-        jobs = researcher.get("/api/v1/trials").json()
+        jobs = researcher.get("/api/v1/trials").json()["trials"]
     assert wrong_agent.status_code == 400
     assert "cannot take agent 'rituximab'" in wrong_agent.json()["detail"]
     assert wrong_unit.status_code == 400
@@ -202,7 +202,7 @@ def test_trial_design_cohort_is_checked_before_the_job_starts(server: Server) ->
     with server.client("researcher") as researcher:
         empty = researcher.post("/api/v1/trials/designs", params={"cohort": ""}, json=design)
         long = researcher.post("/api/v1/trials/designs", params={"cohort": "c" * 129}, json=design)
-        jobs = researcher.get("/api/v1/trials").json()
+        jobs = researcher.get("/api/v1/trials").json()["trials"]
     assert _problems(empty)[0]["field"] == "query.cohort"
     (problem,) = _problems(long)
     assert problem["field"] == "query.cohort"
@@ -231,7 +231,7 @@ def test_unknown_and_repeated_query_parameters_are_refused(
     assert "given 2 times (1, 50)" in problem["message"]
     (problem,) = _problems(audit)
     assert problem["field"] == "query.patient"
-    assert "actor, limit, patient_id" in problem["message"]
+    assert "actor, limit, offset, patient_id" in problem["message"]
     assert fine.status_code == 200
     assert fine.json() == {"total": 1, "patients": [CRC_ID]}
     assert unauthenticated.status_code == 401  # the token is checked first

@@ -352,6 +352,8 @@ def logout(request: Request) -> Response:
 
 
 def _patient_ids(state: ServiceState, caller: Caller, search: str) -> list[str]:
+    if "\x00" in search:
+        return []  # no id holds a NUL character (and PostgreSQL refuses it in a query)
     if caller.pseudonymized:
         ids = sorted(
             state.pseudonymizer.pseudonym(p) for p in state.registry.patients(actor=caller.name)
@@ -462,6 +464,9 @@ class _Patient:
 
 def _patient(state: ServiceState, session: DashboardSession, given: str) -> _Patient:
     caller = session.caller
+    if "\x00" in given:
+        # no id holds a NUL character, and PostgreSQL refuses one in a query (a 500)
+        raise DashboardError(http.HTTP_404_NOT_FOUND, f"no patient {given!r} in the registry")
     try:
         # as the REST API reads it: a researcher's message names the patient by pseudonym
         version = read_version(state, caller, given)

@@ -11,9 +11,12 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import pandas as pd
 from fastapi import Depends, HTTPException, Request, params, status
 from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.knowledge import KnowledgeBase
@@ -21,7 +24,7 @@ from immunoprecise.registry import Registry
 from immunoprecise.service.auth import Role, TokenStore
 from immunoprecise.service.caches import EvaluationCache, RecentlyUsed
 from immunoprecise.service.jobs import JobManager
-from immunoprecise.service.payloads import repeated_keys
+from immunoprecise.service.payloads import lone_surrogates, repeated_keys
 from immunoprecise.service.pseudonymize import Pseudonymizer
 from immunoprecise.service.ratelimit import Limiter
 
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Admin",
     "Anyone",
+    "AuthorizedRoute",
     "Caller",
     "Clinical",
     "ServiceState",
@@ -119,11 +123,13 @@ def _query_names(dependant: Dependant) -> set[str]:
 
 
 def check_query(request: Request) -> None:
-    """Refuse query parameters the route does not take, and a parameter given twice (422).
+    """Refuse query parameters the route does not take, a parameter given twice, and a path or
+    query parameter holding the NUL character (422).
 
     Without this, a misspelt parameter (``/cohorts/x/survival?group=arm`` for ``by=arm``) or a
     repeated one (``?limit=5&limit=50``) would be dropped silently and the answer would look
-    valid.
+    valid; and a NUL character (``/patients/a%00b``), which PostgreSQL refuses in any text,
+    would fail in the database as a 500 instead of being named.
 
     Raises
     ------
@@ -144,8 +150,20 @@ def check_query(request: Request) -> None:
         elif len(values) > 1:
             message = f"given {len(values)} times ({', '.join(values)[:100]}); give it once"
             problems.append(FieldProblem(f"query.{name}", values[-1], message))
+    for name, value in request.path_params.items():
+        if isinstance(value, str) and "\x00" in value:
+            problems.append(FieldProblem(f"path.{name}", value, _NUL_MESSAGE))
+    for name, value in request.query_params.multi_items():
+        if name in known and "\x00" in value:
+            problems.append(FieldProblem(f"query.{name}", value, _NUL_MESSAGE))
     if problems:
         raise ValidationError(problems)
+
+
+_NUL_MESSAGE = (
+    "holds the NUL character (\\x00, %00 in a URL), which no id, name or search text of the "
+    "registry can hold; remove it"
+)
 
 
 def _says_json(request: Request) -> bool:
@@ -176,13 +194,15 @@ def _repeated_form_fields(form: FormData) -> list[FieldProblem]:
 
 
 async def check_body(request: Request) -> None:
-    """Refuse a JSON body that gives a key twice in one object, anywhere in it, and a form that
-    gives a field twice (422).
+    """Refuse a JSON body that gives a key twice in one object, or holds a lone surrogate,
+    anywhere in it, and a form that gives a field twice (422).
 
     Python's JSON reader, and so FastAPI's, keeps the last value of a repeated key:
     ``{"age": 50, "age": 70}`` would be read as 70, and the 50 dropped without a word; FastAPI
     reads the last of a form's repeated fields, so that of two uploaded files only the second
-    would be imported.
+    would be imported. A JSON text holding a lone UTF-16 surrogate escape (``"\\ud800"``) is
+    refused too: it is no character and would fail wherever the text goes (the answer, the
+    database) as a 500.
 
     Raises
     ------
@@ -195,35 +215,26 @@ async def check_body(request: Request) -> None:
     if isinstance(route.body_field.field_info, params.Form):  # a form (File is a Form too)
         problems = _repeated_form_fields(await request.form())  # the form FastAPI read, kept
     elif _says_json(request):
-        problems = repeated_keys(await request.body())  # the bytes FastAPI read, kept
+        raw = await request.body()  # the bytes FastAPI read, kept
+        problems = repeated_keys(raw) + lone_surrogates(raw)
     else:
         return
     if problems:
         raise ValidationError(problems)
 
 
-async def authenticate(
+_AUTHORIZING = "immunoprecise.authorizing"
+"""Request-scope key set when a route's authentication dependency starts: an error raised
+before it (a body that is not JSON, a form that cannot be read) has not been authorized yet."""
+
+
+async def _identify(
     request: Request,
-    state: State,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    state: ServiceState,
+    credentials: HTTPAuthorizationCredentials | None,
 ) -> Caller:
-    """Check the bearer token (401), the caller's rate limit (429), the query parameters
-    (422, :func:`check_query`) and that the body gives no JSON key or form field twice (422,
-    :func:`check_body`).
-
-    Parameters
-    ----------
-    request
-        The request.
-    state
-        The service state.
-    credentials
-        The ``Authorization: Bearer`` header, if sent.
-
-    Returns
-    -------
-    Caller
-    """
+    """The caller behind the bearer token (401) within their rate limit (429)."""
+    request.scope[_AUTHORIZING] = True
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None:
         raise HTTPException(
@@ -248,13 +259,53 @@ async def authenticate(
                 f"{state.limiter.limit.burst}); retry after {seconds} s",
                 headers={"Retry-After": str(seconds)},
             )
-    check_query(request)
-    await check_body(request)
     return Caller(token.name, token.role)
 
 
-def require(*roles: Role) -> Callable[[Caller], Coroutine[Any, Any, Caller]]:
+def _check_role(caller: Caller, roles: frozenset[Role]) -> None:
+    """403 unless the caller's role is one of ``roles``."""
+    if caller.role not in roles:
+        allowed = ", ".join(r.value for r in Role if r in roles)
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"token {caller.name!r} has role {caller.role.value}; this needs {allowed}",
+        )
+
+
+async def authenticate(
+    request: Request,
+    state: State,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    """Check the bearer token (401), the caller's rate limit (429), the query parameters
+    (422, :func:`check_query`) and that the body gives no JSON key or form field twice (422,
+    :func:`check_body`).
+
+    Parameters
+    ----------
+    request
+        The request.
+    state
+        The service state.
+    credentials
+        The ``Authorization: Bearer`` header, if sent.
+
+    Returns
+    -------
+    Caller
+    """
+    caller = await _identify(request, state, credentials)
+    check_query(request)
+    await check_body(request)
+    return caller
+
+
+def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, Caller]]:
     """A dependency that lets only ``roles`` through (403 for the others).
+
+    The role is checked before anything about the request's parameters or body, so that a
+    token whose role may not use an endpoint learns nothing about what the endpoint accepts:
+    it gets 403, never a 422.
 
     Parameters
     ----------
@@ -265,18 +316,77 @@ def require(*roles: Role) -> Callable[[Caller], Coroutine[Any, Any, Caller]]:
     -------
     callable
         The dependency, to use with ``Depends``.
-    """
-    allowed = ", ".join(r.value for r in roles)
 
-    async def check(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
-        if caller.role not in roles:
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN,
-                f"token {caller.name!r} has role {caller.role.value}; this needs {allowed}",
-            )
+    Examples
+    --------
+    >>> check = require(Role.admin, Role.clinician)
+    >>> sorted(r.value for r in check.roles)  # type: ignore[attr-defined]
+    ['admin', 'clinician']
+    """
+    allowed = frozenset(roles)
+
+    async def check(
+        request: Request,
+        state: State,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Caller:
+        caller = await _identify(request, state, credentials)
+        _check_role(caller, allowed)
+        check_query(request)
+        await check_body(request)
         return caller
 
+    check.roles = allowed  # type: ignore[attr-defined]
     return check
+
+
+def _required_roles(dependant: Dependant) -> frozenset[Role] | None:
+    """The roles a route lets through (every role for :func:`authenticate`); ``None`` for a
+    route that needs no token."""
+    for sub in dependant.dependencies:
+        if sub.call is authenticate:
+            return frozenset(Role)
+        roles = getattr(sub.call, "roles", None)
+        if isinstance(roles, frozenset):
+            return roles
+        found = _required_roles(sub)
+        if found is not None:
+            return found
+    return None
+
+
+class AuthorizedRoute(APIRoute):
+    """An API route that answers 401, 429 and 403 before any 400, 413 or 422 about the
+    request.
+
+    FastAPI reads the body (JSON, a form) before it runs a route's dependencies, so a body that
+    cannot be read would be answered 422 or 400 before the token and its role are checked: a
+    caller without a token, or without the role, would learn what the endpoint accepts. Such an
+    error is held back here until the token and role have been checked.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """FastAPI's handler, checking the token and role first when the body cannot be read."""
+        handler = super().get_route_handler()
+        roles = _required_roles(self.dependant)
+        if roles is None:
+            return handler
+
+        async def authorized_first(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except (RequestValidationError, StarletteHTTPException) as exc:
+                early = not isinstance(exc, StarletteHTTPException) or exc.status_code in (
+                    status.HTTP_400_BAD_REQUEST,
+                    status.HTTP_413_CONTENT_TOO_LARGE,
+                )
+                if early and _AUTHORIZING not in request.scope:
+                    state = await _state(request)
+                    caller = await _identify(request, state, await _bearer(request))
+                    _check_role(caller, roles)
+                raise
+
+        return authorized_first
 
 
 Anyone = Annotated[Caller, Depends(authenticate)]

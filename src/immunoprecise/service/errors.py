@@ -160,9 +160,17 @@ def _value(value: Any) -> Any:
         # NaN and ±Infinity (accepted by Python's JSON reader) have no place in standard JSON:
         # shown as the text the client sent, so that the 422 itself is valid JSON
         return "NaN" if math.isnan(encoded) else ("Infinity" if encoded > 0 else "-Infinity")
-    if isinstance(encoded, str) and len(encoded) > _MAX_VALUE_CHARS:
-        return encoded[:_MAX_VALUE_CHARS] + "…"
+    if isinstance(encoded, str):
+        encoded = _utf8(encoded)
+        if len(encoded) > _MAX_VALUE_CHARS:
+            return encoded[:_MAX_VALUE_CHARS] + "…"
     return encoded
+
+
+def _utf8(text: str) -> str:
+    """``text`` writable as UTF-8: a lone surrogate (from a JSON ``\\ud800`` escape) is shown
+    as its escape rather than failing the answer with a 500."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def problem_detail(problems: Iterable[FieldProblem]) -> list[dict[str, Any]]:
@@ -178,7 +186,10 @@ def problem_detail(problems: Iterable[FieldProblem]) -> list[dict[str, Any]]:
     >>> problem_detail([FieldProblem("body.t_end", float("nan"), "not a number")])[0]["value"]
     'NaN'
     """
-    return [{"field": p.field, "value": _value(p.value), "message": p.message} for p in problems]
+    return [
+        {"field": _utf8(p.field), "value": _value(p.value), "message": _utf8(p.message)}
+        for p in problems
+    ]
 
 
 def registry_status(exc: RegistryError) -> int:
@@ -227,11 +238,20 @@ async def _problems_answer(request: Request, problems: Sequence[FieldProblem]) -
     code = status.HTTP_422_UNPROCESSABLE_CONTENT
     page = _error_page(request)
     if page is not None:
-        return await page(request, code, "the request is not valid", problems, None)
+        shown = [
+            FieldProblem(
+                _utf8(p.field),
+                _utf8(p.value) if isinstance(p.value, str) else p.value,
+                _utf8(p.message),
+            )
+            for p in problems
+        ]
+        return await page(request, code, "the request is not valid", shown, None)
     return JSONResponse({"detail": problem_detail(problems)}, status_code=code)
 
 
 async def _message_answer(request: Request, code: int, message: str) -> Response:
+    message = _utf8(message)
     page = _error_page(request)
     if page is not None:
         return await page(request, code, message, (), None)

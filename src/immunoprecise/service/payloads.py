@@ -4,6 +4,7 @@ that name a key more than once (:func:`repeated_keys`)."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import yaml
@@ -14,6 +15,8 @@ from immunoprecise.registry import RecordVersion
 
 __all__ = [
     "RECORD_BODY_SCHEMA",
+    "escaped",
+    "lone_surrogates",
     "parse_record",
     "repeated_keys",
     "safe_load_unique",
@@ -167,6 +170,86 @@ def repeated_keys(raw: bytes | str, *, where: str = "body") -> list[FieldProblem
         return []
     problems: list[FieldProblem] = []
     _collect(data, (where,), problems)
+    return problems
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+r"""A JSON escape of a UTF-16 surrogate (``\ud800`` to ``\udfff``): only these make a JSON text
+that decodes to a lone surrogate (raw UTF-8 bytes cannot)."""
+_SURROGATE_MESSAGE = (
+    r"holds an unpaired UTF-16 surrogate escape (such as \ud800), which is no character: "
+    "send the text as UTF-8, or escape a character beyond U+FFFF as a surrogate pair"
+)
+
+
+def escaped(text: str) -> str:
+    r"""``text`` with any lone surrogate written as its escape (``\ud800``), so that it can be
+    encoded as UTF-8 (in an answer, a page or a log line).
+
+    Examples
+    --------
+    >>> escaped("a" + chr(0xD800) + "b")
+    'a\\ud800b'
+    >>> escaped("Ωé")
+    'Ωé'
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _has_surrogate(text: str) -> bool:
+    return any(0xD800 <= ord(ch) <= 0xDFFF for ch in text)
+
+
+def _lone(data: Any, path: tuple[str | int, ...], problems: list[FieldProblem]) -> None:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            where = (*path, escaped(key))
+            if _has_surrogate(key):
+                problems.append(FieldProblem(_where(where), None, _SURROGATE_MESSAGE))
+            _lone(value, where, problems)
+    elif isinstance(data, list):
+        for i, item in enumerate(data):
+            _lone(item, (*path, i), problems)
+    elif isinstance(data, str) and _has_surrogate(data):
+        problems.append(FieldProblem(_where(path), escaped(data), _SURROGATE_MESSAGE))
+
+
+def lone_surrogates(raw: bytes | str, *, where: str = "body") -> list[FieldProblem]:
+    r"""Every text (value or key) of a JSON text that holds a lone UTF-16 surrogate.
+
+    JSON lets a text escape a character as ``\ud800``; a surrogate without its pair is no
+    character, cannot be written as UTF-8 (in an answer, a page, the database) and would fail
+    wherever the text goes next.
+
+    Parameters
+    ----------
+    raw
+        The JSON text (bytes as received).
+    where
+        How the problems name the text's top level (``body``, or an uploaded file's name).
+
+    Returns
+    -------
+    list of FieldProblem
+        One per text holding one (its path, the text with the surrogate escaped); empty when
+        there is none, or when ``raw`` is not JSON (that is reported where it is read).
+
+    Examples
+    --------
+    >>> [(p.field, p.value) for p in lone_surrogates(b'{"a": ["ok", "x\\ud800"]}')]
+    [('body.a[1]', 'x\\ud800')]
+    >>> lone_surrogates(b'{"a": "\\ud83d\\ude00"}')  # a pair: one character
+    []
+    """
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    if not _SURROGATE_ESCAPE.search(data):
+        return []
+    try:
+        parsed = json.loads(raw)
+    except (ValueError, RecursionError):
+        return []
+    problems: list[FieldProblem] = []
+    _lone(parsed, (where,), problems)
     return problems
 
 

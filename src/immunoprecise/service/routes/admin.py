@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from immunoprecise.service.auth import TOKEN_NAME_PATTERN, ApiToken, Role
-from immunoprecise.service.deps import Admin, State
+from immunoprecise.service.deps import Admin, AuthorizedRoute, State
 from immunoprecise.service.errors import error_responses
+from immunoprecise.service.paging import DEFAULT_LIMIT, Limit, Offset, page
 
 __all__ = ["NewToken", "router"]
 
-router = APIRouter(tags=["administration"], responses=error_responses(401, 403, 429, 500))
+router = APIRouter(
+    route_class=AuthorizedRoute,
+    tags=["administration"],
+    responses=error_responses(401, 403, 429, 500),
+)
 
 
 class NewToken(BaseModel):
@@ -64,8 +69,13 @@ def read_audit(
     caller: Admin,
     patient_id: str | None = None,
     actor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
-    """Who read or wrote which patient's data, newest last (the last ``limit`` entries)."""
+    """Who read or wrote which patient's data: ``total`` counts the entries that match, and
+    ``entries`` holds, oldest first, the latest ``limit`` of them after the ``offset`` newest
+    are skipped (``offset=0``: the latest entries; ``offset=1000``: the 1,000 before them)."""
     entries = state.registry.audit(patient_id=patient_id, actor=actor)
-    return {"total": len(entries), "entries": [e.model_dump(mode="json") for e in entries[-limit:]]}
+    newest_first = entries[::-1]
+    shown = page(newest_first, limit=limit, offset=offset)[::-1]
+    return {"total": len(entries), "entries": [e.model_dump(mode="json") for e in shown]}

@@ -25,13 +25,22 @@ from immunoprecise.cohort import OUTCOME_COLUMNS, cohort_frame, kaplan_meier, re
 from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.records.readers import TABLE_SUFFIXES
 from immunoprecise.registry import COHORT_KIND, cohort_names, import_cohort, load_cohort
-from immunoprecise.service.deps import Anyone, Caller, Clinical, ServiceState, State
+from immunoprecise.service.deps import (
+    Anyone,
+    AuthorizedRoute,
+    Caller,
+    Clinical,
+    ServiceState,
+    State,
+)
 from immunoprecise.service.errors import error_responses
+from immunoprecise.service.paging import DEFAULT_LIMIT, Limit, Offset, page
 from immunoprecise.service.pseudonymize import age_band
 
 __all__ = [
     "BANDED_COLUMNS",
     "COHORT_NAME",
+    "COHORT_NAME_RULE",
     "MAX_BOOTSTRAP",
     "RESULT_KIND",
     "analysis_frame",
@@ -39,7 +48,12 @@ __all__ = [
     "router",
 ]
 
-router = APIRouter(prefix="/cohorts", tags=["cohorts"], responses=error_responses(401, 429, 500))
+router = APIRouter(
+    route_class=AuthorizedRoute,
+    prefix="/cohorts",
+    tags=["cohorts"],
+    responses=error_responses(401, 429, 500),
+)
 
 RESULT_KIND = COHORT_KIND
 """Kind of the registry result that records each upload (file, counts, ids, outcomes)."""
@@ -52,6 +66,8 @@ numbers: strata by them are bands, and they have no cut-point (:func:`check_biom
 
 COHORT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.()-]{0,127}$")
 """A cohort name: 1–128 letters, digits, spaces and ``_ . ( ) -``, starting alphanumeric."""
+COHORT_NAME_RULE = "1–128 letters, digits, spaces and '_ . ( ) -', starting with a letter or digit"
+""":data:`COHORT_NAME` in words, for error messages and the API documentation."""
 
 
 def _safe_filename(name: str) -> str:
@@ -147,10 +163,14 @@ def upload_cohort(
 
 
 @router.get("", summary="List cohorts")
-def list_cohorts(state: State, caller: Anyone) -> dict[str, Any]:
-    """Cohort names with their number of patients and uploads."""
+def list_cohorts(
+    state: State, caller: Anyone, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
+) -> dict[str, Any]:
+    """Cohort names with their number of patients and uploads, sorted by name: ``total``
+    counts them all, ``cohorts`` holds the page ``limit`` and ``offset`` select."""
+    named = sorted(cohort_names(state.registry, actor=caller.name).items())
     cohorts = []
-    for cohort, imports in sorted(cohort_names(state.registry, actor=caller.name).items()):
+    for cohort, imports in page(named, limit=limit, offset=offset):
         ids = {pid for item in imports for pid in item.get("patient_ids", [])}
         cohorts.append(
             {
@@ -160,7 +180,7 @@ def list_cohorts(state: State, caller: Anyone) -> dict[str, Any]:
                 "last_upload_at": imports[-1]["at"],
             }
         )
-    return {"cohorts": cohorts}
+    return {"total": len(named), "cohorts": cohorts}
 
 
 @router.get("/{name}", summary="One cohort's patients", responses=error_responses(404))

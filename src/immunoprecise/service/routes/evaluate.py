@@ -7,18 +7,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from immunoprecise.records import validate_model
 from immunoprecise.records.scalars import OptionalWholeNumber
-from immunoprecise.service.deps import Anyone, State
+from immunoprecise.service.deps import Anyone, AuthorizedRoute, State
 from immunoprecise.service.errors import error_responses
 from immunoprecise.service.payloads import RECORD_BODY_SCHEMA
 from immunoprecise.service.routes.patients import MAX_RECORD_VERSION, read_version
 
 __all__ = ["StoredPatient", "router"]
 
-router = APIRouter(tags=["evaluate"], responses=error_responses(401, 429, 500))
+router = APIRouter(
+    route_class=AuthorizedRoute, tags=["evaluate"], responses=error_responses(401, 429, 500)
+)
 
 
 class StoredPatient(BaseModel):
@@ -33,6 +35,15 @@ class StoredPatient(BaseModel):
         le=MAX_RECORD_VERSION,
         description="Record version; the latest if omitted.",
     )
+
+    @field_validator("patient_id")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        if "\x00" in value:
+            raise ValueError(
+                "holds the NUL character (\\x00), which no patient id or pseudonym holds; remove it"
+            )
+        return value
 
 
 _BODY_SCHEMA: dict[str, Any] = {

@@ -7,12 +7,17 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, status
 
 from immunoprecise.errors import KnowledgeBaseError
-from immunoprecise.service.deps import Anyone, State
+from immunoprecise.service.deps import Anyone, AuthorizedRoute, State
 from immunoprecise.service.errors import error_responses
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/kb", tags=["knowledge base"], responses=error_responses(401, 429, 500))
+router = APIRouter(
+    route_class=AuthorizedRoute,
+    prefix="/kb",
+    tags=["knowledge base"],
+    responses=error_responses(401, 429, 500),
+)
 
 
 def _about(state: State) -> dict[str, Any]:

@@ -13,8 +13,16 @@ from fastapi import APIRouter, Body, HTTPException, Path, Query, Response, statu
 
 from immunoprecise.errors import FieldProblem, RegistryError, ValidationError
 from immunoprecise.registry import RecordVersion, record_sha256
-from immunoprecise.service.deps import Anyone, Caller, Clinical, ServiceState, State
+from immunoprecise.service.deps import (
+    Anyone,
+    AuthorizedRoute,
+    Caller,
+    Clinical,
+    ServiceState,
+    State,
+)
 from immunoprecise.service.errors import error_responses, is_database_failure
+from immunoprecise.service.paging import DEFAULT_LIMIT, Limit, Offset, page
 from immunoprecise.service.payloads import RECORD_BODY_SCHEMA, parse_record, version_json
 
 __all__ = ["MAX_RECORD_VERSION", "patient_id_of", "read_version", "router"]
@@ -23,7 +31,12 @@ MAX_RECORD_VERSION = 2**31 - 1
 """Largest record version number a request may name (the registry keeps versions as 32-bit
 integers; a larger number would fail in the database rather than be reported as not there)."""
 
-router = APIRouter(prefix="/patients", tags=["patients"], responses=error_responses(401, 429, 500))
+router = APIRouter(
+    route_class=AuthorizedRoute,
+    prefix="/patients",
+    tags=["patients"],
+    responses=error_responses(401, 429, 500),
+)
 
 RecordBody = Annotated[dict[str, Any], Body(description="A patient record or a FHIR Bundle.")]
 
@@ -88,10 +101,14 @@ def list_patients(
     state: State,
     caller: Anyone,
     search: Annotated[str | None, Query(max_length=200, description="Part of the id.")] = None,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
-    """List patient ids (pseudonyms for researchers), sorted; ``search`` filters them."""
+    """List patient ids (pseudonyms for researchers), sorted; ``search`` filters them.
+
+    ``total`` counts every patient found; ``patients`` holds the page that ``limit`` and
+    ``offset`` select.
+    """
     if caller.pseudonymized:
         ids = sorted(
             state.pseudonymizer.pseudonym(p) for p in state.registry.patients(actor=caller.name)
@@ -100,7 +117,7 @@ def list_patients(
             ids = [p for p in ids if search.lower() in p.lower()]
     else:
         ids = state.registry.patients(actor=caller.name, search=search)
-    return {"total": len(ids), "patients": ids[offset : offset + limit]}
+    return {"total": len(ids), "patients": page(ids, limit=limit, offset=offset)}
 
 
 @router.post(
@@ -173,16 +190,22 @@ def update_patient(
     summary="List a record's versions",
     responses=error_responses(404),
 )
-def list_versions(state: State, caller: Anyone, patient_id: str) -> dict[str, Any]:
-    """Every version of a patient's record, oldest first (metadata; read one for the record)."""
+def list_versions(
+    state: State,
+    caller: Anyone,
+    patient_id: str,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """The versions of a patient's record, oldest first (metadata; read one for the record):
+    ``total`` counts them all, ``versions`` holds the page ``limit`` and ``offset`` select."""
     pid = patient_id_of(state, caller, patient_id)
-    rows = [
-        version_json(v, with_record=False) for v in state.registry.versions(pid, actor=caller.name)
-    ]
+    stored = state.registry.versions(pid, actor=caller.name)
+    rows = [version_json(v, with_record=False) for v in page(stored, limit=limit, offset=offset)]
     if caller.pseudonymized:
         rows = [state.pseudonymizer.version(r) for r in rows]
     shown = state.pseudonymizer.pseudonym(pid) if caller.pseudonymized else pid
-    return {"patient_id": shown, "versions": rows}
+    return {"patient_id": shown, "total": len(stored), "versions": rows}
 
 
 @router.get(
@@ -205,16 +228,23 @@ def get_version(
     summary="Stored evaluations of a patient",
     responses=error_responses(404),
 )
-def list_evaluations(state: State, caller: Anyone, patient_id: str) -> dict[str, Any]:
-    """The stored evaluations of a patient, oldest first."""
+def list_evaluations(
+    state: State,
+    caller: Anyone,
+    patient_id: str,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """The stored evaluations of a patient, oldest first: ``total`` counts them all,
+    ``evaluations`` holds the page ``limit`` and ``offset`` select."""
     pid = patient_id_of(state, caller, patient_id)
     stored = state.registry.evaluations(pid, actor=caller.name)
     rows = []
-    for item in stored:
+    for item in page(stored, limit=limit, offset=offset):
         data = item.model_dump(mode="json")
         if caller.pseudonymized:
             data["evaluation"] = state.pseudonymizer.evaluation(data["evaluation"])
             data["patient_id"] = state.pseudonymizer.pseudonym(pid)
         rows.append(data)
     shown = state.pseudonymizer.pseudonym(pid) if caller.pseudonymized else pid
-    return {"patient_id": shown, "evaluations": rows}
+    return {"patient_id": shown, "total": len(stored), "evaluations": rows}

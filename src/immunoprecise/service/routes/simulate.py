@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import numpy as np
@@ -12,11 +13,12 @@ from fastapi import APIRouter
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from immunoprecise.dynamics import Trajectories, simulate
+from immunoprecise.dynamics.dosing import REFERENCE_BODY_SURFACE_M2, REFERENCE_BODY_WEIGHT_KG
 from immunoprecise.dynamics.schedule import virtual_patients
 from immunoprecise.dynamics.simulate import resolve_model
 from immunoprecise.errors import ModelError
 from immunoprecise.records.scalars import Number, WholeNumber, received
-from immunoprecise.service.deps import Anyone
+from immunoprecise.service.deps import Anyone, AuthorizedRoute
 from immunoprecise.service.errors import error_responses
 
 __all__ = [
@@ -28,7 +30,9 @@ __all__ = [
     "router",
 ]
 
-router = APIRouter(tags=["simulate"], responses=error_responses(401, 429, 500))
+router = APIRouter(
+    route_class=AuthorizedRoute, tags=["simulate"], responses=error_responses(401, 429, 500)
+)
 
 MAX_VIRTUAL_PATIENTS = 1000
 """Most virtual patients one request may simulate."""
@@ -101,6 +105,32 @@ def check_patients(n: int) -> int:
     return n
 
 
+def _positive(name: str, expected: str) -> Callable[[float], float]:
+    """A check that a body size is finite and > 0, worded as :func:`immunoprecise.simulate`
+    words it (``body_weight_kg must be a positive number of kilograms, e.g. 70, not 0``)."""
+
+    def check(value: float) -> float:
+        if not math.isfinite(value) or value <= 0:
+            raise ValueError(f"{name} must be {expected}, not {value!r}")
+        return value
+
+    return check
+
+
+BodyWeight = Annotated[
+    Number,
+    AfterValidator(_positive("body_weight_kg", "a positive number of kilograms, e.g. 70")),
+    Field(json_schema_extra={"exclusiveMinimum": 0}),
+]
+"""Body weight in kg: finite and > 0, the range :func:`immunoprecise.simulate` accepts."""
+BodySurface = Annotated[
+    Number,
+    AfterValidator(_positive("body_surface_m2", "a positive body surface area in m², e.g. 1.8")),
+    Field(json_schema_extra={"exclusiveMinimum": 0}),
+]
+"""Body surface area in m²: finite and > 0, the range :func:`immunoprecise.simulate` accepts."""
+
+
 SimulatedDays = Annotated[
     Number,
     AfterValidator(check_days),
@@ -145,11 +175,29 @@ class SimulateRequest(BaseModel):
         description="Parameter values: a number for all patients, or a list (one per patient).",
     )
     initial: Values | None = Field(default=None, description="Initial states, as params.")
+    body_weight_kg: BodyWeight | None = Field(
+        default=None,
+        description="Body weight (kg) for per-kg doses (mg/kg, cells/kg): a finite number > 0. "
+        f"Default: {REFERENCE_BODY_WEIGHT_KG:g} kg, the ICRP Publication 23 reference adult.",
+        examples=[82],
+    )
+    body_surface_m2: BodySurface | None = Field(
+        default=None,
+        description="Body surface area (m²) for per-m² doses (mg/m2, cells/m2): a finite "
+        f"number > 0. Default: {REFERENCE_BODY_SURFACE_M2:g} m², the ICRP Publication 23 "
+        "reference adult.",
+        examples=[2.1],
+    )
 
     @model_validator(mode="after")
     def _lists(self) -> SimulateRequest:
         check_patients(max(_patients_in(self.params), _patients_in(self.initial)))
         return self
+
+
+_SETTINGS_SHOWN = ("method", "rtol", "atol", "body_weight_kg", "body_surface_m2")
+"""The simulation's settings an answer shows: the integrator's, and the body size its per-kg
+and per-m² doses were given for."""
 
 
 def _quantiles(values: npt.NDArray[np.float64]) -> dict[str, Any]:
@@ -192,9 +240,7 @@ def trajectories_json(tr: Trajectories) -> dict[str, Any]:
         "series": series,
         "patient_series": first,
         "dose_days": finite(dict(tr.dose_days)),
-        "settings": finite(
-            {k: v for k, v in tr.settings.items() if k in ("method", "rtol", "atol")}
-        ),
+        "settings": finite({k: v for k, v in tr.settings.items() if k in _SETTINGS_SHOWN}),
     }
 
 
@@ -207,6 +253,8 @@ def simulate_regimen(caller: Anyone, request: SimulateRequest) -> dict[str, Any]
     Returns a summary per patient (start, nadir and end tumor, eradication day), daily median
     and 5–95% band of tumor and effector cells, and the daily series of the first
     10 patients. Requests are capped at 1,000 virtual patients and 3,650 days (422 beyond).
+    Per-kg and per-m² doses are given for ``body_weight_kg`` and ``body_surface_m2`` (default:
+    the 70 kg, 1.8 m² ICRP reference adult); the answer names the values used.
     """
     model = resolve_model(request.model)
     params: Any = request.params
@@ -228,11 +276,21 @@ def simulate_regimen(caller: Anyone, request: SimulateRequest) -> dict[str, Any]
         params=params,
         initial=request.initial,
         parameter_set=request.parameter_set,
+        body_weight_kg=(
+            REFERENCE_BODY_WEIGHT_KG if request.body_weight_kg is None else request.body_weight_kg
+        ),
+        body_surface_m2=(
+            REFERENCE_BODY_SURFACE_M2
+            if request.body_surface_m2 is None
+            else request.body_surface_m2
+        ),
     )
     return {
         "model": model.id,
         "regimen": None if tr.regimen is None else str(tr.regimen),
         "t_end": request.t_end,
         "seed": request.seed,
+        "body_weight_kg": tr.settings["body_weight_kg"],
+        "body_surface_m2": tr.settings["body_surface_m2"],
         **trajectories_json(tr),
     }

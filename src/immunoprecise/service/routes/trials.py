@@ -25,9 +25,11 @@ from immunoprecise.dynamics.trials.store import chunk_bytes, chunk_from_bytes
 from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.records.scalars import Number, WholeNumber
 from immunoprecise.service.auth import Role
-from immunoprecise.service.deps import Anyone, Caller, ServiceState, State
-from immunoprecise.service.errors import error_responses
-from immunoprecise.service.jobs import Job, JobRun, Work
+from immunoprecise.service.deps import Anyone, AuthorizedRoute, Caller, ServiceState, State
+from immunoprecise.service.errors import ErrorAnswer, error_responses
+from immunoprecise.service.jobs import Job, JobRun, JobStatus, Work
+from immunoprecise.service.paging import DEFAULT_LIMIT, Limit, Offset, page
+from immunoprecise.service.routes.cohorts import COHORT_NAME, COHORT_NAME_RULE
 from immunoprecise.service.routes.simulate import (
     MAX_DAYS,
     MAX_VIRTUAL_PATIENTS,
@@ -41,6 +43,7 @@ __all__ = [
     "MAX_ARMS",
     "MAX_DESIGN_PATIENTS",
     "RESULT_KIND",
+    "TrialList",
     "TrialRequest",
     "install_trial_resumers",
     "router",
@@ -48,7 +51,12 @@ __all__ = [
     "trial_figures",
 ]
 
-router = APIRouter(prefix="/trials", tags=["trials"], responses=error_responses(401, 429, 500))
+router = APIRouter(
+    route_class=AuthorizedRoute,
+    prefix="/trials",
+    tags=["trials"],
+    responses=error_responses(401, 429, 500),
+)
 
 RESULT_KIND = "virtual_trial"
 DESIGN_RESULT_KIND = "virtual_trial_design"
@@ -81,7 +89,11 @@ class TrialRequest(BaseModel):
     initial: dict[str, Number] | None = Field(default=None, description="Shared initial states.")
     control: StrictBool = Field(default=True, description="Add a 'no treatment' arm.")
     cohort: str | None = Field(
-        default=None, min_length=1, max_length=128, description="Store the result under a cohort."
+        default=None,
+        min_length=1,
+        max_length=128,
+        description=f"Store the result under a cohort: {COHORT_NAME_RULE}.",
+        json_schema_extra={"pattern": COHORT_NAME.pattern},
     )
 
     @field_validator("regimens")
@@ -97,6 +109,13 @@ class TrialRequest(BaseModel):
                 f"regimen {empty[0]!r} has no text: give its doses (e.g. 'CAR-T 1e6 cells d0'); "
                 "for an untreated arm keep control true"
             )
+        return value
+
+    @field_validator("cohort")
+    @classmethod
+    def _cohort(cls, value: str | None) -> str | None:
+        if value is not None and not COHORT_NAME.fullmatch(value):
+            raise ValueError(f"a cohort name is {COHORT_NAME_RULE}")
         return value
 
     @field_validator("initial")
@@ -226,7 +245,11 @@ def start_design(
     design: dict[str, Any],
     cohort: Annotated[
         str | None,
-        Query(min_length=1, max_length=128, description="Store the result under a cohort."),
+        Query(
+            min_length=1,
+            max_length=128,
+            description=f"Store the result under a cohort: {COHORT_NAME_RULE}.",
+        ),
     ] = None,
 ) -> Job:
     """Run a trial design (the YAML design as JSON: model, arms, population, n_per_arm,
@@ -243,7 +266,12 @@ def start_design(
 def submit_design(
     state: ServiceState, caller: Caller, design: dict[str, Any], cohort: str | None = None
 ) -> tuple[Job, TrialDesign]:
-    """Validate a design, refuse oversized ones and start its job; the job and the design."""
+    """Validate a design and the cohort its result is stored under, refuse oversized designs
+    and start the job; the job and the design."""
+    if cohort is not None and not COHORT_NAME.fullmatch(cohort):
+        raise ValidationError(
+            [FieldProblem("query.cohort", cohort, f"a cohort name is {COHORT_NAME_RULE}")]
+        )
     trial = load_trial_design(design)
     if trial.n_per_arm > MAX_DESIGN_PATIENTS:
         raise ValidationError(
@@ -351,14 +379,27 @@ def start_trial(state: State, caller: Anyone, request: TrialRequest) -> Job:
     )
 
 
+class TrialList(BaseModel):
+    """A page of trial jobs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    total: int = Field(ge=0, description="Trial jobs in all (of this token; admins: all).")
+    trials: list[Job] = Field(description="The page that limit and offset select, newest first.")
+
+
 @router.get("", summary="Virtual trials the registry still holds")
-def list_trials(state: State, caller: Anyone) -> list[Job]:
+def list_trials(
+    state: State, caller: Anyone, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
+) -> TrialList:
     """The trial jobs this token started (admins: every job), newest first: the latest 1,000
-    jobs of every server process, kept in the registry. A job whose server process stopped
+    jobs of every server process, kept in the registry. ``total`` counts them all, ``trials``
+    holds the page ``limit`` and ``offset`` select. A job whose server process stopped
     before it finished is taken over by another process and started again (``starts``, and a
     message, say so); after a second stop it is shown failed."""
     owner = None if caller.role is Role.admin else caller.name
-    return state.jobs.jobs(owner=owner)
+    jobs = state.jobs.jobs(owner=owner)
+    return TrialList(total=len(jobs), trials=page(jobs, limit=limit, offset=offset))
 
 
 @router.get(
@@ -372,11 +413,29 @@ def trial_status(state: State, caller: Anyone, job_id: JobId) -> Job:
 @router.get(
     "/{job_id:trial_job_id}/result",
     summary="Result of a virtual trial",
-    responses=error_responses(404, 409),
+    responses={
+        **error_responses(404, 409),
+        410: {
+            "model": ErrorAnswer,
+            "description": "The trial failed: its result will never exist. `detail` says why "
+            "(the job's message); start the trial again.",
+        },
+    },
 )
 def trial_result(state: State, caller: Anyone, job_id: JobId) -> dict[str, Any]:
-    """The stored result (from the registry) of a finished trial; 409 while it runs."""
+    """The stored result (from the registry) of a finished trial.
+
+    While the trial is queued or running the answer is 409 (poll again later); once it has
+    failed, 410 (Gone: the result will never exist, polling again does not help) with the
+    reason the job gives.
+    """
     job = _job(state, caller, job_id)
+    if job.status is JobStatus.failed:
+        reason = job.message or "no reason was recorded"
+        raise HTTPException(
+            status.HTTP_410_GONE,
+            f"the trial failed, so it has no result: {reason}",
+        )
     if job.result_id is None:
         detail = job.message if job.message else f"the trial is {job.status.value}; try later"
         raise HTTPException(status.HTTP_409_CONFLICT, detail)
