@@ -184,3 +184,57 @@ def test_a_reference_of_too_few_genes_exits_2(tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
     assert "reference 'small': 2 gene(s), fewer than the 50" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_a_folder_given_as_the_matrix_is_named_as_a_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "P7"
+    folder.mkdir()
+    result = runner.invoke(app, ["score-expression", str(folder)])
+    assert result.exit_code == 2, result.output
+    assert f"error: {folder} is a folder, not an expression matrix: give the file" in (
+        result.stderr
+    )
+    assert "not found" not in result.stderr
+
+
+def test_matrices_of_one_file_name_in_two_folders_are_told_apart(tmp_path: Path) -> None:
+    frame = pd.read_csv(MATRIX, sep="\t", index_col=0)
+    first, second = tmp_path / "cohort_a", tmp_path / "cohort_b"
+    for folder in (first, second):
+        folder.mkdir()
+    frame.to_csv(first / "expression.tsv", sep="\t")
+    frame.iloc[:, :2].to_csv(second / "expression.tsv", sep="\t")
+    result = runner.invoke(
+        app, ["score-expression", str(first / "expression.tsv"), str(second / "expression.tsv")]
+    )
+    assert result.exit_code == 2, result.output
+    assert "' in cohort_a/expression.tsv, cohort_b/expression.tsv;" in result.stderr
+    assert "quant.sf" not in result.stderr  # the hint for quantifier files does not apply
+    frame.iloc[:100].set_axis(["X1", "X2", "X3", "X4"], axis=1).to_csv(
+        second / "expression.tsv", sep="\t"
+    )
+    result = runner.invoke(
+        app, ["score-expression", str(first / "expression.tsv"), str(second / "expression.tsv")]
+    )
+    assert result.exit_code == 2, result.output
+    assert "cohort_b/expression.tsv and cohort_a/expression.tsv do not hold the same genes" in (
+        result.stderr
+    )
+    # matrices of distinct samples on the same genes are scored together, each sample once
+    frame.set_axis(["X1", "X2", "X3", "X4"], axis=1).to_csv(second / "expression.tsv", sep="\t")
+    out = tmp_path / "scores.tsv"
+    result = runner.invoke(
+        app,
+        [
+            "score-expression",
+            str(first / "expression.tsv"),
+            str(second / "expression.tsv"),
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 files (cohort_a/expression.tsv, cohort_b/expression.tsv): 8 samples" in (
+        result.stderr
+    )
+    assert len(pd.read_csv(out, sep="\t", index_col=0)) == 8

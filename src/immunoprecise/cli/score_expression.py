@@ -25,11 +25,13 @@ def score_expression_command(
         list[Path],
         typer.Argument(
             help="Genes × samples matrix: TSV/CSV (.gz allowed; gene identifiers in the first "
-            "column: HGNC symbols, Ensembl or Entrez IDs) or AnnData .h5ad; or quantifier "
-            "output (Salmon quant.genes.sf, kallisto abundance.tsv, RSEM *.genes.results, "
-            "featureCounts), recognised by its header: one sample per file, named after the "
-            "file (or its folder for quant.genes.sf / abundance.tsv). Several files are "
-            "combined into one matrix (same genes; sample names unique).",
+            "column: HGNC symbols, Ensembl or Entrez IDs), GCT 1.2 or AnnData .h5ad; or "
+            "quantifier output (Salmon quant.genes.sf, kallisto abundance.tsv, RSEM "
+            "*.genes.results or *.isoforms.results, featureCounts), recognised by its header: "
+            "one sample per file, named after the file (or its folder for quant.genes.sf / "
+            "abundance.tsv); RSEM isoforms, and Salmon/kallisto transcripts named by their "
+            "GENCODE FASTA header, are summed into genes. Several files are combined into one "
+            "matrix (same genes; sample names unique).",
             show_default=False,
         ),
     ],
@@ -64,8 +66,8 @@ def score_expression_command(
     reference: Annotated[
         Path | None,
         typer.Option(
-            help="Custom deconvolution reference: genes × cell types TSV/CSV in TPM (default: "
-            "quanTIseq TIL10).",
+            help="Custom deconvolution reference: genes × cell types TSV/CSV in TPM, used as "
+            "given, without TIL10's mRNA-content scaling (default: quanTIseq TIL10).",
             exists=True,
             dir_okay=False,
         ),

@@ -309,3 +309,110 @@ def test_reading_options_with_a_matrix_already_read_are_refused() -> None:
     ):
         score_expression(matrix, units="counts")
     assert len(score_expression(matrix, deconvolution=False)) == 4
+
+
+def _write_gct(path: Path, frame: pd.DataFrame, description: list[str]) -> None:
+    lines = [
+        "#1.2",
+        f"{frame.shape[0]}\t{frame.shape[1]}",
+        "\t".join(["Name", "Description", *frame.columns]),
+    ]
+    lines += [
+        "\t".join([str(gene), text, *(f"{v:.6g}" for v in row)])
+        for (gene, row), text in zip(frame.iterrows(), description, strict=True)
+    ]
+    text = "\n".join(lines) + "\n"
+    if path.suffix == ".gz":
+        with gzip.open(path, "wt") as handle:
+            handle.write(text)
+    else:
+        path.write_text(text)
+
+
+def test_a_gct_file_is_read_from_its_name_or_description_column(tmp_path: Path) -> None:
+    example = _example()
+    expected = score_expression(example)[HEADLINE]
+    # Name holds the genes, Description free text
+    plain = tmp_path / "cohort.gct"
+    _write_gct(plain, example, ["na"] * len(example))
+    read = read_expression(plain)
+    assert "genes read from Name (column Description not read)" in read.units_note
+    pd.testing.assert_frame_equal(
+        score_expression(plain)[HEADLINE], expected, check_exact=False, rtol=1e-5
+    )
+    # Name holds probe IDs, Description the gene symbols (a microarray export); gzipped
+    probes = example.set_axis([f"{i}_at" for i in range(len(example))], axis=0)
+    gzipped = tmp_path / "probes.gct.gz"
+    _write_gct(gzipped, probes, list(example.index))
+    read = read_expression(gzipped)
+    assert "genes read from column Description (Name not read)" in read.units_note
+    pd.testing.assert_frame_equal(
+        score_expression(gzipped)[HEADLINE], expected, check_exact=False, rtol=1e-5
+    )
+
+
+def test_a_gct_file_that_is_truncated_or_of_another_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "short.gct"
+    path.write_text("#1.2\n3\t2\nName\tDescription\tS1\tS2\nGZMA\tna\t3\t4\nPRF1\tna\t5\t6\n")
+    with pytest.raises(
+        ExpressionError,
+        match=r"short\.gct: line 2 declares 3 rows × 2 samples, but the file holds 2 rows × 2 "
+        r"samples",
+    ):
+        read_expression(path)
+    path.write_text("#1.3\n2\t2\t0\t0\nid\tS1\tS2\nGZMA\t3\t4\nPRF1\t5\t6\n")
+    with pytest.raises(ExpressionError, match=r"short\.gct: GCT version 1\.3 is not read"):
+        read_expression(path)
+
+
+def test_a_compressed_h5ad_file_is_refused_with_how_to_decompress_it(tmp_path: Path) -> None:
+    anndata = pytest.importorskip("anndata")
+    example = _example()
+    path = tmp_path / "cohort.h5ad"
+    anndata.AnnData(example.T.copy()).write_h5ad(path)
+    gzipped = tmp_path / "cohort.h5ad.gz"
+    gzipped.write_bytes(gzip.compress(path.read_bytes()))
+    with pytest.raises(
+        ExpressionError,
+        match=r"cohort\.h5ad\.gz: a compressed AnnData file is not read .*decompress it first "
+        r"\(gunzip cohort\.h5ad\.gz\) and give cohort\.h5ad",
+    ):
+        read_expression(gzipped)
+
+
+def test_the_units_note_gives_the_declared_log2_offset_it_used() -> None:
+    example = _example()
+    example.loc["A1CF", "SYN-MEL-001"] = 0.0
+    logged = np.log2(example + 0.001)  # minimum log2(0.001) = -9.966
+    # 0.0001 fits the values too (log2(0.0001) is below the minimum): it is the one used
+    detected = read_expression(logged, log2_offset=0.0001)
+    assert detected.log2_offset == 0.0001
+    assert detected.units_note == (
+        "detected log2 values (negative values; minimum -9.966); declared log2_offset 0.0001 → "
+        "log2(TPM + 0.0001)"
+    )
+    declared = read_expression(logged, units="log2tpm", log2_offset=0.0001)
+    assert (
+        declared.units_note == "declared log2tpm; declared log2_offset 0.0001 → log2(TPM + 0.0001)"
+    )
+
+
+def test_a_description_of_one_repeated_word_does_not_name_the_rows(tmp_path: Path) -> None:
+    # GCT files often hold "na" as every Description; "na" is also an HGNC alias (of XK), so
+    # every row would map, more rows than the gene names (some of which are unmapped) do
+    example = _example()
+    unmapped = pd.DataFrame(
+        1.0, index=[f"LINC-NOVEL-{i}" for i in range(50)], columns=example.columns
+    )
+    frame = pd.concat([example, unmapped])
+    table = tmp_path / "cohort.tsv"
+    frame.rename_axis("gene_id").assign(description="na")[["description", *frame.columns]].to_csv(
+        table, sep="\t"
+    )
+    path = tmp_path / "cohort.gct"
+    _write_gct(path, frame, ["na"] * len(frame))
+    for source, first in ((table, "gene_id"), (path, "Name")):
+        read = read_expression(source)
+        assert f"genes read from {first} (column " in read.units_note
+        assert "XK" not in read.duplicates
+        assert len(read.symbols) == len(example)

@@ -97,7 +97,7 @@ def test_several_files_with_one_sample_name_are_refused_naming_it(tmp_path: Path
     with pytest.raises(
         ExpressionError,
         match=r"sample names must be unique across the files; repeated: 'P1' in "
-        r"P1/quant\.genes\.sf, P1/quant\.genes\.sf",
+        r"run1/P1/quant\.genes\.sf, run2/P1/quant\.genes\.sf",
     ):
         read_expression([first, second])
 
@@ -141,13 +141,93 @@ def test_transcript_level_files_are_refused_with_what_to_give_instead(tmp_path: 
     )
     with pytest.raises(ExpressionError, match=r"transcript-level Salmon .*GZMA-201"):
         score_expression(salmon)
-    rsem = tmp_path / "S3.isoforms.results"
-    rsem.write_text(
-        "transcript_id\tgene_id\tlength\teffective_length\texpected_count\tTPM\tFPKM\tIsoPct\n"
-        "ENST00000335137.4\tENSG00000186092.6\t918\t743.2\t12.00\t4.10\t3.20\t100.00\n"
+
+
+_ISOFORMS = [
+    # transcript, gene, length, effective length, expected count, TPM
+    ("ENST00000000001.1", "ENSG00000145649.8", 1006, 831.0, 240.0, 60.0),  # GZMA
+    ("ENST00000000002.1", "ENSG00000145649.8", 1500, 1325.0, 120.0, 18.8),  # GZMA
+    ("ENST00000000003.1", "ENSG00000180644.7", 2517, 2342.0, 450.0, 39.9),  # PRF1
+    ("ENST00000000004.1", "ENSG00000120217.14", 3634, 3459.0, 91.0, 5.4),  # CD274
+    ("ENST00000000005.1", "ENSG00000120217.14", 800, 0.0, 0.0, 0.0),  # CD274, too short
+    ("ENST00000000006.1", "ENSG00000120217.14", 900, 725.0, 14.0, 3.9),  # CD274
+]
+
+
+def _write_isoforms(path: Path, rows: list[tuple[str, str, int, float, float, float]]) -> Path:
+    lines = ["transcript_id\tgene_id\tlength\teffective_length\texpected_count\tTPM\tFPKM\tIsoPct"]
+    lines += [f"{t}\t{g}\t{n}\t{e}\t{c}\t{tpm}\t{tpm * 0.8}\t50.00" for t, g, n, e, c, tpm in rows]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_rsem_isoforms_are_summed_into_their_genes(tmp_path: Path) -> None:
+    path = _write_isoforms(tmp_path / "S3.isoforms.results", _ISOFORMS)
+    matrix = read_expression(path)
+    assert matrix.samples == ["S3"]
+    assert matrix.units_note == (
+        "the TPM column (6 isoforms summed into 3 genes by their gene_id) of RSEM "
+        "S3.isoforms.results (tpm)"
     )
-    with pytest.raises(ExpressionError, match=r"transcript-level RSEM isoforms\.results"):
-        read_expression(rsem)
+    tpm = matrix.tpm(["GZMA", "PRF1", "CD274"])["S3"]
+    np.testing.assert_allclose(tpm.to_numpy(), [78.8, 39.9, 9.3])
+    # estimated counts: per gene, counts ÷ length equal the sum over its isoforms
+    counts = read_expression(path, units="counts")
+    assert "the expected_count column (6 isoforms summed into 3 genes" in counts.units_note
+    rate = {
+        "GZMA": 240.0 / 831.0 + 120.0 / 1325.0,
+        "PRF1": 450.0 / 2342.0,
+        "CD274": 91.0 / 3459.0 + 14.0 / 725.0,
+    }
+    total = sum(rate.values())
+    np.testing.assert_allclose(
+        counts.tpm(list(rate))["S3"].to_numpy(), [r / total * 1e6 for r in rate.values()]
+    )
+
+
+def test_an_isoform_without_a_gene_or_a_number_is_refused_naming_it(tmp_path: Path) -> None:
+    rows = list(_ISOFORMS)
+    rows[2] = ("ENST00000000003.1", "", 2517, 2342.0, 450.0, 39.9)
+    with pytest.raises(
+        ExpressionError,
+        match=r"S4\.isoforms\.results: transcript ENST00000000003\.1 has no gene_id",
+    ):
+        read_expression(_write_isoforms(tmp_path / "S4.isoforms.results", rows))
+    path = tmp_path / "S5.isoforms.results"
+    _write_isoforms(path, _ISOFORMS)
+    path.write_text(path.read_text().replace("\t39.9\t", "\tNA\t"))
+    with pytest.raises(
+        ExpressionError, match=r"S5\.isoforms\.results: TPM of transcript ENST00000000003\.1 is"
+    ):
+        read_expression(path)
+
+
+def test_gencode_transcript_names_are_summed_into_their_genes(tmp_path: Path) -> None:
+    names = [
+        f"{t}|{g}|OTTHUMG00000000001.1|OTTHUMT00000000001.1|X-20{i}|X|{n}|protein_coding|"
+        for i, (t, g, n, *_rest) in enumerate(_ISOFORMS)
+    ]
+    names[3] = names[3].replace("ENSG00000120217.14|", "ENSG00000120217.14_PAR_Y|")
+    salmon = tmp_path / "S6" / "quant.sf"
+    salmon.parent.mkdir()
+    lines = ["Name\tLength\tEffectiveLength\tTPM\tNumReads"]
+    lines += [
+        f"{name}\t{n}\t{e}\t{tpm}\t{c}"
+        for name, (_t, _g, n, e, c, tpm) in zip(names, _ISOFORMS, strict=True)
+    ]
+    salmon.write_text("\n".join(lines) + "\n")
+    matrix = read_expression(salmon)
+    assert matrix.samples == ["S6"]
+    assert "(6 transcripts summed into 3 genes by the gene ID in their names)" in (
+        matrix.units_note
+    )
+    np.testing.assert_allclose(
+        matrix.tpm(["GZMA", "PRF1", "CD274"])["S6"].to_numpy(), [78.8, 39.9, 9.3]
+    )
+    # one name without the gene: the file is not summed, and refused as before
+    salmon.write_text(salmon.read_text().replace(names[2], "ENST00000000003.1"))
+    with pytest.raises(ExpressionError, match=r"transcript-level Salmon .*ENST0000000000"):
+        read_expression(salmon)
 
 
 def test_an_rsem_gene_file_reads_tpm_or_expected_counts(tmp_path: Path) -> None:

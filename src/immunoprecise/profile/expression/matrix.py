@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
@@ -30,12 +30,14 @@ import numpy as np
 import pandas as pd
 
 from immunoprecise.errors import ExpressionError, repeated
+from immunoprecise.profile.expression.gct import is_gct, read_gct
 from immunoprecise.profile.expression.genes import GeneMapping, GeneTable
 from immunoprecise.profile.expression.quantifiers import (
     GENE_LEVEL_FILES,
     LAYOUTS,
     QuantifierLayout,
     file_header,
+    gencode_genes,
     layout_of,
     named_by_folder,
     sample_name,
@@ -355,6 +357,9 @@ def read_expression(
         if units == "log2tpm":
             _refuse_negative_linear(numeric, values, name)
         offset = offset_given if offset_given is not None else detected_offset
+        if units == "log2tpm" and offset_given is not None:
+            # the offset used is the declared one, not the one the minimum suggests
+            note = note.replace(f" → log2(TPM + {detected_offset:g}))", ")")
     else:
         if units is None:  # the quantifier's column: its unit is known
             units = cast(Units, loaded.units)
@@ -373,6 +378,7 @@ def read_expression(
             note += f" (minimum {lo:.4g} → log2(TPM + {offset:g}))"
     if offset_given is not None:
         _check_declared_offset(values, units, offset_given, note, name)
+        note += f"; declared log2_offset {offset_given:g} → log2(TPM + {offset_given:g})"
     lengths: pd.Series | pd.DataFrame | None = None
     lengths_note = ""
     if units == "counts":
@@ -680,10 +686,24 @@ def _load(source: object, units: str | None) -> _Loaded:
             )
         )
     path = Path(source)
+    if path.is_dir():
+        inside = sorted(p.name for p in path.iterdir() if p.is_file())
+        shown = ", ".join(inside[:3]) + (", …" if len(inside) > 3 else "")
+        raise ExpressionError(
+            f"{path} is a folder, not an expression matrix: give the file"
+            + (f" (the folder holds {shown})" if inside else " (the folder is empty)")
+        )
     if not path.is_file():
         raise ExpressionError(f"expression matrix not found: {path}")
     suffixes = [s.lower() for s in path.suffixes]
     compressed = bool(suffixes) and suffixes[-1] in (".gz", ".bz2", ".xz", ".zip", ".zst")
+    if compressed and len(suffixes) > 1 and suffixes[-2] == ".h5ad":
+        inner = path.name[: -len(suffixes[-1])]
+        raise ExpressionError(
+            f"{path.name}: a compressed AnnData file is not read (h5ad is HDF5, read in place, "
+            f"and compresses its own matrices): decompress it first ("
+            f"{_DECOMPRESS[suffixes[-1]]} {path.name}) and give {inner}"
+        )
     if not compressed and (not suffixes or suffixes[-1] != ".h5ad"):
         problem = binary_content(path)
         if problem is not None:
@@ -700,6 +720,8 @@ def _load(source: object, units: str | None) -> _Loaded:
             return _Loaded(_from_anndata(anndata.read_h5ad(path), path.name), path.name)
         except (OSError, ValueError, KeyError) as exc:
             raise ExpressionError(f"{path.name}: cannot read the expression matrix: {exc}") from exc
+    if is_gct(path):
+        return _Loaded(read_gct(path), path.name)
     sep = "," if ".csv" in suffixes else "\t"
     peeked = file_header(path, sep)
     layout = layout_of(peeked[0]) if peeked is not None else None
@@ -721,6 +743,9 @@ def _load(source: object, units: str | None) -> _Loaded:
             "commas, everything else with tabs)"
         )
     return _Loaded(frame, path.name)
+
+
+_DECOMPRESS = {".gz": "gunzip", ".bz2": "bunzip2", ".xz": "unxz", ".zip": "unzip", ".zst": "unzstd"}
 
 
 def _quantifier_units(layout: QuantifierLayout, units: str | None, name: str) -> str:
@@ -774,13 +799,22 @@ def _read_quantifier(
     if len(header) == table.shape[1]:  # the columns as written (pandas renames repeated ones)
         table.columns = pd.Index(header)
     ids = table[identifiers]
-    examples = transcript_examples(list(ids), layout, path.name)
-    if examples:
-        raise ExpressionError(
-            f"{name}: a transcript-level {layout.described} file (identifiers are transcripts, "
-            f"e.g. {', '.join(examples)}): the scores need genes, and immunoprecise ships no "
-            f"transcript-to-gene map to add transcripts up with. Give {GENE_LEVEL_FILES}"
-        )
+    summed = ""
+    genes = _genes_of_transcripts(table, layout, name)
+    if genes is not None:
+        table, summed = _sum_transcripts(table, genes, layout, chosen, name)
+        identifiers = "gene_id"
+        ids = table[identifiers]
+    else:
+        examples = transcript_examples(list(ids), layout, path.name)
+        if examples:
+            raise ExpressionError(
+                f"{name}: a transcript-level {layout.described} file (identifiers are "
+                f"transcripts, e.g. {', '.join(examples)}): the scores need genes, and "
+                "immunoprecise ships no transcript-to-gene map to add transcripts up with. "
+                f"Give {GENE_LEVEL_FILES}, or a quant.sf / abundance.tsv of a GENCODE "
+                "transcriptome with the full FASTA headers as names (ENST…|ENSG…|…)"
+            )
     index = pd.Index(ids.to_numpy(), name=identifiers)
     if layout.samples_in_columns:
         samples = list(table.columns[len(layout.header) :])
@@ -795,7 +829,7 @@ def _read_quantifier(
         read = str(layout.tpm if chosen == "tpm" else layout.counts)
         samples = [sample_name(path)]
         frame = table[[read]].set_axis(index, axis=0).set_axis(samples, axis=1)
-        column = f"the {read} column"
+        column = f"the {read} column{summed}"
     lengths = None
     lengths_note = ""
     if chosen == "counts":
@@ -824,6 +858,84 @@ def _read_quantifier(
         tool=f"{layout.tool} {path.name}",
         lengths_note=lengths_note,
         kind=layout.tool,
+    )
+
+
+def _genes_of_transcripts(
+    table: pd.DataFrame, layout: QuantifierLayout, name: str
+) -> pd.Series | None:
+    """The gene of each row of a transcript-level file that names them (RSEM isoforms: its
+    ``gene_id`` column; Salmon/kallisto: GENCODE FASTA headers as names), else ``None``."""
+    if layout.level == "transcript" and "gene_id" in table.columns:
+        genes = table["gene_id"].astype("string").str.strip()
+        missing = genes.isna() | (genes == "")
+        if missing.any():
+            row = int(np.flatnonzero(missing.to_numpy())[0])
+            raise ExpressionError(
+                f"{name}: transcript {table[layout.header[0]].iloc[row]} has no gene_id "
+                f"({int(missing.sum()):,} transcript(s) without one): every isoform needs its "
+                "gene to be summed into it"
+            )
+        return pd.Series(genes.to_numpy(dtype=object), index=table.index)
+    if layout.level == "identifiers":
+        found = gencode_genes(list(table[layout.header[0]]))
+        if found is not None:
+            return pd.Series(found, index=table.index, dtype=object)
+    return None
+
+
+def _sum_transcripts(
+    table: pd.DataFrame, genes: pd.Series, layout: QuantifierLayout, chosen: str, name: str
+) -> tuple[pd.DataFrame, str]:
+    """A transcript-level table summed into genes: TPM (or estimated counts) of a gene's
+    transcripts added; for counts, the gene's effective length is the one that keeps
+    counts ÷ length equal to the sum of its transcripts' counts ÷ effective length (so TPM from
+    counts equal the summed TPM). Returns the gene-level table (identifiers in ``gene_id``) and
+    the note saying what was summed."""
+    read = str(layout.tpm if chosen == "tpm" else layout.counts)
+    transcripts = table[layout.header[0]]
+    values = pd.to_numeric(table[read], errors="coerce")
+    bad = values.isna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ExpressionError(
+            f"{name}: {read} of transcript {transcripts.iloc[row]} is "
+            f"{table[read].iloc[row]!r} ({int(bad.sum()):,} transcript(s) without a number): "
+            "expected a number for every transcript, to sum them into genes"
+        )
+    columns: dict[str, object] = {"gene_id": genes.to_numpy(), read: values.to_numpy()}
+    if chosen == "counts":
+        length = pd.to_numeric(table[layout.length], errors="coerce")
+        if layout.effective_length is not None:
+            effective = pd.to_numeric(table[layout.effective_length], errors="coerce")
+            length = effective.where(effective > 0, length)
+        invalid = ~(length > 0)
+        if invalid.any():
+            row = int(np.flatnonzero(invalid.to_numpy())[0])
+            raise ExpressionError(
+                f"{name}: the length of transcript {transcripts.iloc[row]} is "
+                f"{table[layout.length].iloc[row]!r}: expected a positive length in base pairs "
+                "for every transcript (its counts are divided by it)"
+            )
+        columns["rate"] = (values / length).to_numpy()
+        columns["length"] = length.to_numpy()
+    grouped = pd.DataFrame(columns).groupby("gene_id", sort=False)
+    out = grouped[[read]].sum()
+    if chosen == "counts":
+        rate = grouped["rate"].sum()
+        mean_length = grouped["length"].mean()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gene_length = (out[read] / rate).where(rate > 0, mean_length)
+        out[layout.length] = gene_length
+        if layout.effective_length is not None:
+            out[layout.effective_length] = gene_length
+    out = out.reset_index()
+    isoforms = layout.level == "transcript"
+    source = "their gene_id" if isoforms else "the gene ID in their names"
+    plural = "s" if len(out) != 1 else ""
+    return out, (
+        f" ({len(table):,} {'isoforms' if isoforms else 'transcripts'} summed into "
+        f"{len(out):,} gene{plural} by {source})"
     )
 
 
@@ -894,6 +1006,7 @@ def _load_files(paths: Sequence[object], units: str | None) -> _Loaded:
         loaded.append(_load(path, units))
     if len(loaded) == 1:
         return loaded[0]
+    loaded = _told_apart(loaded, paths)
     quantified = [one.units is not None for one in loaded]
     if any(quantified) and not all(quantified):
         listed = "; ".join(
@@ -910,6 +1023,7 @@ def _load_files(paths: Sequence[object], units: str | None) -> _Loaded:
             f"the {len(loaded)} files would be read in different units ({listed}; featureCounts "
             "holds counts only): declare units='counts' to read the counts of every file"
         )
+    first_kind = loaded[0].kind
     samples = [str(c) for one in loaded for c in one.frame.columns]
     twice = repeated(samples)
     if twice:
@@ -918,10 +1032,15 @@ def _load_files(paths: Sequence[object], units: str | None) -> _Loaded:
             for s in twice[:3]
         }
         listed = "; ".join(f"{s!r} in {', '.join(names)}" for s, names in holding.items())
+        fix = (
+            "a file named quant.sf, quant.genes.sf or abundance.tsv is named after its folder: "
+            "give each sample its own folder, or rename the files, e.g. S1.quant.genes.sf"
+            if first_kind != "matrix"
+            else "a sample's scores would be ambiguous: rename or drop the repeated sample "
+            "columns, or give each sample once"
+        )
         raise ExpressionError(
-            f"sample names must be unique across the files; repeated: {listed} (a file named "
-            "quant.sf, quant.genes.sf or abundance.tsv is named after its folder: give each "
-            "sample its own folder, or rename the files, e.g. S1.quant.genes.sf)"
+            f"sample names must be unique across the files; repeated: {listed} ({fix})"
         )
     first = loaded[0]
     frames = [first.frame]
@@ -955,6 +1074,25 @@ def _load_files(paths: Sequence[object], units: str | None) -> _Loaded:
         lengths_note=first.lengths_note,
         kind=first.kind,
     )
+
+
+def _told_apart(loaded: list[_Loaded], paths: Sequence[object]) -> list[_Loaded]:
+    """Files of one name in several folders named with as many of their folders as tell them
+    apart (``run1/P1/quant.genes.sf``, ``run2/P1/quant.genes.sf``)."""
+    names = [one.name for one in loaded]
+    twice = set(repeated(names))
+    if not twice:
+        return loaded
+    parts = [Path(cast("str | os.PathLike[str]", p)).resolve().parts for p in paths]
+    depth = max(len(Path(n).parts) for n in names)
+    shown = list(names)
+    while repeated(shown) and depth < max(len(f) for f in parts):
+        depth += 1
+        shown = [
+            "/".join(f[-depth:]).lstrip("/") if n in twice else n
+            for n, f in zip(names, parts, strict=True)
+        ]
+    return [replace(one, name=n) for one, n in zip(loaded, shown, strict=True)]
 
 
 def _from_anndata(adata: Any, name: str = "AnnData") -> pd.DataFrame:
@@ -1057,8 +1195,9 @@ _NAME_COLUMNS = frozenset(
 
 def _second_identifier_column(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     """A matrix whose first column holds a second kind of gene identifier (text, under a header
-    such as ``gene_name``): the identifiers that map more genes become the rows, the other ones
-    are not read, and the returned note says so. Other matrices are returned as given."""
+    such as ``gene_name``): the identifiers that map more distinct genes become the rows, the
+    other ones are not read, and the returned note says so. Other matrices are returned as
+    given."""
     if frame.shape[1] < 2 or str(frame.columns[0]).strip().lower() not in _NAME_COLUMNS:
         return frame, ""
     header = frame.columns[0]
@@ -1067,8 +1206,10 @@ def _second_identifier_column(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
         return frame, ""
     table = GeneTable.shipped()
     step = max(1, len(frame) // 5000)
-    by_index = sum(s is not None for s in table.to_symbols(frame.index[::step]).symbols)
-    by_column = sum(s is not None for s in table.to_symbols(column.iloc[::step]).symbols)
+    # distinct genes, not rows mapped: a column repeating one word ("na" in GCT files, an HGNC
+    # alias of XK) maps every row to a single gene
+    by_index = len(set(table.to_symbols(frame.index[::step]).symbols) - {None})
+    by_column = len(set(table.to_symbols(column.iloc[::step]).symbols) - {None})
     index_name = str(frame.index.name) if frame.index.name is not None else "the first column"
     samples = frame.drop(columns=[header])
     if by_column > by_index:

@@ -18,9 +18,17 @@ featureCounts             a ``#`` comment line, then Geneid, Chr, Start, End, St
 
 From a gene-level file one column is read: TPM for ``units="tpm"`` (the default), the
 estimated counts for ``units="counts"``, with the file's effective lengths (featureCounts: its
-``Length`` column) as gene lengths. Transcript-level files (identifiers such as ``ENST…`` or
-RefSeq ``NM_…``, a Salmon ``quant.sf`` without gene identifiers, RSEM isoforms) are refused:
-immunoprecise ships no transcript-to-gene map.
+``Length`` column) as gene lengths.
+
+Transcript-level files are read where the file itself names each transcript's gene: RSEM's
+``*.isoforms.results`` (its ``gene_id`` column) and a Salmon ``quant.sf`` or kallisto
+``abundance.tsv`` quantified against a GENCODE transcript FASTA without ``--gencode``, whose
+names are the whole FASTA header (``ENST…|ENSG…|OTTHUMG…|OTTHUMT…|GZMA-201|GZMA|1006|
+protein_coding|``). A gene's transcripts are summed (TPM are additive over a gene's transcripts,
+as are estimated counts; for counts the gene's effective length is the one that keeps
+counts ÷ length equal to the sum over its transcripts). Other transcript-level files
+(identifiers such as ``ENST…`` or RefSeq ``NM_…``, a Salmon ``quant.sf`` without gene
+identifiers) are refused: immunoprecise ships no transcript-to-gene map.
 
 Examples
 --------
@@ -47,6 +55,7 @@ __all__ = [
     "LAYOUTS",
     "QuantifierLayout",
     "file_header",
+    "gencode_genes",
     "layout_of",
     "named_by_folder",
     "sample_name",
@@ -259,6 +268,46 @@ def transcript_examples(
     if len(transcripts) > genes or salmon_transcripts:
         return (transcripts or sample)[:3]
     return []
+
+
+_GENCODE_HEADER = re.compile(
+    r"^ENS[A-Z]*T\d{6,}(?:\.\d+)?(?:_PAR_Y)?\|(ENS[A-Z]*G\d{6,}(?:\.\d+)?)(?:_PAR_Y)?\|"
+)
+
+
+def gencode_genes(identifiers: Sequence[object]) -> list[str] | None:
+    """The gene of each transcript named by its whole GENCODE FASTA header, or ``None``.
+
+    Salmon and kallisto keep the whole header of a GENCODE transcript FASTA as the transcript
+    name unless run with ``--gencode``: ``ENST…|ENSG…|OTTHUMG…|OTTHUMT…|NAME-201|NAME|length|
+    biotype|``. Its second field is the Ensembl gene ID (version kept; the ``_PAR_Y`` copy of a
+    pseudoautosomal gene is the same gene). ``None`` unless every identifier has this form.
+
+    Parameters
+    ----------
+    identifiers
+        The transcript names, as written in the file.
+
+    Returns
+    -------
+    list of str or None
+        The Ensembl gene ID of each transcript, in order.
+
+    Examples
+    --------
+    >>> gencode_genes(["ENST00000335137.4|ENSG00000186092.6|-|-|OR4F5-201|OR4F5|918|"
+    ...                "protein_coding|"])
+    ['ENSG00000186092.6']
+    >>> gencode_genes(["ENST00000335137.4"]) is None
+    True
+    """
+    genes: list[str] = []
+    for identifier in identifiers:
+        found = _GENCODE_HEADER.match(str(identifier).strip())
+        if found is None:
+            return None
+        genes.append(found.group(1))
+    return genes or None
 
 
 _COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz", ".zip", ".zst")
