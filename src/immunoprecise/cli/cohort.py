@@ -45,6 +45,14 @@ Source = Annotated[
         show_default=False,
     ),
 ]
+SheetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sheet",
+        help="Sheet of an Excel workbook to read the cohort from (by name); needed when the "
+        "workbook has more than one sheet with data.",
+    ),
+]
 EndpointOpt = Annotated[str, typer.Option("--endpoint", "-e", help="Survival endpoint: os or pfs.")]
 PlotOpt = Annotated[
     Path | None,
@@ -62,8 +70,11 @@ JsonOpt = Annotated[
 ]
 
 
-def load_cohort_frame(source: Path) -> pd.DataFrame:
+def load_cohort_frame(source: Path, *, sheet: str | None = None) -> pd.DataFrame:
     """The analysis table of a cohort table file or an ICB cohort folder.
+
+    ``sheet`` names the sheet of an Excel workbook to read (refused for other files, as
+    :func:`~immunoprecise.read_cohort` refuses it).
 
     Examples
     --------
@@ -77,6 +88,12 @@ def load_cohort_frame(source: Path) -> pd.DataFrame:
     from immunoprecise.records.readers import binary_content
     from immunoprecise.records.table import header_as_written
 
+    if sheet is not None:
+        if source.is_dir():
+            raise CohortError(f"{source.name}: --sheet is for Excel workbooks, not a folder")
+        from immunoprecise.records import read_cohort
+
+        return cohort_frame(read_cohort(source, sheet=sheet))
     if source.is_dir():
         from immunoprecise.cohort.icb import read_icb_cohort
 
@@ -179,6 +196,7 @@ def survival(
     ] = None,
     plot: PlotOpt = None,
     json_out: JsonOpt = None,
+    sheet: SheetOpt = None,
 ) -> None:
     """Kaplan–Meier curves (median with CI, numbers at risk), log-rank test (or trend), and a
     Cox model with its proportional-hazards check.
@@ -191,7 +209,7 @@ def survival(
     from immunoprecise.cohort.statistic import format_number
 
     try:
-        frame = load_cohort_frame(source)
+        frame = load_cohort_frame(source, sheet=sheet)
         km = kaplan_meier(frame, endpoint=endpoint, group=by)
         trend_test = None
         if trend:
@@ -261,6 +279,7 @@ def response(
         ),
     ] = None,
     json_out: JsonOpt = None,
+    sheet: SheetOpt = None,
 ) -> None:
     """ORR and CR rate per stratum with exact Clopper–Pearson 95% CIs, and Fisher's exact (two
     strata) or χ² test between strata.
@@ -272,7 +291,7 @@ def response(
 
     try:
         groups = _groups(group) if group else None
-        result = response_table(load_cohort_frame(source), by=by, groups=groups)
+        result = response_table(load_cohort_frame(source, sheet=sheet), by=by, groups=groups)
     except ImmunopreciseError as exc:
         raise _fail(exc) from None
     shown = result.table()
@@ -334,6 +353,7 @@ def cutpoint(
     ] = "lausen-schumacher",
     plot: PlotOpt = None,
     json_out: JsonOpt = None,
+    sheet: SheetOpt = None,
 ) -> None:
     """Optimal cut-point of a biomarker for survival: maximally selected log-rank statistic,
     adjusted p-value, bootstrap CI of the cut, and survival at the horizon on each side.
@@ -349,7 +369,7 @@ def cutpoint(
     try:
         with _err.status(f"Scanning cut-points of {biomarker} ({n_boot} bootstrap resamples)…"):
             result = optimal_cutpoint(
-                load_cohort_frame(source),
+                load_cohort_frame(source, sheet=sheet),
                 biomarker,
                 endpoint=endpoint,
                 min_prop=min_prop,
@@ -404,6 +424,7 @@ def predictors(
     ] = "response",
     plot: PlotOpt = None,
     json_out: JsonOpt = None,
+    sheet: SheetOpt = None,
 ) -> None:
     """ROC AUC with DeLong CI per predictor and paired DeLong tests (Holm-adjusted); with
     several cohorts, per-cohort AUCs pooled by DerSimonian–Laird random effects with τ² and I².
@@ -417,7 +438,7 @@ def predictors(
     try:
         if len(sources) == 1:
             comparison = compare_predictors(
-                load_cohort_frame(sources[0]), predictor, outcome=outcome
+                load_cohort_frame(sources[0], sheet=sheet), predictor, outcome=outcome
             )
             frame = comparison.table()
             payload: object = comparison.model_dump(mode="json")
@@ -425,7 +446,9 @@ def predictors(
             excluded = {f"no evaluable {outcome} or a predictor missing": comparison.excluded}
             skipped: list[str] = []
         else:
-            frames = {label: load_cohort_frame(s) for label, s in _labels(sources).items()}
+            frames = {
+                label: load_cohort_frame(s, sheet=sheet) for label, s in _labels(sources).items()
+            }
             evaluation = evaluate_predictors_across_cohorts(frames, predictor, outcome=outcome)
             frame = evaluation.table()
             payload = evaluation.model_dump(mode="json")
@@ -531,6 +554,7 @@ def report(
     ] = None,
     n_boot: Annotated[int, typer.Option(help="Bootstrap resamples per cut-point.")] = 1000,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    sheet: SheetOpt = None,
 ) -> None:
     """Write a self-contained HTML report: Kaplan–Meier and log-rank, Cox, response rates,
     cut-points and predictors, with the input's SHA-256, the seed and the library versions.
@@ -557,7 +581,7 @@ def report(
         first = exc.errors()[0]
         raise _fail(f"--{first['loc'][0]} = {first.get('input')!r}: {first['msg']}") from None
     try:
-        frame = load_cohort_frame(source)
+        frame = load_cohort_frame(source, sheet=sheet)
         with _err.status("Analysing the cohort…"):
             html = render_cohort_html(frame, options, source=source if source.is_file() else None)
     except ImmunopreciseError as exc:

@@ -339,6 +339,23 @@ def _is_later(
     return date is not None and date > old_date
 
 
+def _same_value(a: Any, b: Any, unit: str) -> bool:
+    """Whether two values read for one field are the same: equal as read, or the same
+    quantity in different units (``5 mg/L`` and ``0.5 mg/dL``)."""
+    if a == b:
+        return True
+    if not unit or not isinstance(a, str) or not isinstance(b, str):
+        return False
+    amounts = []
+    for text in (a, b):
+        number, _, given = text.partition(" ")
+        try:
+            amounts.append(convert(float(number), given, unit))
+        except (ValueError, UnitError):
+            return False
+    return abs(amounts[0] - amounts[1]) <= 1e-9 * max(abs(amounts[0]), abs(amounts[1]))
+
+
 def _censored_reason(quantity: Json | None) -> str | None:
     """Why a FHIR Quantity with a ``comparator`` (``<5 mg/L``) is not read, or None for a plain
     value: the reason a skipped Observation is listed with."""
@@ -378,9 +395,14 @@ class _Reader:
     skipped: list[SkippedResource] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     dates: list[dt.date] = field(default_factory=list)
-    chosen: dict[str, tuple[dt.date | None, dt.datetime | None, str, str]] = field(
+    chosen: dict[str, tuple[dt.date | None, dt.datetime | None, str, str, Any]] = field(
         default_factory=dict
     )
+    """The Observation kept for each single-valued field: its date, moment, reference, time as
+    written and value."""
+    conflicts: dict[str, FieldProblem] = field(default_factory=dict)
+    """Fields given two different values for the same time (and none later), raised by
+    :meth:`finish`."""
     medications: Mapping[str, Json] = field(default_factory=dict)
     """The Bundle's Medication resources by ``Medication/<id>`` and by ``fullUrl``."""
     used_medications: set[int] = field(default_factory=set)
@@ -421,20 +443,61 @@ class _Reader:
             node.pop(leaf, None)
         self.origins.pop(path, None)
 
-    def latest_wins(self, path: str, resource: Json) -> bool:
-        """Whether ``resource`` is the one to keep for single-valued field ``path``."""
+    def latest_wins(self, path: str, resource: Json, value: Any, unit: str = "") -> bool:
+        """Whether ``resource`` is the one to keep for single-valued field ``path``.
+
+        The later result is kept (by the moment when both give a time of day, else by date).
+        Of two results of the same time, the first is kept when both give the same ``value``
+        (in ``unit``); when their values differ, which one is current cannot be told, so both
+        are refused, naming them (a problem raised by :meth:`finish`).
+        """
         text = _effective_text(resource)
         date, at = _ordering_date(text), _instant(text)
+        ref = _ref(resource)
         if path in self.chosen:
-            old_date, old_at, old_ref, old_text = self.chosen[path]
-            if old_date is not None and not _is_later(date, at, old_date, old_at):
-                self.skip(resource, f"{path} is taken from the later {old_ref} ({old_text})")
-                return False
+            old_date, old_at, old_ref, old_text, _ = self.chosen[path]
+            if old_date is not None:
+                if (
+                    date is not None
+                    and not _is_later(date, at, old_date, old_at)
+                    and not _is_later(old_date, old_at, date, at)
+                ):
+                    return self._same_time(path, resource, value, unit)
+                if not _is_later(date, at, old_date, old_at):
+                    self.skip(resource, f"{path} is taken from the later {old_ref} ({old_text})")
+                    return False
+            self.conflicts.pop(path, None)  # a later result is current: the tie no longer counts
             self.skipped.append(
-                SkippedResource(old_ref, None, f"{path} is taken from the later {_ref(resource)}")
+                SkippedResource(old_ref, None, f"{path} is taken from the later {ref}")
             )
-        self.chosen[path] = (date, at, _ref(resource), text or "")
+        self.chosen[path] = (date, at, ref, text or "", value)
         return True
+
+    def _same_time(self, path: str, resource: Json, value: Any, unit: str) -> bool:
+        """Of two results for ``path`` at the same time, keep the first when they agree, else
+        refuse them (see :meth:`latest_wins`); False: ``resource`` is not kept."""
+        _, old_at, old_ref, old_text, old_value = self.chosen[path]
+        text = _effective_text(resource) or ""
+        at = _instant(text)
+        same = "time" if at is not None and old_at is not None else "date"
+        if _same_value(value, old_value, unit):
+            self.skip(
+                resource,
+                f"{path} repeats the value of {old_ref}, of the same {same} ({old_text}); "
+                f"{old_ref} is kept, the first of the two",
+            )
+            return False
+        if same == "date":
+            why, fix = " and no time of day tells which is later", "give each its time of day, or"
+        else:
+            why, fix = "", "correct the time of one, or"
+        self.conflicts[path] = FieldProblem(
+            f"{_ref(resource)}: {path}",
+            f"{value} ({text})",
+            f"{old_ref} gives {old_value} for the same {same} ({old_text}){why}, so which "
+            f"result is current cannot be told; {fix} remove the one not to use",
+        )
+        return False
 
     # -- Patient ------------------------------------------------------------------------------
     def read_patient(self) -> None:
@@ -767,7 +830,7 @@ class _Reader:
         if censored is not None:
             # "<5 mg/L" read as 5 mg/L would be a value never measured; as the latest result it
             # also outdates an earlier value, so the field is left empty
-            if self.latest_wins(path, obs):
+            if self.latest_wins(path, obs, self._value_text(obs, unit), unit):
                 self.unput(path)
                 self.skip(obs, f"{censored}; {path} is left empty")
             return
@@ -802,7 +865,7 @@ class _Reader:
             return
         if not unit and "valueQuantity" in obs:
             value = obs["valueQuantity"].get("value")  # a score or count: the number itself
-        if not self.latest_wins(path, obs):
+        if not self.latest_wins(path, obs, value, unit):
             return
         self.put(path, value, _ref(obs))
         date = _effective(obs)
@@ -859,7 +922,7 @@ class _Reader:
                 obs.get("code"),
             )
             return
-        if self.latest_wins(path, obs):
+        if self.latest_wins(path, obs, value):
             self.put(path, value, _ref(obs))
 
     def read_structured(self, obs: Json, entry: Mapping[str, Any], concept: Json) -> None:
@@ -1054,6 +1117,7 @@ class _Reader:
             self.origins["patient.prior_therapies"] = _ref(r)
 
     def finish(self, source: str | None) -> FhirImport:
+        self.problems.extend(self.conflicts.values())
         collected = max(self.dates) if self.dates else None
         if collected is not None:
             self.data["collected_on"] = collected.isoformat()

@@ -37,6 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import unicodedata
 from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated, Any, Final, Self
@@ -117,10 +118,20 @@ _TEN_E = re.compile(r"^\s*[-+]?10(?:\.0*)?[eE][-+]?\d+(?![\d.])")
 _NOT_A_NUMBER = re.compile(r"^\s*[-+]?(?:nan|inf|infinity)(?![a-z])", re.IGNORECASE)
 _UNDERSCORES = re.compile(r"^\s*[-+]?\d+(?:_\d+)+")
 _CENSORED = re.compile(r"^\s*(?:<=?|>=?|≤|≥)\s*\d")
+# a digit other than 0-9 (full-width ３, Arabic-Indic ٣) at the start of a number
+_OTHER_DIGITS = re.compile(r"^\s*[-+\uff0b\uff0d]?[0-9.,\uff0c\uff0e]*(?![0-9])\d")
 SUSPICIOUS_NUMBER: Final[re.Pattern[str]] = re.compile(
     "|".join(
         f"(?:{p.pattern})"
-        for p in (_CENSORED, _DECIMAL_COMMA, _THOUSANDS, _DOT_THOUSANDS, _TEN_E, _UNDERSCORES)
+        for p in (
+            _OTHER_DIGITS,
+            _CENSORED,
+            _DECIMAL_COMMA,
+            _THOUSANDS,
+            _DOT_THOUSANDS,
+            _TEN_E,
+            _UNDERSCORES,
+        )
     )
     + r"|^\s*[-+]?(?:nan|inf)",
     re.IGNORECASE,
@@ -133,7 +144,10 @@ def number_text_problem(text: str) -> str | None:
     """Why a number written as ``text`` must not be read as it stands, and how to write it.
 
     A plain reading gets these wrong: ``1 200 cells/µL`` would be 1 × "200 cells/µL",
-    ``12,5 mg/L`` 12 × "5 mg/L", and ``<5`` is a detection limit, not a value.
+    ``12,5 mg/L`` 12 × "5 mg/L", and ``<5`` is a detection limit, not a value. Digits other
+    than 0-9 (full-width ``３``, Arabic-Indic ``٣``) are refused too, with the number written in
+    0-9: Python reads some of them as numbers and others not, so every reader refuses them
+    alike rather than reading some.
 
     Parameters
     ----------
@@ -157,9 +171,21 @@ def number_text_problem(text: str) -> str | None:
     the decimal with more or fewer decimals (1.2000 or 1.2)
     >>> print(number_text_problem("10E8 cells"))  # doctest: +NORMALIZE_WHITESPACE
     '10E8' could be 10^8 (as a unit such as 10E9/L means 10^9) or 10 × 10^8: write 1e8 or 1e9
+    >>> number_text_problem("３.５ mg/L")  # full-width digits
+    "write the number with the digits 0-9: '3.5 mg/L'"
     >>> number_text_problem("1200 cells/µL") is None, number_text_problem("0.125") is None
     (True, True)
     """
+    if _OTHER_DIGITS.match(text):
+        plain = "".join(
+            str(unicodedata.digit(ch))
+            if ch.isdecimal()
+            else unicodedata.normalize("NFKC", ch)
+            if ch in "\uff0b\uff0d\uff0c\uff0e"
+            else ch
+            for ch in text.strip()
+        )
+        return f"write the number with the digits 0-9: {plain!r}"
     if _CENSORED.match(text):
         return (
             f"{text.strip()!r} is a detection limit, not a measured value; leave the field "

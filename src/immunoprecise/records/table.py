@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pydantic
 
@@ -514,7 +515,7 @@ def _sheet_to_read(path: Path, sheet: str | int | None) -> tuple[str, str]:
                     "(sheet)",
                     f"the workbook has {len(filled)} sheets with data: {described}; say which "
                     f"holds the patients (sheet={example.title!r} in Python, --sheet "
-                    f"{example.title!r} with immunoprecise evaluate), or delete the others",
+                    f"{example.title!r} on the command line), or delete the others",
                 )
             name = filled[0].title if filled else names[0]
     finally:
@@ -610,6 +611,61 @@ def _decimal_commas(
             cells = frame.iloc[rows, c].astype(str).str.replace(",", ".", regex=False)
             frame.iloc[rows, c] = cells.to_numpy(dtype=object)
     return frame
+
+
+_PERCENT_CELL = re.compile(r"^\s*(?P<number>[^%]*?)\s*%\s*$")
+_PLAIN_PERCENT = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)$")
+_COMMA_PERCENT = re.compile(r"^[-+]?[0-9]+,[0-9]+$")
+
+
+def _percent_signs(
+    frame: pd.DataFrame, written: list[str | None], sep: str, pids: list[str]
+) -> tuple[pd.DataFrame, list[FieldProblem]]:
+    """Read ``50%`` typed as text in a percent column (``…_percent``) as 50; refuse it in any
+    other number column, where the percentage is not in the column's unit.
+
+    A number the reader would refuse anyway (``1.200%``, ``３%``) is left as written, so that its
+    own refusal names the cell as the user wrote it.
+    """
+    problems: list[FieldProblem] = []
+    copied = False
+    for c, name in enumerate(written):
+        if not _number_column(name):
+            continue
+        column = frame.iloc[:, c]
+        signed = np.flatnonzero(column.astype(str).str.contains("%", regex=False).to_numpy())
+        if not len(signed):
+            continue
+        if not copied:
+            frame, copied = frame.copy(), True
+        header = parse_table_header(str(name))
+        unit = "" if isinstance(header, str) else header.unit
+        for r in map(int, signed):
+            cell = frame.iat[r, c]
+            if not isinstance(cell, str):
+                continue
+            match = _PERCENT_CELL.match(cell)
+            if match is None:
+                continue  # refused as not a number, as written
+            number = match["number"]
+            if unit != "%":
+                fix = (
+                    f"in {unit}: write the value in {unit}, without '%'"
+                    if unit
+                    else "not in percent: write the number without '%'"
+                )
+                problems.append(
+                    FieldProblem(
+                        f"row {frame.index[r]} ({pids[r]}) column {name}",
+                        cell,
+                        f"is a percentage, but this column is {fix}",
+                    )
+                )
+            elif (_PLAIN_PERCENT.match(number) and number_text_problem(number) is None) or (
+                sep == ";" and _COMMA_PERCENT.match(number)
+            ):
+                frame.iat[r, c] = number
+    return frame, problems
 
 
 def _marker_problems(
@@ -730,6 +786,8 @@ def read_frame(path: Path, *, sheet: str | int | None = None) -> pd.DataFrame:
     spreadsheet error (``#DIV/0!``), a workbook with more than one sheet of data and no
     ``sheet``, and an ``.xls`` workbook. A ``;``-separated file (Excel's CSV where the decimal
     mark is the comma) is read with its decimal commas (``1,5`` is 1.5) in the number columns.
+    A percentage typed as text (``50%``) is read as 50 in a percent column (``…_percent``) and
+    refused in any other number column.
 
     Parameters
     ----------
@@ -815,6 +873,8 @@ def read_frame(path: Path, *, sheet: str | int | None = None) -> pd.DataFrame:
         for v in (ids if ids is not None else [None] * len(frame))
     ]
     problems = _marker_problems(frame, list(written), pids)
+    frame, percent_problems = _percent_signs(frame, list(written), sep, pids)
+    problems += percent_problems
     if problems:
         raise ValidationError(problems, source=source)
     if sep == ";":
