@@ -168,7 +168,10 @@ def index_page(kb: KnowledgeBase) -> str:
         "scale, a number that is not finite, an id used twice, a therapy, reference, disease "
         "code, tag or timing window that does not exist, a reference cited twice by one entry, "
         "a strategy step whose day lies outside its timing window, and a reference without "
-        "authors, title, journal, citation or a DOI, PMID or URL. Files are UTF-8; "
+        "authors, title, journal, citation or a DOI, PMID or URL. A YAML mistake is named by "
+        "file, line and column. `kb validate` also reports a rule that reads a value the profile "
+        "never computes (with the nearest name it does) and a rule comparing a category with a "
+        "label no threshold gives, since neither can ever hold. Files are UTF-8; "
         '`manifest.yaml` gives the version as text (`version: "2026.10"`). Days of a timing '
         "window count from its anchor (day 0) and may be negative, before it (lymphodepletion "
         "on days −7 to −2 before an infusion); a window ends no earlier than it starts. A "

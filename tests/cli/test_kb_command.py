@@ -37,7 +37,30 @@ def test_rule_reading_an_unknown_value_is_an_error(tmp_path: Path) -> None:
     (site / "rules.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
     result = _cli("kb", "validate", str(site))
     assert result.returncode == 2
-    assert "msi_h_anti_pd1: reads 'msi_stauts'" in result.stderr
+    assert "rules.yaml entry msi_h_anti_pd1 when: reads 'msi_stauts'" in result.stderr
+    assert "did you mean 'msi_status'?" in result.stderr
+
+
+def test_rule_comparing_with_a_category_no_threshold_gives_is_an_error(tmp_path: Path) -> None:
+    # "TMB-HI" for "TMB-H": the rule would load, and never hold for any patient
+    site = tmp_path / "kb"
+    shutil.copytree(default_knowledge_dir(), site)
+    rules = yaml.safe_load((site / "rules.yaml").read_text(encoding="utf-8"))
+    tmb = next(r for r in rules if r["id"] == "tmb_high_anti_pd1")
+    tmb["when"]["all"][0] = {"value": "tmb", "of": "category", "equals": "TMB-HI"}
+    hot = next(r for r in rules if r["id"] == "inflamed_tumour_anti_pd1")
+    hot["when"] = {"not": {"value": "driver.EGFR", "of": "category", "in": ["EGFR sensitising"]}}
+    (site / "rules.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    result = _cli("kb", "validate", str(site))
+    assert result.returncode == 2
+    assert (
+        "rules.yaml entry tmb_high_anti_pd1 when: compares the category of 'tmb' with 'TMB-HI', "
+        "which no threshold or driver gives it (categories: TMB-H, TMB-L)"
+    ) in result.stderr
+    assert (
+        "rules.yaml entry inflamed_tumour_anti_pd1 when: compares the category of 'driver.EGFR' "
+        "with 'EGFR sensitising'"
+    ) in result.stderr
 
 
 def test_dangling_reference_is_named(tmp_path: Path) -> None:

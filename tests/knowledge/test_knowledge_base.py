@@ -137,6 +137,41 @@ def test_bad_yaml_and_missing_dir(tmp_path: Path) -> None:
         load_knowledge_base(tmp_path / "absent")
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "  family: checkpoint\n  therapies: [pembrolizumab]",
+            "  family: checkpoint\n\ttherapies: [pembrolizumab]",
+            "line {line}, column 1: not valid YAML: while scanning for the next token, "
+            "found character '\\t' that cannot start any token; indent with spaces, not tabs",
+        ),
+        (
+            "therapies: [pembrolizumab]",
+            "therapies: [pembrolizumab",
+            "line {next}, column 9: not valid YAML: while parsing a flow sequence opened "
+            "on line {line}, expected ',' or ']', but got ':'",
+        ),
+    ],
+)
+def test_yaml_mistake_names_file_line_and_column(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    # a tab for indentation, a list left open: the message gives the line to fix, not the
+    # parser's "<unicode string>" excerpt
+    kb_dir = _copy_kb(tmp_path)
+    rules = kb_dir / "rules.yaml"
+    text = rules.read_text(encoding="utf-8")
+    assert old in text
+    text = text.replace(old, new, 1)
+    rules.write_text(text, encoding="utf-8")
+    line = text[: text.index("therapies: [pembrolizumab")].count("\n") + 1
+    with pytest.raises(KnowledgeBaseError) as info:
+        load_knowledge_base(kb_dir)
+    assert str(info.value) == f"{rules.resolve()} " + expected.format(line=line, next=line + 1)
+    assert "<unicode string>" not in str(info.value)
+
+
 IMMUNOGRAM_FIRST = yaml.safe_load(
     (default_knowledge_dir() / "immunogram.yaml").read_text(encoding="utf-8")
 )[0]["id"]

@@ -50,7 +50,7 @@ def test_an_unbounded_confidence_interval_keeps_its_whisker() -> None:
     arrows = [line for line in ax.get_lines() if line.get_marker() == ">"]
     assert len(arrows) == 1
     assert list(arrows[0].get_xdata()) == [high]
-    assert "2.00 (0.50–inf)" in [t.get_text() for t in ax.texts]
+    assert "2.00 (0.50–∞)" in [t.get_text() for t in ax.texts]
 
 
 @pytest.mark.parametrize(

@@ -48,6 +48,15 @@ class Statistic(BaseModel):
     ...               n=21, method="Clopper–Pearson exact", unit="fraction")
     >>> str(s)
     'ORR 0.524 (95% CI 0.298–0.743; n=21; Clopper–Pearson exact)'
+
+    A median survival the curve never reaches reads ``not reached``, and a bound that cannot be
+    estimated reads ``NE``, as in the package's tables; ``∞`` stays for quantities where it is a
+    value (a hazard ratio):
+
+    >>> m = Statistic(name="median PFS", estimate=float("inf"), ci_low=310.0, ci_high=None,
+    ...               ci_level=0.95, n=40, method="Kaplan–Meier median", unit="days")
+    >>> str(m)
+    'median PFS not reached (95% CI 310.000–NE; n=40; Kaplan–Meier median)'
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -83,11 +92,20 @@ class Statistic(BaseModel):
         return (self.ci_low, self.ci_high)
 
     def __str__(self) -> str:
-        text = f"{self.name} {_fmt(self.estimate)}"
+        time_to_event = self.unit in TIME_UNITS
+        estimate = _fmt(self.estimate)
+        if time_to_event and math.isinf(self.estimate) and self.estimate > 0:
+            estimate = "not reached"
+        text = f"{self.name} {estimate}"
         parts: list[str] = []
         if self.ci_level is not None and (self.ci_low is not None or self.ci_high is not None):
             level = f"{100 * self.ci_level:g}%"
-            parts.append(f"{level} CI {_fmt(self.ci_low)}–{_fmt(self.ci_high)}")
+            low, high = _fmt(self.ci_low), _fmt(self.ci_high)
+            if time_to_event:
+                # an infinite bound of a median survival is not estimable: "310–NE", as in tables
+                low = "NE" if self.ci_low is not None and math.isinf(self.ci_low) else low
+                high = "NE" if self.ci_high is not None and math.isinf(self.ci_high) else high
+            parts.append(f"{level} CI {low}–{high}")
         if self.df is not None:
             parts.append(f"df={self.df:g}")
         if self.p_value is not None:
@@ -98,8 +116,12 @@ class Statistic(BaseModel):
         return f"{text} ({'; '.join(parts)})"
 
 
+TIME_UNITS = frozenset({"days", "weeks", "months", "years"})
+"""Units of a time to an event: an infinite value of one (a median survival) is "not reached"."""
+
+
 def _fmt(x: float | None) -> str:
-    if x is None:
+    if x is None or math.isnan(x):
         return "NE"
     if math.isinf(x):
         return "∞" if x > 0 else "-∞"

@@ -292,6 +292,17 @@ def _parse(path: Path, raw: bytes) -> Any:
         ) from None
     try:
         return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        # "rules.yaml line 11, column 1: not valid YAML: found character '\t' …", not the
+        # parser's "<unicode string>" excerpt
+        mark = exc.problem_mark or exc.context_mark
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        context = exc.context
+        if context and exc.context_mark is not None and exc.context_mark is not mark:
+            context += f" opened on line {exc.context_mark.line + 1}"
+        problem = ", ".join(p for p in (context, exc.problem) if p) or str(exc)
+        hint = "; indent with spaces, not tabs" if "'\\t'" in problem else ""
+        raise KnowledgeBaseError(f"{path}{where}: not valid YAML: {problem}{hint}") from None
     except yaml.YAMLError as exc:
         raise KnowledgeBaseError(f"{path}: not valid YAML ({exc})") from None
 

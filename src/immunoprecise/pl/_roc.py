@@ -349,4 +349,11 @@ def _interval(s: Statistic, *, level: bool = True) -> str:
     if s.ci_low is None or s.ci_high is None or s.ci_level is None:
         return f"{s.estimate:.2f}"
     head = f"{100 * s.ci_level:g}% CI " if level else ""
-    return f"{s.estimate:.2f} ({head}{s.ci_low:.2f}–{s.ci_high:.2f})"
+    return f"{s.estimate:.2f} ({head}{_bound(s.ci_low)}–{_bound(s.ci_high)})"
+
+
+def _bound(x: float) -> str:
+    """A CI bound as a reader writes it: an unbounded end of a ratio's interval is ``∞``."""
+    if math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    return f"{x:.2f}"

@@ -8,10 +8,12 @@ uses.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from immunoprecise.knowledge import KnowledgeBase, Rule, Strategy
+from immunoprecise.knowledge import Condition, KnowledgeBase, Rule, Strategy
 from immunoprecise.knowledge.schema import SCALE_REFERENCES
 from immunoprecise.profile.immune_profile import compute_values
 from immunoprecise.profile.values import ValueBuilder
@@ -33,6 +35,28 @@ def _profile_metrics(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
     return metrics
 
 
+def _category_labels(kb: KnowledgeBase) -> dict[str, set[str]]:
+    """Key → every category label the knowledge base can give that value (thresholds, drivers)."""
+    labels: dict[str, set[str]] = {}
+    for threshold in kb.thresholds:
+        labels.setdefault(threshold.value, set()).update(threshold.labels)
+    for driver in kb.drivers:
+        labels.setdefault(f"driver.{driver.gene}", set()).add(driver.label)
+    return labels
+
+
+def _category_comparisons(condition: Condition) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """``(key, operands)`` of every ``of: category`` comparison by ``equals``/``in``."""
+    if condition.value is not None and condition.of == "category":
+        if condition.equals is not None:
+            yield condition.value, (str(condition.equals),)
+        elif condition.in_ is not None:
+            yield condition.value, condition.in_
+    children = (*(condition.all or ()), *(condition.any or ()))
+    for child in (*children, *((condition.not_,) if condition.not_ else ())):
+        yield from _category_comparisons(child)
+
+
 @dataclass(frozen=True)
 class KnowledgeBaseCheck:
     """Result of :func:`check_knowledge_base`: errors make the knowledge base unusable."""
@@ -50,9 +74,11 @@ class KnowledgeBaseCheck:
 def check_knowledge_base(kb: KnowledgeBase) -> KnowledgeBaseCheck:
     """Check that every rule can be decided and every entry is used.
 
-    Errors: a rule or strategy reads a value the profile never computes (a typo would otherwise
-    leave it undecided forever); a rule has no evidence level or reference (the schema already
-    refuses both). Warnings: references, therapies or timing windows that nothing uses.
+    Errors name the file, the entry and the field. A rule or strategy reads a value the profile
+    never computes (a typo would otherwise leave it undecided forever), or compares a value's
+    category with a label no threshold or driver gives it (it would never hold); a rule has no
+    evidence level or reference (the schema already refuses both).
+    Warnings: references, therapies or timing windows that nothing uses.
 
     Examples
     --------
@@ -65,12 +91,26 @@ def check_knowledge_base(kb: KnowledgeBase) -> KnowledgeBaseCheck:
     warnings: list[str] = []
     metrics = _profile_metrics(kb)
     known = set(metrics)
-    deciding: list[tuple[str, Rule | Strategy]] = [("rule", r) for r in kb.rules]
-    deciding += [("strategy", s) for s in kb.strategies]
-    for kind, entry in deciding:
+    categories = _category_labels(kb)
+    deciding: list[tuple[str, Rule | Strategy]] = [("rules.yaml", r) for r in kb.rules]
+    deciding += [("strategies.yaml", s) for s in kb.strategies]
+    for file, entry in deciding:
+        where = f"{file} entry {entry.id} when"
         for key in sorted(entry.when.value_keys()):
             if key not in known and not key.startswith(_PER_PATIENT):
-                errors.append(f"{kind} {entry.id}: reads {key!r}, which the profile never computes")
+                close = difflib.get_close_matches(key, sorted(known), n=3)
+                hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+                errors.append(f"{where}: reads {key!r}, which the profile never computes{hint}")
+        for key, operands in _category_comparisons(entry.when):
+            if key not in categories:
+                continue
+            for operand in operands:
+                if operand not in categories[key]:
+                    errors.append(
+                        f"{where}: compares the category of {key!r} with {operand!r}, which no "
+                        f"threshold or driver gives it (categories: "
+                        f"{', '.join(sorted(categories[key]))}), so the condition never holds"
+                    )
     for rule in kb.rules:
         if not rule.references or rule.evidence is None:
             errors.append(f"rule {rule.id}: needs evidence and at least one reference")
