@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -118,6 +118,28 @@ def storable_text(text: str) -> str:
     except UnicodeEncodeError:  # a surrogate that does not stand for a byte
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
     return raw.decode("utf-8", "backslashreplace")
+
+
+def _audit_filters(
+    statement: Select[Any], query: AuditQuery, patient_id: str | None, actor: str | None
+) -> Select[Any]:
+    """``statement`` (a SELECT from the audit log) with the criteria of ``query`` and the
+    ``patient_id`` / ``actor`` given beside it (all must hold); no order, limit or offset."""
+    for pid in (patient_id, query.patient_id):
+        if pid is not None:
+            statement = statement.where(AuditRow.patient == pid)
+    for who in (actor, query.actor):
+        if who is not None:
+            statement = statement.where(AuditRow.actor == who)
+    if query.actions:
+        statement = statement.where(AuditRow.action.in_([a.value for a in query.actions]))
+    start, end = query.start(), query.end()
+    if start is not None:
+        statement = statement.where(AuditRow.at >= start)
+    if end is not None:
+        stamp, kept = end
+        statement = statement.where(AuditRow.at <= stamp if kept else AuditRow.at < stamp)
+    return statement
 
 
 def _now() -> dt.datetime:
@@ -949,6 +971,65 @@ class Registry(Database):
             self._audit(session, who, AuditAction.read_results, patient_id, f"results {ids}")
             return [self._result_model(r[0], r[1]) for r in rows]
 
+    def result(self, result_id: int, *, actor: str, kind: str | None = None) -> StoredResult | None:
+        """Read one stored result by its id, without reading any other.
+
+        The read is audited like :meth:`results` (action ``read_results``, object
+        ``results <id>``, or ``results none`` when nothing is found), with the result's
+        patient when it has one.
+
+        Parameters
+        ----------
+        result_id
+            The result's id (:attr:`StoredResult.id`, a whole number from 1).
+        actor
+            Who reads it (audit log).
+        kind
+            The kind it must have (e.g. ``"virtual_trial"``); any kind when ``None``.
+
+        Returns
+        -------
+        StoredResult or None
+            The result; ``None`` when no result has this id (an id below 1, or too large
+            for the database, included), or when it is of another kind.
+
+        Raises
+        ------
+        RegistryError
+            If ``result_id`` is not an int or ``actor`` is empty.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> url = f"sqlite:///{pathlib.Path(tempfile.mkdtemp()) / 'registry.db'}"
+        >>> with Registry.open(url, create=True) as registry:
+        ...     saved = registry.save_result("simulation", {"arms": 2}, actor="ann")
+        ...     back = registry.result(saved.id, actor="bob", kind="simulation")
+        ...     other = registry.result(saved.id, actor="bob", kind="virtual_trial")
+        >>> back.payload, other
+        ({'arms': 2}, None)
+        """
+        who = _check_actor(actor)
+        if isinstance(result_id, bool) or not isinstance(result_id, int):
+            raise RegistryError(
+                f"result_id {result_id!r}: give a stored result's id, a whole number from 1"
+            )
+        # ids are 32-bit on PostgreSQL (INTEGER), 64-bit on SQLite: one outside cannot be stored
+        largest = 2**31 - 1 if self._engine.dialect.name == "postgresql" else 2**63 - 1
+        query = (
+            select(ResultRow, PatientRow.pseudonym)
+            .join(PatientRow, ResultRow.patient_id == PatientRow.id, isouter=True)
+            .where(ResultRow.id == result_id)
+        )
+        if kind is not None:
+            query = query.where(ResultRow.kind == kind)
+        with self._transaction() as session:
+            found = session.execute(query).first() if 1 <= result_id <= largest else None
+            pid = None if found is None else found[1]
+            shown = "none" if found is None else str(found[0].id)
+            self._audit(session, who, AuditAction.read_results, pid, f"results {shown}")
+            return None if found is None else self._result_model(found[0], found[1])
+
     # -- audit, export, counts -------------------------------------------------------------
 
     def audit(
@@ -991,21 +1072,7 @@ class Registry(Database):
         ([('bob', 'read')], 'bob')
         """
         query = query or AuditQuery()
-        statement = select(AuditRow)
-        for pid in (patient_id, query.patient_id):
-            if pid is not None:
-                statement = statement.where(AuditRow.patient == pid)
-        for who in (actor, query.actor):
-            if who is not None:
-                statement = statement.where(AuditRow.actor == who)
-        if query.actions:
-            statement = statement.where(AuditRow.action.in_([a.value for a in query.actions]))
-        start, end = query.start(), query.end()
-        if start is not None:
-            statement = statement.where(AuditRow.at >= start)
-        if end is not None:
-            stamp, kept = end
-            statement = statement.where(AuditRow.at <= stamp if kept else AuditRow.at < stamp)
+        statement = _audit_filters(select(AuditRow), query, patient_id, actor)
         statement = statement.order_by(AuditRow.id.desc() if query.newest_first else AuditRow.id)
         statement = statement.offset(query.offset or None).limit(query.limit)
         with self._transaction() as session:
@@ -1020,6 +1087,53 @@ class Registry(Database):
                 )
                 for r in session.scalars(statement)
             ]
+
+    def audit_count(
+        self,
+        query: AuditQuery | None = None,
+        *,
+        patient_id: str | None = None,
+        actor: str | None = None,
+    ) -> int:
+        """Count the audit entries that :meth:`audit` would read without ``limit`` and
+        ``offset``: the same criteria, counted in the database (no entry is read).
+
+        With it a page of the log (``AuditQuery(limit=..., offset=...)``) can be shown with
+        the number of entries in all. Counting is not itself audited.
+
+        Parameters
+        ----------
+        query
+            Criteria (patient, actor, actions, time range); its ``limit``, ``offset`` and
+            ``newest_first`` are ignored. Every entry when omitted.
+        patient_id
+            Count only the entries about this patient (as ``query.patient_id``; both apply).
+        actor
+            Count only the entries by this actor (as ``query.actor``; both apply).
+
+        Returns
+        -------
+        int
+            The number of matching entries (0 or more).
+
+        Examples
+        --------
+        >>> import tempfile, pathlib, immunoprecise as ip
+        >>> url = f"sqlite:///{pathlib.Path(tempfile.mkdtemp()) / 'registry.db'}"
+        >>> record = ip.read_patient(ip.data.example_path("crc_msih.json"))
+        >>> with Registry.open(url, create=True) as registry:
+        ...     _ = registry.add_record(record, actor="ann")
+        ...     _ = registry.record(record.patient_id, actor="bob")
+        ...     _ = registry.record(record.patient_id, actor="bob")
+        ...     page = registry.audit(AuditQuery(actor="bob", newest_first=True, limit=1))
+        ...     (len(page), registry.audit_count(AuditQuery(actor="bob", limit=1)))
+        (1, 2)
+        """
+        statement = _audit_filters(
+            select(func.count()).select_from(AuditRow), query or AuditQuery(), patient_id, actor
+        )
+        with self._transaction() as session:
+            return int(session.scalar(statement) or 0)
 
     def export(self, target: str | Path | TextIO | None = None, *, actor: str) -> int:
         """Write the latest version of every record as JSON lines, sorted by patient id.

@@ -291,9 +291,9 @@ def _progress_context(request: Request, job: Job) -> dict[str, Any]:
 
 
 def _stored(state: ServiceState, session: DashboardSession, result_id: int) -> StoredResult:
-    for stored in state.registry.results(actor=session.name, kind=DESIGN_RESULT_KIND):
-        if stored.id == result_id:
-            return stored
+    stored = state.registry.result(result_id, actor=session.name, kind=DESIGN_RESULT_KIND)
+    if stored is not None:
+        return stored
     raise DashboardError(http.HTTP_404_NOT_FOUND, f"trial result {result_id} is not stored")
 
 

@@ -7,10 +7,11 @@ from typing import Any
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from immunoprecise.registry.models import AuditQuery
 from immunoprecise.service.auth import TOKEN_NAME_PATTERN, ApiToken, Role
 from immunoprecise.service.deps import Admin, AuthorizedRoute, State
 from immunoprecise.service.errors import error_responses
-from immunoprecise.service.paging import DEFAULT_LIMIT, Limit, Offset, page
+from immunoprecise.service.paging import DEFAULT_LIMIT, Limit, Offset
 
 __all__ = ["NewToken", "router"]
 
@@ -75,7 +76,9 @@ def read_audit(
     """Who read or wrote which patient's data: ``total`` counts the entries that match, and
     ``entries`` holds, oldest first, the latest ``limit`` of them after the ``offset`` newest
     are skipped (``offset=0``: the latest entries; ``offset=1000``: the 1,000 before them)."""
-    entries = state.registry.audit(patient_id=patient_id, actor=actor)
-    newest_first = entries[::-1]
-    shown = page(newest_first, limit=limit, offset=offset)[::-1]
-    return {"total": len(entries), "entries": [e.model_dump(mode="json") for e in shown]}
+    wanted = AuditQuery(
+        patient_id=patient_id, actor=actor, newest_first=True, limit=limit, offset=offset
+    )
+    shown = state.registry.audit(wanted)[::-1]  # the page is read in SQL, newest first
+    total = state.registry.audit_count(wanted)
+    return {"total": total, "entries": [e.model_dump(mode="json") for e in shown]}

@@ -439,7 +439,7 @@ def trial_result(state: State, caller: Anyone, job_id: JobId) -> dict[str, Any]:
     if job.result_id is None:
         detail = job.message if job.message else f"the trial is {job.status.value}; try later"
         raise HTTPException(status.HTTP_409_CONFLICT, detail)
-    for stored in state.registry.results(actor=caller.name, kind=job.kind):
-        if stored.id == job.result_id:
-            return stored.model_dump(mode="json")
+    stored = state.registry.result(job.result_id, actor=caller.name, kind=job.kind)
+    if stored is not None:
+        return stored.model_dump(mode="json")
     raise HTTPException(status.HTTP_404_NOT_FOUND, f"result {job.result_id} is not stored")
