@@ -126,3 +126,33 @@ def test_cohort_sheet_for_a_folder_is_refused(tmp_path: Path) -> None:
     result = runner.invoke(app, ["cohort", "survival", str(folder), "--sheet", "Cohort"])
     assert result.exit_code == 2
     assert "--sheet is for Excel workbooks, not a folder" in result.stderr
+
+
+def test_db_import_reads_the_sheet_named(workbook: Path, cohort_csv: Path, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'registry.db'}"
+    assert runner.invoke(app, ["db", "init", "--db", url]).exit_code == 0
+    refused = runner.invoke(app, ["db", "import", str(workbook), "--db", url, "--actor", "ann"])
+    assert refused.exit_code == 2
+    assert "Cohort" in refused.output
+    assert "Notes" in refused.output
+    read = runner.invoke(
+        app, ["db", "import", str(workbook), "--sheet", "Cohort", "--db", url, "--actor", "ann"]
+    )
+    assert read.exit_code == 0, read.output
+    assert f"{ROWS} rows, {ROWS} new" in read.output
+    # the same patients as the CSV: importing it changes nothing
+    again = runner.invoke(app, ["db", "import", str(cohort_csv), "--db", url, "--actor", "ann"])
+    assert again.exit_code == 0, again.output
+    assert f"{ROWS} rows, 0 new, 0 updated, {ROWS} unchanged" in again.output
+
+
+def test_db_import_refuses_a_sheet_when_no_file_is_a_workbook(
+    cohort_csv: Path, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'registry.db'}"
+    assert runner.invoke(app, ["db", "init", "--db", url]).exit_code == 0
+    result = runner.invoke(
+        app, ["db", "import", str(cohort_csv), "--sheet", "Cohort", "--db", url, "--actor", "ann"]
+    )
+    assert result.exit_code == 2
+    assert "is for Excel workbooks, and none of the files is one" in result.output

@@ -215,6 +215,14 @@ def import_command(
         bool,
         typer.Option("--recursive", "-r", help="Also import the files in sub-folders."),
     ] = False,
+    sheet: Annotated[
+        str | None,
+        typer.Option(
+            "--sheet",
+            help="Sheet of the Excel workbooks to read the patients from (by name); needed "
+            "when a workbook has more than one sheet with data.",
+        ),
+    ] = None,
 ) -> None:
     """Import patient files and folders in one transaction: all records are stored, or none.
 
@@ -231,6 +239,7 @@ def import_command(
       immunoprecise db import cohort.csv patient.json --actor ann
       immunoprecise db import records/                  # every record file in records/
       immunoprecise db import sites/ --recursive        # and in its sub-folders
+      immunoprecise db import site.xlsx --sheet patients  # one sheet of a workbook
     """
     from immunoprecise.registry import Registry
     from immunoprecise.registry.importing import expand_folders, record_files
@@ -242,7 +251,7 @@ def import_command(
                 ignored += record_files(path, recursive=recursive)[1]
         paths = expand_folders(files, recursive=recursive)
         with Registry.open(db) as registry:
-            reports = _import_with_progress(registry, paths, actor or _default_actor())
+            reports = _import_with_progress(registry, paths, actor or _default_actor(), sheet=sheet)
     except ValidationError as exc:
         hint = (
             "; fix the files named, move the ones that are not patient records out of the "
@@ -272,7 +281,9 @@ def import_command(
         )
 
 
-def _import_with_progress(registry: Registry, paths: list[Path], actor: str) -> list[ImportReport]:
+def _import_with_progress(
+    registry: Registry, paths: list[Path], actor: str, *, sheet: str | None = None
+) -> list[ImportReport]:
     """Import the files, with a progress bar for many files on a terminal."""
     from rich.markup import escape
     from rich.progress import Progress
@@ -290,7 +301,7 @@ def _import_with_progress(registry: Registry, paths: list[Path], actor: str) -> 
                 name = escape(_shown(path.name))  # the description is read as rich markup
                 bar.update(task, completed=done, description=f"reading {name}")
 
-        return import_files(registry, paths, actor=actor, progress=step)
+        return import_files(registry, paths, actor=actor, progress=step, sheet=sheet)
 
 
 @db_app.command("export")

@@ -114,6 +114,7 @@ from typing import Any, NamedTuple, NoReturn
 
 import yaml
 
+from immunoprecise.documents import load_yaml
 from immunoprecise.errors import FieldProblem, UnitError, ValidationError
 from immunoprecise.records.units import convert, unit_registry
 from immunoprecise.records.units import parse_unit as _parse_unit
@@ -1406,7 +1407,7 @@ class Regimen:
                 ) from None
         if isinstance(data, str):
             try:
-                data = yaml.safe_load(data)
+                data = load_yaml(data)
             except yaml.YAMLError as exc:
                 raise ValidationError(
                     [FieldProblem("(yaml)", None, f"is not valid YAML: {exc}")], source=origin

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from immunoprecise.documents import load_yaml
 from immunoprecise.errors import FieldProblem, ValidationError, repeated
 from immunoprecise.records.cohort import Cohort
 from immunoprecise.records.record import PatientRecord
@@ -81,67 +81,6 @@ class _RepeatedKeyError(Exception):
         self.key = key
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing a mapping key given twice (it would keep the last)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, str | int | float | bool) and key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None,
-                    None,
-                    f"key {key!r} is given twice in one mapping; keep one",
-                    key_node.start_mark,
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-_YAML_1_1_TAGS = frozenset(
-    f"tag:yaml.org,2002:{name}" for name in ("bool", "int", "float", "timestamp")
-)
-
-
-class _RecordLoader(_UniqueKeyLoader):
-    """The safe loader with the YAML 1.2 core schema's plain scalars, so values read as written.
-
-    PyYAML resolves plain scalars by YAML 1.1, which turns ``0012`` into the octal number 10,
-    ``12:30`` into 750 (base 60), ``no``/``yes``/``on``/``off`` into booleans and ``2024-01-05``
-    into a date, yet leaves ``1e3`` as text. Here only ``true``/``false`` are booleans, a number is
-    decimal digits (``61``, ``-2``, ``2.5``, ``1e3``, ``.5``, ``.inf``, ``.nan``), and everything
-    else is text as written: ``0012``, ``007.5`` (a leading zero is not how a number is written),
-    ``0x1F``, ``1_000``, ``12:30``, ``no``, ``2024-01-05`` (dates are read from ISO text by the
-    record's date fields).
-    """
-
-    yaml_implicit_resolvers = {  # noqa: RUF012 (PyYAML's class attribute, read-only here)
-        first: [(tag, regexp) for tag, regexp in resolvers if tag not in _YAML_1_1_TAGS]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-
-
-_RecordLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-_RecordLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789")
-)
-_RecordLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(
-        r"""^(?:[-+]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?[eE][-+]?[0-9]+
-        |(?:0|[1-9][0-9]*)\.[0-9]*
-        |\.[0-9]+(?:[eE][-+]?[0-9]+)?
-        |\.(?:inf|Inf|INF))
-        |\.(?:nan|NaN|NAN))$""",
-        re.X,
-    ),
-    list("-+0123456789."),
-)
-
-
 def _no_sheet(path: Path, sheet: str | int | None) -> None:
     if sheet is not None:
         raise _file_error(path, f"sheet={sheet!r} is for Excel workbooks, not {path.suffix} files")
@@ -168,7 +107,7 @@ def _load_document(path: Path) -> Any:
         except RecursionError:
             raise _file_error(path, "is nested too deeply to be a record") from None
     try:
-        return yaml.load(text, Loader=_RecordLoader)
+        return load_yaml(text)
     except RecursionError:
         raise _file_error(path, "is nested too deeply to be a record") from None
     except yaml.YAMLError as exc:

@@ -10,6 +10,7 @@ from pathlib import Path
 from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.records import PatientRecord, read_patients
 from immunoprecise.records.readers import DOCUMENT_SUFFIXES, TABLE_SUFFIXES, binary_content
+from immunoprecise.records.table import EXCEL_SUFFIXES
 from immunoprecise.records.validation import validate_model
 from immunoprecise.registry.models import AuditAction, ImportReport
 from immunoprecise.registry.store import Registry, _Added, _BatchItem
@@ -153,15 +154,21 @@ def read_export(path: Path) -> tuple[list[PatientRecord], list[int]]:
     return records, lines
 
 
-def file_items(path: Path, records: Sequence[PatientRecord] | None = None) -> list[_BatchItem]:
+def file_items(
+    path: Path,
+    records: Sequence[PatientRecord] | None = None,
+    *,
+    sheet: str | int | None = None,
+) -> list[_BatchItem]:
     """One file's records as batch items labelled by file and row: ``records`` as already read
-    from ``path``, else read and validated here (a ``.jsonl`` registry export line by line)."""
+    from ``path``, else read and validated here (a ``.jsonl`` registry export line by line;
+    ``sheet`` of a workbook)."""
     lines: list[int] | None = None
     try:
         if records is None and path.suffix.lower() == EXPORT_SUFFIX:
             records, lines = read_export(path)
         elif records is None:
-            records = read_patients(path)
+            records = read_patients(path, sheet=sheet)
     except ValidationError as exc:
         if exc.source:
             raise
@@ -186,6 +193,7 @@ def import_files(
     actor: str,
     recursive: bool = False,
     progress: Callable[[int, int, Path], None] | None = None,
+    sheet: str | int | None = None,
 ) -> list[ImportReport]:
     """Import patient files (JSON, YAML, CSV, TSV, Excel, or a ``.jsonl`` registry export) and
     folders of them in one transaction.
@@ -209,6 +217,10 @@ def import_files(
     progress
         Called as ``progress(done, total, path)`` after each file is read (``done`` files of
         ``total``), before anything is stored.
+    sheet
+        The sheet (name, or 0-based position) to read from each Excel workbook among the
+        files; needed for a workbook with more than one sheet of data. Refused when no file is
+        a workbook.
 
     Returns
     -------
@@ -235,11 +247,21 @@ def import_files(
     200 rows, 200 new, 0 updated, 0 unchanged | 200 rows, 0 new, 0 updated, 200 unchanged
     """
     files = expand_folders(paths, recursive=recursive)
+    if sheet is not None and not any(f.suffix.lower() in EXCEL_SUFFIXES for f in files):
+        raise ValidationError(
+            [
+                FieldProblem(
+                    "sheet", str(sheet), "is for Excel workbooks, and none of the files is one"
+                )
+            ],
+            source=", ".join(str(f) for f in files[:3]) + (", ..." if len(files) > 3 else ""),
+        )
     batches: list[list[_BatchItem]] = []
     failed: list[ValidationError] = []
     for done, path in enumerate(files, start=1):
+        workbook = path.suffix.lower() in EXCEL_SUFFIXES
         try:
-            batches.append(file_items(path))
+            batches.append(file_items(path, sheet=sheet if workbook else None))
         except ValidationError as exc:
             failed.append(exc)
         if progress is not None:

@@ -33,6 +33,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from immunoprecise.data import example_path
+from immunoprecise.documents import load_yaml
 from immunoprecise.errors import ValidationError
 from immunoprecise.registry import StoredResult
 from immunoprecise.service.auth import Role
@@ -220,7 +221,7 @@ def run_example(
             errors=errors,
             status_code=http.HTTP_422_UNPROCESSABLE_CONTENT,
         )
-    data = yaml.safe_load(example_path(EXAMPLE_DESIGN).read_text(encoding="utf-8"))
+    data = load_yaml(example_path(EXAMPLE_DESIGN).read_text(encoding="utf-8"))
     data["n_per_arm"] = int(given)
     # about ten chunks, so that the progress bar moves (100 patients per chunk at least)
     data["chunk_size"] = max(100, -(-int(given) // 10))

@@ -7,8 +7,7 @@ import json
 import re
 from typing import Any
 
-import yaml
-
+from immunoprecise.documents import load_yaml
 from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.records import PatientRecord, read_fhir_bundle, validate_model
 from immunoprecise.registry import RecordVersion
@@ -253,37 +252,10 @@ def lone_surrogates(raw: bytes | str, *, where: str = "body") -> list[FieldProbl
     return problems
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing a mapping that gives a key twice (PyYAML keeps the last
-    value without a word; YAML itself requires keys to be unique). Keys brought in by a merge
-    (``<<: *defaults``) may still be overridden."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        if isinstance(node, yaml.MappingNode):
-            seen: dict[Any, int] = {}
-            for key_node, _ in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    continue
-                key = self.construct_object(key_node, deep=deep)
-                try:
-                    first = seen.get(key)
-                except TypeError:
-                    continue  # an unhashable key: the safe loader refuses it itself
-                if first is None:
-                    seen[key] = key_node.start_mark.line
-                else:
-                    raise yaml.constructor.ConstructorError(
-                        "while reading a mapping",
-                        node.start_mark,
-                        f"the key {key!r} is given twice (first at line {first + 1}); "
-                        "give each key once",
-                        key_node.start_mark,
-                    )
-        return super().construct_mapping(node, deep=deep)
-
-
 def safe_load_unique(text: str) -> Any:
-    """``yaml.safe_load``, but a mapping that gives a key twice is an error.
+    """A YAML body or upload read as written (:func:`immunoprecise.documents.load_yaml`): a key
+    given twice is an error, and plain scalars follow the YAML 1.2 core schema (``0012`` is text,
+    ``no`` is not ``False``), as files read by the command line.
 
     Raises
     ------
@@ -293,12 +265,13 @@ def safe_load_unique(text: str) -> Any:
 
     Examples
     --------
-    >>> safe_load_unique("{a: 1, b: {c: 2}}")
-    {'a': 1, 'b': {'c': 2}}
+    >>> import yaml
+    >>> safe_load_unique("{a: 1, b: {c: 2}, id: 0012}")
+    {'a': 1, 'b': {'c': 2}, 'id': '0012'}
     >>> try:
     ...     safe_load_unique("{age: 50, age: 70}")
     ... except yaml.YAMLError as exc:
     ...     print(exc.problem)
     the key 'age' is given twice (first at line 1); give each key once
     """
-    return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: constructs no objects
+    return load_yaml(text)

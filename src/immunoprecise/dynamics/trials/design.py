@@ -37,6 +37,7 @@ from pydantic import (
     model_validator,
 )
 
+from immunoprecise.documents import load_yaml
 from immunoprecise.dynamics.dosing import (
     REFERENCE_BODY_SURFACE_M2,
     REFERENCE_BODY_WEIGHT_KG,
@@ -627,7 +628,7 @@ def load_trial_design(source: str | Path | dict[str, Any]) -> TrialDesign:
             problem = "is a folder, not a design file" if path.is_dir() else "no such file"
             raise ValidationError([FieldProblem("file", str(path), problem)], source=name)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = load_yaml(path.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             raise ValidationError(
                 [FieldProblem("file", path.name, f"not valid YAML ({exc})".replace("\n", " "))],
