@@ -372,8 +372,9 @@ def read_expression(
             _refuse_log_values_as_tpm(values, name)
         offset = offset_given
         if units == "log2tpm" and offset is None:
-            with np.errstate(invalid="ignore"):
-                lo = float(np.nanmin(values)) if values.size else 0.0
+            present = values[~np.isnan(values)]
+            # no value at all (every cell NaN): the offset of an empty matrix
+            lo = float(present.min()) if present.size else 0.0
             offset = _offset_from_minimum(lo)
             note += f" (minimum {lo:.4g} → log2(TPM + {offset:g}))"
     if offset_given is not None:
