@@ -9,25 +9,9 @@ import pytest
 
 from immunoprecise.errors import ValidationError
 from immunoprecise.records.fhir import read_fhir_bundle
+from records.test_fhir import _PATIENT_URL, _bundle
 
-_PATIENT_URL = "urn:uuid:6b1f0c1e-8f0a-4a53-9d7e-2f6c1c0d5a11"
 _UCUM = "http://unitsofmeasure.org"
-
-
-def _bundle(*resources: dict[str, Any]) -> dict[str, Any]:
-    patient = {"resourceType": "Patient", "id": "P1", "gender": "female"}
-    condition = {
-        "resourceType": "Condition",
-        "id": "c1",
-        "subject": {"reference": _PATIENT_URL},
-        "code": {
-            "coding": [{"system": "http://snomed.info/sct", "code": "363406005"}],
-            "text": "Colon adenocarcinoma",
-        },
-    }
-    entries = [{"fullUrl": _PATIENT_URL, "resource": patient}, {"resource": condition}]
-    entries += [{"resource": r} for r in resources]
-    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
 
 
 def _crp(obs_id: str, value: float, when: str, unit: str = "mg/L") -> dict[str, Any]:
