@@ -30,41 +30,31 @@ GZMA          na   3   4
 
 from __future__ import annotations
 
-import bz2
-import gzip
-import lzma
 import re
 from pathlib import Path
-from typing import IO
 
 import pandas as pd
 
 from immunoprecise.errors import ExpressionError
+from immunoprecise.profile.expression.quantifiers import TEXT_READ_ERRORS, open_text
 
 __all__ = ["is_gct", "read_gct"]
 
-_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _VERSION = re.compile(r"^#1\.(\d+)\s*$")
 _DIMENSIONS = re.compile(r"^\s*(\d+)\s+(\d+)(?:\s+(\d+)\s+(\d+))?\s*$")
 
 
 def _first_lines(path: Path, n: int) -> list[str]:
     """Up to ``n`` first lines of a (possibly compressed) text file, ``[]`` if unreadable."""
-    opener = _OPENERS.get(path.suffix.lower())
     try:
-        handle: IO[str] = (
-            opener(path, "rt", encoding="utf-8-sig")  # type: ignore[operator]
-            if opener is not None
-            else path.open("r", encoding="utf-8-sig")
-        )
-        with handle:
+        with open_text(path) as handle:
             lines = []
             for line in handle:
                 lines.append(line.rstrip("\r\n"))
                 if len(lines) == n:
                     break
             return lines
-    except (OSError, UnicodeDecodeError, EOFError, lzma.LZMAError):
+    except TEXT_READ_ERRORS:
         return []
 
 

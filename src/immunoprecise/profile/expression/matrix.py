@@ -196,6 +196,14 @@ class ExpressionMatrix:
         )
 
 
+def _lowest_value(values: np.ndarray) -> float:
+    """The smallest value ignoring NaN, without copying the matrix; NaN when every cell is NaN
+    (numpy's "All-NaN slice" warning is not passed on: the callers handle that case)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return float(np.nanmin(values))
+
+
 def _offset_from_minimum(lowest: float) -> float:
     """The largest common offset ``c`` with ``log2(c)`` at or below the matrix minimum (the
     minimum is ``log2(c)`` where expression is zero); 0.01 log2 units of slack absorb values
@@ -372,9 +380,9 @@ def read_expression(
             _refuse_log_values_as_tpm(values, name)
         offset = offset_given
         if units == "log2tpm" and offset is None:
-            present = values[~np.isnan(values)]
-            # no value at all (every cell NaN): the offset of an empty matrix
-            lo = float(present.min()) if present.size else 0.0
+            lo = _lowest_value(values) if values.size else 0.0
+            if np.isnan(lo):  # every cell NaN: the offset of an empty matrix
+                lo = 0.0
             offset = _offset_from_minimum(lo)
             note += f" (minimum {lo:.4g} → log2(TPM + {offset:g}))"
     if offset_given is not None:
@@ -478,8 +486,7 @@ def _check_declared_offset(
         )
     if offset <= 0:
         return
-    with np.errstate(invalid="ignore"):
-        lo = float(np.nanmin(values)) if values.size else 0.0
+    lo = _lowest_value(values) if values.size else 0.0
     floor = float(np.log2(offset))
     if np.isfinite(lo) and lo < floor - 0.01:
         likely = _offset_from_minimum(lo)
@@ -782,8 +789,7 @@ def _read_quantifier(
 ) -> _Loaded:
     """Read the column of a quantifier's output file that ``units`` asks for (TPM by default),
     its sample named after the file (featureCounts: after its count columns)."""
-    folder = path.parent.name or path.resolve().parent.name
-    name = f"{folder}/{path.name}" if named_by_folder(path) else path.name
+    name = f"{sample_name(path)}/{path.name}" if named_by_folder(path) else path.name
     chosen = _quantifier_units(layout, units, name)
     identifiers = layout.header[0]
     try:
@@ -834,20 +840,11 @@ def _read_quantifier(
     lengths = None
     lengths_note = ""
     if chosen == "counts":
-        length = pd.to_numeric(table[layout.length], errors="coerce")
-        used = layout.length
-        if layout.effective_length is not None:
-            effective = pd.to_numeric(table[layout.effective_length], errors="coerce")
-            # an effective length of 0 (a gene shorter than the fragments; no reads) falls back
-            # to the length: its count is 0 either way
-            length = effective.where(effective > 0, length)
-            used = f"{layout.effective_length} column (effective lengths)"
-        else:
-            used = f"{layout.length} column"
-        lengths = pd.DataFrame(
-            np.repeat(length.to_numpy(dtype=np.float64)[:, None], len(samples), axis=1),
-            index=index,
-            columns=samples,
+        lengths = _per_sample(_row_lengths(table, layout), index, samples)
+        used = (
+            f"{layout.effective_length} column (effective lengths)"
+            if layout.effective_length is not None
+            else f"{layout.length} column"
         )
         lengths_note = f"TPM from counts and the file's {used}"
     return _Loaded(
@@ -860,6 +857,23 @@ def _read_quantifier(
         lengths_note=lengths_note,
         kind=layout.tool,
     )
+
+
+def _row_lengths(table: pd.DataFrame, layout: QuantifierLayout) -> pd.Series:
+    """Each row's length in base pairs: its effective length where the layout has one and it
+    is positive, else its length (an effective length of 0, a feature shorter than the
+    fragments, has no reads: its count is 0 either way)."""
+    length = pd.to_numeric(table[layout.length], errors="coerce")
+    if layout.effective_length is None:
+        return length
+    effective = pd.to_numeric(table[layout.effective_length], errors="coerce")
+    return effective.where(effective > 0, length)
+
+
+def _per_sample(length: pd.Series, index: pd.Index, samples: list[Any]) -> pd.DataFrame:
+    """The lengths of a file's rows as genes × samples: the same column for each sample."""
+    column = length.to_numpy(dtype=np.float64)[:, None]
+    return pd.DataFrame(np.repeat(column, len(samples), axis=1), index=index, columns=samples)
 
 
 def _genes_of_transcripts(
@@ -906,10 +920,7 @@ def _sum_transcripts(
         )
     columns: dict[str, object] = {"gene_id": genes.to_numpy(), read: values.to_numpy()}
     if chosen == "counts":
-        length = pd.to_numeric(table[layout.length], errors="coerce")
-        if layout.effective_length is not None:
-            effective = pd.to_numeric(table[layout.effective_length], errors="coerce")
-            length = effective.where(effective > 0, length)
+        length = _row_lengths(table, layout)
         invalid = ~(length > 0)
         if invalid.any():
             row = int(np.flatnonzero(invalid.to_numpy())[0])
@@ -978,10 +989,7 @@ def _from_frame(frame: pd.DataFrame, units: str | None) -> _Loaded:
     samples = list(frame.columns[len(layout.header) - 1 :])
     if not samples:
         raise ExpressionError(f"{name}: {layout.described} without count columns")
-    length = pd.to_numeric(frame[layout.length], errors="coerce").to_numpy(dtype=np.float64)
-    lengths = pd.DataFrame(
-        np.repeat(length[:, None], len(samples), axis=1), index=frame.index, columns=samples
-    )
+    lengths = _per_sample(_row_lengths(frame, layout), frame.index, samples)
     return _Loaded(
         frame[samples],
         name,

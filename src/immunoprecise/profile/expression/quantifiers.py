@@ -53,11 +53,13 @@ from immunoprecise.profile.expression.genes import GeneTable
 
 __all__ = [
     "LAYOUTS",
+    "TEXT_READ_ERRORS",
     "QuantifierLayout",
     "file_header",
     "gencode_genes",
     "layout_of",
     "named_by_folder",
+    "open_text",
     "sample_name",
     "transcript_examples",
 ]
@@ -203,6 +205,38 @@ def layout_of(header: Sequence[object]) -> QuantifierLayout | None:
 
 _COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 
+TEXT_READ_ERRORS = (OSError, UnicodeDecodeError, EOFError, lzma.LZMAError)
+"""What opening or reading a file with :func:`open_text` raises when it is not such text."""
+
+
+def open_text(path: Path) -> IO[str]:
+    """A text file opened for reading as UTF-8 (a byte-order mark dropped), decompressed when
+    its suffix is ``.gz``, ``.bz2`` or ``.xz``.
+
+    Parameters
+    ----------
+    path
+        The file.
+
+    Returns
+    -------
+    IO[str]
+        The open file, to use in a ``with`` block; opening or reading it raises one of
+        :data:`TEXT_READ_ERRORS` for a missing file, a broken archive or bytes not in UTF-8.
+
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "t.tsv.gz"
+    >>> with gzip.open(p, "wt") as out:
+    ...     _ = out.write("Geneid\\tChr\\n")
+    >>> with open_text(p) as handle:
+    ...     handle.readline()
+    'Geneid\\tChr\\n'
+    """
+    opener = _COMPRESSED.get(path.suffix.lower())
+    if opener is None:
+        return path.open("r", encoding="utf-8-sig")
+    return opener(path, "rt", encoding="utf-8-sig")  # type: ignore[operator,no-any-return]
+
 
 def file_header(path: Path, sep: str) -> tuple[list[str], int] | None:
     """The header fields of a text table and how many ``#`` comment lines precede it.
@@ -216,21 +250,15 @@ def file_header(path: Path, sep: str) -> tuple[list[str], int] | None:
     >>> file_header(p, "\\t")
     (['Geneid', 'Chr'], 1)
     """
-    opener = _COMPRESSED.get(path.suffix.lower())
     try:
-        handle: IO[str] = (
-            opener(path, "rt", encoding="utf-8-sig")  # type: ignore[operator]
-            if opener is not None
-            else path.open("r", encoding="utf-8-sig")
-        )
-        with handle:
+        with open_text(path) as handle:
             comments = 0
             for line in handle:
                 if line.startswith("#") and comments < 10:
                     comments += 1
                     continue
                 return [f.strip().strip('"') for f in line.rstrip("\r\n").split(sep)], comments
-    except (OSError, UnicodeDecodeError, EOFError, lzma.LZMAError):
+    except TEXT_READ_ERRORS:
         return None
     return None
 

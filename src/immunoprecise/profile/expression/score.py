@@ -132,9 +132,9 @@ def score_expression(
     parts.extend(sig.immunogram_axes(data))
     frames = [p.values for p in parts]
     coverage = [p.coverage.message() for p in parts]
-    if deconvolution:
+    if ref is not None:  # deconvolution asked for
         step("deconvolution")
-        cells, cell_notes = _cells(data, ref if ref is not None else CellReference.til10())
+        cells, cell_notes = _cells(data, ref)
         frames.extend(cells)
         coverage.extend(cell_notes)
     table = pd.concat(frames, axis=1)
