@@ -74,6 +74,7 @@ from immunoprecise.records.scalars import (
 )
 from immunoprecise.records.table import (
     DATE_IN_TEXT,
+    field_filled_twice,
     is_text_column,
     number_as_text,
     parse_table_header,
@@ -617,18 +618,10 @@ def table_columns(
         if isinstance(parsed, str):
             header_problems.append(FieldProblem(f"column {name}", None, parsed))
             continue
-        if parsed.kind == "scalar" and parsed.path in targets:
-            # two columns for one field (crp_mg_per_L and crp_mg_per_dL): refused, as
-            # read_table refuses them, rather than the second overwriting the first
-            header_problems.append(
-                FieldProblem(
-                    f"column {name}",
-                    None,
-                    f"fills {'.'.join(parsed.path)} like column {targets[parsed.path]}; keep one",
-                )
-            )
+        twice = field_filled_twice(parsed, targets)  # refused as read_table refuses it
+        if twice is not None:
+            header_problems.append(twice)
             continue
-        targets.setdefault(parsed.path, name)
         headers.append(parsed)
     if "patient_id" not in frame.columns:
         header_problems.append(FieldProblem("column patient_id", None, "is required"))

@@ -384,6 +384,23 @@ def parse_table_header(name: str) -> _Header | str:
     return _parse_header(name, _scalar_columns())
 
 
+def field_filled_twice(header: _Header, targets: dict[tuple[str, ...], str]) -> FieldProblem | None:
+    """Refuse a column that fills the same field as an earlier one (``crp_mg_per_L`` and
+    ``crp_mg_per_dL``), rather than let the second overwrite the first.
+
+    ``targets`` maps each field filled by the columns seen so far to the first column filling
+    it; ``header``'s field is added to it unless refused.
+    """
+    if header.kind == "scalar" and header.path in targets:
+        return FieldProblem(
+            f"column {header.name}",
+            None,
+            f"fills {'.'.join(header.path)} like column {targets[header.path]}; keep one",
+        )
+    targets.setdefault(header.path, header.name)
+    return None
+
+
 def table_items(cell: Any) -> list[str]:
     """The items of a list cell (``a; b; c``)."""
     return _items(cell)
@@ -466,60 +483,53 @@ def _table_error(source: str, field: str, message: str) -> ValidationError:
     return ValidationError([FieldProblem(field, None, message)], source=source)
 
 
-def _sheet_to_read(path: Path, sheet: str | int | None) -> tuple[str, str]:
-    """The name of the worksheet to read and how to name the table in messages.
+def _sheet_to_read(workbook: Any, path: Path, sheet: str | int | None) -> tuple[str, str]:
+    """The name of the worksheet of ``workbook`` (opened by openpyxl from ``path``) to read and
+    how to name the table in messages.
 
     With ``sheet`` omitted, the one worksheet that holds anything is read; a workbook with
     more than one is refused, naming them, rather than read from its first sheet unseen.
     """
-    import openpyxl
-
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        sheets = workbook.worksheets
-        names = [s.title for s in sheets]
-        if sheet is not None:
-            if isinstance(sheet, int) and not isinstance(sheet, bool):
-                if not 0 <= sheet < len(names):
-                    raise _table_error(
-                        str(path),
-                        "(sheet)",
-                        f"sheet={sheet} is not a sheet position of this workbook: it has "
-                        f"{len(names)} sheet(s), 0 to {len(names) - 1}: "
-                        + ", ".join(map(repr, names)),
-                    )
-                name = names[sheet]
-            elif sheet in names:
-                name = str(sheet)
-            else:
+    sheets = workbook.worksheets
+    names = [s.title for s in sheets]
+    if sheet is not None:
+        if isinstance(sheet, int) and not isinstance(sheet, bool):
+            if not 0 <= sheet < len(names):
                 raise _table_error(
                     str(path),
                     "(sheet)",
-                    f"no sheet named {sheet!r}; the workbook's sheets are "
-                    + ", ".join(map(repr, names)),
+                    f"sheet={sheet} is not a sheet position of this workbook: it has "
+                    f"{len(names)} sheet(s), 0 to {len(names) - 1}: " + ", ".join(map(repr, names)),
                 )
+            name = names[sheet]
+        elif sheet in names:
+            name = str(sheet)
         else:
-            filled = [
-                s
-                for s in sheets
-                if any(v not in (None, "") for row in s.iter_rows(values_only=True) for v in row)
-            ]
-            if len(filled) > 1:
-                described = ", ".join(
-                    repr(s.title) + ("" if s.sheet_state == "visible" else " (hidden)")
-                    for s in filled
-                )
-                example = next((s for s in filled if s.sheet_state == "visible"), filled[0])
-                raise _table_error(
-                    str(path),
-                    "(sheet)",
-                    f"the workbook has {len(filled)} sheets with data: {described}; say which "
-                    f"holds the patients (sheet={example.title!r} in Python, --sheet "
-                    f"{example.title!r} on the command line), or delete the others",
-                )
-            name = filled[0].title if filled else names[0]
-    finally:
-        workbook.close()
+            raise _table_error(
+                str(path),
+                "(sheet)",
+                f"no sheet named {sheet!r}; the workbook's sheets are "
+                + ", ".join(map(repr, names)),
+            )
+    else:
+        filled = [
+            s
+            for s in sheets
+            if any(v not in (None, "") for row in s.iter_rows(values_only=True) for v in row)
+        ]
+        if len(filled) > 1:
+            described = ", ".join(
+                repr(s.title) + ("" if s.sheet_state == "visible" else " (hidden)") for s in filled
+            )
+            example = next((s for s in filled if s.sheet_state == "visible"), filled[0])
+            raise _table_error(
+                str(path),
+                "(sheet)",
+                f"the workbook has {len(filled)} sheets with data: {described}; say which "
+                f"holds the patients (sheet={example.title!r} in Python, --sheet "
+                f"{example.title!r} on the command line), or delete the others",
+            )
+        name = filled[0].title if filled else names[0]
     source = str(path) if len(names) == 1 else f"{path} (sheet {name!r})"
     return name, source
 
@@ -699,9 +709,10 @@ def _marker_problems(
 
 def _read_raw(
     path: Path, sheet: str | int | None
-) -> tuple[pd.DataFrame, int, str, str, str | None]:
+) -> tuple[pd.DataFrame, int, str, str, list[_FormatCell] | None]:
     """The table's cells with its header row, the file row number of that header, the
-    separator (``""`` for a workbook), how to name the table in messages and the sheet read."""
+    separator (``""`` for a workbook), how to name the table in messages and, for a workbook,
+    its error and percentage cells (:func:`_format_cells`)."""
     suffix = path.suffix.lower()
     with path.open("rb") as handle:
         head = handle.read(len(_OLE2_SIGNATURE))
@@ -715,9 +726,19 @@ def _read_raw(
                 f"is not an Excel workbook (a {suffix} file is a zip archive); if it is a "
                 "text table, give it the suffix .csv or .tsv",
             )
-        name, source = _sheet_to_read(path, sheet)
-        raw = pd.read_excel(path, sheet_name=name, dtype=object, header=None)
-        return raw, 1, "", source, name
+        import openpyxl
+
+        # one opening serves the choice of sheet, the cell formats and pandas' cells
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            name, source = _sheet_to_read(workbook, path, sheet)
+            formats = _format_cells(workbook[name])
+            raw = pd.read_excel(
+                workbook, engine="openpyxl", sheet_name=name, dtype=object, header=None
+            )
+        finally:
+            workbook.close()
+        return raw, 1, "", source, formats
     if sheet is not None:
         raise _table_error(
             str(path), "(sheet)", f"sheet={sheet!r} is for Excel workbooks; this is a text table"
@@ -811,7 +832,7 @@ def read_frame(path: Path, *, sheet: str | int | None = None) -> pd.DataFrame:
     '1.5'
     """
     try:
-        raw, header_row, sep, source, sheet_name = _read_raw(path, sheet)
+        raw, header_row, sep, source, formats = _read_raw(path, sheet)
     except ValidationError:
         raise
     except (
@@ -839,8 +860,8 @@ def read_frame(path: Path, *, sheet: str | int | None = None) -> pd.DataFrame:
         )
     frame = raw.iloc[1:].copy()
     frame.index = pd.RangeIndex(header_row + 1, header_row + 1 + len(frame))
-    if sheet_name is not None:
-        frame = _workbook_formats(path, sheet_name, frame, written, source)
+    if formats is not None:
+        frame = _workbook_formats(formats, frame, written, source)
     # a column without a name (pandas calls it 'Unnamed: 3'): a spreadsheet's empty trailing
     # column, or a trailing delimiter, holds nothing to read and is left out; one with
     # values is refused, as its values would belong to no field
@@ -883,8 +904,28 @@ def read_frame(path: Path, *, sheet: str | int | None = None) -> pd.DataFrame:
     return frame
 
 
+_FormatCell = tuple[int, int, Any, str]
+"""A workbook cell below the header: 0-based row (row 2 is 0) and column, value, data type."""
+
+
+def _format_cells(worksheet: Any) -> list[_FormatCell]:
+    """The cells below the header of an openpyxl ``worksheet`` that show an error or that are
+    numbers formatted as a percentage (see :func:`_workbook_formats`)."""
+    return [
+        (r, c, cell.value, cell.data_type)
+        for r, row in enumerate(worksheet.iter_rows(min_row=2, min_col=1))
+        for c, cell in enumerate(row)
+        if cell.data_type == "e"
+        or (
+            isinstance(cell.value, int | float)
+            and not isinstance(cell.value, bool)
+            and "%" in str(getattr(cell, "number_format", "") or "")
+        )
+    ]
+
+
 def _workbook_formats(
-    path: Path, sheet_name: str, frame: pd.DataFrame, written: list[str | None], source: str
+    cells: list[_FormatCell], frame: pd.DataFrame, written: list[str | None], source: str
 ) -> pd.DataFrame:
     """Read cells that the workbook formats as a percentage as the percentage shown, and
     refuse error cells (``#DIV/0!``, ``#N/A``), which pandas reads as empty.
@@ -894,27 +935,9 @@ def _workbook_formats(
     read as the percentage shown (50); in any other column it is refused, since what it means
     there cannot be known.
     """
-    import openpyxl
-
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        sheet = workbook[sheet_name]
-        cells = [
-            (r, c, cell.value, cell.data_type, str(getattr(cell, "number_format", "") or ""))
-            for r, row in enumerate(sheet.iter_rows(min_row=2, min_col=1))
-            for c, cell in enumerate(row)
-            if cell.data_type == "e"
-            or (
-                isinstance(cell.value, int | float)
-                and not isinstance(cell.value, bool)
-                and "%" in str(getattr(cell, "number_format", "") or "")
-            )
-        ]
-    finally:
-        workbook.close()
     problems: list[FieldProblem] = []
     frame = frame.copy()
-    for r, c, value, data_type, _ in cells:
+    for r, c, value, data_type in cells:
         if r >= frame.shape[0] or c >= frame.shape[1]:
             continue
         name = written[c] or f"{c + 1} ({_column_letter(c)})"
@@ -1002,17 +1025,11 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> Cohort:
             problems.append(FieldProblem(f"column {name}", None, parsed))
         else:
             headers.append(parsed)
-    targets: dict[tuple[Any, ...], str] = {}
+    targets: dict[tuple[str, ...], str] = {}
     for h in headers:
-        if h.kind == "scalar" and h.path in targets:
-            problems.append(
-                FieldProblem(
-                    f"column {h.name}",
-                    None,
-                    f"fills {'.'.join(h.path)} like column {targets[h.path]}; keep one",
-                )
-            )
-        targets.setdefault(h.path, h.name)
+        twice = field_filled_twice(h, targets)
+        if twice is not None:
+            problems.append(twice)
     if problems:
         raise ValidationError(problems, source=source)
 
