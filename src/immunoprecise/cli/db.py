@@ -242,14 +242,11 @@ def import_command(
       immunoprecise db import site.xlsx --sheet patients  # one sheet of a workbook
     """
     from immunoprecise.registry import Registry
-    from immunoprecise.registry.importing import expand_folders, record_files
+    from immunoprecise.registry.importing import expand_folders
 
     ignored: list[Path] = []
     try:
-        for path in files:
-            if path.is_dir():
-                ignored += record_files(path, recursive=recursive)[1]
-        paths = expand_folders(files, recursive=recursive)
+        paths = expand_folders(files, recursive=recursive, ignored=ignored)
         with Registry.open(db) as registry:
             reports = _import_with_progress(registry, paths, actor or _default_actor(), sheet=sheet)
     except ValidationError as exc:

@@ -89,10 +89,12 @@ def record_files(folder: str | Path, *, recursive: bool = False) -> tuple[list[P
     return files, others
 
 
-def expand_folders(paths: Sequence[str | Path], *, recursive: bool = False) -> list[Path]:
+def expand_folders(
+    paths: Sequence[str | Path], *, recursive: bool = False, ignored: list[Path] | None = None
+) -> list[Path]:
     """The files to import: each file as given, each folder's record files (see
     :func:`record_files`) in its place; a file named twice is imported once, where it first
-    appears.
+    appears. The folders' other files are appended to ``ignored`` when it is given.
 
     Raises
     ------
@@ -104,7 +106,9 @@ def expand_folders(paths: Sequence[str | Path], *, recursive: bool = False) -> l
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            inside, _ = record_files(path, recursive=recursive)
+            inside, others = record_files(path, recursive=recursive)
+            if ignored is not None:
+                ignored += others
             if not inside:
                 kinds = ", ".join(sorted(RECORD_SUFFIXES))
                 raise _file_error(path, f"holds no record file ({kinds})")

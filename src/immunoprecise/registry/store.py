@@ -1168,30 +1168,29 @@ class Registry(Database):
                 & (RecordVersionRow.version == latest.c.v),
             )
             .join(PatientRow, RecordVersionRow.patient_id == PatientRow.id)
-            .order_by(PatientRow.pseudonym)
         )
         # A file is written beside the target and renamed onto it once the audit rows are
         # committed: a failed export (a full disk) leaves no truncated file, nor a file whose
         # export was never audited, and an earlier export at the target stays as it was.
-        final = None if target is None or not isinstance(target, str | Path) else Path(target)
+        final = Path(target) if isinstance(target, str | Path) else None
+        partial = None
         if final is not None:
             self._refuse_own_files(final)
-        partial = None
-        regular = final is not None and (final.is_file() or not final.exists())
-        if final is not None and regular and not final.is_symlink():  # not /dev/stdout
-            partial = final.with_name(f".{final.name}.{os.getpid()}.partial")
+            regular = final.is_file() or not final.exists()
+            if regular and not final.is_symlink():  # not /dev/stdout
+                partial = final.with_name(f".{final.name}.{os.getpid()}.partial")
         try:
             with self._transaction() as session:
-                # sorted by code point on every database (see patients())
+                # sorted by code point on every database (see patients()), not by its collation
                 rows = sorted(session.execute(query).all(), key=lambda r: str(r.pseudonym))
                 lines = [canonical_json(row.record) + "\n" for row, _ in rows]
                 for row, pid in rows:
                     self._audit(
                         session, who, AuditAction.export, pid, f"record_version {row.version}"
                     )
-                if isinstance(target, str | Path):
-                    Path(target).parent.mkdir(parents=True, exist_ok=True)
-                    (partial or Path(target)).write_text("".join(lines), encoding="utf-8")
+                if final is not None:
+                    final.parent.mkdir(parents=True, exist_ok=True)
+                    (partial or final).write_text("".join(lines), encoding="utf-8")
             # a stream gets the records only once their export is audited (committed): an
             # audit row the database refuses (a read-only database) leaves nothing written
             if target is None:
