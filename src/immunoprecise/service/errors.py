@@ -45,6 +45,7 @@ from immunoprecise.service.auth import (
     TokenNotFoundError,
     TokenStoreDatabaseError,
 )
+from immunoprecise.service.payloads import escaped
 
 __all__ = [
     "API_PREFIX",
@@ -161,16 +162,10 @@ def _value(value: Any) -> Any:
         # shown as the text the client sent, so that the 422 itself is valid JSON
         return "NaN" if math.isnan(encoded) else ("Infinity" if encoded > 0 else "-Infinity")
     if isinstance(encoded, str):
-        encoded = _utf8(encoded)
+        encoded = escaped(encoded)
         if len(encoded) > _MAX_VALUE_CHARS:
             return encoded[:_MAX_VALUE_CHARS] + "…"
     return encoded
-
-
-def _utf8(text: str) -> str:
-    """``text`` writable as UTF-8: a lone surrogate (from a JSON ``\\ud800`` escape) is shown
-    as its escape rather than failing the answer with a 500."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def problem_detail(problems: Iterable[FieldProblem]) -> list[dict[str, Any]]:
@@ -187,7 +182,7 @@ def problem_detail(problems: Iterable[FieldProblem]) -> list[dict[str, Any]]:
     'NaN'
     """
     return [
-        {"field": _utf8(p.field), "value": _value(p.value), "message": _utf8(p.message)}
+        {"field": escaped(p.field), "value": _value(p.value), "message": escaped(p.message)}
         for p in problems
     ]
 
@@ -240,9 +235,9 @@ async def _problems_answer(request: Request, problems: Sequence[FieldProblem]) -
     if page is not None:
         shown = [
             FieldProblem(
-                _utf8(p.field),
-                _utf8(p.value) if isinstance(p.value, str) else p.value,
-                _utf8(p.message),
+                escaped(p.field),
+                escaped(p.value) if isinstance(p.value, str) else p.value,
+                escaped(p.message),
             )
             for p in problems
         ]
@@ -251,7 +246,7 @@ async def _problems_answer(request: Request, problems: Sequence[FieldProblem]) -
 
 
 async def _message_answer(request: Request, code: int, message: str) -> Response:
-    message = _utf8(message)
+    message = escaped(message)
     page = _error_page(request)
     if page is not None:
         return await page(request, code, message, (), None)
