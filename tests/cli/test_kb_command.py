@@ -115,3 +115,44 @@ def test_kb_show_prints_a_site_name_with_brackets_as_written(tmp_path: Path) -> 
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert "Pembro [/bold] [red]site arm[/red] (anti-PD-1)" in result.stdout
+
+
+def test_a_comparison_that_can_never_hold_is_an_error(tmp_path: Path) -> None:
+    # each loads (the schema takes text, numbers and yes/no as operands) but the value can never
+    # equal or pass the operand: the record schema says what the value can be
+    site = tmp_path / "kb"
+    shutil.copytree(default_knowledge_dir(), site)
+    rules = yaml.safe_load((site / "rules.yaml").read_text(encoding="utf-8"))
+    by_id = {r["id"]: r for r in rules}
+    by_id["msi_h_anti_pd1"]["when"] = {"value": "msi_status", "equals": 1}
+    by_id["tmb_high_anti_pd1"]["when"] = {
+        "all": [{"value": "msi_status", "equals": "MSI-h"}, {"value": "tmb", "equals": "high"}]
+    }
+    by_id["msi_h_crc_nivolumab_ipilimumab"]["when"] = {"value": "pdl1_tps", "at_least": 150}
+    by_id["dmmr_rectal_dostarlimab"]["when"] = {"not": {"value": "ecog", "in": ["0", "7"]}}
+    by_id["nsclc_tps50_atezolizumab"]["when"] = {"value": "autoimmune_disease", "equals": "yes"}
+    by_id["nsclc_chemo_pembrolizumab"]["when"] = {"value": "tmb", "is_true": True}
+    (site / "rules.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    result = _cli("kb", "validate", str(site))
+    assert result.returncode == 2
+    expected = [
+        "rules.yaml entry msi_h_anti_pd1 when: msi_status equals 1 never holds: msi_status is "
+        "text (record field tumor.msi_status: one of MSI-H, MSI-L, MSS), not a number or yes/no",
+        "rules.yaml entry tmb_high_anti_pd1 when: msi_status equals 'MSI-h' never holds: "
+        "msi_status is one of MSI-H, MSI-L, MSS (record field tumor.msi_status); did you mean "
+        "'MSI-H'?",
+        "rules.yaml entry tmb_high_anti_pd1 when: tmb equals 'high' never holds: tmb is a number "
+        "(record field tumor.tmb: quantity, 0–1000 mut/Mb), not text or yes/no",
+        "rules.yaml entry msi_h_crc_nivolumab_ipilimumab when: pdl1_tps at_least 150 never "
+        "holds: a record holds tumor.pdl1_tps within 0–100 %",
+        "rules.yaml entry dmmr_rectal_dostarlimab when: ecog in ['0', '7'] — '7' never matches: "
+        "a record holds patient.ecog within 0–5",
+        "rules.yaml entry nsclc_tps50_atezolizumab when: autoimmune_disease equals 'yes' never "
+        "holds: autoimmune_disease is yes/no; use is_true or is_false",
+        "rules.yaml entry nsclc_chemo_pembrolizumab when: tmb is_true never holds: tmb is a "
+        "number (record field tumor.tmb: quantity, 0–1000 mut/Mb), not yes/no",
+    ]
+    for line in expected:
+        assert f"error: {line}\n" in result.stderr
+    # the operands that can hold are not reported
+    assert "'0' never matches" not in result.stderr

@@ -308,10 +308,74 @@ def test_a_key_written_twice_is_refused(tmp_path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     first = "  references: [le2017, andre2020]\n"
     assert first in text
-    path.write_text(text.replace(first, first + "  references: [le2017]\n", 1), encoding="utf-8")
+    text = text.replace(first, first + "  references: [le2017]\n", 1)
+    path.write_text(text, encoding="utf-8")
+    head = text[: text.index(first)]
+    entry = head.rindex("\n- id:") + 1  # the entry's mapping starts after "- "
+    line = head.count("\n") + 1
     message = _problems(kb_dir)
-    assert "rules.yaml" in message
-    assert "key 'references' is written twice" in message
+    assert message == (
+        f"{path.resolve()} line {line + 1}, column 3: not valid YAML: while reading a mapping "
+        f"opened on line {text[:entry].count(chr(10)) + 1}, the key 'references' is given twice "
+        f"(first at line {line}); give each key once"
+    )
+
+
+def test_yaml_merge_keys_may_be_overridden(tmp_path: Path) -> None:
+    # one loader for all YAML: an anchor merged into an entry, one key then written over
+    kb_dir = _copy_kb(tmp_path)
+    path = kb_dir / "rules.yaml"
+    text = path.read_text(encoding="utf-8")
+    first = "  references: [le2017, andre2020]\n"
+    text = text.replace("- id: msi_h_anti_pd1\n", "- &msi\n  id: msi_h_anti_pd1\n", 1)
+    text = text.replace("- id: tmb_high_anti_pd1\n", "- <<: *msi\n  id: tmb_high_anti_pd1\n", 1)
+    path.write_text(text, encoding="utf-8")
+    assert first in text
+    kb = load_knowledge_base(kb_dir)
+    assert [r.id for r in kb.rules[:2]] == ["msi_h_anti_pd1", "tmb_high_anti_pd1"]
+
+
+@pytest.mark.parametrize(
+    ("name", "edit", "expected"),
+    [
+        (
+            "therapies.yaml",
+            lambda text: text.replace("- id: pembrolizumab\n", "- ident: pembrolizumab\n", 1),
+            "therapies.yaml entry {position} (line {line}, name: 'Pembrolizumab (anti-PD-1)') "
+            "id: Field required",
+        ),
+        (
+            "references.yaml",
+            lambda text: text.replace("- id: saifi2010\n  authors:", "- authors:", 1),
+            "references.yaml entry {position} (line {line}, title: 'High ratio of "
+            "interfollicular CD8/FOXP3-positive regulatory…') id: Field required",
+        ),
+        (
+            "diseases.yaml",
+            lambda text: text.replace("- {code: SOLID, name: Solid tumors}", "- SOLID", 1),
+            "diseases.yaml entry {position} (line {line}, written as 'SOLID'): ",
+        ),
+    ],
+)
+def test_an_entry_without_an_id_is_named_by_position_line_and_content(
+    tmp_path: Path, name: str, edit: Callable[[str], str], expected: str
+) -> None:
+    # "entry 0" named nothing a maintainer could find: count from 1, give the line, show it
+    kb_dir = _copy_kb(tmp_path)
+    path = kb_dir / name
+    old = path.read_text(encoding="utf-8")
+    text = edit(old)
+    assert text != old
+    path.write_text(text, encoding="utf-8")
+    starts = [n for n, row in enumerate(text.splitlines(), 1) if row.startswith("- ")]
+    changed = next(
+        n
+        for n, (a, b) in enumerate(zip(old.splitlines(), text.splitlines(), strict=False), 1)
+        if a != b
+    )
+    message = _problems(kb_dir)
+    assert "entry 0" not in message
+    assert expected.format(position=starts.index(changed) + 1, line=changed) in message, message
 
 
 def test_unreadable_files_and_manifest_are_named(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import pydantic
 import yaml
 from pydantic import BaseModel, ConfigDict, PrivateAttr, model_validator
 
+from immunoprecise.documents import UniqueKeyLoader
 from immunoprecise.errors import KnowledgeBaseError, repeated
 from immunoprecise.knowledge.measures import (
     ActionableDriver,
@@ -245,33 +245,6 @@ def default_knowledge_dir() -> Path:
     return Path(__file__).with_name("data")
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A YAML loader that refuses a key written twice in one mapping (PyYAML keeps the last)."""
-
-
-def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if isinstance(key, Hashable) and key in seen:
-            raise yaml.constructor.ConstructorError(
-                None,
-                None,
-                f"key {key!r} is written twice in one entry (line {key_node.start_mark.line + 1}); "
-                "keep one",
-                key_node.start_mark,
-            )
-        if isinstance(key, Hashable):
-            seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _unique_mapping,
-)
-
-
 def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
@@ -281,7 +254,8 @@ def _read_bytes(path: Path) -> bytes:
         raise KnowledgeBaseError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 
 
-def _parse(path: Path, raw: bytes) -> Any:
+def _parse(path: Path, raw: bytes) -> tuple[Any, tuple[int, ...]]:
+    """The YAML document of ``path`` and, for a list, the line each entry starts on."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -290,8 +264,11 @@ def _parse(path: Path, raw: bytes) -> Any:
             f"{path}: not UTF-8 text (byte {raw[exc.start]:#04x} on line {line}); save the file "
             "as UTF-8"
         ) from None
+    # a key given twice is refused (PyYAML would keep the last), naming both lines
+    loader = UniqueKeyLoader(text)  # a SafeLoader
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         # "rules.yaml line 11, column 1: not valid YAML: found character '\t' …", not the
         # parser's "<unicode string>" excerpt
@@ -305,6 +282,40 @@ def _parse(path: Path, raw: bytes) -> Any:
         raise KnowledgeBaseError(f"{path}{where}: not valid YAML: {problem}{hint}") from None
     except yaml.YAMLError as exc:
         raise KnowledgeBaseError(f"{path}: not valid YAML ({exc})") from None
+    finally:
+        loader.dispose()
+    lines = ()
+    if isinstance(node, yaml.SequenceNode):
+        lines = tuple(item.start_mark.line + 1 for item in node.value)
+    return data, lines
+
+
+def _describe(entry: Any, position: int, line: int | None) -> str:
+    """How an entry without an id is named in a message: its position counted from 1, its line
+    and what it looks like, e.g. ``3 (line 41, name: 'Pembrolizumab')``."""
+    where = [f"line {line}"] if line is not None else []
+    if isinstance(entry, dict):
+        shown = next((k for k in _DESCRIBING if entry.get(k) not in (None, "")), None)
+        if shown is None and entry:
+            shown = str(next(iter(entry)))
+        if shown is not None:
+            where.append(f"{shown}: {_short(entry.get(shown))}")
+    elif entry is None:
+        where.append("empty")
+    else:
+        where.append(f"written as {_short(entry)}")
+    return f"{position}" + (f" ({', '.join(where)})" if where else "")
+
+
+# The fields that tell an entry apart when it has no id, most telling first.
+_DESCRIBING = ("name", "title", "label", "gene", "value", "authors", "rationale")
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    if isinstance(value, str):
+        return repr(value if len(value) <= limit else value[: limit - 1].rstrip() + "…")
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _signature(directory: Path) -> tuple[tuple[str, int, int], ...]:
@@ -326,7 +337,8 @@ def _load_cached(directory: Path, signature: tuple[tuple[str, int, int], ...]) -
     # ``signature`` is part of the cache key only: an edited file is read again.
     digest = hashlib.sha256()
     content: dict[str, Any] = {}
-    manifest = _parse(directory / "manifest.yaml", _read_bytes(directory / "manifest.yaml"))
+    lines: dict[str, tuple[int, ...]] = {}
+    manifest, _ = _parse(directory / "manifest.yaml", _read_bytes(directory / "manifest.yaml"))
     if manifest is None:
         manifest = {}
     if not isinstance(manifest, dict):
@@ -344,7 +356,7 @@ def _load_cached(directory: Path, signature: tuple[tuple[str, int, int], ...]) -
     for key, name, shape in files:
         raw = _read_bytes(directory / name)
         digest.update(name.encode() + b"\0" + raw)
-        content[key] = _parse(directory / name, raw)
+        content[key], lines[key] = _parse(directory / name, raw)
         if not isinstance(content[key], shape):
             what = "a list of entries" if shape is list else "a mapping"
             raise KnowledgeBaseError(f"{directory / name}: expected {what}")
@@ -353,29 +365,34 @@ def _load_cached(directory: Path, signature: tuple[tuple[str, int, int], ...]) -
             {"version": version, "sha256": digest.hexdigest(), **content}
         )
     except pydantic.ValidationError as exc:
-        lines = []
+        problems = []
         for err in exc.errors(include_url=False):
             loc = list(err["loc"])
             if not loc:  # the cross-check: one problem a line, each naming file, entry, field
                 msg = str(err["msg"]).removeprefix("Value error, ")
-                lines += msg.splitlines()
+                problems += msg.splitlines()
                 continue
             where = str(loc[0])
             if str(loc[0]) in _MAPPINGS:
                 where = _MAPPINGS[str(loc[0])][0]
                 loc = loc[1:]
             elif len(loc) > 1 and isinstance(loc[1], int):
-                entry = content.get(str(loc[0]), [])[loc[1]]
+                kind, index = str(loc[0]), loc[1]
+                entry = content.get(kind, [])[index]
                 ident = entry.get("id") or entry.get("code") if isinstance(entry, dict) else None
-                where = f"{_FILES[str(loc[0])][0]} entry {ident or loc[1]}"
+                if not ident or not isinstance(ident, str | int):
+                    starts = lines.get(kind, ())
+                    line = starts[index] if index < len(starts) else None
+                    ident = _describe(entry, index + 1, line)
+                where = f"{_FILES[kind][0]} entry {ident}"
                 loc = loc[2:]
             else:
                 loc = loc[1:]
             field = ".".join(map(str, loc))
             msg = str(err["msg"]).removeprefix("Value error, ")
-            lines.append(f"{where}{' ' + field if field else ''}: {msg}")
+            problems.append(f"{where}{' ' + field if field else ''}: {msg}")
         raise KnowledgeBaseError(
-            f"knowledge base {directory} is invalid:\n  - " + "\n  - ".join(lines)
+            f"knowledge base {directory} is invalid:\n  - " + "\n  - ".join(problems)
         ) from None
 
 
