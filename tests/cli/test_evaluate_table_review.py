@@ -74,6 +74,22 @@ def test_a_record_without_disease_code_says_disease_rules_were_not_evaluated(
     assert 'id="no-disease-code"' in html
 
 
+def test_a_code_the_knowledge_base_does_not_list_is_named_not_read_as_no_option(
+    write_json: Callable[..., Path],
+) -> None:
+    data = _example("melanoma_braf.json")
+    data["disease"]["oncotree_code"] = "SKMC"  # SKCM mistyped
+    path = write_json(data)
+    out = _table(path)
+    # before, the table said only "No option in the knowledge base applies to this profile"
+    assert "The disease code 'SKMC' is not in knowledge base" in out
+    assert "did you mean SKCM" in out
+    assert "No option in the knowledge base applies" not in out
+    record = ip.read_patient(path)
+    html = render_html(ip.evaluate(record), record)
+    assert "did you mean SKCM" in html
+
+
 def test_what_if_banner_shows_a_score_change_within_a_status(
     write_json: Callable[..., Path],
 ) -> None:

@@ -3,12 +3,14 @@ cautions, and undecidable rules name what is missing."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import immunoprecise as ip
-from immunoprecise.knowledge import Condition
+from immunoprecise.knowledge import Condition, default_knowledge_dir
 from immunoprecise.recommend import StrategyPlan, evaluate_condition
 from immunoprecise.records import PatientRecord
 
@@ -188,3 +190,30 @@ def test_a_strategy_step_without_cautions_has_none(minimal: dict[str, Any]) -> N
     assert all(s.cautions == () and s.option_status is None for s in strategy.steps)
     assert strategy.cautions == ()
     assert strategy.status == "proposed"
+
+
+def test_a_profile_is_decided_with_the_knowledge_base_it_was_made_with(
+    minimal: dict[str, Any], tmp_path: Path
+) -> None:
+    # the plan records the profile's knowledge base: rules from another one would be reported
+    # under the wrong version, and compare categories cut by other thresholds
+    site_dir = tmp_path / "kb"
+    shutil.copytree(default_knowledge_dir(), site_dir)
+    (site_dir / "manifest.yaml").write_text('version: "site-1"\n', encoding="utf-8")
+    thresholds = site_dir / "thresholds.yaml"
+    thresholds.write_text(thresholds.read_text(encoding="utf-8") + "# site\n", encoding="utf-8")
+    site = ip.load_knowledge_base(site_dir)
+    shipped = ip.load_knowledge_base()
+    record = PatientRecord.model_validate(minimal)
+    with pytest.raises(ip.KnowledgeBaseError) as info:
+        ip.recommend(ip.profile(record, knowledge_base=site))
+    assert str(info.value) == (
+        f"profile of patient {record.patient.id} was made with knowledge base site-1 (sha256 "
+        f"{site.sha256[:12]}…), not the shipped {shipped.version} (sha256 "
+        f"{shipped.sha256[:12]}…); pass the same knowledge base to ip.profile and ip.recommend "
+        "(knowledge_base=...)"
+    )
+    with pytest.raises(ip.KnowledgeBaseError, match=r"made with knowledge base 20.*not the given"):
+        ip.recommend(ip.profile(record), knowledge_base=site)
+    plan = ip.recommend(ip.profile(record, knowledge_base=site), knowledge_base=site)
+    assert (plan.knowledge_base.version, plan.knowledge_base.sha256) == ("site-1", site.sha256)

@@ -169,12 +169,8 @@ def _write(
                 console.print(_what_if_text(ev.plan.what_if), markup=False)
             console.print(_profile_table(ev))
             console.print(_plan_table(ev))
-            if ev.profile.disease.oncotree_code is None:
-                console.print(
-                    "No OncoTree code is recorded for the disease, so only the rules written for "
-                    "every disease were checked; the disease-specific rules were not evaluated. "
-                    "Add disease.oncotree_code to the record."
-                )
+            if ev.plan.disease_note is not None:
+                console.print(ev.plan.disease_note, markup=False)
             elif not ev.plan.options:
                 console.print("No option in the knowledge base applies to this profile.")
             # shown as the HTML report shows them: an option a rule rules out, and a rule left

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 from collections import defaultdict
 from collections.abc import Mapping
 
+from immunoprecise.errors import KnowledgeBaseError
 from immunoprecise.knowledge import (
     CIVIC_LEVELS,
     ONCOKB_LEVELS,
@@ -366,7 +368,54 @@ def _plan(profile: ImmuneProfile, kb: KnowledgeBase) -> StrategyPlan:
         strategies=strategies,
         answers=_answers(kb, ranked),
         not_evaluated=(*unevaluated, *undecided),
+        disease_note=disease_note(kb, code),
         knowledge_base=profile.knowledge_base,
+    )
+
+
+def disease_note(kb: KnowledgeBase, code: str | None) -> str | None:
+    """Why the disease-specific rules of ``kb`` were not checked for disease ``code``, or None.
+
+    Without a code, or with one the knowledge base does not list (a typo, or a disease it does
+    not cover), only the rules written for every disease apply; a plan that says nothing about
+    it would read as "nothing applies to this patient".
+
+    Parameters
+    ----------
+    kb
+        The knowledge base the plan is made with.
+    code
+        The record's ``disease.oncotree_code``.
+
+    Returns
+    -------
+    str or None
+        One sentence for the plan, None when the code is one the knowledge base lists.
+
+    Examples
+    --------
+    >>> from immunoprecise.knowledge import load_knowledge_base
+    >>> kb = load_knowledge_base()
+    >>> disease_note(kb, "LUAD") is None
+    True
+    >>> print(disease_note(kb, "LUDA"))  # doctest: +ELLIPSIS
+    The disease code 'LUDA' is not in knowledge base ... (did you mean LUAD?) ...
+    """
+    if code is None:
+        return (
+            "No OncoTree code is recorded for the disease, so only the rules written for every "
+            "disease were checked; the disease-specific rules were not evaluated. Add "
+            "disease.oncotree_code to the record."
+        )
+    codes = sorted(d.code for d in kb.diseases)
+    if code in codes:
+        return None
+    close = difflib.get_close_matches(code, codes, n=3, cutoff=0.6)
+    hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+    return (
+        f"The disease code {code!r} is not in knowledge base {kb.version}{hint}, so only the "
+        "rules written for every disease were checked; the disease-specific rules were not "
+        f"evaluated. Codes it lists: {', '.join(codes)}."
     )
 
 
@@ -400,6 +449,9 @@ def recommend(
     ------
     ValidationError
         If an override names no profile value or gives a value of the wrong kind.
+    KnowledgeBaseError
+        If the profile was made with another knowledge base than ``knowledge_base`` (its
+        categories come from that one's thresholds): pass the same one to both.
 
     Examples
     --------
@@ -413,6 +465,16 @@ def recommend(
     ['crs_risk_high_burden', 'car_hematotox_high_caution', 'ongoing_crs_icans_caution']
     """
     kb = knowledge_base if knowledge_base is not None else load_knowledge_base()
+    made_with = profile.knowledge_base
+    if made_with.sha256 != kb.sha256:
+        # the plan would carry the profile's knowledge base, while its rules came from another
+        given = "given" if knowledge_base is not None else "shipped"
+        raise KnowledgeBaseError(
+            f"profile of patient {profile.patient_id} was made with knowledge base "
+            f"{made_with.version} (sha256 {made_with.sha256[:12]}…), not the {given} "
+            f"{kb.version} (sha256 {kb.sha256[:12]}…); pass the same knowledge base to "
+            "ip.profile and ip.recommend (knowledge_base=...)"
+        )
     if not overrides:
         return _plan(profile, kb)
     actual = _plan(profile, kb)

@@ -189,6 +189,11 @@ class StrategyPlan(_Frozen):
     strategies: tuple[PlannedStrategy, ...]
     answers: tuple[PlanAnswer, ...]
     not_evaluated: tuple[UnevaluatedRule, ...]
+    disease_note: str | None = Field(
+        default=None,
+        description="Why the rules written for particular diseases were not checked (no OncoTree "
+        "code in the record, or a code the knowledge base does not list); absent when they were.",
+    )
     what_if: WhatIf | None = None
     knowledge_base: KnowledgeBaseInfo
     scoring: str = Field(
