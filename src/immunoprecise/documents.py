@@ -13,18 +13,68 @@ One loader serves them all, so a document means the same wherever it is given:
   ``1_000``, ``12:30``, ``no``, ``2024-01-05`` (dates are read from ISO text by the fields that
   hold them).
 
-The knowledge base keeps its own loader (``knowledge.base``): its files are the maintainers',
-checked by ``kb validate`` with their own messages.
+An integer whose written form is not its decimal text (``+12``; ``0x1F`` given the explicit tag
+``!!int``) is a :class:`WrittenInteger`: an ``int`` that keeps the text as written, so that a
+field that holds text (an identifier) can refuse it rather than store ``12``.
+
+The knowledge base (``knowledge.base``) reads its files with :class:`UniqueKeyLoader` but keeps
+PyYAML's scalar rules: its files are the maintainers', checked by ``kb validate``.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Self
 
 import yaml
 
-__all__ = ["CoreSchemaLoader", "UniqueKeyLoader", "load_yaml"]
+__all__ = ["CoreSchemaLoader", "UniqueKeyLoader", "WrittenInteger", "load_yaml"]
+
+
+class WrittenInteger(int):
+    """An integer that keeps how it was written, where that is not its decimal text.
+
+    A document's reader makes one for ``+12`` (YAML), ``-0`` (JSON, YAML) or an explicit
+    ``!!int 0x1F`` (YAML); it is an ``int`` everywhere else. A field of text (an identifier)
+    reads an integer as its decimal text, and refuses one whose written form differs, since
+    storing ``12`` for ``+12`` would change the identifier without a word.
+
+    Parameters
+    ----------
+    value
+        The number.
+    written
+        The text it was written as.
+
+    Examples
+    --------
+    >>> n = WrittenInteger(12, "+12")
+    >>> n + 1, n.written
+    (13, '+12')
+    """
+
+    written: str
+
+    def __new__(cls, value: int, written: str) -> Self:
+        number = super().__new__(cls, value)
+        number.written = written
+        return number
+
+    def __getnewargs__(self) -> tuple[int, str]:  # type: ignore[override]
+        # copy and pickle call __new__ with these
+        return int(self), self.written
+
+
+def integer_as_written(written: str, number: int) -> int:
+    """``number`` as a plain ``int`` when ``written`` is its decimal text, else a
+    :class:`WrittenInteger` keeping ``written``.
+
+    Examples
+    --------
+    >>> type(integer_as_written("12", 12)).__name__, type(integer_as_written("+12", 12)).__name__
+    ('int', 'WrittenInteger')
+    """
+    return number if written.strip() == str(number) else WrittenInteger(number, written.strip())
 
 
 class UniqueKeyLoader(yaml.SafeLoader):
@@ -73,6 +123,12 @@ class CoreSchemaLoader(UniqueKeyLoader):
     }
 
 
+def _construct_int(loader: CoreSchemaLoader, node: yaml.ScalarNode) -> int:
+    number = yaml.SafeLoader.construct_yaml_int(loader, node)
+    return integer_as_written(str(node.value), number)
+
+
+CoreSchemaLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 CoreSchemaLoader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
@@ -105,7 +161,8 @@ def load_yaml(text: str) -> Any:
     -------
     Any
         The data: mappings, lists, text, numbers, ``True``/``False``/``None``; never an object
-        of another type (a safe loader).
+        of another type (a safe loader). An integer not written as its decimal text (``+12``)
+        is a :class:`WrittenInteger`, which keeps the text.
 
     Raises
     ------

@@ -136,3 +136,85 @@ def test_a_date_time_cell_is_read_as_its_date_by_both_readers(tmp_path: Path) ->
     (record,) = read_table(path).records
     assert record.collected_on == dt.date(2026, 1, 5)
     assert table_columns(path).text("collected_on")[0] == "2026-01-05"
+
+
+def _rows_workbook(path: Path, rows: list[list[Any]]) -> Path:
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    workbook.save(path)
+    return path
+
+
+@pytest.mark.parametrize("marker", ["NA", "n/a", "NULL", "nan", "-"])
+def test_a_missing_value_marker_typed_in_a_workbook_is_refused_as_in_a_csv(
+    tmp_path: Path, marker: str
+) -> None:
+    # pandas.read_excel made these cells empty, so a workbook's 'NA' was read as no value
+    header = ["patient_id", "diagnosis", "crp_mg_per_L"]
+    workbook = _rows_workbook(tmp_path / "t.xlsx", [header, ["P1", "FL", marker]])
+    text = tmp_path / "t.csv"
+    text.write_text(f"{','.join(header)}\nP1,FL,{marker}\n", encoding="utf-8")
+    for reader in (read_table, table_columns):
+        messages = []
+        for path in (workbook, text):
+            with pytest.raises(ValidationError) as info:
+                reader(path)
+            messages.append([(p.field, p.value, p.message) for p in info.value.problems])
+        assert messages[0] == messages[1]
+        assert messages[0][0][:2] == ("row 2 (P1) column crp_mg_per_L", marker)
+
+
+def test_none_as_prior_therapy_in_a_workbook_means_no_prior_therapy(tmp_path: Path) -> None:
+    # pandas.read_excel made 'None' empty: the history read as not recorded, not as none
+    path = _rows_workbook(
+        tmp_path / "t.xlsx",
+        [["patient_id", "diagnosis", "prior_therapies"], ["P1", "FL", "None"], ["P2", "FL", None]],
+    )
+    first, second = read_table(path).records
+    assert first.patient.prior_therapies == ()
+    assert second.patient.prior_therapies is None
+    assert table_columns(path).number("patient.prior_therapies")[:1].tolist() == [0.0]
+
+
+def test_a_workbook_with_blank_rows_and_trailing_empty_cells_keeps_its_row_numbers(
+    tmp_path: Path,
+) -> None:
+    path = _rows_workbook(
+        tmp_path / "t.xlsx",
+        [
+            ["patient_id", "diagnosis", "crp_mg_per_L", None, ""],
+            ["P1", "FL", 3.0, None, ""],
+            [],
+            ["P2", "FL", "1,5"],
+            [None, None, None, None],
+        ],
+    )
+    with pytest.raises(ValidationError) as info:
+        read_table(path)
+    (problem,) = info.value.problems
+    assert problem.field.startswith("row 4 (P2) column crp_mg_per_L")
+
+
+def test_a_numeric_id_shown_with_leading_zeros_is_refused_not_read_without_them(
+    tmp_path: Path,
+) -> None:
+    # hospital numbers typed as numbers and formatted "0000": shown as 0012, read as 12
+    path = tmp_path / "t.xlsx"
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["patient_id", "diagnosis", "crp_mg_per_L"])
+    workbook.active.append([12, "FL", 3.5])
+    workbook.active.append([13, "FL", 4.5])
+    workbook.active["A2"].number_format = "0000"
+    workbook.active["C3"].number_format = "0.00"  # a number format outside the id column is fine
+    workbook.save(path)
+    for reader in (read_table, table_columns):
+        with pytest.raises(ValidationError) as info:
+            reader(path)
+        (problem,) = info.value.problems
+        assert problem.field == "row 2 column patient_id"
+        assert "shows this identifier as 0012 with the number format '0000'" in problem.message
+        assert "stores the number 12" in problem.message
+    workbook.active["A2"].number_format = "General"
+    workbook.save(path)
+    assert [r.patient.id for r in read_table(path).records] == ["12", "13"]

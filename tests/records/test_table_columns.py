@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from immunoprecise.errors import ValidationError
@@ -111,3 +112,51 @@ def test_structured_cells_read_table_refuses_are_refused_as_columns(
     with pytest.raises(ValidationError) as info:
         table_columns(path)
     assert f"row 2 (P1) column {column}" in str(info.value)
+
+
+def _refusal(table: object) -> list[str]:
+    with pytest.raises(ValidationError) as info:
+        table_columns(table)  # type: ignore[arg-type]
+    return [f"{p.field} = {p.value!r}: {p.message}" for p in info.value.problems]
+
+
+@pytest.mark.parametrize(
+    ("cells", "column"),
+    [
+        ("P1,FL,NA,1,II", "crp_mg_per_L"),
+        ("P1,FL,3,1,#N/A", "stage"),
+        ("P1,FL,3,-,II", "ecog"),
+        ("P1,FL,3%,1,II", "crp_mg_per_L"),
+    ],
+)
+def test_a_frame_is_refused_as_the_file_with_the_same_cells(
+    tmp_path: Path, cells: str, column: str
+) -> None:
+    # a DataFrame skipped these checks: '#N/A' was read as a stage
+    path = _write(tmp_path, f"patient_id,diagnosis,crp_mg_per_L,ecog,stage\n{cells}\n")
+    from_file = _refusal(path)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert _refusal(frame) == from_file
+    assert any(f"column {column}" in p for p in from_file)
+
+
+def test_a_frame_reads_a_percentage_and_leaves_out_empty_rows_as_a_file() -> None:
+    frame = pd.DataFrame(
+        {
+            "patient_id ": [1001, None, 1002],
+            "diagnosis": ["FL", None, "FL"],
+            "pdl1_tps_percent": ["45%", np.nan, 5],
+            "ecog": pd.array([1, pd.NA, pd.NA], dtype="Int64"),
+        }
+    )
+    cols = table_columns(frame)
+    assert cols.n == 2
+    assert cols.text("patient.id").tolist() == ["1001", "1002"]
+    assert cols.number("tumor.pdl1_tps").tolist() == [45.0, 5.0]
+
+
+def test_a_frame_with_a_column_name_twice_after_trimming_is_refused() -> None:
+    frame = pd.DataFrame([["P1", "FL", 1, 2]], columns=["patient_id", "diagnosis", "ecog", "ecog "])
+    assert _refusal(frame) == [
+        "column ecog = None: column name is written more than once; keep one"
+    ]

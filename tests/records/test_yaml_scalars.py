@@ -93,3 +93,44 @@ def test_underscored_number_is_refused_as_written(tmp_path: Path) -> None:
     message = _refusal(_write(tmp_path, crp="1_000"))
     assert "host.crp" in message
     assert "'1_000'" in message
+
+
+@pytest.mark.parametrize("written", ["12", "4711", "12345678901234567890123"])
+def test_whole_number_id_is_read_as_its_digits(tmp_path: Path, written: str) -> None:
+    # hospitals with numeric ids write them unquoted; the id was refused as "not a string"
+    record = read_patient(_write(tmp_path, id=written))
+    assert record.patient.id == written
+
+
+@pytest.mark.parametrize(
+    ("written", "number"), [("+12", "12"), ("!!int 0x1F", "31"), ("!!int 0012", "10"), ("-0", "0")]
+)
+def test_id_whose_number_differs_from_its_text_is_refused_with_quotes_advised(
+    tmp_path: Path, written: str, number: str
+) -> None:
+    message = _refusal(_write(tmp_path, id=written))
+    as_written = written.removeprefix("!!int ")
+    assert "patient.id" in message
+    assert f"{as_written} is read as the number {number}" in message
+    assert f'write it in quotes: "{as_written}"' in message
+
+
+@pytest.mark.parametrize("written", ["12.0", "1e3", "true"])
+def test_decimal_or_flag_id_stays_refused(tmp_path: Path, written: str) -> None:
+    message = _refusal(_write(tmp_path, id=written))
+    assert "patient.id" in message
+    assert "expected an identifier as text" in message
+
+
+def test_json_whole_number_ids_are_read_as_digits_and_minus_zero_refused(tmp_path: Path) -> None:
+    path = tmp_path / "p.json"
+    body = '{{"patient": {{"id": {id}}}, "disease": {{"diagnosis": "FL"}}, ' + (
+        '"expression": {{"path": "m.tsv", "sample_id": {sample}}}}}'
+    )
+    path.write_text(body.format(id=4711, sample=7), encoding="utf-8")
+    record = read_patient(path)
+    assert record.patient.id == "4711"
+    assert record.expression is not None
+    assert record.expression.sample_id == "7"
+    path.write_text(body.format(id="-0", sample=7), encoding="utf-8")
+    assert "-0 is read as the number 0" in _refusal(path)

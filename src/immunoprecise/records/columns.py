@@ -74,6 +74,7 @@ from immunoprecise.records.scalars import (
 )
 from immunoprecise.records.table import (
     DATE_IN_TEXT,
+    check_frame,
     field_filled_twice,
     is_text_column,
     number_as_text,
@@ -578,8 +579,10 @@ def table_columns(
     Parameters
     ----------
     table
-        A ``DataFrame`` with the table's column names, or the path of a CSV/TSV/Excel file
-        (read by :func:`~immunoprecise.records.table.read_frame`, as ``read_table`` reads it).
+        A ``DataFrame`` with the table's column names (its cells checked by
+        :func:`~immunoprecise.records.table.check_frame` as a file's are: ``NA``, ``45%`` in a
+        column not in percent, …), or the path of a CSV/TSV/Excel file (read by
+        :func:`~immunoprecise.records.table.read_frame`, as ``read_table`` reads it).
     sheet
         For a workbook: the sheet to read, by name or 0-based position; by default the one
         sheet that holds data.
@@ -603,12 +606,12 @@ def table_columns(
     (200, 6.0)
     """
     if isinstance(table, pd.DataFrame):
-        frame, source = table, "(table)"
-        row_numbers = np.arange(len(frame)) + 2
+        # the cells a file with this header and these cells would hold, checked alike
+        frame = check_frame(table)
     else:
         frame = read_frame(Path(table), sheet=sheet)
-        source = frame.attrs["source"]
-        row_numbers = frame.index.to_numpy(dtype=int)
+    source = frame.attrs["source"]
+    row_numbers = frame.index.to_numpy(dtype=int)
     frame = frame.rename(columns=lambda c: str(c).strip()).reset_index(drop=True)
     header_problems: list[FieldProblem] = []
     headers = []

@@ -9,7 +9,12 @@ from pydantic import Field, field_validator, model_validator
 
 from immunoprecise.records.base import RecordModel
 from immunoprecise.records.quantity import Measured, Quantity
-from immunoprecise.records.scalars import CalendarDate, Choice, OptionalWholeNumber
+from immunoprecise.records.scalars import (
+    IDENTIFIER_TEXT,
+    CalendarDate,
+    Choice,
+    OptionalWholeNumber,
+)
 
 __all__ = ["BestResponse", "Patient", "PriorTherapy", "Sex", "is_none_placeholder"]
 
@@ -20,6 +25,7 @@ PatientId = Annotated[
         description="Pseudonymous patient identifier: letters, digits, '_', '.', '-' (1–64); "
         "never a name or a hospital number.",
     ),
+    IDENTIFIER_TEXT,  # 12 is '12' (see scalars.Identifier)
 ]
 
 HLA_ALLELE = re.compile(

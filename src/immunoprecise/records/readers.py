@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from immunoprecise.documents import load_yaml
+from immunoprecise.documents import integer_as_written, load_yaml
 from immunoprecise.errors import FieldProblem, ValidationError, repeated
 from immunoprecise.records.cohort import Cohort
 from immunoprecise.records.record import PatientRecord
@@ -26,7 +26,8 @@ TEXT_SNIFF_BYTES = 8192
 
 
 def binary_content(path: Path) -> str | None:
-    """Why a file meant to be text is not (NUL bytes at its start), else ``None``.
+    """Why a file meant to be text is not (NUL bytes at its start; UTF-16 text is named as
+    such), else ``None``.
 
     Read before parsing, so that a large binary file (an image, an archive, a disk dump of a
     gigabyte) is refused at once instead of being read whole first.
@@ -38,12 +39,34 @@ def binary_content(path: Path) -> str | None:
     >>> _ = path.write_bytes(bytes(10))  # ten NUL bytes
     >>> binary_content(path)[:28]
     'holds NUL bytes: a binary fi'
+    >>> _ = path.write_text('{"patient": {}}', encoding="utf-16")
+    >>> binary_content(path)[:14]
+    'is UTF-16 text'
     """
     with path.open("rb") as handle:
         head = handle.read(TEXT_SNIFF_BYTES)
-    if b"\x00" in head:
-        return "holds NUL bytes: a binary file, or text not in UTF-8 (save it as UTF-8 text)"
-    return None
+    if b"\x00" not in head:
+        return None
+    if _utf16(head):
+        return (
+            "is UTF-16 text (as Excel's 'Unicode Text' and Notepad's 'Unicode' save it), not "
+            "UTF-8; save it as UTF-8 text (Excel: Save As › CSV UTF-8)"
+        )
+    return "holds NUL bytes: a binary file, or text not in UTF-8 (save it as UTF-8 text)"
+
+
+def _utf16(head: bytes) -> bool:
+    """Whether ``head`` (the start of a file) is UTF-16 text: a byte-order mark, or ASCII text
+    with a NUL byte beside each character."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return True
+    pairs = head[: len(head) // 2 * 2]
+    if len(pairs) < 4:
+        return False
+    even, odd = pairs[0::2], pairs[1::2]
+    return (even.count(0) == 0 and odd.count(0) == len(odd)) or (
+        odd.count(0) == 0 and even.count(0) == len(even)
+    )
 
 
 def _file_error(path: Path, message: str) -> ValidationError:
@@ -95,7 +118,12 @@ def _load_document(path: Path) -> Any:
         raise _file_error(path, "is empty")
     if path.suffix.lower() == ".json":
         try:
-            return json.loads(text, object_pairs_hook=_unique_keys)
+            # parse_int: "-0" keeps its written form, so that an id field can refuse it
+            return json.loads(
+                text,
+                object_pairs_hook=_unique_keys,
+                parse_int=lambda written: integer_as_written(written, int(written)),
+            )
         except json.JSONDecodeError as exc:
             raise _file_error(
                 path, f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"

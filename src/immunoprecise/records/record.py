@@ -13,7 +13,7 @@ from immunoprecise.records.disease import Disease
 from immunoprecise.records.host import HostStatus
 from immunoprecise.records.microenvironment import Microenvironment
 from immunoprecise.records.patient import Patient
-from immunoprecise.records.scalars import CalendarDate, canonical_choice
+from immunoprecise.records.scalars import CalendarDate, Identifier, canonical_choice
 from immunoprecise.records.toxicity import ToxicityObservation
 from immunoprecise.records.tumor import Tumor
 
@@ -28,7 +28,7 @@ class ExpressionReference(RecordModel):
     """Where the patient's tumor expression profile is (the matrix itself stays in its file)."""
 
     path: str = Field(min_length=1, description="Matrix file (TSV/CSV(.gz) or AnnData .h5ad).")
-    sample_id: str = Field(min_length=1, description="Column (sample) of this patient.")
+    sample_id: Identifier = Field(min_length=1, description="Column (sample) of this patient.")
     units: ExpressionUnits | None = Field(
         default=None, description="Scale of the values, if known."
     )

@@ -8,7 +8,10 @@ it and name the field:
 - :data:`WholeNumber`: an integer (a whole float such as ``2.0`` too, as JSON Schema allows);
 - :data:`Number`: an integer or a float;
 - :data:`CalendarDate`: an ISO 8601 date as text (``2026-09-22``) or a date;
-- :data:`Flag`: ``true`` or ``false``.
+- :data:`Flag`: ``true`` or ``false``;
+- :data:`Identifier`: text; an integer (``id: 12``, as numeric hospital numbers are written) is
+  read as its decimal text, unless it was written otherwise (``+12``, ``!!int 0x1F``), which
+  would change the identifier, and is refused with the advice to quote it.
 
 Table cells and FHIR ``valueString`` values are text by nature. Their readers validate with the
 context :data:`FROM_TEXT`, in which numeric text is read as a number and ``yes``/``no``,
@@ -45,13 +48,17 @@ from typing import Annotated, Any, Final, Self
 from pydantic import AfterValidator, BeforeValidator, ValidationInfo
 from pydantic_core import PydanticCustomError
 
+from immunoprecise.documents import WrittenInteger
+
 __all__ = [
     "EARLIEST_DATE",
     "FROM_TEXT",
+    "IDENTIFIER_TEXT",
     "SUSPICIOUS_NUMBER",
     "CalendarDate",
     "Choice",
     "Flag",
+    "Identifier",
     "Number",
     "OptionalNumber",
     "OptionalWholeNumber",
@@ -263,6 +270,9 @@ _ISO_MIDNIGHT = re.compile(r"(\d{4}-\d{2}-\d{2})[T ]00:00(?::00(?:\.0+)?)?(?:Z|[
 
 def _date_hint(text: str) -> str:
     """How to write a date that is not ISO 8601, where its form says it."""
+    with_time = re.fullmatch(r"(\d{4}-\d{2}-\d{2})[T ]\d{1,2}:\d{2}\S*", text)
+    if with_time:
+        return f"; the field holds a date without a time of day: write {with_time.group(1)}"
     year_first = re.fullmatch(r"(\d{4})[-/.]?(\d{1,2})[-/.]?(\d{1,2})", text)
     if year_first and (len(text) == 8 or not text.isdigit()):
         year, month, day = year_first.groups()
@@ -406,3 +416,34 @@ and dates outside 1900-01-01 … tomorrow (:func:`date_problem`)."""
 
 Flag = Annotated[bool, BeforeValidator(_flag)]
 """``true`` or ``false``; ``yes``, ``1`` and the like only within :data:`FROM_TEXT`."""
+
+
+def _identifier(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise _refused("string_type", "an identifier as text", value)
+    if isinstance(value, int):
+        text = str(int(value))
+        if isinstance(value, WrittenInteger) and value.written != text:
+            raise field_error(
+                "string_type",
+                f"{value.written} is read as the number {text}, which would change the "
+                f'identifier; write it in quotes: "{value.written}"',
+            )
+        return text
+    if isinstance(value, float):
+        raise field_error(
+            "string_type",
+            f"expected an identifier as text, got the number {value!r}; write the identifier "
+            "in quotes, as it should be kept",
+        )
+    return value
+
+
+IDENTIFIER_TEXT: Final = BeforeValidator(_identifier)
+"""The validator of :data:`Identifier`, to place after a ``Field`` with a ``pattern`` (placed
+before it, pydantic leaves the pattern out of the JSON Schema)."""
+
+Identifier = Annotated[str, IDENTIFIER_TEXT]
+"""Text that names something (a patient, a sample). An integer is read as its decimal text
+(``12`` as ``'12'``; numeric hospital numbers are written so); one written otherwise (``+12``,
+YAML's ``!!int 0x1F``, JSON's ``-0``) and any other number or ``true``/``false`` is refused."""

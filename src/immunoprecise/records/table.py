@@ -712,7 +712,7 @@ def _read_raw(
 ) -> tuple[pd.DataFrame, int, str, str, list[_FormatCell] | None]:
     """The table's cells with its header row, the file row number of that header, the
     separator (``""`` for a workbook), how to name the table in messages and, for a workbook,
-    its error and percentage cells (:func:`_format_cells`)."""
+    its error and percentage cells (:func:`_sheet_cells`)."""
     suffix = path.suffix.lower()
     with path.open("rb") as handle:
         head = handle.read(len(_OLE2_SIGNATURE))
@@ -728,14 +728,11 @@ def _read_raw(
             )
         import openpyxl
 
-        # one opening serves the choice of sheet, the cell formats and pandas' cells
+        # one opening serves the choice of sheet and one pass over it its cells and formats
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
         try:
             name, source = _sheet_to_read(workbook, path, sheet)
-            formats = _format_cells(workbook[name])
-            raw = pd.read_excel(
-                workbook, engine="openpyxl", sheet_name=name, dtype=object, header=None
-            )
+            raw, formats = _sheet_cells(workbook[name])
         finally:
             workbook.close()
         return raw, 1, "", source, formats
@@ -758,6 +755,20 @@ def _read_raw(
     return raw, 1 + skip, sep, str(path), None
 
 
+def _header_line_below(path: Path) -> int | None:
+    """The line number of a text table's column names when they are below its first line (a
+    title line above them), told by a cell ``patient_id``; else ``None``."""
+    try:
+        with path.open(encoding="utf-8-sig", errors="replace") as handle:
+            lines = [handle.readline() for _ in range(_HEADER_SEARCH_ROWS + 1)]
+    except OSError:
+        return None
+    for number, line in enumerate(lines[1:], start=2):
+        if "patient_id" in (cell.strip().strip('"') for cell in re.split("[,;\t]", line)):
+            return number
+    return None
+
+
 def _read_error(path: Path, exc: Exception) -> ValidationError:
     """Why a table file cannot be read, in words a user can act on."""
     if isinstance(exc, UnicodeDecodeError):
@@ -773,6 +784,9 @@ def _read_error(path: Path, exc: Exception) -> ValidationError:
     fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
     if fields:
         expected, line, saw = fields.groups()
+        below = _header_line_below(path)
+        if below is not None:
+            return _table_error(str(path), "row 1", _names_below(1, below))
         return _table_error(
             str(path),
             f"line {line}",
@@ -849,6 +863,92 @@ def read_frame(path: Path, *, sheet: str | int | None = None) -> pd.DataFrame:
     if raw.empty:
         raise _table_error(source, "(file)", "cannot be read as a table: it is empty")
     written = [None if _missing(v) else (str(v).strip() or None) for v in raw.iloc[0]]
+    return _checked_cells(
+        raw.iloc[1:].copy(), written, header_row=header_row, sep=sep, source=source, formats=formats
+    )
+
+
+def check_frame(table: pd.DataFrame, *, source: str = "(table)") -> pd.DataFrame:
+    """Check a ``DataFrame`` of patient cells as :func:`read_frame` checks a file's cells.
+
+    The same cells are refused with the same messages as in a file: a column name given twice
+    (after surrounding spaces are removed), a column with values but no name, a missing-value
+    marker (``NA``, ``-``, ``#N/A``) or a spreadsheet error text in any column, and a
+    percentage (``45%``) outside a percent column; ``45%`` in a percent column is read as 45.
+    Rows with every cell empty (``None``, NaN, ``pd.NA``, blank text) are left out. Two
+    checks are only for files: decimal commas are read only in a ``;``-separated file, the
+    separator telling that the comma is the decimal mark (a frame has none, so ``1,5`` is
+    refused with the advice to write ``1.5``, as in a ``,``-separated file), and percentage
+    and error formats exist only in a workbook.
+
+    Parameters
+    ----------
+    table
+        Cells under their column names, as a table file holds them.
+    source
+        How messages name the table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The cells (objects; empty ones ``None``), indexed by the row number the table would
+        have in a file (the header is row 1), columns named as written without surrounding
+        spaces; ``attrs["source"]`` is ``source``.
+
+    Raises
+    ------
+    ValidationError
+        Naming each refused cell as ``row N (patient id) column NAME``.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"patient_id": ["P1"], "pdl1_tps_percent": ["45%"]})
+    >>> check_frame(frame).loc[2, "pdl1_tps_percent"]
+    '45'
+    """
+    cells = table.astype(object)
+    cells = cells.where(cells.notna(), None)
+    written = [None if _missing(c) else (str(c).strip() or None) for c in table.columns]
+    return _checked_cells(cells, written, header_row=1, sep="", source=source, formats=None)
+
+
+_HEADER_SEARCH_ROWS = 10
+"""How many rows below the first a table's column names are looked for (a title above them)."""
+
+
+def _names_below(first: int, found: int) -> str:
+    return (
+        f"the column names are in row {found} (where 'patient_id' is), not in row {first}: "
+        "delete the rows above them (a title, a merged group header), so that the names are "
+        "the first row"
+    )
+
+
+def _header_row_below(frame: pd.DataFrame) -> int | None:
+    """The file row number of the first of the rows just below the header that has a cell
+    ``patient_id``: the table's column names, under a title or a group header row."""
+    for number, row in zip(
+        frame.index[:_HEADER_SEARCH_ROWS],
+        frame.head(_HEADER_SEARCH_ROWS).itertuples(index=False),
+        strict=True,
+    ):
+        if any(isinstance(cell, str) and cell.strip() == "patient_id" for cell in row):
+            return int(number)
+    return None
+
+
+def _checked_cells(
+    frame: pd.DataFrame,
+    written: list[str | None],
+    *,
+    header_row: int,
+    sep: str,
+    source: str,
+    formats: list[_FormatCell] | None,
+) -> pd.DataFrame:
+    """The checks of :func:`read_frame` on the cells below a header (``written``, ``None`` for
+    an empty header cell) at file row ``header_row``; ``sep`` is ``""`` for a workbook or a
+    frame."""
     twice = repeated(name or None for name in written)
     if twice:
         raise ValidationError(
@@ -858,9 +958,12 @@ def read_frame(path: Path, *, sheet: str | int | None = None) -> pd.DataFrame:
             ],
             source=source,
         )
-    frame = raw.iloc[1:].copy()
     frame.index = pd.RangeIndex(header_row + 1, header_row + 1 + len(frame))
-    if formats is not None:
+    if "patient_id" not in written:
+        below = _header_row_below(frame)
+        if below is not None:
+            raise _table_error(source, f"row {header_row}", _names_below(header_row, below))
+    if formats is not None:  # a workbook's percentage and error formats; a text file has none
         frame = _workbook_formats(formats, frame, written, source)
     # a column without a name (pandas calls it 'Unnamed: 3'): a spreadsheet's empty trailing
     # column, or a trailing delimiter, holds nothing to read and is left out; one with
@@ -898,37 +1001,70 @@ def read_frame(path: Path, *, sheet: str | int | None = None) -> pd.DataFrame:
     problems += percent_problems
     if problems:
         raise ValidationError(problems, source=source)
-    if sep == ";":
+    if sep == ";":  # the one separator that says a comma is the decimal mark
         frame = _decimal_commas(frame, list(written), source, pids)
     frame.attrs["source"] = source
     return frame
 
 
-_FormatCell = tuple[int, int, Any, str]
-"""A workbook cell below the header: 0-based row (row 2 is 0) and column, value, data type."""
+_FormatCell = tuple[int, int, Any, str, str]
+"""A workbook cell below the header: 0-based row (row 2 is 0) and column, value, data type,
+number format."""
+
+_PLAIN_NUMBER_FORMATS = frozenset({"", "General", "0", "@"})
+"""Number formats that show a number as its digits (``@`` is Excel's text format)."""
+
+_ID_COLUMNS = frozenset({"patient_id", "expression_sample_id"})
 
 
-def _format_cells(worksheet: Any) -> list[_FormatCell]:
-    """The cells below the header of an openpyxl ``worksheet`` that show an error or that are
-    numbers formatted as a percentage (see :func:`_workbook_formats`)."""
-    return [
-        (r, c, cell.value, cell.data_type)
-        for r, row in enumerate(worksheet.iter_rows(min_row=2, min_col=1))
-        for c, cell in enumerate(row)
-        if cell.data_type == "e"
-        or (
-            isinstance(cell.value, int | float)
-            and not isinstance(cell.value, bool)
-            and "%" in str(getattr(cell, "number_format", "") or "")
-        )
-    ]
+def _sheet_cells(worksheet: Any) -> tuple[pd.DataFrame, list[_FormatCell]]:
+    """The cells of an openpyxl ``worksheet`` (header row included) and the cells below the
+    header that show an error or that are numbers with a number format other than plain digits
+    (see :func:`_workbook_formats`), read in one pass over the sheet.
+
+    A cell holds its value as the workbook stores it, a whole number as an ``int`` (``5.0`` is
+    5, as pandas reads it); an empty or error cell is NaN. Text is kept as written: unlike
+    ``pandas.read_excel``, ``NA``, ``n/a``, ``#N/A`` or ``None`` typed in a cell are not made
+    empty, so that they are refused (:data:`MISSING_MARKERS`) or read (``none`` for no prior
+    therapy) as in a text table. Trailing empty rows and columns are left out.
+    """
+    worksheet.reset_dimensions()  # a workbook may declare a smaller extent than it holds
+    rows: list[list[Any]] = []
+    formats: list[_FormatCell] = []
+    filled_rows = 0
+    for r, row in enumerate(worksheet.iter_rows()):
+        values: list[Any] = []
+        width = 0
+        for c, cell in enumerate(row):
+            value, data_type = cell.value, cell.data_type
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            number_format = str(getattr(cell, "number_format", "") or "")
+            if r > 0 and (
+                data_type == "e" or (number and number_format not in _PLAIN_NUMBER_FORMATS)
+            ):
+                formats.append((r - 1, c, value, data_type, number_format))
+            if value is None or data_type == "e" or value == "":
+                values.append(math.nan)
+                continue
+            if number and float(value).is_integer() and math.isfinite(value):
+                value = int(value)
+            values.append(value)
+            width = c + 1
+        rows.append(values[:width])
+        if width:
+            filled_rows = r + 1
+    rows = rows[:filled_rows]
+    columns = max((len(row) for row in rows), default=0)
+    cells = [row + [math.nan] * (columns - len(row)) for row in rows]
+    return pd.DataFrame(cells, columns=range(columns), dtype=object), formats
 
 
 def _workbook_formats(
     cells: list[_FormatCell], frame: pd.DataFrame, written: list[str | None], source: str
 ) -> pd.DataFrame:
     """Read cells that the workbook formats as a percentage as the percentage shown, and
-    refuse error cells (``#DIV/0!``, ``#N/A``), which pandas reads as empty.
+    refuse error cells (``#DIV/0!``, ``#N/A``), which pandas reads as empty, and numbers in an
+    identifier column shown with a number format (``0000`` shows 12 as 0012).
 
     Excel stores a cell shown as ``50%`` as 0.5; read as it is stored, a PD-L1 TPS of 50 % in
     ``pdl1_tps_percent`` would become 0.5 %. In a percent column (``…_percent``) such a cell is
@@ -937,11 +1073,31 @@ def _workbook_formats(
     """
     problems: list[FieldProblem] = []
     frame = frame.copy()
-    for r, c, value, data_type in cells:
+    for r, c, value, data_type, number_format in cells:
         if r >= frame.shape[0] or c >= frame.shape[1]:
             continue
         name = written[c] or f"{c + 1} ({_column_letter(c)})"
         where = f"row {frame.index[r]} column {name}"
+        if data_type != "e" and "%" not in number_format:
+            if name in _ID_COLUMNS:
+                # 12 formatted "0000" is shown as 0012 but stored as 12
+                stored = number_as_text(value)
+                shown = (
+                    f"as {stored.zfill(len(number_format))} "
+                    if re.fullmatch("0+", number_format) and stored.isdigit()
+                    else ""
+                )
+                problems.append(
+                    FieldProblem(
+                        where,
+                        value,
+                        f"the workbook shows this identifier {shown}with the number format "
+                        f"{number_format!r} but stores the number {stored}, which is what would "
+                        "be read; format the column as text and type the identifiers as they "
+                        "should be kept",
+                    )
+                )
+            continue
         if data_type == "e":
             problems.append(
                 FieldProblem(

@@ -1,0 +1,95 @@
+"""Files as other programs export them: a title above the column names, UTF-16 text, date-times."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from immunoprecise import read_patient, read_patients
+from immunoprecise.errors import ValidationError
+from immunoprecise.records.columns import table_columns
+
+_NAMES_IN_ROW_2 = (
+    "the column names are in row 2 (where 'patient_id' is), not in row 1: delete the rows "
+    "above them"
+)
+
+
+def _problems(read: object, path: Path) -> list[tuple[str, str]]:
+    with pytest.raises(ValidationError) as info:
+        read(path)  # type: ignore[operator]
+    return [(p.field, p.message) for p in info.value.problems]
+
+
+@pytest.mark.parametrize(
+    "title", ["Immunology export 2026-01-05", "Immunology export 2026-01-05,,"]
+)
+def test_a_title_line_above_the_column_names_of_a_csv_is_named(tmp_path: Path, title: str) -> None:
+    # was: "line 2: has 3 cells but the header has 1: a separator inside a cell ..." or
+    # "column 2 (B): has values but no name", neither naming the title
+    path = tmp_path / "export.csv"
+    path.write_text(f"{title}\npatient_id,diagnosis,crp_mg_per_L\nP1,FL,3\n", encoding="utf-8")
+    for read in (read_patients, table_columns):
+        ((field, message),) = _problems(read, path)
+        assert field == "row 1"
+        assert message.startswith(_NAMES_IN_ROW_2)
+
+
+def test_a_merged_title_row_above_the_column_names_of_a_workbook_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "export.xlsx"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Immunology export 2026-01-05"])
+    sheet.merge_cells("A1:C1")
+    sheet.append(["patient_id", "diagnosis", "crp_mg_per_L"])
+    sheet.append(["P1", "FL", 3])
+    workbook.save(path)
+    for read in (read_patients, table_columns):
+        ((field, message),) = _problems(read, path)
+        assert field == "row 1"
+        assert message.startswith(_NAMES_IN_ROW_2)
+
+
+def test_a_table_without_patient_id_anywhere_is_refused_as_before(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("id,diagnosis\nP1,FL\n", encoding="utf-8")
+    assert not any(_NAMES_IN_ROW_2 in m for _, m in _problems(table_columns, path))
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "encoding"),
+    [
+        ("t.csv", "patient_id\tdiagnosis\nP1\tFL\n", "utf-16"),  # Excel's "Unicode Text"
+        ("t.tsv", "patient_id\tdiagnosis\nP1\tFL\n", "utf-16-le"),  # no byte-order mark
+        ("p.json", '{"patient": {"id": "P1"}, "disease": {"diagnosis": "FL"}}', "utf-16"),
+        ("p.yaml", "patient: {id: P1}\ndisease: {diagnosis: FL}\n", "utf-16-be"),
+    ],
+)
+def test_utf16_text_is_named_with_how_to_save_it(
+    tmp_path: Path, name: str, text: str, encoding: str
+) -> None:
+    # was: "holds NUL bytes: a binary file, or text not in UTF-8"
+    path = tmp_path / name
+    path.write_text(text, encoding=encoding)
+    ((field, message),) = _problems(read_patients, path)
+    assert field == "(file)"
+    assert message.startswith("is UTF-16 text")
+    assert "save it as UTF-8 text" in message
+
+
+def test_a_binary_file_is_still_named_binary(tmp_path: Path) -> None:
+    path = tmp_path / "p.json"
+    path.write_bytes(b"PK\x03\x04\x00\x00\x00\x00\x14\x00")
+    ((_, message),) = _problems(read_patient, path)
+    assert message.startswith("holds NUL bytes")
+
+
+@pytest.mark.parametrize("written", ["2026-01-05 13:45", "2026-01-05T13:45:00+01:00"])
+def test_a_date_time_in_a_date_field_says_to_write_the_date(tmp_path: Path, written: str) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(f"patient_id,diagnosis,collected_on\nP1,FL,{written}\n", encoding="utf-8")
+    ((field, message),) = _problems(read_patients, path)
+    assert field == "row 2 (P1) column collected_on"
+    assert "the field holds a date without a time of day: write 2026-01-05" in message
