@@ -39,9 +39,9 @@ Source = Annotated[
     typer.Argument(
         help="A cohort table of patient records (.csv, .tsv, .xlsx: one patient per row with "
         "outcome columns pfs_days|pfs_months, pfs_event, os_days|os_months, os_event, "
-        "best_response); an analysis table (.csv/.tsv without a diagnosis column: patient_id, "
-        "outcome columns in days, any biomarker or score columns); or a folder in the ICB "
-        "cohort format (clinical.tsv + expression.tsv.gz).",
+        "best_response); an analysis table (.csv/.tsv/.xlsx without a diagnosis column: "
+        "patient_id, outcome columns in days, any biomarker or score columns); or a folder in "
+        "the ICB cohort format (clinical.tsv + expression.tsv.gz).",
         show_default=False,
     ),
 ]
@@ -73,7 +73,9 @@ JsonOpt = Annotated[
 def load_cohort_frame(source: Path, *, sheet: str | None = None) -> pd.DataFrame:
     """The analysis table of a cohort table file or an ICB cohort folder.
 
-    ``sheet`` names the sheet of an Excel workbook to read (refused for other files, as
+    A table (CSV, TSV or Excel workbook) with a ``diagnosis`` column holds patient records and
+    is read by :func:`~immunoprecise.read_cohort`; one without is an analysis table, read as it
+    is. ``sheet`` names the sheet of an Excel workbook to read (refused for other files, as
     :func:`~immunoprecise.read_cohort` refuses it).
 
     Examples
@@ -85,20 +87,25 @@ def load_cohort_frame(source: Path, *, sheet: str | None = None) -> pd.DataFrame
     import pandas as pd
 
     from immunoprecise.cohort import cohort_frame
+    from immunoprecise.records import read_cohort
     from immunoprecise.records.readers import binary_content
-    from immunoprecise.records.table import header_as_written
+    from immunoprecise.records.table import EXCEL_SUFFIXES, header_as_written, read_frame
 
-    if sheet is not None:
-        if source.is_dir():
-            raise CohortError(f"{source.name}: --sheet is for Excel workbooks, not a folder")
-        from immunoprecise.records import read_cohort
-
+    if sheet is not None and source.is_dir():
+        raise CohortError(f"{source.name}: --sheet is for Excel workbooks, not a folder")
+    suffix = source.suffix.lower()
+    if source.is_file() and suffix in EXCEL_SUFFIXES:
+        # the sheet's cells, read (and checked) as the records' reader reads them
+        cells = read_frame(source, sheet=sheet)
+        if "diagnosis" in cells.columns:  # patient records
+            return cohort_frame(read_cohort(source, sheet=sheet))
+        return cohort_frame(cells)  # an analysis table as it is; index: the sheet's row numbers
+    if sheet is not None:  # refused for a file that is not a workbook, as read_cohort refuses it
         return cohort_frame(read_cohort(source, sheet=sheet))
     if source.is_dir():
         from immunoprecise.cohort.icb import read_icb_cohort
 
         return read_icb_cohort(source)
-    suffix = source.suffix.lower()
     if source.is_file() and suffix in (".csv", ".tsv"):
         sep = "\t" if suffix == ".tsv" else ","
         problem = binary_content(source)
@@ -208,6 +215,10 @@ def survival(
     from immunoprecise.cohort import cox_model, kaplan_meier, log_rank
     from immunoprecise.cohort.statistic import format_number
 
+    if order and not trend:  # the order is only read by the trend test
+        raise _fail(f"--order {order} orders the levels for the trend test; add --trend")
+    if trend and not by:
+        raise _fail("--trend tests a trend across the levels of a column; give it with --by")
     try:
         frame = load_cohort_frame(source, sheet=sheet)
         km = kaplan_meier(frame, endpoint=endpoint, group=by)
@@ -226,7 +237,7 @@ def survival(
         low, high = format_number(m.ci_low, 0), format_number(m.ci_high, 0)
         median = f"{format_number(m.estimate, 0)} ({low}–{high})"
         at_risk = ", ".join(
-            f"{t:.0f}: {k}" for t, k in zip(c.at_risk_times, c.at_risk, strict=True)
+            f"{_day(t)}: {k}" for t, k in zip(c.at_risk_times, c.at_risk, strict=True)
         )
         table.add_row(c.label, str(c.n), str(c.events), median, at_risk)
     _out.print(table)
@@ -315,6 +326,11 @@ def _groups(items: Sequence[str]) -> dict[str, list[str]]:
         label, sep, levels = item.partition("=")
         if not sep or not label.strip() or not levels.strip():
             raise _fail(f"--group {item!r}: write LABEL=level1,level2")
+        if label.strip() in groups:  # the second would replace the first's levels unseen
+            raise _fail(
+                f"--group {item!r}: the stratum {label.strip()!r} is given twice; give each "
+                "stratum once, with all its levels (LABEL=level1,level2)"
+            )
         groups[label.strip()] = [lv.strip() for lv in levels.split(",") if lv.strip()]
     return groups
 
@@ -398,6 +414,12 @@ def cutpoint(
     _excluded(list(result.excluded), f"no {biomarker} or no {endpoint} time/event")
     _save(pl.cutpoint_scan(result), plot)
     _write_json(result.model_dump(mode="json"), json_out)
+
+
+def _day(t: float) -> str:
+    """A day of the numbers at risk: whole days (and days of whole months, 761 for 25 months)
+    rounded, a fraction of a short follow-up kept (2.5, not 2)."""
+    return f"{t:.0f}" if t >= 100 or abs(t - round(t)) < 0.05 else f"{t:.1f}"
 
 
 def _pct(x: float | None) -> str:

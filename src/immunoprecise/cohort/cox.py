@@ -116,8 +116,8 @@ def cox_model(
     ------
     CohortError
         A covariate missing, constant or mixing numbers and text, an option out of range, no
-        events, or a fit that does not converge (with the likely cause, such as complete
-        separation).
+        events, or a fit that does not converge (naming the term that separates the events,
+        whose hazard ratio tends to 0 or ∞, or the collinear terms).
 
     Examples
     --------
@@ -148,11 +148,13 @@ def cox_model(
         with warnings.catch_warnings():
             warnings.simplefilter("error", ConvergenceWarning)
             cph.fit(design, duration_col="_time", event_col="_event")
-    except (ConvergenceError, ConvergenceWarning) as err:
+    except (ConvergenceError, ConvergenceWarning):
+        # lifelines' own text shows Python code on its internal columns; say what is wrong
+        why = _no_finite_fit(design.drop(columns=["_time", "_event"]), surv.time, surv.event)
         raise CohortError(
-            f"the Cox model of {endpoint} on {list(covariates)} did not converge ({err}); a "
-            "covariate may separate events completely or be nearly collinear with another — "
-            "drop it, merge sparse levels, or set a small penalizer (e.g. 0.1)"
+            f"the Cox model of {endpoint} on {list(covariates)} did not converge: {why} — "
+            "drop or recode that covariate, merge sparse levels, or set a small penalizer "
+            "(e.g. 0.1)"
         ) from None
     summary = cph.summary
     lo_col = next(c for c in summary.columns if c.startswith("exp(coef) lower"))
@@ -257,3 +259,46 @@ def _design(
             f"reference_levels given for non-categorical covariates {sorted(unknown)}"
         )
     return pd.DataFrame(columns, index=frame.index), refs
+
+
+def _no_finite_fit(design: pd.DataFrame, time: np.ndarray, event: np.ndarray) -> str:
+    """Why a Cox fit has no finite maximum: the terms that separate the events, or collinearity.
+
+    A term separates (monotone partial likelihood; Bryson & Johnson 1981, Technometrics 23:381)
+    when at every event time the patient with the event has the highest value of it among those
+    still at risk (HR → ∞), or the lowest at every event time (HR → 0).
+    """
+    order = np.argsort(time, kind="stable")
+    t_sorted = time[order]
+    # the risk set of an event at t is every patient with time ≥ t: a suffix of the sorted times
+    first_at_risk = np.searchsorted(t_sorted, time[event == 1], side="left")
+    found: list[str] = []
+    for term in design.columns:
+        x = design[term].to_numpy(dtype=float)[order]
+        highest = np.maximum.accumulate(x[::-1])[::-1][first_at_risk]
+        lowest = np.minimum.accumulate(x[::-1])[::-1][first_at_risk]
+        at_event = design[term].to_numpy(dtype=float)[event == 1]
+        if not np.any(highest > lowest):  # the same value in every risk set: no information
+            continue
+        if np.all(at_event >= highest):
+            found.append(
+                f"term {term!r} separates the events (at every event time the patient with the "
+                "event has its highest value among those at risk, so the hazard ratio tends to ∞)"
+            )
+        elif np.all(at_event <= lowest):
+            found.append(
+                f"term {term!r} separates the events (at every event time the patient with the "
+                "event has its lowest value among those at risk, so the hazard ratio tends to 0)"
+            )
+    if found:
+        return "; ".join(found)
+    values = design.to_numpy(dtype=float)
+    centred = values - values.mean(axis=0)
+    if np.linalg.matrix_rank(centred) < values.shape[1]:
+        return (
+            f"the terms {list(map(str, design.columns))} are collinear (one is a combination of "
+            "the others)"
+        )
+    return (
+        "a covariate may separate the events almost completely or be nearly collinear with another"
+    )

@@ -65,6 +65,8 @@ def cohort_frame(
     -------
     pandas.DataFrame
         Indexed by ``patient_id``; outcome columns (times in days) then profile value columns.
+        A table computed from records names the knowledge base whose thresholds and methods
+        made its profile values in ``attrs["knowledge_base"]`` (``version``, ``sha256``).
 
     Raises
     ------
@@ -199,7 +201,10 @@ def _frame_of(cohort: Cohort, kb: KnowledgeBase) -> pd.DataFrame:
         if col.notna().any():
             columns[key if part == "value" else f"{key}{CATEGORY_SUFFIX}"] = col.to_numpy()
     profile_frame = pd.DataFrame(columns, index=outcome_frame.index).sort_index(axis=1)
-    return pd.concat([outcome_frame, profile_frame, _risk_frame(cohort)], axis=1)
+    frame = pd.concat([outcome_frame, profile_frame, _risk_frame(cohort)], axis=1)
+    # the profile values and their categories depend on the knowledge base's thresholds
+    frame.attrs["knowledge_base"] = {"version": kb.version, "sha256": kb.sha256}
+    return frame
 
 
 def _risk_frame(cohort: Cohort) -> pd.DataFrame:
@@ -289,7 +294,8 @@ def survival_data(
     for col in (tcol, ecol, *require):
         if col not in frame.columns:
             raise CohortError(
-                f"the cohort has no column {col!r}; columns are: {_some(frame.columns)}"
+                f"the cohort has no column {col!r}{_other_unit(frame, col)}; columns are: "
+                f"{_some(frame.columns)}"
             )
     time = _outcome_values(frame, tcol, "a survival time in days")
     event = _outcome_values(frame, ecol, "an event flag, 1 (observed) or 0 (censored)")
@@ -335,6 +341,24 @@ def _outcome_values(frame: pd.DataFrame, column: str, expected: str) -> npt.NDAr
             f"expected {expected}"
         )
     return values
+
+
+_DAYS_PER = {"weeks": 7.0, "months": 30.4375, "years": 365.25}
+
+
+def _other_unit(frame: pd.DataFrame, column: str) -> str:
+    """For a missing ``<endpoint>_days``: the same time in another unit the table has, and how
+    to give it in days (an analysis table is read as it is, so no unit is guessed)."""
+    if not column.endswith("_days"):
+        return ""
+    stem = column.removesuffix("_days")
+    for unit, days in _DAYS_PER.items():
+        if f"{stem}_{unit}" in frame.columns:
+            return (
+                f" but has {stem}_{unit}: an analysis table gives times in days, so add "
+                f"{column} = {stem}_{unit} × {days:g}"
+            )
+    return ""
 
 
 def _and(require: Sequence[str]) -> str:

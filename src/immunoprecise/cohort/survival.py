@@ -42,6 +42,8 @@ __all__ = [
     "survival_at",
 ]
 
+#: Expected events in a group below which the log-rank χ² approximation is called doubtful.
+SMALL_EXPECTED = 5.0
 #: Days per month used to show months (365.25 / 12).
 DAYS_PER_MONTH = 30.4375
 KM_METHOD = "Kaplan–Meier, exponential Greenwood CI (lifelines)"
@@ -299,18 +301,53 @@ def _require_events(surv: SurvivalData) -> None:
 
 
 def _k_sample(surv: SurvivalData, labels: npt.NDArray[np.str_], levels: list[str]) -> Statistic:
-    """The k-sample log-rank test of the patients in ``surv`` grouped by ``labels``."""
+    """The k-sample log-rank test of the patients in ``surv`` grouped by ``labels``.
+
+    As for a χ² test of a table, the χ² approximation is doubtful when a group expects few
+    events; the method says so when a group expects fewer than 5.
+    """
     _require_events(surv)
     res = multivariate_logrank_test(surv.time, labels, surv.event)
+    at_risk, died = _risk_counts(surv, labels, levels)
+    n, d = at_risk.sum(axis=1), died.sum(axis=1)
+    expected = (at_risk * (d / n)[:, None]).sum(axis=0)
+    few = int((expected < SMALL_EXPECTED).sum())
+    caution = (
+        f"; fewer than {SMALL_EXPECTED:g} expected events in {few} of {len(levels)} groups: "
+        "the χ² approximation is doubtful, interpret with caution"
+        if few
+        else ""
+    )
     return Statistic(
         name="log-rank χ²",
         estimate=float(res.test_statistic),
         p_value=float(res.p_value),
         df=float(len(levels) - 1),
         n=surv.n,
-        method=f"log-rank test, {len(levels)} groups (lifelines)",
+        method=f"log-rank test, {len(levels)} groups (lifelines){caution}",
         reference=LOGRANK_REFERENCE,
     )
+
+
+def _risk_counts(
+    surv: SurvivalData, labels: npt.NDArray[np.str_], groups: Sequence[str]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Patients at risk and events per distinct event time (rows) and group (columns).
+
+    Counted by sorted search: O(N log N) in memory N, not a times × patients matrix
+    (gigabytes for 20,000 patients).
+    """
+    event_times = np.unique(surv.time[surv.event == 1])
+    at_risk = np.empty((event_times.size, len(groups)))
+    died = np.empty((event_times.size, len(groups)))
+    for j, g in enumerate(groups):
+        times_g = np.sort(surv.time[labels == g])
+        at_risk[:, j] = times_g.size - np.searchsorted(times_g, event_times, side="left")
+        events_g = np.sort(surv.time[(labels == g) & (surv.event == 1)])
+        died[:, j] = np.searchsorted(events_g, event_times, side="right") - np.searchsorted(
+            events_g, event_times, side="left"
+        )
+    return at_risk, died
 
 
 def group_labels(
@@ -414,18 +451,7 @@ def _trend_test(
     """Log-rank trend: U = Σ_g w_g (O_g − E_g), Var U = wᵀVw (Collett 2015, §2.6.4)."""
     groups = sorted(scores, key=lambda g: scores[g])
     w = np.array([scores[g] for g in groups])
-    event_times = np.unique(surv.time[surv.event == 1])
-    # at risk and events per event time (rows) and group (columns), counted by sorted search:
-    # O(N log N) in memory N, not a times × patients matrix (gigabytes for 20,000 patients)
-    at_risk = np.empty((event_times.size, len(groups)))
-    died = np.empty((event_times.size, len(groups)))
-    for j, g in enumerate(groups):
-        times_g = np.sort(surv.time[labels == g])
-        at_risk[:, j] = times_g.size - np.searchsorted(times_g, event_times, side="left")
-        events_g = np.sort(surv.time[(labels == g) & (surv.event == 1)])
-        died[:, j] = np.searchsorted(events_g, event_times, side="right") - np.searchsorted(
-            events_g, event_times, side="left"
-        )
+    at_risk, died = _risk_counts(surv, labels, groups)
     n = at_risk.sum(axis=1)
     d = died.sum(axis=1)
     observed_minus_expected = (died - at_risk * (d / n)[:, None]).sum(axis=0)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
+import numpy.typing as npt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from immunoprecise.cohort.statistic import format_p
-from immunoprecise.cohort.survival import SurvivalCurves
+from immunoprecise.cohort.survival import KaplanMeierCurve, SurvivalCurves
 from immunoprecise.pl._common import panels
 
 __all__ = ["kaplan_meier"]
@@ -68,13 +70,10 @@ def kaplan_meier(
     main = axes[0]
     for i, c in enumerate(curves.curves):
         color = _COLORS[i % len(_COLORS)]
-        t = [0.0, *(x * scale for x in c.times)]
-        s = [1.0, *c.survival]
+        t, s, lo, hi = _steps(c, scale)
         label = f"{c.label} (n={c.n}, {c.events} events)" if curves.group else f"n={c.n}"
         main.step(t, s, where="post", color=color, lw=1.8, label=label)
         if bands:
-            lo = [1.0, *c.ci_low]
-            hi = [1.0, *c.ci_high]
             main.fill_between(t, lo, hi, step="post", color=color, alpha=0.15, lw=0)
     main.set_ylim(0, 1.02)
     main.set_ylabel(f"{_ENDPOINT.get(curves.endpoint, curves.endpoint)} probability")
@@ -116,3 +115,25 @@ def kaplan_meier(
             table.spines[side].set_visible(False)
         table.set_title("Number at risk", fontsize=8, loc="left")
     return fig
+
+
+def _steps(curve: KaplanMeierCurve, scale: float) -> tuple[npt.NDArray[np.float64], ...]:
+    """The curve's corners from time 0: times (× ``scale``), survival and band.
+
+    A time where only patients were censored changes neither the estimate nor its band (both
+    move only at events), so its corner is left out: the steps drawn are the same, with far
+    fewer points for a large cohort. The last follow-up is kept, where the curve ends.
+    """
+    t = np.array([0.0, *curve.times]) * scale
+    s = np.array([1.0, *curve.survival])
+    lo = np.array([1.0, *curve.ci_low])
+    hi = np.array([1.0, *curve.ci_high])
+    corner = np.ones(t.size, dtype=bool)
+    same = (s[1:] == s[:-1]) & _same(lo[1:], lo[:-1]) & _same(hi[1:], hi[:-1])
+    corner[1:] = ~same
+    corner[-1] = True
+    return t[corner], s[corner], lo[corner], hi[corner]
+
+
+def _same(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    return np.asarray((a == b) | (np.isnan(a) & np.isnan(b)), dtype=bool)

@@ -27,8 +27,9 @@ from immunoprecise.cohort import (
     log_rank,
     response_table,
 )
-from immunoprecise.cohort.cutpoint import optimal_cutpoint
+from immunoprecise.cohort.cutpoint import Cutpoint, optimal_cutpoint
 from immunoprecise.cohort.statistic import format_number
+from immunoprecise.cohort.survival import SurvivalCurves
 from immunoprecise.errors import CohortError
 from immunoprecise.evaluation import DISCLAIMER
 from immunoprecise.report.rendering import jinja_environment
@@ -85,6 +86,27 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def _cut_curves(frame: pd.DataFrame, result: Cutpoint) -> SurvivalCurves:
+    """Kaplan–Meier curves of the two groups of a cut-point, with their numbers at risk.
+
+    The groups are the cut-point's own (``biomarker ≤ cut`` and ``> cut``, labelled as in its
+    table); patients without the biomarker are in neither, as in the cut-point's analysis.
+    """
+    cut = result.cutpoint.estimate
+    # the column names the figure's title, which shows the log-rank p of the chosen cut
+    column = f"{result.biomarker} cut at {cut:.3g} (p not adjusted for the search)"
+    values = pd.to_numeric(frame[result.biomarker], errors="coerce")
+    groups = pd.Series(
+        [
+            None if pd.isna(v) else (result.low.label if v <= cut else result.high.label)
+            for v in values
+        ],
+        index=frame.index,
+        dtype=object,
+    )
+    return kaplan_meier(frame.assign(**{column: groups}), endpoint=result.endpoint, group=column)
+
+
 def render_cohort_html(
     frame: pd.DataFrame,
     options: CohortReportOptions,
@@ -101,6 +123,9 @@ def render_cohort_html(
         What to analyse (:class:`CohortReportOptions`).
     source
         The input file; its SHA-256 is printed in the report (the table's own hash otherwise).
+        The knowledge base that computed the profile values of a table read from records
+        (``frame.attrs["knowledge_base"]``, see :func:`~immunoprecise.cohort.cohort_frame`) is
+        named with its version and SHA-256.
 
     Returns
     -------
@@ -141,7 +166,15 @@ def render_cohort_html(
             frame, biomarker, endpoint=o.endpoint, n_boot=o.n_boot, seed=o.seed
         )
         fig = pl.cutpoint_scan(result)
-        cuts.append({"result": result, "figure": _svg(fig, f"svg-cut-{k}")})
+        curves = _cut_curves(frame, result)
+        cuts.append(
+            {
+                "result": result,
+                "figure": _svg(fig, f"svg-cut-{k}"),
+                "curves": curves,
+                "curves_figure": _svg(pl.kaplan_meier(curves), f"svg-cut-km-{k}"),
+            }
+        )
     comparison = compare_predictors(frame, list(o.predictors)) if o.predictors else None
     if source is not None:
         digest = hashlib.sha256(Path(source).read_bytes()).hexdigest()
@@ -165,6 +198,7 @@ def render_cohort_html(
         "source": source_name,
         "sha256": digest,
         "versions": _versions(),
+        "knowledge_base": frame.attrs.get("knowledge_base"),
         "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "disclaimer": DISCLAIMER,
     }
