@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -120,7 +121,7 @@ def test_log2_values_declared_tpm_exit_2_with_the_evidence(tmp_path: Path) -> No
     result = runner.invoke(app, ["score-expression", str(logged), "--units", "tpm"])
     assert result.exit_code == 2, result.output
     assert "declared tpm, but in 5,441 genes no sample has a value above 30" in result.stderr
-    assert "Declare units='log2tpm'" in result.stderr
+    assert "Declare --units log2tpm" in result.stderr
     assert "Traceback" not in result.output
     declared = runner.invoke(app, ["score-expression", str(logged), "--units", "log2tpm"])
     assert declared.exit_code == 0, declared.output
@@ -183,6 +184,7 @@ def test_a_reference_of_too_few_genes_exits_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["score-expression", str(MATRIX), "--reference", str(small)])
     assert result.exit_code == 2, result.output
     assert "reference 'small': 2 gene(s), fewer than the 50" in result.stderr
+    assert "or leave --reference out to use TIL10" in result.stderr
     assert "Traceback" not in result.output
 
 
@@ -238,3 +240,94 @@ def test_matrices_of_one_file_name_in_two_folders_are_told_apart(tmp_path: Path)
         result.stderr
     )
     assert len(pd.read_csv(out, sep="\t", index_col=0)) == 8
+
+
+def _python_wording(text: str) -> list[str]:
+    """Keyword-argument spellings (units='tpm', log2_offset) that a shell user cannot type."""
+    return re.findall(r"\bunits=|\blog2_offset\b|leave units out|leave reference out", text)
+
+
+def test_messages_name_the_options_as_typed_on_the_command_line(tmp_path: Path) -> None:
+    frame = pd.read_csv(MATRIX, sep="\t", index_col=0)
+    linear = tmp_path / "tpm.tsv"
+    frame.to_csv(linear, sep="\t")
+    logged = tmp_path / "log2tpm.tsv"
+    np.log2(frame + 0.001).to_csv(logged, sep="\t")
+    counts = tmp_path / "counts.txt"
+    counts.write_text(
+        "# Program:featureCounts v2.0.6\n"
+        "Geneid\tChr\tStart\tEnd\tStrand\tLength\t/data/S01.bam\n"
+        + "".join(
+            f"{gene}\tchr1\t1\t1000\t+\t1000\t{i * 7}\n" for i, gene in enumerate(frame.index)
+        )
+    )
+    cases = (
+        # log2 values declared TPM: the fix is another --units
+        (["--units", "tpm", str(logged)], "Declare --units log2tpm (or leave --units out"),
+        # an offset with linear values
+        (
+            ["--log2-offset", "1", str(linear)],
+            "--log2-offset 1 was given, but the values are read as tpm",
+        ),
+        # an offset the minimum contradicts
+        (
+            ["--log2-offset", "1", str(logged)],
+            "the minimum suggests --log2-offset 0.1; declare that, or leave --log2-offset out",
+        ),
+        # featureCounts holds counts only
+        (
+            ["--units", "tpm", str(counts)],
+            "holds read counts only, no TPM: declare --units counts or leave --units out",
+        ),
+        (
+            ["--units", "log2tpm", str(counts)],
+            "not log2 values: leave --units out or declare --units counts",
+        ),
+    )
+    for args, expected in cases:
+        result = runner.invoke(app, ["score-expression", *args, "--no-deconvolution"])
+        assert result.exit_code == 2, result.output
+        assert expected in result.stderr, result.stderr
+        assert _python_wording(result.stderr) == [], result.stderr
+    # the note of a declared offset, printed with the scores
+    result = runner.invoke(
+        app, ["score-expression", str(logged), "--log2-offset", "0.001", "--no-deconvolution"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "declared --log2-offset 0.001 → log2(TPM + 0.001)" in result.stderr
+    # the Python API keeps keyword-argument wording
+    with pytest.raises(ip.ExpressionError, match=r"Declare units='log2tpm' \(or leave units out"):
+        ip.score_expression(logged, units="tpm")
+
+
+def test_an_unknown_units_lists_the_units_the_library_reads() -> None:
+    from immunoprecise.profile.expression.matrix import UNITS
+
+    result = runner.invoke(app, ["score-expression", str(MATRIX), "--units", "fpkm"])
+    assert result.exit_code == 2, result.output
+    assert f"--units must be {', '.join(UNITS[:-1])} or {UNITS[-1]}, not 'fpkm'" in (result.stderr)
+
+
+def test_an_h5ad_layer_is_chosen_with_layer(tmp_path: Path) -> None:
+    anndata = pytest.importorskip("anndata")
+    frame = pd.read_csv(MATRIX, sep="\t", index_col=0)
+    adata = anndata.AnnData(
+        X=None, obs=pd.DataFrame(index=list(frame.columns)), var=pd.DataFrame(index=frame.index)
+    )
+    adata.layers["counts"] = (frame * 20).round().T.to_numpy()
+    path = tmp_path / "tumours.h5ad"
+    adata.write_h5ad(path)
+    result = runner.invoke(app, ["score-expression", str(path), "--no-deconvolution"])
+    assert result.exit_code == 2, result.output
+    assert "unless a layer is named: give the layer to score, e.g. --layer counts" in (
+        result.stderr
+    )
+    result = runner.invoke(
+        app, ["score-expression", str(path), "--layer", "counts", "--no-deconvolution"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "tumours.h5ad layer 'counts': 4 samples" in result.stderr
+    result = runner.invoke(app, ["score-expression", str(MATRIX), "--layer", "counts"])
+    assert result.exit_code == 2, result.output
+    assert "--layer counts was given, but layers belong to AnnData" in result.stderr
+    assert "leave --layer out" in result.stderr

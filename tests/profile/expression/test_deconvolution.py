@@ -257,6 +257,33 @@ def test_solver_matches_an_exhaustive_search_of_active_sets() -> None:
     np.testing.assert_allclose(solved, expected, atol=1e-10)
 
 
+def test_absent_cell_types_are_exactly_zero_and_fractions_sum_exactly_to_one() -> None:
+    """A cell type the fit holds at zero is 0, not float noise such as 4e-17, and each
+    sample's fractions sum to exactly 1 in any order of summation."""
+    tpm, _truth = _simulate(200, 0.3, seed=3)
+    pure = pd.DataFrame({t: _whole_transcriptome(TIL10.signature[t]) for t in TYPES})
+    pure = pure.reindex(tpm.index.union(pure.index), fill_value=0.0)
+    mixture = pd.concat([tpm.reindex(pure.index, fill_value=0.0), pure], axis=1)
+    fractions = deconvolve(mixture)
+    values = fractions.to_numpy()
+    assert (values == 0).sum() > 200  # many cell types absent from samples
+    noise = values[(values > 0) & (values < 1e-12)]
+    assert noise.size == 0, noise[:5]
+    for row in values:
+        assert row.sum() == 1.0
+        assert sum(row) == 1.0
+        assert sum(reversed(row)) == 1.0
+        assert math.fsum(row) == 1.0
+    assert (fractions.sum(axis=1) == 1.0).all()
+    # pure cell types: that type alone, every other fraction 0
+    for cell_type in TYPES:
+        if cell_type == "T.cells.CD4":  # the low-Treg rule moves part of it to Tregs
+            continue
+        row = fractions.loc[cell_type]
+        assert row[cell_type] == pytest.approx(1.0, abs=1e-9)
+        assert (row.drop(cell_type) == 0.0).all(), row[row.drop(cell_type) > 0]
+
+
 # --- mRNA scaling and the low-Treg rule ---------------------------------------------------
 
 

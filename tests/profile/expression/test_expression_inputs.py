@@ -416,3 +416,174 @@ def test_a_description_of_one_repeated_word_does_not_name_the_rows(tmp_path: Pat
         assert f"genes read from {first} (column " in read.units_note
         assert "XK" not in read.duplicates
         assert len(read.symbols) == len(example)
+
+
+def _write_series_matrix(path: Path, log2: pd.DataFrame | None) -> None:
+    """A GEO series matrix as GEO writes it: metadata lines, then the table between markers."""
+    samples = list(log2.columns) if log2 is not None else ["P1", "P2"]
+    accessions = [f"GSM{100 + i}" for i in range(len(samples))]
+    lines = [
+        '!Series_title\t"Tumour RNA-seq before checkpoint blockade"',
+        '!Series_geo_accession\t"GSE12345"',
+        "!Sample_title\t" + "\t".join(f'"{s}"' for s in samples),
+        "!Sample_geo_accession\t" + "\t".join(f'"{a}"' for a in accessions),
+        "!series_matrix_table_begin",
+        '"ID_REF"\t' + "\t".join(f'"{a}"' for a in accessions),
+    ]
+    if log2 is not None:
+        lines += [
+            f'"{gene}"\t' + "\t".join(f"{v:.6f}" for v in row) for gene, row in log2.iterrows()
+        ]
+    lines.append("!series_matrix_table_end")
+    with gzip.open(path, "wt") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+def test_a_geo_series_matrix_is_read_from_its_table(tmp_path: Path) -> None:
+    tpm = _example()
+    path = tmp_path / "GSE12345_series_matrix.txt.gz"
+    _write_series_matrix(path, np.log2(tpm + 1.0))
+    scores = score_expression(path, deconvolution=False)
+    assert list(scores.index) == ["GSM100", "GSM101", "GSM102", "GSM103"]
+    direct = score_expression(tpm, deconvolution=False)
+    for column in ("CYT", "IFNG6", "GEP18", "IMPRES", "IPS", "icb_response"):
+        np.testing.assert_allclose(
+            scores[column].to_numpy(), direct[column].to_numpy(), rtol=1e-4, err_msg=column
+        )
+    assert scores.attrs["units"].startswith("detected log2 values")
+    # an RNA-seq series whose values are in supplementary files: an empty table
+    empty = tmp_path / "GSE999_series_matrix.txt.gz"
+    _write_series_matrix(empty, None)
+    with pytest.raises(
+        ExpressionError,
+        match=r"GSE999_series_matrix\.txt\.gz: the GEO series matrix holds no expression "
+        r"values .*supplementary files",
+    ):
+        read_expression(empty)
+
+
+def test_tcga_symbol_and_entrez_identifiers_are_mapped() -> None:
+    table = GeneTable.shipped()
+    entrez = {symbol: e for e, symbol in sorted(table.by_entrez.items(), reverse=True)}
+    tpm = _example()
+    tcga = tpm.set_axis([f"{g}|{entrez[g]}" for g in tpm.index], axis=0)
+    tcga.columns = [f"TCGA-EE-A2GJ-0{i}A-11R-A18S-07" for i in range(1, 5)]
+    scores = score_expression(tcga, deconvolution=False)
+    direct = score_expression(tpm, deconvolution=False)
+    np.testing.assert_array_equal(scores["CYT"].to_numpy(), direct["CYT"].to_numpy())
+    np.testing.assert_array_equal(scores["IPS"].to_numpy(), direct["IPS"].to_numpy())
+    assert scores.attrs["genes"] == f"{len(tpm)} identifiers: {len(tpm)} entrez"
+    mapped = table.to_symbols(["?|3001", "GZMA|", "PRF1|999999999", "?|"]).symbols
+    assert mapped == ("GZMA", "GZMA", "PRF1", None)
+    # GENCODE's copy of a pseudoautosomal gene on Y (GDC's STAR counts) is that gene
+    assert table.to_symbols(["ENSG00000002586.20_PAR_Y"]).symbols == ("CD99",)
+
+
+def test_an_h5ad_layer_is_scored_instead_of_x(tmp_path: Path) -> None:
+    anndata = pytest.importorskip("anndata")
+    tpm = _example()
+    counts = (tpm * 20).round()
+    adata = anndata.AnnData(
+        X=np.log1p(counts.T.to_numpy()),
+        obs=pd.DataFrame(index=list(tpm.columns)),
+        var=pd.DataFrame(index=list(tpm.index)),
+    )
+    adata.layers["counts"] = counts.T.to_numpy()
+    adata.layers["tpm"] = tpm.T.to_numpy()
+    adata.uns["log1p"] = {"base": None}  # scanpy.pp.log1p: X holds natural-log values
+    path = tmp_path / "tumours.h5ad"
+    adata.write_h5ad(path)
+    with pytest.raises(
+        ExpressionError, match=r"or read a layer of linear values, e\.g\. layer='counts'"
+    ):
+        score_expression(path, deconvolution=False)
+    direct = score_expression(tpm, deconvolution=False)
+    for layer in ("tpm", "counts"):
+        scores = score_expression(path, layer=layer, deconvolution=False)
+        assert scores.attrs["source"] == f"tumours.h5ad layer {layer!r}"
+        np.testing.assert_allclose(scores["CYT"], direct["CYT"], rtol=0.02)
+    assert read_expression(adata, layer="counts").units == "counts"
+    with pytest.raises(
+        ExpressionError, match=r"no layer 'raw' in the AnnData \(layers: 'counts', 'tpm'\)"
+    ):
+        read_expression(path, layer="raw")
+    with pytest.raises(ExpressionError, match=r"layer='counts' was given, but layers belong to"):
+        read_expression(tpm, layer="counts")
+    with pytest.raises(ExpressionError, match=r"layer='tpm' given with an ExpressionMatrix"):
+        score_expression(read_expression(tpm), layer="tpm")
+
+
+def test_spreadsheet_csv_exports_are_read_with_their_separator(tmp_path: Path) -> None:
+    tpm = _example()
+    direct = score_expression(tpm, deconvolution=False)
+    # a spreadsheet in a locale whose decimal mark is the comma saves CSV with semicolons
+    semicolons = tmp_path / "tpm.csv"
+    tpm.to_csv(semicolons, sep=";", decimal=",")
+    # a CSV saved under .txt
+    commas = tmp_path / "tpm.txt"
+    tpm.to_csv(commas)
+    for path, note in (
+        (semicolons, "read as semicolon-separated with decimal commas"),
+        (commas, "read as comma-separated (the header has no tab)"),
+    ):
+        scores = score_expression(path, deconvolution=False)
+        assert list(scores.index) == list(tpm.columns)
+        assert scores.attrs["units"].endswith(note), scores.attrs["units"]
+        np.testing.assert_allclose(scores["CYT"], direct["CYT"], rtol=1e-6)
+        np.testing.assert_allclose(scores["IPS"], direct["IPS"], rtol=1e-6)
+
+
+def test_an_empty_column_without_a_header_is_not_a_sample(tmp_path: Path) -> None:
+    tpm = _example()
+    path = tmp_path / "tpm.tsv"
+    tpm.assign(**{"": np.nan}).to_csv(path, sep="\t")  # a spreadsheet's trailing tab
+    scores = score_expression(path, deconvolution=False)
+    assert list(scores.index) == list(tpm.columns)
+    assert scores.attrs["units"].endswith("; 1 empty column(s) without a header left out")
+    # a named sample without values is a sample (its scores are NaN, see the coverage rule)
+    named = tmp_path / "named.tsv"
+    tpm.assign(P9=np.nan).to_csv(named, sep="\t")
+    assert list(score_expression(named, deconvolution=False).index) == [*tpm.columns, "P9"]
+
+
+def test_samples_without_counts_are_all_named_with_the_fix() -> None:
+    counts = (_example() * 20).round().assign(EMPTY1=0.0, EMPTY2=0.0, BLANK=np.nan)
+    with pytest.raises(
+        ExpressionError,
+        match=r"DataFrame: 3 sample\(s\) without counts: every count of EMPTY1, EMPTY2 is 0 "
+        r"\(an empty or failed library; .*\); BLANK hold\(s\) no value \(an empty column\): "
+        r"drop these samples",
+    ):
+        read_expression(counts, units="counts")
+
+
+def test_a_sample_id_that_is_a_tcga_barcode_prefix_names_the_column(tmp_path: Path) -> None:
+    from immunoprecise.profile.expression.values import expression_values
+    from immunoprecise.records import ExpressionReference
+
+    tpm = _example()
+    tpm.columns = [f"TCGA-EE-A2GJ-0{i}A-11R-A18S-07" for i in range(1, 5)]
+    path = tmp_path / "tcga.tsv"
+    tpm.to_csv(path, sep="\t")
+    for given in ("TCGA-EE-A2GJ-06", "tcga-ee-a2gj-01a-11r-a18s-07"):
+        with pytest.raises(ExpressionError) as raised:
+            expression_values(ExpressionReference(path=str(path), sample_id=given))
+        assert str(raised.value).startswith(f"expression.sample_id: {given!r} is not a sample of")
+    with pytest.raises(
+        ExpressionError,
+        match=r"'TCGA-EE-A2GJ-01' is not a sample of tcga\.tsv, but "
+        r"'TCGA-EE-A2GJ-01A-11R-A18S-07' is close: give the sample id exactly",
+    ):
+        expression_values(ExpressionReference(path=str(path), sample_id="TCGA-EE-A2GJ-01"))
+    with pytest.raises(
+        ExpressionError,
+        match=r"'tcga-ee-a2gj-02a-11r-a18s-07' is not a sample .*, but "
+        r"'TCGA-EE-A2GJ-02A-11R-A18S-07' is close",
+    ):
+        expression_values(
+            ExpressionReference(path=str(path), sample_id="tcga-ee-a2gj-02a-11r-a18s-07")
+        )
+    values = expression_values(
+        ExpressionReference(path=str(path), sample_id="TCGA-EE-A2GJ-01A-11R-A18S-07")
+    )
+    assert values["expression.CYT"].status == "assessed"

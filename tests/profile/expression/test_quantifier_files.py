@@ -288,10 +288,12 @@ def test_featurecounts_output_reads_counts_with_its_lengths(tmp_path: Path) -> N
     path = tmp_path / "counts.txt"
     _write_featurecounts(path, counts, length)
     matrix = read_expression(path)
-    assert matrix.samples == list(counts.columns)
+    assert matrix.samples == list(example.columns)
     assert matrix.units == "counts"
     assert matrix.units_note == (
-        "the 4 count columns of featureCounts counts.txt (counts); TPM from counts and the "
+        "the 4 count columns of featureCounts counts.txt (counts); samples named after their "
+        "alignment files (/data/bam/SYN-MEL-001.sorted.bam → SYN-MEL-001, "
+        "/data/bam/SYN-CRC-001.sorted.bam → SYN-CRC-001, … (2 more)); TPM from counts and the "
         "file's Length column"
     )
     np.testing.assert_allclose(
@@ -310,6 +312,75 @@ def test_featurecounts_output_reads_counts_with_its_lengths(tmp_path: Path) -> N
     from_frame = read_expression(frame)
     assert from_frame.samples == matrix.samples
     np.testing.assert_allclose(from_frame.tpm().to_numpy(), matrix.tpm().to_numpy())
+
+
+@pytest.mark.parametrize(
+    ("bams", "samples"),
+    [
+        (
+            ["/data/run1/aligned/S01.sorted.bam", "/data/run1/aligned/S02.sorted.bam"],
+            ["S01", "S02"],
+        ),
+        # a suffix that not every sample has is part of the name
+        (["/data/S01.sorted.bam", "/data/S02.bam"], ["S01.sorted", "S02"]),
+        # STAR: the prefix's separator goes with its suffix
+        (
+            ["star/S01_Aligned.sortedByCoord.out.bam", "star/S02_Aligned.sortedByCoord.out.bam"],
+            ["S01", "S02"],
+        ),
+        # STAR run with a folder per sample: the file names only the aligner
+        (
+            ["/a/S01/Aligned.sortedByCoord.out.bam", "/a/S02/Aligned.sortedByCoord.out.bam"],
+            ["S01", "S02"],
+        ),
+        # one base name in two runs: as many folders as tell them apart
+        (
+            [
+                "/data/run1/aligned/S01.bam",
+                "/data/run2/aligned/S01.bam",
+                "/data/run2/aligned/S02.bam",
+            ],
+            ["run1/aligned/S01", "run2/aligned/S01", "S02"],
+        ),
+        # columns already renamed are kept
+        (["S01", "S02"], ["S01", "S02"]),
+    ],
+)
+def test_featurecounts_samples_get_the_shortest_names_that_tell_them_apart(
+    tmp_path: Path, bams: list[str], samples: list[str]
+) -> None:
+    example = _example()
+    length, _ = _lengths(len(example), 5)
+    counts = (example.iloc[:, : len(bams)].mul(length, axis=0) / 1e3 * 2.3).round()
+    counts.columns = bams
+    path = tmp_path / "counts.txt"
+    _write_featurecounts(path, counts, length)
+    matrix = read_expression(path)
+    assert matrix.samples == samples
+    renamed = [f"{b} → {s}" for b, s in zip(bams, samples, strict=True) if b != s]
+    if renamed:
+        assert f"samples named after their alignment files ({', '.join(renamed[:2])}" in (
+            matrix.units_note
+        )
+    else:
+        assert "samples named" not in matrix.units_note
+    scores = score_expression(path, deconvolution=False)
+    assert list(scores.index) == samples
+    assert scores.attrs["units"] == matrix.units_note
+
+
+def test_featurecounts_files_of_two_runs_keep_the_run_in_clashing_names(tmp_path: Path) -> None:
+    example = _example()
+    length, _ = _lengths(len(example), 5)
+    paths = []
+    for run in ("run1", "run2"):
+        counts = (example.iloc[:, :2].mul(length, axis=0) / 1e3 * 2.3).round()
+        counts.columns = [f"/data/{run}/S01.bam", f"/data/{run}/{run}_S02.bam"]
+        path = tmp_path / f"{run}.counts.txt"
+        _write_featurecounts(path, counts, length)
+        paths.append(path)
+    matrix = read_expression(paths)
+    assert matrix.samples == ["run1/S01", "run1_S02", "run2/S01", "run2_S02"]
 
 
 def test_a_dataframe_of_one_salmon_file_says_how_to_name_its_sample(tmp_path: Path) -> None:
@@ -339,7 +410,7 @@ def test_files_of_different_tools_combine_only_in_one_unit(tmp_path: Path) -> No
     ):
         read_expression([salmon, featurecounts])
     both = read_expression([salmon, featurecounts], units="counts")
-    assert both.samples == ["P1", "P2.bam"]
+    assert both.samples == ["P1", "P2"]
     assert both.units_note.startswith("declared counts; the count columns of each file")
     matrix = tmp_path / "matrix.tsv"
     example[["SYN-NSCLC-001"]].to_csv(matrix, sep="\t")
@@ -353,3 +424,61 @@ def test_files_of_different_tools_combine_only_in_one_unit(tmp_path: Path) -> No
     other = tmp_path / "other.tsv"
     example[["SYN-INTERMEDIATE"]].to_csv(other, sep="\t")
     assert read_expression([matrix, other]).samples == ["SYN-NSCLC-001", "SYN-INTERMEDIATE"]
+
+
+def _write_gdc_star_counts(path: Path, tpm: pd.Series, counts: pd.Series) -> None:
+    """A GDC ``*.rna_seq.augmented_star_gene_counts.tsv`` as the GDC portal serves it."""
+    ensembl = {}
+    for identifier, symbol in sorted(GeneTable.shipped().by_ensembl.items(), reverse=True):
+        ensembl[symbol] = identifier
+    lines = [
+        "# gene-model: GENCODE v36",
+        "gene_id\tgene_name\tgene_type\tunstranded\tstranded_first\tstranded_second\t"
+        "tpm_unstranded\tfpkm_unstranded\tfpkm_uq_unstranded",
+        "N_unmapped\t\t\t2160741\t2160741\t2160741\t\t\t",
+        "N_multimapping\t\t\t4254338\t4254338\t4254338\t\t\t",
+        "N_noFeature\t\t\t1823345\t32465131\t32611962\t\t\t",
+        "N_ambiguous\t\t\t4431603\t1148929\t1154424\t\t\t",
+    ]
+    for gene in tpm.index:
+        n = int(counts[gene])
+        lines.append(
+            f"{ensembl[gene]}.12\t{gene}\tprotein_coding\t{n}\t{n // 2}\t{n - n // 2}\t"
+            f"{tpm[gene]:.4f}\t1.0\t1.0"
+        )
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_gdc_star_counts_files_are_read_without_their_summary_rows(tmp_path: Path) -> None:
+    example = _example()
+    mapped = set(GeneTable.shipped().by_ensembl.values())
+    genes = [g for g in example.index if g in mapped]
+    paths = []
+    for sample in ("SYN-MEL-001", "SYN-CRC-001"):
+        tpm = example.loc[genes, sample]
+        path = tmp_path / f"6f1b8a4e-{sample}.rna_seq.augmented_star_gene_counts.tsv"
+        _write_gdc_star_counts(path, tpm, (tpm * 20).round())
+        paths.append(path)
+    matrix = read_expression(paths[0])
+    assert matrix.samples == ["6f1b8a4e-SYN-MEL-001"]
+    assert matrix.units == "tpm"
+    assert matrix.units_note == (
+        "the tpm_unstranded column (4 alignment summary rows left out: N_unmapped, "
+        "N_multimapping …) of GDC STAR 6f1b8a4e-SYN-MEL-001.rna_seq.augmented_star_gene_counts"
+        ".tsv (tpm)"
+    )
+    assert matrix.genes.kinds["unmapped"] == 0
+    scores = score_expression(paths, deconvolution=False)
+    direct = score_expression(example.loc[genes, ["SYN-MEL-001", "SYN-CRC-001"]])
+    assert list(scores.index) == ["6f1b8a4e-SYN-MEL-001", "6f1b8a4e-SYN-CRC-001"]
+    for column in ("CYT", "IFNG6", "GEP18", "IMPRES", "IPS"):
+        np.testing.assert_allclose(
+            scores[column].to_numpy(), direct[column].to_numpy(), rtol=1e-4, err_msg=column
+        )
+    # counts: the unstranded column, without the summary rows in the per-million scaling
+    counts = read_expression(paths[0], units="counts")
+    assert "the unstranded column" in counts.units_note
+    assert "converted to counts per million" in counts.units_note
+    cpm = counts.tpm(["GZMA"]).iloc[0, 0]
+    total = (example.loc[genes, "SYN-MEL-001"] * 20).round().sum()
+    assert cpm == pytest.approx(round(example.loc["GZMA", "SYN-MEL-001"] * 20) / total * 1e6)

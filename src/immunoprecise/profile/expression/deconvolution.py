@@ -40,6 +40,12 @@ has the same steps), with the defaults of ``quantiseq/defaults.conf`` (RNA-seq, 
 6. Each sample's fractions (with ``Other``) are divided by their sum. A sample whose fit is all
    zero gets ``Other = 1`` (quanTIseq's division by zero would give NaN).
 
+A cell type the fit holds at zero is exactly 0 (the least-distance step's multipliers say which;
+``Other`` and fractions within the rounding error of ``k + 1`` unit terms, 2.4e-15 for TIL10, are
+0 too), not float noise such as 4e-17. Each fraction is then rounded to a multiple of 2^-52
+(at most 1.1e-16) and the largest takes what the others leave of 1, so a sample's fractions sum
+to exactly 1 in any order of summation.
+
 MCP-counter (Becht E et al., Genome Biol 2016;17:218, doi:10.1186/s13059-016-1070-5) scores are
 the mean log2 expression of each population's markers (``data/mcp_counter.yaml``).
 
@@ -419,7 +425,9 @@ def _renamed_to_current(signature: pd.DataFrame, genes: pd.Index) -> pd.DataFram
 def _solve_lsei(a: FloatArray, b: FloatArray) -> FloatArray:
     """Minimize ``||a x - b_j||`` subject to ``x >= 0`` and ``sum(x) <= 1`` for every column j.
 
-    ``a`` is genes x k with full column rank, ``b`` genes x n; returns k x n.
+    ``a`` is genes x k with full column rank, ``b`` genes x n; returns k x n. A fraction the
+    fit holds at its bound (an active ``x_i >= 0``) is exactly 0: the least-distance step
+    computes it as a sum of terms that cancel, which leaves float noise (1e-17) in its place.
     """
     k = a.shape[1]
     scale = float(np.linalg.norm(a, 2))  # DClsei: sc <- norm(A, "2")
@@ -436,6 +444,7 @@ def _solve_lsei(a: FloatArray, b: FloatArray) -> FloatArray:
     if infeasible.size:
         # Least distance programming: min ||z|| s.t. E z >= f with E = G R^-1, f = h - G x_ls,
         # G = [I; -1'], h = [0; -1]; solved by NNLS on [E'; f'] u = e_{k+1} (Lawson-Hanson).
+        # u holds the multipliers: u_i > 0 where x_i >= 0 binds, i.e. x_i = 0.
         g = np.vstack([np.eye(k), -np.ones((1, k))])
         m = np.empty((k + 1, k + 1))
         m[:k] = (g @ r_inv).T
@@ -448,6 +457,7 @@ def _solve_lsei(a: FloatArray, b: FloatArray) -> FloatArray:
             u, _ = nnls(m, target, maxiter=100 * (k + 1))
             residual = m @ u - target
             x[:, j] = x_ls + r_inv @ (-residual[:k] / residual[k])
+            x[u[:k] > 0, j] = 0.0
     np.clip(x, 0.0, None, out=x)
     total = x.sum(axis=0)
     over = total > 1.0
@@ -466,6 +476,30 @@ def _fractions(a: FloatArray, b: FloatArray, scaling: FloatArray | None) -> Floa
     factor = np.divide(total, per_cell_total, out=np.zeros_like(total), where=per_cell_total > 0)
     out: FloatArray = per_cell * factor
     return out
+
+
+def _rounding_error(k: int) -> float:
+    """The float rounding error of ``k`` fractions and ``Other = 1 - sum`` (unit-scale terms):
+    ``(k + 1)`` machine epsilons, 2.4e-15 for TIL10's ten cell types."""
+    return float((k + 1) * np.finfo(np.float64).eps)
+
+
+_GRID = 2.0**-52
+"""Spacing of the fractions returned: sums of such multiples up to 1 are exact in float64."""
+
+
+def _summing_to_one(table: FloatArray) -> FloatArray:
+    """Rows of fractions (each summing to 1 up to rounding) made to sum to exactly 1.
+
+    Each fraction is rounded to a multiple of 2^-52 (a change of at most 1.1e-16), so that
+    every partial sum is exact whatever the order of summation; the largest fraction of each
+    row then takes what the others leave of 1."""
+    grid: FloatArray = np.round(table / _GRID) * _GRID
+    rows = np.arange(grid.shape[0])
+    top = grid.argmax(axis=1)
+    grid[rows, top] = 0.0
+    grid[rows, top] = 1.0 - grid.sum(axis=1)
+    return grid
 
 
 def deconvolve(
@@ -493,8 +527,9 @@ def deconvolve(
     -------
     pandas.DataFrame
         Samples x (reference cell types + ``"Other"``), fractions of cells in [0, 1] summing
-        to 1 per sample; ``"Other"`` holds the uncharacterized (e.g. tumour) cells. ``attrs``:
-        ``"genes_used"`` (int, signature genes fitted) and ``"reference"`` (its name).
+        to exactly 1 per sample, absent cell types exactly 0; ``"Other"`` holds the
+        uncharacterized (e.g. tumour) cells. ``attrs``: ``"genes_used"`` (int, signature
+        genes fitted) and ``"reference"`` (its name).
 
     Raises
     ------
@@ -609,7 +644,10 @@ def deconvolve(
             fractions[i_tregs, low] = tregs
             fractions[i_cd4, low] = np.maximum(0.0, fractions[i_cd4, low] - (tregs2 + tregs) / 2)
     table = np.vstack([fractions, other]).T
+    # fractions within the rounding error of the fit are absent cell types, not 1e-16 of them
+    table[table <= _rounding_error(len(cell_types))] = 0.0
     table /= table.sum(axis=1, keepdims=True)
+    table = _summing_to_one(table)
     out = pd.DataFrame(table, index=samples, columns=[*cell_types, OTHER])
     out.attrs.update(genes_used=n_found, reference=ref.name)
     return out

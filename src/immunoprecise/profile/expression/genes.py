@@ -30,7 +30,7 @@ import pandas as pd
 
 __all__ = ["GeneMapping", "GeneTable"]
 
-_ENSEMBL = re.compile(r"^(ENSG\d{11})(\.\d+)?$")
+_ENSEMBL = re.compile(r"^(ENSG\d{11})(\.\d+)?(?:_PAR_Y)?$")
 _ENTREZ = re.compile(r"^\d+$")
 
 
@@ -156,7 +156,9 @@ class GeneTable:
         ----------
         identifiers
             HGNC symbols (any case), aliases or previous symbols, Ensembl gene IDs (with or
-            without a version suffix) or Entrez gene IDs, mixed freely.
+            without a version suffix; GENCODE's ``_PAR_Y`` copy of a pseudoautosomal gene is
+            that gene) or Entrez gene IDs, mixed freely; TCGA's ``SYMBOL|ENTREZ``
+            (``GZMA|3001``, ``?|100130426``) is mapped by its Entrez ID, else its symbol.
 
         Returns
         -------
@@ -197,6 +199,12 @@ class GeneTable:
     def _one(self, ident: str) -> tuple[str | None, str]:
         if ident in self.symbols:
             return ident, "symbol"
+        if ident.count("|") == 1:  # TCGA's SYMBOL|ENTREZ (A1BG|1, ?|100130426)
+            symbol, entrez = (part.strip() for part in ident.split("|"))
+            hit = self.by_entrez.get(entrez) if _ENTREZ.match(entrez) else None
+            if hit is not None:
+                return hit, "entrez"
+            return self._one(symbol) if symbol not in ("", "?") else (None, "unmapped")
         ens = _ENSEMBL.match(ident.upper())
         if ens:
             hit = self.by_ensembl.get(ens.group(1))

@@ -32,24 +32,30 @@ import pandas as pd
 from immunoprecise.errors import ExpressionError, repeated
 from immunoprecise.profile.expression.gct import is_gct, read_gct
 from immunoprecise.profile.expression.genes import GeneMapping, GeneTable
+from immunoprecise.profile.expression.geo import is_series_matrix, read_series_matrix
 from immunoprecise.profile.expression.quantifiers import (
     GENE_LEVEL_FILES,
     LAYOUTS,
+    TEXT_READ_ERRORS,
     QuantifierLayout,
+    alignment_sample_names,
     file_header,
     gencode_genes,
     layout_of,
     named_by_folder,
+    open_text,
     sample_name,
     transcript_examples,
 )
 from immunoprecise.records.readers import binary_content
 from immunoprecise.records.table import header_as_written
 
-__all__ = ["ExpressionMatrix", "Units", "detect_units", "read_expression"]
+__all__ = ["UNITS", "ExpressionMatrix", "Units", "detect_units", "read_expression"]
 
 Units = Literal["counts", "tpm", "log2tpm"]
-_UNITS: tuple[str, ...] = get_args(Units)
+UNITS: tuple[str, ...] = get_args(Units)
+"""The scales a matrix can be declared in (``units``), in the order messages list them."""
+_UNITS = UNITS
 _LOG2_OFFSETS = (1.0, 0.1, 0.01, 0.001, 1e-4, 1e-5, 1e-6)
 TPM_MAX = 1e6 * (1 + 1e-6)
 """Largest TPM accepted: a gene's share of a million transcripts (rounding allowed)."""
@@ -276,16 +282,20 @@ def read_expression(
     units: Units | None = None,
     log2_offset: float | None = None,
     gene_lengths: pd.Series | None = None,
+    layer: str | None = None,
 ) -> ExpressionMatrix:
     """Read an expression matrix and bring it to linear TPM with HGNC symbols.
 
     Parameters
     ----------
     source
-        A path to TSV/CSV (``.gz`` allowed; genes in rows, first column the identifiers) or
-        AnnData ``.h5ad`` (samples × genes), a pandas DataFrame (genes × samples) or an
-        ``anndata.AnnData``. A quantifier's output file is recognised by its header (Salmon
-        ``quant.genes.sf``, kallisto ``abundance.tsv``, RSEM ``*.genes.results``, featureCounts;
+        A path to TSV/CSV (``.gz`` allowed; genes in rows, first column the identifiers; a
+        semicolon-separated CSV with decimal commas is recognised), GCT 1.2, a GEO series
+        matrix (``GSE…_series_matrix.txt.gz``: its table) or AnnData ``.h5ad`` (samples ×
+        genes), a pandas DataFrame (genes × samples) or an ``anndata.AnnData``. A quantifier's
+        output file is recognised by its header (Salmon ``quant.genes.sf``, kallisto
+        ``abundance.tsv``, RSEM ``*.genes.results``, featureCounts (samples named after their
+        BAM files), GDC STAR ``*.augmented_star_gene_counts.tsv``;
         see :mod:`~immunoprecise.profile.expression.quantifiers`): one column is read, TPM
         unless ``units="counts"``, and the sample is named after the file (``S1.genes.results``
         → ``S1``) or, for a tool's standard name, its folder (``S1/quant.genes.sf`` → ``S1``).
@@ -303,6 +313,9 @@ def read_expression(
         the matrix rows; without them counts become counts per million (signature scores compare
         a gene across samples, so they are unaffected; deconvolution assumes TPM). A quantifier's
         file supplies its own (effective) lengths.
+    layer
+        For AnnData (``.h5ad`` or an ``anndata.AnnData``): the layer to read instead of ``X``,
+        e.g. ``"counts"`` (``adata.layers["counts"]``); refused for other sources.
 
     Returns
     -------
@@ -332,7 +345,16 @@ def read_expression(
     """
     units = _units(units)
     offset_given = _log2_offset(log2_offset)
-    loaded = _load(source, units)
+    if layer is not None and not isinstance(layer, str):
+        raise ExpressionError(
+            f"layer must be the name of an AnnData layer (text), not {type(layer).__name__}"
+        )
+    loaded = _named_after_alignments(_load(source, units, layer))
+    if layer is not None and not loaded.from_anndata:
+        raise ExpressionError(
+            f"{loaded.name}: layer={layer!r} was given, but layers belong to AnnData (.h5ad) "
+            "and this is not AnnData: leave layer out"
+        )
     frame, name = loaded.frame, loaded.name
     frame, names_note = _second_identifier_column(frame)
     numeric = _numeric(frame, name)
@@ -410,6 +432,8 @@ def read_expression(
         )
     if names_note:
         note += f"; {names_note}"
+    if loaded.samples_note:
+        note += f"; {loaded.samples_note}"
     if units == "counts":
         note += (
             f"; {lengths_note}"
@@ -563,6 +587,33 @@ def _refuse_samples_without_expression(
         )
 
 
+def _refuse_samples_without_counts(
+    frame: pd.DataFrame, values: np.ndarray, totals: np.ndarray, name: str
+) -> None:
+    """Refuse the samples whose counts sum to 0, naming them all: every count 0 (an empty or
+    failed library), or no value at all (an empty column)."""
+    without = np.flatnonzero(totals <= 0)
+    empty = np.isnan(values[:, without]).all(axis=0)
+    groups = [
+        (
+            without[~empty],
+            "every count of {} is 0 (an empty or failed library; its scores would "
+            "describe no measurement)",
+        ),
+        (without[empty], "{} hold(s) no value (an empty column)"),
+    ]
+    reasons = []
+    for columns, text in groups:
+        if columns.size:
+            listed = ", ".join(str(frame.columns[i]) for i in columns[:5])
+            more = f" and {columns.size - 5:,} more" if columns.size > 5 else ""
+            reasons.append(text.format(listed + more))
+    raise ExpressionError(
+        f"{name}: {without.size:,} sample(s) without counts: {'; '.join(reasons)}: drop these "
+        "samples"
+    )
+
+
 def _row_numbers(labels: Iterable[object]) -> tuple[int, int] | None:
     """``(first, last)`` when the labels are the numbers 0, 1, 2, … or 1, 2, 3, … in order (at
     least three): row numbers, not Entrez IDs (Entrez 4 to 8 are no genes)."""
@@ -674,15 +725,22 @@ class _Loaded:
     lengths_note: str = ""
     kind: str = "matrix"
     """``matrix``, or the quantifier (``Salmon``…), to refuse combining unlike files."""
+    samples_note: str = ""
+    """How the samples were named or found, where not as written (featureCounts' BAM paths;
+    a spreadsheet's empty trailing column left out)."""
+    alignment_columns: frozenset[str] = frozenset()
+    """Columns headed by the alignment file they were counted from (featureCounts)."""
+    from_anndata: bool = False
 
 
-def _load(source: object, units: str | None) -> _Loaded:
+def _load(source: object, units: str | None, layer: str | None = None) -> _Loaded:
     if isinstance(source, list | tuple):
-        return _load_files(source, units)
+        return _load_files(source, units, layer)
     if isinstance(source, pd.DataFrame):
         return _from_frame(source, units)
     if type(source).__name__ == "AnnData":
-        return _Loaded(_from_anndata(source), "AnnData")
+        name = "AnnData" if layer is None else f"AnnData layer {layer!r}"
+        return _Loaded(_from_anndata(source, name, layer), name, from_anndata=True)
     if not isinstance(source, str | os.PathLike):
         raise ExpressionError(
             f"an expression matrix must be a file path, a list of file paths, a DataFrame or "
@@ -725,35 +783,116 @@ def _load(source: object, units: str | None) -> _Loaded:
         try:
             import anndata
 
-            return _Loaded(_from_anndata(anndata.read_h5ad(path), path.name), path.name)
+            adata = anndata.read_h5ad(path)
         except (OSError, ValueError, KeyError) as exc:
             raise ExpressionError(f"{path.name}: cannot read the expression matrix: {exc}") from exc
+        name = path.name if layer is None else f"{path.name} layer {layer!r}"
+        return _Loaded(_from_anndata(adata, name, layer), name, from_anndata=True)
     if is_gct(path):
         return _Loaded(read_gct(path), path.name)
-    sep = "," if ".csv" in suffixes else "\t"
+    if is_series_matrix(path):
+        return _Loaded(read_series_matrix(path), path.name)
+    default_sep = "," if ".csv" in suffixes else "\t"
+    sep, decimal = _separator(path, default_sep)
     peeked = file_header(path, sep)
     layout = layout_of(peeked[0]) if peeked is not None else None
     if peeked is not None and layout is not None:
         return _read_quantifier(path, layout, peeked[0], peeked[1], sep, units)
     try:
-        frame = pd.read_csv(path, sep=sep, index_col=0, compression="infer")
+        frame = pd.read_csv(path, sep=sep, decimal=decimal, index_col=0, compression="infer")
         # pandas renames a repeated column ("s1", "s1.1"): the sample ids as written
         written = header_as_written(path, sep)[1:]
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise ExpressionError(f"{path.name}: cannot read the expression matrix: {exc}") from exc
+    notes: list[str] = []
+    if decimal != ".":
+        notes.append("read as semicolon-separated with decimal commas")
+    elif sep != default_sep:
+        notes.append(
+            f"read as {_SEPARATOR_NAMES[sep]}-separated (the header has no "
+            f"{_SEPARATOR_NAMES[default_sep]})"
+        )
     if len(written) == frame.shape[1]:
+        # a column without a header and without a value is a trailing separator (spreadsheet
+        # exports), not a sample
+        blank = [
+            i
+            for i, w in enumerate(written)
+            if (w is None or not w.strip()) and frame.iloc[:, i].isna().all()
+        ]
+        if blank and len(blank) < frame.shape[1]:
+            frame = frame.drop(columns=frame.columns[blank])
+            written = [w for i, w in enumerate(written) if i not in set(blank)]
+            notes.append(f"{len(blank)} empty column(s) without a header left out")
         frame.columns = pd.Index(
             [w if w is not None else str(c) for w, c in zip(written, frame.columns, strict=True)]
         )
     if frame.shape[1] == 0:
         raise ExpressionError(
             f"{path.name}: no sample columns (is the separator right? .csv files are read with "
-            "commas, everything else with tabs)"
+            "commas or semicolons, everything else with tabs)"
         )
-    return _Loaded(frame, path.name)
+    return _Loaded(frame, path.name, samples_note="; ".join(notes))
+
+
+_SEPARATOR_NAMES = {"\t": "tab", ",": "comma", ";": "semicolon"}
+
+
+def _separator(path: Path, default: str) -> tuple[str, str]:
+    """The field separator and decimal mark of a text matrix.
+
+    ``default`` (a tab; a comma for ``.csv``) unless the header line holds none of it but
+    another of tab, comma and semicolon. A semicolon-separated file whose first data line holds
+    commas is a spreadsheet's CSV in a locale whose decimal mark is the comma (``12,5``)."""
+    lines: list[str] = []
+    try:
+        with open_text(path) as handle:
+            for line in handle:
+                if line.startswith("#") and not lines:
+                    continue
+                lines.append(line)
+                if len(lines) == 2:
+                    break
+    except TEXT_READ_ERRORS:
+        return default, "."
+    if not lines or default in lines[0]:
+        return default, "."
+    found = {s: lines[0].count(s) for s in ("\t", ",", ";")}
+    sep = max(found, key=lambda s: found[s])
+    if not found[sep]:
+        return default, "."
+    decimal = "," if sep == ";" and len(lines) > 1 and "," in lines[1] else "."
+    return sep, decimal
 
 
 _DECOMPRESS = {".gz": "gunzip", ".bz2": "bunzip2", ".xz": "unxz", ".zip": "unzip", ".zst": "unzstd"}
+
+
+def _named_after_alignments(loaded: _Loaded) -> _Loaded:
+    """featureCounts columns (the BAM paths it was given, of one or several files) renamed to
+    the shortest names that tell the samples apart (see ``alignment_sample_names``); kept as
+    written where a new name would be another sample's."""
+    if not loaded.alignment_columns:
+        return loaded
+    columns = [str(c) for c in loaded.frame.columns]
+    chosen = [i for i, c in enumerate(columns) if c in loaded.alignment_columns]
+    names, note = alignment_sample_names([columns[i] for i in chosen])
+    if not note:
+        return loaded
+    renamed = list(columns)
+    for i, new in zip(chosen, names, strict=True):
+        renamed[i] = new
+    others = {c for i, c in enumerate(columns) if i not in set(chosen)}
+    if others & set(names):
+        return loaded
+    index = pd.Index(renamed)
+    lengths = None if loaded.lengths is None else loaded.lengths.set_axis(index, axis=1)
+    return replace(
+        loaded,
+        frame=loaded.frame.set_axis(index, axis=1),
+        lengths=lengths,
+        samples_note=note,
+    )
 
 
 def _quantifier_units(layout: QuantifierLayout, units: str | None, name: str) -> str:
@@ -805,8 +944,14 @@ def _read_quantifier(
         raise ExpressionError(f"{name}: cannot read the {layout.described} file: {exc}") from exc
     if len(header) == table.shape[1]:  # the columns as written (pandas renames repeated ones)
         table.columns = pd.Index(header)
-    ids = table[identifiers]
     summed = ""
+    if layout.summary_rows is not None:
+        summary = table[identifiers].astype(str).str.startswith(layout.summary_rows).to_numpy()
+        if summary.any():
+            shown = ", ".join(table[identifiers][summary].astype(str).head(2))
+            table = table.loc[~summary].reset_index(drop=True)
+            summed = f" ({int(summary.sum()):,} alignment summary rows left out: {shown} …)"
+    ids = table[identifiers]
     genes = _genes_of_transcripts(table, layout, name)
     if genes is not None:
         table, summed = _sum_transcripts(table, genes, layout, chosen, name)
@@ -839,7 +984,7 @@ def _read_quantifier(
         column = f"the {read} column{summed}"
     lengths = None
     lengths_note = ""
-    if chosen == "counts":
+    if chosen == "counts" and layout.length is not None:
         lengths = _per_sample(_row_lengths(table, layout), index, samples)
         used = (
             f"{layout.effective_length} column (effective lengths)"
@@ -856,6 +1001,7 @@ def _read_quantifier(
         tool=f"{layout.tool} {path.name}",
         lengths_note=lengths_note,
         kind=layout.tool,
+        alignment_columns=_alignment_columns(layout, samples),
     )
 
 
@@ -951,6 +1097,11 @@ def _sum_transcripts(
     )
 
 
+def _alignment_columns(layout: QuantifierLayout, samples: list[Any]) -> frozenset[str]:
+    """The columns named after alignment files: featureCounts' count columns."""
+    return frozenset(str(s) for s in samples) if layout.samples_in_columns else frozenset()
+
+
 def _count_columns(n: int) -> str:
     return "the count column" if n == 1 else f"the {n:,} count columns"
 
@@ -999,10 +1150,11 @@ def _from_frame(frame: pd.DataFrame, units: str | None) -> _Loaded:
         tool=layout.described,
         lengths_note=f"TPM from counts and its {layout.length} column",
         kind=layout.tool,
+        alignment_columns=_alignment_columns(layout, samples),
     )
 
 
-def _load_files(paths: Sequence[object], units: str | None) -> _Loaded:
+def _load_files(paths: Sequence[object], units: str | None, layer: str | None) -> _Loaded:
     """Several files, one matrix: their columns side by side, on the same genes."""
     if not paths:
         raise ExpressionError("an empty list of expression files: give at least one file")
@@ -1012,7 +1164,7 @@ def _load_files(paths: Sequence[object], units: str | None) -> _Loaded:
             raise ExpressionError(
                 f"a list of expression matrices holds file paths, not {type(path).__name__}"
             )
-        loaded.append(_load(path, units))
+        loaded.append(_load(path, units, layer))
     if len(loaded) == 1:
         return loaded[0]
     loaded = _told_apart(loaded, paths)
@@ -1082,6 +1234,8 @@ def _load_files(paths: Sequence[object], units: str | None) -> _Loaded:
         tool=f"each {first.kind} file" if len({one.kind for one in loaded}) == 1 else "each file",
         lengths_note=first.lengths_note,
         kind=first.kind,
+        alignment_columns=frozenset(c for one in loaded for c in one.alignment_columns),
+        from_anndata=all(one.from_anndata for one in loaded),
     )
 
 
@@ -1104,20 +1258,33 @@ def _told_apart(loaded: list[_Loaded], paths: Sequence[object]) -> list[_Loaded]
     return [replace(one, name=n) for one, n in zip(loaded, shown, strict=True)]
 
 
-def _from_anndata(adata: Any, name: str = "AnnData") -> pd.DataFrame:
-    x = adata.X
+def _from_anndata(adata: Any, name: str = "AnnData", layer: str | None = None) -> pd.DataFrame:
+    """An AnnData's ``X`` (or its ``layer``) as genes × samples."""
+    layers = ", ".join(repr(str(k)) for k in adata.layers) or "none"
+    if layer is not None:
+        if layer not in adata.layers:
+            raise ExpressionError(
+                f"{name}: no layer {layer!r} in the AnnData (layers: {layers}): give one of "
+                "them, or leave layer out to read X"
+            )
+        x = adata.layers[layer]
+    else:
+        x = adata.X
     if x is None:
-        layers = ", ".join(repr(k) for k in adata.layers) or "none"
         raw = "; it also has .raw" if adata.raw is not None else ""
+        hint = (
+            f"give the layer to score, e.g. layer={next(iter(adata.layers))!r}"
+            if len(adata.layers)
+            else "build one with X set to the values to score"
+        )
         raise ExpressionError(
-            f"{name}: the AnnData has no X matrix (layers: "
-            f"{layers}{raw}); the expression values are read from X: build one with X set to "
-            "the layer to score, e.g. anndata.AnnData(X=adata.layers['counts'], obs=adata.obs, "
-            "var=adata.var)"
+            f"{name}: the AnnData has no X matrix (layers: {layers}{raw}); the expression values "
+            f"are read from X unless a layer is named: {hint}"
         )
     _refuse_var_row_numbers(adata, name)
     dense = x.toarray() if hasattr(x, "toarray") else np.asarray(x)
-    _refuse_natural_log(adata, dense, name)
+    if layer is None:  # uns['log1p'] describes X
+        _refuse_natural_log(adata, dense, name)
     return pd.DataFrame(
         dense.T, index=[str(v) for v in adata.var_names], columns=[str(o) for o in adata.obs_names]
     )
@@ -1182,6 +1349,12 @@ def _refuse_natural_log(adata: Any, dense: np.ndarray, name: str) -> None:
         "but immunoprecise reads log2(TPM + c) or linear values: give the linear values "
         "(np.expm1(X) with units='tpm' or 'counts'), or log2 values (np.log2(np.expm1(X) + 1) "
         "with units='log2tpm'), or remove uns['log1p'] if X is not what it describes"
+        + (
+            f"; or read a layer of linear values, e.g. layer={next(iter(adata.layers))!r} "
+            f"(layers: {', '.join(repr(str(k)) for k in adata.layers)})"
+            if len(adata.layers)
+            else ""
+        )
     )
 
 
@@ -1339,8 +1512,7 @@ def _check_and_scale(
     with np.errstate(over="ignore"):
         totals = np.nansum(values, axis=0)
     if np.any(totals <= 0):
-        sample = frame.columns[int(np.argmax(totals <= 0))]
-        raise ExpressionError(f"{name}: sample {sample} has no counts")
+        _refuse_samples_without_counts(frame, values, totals, name)
     with np.errstate(over="ignore", divide="ignore"):
         scale = 1e6 / totals
     unscalable = ~np.isfinite(totals) | ~np.isfinite(scale)

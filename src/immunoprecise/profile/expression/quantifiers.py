@@ -14,7 +14,16 @@ RSEM                      ``*.genes.results``: gene_id, transcript_id(s), length
 RSEM (transcripts)        ``*.isoforms.results``: transcript_id, gene_id, length, …
 featureCounts             a ``#`` comment line, then Geneid, Chr, Start, End, Strand, Length
                           and one column of read counts per BAM file
+GDC STAR counts           ``*.rna_seq.augmented_star_gene_counts.tsv`` (TCGA and other GDC
+                          projects): a ``# gene-model`` line, then gene_id, gene_name,
+                          gene_type, unstranded, stranded_first, stranded_second,
+                          tpm_unstranded, …; its first rows (``N_unmapped``…) are STAR's
+                          alignment summary, not genes, and are left out
 ========================  ==============================================================
+
+featureCounts heads each count column with the BAM path it was given
+(``/data/run1/aligned/S01.sorted.bam``); its samples are named by
+:func:`alignment_sample_names` (``S01``).
 
 From a gene-level file one column is read: TPM for ``units="tpm"`` (the default), the
 estimated counts for ``units="counts"``, with the file's effective lengths (featureCounts: its
@@ -49,12 +58,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
 
+from immunoprecise.errors import repeated
 from immunoprecise.profile.expression.genes import GeneTable
 
 __all__ = [
     "LAYOUTS",
     "TEXT_READ_ERRORS",
     "QuantifierLayout",
+    "alignment_sample_names",
     "file_header",
     "gencode_genes",
     "layout_of",
@@ -86,6 +97,9 @@ class QuantifierLayout:
     level
         ``gene``, ``transcript``, or ``identifiers`` where the identifiers tell (Salmon and
         kallisto quantify whatever the index holds).
+    summary_rows
+        Prefix of rows that summarise the alignment rather than count a gene (GDC STAR
+        counts: ``N_unmapped``, ``N_multimapping``…), left out; ``None`` where there are none.
     """
 
     tool: str
@@ -93,9 +107,10 @@ class QuantifierLayout:
     header: tuple[str, ...]
     tpm: str | None
     counts: str | None
-    length: str
+    length: str | None
     effective_length: str | None
     level: Literal["gene", "transcript", "identifiers"]
+    summary_rows: str | None = None
 
     @property
     def described(self) -> str:
@@ -166,6 +181,25 @@ LAYOUTS: tuple[QuantifierLayout, ...] = (
         "Length",
         None,
         "gene",
+    ),
+    QuantifierLayout(
+        "GDC STAR",
+        "augmented_star_gene_counts.tsv",
+        (
+            "gene_id",
+            "gene_name",
+            "gene_type",
+            "unstranded",
+            "stranded_first",
+            "stranded_second",
+            "tpm_unstranded",
+        ),
+        "tpm_unstranded",
+        "unstranded",
+        None,
+        None,
+        "gene",
+        "N_",
     ),
 )
 """The recognised layouts (see the module docstring)."""
@@ -340,6 +374,7 @@ def gencode_genes(identifiers: Sequence[object]) -> list[str] | None:
 
 _COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz", ".zip", ".zst")
 _TOOL_SUFFIXES = (
+    ".rna_seq.augmented_star_gene_counts.tsv",
     ".genes.results",
     ".isoforms.results",
     ".quant.genes.sf",
@@ -392,3 +427,112 @@ def _stem(path: Path) -> str:
         if name.lower().endswith(suffix):
             return name[: -len(suffix)]
     return name
+
+
+_ALIGNMENT_EXTENSIONS = (".bam", ".sam", ".cram")
+_ALIGNER_SUFFIXES = (
+    "Aligned.sortedByCoord.out",
+    "Aligned.toTranscriptome.out",
+    "Aligned.out",
+    ".sortedByCoord",
+    ".sorted",
+    "_sorted",
+    "-sorted",
+    ".sort",
+    "_sort",
+    ".srt",
+    ".dedup",
+    "_dedup",
+    ".dedupped",
+    ".deduped",
+    ".markdup",
+    "_markdup",
+    ".markdups",
+    ".mkdup",
+    ".rmdup",
+    "_rmdup",
+    ".filtered",
+    "_filtered",
+    ".primary",
+    ".unique",
+    ".uniq",
+)
+_SEPARATORS = "._-"
+
+
+def alignment_sample_names(columns: Sequence[object]) -> tuple[list[str], str]:
+    """Sample names for featureCounts columns headed by the BAM paths it was given.
+
+    Each sample is named by the file's base name; an alignment extension (``.bam``, ``.sam``,
+    ``.cram``) and the suffixes aligners and post-processing add (``.sorted``, STAR's
+    ``Aligned.sortedByCoord.out``, ``.dedup``, ``.markdup``…) are dropped only where every
+    column ends with the same one. Where base names clash (``run1/S01.bam``,
+    ``run2/S01.bam``), those columns keep as many of their folders as tell them apart
+    (``run1/S01``, ``run2/S01``); a file named only by its suffixes
+    (``S01/Aligned.sortedByCoord.out.bam``) is named after its folder. Columns that are no
+    paths and no alignment files (already renamed, e.g. ``S01``) are kept.
+
+    Parameters
+    ----------
+    columns
+        The count columns as written by featureCounts.
+
+    Returns
+    -------
+    tuple of (list of str, str)
+        The sample names, in order and unique, and a note saying how they were named (empty
+        when no name changed).
+
+    Examples
+    --------
+    >>> alignment_sample_names(["/data/run1/aligned/S01.sorted.bam",
+    ...                         "/data/run1/aligned/S02.sorted.bam"])[0]
+    ['S01', 'S02']
+    >>> alignment_sample_names(["/data/run1/S01.bam", "/data/run2/S01.bam"])[0]
+    ['run1/S01', 'run2/S01']
+    >>> alignment_sample_names(["S01", "S02"])
+    (['S01', 'S02'], '')
+    """
+    written = [str(c) for c in columns]
+    parts = [[p for p in re.split(r"[/\\]", w.strip()) if p] or [w] for w in written]
+    stems = [p[-1] for p in parts]
+    stripped: list[str] = []
+    while True:
+        shared = next(
+            (
+                suffix
+                for suffix in (*_ALIGNMENT_EXTENSIONS, *_ALIGNER_SUFFIXES)
+                if all(s.lower().endswith(suffix.lower()) for s in stems)
+            ),
+            None,
+        )
+        if shared is None:
+            break
+        stems = [s[: len(s) - len(shared)] for s in stems]
+        stripped.append(shared)
+        if shared in _ALIGNER_SUFFIXES:  # STAR's prefix ends with its own separator: S01_
+            stems = [s.rstrip(_SEPARATORS) if s.rstrip(_SEPARATORS) else s for s in stems]
+    folders = [p[:-1] for p in parts]
+
+    def shown(index: int, depth: int) -> str:
+        kept = folders[index][len(folders[index]) - depth :] if depth else []
+        return "/".join(k for k in [*kept, stems[index]] if k)
+
+    depths = [0 if stems[i] else 1 for i in range(len(written))]
+    names = [shown(i, d) for i, d in enumerate(depths)]
+    while True:
+        twice = set(repeated(names))
+        grow = [i for i, n in enumerate(names) if n in twice and depths[i] < len(folders[i])]
+        if not grow:
+            break
+        for i in grow:
+            depths[i] += 1
+        names = [shown(i, d) for i, d in enumerate(depths)]
+    if repeated(names) or any(not n for n in names):  # nothing tells them apart: as written
+        return written, ""
+    changed = [(w, n) for w, n in zip(written, names, strict=True) if w != n]
+    if not changed:
+        return names, ""
+    examples = ", ".join(f"{w} → {n}" for w, n in changed[:2])
+    more = f", … ({len(changed) - 2:,} more)" if len(changed) > 2 else ""
+    return names, f"samples named after their alignment files ({examples}{more})"

@@ -44,14 +44,16 @@ def score_expression(
     deconvolution: bool = True,
     reference: CellReference | str | os.PathLike[str] | None = None,
     progress: Callable[[str], None] | None = None,
+    layer: str | None = None,
 ) -> pd.DataFrame:
     """Score a genes × samples expression matrix: signatures, immunogram axes, cell fractions.
 
     Parameters
     ----------
     matrix
-        Path (TSV/CSV(.gz), ``.h5ad``, or a quantifier's output: Salmon ``quant.genes.sf``,
-        RSEM ``*.genes.results``, featureCounts), a list of such paths (combined, one column
+        Path (TSV/CSV(.gz), GCT, a GEO series matrix, ``.h5ad``, or a quantifier's output:
+        Salmon ``quant.genes.sf``, RSEM ``*.genes.results``, featureCounts, GDC STAR
+        ``*.augmented_star_gene_counts.tsv``), a list of such paths (combined, one column
         per sample), DataFrame (genes × samples), AnnData, or an
         :class:`~immunoprecise.profile.expression.matrix.ExpressionMatrix` already read.
     units
@@ -67,6 +69,9 @@ def score_expression(
         to fit.
     progress
         Called with the name of each step as it starts.
+    layer
+        For AnnData: the layer to score instead of ``X`` (e.g. ``"counts"``); see
+        :func:`~immunoprecise.profile.expression.matrix.read_expression`.
 
     Returns
     -------
@@ -99,6 +104,7 @@ def score_expression(
                 ("units", units),
                 ("log2_offset", log2_offset),
                 ("gene_lengths", gene_lengths),
+                ("layer", layer),
             )
             if value is not None
         ]
@@ -115,7 +121,11 @@ def score_expression(
         matrix
         if isinstance(matrix, ExpressionMatrix)
         else read_expression(
-            matrix, units=units, log2_offset=log2_offset, gene_lengths=gene_lengths
+            matrix,
+            units=units,
+            log2_offset=log2_offset,
+            gene_lengths=gene_lengths,
+            layer=layer,
         )
     )
     parts: list[sig.SignatureScores] = []

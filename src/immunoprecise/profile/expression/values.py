@@ -138,6 +138,32 @@ def _number(value: object) -> float:
         return float("nan")
 
 
+def _unknown_sample(sample_id: str, samples: list[str], name: str) -> str:
+    """The error for a ``sample_id`` that is no column of the matrix, naming the columns that
+    differ from it only in case or that extend or shorten it (a TCGA sample barcode,
+    ``TCGA-EE-A2GJ-06``, and its aliquot barcode, ``TCGA-EE-A2GJ-06A-11R-A18S-07``)."""
+    wanted = sample_id.strip().upper()
+    close = [
+        str(s)
+        for s in samples
+        if str(s).upper() == wanted
+        or str(s).upper().startswith(wanted)
+        or (str(s) and wanted.startswith(str(s).upper()))
+    ]
+    if close:
+        listed = ", ".join(repr(c) for c in close[:3]) + (" …" if len(close) > 3 else "")
+        return (
+            f"expression.sample_id: {sample_id!r} is not a sample of {name}, but {listed} "
+            f"{'is' if len(close) == 1 else 'are'} close: give the sample id exactly as the "
+            "matrix column names it"
+        )
+    examples = ", ".join(map(str, samples[:5]))
+    return (
+        f"expression.sample_id: {sample_id!r} is not a sample of {name} "
+        f"({len(samples)} samples, e.g. {examples})"
+    )
+
+
 def expression_values(
     ref: ExpressionReference, *, base_dir: str | Path | None = None
 ) -> dict[str, ProfileValue]:
@@ -165,11 +191,7 @@ def expression_values(
     path = resolve_matrix_path(ref, base_dir)
     table, digest = _scores(str(path.resolve()), path.stat().st_mtime, ref.units)
     if ref.sample_id not in table.index:
-        examples = ", ".join(map(str, table.index[:5]))
-        raise ExpressionError(
-            f"expression.sample_id: {ref.sample_id!r} is not a sample of {path.name} "
-            f"({len(table)} samples, e.g. {examples})"
-        )
+        raise ExpressionError(_unknown_sample(ref.sample_id, list(table.index), path.name))
     row = table.loc[ref.sample_id]
     coverage = {line.split(":")[0]: line for line in table.attrs.get("coverage", [])}
     method_tail = f"; matrix {path.name} (sha256 {digest[:12]}), {table.attrs.get('units', '')}"
