@@ -100,14 +100,24 @@ def _assignments(items: Sequence[str], option: str, example: str) -> dict[str, f
 
 
 def _read_regimen(text: str | None, path: Path | None) -> Regimen | None:
-    from immunoprecise.dynamics.regimen import Regimen
+    from immunoprecise.dynamics.regimen import EMPTY_FILE_PROBLEM, Regimen
 
     if text is not None and path is not None:
         raise _UsageError(
             "give the regimen either as --regimen TEXT or as --regimen-file, not both"
         )
     if path is not None:
-        return Regimen.from_yaml(path)
+        try:
+            return Regimen.from_yaml(path)
+        except ValidationError as exc:
+            if exc.problems and exc.problems[0].message == EMPTY_FILE_PROBLEM:
+                raise _UsageError(
+                    f"--regimen-file {path}: the file is empty (no regimen item in it, only "
+                    "blanks or comments); it is refused rather than read as no treatment. To "
+                    "simulate no treatment leave out --regimen-file (or give --regimen ''), or "
+                    "write 'items: []' in the file"
+                ) from None
+            raise
     if text is not None:
         return Regimen.parse(text)
     return None
@@ -325,7 +335,7 @@ def _fmt(value: object, digits: int = 3) -> str:
 def _table(tr: Trajectories, summary: Mapping[str, Any]) -> Table:
     model = tr.model
     rows: list[dict[str, Any]] = summary["patients"]
-    regimen = summary["regimen"]["text"] if summary["regimen"] else "no treatment"
+    regimen = (summary["regimen"]["text"] if summary["regimen"] else "") or "no treatment"
     table = Table(
         title=f"{model.id} · {regimen} · {summary['t_end_days']:g} days",
         title_justify="left",
@@ -387,6 +397,55 @@ def _table(tr: Trajectories, summary: Mapping[str, Any]) -> Table:
     return table
 
 
+def _body_size_notes(
+    model: Model,
+    regimen: Regimen | None,
+    t_end: float,
+    body_weight: float | None,
+    body_surface: float | None,
+) -> list[str]:
+    """Which body size the per-kg and per-m² doses were given for, when the reference adult's
+    stood in for an option not given, and options given that no dose uses."""
+    from immunoprecise.dynamics.dosing import (
+        REFERENCE_BODY_SURFACE_M2,
+        REFERENCE_BODY_WEIGHT_KG,
+        body_size_used,
+    )
+
+    users: dict[str, list[str]] = {"body_weight_kg": [], "body_surface_m2": []}
+    for dose in regimen.doses() if regimen is not None else ():
+        if dose.start > t_end:
+            continue
+        inp = model.inputs[model.input_index(dose.agent)]
+        for key in body_size_used(
+            dose.unit, inp.unit, infusion=dose.is_infusion, volume_liters=inp.volume_L
+        ):
+            if dose.agent not in users[key]:
+                users[key].append(dose.agent)
+    notes = []
+    for key, given, reference, unit, what, option in (
+        ("body_weight_kg", body_weight, REFERENCE_BODY_WEIGHT_KG, "kg", "body weight", "weight"),
+        (
+            "body_surface_m2",
+            body_surface,
+            REFERENCE_BODY_SURFACE_M2,
+            "m2",
+            "body surface area",
+            "surface",
+        ),
+    ):
+        agents = ", ".join(users[key])
+        if agents and given is None:
+            notes.append(
+                f"per-{unit} doses ({agents}) were given for a {what} of {reference:g} {unit}, "
+                f"the ICRP reference adult (ICRP Publication 23, 1975); give --body-{option} "
+                "for the patient's"
+            )
+        elif given is not None and not agents:
+            notes.append(f"--body-{option} {given:g} is not used: no dose is per {unit}")
+    return notes
+
+
 # --- writing ----------------------------------------------------------------------------------
 
 
@@ -398,7 +457,7 @@ def _html(tr: Trajectories, summary: Mapping[str, Any], svg: str) -> str:
         "<tr>" + "".join(f"<td>{escape(_fmt(r[c], 4))}</td>" for c in columns) + "</tr>"
         for r in rows
     )
-    regimen = summary["regimen"]["text"] if summary["regimen"] else "no treatment"
+    regimen = (summary["regimen"]["text"] if summary["regimen"] else "") or "no treatment"
     title = f"{tr.model.id}: {regimen}"
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -698,7 +757,12 @@ def _run(
 ) -> None:
     from immunoprecise.dynamics.dosing import REFERENCE_BODY_SURFACE_M2, REFERENCE_BODY_WEIGHT_KG
     from immunoprecise.dynamics.models import get_model
-    from immunoprecise.dynamics.simulate import simulate
+    from immunoprecise.dynamics.simulate import (
+        MAX_T_END_DAYS,
+        check_output_size,
+        output_times,
+        simulate,
+    )
 
     if list_models:
         _list_models(model_id)
@@ -733,6 +797,15 @@ def _run(
     y_values: Mapping[str, float] | pd.DataFrame = y0
     if patients is not None:
         p_values, y_values = _read_patients(patients, model, params, y0, parameter_set)
+    if math.isfinite(t_end) and 0 < t_end <= MAX_T_END_DAYS:  # else simulate names t_end
+        check_output_size(
+            len(p_values) if isinstance(p_values, pd.DataFrame) else 1,
+            output_times(t_end).size,
+            what="immunoprecise simulate",
+            daily=True,
+            fix="shorten --t-end or split the --patients file into smaller ones, or run a "
+            "virtual trial (immunoprecise trial), which simulates a large population in chunks",
+        )
     show = _err.is_terminal
     with Progress(console=_err, transient=True, disable=not show) as bar:
         task = bar.add_task(f"simulating {model.id}", total=1.0)
@@ -751,6 +824,8 @@ def _run(
     summary = _summary(tr, t_end=t_end, params=params, initial=y0, patients_file=patients)
     to_stdout = out is None and bool(formats)
     (_err if to_stdout else _out).print(_table(tr, summary))
+    for note in _body_size_notes(model, reg, t_end, body_weight, body_surface):
+        _err.print(f"note: {note}", markup=False)
     late = reg.late_doses_text(t_end) if reg is not None else None
     if late:
         _err.print(f"warning: {late}; lengthen --t-end to include them", markup=False)

@@ -44,7 +44,11 @@ line. Each item is ``AGENT AMOUNT UNIT SCHEDULE…``:
     Tokens in any order, each kind at most once:
 
     - ``dN`` — on day ``N`` (``N ≥ 0``, decimals allowed: ``d0.5``). Without a day, ``d0``.
-      For an infusion, ``dN`` is one day of infusion, over ``[N, N+1)``.
+      For an infusion, ``dN`` is one day of infusion, over ``[N, N+1)``. A day (or a repeat
+      interval) has at most :data:`DAY_DECIMALS` (9) decimals, the schedule's resolution of
+      10⁻⁹ day (≈ 86 µs) at which dose times and the integrator's breakpoints are kept:
+      ``d10.0000000001`` is refused, naming the item and the value, rather than silently given
+      on day 10 (trailing zeros, ``d10.5000000000``, lose nothing and are read).
     - ``dN-M`` — days ``N`` to ``M`` inclusive (``M − N`` a whole number of days): a bolus item
       gives one bolus on each of the days ``N, N+1, …, M``; an infusion item runs continuously
       over ``[N, M+1)``, i.e. for ``M − N + 1`` days.
@@ -89,6 +93,11 @@ also be one text string in the text form. Invalid items raise
 :class:`~immunoprecise.errors.ValidationError` naming every bad field as ``items[3].every_days``
 (items counted from 0).
 
+A regimen *file* with nothing in it (zero bytes, or only blanks and comments) is refused: an
+empty or truncated file is more likely a mistake than a plan. No treatment is asked for
+explicitly with ``items: []`` (or, with ``immunoprecise simulate``, by leaving out
+``--regimen-file``).
+
 Examples
 --------
 >>> r = Regimen.parse("chemo 1 mg/kg q21d x6; IL2 5e6 IU/d d8-12; CAR-T 1e8 cells d42")
@@ -119,11 +128,25 @@ from immunoprecise.errors import FieldProblem, UnitError, ValidationError
 from immunoprecise.records.units import convert, unit_registry
 from immunoprecise.records.units import parse_unit as _parse_unit
 
-__all__ = ["MAX_ADMINISTRATIONS", "Dose", "Regimen", "RegimenItem", "RegimenSyntaxError"]
+__all__ = [
+    "DAY_DECIMALS",
+    "EMPTY_FILE_PROBLEM",
+    "MAX_ADMINISTRATIONS",
+    "Dose",
+    "Regimen",
+    "RegimenItem",
+    "RegimenSyntaxError",
+]
 
-# Day times are rounded to this many decimals (≈ 0.1 ms) so that shifts and repeats do not leave
-# floating-point noise (0.1 + 0.2) in dose times and breakpoints.
-_DAY_DECIMALS = 9
+DAY_DECIMALS = 9
+"""Decimals of a day the schedule keeps: its resolution is 10⁻⁹ day (≈ 86 µs).
+
+Every dose time and breakpoint is rounded to it, so that shifts and repeats do not leave
+floating-point noise (0.1 + 0.2) in dose times, and the integrator splits its integration at
+these rounded times. A day or repeat interval *written* with more decimals (``d10.0000000001``,
+``q21.0000000001d``, ``days: 10.0000000001``) is refused rather than silently read as another
+day; trailing zeros (``d10.5000000000``) lose nothing and are read."""
+_DAY_DECIMALS = DAY_DECIMALS
 
 _NUMBER = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _DAY_NUMBER = r"(?:\d+(?:\.\d+)?|\.\d+)"
@@ -145,6 +168,12 @@ MAX_ADMINISTRATIONS = 10_000
 Daily for 27 years, weekly for 191 years (a 5-year weekly maintenance is 261). It keeps a typo
 such as ``x100000000`` or ``d1-100000000`` from expanding into a dose list that exhausts memory.
 """
+
+EMPTY_FILE_PROBLEM = (
+    "is empty (no regimen item in it, only blanks or comments): it is refused rather than read "
+    "as no treatment; to simulate no treatment on purpose write 'items: []' in the file"
+)
+"""Why a regimen file with nothing in it is refused, and how to ask for no treatment."""
 
 _SCHEDULE_HELP = "expected dN, dN-M, dN,M,K (days), qNd or qNw (repeat) or xK (cycles)"
 _UNIT_HELP = "write a unit such as mg/kg, mg/m2, IU/d, cells or cells/d"
@@ -177,6 +206,28 @@ def _fmt_day(x: float) -> str:
 def _plain(x: float) -> int | float:
     """``x`` as an int when it is a whole number (for tidy YAML)."""
     return int(x) if x == int(x) and abs(x) < 1e15 else x
+
+
+def _decimals(number: str) -> int:
+    """Decimals ``number`` (text of a day, as written) needs: ``10.50`` → 1, ``1e-10`` → 10."""
+    _, digits, exponent = Decimal(number).as_tuple()  # exact: no rounding to 28 digits
+    if not isinstance(exponent, int) or not any(digits):
+        return 0
+    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -exponent - trailing)
+
+
+def _precision_problem(number: str, what: str) -> str | None:
+    """Why a day or interval written as ``number`` is finer than the schedule keeps, or None."""
+    decimals = _decimals(number)
+    if decimals <= _DAY_DECIMALS:
+        return None
+    kept = _fmt_day(round(float(number), _DAY_DECIMALS))
+    return (
+        f"{what} {number} has {decimals} decimals, more than the {_DAY_DECIMALS} the schedule "
+        f"keeps (its resolution is 1e-{_DAY_DECIMALS} day, about 86 microseconds): it would be "
+        f"read as {kept}; write it with at most {_DAY_DECIMALS} decimals"
+    )
 
 
 def _pint_unit(unit: str) -> str:
@@ -940,6 +991,10 @@ class RegimenItem:
 
 def _parse_days(word: str) -> tuple[tuple[float, ...], float | None, str | None]:
     """Days of a day token (``d8``, ``8-12``, ``d0,7``): (days, range end, problem)."""
+    if _DAY_SINGLE.fullmatch(word) or _DAY_RANGE.fullmatch(word) or _DAY_LIST.fullmatch(word):
+        for number in re.findall(_DAY_NUMBER, word):
+            if problem := _precision_problem(number, "day"):
+                return (), None, problem
     if match := _DAY_SINGLE.fullmatch(word):
         return (float(match.group(1)),), None, None
     if match := _DAY_RANGE.fullmatch(word):
@@ -1049,6 +1104,10 @@ def _parse_item(
                     len(word),
                 )
             n = float(match.group(1)) if match.group(1) else 1.0
+            if match.group(1) and (
+                problem := _precision_problem(match.group(1), "the repeat interval")
+            ):
+                raise fail(problem, token.start, len(word))
             if n <= 0:
                 raise fail(
                     f"the repeat interval {word!r} must be longer than 0 days",
@@ -1118,6 +1177,17 @@ _ITEM_KEYS = ("agent", "dose", "days", "every_days", "every_weeks", "cycles")
 _FIELD_TO_KEY = {"amount": "dose", "unit": "dose", "range_end": "days"}
 
 
+def _yaml_precision_problem(value: object, what: str) -> str | None:
+    """:func:`_precision_problem` of a YAML number (int, float or numeric text) as written."""
+    if isinstance(value, str):
+        text = value.strip()
+    elif isinstance(value, float):
+        text = repr(value)  # the shortest text that reads back as the number: as written
+    else:
+        return None
+    return _precision_problem(text, what) if _NUMBER.fullmatch(text) else None
+
+
 def _yaml_days(
     value: object, where: str, problems: list[FieldProblem]
 ) -> tuple[tuple[float, ...], float | None]:
@@ -1125,6 +1195,9 @@ def _yaml_days(
         return (0.0,), None
     number = _number(value) if not isinstance(value, str) else None
     if number is not None and number >= 0:
+        if problem := _yaml_precision_problem(value, "day"):
+            problems.append(FieldProblem(where, value, problem))
+            return (), None
         return (number,), None
     if isinstance(value, str):
         days, range_end, problem = _parse_days(value.strip().replace(" ", ""))
@@ -1134,6 +1207,10 @@ def _yaml_days(
     if isinstance(value, list) and value:
         numbers = [_number(v) for v in value]
         if all(n is not None and n >= 0 for n in numbers):
+            for i, v in enumerate(value):
+                if problem := _yaml_precision_problem(v, "day"):
+                    problems.append(FieldProblem(f"{where}[{i}]", v, problem))
+                    return (), None
             return tuple(n for n in numbers if n is not None), None
     problems.append(
         FieldProblem(
@@ -1195,6 +1272,8 @@ def _yaml_item(
             number = _number(data[key])
             if number is None or number <= 0:
                 found.append(FieldProblem(f"{where}.{key}", data[key], "must be a number > 0"))
+            elif problem := _yaml_precision_problem(data[key], "the repeat interval"):
+                found.append(FieldProblem(f"{where}.{key}", data[key], problem))
             else:
                 every_days = number * scale
     cycles = data.get("cycles", 1)
@@ -1376,7 +1455,8 @@ class Regimen:
         Raises
         ------
         ValidationError
-            Listing every invalid field, e.g. ``items[1].every_days``.
+            Listing every invalid field, e.g. ``items[1].every_days``; a file with nothing in it
+            (zero bytes, blanks or comments only: write ``items: []`` for no treatment).
 
         Examples
         --------
@@ -1415,6 +1495,8 @@ class Regimen:
         problems: list[FieldProblem] = []
         name: str | None = None
         items: list[RegimenItem] = []
+        if data is None and origin is not None:
+            raise ValidationError([FieldProblem("(file)", None, EMPTY_FILE_PROBLEM)], source=origin)
         if data is None:
             pass
         elif isinstance(data, str):

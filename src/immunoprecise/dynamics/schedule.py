@@ -30,8 +30,14 @@ import numpy.typing as npt
 import pandas as pd
 
 from immunoprecise.dynamics.model import Model
-from immunoprecise.dynamics.regimen import Regimen
-from immunoprecise.dynamics.simulate import resolve_model, simulate
+from immunoprecise.dynamics.regimen import DAY_DECIMALS, Regimen
+from immunoprecise.dynamics.simulate import (
+    MAX_T_END_DAYS,
+    check_output_size,
+    output_times,
+    resolve_model,
+    simulate,
+)
 from immunoprecise.dynamics.trajectories import Trajectories
 from immunoprecise.errors import ModelError
 
@@ -244,7 +250,10 @@ def compare_regimens(
     ------
     ModelError
         If every virtual patient's simulation of a regimen failed; an ``n_virtual`` that is not
-        a whole number from 1 to :data:`MAX_COMPARED_PATIENTS`, or a ``seed`` < 0.
+        a whole number from 1 to :data:`MAX_COMPARED_PATIENTS`, or a ``seed`` < 0; regimens ×
+        patients × daily output times beyond
+        :data:`~immunoprecise.dynamics.simulate.MAX_OUTPUT_POINTS` (every trajectory of every
+        regimen is kept), refused before anything is simulated.
 
     Examples
     --------
@@ -300,6 +309,21 @@ def compare_regimens(
                 f"initial[{tumor!r}] = {start!r}: the regimens are compared by how the tumor "
                 "changes from its start, which needs a tumor of more than 0 cells"
             )
+    if (
+        isinstance(t_end, int | float | np.integer | np.floating)
+        and not isinstance(t_end, bool)
+        and 0 < t_end <= MAX_T_END_DAYS  # else simulate names the problem with t_end
+    ):
+        check_output_size(
+            n,
+            output_times(float(t_end)).size,
+            runs=len(arms),
+            what="compare_regimens",
+            daily=True,
+            fix="give a smaller n_virtual (or fewer rows of params), a shorter t_end or fewer "
+            "regimens (every trajectory of every regimen is kept), or run a virtual trial "
+            "(ip.virtual_trial), which simulates a large population in chunks",
+        )
     init = {k: [v] * n for k, v in (initial or {}).items()} or None
     rows, runs = [], {}
     for label, arm in arms.items():
@@ -421,7 +445,8 @@ def search_timing(
         ``"chemo 1 mg/kg d0; TIL 1e9 cells d{day}"`` (when to give the cell product relative
         to debulking).
     days
-        Days to try.
+        Days to try (at most 9 decimals, the schedule's resolution; a day written finer is
+        refused naming it).
     t_end
         Days simulated.
     objective
@@ -468,6 +493,14 @@ def search_timing(
         raise ModelError(f"day {twice:g} is given twice in days; give each day to try once")
     # every digit of the day (a day such as 1000.125 must not be rounded, nor 1e6 written 1e+06)
     texts = [np.format_float_positional(float(d), trim="-") for d in days]
+    for k, text in enumerate(texts):
+        decimals = len(text.partition(".")[2])
+        if decimals > DAY_DECIMALS:
+            raise ModelError(
+                f"days[{k}] = {text} has {decimals} decimals, more than the {DAY_DECIMALS} a "
+                f"regimen's schedule keeps (1e-{DAY_DECIMALS} day); round the days to try, e.g. "
+                f"{round(float(days[k]), 3):g}"
+            )
     regimens = {f"day {t}": template.replace("{day}", t) for t in texts}
     cmp = compare_regimens(model, regimens, t_end=t_end, control=False, **options)
     values = cmp.table[objective].astype(float).to_numpy()

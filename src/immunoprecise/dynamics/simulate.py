@@ -32,7 +32,16 @@ from immunoprecise.dynamics.regimen import Regimen
 from immunoprecise.dynamics.trajectories import Trajectories
 from immunoprecise.errors import ImmunopreciseError, ModelError, UnitError
 
-__all__ = ["MAX_T_END_DAYS", "Threshold", "dosing_segments", "resolve_model", "simulate"]
+__all__ = [
+    "MAX_OUTPUT_POINTS",
+    "MAX_T_END_DAYS",
+    "Threshold",
+    "check_output_size",
+    "dosing_segments",
+    "output_times",
+    "resolve_model",
+    "simulate",
+]
 
 PatientValues = Mapping[str, Any] | pd.DataFrame | None
 Threshold = tuple[str, float] | tuple[str, float, Direction]
@@ -41,6 +50,17 @@ DIRECTIONS: tuple[str, ...] = get_args(Direction)
 MAX_T_END_DAYS = 36_525.0
 """Longest simulated time, 100 years: a lifetime. A longer ``t_end`` (a typo such as 1e12) would
 make the daily output grid alone exhaust memory."""
+MAX_OUTPUT_POINTS = 20_000_000
+"""Most output points — patients × output times — one simulation keeps in memory.
+
+Each point holds one 8-byte number per state (the integrator's output array), and the tumor,
+effector and effector:tumor arrays read from it add about three more: 20 million points of a
+6-state model (de Pillis 2006, fl_adcc) take about 1 GB (20·10⁶ × 9 × 8 bytes), the memory a
+laptop can spare. That is 10,000 patients over 5 years of daily output, or 100,000 patients
+over a year of weekly output. A larger run is refused before anything is integrated, naming the
+numbers and their product: give fewer output times (``t_eval``, e.g. weekly) or fewer patients,
+or run a virtual trial (:func:`~immunoprecise.dynamics.trials.run_trial`), which simulates a
+large population in chunks."""
 
 
 def resolve_model(model: str | Model) -> Model:
@@ -89,7 +109,9 @@ def simulate(
         Initial states (state units), as ``params``; states not given take the model's defaults.
     t_eval
         Output times (days): a 1-D sequence of finite numbers, strictly increasing, within
-        ``[0, t_end]``. Default: every day from 0 to ``t_end``.
+        ``[0, t_end]``. Default: every day from 0 to ``t_end``. Patients × output times may
+        be at most :data:`MAX_OUTPUT_POINTS` (20 million; e.g. 10,000 patients over 5 years of
+        daily output): give weekly times for a larger population over years.
     parameter_set
         A published parameter set to start from (e.g. ``patient9`` of ``depillis2006``).
     method
@@ -125,7 +147,9 @@ def simulate(
         An option of the wrong type or out of range (``t_end``, ``t_eval``, ``rtol``, ``atol``,
         ``thresholds``, ``body_weight_kg``, ``body_surface_m2``, ``progress``, ``method``),
         naming the option, the value received and what is expected; a ``t_end`` beyond
-        :data:`MAX_T_END_DAYS`; unknown parameters or states; a regimen the model cannot take
+        :data:`MAX_T_END_DAYS`; patients × output times beyond :data:`MAX_OUTPUT_POINTS`
+        (before anything is integrated); unknown parameters or states; a regimen the model
+        cannot take
         (``UnitError`` for a dose in the wrong unit).
 
     Examples
@@ -182,11 +206,8 @@ def simulate(
             if np.any(~np.isfinite(y0[:, j])) or np.any(y0[:, j] < 0)
         ]
         raise ModelError(f"initial states must be finite and ≥ 0 (cells, concentrations): {bad}")
-    times = (
-        np.arange(0.0, np.floor(t_end) + 1.0) if t_eval is None else _output_times(t_eval, t_end)
-    )
-    if t_eval is None and times[-1] < t_end:
-        times = np.append(times, t_end)
+    times = output_times(t_end) if t_eval is None else _output_times(t_eval, t_end)
+    check_output_size(n, times.size, daily=t_eval is None)
     segments = dosing_segments(
         mdl, reg, t_end, body_weight_kg=body_weight_kg, body_surface_m2=body_surface_m2
     )
@@ -276,6 +297,86 @@ def simulate(
             "rejected_steps": result.rejected,
             "rhs_evaluations": result.rhs_evaluations,
         },
+    )
+
+
+def output_times(t_end: float) -> Array:
+    """The default output times of :func:`simulate`: every day from 0, and ``t_end`` itself.
+
+    Parameters
+    ----------
+    t_end
+        Simulated time (days, > 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        Days ``0, 1, …, floor(t_end)``, then ``t_end`` when it is not a whole day.
+
+    Examples
+    --------
+    >>> output_times(3.5).tolist()
+    [0.0, 1.0, 2.0, 3.0, 3.5]
+    """
+    times = np.arange(0.0, np.floor(t_end) + 1.0)
+    return times if times[-1] >= t_end else np.append(times, t_end)
+
+
+def check_output_size(
+    n_patients: int,
+    n_times: int,
+    *,
+    runs: int = 1,
+    what: str = "simulate",
+    daily: bool = False,
+    fix: str | None = None,
+) -> None:
+    """Refuse, before anything is integrated, an output of more than :data:`MAX_OUTPUT_POINTS`.
+
+    Parameters
+    ----------
+    n_patients
+        Virtual patients simulated at once.
+    n_times
+        Output times of each patient.
+    runs
+        Simulations whose outputs are all kept (e.g. one per regimen compared).
+    what
+        The function or command named in the message.
+    daily
+        Whether the output times are the default daily grid (the message then says so).
+    fix
+        What to change, in the caller's words; default: fewer output times or patients.
+
+    Raises
+    ------
+    ModelError
+        Naming the numbers, their product, the limit and what to change.
+
+    Examples
+    --------
+    >>> check_output_size(1000, 366)
+    >>> check_output_size(100_000, 3651, daily=True)
+    Traceback (most recent call last):
+    ...
+    immunoprecise.errors.ModelError: simulate: 100,000 patients × 3,651 daily output times = ...
+    """
+    points = runs * n_patients * n_times
+    if points <= MAX_OUTPUT_POINTS:
+        return
+    factors = [f"{n_patients:,} patients", f"{n_times:,} {'daily ' if daily else ''}output times"]
+    if runs > 1:
+        factors.insert(0, f"{runs:,} regimens")
+    advice = fix or (
+        "give fewer output times (t_eval, e.g. weekly: numpy.arange(0, t_end + 1, 7)) or fewer "
+        "patients, or run a virtual trial (ip.virtual_trial), which simulates a large "
+        "population in chunks"
+    )
+    raise ModelError(
+        f"{what}: {' × '.join(factors)} = {points:,} output points, more than the "
+        f"{MAX_OUTPUT_POINTS:,} kept in memory (an 8-byte number per state and point, and the "
+        f"tumor and effector arrays read from them: about {points * 9 * 8 / 1e9:.1f} GB for a "
+        f"6-state model); {advice}"
     )
 
 

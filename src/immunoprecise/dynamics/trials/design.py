@@ -53,7 +53,7 @@ from immunoprecise.dynamics.response import (
     lugano_measurable,
 )
 from immunoprecise.dynamics.schedule import PARAMETER_SPREAD_CV
-from immunoprecise.dynamics.simulate import dosing_segments, resolve_model
+from immunoprecise.dynamics.simulate import MAX_OUTPUT_POINTS, dosing_segments, resolve_model
 from immunoprecise.dynamics.trials.population import PopulationSpec, not_a_flag
 from immunoprecise.errors import FieldProblem, ImmunopreciseError, ValidationError, repeated
 
@@ -76,6 +76,8 @@ MAX_PATIENTS_PER_ARM = 10_000_000
 """Most virtual patients per arm (the trial runs in chunks; memory does not grow with it)."""
 MAX_FOLLOW_UP_DAYS = 3650
 """Longest follow-up simulated (10 years)."""
+CHUNK_SIZE_MIN = 100
+"""Fewest patients per chunk a design may ask for."""
 LETHAL_BURDEN_CELLS = 1e12
 """Tumor burden taken as lethal for overall survival: about 10¹² cells (≈ 1 kg of tumor).
 
@@ -117,6 +119,16 @@ class TrialArm(_Frozen):
     regimen: str = Field(
         description="Regimen text, e.g. 'chemo 1 mg/kg q21d x6; IL2 5e6 IU/d d8-12'; '' = none."
     )
+
+    @field_validator("regimen", mode="before")
+    @classmethod
+    def _given(cls, value: Any) -> Any:
+        if value is None:  # YAML "regimen:" with nothing after it
+            raise ValueError(
+                "the regimen is missing (an empty 'regimen:' reads as null); write the regimen "
+                "text, or regimen: '' for an untreated control arm"
+            )
+        return value
 
     @field_validator("regimen")
     @classmethod
@@ -206,6 +218,16 @@ class TrialPopulation(_Frozen):
             f"for; default: {REFERENCE_BODY_SURFACE_M2:g} m², the ICRP reference adult."
         ),
     )
+
+    @field_validator("vary", mode="before")
+    @classmethod
+    def _names_listed(cls, value: Any) -> Any:
+        if isinstance(value, str):  # "vary: rho" for "vary: [rho]"
+            raise ValueError(
+                f"expected a list of parameter or state names, e.g. vary: [{value}], not the "
+                f"text {value!r}"
+            )
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> TrialPopulation:
@@ -300,7 +322,11 @@ class TrialDesign(_Frozen):
     ``lethal_burden_cells``; and, with ``response_criteria: lugano``, when that initial tumor is
     not a measurable node (longest diameter > 15 mm as one sphere at 10⁹ cells/cm³, more than
     1.77 × 10⁹ cells; Cheson et al. 2014). Patients whose own sampled baseline is not measurable
-    are kept, with best response ``NE``, and counted in the result's notes.
+    are kept, with best response ``NE``, and counted in the result's notes. A chunk's patients
+    (``chunk_size``, or ``n_per_arm`` when smaller) × output times (weekly, and every assessment
+    up to the follow-up) may be at most
+    :data:`~immunoprecise.dynamics.simulate.MAX_OUTPUT_POINTS` (20 million): a larger chunk is
+    refused with the ``chunk_size`` that fits.
     """
 
     name: str = Field(min_length=1, max_length=200)
@@ -322,7 +348,7 @@ class TrialDesign(_Frozen):
     seed: Count = Field(ge=0, le=2**32 - 1, description="Randomization seed (required).")
     chunk_size: Count = Field(
         default=10_000,
-        ge=100,
+        ge=CHUNK_SIZE_MIN,
         le=1_000_000,
         description="Patients per chunk of work (memory, resuming); numbers do not depend on it.",
     )
@@ -419,7 +445,52 @@ class TrialDesign(_Frozen):
                 f"observed results name strata that the population does not define: {missing}"
             )
         self._check_initial_tumor(model)
+        self._check_chunk_output()
         return self
+
+    def _check_chunk_output(self) -> None:
+        """Refuse a chunk whose patients × output times exceed ``MAX_OUTPUT_POINTS`` (a chunk
+        simulates its patients at once under each arm, on the weekly grid and every assessment),
+        or kept trajectories (patients × output times × arms, in the result) beyond it."""
+        from immunoprecise.dynamics.trials.outcomes import TRAJECTORY_STEP_DAYS, time_grid
+
+        patients = min(self.chunk_size, self.n_per_arm)
+        kept = min(self.keep_trajectories, self.n_per_arm) * len(self.arms)
+        scans = int(self.follow_up_days // self.assessment_interval_days + 1e-9) + 1
+        weeks = int(self.follow_up_days // TRAJECTORY_STEP_DAYS) + 1
+        bound = scans + weeks + 1  # the union of both grids and the end of follow-up
+        if max(patients, kept) * bound <= MAX_OUTPUT_POINTS:
+            return
+        times = time_grid(self).size if scans <= 1_000_000 else bound
+        grid = (
+            f"{times:,} output times (every {TRAJECTORY_STEP_DAYS:g} days and every assessment, "
+            f"each {self.assessment_interval_days:g} days, over follow_up_days = "
+            f"{self.follow_up_days:g})"
+        )
+        limit = f"more than the {MAX_OUTPUT_POINTS:,} one simulation keeps in memory"
+        if patients * times > MAX_OUTPUT_POINTS:
+            which = "chunk_size" if self.chunk_size <= self.n_per_arm else "n_per_arm"
+            fit = MAX_OUTPUT_POINTS // times
+            advice = (
+                f"lower chunk_size to at most {fit:,} (the patients, and so the numbers, do not "
+                "depend on it) or lengthen assessment_interval_days"
+                if fit >= CHUNK_SIZE_MIN
+                else "lengthen assessment_interval_days (fewer scans) or shorten follow_up_days"
+            )
+            raise ValueError(
+                f"a chunk of {patients:,} patients ({which}) × {grid} = "
+                f"{patients * times:,} output points, {limit} (an 8-byte number per state and "
+                f"point); {advice}"
+            )
+        if kept * times > MAX_OUTPUT_POINTS:
+            shown = min(self.keep_trajectories, self.n_per_arm)
+            fit = MAX_OUTPUT_POINTS // (times * len(self.arms))
+            raise ValueError(
+                f"keep_trajectories = {shown:,} patients × {len(self.arms)} arm(s) × {grid} = "
+                f"{kept * times:,} rows of kept trajectories, more than the "
+                f"{MAX_OUTPUT_POINTS:,} a result keeps in memory; lower keep_trajectories "
+                f"to at most {fit:,} or lengthen assessment_interval_days"
+            )
 
     def initial_tumor(self) -> dict[str, tuple[float, str]]:
         """Median initial tumor (cells) of the population or of each stratum, and how it is made.
@@ -606,8 +677,8 @@ def load_trial_design(source: str | Path | dict[str, Any]) -> TrialDesign:
     Raises
     ------
     ValidationError
-        The file is missing or not YAML, or fields are invalid (each is named with the value
-        received and what is expected).
+        The file is missing, empty (blanks or comments only) or not YAML, or fields are invalid
+        (each is named with the value received and what is expected).
 
     Examples
     --------
@@ -636,6 +707,19 @@ def load_trial_design(source: str | Path | dict[str, Any]) -> TrialDesign:
             ) from None
     else:
         data = source
+    if data is None and isinstance(source, str | Path):
+        raise ValidationError(
+            [
+                FieldProblem(
+                    "file",
+                    str(source),
+                    "is empty (only blanks or comments): a design is a mapping of fields "
+                    "(name, model, arms, n_per_arm, follow_up_days, seed); see the shipped "
+                    "example with `immunoprecise trial --example`",
+                )
+            ],
+            source=name,
+        )
     if not isinstance(data, dict):
         raise ValidationError(
             [FieldProblem("(design)", type(data).__name__, "expected a mapping of fields")],

@@ -143,6 +143,7 @@ def run_trial(
             )
     if progress is False:
         progress = None
+    _check_scheduler(scheduler)
     if workers is not None and not 1 <= workers <= 1024:
         raise ValidationError([FieldProblem("workers", workers, "must be 1 to 1024")])
     if out is not None and chunks is not None:
@@ -199,6 +200,36 @@ def run_trial(
     return assemble(trial, outputs, execution)
 
 
+def _check_scheduler(scheduler: object) -> None:
+    """Refuse, before any folder is made or cluster contacted, a ``scheduler`` that is neither
+    ``None``, ``"synchronous"`` nor a Dask scheduler address with a port (``tcp://host:8786``):
+    Dask itself would fail on it with a traceback, after its connection timeouts."""
+    if scheduler is None or scheduler == SYNCHRONOUS:
+        return
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    expected = (
+        "give the address of a running Dask scheduler with its port, e.g. tcp://host:8786, "
+        f"or {SYNCHRONOUS!r} to run in this process"
+    )
+    if not isinstance(scheduler, str) or not scheduler.strip():
+        raise ValidationError([FieldProblem("scheduler", scheduler, expected)])
+    try:
+        scheme, location = parse_address(scheduler)
+        if scheme in ("tcp", "tls", "ucx", "ws", "wss"):
+            parse_host_port(location)
+    except ValueError as exc:
+        near = scheduler.strip().lower()
+        hint = f" (did you mean {SYNCHRONOUS!r}?)" if SYNCHRONOUS.startswith(near[:4]) else ""
+        raise ValidationError(
+            [
+                FieldProblem(
+                    "scheduler", scheduler, f"is not a Dask address ({exc}); {expected}{hint}"
+                )
+            ]
+        ) from None
+
+
 def _source(design: str | os.PathLike[str] | dict[str, Any]) -> str | Path | dict[str, Any]:
     return design if isinstance(design, dict) else Path(design)
 
@@ -235,7 +266,7 @@ def _run_on_dask(
         label = f"Dask scheduler {scheduler}"
     try:
         client = Client(address, timeout="15s", set_as_default=False)
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, ValueError) as exc:
         if cluster is not None:
             cluster.close()
         raise ValidationError(
