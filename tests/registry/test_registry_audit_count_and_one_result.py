@@ -155,3 +155,29 @@ def test_one_result_refuses_an_id_that_is_not_an_int_or_no_actor(
 ) -> None:
     with pytest.raises(RegistryError, match=r"result_id|actor"):
         registry.result(result_id, actor=actor)
+
+
+def test_audit_page_gives_the_page_and_total_of_audit_and_audit_count(registry: Registry) -> None:
+    _fill(registry)
+    for query in (
+        AuditQuery(),
+        AuditQuery(actor="bob", newest_first=True, limit=2, offset=1),
+        AuditQuery(actions=(AuditAction.read,), limit=3),
+        AuditQuery(actor="nobody"),
+        AuditQuery(offset=10_000),
+    ):
+        found = registry.audit_page(query)
+        assert list(found.entries) == registry.audit(query), query
+        assert found.total == registry.audit_count(query), query
+    assert registry.audit_page(patient_id="nobody").model_dump() == {"total": 0, "entries": ()}
+
+
+def test_audit_page_reads_the_count_and_the_page_in_one_transaction(registry: Registry) -> None:
+    _fill(registry)
+    with _statements(registry) as sent:
+        registry.audit_page(AuditQuery(actor="ann", limit=2))
+    begins = [s for s in sent if s.strip().upper().startswith("BEGIN")]
+    reads = [s for s in sent if "audit_log" in s]
+    assert len(reads) == 2
+    if registry.url.startswith("sqlite"):
+        assert len(begins) == 1  # an explicit transaction: both reads see one snapshot

@@ -482,3 +482,54 @@ def test_export_onto_the_registry_file_is_refused(url: str, tmp_path: Path) -> N
     with Registry.open(url) as registry:
         assert registry.counts()["patients"] == 200
         assert [e for e in registry.audit() if e.action.value == "export"] == []
+
+
+def _store_a_version_that_no_longer_validates(db_url: str, tmp_path: Path) -> str:
+    """Import the CRC example twice (versions 1 and 2), then change version 1's stored JSON in
+    SQL into what this immunoprecise no longer reads: an age out of range, a field it lacks."""
+    import sqlalchemy as sa
+
+    from immunoprecise.registry.schema import RecordVersionRow
+
+    record = ip.read_patient(ip.data.example_path("crc_msih.json"))
+    changed = record.model_dump(mode="json")
+    changed["patient"]["ecog"] = 2 if changed["patient"].get("ecog") != 2 else 1
+    second = tmp_path / "crc_v2.json"
+    second.write_text(json.dumps(changed), encoding="utf-8")
+    runner.invoke(db_app, ["init", "--db", db_url])
+    for path in (ip.data.example_path("crc_msih.json"), second):
+        assert runner.invoke(db_app, ["import", str(path), "--db", db_url]).exit_code == 0
+    old = record.model_dump(mode="json")
+    old["patient"]["age"] = -5
+    old["tumour_board_notes"] = "legacy field"
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.update(RecordVersionRow).where(RecordVersionRow.version == 1).values(record=old)
+            )
+    finally:
+        engine.dispose()
+    return record.patient_id
+
+
+def test_history_shows_a_version_that_no_longer_validates_with_a_warning(
+    db_url: str, tmp_path: Path
+) -> None:
+    pid = _store_a_version_that_no_longer_validates(db_url, tmp_path)
+    table = runner.invoke(db_app, ["history", pid, "--db", db_url])
+    as_json = runner.invoke(db_app, ["history", pid, "--db", db_url, "-f", "json"])
+    assert table.exit_code == 0, table.output
+    assert "Traceback" not in table.output
+    assert "crc_msih.json" in table.stdout
+    assert "crc_v2.json" in table.stdout
+    assert f"warning: version 1 of {pid}'s record is shown as stored" in table.stderr
+    assert "2 invalid field(s)" in table.stderr
+    assert "patient.age = -5: " in table.stderr
+    assert "tumour_board_notes" in table.stderr
+    assert "version 2" not in table.stderr
+    assert as_json.exit_code == 0, as_json.output
+    versions = json.loads(as_json.stdout)
+    assert [v["version"] for v in versions] == [1, 2]
+    assert sorted(versions[0]["invalid_fields"]) == ["patient.age", "tumour_board_notes"]
+    assert versions[1]["invalid_fields"] == versions[1]["problems"] == []

@@ -154,3 +154,54 @@ def test_downgrade_losses_count_rows_and_refuse_unknown_revisions(
     assert downgrade_losses(db_url, head_revision()) == []
     with pytest.raises(RegistryError, match="zzzz"):
         downgrade_losses(db_url, "zzzz")
+
+
+def _audit_indexes(url: str) -> dict[str, list[str | None]]:
+    engine = sa.create_engine(url)
+    try:
+        return {
+            str(i["name"]): i["column_names"] for i in sa.inspect(engine).get_indexes("audit_log")
+        }
+    finally:
+        engine.dispose()
+
+
+def test_the_audit_log_is_indexed_by_actor_from_0006(db_url: str) -> None:
+    upgrade(db_url, "0005")
+    assert "ix_audit_log_actor" not in _audit_indexes(db_url)
+    assert downgrade_losses(db_url, "0005") == []
+    assert upgrade(db_url, "0006") == "0006"
+    assert _audit_indexes(db_url)["ix_audit_log_actor"] == ["actor"]
+    assert downgrade_losses(db_url, "0005") == []  # dropping an index loses no data
+    assert downgrade(db_url, "0005") == "0005"
+    indexes = _audit_indexes(db_url)
+    assert "ix_audit_log_actor" not in indexes
+    assert indexes["ix_audit_log_patient_at"] == ["patient", "at"]
+    assert upgrade(db_url) == head_revision()
+    assert _audit_indexes(db_url)["ix_audit_log_actor"] == ["actor"]
+
+
+def test_the_audit_log_is_read_by_actor_through_its_index(registry: Registry, db_url: str) -> None:
+    if not db_url.startswith("sqlite"):
+        pytest.skip("the query plan is read with SQLite's EXPLAIN QUERY PLAN")
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            plan = connection.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT * FROM audit_log WHERE actor = 'ann' ORDER BY id DESC"
+            ).all()
+    finally:
+        engine.dispose()
+    assert any("ix_audit_log_actor" in str(row[-1]) for row in plan), plan
+
+
+@pytest.mark.parametrize("action", ["open", "upgrade", "current_revision"])
+def test_a_password_with_an_unescaped_at_sign_is_refused_without_showing_it(action: str) -> None:
+    url = "postgresql+psycopg://ann:s3cr@tpart@localhost/registry"
+    calls = {"open": Registry.open, "upgrade": upgrade, "current_revision": current_revision}
+    with pytest.raises(RegistryError, match=r"more than one '@'.*%40") as raised:
+        calls[action](url)
+    message = str(raised.value)
+    assert "ann:***@localhost/registry" in message
+    assert "tpart" not in message
+    assert "s3cr" not in message

@@ -93,8 +93,42 @@ def test_versions_evaluations_and_cohorts_page_alike(server: Server) -> None:
     assert cohorts == {"total": 0, "cohorts": []}
 
 
+def test_tokens_are_listed_with_a_total_and_paged(server: Server) -> None:
+    with server.client("admin") as admin:
+        for name in ("ann", "bob", "cid"):
+            made = admin.post(f"{API}/tokens", json={"name": name, "role": "researcher"})
+            assert made.status_code == 201, made.text
+        everything = admin.get(f"{API}/tokens").json()
+        second = admin.get(f"{API}/tokens", params={"limit": 2, "offset": 2}).json()
+        past_the_end = admin.get(f"{API}/tokens", params={"offset": 100}).json()
+    names = [t["name"] for t in everything["tokens"]]
+    assert everything["total"] == len(names) == 6  # the three of the fixture, then these
+    assert names[3:] == ["ann", "bob", "cid"]  # oldest first
+    assert second["total"] == 6
+    assert [t["name"] for t in second["tokens"]] == names[2:4]
+    assert past_the_end == {"total": 6, "tokens": []}
+
+
+@pytest.mark.parametrize("kind", ["therapies", "rules", "references"])
+def test_knowledge_base_lists_are_paged(server: Server, kind: str) -> None:
+    with server.client("clinician") as clinician:
+        everything = clinician.get(f"{API}/kb/{kind}").json()
+        first = clinician.get(f"{API}/kb/{kind}", params={"limit": 2}).json()
+        rest = clinician.get(f"{API}/kb/{kind}", params={"limit": 10_000, "offset": 2}).json()
+    items = everything[kind]
+    assert everything["total"] == len(items) > 2
+    assert first["total"] == rest["total"] == everything["total"]
+    assert first[kind] == items[:2]
+    assert rest[kind] == items[2:]
+    assert first["knowledge_base"] == everything["knowledge_base"]
+
+
 LISTS = (
     ("admin", "/audit"),
+    ("admin", "/tokens"),
+    ("clinician", "/kb/therapies"),
+    ("clinician", "/kb/rules"),
+    ("clinician", "/kb/references"),
     ("researcher", "/trials"),
     ("researcher", "/patients"),
     ("researcher", "/cohorts"),
@@ -138,6 +172,10 @@ def test_the_schema_states_each_page_parameter_with_its_range(server: Server) ->
         "/cohorts",
         "/patients/{patient_id}/versions",
         "/patients/{patient_id}/evaluations",
+        "/tokens",
+        "/kb/therapies",
+        "/kb/rules",
+        "/kb/references",
     ]
     for path in lists:
         params = {p["name"]: p for p in schema["paths"][f"{API}{path}"]["get"]["parameters"]}

@@ -77,7 +77,7 @@ def test_every_json_body_endpoint_refuses_a_repeated_key(server: Server) -> None
             ),
         }
         versions = admin.get(f"/api/v1/patients/{CRC_ID}/versions").json()["versions"]
-        tokens = [t["name"] for t in admin.get("/api/v1/tokens").json()]
+        tokens = [t["name"] for t in admin.get("/api/v1/tokens").json()["tokens"]]
         trials = admin.get("/api/v1/trials").json()["trials"]
         openapi = admin.get("/openapi.json").json()
     # every operation of the API that takes a JSON body is in the list above

@@ -96,7 +96,7 @@ def test_admin_manages_tokens_and_revoked_tokens_stop_working(server: Server) ->
             assert revoked.status_code == 200
             assert revoked.json()["revoked_at"] is not None
             assert dora.get("/api/v1/kb/references").status_code == 401
-        listed = admin.get("/api/v1/tokens").json()
+        listed = admin.get("/api/v1/tokens").json()["tokens"]
         unknown = admin.post("/api/v1/tokens/nobody/revoke")
     assert again.status_code == 409
     assert bad_role.status_code == 422

@@ -1,6 +1,7 @@
 """The service's migrations create what the declarations say and go down cleanly: api_tokens
 (0002), dashboard_sessions and service_jobs (0003), and the columns that let another process
-take a job over (0004), and the finished steps of unfinished jobs (0005)."""
+take a job over (0004), the finished steps of unfinished jobs (0005), and the index on the audit
+log's actor (0006)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from immunoprecise.registry import current_revision, downgrade, head_revision, u
 from immunoprecise.registry.database import open_migrated_engine
 from immunoprecise.registry.schema import Base
 
-HEAD = "0005"
+HEAD = "0006"
 
 
 def _tables(url: str) -> set[str]:

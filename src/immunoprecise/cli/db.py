@@ -19,7 +19,7 @@ from immunoprecise.errors import ImmunopreciseError, ValidationError
 from immunoprecise.registry.models import AuditAction
 
 if TYPE_CHECKING:
-    from immunoprecise.registry import AuditEntry, ImportReport, RecordVersion, Registry
+    from immunoprecise.registry import AuditEntry, ImportReport, Registry, VersionSummary
 
 __all__ = ["db_app"]
 
@@ -584,7 +584,9 @@ def history_command(
 
     A record changed and imported again becomes a new version; the old ones stay. Reading
     the versions is audited. Show one version's record with the Python API
-    (`Registry.record(patient_id, version, actor=...)`).
+    (`Registry.record(patient_id, version, actor=...)`). A version whose stored record no
+    longer validates (stored by an older immunoprecise) is listed as stored, with a warning
+    naming its invalid fields.
 
     \b
     Examples:
@@ -595,13 +597,23 @@ def history_command(
 
     try:
         with Registry.open(db) as registry:
-            versions = registry.versions(patient, actor=actor or _default_actor())
+            versions = registry.version_history(patient, actor=actor or _default_actor())
     except ImmunopreciseError as exc:
         raise _fail(exc) from None
     _print_history(patient, versions, fmt)
+    for v in versions:
+        if v.problems:
+            _err.print(
+                f"warning: version {v.version} of {_shown(patient)}'s record is shown as stored; "
+                f"it no longer validates against this immunoprecise's record model "
+                f"({len(v.problems)} invalid field(s)):",
+                markup=False,
+            )
+            for problem in v.problems:
+                _err.print(f"  - {_shown(problem)}", markup=False)
 
 
-def _print_history(patient: str, versions: Sequence[RecordVersion], fmt: ListFormat) -> None:
+def _print_history(patient: str, versions: Sequence[VersionSummary], fmt: ListFormat) -> None:
     columns = ("version", "created_at", "actor", "source", "sha256")
     table = fmt is ListFormat.table
     rows = [

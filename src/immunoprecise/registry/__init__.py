@@ -24,11 +24,13 @@ from immunoprecise.registry.migrate import current_revision, downgrade, head_rev
 from immunoprecise.registry.models import (
     AuditAction,
     AuditEntry,
+    AuditPage,
     AuditQuery,
     ImportReport,
     RecordVersion,
     StoredEvaluation,
     StoredResult,
+    VersionSummary,
 )
 from immunoprecise.registry.store import Registry, canonical_json, record_sha256
 
@@ -37,6 +39,7 @@ __all__ = [
     "DB_ENV_VAR",
     "AuditAction",
     "AuditEntry",
+    "AuditPage",
     "AuditQuery",
     "ImportReport",
     "RecordVersion",
@@ -44,6 +47,7 @@ __all__ = [
     "RegistryError",
     "StoredEvaluation",
     "StoredResult",
+    "VersionSummary",
     "canonical_json",
     "cohort_names",
     "current_revision",

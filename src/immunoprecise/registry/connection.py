@@ -104,10 +104,14 @@ def display_url(url: str) -> str:
     'postgresql://ann:***@db/registry'
     >>> display_url("sqlite:////data/Klinik Süd/registry.db")
     'sqlite:////data/Klinik Süd/registry.db'
+    >>> display_url("postgresql://ann:p@ss@db/registry")  # '@' not written as %40
+    'postgresql://ann:***@db/registry'
     """
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):  # unreadable (e.g. a port that is not a number)
+        return _PASSWORD.sub(r"\1***@", url)
+    if parsed.host and "@" in parsed.host:  # an unescaped '@' in the password: hide it all
         return _PASSWORD.sub(r"\1***@", url)
     database = parsed.database
     if (
@@ -126,7 +130,7 @@ _PASSWORD = re.compile(r"(://[^:/@]*:).*@")
 
 def _parse(url: str) -> URL:
     try:
-        return make_url(url)
+        parsed = make_url(url)
     except (ArgumentError, ValueError) as exc:
         # ValueError: SQLAlchemy reads the port with int() (``host:5432x``)
         detail = " (the port must be a number)" if isinstance(exc, ValueError) else ""
@@ -134,6 +138,14 @@ def _parse(url: str) -> URL:
             f"cannot read database URL {display_url(url)!r}{detail}; write "
             "sqlite:///PATH/registry.db or postgresql+psycopg://USER@HOST/DATABASE"
         ) from None
+    if parsed.host and "@" in parsed.host:
+        # SQLAlchemy splits at the first '@': 'ann:p@ss@db' would be password 'p', host 'ss@db'
+        raise RegistryError(
+            f"cannot read database URL {display_url(url)!r}: it holds more than one '@'; "
+            "write an '@' in the user name or password as %40 "
+            "(postgresql+psycopg://USER:PASS%40WORD@HOST/DATABASE)"
+        )
+    return parsed
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -94,6 +94,31 @@ class Database:
         with self._database_errors(), self._sessions.begin() as session:
             yield session
 
+    @contextmanager
+    def _snapshot(self) -> Iterator[Session]:
+        """A read-only session whose statements all see one snapshot of the database, so that
+        several reads (a count and a page of rows) agree even while other connections write.
+
+        * SQLite: an explicit (deferred) ``BEGIN``: Python's sqlite3 module would otherwise run
+          each SELECT in a transaction of its own. The snapshot is taken at the first read and
+          kept until the end of the transaction (https://www.sqlite.org/isolation.html).
+        * PostgreSQL: ``REPEATABLE READ, READ ONLY``: at the default READ COMMITTED each
+          statement sees the rows committed before it started
+          (https://www.postgresql.org/docs/current/transaction-iso.html).
+        """
+        with self._database_errors(), self._sessions.begin() as session:
+            dialect = self._engine.dialect.name
+            if dialect == "sqlite":
+                session.connection().exec_driver_sql("BEGIN")
+            elif dialect == "postgresql":
+                session.connection(
+                    execution_options={
+                        "isolation_level": "REPEATABLE READ",
+                        "postgresql_readonly": True,
+                    }
+                )
+            yield session
+
     @property
     def url(self) -> str:
         """The database URL, password hidden."""

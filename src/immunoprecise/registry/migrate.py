@@ -51,7 +51,7 @@ def head_revision() -> str:
     Examples
     --------
     >>> head_revision()
-    '0005'
+    '0006'
     """
     head = ScriptDirectory.from_config(_config()).get_current_head()
     if head is None:  # pragma: no cover - the package ships its migrations
@@ -194,7 +194,7 @@ def upgrade(url: str | None = None, revision: str = "head") -> str | None:
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "registry.db"
     >>> upgrade(f"sqlite:///{path}")
-    '0005'
+    '0006'
     """
     return _run(url, revision, up=True)
 
@@ -291,7 +291,7 @@ def downgrade_losses(url: str | None, revision: str) -> list[DowngradeLoss]:
     >>> import tempfile, pathlib
     >>> url = f"sqlite:///{pathlib.Path(tempfile.mkdtemp()) / 'registry.db'}"
     >>> _ = upgrade(url)
-    >>> [(loss.table, loss.rows) for loss in downgrade_losses(url, "-1")]
+    >>> [(loss.table, loss.rows) for loss in downgrade_losses(url, "0004")]
     [('service_job_steps', 0)]
     """
     resolved = resolve_url(url)

@@ -15,11 +15,13 @@ from immunoprecise.records import PatientRecord
 __all__ = [
     "AuditAction",
     "AuditEntry",
+    "AuditPage",
     "AuditQuery",
     "ImportReport",
     "RecordVersion",
     "StoredEvaluation",
     "StoredResult",
+    "VersionSummary",
 ]
 
 
@@ -60,6 +62,27 @@ class RecordVersion(_Frozen):
     record: PatientRecord
 
 
+class VersionSummary(_Frozen):
+    """One stored version of a patient's record without the record, and whether the stored
+    record still validates against this immunoprecise's record model (a version stored by an
+    older immunoprecise may not)."""
+
+    patient_id: str = Field(description="Pseudonymous patient id (the record's patient.id).")
+    version: int = Field(ge=1, description="1 for the first record, then 2, 3, …")
+    sha256: str = Field(description="SHA-256 of the record's canonical JSON, as stored.")
+    source: str | None = Field(description="File the record was read from, if any.")
+    actor: str = Field(description="Who stored this version.")
+    created_at: dt.datetime
+    invalid_fields: tuple[str, ...] = Field(
+        (), description="The fields of the stored record that no longer validate; empty if none."
+    )
+    problems: tuple[str, ...] = Field(
+        (),
+        description="For each invalid field: the field, its stored value and what is expected "
+        "now (``patient.age = -5: -5 years is outside the plausible range 0–120 years``).",
+    )
+
+
 class StoredEvaluation(_Frozen):
     """A stored evaluation and the record version it evaluated."""
 
@@ -94,6 +117,16 @@ class AuditEntry(_Frozen):
     action: AuditAction
     patient_id: str | None
     object: str = Field(description="What was accessed, e.g. 'record_version 2' or 'evaluation 7'.")
+
+
+class AuditPage(_Frozen):
+    """A page of the audit log with the number of entries that match in all, both read from
+    one snapshot of the database (:meth:`~immunoprecise.registry.Registry.audit_page`)."""
+
+    total: int = Field(ge=0, description="Entries that match the criteria, in all.")
+    entries: tuple[AuditEntry, ...] = Field(
+        description="The page that the query's limit and offset select, in its order."
+    )
 
 
 class AuditQuery(_Frozen):

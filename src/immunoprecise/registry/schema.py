@@ -155,7 +155,7 @@ class AuditRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    actor: Mapped[str] = mapped_column(String(128))
+    actor: Mapped[str] = mapped_column(String(128), index=True)  # migration 0006
     action: Mapped[str] = mapped_column(String(32))
     patient: Mapped[str | None] = mapped_column(String(64), nullable=True)
     object: Mapped[str] = mapped_column(String(256))

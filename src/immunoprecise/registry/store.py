@@ -17,24 +17,28 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from immunoprecise.errors import RegistryError
+from immunoprecise.errors import FieldProblem, RegistryError
 from immunoprecise.evaluation import Evaluation
 from immunoprecise.records import PatientRecord
 from immunoprecise.records.digest import canonical_json, record_sha256
+from immunoprecise.records.validation import field_problems
 from immunoprecise.registry.connection import sqlite_path
 from immunoprecise.registry.database import Database, open_migrated_engine
 from immunoprecise.registry.models import (
     AuditAction,
     AuditEntry,
+    AuditPage,
     AuditQuery,
     RecordVersion,
     StoredEvaluation,
     StoredResult,
+    VersionSummary,
 )
 from immunoprecise.registry.schema import (
     AuditRow,
@@ -140,6 +144,53 @@ def _audit_filters(
         stamp, kept = end
         statement = statement.where(AuditRow.at <= stamp if kept else AuditRow.at < stamp)
     return statement
+
+
+def _audit_entries(
+    session: Session, query: AuditQuery, patient_id: str | None, actor: str | None
+) -> list[AuditEntry]:
+    """The page of audit entries that ``query`` (and ``patient_id`` / ``actor``) select."""
+    statement = _audit_filters(select(AuditRow), query, patient_id, actor)
+    statement = statement.order_by(AuditRow.id.desc() if query.newest_first else AuditRow.id)
+    statement = statement.offset(query.offset or None).limit(query.limit)
+    return [
+        AuditEntry(
+            id=r.id,
+            at=r.at,
+            actor=r.actor,
+            action=AuditAction(r.action),
+            patient_id=r.patient,
+            object=r.object,
+        )
+        for r in session.scalars(statement)
+    ]
+
+
+def _audit_total(
+    session: Session, query: AuditQuery, patient_id: str | None, actor: str | None
+) -> int:
+    """How many audit entries match ``query`` (and ``patient_id`` / ``actor``), in all."""
+    statement = _audit_filters(select(func.count()).select_from(AuditRow), query, patient_id, actor)
+    return int(session.scalar(statement) or 0)
+
+
+def _version_summary(row: RecordVersionRow, patient_id: str) -> VersionSummary:
+    """A stored version's metadata, with the fields of its record that no longer validate."""
+    problems: list[FieldProblem] = []
+    try:
+        PatientRecord.model_validate(row.record)
+    except PydanticValidationError as exc:
+        problems = field_problems(exc, PatientRecord)
+    return VersionSummary(
+        patient_id=patient_id,
+        version=row.version,
+        sha256=row.sha256,
+        source=row.source,
+        actor=row.actor,
+        created_at=row.created_at,
+        invalid_fields=tuple(p.field for p in problems),
+        problems=tuple(str(p) for p in problems),
+    )
 
 
 def _now() -> dt.datetime:
@@ -647,6 +698,54 @@ class Registry(Database):
             )
             return [self._version_model(r, patient_id) for r in rows]
 
+    def version_history(self, patient_id: str, *, actor: str) -> list[VersionSummary]:
+        """Read the metadata of every version of a patient's record, oldest first, saying of
+        each whether its stored record still validates against this immunoprecise's model.
+
+        Unlike :meth:`versions`, a version stored by an older immunoprecise whose record no
+        longer validates does not make the call fail: it is listed as stored, with the fields
+        that no longer validate and why. Reading the versions is audited.
+
+        Parameters
+        ----------
+        patient_id
+            Pseudonymous patient id.
+        actor
+            Who reads them (audit log).
+
+        Returns
+        -------
+        list of VersionSummary
+
+        Raises
+        ------
+        RegistryError
+            If the registry holds no such patient.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib, immunoprecise as ip
+        >>> url = f"sqlite:///{pathlib.Path(tempfile.mkdtemp()) / 'registry.db'}"
+        >>> record = ip.read_patient(ip.data.example_path("crc_msih.json"))
+        >>> with Registry.open(url, create=True) as registry:
+        ...     _ = registry.add_record(record, actor="ann")
+        ...     history = registry.version_history(record.patient_id, actor="bob")
+        >>> [(v.version, v.actor, v.problems) for v in history]
+        [(1, 'ann', ())]
+        """
+        who = _check_actor(actor)
+        with self._transaction() as session:
+            patient = self._patient(session, patient_id)
+            rows = session.scalars(
+                select(RecordVersionRow)
+                .where(RecordVersionRow.patient_id == patient.id)
+                .order_by(RecordVersionRow.version)
+            ).all()
+            self._audit(
+                session, who, AuditAction.read, patient_id, f"record_versions 1-{len(rows)}"
+            )
+            return [_version_summary(r, patient_id) for r in rows]
+
     def has_patient(self, patient_id: str) -> bool:
         """Whether the registry holds a patient with this pseudonymous id.
 
@@ -1071,22 +1170,8 @@ class Registry(Database):
         >>> [(e.actor, e.action.value) for e in reads], last[0].actor
         ([('bob', 'read')], 'bob')
         """
-        query = query or AuditQuery()
-        statement = _audit_filters(select(AuditRow), query, patient_id, actor)
-        statement = statement.order_by(AuditRow.id.desc() if query.newest_first else AuditRow.id)
-        statement = statement.offset(query.offset or None).limit(query.limit)
         with self._transaction() as session:
-            return [
-                AuditEntry(
-                    id=r.id,
-                    at=r.at,
-                    actor=r.actor,
-                    action=AuditAction(r.action),
-                    patient_id=r.patient,
-                    object=r.object,
-                )
-                for r in session.scalars(statement)
-            ]
+            return _audit_entries(session, query or AuditQuery(), patient_id, actor)
 
     def audit_count(
         self,
@@ -1129,11 +1214,57 @@ class Registry(Database):
         ...     (len(page), registry.audit_count(AuditQuery(actor="bob", limit=1)))
         (1, 2)
         """
-        statement = _audit_filters(
-            select(func.count()).select_from(AuditRow), query or AuditQuery(), patient_id, actor
-        )
         with self._transaction() as session:
-            return int(session.scalar(statement) or 0)
+            return _audit_total(session, query or AuditQuery(), patient_id, actor)
+
+    def audit_page(
+        self,
+        query: AuditQuery | None = None,
+        *,
+        patient_id: str | None = None,
+        actor: str | None = None,
+    ) -> AuditPage:
+        """A page of the audit log and the number of entries that match in all, read from one
+        snapshot of the database: what :meth:`audit` and :meth:`audit_count` give, except that
+        an entry written by another connection meanwhile is in neither or in both (as two calls,
+        the count could include an entry the page missed, or the other way round).
+
+        Reading the log is not itself audited.
+
+        Parameters
+        ----------
+        query
+            Criteria (patient, actor, actions, time range) and the page wanted (``limit``,
+            ``offset``, ``newest_first``); every entry when omitted.
+        patient_id
+            Keep only the entries about this patient (as ``query.patient_id``; both apply).
+        actor
+            Keep only the entries by this actor (as ``query.actor``; both apply).
+
+        Returns
+        -------
+        AuditPage
+            ``total``: the entries that match (0 or more); ``entries``: the page, in the order
+            of ``query``.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib, immunoprecise as ip
+        >>> url = f"sqlite:///{pathlib.Path(tempfile.mkdtemp()) / 'registry.db'}"
+        >>> record = ip.read_patient(ip.data.example_path("crc_msih.json"))
+        >>> with Registry.open(url, create=True) as registry:
+        ...     _ = registry.add_record(record, actor="ann")
+        ...     _ = registry.record(record.patient_id, actor="bob")
+        ...     _ = registry.record(record.patient_id, actor="bob")
+        ...     found = registry.audit_page(AuditQuery(actor="bob", newest_first=True, limit=1))
+        >>> found.total, [e.actor for e in found.entries]
+        (2, ['bob'])
+        """
+        query = query or AuditQuery()
+        with self._snapshot() as session:
+            total = _audit_total(session, query, patient_id, actor)
+            entries = _audit_entries(session, query, patient_id, actor)
+        return AuditPage(total=total, entries=tuple(entries))
 
     def export(self, target: str | Path | TextIO | None = None, *, actor: str) -> int:
         """Write the latest version of every record as JSON lines, sorted by patient id.

@@ -18,6 +18,7 @@ from immunoprecise.registry import Registry
 from immunoprecise.registry.database import open_migrated_engine
 from immunoprecise.service.access_log import AccessLog
 from immunoprecise.service.auth import SERVICE_TOKEN_RECHECK_SECONDS, TokenStore
+from immunoprecise.service.body_limit import BodyLimit
 from immunoprecise.service.caches import DEFAULT_EVALUATION_CACHE_SIZE, EvaluationCache
 from immunoprecise.service.dashboard import install_dashboard
 from immunoprecise.service.deps import ServiceState
@@ -41,6 +42,7 @@ from immunoprecise.service.routes.trials import install_trial_resumers
 from immunoprecise.service.sessions import SessionStore
 
 __all__ = [
+    "BODY_OVERHEAD_BYTES",
     "DESCRIPTION",
     "MAX_UPLOAD_BYTES",
     "SERVICE_OPTIONS_ENV",
@@ -54,6 +56,10 @@ _REF = "#/components/schemas/"
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 """Largest cohort table accepted (20 MiB)."""
+BODY_OVERHEAD_BYTES = 1024 * 1024
+"""What a request body may hold beside the largest upload (a form's other fields and parts'
+headers): a body larger than ``max_upload_bytes`` plus this is refused (413) as it arrives,
+before it is read whole, whoever sends it."""
 
 SERVICE_OPTIONS_ENV = "IMMUNOPRECISE_SERVICE_OPTIONS"
 """Environment variable through which ``immunoprecise serve --workers N`` hands its options (a
@@ -140,7 +146,8 @@ def create_app(
     max_workers
         Virtual trials run at the same time.
     max_upload_bytes
-        Largest cohort table accepted.
+        Largest cohort table accepted; any request body larger than this plus
+        :data:`BODY_OVERHEAD_BYTES` is refused (413) before it is read whole.
     evaluation_cache_size
         Recent evaluations kept to answer a record posted again without evaluating it again
         (0: off; see :mod:`~immunoprecise.service.caches`).
@@ -221,6 +228,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.service = state
+    app.add_middleware(BodyLimit, max_bytes=max_upload_bytes + BODY_OVERHEAD_BYTES)
     app.add_middleware(AccessLog)
     install_error_handlers(app)
     app.include_router(api_router)

@@ -22,6 +22,11 @@ from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.knowledge import KnowledgeBase
 from immunoprecise.registry import Registry
 from immunoprecise.service.auth import Role, TokenStore
+from immunoprecise.service.body_limit import (
+    BODY_LIMIT_SCOPE_KEY,
+    BodyTooLargeError,
+    too_large_message,
+)
 from immunoprecise.service.caches import EvaluationCache, RecentlyUsed
 from immunoprecise.service.jobs import JobManager
 from immunoprecise.service.payloads import lone_surrogates, repeated_keys
@@ -355,6 +360,31 @@ def _required_roles(dependant: Dependant) -> frozenset[Role] | None:
     return None
 
 
+def _unreadable_body(request: Request, exc: StarletteHTTPException) -> Exception:
+    """What to answer for a body FastAPI could not read: one that passed the size limit while
+    it arrived (:class:`~immunoprecise.service.body_limit.BodyLimit`) is a 413 saying the
+    limit; a JSON body that is not UTF-8 (FastAPI's bare 400 "There was an error parsing the
+    body") is a 422 naming the first byte that is not; any other error is kept."""
+    cause = exc.__cause__
+    limit = request.scope.get(BODY_LIMIT_SCOPE_KEY)
+    if isinstance(cause, BodyTooLargeError) and isinstance(limit, int):
+        return HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, too_large_message(limit))
+    if isinstance(cause, UnicodeDecodeError):
+        bad = cause.object[cause.start : cause.start + 1].hex()
+        return ValidationError(
+            [
+                FieldProblem(
+                    "body",
+                    None,
+                    f"the body is not UTF-8: byte 0x{bad} at position {cause.start:,} is not "
+                    "valid UTF-8 (JSON is sent as UTF-8; save or encode the text as UTF-8, "
+                    "not Latin-1 or Windows-1252)",
+                )
+            ]
+        )
+    return exc
+
+
 class AuthorizedRoute(APIRoute):
     """An API route that answers 401, 429 and 403 before any 400, 413 or 422 about the
     request.
@@ -384,6 +414,8 @@ class AuthorizedRoute(APIRoute):
                     state = await _state(request)
                     caller = await _identify(request, state, await _bearer(request))
                     _check_role(caller, roles)
+                if early and isinstance(exc, StarletteHTTPException):
+                    raise _unreadable_body(request, exc) from None
                 raise
 
         return authorized_first

@@ -58,6 +58,7 @@ __all__ = [
     "install_error_handlers",
     "install_error_page",
     "is_database_failure",
+    "message_answer",
     "problem_detail",
     "registry_status",
 ]
@@ -251,6 +252,26 @@ async def _message_answer(request: Request, code: int, message: str) -> Response
     if page is not None:
         return await page(request, code, message, (), None)
     return JSONResponse({"detail": message}, status_code=code)
+
+
+async def message_answer(request: Request, code: int, message: str) -> Response:
+    """An error answer with one message: JSON ``{"detail": message}`` for the REST API, the
+    error page for a dashboard request (as the service's error handlers answer).
+
+    Parameters
+    ----------
+    request
+        The request answered.
+    code
+        The HTTP status code (e.g. 413).
+    message
+        What went wrong and what to do.
+
+    Returns
+    -------
+    starlette.responses.Response
+    """
+    return await _message_answer(request, code, message)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

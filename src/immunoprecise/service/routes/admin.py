@@ -11,9 +11,9 @@ from immunoprecise.registry.models import AuditQuery
 from immunoprecise.service.auth import TOKEN_NAME_PATTERN, ApiToken, Role
 from immunoprecise.service.deps import Admin, AuthorizedRoute, State
 from immunoprecise.service.errors import error_responses
-from immunoprecise.service.paging import DEFAULT_LIMIT, Limit, Offset
+from immunoprecise.service.paging import DEFAULT_LIMIT, Limit, Offset, page
 
-__all__ = ["NewToken", "router"]
+__all__ = ["NewToken", "TokenList", "router"]
 
 router = APIRouter(
     route_class=AuthorizedRoute,
@@ -40,10 +40,23 @@ class MadeToken(BaseModel):
     info: ApiToken
 
 
+class TokenList(BaseModel):
+    """A page of the tokens, oldest first."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    total: int = Field(ge=0, description="Tokens in all (valid and revoked).")
+    tokens: list[ApiToken] = Field(description="The page that limit and offset select.")
+
+
 @router.get("/tokens", summary="List tokens")
-def list_tokens(state: State, caller: Admin) -> list[ApiToken]:
-    """Every token (valid and revoked) without secrets."""
-    return state.tokens.list()
+def list_tokens(
+    state: State, caller: Admin, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
+) -> TokenList:
+    """The tokens (valid and revoked) without secrets, oldest first: ``total`` counts them all,
+    ``tokens`` holds the page ``limit`` and ``offset`` select."""
+    every = state.tokens.list()
+    return TokenList(total=len(every), tokens=page(every, limit=limit, offset=offset))
 
 
 @router.post(
@@ -79,6 +92,6 @@ def read_audit(
     wanted = AuditQuery(
         patient_id=patient_id, actor=actor, newest_first=True, limit=limit, offset=offset
     )
-    shown = state.registry.audit(wanted)[::-1]  # the page is read in SQL, newest first
-    total = state.registry.audit_count(wanted)
-    return {"total": total, "entries": [e.model_dump(mode="json") for e in shown]}
+    found = state.registry.audit_page(wanted)  # one snapshot: total and page agree
+    shown = found.entries[::-1]  # the page is read in SQL, newest first
+    return {"total": found.total, "entries": [e.model_dump(mode="json") for e in shown]}

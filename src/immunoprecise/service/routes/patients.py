@@ -198,12 +198,15 @@ def list_versions(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     """The versions of a patient's record, oldest first (metadata; read one for the record):
-    ``total`` counts them all, ``versions`` holds the page ``limit`` and ``offset`` select."""
+    ``total`` counts them all, ``versions`` holds the page ``limit`` and ``offset`` select.
+    A version whose stored record no longer validates against this immunoprecise's record
+    model (stored by an older one) is listed as stored, with its ``invalid_fields`` and the
+    ``problems`` found (for researchers: the fields only, as the problems quote stored values)."""
     pid = patient_id_of(state, caller, patient_id)
-    stored = state.registry.versions(pid, actor=caller.name)
-    rows = [version_json(v, with_record=False) for v in page(stored, limit=limit, offset=offset)]
+    stored = state.registry.version_history(pid, actor=caller.name)
+    rows = [v.model_dump(mode="json") for v in page(stored, limit=limit, offset=offset)]
     if caller.pseudonymized:
-        rows = [state.pseudonymizer.version(r) for r in rows]
+        rows = [state.pseudonymizer.version({**r, "problems": []}) for r in rows]
     shown = state.pseudonymizer.pseudonym(pid) if caller.pseudonymized else pid
     return {"patient_id": shown, "total": len(stored), "versions": rows}
 
