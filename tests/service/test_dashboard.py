@@ -231,6 +231,27 @@ def test_evaluate_lists_strategies_with_references_and_stores_them(server: Serve
     assert len(stored) == 1
 
 
+def test_evaluate_names_a_disease_code_the_knowledge_base_does_not_list(server: Server) -> None:
+    data = json.loads(ip.data.example_path("crc_msih.json").read_text(encoding="utf-8"))
+    data["disease"]["oncotree_code"] = "COADD"  # COAD mistyped
+    client, csrf = _login(server, "clinician")
+    with closing(client):
+        stored = client.post(
+            "/patients/import",
+            data={"csrf_token": csrf},
+            files={"file": ("typo.json", json.dumps(data).encode(), "application/json")},
+        )
+        assert stored.status_code == 303, stored.text[:500]
+        plan = client.post(
+            f"/patients/{CRC_ID}/evaluate", headers={CSRF_HEADER: csrf, "HX-Request": "true"}
+        )
+    assert plan.status_code == 200, plan.text[:500]
+    note = re.search(r'id="plan-disease-note">([^<]+)<', plan.text)
+    assert note is not None, plan.text[:2000]
+    assert "did you mean COAD" in html.unescape(note.group(1))
+    assert "Pembrolizumab" not in plan.text  # the MSI-H rule is written for solid tumours
+
+
 def test_simulate_returns_a_chart_per_candidate(server: Server) -> None:
     client, csrf = _login(server, "clinician")
     with closing(client):
