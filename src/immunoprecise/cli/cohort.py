@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -201,6 +202,23 @@ def survival(
         list[str] | None,
         typer.Option("--cox", help="Covariate of a Cox model (repeat for several)."),
     ] = None,
+    reference: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--reference",
+            help="Reference level of a text covariate of the Cox model: 'COLUMN=LEVEL' (repeat; "
+            "default the most frequent level), e.g. --reference risk.flipi:category=low.",
+        ),
+    ] = None,
+    penalizer: Annotated[
+        float,
+        typer.Option(
+            "--penalizer",
+            help="Ridge penalty of the Cox model, ≥ 0 (0: none). A small one (0.01–0.1) gives "
+            "a finite fit where a covariate separates the events; its hazard ratios are shrunk "
+            "towards 1, and it is printed and written to --json with them.",
+        ),
+    ] = 0.0,
     plot: PlotOpt = None,
     json_out: JsonOpt = None,
     sheet: SheetOpt = None,
@@ -209,7 +227,7 @@ def survival(
     Cox model with its proportional-hazards check.
 
     Example: immunoprecise cohort survival fl_cohort.csv --endpoint pfs --by risk.flipi:category
-    --cox risk.flipi:category --cox crp --plot km.png
+    --cox risk.flipi:category --cox crp --reference risk.flipi:category=low --plot km.png
     """
     from immunoprecise import pl
     from immunoprecise.cohort import cox_model, kaplan_meier, log_rank
@@ -219,6 +237,12 @@ def survival(
         raise _fail(f"--order {order} orders the levels for the trend test; add --trend")
     if trend and not by:
         raise _fail("--trend tests a trend across the levels of a column; give it with --by")
+    if not (math.isfinite(penalizer) and penalizer >= 0):
+        raise _fail(f"--penalizer {penalizer} is out of range; use 0 (none) or a positive number")
+    if (reference or penalizer > 0) and not cox:
+        given = "--reference" if reference else "--penalizer"
+        raise _fail(f"{given} sets up the Cox model; name its covariates with --cox")
+    references = _references(reference or [])
     try:
         frame = load_cohort_frame(source, sheet=sheet)
         km = kaplan_meier(frame, endpoint=endpoint, group=by)
@@ -226,9 +250,19 @@ def survival(
         if trend:
             levels = [x.strip() for x in order.split(",")] if order else None
             trend_test = log_rank(frame, group=by, endpoint=endpoint, trend=True, order=levels)
-        model = cox_model(frame, cox, endpoint=endpoint) if cox else None
+        model = (
+            cox_model(
+                frame,
+                cox,
+                endpoint=endpoint,
+                reference_levels=references or None,
+                penalizer=penalizer,
+            )
+            if cox
+            else None
+        )
     except ImmunopreciseError as exc:
-        raise _fail(exc) from None
+        raise _fail(_cli_advice(str(exc), "--penalizer 0.1")) from None
     table = Table(title=f"{endpoint.upper()} by {by or 'all patients'} (days)")
     for col in ("group", "n", "events", "median (95% CI)", "at risk (day: n)"):
         table.add_column(col, overflow="fold")
@@ -248,8 +282,9 @@ def survival(
     if trend_test is not None:
         _out.print(_stat(trend_test), markup=False)
     if model is not None:
+        penalized = f", ridge penalizer {model.penalizer:g}" if model.penalizer else ""
         cox_table = Table(
-            title=f"Cox model of {endpoint.upper()} (n={model.n}, {model.events} events)"
+            title=f"Cox model of {endpoint.upper()} (n={model.n}, {model.events} events{penalized})"
         )
         for col in ("term", "HR (95% CI)", "p", "PH test p"):
             cox_table.add_column(col)
@@ -262,10 +297,19 @@ def survival(
                 _p(ph) + (" (violated)" if term in model.ph_violated else ""),
             )
         _out.print(cox_table)
+        if model.reference_levels:  # what each level's hazard ratio is against
+            against = ", ".join(f"{k} = {v}" for k, v in model.reference_levels.items())
+            _out.print(f"reference level: {against}", markup=False)
         _out.print(
             f"concordance {model.concordance:.3f}; {_stat(model.likelihood_ratio)}", markup=False
         )
     _excluded(km.excluded, f"no {endpoint} time/event" + (f" or no {by}" if by else ""))
+    if model is not None:  # patients with the endpoint but a covariate missing
+        listed = set(km.excluded)
+        _excluded(
+            [p for p in model.excluded if p not in listed],
+            f"from the Cox model: no {' or no '.join(model.covariates)}",
+        )
     _save(pl.kaplan_meier(km), plot)
     _write_json(
         {
@@ -318,6 +362,30 @@ def response(
             _out.print(_stat(test), markup=False)
     _excluded(result.excluded, "no best response" + (f" or no {by}" if by else ""))
     _write_json(result.model_dump(mode="json"), json_out)
+
+
+def _references(items: Sequence[str]) -> dict[str, str]:
+    """``--reference COLUMN=LEVEL`` options as the Cox model's reference levels; split at the
+    first ``=``, so that a level may hold one (``age_group=<=65``)."""
+    references: dict[str, str] = {}
+    for item in items:
+        column, sep, level = item.partition("=")
+        if not sep or not column.strip() or not level.strip():
+            raise _fail(f"--reference {item!r}: write COLUMN=LEVEL, e.g. risk.flipi:category=low")
+        if column.strip() in references:
+            raise _fail(
+                f"--reference {item!r}: {column.strip()!r} is given a reference level twice; "
+                "give one"
+            )
+        references[column.strip()] = level.strip()
+    return references
+
+
+def _cli_advice(message: str, option: str) -> str:
+    """A Cox fit's advice to set a penalizer, named as the command's option (``--penalizer``)."""
+    from immunoprecise.cohort.cox import PENALIZER_ADVICE
+
+    return message.replace(PENALIZER_ADVICE, f"set a small penalizer ({option})")
 
 
 def _groups(items: Sequence[str]) -> dict[str, list[str]]:
@@ -607,7 +675,10 @@ def report(
         with _err.status("Analysing the cohort…"):
             html = render_cohort_html(frame, options, source=source if source.is_file() else None)
     except ImmunopreciseError as exc:
-        raise _fail(exc) from None
+        # the report takes no penalizer: the survival command fits the Cox model with one
+        raise _fail(
+            _cli_advice(str(exc), "--penalizer 0.1 of 'immunoprecise cohort survival'")
+        ) from None
     with writing(out):
         out.write_text(html, encoding="utf-8")
     _out.print(f"report: {out}", markup=False)

@@ -24,10 +24,13 @@ from immunoprecise.cohort.statistic import Statistic, check_ci_level
 from immunoprecise.errors import CohortError
 from immunoprecise.records import Cohort
 
-__all__ = ["CoxModel", "cox_model"]
+__all__ = ["PENALIZER_ADVICE", "CoxModel", "cox_model"]
 
 COX_REFERENCE = "Cox 1972, J R Stat Soc B 34:187"
 PH_REFERENCE = "Grambsch & Therneau 1994, Biometrika 81:515"
+PENALIZER_ADVICE = "set a small penalizer (penalizer=0.1)"
+"""The advice closing the message of a Cox fit that does not converge; a command line replaces it
+with the name of its own option."""
 
 
 class CoxModel(BaseModel):
@@ -35,6 +38,8 @@ class CoxModel(BaseModel):
 
     ``hazard_ratios`` and ``ph_tests`` are keyed by the model term: a numeric covariate's name, or
     ``"<column>=<level>"`` for a level of a categorical covariate against ``reference_levels``.
+    ``penalizer`` is the ridge penalty the model was fitted with (0: the plain partial
+    likelihood), kept so that the fit can be reproduced.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -50,6 +55,7 @@ class CoxModel(BaseModel):
     n: int
     events: int
     excluded: tuple[str, ...]
+    penalizer: float = 0.0
 
     def table(self) -> pd.DataFrame:
         """One row per term: HR, CI, p and the proportional-hazards test p.
@@ -106,7 +112,10 @@ def cox_model(
         Terms whose proportional-hazards test has p below this are listed in ``ph_violated``;
         in (0, 1).
     penalizer
-        Ridge penalty passed to lifelines (0 = plain partial likelihood); ≥ 0.
+        Ridge penalty passed to lifelines (0 = plain partial likelihood); ≥ 0. A small one
+        (0.01–0.1) gives a finite fit where a term separates the events; its hazard ratios are
+        shrunk towards 1 and its Wald CIs are of the penalized estimate, so report it with them
+        (it is kept in ``CoxModel.penalizer`` and named in each hazard ratio's method).
 
     Returns
     -------
@@ -153,13 +162,18 @@ def cox_model(
         why = _no_finite_fit(design.drop(columns=["_time", "_event"]), surv.time, surv.event)
         raise CohortError(
             f"the Cox model of {endpoint} on {list(covariates)} did not converge: {why} — "
-            "drop or recode that covariate, merge sparse levels, or set a small penalizer "
-            "(e.g. 0.1)"
+            f"drop or recode that covariate, merge sparse levels, or {PENALIZER_ADVICE}"
         ) from None
     summary = cph.summary
     lo_col = next(c for c in summary.columns if c.startswith("exp(coef) lower"))
     hi_col = next(c for c in summary.columns if c.startswith("exp(coef) upper"))
     n, events = surv.n, int(surv.event.sum())
+    fitted = "Cox proportional hazards, Efron ties, Wald CI (lifelines)"
+    if penalizer > 0:
+        fitted = (
+            f"Cox proportional hazards, ridge penalizer {penalizer:g}, Efron ties, "
+            "Wald CI (lifelines)"
+        )
     hrs = {
         str(term): Statistic(
             name=f"hazard ratio {term}",
@@ -169,7 +183,7 @@ def cox_model(
             ci_level=ci_level,
             p_value=float(row["p"]),
             n=n,
-            method="Cox proportional hazards, Efron ties, Wald CI (lifelines)",
+            method=fitted,
             reference=COX_REFERENCE,
         )
         for term, row in summary.iterrows()
@@ -208,6 +222,7 @@ def cox_model(
         n=n,
         events=events,
         excluded=surv.excluded,
+        penalizer=float(penalizer),
     )
 
 
@@ -253,10 +268,17 @@ def _design(
         for level in sorted(counts.index):
             if level != ref:
                 columns[f"{name}={level}"] = (levels == level).to_numpy(dtype=float)
+    absent = sorted(set(references) - set(covariates))
+    if absent:
+        raise CohortError(
+            f"reference level given for {absent}, which is not among the covariates "
+            f"{list(covariates)}; name the covariate exactly as in the model"
+        )
     unknown = set(references) - set(refs)
     if unknown:
         raise CohortError(
-            f"reference_levels given for non-categorical covariates {sorted(unknown)}"
+            f"reference level given for the numeric covariate(s) {sorted(unknown)}, whose hazard "
+            "ratio is per unit; a reference level applies to a covariate of text levels"
         )
     return pd.DataFrame(columns, index=frame.index), refs
 

@@ -20,6 +20,7 @@ np.float64(10.0)
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -444,6 +445,7 @@ def read_expression(
     mapping = table.to_symbols(numeric.index)
     _refuse_transposed(mapping, table.to_symbols(labels), name)
     _refuse_row_numbers(numeric.index, name)
+    _refuse_mouse_genes(numeric.index, table, name)
     if not any(s is not None for s in mapping.symbols):
         examples = ", ".join(map(str, list(numeric.index[:5])))
         raise ExpressionError(
@@ -654,6 +656,103 @@ def _refuse_transposed(rows: GeneMapping, columns: GeneMapping, name: str) -> No
             f"{len(columns.symbols):,} are gene symbols or Ensembl IDs, e.g. "
             f"{', '.join(genes)}; {strong_rows:,} of {len(rows.symbols):,} rows are): "
             "expected genes in rows and samples in columns; transpose the matrix"
+        )
+
+
+_MOUSE_CASE = re.compile(r"^[A-Z][a-z0-9]*[a-z][a-z0-9]*$")
+"""A mouse (MGI) gene symbol's case: a capital, then lower case and digits (``Gzma``, ``Cd8a``,
+``Prf1``), where the human (HGNC) symbol is all capitals (``GZMA``)."""
+_MOUSE_ENSEMBL = re.compile(r"^ENSMUSG\d{11}(\.\d+)?$", re.IGNORECASE)
+
+
+def _mouse_genes(
+    identifiers: Iterable[object], table: GeneTable | None = None
+) -> tuple[list[str], list[str]]:
+    """The row identifiers written as mouse genes, where they would be read as human genes.
+
+    A mouse symbol (MGI: ``Gzma``, ``Cd8a``; a capital, then lower case and digits, and not a
+    human symbol, alias or previous symbol as written, such as ``C6orf165``) or a mouse Ensembl
+    ID (``ENSMUSG…``) counts as mouse.
+    Returned are the mouse identifiers when at least two, and more than half of the identifiers
+    that begin with a letter, are mouse; and the mouse symbols whose human twin (the same
+    letters in capitals) is also a row, when there are at least two such (a xenograft matrix of
+    human and mouse genes, whose twins would be added together). Human symbols in one case
+    (``gzma``, ``GZMA``) are not mouse.
+
+    Parameters
+    ----------
+    identifiers
+        The row identifiers of an expression matrix.
+    table
+        The gene table whose approved symbols are human (default: the shipped one).
+
+    Returns
+    -------
+    tuple[list[str], list[str]]
+        The mouse identifiers (empty unless most are mouse), and the mouse symbols with a human
+        twin among the rows (empty unless at least two), each in row order.
+
+    Examples
+    --------
+    >>> _mouse_genes(["Gzma", "Prf1", "Cd8a", "Actb"])
+    (['Gzma', 'Prf1', 'Cd8a', 'Actb'], [])
+    >>> _mouse_genes(["GZMA", "PRF1", "CD8A", "ACTB", "Gzma", "Prf1"])
+    ([], ['Gzma', 'Prf1'])
+    >>> _mouse_genes(["gzma", "prf1", "cd8a"]), _mouse_genes(["GZMA", "C9orf72", "Prf1"])
+    (([], []), ([], []))
+    """
+    genes = table or GeneTable.shipped()
+    named = [str(i).strip() for i in identifiers if i is not None and i == i]
+    named = [i for i in named if i[:1].isalpha()]
+    symbols = [i for i in named if _MOUSE_CASE.match(i) and not _human_as_written(i, genes)]
+    mouse_case = set(symbols)
+    mouse = [i for i in named if i in mouse_case or _MOUSE_ENSEMBL.match(i)]
+    capitals = {i for i in named if i == i.upper()}
+    twins = [i for i in symbols if i.upper() in capitals]
+    return (
+        mouse if len(mouse) >= 2 and 2 * len(mouse) > len(named) else [],
+        twins if len(twins) >= 2 else [],
+    )
+
+
+_HUMAN_ORF = re.compile(r"^C(\d+|X|Y)orf\d+$")
+"""A human open reading frame's symbol (``C9orf72``, ``CXorf21``; mouse ones end in ``Rik``)."""
+
+
+def _human_as_written(identifier: str, table: GeneTable) -> bool:
+    """Whether an identifier is a human gene's symbol, alias or previous symbol in its exact
+    case (``C9orf72``, ``C6orf165``), or an open reading frame's."""
+    return (
+        identifier in table.symbols
+        or identifier in table.by_alias
+        or identifier in table.ambiguous_aliases
+        or _HUMAN_ORF.match(identifier) is not None
+    )
+
+
+def _refuse_mouse_genes(identifiers: Iterable[object], table: GeneTable, name: str) -> None:
+    """Refuse a matrix of mouse genes, or of human and mouse genes: a mouse symbol would match a
+    human one when case is ignored (``Gzma`` → GZMA) and be scored with human signatures (or
+    added to the human gene) without a word, although many signature genes have no one-to-one
+    mouse ortholog (HLA-DRA, the KIRs) or a different one."""
+    mouse, twins = _mouse_genes(identifiers, table)
+    if mouse:
+        shown = ", ".join(mouse[:5])
+        raise ExpressionError(
+            f"{name}: the genes look like mouse genes ({len(mouse):,} row identifiers are written "
+            f"as mouse gene symbols or Ensembl IDs, e.g. {shown}); the signatures are of human "
+            "genes (HGNC), and a mouse symbol matched to a human one by case is not its "
+            "ortholog. Map the genes to their human orthologs first (e.g. with HCOP or "
+            "Ensembl BioMart) and give the human symbols (human symbols written with one "
+            "capital: write them in capitals)"
+        )
+    if twins:
+        shown = ", ".join(f"{t} beside {t.upper()}" for t in twins[:3])
+        raise ExpressionError(
+            f"{name}: the rows mix human and mouse genes ({len(twins):,} mouse gene symbols "
+            f"beside their human namesakes, e.g. {shown}), as in a xenograft aligned to both "
+            "genomes; read by symbol in any case, each mouse gene would be added to the human "
+            "one. Keep the human genes' rows (all capitals) and leave the mouse genes' rows out"
         )
 
 
