@@ -52,6 +52,42 @@ def test_a_merged_title_row_above_the_column_names_of_a_workbook_is_named(tmp_pa
         assert message.startswith(_NAMES_IN_ROW_2)
 
 
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_a_two_row_group_header_is_named_with_where_the_names_are(
+    tmp_path: Path, suffix: str
+) -> None:
+    # a merged "Laboratory" cell above crp/ldh, the identifying columns merged down over both
+    # rows; was: "unknown column 'Laboratory'" and "column 4 (D): has values but no name"
+    path = tmp_path / f"export{suffix}"
+    rows = [
+        ["patient_id", "diagnosis", "Laboratory", None],
+        [None, None, "crp_mg_per_L", "ldh_U_per_L"],
+        ["P1", "FL", 3, 200],
+    ]
+    if suffix == ".xlsx":
+        workbook = openpyxl.Workbook()
+        sheet = workbook.active
+        for row in rows:
+            sheet.append(row)
+        for cells in ("A1:A2", "B1:B2", "C1:D1"):
+            sheet.merge_cells(cells)
+        workbook.save(path)
+    else:
+        path.write_text(
+            "\n".join(",".join("" if c is None else str(c) for c in row) for row in rows),
+            encoding="utf-8",
+        )
+    for read in (read_patients, table_columns):
+        ((field, message),) = _problems(read, path)
+        assert field == "row 1"
+        assert message.startswith(
+            "the column names are split over rows 1 and 2: row 2 names column(s) "
+            "C (crp_mg_per_L), D (ldh_U_per_L) below the group header 'Laboratory' in row 1"
+        )
+        assert "write every column name in row 2" in message
+        assert "delete row 1" in message
+
+
 def test_a_table_without_patient_id_anywhere_is_refused_as_before(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     path.write_text("id,diagnosis\nP1,FL\n", encoding="utf-8")

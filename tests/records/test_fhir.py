@@ -204,6 +204,20 @@ def test_invalid_fhir_is_refused() -> None:
         read_fhir_bundle(bundle)
 
 
+def test_a_resource_id_written_as_a_json_number_is_refused_naming_resource_and_value() -> None:
+    bundle = _load("fhir_melanoma.json")
+    patient = next(e for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
+    patient["resource"]["id"] = 12345
+    with pytest.raises(ValidationError) as info:
+        read_fhir_bundle(bundle)
+    (problem,) = info.value.problems
+    assert problem.value == 12345
+    assert "the Patient's id is the JSON number 12345" in problem.message
+    assert "FHIR ids are strings" in problem.message
+    assert '"id": "12345"' in problem.message
+    assert "Input should be a valid string" not in str(info.value)
+
+
 def test_bundle_without_cancer_condition_is_refused() -> None:
     bundle = _load("fhir_melanoma.json")
     bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["id"] != "mel-primary"]

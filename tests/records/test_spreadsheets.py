@@ -118,7 +118,7 @@ def test_a_percentage_format_in_a_column_not_in_percent_is_refused(tmp_path: Pat
     for reader in (read_table, table_columns):
         with pytest.raises(ValidationError) as info:
             reader(path)
-        assert "row 2 column crp_mg_per_L" in str(info.value)
+        assert "row 2 (P1) column crp_mg_per_L" in str(info.value)
         assert "as a percentage (5%)" in str(info.value)
 
 
@@ -212,7 +212,7 @@ def test_a_numeric_id_shown_with_leading_zeros_is_refused_not_read_without_them(
         with pytest.raises(ValidationError) as info:
             reader(path)
         (problem,) = info.value.problems
-        assert problem.field == "row 2 column patient_id"
+        assert problem.field == "row 2 (12) column patient_id"
         assert "shows this identifier as 0012 with the number format '0000'" in problem.message
         assert "stores the number 12" in problem.message
     workbook.active["A2"].number_format = "General"

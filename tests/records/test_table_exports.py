@@ -102,10 +102,13 @@ def test_spreadsheet_error_cells_are_refused_not_read_as_empty(tmp_path: Path) -
     assert sheet is not None
     sheet.append(["patient_id", "diagnosis", "crp_mg_per_L"])
     sheet.append(["P1", "FL", "#DIV/0!"])  # stored as an error cell
+    sheet.append([1002, "FL", "#VALUE!"])  # a numeric patient id, as a number
     workbook.save(path)
     for reader in READERS:
         message = _refused(path, reader)
-        assert "row 2 column crp_mg_per_L = '#DIV/0!': the workbook shows an error" in message
+        # named with the patient, as every other cell is
+        assert "row 2 (P1) column crp_mg_per_L = '#DIV/0!': the workbook shows an error" in message
+        assert "row 3 (1002) column crp_mg_per_L = '#VALUE!'" in message
 
 
 # -- workbooks -------------------------------------------------------------------------------

@@ -31,7 +31,8 @@ key                                            holds
 ``tumor.hypoxia[CA9]``                         a hypoxia marker, percent of cells positive
 ``disease.risk_indices[FLIPI].score``          a risk index's score (``.category``: its group)
 ``outcome.<treatment, best_response, pfs,      a cohort table's outcome columns (times in
-os, pfs_event, os_event>``                     days, events 1/0; only from a table)
+os, pfs_event, os_event>``                     days, events 1/0, read as ``read_table``
+                                               reads them; only from a table)
 ``toxicity[]``                                 tuple of the record's toxicity observations
                                                (``ToxicityObservation``), None when it has none
 =============================================  ================================================
@@ -59,6 +60,7 @@ from pydantic.fields import FieldInfo
 from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.records.cohort import Outcome
 from immunoprecise.records.disease import BurdenMeasurement, RiskIndex
+from immunoprecise.records.events import event_flags
 from immunoprecise.records.fields import FieldDoc, record_fields
 from immunoprecise.records.host import CytokineLevel
 from immunoprecise.records.microenvironment import IHCDensity
@@ -339,6 +341,11 @@ class _Problems:
             where = f"row {self.row_numbers[i]} ({self.ids[i]}) column {column}"
             self.items.append(FieldProblem(where, raw[i], message))
 
+    def column(self, problem: FieldProblem) -> None:
+        """Add a problem named as it is (a whole column's, or a cell's)."""
+        self.count += 1
+        self.items.append(problem)
+
     def raise_any(self, source: str) -> None:
         if self.count > len(self.items):
             more = self.count - len(self.items)
@@ -520,10 +527,6 @@ def _bounds_of(field: FieldInfo) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-_TRUE = frozenset({"1", "true", "yes", "y", "t", "on"})
-_FALSE = frozenset({"0", "false", "no", "n", "f", "off"})
-
-
 def _outcome_column(
     name: str, what: str, unit: str, raw: Array, data: dict[str, Array], problems: _Problems
 ) -> None:
@@ -544,18 +547,15 @@ def _outcome_column(
             problems=problems,
         )
     elif what.endswith("_event"):
-        flags = np.full(len(raw), np.nan)
-        for i, text in enumerate(_texts(raw)):
-            folded = None if text is None else text.casefold().removesuffix(".0")
-            if folded in _TRUE:
-                flags[i] = 1.0
-            elif folded in _FALSE:
-                flags[i] = 0.0
-            elif folded is not None:
-                problems.cells(
-                    name, np.array([i]), raw, "expected 1 or 0 (or true/false): event or censored"
-                )
-        data[key] = flags
+        cells = [None if m else c for c, m in zip(raw, raw_missing(raw), strict=True)]
+        where = [f"row {n} ({i})" for n, i in zip(problems.row_numbers, problems.ids, strict=True)]
+        read, refused = event_flags(name, cells, where)
+        for problem in refused:  # one for a column coded 1/2, not one per row
+            problems.column(problem)
+        if refused:
+            # a refused cell counts as given: no "give both" problem for its row as well
+            read = [None if c is None else True for c in cells]
+        data[key] = np.array([np.nan if f is None else float(f) for f in read], dtype=float)
     elif what == "best_response":
         texts = _texts(raw)
         allowed = [b.value for b in BestResponse]
@@ -805,6 +805,19 @@ def table_columns(
                 np.flatnonzero(given != flagged),
                 frame[column].to_numpy(dtype=object),
                 f"give both {what} and {what}_event, or neither",
+            )
+    pfs, os_ = data.get("outcome.pfs"), data.get("outcome.os")
+    if pfs is not None and os_ is not None:  # as Outcome refuses it
+        with np.errstate(invalid="ignore"):
+            longer = np.flatnonzero(pfs > os_ + 1e-9)
+        names = {h.path[1]: h.name for h in headers if h.path[0] == "outcome"}
+        for i in longer:
+            problems.cells(
+                f"{names['pfs']}, {names['os']}",
+                np.array([i]),
+                np.full(n, None, dtype=object),  # two cells: named by their columns
+                f"pfs ({pfs[i]:g} days) is longer than os ({os_[i]:g} days); progression-free "
+                "time cannot exceed overall follow-up",
             )
     if "burden_date" in frame.columns:
         _dates("burden_date", frame["burden_date"].to_numpy(dtype=object), problems)

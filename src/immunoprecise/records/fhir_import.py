@@ -1210,6 +1210,46 @@ def _load(source: str | Path | Mapping[str, Any]) -> tuple[Json, str | None]:
     return data, str(path)
 
 
+def _resource_type(data: Json, loc: tuple[Any, ...]) -> str | None:
+    """The ``resourceType`` of the innermost resource on the path ``loc`` into ``data``."""
+    node: Any = data
+    found = data.get("resourceType")
+    for key in loc:
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(node, dict) and isinstance(node.get("resourceType"), str):
+            found = node["resourceType"]
+    return found if isinstance(found, str) else None
+
+
+def _bundle_problems(exc: pydantic.ValidationError, data: Json) -> list[FieldProblem]:
+    """The problems of a Bundle that does not validate, a JSON number where FHIR has a string
+    (an ``id`` written ``12345``) named with its resource and the advice to quote it."""
+    problems = field_problems(exc, Bundle)
+    for i, error in enumerate(exc.errors(include_url=False)):
+        value = error.get("input")
+        if (
+            error["type"] != "string_type"
+            or isinstance(value, bool)
+            or not isinstance(value, int | float)
+        ):
+            continue
+        loc = tuple(error["loc"])
+        name = str(loc[-1]) if loc else "value"
+        resource = _resource_type(data, loc) or "resource"
+        written = json.dumps(value)
+        what = "FHIR ids are strings" if name == "id" else f"FHIR writes {name} as a string"
+        problems[i] = FieldProblem(
+            problems[i].field,
+            value,
+            f"the {resource}'s {name} is the JSON number {written}; {what}: write "
+            f'"{name}": "{written}" (in quotes)',
+        )
+    return problems
+
+
 def _validated(data: Json, source: str | None) -> Json:
     if data.get("resourceType") != "Bundle":
         raise ValidationError(
@@ -1219,7 +1259,7 @@ def _validated(data: Json, source: str | None) -> Json:
     try:
         bundle = Bundle.model_validate(data)
     except pydantic.ValidationError as exc:
-        raise ValidationError(field_problems(exc, Bundle), source=source) from None
+        raise ValidationError(_bundle_problems(exc, data), source=source) from None
     except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
         # fhir.resources' own validators can fail on malformed values (e.g. a number where a
         # string is expected); the input is then as invalid as with a pydantic error

@@ -20,7 +20,9 @@ column                               meaning
 ===================================  ==========================================================
 
 Outcome columns (for cohorts): ``treatment``, ``best_response``, ``pfs_<unit>``, ``pfs_event``,
-``os_<unit>``, ``os_event`` (times in ``days`` or ``months``; events 1/0 or true/false).
+``os_<unit>``, ``os_event`` (times in ``days`` or ``months``; events 1/0, true/false, yes/no or
+words such as dead/alive, progressed/no progression; a column coded 1/2 is refused, see
+:mod:`immunoprecise.records.events`).
 
 An empty cell is a missing value (never imputed); a missing-value marker such as ``NA``,
 ``N/A``, ``#N/A`` or ``.`` is refused (:data:`MISSING_MARKERS`). A column that is not known is
@@ -48,6 +50,7 @@ import pydantic
 
 from immunoprecise.errors import FieldProblem, ValidationError, repeated
 from immunoprecise.records.cohort import Cohort, Outcome
+from immunoprecise.records.events import EVENT_COLUMNS, event_flags
 from immunoprecise.records.fields import record_fields
 from immunoprecise.records.microenvironment import Region
 from immunoprecise.records.patient import NO_PRIOR_THERAPY
@@ -361,6 +364,26 @@ def _row_to_data(
             _structured(h, cell, data)
             origin[_STRUCTURED[h.kind]] = h.name
     return data, outcome, origin
+
+
+def _row_id(row: Mapping[str, Any]) -> str:
+    """The patient id of a table row as messages name it, ``?`` when the cell is empty."""
+    cell = row.get("patient_id")
+    return (
+        "?"
+        if _missing(cell)
+        else number_as_text(cell)
+        if isinstance(cell, float)
+        else str(cell).strip()
+    )
+
+
+def _outcome_columns(message: str, origin: Mapping[tuple[Any, ...], str]) -> str:
+    """The outcome columns a problem of the whole outcome names (``pfs (…) is longer than os``),
+    as their columns are written (``pfs_months, os_months``)."""
+    named = dict.fromkeys(re.findall(r"\b(pfs_event|os_event|pfs|os)\b", message))
+    columns = [origin[("outcome", n)] for n in named if ("outcome", n) in origin]
+    return ", ".join(columns) or "(outcome)"
 
 
 def _column_of(loc: tuple[Any, ...], origin: Mapping[tuple[Any, ...], str]) -> str:
@@ -937,6 +960,45 @@ def _header_row_below(frame: pd.DataFrame) -> int | None:
     return None
 
 
+def _names_split(frame: pd.DataFrame, written: list[str | None], header_row: int) -> str | None:
+    """Why the column names look split over two rows, or ``None``.
+
+    A workbook with a group header (a merged ``Laboratory`` cell above ``crp_mg_per_L`` and
+    ``ldh_U_per_L``, ``patient_id`` merged down over both rows) has the group names in the
+    header row and the column names of the group in the row below, where a column without a
+    name or with an unknown one has a known column name below it.
+    """
+    if frame.empty:
+        return None
+    below = frame.iloc[0].tolist()
+    moved = [
+        c
+        for c, name in enumerate(written)
+        if c < len(below)
+        and isinstance(below[c], str)
+        and not isinstance(parse_table_header(below[c].strip()), str)
+        and (name is None or isinstance(parse_table_header(name), str))
+    ]
+    if not moved:
+        return None
+    groups = sorted(
+        {
+            str(written[c])
+            for c in range(len(written))
+            if written[c] is not None and isinstance(parse_table_header(str(written[c])), str)
+        }
+    )
+    named = ", ".join(f"{_column_letter(c)} ({str(below[c]).strip()})" for c in moved)
+    group = f" below the group header {', '.join(map(repr, groups))}" if groups else ""
+    second = frame.index[0]
+    return (
+        f"the column names are split over rows {header_row} and {second}: row {second} names "
+        f"column(s) {named}{group} in row {header_row}, which groups them; write every column "
+        f"name in row {second} (unmerge merged cells first: a merged cell keeps its text in its "
+        f"first row only) and delete row {header_row}, so that the names are the first row"
+    )
+
+
 def _checked_cells(
     frame: pd.DataFrame,
     written: list[str | None],
@@ -963,6 +1025,9 @@ def _checked_cells(
         below = _header_row_below(frame)
         if below is not None:
             raise _table_error(source, f"row {header_row}", _names_below(header_row, below))
+    split = _names_split(frame, written, header_row)
+    if split is not None:
+        raise _table_error(source, f"row {header_row}", split)
     if formats is not None:  # a workbook's percentage and error formats; a text file has none
         frame = _workbook_formats(formats, frame, written, source)
     # a column without a name (pandas calls it 'Unnamed: 3'): a spreadsheet's empty trailing
@@ -1073,11 +1138,13 @@ def _workbook_formats(
     """
     problems: list[FieldProblem] = []
     frame = frame.copy()
+    id_column = written.index("patient_id") if "patient_id" in written else None
     for r, c, value, data_type, number_format in cells:
         if r >= frame.shape[0] or c >= frame.shape[1]:
             continue
         name = written[c] or f"{c + 1} ({_column_letter(c)})"
-        where = f"row {frame.index[r]} column {name}"
+        pid = "?" if id_column is None else _row_id({"patient_id": frame.iat[r, id_column]})
+        where = f"row {frame.index[r]} ({pid}) column {name}"
         if data_type != "e" and "%" not in number_format:
             if name in _ID_COLUMNS:
                 # 12 formatted "0000" is shown as 0012 but stored as 12
@@ -1186,14 +1253,26 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> Cohort:
         twice = field_filled_twice(h, targets)
         if twice is not None:
             problems.append(twice)
+    read_cells: list[dict[str, Any]] = [{} for _ in numbered]  # cells read other than as written
+    for h in headers:  # an event column is read as a whole: 1/2 is refused, not each 2
+        if h.kind == "scalar" and h.path[0] == "outcome" and h.path[1] in EVENT_COLUMNS:
+            flags, refused = event_flags(
+                h.name,
+                [row[h.name] for _, row in numbered],
+                [f"row {number} ({_row_id(row)})" for number, row in numbered],
+            )
+            problems += refused
+            for cells, flag in zip(read_cells, flags, strict=False):
+                cells[h.name] = flag
     if problems:
         raise ValidationError(problems, source=source)
 
     records: list[PatientRecord] = []
     outcomes: list[Outcome] = []
-    for number, row in numbered:  # the row number in the file; row 1 is the header line
-        data, outcome, origin = _row_to_data(headers, row)
-        pid = "?" if _missing(row.get("patient_id")) else str(row["patient_id"]).strip()
+    for (number, row), read in zip(numbered, read_cells, strict=True):
+        # number: the row number in the file; row 1 is the header line
+        data, outcome, origin = _row_to_data(headers, {**row, **read})
+        pid = _row_id(row)
         where = f"row {number} ({pid})"
         for h in headers:
             if is_text_column(h) and isinstance(row[h.name], dt.date):
@@ -1224,10 +1303,23 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> Cohort:
                 )
             except pydantic.ValidationError as exc:
                 for p in field_problems(exc, Outcome):
-                    col = origin.get(("outcome", p.field), p.field)
+                    col = origin.get(("outcome", p.field)) or _outcome_columns(p.message, origin)
                     problems.append(
                         FieldProblem(f"{where} column {col}", _cell(p.value, row, col), p.message)
                     )
+    rows_of: dict[str, list[int]] = {}
+    for number, row in numbered:
+        rows_of.setdefault(_row_id(row), []).append(number)
+    for pid, numbers in rows_of.items():
+        if len(numbers) > 1 and pid != "?":  # named with its rows, not only as the cohort's ids
+            problems.append(
+                FieldProblem(
+                    "column patient_id",
+                    pid,
+                    f"occurs more than once, in rows {', '.join(map(str, numbers))}: a table "
+                    "has one row per patient; keep one, or give each patient its own id",
+                )
+            )
     if problems:
         raise ValidationError(problems, source=source)
     try:
