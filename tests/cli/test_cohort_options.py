@@ -58,3 +58,13 @@ def test_survival_prints_the_days_at_risk_of_a_short_follow_up_as_counted(
     result = runner.invoke(app, ["cohort", "survival", str(table)])
     assert result.exit_code == 0, result.output
     assert "0: 8, 2.5: 7, 5: 5, 7.5: 4, 10: 2" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["survival", "cutpoint"])
+def test_the_endpoint_may_be_written_in_capitals_as_in_papers(command: str) -> None:
+    extra = ["cd8_foxp3_ratio.interfollicular", "--n-boot", "20"] if command == "cutpoint" else []
+    upper = runner.invoke(app, ["cohort", command, COHORT, *extra, "--endpoint", "PFS"])
+    lower = runner.invoke(app, ["cohort", command, COHORT, *extra, "--endpoint", "pfs"])
+    assert upper.exit_code == 0, upper.output
+    assert upper.stdout == lower.stdout
+    assert "PFS" in upper.stdout

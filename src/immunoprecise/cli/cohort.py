@@ -54,7 +54,19 @@ SheetOpt = Annotated[
         "workbook has more than one sheet with data.",
     ),
 ]
-EndpointOpt = Annotated[str, typer.Option("--endpoint", "-e", help="Survival endpoint: os or pfs.")]
+
+
+def _endpoint(value: str) -> str:
+    """``--endpoint`` in any letter case (``PFS`` as written in papers); checked by the library."""
+    return value.strip().lower()
+
+
+EndpointOpt = Annotated[
+    str,
+    typer.Option(
+        "--endpoint", "-e", callback=_endpoint, help="Survival endpoint: os or pfs (any case)."
+    ),
+]
 PlotOpt = Annotated[
     Path | None,
     typer.Option(
