@@ -78,6 +78,7 @@ from immunoprecise.records.table import (
     DATE_IN_TEXT,
     check_frame,
     field_filled_twice,
+    id_on_rows,
     is_text_column,
     number_as_text,
     parse_table_header,
@@ -352,6 +353,14 @@ class _Problems:
             self.items.append(FieldProblem("(table)", None, f"… and {more} more bad cells"))
         if self.items:
             raise ValidationError(self.items, source=source)
+
+
+def _repeated_ids(ids: Array, row_numbers: npt.NDArray[np.int_], problems: _Problems) -> None:
+    """Name each patient id given on more than one row, with its rows, as ``read_table`` does
+    (a table has one row per patient; two rows would be two profiles of one patient)."""
+    given = pd.Series(ids[ids != None])  # noqa: E711
+    for pid in given[given.duplicated()].unique():
+        problems.column(id_on_rows(pid, row_numbers[np.flatnonzero(ids == pid)].tolist()))
 
 
 def _numbers(
@@ -636,6 +645,7 @@ def table_columns(
     problems = _Problems(np.where(ids == None, "?", ids), row_numbers)  # noqa: E711
     if (ids == None).any():  # noqa: E711
         problems.cells("patient_id", np.flatnonzero(ids == None), ids_raw, "is required")  # noqa: E711
+    _repeated_ids(ids, row_numbers, problems)
     docs = {tuple(f.path.split(".")): f for f in _scalar_fields()}
     data: dict[str, Array] = {}
     for h in headers:

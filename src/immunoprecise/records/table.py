@@ -407,6 +407,17 @@ def parse_table_header(name: str) -> _Header | str:
     return _parse_header(name, _scalar_columns())
 
 
+def id_on_rows(pid: str, rows: Iterable[int]) -> FieldProblem:
+    """The problem of a patient id given on several rows of a table, naming the rows (numbered as
+    in the file, header row 1); shared by :func:`read_table` and ``table_columns``."""
+    return FieldProblem(
+        "column patient_id",
+        pid,
+        f"occurs more than once, in rows {', '.join(map(str, rows))}: a table has one row per "
+        "patient; keep one, or give each patient its own id",
+    )
+
+
 def field_filled_twice(header: _Header, targets: dict[tuple[str, ...], str]) -> FieldProblem | None:
     """Refuse a column that fills the same field as an earlier one (``crp_mg_per_L`` and
     ``crp_mg_per_dL``), rather than let the second overwrite the first.
@@ -1312,14 +1323,7 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> Cohort:
         rows_of.setdefault(_row_id(row), []).append(number)
     for pid, numbers in rows_of.items():
         if len(numbers) > 1 and pid != "?":  # named with its rows, not only as the cohort's ids
-            problems.append(
-                FieldProblem(
-                    "column patient_id",
-                    pid,
-                    f"occurs more than once, in rows {', '.join(map(str, numbers))}: a table "
-                    "has one row per patient; keep one, or give each patient its own id",
-                )
-            )
+            problems.append(id_on_rows(pid, numbers))
     if problems:
         raise ValidationError(problems, source=source)
     try:
