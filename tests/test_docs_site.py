@@ -1,7 +1,7 @@
 """The documentation site: it builds with ``mkdocs build --strict``, its generated knowledge-base
 pages are current, and the Python of its tutorials runs.
 
-The site needs mkdocs-material and mkdocstrings[python] (not in the ``test`` extra); the build
+The site needs mkdocs-material and mkdocstrings[python] (in the ``test`` extra); the build
 test is skipped where they are not installed. The tutorial and knowledge-base tests need only
 immunoprecise.
 """
