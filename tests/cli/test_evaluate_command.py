@@ -122,3 +122,19 @@ def test_installed_entry_point_runs() -> None:
     )
     assert result.returncode == 0
     assert result.stdout.startswith("immunoprecise ")
+
+
+def test_examples_lists_paths_and_with_all_every_shipped_file() -> None:
+    folder = ip.data.example_path("crc_msih.json").parent
+    plain = runner.invoke(app, ["examples"])
+    assert plain.exit_code == 0, plain.output
+    paths = [Path(line) for line in plain.stdout.splitlines()]
+    assert all(p.is_file() for p in paths)  # one path a line, usable by a shell
+    assert {p.name for p in paths} == {p.name for p in folder.glob("*.json")} | {"fl_cohort.csv"}
+    every = runner.invoke(app, ["examples", "--all"])
+    assert every.exit_code == 0, every.output
+    rows = dict(line.split("\t") for line in every.stdout.splitlines())
+    # the tutorials use the expression matrix and the trial design, which the plain list omits
+    assert {Path(p).name for p in rows} == {p.name for p in folder.iterdir() if p.is_file()}
+    assert rows[str(folder / "expression_examples.tsv")].startswith("expression matrix")
+    assert rows[str(folder / "fl_gammadelta_trial.yaml")] == "virtual trial design"

@@ -430,12 +430,36 @@ def schema(
 
 
 @app.command()
-def examples() -> None:
-    """List the example patient files shipped with immunoprecise."""
+def examples(
+    every: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Also list the other shipped files the tutorials use (expression matrix, trial "
+            "design), each with what it is.",
+        ),
+    ] = False,
+) -> None:
+    """List the example patient files and the example cohort shipped with immunoprecise.
+
+    One path a line, so that `immunoprecise evaluate $(immunoprecise examples | grep json)` works.
+
+    Example: immunoprecise examples --all
+    """
     from immunoprecise.data import example_path, example_patients
 
-    for path in [*example_patients(), example_path("fl_cohort.csv")]:
-        typer.echo(str(path))
+    listed = [*example_patients(), example_path("fl_cohort.csv")]
+    if not every:
+        for path in listed:
+            typer.echo(str(path))
+        return
+    for path in listed:
+        what = "cohort table (records and outcomes)" if path.suffix == ".csv" else "patient record"
+        typer.echo(f"{path}\t{what}")
+    folder = listed[0].parent
+    kinds = {".tsv": "expression matrix (genes × samples, TPM)", ".yaml": "virtual trial design"}
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and p not in listed):
+        typer.echo(f"{path}\t{kinds.get(path.suffix, 'example file')}")
 
 
 def _unwrapped(doc: str) -> str:
