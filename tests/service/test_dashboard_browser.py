@@ -20,7 +20,8 @@ import immunoprecise as ip
 from immunoprecise.cohort import kaplan_meier, response_table
 from immunoprecise.safety import car_hematotox, grade_course
 from service.service_server import Server
-from service.test_dashboard_errors import store_broken_record
+from service.test_dashboard_errors import moved_table
+from service.test_versions_that_no_longer_validate import _store_one_that_no_longer_validates
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -204,14 +205,40 @@ def test_fragment_errors_read_as_messages(server: Server, page: Page, artifacts:
     assert "detail" not in page.locator("#cutpoint-result").inner_text()
     _shot(page, artifacts, "errors-01-invalid-field")
 
-    # an unexpected error in a fragment: a message with the id the server log has it under
-    store_broken_record(server.db_url, "SYN-FLC-001", version=2)
-    page.select_option("#endpoint", "pfs")
-    alert = page.locator("#survival-result [role=alert]")
-    expect(alert).to_contain_text("internal error")
-    expect(alert.locator("code.error-id")).to_have_text(re.compile(r"^[0-9a-f-]{36}$"))
+    # an unexpected error in a fragment (a registry table gone from under the server): a
+    # message with the id the server log has it under
+    with moved_table(server.db_url):
+        page.select_option("#endpoint", "pfs")
+        alert = page.locator("#survival-result [role=alert]")
+        expect(alert).to_contain_text("internal error")
+        expect(alert.locator("code.error-id")).to_have_text(re.compile(r"^[0-9a-f-]{36}$"))
     assert "detail" not in page.locator("#survival-result").inner_text()
+    assert "record_versions" not in page.locator("#survival-result").inner_text()
     _shot(page, artifacts, "errors-02-internal-error")
+
+
+def test_a_record_to_correct_reads_as_a_page(server: Server, page: Page, artifacts: Path) -> None:
+    expect = sync_api.expect
+    pid = _store_one_that_no_longer_validates(server, sha256=True)
+    page.goto("/")
+    page.fill("#token", server.tokens["clinician"])
+    page.click("button[type=submit]")
+    page.wait_for_url("**/patients")
+    answer = page.goto(f"/patients/{pid}")
+    assert answer is not None
+    assert answer.status == 409
+    expect(page.locator("h1")).to_contain_text("record version 1 needs correcting")
+    expect(page.locator("#invalid-fields")).to_contain_text("patient.age = 131")
+    expect(page.locator("#how-to-correct")).to_contain_text(f"PUT /api/v1/patients/{pid}")
+    _shot(page, artifacts, "errors-03-record-to-correct")
+
+    # the way the page names: import the corrected record on the patients page
+    page.click("#how-to-correct a[href='/patients']")
+    page.set_input_files("#file", str(ip.data.example_path("crc_msih.json")))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_url(f"**/patients/{pid}")
+    expect(page.locator("#immunogram svg")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Record version 2")
 
 
 def _has_weasyprint() -> bool:

@@ -5,10 +5,10 @@ never with the REST API's JSON; researchers' messages name patients by pseudonym
 from __future__ import annotations
 
 import html
-import json
 import re
 import uuid
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -29,34 +29,22 @@ def _text(page: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page))).strip()
 
 
-def store_broken_record(db_url: str, patient_id: str, version: int = 1) -> None:
-    """Store, around the registry, a record version that no longer reads as a record (a new
-    patient for version 1): reading it is an unexpected error, not a request error."""
+@contextmanager
+def moved_table(db_url: str, table: str = "record_versions") -> Iterator[None]:
+    """Rename a registry table under the running server, and back on leaving: reading from it
+    meanwhile is a database failure, an unexpected server fault (the server answers 500 with an
+    error id), unlike a request naming what is not there or a stored record that no longer
+    validates (409)."""
+    moved = f"{table}_moved_aside"
     engine = sa.create_engine(db_url)
     try:
         with engine.begin() as connection:
-            now = "2025-01-01 00:00:00.000000"
-            if version == 1:
-                connection.execute(
-                    sa.text("INSERT INTO patients (pseudonym, created_at) VALUES (:p, :t)"),
-                    {"p": patient_id, "t": now},
-                )
-            pid = connection.execute(
-                sa.text("SELECT id FROM patients WHERE pseudonym = :p"), {"p": patient_id}
-            ).scalar_one()
-            connection.execute(
-                sa.text(
-                    "INSERT INTO record_versions (patient_id, version, record, sha256, source, "
-                    "actor, created_at) VALUES (:p, :v, :r, :h, NULL, 'sql', :t)"
-                ),
-                {
-                    "p": pid,
-                    "v": version,
-                    "r": json.dumps({"patient": {"id": 5}}),
-                    "h": "0" * 64,
-                    "t": now,
-                },
-            )
+            connection.execute(sa.text(f"ALTER TABLE {table} RENAME TO {moved}"))
+        try:
+            yield
+        finally:
+            with engine.begin() as connection:
+                connection.execute(sa.text(f"ALTER TABLE {moved} RENAME TO {table}"))
     finally:
         engine.dispose()
 
@@ -101,20 +89,20 @@ def test_request_validation_errors_are_html_with_the_field_and_value(server: Ser
 def test_unexpected_errors_are_html_with_the_error_id(
     server: Server, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store_broken_record(server.db_url, "BROKEN-1")
     client, csrf = _login(server, "clinician")
+    stored = client.post("/patients/import", data={"csrf_token": csrf, "example": "crc_msih.json"})
+    assert stored.status_code == 303, stored.text[:300]
+    patient = stored.headers["location"]
     session = client.cookies[SESSION_COOKIE]
     client.close()
     # a new connection a request: the server closes one on which an exception was raised
-    with caplog.at_level("ERROR", logger="immunoprecise.service"):
+    with caplog.at_level("ERROR", logger="immunoprecise.service"), moved_table(server.db_url):
         with closing(_browser(server, session)) as browser:
-            page = browser.get("/patients/BROKEN-1")
+            page = browser.get(patient)
         with closing(_browser(server, session)) as browser:
-            fragment = browser.post(
-                "/patients/BROKEN-1/evaluate", headers={CSRF_HEADER: csrf, **HTMX}
-            )
+            fragment = browser.post(f"{patient}/evaluate", headers={CSRF_HEADER: csrf, **HTMX})
         with server.client("clinician") as api:
-            rest = api.get("/api/v1/patients/BROKEN-1")
+            rest = api.get(f"/api/v1{patient}")
     for answer in (page, fragment):
         assert answer.status_code == 500
         assert answer.headers["content-type"].startswith("text/html")
@@ -131,6 +119,7 @@ def test_unexpected_errors_are_html_with_the_error_id(
     assert "Error 500" in page.text
     assert rest.status_code == 500
     assert set(rest.json()) == {"detail", "id"}
+    assert "record_versions" not in rest.text + page.text + fragment.text  # SQL stays in the log
 
 
 def test_a_database_failure_is_a_500_not_a_missing_patient(server: Server) -> None:

@@ -10,11 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 import immunoprecise as ip
 from immunoprecise.records.fhir import record_to_fhir
 from service.service_server import Server
+from service.test_dashboard_errors import moved_table
 
 Check = Callable[[httpx.Response], None]
 CRC_ID = "SYN-CRC-001"
@@ -207,32 +207,16 @@ def test_evaluate_the_example_record(server: Server, crc: dict[str, Any]) -> Non
 def test_unexpected_errors_are_500_with_an_id_and_no_traceback(
     server: Server, no_internals: Check, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # a stored row that no longer reads as a record (written around the registry)
-    engine = sa.create_engine(server.db_url)
-    try:
-        with engine.begin() as connection:
-            now = "2025-01-01 00:00:00.000000"
-            connection.execute(
-                sa.text("INSERT INTO patients (pseudonym, created_at) VALUES ('BROKEN-1', :t)"),
-                {"t": now},
-            )
-            pid = connection.execute(
-                sa.text("SELECT id FROM patients WHERE pseudonym = 'BROKEN-1'")
-            ).scalar_one()
-            connection.execute(
-                sa.text(
-                    "INSERT INTO record_versions (patient_id, version, record, sha256, source, "
-                    "actor, created_at) VALUES (:p, 1, :r, :h, NULL, 'sql', :t)"
-                ),
-                {"p": pid, "r": json.dumps({"patient": {"id": 5}}), "h": "0" * 64, "t": now},
-            )
-    finally:
-        engine.dispose()
+    # a registry table gone from under the running server: a server fault, not a request error
+    record = json.loads(ip.data.example_path("crc_msih.json").read_text())
+    with server.client("clinician") as clinician:
+        assert clinician.post("/api/v1/patients", json=record).status_code == 201
     with (
         caplog.at_level("ERROR", logger="immunoprecise.service"),
+        moved_table(server.db_url),
         server.client("clinician") as clinician,
     ):
-        broken = clinician.get("/api/v1/patients/BROKEN-1")
+        broken = clinician.get(f"/api/v1/patients/{record['patient']['id']}")
     assert broken.status_code == 500
     body = broken.json()
     assert body["detail"] == "internal error"

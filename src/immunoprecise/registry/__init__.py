@@ -29,6 +29,7 @@ from immunoprecise.registry.models import (
     ImportReport,
     RecordVersion,
     StoredEvaluation,
+    StoredRecordError,
     StoredResult,
     VersionSummary,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "Registry",
     "RegistryError",
     "StoredEvaluation",
+    "StoredRecordError",
     "StoredResult",
     "VersionSummary",
     "canonical_json",

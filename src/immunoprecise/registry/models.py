@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from immunoprecise.errors import FieldProblem, RegistryError
 from immunoprecise.evaluation import Evaluation
 from immunoprecise.records import PatientRecord
 
@@ -20,6 +22,7 @@ __all__ = [
     "ImportReport",
     "RecordVersion",
     "StoredEvaluation",
+    "StoredRecordError",
     "StoredResult",
     "VersionSummary",
 ]
@@ -44,6 +47,48 @@ class AuditAction(StrEnum):
     read_evaluations = "read_evaluations"
     save_result = "save_result"
     read_results = "read_results"
+
+
+class StoredRecordError(RegistryError):
+    """A stored record version that no longer validates against this immunoprecise's record
+    model (stored by an older release, whose model allowed what this one does not).
+
+    The version stays stored as it is; storing a corrected record adds the next version, which
+    is then the one read as the latest. :meth:`Registry.version_history
+    <immunoprecise.registry.Registry.version_history>` lists such versions without failing.
+
+    Parameters
+    ----------
+    patient_id
+        Pseudonymous patient id.
+    version
+        The stored version (1..n) that no longer validates.
+    problems
+        Its invalid fields: each with the stored value and what is expected.
+
+    Examples
+    --------
+    >>> exc = StoredRecordError("P1", 2, [FieldProblem("patient.age", 131, "at most 130")])
+    >>> (exc.invalid_fields, str(exc).split(":")[0])
+    (('patient.age',), "record version 2 of patient 'P1' no longer validates")
+    """
+
+    def __init__(self, patient_id: str, version: int, problems: Sequence[FieldProblem]) -> None:
+        self.patient_id = patient_id
+        self.version = version
+        self.problems = tuple(problems)
+        listed = "; ".join(str(p) for p in self.problems)
+        super().__init__(
+            f"record version {version} of patient {patient_id!r} no longer validates: "
+            f"{listed}. It was stored by an earlier immunoprecise whose record model allowed "
+            "this; store a corrected record (it becomes the next version, earlier versions "
+            "stay as stored)"
+        )
+
+    @property
+    def invalid_fields(self) -> tuple[str, ...]:
+        """The dotted paths of the invalid fields, in the order found."""
+        return tuple(p.field for p in self.problems)
 
 
 class _Frozen(BaseModel):

@@ -37,6 +37,7 @@ from immunoprecise.registry.models import (
     AuditQuery,
     RecordVersion,
     StoredEvaluation,
+    StoredRecordError,
     StoredResult,
     VersionSummary,
 )
@@ -399,7 +400,24 @@ class Registry(Database):
         return row
 
     @staticmethod
-    def _version_model(row: RecordVersionRow, patient_id: str) -> RecordVersion:
+    def _version_model(
+        row: RecordVersionRow, patient_id: str, in_hand: PatientRecord | None = None
+    ) -> RecordVersion:
+        """The stored version ``row``; ``in_hand``: a record with the same hash, given back
+        when the stored one no longer validates (a record submitted again as it is stored).
+
+        Raises
+        ------
+        StoredRecordError
+            When the stored record no longer validates against the record model.
+        """
+        try:
+            record = PatientRecord.model_validate(row.record)
+        except PydanticValidationError as exc:
+            if in_hand is None:
+                problems = field_problems(exc, PatientRecord)
+                raise StoredRecordError(patient_id, row.version, problems) from None
+            record = in_hand
         return RecordVersion(
             patient_id=patient_id,
             version=row.version,
@@ -407,7 +425,7 @@ class Registry(Database):
             source=row.source,
             actor=row.actor,
             created_at=row.created_at,
-            record=PatientRecord.model_validate(row.record),
+            record=record,
         )
 
     def _already_stored(
@@ -459,7 +477,7 @@ class Registry(Database):
             self._audit(
                 session, actor, AuditAction.unchanged, pid, f"record_version {stored.version}"
             )
-            return _Added(self._version_model(stored, pid), AuditAction.unchanged)
+            return _Added(self._version_model(stored, pid, record), AuditAction.unchanged)
         data = record.model_dump(mode="json")
         digest = hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
         now = _now()
@@ -471,7 +489,7 @@ class Registry(Database):
             self._audit(
                 session, actor, AuditAction.unchanged, pid, f"record_version {latest.version}"
             )
-            return _Added(self._version_model(latest, pid), AuditAction.unchanged)
+            return _Added(self._version_model(latest, pid, record), AuditAction.unchanged)
         action = AuditAction.update if latest is not None else AuditAction.create
         if patient is None:
             patient = PatientRow(pseudonym=pid, created_at=now)
@@ -608,10 +626,18 @@ class Registry(Database):
         ------
         RegistryError
             If the patient or the version is not in the registry.
+        StoredRecordError
+            If the stored record no longer validates against the record model (stored by an
+            earlier release); the read is audited all the same. Storing a corrected record
+            adds the next version.
         """
         who = _check_actor(actor)
         with self._transaction() as session:
-            return self._read_version(session, who, patient_id, version)
+            try:
+                return self._read_version(session, who, patient_id, version)
+            except StoredRecordError as exc:
+                invalid = exc  # the read stays audited: the transaction commits
+        raise invalid
 
     def _read_version(
         self, session: Session, who: str, patient_id: str, version: int | None
@@ -643,10 +669,22 @@ class Registry(Database):
         ------
         RegistryError
             If a patient is not in the registry.
+        StoredRecordError
+            If a stored record no longer validates against the record model (the first such
+            patient, in the order of ``patient_ids``); the reads are audited all the same.
         """
         who = _check_actor(actor)
+        invalid: StoredRecordError | None = None
+        versions = []
         with self._transaction() as session:
-            return [self._read_version(session, who, pid, None) for pid in patient_ids]
+            for pid in patient_ids:
+                try:
+                    versions.append(self._read_version(session, who, pid, None))
+                except StoredRecordError as exc:
+                    invalid = invalid or exc
+        if invalid is not None:
+            raise invalid
+        return versions
 
     def record(self, patient_id: str, version: int | None = None, *, actor: str) -> PatientRecord:
         """Read a patient's record: the latest version, or ``version`` (1..n).
@@ -684,6 +722,15 @@ class Registry(Database):
         Returns
         -------
         list of RecordVersion
+
+        Raises
+        ------
+        RegistryError
+            If the registry holds no such patient.
+        StoredRecordError
+            If a stored record no longer validates against the record model (the first such
+            version); the read is audited all the same. :meth:`version_history` lists every
+            version without failing.
         """
         who = _check_actor(actor)
         with self._transaction() as session:
@@ -696,7 +743,11 @@ class Registry(Database):
             self._audit(
                 session, who, AuditAction.read, patient_id, f"record_versions 1-{len(rows)}"
             )
-            return [self._version_model(r, patient_id) for r in rows]
+            try:
+                return [self._version_model(r, patient_id) for r in rows]
+            except StoredRecordError as exc:
+                invalid = exc
+        raise invalid
 
     def version_history(self, patient_id: str, *, actor: str) -> list[VersionSummary]:
         """Read the metadata of every version of a patient's record, oldest first, saying of

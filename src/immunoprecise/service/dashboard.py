@@ -72,13 +72,20 @@ from immunoprecise.evaluation import DISCLAIMER, Evaluation
 from immunoprecise.profile import ImmuneProfile
 from immunoprecise.profile import profile as immune_profile
 from immunoprecise.records import PatientRecord, read_patient
-from immunoprecise.registry import RecordVersion
+from immunoprecise.registry import RecordVersion, StoredRecordError
 from immunoprecise.report.html import render_html, safety_section
 from immunoprecise.report.pdf import render_pdf
 from immunoprecise.service.auth import Role
 from immunoprecise.service.caches import CachedEvaluation
 from immunoprecise.service.deps import Caller, ServiceState
-from immunoprecise.service.errors import install_error_page, is_database_failure, registry_status
+from immunoprecise.service.errors import (
+    CALLER_SCOPE_KEY,
+    ConflictAnswer,
+    install_error_page,
+    install_stored_record_page,
+    is_database_failure,
+    registry_status,
+)
 from immunoprecise.service.payloads import parse_record, repeated_keys, safe_load_unique
 from immunoprecise.service.routes.patients import read_version
 from immunoprecise.service.routes.simulate import finite
@@ -210,6 +217,7 @@ def current_session(request: Request) -> DashboardSession:
         store.drop(session.id)
         raise _to_login(request)
     session.role = token.role
+    request.scope[CALLER_SCOPE_KEY] = session.caller  # for error answers (see service.errors)
     if state.limiter is not None:
         wait = state.limiter.take(session.name)
         if wait > 0:
@@ -475,6 +483,8 @@ def _patient(state: ServiceState, session: DashboardSession, given: str) -> _Pat
     except RegistryError as exc:
         if is_database_failure(exc):
             raise  # a server fault (500 with an error id), not a patient that is not there
+        if isinstance(exc, StoredRecordError):
+            raise  # its own page (409): the invalid fields and how to store a corrected record
         raise DashboardError(registry_status(exc), str(exc)) from None
     pid = version.patient_id
     record = version.record
@@ -800,6 +810,25 @@ async def _error_page(
     return _error_response(request, status_code, message, shown, error_id)
 
 
+async def _stored_record_page(
+    request: Request, answer: ConflictAnswer, identified: bool
+) -> Response:
+    """A stored record version that no longer validates (see
+    :func:`immunoprecise.service.errors.install_stored_record_page`): a 409 page (a fragment
+    for htmx) naming the version and its invalid fields (with the stored values for callers who
+    see identified data) and how to store a corrected record."""
+    session = _sessions(request).get(request.cookies.get(SESSION_COOKIE))
+    template = "_stored_record_invalid.html" if _is_htmx(request) else "stored_record_invalid.html"
+    context = {
+        "patient_id": answer.patient_id,
+        "version": answer.version,
+        "invalid_fields": answer.invalid_fields or [],
+        "problems": answer.problems or [],
+        "identified": identified,
+    }
+    return _page(template, context, status_code=http.HTTP_409_CONFLICT, session=session)
+
+
 def install_dashboard(app: FastAPI, sessions: SessionStore) -> None:
     """Add the dashboard's pages, its static files (``/static``) and its session store.
 
@@ -820,3 +849,4 @@ def install_dashboard(app: FastAPI, sessions: SessionStore) -> None:
     app.mount("/static", StaticFiles(packages=[("immunoprecise.service", "static")]), name="static")
     app.add_exception_handler(DashboardError, _dashboard_error)
     install_error_page(app, _error_page)
+    install_stored_record_page(app, _stored_record_page)

@@ -38,7 +38,7 @@ from immunoprecise.cohort.statistic import format_number
 from immunoprecise.data import example_path
 from immunoprecise.errors import ImmunopreciseError, RegistryError, ValidationError
 from immunoprecise.records.readers import TABLE_SUFFIXES
-from immunoprecise.registry import cohort_names, import_cohort
+from immunoprecise.registry import StoredRecordError, cohort_names, import_cohort
 from immunoprecise.service.dashboard import (
     DashboardError,
     PostedSession,
@@ -140,8 +140,12 @@ async def import_cohort_form(
 def _raise_database_failure(exc: ImmunopreciseError) -> None:
     """Raise ``exc`` again when it is the database failing: the service answers it with a 500
     and an error id, keeping the database URL and SQL in the server log, rather than as a
-    problem of the request (a 404 or 422 quoting them)."""
-    if isinstance(exc, RegistryError) and is_database_failure(exc):
+    problem of the request (a 404 or 422 quoting them). A stored record that no longer
+    validates is raised again too: the service answers it with its own page (409), which
+    shows researchers the invalid fields only."""
+    if isinstance(exc, StoredRecordError) or (
+        isinstance(exc, RegistryError) and is_database_failure(exc)
+    ):
         raise exc
 
 

@@ -28,6 +28,7 @@ from immunoprecise.service.body_limit import (
     too_large_message,
 )
 from immunoprecise.service.caches import EvaluationCache, RecentlyUsed
+from immunoprecise.service.errors import CALLER_SCOPE_KEY
 from immunoprecise.service.jobs import JobManager
 from immunoprecise.service.payloads import lone_surrogates, repeated_keys
 from immunoprecise.service.pseudonymize import Pseudonymizer
@@ -264,7 +265,9 @@ async def _identify(
                 f"{state.limiter.limit.burst}); retry after {seconds} s",
                 headers={"Retry-After": str(seconds)},
             )
-    return Caller(token.name, token.role)
+    caller = Caller(token.name, token.role)
+    request.scope[CALLER_SCOPE_KEY] = caller  # for error answers (see service.errors)
+    return caller
 
 
 def _check_role(caller: Caller, roles: frozenset[Role]) -> None:

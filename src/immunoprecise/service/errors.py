@@ -2,6 +2,10 @@
 
 - :class:`~immunoprecise.errors.ValidationError` and FastAPI's request validation → 422
   ``{"detail": [{"field", "value", "message"}, ...]}``;
+- :class:`~immunoprecise.registry.StoredRecordError` (a stored record version that no longer
+  validates against the record model) → 409 with its invalid fields and how to store a
+  corrected version (:class:`ConflictAnswer`; for callers who see pseudonymized data the
+  fields only, not the stored values);
 - :class:`~immunoprecise.errors.RegistryError` → 404 (no such patient or version, no token),
   409 (token name taken) or 400, with a message; a database failure (see
   :func:`is_database_failure`) → 500 like any unexpected error, so that neither the database
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import math
+import urllib.parse
 import uuid
 from collections.abc import Awaitable, Iterable, Sequence
 from typing import Any, Literal, Protocol, cast
@@ -40,6 +45,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 
 from immunoprecise.errors import FieldProblem, ImmunopreciseError, RegistryError, ValidationError
+from immunoprecise.registry import StoredRecordError
 from immunoprecise.service.auth import (
     TokenConflictError,
     TokenNotFoundError,
@@ -49,18 +55,23 @@ from immunoprecise.service.payloads import escaped
 
 __all__ = [
     "API_PREFIX",
+    "CALLER_SCOPE_KEY",
+    "ConflictAnswer",
     "ErrorAnswer",
     "ErrorPage",
     "FieldProblemAnswer",
     "InternalErrorAnswer",
+    "StoredRecordPage",
     "ValidationErrorAnswer",
     "error_responses",
     "install_error_handlers",
     "install_error_page",
+    "install_stored_record_page",
     "is_database_failure",
     "message_answer",
     "problem_detail",
     "registry_status",
+    "stored_record_answer",
 ]
 
 logger = logging.getLogger("immunoprecise.service")
@@ -68,6 +79,9 @@ logger = logging.getLogger("immunoprecise.service")
 _MAX_VALUE_CHARS = 200
 API_PREFIX = "/api/"
 """Paths under this prefix are the REST API: their errors are always answered as JSON."""
+CALLER_SCOPE_KEY = "immunoprecise.caller"
+"""Request-scope key of the authenticated caller (set by the REST API's authentication and the
+dashboard's session check), so that an error answer can leave out what the caller may not see."""
 
 
 class ErrorPage(Protocol):
@@ -87,11 +101,38 @@ class ErrorPage(Protocol):
 
 
 class ErrorAnswer(BaseModel):
-    """An error answer (400, 401, 403, 404, 409, 413, 429): what went wrong."""
+    """An error answer (400, 401, 403, 404, 413, 429): what went wrong."""
 
     model_config = ConfigDict(extra="forbid")
 
     detail: str = Field(description="What went wrong, in words.")
+
+
+class ConflictAnswer(BaseModel):
+    """A 409 answer: what conflicts; for a stored record version that no longer validates
+    against the record model, also which version and its invalid fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    detail: str = Field(description="What went wrong and what to do, in words.")
+    patient_id: str | None = Field(
+        default=None,
+        description="A stored record that no longer validates: the patient (a pseudonym for "
+        "researchers).",
+    )
+    version: int | None = Field(
+        default=None, description="A stored record that no longer validates: its version."
+    )
+    invalid_fields: list[str] | None = Field(
+        default=None,
+        description="A stored record that no longer validates: the dotted paths of its invalid "
+        "fields.",
+    )
+    problems: list[str] | None = Field(
+        default=None,
+        description="A stored record that no longer validates: each invalid field with its "
+        "stored value and what is expected (empty for researchers: they quote stored values).",
+    )
 
 
 class FieldProblemAnswer(BaseModel):
@@ -130,7 +171,12 @@ _ERRORS: dict[int, tuple[type[BaseModel], str]] = {
     401: (ErrorAnswer, "No bearer token, or an unknown or revoked one."),
     403: (ErrorAnswer, "The token's role may not do this."),
     404: (ErrorAnswer, "No such patient, version, job, cohort, therapy or token."),
-    409: (ErrorAnswer, "A token name that is taken, or a trial result asked for too early."),
+    409: (
+        ConflictAnswer,
+        "A token name that is taken, a trial result asked for too early, or a stored record "
+        "version that no longer validates against the record model (its invalid fields; store "
+        "a corrected version).",
+    ),
     413: (ErrorAnswer, "The upload is larger than the service accepts."),
     422: (ValidationErrorAnswer, "Invalid fields: each with its value and what is wrong."),
     429: (ErrorAnswer, "Too many requests for this token; see the `Retry-After` header."),
@@ -329,6 +375,94 @@ async def _registry_error(request: Request, exc: Exception) -> Response:
     return await _message_answer(request, code, str(exc))
 
 
+def _sees_identified_data(request: Request) -> bool:
+    """Whether the request's caller sees identified patient data (clinicians, admins); ``False``
+    when the caller is not known, so that nothing is shown that a researcher may not see."""
+    caller = request.scope.get(CALLER_SCOPE_KEY)
+    return caller is not None and not getattr(caller, "pseudonymized", True)
+
+
+class StoredRecordPage(Protocol):
+    """Renders, for the dashboard, a stored record version that no longer validates."""
+
+    def __call__(
+        self, request: Request, answer: ConflictAnswer, identified: bool
+    ) -> Awaitable[Response]:
+        """The HTML answer (409) for ``answer``; ``identified``: whether the caller sees
+        identified data (and so may store a corrected record)."""
+        ...
+
+
+def stored_record_answer(
+    exc: StoredRecordError, shown_id: str, *, identified: bool
+) -> ConflictAnswer:
+    """The 409 answer to a stored record version that no longer validates: the version, its
+    invalid fields and, for callers who see identified data, each field's stored value and what
+    is expected; the detail says how to store a corrected record.
+
+    Parameters
+    ----------
+    exc
+        The registry's error.
+    shown_id
+        The patient id as the caller knows it (a pseudonym for researchers).
+    identified
+        Whether the caller sees identified data; ``False`` leaves the stored values out.
+
+    Returns
+    -------
+    ConflictAnswer
+
+    Examples
+    --------
+    >>> exc = StoredRecordError("P1", 1, [FieldProblem("patient.age", 131, "at most 130")])
+    >>> stored_record_answer(exc, "PS-1", identified=False).problems
+    []
+    >>> stored_record_answer(exc, "P1", identified=True).problems
+    ['patient.age = 131: at most 130']
+    """
+    fields = [escaped(f) for f in exc.invalid_fields]
+    problems = [escaped(str(p)) for p in exc.problems] if identified else []
+    url = f"/api/v1/patients/{urllib.parse.quote(shown_id, safe='')}"
+    head = (
+        f"record version {exc.version} of patient {escaped(shown_id)!r} no longer validates "
+        "against this immunoprecise's record model (it was stored by an earlier release)"
+    )
+    if identified:
+        detail = (
+            f"{head}: {'; '.join(problems)}. Store a corrected record: PUT {url} with the "
+            "record as JSON (or POST it to /api/v1/patients), or import the corrected file "
+            "(the dashboard's patients page, or immunoprecise db import FILE). It "
+            f"becomes the latest version; earlier versions stay as stored (GET {url}/versions)"
+        )
+    else:
+        detail = (
+            f"{head}; invalid fields: {', '.join(fields)}. A clinician can store a corrected "
+            "record (PUT /api/v1/patients/<patient id> or an import); it becomes the latest version"
+        )
+    return ConflictAnswer(
+        detail=detail,
+        patient_id=escaped(shown_id),
+        version=exc.version,
+        invalid_fields=fields,
+        problems=problems,
+    )
+
+
+async def _stored_record_error(request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, StoredRecordError):  # pragma: no cover - registered for this class
+        return await _unexpected_error(request, exc)
+    identified = _sees_identified_data(request)
+    shown_id = exc.patient_id
+    if not identified:
+        shown_id = request.app.state.service.pseudonymizer.pseudonym(exc.patient_id)
+    answer = stored_record_answer(exc, shown_id, identified=identified)
+    page = getattr(request.app.state, "stored_record_page", None)
+    if _error_page(request) is not None and page is not None:
+        return await cast(StoredRecordPage, page)(request, answer, identified)
+    return JSONResponse(answer.model_dump(mode="json"), status_code=status.HTTP_409_CONFLICT)
+
+
 async def _immunoprecise_error(request: Request, exc: Exception) -> Response:
     return await _message_answer(request, status.HTTP_400_BAD_REQUEST, str(exc))
 
@@ -387,6 +521,7 @@ def install_error_handlers(app: FastAPI) -> None:
     """
     app.add_exception_handler(ValidationError, _validation_error)
     app.add_exception_handler(RequestValidationError, _request_validation_error)
+    app.add_exception_handler(StoredRecordError, _stored_record_error)
     app.add_exception_handler(RegistryError, _registry_error)
     app.add_exception_handler(ImmunopreciseError, _immunoprecise_error)
     app.add_exception_handler(status.HTTP_405_METHOD_NOT_ALLOWED, _method_not_allowed)
@@ -405,3 +540,18 @@ def install_error_page(app: FastAPI, page: ErrorPage) -> None:
         Renders one error as HTML.
     """
     app.state.error_page = page
+
+
+def install_stored_record_page(app: FastAPI, page: StoredRecordPage) -> None:
+    """Answer a dashboard request that reads a stored record version that no longer validates
+    with ``page`` (a 409 page saying which fields and how to store a corrected record) instead
+    of the REST API's JSON.
+
+    Parameters
+    ----------
+    app
+        The application (its error handlers installed by :func:`install_error_handlers`).
+    page
+        Renders the answer as HTML.
+    """
+    app.state.stored_record_page = page

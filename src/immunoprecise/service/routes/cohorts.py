@@ -255,7 +255,7 @@ def check_biomarker(caller: Caller, biomarker: str) -> None:
 @router.get(
     "/{name}/columns",
     summary="Columns a cohort can be analysed by",
-    responses=error_responses(400, 404),
+    responses=error_responses(400, 404, 409),
 )
 def cohort_columns(state: State, caller: Anyone, name: str) -> dict[str, Any]:
     """Numeric columns (biomarkers, for cut-points and Cox) and categorical ones (strata)."""
@@ -281,7 +281,7 @@ Endpoint = Annotated[Literal["os", "pfs"], Query(description="Survival endpoint.
 @router.get(
     "/{name}/survival",
     summary="Kaplan–Meier curves and log-rank test",
-    responses=error_responses(400, 404),
+    responses=error_responses(400, 404, 409),
 )
 def cohort_survival(
     state: State,
@@ -296,7 +296,9 @@ def cohort_survival(
 
 
 @router.get(
-    "/{name}/response", summary="Response rates by stratum", responses=error_responses(400, 404)
+    "/{name}/response",
+    summary="Response rates by stratum",
+    responses=error_responses(400, 404, 409),
 )
 def cohort_response(
     state: State,
@@ -312,7 +314,7 @@ def cohort_response(
 @router.get(
     "/{name}/cutpoint",
     summary="Optimal cut-point of a biomarker",
-    responses=error_responses(400, 404),
+    responses=error_responses(400, 404, 409),
 )
 def cohort_cutpoint(
     state: State,

@@ -66,7 +66,7 @@ _BODY_SCHEMA: dict[str, Any] = {
 
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
-    **error_responses(400, 404),
+    **error_responses(400, 404, 409),
     200: {
         "description": "The evaluation, the id it was stored under (if stored), the record "
         "version evaluated (if stored) and notes on how the body was read.",

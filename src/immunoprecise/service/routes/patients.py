@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Path, Query, Response, status
 
 from immunoprecise.errors import FieldProblem, RegistryError, ValidationError
-from immunoprecise.registry import RecordVersion, record_sha256
+from immunoprecise.registry import RecordVersion, StoredRecordError, record_sha256
 from immunoprecise.service.deps import (
     Anyone,
     AuthorizedRoute,
@@ -70,6 +70,9 @@ def read_version(
     RegistryError
         When the version is not stored (404); for researchers the message names the patient
         by pseudonym, never by id.
+    StoredRecordError
+        When the stored record no longer validates against the record model (409, with its
+        invalid fields: :func:`~immunoprecise.service.errors.stored_record_answer`).
     """
     pid = patient_id_of(state, caller, given)
     try:
@@ -77,6 +80,8 @@ def read_version(
     except RegistryError as exc:
         if not caller.pseudonymized or is_database_failure(exc):
             raise
+        if isinstance(exc, StoredRecordError):
+            raise  # answered with the pseudonym and without stored values
         raise RegistryError(state.pseudonymizer.text(str(exc), pid)) from None
 
 
@@ -148,9 +153,15 @@ def create_patient(
     return _stored(version, started, notes, response)
 
 
-@router.get("/{patient_id}", summary="Latest version of a record", responses=error_responses(404))
+@router.get(
+    "/{patient_id}", summary="Latest version of a record", responses=error_responses(404, 409)
+)
 def get_patient(state: State, caller: Anyone, patient_id: str) -> dict[str, Any]:
-    """The latest version of a patient's record, with its version number, hash and author."""
+    """The latest version of a patient's record, with its version number, hash and author.
+
+    A stored record that no longer validates against this immunoprecise's record model (stored
+    by an earlier release) is answered with 409: its invalid fields (for researchers the fields
+    only) and how to store a corrected version (PUT)."""
     return _shown(state, caller, read_version(state, caller, patient_id))
 
 
@@ -166,7 +177,8 @@ def update_patient(
     """Store a changed record as the patient's next version; earlier versions are kept.
 
     The record's ``patient.id`` must be the id in the URL, and the patient must exist (404;
-    add new patients with POST).
+    add new patients with POST). This is how a latest version that no longer validates against
+    the record model (409 on reading it) is corrected.
     """
     record, notes = parse_record(body)
     if record.patient_id != patient_id:
@@ -177,8 +189,13 @@ def update_patient(
                 )
             ]
         )
-    latest = state.registry.record_version(patient_id, actor=caller.name)  # 404 if unknown
-    if latest.sha256 == record_sha256(record):
+    try:
+        latest: RecordVersion | None = state.registry.record_version(
+            patient_id, actor=caller.name
+        )  # 404 if unknown
+    except StoredRecordError:
+        latest = None  # stored by an earlier release and no longer valid: this record corrects it
+    if latest is not None and latest.sha256 == record_sha256(record):
         return {"action": "unchanged", "notes": notes, **version_json(latest)}
     started = dt.datetime.now(dt.UTC)
     version = state.registry.add_record(record, actor=caller.name, source="api")
@@ -214,7 +231,7 @@ def list_versions(
 @router.get(
     "/{patient_id}/versions/{version}",
     summary="One version of a record",
-    responses=error_responses(404),
+    responses=error_responses(404, 409),
 )
 def get_version(
     state: State,
@@ -222,7 +239,8 @@ def get_version(
     patient_id: str,
     version: Annotated[int, Path(ge=1, le=MAX_RECORD_VERSION, description="1 for the first.")],
 ) -> dict[str, Any]:
-    """One version (1..n) of a patient's record."""
+    """One version (1..n) of a patient's record; 409 as for the latest version when its stored
+    record no longer validates against the record model."""
     return _shown(state, caller, read_version(state, caller, patient_id, version))
 
 
