@@ -399,7 +399,7 @@ def disease_note(kb: KnowledgeBase, code: str | None) -> str | None:
     >>> disease_note(kb, "LUAD") is None
     True
     >>> print(disease_note(kb, "LUDA"))  # doctest: +ELLIPSIS
-    The disease code 'LUDA' is not in knowledge base ... (did you mean LUAD?) ...
+    The disease code 'LUDA' is not in knowledge base ... (did you mean LUAD?), so only ...
     """
     if code is None:
         return (
