@@ -734,15 +734,7 @@ class Registry(Database):
         """
         who = _check_actor(actor)
         with self._transaction() as session:
-            patient = self._patient(session, patient_id)
-            rows = session.scalars(
-                select(RecordVersionRow)
-                .where(RecordVersionRow.patient_id == patient.id)
-                .order_by(RecordVersionRow.version)
-            ).all()
-            self._audit(
-                session, who, AuditAction.read, patient_id, f"record_versions 1-{len(rows)}"
-            )
+            rows = self._version_rows(session, who, patient_id)
             try:
                 return [self._version_model(r, patient_id) for r in rows]
             except StoredRecordError as exc:
@@ -786,16 +778,21 @@ class Registry(Database):
         """
         who = _check_actor(actor)
         with self._transaction() as session:
-            patient = self._patient(session, patient_id)
-            rows = session.scalars(
-                select(RecordVersionRow)
-                .where(RecordVersionRow.patient_id == patient.id)
-                .order_by(RecordVersionRow.version)
-            ).all()
-            self._audit(
-                session, who, AuditAction.read, patient_id, f"record_versions 1-{len(rows)}"
-            )
+            rows = self._version_rows(session, who, patient_id)
             return [_version_summary(r, patient_id) for r in rows]
+
+    def _version_rows(
+        self, session: Session, who: str, patient_id: str
+    ) -> Sequence[RecordVersionRow]:
+        """Every stored version row of a patient, oldest first; the read is audited."""
+        patient = self._patient(session, patient_id)
+        rows = session.scalars(
+            select(RecordVersionRow)
+            .where(RecordVersionRow.patient_id == patient.id)
+            .order_by(RecordVersionRow.version)
+        ).all()
+        self._audit(session, who, AuditAction.read, patient_id, f"record_versions 1-{len(rows)}")
+        return rows
 
     def has_patient(self, patient_id: str) -> bool:
         """Whether the registry holds a patient with this pseudonymous id.
