@@ -43,15 +43,32 @@ def test_the_advice_of_a_fit_that_does_not_converge_names_the_option(separated: 
     assert "penalizer=" not in result.stderr  # the Python keyword is not an option of the CLI
 
 
-def test_the_report_names_the_command_that_takes_a_penalizer(
-    separated: Path, tmp_path: Path
-) -> None:
+def test_the_report_takes_the_penalizer_it_advises(separated: Path, tmp_path: Path) -> None:
     out = tmp_path / "r.html"
-    result = runner.invoke(
-        app, ["cohort", "report", str(separated), "--out", str(out), "--cox", "ldh"]
-    )
+    args = ["cohort", "report", str(separated), "--out", str(out), "--cox", "ldh"]
+    result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
-    assert "--penalizer 0.1 of 'immunoprecise cohort survival'" in result.stderr
+    assert "--penalizer 0.1" in result.stderr
+    assert "cohort survival" not in result.stderr  # the report's own option, not another's
+    penalized = runner.invoke(app, [*args, "--penalizer", "0.1"])
+    assert penalized.exit_code == 0, penalized.output
+    html = out.read_text(encoding="utf-8")
+    assert "ridge penalizer 0.1)" in html
+    expected = cox_model(load_cohort_frame(separated), ["ldh"], penalizer=0.1)
+    assert f"{expected.hazard_ratios['ldh'].estimate:.3g}" in html
+
+
+def test_the_report_uses_the_reference_level_given(tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    args = ["cohort", "report", COHORT, "--out", str(out), "--cox", "risk.flipi:category"]
+    result = runner.invoke(app, [*args, "--reference", "risk.flipi:category=high"])
+    assert result.exit_code == 0, result.output
+    assert "Reference levels: risk.flipi:category = high" in out.read_text(encoding="utf-8")
+    refused = runner.invoke(
+        app, ["cohort", "report", COHORT, "--out", str(out), "--penalizer", "1"]
+    )
+    assert refused.exit_code == 2
+    assert "name its covariates with --cox" in refused.stderr
 
 
 def test_a_penalized_fit_is_printed_and_written_with_its_penalizer(

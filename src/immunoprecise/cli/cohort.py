@@ -67,6 +67,23 @@ EndpointOpt = Annotated[
         "--endpoint", "-e", callback=_endpoint, help="Survival endpoint: os or pfs (any case)."
     ),
 ]
+ReferenceOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--reference",
+        help="Reference level of a text covariate of the Cox model: 'COLUMN=LEVEL' (repeat; "
+        "default the most frequent level), e.g. --reference risk.flipi:category=low.",
+    ),
+]
+PenalizerOpt = Annotated[
+    float,
+    typer.Option(
+        "--penalizer",
+        help="Ridge penalty of the Cox model, ≥ 0 (0: none). A small one (0.01–0.1) gives "
+        "a finite fit where a covariate separates the events; its hazard ratios are shrunk "
+        "towards 1, and it is shown with them.",
+    ),
+]
 PlotOpt = Annotated[
     Path | None,
     typer.Option(
@@ -214,23 +231,8 @@ def survival(
         list[str] | None,
         typer.Option("--cox", help="Covariate of a Cox model (repeat for several)."),
     ] = None,
-    reference: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--reference",
-            help="Reference level of a text covariate of the Cox model: 'COLUMN=LEVEL' (repeat; "
-            "default the most frequent level), e.g. --reference risk.flipi:category=low.",
-        ),
-    ] = None,
-    penalizer: Annotated[
-        float,
-        typer.Option(
-            "--penalizer",
-            help="Ridge penalty of the Cox model, ≥ 0 (0: none). A small one (0.01–0.1) gives "
-            "a finite fit where a covariate separates the events; its hazard ratios are shrunk "
-            "towards 1, and it is printed and written to --json with them.",
-        ),
-    ] = 0.0,
+    reference: ReferenceOpt = None,
+    penalizer: PenalizerOpt = 0.0,
     plot: PlotOpt = None,
     json_out: JsonOpt = None,
     sheet: SheetOpt = None,
@@ -249,12 +251,7 @@ def survival(
         raise _fail(f"--order {order} orders the levels for the trend test; add --trend")
     if trend and not by:
         raise _fail("--trend tests a trend across the levels of a column; give it with --by")
-    if not (math.isfinite(penalizer) and penalizer >= 0):
-        raise _fail(f"--penalizer {penalizer} is out of range; use 0 (none) or a positive number")
-    if (reference or penalizer > 0) and not cox:
-        given = "--reference" if reference else "--penalizer"
-        raise _fail(f"{given} sets up the Cox model; name its covariates with --cox")
-    references = _references(reference or [])
+    references = _cox_setup(cox, reference, penalizer)
     try:
         frame = load_cohort_frame(source, sheet=sheet)
         km = kaplan_meier(frame, endpoint=endpoint, group=by)
@@ -374,6 +371,19 @@ def response(
             _out.print(_stat(test), markup=False)
     _excluded(result.excluded, "no best response" + (f" or no {by}" if by else ""))
     _write_json(result.model_dump(mode="json"), json_out)
+
+
+def _cox_setup(
+    cox: Sequence[str] | None, reference: Sequence[str] | None, penalizer: float
+) -> dict[str, str]:
+    """Check ``--penalizer`` and ``--reference`` (both set up the Cox model of ``--cox``) and
+    return the reference levels."""
+    if not (math.isfinite(penalizer) and penalizer >= 0):
+        raise _fail(f"--penalizer {penalizer} is out of range; use 0 (none) or a positive number")
+    if (reference or penalizer > 0) and not cox:
+        given = "--reference" if reference else "--penalizer"
+        raise _fail(f"{given} sets up the Cox model; name its covariates with --cox")
+    return _references(reference or [])
 
 
 def _references(items: Sequence[str]) -> dict[str, str]:
@@ -648,6 +658,8 @@ def report(
         str | None, typer.Option(help="Comma-separated order of the --by levels (trend test).")
     ] = None,
     cox: Annotated[list[str] | None, typer.Option("--cox", help="Cox covariate (repeat).")] = None,
+    reference: ReferenceOpt = None,
+    penalizer: PenalizerOpt = 0.0,
     biomarker: Annotated[
         list[str] | None, typer.Option("--biomarker", "-b", help="Find its cut-point (repeat).")
     ] = None,
@@ -668,12 +680,15 @@ def report(
 
     from immunoprecise.report.cohort import CohortReportOptions, render_cohort_html
 
+    references = _cox_setup(cox, reference, penalizer)
     try:
         options = CohortReportOptions(
             endpoint=endpoint,
             by=by,
             order=tuple(x.strip() for x in order.split(",")) if order else None,
             cox=tuple(cox or ()),
+            cox_reference_levels=references,
+            cox_penalizer=penalizer,
             biomarkers=tuple(biomarker or ()),
             predictors=tuple(predictor or ()),
             n_boot=n_boot,
@@ -687,10 +702,7 @@ def report(
         with _err.status("Analysing the cohort…"):
             html = render_cohort_html(frame, options, source=source if source.is_file() else None)
     except ImmunopreciseError as exc:
-        # the report takes no penalizer: the survival command fits the Cox model with one
-        raise _fail(
-            _cli_advice(str(exc), "--penalizer 0.1 of 'immunoprecise cohort survival'")
-        ) from None
+        raise _fail(_cli_advice(str(exc), "--penalizer 0.1")) from None
     with writing(out):
         out.write_text(html, encoding="utf-8")
     _out.print(f"report: {out}", markup=False)

@@ -56,6 +56,14 @@ class CohortReportOptions(BaseModel):
         default=None, description="Order of the levels of `by` for the log-rank trend test."
     )
     cox: tuple[str, ...] = Field(default=(), description="Covariates of a Cox model.")
+    cox_reference_levels: dict[str, str] = Field(
+        default_factory=dict,
+        description="Reference level of each text covariate of the Cox model (default: its most "
+        "frequent level).",
+    )
+    cox_penalizer: float = Field(
+        default=0.0, ge=0, allow_inf_nan=False, description="Ridge penalty of the Cox model."
+    )
     biomarkers: tuple[str, ...] = Field(default=(), description="Columns to find cut-points of.")
     predictors: tuple[str, ...] = Field(default=(), description="Scores of response (ROC/DeLong).")
     n_boot: int = Field(default=1000, ge=0, le=100_000, description="Bootstrap resamples.")
@@ -154,7 +162,17 @@ def render_cohort_html(
         if o.by and o.order
         else None
     )
-    cox = cox_model(frame, list(o.cox), endpoint=o.endpoint) if o.cox else None
+    cox = (
+        cox_model(
+            frame,
+            list(o.cox),
+            endpoint=o.endpoint,
+            reference_levels=o.cox_reference_levels or None,
+            penalizer=o.cox_penalizer,
+        )
+        if o.cox
+        else None
+    )
     responses = (
         response_table(frame, by=o.by)
         if "best_response" in frame and frame["best_response"].notna().any()
