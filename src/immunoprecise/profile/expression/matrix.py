@@ -25,7 +25,7 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal, cast, get_args
+from typing import Any, cast, get_args
 
 import numpy as np
 import pandas as pd
@@ -49,14 +49,15 @@ from immunoprecise.profile.expression.quantifiers import (
     transcript_examples,
 )
 from immunoprecise.records.readers import binary_content
+from immunoprecise.records.record import ExpressionUnits
 from immunoprecise.records.table import header_as_written
 
 __all__ = ["UNITS", "ExpressionMatrix", "Units", "detect_units", "read_expression"]
 
-Units = Literal["counts", "tpm", "log2tpm"]
+Units = ExpressionUnits
+"""The scales a matrix can be in: one list for records (``expression.units``) and matrices."""
 UNITS: tuple[str, ...] = get_args(Units)
 """The scales a matrix can be declared in (``units``), in the order messages list them."""
-_UNITS = UNITS
 _LOG2_OFFSETS = (1.0, 0.1, 0.01, 0.001, 1e-4, 1e-5, 1e-6)
 TPM_MAX = 1e6 * (1 + 1e-6)
 """Largest TPM accepted: a gene's share of a million transcripts (rounding allowed)."""
@@ -477,8 +478,8 @@ def _units(units: object) -> Units | None:
     if units is None:
         return None
     folded = units.strip().lower() if isinstance(units, str) else units
-    if folded not in _UNITS:
-        raise ExpressionError(f"units must be one of {', '.join(_UNITS)}, not {units!r}")
+    if folded not in UNITS:
+        raise ExpressionError(f"units must be one of {', '.join(UNITS)}, not {units!r}")
     return cast(Units, folded)
 
 
@@ -921,7 +922,8 @@ def _load(source: object, units: str | None, layer: str | None = None) -> _Loade
         ]
         if blank and len(blank) < frame.shape[1]:
             frame = frame.drop(columns=frame.columns[blank])
-            written = [w for i, w in enumerate(written) if i not in set(blank)]
+            left_out = set(blank)
+            written = [w for i, w in enumerate(written) if i not in left_out]
             notes.append(f"{len(blank)} empty column(s) without a header left out")
         frame.columns = pd.Index(
             [w if w is not None else str(c) for w, c in zip(written, frame.columns, strict=True)]
@@ -981,7 +983,7 @@ def _named_after_alignments(loaded: _Loaded) -> _Loaded:
     renamed = list(columns)
     for i, new in zip(chosen, names, strict=True):
         renamed[i] = new
-    others = {c for i, c in enumerate(columns) if i not in set(chosen)}
+    others = {c for c in columns if c not in loaded.alignment_columns}
     if others & set(names):
         return loaded
     index = pd.Index(renamed)
