@@ -292,14 +292,6 @@ async def _problems_answer(request: Request, problems: Sequence[FieldProblem]) -
     return JSONResponse({"detail": problem_detail(problems)}, status_code=code)
 
 
-async def _message_answer(request: Request, code: int, message: str) -> Response:
-    message = escaped(message)
-    page = _error_page(request)
-    if page is not None:
-        return await page(request, code, message, (), None)
-    return JSONResponse({"detail": message}, status_code=code)
-
-
 async def message_answer(request: Request, code: int, message: str) -> Response:
     """An error answer with one message: JSON ``{"detail": message}`` for the REST API, the
     error page for a dashboard request (as the service's error handlers answer).
@@ -317,7 +309,11 @@ async def message_answer(request: Request, code: int, message: str) -> Response:
     -------
     starlette.responses.Response
     """
-    return await _message_answer(request, code, message)
+    message = escaped(message)
+    page = _error_page(request)
+    if page is not None:
+        return await page(request, code, message, (), None)
+    return JSONResponse({"detail": message}, status_code=code)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -372,7 +368,7 @@ async def _registry_error(request: Request, exc: Exception) -> Response:
         # a server fault: 500 with an id; the database URL and SQL stay in the server log
         return await _unexpected_error(request, exc)
     code = registry_status(exc) if isinstance(exc, RegistryError) else 400
-    return await _message_answer(request, code, str(exc))
+    return await message_answer(request, code, str(exc))
 
 
 def _sees_identified_data(request: Request) -> bool:
@@ -464,7 +460,7 @@ async def _stored_record_error(request: Request, exc: Exception) -> Response:
 
 
 async def _immunoprecise_error(request: Request, exc: Exception) -> Response:
-    return await _message_answer(request, status.HTTP_400_BAD_REQUEST, str(exc))
+    return await message_answer(request, status.HTTP_400_BAD_REQUEST, str(exc))
 
 
 _METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
