@@ -206,14 +206,13 @@ def _category_labels(kb: KnowledgeBase) -> dict[str, set[str]]:
 
 def _category_comparisons(condition: Condition) -> Iterator[tuple[str, tuple[str, ...]]]:
     """``(key, operands)`` of every ``of: category`` comparison by ``equals``/``in``."""
-    if condition.value is not None and condition.of == "category":
-        if condition.equals is not None:
-            yield condition.value, (str(condition.equals),)
-        elif condition.in_ is not None:
-            yield condition.value, condition.in_
-    children = (*(condition.all or ()), *(condition.any or ()))
-    for child in (*children, *((condition.not_,) if condition.not_ else ())):
-        yield from _category_comparisons(child)
+    for leaf in _leaves(condition):
+        if leaf.of != "category" or leaf.value is None:
+            continue
+        if leaf.equals is not None:
+            yield leaf.value, (str(leaf.equals),)
+        elif leaf.in_ is not None:
+            yield leaf.value, leaf.in_
 
 
 @dataclass(frozen=True)
