@@ -59,7 +59,7 @@ site: $(VENV)/.installed-test
 # beyond `make test`, run by CI after it: the built wheel installed in a fresh venv, the strict
 # documentation build with its tutorials, the API fuzzing and the kill -9 tests (tests marked
 # `release`: minutes each, kept out of `make test` to keep it under 20 minutes on 2 cores), and
-# the generated bad-input tests at 10,000 cases per entry point (2,000 in `make test`)
+# the generated bad-input tests at 10,000 cases per entry point (500 in `make test`)
 release-check: $(VENV)/.installed-test
 	$(BIN)/pytest -m release
 	IMMUNOPRECISE_FUZZ_EXAMPLES=10000 $(BIN)/pytest tests/records/test_adversarial_input.py

@@ -1,7 +1,7 @@
 """Malformed and adversarial input, generated: accepted with consistent values or rejected with
 field-named errors — never an uncaught exception.
 
-Each entry point gets ``EXAMPLES`` generated cases (2,000 by default; the environment variable
+Each entry point gets ``EXAMPLES`` generated cases (500 by default; the environment variable
 ``IMMUNOPRECISE_FUZZ_EXAMPLES`` changes it, and ``make release-check`` runs 10,000): patient
 documents (the shipped examples with values replaced by NaN, ±inf, huge or negative numbers,
 unicode, wrong types, missing and unknown keys), patient tables (CSV), regimen texts and
@@ -36,7 +36,7 @@ from immunoprecise.records import (
     validate_model,
 )
 
-EXAMPLES = int(os.environ.get("IMMUNOPRECISE_FUZZ_EXAMPLES", "2000"))
+EXAMPLES = int(os.environ.get("IMMUNOPRECISE_FUZZ_EXAMPLES", "500"))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
