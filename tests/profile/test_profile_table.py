@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -82,3 +83,21 @@ def test_profile_table_converts_units_in_headers() -> None:
     a = ip.profile_table(frame)[("crp", "value")]
     b = ip.profile_table(in_dl)[("crp", "value")]
     assert (a - b).abs().max() < 1e-9 * a.abs().max()
+
+
+def test_a_workbook_sheet_is_chosen_as_the_error_of_several_sheets_says(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    patients = workbook.active
+    patients.title = "Patients"
+    patients.append(["patient_id", "diagnosis", "crp_mg_per_dL"])
+    patients.append(["P1", "FL", 1.2])
+    workbook.create_sheet("Notes").append(["exported from the clinical data warehouse"])
+    path = tmp_path / "cohort.xlsx"
+    workbook.save(path)
+    with pytest.raises(ip.ValidationError, match="sheet='Patients' in Python"):
+        ip.profile_table(path)
+    for sheet in ("Patients", 0):
+        table = ip.profile_table(path, sheet=sheet)
+        assert table.loc["P1", ("crp", "value")] == 12  # mg/dL read as 12 mg/L
+    with pytest.raises(ip.ValidationError, match="sheet='Notes' is for Excel workbooks"):
+        ip.profile_table(pd.DataFrame({"patient_id": ["P1"], "diagnosis": ["FL"]}), sheet="Notes")

@@ -167,3 +167,32 @@ def test_table_columns_reads_dates_as_iso_text(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert table_columns(path).text("collected_on")[0] == "2026-01-05"
+
+
+@pytest.mark.parametrize(
+    ("written", "hint"),
+    [
+        ("05-Mar-2024", "write it as 2024-03-05"),
+        ("5 March 2024", "write it as 2024-03-05"),
+        ("Mar 5, 2024", "write it as 2024-03-05"),
+        ("25/03/2024", "write it as 2024-03-25"),  # the day first: it cannot be the month
+        ("03/25/2024", "write it as 2024-03-25"),
+        ("05-03-2024", "day and month could be either way round: write YYYY-MM-DD"),
+        ("05.03.2024", "day and month could be either way round: write YYYY-MM-DD"),
+        ("31/02/2024", "there is no day 31 in month 2 of 2024"),
+    ],
+)
+def test_a_date_in_another_format_is_told_how_to_write_it(
+    tmp_path: Path, written: str, hint: str
+) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(
+        f'patient_id,diagnosis,diagnosis_date\nP1,colon adenocarcinoma,"{written}"\n',
+        encoding="utf-8",
+    )
+    for reader in (read_table, table_columns):
+        with pytest.raises(ValidationError) as info:
+            reader(path)
+        (problem,) = info.value.problems
+        assert problem.field == "row 2 (P1) column diagnosis_date"
+        assert f"got text '{written}'; {hint}" in problem.message

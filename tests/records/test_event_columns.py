@@ -139,3 +139,44 @@ def test_a_row_without_outcome_is_not_refused_beside_a_refused_event_cell(
         with pytest.raises(ValidationError) as info:
             reader(path)
         assert [p.field for p in info.value.problems] == ["row 4 (P3) column os_event"]
+
+
+@pytest.mark.parametrize(
+    ("stray", "listed"),
+    [
+        ({3: "2", 5: "x"}, "row 4 (P3) '2' and row 6 (P5) 'x'"),
+        ({3: "2", 5: "x", 6: "?!"}, "row 4 (P3) '2', row 6 (P5) 'x' and row 7 (P6) '?!'"),
+    ],
+)
+def test_two_or_three_stray_cells_get_one_message_listing_their_rows(
+    tmp_path: Path, stray: dict[int, str], listed: str
+) -> None:
+    rows = [("0", stray.get(i, "1" if i % 2 else "0")) for i in range(1, 9)]
+    path = _write(tmp_path, rows)
+    for reader in (read_table, table_columns):
+        with pytest.raises(ValidationError) as info:
+            reader(path)
+        (problem,) = info.value.problems
+        assert problem.field == "column os_event"
+        assert problem.value == list(stray.values())
+        assert problem.message.startswith(
+            f"{len(stray)} cells are not read as the event or censored: {listed}; accepted: "
+            "1/0, true/false, yes/no, or the words dead"
+        )
+        # the accepted values are said once, not once per cell
+        assert str(info.value).count("accepted") == 1
+
+
+def test_many_stray_cells_are_named_once_by_value_with_the_values_to_correct(
+    tmp_path: Path,
+) -> None:
+    rows = [("0", c) for c in ("1", "0", "2", "x", "2", "maybe", "1", "lost")]
+    path = _write(tmp_path, rows)
+    for reader in (read_table, table_columns):
+        with pytest.raises(ValidationError) as info:
+            reader(path)
+        (problem,) = info.value.problems
+        assert problem.field == "column os_event"
+        assert problem.value == ["2", "lost", "maybe", "x"]  # not the 0 and 1 that are read
+        assert "'2' (2 rows, the first row 4 (P3))" in problem.message
+        assert "'lost' (row 9 (P8))" in problem.message

@@ -88,6 +88,33 @@ def test_a_two_row_group_header_is_named_with_where_the_names_are(
         assert "delete row 1" in message
 
 
+def test_a_group_header_above_names_with_units_in_brackets_is_named_as_split(
+    tmp_path: Path,
+) -> None:
+    # a clinical export: a merged "Laboratory" above "CRP (mg/dL)" and "LDH (U/L)", and the
+    # other names merged down over both rows; was: "column 4 (D): has values but no name"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in (
+        ["Patient ID", "Diagnosis", "Laboratory", None],
+        [None, None, "CRP (mg/dL)", "LDH (U/L)"],
+        ["P1", "NSCLC", 1.2, 250],
+    ):
+        sheet.append(row)
+    for cells in ("A1:A2", "B1:B2", "C1:D1"):
+        sheet.merge_cells(cells)
+    path = tmp_path / "export.xlsx"
+    workbook.save(path)
+    for read in (read_patients, table_columns):
+        ((field, message),) = _problems(read, path)
+        assert field == "row 1"
+        assert message.startswith(
+            "the column names are split over rows 1 and 2: row 2 names column(s) "
+            "C (CRP (mg/dL)), D (LDH (U/L)) below the group header 'Laboratory' in row 1"
+        )
+        assert "has values but no name" not in message
+
+
 def test_a_table_without_patient_id_anywhere_is_refused_as_before(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     path.write_text("id,diagnosis\nP1,FL\n", encoding="utf-8")

@@ -218,6 +218,25 @@ def test_a_resource_id_written_as_a_json_number_is_refused_naming_resource_and_v
     assert "Input should be a valid string" not in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("written", "example"), [("1,2", '"value": 1.2'), ("12 mg/L", '"value": 12.5')]
+)
+def test_a_decimal_written_as_text_is_refused_saying_how_fhir_writes_it(
+    written: str, example: str
+) -> None:
+    bundle = _with_crp(
+        {"value": written, "unit": "mg/dL", "system": "http://unitsofmeasure.org", "code": "mg/dL"}
+    )
+    with pytest.raises(ValidationError) as info:
+        read_fhir_bundle(bundle)
+    (problem,) = info.value.problems
+    assert problem.field.endswith(".resource.valueQuantity.value")
+    assert problem.value == written
+    assert f'the Observation\'s value is the text "{written}", not a number' in problem.message
+    assert example in problem.message
+    assert "spec regex" not in str(info.value)
+
+
 def test_bundle_without_cancer_condition_is_refused() -> None:
     bundle = _load("fhir_melanoma.json")
     bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["id"] != "mel-primary"]

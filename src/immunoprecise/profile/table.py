@@ -18,7 +18,10 @@ __all__ = ["profile_columns", "profile_table"]
 
 
 def profile_table(
-    table: pd.DataFrame | str | Path, *, knowledge_base: KnowledgeBase | None = None
+    table: pd.DataFrame | str | Path,
+    *,
+    sheet: str | int | None = None,
+    knowledge_base: KnowledgeBase | None = None,
 ) -> pd.DataFrame:
     """Profile every patient of a table at once (vectorized; same values as :func:`profile`).
 
@@ -27,6 +30,9 @@ def profile_table(
     table
         A ``DataFrame`` in the layout of :func:`~immunoprecise.records.read_table` (one row per
         patient, units in the column names), or the path of such a CSV/TSV/Excel file.
+    sheet
+        For a workbook: the sheet to read, by name or 0-based position; by default the one
+        sheet that holds data (a workbook with several is refused, naming them).
     knowledge_base
         Source of thresholds and references; the shipped knowledge base when omitted.
 
@@ -51,7 +57,7 @@ def profile_table(
     (200, 'low')
     """
     kb = knowledge_base if knowledge_base is not None else load_knowledge_base()
-    return profile_columns(table_columns(table), knowledge_base=kb)
+    return profile_columns(table_columns(table, sheet=sheet), knowledge_base=kb)
 
 
 def profile_columns(cols: RecordColumns, *, knowledge_base: KnowledgeBase) -> pd.DataFrame:

@@ -58,6 +58,7 @@ from pydantic import TypeAdapter
 from pydantic.fields import FieldInfo
 
 from immunoprecise.errors import FieldProblem, ValidationError
+from immunoprecise.records.cell_text import number_as_text
 from immunoprecise.records.cohort import Outcome
 from immunoprecise.records.disease import BurdenMeasurement, RiskIndex
 from immunoprecise.records.events import event_flags
@@ -80,7 +81,6 @@ from immunoprecise.records.table import (
     field_filled_twice,
     id_on_rows,
     is_text_column,
-    number_as_text,
     parse_table_header,
     read_frame,
     table_items,
@@ -594,7 +594,7 @@ def table_columns(
         :func:`~immunoprecise.records.table.read_frame`, as ``read_table`` reads it).
     sheet
         For a workbook: the sheet to read, by name or 0-based position; by default the one
-        sheet that holds data.
+        sheet that holds data. Refused with a ``DataFrame``.
 
     Returns
     -------
@@ -615,6 +615,17 @@ def table_columns(
     (200, 6.0)
     """
     if isinstance(table, pd.DataFrame):
+        if sheet is not None:
+            raise ValidationError(
+                [
+                    FieldProblem(
+                        "(sheet)",
+                        None,
+                        f"sheet={sheet!r} is for Excel workbooks; a DataFrame holds one table",
+                    )
+                ],
+                source=str(table.attrs.get("source", "(table)")),
+            )
         # the cells a file with this header and these cells would hold, checked alike
         frame = check_frame(table)
     else:

@@ -16,7 +16,8 @@ column        event (true)                                           censored (f
 ``1``/``2`` is refused as a whole: R's ``survival`` package reads 1 as censored and 2 as the
 event, while ``1``/``0`` reads 1 as the event, so a ``1`` cannot be read until the coding is
 known. A refused column gets one message naming the values found and those accepted; a few
-stray cells in a column otherwise read (a ``2`` among 0/1) are named one by one.
+stray cells in a column otherwise read (a ``2`` among 0/1) are named by their rows: one cell
+as the cell (``row 7 (P6) column os_event``), two or three in one message listing each row.
 
 Examples
 --------
@@ -35,6 +36,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from immunoprecise.errors import FieldProblem
+from immunoprecise.records.cell_text import number_as_text
 
 __all__ = ["EVENT_COLUMNS", "event_flags", "event_words"]
 
@@ -83,8 +85,7 @@ def _written(cell: Any) -> str | None:
     if isinstance(cell, float):
         if math.isnan(cell):
             return None
-        if cell.is_integer():
-            return str(int(cell))
+        return number_as_text(cell)
     text = str(cell).strip()
     if text.endswith(".0") and text[:-2].isdigit():
         text = text[:-2]  # pandas writes a 0/1 column with a blank cell as 1.0/0.0
@@ -92,8 +93,9 @@ def _written(cell: Any) -> str | None:
 
 
 _STRAY_CELLS = 3
-"""At most this many unread cells in a column whose other cells are read are named one by one
-(a typing slip); more, or a column with none read, are named once for the whole column."""
+"""At most this many unread cells in a column whose other cells are read are named each by its
+row (typing slips); more, or a column with none read, are named once for the whole column, each
+value with its first row."""
 
 
 def event_flags(
@@ -117,8 +119,9 @@ def event_flags(
         One flag per cell (``None`` for a missing one), and no problems; or, when a cell is not
         read, no flags and the problems: one for the whole column, naming the values found
         with their rows and the values accepted (for a ``1``/``2`` coding, the two
-        conventions), unless the column's other cells are read and at most three are not,
-        which are then named one by one (``row 7 (P6) column os_event``).
+        conventions), unless the column's other cells are read and at most three are not: one
+        such cell is named as the cell (``row 7 (P6) column os_event``), two or three in one
+        problem of the column listing each with its row.
 
     Examples
     --------
@@ -161,8 +164,8 @@ def event_flags(
     accepted = "1/0, true/false, yes/no"
     if len(event) > len(_TRUE):
         accepted += (
-            f"; words: {', '.join(event[len(_TRUE) :])} for the event, "
-            f"{', '.join(censored[len(_FALSE) :])} for censored"
+            f", or the words {', '.join(event[len(_TRUE) :])} for the event and "
+            f"{', '.join(censored[len(_FALSE) :])} for a censored time"
         )
     alive = (
         "; 'alive' is not read here, as a living patient may have progressed"
@@ -172,17 +175,26 @@ def event_flags(
     coded_1_2 = set(unread) == {"2"} and set(found) <= {"1", "2"}
     read_cells = sum(f is not None for f in flags)
     if not coded_1_2 and read_cells and len(unread_at) <= _STRAY_CELLS:
-        message = (
-            f"expected the event or censored: {accepted} (an empty cell is a missing value)" + alive
-        )
-        return [], [
-            FieldProblem(
-                f"{rows[i]} column {column}" if rows is not None else f"column {column}",
-                cells[i].strip() if isinstance(cells[i], str) else cells[i],
-                message,
+        if len(unread_at) == 1:  # named as any other bad cell is
+            (i,) = unread_at
+            field = f"{rows[i]} column {column}" if rows is not None else f"column {column}"
+            value = cells[i].strip() if isinstance(cells[i], str) else cells[i]
+            expected = (
+                f"expected the event or censored: {accepted} (an empty cell is a missing value)"
             )
-            for i in unread_at
+            return [], [FieldProblem(field, value, expected + alive)]
+        # two or three: one message listing each cell with its row, not the advice repeated
+        stray = [str(written[i]) for i in unread_at]
+        named = [
+            f"{rows[i]} {text!r}" if rows is not None else repr(text)
+            for i, text in zip(unread_at, stray, strict=True)
         ]
+        listed = ", ".join(named[:-1]) + f" and {named[-1]}"
+        message = (
+            f"{len(named)} cells are not read as the event or censored: {listed}; accepted: "
+            f"{accepted} (an empty cell is a missing value){alive}"
+        )
+        return [], [FieldProblem(f"column {column}", stray, message)]
     if coded_1_2:
         message = (
             f"is coded 1/2 ({counted(every)}), which cannot be read: R's survival package reads "
@@ -195,4 +207,5 @@ def event_flags(
             f"has values that are not read as the event or censored: {counted(unread)}; "
             f"accepted: {accepted} (an empty cell is a missing value){alive}"
         )
+        found = sorted(unread)  # the values to correct, not those read
     return [], [FieldProblem(f"column {column}", found, message)]

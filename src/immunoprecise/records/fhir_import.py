@@ -1230,6 +1230,21 @@ def _bundle_problems(exc: pydantic.ValidationError, data: Json) -> list[FieldPro
     problems = field_problems(exc, Bundle)
     for i, error in enumerate(exc.errors(include_url=False)):
         value = error.get("input")
+        if isinstance(value, str) and "Decimal value string does not match" in str(error["msg"]):
+            # a decimal written as text the FHIR grammar refuses: '1,2', '12 mg/L', 'high'
+            loc = tuple(error["loc"])
+            name = str(loc[-1]) if loc else "value"
+            resource = _resource_type(data, loc) or "resource"
+            comma = re.fullmatch(r"\s*([-+]?\d+),(\d+)\s*", value)
+            example = f"{comma[1]}.{comma[2]}" if comma else "12.5"
+            problems[i] = FieldProblem(
+                problems[i].field,
+                value,
+                f"the {resource}'s {name} is the text {json.dumps(value)}, not a number: FHIR "
+                f'writes a decimal as a JSON number with a decimal point, e.g. "{name}": '
+                f"{example} (no quotes, no unit: the unit goes in unit and code)",
+            )
+            continue
         if (
             error["type"] != "string_type"
             or isinstance(value, bool)

@@ -268,6 +268,25 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ISO_MIDNIGHT = re.compile(r"(\d{4}-\d{2}-\d{2})[T ]00:00(?::00(?:\.0+)?)?(?:Z|[+-]00:?00)?")
 
 
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+        start=1,
+    )
+}
+"""English month names by their first three letters, for the hint of a date written with one."""
+
+
+def _iso_hint(year: int, month: int, day: int) -> str:
+    """The hint to write a date read unambiguously as ``YYYY-MM-DD``, or to write a date that
+    exists (31 February does not)."""
+    try:
+        return f"; write it as {dt.date(year, month, day).isoformat()}"
+    except ValueError:
+        return f"; there is no day {day} in month {month} of {year}: write a date as YYYY-MM-DD"
+
+
 def _date_hint(text: str) -> str:
     """How to write a date that is not ISO 8601, where its form says it."""
     with_time = re.fullmatch(r"(\d{4}-\d{2}-\d{2})[T ]\d{1,2}:\d{2}\S*", text)
@@ -277,8 +296,23 @@ def _date_hint(text: str) -> str:
     if year_first and (len(text) == 8 or not text.isdigit()):
         year, month, day = year_first.groups()
         return f"; write it as {year}-{int(month):02d}-{int(day):02d}"
-    if re.fullmatch(r"\d{1,2}[./]\d{1,2}[./]\d{4}", text):
-        return "; day and month could be either way round: write YYYY-MM-DD"
+    day_first = re.fullmatch(r"(\d{1,2})[-./](\d{1,2})[-./](\d{4})", text)
+    if day_first:
+        first, second, year = (int(n) for n in day_first.groups())
+        if first <= 12 and second <= 12:
+            return "; day and month could be either way round: write YYYY-MM-DD"
+        # 25/03/2024 has the day first, 03/25/2024 the month: one reading only
+        month, day = (second, first) if first > 12 else (first, second)
+        return _iso_hint(year, month, day)
+    named = re.fullmatch(
+        r"(?:(?P<d1>\d{1,2})[-. ]?(?P<m1>[A-Za-z]{3,9})\.?[-. ,]+|(?P<m2>[A-Za-z]{3,9})\.? "
+        r"(?P<d2>\d{1,2}),? )(?P<year>\d{4})",
+        text,
+    )
+    if named:
+        month = _MONTHS.get((named["m1"] or named["m2"]).casefold()[:3])
+        if month is not None:  # 05-Mar-2024, 5 March 2024, Mar 5, 2024
+            return _iso_hint(int(named["year"]), month, int(named["d1"] or named["d2"]))
     if re.fullmatch(r"\d+(\.\d+)?", text):
         return " (a timestamp or a spreadsheet's day number is not read as a date)"
     return ""

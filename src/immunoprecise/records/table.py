@@ -48,7 +48,8 @@ import numpy as np
 import pandas as pd
 import pydantic
 
-from immunoprecise.errors import FieldProblem, ValidationError, repeated
+from immunoprecise.errors import FieldProblem, UnitError, ValidationError, repeated
+from immunoprecise.records.cell_text import number_as_text
 from immunoprecise.records.cohort import Cohort, Outcome
 from immunoprecise.records.events import EVENT_COLUMNS, event_flags
 from immunoprecise.records.fields import record_fields
@@ -56,7 +57,7 @@ from immunoprecise.records.microenvironment import Region
 from immunoprecise.records.patient import NO_PRIOR_THERAPY
 from immunoprecise.records.record import PatientRecord
 from immunoprecise.records.scalars import FROM_TEXT, number_text_problem
-from immunoprecise.records.units import is_convertible, round_significant
+from immunoprecise.records.units import is_convertible, parse_unit, round_significant
 from immunoprecise.records.validation import field_problems
 
 __all__ = ["column_catalogue", "number_as_text", "read_table", "unit_token"]
@@ -221,15 +222,71 @@ def _parse_header(name: str, scalars: list[_Scalar]) -> _Header | str:
         candidate = f"{stem}_{unit_token(bracketed['unit'].strip())}"
         if not isinstance(_parse_header(candidate, scalars), str):
             return f"unknown column '{name}'; write the unit in the name: '{candidate}'"
+        hint = _named_with_unit(candidate)
         return (
             f"unknown column '{name}'; a column name carries its unit after an underscore, "
             "'/' written as '_per_' (crp_mg_per_L, ihc_cd8_tumor_core_cells_per_mm2), not in "
-            "brackets (see the column list in the README)"
+            + (f"brackets; {hint}" if hint else "brackets (see the column list in the README)")
         )
-    known = [c for c, _ in column_catalogue()]
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    return f"unknown column '{name}'{hint} (see the column list in the README)"
+    hint = _named_with_unit(name)
+    if hint is None:
+        known = [c for c, _ in column_catalogue()]
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else None
+    return (
+        f"unknown column '{name}'{f'; {hint}' if hint else ''} (see the column list in the README)"
+    )
+
+
+def _unit_at_end(name: str) -> tuple[str, str] | None:
+    """The name's stem and the unit token it ends with (``cd8`` and ``cells_per_mm2``), the
+    longest token that is a unit; ``None`` when it ends with none."""
+    parts = name.split("_")
+    for k in range(1, len(parts)):
+        token = "_".join(parts[k:])
+        try:
+            parse_unit(_token_unit(token))
+        except UnitError:
+            continue
+        return "_".join(parts[:k]), token
+    return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _named_with_unit(name: str) -> str | None:
+    """How to write an unknown column ``name`` that ends with a unit, keeping that unit, or
+    ``None``: never a column of another kind of unit (a density in tissue, cells/mm², is not
+    a blood count in cells/µL; CRP in mg/dL is not CRP in mg/L)."""
+    split = _unit_at_end(name)
+    if split is None:
+        return None
+    stem, token = split
+    unit = _token_unit(token)
+    folded = re.sub(r"\W+", "_", stem.casefold()).strip("_")
+    if is_convertible(unit, _PATTERN_UNITS["ihc"]):
+        words = folded.removeprefix("ihc_")
+        region = next((r.value for r in Region if words.endswith(f"_{r.value}")), None)
+        if region is not None and words[: -len(region) - 1]:
+            marker = words[: -len(region) - 1].replace("_", "")  # PD-L1 → pdl1
+            return f"write it 'ihc_{marker}_{region}_{token}'"
+        marker = next((w for w in words.split("_") if w), "cd8")
+        return (
+            f"a density in tissue is named ihc_<marker>_<region>_<unit>, the marker in lower "
+            f"case and the region one of {', '.join(r.value for r in Region)}: e.g. "
+            f"'ihc_{marker}_{Region.tumor_core.value}_{token}'"
+        )
+    scalars = _scalar_columns()
+    for col in scalars:
+        if col.unit and folded == col.stem:
+            if is_convertible(unit, col.unit):
+                return f"write it '{col.stem}_{token}'"
+            return (
+                f"'{token}' is not a unit of {'.'.join(col.path)}, which is in {col.unit}: "
+                f"e.g. '{col.stem}_{unit_token(col.unit)}'"
+            )
+    same_kind = [c.stem for c in scalars if c.unit and is_convertible(unit, c.unit)]
+    close = difflib.get_close_matches(folded, same_kind, n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}_{token}'?" if close else None
 
 
 def _missing(cell: Any) -> bool:
@@ -238,20 +295,6 @@ def _missing(cell: Any) -> bool:
     if isinstance(cell, float) and math.isnan(cell):
         return True
     return isinstance(cell, str) and not cell.strip()
-
-
-def number_as_text(cell: float) -> str:
-    """A spreadsheet's number in a text column (a patient id, a stage, a grade) as text:
-    ``1001`` (or ``1001.0``) as ``'1001'``, ``2.5`` as ``'2.5'``.
-
-    Examples
-    --------
-    >>> number_as_text(1001), number_as_text(4.0), number_as_text(2.5)
-    ('1001', '4', '2.5')
-    """
-    if isinstance(cell, float) and cell.is_integer():
-        return str(int(cell))
-    return str(cell)
 
 
 DATE_IN_TEXT = (
@@ -440,9 +483,9 @@ def table_items(cell: Any) -> list[str]:
     return _items(cell)
 
 
-def _read_rows(path: Path, sheet: str | int | None) -> tuple[list[tuple[int, dict[str, Any]]], str]:
-    """The rows of a table file, each with its row number in the file, and the table's name."""
-    frame = read_frame(path, sheet=sheet)
+def _frame_rows(frame: pd.DataFrame) -> tuple[list[tuple[int, dict[str, Any]]], str]:
+    """The rows of checked cells (:func:`read_frame`, :func:`check_frame`), each with its row
+    number in the file, and the table's name."""
     rows = [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
     return list(zip(frame.index.tolist(), rows, strict=True)), frame.attrs["source"]
 
@@ -902,7 +945,7 @@ def read_frame(path: Path, *, sheet: str | int | None = None) -> pd.DataFrame:
     )
 
 
-def check_frame(table: pd.DataFrame, *, source: str = "(table)") -> pd.DataFrame:
+def check_frame(table: pd.DataFrame, *, source: str | None = None) -> pd.DataFrame:
     """Check a ``DataFrame`` of patient cells as :func:`read_frame` checks a file's cells.
 
     The same cells are refused with the same messages as in a file: a column name given twice
@@ -915,12 +958,18 @@ def check_frame(table: pd.DataFrame, *, source: str = "(table)") -> pd.DataFrame
     refused with the advice to write ``1.5``, as in a ``,``-separated file), and percentage
     and error formats exist only in a workbook.
 
+    A frame that :func:`read_frame` (or this function) returned is checked again as it is,
+    keeping the file's name (``attrs["source"]``) and, while its index is still the file's row
+    numbers (whole numbers from 2, increasing: rows may have been left out, not reordered), its
+    rows: messages name the cells as they would name them in the file.
+
     Parameters
     ----------
     table
         Cells under their column names, as a table file holds them.
     source
-        How messages name the table.
+        How messages name the table; by default the file a :func:`read_frame` frame came from,
+        else ``(table)``.
 
     Returns
     -------
@@ -943,7 +992,22 @@ def check_frame(table: pd.DataFrame, *, source: str = "(table)") -> pd.DataFrame
     cells = table.astype(object)
     cells = cells.where(cells.notna(), None)
     written = [None if _missing(c) else (str(c).strip() or None) for c in table.columns]
-    return _checked_cells(cells, written, header_row=1, sep="", source=source, formats=None)
+    read = table.attrs.get("source")
+    if source is None:
+        source = read if isinstance(read, str) else "(table)"
+    rows = table.index if isinstance(read, str) and _file_rows(table.index) else None
+    return _checked_cells(
+        cells, written, header_row=1, sep="", source=source, formats=None, rows=rows
+    )
+
+
+def _file_rows(index: pd.Index) -> bool:
+    """Whether ``index`` is row numbers of a file as :func:`read_frame` gives them (whole
+    numbers from 2, increasing), rather than positions."""
+    if not pd.api.types.is_integer_dtype(index.dtype):
+        return False
+    numbers = index.to_numpy()
+    return bool(len(numbers) == 0 or (numbers[0] >= 2 and (np.diff(numbers) > 0).all()))
 
 
 _HEADER_SEARCH_ROWS = 10
@@ -971,6 +1035,20 @@ def _header_row_below(frame: pd.DataFrame) -> int | None:
     return None
 
 
+def _names_a_column(text: str) -> bool:
+    """Whether ``text`` is a column name, or one with its unit in brackets (``CRP (mg/dL)``)
+    that names a known column once written as the reader asks (``crp_mg_per_dL``)."""
+    if not isinstance(parse_table_header(text), str):
+        return True
+    bracketed = _BRACKETED_UNIT.fullmatch(text)
+    if bracketed is None:
+        return False
+    stem = re.sub(r"\W+", "_", bracketed["stem"].casefold()).strip("_")
+    return not isinstance(
+        parse_table_header(f"{stem}_{unit_token(bracketed['unit'].strip())}"), str
+    )
+
+
 def _names_split(frame: pd.DataFrame, written: list[str | None], header_row: int) -> str | None:
     """Why the column names look split over two rows, or ``None``.
 
@@ -987,17 +1065,16 @@ def _names_split(frame: pd.DataFrame, written: list[str | None], header_row: int
         for c, name in enumerate(written)
         if c < len(below)
         and isinstance(below[c], str)
-        and not isinstance(parse_table_header(below[c].strip()), str)
+        and _names_a_column(below[c].strip())
         and (name is None or isinstance(parse_table_header(name), str))
     ]
     if not moved:
         return None
+    # the group of a column is the nearest header at or left of it (a merged cell keeps its
+    # text in its first column), unless that is a column name itself
+    nearest = [next((written[g] for g in range(c, -1, -1) if written[g]), None) for c in moved]
     groups = sorted(
-        {
-            str(written[c])
-            for c in range(len(written))
-            if written[c] is not None and isinstance(parse_table_header(str(written[c])), str)
-        }
+        {str(n) for n in nearest if n is not None and isinstance(parse_table_header(n), str)}
     )
     named = ", ".join(f"{_column_letter(c)} ({str(below[c]).strip()})" for c in moved)
     group = f" below the group header {', '.join(map(repr, groups))}" if groups else ""
@@ -1018,10 +1095,12 @@ def _checked_cells(
     sep: str,
     source: str,
     formats: list[_FormatCell] | None,
+    rows: pd.Index | None = None,
 ) -> pd.DataFrame:
     """The checks of :func:`read_frame` on the cells below a header (``written``, ``None`` for
     an empty header cell) at file row ``header_row``; ``sep`` is ``""`` for a workbook or a
-    frame."""
+    frame. ``rows`` are the cells' row numbers in the file, by default counted from the
+    header."""
     twice = repeated(name or None for name in written)
     if twice:
         raise ValidationError(
@@ -1031,7 +1110,9 @@ def _checked_cells(
             ],
             source=source,
         )
-    frame.index = pd.RangeIndex(header_row + 1, header_row + 1 + len(frame))
+    frame.index = (
+        pd.RangeIndex(header_row + 1, header_row + 1 + len(frame)) if rows is None else rows
+    )
     if "patient_id" not in written:
         below = _header_row_below(frame)
         if below is not None:
@@ -1212,18 +1293,31 @@ def _column_letter(index: int) -> str:
     return letters
 
 
-def read_table(path: str | Path, *, sheet: str | int | None = None) -> Cohort:
+def read_table(
+    table: str | Path | pd.DataFrame,
+    *,
+    sheet: str | int | None = None,
+    folder: str | Path | None = None,
+) -> Cohort:
     """Read a CSV, TSV or Excel table of patients (one row each) with any outcome columns.
 
     Parameters
     ----------
-    path
+    table
         ``.csv``, ``.tsv`` or ``.xlsx`` file; see this module's documentation for the columns.
         A ``;``-separated ``.csv`` (Excel's CSV where the decimal mark is the comma) is read
-        with its decimal commas; see :func:`read_frame` for what is refused.
+        with its decimal commas; see :func:`read_frame` for what is refused. Or a
+        ``DataFrame`` of the same columns, its cells checked by :func:`check_frame` as a
+        file's are; the cells :func:`read_frame` returned are read without opening the file
+        again, messages naming the file and its rows as they would for the file.
     sheet
         For a workbook: the sheet to read, by name or 0-based position. By default the one
-        sheet that holds data; a workbook with several is refused, naming them.
+        sheet that holds data; a workbook with several is refused, naming them. Refused with
+        a ``DataFrame``.
+    folder
+        The folder that relative paths in the records (an ``expression_path``) are read from;
+        by default the table file's folder, and for a ``DataFrame`` none (the working
+        directory, or the ``base_dir`` given to :func:`~immunoprecise.profile`).
 
     Returns
     -------
@@ -1242,9 +1336,27 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> Cohort:
     >>> cohort = read_table(example_path("fl_cohort.csv"))
     >>> len(cohort.records), cohort.records[0].host.crp.unit
     (200, 'mg/L')
+
+    A sheet read once, its cells looked at before they are read as records:
+
+    >>> cells = read_frame(example_path("fl_cohort.csv"))
+    >>> "diagnosis" in cells.columns, len(read_table(cells).records)
+    (True, 200)
     """
-    path = Path(path)
-    numbered, source = _read_rows(path, sheet)
+    if isinstance(table, pd.DataFrame):
+        if sheet is not None:
+            raise _table_error(
+                str(table.attrs.get("source", "(table)")),
+                "(sheet)",
+                f"sheet={sheet!r} is for Excel workbooks; a DataFrame holds one table",
+            )
+        frame = check_frame(table)
+        base = None if folder is None else Path(folder)
+    else:
+        path = Path(table)
+        frame = read_frame(path, sheet=sheet)
+        base = path.parent if folder is None else Path(folder)
+    numbered, source = _frame_rows(frame)
     if not numbered:
         raise ValidationError(
             [FieldProblem("(file)", None, "the table has no rows")], source=source
@@ -1291,9 +1403,7 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> Cohort:
                     FieldProblem(f"{where} column {h.name}", str(row[h.name]), DATE_IN_TEXT)
                 )
         try:
-            records.append(
-                PatientRecord.model_validate(data, context=FROM_TEXT).read_from(Path(path).parent)
-            )
+            records.append(PatientRecord.model_validate(data, context=FROM_TEXT).read_from(base))
         except pydantic.ValidationError as exc:
             for p in field_problems(exc, PatientRecord):
                 loc = tuple(
