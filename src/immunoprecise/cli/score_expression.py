@@ -99,18 +99,14 @@ def score_expression_command(
     Example: immunoprecise score-expression salmon/*/quant.genes.sf --out scores.tsv
     """
     from immunoprecise.profile.expression import SCORE_COLUMNS, score_expression
-    from immunoprecise.profile.expression.matrix import UNITS, Units
+    from immunoprecise.profile.expression.matrix import Units
 
-    folded = units.strip().lower() if units is not None else None
-    if folded is not None and folded not in UNITS:
-        allowed = f"{', '.join(UNITS[:-1])} or {UNITS[-1]}"
-        _err.print(f"error: --units must be {allowed}, not {units!r}", markup=False)
-        raise typer.Exit(EXIT_INVALID_INPUT)
     try:
         with _err.status("Scoring expression…") as status:
             table = score_expression(
                 matrix[0] if len(matrix) == 1 else matrix,
-                units=cast("Units | None", folded),
+                # checked (any case) by the library, whose message names the allowed values
+                units=cast("Units | None", units),
                 log2_offset=log2_offset,
                 deconvolution=deconvolution,
                 reference=reference,

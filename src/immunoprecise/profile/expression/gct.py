@@ -36,26 +36,12 @@ from pathlib import Path
 import pandas as pd
 
 from immunoprecise.errors import ExpressionError
-from immunoprecise.profile.expression.quantifiers import TEXT_READ_ERRORS, open_text
+from immunoprecise.profile.expression.quantifiers import first_lines
 
 __all__ = ["is_gct", "read_gct"]
 
 _VERSION = re.compile(r"^#1\.(\d+)\s*$")
 _DIMENSIONS = re.compile(r"^\s*(\d+)\s+(\d+)(?:\s+(\d+)\s+(\d+))?\s*$")
-
-
-def _first_lines(path: Path, n: int) -> list[str]:
-    """Up to ``n`` first lines of a (possibly compressed) text file, ``[]`` if unreadable."""
-    try:
-        with open_text(path) as handle:
-            lines = []
-            for line in handle:
-                lines.append(line.rstrip("\r\n"))
-                if len(lines) == n:
-                    break
-            return lines
-    except TEXT_READ_ERRORS:
-        return []
 
 
 def is_gct(path: Path) -> bool:
@@ -71,7 +57,7 @@ def is_gct(path: Path) -> bool:
     bool
         ``True`` for a GCT file of any version.
     """
-    lines = _first_lines(path, 1)
+    lines = first_lines(path, 1)
     return bool(lines) and _VERSION.match(lines[0]) is not None
 
 
@@ -106,7 +92,7 @@ def read_gct(path: Path) -> pd.DataFrame:
     >>> read_gct(path)["S1"].tolist()
     [3, 5]
     """
-    lines = _first_lines(path, 3)
+    lines = first_lines(path, 3)
     version = _VERSION.match(lines[0]) if lines else None
     if version is None:
         raise ExpressionError(

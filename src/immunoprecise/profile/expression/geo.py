@@ -36,12 +36,17 @@ from pathlib import Path
 import pandas as pd
 
 from immunoprecise.errors import ExpressionError
-from immunoprecise.profile.expression.quantifiers import TEXT_READ_ERRORS, open_text
+from immunoprecise.profile.expression.quantifiers import (
+    TEXT_READ_ERRORS,
+    first_lines,
+    open_text,
+)
 
 __all__ = ["is_series_matrix", "read_series_matrix"]
 
 _BEGIN = "!series_matrix_table_begin"
 _END = "!series_matrix_table_end"
+_PLATFORM = "!series_platform_id"
 
 
 def is_series_matrix(path: Path) -> bool:
@@ -57,14 +62,8 @@ def is_series_matrix(path: Path) -> bool:
     bool
         ``True`` for a GEO series matrix.
     """
-    try:
-        with open_text(path) as handle:
-            for line in handle:
-                if line.strip():
-                    return line.lstrip().startswith(("!Series_", "!Sample_", _BEGIN))
-    except TEXT_READ_ERRORS:
-        return False
-    return False
+    lines = first_lines(path, 1, skip_leading=lambda line: not line.strip())
+    return bool(lines) and lines[0].lstrip().startswith(("!Series_", "!Sample_", _BEGIN))
 
 
 def read_series_matrix(path: Path) -> pd.DataFrame:
@@ -78,7 +77,9 @@ def read_series_matrix(path: Path) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        The values, ``ID_REF`` as the index, one column per GSM accession.
+        The values, ``ID_REF`` as the index, one column per GSM accession; ``attrs["platform"]``
+        holds the series' platform accession(s) (``!Series_platform_id``, e.g. ``GPL570``), or
+        ``""`` when the file does not name one.
 
     Raises
     ------
@@ -86,11 +87,14 @@ def read_series_matrix(path: Path) -> pd.DataFrame:
         A file without the table markers, an empty table, or a table that cannot be parsed.
     """
     table: list[str] = []
+    platforms: list[str] = []
     inside = begun = ended = False
     try:
         with open_text(path) as handle:
             for line in handle:
                 marker = line.strip().lower()
+                if not begun and marker.startswith(_PLATFORM):
+                    platforms += [f.strip().strip('"') for f in line.split("\t")[1:]]
                 if marker == _BEGIN:
                     inside = begun = True
                 elif marker == _END:
@@ -126,4 +130,5 @@ def read_series_matrix(path: Path) -> pd.DataFrame:
             f"{path.name}: the table of the GEO series matrix has no sample columns"
         )
     frame.index = frame.index.map(lambda x: x if not isinstance(x, str) else x.strip())
+    frame.attrs["platform"] = ", ".join(dict.fromkeys(p for p in platforms if p))
     return frame

@@ -33,18 +33,18 @@ import pandas as pd
 from immunoprecise.errors import ExpressionError, repeated
 from immunoprecise.profile.expression.gct import is_gct, read_gct
 from immunoprecise.profile.expression.genes import GeneMapping, GeneTable
+from immunoprecise.profile.expression.genes import _as_text as _identifier_text
 from immunoprecise.profile.expression.geo import is_series_matrix, read_series_matrix
 from immunoprecise.profile.expression.quantifiers import (
     GENE_LEVEL_FILES,
     LAYOUTS,
-    TEXT_READ_ERRORS,
     QuantifierLayout,
     alignment_sample_names,
     file_header,
+    first_lines,
     gencode_genes,
     layout_of,
     named_by_folder,
-    open_text,
     sample_name,
     transcript_examples,
 )
@@ -444,11 +444,21 @@ def read_expression(
         )
     table = GeneTable.shipped()
     mapping = table.to_symbols(numeric.index)
-    _refuse_transposed(mapping, table.to_symbols(labels), name)
+    _refuse_transposed(mapping, table.to_symbols(labels), name, anndata=loaded.from_anndata)
     _refuse_row_numbers(numeric.index, name)
+    _refuse_probe_ids(numeric.index, table, name, loaded.platform)
     _refuse_mouse_genes(numeric.index, table, name)
     if not any(s is not None for s in mapping.symbols):
         examples = ", ".join(map(str, list(numeric.index[:5])))
+        first = [str(i).strip() for i in numeric.index[:100]]
+        if loaded.platform or 2 * sum(bool(_PROBE_ID.match(i)) for i in first) > len(first):
+            raise ExpressionError(
+                f"{name}: no row identifier is a known gene; the first rows are: {examples}, "
+                "microarray probe IDs"
+                + (f" of platform {loaded.platform}" if loaded.platform else "")
+                + ", not genes. "
+                + _probe_mapping(loaded.platform)
+            )
         raise ExpressionError(
             f"{name}: no row identifier is a known gene (HGNC symbol, alias, Ensembl or Entrez "
             f"ID); the first rows are: {examples}. Genes must be the rows (transpose the matrix "
@@ -479,8 +489,33 @@ def _units(units: object) -> Units | None:
         return None
     folded = units.strip().lower() if isinstance(units, str) else units
     if folded not in UNITS:
-        raise ExpressionError(f"units must be one of {', '.join(UNITS)}, not {units!r}")
+        raise ExpressionError(
+            f"units must be {', '.join(UNITS[:-1])} or {UNITS[-1]}, not {units!r}"
+            + _units_hint(folded)
+        )
     return cast(Units, folded)
+
+
+def _units_hint(folded: object) -> str:
+    """What to declare for a scale named another way (``log2(TPM+1)``, ``FPKM``, ``CPM``)."""
+    if not isinstance(folded, str):
+        return ""
+    if folded.startswith("log2") or folded in ("log", "logtpm", "log_tpm"):
+        natural = "" if folded.startswith("log2") else " (natural-log values: convert to log2)"
+        return (
+            ": for log2(TPM + c) values declare units='log2tpm' (and log2_offset=c where c is "
+            f"known, e.g. log2_offset=1 for log2(TPM + 1)){natural}"
+        )
+    if folded.startswith(("log", "ln")):
+        return ": the only logarithmic scale read is log2; convert the values to log2(TPM + c)"
+    if "fpkm" in folded or "rpkm" in folded:
+        return (
+            ": FPKM/RPKM are not read as such; convert each sample to TPM (its FPKM ÷ the "
+            "sample's FPKM sum × 10⁶) and declare units='tpm'"
+        )
+    if folded in ("count", "cpm", "raw", "reads", "raw_counts", "rawcounts", "expected_count"):
+        return ": read counts, raw or per million, are declared units='counts'"
+    return ""
 
 
 def _log2_offset(offset: object) -> float | None:
@@ -642,16 +677,98 @@ def _refuse_row_numbers(labels: Iterable[object], name: str) -> None:
         )
 
 
-def _refuse_transposed(rows: GeneMapping, columns: GeneMapping, name: str) -> None:
+ENTREZ_GAP = (1_000_000, 100_000_000)
+"""No human Entrez gene ID lies between these (genes got IDs up to about 10⁶ until 2008, and
+from 10⁸ on since): a number there is no human gene."""
+
+
+def _probe_numbers(identifiers: Iterable[object], table: GeneTable) -> tuple[int, int, list[str]]:
+    """How many row identifiers are whole numbers below 10⁸ (where the Entrez IDs of named
+    genes lie; newer IDs, from 10⁸ on, are often unnamed loci), how many of those are human
+    Entrez gene IDs, and the first few that are not.
+
+    >>> _probe_numbers(["3001", "5551", "7892501", "GZMA"], GeneTable.shipped())
+    (3, 2, ['7892501'])
+    """
+    numbers = known = 0
+    others: list[str] = []
+    for raw in identifiers:
+        text = _identifier_text(raw)
+        if text is None or not (text.isascii() and text.isdigit()) or int(text) >= 10**8:
+            continue
+        numbers += 1
+        if text in table.by_entrez:
+            known += 1
+        elif len(others) < 5:
+            others.append(text)
+    return numbers, known, others
+
+
+def _refuse_probe_ids(
+    identifiers: Iterable[object], table: GeneTable, name: str, platform: str = ""
+) -> None:
+    """Refuse row identifiers that are numbers but mostly not human Entrez gene IDs: probe IDs
+    of a microarray platform (Agilent feature numbers 1 … 45,015, Affymetrix Gene/Exon ST
+    transcript clusters 2,315,101 … 8,180,418, Illumina array addresses) or Entrez IDs of
+    another species. Read as Entrez IDs, the probes that happen to share a gene's ID would be
+    scored as that gene (Agilent feature 3001 as GZMA). A matrix keyed by human Entrez IDs
+    has nearly all of its numbers below 10⁸ among the genes (NCBI's unnamed loci, above 10⁸,
+    are not counted), so it is read as before."""
+    rows = list(identifiers)
+    numbers, known, others = _probe_numbers(rows, table)
+    if numbers < 3 or 2 * numbers <= len(rows) or 2 * known >= numbers:
+        return
+    from_platform = f" of platform {platform}" if platform else ""
+    raise ExpressionError(
+        f"{name}: the row identifiers are numbers, but only {known:,} of {numbers:,} are human "
+        f"Entrez gene IDs ({', '.join(others)}, … are none): these look like microarray probe "
+        f"IDs{from_platform} (or Entrez IDs of another species), and read as Entrez IDs each "
+        "probe that shares a gene's number would be scored as that gene. "
+        + _probe_mapping(platform)
+    )
+
+
+def _probe_mapping(platform: str) -> str:
+    """How to turn a microarray's probe rows into gene rows, naming the GEO platform if known."""
+    where = (
+        f"its GEO page ({platform}: 'Download full table', or getGEO('{platform}') of "
+        "GEOquery in R)"
+        if platform and "," not in platform
+        else "the platform's annotation on GEO ('Download full table' on its GPL page)"
+    )
+    return (
+        f"Map the probes to genes with {where}: its ID column to Gene Symbol or "
+        "ENTREZ_GENE_ID, one row per gene (e.g. the probe with the highest mean), and give that "
+        "genes × samples matrix"
+    )
+
+
+_PROBE_ID = re.compile(r"^(\d+(_[a-z])*_at|ILMN_\d+|A_\d+_P\d+)$")
+"""Probe IDs of the common expression arrays: Affymetrix (``1007_s_at``, ``201422_at``),
+Illumina (``ILMN_1343291``), Agilent (``A_23_P100001``)."""
+
+
+def _refuse_transposed(
+    rows: GeneMapping, columns: GeneMapping, name: str, *, anndata: bool = False
+) -> None:
     """Refuse a matrix whose genes are its columns: most column labels are approved symbols or
     Ensembl IDs, more of them than among the rows. (Aliases and Entrez IDs do not count: sample
     names such as ``S1`` or ``P2`` are gene aliases, and numbered samples are Entrez IDs, so a
-    transposed matrix would otherwise be read with its samples as genes.)"""
+    transposed matrix would otherwise be read with its samples as genes.) For AnnData, which
+    holds samples × genes, the message speaks of its obs and var."""
     strong_columns = columns.kinds.get("symbol", 0) + columns.kinds.get("ensembl", 0)
     strong_rows = rows.kinds.get("symbol", 0) + rows.kinds.get("ensembl", 0)
     mostly_genes = strong_columns >= 2 and 2 * strong_columns >= len(columns.symbols)
     if mostly_genes and strong_columns > strong_rows:
         genes = [s for s in columns.symbols if s is not None][:5]
+        if anndata:
+            raise ExpressionError(
+                f"{name}: the obs names look like genes ({strong_columns:,} of "
+                f"{len(columns.symbols):,} are gene symbols or Ensembl IDs, e.g. "
+                f"{', '.join(genes)}; {strong_rows:,} of {len(rows.symbols):,} var names "
+                "are): AnnData holds samples in obs and genes in var; transpose it "
+                "(adata = adata.T) and give that AnnData, or save it again (adata.write_h5ad)"
+            )
         raise ExpressionError(
             f"{name}: the columns look like genes ({strong_columns:,} of "
             f"{len(columns.symbols):,} are gene symbols or Ensembl IDs, e.g. "
@@ -831,6 +948,8 @@ class _Loaded:
     alignment_columns: frozenset[str] = frozenset()
     """Columns headed by the alignment file they were counted from (featureCounts)."""
     from_anndata: bool = False
+    platform: str = ""
+    """A GEO series matrix's platform accession(s) (``GPL6480``), to name in messages."""
 
 
 def _load(source: object, units: str | None, layer: str | None = None) -> _Loaded:
@@ -891,7 +1010,8 @@ def _load(source: object, units: str | None, layer: str | None = None) -> _Loade
     if is_gct(path):
         return _Loaded(read_gct(path), path.name)
     if is_series_matrix(path):
-        return _Loaded(read_series_matrix(path), path.name)
+        series = read_series_matrix(path)
+        return _Loaded(series, path.name, platform=str(series.attrs.get("platform", "")))
     default_sep = "," if ".csv" in suffixes else "\t"
     sep, decimal = _separator(path, default_sep)
     peeked = file_header(path, sep)
@@ -945,17 +1065,7 @@ def _separator(path: Path, default: str) -> tuple[str, str]:
     ``default`` (a tab; a comma for ``.csv``) unless the header line holds none of it but
     another of tab, comma and semicolon. A semicolon-separated file whose first data line holds
     commas is a spreadsheet's CSV in a locale whose decimal mark is the comma (``12,5``)."""
-    lines: list[str] = []
-    try:
-        with open_text(path) as handle:
-            for line in handle:
-                if line.startswith("#") and not lines:
-                    continue
-                lines.append(line)
-                if len(lines) == 2:
-                    break
-    except TEXT_READ_ERRORS:
-        return default, "."
+    lines = first_lines(path, 2, skip_leading=lambda line: line.startswith("#"))
     if not lines or default in lines[0]:
         return default, "."
     found = {s: lines[0].count(s) for s in ("\t", ",", ";")}

@@ -53,7 +53,7 @@ import bz2
 import gzip
 import lzma
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
@@ -67,6 +67,7 @@ __all__ = [
     "QuantifierLayout",
     "alignment_sample_names",
     "file_header",
+    "first_lines",
     "gencode_genes",
     "layout_of",
     "named_by_folder",
@@ -270,6 +271,47 @@ def open_text(path: Path) -> IO[str]:
     if opener is None:
         return path.open("r", encoding="utf-8-sig")
     return opener(path, "rt", encoding="utf-8-sig")  # type: ignore[operator,no-any-return]
+
+
+def first_lines(
+    path: Path, n: int, *, skip_leading: Callable[[str], bool] | None = None
+) -> list[str]:
+    """Up to ``n`` first lines of a (possibly compressed) text file, without their line ends.
+
+    Parameters
+    ----------
+    path
+        The file, opened with :func:`open_text` (``.gz``, ``.bz2`` and ``.xz`` decompressed).
+    n
+        How many lines to return at most.
+    skip_leading
+        Lines before the first one returned for which this is true are passed over (blank
+        lines, ``#`` comments); ``None`` keeps every line.
+
+    Returns
+    -------
+    list[str]
+        The lines, ``[]`` for a file that cannot be read as text (not UTF-8, a broken archive,
+        missing).
+
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "m.tsv"
+    >>> _ = p.write_text("\\n# comment\\ngene\\tS1\\r\\n\\nGZMA\\t3\\n")
+    >>> first_lines(p, 2, skip_leading=lambda line: not line.strip() or line.startswith("#"))
+    ['gene\\tS1', '']
+    """
+    lines: list[str] = []
+    try:
+        with open_text(path) as handle:
+            for line in handle:
+                if not lines and skip_leading is not None and skip_leading(line):
+                    continue
+                lines.append(line.rstrip("\r\n"))
+                if len(lines) >= n:
+                    break
+    except TEXT_READ_ERRORS:
+        return []
+    return lines
 
 
 def file_header(path: Path, sep: str) -> tuple[list[str], int] | None:
