@@ -156,3 +156,44 @@ def test_a_comparison_that_can_never_hold_is_an_error(tmp_path: Path) -> None:
         assert f"error: {line}\n" in result.stderr
     # the operands that can hold are not reported
     assert "'0' never matches" not in result.stderr
+
+
+def test_a_threshold_the_profile_cannot_do_without_is_named_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    # the modified Glasgow Prognostic Score needs the CRP cut-off of thresholds.yaml
+    site = tmp_path / "kb"
+    shutil.copytree(default_knowledge_dir(), site)
+    path = site / "thresholds.yaml"
+    thresholds = yaml.safe_load(path.read_text(encoding="utf-8"))
+    thresholds = [t for t in thresholds if t["value"] != "crp"]
+    path.write_text(yaml.safe_dump(thresholds, allow_unicode=True), encoding="utf-8")
+    result = _cli("kb", "validate", str(site))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert (
+        "error: the immune profile cannot be computed with this knowledge base: the knowledge "
+        "base has no threshold for 'crp'"
+    ) in result.stderr
+    assert "restore it in thresholds.yaml" in result.stderr
+    assert "is invalid" in result.stderr
+
+
+def test_blasts_beyond_100_percent_and_a_category_never_given_are_errors(tmp_path: Path) -> None:
+    site = tmp_path / "kb"
+    shutil.copytree(default_knowledge_dir(), site)
+    rules = yaml.safe_load((site / "rules.yaml").read_text(encoding="utf-8"))
+    blasts = next(r for r in rules if r["when"] == {"value": "marrow_blasts", "at_least": 5})
+    blasts["when"] = {"value": "marrow_blasts", "above": 150}
+    rules[0]["when"] = {"value": "age", "of": "category", "equals": "elderly"}
+    (site / "rules.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    result = _cli("kb", "validate", str(site))
+    assert result.returncode == 2
+    assert (
+        f"error: rules.yaml entry {blasts['id']} when: marrow_blasts above 150 never holds: a "
+        "record holds disease.burden[].marrow_blasts within 0–100 %\n"
+    ) in result.stderr
+    assert (
+        "error: rules.yaml entry msi_h_anti_pd1 when: compares the category of 'age', which "
+        "never has one (no threshold of thresholds.yaml names it)"
+    ) in result.stderr

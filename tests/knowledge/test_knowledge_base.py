@@ -411,3 +411,105 @@ def test_timing_windows_write_negative_days_with_a_minus_sign() -> None:
     for text in windows.values():  # never a hyphen for a minus, never "−7–−2"
         assert "-" not in text, text
         assert "–−" not in text, text
+
+
+@pytest.mark.parametrize(
+    ("name", "edit", "expected"),
+    [
+        # a typo in an id names the id meant
+        (
+            "rules.yaml",
+            lambda d: d[0].update(therapies=["pembrolizumb"]),
+            "rules.yaml entry msi_h_anti_pd1 therapies: unknown therapy 'pembrolizumb'; did you "
+            "mean 'pembrolizumab'?",
+        ),
+        (
+            "rules.yaml",
+            lambda d: d[0].update(references=["le2017", "andre2021"]),
+            "unknown reference 'andre2021'; did you mean 'andre2020'?",
+        ),
+        (
+            "rules.yaml",
+            lambda d: d[0].update(diseases=["solid"]),
+            "unknown disease code 'solid'; did you mean 'SOLID'?",
+        ),
+        (
+            "strategies.yaml",
+            lambda d: d[0]["steps"][0].update(therapy="tisagenlecleucell"),
+            "unknown therapy 'tisagenlecleucell'; did you mean 'tisagenlecleucel'?",
+        ),
+        # a misspelt key names the key meant
+        (
+            "rules.yaml",
+            lambda d: d[0].update(evidnce=d[0].pop("evidence")),
+            "rules.yaml entry msi_h_anti_pd1 evidnce: unknown key; did you mean 'evidence'?",
+        ),
+        (
+            "rules.yaml",
+            lambda d: d[0].update(when={"value": "msi_status", "equal": "MSI-H"}),
+            "rules.yaml entry msi_h_anti_pd1 when.equal: unknown key; did you mean 'equals'?",
+        ),
+        (
+            "references.yaml",
+            lambda d: d[0].update(jounal=d[0].pop("journal")),
+            "references.yaml entry saifi2010 jounal: unknown key; did you mean 'journal'?",
+        ),
+        # a pattern is said in words, with the value written
+        (
+            "references.yaml",
+            lambda d: d[0].update(doi="https://doi.org/10.3892/etm.2010.146"),
+            "references.yaml entry saifi2010 doi: got 'https://doi.org/10.3892/etm.2010.146'; "
+            "expected a DOI such as 10.1056/NEJMoa2017699, written without 'https://doi.org/' "
+            "or 'doi:'",
+        ),
+        (
+            "rules.yaml",
+            lambda d: d[0].update(id="MSI-H_anti_pd1"),
+            "id: got 'MSI-H_anti_pd1'; expected lower-case letters, digits and underscores only",
+        ),
+        # an evidence level YAML reads as a number
+        (
+            "rules.yaml",
+            lambda d: d[0]["evidence"].update(oncokb=1),
+            "rules.yaml entry msi_h_anti_pd1 evidence.oncokb: Input should be '1', '2', '3A', "
+            "'3B', '4', 'R1' or 'R2'; got the number 1: write it in quotes ('1'), as YAML reads "
+            "1 as a number",
+        ),
+        # the value written is shown
+        (
+            "rules.yaml",
+            lambda d: d[0]["evidence"].update(civic="a"),
+            "evidence.civic: Input should be 'A', 'B', 'C', 'D' or 'E'; got 'a'",
+        ),
+        (
+            "references.yaml",
+            lambda d: d[0].update(year=10),
+            "references.yaml entry saifi2010 year: Input should be greater than or equal to "
+            "1900; got 10",
+        ),
+    ],
+)
+def test_mistakes_name_what_was_written_and_what_is_meant(
+    tmp_path: Path, name: str, edit: Callable[[Any], object], expected: str
+) -> None:
+    kb_dir = _copy_kb(tmp_path)
+    _edit(kb_dir, name, edit)
+    message = _problems(kb_dir)
+    assert expected in message
+    assert "should match pattern" not in message
+    assert "Extra inputs are not permitted" not in message
+
+
+def test_a_key_yaml_reads_as_yes_or_no_is_named(tmp_path: Path) -> None:
+    # "off:" for "of:" is the boolean false to YAML
+    kb_dir = _copy_kb(tmp_path)
+    rules = kb_dir / "rules.yaml"
+    text = rules.read_text(encoding="utf-8")
+    typo = "{value: tmb, off: category, equals: TMB-H}"
+    rules.write_text(
+        text.replace("{value: tmb, of: category, equals: TMB-H}", typo, 1), encoding="utf-8"
+    )
+    message = _problems(kb_dir)
+    assert "rules.yaml entry tmb_high_anti_pd1 when.all.0" in message
+    assert "a key reads as false: YAML reads on, off, yes, no, true and false as yes/no" in message
+    assert "Keys should be strings" not in message

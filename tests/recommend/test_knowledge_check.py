@@ -6,13 +6,20 @@ from typing import Any
 
 import pytest
 
-from immunoprecise.knowledge import Condition, load_knowledge_base
+from immunoprecise.knowledge import AxisComponent, Condition, load_knowledge_base
 from immunoprecise.recommend.knowledge_check import check_knowledge_base
 
+_SHIPPED = object()
 
-def _errors_for(when: dict[str, Any]) -> list[str]:
+
+def _errors_for(when: dict[str, Any], diseases: object = _SHIPPED) -> list[str]:
+    """The errors about the first rule (``msi_h_anti_pd1``, for SOLID) given ``when`` (and
+    ``diseases``, when given)."""
     kb = load_knowledge_base()
-    rule = kb.rules[0].model_copy(update={"when": Condition.model_validate(when)})
+    update: dict[str, Any] = {"when": Condition.model_validate(when)}
+    if diseases is not _SHIPPED:
+        update["diseases"] = diseases
+    rule = kb.rules[0].model_copy(update=update)
     check = check_knowledge_base(kb.model_copy(update={"rules": (rule, *kb.rules[1:])}))
     return [e for e in check.errors if e.startswith(f"rules.yaml entry {rule.id} when:")]
 
@@ -70,3 +77,166 @@ def test_comparisons_that_never_hold_are_named(when: dict[str, Any], expected: s
     errors = _errors_for(when)
     assert len(errors) == 1, errors
     assert expected in errors[0]
+
+
+@pytest.mark.parametrize(
+    ("when", "diseases"),
+    [
+        ({"value": "marrow_blasts", "at_least": 100}, _SHIPPED),
+        ({"value": "density.CD8.tumor_core", "at_least": 50000}, _SHIPPED),
+        ({"value": "density.CD4.stroma", "above": 100}, _SHIPPED),  # named by the record
+        ({"value": "expression.CYT", "above": 10}, _SHIPPED),  # a matrix's score
+        ({"value": "pdl1_tps", "of": "category", "equals": "TPS ≥50%"}, ("SOLID",)),
+        ({"value": "pdl1_cps", "of": "category", "equals": "CPS ≥20"}, ("HNSC",)),
+        ({"value": "driver.BRAF", "of": "category", "equals": "BRAF V600"}, _SHIPPED),
+        ({"value": "immune_escape", "of": "category", "equals": "impaired"}, _SHIPPED),
+        ({"value": "mgps", "of": "category", "equals": "mGPS 2"}, _SHIPPED),
+    ],
+)
+def test_values_of_record_items_and_categories_that_can_hold_are_accepted(
+    when: dict[str, Any], diseases: object
+) -> None:
+    assert _errors_for(when, diseases) == []
+
+
+@pytest.mark.parametrize(
+    ("when", "diseases", "expected"),
+    [
+        # the latest burden's blasts and IHC densities are read from list items of the record
+        (
+            {"value": "marrow_blasts", "above": 150},
+            ("HEME",),
+            "marrow_blasts above 150 never holds: a record holds disease.burden[].marrow_blasts "
+            "within 0–100 %",
+        ),
+        (
+            {"value": "density.CD8.tumor_core", "above": 60000},
+            _SHIPPED,
+            "a record holds microenvironment.densities[].density within 0–50000 cells/mm²",
+        ),
+        (
+            {"value": "density.CD4.stroma", "at_least": 60000},
+            _SHIPPED,
+            "a record holds microenvironment.densities[].density within 0–50000 cells/mm²",
+        ),
+        # a category of a value that never gets one
+        (
+            {"value": "age", "of": "category", "equals": "elderly"},
+            _SHIPPED,
+            "compares the category of 'age', which never has one (no threshold of "
+            "thresholds.yaml names it), so the condition never holds; compare the value "
+            "itself, or one of the values with a category: albumin,",
+        ),
+        (
+            {"value": "antigen.CD19", "of": "category", "equals": "positive"},
+            ("HEME",),
+            "compares the category of 'antigen.CD19', which never has one",
+        ),
+        (
+            {"value": "driver.TP53", "of": "category", "equals": "TP53 mutation"},
+            _SHIPPED,
+            "compares the category of 'driver.TP53', which never has one: no driver of "
+            "drivers.yaml is a TP53 alteration (drivers: ALK, B2M, BRAF,",
+        ),
+        # ... or gets one only for other diseases
+        (
+            {"value": "pdl1_tps", "of": "category", "equals": "TPS ≥50%"},
+            ("MEL",),
+            "compares the category of 'pdl1_tps', which has one only for diseases NSCLC (where "
+            "the thresholds of thresholds.yaml that give it apply), not for this entry's "
+            "diseases MEL",
+        ),
+        (
+            {"value": "immune_phenotype", "of": "category", "equals": "hot"},
+            ("HEME",),
+            "which has one only for diseases SOLID",
+        ),
+        (
+            {"value": "pdl1_cps", "of": "category", "equals": "CPS ≥10"},
+            ("HNSC",),
+            "compares the category of 'pdl1_cps' with 'CPS ≥10', which no threshold or driver "
+            "gives it (categories: CPS 1–19, CPS <1, CPS ≥20)",
+        ),
+        # keys named after the record's contents, written as the record never writes them
+        (
+            {"value": "driver.braf", "of": "category", "equals": "BRAF V600"},
+            _SHIPPED,
+            "reads 'driver.braf', which the profile never computes: the record writes gene "
+            "symbols in capitals; did you mean 'driver.BRAF'?",
+        ),
+        (
+            {"value": "antigen.cd19", "equals": "positive"},
+            ("HEME",),
+            "the record writes antigen names in capitals; did you mean 'antigen.CD19'?",
+        ),
+        (
+            {"value": "density.CD8.tumour_core", "at_least": 100},
+            _SHIPPED,
+            "'tumour_core' is not a region; regions: tumor_core, invasive_margin, stroma, "
+            "intrafollicular, interfollicular, whole_section; did you mean 'tumor_core'?",
+        ),
+        (
+            {"value": "cd8_foxp3_ratio.interfolicular", "above": 1},
+            ("FL",),
+            "did you mean 'interfollicular'?",
+        ),
+    ],
+)
+def test_record_items_and_categories_that_never_hold_are_named(
+    when: dict[str, Any], diseases: object, expected: str
+) -> None:
+    errors = _errors_for(when, diseases)
+    assert len(errors) == 1, errors
+    assert expected in errors[0]
+
+
+def _immunogram_errors(component: dict[str, Any]) -> list[str]:
+    """The errors about a component added to the first immunogram axis."""
+    kb = load_knowledge_base()
+    first = kb.immunogram[0]
+    added = AxisComponent.model_validate(component)
+    axis = first.model_copy(update={"components": (*first.components, added)})
+    check = check_knowledge_base(kb.model_copy(update={"immunogram": (axis, *kb.immunogram[1:])}))
+    where = f"immunogram.yaml entry {first.id} components.{len(first.components)}"
+    return [e for e in check.errors if e.startswith(where)]
+
+
+@pytest.mark.parametrize(
+    ("component", "expected"),
+    [
+        (
+            {"value": "tmbb", "scale": "linear", "zero": 1, "one": 10},
+            "reads 'tmbb', which the profile never computes; did you mean 'tmb'?",
+        ),
+        (
+            {"value": "age", "of": "category", "scale": "categories", "scores": {"old": 0}},
+            "scores the category of 'age', which never has one",
+        ),
+        (
+            {"value": "crp", "of": "category", "scale": "categories", "scores": {"<=10 mg/L": 1}},
+            "scores: crp never has the category '<=10 mg/L' (it is one of >10 mg/L, ≤10 mg/L), "
+            "so that score is never given; did you mean '≤10 mg/L'?",
+        ),
+        (
+            {"value": "msi_status", "scale": "categories", "scores": {"MSI-high": 1}},
+            "msi_status never has the value 'MSI-high' (it is one of MSI-H, MSI-L, MSS), so that "
+            "score is never given; did you mean 'MSI-H'?",
+        ),
+    ],
+)
+def test_an_immunogram_component_that_never_scores_is_named(
+    component: dict[str, Any], expected: str
+) -> None:
+    # the axis would be reported missing for every patient, or never give that score
+    errors = _immunogram_errors(component)
+    assert len(errors) == 1, errors
+    assert expected in errors[0]
+
+
+def test_immunogram_components_that_score_are_accepted() -> None:
+    assert _immunogram_errors({"value": "tmb", "scale": "linear", "zero": 1, "one": 10}) == []
+    scores = {"inflamed": 1, "immune-desert": 0}
+    assert (
+        _immunogram_errors({"value": "immune_phenotype", "scale": "categories", "scores": scores})
+        == []
+    )

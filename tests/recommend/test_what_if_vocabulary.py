@@ -56,3 +56,46 @@ def test_open_text_values_are_still_taken_as_given(minimal: dict[str, Any]) -> N
     plan = _plan(minimal, overrides={"driver.BRAF": "V600E"})
     assert plan.what_if is not None
     assert plan.what_if.overrides[0].after == "V600E"
+
+
+def test_an_immune_escape_override_is_judged_as_the_found_alteration(
+    minimal: dict[str, Any],
+) -> None:
+    # the checkpoint-resistance rule reads the category ("impaired") of immune_escape: an
+    # override must weigh as a recorded JAK1 loss does, not leave the category empty
+    minimal["tumor"]["msi_status"] = "MSI-H"
+    found = dict(minimal, tumor={**minimal["tumor"]})
+    found["tumor"]["driver_mutations"] = [{"gene": "JAK1", "alteration": "Q503*"}]
+    recorded = _plan(found)
+    escape = ip.profile(PatientRecord.model_validate(found)).values["immune_escape"]
+    assert escape.category == "impaired"
+    hypothetical = _plan(minimal, overrides={"immune_escape": escape.value})
+    assert hypothetical.what_if is not None
+    assert hypothetical.what_if.overrides[0].category_after == escape.category
+    option = next(o for o in hypothetical.options if o.therapy_id == "pembrolizumab")
+    actual = next(o for o in recorded.options if o.therapy_id == "pembrolizumab")
+    assert (option.status, option.score) == (actual.status, actual.score)
+    assert "ifng_or_mhc_escape_checkpoint_resistance" in {c.rule_id for c in option.cautions}
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("driver.braf", "gene symbols are written in capitals, 'driver.BRAF'"),
+        ("antigen.cd19", "antigen names are written in capitals, 'antigen.CD19'"),
+        ("prior.cart", "did you mean prior.car_t?"),
+        ("days_since.asct_", "did you mean days_since.asct?"),
+    ],
+)
+def test_an_open_family_key_no_profile_could_have_is_refused(
+    minimal: dict[str, Any], key: str, expected: str
+) -> None:
+    # accepted before, it changed nothing: no rule reads driver.braf (the record writes BRAF)
+    value: Any = True if key.startswith("prior.") else ("V600E" if "driver" in key else 30)
+    if key.startswith("antigen."):
+        value = "positive"
+    with pytest.raises(ValidationError) as info:
+        _plan(minimal, overrides={key: value})
+    message = str(info.value)
+    assert f"overrides.{key}" in message
+    assert expected in message

@@ -53,8 +53,9 @@ def validate(
         bool, typer.Option("--strict", help="Treat warnings (unused entries) as errors.")
     ] = False,
 ) -> None:
-    """Check schema, dangling references, evidence on every rule, and that every rule reads
-    values the profile computes. Exit code 0 when valid, 2 when not.
+    """Check schema, dangling references, evidence on every rule, and that every rule and
+    immunogram component reads values the profile computes and compares them in ways that can
+    hold. Exit code 0 when valid, 2 when not.
 
     Example: immunoprecise kb validate my_site_kb/ --strict
     """

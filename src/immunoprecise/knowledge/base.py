@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 import hashlib
+import typing
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +23,19 @@ from immunoprecise.knowledge.measures import (
     ImmunogramAxis,
     TherapyHistoryCategory,
 )
-from immunoprecise.knowledge.schema import DiseaseNode, Reference, Rule, Therapy, Threshold
+from immunoprecise.knowledge.schema import (
+    THERAPY_SELECTOR,
+    DiseaseNode,
+    Reference,
+    Rule,
+    Therapy,
+    Threshold,
+)
 from immunoprecise.knowledge.strategies import PlanQuestion, Strategy, TimingWindow
 
 __all__ = ["KnowledgeBase", "default_knowledge_dir", "load_knowledge_base"]
 
-_FILES = {
+_FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "references": ("references.yaml", Reference),
     "diseases": ("diseases.yaml", DiseaseNode),
     "thresholds": ("thresholds.yaml", Threshold),
@@ -40,8 +50,19 @@ _FILES = {
     "therapy_history": ("therapy_history.yaml", TherapyHistoryCategory),
 }
 # Files holding one mapping rather than a list of entries.
-_MAPPINGS = {"immunoscore_reference": ("immunoscore_reference.yaml", DensityReference)}
+_MAPPINGS: dict[str, tuple[str, type[BaseModel]]] = {
+    "immunoscore_reference": ("immunoscore_reference.yaml", DensityReference)
+}
 _LISTS = tuple(_FILES)
+
+
+def _closest(name: str, known: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` naming the known id closest to ``name`` (the same but for
+    case first), or ``""`` when none is close."""
+    ids = sorted(known)
+    close = [k for k in ids if k.casefold() == name.casefold()]
+    close = close or difflib.get_close_matches(name, ids, n=1, cutoff=0.75)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 class KnowledgeBase(BaseModel):
@@ -91,6 +112,7 @@ class KnowledgeBase(BaseModel):
             if d.parent and d.parent not in codes:
                 problems.append(
                     f"{where('diseases', d.code)} parent: unknown disease code {d.parent!r}"
+                    f"{_closest(d.parent, codes)}"
                 )
         citing: list[tuple[str, Any]] = [
             (where(k, e.id), e) for k in _LISTS[2:] for e in getattr(self, k)
@@ -100,24 +122,36 @@ class KnowledgeBase(BaseModel):
             cited = getattr(e, "references", ())
             for ref in cited:
                 if ref not in refs:
-                    problems.append(f"{entry} references: unknown reference {ref!r}")
+                    problems.append(
+                        f"{entry} references: unknown reference {ref!r}{_closest(ref, refs)}"
+                    )
             for ref in repeated(cited):
                 problems.append(f"{entry} references: {ref!r} is listed more than once")
             for code in getattr(e, "diseases", None) or ():
                 if code not in codes:
-                    problems.append(f"{entry} diseases: unknown disease code {code!r}")
+                    problems.append(
+                        f"{entry} diseases: unknown disease code {code!r}{_closest(code, codes)}"
+                    )
         tags = {tag for t in self.therapies for tag in t.tags}
         windows = {w.id: w for w in self.timing_windows}
         for rule in self.rules:
             entry = where("rules", rule.id)
             if rule.window is not None and rule.window not in windows:
-                problems.append(f"{entry} window: unknown timing window {rule.window!r}")
+                problems.append(
+                    f"{entry} window: unknown timing window {rule.window!r}"
+                    f"{_closest(rule.window, windows)}"
+                )
             for selector in rule.therapies:
                 tag = selector.removeprefix("tag:")
                 if selector.startswith("tag:") and tag not in tags:
-                    problems.append(f"{entry} therapies: no therapy has the tag {tag!r}")
+                    problems.append(
+                        f"{entry} therapies: no therapy has the tag {tag!r}{_closest(tag, tags)}"
+                    )
                 elif not selector.startswith("tag:") and selector not in therapies:
-                    problems.append(f"{entry} therapies: unknown therapy {selector!r}")
+                    problems.append(
+                        f"{entry} therapies: unknown therapy {selector!r}"
+                        f"{_closest(selector, therapies)}"
+                    )
         history = {c.id: c for c in self.therapy_history}
         for strategy in self.strategies:
             entry = where("strategies", strategy.id)
@@ -129,13 +163,17 @@ class KnowledgeBase(BaseModel):
                 )
             for n, step in enumerate(strategy.steps):
                 if step.therapy not in therapies:
-                    problems.append(f"{entry} steps.{n}.therapy: unknown therapy {step.therapy!r}")
+                    problems.append(
+                        f"{entry} steps.{n}.therapy: unknown therapy {step.therapy!r}"
+                        f"{_closest(step.therapy, therapies)}"
+                    )
                 if step.window is None:
                     continue
                 window = windows.get(step.window)
                 if window is None:
                     problems.append(
                         f"{entry} steps.{n}.window: unknown timing window {step.window!r}"
+                        f"{_closest(step.window, windows)}"
                     )
                 elif step.day is not None and not window.start_day <= step.day <= window.end_day:
                     problems.append(
@@ -147,6 +185,7 @@ class KnowledgeBase(BaseModel):
                 if tag not in tags:
                     problems.append(
                         f"{where('questions', question.id)} tags: no therapy has the tag {tag!r}"
+                        f"{_closest(tag, tags)}"
                     )
         if problems:
             raise ValueError("\n".join(problems))
@@ -318,6 +357,75 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# What a pattern of the schema asks for, in words.
+_PATTERNS = {
+    r"^[a-z0-9_]+$": "lower-case letters, digits and underscores only (e.g. msi_h_anti_pd1)",
+    r"^10\.\d{4,9}/\S+$": (
+        "a DOI such as 10.1056/NEJMoa2017699, written without 'https://doi.org/' or 'doi:'"
+    ),
+    r"^https?://\S+$": "a web address starting with https:// or http://, without spaces",
+    r"^[A-Z][A-Z0-9_]{1,15}$": "an upper-case code of 2 to 16 letters, digits or underscores, "
+    "e.g. LUAD",
+    THERAPY_SELECTOR: "a therapy id or tag:NAME, in lower-case letters, digits and underscores",
+}
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model class an annotation holds (``Condition | None``, ``tuple[Condition, ...]``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _keys_at(model: type[BaseModel], loc: list[Any]) -> list[str]:
+    """The keys an entry of ``model`` may have at ``loc`` (the path to a mapping in it)."""
+    current: type[BaseModel] | None = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if current is None:
+            return []
+        field = next((f for n, f in current.model_fields.items() if part in (n, f.alias)), None)
+        current = _model_in(field.annotation) if field is not None else None
+    if current is None:
+        return []
+    return [f.alias or n for n, f in current.model_fields.items()]
+
+
+def _message(err: Any, model: type[BaseModel] | None, loc: list[Any]) -> str:
+    """A schema problem in words: what was written and what is expected."""
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    kind, value = err["type"], err.get("input")
+    if kind == "string_pattern_mismatch":
+        pattern = str(err.get("ctx", {}).get("pattern", ""))
+        return f"got {_short(value)}; expected {_PATTERNS.get(pattern, f'text matching {pattern}')}"
+    if kind == "extra_forbidden":
+        keys = _keys_at(model, loc[:-1]) if model is not None else []
+        close = difflib.get_close_matches(str(loc[-1]), keys, n=1, cutoff=0.6) if loc else []
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        allowed = f" (keys: {', '.join(keys)})" if keys and not close else ""
+        return f"unknown key{allowed}{hint}"
+    if kind == "literal_error" and isinstance(value, int | float) and not isinstance(value, bool):
+        expected = str(err.get("ctx", {}).get("expected", ""))
+        if f"'{value}'" in expected:
+            return (
+                f"{msg}; got the number {value}: write it in quotes ({_short(str(value))}), as "
+                f"YAML reads {value} as a number"
+            )
+    if isinstance(value, bool) and msg.startswith("Keys should be strings"):
+        return (
+            f"a key reads as {str(value).lower()}: YAML reads on, off, yes, no, true and false "
+            "as yes/no; check its spelling, or quote it"
+        )
+    if kind not in ("missing", "value_error") and isinstance(value, str | int | float | bool):
+        return f"{msg}; got {_short(value)}"
+    return msg
+
+
 def _signature(directory: Path) -> tuple[tuple[str, int, int], ...]:
     """Name, size and modification time of every file of a knowledge-base directory."""
     names = ["manifest.yaml", *(n for n, _ in _FILES.values()), *(n for n, _ in _MAPPINGS.values())]
@@ -372,7 +480,7 @@ def _load_cached(directory: Path, signature: tuple[tuple[str, int, int], ...]) -
                 msg = str(err["msg"]).removeprefix("Value error, ")
                 problems += msg.splitlines()
                 continue
-            where = str(loc[0])
+            where = kind = str(loc[0])
             if str(loc[0]) in _MAPPINGS:
                 where = _MAPPINGS[str(loc[0])][0]
                 loc = loc[1:]
@@ -389,8 +497,8 @@ def _load_cached(directory: Path, signature: tuple[tuple[str, int, int], ...]) -
             else:
                 loc = loc[1:]
             field = ".".join(map(str, loc))
-            msg = str(err["msg"]).removeprefix("Value error, ")
-            problems.append(f"{where}{' ' + field if field else ''}: {msg}")
+            model = (_MAPPINGS.get(kind) or _FILES.get(kind) or (None, None))[1]
+            problems.append(f"{where}{' ' + field if field else ''}: {_message(err, model, loc)}")
         raise KnowledgeBaseError(
             f"knowledge base {directory} is invalid:\n  - " + "\n  - ".join(problems)
         ) from None

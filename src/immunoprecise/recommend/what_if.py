@@ -131,6 +131,32 @@ def _range_problem(value: float, unit: str | None) -> str | None:
     return f"expected a number from {low:g} to {high:g} {unit}"
 
 
+#: Values whose category says that something was found, whatever it is (as the profile
+#: labels them).
+_FOUND_CATEGORY = {"immune_escape": "impaired"}
+
+
+def _open_family_problem(kb: KnowledgeBase, key: str) -> str | None:
+    """Why ``key`` of a family named after the record's contents (``driver.BRAF``,
+    ``prior.car_t``) is no value the profile could have, or None."""
+    family, _, name = key.partition(".")
+    if family in ("driver", "antigen"):
+        if name != name.upper() or not name:
+            what = "gene symbols" if family == "driver" else "antigen names"
+            wanted = f"{family}.{name.upper() or 'NAME'}"
+            return f"not a profile value: {what} are written in capitals, {wanted!r}"
+        return None
+    ids = [c.id for c in kb.therapy_history if family == "prior" or c.track_days]
+    if name in ids:
+        return None
+    close = difflib.get_close_matches(name, ids, n=1, cutoff=0.6)
+    hint = f"; did you mean {family}.{close[0]}?" if close else ""
+    return (
+        f"not a profile value: {family}.<category> names a category of therapy_history.yaml"
+        f"{' that tracks days' if family == 'days_since' else ''} ({', '.join(ids)}){hint}"
+    )
+
+
 def _category(
     kb: KnowledgeBase, code: str | None, key: str, value: OverrideValue
 ) -> tuple[str | None, str | None]:
@@ -141,6 +167,8 @@ def _category(
             return threshold.categorize(float(value)), threshold.id
     if isinstance(value, str) and key == "immune_phenotype":
         return PHENOTYPE_CATEGORY.get(value), None
+    if isinstance(value, str) and key in _FOUND_CATEGORY:  # an alteration found: its category
+        return _FOUND_CATEGORY[key], None
     if isinstance(value, str) and key.startswith("driver."):
         gene = key.removeprefix("driver.")
         labels = [d.label for d in kb.drivers if d.matches(gene, value)]
@@ -157,13 +185,16 @@ def apply_overrides(
     """Return ``profile`` with the values under ``overrides`` replaced, and what was replaced.
 
     A numeric value is re-categorized with the knowledge base's threshold for its key and the
-    patient's disease; ``None`` makes a value not assessable. Values derived from an overridden
-    one are not recomputed.
+    patient's disease, an immune phenotype, a driver alteration or an immune-escape alteration
+    gets the category the profile would give it; ``None`` makes a value not assessable. Values
+    derived from an overridden one are not recomputed.
 
     Raises
     ------
     ValidationError
-        Naming each override whose key is no profile value or whose value is of the wrong kind.
+        Naming each override whose key is no profile value (``driver.braf`` for
+        ``driver.BRAF``, ``prior.cart`` for ``prior.car_t`` included) or whose value is of the
+        wrong kind.
 
     Examples
     --------
@@ -182,6 +213,16 @@ def apply_overrides(
     applied: list[Override] = []
     for key, value in overrides.items():
         current = profile.values.get(key)
+        family_problem = (
+            _open_family_problem(kb, key)
+            if key not in known and key.startswith(_OPEN_FAMILIES)
+            else None
+        )
+        if family_problem is not None:
+            problems.append(
+                FieldProblem(field=f"overrides.{key}", value=value, message=family_problem)
+            )
+            continue
         if key not in known and not key.startswith(_OPEN_FAMILIES):
             close = difflib.get_close_matches(key, sorted(known), n=3, cutoff=0.5)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
