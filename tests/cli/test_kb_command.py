@@ -176,6 +176,7 @@ def test_a_threshold_the_profile_cannot_do_without_is_named_not_a_traceback(
         "base has no threshold for 'crp'"
     ) in result.stderr
     assert "restore it in thresholds.yaml" in result.stderr
+    assert "disease None" not in result.stderr  # the check profiles without a disease code
     assert "is invalid" in result.stderr
 
 

@@ -205,9 +205,14 @@ class ValueBuilder:
         """
         threshold = self.threshold(key)
         if threshold is None:
+            disease = (
+                "every disease (the patients have no disease code)"
+                if self.disease_code is None
+                else f"disease {self.disease_code!r}"
+            )
             raise KnowledgeBaseError(
-                f"the knowledge base has no threshold for {key!r} applying to disease "
-                f"{self.disease_code!r}; restore it in thresholds.yaml"
+                f"the knowledge base has no threshold for {key!r} applying to {disease}; "
+                "restore it in thresholds.yaml"
             )
         return threshold
 
