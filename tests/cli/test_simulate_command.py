@@ -83,7 +83,7 @@ def test_doses_after_t_end_are_named_not_silently_left_out() -> None:
     summary = json.loads(result.stdout)
     assert summary["dose_days"] == {"CAR-T": [0.0, 21.0, 42.0]}
     assert (
-        "warning: 3 dose(s) start after day 50 and are not simulated (CAR-T on days 63, 84, "
+        "warning: 3 doses start after day 50 and are not simulated (CAR-T on days 63, 84, "
         "105); lengthen --t-end to include them" in result.stderr
     )
     within = _simulate(*CAR_T, "--format", "json")

@@ -532,7 +532,7 @@ def test_a_long_list_of_late_doses_is_shortened_per_agent() -> None:
     regimen = Regimen.parse("anti-PD-1 480 mg q7d x261; IL2 1e6 IU/d d1-5 q21d x10")
     text = regimen.late_doses_text(120)
     assert text is not None
-    assert text.startswith("247 dose(s) start after day 120")
+    assert text.startswith("247 doses start after day 120")
     assert "anti-PD-1 on days 126, 133, 140, …, 1820" in text
     assert "IL2 on days 127, 148, 169, 190)" in text  # four days: all listed
     assert len(text) < 200

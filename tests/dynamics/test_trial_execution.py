@@ -248,7 +248,7 @@ def test_a_run_that_only_reuses_chunks_names_no_scheduler(
     again = subprocess.run(
         [*cmd[:5], "--no-progress", "--no-report"], check=True, capture_output=True, text=True
     )
-    assert "all 2 chunk(s) reused from" in again.stderr
+    assert "all 2 chunks reused from" in again.stderr
     assert "nothing computed" in again.stderr
     assert "synchronous" not in again.stderr
 
@@ -259,7 +259,7 @@ def test_doses_after_the_follow_up_are_noted() -> None:
     )
     result = run_trial(late, scheduler="synchronous")
     assert (
-        "Arm pd1: 2 dose(s) start after day 112 and are not simulated (anti-PD-1 on days 126, "
+        "Arm pd1: 2 doses start after day 112 and are not simulated (anti-PD-1 on days 126, "
         "147)." in result.notes
     )
     assert not any("Arm none" in note for note in result.notes)
@@ -740,7 +740,6 @@ def test_a_stratum_that_draws_no_patient_is_noted_and_the_trial_still_finishes()
     assert set(result.outcomes["stratum"]) == {"common"}  # the seed draws nobody into 'rare'
     assert (
         "Stratum 'rare' (proportion 0.001) drew none of the 3 patients per arm: it has no rows, "
-        "and its 1 observed result(s) are not compared; raise n_per_arm to simulate it."
-        in result.notes
+        "and its 1 observed result is not compared; raise n_per_arm to simulate it." in result.notes
     )
     assert [(o.arm, o.stratum) for o in result.observed] == [("pd1", None)]

@@ -87,7 +87,7 @@ def test_design_and_provenance(result: TrialResult, html: str) -> None:
     assert "seed: 11" in html
     assert f"numpy {result.versions['numpy']}" in html
     assert f"lifelines {result.versions['lifelines']}" in html
-    assert "scheduler synchronous, 1 worker(s), 3 chunk(s): 3 computed, 0 reused" in html
+    assert "scheduler synchronous, 1 worker, 3 chunks: 3 computed, 0 reused" in html
     assert escape(result.disclaimer) in html
     assert "not a medical device" in html
 

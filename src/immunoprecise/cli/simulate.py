@@ -123,6 +123,10 @@ def _read_regimen(text: str | None, path: Path | None) -> Regimen | None:
     return None
 
 
+_SEPARATORS = ((";", "semicolons"), ("\t", "tabs"), (",", "commas"), ("|", "bars"))
+"""Column separators a patients table may have been written with by mistake."""
+
+
 def _read_patients(
     path: Path,
     model: Model,
@@ -155,6 +159,22 @@ def _read_patients(
             source=source,
         )
     frame.columns = [str(c).strip() for c in frame.columns]
+    other = [(c, name) for c, name in _SEPARATORS if c != sep and c in str(frame.columns[0])]
+    if len(frame.columns) == 1 and other:  # e.g. a European Excel export, "patient;T;gamma"
+        char, name = other[0]
+        raise ValidationError(
+            [
+                FieldProblem(
+                    "(file)",
+                    str(frame.columns[0]),
+                    f"has one column, whose header holds {name} ({char!r}): the columns seem "
+                    f"separated by {name}, not {'tabs' if sep == chr(9) else 'commas'}; save "
+                    "the table as comma-separated CSV (.csv), or tab-separated with the "
+                    "extension .tsv",
+                )
+            ],
+            source=source,
+        )
     if frame.empty:
         raise ValidationError(
             [FieldProblem("(file)", None, "has no rows: give one row per virtual patient")],
@@ -333,11 +353,13 @@ def _fmt(value: object, digits: int = 3) -> str:
 
 
 def _table(tr: Trajectories, summary: Mapping[str, Any]) -> Table:
+    from immunoprecise.dynamics.wording import counted
+
     model = tr.model
     rows: list[dict[str, Any]] = summary["patients"]
     regimen = (summary["regimen"]["text"] if summary["regimen"] else "") or "no treatment"
     table = Table(
-        title=f"{model.id} · {regimen} · {summary['t_end_days']:g} days",
+        title=f"{model.id} · {regimen} · {counted(float(summary['t_end_days']), 'day')}",
         title_justify="left",
     )
     table.add_column("patient")
@@ -387,8 +409,11 @@ def _table(tr: Trajectories, summary: Mapping[str, Any]) -> Table:
         captions.append(f"{MAX_TABLE_ROWS} of {len(rows)} patients shown; all are in the files")
     response = summary.get("response")
     if response and response["assessment_days"]:
-        days = ", ".join(f"{d:g}" for d in response["assessment_days"])
-        captions.append(f"RECIST 1.1 at scans on days {days}")
+        scans = response["assessment_days"]
+        days = ", ".join(f"{d:g}" for d in scans)
+        only = f"the baseline scan on day {days} only"
+        where = f"scans on days {days}" if len(scans) > 1 else only
+        captions.append(f"RECIST 1.1 at {where}")
     elif response and response["note"]:
         captions.append(markup_escape(response["note"]))
     if captions:
@@ -450,6 +475,8 @@ def _body_size_notes(
 
 
 def _html(tr: Trajectories, summary: Mapping[str, Any], svg: str) -> str:
+    from immunoprecise.dynamics.wording import counted
+
     rows: list[dict[str, Any]] = summary["patients"]
     columns = list(rows[0]) if rows else []
     head = "".join(f"<th>{escape(c)}</th>" for c in columns)
@@ -468,7 +495,8 @@ def _html(tr: Trajectories, summary: Mapping[str, Any], svg: str) -> str:
         "svg{max-width:100%;height:auto}</style>\n</head>\n<body>\n"
         f"<h1>{escape(title)}</h1>\n"
         f"<p>{escape(tr.model.title)}. {escape(tr.model.reference)}.</p>\n"
-        f"<p>Simulated for {summary['t_end_days']:g} days; {len(rows)} virtual patient(s). "
+        f"<p>Simulated for {counted(float(summary['t_end_days']), 'day')}; "
+        f"{counted(len(rows), 'virtual patient')}. "
         "Research use only, not a medical device.</p>\n"
         f"{svg}\n<table>\n<thead><tr>{head}</tr></thead>\n<tbody>{body}</tbody>\n</table>\n"
         "</body>\n</html>\n"
@@ -760,9 +788,11 @@ def _run(
     from immunoprecise.dynamics.simulate import (
         MAX_T_END_DAYS,
         check_output_size,
+        dose_overlap_notes,
         output_times,
         simulate,
     )
+    from immunoprecise.dynamics.wording import counted
 
     if list_models:
         _list_models(model_id)
@@ -821,21 +851,38 @@ def _run(
             body_surface_m2=REFERENCE_BODY_SURFACE_M2 if body_surface is None else body_surface,
             progress=lambda f: bar.update(task, completed=f),
         )
+    notes = [
+        *dose_overlap_notes(model, reg, t_end),
+        *_body_size_notes(model, reg, t_end, body_weight, body_surface),
+    ]
     summary = _summary(tr, t_end=t_end, params=params, initial=y0, patients_file=patients)
+    if len(summary.get("response", {}).get("assessment_days", ())) == 1:
+        from immunoprecise.dynamics.response import DEFAULT_SCAN_INTERVAL_DAYS
+
+        every = DEFAULT_SCAN_INTERVAL_DAYS
+        notes.append(
+            f"best RECIST is NE: only the baseline scan falls within {counted(t_end, 'day')}, "
+            f"and a response needs a scan after it (every {every:g} days); give --t-end "
+            f"{every:g} or more to assess it"
+        )
+    summary["notes"] = notes
     to_stdout = out is None and bool(formats)
     (_err if to_stdout else _out).print(_table(tr, summary))
-    for note in _body_size_notes(model, reg, t_end, body_weight, body_surface):
+    for note in notes:
         _err.print(f"note: {note}", markup=False)
     late = reg.late_doses_text(t_end) if reg is not None else None
     if late:
         _err.print(f"warning: {late}; lengthen --t-end to include them", markup=False)
     failed = int((~tr.ok).sum())
     if failed:
-        _err.print(f"warning: {failed} patient(s) could not be integrated to the end", markup=False)
+        _err.print(
+            f"warning: {counted(failed, 'patient')} could not be integrated to the end",
+            markup=False,
+        )
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     written = _write(tr, summary, formats, out)
     if written:
-        _err.print(f"Wrote {len(written)} file(s) to {out}/:", markup=False)
+        _err.print(f"Wrote {counted(len(written), 'file')} to {out}/:", markup=False)
         for path in written:
             _err.print(f"  {path}", markup=False)

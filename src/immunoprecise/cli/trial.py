@@ -76,6 +76,7 @@ def trial_command(
     """
     from immunoprecise.data import example_path
     from immunoprecise.dynamics.trials import load_trial_design, run_trial
+    from immunoprecise.dynamics.wording import counted
 
     source = example_path("fl_gammadelta_trial.yaml") if example else design
     if str(source) == "-":
@@ -88,8 +89,9 @@ def trial_command(
         raise typer.Exit(EXIT_INVALID_INPUT) from None
     folder = out if out is not None else Path(f"{Path(source).stem}-trial")
     _err.print(
-        f"{trial.name}: {len(trial.arms)} arm(s) × {trial.n_per_arm:,} virtual patients in "
-        f"{trial.n_chunks} chunk(s) → {folder}/",
+        f"{trial.name}: {counted(len(trial.arms), 'arm')} × "
+        f"{counted(trial.n_per_arm, 'virtual patient')} in {counted(trial.n_chunks, 'chunk')} "
+        f"→ {folder}/",
         markup=False,
     )
     try:
@@ -107,11 +109,12 @@ def trial_command(
     ex = result.execution
     if ex.chunks_computed:
         ran = (
-            f"{ex.chunks_computed} chunk(s) computed, {ex.chunks_reused} reused, on "
+            f"{counted(ex.chunks_computed, 'chunk')} computed, {ex.chunks_reused} reused, on "
             f"{ex.scheduler}, in {ex.seconds:.1f} s"
         )
     else:
-        ran = f"all {ex.chunks_reused} chunk(s) reused from {folder}/: nothing computed"
+        every = "the only chunk" if ex.chunks_reused == 1 else f"all {ex.chunks_reused} chunks"
+        ran = f"{every} reused from {folder}/: nothing computed"
     _err.print(ran, markup=False)
     for path in written:
         _err.print(f"  wrote {path}", markup=False)

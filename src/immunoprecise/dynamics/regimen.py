@@ -124,6 +124,7 @@ from typing import Any, NamedTuple, NoReturn
 import yaml
 
 from immunoprecise.documents import load_yaml
+from immunoprecise.dynamics.wording import counted
 from immunoprecise.errors import FieldProblem, UnitError, ValidationError
 from immunoprecise.records.units import convert, unit_registry
 from immunoprecise.records.units import parse_unit as _parse_unit
@@ -1623,9 +1624,9 @@ class Regimen:
         Examples
         --------
         >>> Regimen.parse("CAR-T 1e6 cells d0 q21d x3").late_doses_text(30)
-        '1 dose(s) start after day 30 and are not simulated (CAR-T on day 42)'
+        '1 dose starts after day 30 and is not simulated (CAR-T on day 42)'
         >>> Regimen.parse("anti-PD-1 200 mg q7d x20").late_doses_text(30)
-        '15 dose(s) start after day 30 and are not simulated (anti-PD-1 on days 35, 42, 49, …, 133)'
+        '15 doses start after day 30 and are not simulated (anti-PD-1 on days 35, 42, 49, …, 133)'
         """
         late: dict[str, list[float]] = {}
         for dose in self.doses_after(day):
@@ -1644,7 +1645,8 @@ class Regimen:
             for agent, days in late.items()
         )
         n = sum(len(days) for days in late.values())
-        return f"{n} dose(s) start after day {day:g} and are not simulated ({listed})"
+        verbs = "starts after day {day:g} and is" if n == 1 else "start after day {day:g} and are"
+        return f"{counted(n, 'dose')} {verbs.format(day=day)} not simulated ({listed})"
 
     @property
     def agents(self) -> tuple[str, ...]:

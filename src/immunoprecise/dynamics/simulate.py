@@ -30,6 +30,7 @@ from immunoprecise.dynamics.model import Array, Model
 from immunoprecise.dynamics.models import get_model
 from immunoprecise.dynamics.regimen import Regimen
 from immunoprecise.dynamics.trajectories import Trajectories
+from immunoprecise.dynamics.wording import counted
 from immunoprecise.errors import ImmunopreciseError, ModelError, UnitError
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "MAX_T_END_DAYS",
     "Threshold",
     "check_output_size",
+    "dose_overlap_notes",
     "dosing_segments",
     "output_times",
     "resolve_model",
@@ -330,6 +332,8 @@ def check_output_size(
     what: str = "simulate",
     daily: bool = False,
     fix: str | None = None,
+    patients_text: str | None = None,
+    times_text: str | None = None,
 ) -> None:
     """Refuse, before anything is integrated, an output of more than :data:`MAX_OUTPUT_POINTS`.
 
@@ -347,6 +351,10 @@ def check_output_size(
         Whether the output times are the default daily grid (the message then says so).
     fix
         What to change, in the caller's words; default: fewer output times or patients.
+    patients_text, times_text
+        How the message names the two factors, in the caller's words (e.g. ``"10,000 patients
+        (chunk_size)"`` and the output grid of a trial); default: ``"N patients"`` and
+        ``"N output times"``.
 
     Raises
     ------
@@ -364,7 +372,10 @@ def check_output_size(
     points = runs * n_patients * n_times
     if points <= MAX_OUTPUT_POINTS:
         return
-    factors = [f"{n_patients:,} patients", f"{n_times:,} {'daily ' if daily else ''}output times"]
+    factors = [
+        patients_text or counted(n_patients, "patient"),
+        times_text or counted(n_times, f"{'daily ' if daily else ''}output time"),
+    ]
     if runs > 1:
         factors.insert(0, f"{runs:,} regimens")
     advice = fix or (
@@ -658,3 +669,122 @@ def dosing_segments(
             Segment(float(t_end), float(t_end), np.zeros(len(model.inputs)), tuple(last))
         )
     return segments
+
+
+OVERLAP_PERIODS_SHOWN = 4
+"""Overlapping periods a note lists per pair of items; a longer list shows the first three,
+``…`` and the last (two weekly schedules of years could overlap every week)."""
+_DAY_TOLERANCE = 1e-9  # the regimen's day resolution (``regimen.DAY_DECIMALS``)
+
+
+def dose_overlap_notes(model: Model, regimen: Regimen | None, t_end: float) -> list[str]:
+    """Notes on doses of one agent from different regimen items given at the same time.
+
+    Two items dosing the same input of the model (the same agent, or two of its names such as
+    ``IL2`` and ``IL-2``) whose administrations overlap in time — boluses on the same day,
+    infusions running at once, or a bolus during an infusion — add up in the model, as
+    concurrent infusions would. That is simulated as written (nothing is refused or changed);
+    each note names the agent, both items and the overlapping days, so that a typo (a day or an
+    item written twice) does not go unnoticed. Only doses starting by ``t_end`` count, as only
+    they are simulated.
+
+    Parameters
+    ----------
+    model
+        The model the regimen is given to (its dosing inputs decide which agents are the same).
+    regimen
+        The regimen (``None``: no treatment, no note).
+    t_end
+        Last simulated day.
+
+    Returns
+    -------
+    list of str
+        One note per pair of overlapping items, in item order; empty when nothing overlaps.
+
+    Raises
+    ------
+    ModelError
+        An agent the model cannot take (as :func:`simulate` raises).
+
+    Examples
+    --------
+    >>> from immunoprecise.dynamics.models import get_model
+    >>> reg = Regimen.parse("IL2 5e6 IU/d d8-12; IL-2 1e6 IU/d d10-14")
+    >>> dose_overlap_notes(get_model("depillis2006"), reg, 60)  # doctest: +NORMALIZE_WHITESPACE
+    ["Overlapping doses of IL2 / IL-2: item 1 (IL2 5e6 IU/d d8-12) and item 2 (IL-2 1e6 IU/d
+      d10-14) are both given from day 10 to 13; they add up in the model's input IL-2, as
+      concurrent administrations would; change one item's days if that is not intended"]
+    """
+    if regimen is None:
+        return []
+    spans: list[tuple[int, list[tuple[float, float, bool]]]] = []
+    for item in regimen.items:
+        doses = [
+            (d.start, min(d.end, t_end), d.is_infusion) for d in item.doses() if d.start <= t_end
+        ]
+        # an infusion starting on the last day gives nothing: it has no time to run
+        spans.append((model.input_index(item.agent), [s for s in doses if not s[2] or s[1] > s[0]]))
+    notes = []
+    for i, j in itertools.combinations(range(len(spans)), 2):
+        (k, first), (other, second) = spans[i], spans[j]
+        if k != other or not first or not second:
+            continue
+        periods = _overlaps(first, second)
+        if not periods:
+            continue
+        a, b = regimen.items[i], regimen.items[j]
+        agents = a.agent if a.agent == b.agent else f"{a.agent} / {b.agent}"
+        notes.append(
+            f"Overlapping doses of {agents}: item {i + 1} ({a}) and item {j + 1} ({b}) are both "
+            f"given {_periods_text(periods)}; they add up in the model's input "
+            f"{model.inputs[k].name}, as concurrent administrations would; change one item's "
+            "days if that is not intended"
+        )
+    return notes
+
+
+def _overlaps(
+    first: list[tuple[float, float, bool]], second: list[tuple[float, float, bool]]
+) -> list[tuple[float, float]]:
+    """Days (``(t, t)``) or periods (``(a, b)``) in which doses of the two items overlap, merged
+    and sorted. Each item's doses are disjoint and sorted by start (the regimen grammar refuses
+    an item whose own doses overlap), so each dose is checked against its few neighbours."""
+    tol = _DAY_TOLERANCE
+    starts = [s for s, _, _ in second]
+    longest = max(e - s for s, e, _ in second)
+    found = []
+    for start, end, infusion in first:
+        lo = bisect.bisect_left(starts, start - longest - tol)
+        hi = bisect.bisect_right(starts, end + tol)
+        for s, e, other_infusion in second[lo:hi]:
+            if infusion and other_infusion:
+                a, b = max(start, s), min(end, e)
+                if b - a > tol:
+                    found.append((a, b))
+            elif infusion:  # a bolus of the other item during this infusion
+                if start - tol <= s < end - tol:
+                    found.append((s, s))
+            elif other_infusion:
+                if s - tol <= start < e - tol:
+                    found.append((start, start))
+            elif abs(start - s) <= tol:
+                found.append((start, start))
+    merged: list[tuple[float, float]] = []
+    for a, b in sorted(found):
+        if merged and a <= merged[-1][1] + tol and (b > a or merged[-1][1] > merged[-1][0]):
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        elif not merged or (a, b) != merged[-1]:
+            merged.append((a, b))
+    return merged
+
+
+def _periods_text(periods: list[tuple[float, float]]) -> str:
+    """``on day 0``, ``from day 10 to 13`` or ``on days 0, 21, 42, …, 105``."""
+    shown = [f"{a:g}" if a == b else f"{a:g} to {b:g}" for a, b in periods]
+    if len(shown) > OVERLAP_PERIODS_SHOWN:
+        shown = [*shown[: OVERLAP_PERIODS_SHOWN - 1], "…", shown[-1]]
+    if len(periods) == 1:
+        a, b = periods[0]
+        return f"on day {a:g}" if a == b else f"from day {a:g} to {b:g}"
+    return "on days " + ", ".join(shown)

@@ -44,7 +44,7 @@ from immunoprecise.dynamics.dosing import (
     body_size_used,
 )
 from immunoprecise.dynamics.model import Model
-from immunoprecise.dynamics.regimen import Regimen
+from immunoprecise.dynamics.regimen import Regimen, RegimenSyntaxError
 from immunoprecise.dynamics.response import (
     CELLS_PER_CM3,
     LUGANO_CR_NODE_MM,
@@ -53,9 +53,21 @@ from immunoprecise.dynamics.response import (
     lugano_measurable,
 )
 from immunoprecise.dynamics.schedule import PARAMETER_SPREAD_CV
-from immunoprecise.dynamics.simulate import MAX_OUTPUT_POINTS, dosing_segments, resolve_model
+from immunoprecise.dynamics.simulate import (
+    MAX_OUTPUT_POINTS,
+    check_output_size,
+    dosing_segments,
+    resolve_model,
+)
 from immunoprecise.dynamics.trials.population import PopulationSpec, not_a_flag
-from immunoprecise.errors import FieldProblem, ImmunopreciseError, ValidationError, repeated
+from immunoprecise.dynamics.wording import counted
+from immunoprecise.errors import (
+    FieldProblem,
+    ImmunopreciseError,
+    ModelError,
+    ValidationError,
+    repeated,
+)
 
 __all__ = [
     "MAX_ARMS",
@@ -135,6 +147,12 @@ class TrialArm(_Frozen):
     def _parses(cls, value: str) -> str:
         try:
             Regimen.parse(value)
+        except RegimenSyntaxError as exc:  # the design's message shows the text already
+            token = value[exc.position :].split(maxsplit=1)[:1]
+            at = f" (at {token[0]!r})" if token else ""
+            line = f", line {exc.line}" if "\n" in value else ""
+            where = f"item {exc.item}{line}, column {exc.column}{at}"
+            raise ValueError(f"{where}: {exc.reason}") from None
         except ImmunopreciseError as exc:
             raise ValueError(str(exc).replace("\n", " ")) from None
         return value
@@ -463,30 +481,35 @@ class TrialDesign(_Frozen):
             return
         times = time_grid(self).size if scans <= 1_000_000 else bound
         grid = (
-            f"{times:,} output times (every {TRAJECTORY_STEP_DAYS:g} days and every assessment, "
-            f"each {self.assessment_interval_days:g} days, over follow_up_days = "
-            f"{self.follow_up_days:g})"
+            f"{counted(times, 'output time')} (every {TRAJECTORY_STEP_DAYS:g} days and every "
+            f"assessment, each {counted(float(self.assessment_interval_days), 'day')}, over "
+            f"follow_up_days = {self.follow_up_days:g})"
         )
-        limit = f"more than the {MAX_OUTPUT_POINTS:,} one simulation keeps in memory"
-        if patients * times > MAX_OUTPUT_POINTS:
-            which = "chunk_size" if self.chunk_size <= self.n_per_arm else "n_per_arm"
-            fit = MAX_OUTPUT_POINTS // times
-            advice = (
-                f"lower chunk_size to at most {fit:,} (the patients, and so the numbers, do not "
-                "depend on it) or lengthen assessment_interval_days"
-                if fit >= CHUNK_SIZE_MIN
-                else "lengthen assessment_interval_days (fewer scans) or shorten follow_up_days"
+        which = "chunk_size" if self.chunk_size <= self.n_per_arm else "n_per_arm"
+        fit = MAX_OUTPUT_POINTS // times
+        advice = (
+            f"lower chunk_size to at most {fit:,} (the patients, and so the numbers, do not "
+            "depend on it) or lengthen assessment_interval_days"
+            if fit >= CHUNK_SIZE_MIN
+            else "lengthen assessment_interval_days (fewer scans) or shorten follow_up_days"
+        )
+        try:  # the check simulate makes, with the trial's factors and advice
+            check_output_size(
+                patients,
+                times,
+                what="a chunk of the trial",
+                fix=advice,
+                patients_text=f"{counted(patients, 'patient')} ({which})",
+                times_text=grid,
             )
-            raise ValueError(
-                f"a chunk of {patients:,} patients ({which}) × {grid} = "
-                f"{patients * times:,} output points, {limit} (an 8-byte number per state and "
-                f"point); {advice}"
-            )
+        except ModelError as exc:
+            raise ValueError(str(exc)) from None
         if kept * times > MAX_OUTPUT_POINTS:
             shown = min(self.keep_trajectories, self.n_per_arm)
             fit = MAX_OUTPUT_POINTS // (times * len(self.arms))
             raise ValueError(
-                f"keep_trajectories = {shown:,} patients × {len(self.arms)} arm(s) × {grid} = "
+                f"keep_trajectories = {counted(shown, 'patient')} × "
+                f"{counted(len(self.arms), 'arm')} × {grid} = "
                 f"{kept * times:,} rows of kept trajectories, more than the "
                 f"{MAX_OUTPUT_POINTS:,} a result keeps in memory; lower keep_trajectories "
                 f"to at most {fit:,} or lengthen assessment_interval_days"

@@ -34,6 +34,7 @@ import pandas as pd
 from immunoprecise.cohort import SurvivalCurves
 from immunoprecise.dynamics.regimen import Regimen
 from immunoprecise.dynamics.response import LUGANO_CR_NODE_MM, diameter_mm_to_cells
+from immunoprecise.dynamics.simulate import dose_overlap_notes, resolve_model
 from immunoprecise.dynamics.trials.design import (
     ObservedResult,
     TrialDesign,
@@ -54,6 +55,7 @@ from immunoprecise.dynamics.trials.outcomes import (
 )
 from immunoprecise.dynamics.trials.result import TrialExecution, TrialResult, library_versions
 from immunoprecise.dynamics.trials.store import ChunkKeeper, ChunkStore
+from immunoprecise.dynamics.wording import counted
 from immunoprecise.errors import CohortError, FieldProblem, ImmunopreciseError, ValidationError
 
 __all__ = ["SYNCHRONOUS", "Progress", "run_trial"]
@@ -346,8 +348,13 @@ def _drop_empty_strata(
         skipped = [o for o in design.observed if o.stratum == s.name]
         notes.append(
             f"Stratum {s.name!r} (proportion {s.proportion:g}) drew none of the "
-            f"{design.n_per_arm:,} patients per arm: it has no rows"
-            + (f", and its {len(skipped)} observed result(s) are not compared" if skipped else "")
+            f"{counted(design.n_per_arm, 'patient')} per arm: it has no rows"
+            + (
+                f", and its {counted(len(skipped), 'observed result')} "
+                f"{'is' if len(skipped) == 1 else 'are'} not compared"
+                if skipped
+                else ""
+            )
             + "; raise n_per_arm to simulate it."
         )
     observed = [o for o in design.observed if o.stratum is None or o.stratum in drawn]
@@ -360,6 +367,17 @@ def _late_dose_notes(design: TrialDesign) -> list[str]:
         a.id: Regimen.parse(a.regimen).late_doses_text(design.follow_up_days) for a in design.arms
     }
     return [f"Arm {arm}: {text}." for arm, text in late.items() if text]
+
+
+def _overlap_notes(design: TrialDesign) -> list[str]:
+    """Notes on doses of one agent from different items of an arm given at the same time
+    (simulated as written: they add up)."""
+    model = resolve_model(design.model)
+    return [
+        f"Arm {arm.id}: {note}."
+        for arm in design.arms
+        for note in dose_overlap_notes(model, Regimen.parse(arm.regimen), design.follow_up_days)
+    ]
 
 
 def _by_arm_and_patient(frame: pd.DataFrame, arm_ids: list[str]) -> pd.DataFrame:
@@ -411,7 +429,12 @@ def assemble(
     labels = {a.id: a.name for a in design.arms}
     rows = arm_endpoints(outcomes, arm_ids, labels)
     curves: dict[str, SurvivalCurves | None] = {"pfs": None, "os": None}
-    notes = _baseline_notes(design, outcomes) + _late_dose_notes(design) + design.body_size_notes()
+    notes = (
+        _baseline_notes(design, outcomes)
+        + _late_dose_notes(design)
+        + _overlap_notes(design)
+        + design.body_size_notes()
+    )
     observed, empty_notes = _drop_empty_strata(design, outcomes)
     notes += empty_notes
     for e in curves:
@@ -420,7 +443,7 @@ def assemble(
         events = outcomes.loc[outcomes["ok"].astype(bool), f"{e}_event"]
         if int(events.sum()) == 0:
             notes.append(
-                f"No {e.upper()} event in {design.follow_up_days:g} days of follow-up: "
+                f"No {e.upper()} event in {counted(design.follow_up_days, 'day')} of follow-up: "
                 f"{e.upper()} is not estimable (every patient censored)."
             )
         else:

@@ -17,6 +17,7 @@ from immunoprecise.cohort import SurvivalCurves
 from immunoprecise.cohort.statistic import finite_json
 from immunoprecise.dynamics.trials.design import TrialDesign
 from immunoprecise.dynamics.trials.endpoints import ArmEndpoints, HazardRatio, ObservedComparison
+from immunoprecise.dynamics.wording import counted
 
 __all__ = ["TrialExecution", "TrialResult", "library_versions"]
 
@@ -168,9 +169,9 @@ class TrialResult:
         """A plain-text summary: design, arms, survival, observed gaps and provenance."""
         d = self.design
         lines = [
-            f"Virtual trial {d.name!r}: model {d.model}, {d.n_per_arm:,} patients per arm, "
-            f"{d.follow_up_days:g} days, {d.response_criteria.upper()} every "
-            f"{d.assessment_interval_days:g} days; seed {self.seed}, "
+            f"Virtual trial {d.name!r}: model {d.model}, {counted(d.n_per_arm, 'patient')} "
+            f"per arm, {counted(d.follow_up_days, 'day')}, {d.response_criteria.upper()} every "
+            f"{counted(d.assessment_interval_days, 'day')}; seed {self.seed}, "
             f"design {self.design_hash[:12]}",
         ]
         for a in self.arms:
@@ -193,7 +194,8 @@ class TrialResult:
                 f"p = {o.p_value:.3g}; {o.source})"
             )
         if self.not_evaluable:
-            lines.append(f"  {self.not_evaluable} simulations failed (counted as NE)")
+            failed = counted(self.not_evaluable, "simulation")
+            lines.append(f"  {failed} failed (counted as NE)")
         lines += [f"  {note}" for note in self.notes]
         lines.append(f"  {self.disclaimer}")
         return "\n".join(lines)

@@ -47,6 +47,8 @@ from immunoprecise.errors import FieldProblem, ValidationError
 __all__ = ["ChunkKeeper", "ChunkStore", "chunk_bytes", "chunk_from_bytes"]
 
 _PARTS = ("population", "trajectories")
+_TABLES = ("outcomes", *_PARTS)
+"""The three tables of a chunk, in the order they are read and kept in a blob."""
 
 
 class ChunkKeeper(Protocol):
@@ -151,9 +153,9 @@ class ChunkStore:
     def write(self, out: ChunkOutput) -> None:
         """Write one finished chunk (its outcome file last, each by atomic rename)."""
         for part in _PARTS:
-            _write_frame(self._path(out.index, part), getattr(out, part))
+            _write_bytes(self._path(out.index, part), _parquet(getattr(out, part)))
         _write_text(self.chunks / f"chunk-{out.index:06d}.json", json.dumps(out.rejected))
-        _write_frame(self._path(out.index), out.outcomes)
+        _write_bytes(self._path(out.index), _parquet(out.outcomes))
 
     def read(self, index: int) -> ChunkOutput:
         """Read one finished chunk back.
@@ -167,14 +169,12 @@ class ChunkStore:
         """
         path = self.chunks / f"chunk-{index:06d}.json"
         try:
-            rejected = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(rejected, dict):
-                raise ValueError(f"expected a mapping of constraint → count, not {rejected!r}")
-            counts = {str(k): int(v) for k, v in rejected.items()}
+            counts = _counts(json.loads(path.read_text(encoding="utf-8")))
             frames = {}
-            for part in ("outcomes", *_PARTS):
+            for part in _TABLES:
                 path = self._path(index, None if part == "outcomes" else part)
                 frames[part] = pd.read_parquet(path)
+            return _chunk(index, frames, counts)
         except (OSError, ValueError, TypeError) as exc:  # pyarrow's ArrowInvalid is a ValueError
             reason = str(exc).replace("\n", " ")
             raise ValidationError(
@@ -188,13 +188,6 @@ class ChunkStore:
                     )
                 ]
             ) from None
-        return ChunkOutput(
-            index=index,
-            outcomes=frames["outcomes"],
-            population=frames["population"],
-            trajectories=frames["trajectories"],
-            rejected=counts,
-        )
 
     def paths(self, index: int) -> list[Path]:
         """The files of chunk ``index`` (for checks that nothing is rewritten on resume)."""
@@ -225,10 +218,8 @@ def chunk_bytes(out: ChunkOutput) -> bytes:
     """
     blob = io.BytesIO()
     with zipfile.ZipFile(blob, "w", compression=zipfile.ZIP_STORED) as archive:
-        for part in ("outcomes", *_PARTS):
-            table = io.BytesIO()
-            getattr(out, part).to_parquet(table, index=False)
-            archive.writestr(f"{part}.parquet", table.getvalue())
+        for part in _TABLES:
+            archive.writestr(f"{part}.parquet", _parquet(getattr(out, part)))
         archive.writestr("rejected.json", json.dumps(out.rejected))
     return blob.getvalue()
 
@@ -256,25 +247,45 @@ def chunk_from_bytes(index: int, data: bytes) -> ChunkOutput:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             tables = {
                 part: pd.read_parquet(io.BytesIO(archive.read(f"{part}.parquet")))
-                for part in ("outcomes", *_PARTS)
+                for part in _TABLES
             }
-            rejected = json.loads(archive.read("rejected.json"))
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            counts = _counts(json.loads(archive.read("rejected.json")))
+        return _chunk(index, tables, counts)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         raise ValidationError(
             [FieldProblem(f"chunk {index}", f"{len(data)} bytes", f"not a saved chunk ({exc})")]
         ) from None
+
+
+def _counts(rejected: object) -> dict[str, int]:
+    """A chunk's constraint rejections as read back (from a file or a blob): ``ValueError``
+    (or ``TypeError``) when they are not a mapping of constraint → count."""
+    if not isinstance(rejected, dict):
+        raise ValueError(f"expected a mapping of constraint → count, not {rejected!r}")
+    return {str(k): int(v) for k, v in rejected.items()}
+
+
+def _chunk(index: int, tables: dict[str, pd.DataFrame], counts: dict[str, int]) -> ChunkOutput:
+    """The chunk of ``tables`` (its three tables by name) and its rejection ``counts``."""
     return ChunkOutput(
         index=index,
         outcomes=tables["outcomes"],
         population=tables["population"],
         trajectories=tables["trajectories"],
-        rejected={str(k): int(v) for k, v in rejected.items()},
+        rejected=counts,
     )
 
 
-def _write_frame(path: Path, frame: pd.DataFrame) -> None:
+def _parquet(frame: pd.DataFrame) -> bytes:
+    """A table as Parquet bytes (without its index), as a chunk's file or blob holds it."""
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    frame.to_parquet(tmp, index=False)
+    tmp.write_bytes(data)
     os.replace(tmp, path)
 
 
