@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from alembic.script.revision import RevisionError
+from alembic.script.revision import RangeNotAncestorError, RevisionError
 from alembic.util.exc import CommandError
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
@@ -245,23 +245,27 @@ _STEPS_DOWN = re.compile(r"^-(\d+)$")
 
 def _undone(script: ScriptDirectory, current: str, revision: str) -> list[str] | None:
     """The revisions a downgrade from ``current`` to ``revision`` undoes, newest first; ``None``
-    when the target is not below ``current`` (Alembic then refuses it with its own message)."""
-    chain: list[str] = []
-    rev: str | None = current
-    while rev is not None:
-        chain.append(rev)
-        down = script.get_revision(rev).down_revision
-        rev = down if isinstance(down, str) or down is None else None  # one line of history
-    if revision == "base":
-        return chain
-    steps = _STEPS_DOWN.match(revision)
-    if steps is not None:
-        n = int(steps.group(1))
-        return chain[:n] if n <= len(chain) else None
-    target = script.get_revision(revision)
-    if target is None or target.revision not in chain:
-        return None
-    return chain[: chain.index(target.revision)]
+    when the target is not below ``current`` (Alembic then refuses it with its own message).
+
+    The walk is Alembic's own (:meth:`ScriptDirectory.iterate_revisions` as a downgrade selects
+    revisions), so ``"base"``, ``"-N"`` and revision ids mean what ``downgrade`` takes them to.
+
+    Raises
+    ------
+    CommandError, RevisionError
+        If ``revision`` names no revision.
+    """
+    if revision != "base" and not _STEPS_DOWN.match(revision):
+        script.get_revision(revision)  # an unknown id: "Can't locate revision ..." (CommandError)
+    try:
+        walked = script.iterate_revisions(current, revision, select_for_downgrade=True)
+        return [step.revision for step in walked]
+    except RangeNotAncestorError:
+        return None  # the target is above current, or on another line
+    except RevisionError:
+        if _STEPS_DOWN.match(revision):
+            return None  # more steps down than there are revisions below current
+        raise
 
 
 def downgrade_losses(url: str | None, revision: str) -> list[DowngradeLoss]:

@@ -19,9 +19,11 @@ __all__ = [
     "AuditEntry",
     "AuditPage",
     "AuditQuery",
+    "EvaluationPage",
     "ImportReport",
     "RecordVersion",
     "StoredEvaluation",
+    "StoredEvaluationError",
     "StoredRecordError",
     "StoredResult",
     "VersionSummary",
@@ -91,6 +93,87 @@ class StoredRecordError(RegistryError):
         return tuple(p.field for p in self.problems)
 
 
+class StoredEvaluationError(RegistryError):
+    """A stored evaluation that no longer validates against this immunoprecise's evaluation
+    model (stored by an older release, whose model allowed what this one does not, or changed
+    in the database since).
+
+    The evaluation stays stored as it is; evaluating the record again stores a new one. The
+    patient's other evaluations can still be read, a page at a time
+    (:meth:`Registry.evaluation_page <immunoprecise.registry.Registry.evaluation_page>`) with
+    an ``offset`` and ``limit`` that leave this one out.
+
+    Parameters
+    ----------
+    patient_id
+        Pseudonymous patient id.
+    evaluation_id
+        The stored evaluation's id.
+    record_version
+        The record version it evaluated (1..n).
+    created_at
+        When it was stored.
+    position
+        Where it is among the patient's evaluations, oldest first (0 for the first: the
+        ``offset`` of a page that starts with it).
+    problems
+        Its invalid fields: each with the stored value and what is expected.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> at = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC)
+    >>> exc = StoredEvaluationError(
+    ...     "P1", 7, 2, at, 0, [FieldProblem("software.build", 3, "Extra inputs are not permitted")]
+    ... )
+    >>> (exc.invalid_fields, str(exc).split(":")[0])
+    (('software.build',), "evaluation 7 of patient 'P1' no longer validates")
+    """
+
+    def __init__(
+        self,
+        patient_id: str,
+        evaluation_id: int,
+        record_version: int,
+        created_at: dt.datetime,
+        position: int,
+        problems: Sequence[FieldProblem],
+    ) -> None:
+        self.patient_id = patient_id
+        self.evaluation_id = evaluation_id
+        self.record_version = record_version
+        self.created_at = created_at
+        self.position = position
+        self.problems = tuple(problems)
+        listed = "; ".join(str(p) for p in self.problems)
+        super().__init__(
+            f"evaluation {evaluation_id} of patient {patient_id!r} no longer validates: "
+            f"{listed}. It evaluated record version {record_version} and was stored "
+            f"{stored_at_text(created_at)} by an earlier immunoprecise whose evaluation model "
+            "allowed this (or was changed in the database since); it stays stored as it is. "
+            "Evaluate the record again to store a new evaluation; the patient's other "
+            f"evaluations are read with an offset and limit that leave out offset {position}"
+        )
+
+    @property
+    def invalid_fields(self) -> tuple[str, ...]:
+        """The dotted paths of the invalid fields, in the order found."""
+        return tuple(p.field for p in self.problems)
+
+
+def stored_at_text(at: dt.datetime) -> str:
+    """A stored time as messages show it, in UTC to the second.
+
+    Examples
+    --------
+    >>> stored_at_text(dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC))
+    '2026-03-01 09:30:00 UTC'
+    """
+    if at.tzinfo is not None:
+        at = at.astimezone(dt.UTC)
+    return f"{at:%Y-%m-%d %H:%M:%S} UTC"
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -139,6 +222,16 @@ class StoredEvaluation(_Frozen):
     actor: str
     created_at: dt.datetime
     evaluation: Evaluation
+
+
+class EvaluationPage(_Frozen):
+    """A page of a patient's stored evaluations with the number stored in all, both read in one
+    transaction (:meth:`~immunoprecise.registry.Registry.evaluation_page`)."""
+
+    total: int = Field(ge=0, description="The patient's stored evaluations, in all.")
+    evaluations: tuple[StoredEvaluation, ...] = Field(
+        description="The page that the offset and limit select, oldest first."
+    )
 
 
 class StoredResult(_Frozen):

@@ -10,7 +10,7 @@ import random
 import sys
 import time
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,8 +35,10 @@ from immunoprecise.registry.models import (
     AuditEntry,
     AuditPage,
     AuditQuery,
+    EvaluationPage,
     RecordVersion,
     StoredEvaluation,
+    StoredEvaluationError,
     StoredRecordError,
     StoredResult,
     VersionSummary,
@@ -192,6 +194,25 @@ def _version_summary(row: RecordVersionRow, patient_id: str) -> VersionSummary:
         invalid_fields=tuple(p.field for p in problems),
         problems=tuple(str(p) for p in problems),
     )
+
+
+def _case_hint(patient_id: str, stored: Iterable[str]) -> str:
+    """A hint for a patient id not found: the stored ids that differ from it only in case
+    (compared after Unicode case folding, as :meth:`Registry.patients` searches), or ``""``.
+
+    Examples
+    --------
+    >>> _case_hint("pt-001", ["PT-001", "PT-002"])
+    "; patient ids are case-sensitive, and the registry holds 'PT-001'"
+    >>> _case_hint("PT-009", ["PT-001"])
+    ''
+    """
+    wanted = _folded(patient_id)
+    close = sorted(pid for pid in stored if pid != patient_id and _folded(pid) == wanted)
+    if not close:
+        return ""
+    shown = ", ".join(repr(pid) for pid in close[:5]) + (", …" if len(close) > 5 else "")
+    return f"; patient ids are case-sensitive, and the registry holds {shown}"
 
 
 def _now() -> dt.datetime:
@@ -366,7 +387,10 @@ class Registry(Database):
     def _patient(session: Session, patient_id: str) -> PatientRow:
         row = session.scalars(select(PatientRow).where(PatientRow.pseudonym == patient_id)).first()
         if row is None:
-            raise RegistryError(f"no patient {patient_id!r} in the registry")
+            raise RegistryError(
+                f"no patient {patient_id!r} in the registry"
+                + _case_hint(patient_id, session.scalars(select(PatientRow.pseudonym)))
+            )
         return row
 
     @staticmethod
@@ -929,10 +953,35 @@ class Registry(Database):
             session.add(row)
             session.flush()
             self._audit(session, who, AuditAction.save_evaluation, pid, f"evaluation {row.id}")
-            return self._evaluation_model(row, pid, version_row.version)
+            return StoredEvaluation(
+                id=row.id,
+                patient_id=pid,
+                record_version=version_row.version,
+                software_version=row.software_version,
+                knowledge_base_sha256=row.knowledge_base_sha256,
+                actor=row.actor,
+                created_at=row.created_at,
+                evaluation=evaluation,
+            )
 
     @staticmethod
-    def _evaluation_model(row: EvaluationRow, patient_id: str, version: int) -> StoredEvaluation:
+    def _evaluation_model(
+        row: EvaluationRow, patient_id: str, version: int, position: int
+    ) -> StoredEvaluation:
+        """The stored evaluation ``row`` (the ``position``-th of its patient's, from 0).
+
+        Raises
+        ------
+        StoredEvaluationError
+            When the stored evaluation no longer validates against the evaluation model.
+        """
+        try:
+            evaluation = Evaluation.model_validate(row.evaluation)
+        except PydanticValidationError as exc:
+            problems = field_problems(exc, Evaluation)
+            raise StoredEvaluationError(
+                patient_id, row.id, version, row.created_at, position, problems
+            ) from None
         return StoredEvaluation(
             id=row.id,
             patient_id=patient_id,
@@ -941,8 +990,39 @@ class Registry(Database):
             knowledge_base_sha256=row.knowledge_base_sha256,
             actor=row.actor,
             created_at=row.created_at,
-            evaluation=Evaluation.model_validate(row.evaluation),
+            evaluation=evaluation,
         )
+
+    def _evaluations(
+        self, who: str, patient_id: str, offset: int, limit: int | None
+    ) -> tuple[int, list[StoredEvaluation]]:
+        """The number of a patient's stored evaluations and those ``offset`` and ``limit``
+        select, oldest first, read in one transaction and audited (the ids read)."""
+        with self._transaction() as session:
+            patient = self._patient(session, patient_id)
+            of_patient = (
+                select(EvaluationRow, RecordVersionRow.version)
+                .join(RecordVersionRow, EvaluationRow.record_version_id == RecordVersionRow.id)
+                .where(RecordVersionRow.patient_id == patient.id)
+            )
+            total = int(
+                session.scalar(select(func.count()).select_from(of_patient.subquery())) or 0
+            )
+            rows = session.execute(
+                of_patient.order_by(EvaluationRow.id).offset(offset or None).limit(limit)
+            ).all()
+            ids = ", ".join(str(r[0].id) for r in rows) or "none"
+            self._audit(
+                session, who, AuditAction.read_evaluations, patient_id, f"evaluations {ids}"
+            )
+            try:
+                return total, [
+                    self._evaluation_model(r[0], patient_id, r[1], offset + i)
+                    for i, r in enumerate(rows)
+                ]
+            except StoredEvaluationError as exc:
+                invalid = exc  # the read stays audited: the transaction commits
+        raise invalid
 
     def evaluations(self, patient_id: str, *, actor: str) -> list[StoredEvaluation]:
         """Read a patient's stored evaluations, oldest first.
@@ -957,21 +1037,72 @@ class Registry(Database):
         Returns
         -------
         list of StoredEvaluation
+
+        Raises
+        ------
+        RegistryError
+            If the registry holds no such patient.
+        StoredEvaluationError
+            If a stored evaluation no longer validates against the evaluation model (the
+            first such one); the read is audited all the same. :meth:`evaluation_page` reads
+            the others, a page at a time.
+        """
+        return self._evaluations(_check_actor(actor), patient_id, 0, None)[1]
+
+    def evaluation_page(
+        self, patient_id: str, *, actor: str, offset: int = 0, limit: int | None = None
+    ) -> EvaluationPage:
+        """Read a page of a patient's stored evaluations, oldest first, and how many are
+        stored in all, in one transaction.
+
+        Only the evaluations on the page are read (and audited, by id), so one that no longer
+        validates fails only the pages that hold it.
+
+        Parameters
+        ----------
+        patient_id
+            Pseudonymous patient id.
+        actor
+            Who reads them (audit log).
+        offset
+            Skip this many evaluations first (0 or more).
+        limit
+            At most this many evaluations (1 or more); all the rest when ``None``.
+
+        Returns
+        -------
+        EvaluationPage
+
+        Raises
+        ------
+        RegistryError
+            If the registry holds no such patient, or ``offset`` or ``limit`` is out of range.
+        StoredEvaluationError
+            If an evaluation on the page no longer validates against the evaluation model
+            (the first such one, with its ``position``: a page that leaves it out can be read);
+            the read is audited all the same.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib, immunoprecise as ip
+        >>> url = f"sqlite:///{pathlib.Path(tempfile.mkdtemp()) / 'registry.db'}"
+        >>> record = ip.read_patient(ip.data.example_path("crc_msih.json"))
+        >>> with Registry.open(url, create=True) as registry:
+        ...     _ = registry.add_record(record, actor="ann")
+        ...     for _ in range(3):
+        ...         _ = registry.save_evaluation(ip.evaluate(record), actor="ann")
+        ...     found = registry.evaluation_page(record.patient_id, actor="bob", offset=1, limit=1)
+        >>> found.total, [e.id for e in found.evaluations]
+        (3, [2])
         """
         who = _check_actor(actor)
-        with self._transaction() as session:
-            patient = self._patient(session, patient_id)
-            rows = session.execute(
-                select(EvaluationRow, RecordVersionRow.version)
-                .join(RecordVersionRow, EvaluationRow.record_version_id == RecordVersionRow.id)
-                .where(RecordVersionRow.patient_id == patient.id)
-                .order_by(EvaluationRow.id)
-            ).all()
-            ids = ", ".join(str(r[0].id) for r in rows) or "none"
-            self._audit(
-                session, who, AuditAction.read_evaluations, patient_id, f"evaluations {ids}"
-            )
-            return [self._evaluation_model(r[0], patient_id, r[1]) for r in rows]
+        for name, value, least in (("offset", offset, 0), ("limit", limit, 1)):
+            if value is None and name == "limit":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise RegistryError(f"{name} {value!r}: give a whole number from {least}")
+        total, found = self._evaluations(who, patient_id, offset, limit)
+        return EvaluationPage(total=total, evaluations=tuple(found))
 
     def save_result(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
@@ -48,11 +48,36 @@ __all__ = [
     "authenticate",
     "check_body",
     "check_query",
+    "differing_in_case",
     "require",
 ]
 
 COHORT_FRAMES_KEPT = 8
 """Cohort analysis tables the service keeps (the latest used)."""
+
+
+def differing_in_case(given: str, known: Iterable[str]) -> list[str]:
+    """The ids in ``known`` that differ from ``given`` only in case (equal after Unicode case
+    folding, but not equal), sorted: what a 404 names as the id probably meant.
+
+    Parameters
+    ----------
+    given
+        The id asked for.
+    known
+        The ids there are.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> differing_in_case("ps-00AB", ["PS-00ab", "PS-00ac", "ps-00AB"])
+    ['PS-00ab']
+    """
+    wanted = given.casefold()
+    return sorted(k for k in known if k != given and k.casefold() == wanted)
 
 
 @dataclass
@@ -85,6 +110,13 @@ class ServiceState:
         with self._lock:
             self._pseudonyms = mapping
         return mapping.get(pseudonym)
+
+    def pseudonyms_differing_in_case(self, pseudonym: str) -> list[str]:
+        """The known pseudonyms that differ from ``pseudonym`` only in case, sorted (see
+        :func:`differing_in_case`); read after :meth:`patient_for` missed it, for a 404's hint."""
+        with self._lock:
+            known = list(self._pseudonyms)
+        return differing_in_case(pseudonym, known)
 
     def close(self) -> None:
         """Stop the jobs, release the database connections (the registry, tokens, sessions and

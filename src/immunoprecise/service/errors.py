@@ -6,6 +6,10 @@
   validates against the record model) → 409 with its invalid fields and how to store a
   corrected version (:class:`ConflictAnswer`; for callers who see pseudonymized data the
   fields only, not the stored values);
+- :class:`~immunoprecise.registry.StoredEvaluationError` (a stored evaluation that no longer
+  validates against the evaluation model) → 409 naming the evaluation (id, the record version
+  it evaluated, when it was stored) and its invalid fields (:class:`ConflictAnswer`; for
+  researchers the fields only);
 - :class:`~immunoprecise.errors.RegistryError` → 404 (no such patient or version, no token),
   409 (token name taken) or 400, with a message; a database failure (see
   :func:`is_database_failure`) → 500 like any unexpected error, so that neither the database
@@ -29,8 +33,11 @@ what a route may answer is what its schema says.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import math
+import re
 import urllib.parse
 import uuid
 from collections.abc import Awaitable, Iterable, Sequence
@@ -45,7 +52,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 
 from immunoprecise.errors import FieldProblem, ImmunopreciseError, RegistryError, ValidationError
-from immunoprecise.registry import StoredRecordError
+from immunoprecise.registry import StoredEvaluationError, StoredRecordError
+from immunoprecise.registry.models import stored_at_text
 from immunoprecise.service.auth import (
     TokenConflictError,
     TokenNotFoundError,
@@ -71,6 +79,7 @@ __all__ = [
     "message_answer",
     "problem_detail",
     "registry_status",
+    "stored_evaluation_answer",
     "stored_record_answer",
 ]
 
@@ -109,29 +118,46 @@ class ErrorAnswer(BaseModel):
 
 
 class ConflictAnswer(BaseModel):
-    """A 409 answer: what conflicts; for a stored record version that no longer validates
-    against the record model, also which version and its invalid fields."""
+    """A 409 answer: what conflicts; for a stored record version or evaluation that no longer
+    validates against its model, also which one and its invalid fields."""
 
     model_config = ConfigDict(extra="forbid")
 
     detail: str = Field(description="What went wrong and what to do, in words.")
     patient_id: str | None = Field(
         default=None,
-        description="A stored record that no longer validates: the patient (a pseudonym for "
-        "researchers).",
+        description="A stored record or evaluation that no longer validates: the patient (a "
+        "pseudonym for researchers).",
     )
     version: int | None = Field(
-        default=None, description="A stored record that no longer validates: its version."
+        default=None,
+        description="A stored record that no longer validates: its version; a stored "
+        "evaluation: the record version it evaluated.",
+    )
+    evaluation_id: int | None = Field(
+        default=None, description="A stored evaluation that no longer validates: its id."
+    )
+    created_at: str | None = Field(
+        default=None,
+        description="A stored evaluation that no longer validates: when it was stored (ISO "
+        "8601, UTC).",
+    )
+    offset: int | None = Field(
+        default=None,
+        description="A stored evaluation that no longer validates: where it is among the "
+        "patient's evaluations, oldest first (the `offset` of a page that starts with it); "
+        "pages that leave it out can be read.",
     )
     invalid_fields: list[str] | None = Field(
         default=None,
-        description="A stored record that no longer validates: the dotted paths of its invalid "
-        "fields.",
+        description="A stored record or evaluation that no longer validates: the dotted paths "
+        "of its invalid fields.",
     )
     problems: list[str] | None = Field(
         default=None,
-        description="A stored record that no longer validates: each invalid field with its "
-        "stored value and what is expected (empty for researchers: they quote stored values).",
+        description="A stored record or evaluation that no longer validates: each invalid "
+        "field with its stored value and what is expected (empty for researchers: they quote "
+        "stored values).",
     )
 
 
@@ -173,9 +199,10 @@ _ERRORS: dict[int, tuple[type[BaseModel], str]] = {
     404: (ErrorAnswer, "No such patient, version, job, cohort, therapy or token."),
     409: (
         ConflictAnswer,
-        "A token name that is taken, a trial result asked for too early, or a stored record "
+        "A token name that is taken, a trial result asked for too early, a stored record "
         "version that no longer validates against the record model (its invalid fields; store "
-        "a corrected version).",
+        "a corrected version), or a stored evaluation that no longer validates against the "
+        "evaluation model (its id, record version, time and invalid fields).",
     ),
     413: (ErrorAnswer, "The upload is larger than the service accepts."),
     422: (ValidationErrorAnswer, "Invalid fields: each with its value and what is wrong."),
@@ -330,6 +357,45 @@ def _is_json(request: Request) -> bool:
     )
 
 
+def _body_schemas(route: Any) -> list[str]:
+    """The names of the OpenAPI schemas a route's JSON body may follow (``PatientRecord``):
+    those its OpenAPI description refers to, else its body model's."""
+    extra = getattr(route, "openapi_extra", None) or {}
+    content = extra.get("requestBody", {}).get("content", {}).get("application/json", {})
+    found = re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', json.dumps(content))
+    if not found:
+        field = getattr(route, "body_field", None)
+        annotation = getattr(getattr(field, "field_info", None), "annotation", None)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            found = [annotation.__name__]
+    return list(dict.fromkeys(found))
+
+
+def _empty_body_message(request: Request, sent: str) -> str:
+    """What a 422 says of a request sent without a body (``sent``: ``"empty"``) or with JSON
+    ``null`` (``"JSON null"``): what the route expects instead, and where its schema is."""
+    route = request.scope.get("route")
+    field = getattr(route, "body_field", None)
+    described = getattr(getattr(field, "field_info", None), "description", None)
+    what = "a JSON object"
+    if described:
+        what = described.strip().rstrip(".")
+        what = (what[:1].lower() + what[1:]) + " as a JSON object"
+    message = (
+        f"the request body is {sent}: send {what}, with the header 'Content-Type: application/json'"
+    )
+    schemas = _body_schemas(route)
+    if schemas:
+        named = " or ".join(f"components.schemas.{name}" for name in schemas)
+        message += f" (its schema: {named} in /openapi.json; try it out at /docs)"
+    if "PatientRecord" in schemas:
+        message += (
+            "; example records ship with immunoprecise: "
+            'immunoprecise.data.example_path("crc_msih.json")'
+        )
+    return message
+
+
 async def _request_validation_error(request: Request, exc: Exception) -> Response:
     errors = exc.errors() if isinstance(exc, RequestValidationError) else ()
     problems = []
@@ -344,6 +410,10 @@ async def _request_validation_error(request: Request, exc: Exception) -> Respons
             at = f" at character {position}" if position is not None else ""
             message = f"the body is not valid JSON{at}" + (f": {reason}" if reason else "")
             loc, value = loc[:1], None
+        elif loc == ("body",) and error.get("type") == "missing":
+            message = _empty_body_message(request, "empty")
+        elif loc == ("body",) and "input" in error and error["input"] is None:
+            message = _empty_body_message(request, "JSON null")
         elif loc == ("body",) and isinstance(value, str | bytes) and not _is_json(request):
             # a JSON text sent as another content type (curl -d sends a form) reads as a string
             sent = request.headers.get("content-type") or "none"
@@ -456,7 +526,86 @@ async def _stored_record_error(request: Request, exc: Exception) -> Response:
     page = getattr(request.app.state, "stored_record_page", None)
     if _error_page(request) is not None and page is not None:
         return await cast(StoredRecordPage, page)(request, answer, identified)
-    return JSONResponse(answer.model_dump(mode="json"), status_code=status.HTTP_409_CONFLICT)
+    return JSONResponse(
+        answer.model_dump(mode="json", exclude_none=True), status_code=status.HTTP_409_CONFLICT
+    )
+
+
+def stored_evaluation_answer(
+    exc: StoredEvaluationError, shown_id: str, *, identified: bool
+) -> ConflictAnswer:
+    """The 409 answer to a stored evaluation that no longer validates: the evaluation (id, the
+    record version it evaluated, when it was stored, where it is among the patient's), its
+    invalid fields and, for callers who see identified data, each field's stored value and
+    what is expected; the detail says how to read the others and store a new evaluation.
+
+    Parameters
+    ----------
+    exc
+        The registry's error.
+    shown_id
+        The patient id as the caller knows it (a pseudonym for researchers).
+    identified
+        Whether the caller sees identified data; ``False`` leaves the stored values out.
+
+    Returns
+    -------
+    ConflictAnswer
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> at = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC)
+    >>> exc = StoredEvaluationError("P1", 7, 2, at, 0, [FieldProblem("patient_id", 3, "text")])
+    >>> answer = stored_evaluation_answer(exc, "PS-1", identified=False)
+    >>> answer.evaluation_id, answer.version, answer.created_at, answer.problems
+    (7, 2, '2026-03-01T09:30:00Z', [])
+    """
+    fields = [escaped(f) for f in exc.invalid_fields]
+    problems = [escaped(str(p)) for p in exc.problems] if identified else []
+    quoted = urllib.parse.quote(shown_id, safe="")
+    at = exc.created_at.astimezone(dt.UTC) if exc.created_at.tzinfo else exc.created_at
+    after, before = exc.position + 1, exc.position
+    head = (
+        f"evaluation {exc.evaluation_id} of patient {escaped(shown_id)!r} (of record version "
+        f"{exc.record_version}, stored {stored_at_text(exc.created_at)}) no longer validates "
+        "against this immunoprecise's evaluation model (it was stored by an earlier release, "
+        "or changed in the database since)"
+    )
+    found = f": {'; '.join(problems)}" if identified else f"; invalid fields: {', '.join(fields)}"
+    pages = f"GET /api/v1/patients/{quoted}/evaluations?offset={after} reads the ones after it" + (
+        f", ?limit={before} the ones before it" if before else ""
+    )
+    detail = (
+        f"{head}{found}. It stays stored as it is; {pages}. POST /api/v1/evaluate with "
+        f'{{"patient_id": "{escaped(shown_id)}"}} evaluates the record again'
+        + (" and stores the new evaluation" if identified else "")
+    )
+    return ConflictAnswer(
+        detail=detail,
+        patient_id=escaped(shown_id),
+        version=exc.record_version,
+        evaluation_id=exc.evaluation_id,
+        created_at=at.isoformat().replace("+00:00", "Z"),
+        offset=exc.position,
+        invalid_fields=fields,
+        problems=problems,
+    )
+
+
+async def _stored_evaluation_error(request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, StoredEvaluationError):  # pragma: no cover - registered for it
+        return await _unexpected_error(request, exc)
+    identified = _sees_identified_data(request)
+    shown_id = exc.patient_id
+    if not identified:
+        shown_id = request.app.state.service.pseudonymizer.pseudonym(exc.patient_id)
+    answer = stored_evaluation_answer(exc, shown_id, identified=identified)
+    if _error_page(request) is not None:
+        return await message_answer(request, status.HTTP_409_CONFLICT, answer.detail)
+    return JSONResponse(
+        answer.model_dump(mode="json", exclude_none=True), status_code=status.HTTP_409_CONFLICT
+    )
 
 
 async def _immunoprecise_error(request: Request, exc: Exception) -> Response:
@@ -518,6 +667,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ValidationError, _validation_error)
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(StoredRecordError, _stored_record_error)
+    app.add_exception_handler(StoredEvaluationError, _stored_evaluation_error)
     app.add_exception_handler(RegistryError, _registry_error)
     app.add_exception_handler(ImmunopreciseError, _immunoprecise_error)
     app.add_exception_handler(status.HTTP_405_METHOD_NOT_ALLOWED, _method_not_allowed)

@@ -269,12 +269,18 @@ class JobRun:
         if not self._manager._update(self.job_id, progress=min(1.0, max(0.0, float(fraction)))):
             raise _TakenOverError(self.job_id)
 
+    def _saved_steps(self) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+        """The criteria of this job's saved steps that this version of immunoprecise reuses
+        (the output of another version's work is not)."""
+        return (
+            ServiceJobStepRow.job_id == self.job_id,
+            ServiceJobStepRow.version == step_version(),
+        )
+
     def finished_steps(self) -> set[int]:
         """The steps saved for this job (by this version of immunoprecise: the output of
         another version's work is not reused)."""
-        query = select(ServiceJobStepRow.step).where(
-            ServiceJobStepRow.job_id == self.job_id, ServiceJobStepRow.version == step_version()
-        )
+        query = select(ServiceJobStepRow.step).where(*self._saved_steps())
         with self._manager._reading() as connection:
             return set(connection.execute(query).scalars())
 
@@ -287,9 +293,7 @@ class JobRun:
             If no such step is saved.
         """
         query = select(ServiceJobStepRow.data).where(
-            ServiceJobStepRow.job_id == self.job_id,
-            ServiceJobStepRow.step == index,
-            ServiceJobStepRow.version == step_version(),
+            *self._saved_steps(), ServiceJobStepRow.step == index
         )
         with self._manager._reading() as connection:
             data = connection.execute(query).scalar()

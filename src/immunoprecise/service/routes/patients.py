@@ -53,7 +53,14 @@ def patient_id_of(state: ServiceState, caller: Caller, given: str) -> str:
         return given
     found = state.patient_for(given, actor=caller.name)
     if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no patient {given!r} in the registry")
+        close = state.pseudonyms_differing_in_case(given)
+        hint = ""
+        if close:
+            shown = ", ".join(repr(p) for p in close)
+            hint = f"; pseudonyms are case-sensitive, and the registry holds {shown}"
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"no patient {given!r} in the registry{hint}"
+        )
     return found
 
 
@@ -247,7 +254,7 @@ def get_version(
 @router.get(
     "/{patient_id}/evaluations",
     summary="Stored evaluations of a patient",
-    responses=error_responses(404),
+    responses=error_responses(404, 409),
 )
 def list_evaluations(
     state: State,
@@ -257,15 +264,20 @@ def list_evaluations(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     """The stored evaluations of a patient, oldest first: ``total`` counts them all,
-    ``evaluations`` holds the page ``limit`` and ``offset`` select."""
+    ``evaluations`` holds the page ``limit`` and ``offset`` select.
+
+    A stored evaluation on the page that no longer validates against this immunoprecise's
+    evaluation model (stored by an earlier release, or changed in the database) is answered
+    with 409: its id, the record version it evaluated, when it was stored, its ``offset`` and
+    invalid fields (for researchers the fields only); pages that leave it out are answered."""
     pid = patient_id_of(state, caller, patient_id)
-    stored = state.registry.evaluations(pid, actor=caller.name)
+    found = state.registry.evaluation_page(pid, actor=caller.name, offset=offset, limit=limit)
     rows = []
-    for item in page(stored, limit=limit, offset=offset):
+    for item in found.evaluations:
         data = item.model_dump(mode="json")
         if caller.pseudonymized:
             data["evaluation"] = state.pseudonymizer.evaluation(data["evaluation"])
             data["patient_id"] = state.pseudonymizer.pseudonym(pid)
         rows.append(data)
     shown = state.pseudonymizer.pseudonym(pid) if caller.pseudonymized else pid
-    return {"patient_id": shown, "total": len(stored), "evaluations": rows}
+    return {"patient_id": shown, "total": found.total, "evaluations": rows}
