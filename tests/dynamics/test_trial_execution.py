@@ -379,6 +379,8 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 2
     assert "scheduler" in done.stderr
+    # a refused connection is named at once, not after Dask's connection timeout
+    assert "nothing listens at 127.0.0.1:9" in done.stderr
     assert "Traceback" not in done.stderr
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -232,6 +233,30 @@ def _check_scheduler(scheduler: object) -> None:
         ) from None
 
 
+def _refused(scheduler: str) -> str | None:
+    """Why nothing answers at a ``tcp://`` scheduler address at once (a refused connection, an
+    unknown host), or ``None``: Dask itself retries a refused connection until its 15-s timeout
+    and then says only that it timed out."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    scheme, location = parse_address(scheduler)
+    if scheme != "tcp":
+        return None
+    host, port = parse_host_port(location)
+    try:
+        with socket.create_connection((host, port), timeout=5):
+            return None
+    except ConnectionRefusedError:
+        return (
+            f"nothing listens at {host}:{port}: start the scheduler there (`dask scheduler "
+            f"--port {port}`) or give the address it prints"
+        )
+    except socket.gaierror:
+        return f"the host {host!r} is not known: check the address"
+    except OSError:
+        return None  # unreachable or slow: Dask's own timeout decides
+
+
 def _source(design: str | os.PathLike[str] | dict[str, Any]) -> str | Path | dict[str, Any]:
     return design if isinstance(design, dict) else Path(design)
 
@@ -266,6 +291,15 @@ def _run_on_dask(
     else:
         address = scheduler
         label = f"Dask scheduler {scheduler}"
+    refused = None if scheduler is None else _refused(scheduler)
+    if refused is not None:
+        raise ValidationError(
+            [
+                FieldProblem(
+                    "scheduler", scheduler, f"cannot connect to a Dask scheduler ({refused})"
+                )
+            ]
+        )
     try:
         client = Client(address, timeout="15s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
