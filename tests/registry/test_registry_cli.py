@@ -447,7 +447,7 @@ def test_names_are_printed_as_written(url: str, tmp_path: Path) -> None:
     path.write_bytes(ip.data.example_path("crc_msih.json").read_bytes())
     result = runner.invoke(db_app, ["import", str(path), "--db", url])
     assert result.exit_code == 0, result.output
-    assert f"{path}: 1 rows, 1 new" in result.stdout
+    assert f"{path}: 1 row, 1 new" in result.stdout
 
 
 def test_a_file_name_that_is_not_utf8_is_stored(url: str, tmp_path: Path) -> None:

@@ -267,7 +267,8 @@ def import_command(
         updated = sum(r.updated for r in reports)
         unchanged = sum(r.unchanged for r in reports)
         _out.print(
-            f"total: {len(reports)} files, {rows} rows, {created} new, {updated} updated, "
+            f"total: {len(reports)} files, {rows} row{'' if rows == 1 else 's'}, {created} new, "
+            f"{updated} updated, "
             f"{unchanged} unchanged",
             markup=False,
         )

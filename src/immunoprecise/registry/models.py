@@ -363,6 +363,7 @@ class ImportReport(_Frozen):
     def summary(self) -> str:
         """One line for people, e.g. ``cohort.csv: 200 rows, 200 new, 0 updated, 0 unchanged``."""
         return (
-            f"{self.source}: {self.rows} rows, {self.created} new, {self.updated} updated, "
+            f"{self.source}: {self.rows} row{'' if self.rows == 1 else 's'}, "
+            f"{self.created} new, {self.updated} updated, "
             f"{self.unchanged} unchanged"
         )
