@@ -137,3 +137,25 @@ def test_numeric_levels_are_in_the_order_of_their_values_as_in_kaplan_meier() ->
     )
     table = response_table(frame, by="dose")
     assert [r.stratum for r in table.rows] == ["1.5", "2", "10"]
+
+
+@pytest.mark.parametrize(
+    ("groups", "message"),
+    [
+        # another case than the data's: the group would be empty, or its level left out
+        (
+            {"low": ["Low"], "intermediate/poor": ["intermediate", "high"]},
+            r"level\(s\) \['Low'\] given in groups are not levels of 'flipi' among the patients "
+            r"with a best response \(did you mean 'low'\?\); its levels are",
+        ),
+        (
+            {"low": ["low", "hihg"], "intermediate/poor": ["intermediate", "high"]},
+            r"level\(s\) \['hihg'\] given in groups are not levels of 'flipi'",
+        ),
+    ],
+)
+def test_a_group_level_the_column_lacks_is_named(
+    groups: dict[str, list[str]], message: str
+) -> None:
+    with pytest.raises(CohortError, match=message):
+        response_table(_flipi_phase2(), by="flipi", groups=groups)

@@ -152,6 +152,28 @@ def test_trend_test_equals_direct_computation_and_two_group_log_rank() -> None:
         log_rank(frame, group="g", trend=True, order=["low", "high"])
 
 
+@pytest.mark.parametrize(
+    ("order", "message"),
+    [
+        # scored anyway, the unknown name made the scores low=1, mid=3, high=4
+        (["low", "Mid", "mid", "high"], r"names \['Mid'\], not a level .*did you mean 'mid'\?"),
+        (["low", "medium", "mid", "high"], r"names \['medium'\], not a level of column 'g'"),
+    ],
+)
+def test_trend_order_with_a_name_that_is_not_a_level_is_refused(
+    order: list[str], message: str
+) -> None:
+    frame = pd.DataFrame(
+        {
+            "os_days": [10.0, 20, 30, 40, 50, 60],
+            "os_event": [1, 1, 0, 1, 0, 1],
+            "g": ["low", "mid", "high", "low", "mid", "high"],
+        }
+    )
+    with pytest.raises(CohortError, match=message):
+        log_rank(frame, group="g", trend=True, order=order)
+
+
 def test_cox_model_equals_lifelines_and_flags_non_proportional_hazards() -> None:
     rossi = load_rossi()
     frame = rossi.rename(columns={"week": "os_days", "arrest": "os_event"})

@@ -95,6 +95,7 @@ def test_cut_point_explorer_fragment(server: Server) -> None:
     assert 'id="cutpoint-summary"' in fragment.text
     assert len(FIGURE.findall(fragment.text)) == 2
     assert "20 bootstrap resamples" in fragment.text
+    assert "Survival at 5 years (95% CI)" in fragment.text  # not "1826 days"
     assert too_many.status_code == 422
     assert "between 0 and" in too_many.text
     assert no_column.status_code == 422

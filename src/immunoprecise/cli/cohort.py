@@ -119,16 +119,21 @@ def load_cohort_frame(source: Path, *, sheet: str | None = None) -> pd.DataFrame
     from immunoprecise.cohort import cohort_frame
     from immunoprecise.records import read_cohort
     from immunoprecise.records.readers import binary_content
-    from immunoprecise.records.table import EXCEL_SUFFIXES, header_as_written, read_frame
+    from immunoprecise.records.table import (
+        EXCEL_SUFFIXES,
+        header_as_written,
+        read_frame,
+        read_table,
+    )
 
     if sheet is not None and source.is_dir():
         raise CohortError(f"{source.name}: --sheet is for Excel workbooks, not a folder")
     suffix = source.suffix.lower()
     if source.is_file() and suffix in EXCEL_SUFFIXES:
-        # the sheet's cells, read (and checked) as the records' reader reads them
+        # the sheet's cells, read (and checked) once, as the records' reader reads them
         cells = read_frame(source, sheet=sheet)
-        if "diagnosis" in cells.columns:  # patient records
-            return cohort_frame(read_cohort(source, sheet=sheet))
+        if "diagnosis" in cells.columns:  # patient records, read from the cells already read
+            return cohort_frame(read_table(cells, folder=source.parent))
         return cohort_frame(cells)  # an analysis table as it is; index: the sheet's row numbers
     if sheet is not None:  # refused for a file that is not a workbook, as read_cohort refuses it
         return cohort_frame(read_cohort(source, sheet=sheet))
@@ -449,8 +454,8 @@ def cutpoint(
     horizon_days: Annotated[
         float | None,
         typer.Option(
-            help="Day at which survival is compared (default 5 years, or less if the "
-            "follow-up is shorter)."
+            help="Day at which survival is compared, e.g. 730 (default 5 years = 1826.25 "
+            "days, or the last event time when no patient is followed that long)."
         ),
     ] = None,
     p_method: Annotated[
@@ -488,7 +493,7 @@ def cutpoint(
         raise _fail(exc) from None
     _out.print(result.summary(), markup=False)
     table = Table(title=f"{endpoint.upper()} by the cut of {biomarker}")
-    for col in ("group", "n", "events", f"survival at day {result.horizon_days:.0f} (95% CI)"):
+    for col in ("group", "n", "events", f"survival at {result.horizon_text} (95% CI)"):
         table.add_column(col)
     for g in result.groups:
         s = g.survival_at_horizon
@@ -509,7 +514,9 @@ def cutpoint(
 def _day(t: float) -> str:
     """A day of the numbers at risk: whole days (and days of whole months, 761 for 25 months)
     rounded, a fraction of a short follow-up kept (2.5, not 2)."""
-    return f"{t:.0f}" if t >= 100 or abs(t - round(t)) < 0.05 else f"{t:.1f}"
+    from immunoprecise.cohort.statistic import format_day
+
+    return format_day(t)
 
 
 def _pct(x: float | None) -> str:

@@ -22,12 +22,18 @@ from lifelines.utils import median_survival_times
 from pydantic import BaseModel, ConfigDict, Field
 
 from immunoprecise.cohort import _rank_scan as rank_scan
-from immunoprecise.cohort.frame import SurvivalData, cohort_frame, numeric_values, survival_data
-from immunoprecise.cohort.statistic import Statistic, format_p
+from immunoprecise.cohort.frame import (
+    SurvivalData,
+    cohort_frame,
+    did_you_mean,
+    numeric_values,
+    survival_data,
+)
+from immunoprecise.cohort.statistic import Statistic, format_day, format_p
 from immunoprecise.errors import CohortError
 from immunoprecise.records import Cohort
 
-__all__ = ["P_METHODS", "Cutpoint", "CutpointGroup", "optimal_cutpoint"]
+__all__ = ["P_METHODS", "Cutpoint", "CutpointGroup", "horizon_text", "optimal_cutpoint"]
 
 #: Five years in days (365.25 days a year), the default survival horizon.
 FIVE_YEARS_DAYS = 1826.25
@@ -111,6 +117,9 @@ class Cutpoint(BaseModel):
         The low group then the high group.
     horizon_days
         Time at which the groups' survival is read.
+    horizon_basis
+        Where ``horizon_days`` comes from: ``"given"`` (``horizon_days`` of
+        :func:`optimal_cutpoint`), ``"five years"`` or ``"last event"`` (the defaults).
     min_prop, n_boot, seed, p_method, ci_level
         The parameters of the analysis.
     n_boot_failed
@@ -135,6 +144,7 @@ class Cutpoint(BaseModel):
     logrank: Statistic
     groups: tuple[CutpointGroup, CutpointGroup]
     horizon_days: float = Field(gt=0)
+    horizon_basis: Literal["given", "five years", "last event"] = "given"
     min_prop: float = Field(gt=0, lt=0.5)
     n_boot: int = Field(ge=0)
     n_boot_failed: int = Field(ge=0)
@@ -158,6 +168,23 @@ class Cutpoint(BaseModel):
         """The group with biomarker > cut."""
         return self.groups[1]
 
+    @property
+    def horizon_text(self) -> str:
+        """The horizon as a clinician reads it: ``"5 years"``, ``"18 months"`` for a whole
+        number of years or months (365.25 days a year), else the day: as given when
+        ``horizon_days`` was given (``"day 977.5"``), the day it falls on when it is the last
+        event time (``"day 978"`` for day 977.957, a time converted from months).
+
+        Examples
+        --------
+        >>> import immunoprecise as ip
+        >>> res = optimal_cutpoint(ip.data.example_path("fl_cohort.csv"),
+        ...                        "cd8_foxp3_ratio.interfollicular", n_boot=0)
+        >>> res.horizon_text, res.groups[0].survival_at_horizon.name
+        ('5 years', 'OS at 5 years')
+        """
+        return horizon_text(self.horizon_days, exact=self.horizon_basis == "given")
+
     def summary(self) -> str:
         """One sentence: horizon survival of both groups, the cut with its CI, max statistic, p.
 
@@ -173,7 +200,12 @@ class Cutpoint(BaseModel):
         """
         cut = _num(self.cutpoint.estimate)
         hi, lo = self.high.survival_at_horizon, self.low.survival_at_horizon
-        when = _horizon_words(self.horizon_days)
+        text = self.horizon_text
+        if text.startswith("day "):  # "OS at day 978: 60% vs 85%"
+            what = f"{self.endpoint.upper()} at {text}:"
+        else:  # "5-year OS 60% vs 85%"
+            number, unit = text.split(" ")
+            what = f"{number}-{unit.removesuffix('s')} {self.endpoint.upper()}"
         ci = ""
         if self.cutpoint.ci_low is not None and self.cutpoint.ci_high is not None:
             level = f"{100 * self.ci_level:g}%"
@@ -184,7 +216,7 @@ class Cutpoint(BaseModel):
         p_text = "NE" if p is None else format_p(p)
         p_text = p_text if p_text.startswith("<") else f"= {p_text}"
         return (
-            f"{when} {self.endpoint.upper()} {_pct(hi.estimate)} vs {_pct(lo.estimate)} for "
+            f"{what} {_pct(hi.estimate)} vs {_pct(lo.estimate)} for "
             f"{self.biomarker} > {cut} vs ≤ {cut} ({ci}max standardized log-rank "
             f"{self.max_statistic.estimate:.2f}, adjusted p {p_text}, {label})"
         )
@@ -302,7 +334,8 @@ def optimal_cutpoint(
 
     lower = x <= cut
     chi2, p_lr, _, _ = rank_scan.logrank_chi2(time, event, lower)
-    horizon = _horizon(horizon_days, time, event)
+    horizon, basis = _horizon(horizon_days, time, event)
+    shown = horizon_text(horizon, exact=basis == "given")
     label, reference_text = P_METHODS[p_method][1:]
     from immunoprecise import __version__
 
@@ -344,10 +377,11 @@ def optimal_cutpoint(
             reference=LOGRANK_REFERENCE,
         ),
         groups=(
-            _group(surv, lower, f"{biomarker} ≤ {cut_text}", "low", horizon, ci_level),
-            _group(surv, ~lower, f"{biomarker} > {cut_text}", "high", horizon, ci_level),
+            _group(surv, lower, f"{biomarker} ≤ {cut_text}", "low", horizon, shown, ci_level),
+            _group(surv, ~lower, f"{biomarker} > {cut_text}", "high", horizon, shown, ci_level),
         ),
         horizon_days=horizon,
+        horizon_basis=basis,
         min_prop=min_prop,
         n_boot=n_boot,
         n_boot_failed=int(n_boot - ok.size),
@@ -405,8 +439,12 @@ def _numeric_column(frame: pd.DataFrame, biomarker: str) -> pd.Series:
         ]
         more = f", … ({len(numeric)} in all)" if len(numeric) > 12 else ""
         shown = ", ".join(numeric[:12]) + more
+        hint = did_you_mean(biomarker, numeric) or did_you_mean(
+            biomarker, [str(c) for c in frame.columns]
+        )
         raise CohortError(
-            f"the cohort has no column {biomarker!r}; continuous biomarker columns are: {shown}"
+            f"the cohort has no column {biomarker!r}{hint}; continuous biomarker columns are: "
+            f"{shown}"
         )
     return numeric_values(frame, biomarker, use="a cut-point")
 
@@ -437,18 +475,20 @@ def _adjusted_p(
     return rank_scan.p_hothorn_lausen(b, scores, m)
 
 
-def _horizon(given: float | None, time: np.ndarray, event: np.ndarray) -> float:
+def _horizon(
+    given: float | None, time: np.ndarray, event: np.ndarray
+) -> tuple[float, Literal["given", "five years", "last event"]]:
     if given is not None:
-        return float(given)
+        return float(given), "given"
     if float(time.max()) >= FIVE_YEARS_DAYS:
-        return FIVE_YEARS_DAYS
+        return FIVE_YEARS_DAYS, "five years"
     last_event = float(time[event > 0].max())
     if last_event <= 0:
         raise CohortError(
             "every event is at day 0, so there is no default horizon to compare survival at; "
             "give horizon_days (days > 0)"
         )
-    return last_event
+    return last_event, "last event"
 
 
 def _group(
@@ -457,6 +497,7 @@ def _group(
     label: str,
     side: Literal["low", "high"],
     horizon: float,
+    horizon_shown: str,
     ci_level: float,
 ) -> CutpointGroup:
     t, e = surv.time[mask], surv.event[mask]
@@ -464,7 +505,7 @@ def _group(
     kmf = KaplanMeierFitter(alpha=1 - ci_level).fit(t, e, label=label)
     sf = kmf.survival_function_.iloc[:, 0]
     band = kmf.confidence_interval_
-    name = f"{surv.endpoint.upper()} at day {horizon:g}"
+    name = f"{surv.endpoint.upper()} at {horizon_shown}"
     i = int(np.searchsorted(sf.index.to_numpy(), horizon, side="right")) - 1
     est: float = float(sf.iloc[i])
     lo: float | None = float(band.iloc[i, 0])
@@ -518,11 +559,36 @@ def _pct(x: float) -> str:
     return "NE" if math.isnan(x) else f"{100 * x:.0f}%"
 
 
-def _horizon_words(days: float) -> str:
-    years = days / 365.25
-    if abs(years - round(years)) < 1e-9 and round(years) >= 1:
-        return f"{round(years)}-year"
-    months = days / (365.25 / 12)
-    if abs(months - round(months)) < 1e-9 and round(months) >= 1:
-        return f"{round(months)}-month"
-    return f"day-{days:g}"
+def horizon_text(days: float, *, exact: bool = True) -> str:
+    """A survival horizon in days as a clinician reads it.
+
+    A whole number of years or months (365.25 days a year, 30.4375 a month) is named so
+    (``"5 years"``, ``"1 year"``, ``"18 months"``); any other horizon is a day: written as given
+    when ``exact`` (a horizon the user chose, ``"day 977.5"``), else the day it falls on
+    (:func:`~immunoprecise.cohort.statistic.format_day`: a default horizon at the last event
+    time, ``"day 978"`` for 977.957 days).
+
+    Parameters
+    ----------
+    days
+        The horizon in days (> 0).
+    exact
+        Write a day that is not a whole number of years or months with all its digits.
+
+    Returns
+    -------
+    str
+        ``"<n> years"``, ``"<n> months"`` or ``"day <d>"``.
+
+    Examples
+    --------
+    >>> horizon_text(1826.25), horizon_text(365.25), horizon_text(547.875)
+    ('5 years', '1 year', '18 months')
+    >>> horizon_text(977.957, exact=False), horizon_text(977.5), horizon_text(730)
+    ('day 978', 'day 977.5', 'day 730')
+    """
+    for unit, length in (("year", 365.25), ("month", 365.25 / 12)):
+        count = days / length
+        if abs(count - round(count)) < 1e-9 and round(count) >= 1:
+            return f"{round(count)} {unit}" + ("s" if round(count) > 1 else "")
+    return f"day {days:.10g}" if exact else f"day {format_day(days)}"

@@ -34,8 +34,10 @@ __all__ = [
     "Endpoint",
     "SurvivalData",
     "cohort_frame",
+    "did_you_mean",
     "level_order",
     "level_text",
+    "no_column",
     "numeric_values",
     "survival_data",
 ]
@@ -291,12 +293,15 @@ def survival_data(
     if endpoint not in ("os", "pfs"):
         raise CohortError(f"endpoint {endpoint!r} is not known; use 'os' or 'pfs'")
     tcol, ecol = f"{endpoint}_days", f"{endpoint}_event"
-    for col in (tcol, ecol, *require):
+    for col in (tcol, ecol):
         if col not in frame.columns:
             raise CohortError(
                 f"the cohort has no column {col!r}{_other_unit(frame, col)}; columns are: "
                 f"{_some(frame.columns)}"
             )
+    for col in require:  # a group, a covariate or a biomarker, perhaps named as in the input
+        if col not in frame.columns:
+            raise CohortError(no_column(frame, col))
     time = _outcome_values(frame, tcol, "a survival time in days")
     event = _outcome_values(frame, ecol, "an event flag, 1 (observed) or 0 (censored)")
     keep = ~np.isnan(time) & ~np.isnan(event)
@@ -359,6 +364,92 @@ def _other_unit(frame: pd.DataFrame, column: str) -> str:
                 f"{column} = {stem}_{unit} × {days:g}"
             )
     return ""
+
+
+def no_column(
+    frame: pd.DataFrame, column: str, *, what: str = "", among: Sequence[str] = ()
+) -> str:
+    """Why ``column`` cannot be analysed: the table lacks it. The message names the columns the
+    user most likely meant, first, since the list of columns is cut after twelve.
+
+    A column named as in the input table (``risk_flipi_category``, ``CRP``) is matched to its
+    analysis name (``risk.flipi:category``, ``crp``) by its letters and digits; a stem
+    (``cd8_foxp3_ratio``) to the columns it begins, a part (``flipi``) to the columns that hold
+    it; a typo to close names.
+
+    Parameters
+    ----------
+    frame
+        The analysis table.
+    column
+        The column asked for.
+    what
+        What the column was asked for, appended to its name (``" to stratify by"``).
+    among
+        The columns to list and suggest from (default: every column).
+
+    Returns
+    -------
+    str
+        ``"the cohort has no column 'X'<what> (did you mean 'Y'?); columns are: …"``.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame(columns=["os_days", "os_event", "risk.flipi", "risk.flipi:category"])
+    >>> no_column(table, "risk_flipi_category")  # doctest: +ELLIPSIS
+    "the cohort has no column 'risk_flipi_category' (did you mean 'risk.flipi:category'?); ..."
+    """
+    names = [str(c) for c in (among or frame.columns)]
+    hint = did_you_mean(column, [str(c) for c in frame.columns])
+    return f"the cohort has no column {column!r}{what}{hint}; columns are: {_some(pd.Index(names))}"
+
+
+def did_you_mean(column: str, names: Sequence[str]) -> str:
+    """``" (did you mean 'Y'?)"`` naming the columns of ``names`` that ``column`` most likely
+    means (see :func:`no_column`), or ``""`` when none is close.
+
+    Examples
+    --------
+    >>> did_you_mean("cd8_foxp3_ratio", ["crp", "cd8_foxp3_ratio.interfollicular"])
+    " (did you mean 'cd8_foxp3_ratio.interfollicular'?)"
+    >>> did_you_mean("stage", ["crp", "ecog"])
+    ''
+    """
+    close = _close_names(column, names)
+    return f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
+
+
+def _close_names(column: str, names: Sequence[str]) -> list[str]:
+    """Up to four of ``names`` that ``column`` most likely means."""
+    import difflib
+
+    def key(name: str) -> str:
+        return "".join(ch for ch in name.lower() if ch.isalnum())
+
+    wanted = key(column)
+    if not wanted:
+        return []
+    keys = {name: key(name) for name in names}
+    same = [n for n, k in keys.items() if k == wanted]
+    if same:
+        return same[:4]
+    if len(wanted) >= 3:  # a stem of the name, or the name with a unit (crp_mg_per_L)
+        begun = [
+            n
+            for n, k in keys.items()
+            if k.startswith(wanted) or (len(k) >= 3 and wanted.startswith(k))
+        ]
+        if begun:
+            return sorted(begun, key=len)[:4]
+    if len(wanted) >= 4:  # a part of the name (flipi for risk.flipi)
+        inside = [n for n, k in keys.items() if wanted in k]
+        if inside:
+            return sorted(inside, key=len)[:4]
+    by_key: dict[str, list[str]] = {}
+    for n, k in keys.items():
+        by_key.setdefault(k, []).append(n)
+    near = difflib.get_close_matches(wanted, list(by_key), n=4, cutoff=0.75)
+    return [n for k in near for n in by_key[k]][:4]
 
 
 def _and(require: Sequence[str]) -> str:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from immunoprecise.cohort.frame import cohort_frame, numeric_values
+from immunoprecise.cohort.frame import cohort_frame, did_you_mean, numeric_values
 from immunoprecise.cohort.meta import PooledEstimate, pool_random_effects
 from immunoprecise.cohort.roc import CiScale, RocCurve, delong_test, roc_curve
 from immunoprecise.cohort.statistic import Statistic, check_ci_level
@@ -627,4 +627,8 @@ def _no_column(column: str, frame: pd.DataFrame) -> str:
         if column in ("response", "best_response")
         else ""
     )
-    return f"the cohort has no column {column!r}{hint}; columns are: {', '.join(names[:12])}{more}"
+    close = did_you_mean(column, names)
+    return (
+        f"the cohort has no column {column!r}{close}{hint}; columns are: "
+        f"{', '.join(names[:12])}{more}"
+    )

@@ -16,7 +16,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 from scipy import stats
 
-from immunoprecise.cohort.frame import cohort_frame, level_order, level_text
+from immunoprecise.cohort.frame import cohort_frame, level_order, level_text, no_column
 from immunoprecise.cohort.statistic import Statistic, check_ci_level
 from immunoprecise.errors import CohortError, repeated
 from immunoprecise.records import Cohort
@@ -189,7 +189,7 @@ def response_table(
     if response not in frame.columns:
         raise CohortError(f"the cohort has no column {response!r} with the best response")
     if by is not None and by not in frame.columns:
-        raise CohortError(f"the cohort has no column {by!r} to stratify by")
+        raise CohortError(no_column(frame, by, what=" to stratify by"))
     best = frame[response]
     keep = best.notna()
     if by is not None:
@@ -251,6 +251,15 @@ def _strata(
     twice = repeated(named)
     if twice:
         raise CohortError(f"levels {twice} of {by!r} are put in more than one group")
+    present = sorted(set(levels), key=level_order)
+    unknown = [lv for lv in dict.fromkeys(named) if lv not in present]
+    if unknown:  # a typo or another case ('b' for 'B') would leave its group empty unseen
+        meant = [p for lv in unknown for p in present if p.lower() == lv.lower()]
+        hint = f" (did you mean {' or '.join(map(repr, meant))}?)" if meant else ""
+        raise CohortError(
+            f"level(s) {unknown} given in groups are not levels of {by!r} among the patients "
+            f"with a best response{hint}; its levels are {present}"
+        )
     unnamed = sorted(set(levels) - set(named))
     if unnamed:
         raise CohortError(

@@ -8,7 +8,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from immunoprecise.errors import CohortError
 
-__all__ = ["Statistic", "check_ci_level", "finite_json", "format_number", "format_p"]
+__all__ = [
+    "Statistic",
+    "check_ci_level",
+    "finite_json",
+    "format_day",
+    "format_number",
+    "format_p",
+]
 
 
 class Statistic(BaseModel):
@@ -157,6 +164,33 @@ def format_number(x: float | None, digits: int = 2) -> str:
     if x is None or math.isnan(x):
         return "NE"
     return "not reached" if math.isinf(x) else f"{x:.{digits}f}"
+
+
+def format_day(days: float) -> str:
+    """A time in days as a clinician reads it: whole days from day 100 on (and wherever the
+    time is within 0.05 of a whole day), one decimal for a fraction of a short follow-up.
+
+    Times converted from months are rarely whole days (32.13 months is day 977.96); they are
+    shown as the day they fall on, ``978``, not ``977.957``.
+
+    Parameters
+    ----------
+    days
+        Days from the start of treatment (finite, ≥ 0).
+
+    Returns
+    -------
+    str
+        The day without a unit, e.g. ``"978"`` or ``"2.5"``.
+
+    Examples
+    --------
+    >>> format_day(977.957), format_day(182.625), format_day(30.0), format_day(2.5)
+    ('978', '183', '30', '2.5')
+    """
+    if days >= 100 or abs(days - round(days)) < 0.05:
+        return f"{days:.0f}"
+    return f"{days:.1f}"
 
 
 def finite_json(value: object) -> object:

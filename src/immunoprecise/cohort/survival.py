@@ -29,7 +29,7 @@ from immunoprecise.cohort.frame import (
     level_text,
     survival_data,
 )
-from immunoprecise.cohort.statistic import Statistic, check_ci_level
+from immunoprecise.cohort.statistic import Statistic, check_ci_level, format_day
 from immunoprecise.errors import CohortError, repeated
 from immunoprecise.records import Cohort
 
@@ -142,6 +142,7 @@ class SurvivalCurves(BaseModel):
         [{'n': 4, 'events': 2}]
         """
         rows = []
+        names = _at_risk_names(self.curves[0].at_risk_times if self.curves else ())
         for c in self.curves:
             row: dict[str, object] = {
                 "group": c.label,
@@ -151,10 +152,19 @@ class SurvivalCurves(BaseModel):
                 "median_ci_low": c.median.ci_low,
                 "median_ci_high": c.median.ci_high,
             }
-            for t, k in zip(c.at_risk_times, c.at_risk, strict=True):
-                row[f"at_risk_day_{t:g}"] = k
+            for name, k in zip(names, c.at_risk, strict=True):
+                row[name] = k
             rows.append(row)
         return pd.DataFrame(rows).set_index("group")
+
+
+def _at_risk_names(times: Sequence[float]) -> list[str]:
+    """Column names of the numbers at risk: ``at_risk_day_183`` for day 182.625 (six months),
+    the day as the CLI prints it; every digit kept where two days would read the same."""
+    names = [f"at_risk_day_{format_day(t)}" for t in times]
+    if len(set(names)) < len(names):
+        names = [f"at_risk_day_{t:.10g}" for t in times]
+    return names
 
 
 def kaplan_meier(
@@ -439,10 +449,18 @@ def _trend_scores(
         raise CohortError(
             f"order {names} names the level(s) {twice} more than once; name each once"
         )
+    unknown = [name for name in names if name not in levels]
+    if unknown:  # scored anyway, it would shift every later score (low=1, intermediate=3)
+        meant = [lv for name in unknown for lv in levels if lv.lower() == name.lower()]
+        hint = f" (did you mean {' or '.join(map(repr, meant))}?)" if meant else ""
+        raise CohortError(
+            f"order {names} names {unknown}, not a level of column {group!r} among the patients "
+            f"with survival data{hint}; its levels are {levels}"
+        )
     missing = sorted(set(levels) - set(names))
     if missing:
         raise CohortError(f"order {names} leaves out the levels {missing} of column {group!r}")
-    return {name: float(i + 1) for i, name in enumerate(names) if name in levels}
+    return {name: float(i + 1) for i, name in enumerate(names)}
 
 
 def _trend_test(

@@ -11,7 +11,10 @@ from immunoprecise.cohort.statistic import format_p
 from immunoprecise.cohort.survival import KaplanMeierCurve, SurvivalCurves
 from immunoprecise.pl._common import panels
 
-__all__ = ["kaplan_meier"]
+__all__ = ["MAX_STEPS", "kaplan_meier", "steps_drawn"]
+
+#: Time bins across a curve's follow-up above which its steps are drawn merged per bin.
+MAX_STEPS = 1000
 
 _COLORS = ("#2f6db5", "#c0392b", "#1e8449", "#d68910", "#7b4fa0", "#5d6d7e")
 _ENDPOINT = {"os": "Overall survival", "pfs": "Progression-free survival"}
@@ -24,6 +27,7 @@ def kaplan_meier(
     risk_table: bool = True,
     bands: bool = True,
     time_unit: str = "auto",
+    max_steps: int | None = MAX_STEPS,
 ) -> Figure:
     """Draw Kaplan–Meier curves (with CI bands) above the table of numbers at risk.
 
@@ -40,6 +44,12 @@ def kaplan_meier(
     time_unit
         ``"days"`` (as stored), ``"months"`` (days / 30.4375) or ``"auto"`` (months when the
         follow-up exceeds a year).
+    max_steps
+        A curve with more steps than ``2 × max_steps`` (tens of thousands of event times in a
+        large cohort) is drawn through the first and last step of each of ``max_steps`` equal
+        time bins across its follow-up (:func:`steps_drawn`): a step moves by at most one
+        bin, a thousandth of the axis, and every number (median, CI, at risk) is computed
+        from the whole curve. ``None`` draws every step.
 
     Returns
     -------
@@ -70,7 +80,7 @@ def kaplan_meier(
     main = axes[0]
     for i, c in enumerate(curves.curves):
         color = _COLORS[i % len(_COLORS)]
-        t, s, lo, hi = _steps(c, scale)
+        t, s, lo, hi = _steps(c, scale, max_steps)
         label = f"{c.label} (n={c.n}, {c.events} events)" if curves.group else f"n={c.n}"
         main.step(t, s, where="post", color=color, lw=1.8, label=label)
         if bands:
@@ -117,12 +127,31 @@ def kaplan_meier(
     return fig
 
 
-def _steps(curve: KaplanMeierCurve, scale: float) -> tuple[npt.NDArray[np.float64], ...]:
+def steps_drawn(curve: KaplanMeierCurve, *, max_steps: int | None = MAX_STEPS) -> tuple[int, int]:
+    """How many of a curve's steps :func:`kaplan_meier` draws, and how many it has.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from immunoprecise.cohort import kaplan_meier as km
+    >>> f = pd.DataFrame({"os_days": [10.0, 20, 30, 40], "os_event": [1, 0, 1, 0]})
+    >>> steps_drawn(km(f).curves[0])
+    (4, 4)
+    """
+    t = _steps(curve, 1.0, None)[0]
+    return _steps(curve, 1.0, max_steps)[0].size, t.size
+
+
+def _steps(
+    curve: KaplanMeierCurve, scale: float, max_steps: int | None = None
+) -> tuple[npt.NDArray[np.float64], ...]:
     """The curve's corners from time 0: times (× ``scale``), survival and band.
 
     A time where only patients were censored changes neither the estimate nor its band (both
     move only at events), so its corner is left out: the steps drawn are the same, with far
-    fewer points for a large cohort. The last follow-up is kept, where the curve ends.
+    fewer points for a large cohort. The last follow-up is kept, where the curve ends. With
+    more than ``2 × max_steps`` corners left, only the first and the last corner of each of
+    ``max_steps`` equal time bins are kept (and time 0 and the end).
     """
     t = np.array([0.0, *curve.times]) * scale
     s = np.array([1.0, *curve.survival])
@@ -132,7 +161,17 @@ def _steps(curve: KaplanMeierCurve, scale: float) -> tuple[npt.NDArray[np.float6
     same = (s[1:] == s[:-1]) & _same(lo[1:], lo[:-1]) & _same(hi[1:], hi[:-1])
     corner[1:] = ~same
     corner[-1] = True
-    return t[corner], s[corner], lo[corner], hi[corner]
+    t, s, lo, hi = t[corner], s[corner], lo[corner], hi[corner]
+    if max_steps is not None and t.size > 2 * max_steps and t[-1] > 0:
+        bins = np.minimum((t / t[-1] * max_steps).astype(np.int64), max_steps - 1)
+        first = np.ones(t.size, dtype=bool)
+        first[1:] = bins[1:] != bins[:-1]
+        last = np.ones(t.size, dtype=bool)
+        last[:-1] = bins[:-1] != bins[1:]
+        keep = first | last
+        keep[0] = keep[-1] = True
+        t, s, lo, hi = t[keep], s[keep], lo[keep], hi[keep]
+    return t, s, lo, hi
 
 
 def _same(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:

@@ -32,6 +32,8 @@ from immunoprecise.cohort.statistic import format_number
 from immunoprecise.cohort.survival import SurvivalCurves
 from immunoprecise.errors import CohortError
 from immunoprecise.evaluation import DISCLAIMER
+from immunoprecise.pl._cutpoint import MAX_SCAN_POINTS, scan_points
+from immunoprecise.pl._survival import MAX_STEPS, steps_drawn
 from immunoprecise.report.rendering import jinja_environment
 
 __all__ = ["CohortReportOptions", "render_cohort_html"]
@@ -92,6 +94,20 @@ def _versions() -> dict[str, str]:
         except PackageNotFoundError:
             out[name] = "not installed"
     return out
+
+
+def _steps_note(curves: SurvivalCurves) -> str:
+    """The caption's sentence on the steps drawn, where a large cohort's curves are thinned."""
+    counts = [steps_drawn(c, max_steps=MAX_STEPS) for c in curves.curves]
+    drawn, total = sum(d for d, _ in counts), sum(t for _, t in counts)
+    if drawn == total:
+        return ""
+    return (
+        f" Steps thinned for drawing: {drawn:,} of the curves' {total:,} steps are drawn (the "
+        f"first and last in each of {MAX_STEPS:,} equal time bins of a curve with more than "
+        f"{2 * MAX_STEPS:,}, so a step moves by at most a thousandth of the follow-up); the "
+        "medians, intervals and numbers at risk are computed from every step."
+    )
 
 
 def _cut_curves(frame: pd.DataFrame, result: Cutpoint) -> SurvivalCurves:
@@ -183,14 +199,19 @@ def render_cohort_html(
         result = optimal_cutpoint(
             frame, biomarker, endpoint=o.endpoint, n_boot=o.n_boot, seed=o.seed
         )
-        fig = pl.cutpoint_scan(result)
+        fig = pl.cutpoint_scan(result, max_points=MAX_SCAN_POINTS)
+        drawn, _ = scan_points(result, max_points=MAX_SCAN_POINTS)
         curves = _cut_curves(frame, result)
         cuts.append(
             {
                 "result": result,
                 "figure": _svg(fig, f"svg-cut-{k}"),
+                "drawn": drawn.size,
+                "candidates": len(result.scan_cuts),
+                "runs": MAX_SCAN_POINTS // 4,
                 "curves": curves,
                 "curves_figure": _svg(pl.kaplan_meier(curves), f"svg-cut-km-{k}"),
+                "curves_note": _steps_note(curves),
             }
         )
     comparison = compare_predictors(frame, list(o.predictors)) if o.predictors else None
@@ -206,6 +227,7 @@ def render_cohort_html(
         "options": o,
         "km": km,
         "km_figure": _svg(pl.kaplan_meier(km), "svg-km"),
+        "km_note": _steps_note(km),
         "trend": trend,
         "cox": cox,
         "responses": responses,

@@ -282,6 +282,7 @@ def cutpoint_fragment(
         "summary": result.summary(),
         "result": result.model_dump(mode="json"),
         "horizon": [survival_text(g.survival_at_horizon) for g in result.groups],
+        "horizon_text": result.horizon_text,
         "scan": scan,
         "figure": km_figure(km, title=f"{endpoint.upper()} by the cut-point"),
     }
