@@ -40,7 +40,7 @@ def test_one_patients_failure_does_not_stop_the_others(tmp_path: Path) -> None:
     assert f"{copy}: patient SYN-CRC-001: " in result.stderr
     assert "matrix file not found" in result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["SYN-FL-001.json", "SYN-MEL-001.json"]
-    assert "Wrote 2 file(s)" in result.stderr
+    assert "Wrote 2 files" in result.stderr
 
 
 def test_a_patient_given_twice_is_not_overwritten(tmp_path: Path) -> None:
@@ -51,7 +51,7 @@ def test_a_patient_given_twice_is_not_overwritten(tmp_path: Path) -> None:
     result = runner.invoke(app, ["evaluate", str(first), str(second), "-o", str(out)])
     assert result.exit_code == 2
     assert f"patient SYN-FL-001 was already evaluated from {first}" in result.stderr
-    assert "Wrote 1 file(s)" in result.stderr
+    assert "Wrote 1 file to" in result.stderr
     written = json.loads((out / "SYN-FL-001.json").read_text(encoding="utf-8"))
     assert written["software"]["input_sha256"] == ip.evaluation.file_sha256(first)
 

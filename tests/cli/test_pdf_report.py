@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -39,3 +41,22 @@ def test_pdf_to_stdout_is_refused() -> None:
     result = runner.invoke(app, ["evaluate", example, "-f", "pdf"])
     assert result.exit_code == 2
     assert "--format pdf needs --out DIR" in result.stderr
+
+
+def test_pdf_without_weasyprint_is_refused_before_any_patient(tmp_path: Path) -> None:
+    # an interpreter where WeasyPrint cannot be imported, as without the pdf extra
+    out = tmp_path / "o"
+    examples = [str(ip.data.example_path(n)) for n in ("nsclc_cold.json", "fl_relapsed.json")]
+    code = (
+        "import sys; sys.modules['weasyprint'] = None; "
+        "from immunoprecise.cli.app import main; main()"
+    )
+    args = ["evaluate", *examples, "-f", "json", "-f", "pdf", "-o", str(out)]
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 2
+    assert "error: --format pdf: PDF reports need WeasyPrint" in result.stderr
+    assert result.stderr.count("PDF reports need") == 1  # said once, not once per patient
+    assert "could not be evaluated" not in result.stderr
+    assert not out.exists() or not any(out.iterdir())  # no JSON written for a run that fails

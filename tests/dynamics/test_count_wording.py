@@ -17,8 +17,8 @@ from immunoprecise.cli import app
 from immunoprecise.dynamics.regimen import Regimen
 from immunoprecise.dynamics.trials import TrialDesign, run_trial
 from immunoprecise.dynamics.trials.design import load_trial_design
-from immunoprecise.dynamics.wording import counted
 from immunoprecise.errors import ValidationError
+from immunoprecise.wording import counted
 
 runner = CliRunner()
 

@@ -27,6 +27,7 @@ from immunoprecise.knowledge import KnowledgeBase, load_knowledge_base
 from immunoprecise.recommend.plan import WhatIf
 from immunoprecise.recommend.what_if import OverrideValue
 from immunoprecise.records import PatientRecord, read_patients
+from immunoprecise.wording import counted
 
 __all__ = ["app", "main"]
 
@@ -179,6 +180,8 @@ def _write(
                 console.print(_contraindicated_table(ev))
             if ev.plan.not_evaluated:
                 console.print(_undecided_table(ev))
+            # the table is read without the JSON or HTML around it: it carries the caveat too
+            console.print(ev.disclaimer, markup=False)
             continue
         if fmt is OutputFormat.pdf:
             from immunoprecise.report import render_pdf
@@ -338,19 +341,28 @@ def evaluate_command(
     if out is None and OutputFormat.pdf in formats:
         _err.print("error: --format pdf needs --out DIR", markup=False)
         raise typer.Exit(EXIT_INVALID_INPUT)
+    if OutputFormat.pdf in formats:
+        from immunoprecise.report import check_pdf_support
+
+        try:  # refused before any patient is evaluated or any other format written
+            check_pdf_support()
+        except ImmunopreciseError as exc:
+            _err.print(f"error: --format pdf: {exc}", markup=False)
+            raise typer.Exit(EXIT_INVALID_INPUT) from None
     try:
         kb: KnowledgeBase = load_knowledge_base(knowledge)
     except ImmunopreciseError as exc:
         _err.print(f"error: {exc}", markup=False)
         raise typer.Exit(EXIT_INVALID_INPUT) from None
-    failed = 0
+    failed_files = 0
+    failed_patients = 0
     inputs: list[tuple[Path, list[PatientRecord], str]] = []
     for path in paths:
         try:
             inputs.append((path, read_patients(path, sheet=sheet), file_sha256(path)))
         except ImmunopreciseError as exc:
             _err.print(f"error: {exc}", markup=False)
-            failed += 1
+            failed_files += 1
     n_records = sum(len(records) for _, records, _ in inputs)
     if out is None and n_records > 1 and OutputFormat.html in formats:
         _err.print(
@@ -380,7 +392,7 @@ def evaluate_command(
                     f"{source_of[pid]}; give each patient once (ids name the output files)",
                     markup=False,
                 )
-                failed += 1
+                failed_patients += 1
                 continue
             source_of[pid] = path
             try:
@@ -396,16 +408,18 @@ def evaluate_command(
                 written += _write(ev, record, formats, out, console)
             except ImmunopreciseError as exc:
                 _err.print(f"error: {path}: patient {pid}: {exc}", markup=False)
-                failed += 1
+                failed_patients += 1
     if written:
-        _err.print(f"Wrote {len(written)} file(s) to {out}/:", markup=False)
+        _err.print(f"Wrote {counted(len(written), 'file')} to {out}/:", markup=False)
         for p in written:
             _err.print(f"  {p}", markup=False)
-    if failed:
-        _err.print(
-            f"{failed} input file(s) or patient(s) could not be evaluated (see above).",
-            markup=False,
-        )
+    if failed_files or failed_patients:
+        failures = [
+            counted(n, noun)
+            for n, noun in ((failed_files, "input file"), (failed_patients, "patient"))
+            if n
+        ]
+        _err.print(f"{' and '.join(failures)} could not be evaluated (see above).", markup=False)
         raise typer.Exit(EXIT_INVALID_INPUT)
 
 

@@ -353,7 +353,7 @@ def _fmt(value: object, digits: int = 3) -> str:
 
 
 def _table(tr: Trajectories, summary: Mapping[str, Any]) -> Table:
-    from immunoprecise.dynamics.wording import counted
+    from immunoprecise.wording import counted
 
     model = tr.model
     rows: list[dict[str, Any]] = summary["patients"]
@@ -475,7 +475,7 @@ def _body_size_notes(
 
 
 def _html(tr: Trajectories, summary: Mapping[str, Any], svg: str) -> str:
-    from immunoprecise.dynamics.wording import counted
+    from immunoprecise.wording import counted
 
     rows: list[dict[str, Any]] = summary["patients"]
     columns = list(rows[0]) if rows else []
@@ -792,7 +792,7 @@ def _run(
         output_times,
         simulate,
     )
-    from immunoprecise.dynamics.wording import counted
+    from immunoprecise.wording import counted
 
     if list_models:
         _list_models(model_id)

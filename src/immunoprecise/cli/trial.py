@@ -76,7 +76,7 @@ def trial_command(
     """
     from immunoprecise.data import example_path
     from immunoprecise.dynamics.trials import load_trial_design, run_trial
-    from immunoprecise.dynamics.wording import counted
+    from immunoprecise.wording import counted
 
     source = example_path("fl_gammadelta_trial.yaml") if example else design
     if str(source) == "-":

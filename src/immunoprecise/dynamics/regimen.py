@@ -124,10 +124,10 @@ from typing import Any, NamedTuple, NoReturn
 import yaml
 
 from immunoprecise.documents import load_yaml
-from immunoprecise.dynamics.wording import counted
 from immunoprecise.errors import FieldProblem, UnitError, ValidationError
 from immunoprecise.records.units import convert, unit_registry
 from immunoprecise.records.units import parse_unit as _parse_unit
+from immunoprecise.wording import counted
 
 __all__ = [
     "DAY_DECIMALS",

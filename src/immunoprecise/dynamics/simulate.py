@@ -30,8 +30,8 @@ from immunoprecise.dynamics.model import Array, Model
 from immunoprecise.dynamics.models import get_model
 from immunoprecise.dynamics.regimen import Regimen
 from immunoprecise.dynamics.trajectories import Trajectories
-from immunoprecise.dynamics.wording import counted
 from immunoprecise.errors import ImmunopreciseError, ModelError, UnitError
+from immunoprecise.wording import counted
 
 __all__ = [
     "MAX_OUTPUT_POINTS",

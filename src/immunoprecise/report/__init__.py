@@ -8,7 +8,7 @@ True
 """
 
 from immunoprecise.report.html import render_html
-from immunoprecise.report.pdf import render_pdf
+from immunoprecise.report.pdf import check_pdf_support, render_pdf
 from immunoprecise.report.trial import render_trial_html
 
-__all__ = ["render_html", "render_pdf", "render_trial_html"]
+__all__ = ["check_pdf_support", "render_html", "render_pdf", "render_trial_html"]

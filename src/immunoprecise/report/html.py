@@ -21,6 +21,7 @@ from immunoprecise.safety import (
     crs_risk,
     grade_course,
 )
+from immunoprecise.wording import counted
 
 __all__ = ["SafetySection", "render_html", "safety_section"]
 
@@ -129,8 +130,9 @@ def _simulation_figures(evaluation: Evaluation) -> list[_InlineFigure]:
             _InlineFigure(
                 f"fig-regimens-{k}",
                 f"Tumor cells over time (log scale) under the candidate regimens for "
-                f"{therapy_id} ({cmp.model.id}): median of {cmp.n_virtual} virtual patients "
-                "and the 5–95% band; doses marked at the top.",
+                f"{therapy_id} ({cmp.model.id}): median of "
+                f"{counted(cmp.n_virtual, 'virtual patient')} and the 5–95% band; doses marked "
+                "at the top.",
                 Markup(
                     pl.figure_svg(
                         pl.regimen_comparison(cmp.trajectories), id_prefix=f"svg-regimens-{k}"

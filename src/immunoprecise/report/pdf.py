@@ -16,9 +16,36 @@ if TYPE_CHECKING:
     from immunoprecise.evaluation import Evaluation
     from immunoprecise.records import PatientRecord
 
-__all__ = ["render_pdf"]
+__all__ = ["check_pdf_support", "render_pdf"]
 
 _PAGE_CSS = "@page { size: A4; margin: 16mm 14mm; } body { font-size: 10pt; }"
+
+
+def check_pdf_support() -> None:
+    """Refuse at once when PDF reports cannot be made here, before any patient is evaluated.
+
+    Returns
+    -------
+    None
+        WeasyPrint and the Pango library it needs can be loaded.
+
+    Raises
+    ------
+    ImmunopreciseError
+        WeasyPrint (the ``pdf`` extra) or the Pango library is not installed; the message says
+        what to install.
+
+    Examples
+    --------
+    >>> check_pdf_support()  # the pdf extra is installed
+    """
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError) as exc:
+        raise ImmunopreciseError(
+            "PDF reports need WeasyPrint and the Pango library: pip install "
+            f"'immunoprecise[pdf]' (and on Debian: apt install libpango-1.0-0) ({exc})"
+        ) from None
 
 
 def render_pdf(evaluation: Evaluation, record: PatientRecord) -> bytes:
@@ -48,13 +75,9 @@ def render_pdf(evaluation: Evaluation, record: PatientRecord) -> bytes:
     >>> render_pdf(ip.evaluate(record), record)[:5]
     b'%PDF-'
     """
-    try:
-        import weasyprint
-    except (ImportError, OSError) as exc:
-        raise ImmunopreciseError(
-            "PDF reports need WeasyPrint and the Pango library: pip install "
-            f"'immunoprecise[pdf]' (and on Debian: apt install libpango-1.0-0) ({exc})"
-        ) from None
+    check_pdf_support()
+    import weasyprint
+
     html = render_html(evaluation, record)
     document = weasyprint.HTML(string=html).render(stylesheets=[weasyprint.CSS(string=_PAGE_CSS)])
     pdf = document.write_pdf()

@@ -60,7 +60,6 @@ from immunoprecise.dynamics.simulate import (
     resolve_model,
 )
 from immunoprecise.dynamics.trials.population import PopulationSpec, not_a_flag
-from immunoprecise.dynamics.wording import counted
 from immunoprecise.errors import (
     FieldProblem,
     ImmunopreciseError,
@@ -68,6 +67,7 @@ from immunoprecise.errors import (
     ValidationError,
     repeated,
 )
+from immunoprecise.wording import counted
 
 __all__ = [
     "MAX_ARMS",

@@ -56,8 +56,8 @@ from immunoprecise.dynamics.trials.outcomes import (
 )
 from immunoprecise.dynamics.trials.result import TrialExecution, TrialResult, library_versions
 from immunoprecise.dynamics.trials.store import ChunkKeeper, ChunkStore
-from immunoprecise.dynamics.wording import counted
 from immunoprecise.errors import CohortError, FieldProblem, ImmunopreciseError, ValidationError
+from immunoprecise.wording import counted
 
 __all__ = ["SYNCHRONOUS", "Progress", "run_trial"]
 

@@ -17,7 +17,7 @@ from immunoprecise.cohort import SurvivalCurves
 from immunoprecise.cohort.statistic import finite_json
 from immunoprecise.dynamics.trials.design import TrialDesign
 from immunoprecise.dynamics.trials.endpoints import ArmEndpoints, HazardRatio, ObservedComparison
-from immunoprecise.dynamics.wording import counted
+from immunoprecise.wording import counted
 
 __all__ = ["TrialExecution", "TrialResult", "library_versions"]
 

@@ -1,8 +1,8 @@
 """Counts written as a reader expects them: ``1 patient``, ``2 patients``, ``1 day``, ``0.5 days``.
 
-Simulation and trial messages, notes and reports print counts of patients, arms, chunks, doses
-and days; the noun agrees with the number as it is printed (``1`` or ``1.0`` printed as ``1``
-takes the singular, every other number the plural).
+Messages, notes and reports print counts of patients, files, arms, chunks, doses and days; the
+noun agrees with the number as it is printed (``1`` or ``1.0`` printed as ``1`` takes the
+singular, every other number the plural).
 
 Examples
 --------
