@@ -533,3 +533,53 @@ def test_history_shows_a_version_that_no_longer_validates_with_a_warning(
     assert [v["version"] for v in versions] == [1, 2]
     assert sorted(versions[0]["invalid_fields"]) == ["patient.age", "tumour_board_notes"]
     assert versions[1]["invalid_fields"] == versions[1]["problems"] == []
+
+
+def test_too_many_steps_down_or_up_says_how_far_is_possible(url: str) -> None:
+    """`db downgrade -- -9` passed on Alembic's "Relative revision -9 didn't produce 9
+    migrations"; the message says where the database is and how far it can go."""
+    runner.invoke(db_app, ["init", "--db", url])
+    head = head_revision()
+    steps = int(head)  # revisions are numbered 0001 … head
+    down = runner.invoke(db_app, ["downgrade", "--db", url, "--yes", "--", "-99"])
+    _assert_clean_failure(
+        down,
+        f"cannot migrate down 99 steps: the database is at schema revision {head}",
+        f"{steps} steps from base",
+        f"give -1 to -{steps}",
+    )
+    assert "didn't produce" not in down.output
+    done = runner.invoke(db_app, ["downgrade", "--db", url, "--yes", "--", "-2"])
+    assert done.exit_code == 0, done.output
+    up = runner.invoke(db_app, ["upgrade", "--db", url, "--revision", "+5"])
+    _assert_clean_failure(up, f"2 steps from head ({head})", "give +1 to +2")
+    assert runner.invoke(db_app, ["upgrade", "--db", url, "--revision", "+2"]).exit_code == 0
+    with Registry.open(url) as registry:
+        assert registry.counts()["patients"] == 0
+
+
+def test_a_new_registry_file_is_private_and_a_shared_one_is_reported_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The registry holds patient data: it was created with the umask's mode (often 644)."""
+    path = tmp_path / "private.db"
+    url = f"sqlite:///{path}"
+    result = runner.invoke(db_app, ["init", "--db", url])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(db_app, ["import", COHORT, "--db", url]).exit_code == 0
+    with Registry.open(url) as registry:
+        assert registry.counts()["patients"] == 200
+        for suffix in ("-wal", "-shm"):  # made by SQLite with the database file's mode
+            assert path.with_name(path.name + suffix).stat().st_mode & 0o777 == 0o600
+    assert path.stat().st_mode & 0o777 == 0o600
+    caplog.set_level("WARNING", logger="immunoprecise.registry")
+    assert not [r for r in caplog.records if "chmod 600" in r.getMessage()]
+    path.chmod(0o644)
+    for _ in range(2):
+        assert runner.invoke(db_app, ["status", "--db", url]).exit_code == 0
+    warned = [r.getMessage() for r in caplog.records if "chmod 600" in r.getMessage()]
+    assert warned == [
+        f"the registry database {path} holds patient data and may be read or changed by "
+        f"others (mode 0644); make it private with: chmod 600 {path}"
+    ]
+    assert path.stat().st_mode & 0o777 == 0o644  # an existing file keeps its mode

@@ -9,6 +9,7 @@ from contextlib import closing
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -139,3 +140,53 @@ def test_survival_fragment_of_a_cohort_without_events_shows_curves_and_the_note(
     ]
     assert "no os event was observed: every patient is censored" in fragment.text
     assert 'id="log-rank"' not in fragment.text
+
+
+def test_large_cohort_scan_and_curves_are_sent_thinned_with_a_hint(
+    server: Server, tmp_path: Path
+) -> None:
+    from immunoprecise.cohort.cutpoint import optimal_cutpoint
+    from immunoprecise.pl._cutpoint import MAX_SCAN_POINTS, scan_points
+    from immunoprecise.pl._survival import steps_drawn
+
+    example = pd.read_csv(ip.data.example_path("fl_cohort.csv"))
+    rng = np.random.default_rng(7)
+    n = 6000
+    frame = example.sample(n, replace=True, random_state=1).reset_index(drop=True)
+    frame["patient_id"] = [f"SYN-BIG-{i:05d}" for i in range(n)]
+    frame["crp_mg_per_L"] = rng.lognormal(1.5, 1.0, n)
+    frame["os_months"] = rng.exponential(40.0, n) + 0.01
+    frame["pfs_months"] = np.minimum(frame["pfs_months"], frame["os_months"])
+    frame["os_event"] = rng.integers(0, 2, n)
+    table = tmp_path / "big.csv"
+    frame.to_csv(table, index=False, float_format="%.4f")  # 4 decimals: not thousands
+    direct = optimal_cutpoint(table, "crp", n_boot=0, seed=0)
+    assert len(direct.scan_cuts) > MAX_SCAN_POINTS  # the cohort is large enough to thin
+    client, csrf = _login(server, "clinician")
+    with closing(client):
+        _upload_cohort(client, csrf, "big", table)
+        cut = client.get(
+            "/cohorts/big/cutpoint",
+            params={"biomarker": "crp", "n_boot": 0},
+            headers={"HX-Request": "true"},
+        )
+        survival = client.get("/cohorts/big/survival", headers={"HX-Request": "true"})
+    assert cut.status_code == 200, cut.text[:800]
+    scan, km = (json.loads(html.unescape(f)) for f in FIGURE.findall(cut.text))
+    cuts, z = scan_points(direct)
+    assert scan["data"][0]["x"] == pytest.approx(cuts.tolist())
+    assert scan["data"][0]["y"] == pytest.approx(z.tolist())
+    assert max(scan["data"][0]["y"]) == pytest.approx(direct.max_statistic.estimate)
+    assert f"drawn through {len(cuts)} of its {len(direct.scan_cuts)} candidate cuts" in cut.text
+    assert max(len(t["x"]) for t in km["data"]) <= 2 * 1000 + 2
+    assert survival.status_code == 200, survival.text[:800]
+    curve = json.loads(html.unescape(FIGURE.search(survival.text).group(1)))  # type: ignore[union-attr]
+    line = next(t for t in curve["data"] if t.get("showlegend"))
+    whole = kaplan_meier(table).curves[0]
+    assert len(line["x"]) < len(whole.times)
+    assert line["x"][-1] == pytest.approx(whole.times[-1] / 30.4375)
+    assert line["y"][-1] == pytest.approx(whole.survival[-1])
+    assert 'id="km-thinned"' in survival.text
+    drawn, steps = steps_drawn(whole)
+    assert len(line["x"]) == drawn
+    assert f"drawn through {drawn} of their {steps} steps" in survival.text

@@ -282,6 +282,45 @@ def _sqlite_settings(journal_mode: str) -> Callable[[Any, Any], None]:
     return configure
 
 
+_WARNED_SHARED: set[Path] = set()
+"""Registry files already reported as readable by others (each is reported once)."""
+
+
+def _create_private(path: Path) -> None:
+    """Create an empty SQLite file readable and writable by its owner only (mode 600).
+
+    SQLite makes a database of an empty file, and gives its ``-wal`` and ``-shm`` files the
+    database file's mode. An existing file is left as it is."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise RegistryError(
+            f"cannot create the SQLite database {path}: {exc.strerror or exc}"
+        ) from None
+    os.close(fd)
+
+
+def _warn_if_shared(path: Path) -> None:
+    """Warn (once per file) when others than its owner may read or change a registry file."""
+    if os.name != "posix" or path in _WARNED_SHARED:
+        return
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        return
+    if mode & 0o077:
+        _WARNED_SHARED.add(path)
+        logger.warning(
+            "the registry database %s holds patient data and may be read or changed by "
+            "others (mode %04o); make it private with: chmod 600 %s",
+            path,
+            mode,
+            path,
+        )
+
+
 def make_registry_engine(url: str, *, create: bool = False) -> Engine:
     """Create the engine for a registry URL (no connection is made yet).
 
@@ -290,8 +329,11 @@ def make_registry_engine(url: str, *, create: bool = False) -> Engine:
     url
         A resolved URL (see :func:`resolve_url`).
     create
-        For a SQLite file: create its folder if needed. Without it, a missing file is refused
-        (SQLite would otherwise create an empty one).
+        For a SQLite file: create its folder and the file if needed, the file (and so its
+        ``-wal`` and ``-shm`` files) readable and writable by its owner only (mode 600).
+        Without it, a missing file is refused (SQLite would otherwise create an empty one).
+        The mode of an existing file is left as it is; one that others may read is reported
+        once, as a warning on the ``immunoprecise.registry`` logger.
 
     Returns
     -------
@@ -324,11 +366,13 @@ def make_registry_engine(url: str, *, create: bool = False) -> Engine:
                     f"database {path}: "
                     + ("a file of that name is in the way" if blocked else str(exc.strerror))
                 ) from None
+            _create_private(path)
         elif not path.is_file():
             raise RegistryError(
                 f"no registry database at {path}; create it with `immunoprecise db init "
                 f"--db {display_url(url)}`"
             )
+        _warn_if_shared(path)
     try:
         engine = create_engine(parsed)
     except NoSuchModuleError:

@@ -163,10 +163,46 @@ def _run(url: str | None, revision: str, *, up: bool) -> str | None:
                     f"registry {shown} is at schema revision {current}; "
                     f"{schema_advice(current, shown)}"
                 ) from None
+            too_far = _too_many_steps(revision, current, up=up)
+            if too_far is not None:
+                raise RegistryError(f"{display_url(resolved)}: {too_far}") from None
             raise RegistryError(f"{display_url(resolved)}: {exc}") from None
         raise RegistryError(f"cannot migrate {display_url(resolved)}: {exc.args[0]}") from None
     finally:
         engine.dispose()
+
+
+_RELATIVE = re.compile(r"^([+-])(\d+)$")
+
+
+def _too_many_steps(revision: str, current: str | None, *, up: bool) -> str | None:
+    """Why a relative ``revision`` (``-9``, ``+2``) goes past base or head, and how far the
+    database can go from ``current``; ``None`` for any other revision or when it is in reach."""
+    match = _RELATIVE.match(revision)
+    if match is None or (match.group(1) == "-") == up:
+        return None
+    script = ScriptDirectory.from_config(_config())
+    if up:
+        reach = len(list(script.iterate_revisions("heads", current or "base")))
+        where, end, sign = "head", f"head ({script.get_current_head()})", "+"
+    else:
+        reach = 0 if current is None else len(list(script.iterate_revisions(current, "base")))
+        where, end, sign = "base", "base (no tables)", "-"
+    steps = int(match.group(2))
+    if steps <= reach:
+        return None
+    at = "has no registry schema" if current is None else f"is at schema revision {current}"
+    plural = "" if reach == 1 else "s"
+    direction = "up" if up else "down"
+    if not reach:
+        possible = f"it is already at {where}"
+    else:
+        span = f"{sign}1" if reach == 1 else f"{sign}1 to {sign}{reach}"
+        possible = f"give {span}, a revision id or {where!r}"
+    return (
+        f"cannot migrate {direction} {steps} step{'' if steps == 1 else 's'}: the database "
+        f"{at}, {reach} step{plural} from {end}; {possible}"
+    )
 
 
 def upgrade(url: str | None = None, revision: str = "head") -> str | None:

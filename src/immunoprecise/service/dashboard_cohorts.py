@@ -37,6 +37,8 @@ from immunoprecise.cohort import (
 from immunoprecise.cohort.statistic import format_number
 from immunoprecise.data import example_path
 from immunoprecise.errors import ImmunopreciseError, RegistryError, ValidationError
+from immunoprecise.pl._cutpoint import scan_points
+from immunoprecise.pl._survival import MAX_STEPS, _steps, steps_drawn
 from immunoprecise.records.readers import TABLE_SUFFIXES
 from immunoprecise.registry import StoredRecordError, cohort_names, import_cohort
 from immunoprecise.service.dashboard import (
@@ -209,6 +211,8 @@ def survival_fragment(
         raise DashboardError(http.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     context = {
         "figure": km_figure(km, title=f"{endpoint.upper()} by {by or 'all patients'}"),
+        "steps_drawn": _steps_drawn(km),
+        "max_steps": MAX_STEPS,
         "km": km.model_dump(mode="json"),
         "medians": [median_text(c.median) for c in km.curves],
         "responses": None if responses is None else responses.model_dump(mode="json"),
@@ -243,11 +247,12 @@ def cutpoint_fragment(
     except ImmunopreciseError as exc:
         _raise_database_failure(exc)
         raise DashboardError(http.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    cuts, z = scan_points(result)
     scan = {
         "data": [
             {
-                "x": list(result.scan_cuts),
-                "y": [abs(v) for v in result.scan_statistics],
+                "x": cuts.tolist(),
+                "y": z.tolist(),
                 "mode": "lines",
                 "name": "standardized log-rank statistic",
                 "line": {"color": _COLORS[0]},
@@ -284,9 +289,18 @@ def cutpoint_fragment(
         "horizon": [survival_text(g.survival_at_horizon) for g in result.groups],
         "horizon_text": result.horizon_text,
         "scan": scan,
+        "scan_drawn": (len(cuts), len(result.scan_cuts)),
         "figure": km_figure(km, title=f"{endpoint.upper()} by the cut-point"),
+        "steps_drawn": _steps_drawn(km),
+        "max_steps": MAX_STEPS,
     }
     return _page("_cohort_cutpoint.html", finite(context), session=session)
+
+
+def _steps_drawn(curves: SurvivalCurves) -> tuple[int, int]:
+    """Steps drawn and steps in all of ``curves`` (see :func:`km_figure`)."""
+    counts = [steps_drawn(c, max_steps=MAX_STEPS) for c in curves.curves]
+    return sum(d for d, _ in counts), sum(n for _, n in counts)
 
 
 def median_text(median: Statistic) -> str:
@@ -355,14 +369,14 @@ def km_figure(curves: SurvivalCurves, *, title: str) -> dict[str, Any]:
     data: list[dict[str, Any]] = []
     for k, c in enumerate(curves.curves):
         color = _COLORS[k % len(_COLORS)]
-        months = [0.0, *(t / 30.4375 for t in c.times)]
-        common = {"x": months, "mode": "lines", "line": {"shape": "hv", "width": 0},
+        t, s, lo, hi = (a.tolist() for a in _steps(c, 1 / 30.4375, MAX_STEPS))
+        common = {"x": t, "mode": "lines", "line": {"shape": "hv", "width": 0},
                   "legendgroup": c.label, "showlegend": False, "hoverinfo": "skip",
                   "type": "scatter"}  # fmt: skip
-        data.append({**common, "y": [1.0, *c.ci_high]})
-        data.append({**common, "y": [1.0, *c.ci_low], "fill": "tonexty", "fillcolor": color + "26"})
+        data.append({**common, "y": hi})
+        data.append({**common, "y": lo, "fill": "tonexty", "fillcolor": color + "26"})
         data.append(
-            {"x": months, "y": [1.0, *c.survival], "mode": "lines", "name": f"{c.label} (n={c.n})",
+            {"x": t, "y": s, "mode": "lines", "name": f"{c.label} (n={c.n})",
              "line": {"shape": "hv", "color": color, "width": 2}, "legendgroup": c.label,
              "showlegend": True, "type": "scatter"}
         )  # fmt: skip
