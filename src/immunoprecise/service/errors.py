@@ -515,13 +515,18 @@ def stored_record_answer(
     )
 
 
+def _shown_patient(request: Request, patient_id: str) -> tuple[bool, str]:
+    """Whether the caller sees identified data, and ``patient_id`` as the caller knows it (its
+    pseudonym for a caller who does not)."""
+    if _sees_identified_data(request):
+        return True, patient_id
+    return False, request.app.state.service.pseudonymizer.pseudonym(patient_id)
+
+
 async def _stored_record_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, StoredRecordError):  # pragma: no cover - registered for this class
         return await _unexpected_error(request, exc)
-    identified = _sees_identified_data(request)
-    shown_id = exc.patient_id
-    if not identified:
-        shown_id = request.app.state.service.pseudonymizer.pseudonym(exc.patient_id)
+    identified, shown_id = _shown_patient(request, exc.patient_id)
     answer = stored_record_answer(exc, shown_id, identified=identified)
     page = getattr(request.app.state, "stored_record_page", None)
     if _error_page(request) is not None and page is not None:
@@ -596,10 +601,7 @@ def stored_evaluation_answer(
 async def _stored_evaluation_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, StoredEvaluationError):  # pragma: no cover - registered for it
         return await _unexpected_error(request, exc)
-    identified = _sees_identified_data(request)
-    shown_id = exc.patient_id
-    if not identified:
-        shown_id = request.app.state.service.pseudonymizer.pseudonym(exc.patient_id)
+    identified, shown_id = _shown_patient(request, exc.patient_id)
     answer = stored_evaluation_answer(exc, shown_id, identified=identified)
     if _error_page(request) is not None:
         return await message_answer(request, status.HTTP_409_CONFLICT, answer.detail)
