@@ -183,7 +183,7 @@ def test_a_reference_of_too_few_genes_exits_2(tmp_path: Path) -> None:
     small.write_text("gene\tT\tB\nCD3E\t120\t1\nMS4A1\t0.5\t300\n")
     result = runner.invoke(app, ["score-expression", str(MATRIX), "--reference", str(small)])
     assert result.exit_code == 2, result.output
-    assert "reference 'small': 2 gene(s), fewer than the 50" in result.stderr
+    assert "reference 'small': 2 genes, fewer than the 50" in result.stderr
     assert "or leave --reference out to use TIL10" in result.stderr
     assert "Traceback" not in result.output
 

@@ -106,7 +106,8 @@ def test_waterfall_bars_are_the_first_patients_sorted_and_coloured(result: Trial
         n_clipped = int((expected > 100.0).sum())
         if n_clipped:
             assert len(clipped[0].get_xdata()) == n_clipped
-            assert any(f"{n_clipped} bar(s) cut" in t.get_text() for t in ax.texts)
+            bars_cut = f"{n_clipped} bar{'' if n_clipped == 1 else 's'} cut"
+            assert any(bars_cut in t.get_text() for t in ax.texts)
         else:
             assert not clipped
         assert ax.get_title().startswith(f"{arm.name}: n = {len(finite)}")

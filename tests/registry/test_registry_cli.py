@@ -325,9 +325,7 @@ def test_import_a_folder(db_url: str, tmp_path: Path) -> None:
         *(str(folder / name) for name in names), "total"
     ]  # fmt: skip
     assert "total: 3 files, 3 rows, 3 new, 0 updated, 0 unchanged" in result.stdout
-    assert f"left out 1 file(s) that are not record files: {folder / 'notes.txt'}" in (
-        result.stderr
-    )
+    assert f"left out 1 file that is not a record file: {folder / 'notes.txt'}" in (result.stderr)
     result = runner.invoke(db_app, ["import", str(folder), "-r", "--db", db_url])
     assert result.exit_code == 0, result.output
     assert "total: 4 files, 203 rows, 200 new, 0 updated, 3 unchanged" in result.stdout

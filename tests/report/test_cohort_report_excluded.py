@@ -46,10 +46,10 @@ def test_every_section_counts_its_patients_left_out() -> None:
         by="arm", cox=("crp",), biomarkers=("crp",), predictors=("score",), n_boot=0
     )
     html = render_cohort_html(_frame(), options)
-    assert "1 patient(s) left out (no best response or no arm)" in _section(html, "response")
-    assert "2 patient(s) left out (no crp or no time/event)" in _section(html, "cutpoint-1")
-    assert "2 patient(s) left out (no time/event or no crp)" in _section(html, "cox")
-    assert "4 patient(s) left out (no evaluable response or a predictor missing)" in _section(
+    assert "1 patient left out (no best response or no arm)" in _section(html, "response")
+    assert "2 patients left out (no crp or no time/event)" in _section(html, "cutpoint-1")
+    assert "2 patients left out (no time/event or no crp)" in _section(html, "cox")
+    assert "4 patients left out (no evaluable response or a predictor missing)" in _section(
         html, "predictors"
     )
     # nothing is said where nobody was left out

@@ -17,6 +17,7 @@ from rich.console import Console
 from immunoprecise.cli.paths import output_file
 from immunoprecise.errors import ImmunopreciseError, ValidationError
 from immunoprecise.registry.models import AuditAction
+from immunoprecise.wording import counted
 
 if TYPE_CHECKING:
     from immunoprecise.registry import AuditEntry, ImportReport, Registry, VersionSummary
@@ -275,7 +276,9 @@ def import_command(
     if ignored:
         names = ", ".join(_shown(p) for p in ignored[:5]) + (", ..." if len(ignored) > 5 else "")
         _err.print(
-            f"left out {len(ignored)} file(s) that are not record files: {names}", markup=False
+            f"left out {counted(len(ignored), 'file')} that "
+            f"{'is not a record file' if len(ignored) == 1 else 'are not record files'}: {names}",
+            markup=False,
         )
 
 

@@ -42,6 +42,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from immunoprecise.errors import FieldProblem, ValidationError
+from immunoprecise.wording import counted
 
 __all__ = [
     "CELLS_PER_CM3",
@@ -328,7 +329,8 @@ def _check_baseline(
                 f"{name}[{p}, 0]" if shown.ndim == 2 else f"{name}[0]",
                 float(shown.reshape(values.shape[0], -1)[p, 0]),
                 f"the baseline burden must be more than 0 {unit}: response criteria compare "
-                f"with measurable disease at baseline ({int(bad.sum())} patient(s) have none)",
+                "with measurable disease at baseline "
+                f"({counted(int(bad.sum()), 'patient')} without)",
             )
         )
 
@@ -389,8 +391,8 @@ def _lugano_baseline(
             f"Lugano 2014 needs a measurable node at baseline, a longest diameter of more than "
             f"{node:g} mm (Cheson et al. 2014, J Clin Oncol 32:3059); this baseline is "
             f"{describe(value, longest)}, which the criteria would read as a complete response "
-            f"however it grows ({int(bad.sum())} patient(s) have no measurable node); use a "
-            "larger baseline or RECIST",
+            f"however it grows ({counted(int(bad.sum()), 'patient')} without a measurable "
+            "node); use a larger baseline or RECIST",
         )
     )
 

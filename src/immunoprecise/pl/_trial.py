@@ -25,6 +25,7 @@ from immunoprecise.dynamics.response import (
     RECIST_PR_PERCENT,
 )
 from immunoprecise.pl._common import MISSING_COLOR, message, new_figure, panels, root_figure
+from immunoprecise.wording import counted
 
 if TYPE_CHECKING:
     from immunoprecise.dynamics.trials.design import TrialArm
@@ -243,7 +244,7 @@ def waterfall(
             panel.text(
                 0.99,
                 0.99,
-                f"{int(clipped.sum())} bar(s) cut at {clip_percent:+g} % "
+                f"{counted(int(clipped.sum()), 'bar')} cut at {clip_percent:+g} % "
                 f"(largest {values.max():+.0f} %)",
                 transform=panel.transAxes,
                 ha="right",
@@ -380,7 +381,7 @@ def spider(
             panel.text(
                 0.99,
                 0.99,
-                f"{above} patient(s) above {clip_percent:+g} % (axis cut)",
+                f"{counted(above, 'patient')} above {clip_percent:+g} % (axis cut)",
                 transform=panel.transAxes,
                 ha="right",
                 va="top",

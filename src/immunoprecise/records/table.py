@@ -59,6 +59,7 @@ from immunoprecise.records.record import PatientRecord
 from immunoprecise.records.scalars import FROM_TEXT, number_text_problem
 from immunoprecise.records.units import is_convertible, parse_unit, round_significant
 from immunoprecise.records.validation import field_problems
+from immunoprecise.wording import counted
 
 __all__ = ["column_catalogue", "number_as_text", "read_table", "unit_token"]
 
@@ -576,7 +577,8 @@ def _sheet_to_read(workbook: Any, path: Path, sheet: str | int | None) -> tuple[
                     str(path),
                     "(sheet)",
                     f"sheet={sheet} is not a sheet position of this workbook: it has "
-                    f"{len(names)} sheet(s), 0 to {len(names) - 1}: " + ", ".join(map(repr, names)),
+                    f"{counted(len(names), 'sheet')}, 0 to {len(names) - 1}: "
+                    + ", ".join(map(repr, names)),
                 )
             name = names[sheet]
         elif sheet in names:

@@ -7,6 +7,8 @@ from typing import Any
 
 import jinja2
 
+from immunoprecise.wording import counted
+
 __all__ = ["jinja_environment"]
 
 
@@ -38,5 +40,6 @@ def jinja_environment(filters: Mapping[str, Callable[..., Any]]) -> jinja2.Envir
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["counted"] = counted  # {{ n | counted("patient") }}: "1 patient", "2 patients"
     env.filters.update(filters)
     return env

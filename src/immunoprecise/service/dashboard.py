@@ -95,6 +95,7 @@ from immunoprecise.service.sessions import (
     DashboardSession,
     SessionStore,
 )
+from immunoprecise.wording import counted
 
 __all__ = [
     "CSRF_HEADER",
@@ -149,6 +150,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["num"] = _number
+    env.filters["counted"] = counted
     env.filters["quote"] = lambda value: urllib.parse.quote(str(value), safe="")
     return env
 

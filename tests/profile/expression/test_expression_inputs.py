@@ -143,7 +143,7 @@ def test_a_sample_without_expression_is_refused(units: str | None) -> None:
     example["EMPTY"] = 0.0
     values = np.log2(example + 1.0) if units == "log2tpm" else example
     with pytest.raises(
-        ExpressionError, match=r"1 sample\(s\) without expression: every value of EMPTY is"
+        ExpressionError, match=r"1 sample without expression: every value of EMPTY is"
     ):
         score_expression(values, units=units)  # type: ignore[arg-type]
 
@@ -163,7 +163,7 @@ def test_a_missing_value_leaves_only_its_sample_without_cell_fractions() -> None
         fractions.loc[others], expected.filter(like="TIL10_").loc[others], rtol=1e-3
     )
     line = next(c for c in scores.attrs["coverage"] if c.startswith("TIL10"))
-    assert "not estimated for 2 sample(s) missing values of reference genes" in line
+    assert "not estimated for 2 samples missing values of reference genes" in line
     assert "SYN-MEL-001, UNMEASURED" in line
 
 
@@ -181,7 +181,7 @@ def test_a_custom_reference_too_small_or_not_text_is_refused(tmp_path: Path) -> 
     small.write_text("gene\tT\tB\nCD3E\t120\t1\nMS4A1\t0.5\t300\n")
     with pytest.raises(
         ExpressionError,
-        match=r"reference 'small': 2 gene\(s\), fewer than the 50 a deconvolution reference "
+        match=r"reference 'small': 2 genes, fewer than the 50 a deconvolution reference "
         r"needs \(cell fractions fitted on so few genes are unstable",
     ):
         score_expression(_example(), reference=small)
@@ -209,7 +209,7 @@ def test_a_record_whose_sample_misses_a_reference_gene_value_says_why(tmp_path: 
     )
     value = ip.profile(moved).values["expression.TIL10_T.cells.CD8"]
     assert value.status == "not_assessable"
-    assert "not estimated for 1 sample(s) missing values of reference genes: SYN-MEL-001" in (
+    assert "not estimated for 1 sample missing values of reference genes: SYN-MEL-001" in (
         value.note or ""
     )
     other = record.model_copy(
@@ -539,7 +539,7 @@ def test_an_empty_column_without_a_header_is_not_a_sample(tmp_path: Path) -> Non
     tpm.assign(**{"": np.nan}).to_csv(path, sep="\t")  # a spreadsheet's trailing tab
     scores = score_expression(path, deconvolution=False)
     assert list(scores.index) == list(tpm.columns)
-    assert scores.attrs["units"].endswith("; 1 empty column(s) without a header left out")
+    assert scores.attrs["units"].endswith("; 1 empty column without a header left out")
     # a named sample without values is a sample (its scores are NaN, see the coverage rule)
     named = tmp_path / "named.tsv"
     tpm.assign(P9=np.nan).to_csv(named, sep="\t")
@@ -550,8 +550,8 @@ def test_samples_without_counts_are_all_named_with_the_fix() -> None:
     counts = (_example() * 20).round().assign(EMPTY1=0.0, EMPTY2=0.0, BLANK=np.nan)
     with pytest.raises(
         ExpressionError,
-        match=r"DataFrame: 3 sample\(s\) without counts: every count of EMPTY1, EMPTY2 is 0 "
-        r"\(an empty or failed library; .*\); BLANK hold\(s\) no value \(an empty column\): "
+        match=r"DataFrame: 3 samples without counts: every count of EMPTY1, EMPTY2 is 0 "
+        r"\(an empty or failed library; .*\); BLANK without any value \(an empty column\): "
         r"drop these samples",
     ):
         read_expression(counts, units="counts")

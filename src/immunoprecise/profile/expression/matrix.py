@@ -51,6 +51,7 @@ from immunoprecise.profile.expression.quantifiers import (
 from immunoprecise.records.readers import binary_content
 from immunoprecise.records.record import ExpressionUnits
 from immunoprecise.records.table import header_as_written
+from immunoprecise.wording import counted
 
 __all__ = ["UNITS", "ExpressionMatrix", "Units", "detect_units", "read_expression"]
 
@@ -619,7 +620,7 @@ def _refuse_samples_without_expression(
         more = f" and {empty.size - 5:,} more" if empty.size > 5 else ""
         zero = "0" if units == "tpm" else f"log2(0 + {offset:g}) = {np.log2(offset):.4g}"
         raise ExpressionError(
-            f"{name}: {empty.size:,} sample(s) without expression: every value of {listed}"
+            f"{name}: {counted(empty.size, 'sample')} without expression: every value of {listed}"
             f"{more} is {zero} (an empty or failed library; its scores would describe no "
             "measurement): drop these samples"
         )
@@ -638,7 +639,7 @@ def _refuse_samples_without_counts(
             "every count of {} is 0 (an empty or failed library; its scores would "
             "describe no measurement)",
         ),
-        (without[empty], "{} hold(s) no value (an empty column)"),
+        (without[empty], "{} without any value (an empty column)"),
     ]
     reasons = []
     for columns, text in groups:
@@ -647,8 +648,8 @@ def _refuse_samples_without_counts(
             more = f" and {columns.size - 5:,} more" if columns.size > 5 else ""
             reasons.append(text.format(listed + more))
     raise ExpressionError(
-        f"{name}: {without.size:,} sample(s) without counts: {'; '.join(reasons)}: drop these "
-        "samples"
+        f"{name}: {counted(without.size, 'sample')} without counts: {'; '.join(reasons)}: "
+        "drop these samples"
     )
 
 
@@ -1044,7 +1045,7 @@ def _load(source: object, units: str | None, layer: str | None = None) -> _Loade
             frame = frame.drop(columns=frame.columns[blank])
             left_out = set(blank)
             written = [w for i, w in enumerate(written) if i not in left_out]
-            notes.append(f"{len(blank)} empty column(s) without a header left out")
+            notes.append(f"{counted(len(blank), 'empty column')} without a header left out")
         frame.columns = pd.Index(
             [w if w is not None else str(c) for w, c in zip(written, frame.columns, strict=True)]
         )
@@ -1245,8 +1246,8 @@ def _genes_of_transcripts(
             row = int(np.flatnonzero(missing.to_numpy())[0])
             raise ExpressionError(
                 f"{name}: transcript {table[layout.header[0]].iloc[row]} has no gene_id "
-                f"({int(missing.sum()):,} transcript(s) without one): every isoform needs its "
-                "gene to be summed into it"
+                f"({counted(int(missing.sum()), 'transcript')} without one): every isoform "
+                "needs its gene to be summed into it"
             )
         return pd.Series(genes.to_numpy(dtype=object), index=table.index)
     if layout.level == "identifiers":
@@ -1272,8 +1273,8 @@ def _sum_transcripts(
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise ExpressionError(
             f"{name}: {read} of transcript {transcripts.iloc[row]} is "
-            f"{table[read].iloc[row]!r} ({int(bad.sum()):,} transcript(s) without a number): "
-            "expected a number for every transcript, to sum them into genes"
+            f"{table[read].iloc[row]!r} ({counted(int(bad.sum()), 'transcript')} without a "
+            "number): expected a number for every transcript, to sum them into genes"
         )
     columns: dict[str, object] = {"gene_id": genes.to_numpy(), read: values.to_numpy()}
     if chosen == "counts":
@@ -1629,8 +1630,8 @@ def _numeric(frame: pd.DataFrame, name: str) -> pd.DataFrame:
             rows, cols = np.nonzero(bad.to_numpy())
             gene, sample = frame.index[rows[0]], frame.columns[cols[0]]
             raise ExpressionError(
-                f"{name}: {len(rows):,} non-numeric value(s), e.g. gene {gene}, sample {sample}: "
-                f"{frame.iat[rows[0], cols[0]]!r} (expected a number)"
+                f"{name}: {counted(len(rows), 'non-numeric value')}, e.g. gene {gene}, sample "
+                f"{sample}: {frame.iat[rows[0], cols[0]]!r} (expected a number)"
             )
     return out
 
@@ -1715,7 +1716,7 @@ def _check_and_scale(
             missing = [str(frame.index[i]) for i in rows[:5]]
             raise ExpressionError(
                 f"{name}: {lengths_label} (bp) must be positive for every row; missing or "
-                f"invalid for {rows.size:,} row(s), e.g. {', '.join(missing)}"
+                f"invalid for {counted(rows.size, 'row')}, e.g. {', '.join(missing)}"
             )
         # the division by length happens here once: counts become a rate per base pair (a new
         # array: dividing in place would change the caller's DataFrame)

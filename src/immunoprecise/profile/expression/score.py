@@ -21,6 +21,7 @@ from immunoprecise.profile.expression.deconvolution import (
 from immunoprecise.profile.expression.genes import GeneTable
 from immunoprecise.profile.expression.matrix import ExpressionMatrix, Units, read_expression
 from immunoprecise.profile.expression.response import explain_icb_response, icb_response
+from immunoprecise.wording import counted
 
 __all__ = ["SCORE_COLUMNS", "score_expression"]
 
@@ -175,7 +176,7 @@ def _reference(reference: CellReference | str | os.PathLike[str] | None) -> Cell
             else ""
         )
         raise ExpressionError(
-            f"reference {ref.name!r}: {fitted} gene(s){removed}, fewer than the "
+            f"reference {ref.name!r}: {counted(fitted, 'gene')}{removed}, fewer than the "
             f"{MIN_REFERENCE_GENES} a deconvolution reference needs (cell fractions fitted on "
             "so few genes are unstable: each gene is one equation of the fit): give a reference "
             f"of at least {MIN_REFERENCE_GENES} marker genes, or leave reference out to use "
@@ -208,7 +209,7 @@ def _cells(data: ExpressionMatrix, ref: CellReference) -> tuple[list[pd.DataFram
         fractions = deconvolve(fitted_mixture, ref).reindex(mixture.columns)
         frames.append(fractions.add_prefix(f"{ref.name}_"))
         skipped = (
-            f"; not estimated for {len(incomplete):,} sample(s) missing values of reference "
+            f"; not estimated for {counted(len(incomplete), 'sample')} missing values of reference "
             f"genes: {', '.join(incomplete[:5])}{' …' if len(incomplete) > 5 else ''}"
             if incomplete
             else ""
