@@ -9,19 +9,28 @@ import sys
 from pathlib import Path
 
 import yaml
+from typer.testing import CliRunner
 
 import immunoprecise as ip
+from immunoprecise.cli import app
 from immunoprecise.knowledge import default_knowledge_dir, load_knowledge_base
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+def _entry_point(*args: str) -> subprocess.CompletedProcess[str]:
+    """The command as a user runs it: a process of its own."""
     return subprocess.run(
         [sys.executable, "-m", "immunoprecise", *args], capture_output=True, text=True, check=False
     )
 
 
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """The same command run in this process; an uncaught exception fails the test."""
+    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
+
+
 def test_shipped_knowledge_base_validates_with_counts() -> None:
-    result = _cli("kb", "validate", "--strict")
+    result = _entry_point("kb", "validate", "--strict")
     assert result.returncode == 0, result.stderr
     assert "is valid" in result.stdout
     kb = load_knowledge_base()
@@ -90,7 +99,9 @@ def test_kb_show_lists_rules_strategies_and_references() -> None:
 
 def test_evaluate_what_if_reports_changes(tmp_path: Path) -> None:
     example = ip.data.example_path("nsclc_cold.json")
-    result = _cli("evaluate", str(example), "--what-if", "pdl1_tps=70", "--out", str(tmp_path))
+    result = _entry_point(
+        "evaluate", str(example), "--what-if", "pdl1_tps=70", "--out", str(tmp_path)
+    )
     assert result.returncode == 0, result.stderr
     evaluation = json.loads((tmp_path / "SYN-NSCLC-001.json").read_text(encoding="utf-8"))
     what_if = evaluation["plan"]["what_if"]

@@ -11,7 +11,9 @@ from typing import Any
 import pandas as pd
 import pytest
 import yaml
+from typer.testing import CliRunner
 
+from immunoprecise.cli import app
 from immunoprecise.data import example_path
 from immunoprecise.dynamics.trials import TrialDesign, TrialResult, load_trial_design, run_trial
 
@@ -81,11 +83,11 @@ def test_cli_names_every_invalid_field(tmp_path: Path) -> None:
     bad["arms"] = [{"id": "R", "regimen": "rituximab lots d0"}]
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(bad, allow_unicode=True), encoding="utf-8")
-    done = subprocess.run(
-        [str(BIN / "immunoprecise"), "trial", str(path), "--out", str(tmp_path / "o")],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 2
+    # in this process (the entry point itself is run above); an uncaught exception fails the test
+    done = CliRunner().invoke(
+        app, ["trial", str(path), "--out", str(tmp_path / "o")], catch_exceptions=False
+    )
+    assert done.exit_code == 2
     for field in ("seed", "n_per_arm", "arms[0].regimen"):
         assert field in done.stderr
     assert "Traceback" not in done.stderr

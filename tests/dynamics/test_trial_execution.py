@@ -18,7 +18,9 @@ import pytest
 import yaml
 from lifelines import CoxPHFitter
 from scipy import stats
+from typer.testing import CliRunner
 
+from immunoprecise.cli import app
 from immunoprecise.data import example_path
 from immunoprecise.dynamics.trials import TrialDesign, run_trial
 from immunoprecise.dynamics.trials.endpoints import hazard_ratios
@@ -200,7 +202,7 @@ def _chunk_files(out: Path) -> dict[str, int]:
 
 
 def test_a_killed_run_resumes_without_recomputing(tmp_path: Path) -> None:
-    changes = {"n_per_arm": 3000, "chunk_size": 100}
+    changes = {"n_per_arm": 1500, "chunk_size": 100}  # 15 chunks; killed after the third
     path = _write_design(tmp_path, **changes)
     out = tmp_path / "run"
     cmd = [str(BIN / "immunoprecise"), "trial", str(path), "--out", str(out)]
@@ -216,17 +218,17 @@ def test_a_killed_run_resumes_without_recomputing(tmp_path: Path) -> None:
     finally:
         proc.wait(timeout=30)
     before = _chunk_files(out)
-    assert 3 <= len(before) < 30, "the run should be killed part-way"
+    assert 3 <= len(before) < 15, "the run should be killed part-way"
     resumed = run_trial(tmp_path / "design.yaml", out=out, scheduler="synchronous")
     assert resumed.execution.chunks_reused == len(before)
-    assert resumed.execution.chunks_computed == 30 - len(before)
+    assert resumed.execution.chunks_computed == 15 - len(before)
     after = _chunk_files(out)
     assert {k: after[k] for k in before} == before, "finished chunks must not be rewritten"
     assert not list((out / "chunks").glob("*.tmp"))
     whole = run_trial(TrialDesign.model_validate({**DESIGN, **changes}), scheduler="synchronous")
     _same_numbers(resumed, whole)
     again = run_trial(tmp_path / "design.yaml", out=out, scheduler="synchronous")
-    assert (again.execution.chunks_computed, again.execution.chunks_reused) == (0, 30)
+    assert (again.execution.chunks_computed, again.execution.chunks_reused) == (0, 15)
 
 
 def test_a_run_that_only_reuses_chunks_names_no_scheduler(
@@ -243,10 +245,12 @@ def test_a_run_that_only_reuses_chunks_names_no_scheduler(
     _same_numbers(reused, in_process)
     path = _write_design(tmp_path, n_per_arm=200, chunk_size=100)
     cmd = [str(BIN / "immunoprecise"), "trial", str(path), "--out", str(tmp_path / "run")]
-    cmd += ["--scheduler", "synchronous", "--no-progress", "--no-report"]
-    subprocess.run(cmd, check=True, capture_output=True)
+    # the first run only fills the folder: in process; the entry point is run for the second
+    options = ["--scheduler", "synchronous", "--no-progress", "--no-report"]
+    first = CliRunner().invoke(app, [*cmd[1:], *options])
+    assert first.exit_code == 0, first.output
     again = subprocess.run(
-        [*cmd[:5], "--no-progress", "--no-report"], check=True, capture_output=True, text=True
+        [*cmd, "--no-progress", "--no-report"], check=True, capture_output=True, text=True
     )
     assert "all 2 chunks reused from" in again.stderr
     assert "nothing computed" in again.stderr
