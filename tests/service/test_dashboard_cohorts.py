@@ -142,6 +142,8 @@ def test_survival_fragment_of_a_cohort_without_events_shows_curves_and_the_note(
     assert 'id="log-rank"' not in fragment.text
 
 
+# thinning does not depend on the database: SQLite only, as storing 6,000 records is slow
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_large_cohort_scan_and_curves_are_sent_thinned_with_a_hint(
     server: Server, tmp_path: Path
 ) -> None:
@@ -151,7 +153,7 @@ def test_large_cohort_scan_and_curves_are_sent_thinned_with_a_hint(
 
     example = pd.read_csv(ip.data.example_path("fl_cohort.csv"))
     rng = np.random.default_rng(7)
-    n = 6000
+    n = 6000  # more than 2,000 candidate cuts and Kaplan–Meier steps
     frame = example.sample(n, replace=True, random_state=1).reset_index(drop=True)
     frame["patient_id"] = [f"SYN-BIG-{i:05d}" for i in range(n)]
     frame["crp_mg_per_L"] = rng.lognormal(1.5, 1.0, n)
