@@ -43,11 +43,11 @@ def test_the_drawn_steps_equal_the_curve_at_every_time_in_fewer_points() -> None
 
 
 def test_the_band_keeps_its_values_at_every_time() -> None:
-    from immunoprecise.pl._survival import _steps
+    from immunoprecise.pl._survival import curve_steps
 
     km = kaplan_meier(_curves(), group="arm")
     for curve in km.curves:
-        t, s, lo, hi = _steps(curve, 1.0)
+        t, s, lo, hi = curve_steps(curve, 1.0)
         times = np.asarray(curve.times)
         assert np.array_equal(_at(t, s, times), np.asarray(curve.survival))
         assert np.allclose(_at(t, lo, times), curve.ci_low, equal_nan=True, rtol=0, atol=0)

@@ -11,7 +11,7 @@ from immunoprecise.cohort.statistic import format_p
 from immunoprecise.cohort.survival import KaplanMeierCurve, SurvivalCurves
 from immunoprecise.pl._common import panels
 
-__all__ = ["MAX_STEPS", "kaplan_meier", "steps_drawn"]
+__all__ = ["MAX_STEPS", "curve_steps", "kaplan_meier", "steps_drawn"]
 
 #: Time bins across a curve's follow-up above which its steps are drawn merged per bin.
 MAX_STEPS = 1000
@@ -47,9 +47,9 @@ def kaplan_meier(
     max_steps
         A curve with more steps than ``2 × max_steps`` (tens of thousands of event times in a
         large cohort) is drawn through the first and last step of each of ``max_steps`` equal
-        time bins across its follow-up (:func:`steps_drawn`): a step moves by at most one
-        bin, a thousandth of the axis, and every number (median, CI, at risk) is computed
-        from the whole curve. ``None`` draws every step.
+        time bins across its follow-up (:func:`curve_steps`, :func:`steps_drawn`): a step
+        moves by at most one bin, a thousandth of the axis, and every number (median, CI, at
+        risk) is computed from the whole curve. ``None`` draws every step.
 
     Returns
     -------
@@ -80,7 +80,7 @@ def kaplan_meier(
     main = axes[0]
     for i, c in enumerate(curves.curves):
         color = _COLORS[i % len(_COLORS)]
-        t, s, lo, hi = _steps(c, scale, max_steps)
+        t, s, lo, hi = curve_steps(c, scale, max_steps)
         label = f"{c.label} (n={c.n}, {c.events} events)" if curves.group else f"n={c.n}"
         main.step(t, s, where="post", color=color, lw=1.8, label=label)
         if bands:
@@ -138,11 +138,11 @@ def steps_drawn(curve: KaplanMeierCurve, *, max_steps: int | None = MAX_STEPS) -
     >>> steps_drawn(km(f).curves[0])
     (4, 4)
     """
-    t = _steps(curve, 1.0, None)[0]
-    return _steps(curve, 1.0, max_steps)[0].size, t.size
+    t = curve_steps(curve, 1.0, None)[0]
+    return curve_steps(curve, 1.0, max_steps)[0].size, t.size
 
 
-def _steps(
+def curve_steps(
     curve: KaplanMeierCurve, scale: float, max_steps: int | None = None
 ) -> tuple[npt.NDArray[np.float64], ...]:
     """The curve's corners from time 0: times (× ``scale``), survival and band.
@@ -151,7 +151,31 @@ def _steps(
     move only at events), so its corner is left out: the steps drawn are the same, with far
     fewer points for a large cohort. The last follow-up is kept, where the curve ends. With
     more than ``2 × max_steps`` corners left, only the first and the last corner of each of
-    ``max_steps`` equal time bins are kept (and time 0 and the end).
+    ``max_steps`` equal time bins are kept (and time 0 and the end). :func:`kaplan_meier` and
+    the dashboard's interactive curves draw these corners.
+
+    Parameters
+    ----------
+    curve
+        One Kaplan–Meier curve (times in days).
+    scale
+        Factor from days to the unit drawn (``1 / 30.4375`` for months).
+    max_steps
+        Time bins above which corners are merged per bin; ``None`` keeps every corner.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Times (× ``scale``), survival, lower and upper band, from time 0.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from immunoprecise.cohort import kaplan_meier as km
+    >>> f = pd.DataFrame({"os_days": [10.0, 20, 30, 40], "os_event": [1, 0, 1, 0]})
+    >>> t, s, lo, hi = curve_steps(km(f).curves[0], 1.0)
+    >>> t.tolist(), s.round(3).tolist()
+    ([0.0, 10.0, 30.0, 40.0], [1.0, 0.75, 0.375, 0.375])
     """
     t = np.array([0.0, *curve.times]) * scale
     s = np.array([1.0, *curve.survival])

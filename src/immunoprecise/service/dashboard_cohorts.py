@@ -38,7 +38,7 @@ from immunoprecise.cohort.statistic import format_number
 from immunoprecise.data import example_path
 from immunoprecise.errors import ImmunopreciseError, RegistryError, ValidationError
 from immunoprecise.pl._cutpoint import scan_points
-from immunoprecise.pl._survival import MAX_STEPS, _steps, steps_drawn
+from immunoprecise.pl._survival import MAX_STEPS, curve_steps, steps_drawn
 from immunoprecise.records.readers import TABLE_SUFFIXES
 from immunoprecise.registry import StoredRecordError, cohort_names, import_cohort
 from immunoprecise.service.dashboard import (
@@ -369,7 +369,7 @@ def km_figure(curves: SurvivalCurves, *, title: str) -> dict[str, Any]:
     data: list[dict[str, Any]] = []
     for k, c in enumerate(curves.curves):
         color = _COLORS[k % len(_COLORS)]
-        t, s, lo, hi = (a.tolist() for a in _steps(c, 1 / 30.4375, MAX_STEPS))
+        t, s, lo, hi = (a.tolist() for a in curve_steps(c, 1 / 30.4375, MAX_STEPS))
         common = {"x": t, "mode": "lines", "line": {"shape": "hv", "width": 0},
                   "legendgroup": c.label, "showlegend": False, "hoverinfo": "skip",
                   "type": "scatter"}  # fmt: skip
