@@ -191,6 +191,16 @@ class _Header:
 _BRACKETED_UNIT = re.compile(r"(?P<stem>[^(\[]+?)\s*[(\[](?P<unit>[^)\]]+)[)\]]")
 
 
+def _unit_in_name(name: str) -> str | None:
+    """A name with its unit in brackets written as the reader asks (``CRP (mg/dL)`` as
+    ``crp_mg_per_dL``), or ``None`` for a name without a bracketed unit."""
+    bracketed = _BRACKETED_UNIT.fullmatch(name)
+    if bracketed is None:
+        return None
+    stem = re.sub(r"\W+", "_", bracketed["stem"].casefold()).strip("_")
+    return f"{stem}_{unit_token(bracketed['unit'].strip())}"
+
+
 def _parse_header(name: str, scalars: list[_Scalar]) -> _Header | str:
     """Match a column name, or return why it does not match."""
     if name in _STRUCTURED:
@@ -217,10 +227,8 @@ def _parse_header(name: str, scalars: list[_Scalar]) -> _Header | str:
             token = name[len(col.stem) + 1 :]
             if is_convertible(_token_unit(token), col.unit):
                 return _Header(name, "scalar", col.path, _token_unit(token), {})
-    bracketed = _BRACKETED_UNIT.fullmatch(name)
-    if bracketed:  # crp (mg/L), CD8 [cells/mm²]: the unit belongs in the name
-        stem = re.sub(r"\W+", "_", bracketed["stem"].casefold()).strip("_")
-        candidate = f"{stem}_{unit_token(bracketed['unit'].strip())}"
+    candidate = _unit_in_name(name)
+    if candidate is not None:  # crp (mg/L), CD8 [cells/mm²]: the unit belongs in the name
         if not isinstance(_parse_header(candidate, scalars), str):
             return f"unknown column '{name}'; write the unit in the name: '{candidate}'"
         hint = _named_with_unit(candidate)
@@ -1042,13 +1050,8 @@ def _names_a_column(text: str) -> bool:
     that names a known column once written as the reader asks (``crp_mg_per_dL``)."""
     if not isinstance(parse_table_header(text), str):
         return True
-    bracketed = _BRACKETED_UNIT.fullmatch(text)
-    if bracketed is None:
-        return False
-    stem = re.sub(r"\W+", "_", bracketed["stem"].casefold()).strip("_")
-    return not isinstance(
-        parse_table_header(f"{stem}_{unit_token(bracketed['unit'].strip())}"), str
-    )
+    candidate = _unit_in_name(text)
+    return candidate is not None and not isinstance(parse_table_header(candidate), str)
 
 
 def _names_split(frame: pd.DataFrame, written: list[str | None], header_row: int) -> str | None:
