@@ -209,3 +209,93 @@ def test_blasts_beyond_100_percent_and_a_category_never_given_are_errors(tmp_pat
         "error: rules.yaml entry msi_h_anti_pd1 when: compares the category of 'age', which "
         "never has one (no threshold of thresholds.yaml names it)"
     ) in result.stderr
+
+
+def test_misspelt_labels_of_profile_scores_and_grades_are_errors(tmp_path: Path) -> None:
+    # each label is one the profile or the safety grading gives, misspelt by a curator: the
+    # rule would load, and never hold for any patient
+    site = tmp_path / "kb"
+    shutil.copytree(default_knowledge_dir(), site)
+    rules = yaml.safe_load((site / "rules.yaml").read_text(encoding="utf-8"))
+    by_id = {r["id"]: r for r in rules}
+    by_id["mhc_class_i_loss_caution"]["when"] = {
+        "value": "mhc_class_i",
+        "of": "category",
+        "equals": "MHC-I los",
+    }
+    mgps = next(r for r in rules if r["when"] == {"value": "mgps", "equals": 2})
+    mgps["when"] = {"value": "mgps", "equals": 3}
+    by_id["car_hematotox_high_caution"]["when"] = {
+        "any": [
+            {"value": "safety.car_hematotox_risk", "equals": "hi"},
+            {"value": "safety.car_hematotox", "of": "category", "equals": "hi risk"},
+            {"value": "safety.car_hematotox", "at_least": 8},
+        ]
+    }
+    by_id["ongoing_crs_icans_caution"]["when"] = {
+        "any": [
+            {"value": "safety.crs_max_grade", "at_least": 5},
+            {"value": "safety.icans_max_grade", "of": "category", "equals": "grade 2"},
+        ]
+    }
+    (site / "rules.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    result = _cli("kb", "validate", str(site))
+    assert result.returncode == 2
+    expected = [
+        "rules.yaml entry mhc_class_i_loss_caution when: compares the category of 'mhc_class_i' "
+        "with 'MHC-I los', which the profile never gives it (categories: MHC-I loss, partial "
+        "MHC-I loss, presentation intact), so the condition never holds; did you mean "
+        "'MHC-I loss'?",
+        f"rules.yaml entry {mgps['id']} when: mgps equals 3 never holds: mgps is one of 0, 1, 2 "
+        "(the modified Glasgow Prognostic Score)",
+        "rules.yaml entry car_hematotox_high_caution when: safety.car_hematotox_risk equals 'hi' "
+        "never holds: safety.car_hematotox_risk is one of low, high (the CAR-HEMATOTOX risk "
+        "groups); did you mean 'high'?",
+        "rules.yaml entry car_hematotox_high_caution when: compares the category of "
+        "'safety.car_hematotox' with 'hi risk', which the profile never gives it (categories: "
+        "high risk, low risk), so the condition never holds; did you mean 'high risk'?",
+        "rules.yaml entry car_hematotox_high_caution when: safety.car_hematotox at_least 8 never "
+        "holds: safety.car_hematotox is one of 0, 1, 2, 3, 4, 5, 6, 7 (the CAR-HEMATOTOX points)",
+        "rules.yaml entry ongoing_crs_icans_caution when: safety.crs_max_grade at_least 5 never "
+        "holds: safety.crs_max_grade is one of 0, 1, 2, 3, 4 (the ASTCT grades, Lee 2019)",
+        "rules.yaml entry ongoing_crs_icans_caution when: compares the category of "
+        "'safety.icans_max_grade' with 'grade 2', but that category describes the value (e.g. "
+        "'grade 2 (day 2)') and is no label to compare, so the condition never holds; compare "
+        "the value itself, e.g. {value: safety.icans_max_grade, at_least: 2}",
+    ]
+    for line in expected:
+        assert f"error: {line}\n" in result.stderr
+
+
+def test_every_problem_of_every_reference_is_named_in_one_run(tmp_path: Path) -> None:
+    # a new reference with a wrong year, a misspelt key and no DOI, cited under a misspelt id,
+    # a second reference without a locator and a reference id used twice: all named at once,
+    # not one after the other as each is corrected
+    site = tmp_path / "kb"
+    shutil.copytree(default_knowledge_dir(), site)
+    references = yaml.safe_load((site / "references.yaml").read_text(encoding="utf-8"))
+    first, second = references[0], references[1]
+    first.update(year=20100, titel=first.pop("title"))
+    del first["doi"]
+    del second["doi"]
+    references.append({**references[2]})
+    (site / "references.yaml").write_text(
+        yaml.safe_dump(references, allow_unicode=True), encoding="utf-8"
+    )
+    rules = yaml.safe_load((site / "rules.yaml").read_text(encoding="utf-8"))
+    rules[0]["references"] = ["saifi2O10", "andre2020", "andre2020"]
+    (site / "rules.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    result = _cli("kb", "validate", str(site))
+    assert result.returncode == 2
+    expected = [
+        f"references.yaml entry {first['id']} year: Input should be less than or equal to 2100",
+        f"references.yaml entry {first['id']} titel: unknown key; did you mean 'title'?",
+        f"references.yaml entry {first['id']}: a reference needs a doi, a pmid or a url",
+        f"references.yaml entry {second['id']}: a reference needs a doi, a pmid or a url",
+        f"references.yaml: id {references[2]['id']!r} is used by more than one entry",
+        f"rules.yaml entry {rules[0]['id']} references: unknown reference 'saifi2O10'; did you "
+        f"mean {first['id']!r}?",
+        f"rules.yaml entry {rules[0]['id']} references: 'andre2020' is listed more than once",
+    ]
+    for line in expected:
+        assert f"  - {line}" in result.stderr

@@ -513,3 +513,27 @@ def test_a_key_yaml_reads_as_yes_or_no_is_named(tmp_path: Path) -> None:
     assert "rules.yaml entry tmb_high_anti_pd1 when.all.0" in message
     assert "a key reads as false: YAML reads on, off, yes, no, true and false as yes/no" in message
     assert "Keys should be strings" not in message
+
+
+@pytest.mark.parametrize(
+    ("when", "expected"),
+    [
+        (
+            {"all": []},
+            "rules.yaml entry msi_h_anti_pd1 when.all: an empty all always holds, whatever the "
+            "patient's values; list at least one condition",
+        ),
+        (
+            {"not": {"any": []}},
+            "rules.yaml entry msi_h_anti_pd1 when.not.any: an empty any never holds",
+        ),
+    ],
+)
+def test_an_empty_all_or_any_is_refused(
+    tmp_path: Path, when: dict[str, Any], expected: str
+) -> None:
+    # a draft rule left with `all: []` held for every patient: pembrolizumab came out
+    # "indicated" for a cold, microsatellite-stable NSCLC
+    kb_dir = _copy_kb(tmp_path)
+    _edit(kb_dir, "rules.yaml", lambda rules: rules[0].update(when=when))
+    assert expected in _problems(kb_dir)

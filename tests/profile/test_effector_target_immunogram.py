@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 import immunoprecise as ip
+from immunoprecise.knowledge import AxisComponent, load_knowledge_base
 from immunoprecise.records import PatientRecord
 
 
@@ -250,3 +251,30 @@ def test_mean_axis_scored_from_some_components_names_the_missing_ones(
     )
     minimal["host"].update(il6=5)
     assert _profile(minimal).values["immunogram.absence_of_soluble_inhibitors"].note is None
+
+
+@pytest.mark.parametrize(
+    ("value", "host", "score"),
+    [
+        ("mgps", {"crp": {"value": 3, "unit": "mg/L"}}, 1.0),  # mGPS 0
+        (
+            "mgps",
+            {"crp": {"value": 25, "unit": "mg/L"}, "albumin": {"value": 30, "unit": "g/L"}},
+            0.0,
+        ),
+        ("ecog", {}, 0.5),  # ECOG 1
+    ],
+)
+def test_categories_of_a_whole_number_score_by_the_number(
+    minimal: dict[str, Any], value: str, host: dict[str, Any], score: float
+) -> None:
+    # a site's axis scoring the mGPS or ECOG ("0": 1, "1": 0.5, "2": 0) was never scored: the
+    # value, held as 2.0, was looked up as "2.0", and the axis came out not assessable
+    kb = load_knowledge_base()
+    first = kb.immunogram[0]
+    component = AxisComponent(value=value, scale="categories", scores={"0": 1, "1": 0.5, "2": 0})
+    axis = first.model_copy(update={"components": (component,), "combine": "mean"})
+    site = kb.model_copy(update={"immunogram": (axis, *kb.immunogram[1:])})
+    minimal["host"] = host
+    profile = ip.profile(PatientRecord.model_validate(minimal), knowledge_base=site)
+    assert profile.values[f"immunogram.{first.id}"].value == score

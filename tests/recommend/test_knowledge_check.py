@@ -190,6 +190,76 @@ def test_record_items_and_categories_that_never_hold_are_named(
     assert expected in errors[0]
 
 
+@pytest.mark.parametrize(
+    "when",
+    [
+        {"value": "mhc_class_i", "of": "category", "equals": "MHC-I loss"},
+        {"value": "mhc_class_i", "of": "category", "in": ["partial MHC-I loss", "MHC-I loss"]},
+        {"value": "mgps", "equals": 2},
+        {"value": "mgps", "at_least": 1},
+        {"value": "mgps", "in": ["1", "2"]},
+        {"value": "safety.car_hematotox_risk", "equals": "high"},
+        {"value": "safety.car_hematotox_risk", "of": "category", "equals": "low risk"},
+        {"value": "safety.car_hematotox", "at_least": 2},
+        {"value": "safety.car_hematotox", "equals": 7},
+        {"value": "safety.crs_max_grade", "at_least": 2},
+        {"value": "safety.icans_max_grade_at_least", "equals": 4},
+        {"value": "safety.crs_max_grade_at_least", "below": 1},
+    ],
+)
+def test_labels_and_scores_the_profile_gives_are_accepted(when: dict[str, Any]) -> None:
+    assert _errors_for(when, ("HEME",)) == []
+
+
+@pytest.mark.parametrize(
+    ("when", "expected"),
+    [
+        (
+            {"value": "mhc_class_i", "of": "category", "equals": "los"},
+            "compares the category of 'mhc_class_i' with 'los', which the profile never gives "
+            "it (categories: MHC-I loss, partial MHC-I loss, presentation intact)",
+        ),
+        (
+            {"value": "mgps", "of": "category", "equals": "mgps 2"},
+            "did you mean 'mGPS 2'?",
+        ),
+        (
+            {"value": "mgps", "in": ["2", "3"]},
+            "mgps in ['2', '3'] — '3' never matches: mgps is one of 0, 1, 2 (the modified Glasgow "
+            "Prognostic Score)",
+        ),
+        ({"value": "mgps", "above": 2}, "mgps above 2 never holds: mgps is one of 0, 1, 2"),
+        (
+            {"value": "safety.car_hematotox_risk", "in": ["High"]},
+            "'High' never matches: safety.car_hematotox_risk is one of low, high (the "
+            "CAR-HEMATOTOX risk groups); did you mean 'high'?",
+        ),
+        (
+            {"value": "safety.car_hematotox", "of": "category", "equals": "high"},
+            "did you mean 'high risk'?",
+        ),
+        (
+            {"value": "safety.car_hematotox", "equals": 9},
+            "safety.car_hematotox is one of 0, 1, 2, 3, 4, 5, 6, 7 (the CAR-HEMATOTOX points)",
+        ),
+        (
+            {"value": "safety.icans_max_grade_at_least", "above": 4},
+            "is one of 0, 1, 2, 3, 4 (the ASTCT grades, Lee 2019)",
+        ),
+        (
+            {"value": "safety.crs_max_grade", "of": "category", "in": ["grade 3", "grade 4"]},
+            "but that category describes the value",
+        ),
+    ],
+)
+def test_misspelt_labels_and_scores_beyond_the_scale_are_named(
+    when: dict[str, Any], expected: str
+) -> None:
+    errors = _errors_for(when, ("HEME",))
+    assert len(errors) == 1, errors
+    assert expected in errors[0]
+
+
 def _immunogram_errors(component: dict[str, Any]) -> list[str]:
     """The errors about a component added to the first immunogram axis."""
     kb = load_knowledge_base()
@@ -222,6 +292,21 @@ def _immunogram_errors(component: dict[str, Any]) -> list[str]:
             "msi_status never has the value 'MSI-high' (it is one of MSI-H, MSI-L, MSS), so that "
             "score is never given; did you mean 'MSI-H'?",
         ),
+        (
+            {"value": "mgps", "scale": "categories", "scores": {"0": 1, "3": 0}},
+            "mgps never has the value '3' (it is one of 0, 1, 2), so that score is never given",
+        ),
+        (
+            {
+                "value": "mhc_class_i",
+                "of": "category",
+                "scale": "categories",
+                "scores": {"MHC-I lost": 0},
+            },
+            "mhc_class_i never has the category 'MHC-I lost' (it is one of MHC-I loss, partial "
+            "MHC-I loss, presentation intact), so that score is never given; did you mean "
+            "'MHC-I loss'?",
+        ),
     ],
 )
 def test_an_immunogram_component_that_never_scores_is_named(
@@ -240,3 +325,5 @@ def test_immunogram_components_that_score_are_accepted() -> None:
         _immunogram_errors({"value": "immune_phenotype", "scale": "categories", "scores": scores})
         == []
     )
+    mgps = {"0": 1, "1": 0.5, "2": 0}
+    assert _immunogram_errors({"value": "mgps", "scale": "categories", "scores": mgps}) == []

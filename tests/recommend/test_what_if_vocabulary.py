@@ -10,7 +10,9 @@ import pytest
 
 import immunoprecise as ip
 from immunoprecise.errors import ValidationError
+from immunoprecise.knowledge import load_knowledge_base
 from immunoprecise.recommend.plan import StrategyPlan
+from immunoprecise.recommend.what_if import OverrideValue, apply_overrides
 from immunoprecise.records import PatientRecord
 
 
@@ -96,6 +98,52 @@ def test_an_open_family_key_no_profile_could_have_is_refused(
         value = "positive"
     with pytest.raises(ValidationError) as info:
         _plan(minimal, overrides={key: value})
+    message = str(info.value)
+    assert f"overrides.{key}" in message
+    assert expected in message
+
+
+def _example_profile() -> ip.ImmuneProfile:
+    """A B-ALL patient after CD19 CAR-T: mGPS, CAR-HEMATOTOX and CRS/ICANS grades assessed."""
+    return ip.profile(ip.read_patient(ip.data.example_path("ball_cd19.json")))
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("mhc_class_i", "lost", "MHC-I loss"),
+        ("mgps", 2, "mGPS 2"),
+        ("safety.car_hematotox_risk", "low", "low risk"),
+        ("safety.car_hematotox", 1, "low risk"),
+        ("safety.car_hematotox", 2, "high risk"),
+        ("safety.crs_max_grade", 3, "grade 3"),
+    ],
+)
+def test_an_override_gets_the_category_the_profile_gives(
+    key: str, value: OverrideValue, expected: str
+) -> None:
+    # a rule comparing the category (mhc_class_i of category "MHC-I loss") must hold for the
+    # hypothetical value as for a measured one
+    profile = _example_profile()
+    changed, done = apply_overrides(profile, {key: value}, knowledge_base=load_knowledge_base())
+    assert done[0].category_after == expected
+    assert changed.values[key].category == expected
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("mgps", 3, "expected one of 0, 1, 2"),
+        ("safety.car_hematotox", 9, "expected one of 0, 1, 2, 3, 4, 5, 6, 7"),
+        ("safety.car_hematotox_risk", "hi", "expected one of low, high"),
+        ("safety.icans_max_grade", 5, "expected one of 0, 1, 2, 3, 4"),
+    ],
+)
+def test_a_score_or_group_the_value_never_takes_is_refused(
+    key: str, value: OverrideValue, expected: str
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        ip.recommend(_example_profile(), overrides={key: value})
     message = str(info.value)
     assert f"overrides.{key}" in message
     assert expected in message

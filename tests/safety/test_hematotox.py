@@ -7,7 +7,7 @@ import pytest
 from immunoprecise.errors import ValidationError
 from immunoprecise.records import PatientRecord
 from immunoprecise.safety import car_hematotox, hematotox_score
-from immunoprecise.safety.hematotox import COMPONENTS
+from immunoprecise.safety.hematotox import COMPONENTS, MAX_SCORE, RISK_GROUPS
 
 LOW = {"platelets": 250_000, "anc": 3_000, "hemoglobin": 13.0, "crp": 5.0, "ferritin": 200}
 
@@ -107,6 +107,14 @@ def test_a_non_finite_lab_is_missing_not_scored(name: str, missing: float | None
         ({**LOW, "hemoglobin": True}, "labs.hemoglobin", "expected a number in g/dL"),
         ({**LOW, "neutrophils": 900}, "labs.neutrophils", "'anc'"),
         ({**LOW, "ferriten": 900}, "labs.ferriten", "did you mean 'ferritin'"),
+        # a hemoglobin of 89 g/L given as g/dL scored 0 points instead of 1 (≤ 9.0 g/dL)
+        (
+            {**LOW, "hemoglobin": 89},
+            "labs.hemoglobin",
+            "expected 1–25 g/dL, the range a record holds; in g/L? divide by 10",
+        ),
+        ({**LOW, "ferritin": 250_000}, "labs.ferritin", "expected 0–100000 ng/mL"),
+        ({**LOW, "crp": 2_000}, "labs.crp", "expected 0–1000 mg/L"),
     ],
 )
 def test_bad_labs_are_refused_naming_the_lab_and_unit(
@@ -157,3 +165,11 @@ def test_record_without_labs_names_every_field() -> None:
         "host.ferritin",
     )
     assert (result.points_known, result.points_possible, result.risk) == (0, 7, None)
+
+
+def test_the_published_constants_are_the_score_s() -> None:
+    # MAX_SCORE and RISK_GROUPS are what the profile and kb validate check rules against
+    assert sum(b.max_points for b in COMPONENTS) == MAX_SCORE
+    worst = {"platelets": 10_000, "anc": 100, "hemoglobin": 7, "crp": 100, "ferritin": 5_000}
+    assert hematotox_score(worst).score == MAX_SCORE
+    assert {hematotox_score(LOW).risk, hematotox_score(worst).risk} == set(RISK_GROUPS)

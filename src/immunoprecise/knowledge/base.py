@@ -12,7 +12,15 @@ from typing import Any
 
 import pydantic
 import yaml
-from pydantic import BaseModel, ConfigDict, PrivateAttr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails
 
 from immunoprecise.documents import UniqueKeyLoader
 from immunoprecise.errors import KnowledgeBaseError, repeated
@@ -63,6 +71,49 @@ def _closest(name: str, known: Iterable[str]) -> str:
     close = [k for k in ids if k.casefold() == name.casefold()]
     close = close or difflib.get_close_matches(name, ids, n=1, cutoff=0.75)
     return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _citation_problems(citing: Iterable[tuple[str, Iterable[str]]], refs: set[str]) -> list[str]:
+    """Citations of unknown references and references cited twice, for each ``(entry, cited
+    reference ids)`` of ``citing`` (``refs``: the ids of references.yaml)."""
+    problems = []
+    for entry, cited in citing:
+        ids = tuple(cited)
+        for ref in ids:
+            if ref not in refs:
+                problems.append(
+                    f"{entry} references: unknown reference {ref!r}{_closest(ref, refs)}"
+                )
+        for ref in repeated(ids):
+            problems.append(f"{entry} references: {ref!r} is listed more than once")
+    return problems
+
+
+def _written_citation_problems(data: dict[str, Any]) -> list[str]:
+    """The citation problems of the knowledge-base files as written (entries not yet validated;
+    those whose id or references are not of the right type are left to the schema)."""
+    written = data.get("references")
+    if not isinstance(written, list | tuple):
+        return []
+    ids = [e["id"] for e in written if isinstance(e, dict) and isinstance(e.get("id"), str)]
+    refs = set(ids)
+    name = _FILES["references"][0]
+    problems = [f"{name}: id {dupe!r} is used by more than one entry" for dupe in repeated(ids)]
+    citing: list[tuple[str, Iterable[str]]] = []
+    for kind in _LISTS[2:]:
+        entries = data.get(kind)
+        for e in entries if isinstance(entries, list | tuple) else ():
+            ident = e.get("id") if isinstance(e, dict) else None
+            cited = e.get("references") if isinstance(e, dict) else None
+            if isinstance(ident, str) and isinstance(cited, list | tuple):
+                entry = f"{_FILES[kind][0]} entry {ident}"
+                citing.append((entry, [c for c in cited if isinstance(c, str)]))
+    for kind, (file, _) in _MAPPINGS.items():
+        mapping = data.get(kind)
+        cited = mapping.get("references") if isinstance(mapping, dict) else None
+        if isinstance(cited, list | tuple):
+            citing.append((file, [c for c in cited if isinstance(c, str)]))
+    return problems + _citation_problems(citing, refs)
 
 
 class KnowledgeBase(BaseModel):
@@ -118,15 +169,10 @@ class KnowledgeBase(BaseModel):
             (where(k, e.id), e) for k in _LISTS[2:] for e in getattr(self, k)
         ]
         citing.append((_MAPPINGS["immunoscore_reference"][0], self.immunoscore_reference))
+        problems += _citation_problems(
+            ((entry, getattr(e, "references", ())) for entry, e in citing), refs
+        )
         for entry, e in citing:
-            cited = getattr(e, "references", ())
-            for ref in cited:
-                if ref not in refs:
-                    problems.append(
-                        f"{entry} references: unknown reference {ref!r}{_closest(ref, refs)}"
-                    )
-            for ref in repeated(cited):
-                problems.append(f"{entry} references: {ref!r} is listed more than once")
             for code in getattr(e, "diseases", None) or ():
                 if code not in codes:
                     problems.append(
@@ -190,6 +236,33 @@ class KnowledgeBase(BaseModel):
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _citations_with_schema_problems(
+        cls, data: Any, handler: ModelWrapValidatorHandler[KnowledgeBase]
+    ) -> KnowledgeBase:
+        # The cross-check needs valid entries; when some are not, the citations are still
+        # checked (from the entries as written), so that a reference's problems and those of
+        # the entries citing it are all named in one run.
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False)
+            if not isinstance(data, dict) or any(not e["loc"] for e in errors):
+                raise
+            found = _written_citation_problems(data)
+            if not found:
+                raise
+            details: list[InitErrorDetails] = [
+                {"type": e["type"], "loc": e["loc"], "input": e["input"], "ctx": e.get("ctx", {})}
+                for e in errors
+            ]
+            error = ValueError("\n".join(found))
+            details.append(
+                {"type": "value_error", "loc": (), "input": data, "ctx": {"error": error}}
+            )
+            raise ValidationError.from_exception_data(exc.title, details) from None
 
     def model_post_init(self, context: Any, /) -> None:
         self._therapies = {t.id: t for t in self.therapies}
@@ -403,6 +476,12 @@ def _message(err: Any, model: type[BaseModel] | None, loc: list[Any]) -> str:
     if kind == "string_pattern_mismatch":
         pattern = str(err.get("ctx", {}).get("pattern", ""))
         return f"got {_short(value)}; expected {_PATTERNS.get(pattern, f'text matching {pattern}')}"
+    if kind == "too_short" and loc and loc[-1] in ("all", "any") and not value:
+        holds = "always holds" if loc[-1] == "all" else "never holds"
+        return (
+            f"an empty {loc[-1]} {holds}, whatever the patient's values; list at least one "
+            "condition"
+        )
     if kind == "extra_forbidden":
         keys = _keys_at(model, loc[:-1]) if model is not None else []
         close = difflib.get_close_matches(str(loc[-1]), keys, n=1, cutoff=0.6) if loc else []

@@ -76,7 +76,9 @@ class AxisComponent(_Entry):
 
     ``linear``: 0 at ``zero``, 1 at ``one``, straight in between and clipped outside (``zero``
     may exceed ``one`` for values where less is better). ``log_linear``: the same on log10 of the
-    value. ``categories``: a fixed score per value or category (``of``), others not scored.
+    value. ``categories``: a fixed score per value or category (``of``), others not scored; a
+    whole-number value is named as written, without a decimal point (``{"0": 1, "2": 0}`` for
+    the mGPS).
     """
 
     value: str = Field(description="Profile value key, e.g. 'tmb'.")

@@ -10,7 +10,16 @@ import bisect
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails
 
 __all__ = [
     "CIVIC_LEVELS",
@@ -47,6 +56,9 @@ class _Entry(BaseModel):
 _Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
+_UNTRACEABLE = "a reference needs a doi, a pmid or a url, so that it can be found"
+
+
 class Reference(_Entry):
     """A publication or guideline that a rule, threshold or therapy cites."""
 
@@ -60,11 +72,34 @@ class Reference(_Entry):
     pmid: int | None = Field(default=None, ge=1)
     url: str | None = Field(default=None, pattern=r"^https?://\S+$")
 
-    @model_validator(mode="after")
-    def _traceable(self) -> Reference:
-        if self.doi is None and self.pmid is None and self.url is None:
-            raise ValueError("a reference needs a doi, a pmid or a url, so that it can be found")
-        return self
+    @model_validator(mode="wrap")
+    @classmethod
+    def _traceable(cls, data: Any, handler: ModelWrapValidatorHandler[Reference]) -> Reference:
+        # a reference without a locator is named together with its other problems (a year or
+        # title mistake), not only once those are corrected
+        locators = ("doi", "pmid", "url")
+        untraceable = isinstance(data, dict) and all(data.get(k) is None for k in locators)
+        try:
+            reference = handler(data)
+        except ValidationError as exc:
+            if not untraceable:
+                raise
+            details: list[InitErrorDetails] = [
+                {"type": e["type"], "loc": e["loc"], "input": e["input"], "ctx": e.get("ctx", {})}
+                for e in exc.errors(include_url=False)
+            ]
+            details.append(
+                {
+                    "type": "value_error",
+                    "loc": (),
+                    "input": data,
+                    "ctx": {"error": ValueError(_UNTRACEABLE)},
+                }
+            )
+            raise ValidationError.from_exception_data(exc.title, details) from None
+        if reference.doi is None and reference.pmid is None and reference.url is None:
+            raise ValueError(_UNTRACEABLE)
+        return reference
 
     @property
     def short(self) -> str:
@@ -198,8 +233,9 @@ class Condition(_Entry):
     is_true: Literal[True] | None = None
     is_false: Literal[True] | None = None
     has: str | None = None
-    all: tuple[Condition, ...] | None = None
-    any: tuple[Condition, ...] | None = None
+    # an empty all/any would always (all) or never (any) hold, whatever the patient's values
+    all: tuple[Condition, ...] | None = Field(default=None, min_length=1)
+    any: tuple[Condition, ...] | None = Field(default=None, min_length=1)
     not_: Condition | None = Field(default=None, alias="not")
 
     model_config = ConfigDict(

@@ -8,13 +8,16 @@ import numpy as np
 
 from immunoprecise.profile.values import Computed, Metric, ValueBuilder, labelled
 
-__all__ = ["host_values"]
+__all__ = ["MGPS_CATEGORY", "host_values"]
 
 # Modified Glasgow Prognostic Score (McMillan, Cancer Treat Rev 2013;39:534): CRP > 10 mg/L and
 # albumin < 35 g/L; the cut-offs are the knowledge-base thresholds crp_mgps and albumin_mgps.
 _MGPS_FORMULA = (
     "0: CRP ≤ 10 mg/L; 1: CRP > 10 mg/L and albumin ≥ 35 g/L; 2: CRP > 10 and albumin < 35"
 )
+#: The category of each modified Glasgow Prognostic Score (the scores 0–2 and the labels rules
+#: compare).
+MGPS_CATEGORY = {0: "mGPS 0", 1: "mGPS 1", 2: "mGPS 2"}
 _LAB = "laboratory, as measured"
 _FLOW = "flow cytometry, absolute count"
 _COUNTS = (
@@ -44,7 +47,9 @@ def _mgps(build: ValueBuilder) -> Computed:
         ],
         dtype=object,
     )
-    category = np.array([None if np.isnan(s) else f"mGPS {int(s)}" for s in score], dtype=object)
+    category = np.array(
+        [None if np.isnan(s) else MGPS_CATEGORY[int(s)] for s in score], dtype=object
+    )
     note = np.array([None if np.isnan(s) else meaning[int(s)] for s in score], dtype=object)
     metric = Metric(
         "mgps",

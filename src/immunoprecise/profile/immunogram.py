@@ -20,6 +20,14 @@ from immunoprecise.profile.values import Computed, Metric, ValueBuilder
 __all__ = ["immunogram_values"]
 
 
+def _label(value: object) -> str:
+    """A value as the ``scores`` of a ``categories`` component name it: a whole number without
+    its decimal point (an mGPS or ECOG of 2, held as 2.0, is ``"2"``), anything else as text."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _component(c: AxisComponent, done: Mapping[str, Computed], n: int) -> npt.NDArray[np.float64]:
     """The component's 0–1 score per patient (NaN where its value is missing or not scored)."""
     source = done.get(c.value)
@@ -30,7 +38,7 @@ def _component(c: AxisComponent, done: Mapping[str, Computed], n: int) -> npt.ND
         if raw is None:
             return np.full(n, np.nan)
         scores = c.scores or {}
-        return np.array([scores.get(str(v), np.nan) if v is not None else np.nan for v in raw])
+        return np.array([scores.get(_label(v), np.nan) if v is not None else np.nan for v in raw])
     return c.transform(np.asarray(source.value, dtype=float))
 
 

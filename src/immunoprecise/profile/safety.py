@@ -24,9 +24,21 @@ import numpy as np
 from immunoprecise.profile.values import Computed, Metric, ValueBuilder
 from immunoprecise.safety import crs_risk, crs_risk_models, grade_course, hematotox_score
 from immunoprecise.safety.course import MaxGrade
-from immunoprecise.safety.hematotox import COMPONENTS
+from immunoprecise.safety.hematotox import COMPONENTS, RISK_GROUPS
 
-__all__ = ["safety_values"]
+__all__ = ["GRADE_KEYS", "GRADE_VALUES", "HEMATOTOX_RISK_CATEGORY", "safety_values"]
+
+#: The category of ``safety.car_hematotox`` and ``safety.car_hematotox_risk`` for each risk group
+#: (the labels rules compare).
+HEMATOTOX_RISK_CATEGORY: dict[str, str] = {risk: f"{risk} risk" for risk in RISK_GROUPS}
+#: The maximum-grade values of each syndrome: the grade (0–4, :data:`~immunoprecise.safety.
+#: grade.MAX_GRADE`) and the grade the observations prove. Their category is the grade with the
+#: day it was reached (``grade 2 (day 2)``), a description rather than a label to compare.
+GRADE_KEYS = {
+    "CRS": ("safety.crs_max_grade", "safety.crs_max_grade_at_least"),
+    "ICANS": ("safety.icans_max_grade", "safety.icans_max_grade_at_least"),
+}
+GRADE_VALUES = tuple(key for keys in GRADE_KEYS.values() for key in keys)
 
 _TOXICITY = "toxicity[]"
 _HEMATOTOX_FORMULA = (
@@ -54,7 +66,7 @@ def _hematotox(build: ValueBuilder) -> list[Computed]:
         if result.score is not None:
             score[i] = result.score
         risk[i] = result.risk
-        category[i] = f"{result.risk} risk" if result.risk else None
+        category[i] = HEMATOTOX_RISK_CATEGORY[result.risk] if result.risk else None
         missing[i] = result.missing
         points = ", ".join(
             f"{c.name} {c.points}" for c in result.components if c.points is not None
@@ -119,7 +131,7 @@ def _grades(build: ValueBuilder) -> list[Computed]:
     n = build.cols.n
     observations = build.cols.text(_TOXICITY)
     ages = build.cols.number("patient.age")
-    keys = {"CRS": "crs", "ICANS": "icans"}
+    keys = GRADE_KEYS
     exact = {s: np.full(n, np.nan) for s in keys}
     proven = {s: np.full(n, np.nan) for s in keys}
     category = {s: np.full(n, None, dtype=object) for s in keys}
@@ -140,7 +152,7 @@ def _grades(build: ValueBuilder) -> list[Computed]:
                 note[syndrome][i] = f"{mx.text}; findings missing on undecided days"
                 missing[syndrome][i] = _day_fields(course.days, syndrome)
     out = []
-    for syndrome, key in keys.items():
+    for syndrome, (grade_key, proven_key) in keys.items():
         method = (
             f"highest ASTCT {syndrome} grade (Lee 2019) over the recorded days after effector-"
             "cell infusion"
@@ -149,7 +161,7 @@ def _grades(build: ValueBuilder) -> list[Computed]:
         out.append(
             build.computed(
                 Metric(
-                    f"safety.{key}_max_grade",
+                    grade_key,
                     f"Maximum {syndrome} grade",
                     method + extra,
                     kind="int",
@@ -166,7 +178,7 @@ def _grades(build: ValueBuilder) -> list[Computed]:
         out.append(
             build.computed(
                 Metric(
-                    f"safety.{key}_max_grade_at_least",
+                    proven_key,
                     f"{syndrome} grade proven by the observations",
                     f"the {syndrome} grade the recorded findings prove (a lower bound when "
                     "findings are missing on some day)",

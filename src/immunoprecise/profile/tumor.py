@@ -9,10 +9,11 @@ import numpy as np
 from immunoprecise.knowledge import ActionableDriver
 from immunoprecise.profile.values import Array, Computed, Metric, ValueBuilder, labelled
 
-__all__ = ["tumor_values"]
+__all__ = ["MHC_CLASS_I_CATEGORY", "tumor_values"]
 
 _MSI_METHOD = "MSI-H (PCR/NGS) and dMMR (IHC) are read as equivalent; either one suffices"
-_MHC_CATEGORY = {
+#: The category of ``mhc_class_i`` for each value the record allows (the labels rules compare).
+MHC_CLASS_I_CATEGORY = {
     "normal": "presentation intact",
     "reduced": "partial MHC-I loss",
     "lost": "MHC-I loss",
@@ -184,7 +185,9 @@ def tumor_values(build: ValueBuilder, done: Mapping[str, Computed]) -> list[Comp
         ),
     ]
     mhc = build.cols.text("tumor.mhc_class_i")
-    category: Array = np.array([_MHC_CATEGORY.get(v) if v else None for v in mhc], dtype=object)
+    category: Array = np.array(
+        [MHC_CLASS_I_CATEGORY.get(v) if v else None for v in mhc], dtype=object
+    )
     out.append(
         build.computed(
             Metric(

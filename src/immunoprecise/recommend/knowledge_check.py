@@ -16,12 +16,17 @@ from typing import Any
 from immunoprecise.errors import KnowledgeBaseError
 from immunoprecise.knowledge import Condition, KnowledgeBase, Rule, Strategy
 from immunoprecise.knowledge.schema import SCALE_REFERENCES
+from immunoprecise.profile.host import MGPS_CATEGORY
 from immunoprecise.profile.immune_profile import compute_values
 from immunoprecise.profile.phenotype import PHENOTYPE_CATEGORY
+from immunoprecise.profile.safety import GRADE_VALUES, HEMATOTOX_RISK_CATEGORY
+from immunoprecise.profile.tumor import MHC_CLASS_I_CATEGORY
 from immunoprecise.profile.values import Metric, ValueBuilder
 from immunoprecise.records import Region
 from immunoprecise.records.columns import density_key, record_columns
 from immunoprecise.records.fields import FieldDoc, record_fields
+from immunoprecise.safety.grade import MAX_GRADE
+from immunoprecise.safety.hematotox import MAX_SCORE, RISK_GROUPS
 
 __all__ = ["KnowledgeBaseCheck", "check_knowledge_base"]
 
@@ -40,8 +45,15 @@ _FOUND_ONLY_CATEGORIES = {"immune_escape": frozenset({"impaired"})}
 #: Category labels the profile gives without a threshold (None: labels not listed here).
 _FIXED_LABELS = {
     "immune_phenotype": frozenset(PHENOTYPE_CATEGORY.values()),
+    "mhc_class_i": frozenset(MHC_CLASS_I_CATEGORY.values()),
+    "mgps": frozenset(MGPS_CATEGORY.values()),
+    "safety.car_hematotox": frozenset(HEMATOTOX_RISK_CATEGORY.values()),
+    "safety.car_hematotox_risk": frozenset(HEMATOTOX_RISK_CATEGORY.values()),
     **_FOUND_ONLY_CATEGORIES,
 }
+#: Values whose category describes the value (the grade with its day, ``grade 2 (day 2)``)
+#: rather than being a label to compare.
+_DESCRIPTIVE_CATEGORIES = dict.fromkeys(GRADE_VALUES, "grade 2 (day 2)")
 
 
 @dataclass(frozen=True)
@@ -165,6 +177,14 @@ def _field_bounds(field: FieldDoc) -> tuple[float | None, float | None]:
 #: Text values the profile derives (not read from one record field), with the names it gives.
 _PROFILE_CHOICES = {
     "immune_phenotype": (tuple(PHENOTYPE_CATEGORY), "the profile's immune phenotypes"),
+    "safety.car_hematotox_risk": (tuple(RISK_GROUPS), "the CAR-HEMATOTOX risk groups"),
+}
+_GRADES = (tuple(range(MAX_GRADE + 1)), "the ASTCT grades, Lee 2019")
+#: Whole-number scores the profile derives, with the values they take.
+_PROFILE_SCORES: dict[str, tuple[tuple[int, ...], str]] = {
+    "mgps": (tuple(MGPS_CATEGORY), "the modified Glasgow Prognostic Score"),
+    "safety.car_hematotox": (tuple(range(MAX_SCORE + 1)), "the CAR-HEMATOTOX points"),
+    **dict.fromkeys(GRADE_VALUES, _GRADES),
 }
 _NUMERIC_OPERATORS = ("at_least", "above", "below", "at_most")
 _TYPE_NAMES = {"float": "a number", "int": "a whole number", "bool": "yes/no", "text": "text"}
@@ -287,6 +307,15 @@ def _operand_problems(
         if kind == "int" and operator in ("equals", "in") and not value.is_integer():
             yield f"{shown} {verb}: {expected}"
             continue
+        scores = _PROFILE_SCORES.get(key) if field is None else None
+        if scores is not None:
+            allowed, origin = scores
+            if (operator in ("equals", "in") and value not in allowed) or _out_of_range(
+                operator, value, min(allowed), max(allowed)
+            ):
+                listed = ", ".join(map(str, allowed))
+                yield f"{shown} {verb}: {key} is one of {listed} ({origin})"
+            continue
         lo, hi = _field_bounds(field) if field is not None else (None, None)
         if _out_of_range(operator, value, lo, hi):
             yield (
@@ -364,16 +393,29 @@ def _category_problems(
                 "holds"
             )
             continue
+        if key in _DESCRIPTIVE_CATEGORIES and operands:
+            yield (
+                f"compares the category of {key!r} with {', '.join(map(repr, operands))}, but "
+                f"that category describes the value (e.g. {_DESCRIPTIVE_CATEGORIES[key]!r}) "
+                "and is no label to compare, so the condition never holds; compare the value "
+                f"itself, e.g. {{value: {key}, at_least: 2}}"
+            )
+            continue
         found = [where[c] for c in applying]
         if not operands or any(labels is None for labels in found):
             continue
         labels = sorted(frozenset().union(*(f for f in found if f is not None)))
+        source = "the profile" if key in _FIXED_LABELS else "no threshold or driver"
         for operand in operands:
             if operand not in labels:
+                folded = {label.casefold(): label for label in labels}
+                close = difflib.get_close_matches(operand.casefold(), folded, n=1, cutoff=0.6)
+                hint = f"; did you mean {folded[close[0]]!r}?" if close else ""
+                gives = "never gives it" if key in _FIXED_LABELS else "gives it"
                 yield (
-                    f"compares the category of {key!r} with {operand!r}, which no threshold "
-                    f"or driver gives it (categories: {', '.join(labels)}), so the condition "
-                    "never holds"
+                    f"compares the category of {key!r} with {operand!r}, which {source} "
+                    f"{gives} (categories: {', '.join(labels)}), so the condition never "
+                    f"holds{hint}"
                 )
 
 
@@ -417,6 +459,8 @@ def _immunogram_problems(
                     choices = list(field.choices)
                 elif key in _PROFILE_CHOICES:
                     choices = list(_PROFILE_CHOICES[key][0])
+                elif key in _PROFILE_SCORES:
+                    choices = [str(score) for score in _PROFILE_SCORES[key][0]]
                 else:
                     continue
             what = "category" if c.of == "category" else "value"

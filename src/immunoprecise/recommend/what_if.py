@@ -10,12 +10,17 @@ from typing import TYPE_CHECKING
 from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.knowledge import Condition, KnowledgeBase
 from immunoprecise.profile import ImmuneProfile, ProfileValue
+from immunoprecise.profile.host import MGPS_CATEGORY
 from immunoprecise.profile.immune_profile import value_kind
 from immunoprecise.profile.phenotype import PHENOTYPE_CATEGORY
+from immunoprecise.profile.safety import GRADE_VALUES, HEMATOTOX_RISK_CATEGORY
+from immunoprecise.profile.tumor import MHC_CLASS_I_CATEGORY
 from immunoprecise.profile.values import applicable_threshold
 from immunoprecise.recommend.plan import OptionChange, Override, StrategyOption, WhatIf
 from immunoprecise.records.disease import DiseaseStatus
 from immunoprecise.records.tumor import MHCExpression, MSIStatus, Positivity
+from immunoprecise.safety.grade import MAX_GRADE
+from immunoprecise.safety.hematotox import HIGH_RISK_MIN, MAX_SCORE, RISK_GROUPS
 
 if TYPE_CHECKING:
     from immunoprecise.recommend.plan import StrategyPlan
@@ -40,6 +45,13 @@ _TEXT_CHOICES: dict[str, tuple[str, ...]] = {
     "mhc_class_i": tuple(m.value for m in MHCExpression),
     "disease_status": tuple(m.value for m in DiseaseStatus),
     "immune_phenotype": tuple(PHENOTYPE_CATEGORY),
+    "safety.car_hematotox_risk": RISK_GROUPS,
+}
+#: Whole-number scores with the values they take (a what-if mGPS of 3 is no patient's).
+_SCORES: dict[str, tuple[int, ...]] = {
+    "mgps": tuple(MGPS_CATEGORY),
+    "safety.car_hematotox": tuple(range(MAX_SCORE + 1)),
+    **dict.fromkeys(GRADE_VALUES, tuple(range(MAX_GRADE + 1))),
 }
 
 
@@ -90,6 +102,8 @@ def _kind_problem(
             return f"expected a finite number in {unit or 'the value’s unit'}"
         if kind == "int" and not float(value).is_integer():
             return "expected a whole number"
+        if key in _SCORES and value not in _SCORES[key]:
+            return f"expected one of {', '.join(map(str, _SCORES[key]))}"
         return _range_problem(float(value), unit)
     return None if isinstance(value, str) else "expected text, e.g. one of the recorded categories"
 
@@ -167,6 +181,17 @@ def _category(
             return threshold.categorize(float(value)), threshold.id
     if isinstance(value, str) and key == "immune_phenotype":
         return PHENOTYPE_CATEGORY.get(value), None
+    if isinstance(value, str) and key == "mhc_class_i":
+        return MHC_CLASS_I_CATEGORY.get(value), None
+    if isinstance(value, str) and key == "safety.car_hematotox_risk":
+        return HEMATOTOX_RISK_CATEGORY.get(value), None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if key == "mgps":
+            return MGPS_CATEGORY.get(int(value)), None
+        if key == "safety.car_hematotox":
+            return HEMATOTOX_RISK_CATEGORY["high" if value >= HIGH_RISK_MIN else "low"], None
+        if key in GRADE_VALUES:
+            return f"grade {int(value)}", None
     if isinstance(value, str) and key in _FOUND_CATEGORY:  # an alteration found: its category
         return _FOUND_CATEGORY[key], None
     if isinstance(value, str) and key.startswith("driver."):
@@ -185,16 +210,18 @@ def apply_overrides(
     """Return ``profile`` with the values under ``overrides`` replaced, and what was replaced.
 
     A numeric value is re-categorized with the knowledge base's threshold for its key and the
-    patient's disease, an immune phenotype, a driver alteration or an immune-escape alteration
-    gets the category the profile would give it; ``None`` makes a value not assessable. Values
-    derived from an overridden one are not recomputed.
+    patient's disease; an immune phenotype, an MHC class I status, an mGPS, a CAR-HEMATOTOX score
+    or risk group, a driver alteration or an immune-escape alteration gets the category the
+    profile would give it, and a CRS/ICANS grade the category ``grade N``; ``None`` makes a value
+    not assessable. Values derived from an overridden one are not recomputed.
 
     Raises
     ------
     ValidationError
         Naming each override whose key is no profile value (``driver.braf`` for
         ``driver.BRAF``, ``prior.cart`` for ``prior.car_t`` included) or whose value is of the
-        wrong kind.
+        wrong kind or one the value never takes (``mgps`` 3, ``safety.car_hematotox_risk``
+        ``hi``).
 
     Examples
     --------

@@ -33,22 +33,27 @@ paper's Figure, but the paper's own text was not available to check them.
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from numbers import Real
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.records import PatientRecord
+from immunoprecise.records.fields import record_fields
 
 __all__ = [
     "HEMATOTOX_REFERENCE",
     "HIGH_RISK_MIN",
+    "MAX_SCORE",
+    "RISK_GROUPS",
     "HematotoxComponent",
     "HematotoxScore",
+    "RiskGroup",
     "car_hematotox",
     "hematotox_score",
 ]
@@ -60,6 +65,11 @@ HEMATOTOX_REFERENCE = (
 )
 HIGH_RISK_MIN = 2
 """A score ≥ 2 is high risk, 0–1 low risk (Rejeski 2021)."""
+MAX_SCORE = 7
+"""The highest score: platelets 2, ANC 1, hemoglobin 1, CRP 1 and ferritin 2 points."""
+RiskGroup = Literal["low", "high"]
+RISK_GROUPS: tuple[RiskGroup, ...] = get_args(RiskGroup)
+"""The risk groups, low (0–1 points) and high (≥ 2): the values of ``HematotoxScore.risk``."""
 
 
 @dataclass(frozen=True)
@@ -145,10 +155,12 @@ class HematotoxScore(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     components: tuple[HematotoxComponent, ...]
-    score: int | None = Field(ge=0, le=7)
-    points_known: int = Field(ge=0, le=7)
-    points_possible: int = Field(ge=0, le=7, description="Highest score the missing labs allow.")
-    risk: Literal["low", "high"] | None
+    score: int | None = Field(ge=0, le=MAX_SCORE)
+    points_known: int = Field(ge=0, le=MAX_SCORE)
+    points_possible: int = Field(
+        ge=0, le=MAX_SCORE, description="Highest score the missing labs allow."
+    )
+    risk: RiskGroup | None
     missing: tuple[str, ...]
     reference: str = HEMATOTOX_REFERENCE
 
@@ -214,11 +226,39 @@ def _lab_values(labs: Mapping[str, float | None]) -> dict[str, float | None]:
                     message=f"expected a value ≥ 0 {band.unit}",
                 )
             )
+        elif (implausible := _implausible(band, value)) is not None:
+            problems.append(FieldProblem(field=f"labs.{band.name}", value=raw, message=implausible))
         else:
             out[band.name] = value
     if problems:
         raise ValidationError(problems, source="CAR-HEMATOTOX labs")
     return out
+
+
+@functools.cache
+def _plausible_ranges() -> dict[str, tuple[float | None, float | None]]:
+    """The range a record can hold in each lab's field (the record schema's plausible range)."""
+    fields = {f.path: f for f in record_fields()}
+    out: dict[str, tuple[float | None, float | None]] = {}
+    for band in COMPONENTS:
+        spec = fields[band.field].spec
+        out[band.name] = (spec.ge, spec.le) if spec is not None else (None, None)
+    return out
+
+
+# a lab too high for its unit because it was given in another one, and how to convert it
+_OTHER_UNIT = {"hemoglobin": "in g/L? divide by 10"}
+
+
+def _implausible(band: _Band, value: float) -> str | None:
+    """Why ``value`` cannot be ``band``'s lab in its unit (outside the range a record holds,
+    as a hemoglobin of 89, in g/L, read as g/dL), or None."""
+    low, high = _plausible_ranges()[band.name]
+    if (low is None or value >= low) and (high is None or value <= high):
+        return None
+    too_high = high is not None and value > high
+    other = f"; {_OTHER_UNIT[band.name]}" if too_high and band.name in _OTHER_UNIT else ""
+    return f"expected {low:g}–{high:g} {band.unit}, the range a record holds{other}"
 
 
 def hematotox_score(labs: Mapping[str, float | None]) -> HematotoxScore:
@@ -241,7 +281,8 @@ def hematotox_score(labs: Mapping[str, float | None]) -> HematotoxScore:
     ------
     ValidationError
         For a key that is not one of the five labs (the known keys are listed), a value that is
-        not a number, or a negative value (the lab and its unit are named).
+        not a number, a negative value, or one outside the range a record holds for the lab
+        (a hemoglobin of 89, in g/L rather than g/dL; the lab and its unit are named).
 
     Examples
     --------
@@ -281,7 +322,7 @@ def hematotox_score(labs: Mapping[str, float | None]) -> HematotoxScore:
         b.max_points for b, c in zip(COMPONENTS, components, strict=True) if c.points is None
     )
     if known >= HIGH_RISK_MIN:
-        risk: Literal["low", "high"] | None = "high"
+        risk: RiskGroup | None = "high"
     elif possible < HIGH_RISK_MIN:
         risk = "low"
     else:
