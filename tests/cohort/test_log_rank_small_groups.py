@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from lifelines.statistics import multivariate_logrank_test
 
 from immunoprecise.cohort import kaplan_meier, log_rank
+from immunoprecise.errors import CohortError
 
 CAUTION = "expected events in"
 
@@ -48,10 +50,16 @@ def test_a_group_expecting_few_events_is_flagged_and_the_statistic_kept() -> Non
     assert km.log_rank.method == test.method
 
 
-def test_a_continuous_column_taken_for_groups_is_flagged_in_every_group() -> None:
+def test_a_continuous_column_taken_for_groups_is_refused() -> None:
     frame = _cohort(2, {f"{v:.1f}": 2 for v in np.linspace(1, 9, 40)})
+    with pytest.raises(CohortError, match="'arm' has 40 distinct values"):
+        log_rank(frame, group="arm")
+
+
+def test_ten_small_groups_are_flagged_in_every_group() -> None:
+    frame = _cohort(2, {f"{v:.1f}": 2 for v in np.linspace(1, 9, 10)})
     test = log_rank(frame, group="arm")
-    assert "fewer than 5 expected events in 40 of 40 groups" in test.method
+    assert "fewer than 5 expected events in 10 of 10 groups" in test.method
 
 
 def test_groups_expecting_enough_events_carry_no_caution() -> None:

@@ -74,6 +74,9 @@ def test_researchers_get_age_bands_in_cohort_strata_and_no_age_cut_point(server:
         )
     with server.client("clinician") as clinician:
         exact = clinician.get("/api/v1/cohorts/fl/survival", params={"by": "age"})
+        exact_cut = clinician.get(
+            "/api/v1/cohorts/fl/cutpoint", params={"biomarker": "age", "n_boot": 0}
+        )
     assert "age" not in columns["numeric"]
     assert survival.status_code == 200, survival.text[:300]
     labels = [c["label"] for c in survival.json()["curves"]]
@@ -91,8 +94,12 @@ def test_researchers_get_age_bands_in_cohort_strata_and_no_age_cut_point(server:
     assert problem["value"] == "age"
     assert "5-year bands" in problem["message"]
     assert "by=age" in problem["message"]
-    # clinicians and admins see the data as it is
-    assert {c["label"] for c in exact.json()["curves"]} <= ages
+    # clinicians and admins see the data as it is: the exact age is a continuous value, not a
+    # group column (one curve per year of age), and its cut-point is theirs to find
+    assert exact.status_code == 400, exact.text[:300]
+    assert "'age' has" in exact.text
+    assert "optimal_cutpoint" in exact.text
+    assert exact_cut.status_code == 200, exact_cut.text[:300]
 
 
 def test_the_dashboard_cut_point_explorer_refuses_the_exact_age_to_researchers(

@@ -105,7 +105,10 @@ def load_cohort_frame(source: Path, *, sheet: str | None = None) -> pd.DataFrame
 
     A table (CSV, TSV or Excel workbook) with a ``diagnosis`` column holds patient records and
     is read by :func:`~immunoprecise.read_cohort`; one without is an analysis table, read as it
-    is. ``sheet`` names the sheet of an Excel workbook to read (refused for other files, as
+    is. A text table is split where :func:`~immunoprecise.read_cohort` splits it: at ``,`` (tab
+    for ``.tsv``), or at the one other separator its header splits at (``;``, as Excel writes
+    CSV where the decimal mark is the comma, which an analysis table then reads as such).
+    ``sheet`` names the sheet of an Excel workbook to read (refused for other files, as
     :func:`~immunoprecise.read_cohort` refuses it).
 
     Examples
@@ -124,6 +127,7 @@ def load_cohort_frame(source: Path, *, sheet: str | None = None) -> pd.DataFrame
         header_as_written,
         read_frame,
         read_table,
+        text_separator,
     )
 
     if sheet is not None and source.is_dir():
@@ -147,7 +151,10 @@ def load_cohort_frame(source: Path, *, sheet: str | None = None) -> pd.DataFrame
         if problem is not None:
             raise CohortError(f"{source.name}: {problem}")
         try:
-            header = header_as_written(source, sep)
+            # the separator as the records' reader finds it: ';' where Excel writes CSV with a
+            # decimal comma, a tab; an Excel 'sep=;' first line names it and is skipped
+            sep, skip = text_separator(source, sep)
+            header = header_as_written(source, sep) if not skip else _header(source, sep, skip)
             if "diagnosis" in header:  # patient records: read by the records' table reader
                 return cohort_frame(source)
             twice = repeated(header)
@@ -157,7 +164,8 @@ def load_cohort_frame(source: Path, *, sheet: str | None = None) -> pd.DataFrame
                     f"{', '.join(twice)}; keep one of each"
                 )
             # an analysis table as it is (not patient records)
-            return cohort_frame(pd.read_csv(source, sep=sep, encoding="utf-8-sig"))
+            table = pd.read_csv(source, sep=sep, skiprows=skip, encoding="utf-8-sig")
+            return cohort_frame(_decimal_commas(table) if sep == ";" else table)
         except ImmunopreciseError:
             raise  # the records' own error names every bad field; keep it whole
         except pd.errors.EmptyDataError:
@@ -170,6 +178,44 @@ def load_cohort_frame(source: Path, *, sheet: str | None = None) -> pd.DataFrame
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise CohortError(f"{source.name}: cannot be read as a table: {first}") from None
     return cohort_frame(source)
+
+
+def _header(source: Path, sep: str, skip: int) -> list[str | None]:
+    """The header row of a text table below its first ``skip`` lines (Excel's ``sep=;``)."""
+    import pandas as pd
+
+    first = pd.read_csv(
+        source, sep=sep, header=None, skiprows=skip, nrows=1, dtype=str, encoding="utf-8-sig"
+    )
+    return [None if pd.isna(c) else str(c) for c in first.iloc[0]]
+
+
+def _decimal_commas(table: pd.DataFrame) -> pd.DataFrame:
+    """The columns of a ';'-separated analysis table written with decimal commas (``120,5``,
+    as Excel writes CSV where the comma is the decimal mark) as numbers. A column that mixes
+    decimal commas with other text is left as written, for the analysis to name its value.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"os_days": ["120,5", "300"], "arm": ["A", "B"], "x": ["1,5", "2.5"]})
+    >>> _decimal_commas(t).dtypes.astype(str).tolist()
+    ['float64', 'object', 'object']
+    """
+    import re
+
+    import pandas as pd
+
+    number = re.compile(r"^\s*[-+]?\d+(?:,\d+)?(?:[eE][-+]?\d+)?\s*$")
+    out = table.copy()
+    for column in out.columns:
+        cells = out[column].dropna()
+        if out[column].dtype != object or cells.empty:
+            continue
+        texts = cells.astype(str)
+        if all(number.match(t) for t in texts) and texts.str.contains(",").any():
+            out[column] = pd.to_numeric(out[column].str.replace(",", ".", regex=False))
+    return out
 
 
 def _fail(exc: object) -> typer.Exit:

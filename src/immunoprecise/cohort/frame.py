@@ -14,7 +14,7 @@ a hand-made ``DataFrame`` are analysed the same way:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -30,21 +30,34 @@ from immunoprecise.records import Cohort, read_cohort
 from immunoprecise.records.columns import record_columns
 
 __all__ = [
+    "MAX_GROUP_LEVELS",
+    "MAX_NAMED_GROUP_LEVELS",
     "OUTCOME_COLUMNS",
     "Endpoint",
     "SurvivalData",
+    "check_group_levels",
     "cohort_frame",
     "did_you_mean",
+    "group_levels",
     "level_order",
     "level_text",
     "no_column",
     "numeric_values",
+    "ordered_categories",
     "survival_data",
 ]
 
 Endpoint = Literal["os", "pfs"]
 OUTCOME_COLUMNS = ("treatment", "best_response", "pfs_days", "pfs_event", "os_days", "os_event")
 CATEGORY_SUFFIX = ":category"
+#: Most groups (levels) a numeric column may define for survival curves, log-rank tests and
+#: response tables; more are almost always a continuous value taken for a group (one curve per
+#: measured value).
+MAX_GROUP_LEVELS = 10
+#: Most groups a column of named levels (text, or a pandas categorical) may define: named
+#: strata are chosen on purpose (histologies, sites, 5-year age bands from 18 to 90+), but more
+#: than this cannot be told apart in a plot or compared by one test.
+MAX_NAMED_GROUP_LEVELS = 20
 
 
 def cohort_frame(
@@ -73,7 +86,9 @@ def cohort_frame(
     Raises
     ------
     CohortError
-        If a ``DataFrame`` has more than one row for a patient id.
+        If a ``DataFrame`` has more than one row for a patient id, or a row with values but no
+        ``patient_id``. Rows without any value (the empty rows a spreadsheet export leaves
+        below the data) are not patients and are skipped.
 
     Examples
     --------
@@ -85,8 +100,9 @@ def cohort_frame(
     """
     if isinstance(source, pd.DataFrame):
         frame = source.copy()
-        if "patient_id" in frame.columns:
-            frame = frame.set_index("patient_id")
+        if "patient_id" in frame.columns:  # a row without an id nor any value is no patient
+            frame = _without_blank_rows(frame)
+            frame = frame.set_index(_patient_ids(frame["patient_id"]))
         repeated = frame.index[frame.index.duplicated()].unique()
         if len(repeated):
             raise CohortError(
@@ -97,6 +113,28 @@ def cohort_frame(
     cohort = source if isinstance(source, Cohort) else read_cohort(source)
     kb = knowledge_base if knowledge_base is not None else load_knowledge_base()
     return _frame_of(cohort, kb)
+
+
+def _without_blank_rows(source: pd.DataFrame) -> pd.DataFrame:
+    """``source`` without the rows that hold no value at all (``,,,`` lines)."""
+    return source.loc[~source.isna().all(axis=1).to_numpy()]
+
+
+def _patient_ids(ids: pd.Series) -> pd.Index:
+    """The ``patient_id`` column as the index: a row with values but no id is refused; whole
+    numbers read as floats (``17.0``, beside an empty cell) are written as read (``17``)."""
+    missing = ids.isna().to_numpy()
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0]) + 1
+        raise CohortError(
+            f"row {row} of the table (counted below the header) has values but no patient_id; "
+            f"give every patient row its id ({int(missing.sum())} row(s) without one)"
+        )
+    values = ids.to_numpy()
+    if pd.api.types.is_float_dtype(ids) and bool(np.all(np.mod(values, 1) == 0)):
+        values = values.astype(np.int64)
+    index: pd.Index = pd.Index(values, name="patient_id")
+    return index
 
 
 def level_text(value: object) -> str:
@@ -124,6 +162,61 @@ def level_order(level: str) -> tuple[int, float, str]:
         return (0, float(level), "")
     except ValueError:
         return (1, 0.0, level)
+
+
+def group_levels(frame: pd.DataFrame, column: str, present: Iterable[str]) -> list[str]:
+    """The levels of a group column in the order groups are shown and tested.
+
+    A ``pandas`` categorical column (``pandas.cut``, ``pandas.qcut``, ``astype("category")``)
+    keeps its categories' order (``low``, ``mid``, ``high``; bins from the lowest up); any
+    other column is sorted by :func:`level_order` (numbers by value, then text).
+
+    Parameters
+    ----------
+    frame
+        The analysis table.
+    column
+        The group column.
+    present
+        The levels (as :func:`level_text` writes them) among the patients analysed.
+
+    Returns
+    -------
+    list of str
+        Each present level once, in order.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"tmb": [1.0, 5.0, 20.0, 8.0]})
+    >>> table["tmb_group"] = pd.cut(table["tmb"], [0, 2, 10, 100], labels=["low", "mid", "high"])
+    >>> group_levels(table, "tmb_group", ["low", "high", "mid"])
+    ['low', 'mid', 'high']
+    >>> group_levels(table, "tmb", ["8", "20", "5", "1"])
+    ['1', '5', '8', '20']
+    """
+    wanted = set(present)
+    dtype = frame[column].dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        ordered = [level_text(c) for c in dtype.categories]
+        kept = [lv for lv in dict.fromkeys(ordered) if lv in wanted]
+        return kept + sorted(wanted - set(kept), key=level_order)
+    return sorted(wanted, key=level_order)
+
+
+def ordered_categories(frame: pd.DataFrame, column: str) -> bool:
+    """Whether ``column`` is an ordered ``pandas`` categorical (as ``pandas.cut``/``qcut`` make),
+    whose categories give a trend test its order.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"x": [1.0, 5.0, 9.0]})
+    >>> ordered_categories(table.assign(g=pd.qcut(table["x"], 3)), "g")
+    True
+    >>> ordered_categories(table, "x")
+    False
+    """
+    dtype = frame[column].dtype
+    return isinstance(dtype, pd.CategoricalDtype) and bool(dtype.ordered)
 
 
 def numeric_values(frame: pd.DataFrame, column: str, *, use: str) -> pd.Series:
@@ -175,6 +268,71 @@ def numeric_values(frame: pd.DataFrame, column: str, *, use: str) -> pd.Series:
             f"column {column!r}: patient {pid} has {values[pid]}; {use} needs finite values"
         )
     return values
+
+
+def check_group_levels(
+    frame: pd.DataFrame, column: str, levels: Sequence[str], *, among: str
+) -> None:
+    """Refuse a group column with more levels than a plot and a test can tell apart.
+
+    A continuous value (a density, a ratio, an age) taken for a group gives one Kaplan–Meier
+    curve, one log-rank group or one response stratum per distinct value: hundreds of groups of
+    one or two patients and a test that means nothing. A numeric column may define at most
+    :data:`MAX_GROUP_LEVELS` groups (0/1, stage 1–4, FLIPI 0–5 pass), a column of named levels
+    (text, a pandas categorical such as ``pandas.qcut`` makes) at most
+    :data:`MAX_NAMED_GROUP_LEVELS`.
+
+    Parameters
+    ----------
+    frame
+        The analysis table (see :func:`cohort_frame`); used to tell a numeric column from text.
+    column
+        The group column.
+    levels
+        Its distinct levels among the patients analysed.
+    among
+        Who the levels were counted among, for the message (``"patients with os data"``).
+
+    Raises
+    ------
+    CohortError
+        With more levels than allowed: the message names the column, its number of distinct
+        values and what to do instead (a cut-point of a numeric column, or binning it, or
+        merging text levels, into a new column).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"cd8_density": [float(i) for i in range(30)]})
+    >>> check_group_levels(table, "cd8_density", ["0", "1"], among="patients")
+    >>> check_group_levels(table, "cd8_density", [str(i) for i in range(30)],
+    ...                    among="patients")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    immunoprecise.errors.CohortError: column 'cd8_density' has 30 distinct values among ...
+    """
+    values = frame[column].dropna()
+    numeric = not isinstance(frame[column].dtype, pd.CategoricalDtype) and bool(
+        pd.to_numeric(values, errors="coerce").notna().all()
+    )
+    most = MAX_GROUP_LEVELS if numeric else MAX_NAMED_GROUP_LEVELS
+    if len(levels) <= most:
+        return
+    head = (
+        f"column {column!r} has {len(levels)} distinct values among the {among}; a "
+        f"{'numeric ' if numeric else ''}group column may have at most {most} (each value "
+        "would be a group of its own)"
+    )
+    if numeric:
+        raise CohortError(
+            f"{head}. For a continuous value, find a cut-point: "
+            f"cohort.optimal_cutpoint(data, {column!r}) (command line: immunoprecise cohort "
+            f"cutpoint FILE {column}), or bin it into a new column and group by that, e.g. "
+            f"frame['{column}_group'] = pandas.qcut(frame[{column!r}], 3, "
+            "labels=['low', 'mid', 'high'])"
+        )
+    raise CohortError(
+        f"{head}. Merge its values into at most {most} groups in a new column and group by that"
+    )
 
 
 def _frame_of(cohort: Cohort, kb: KnowledgeBase) -> pd.DataFrame:

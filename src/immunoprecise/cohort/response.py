@@ -16,7 +16,14 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 from scipy import stats
 
-from immunoprecise.cohort.frame import cohort_frame, level_order, level_text, no_column
+from immunoprecise.cohort.frame import (
+    check_group_levels,
+    cohort_frame,
+    group_levels,
+    level_order,
+    level_text,
+    no_column,
+)
 from immunoprecise.cohort.statistic import Statistic, check_ci_level
 from immunoprecise.errors import CohortError, repeated
 from immunoprecise.records import Cohort
@@ -150,8 +157,9 @@ def response_table(
     """ORR and CR rate per stratum with exact CIs, and Fisher/χ² tests between the strata.
 
     Every patient with a best response is counted in the denominator of their stratum (NE counts
-    as a non-responder, as in an intention-to-treat ORR); patients without a best response or a
-    stratum are left out and listed in ``excluded``.
+    as a non-responder, as in an intention-to-treat ORR); patients without a best response (an
+    empty or blank cell) or a stratum are left out and listed in ``excluded``. Spaces around a
+    response (``'PR '``, as spreadsheets keep them) are ignored.
 
     Parameters
     ----------
@@ -159,6 +167,8 @@ def response_table(
         Anything :func:`~immunoprecise.cohort.cohort_frame` accepts.
     by
         Column that defines the strata (e.g. ``"risk.flipi:category"``); ``None`` for one row.
+        Without ``groups`` it may have at most 10 levels if numeric, 20 if named (a continuous
+        value is binned or cut first, see :func:`~immunoprecise.cohort.kaplan_meier`).
     groups
         Optional merging of levels into strata, e.g.
         ``{"low": ["low"], "intermediate/poor": ["intermediate", "high"]}``; the strata appear
@@ -190,18 +200,25 @@ def response_table(
         raise CohortError(f"the cohort has no column {response!r} with the best response")
     if by is not None and by not in frame.columns:
         raise CohortError(no_column(frame, by, what=" to stratify by"))
-    best = frame[response]
+    # as written in a spreadsheet: 'PR ' is PR, an empty or blank cell is no best response
+    best = frame[response].map(lambda v: v.strip() or None if isinstance(v, str) else v)
     keep = best.notna()
     if by is not None:
         keep &= frame[by].notna()
-    bad = sorted({str(v) for v in best[keep] if str(v) not in _KNOWN})
+    written = frame[response][keep]
+    bad = [
+        (pid, raw)
+        for (pid, v), raw in zip(best[keep].items(), written, strict=True)
+        if str(v) not in _KNOWN
+    ]
     if bad:
-        pid = next(i for i, v in best[keep].items() if str(v) in bad)
+        pid, raw = bad[0]
         raise CohortError(
-            f"patient {pid}: {response} = {bad[0]!r} is not a best response; expected one of "
-            f"{sorted(_KNOWN)}"
+            f"patient {pid}: {response} = {raw!r} is not a best response; "
+            f"expected one of {sorted(_KNOWN)}"
+            + (f" ({len(bad)} patients have such a value)" if len(bad) > 1 else "")
         )
-    kept = frame.loc[keep]
+    kept = frame.loc[keep].assign(**{response: best[keep]})
     strata = _strata(kept, by, groups)
     rows = []
     for label, members in strata.items():
@@ -243,7 +260,8 @@ def _strata(
         return {"all": frame.index}
     levels = frame[by].map(level_text)
     if groups is None:
-        ordered = sorted(set(levels), key=level_order)  # as Kaplan–Meier orders them
+        ordered = group_levels(frame, by, levels)  # as Kaplan–Meier orders them
+        check_group_levels(frame, by, ordered, among="patients with a best response")
         return {lv: frame.index[(levels == lv).to_numpy()] for lv in ordered}
     # members as level text, so 2, 2.0 and "2" all name the level "2"
     texts = {label: [level_text(m) for m in members] for label, members in groups.items()}

@@ -24,9 +24,11 @@ from scipy import stats
 
 from immunoprecise.cohort.frame import (
     SurvivalData,
+    check_group_levels,
     cohort_frame,
-    level_order,
+    group_levels,
     level_text,
+    ordered_categories,
     survival_data,
 )
 from immunoprecise.cohort.statistic import Statistic, check_ci_level, format_day
@@ -186,7 +188,11 @@ def kaplan_meier(
         ``"os"`` or ``"pfs"`` (columns ``<endpoint>_days``, ``<endpoint>_event``).
     group
         Column whose levels define the groups (e.g. ``"risk.flipi:category"``); ``None`` for one
-        curve of everybody. Patients without a level are excluded and listed.
+        curve of everybody. Patients without a level are excluded and listed. A numeric column
+        has at most :data:`~immunoprecise.cohort.frame.MAX_GROUP_LEVELS` (10) levels, a column of
+        named levels :data:`~immunoprecise.cohort.frame.MAX_NAMED_GROUP_LEVELS` (20): for a
+        continuous biomarker use :func:`~immunoprecise.cohort.optimal_cutpoint` or bin it
+        (``pandas.qcut``) into a new column.
     ci_level
         Coverage of the pointwise confidence band (0.95).
     at_risk_times
@@ -197,8 +203,9 @@ def kaplan_meier(
     Returns
     -------
     SurvivalCurves
-        Curves in the order of the sorted group levels, and the k-sample log-rank test when there
-        are two groups or more. When no event was observed the curves are still drawn (flat at
+        Curves in the order of the sorted group levels (a ``pandas`` categorical column, such
+        as ``pandas.qcut`` bins, in its categories' order), and the k-sample log-rank test when
+        there are two groups or more. When no event was observed the curves are still drawn (flat at
         1); ``log_rank`` is then ``None`` and ``notes`` says why.
 
     Examples
@@ -212,7 +219,9 @@ def kaplan_meier(
     frame = cohort_frame(data)
     surv = survival_data(frame, endpoint, require=[group] if group else [])
     labels = group_labels(frame, group, surv)
-    levels = sorted(set(labels.tolist()), key=level_order)
+    levels = group_levels(frame, group, labels.tolist()) if group else ["all"]
+    if group is not None:
+        check_group_levels(frame, group, levels, among=f"patients with {endpoint} data")
     times = _at_risk_times(surv, at_risk_times)
     curves = tuple(_curve(surv, labels == level, str(level), ci_level, times) for level in levels)
     test = None
@@ -263,7 +272,8 @@ def log_rank(
     data
         Anything :func:`~immunoprecise.cohort.cohort_frame` accepts.
     group
-        Column whose levels are compared.
+        Column whose levels are compared (at most 10 numeric or 20 named levels, as for
+        :func:`kaplan_meier`).
     endpoint
         ``"os"`` or ``"pfs"``.
     trend
@@ -271,12 +281,20 @@ def log_rank(
         difference (k − 1 degrees of freedom).
     order
         For ``trend``: the levels in their order; they are scored 1, 2, …, k. By default numeric
-        levels are scored by their value and text levels must be given an order.
+        levels are scored by their value, the levels of an ordered ``pandas`` categorical
+        (``pandas.cut``, ``pandas.qcut``) 1, 2, … in its categories' order, and other text levels
+        must be given an order.
 
     Returns
     -------
     Statistic
         ``estimate`` is the χ² statistic, with ``df`` and ``p_value``.
+
+    Raises
+    ------
+    CohortError
+        No group column, fewer than two levels or more than :func:`kaplan_meier` allows, no
+        event, or an ``order`` that does not name each level once.
 
     Examples
     --------
@@ -292,7 +310,8 @@ def log_rank(
     frame = cohort_frame(data)
     surv = survival_data(frame, endpoint, require=[group])
     labels = group_labels(frame, group, surv)
-    levels = sorted(set(labels.tolist()), key=level_order)
+    levels = group_levels(frame, group, labels.tolist())
+    check_group_levels(frame, group, levels, among=f"patients with {endpoint} data")
     if len(levels) < 2:
         raise CohortError(
             f"column {group!r} has only the level {levels!r} among patients with "
@@ -301,6 +320,8 @@ def log_rank(
     if not trend:
         return _k_sample(surv, labels, levels)
     _require_events(surv)
+    if order is None and ordered_categories(frame, group):  # pandas.cut/qcut bins, in order
+        order = levels
     scores = _trend_scores(levels, order, group)
     return _trend_test(surv, labels, scores)
 

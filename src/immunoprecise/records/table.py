@@ -621,12 +621,33 @@ def _sheet_to_read(workbook: Any, path: Path, sheet: str | int | None) -> tuple[
     return name, source
 
 
-def _separator(path: Path, expected: str) -> tuple[str, int]:
+def text_separator(path: Path, expected: str) -> tuple[str, int]:
     """The separator of a delimited text table and the rows to skip before its header.
 
     A file whose header does not split at ``expected`` but at exactly one other separator
     (``;``, as Excel writes CSV where the decimal mark is the comma; a tab) is read with that
     one. Excel's first line ``sep=;`` names the separator and is skipped.
+
+    Parameters
+    ----------
+    path
+        The text table.
+    expected
+        The separator its suffix implies (``,``; a tab for ``.tsv``).
+
+    Returns
+    -------
+    tuple of str and int
+        The separator and the number of lines to skip before the header (1 after ``sep=;``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "patients.csv"
+    >>> _ = path.write_text("patient_id;diagnosis\\nP1;NSCLC\\n", encoding="utf-8")
+    >>> text_separator(path, ",")
+    (';', 0)
     """
     first = pd.read_csv(
         path,
@@ -827,7 +848,7 @@ def _read_raw(
         raise _table_error(
             str(path), "(sheet)", f"sheet={sheet!r} is for Excel workbooks; this is a text table"
         )
-    sep, skip = _separator(path, "\t" if suffix in {".tsv", ".tab"} else ",")
+    sep, skip = text_separator(path, "\t" if suffix in {".tsv", ".tab"} else ",")
     raw = pd.read_csv(
         path,
         sep=sep,

@@ -22,6 +22,7 @@ from fastapi import (
 )
 
 from immunoprecise.cohort import OUTCOME_COLUMNS, cohort_frame, kaplan_meier, response_table
+from immunoprecise.cohort.frame import MAX_NAMED_GROUP_LEVELS
 from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.records.readers import TABLE_SUFFIXES
 from immunoprecise.registry import COHORT_KIND, cohort_names, import_cohort, load_cohort
@@ -270,7 +271,7 @@ def cohort_columns(state: State, caller: Anyone, name: str) -> dict[str, Any]:
             continue
         if pd.api.types.is_numeric_dtype(values) and values.nunique() > 2:
             numeric.append(col)
-        elif values.nunique() <= 12:
+        elif values.nunique() <= MAX_NAMED_GROUP_LEVELS:
             categorical.append(col)
     return {"numeric": numeric, "categorical": categorical, "patients": len(frame)}
 
