@@ -110,3 +110,28 @@ def test_a_trial_arm_with_overlapping_doses_says_so_in_its_notes(tmp_path: Path)
     cli = runner.invoke(app, [*args, "--out", str(tmp_path / "run")])
     assert cli.exit_code == 0, cli.output
     assert "Arm twice: Overlapping doses of chemo" in cli.stdout
+
+
+def test_ip_simulate_returns_the_overlap_note_with_its_trajectories() -> None:
+    text = "IL2 5e6 IU/d d8-12; chemo 1 mg/kg d0; IL-2 1e6 IU/d d10-14"
+    tr = ip.simulate("depillis2006", t_end=30, regimen=text)
+    assert tr.notes == tuple(_notes(text, 30))
+    (note,) = tr.notes
+    assert note.startswith("Overlapping doses of IL2 / IL-2: item 1 (IL2 5e6 IU/d d8-12) and ")
+    assert "from day 10 to 13" in note
+
+
+@pytest.mark.parametrize(
+    "regimen",
+    [None, "IL2 5e6 IU/d d0-4; IL2 5e6 IU/d d5-9", "chemo 1 mg/kg d0; chemo 1 mg/kg d200"],
+)
+def test_ip_simulate_without_overlapping_doses_has_no_notes(regimen: str | None) -> None:
+    assert ip.simulate("depillis2006", t_end=30, regimen=regimen).notes == ()
+
+
+def test_the_overlap_note_leaves_the_numbers_as_they_were() -> None:
+    twice = ip.simulate("depillis2006", t_end=20, regimen="chemo 1 mg/kg d0; chemo 1 mg/kg d0")
+    once = ip.simulate("depillis2006", t_end=20, regimen="chemo 2 mg/kg d0")
+    assert len(twice.notes) == 1
+    assert once.notes == ()
+    assert np.allclose(twice.y, once.y, rtol=1e-9)

@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+import immunoprecise as ip
 from immunoprecise.dynamics.response import (
     ResponseAssessment,
     assess_response,
@@ -508,3 +509,12 @@ def test_every_problem_is_reported_at_once() -> None:
     with pytest.raises(ValidationError) as excinfo:
         assess_response([0, 0], [-1.0, 2.0, 3.0], foo=1)
     assert _fields(excinfo) == ["foo", "times_days[1]", "burden[0]"]
+
+
+def test_response_of_a_simulation_without_day_0_names_t_eval() -> None:
+    tr = ip.simulate(
+        "depillis2006", t_end=120, regimen="chemo 1 mg/kg q21d x3", t_eval=[30, 60, 90, 120]
+    )
+    with pytest.raises(ValidationError, match=r"t_eval\[0\] = 30.0: must be 0") as info:
+        tr.response()
+    assert "times_days" not in str(info.value)

@@ -30,6 +30,7 @@ def test_simulate_returns_summary_and_daily_series(server: Server) -> None:
     assert len(body["series"]["tumor_cells"]["median"]) == 61
     assert len(body["patient_series"][0]["effector_cells"]) == 61
     assert body["dose_days"] == {"CAR-T": [42.0]}
+    assert body["notes"] == []
     many = cloud.json()
     assert many["n_patients"] == 12
     assert len(many["summary"]) == 12
@@ -257,3 +258,13 @@ def test_a_trial_design_runs_as_a_job_with_its_endpoints(
     assert invalid.json()["detail"][0]["field"] == "seed"
     for response in (too_big, invalid):
         no_internals(response)
+
+
+def test_simulate_names_overlapping_doses_of_one_agent(server: Server) -> None:
+    request = {"model": "depillis2006", "regimen": "IL2 5e6 IU/d d8-12; IL-2 1e6 IU/d d10-14"}
+    with server.client("researcher") as researcher:
+        answer = researcher.post("/api/v1/simulate", json={**request, "t_end": 30})
+    assert answer.status_code == 200, answer.text
+    (note,) = answer.json()["notes"]
+    assert note.startswith("Overlapping doses of IL2 / IL-2")
+    assert note == ip.simulate("depillis2006", regimen=request["regimen"], t_end=30).notes[0]

@@ -788,7 +788,6 @@ def _run(
     from immunoprecise.dynamics.simulate import (
         MAX_T_END_DAYS,
         check_output_size,
-        dose_overlap_notes,
         output_times,
         simulate,
     )
@@ -852,7 +851,7 @@ def _run(
             progress=lambda f: bar.update(task, completed=f),
         )
     notes = [
-        *dose_overlap_notes(model, reg, t_end),
+        *tr.notes,
         *_body_size_notes(model, reg, t_end, body_weight, body_surface),
     ]
     summary = _summary(tr, t_end=t_end, params=params, initial=y0, patients_file=patients)

@@ -1486,6 +1486,10 @@ class Regimen:
                     [FieldProblem("(file)", None, f"cannot be read: {exc.strerror or exc}")],
                     source=origin,
                 ) from None
+            except UnicodeDecodeError as exc:
+                raise ValidationError(
+                    [FieldProblem("(file)", None, _not_utf8_text(path, exc))], source=origin
+                ) from None
         if isinstance(data, str):
             try:
                 data = load_yaml(data)
@@ -1781,6 +1785,17 @@ class Regimen:
         if isinstance(other, int) and not isinstance(other, bool) and other == 0:
             return self
         return NotImplemented
+
+
+def _not_utf8_text(path: Path, exc: UnicodeDecodeError) -> str:
+    """Why a regimen file cannot be read as text: UTF-16 (Excel's 'Unicode Text', Notepad's
+    'Unicode') or binary content is named as such, else the first byte that is not UTF-8."""
+    from immunoprecise.records.readers import binary_content
+
+    return binary_content(path) or (
+        f"is not UTF-8 text (byte {exc.start}: {exc.object[exc.start : exc.start + 1]!r}); save "
+        "it as UTF-8 text"
+    )
 
 
 def _is_file(text: str) -> bool:

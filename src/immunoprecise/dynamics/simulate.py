@@ -30,7 +30,7 @@ from immunoprecise.dynamics.model import Array, Model
 from immunoprecise.dynamics.models import get_model
 from immunoprecise.dynamics.regimen import Regimen
 from immunoprecise.dynamics.trajectories import Trajectories
-from immunoprecise.errors import ImmunopreciseError, ModelError, UnitError
+from immunoprecise.errors import ImmunopreciseError, ModelError, UnitError, repeated
 from immunoprecise.wording import counted
 
 __all__ = [
@@ -109,6 +109,9 @@ def simulate(
         or a ``patient`` column, names the patients).
     initial
         Initial states (state units), as ``params``; states not given take the model's defaults.
+        When ``params`` and ``initial`` are both DataFrames naming their patients (a
+        ``patient`` column or an index of ids), rows are matched by id, whatever their order;
+        ids in only one of them, or repeated, are refused.
     t_eval
         Output times (days): a 1-D sequence of finite numbers, strictly increasing, within
         ``[0, t_end]``. Default: every day from 0 to ``t_end``. Patients × output times may
@@ -142,17 +145,21 @@ def simulate(
     -------
     Trajectories
         States of every patient at the output times; ``to_frame()`` gives a long table.
+        ``notes`` names what was simulated as written but may not be meant: two regimen items
+        giving one agent at the same time (their doses add up; see
+        :func:`dose_overlap_notes`).
 
     Raises
     ------
     ModelError
         An option of the wrong type or out of range (``t_end``, ``t_eval``, ``rtol``, ``atol``,
         ``thresholds``, ``body_weight_kg``, ``body_surface_m2``, ``progress``, ``method``),
-        naming the option, the value received and what is expected; a ``t_end`` beyond
-        :data:`MAX_T_END_DAYS`; patients × output times beyond :data:`MAX_OUTPUT_POINTS`
-        (before anything is integrated); unknown parameters or states; a regimen the model
-        cannot take
-        (``UnitError`` for a dose in the wrong unit).
+        naming the option, the value received and what is expected; a ``params`` or
+        ``initial`` table without rows or with a repeated patient id, or the two naming
+        different patients; a ``t_end`` beyond :data:`MAX_T_END_DAYS`; patients × output times
+        beyond :data:`MAX_OUTPUT_POINTS` (before anything is integrated); unknown parameters
+        or states; a regimen the model cannot take (``UnitError`` for a dose in the wrong
+        unit).
 
     Examples
     --------
@@ -213,6 +220,7 @@ def simulate(
     segments = dosing_segments(
         mdl, reg, t_end, body_weight_kg=body_weight_kg, body_surface_m2=body_surface_m2
     )
+    notes = tuple(dose_overlap_notes(mdl, reg, t_end))
     crossings = _crossings(mdl, thresholds)
     chosen = method or mdl.method
     common: dict[str, Any] = {
@@ -299,6 +307,7 @@ def simulate(
             "rejected_steps": result.rejected,
             "rhs_evaluations": result.rhs_evaluations,
         },
+        notes=notes,
     )
 
 
@@ -524,16 +533,23 @@ def _regimen(regimen: Regimen | str | None) -> Regimen | None:
 def _patients(
     model: Model, params: PatientValues, initial: PatientValues
 ) -> tuple[tuple[str, ...], dict[str, Array], dict[str, Array]]:
-    """Patient ids and per-patient parameter / initial-state columns from dicts or DataFrames."""
-    p_ids, p_cols = _columns(params, "params")
-    i_ids, i_cols = _columns(initial, "initial")
+    """Patient ids and per-patient parameter / initial-state columns from dicts or DataFrames.
+
+    Two DataFrames that both name their patients (a ``patient`` column or an index of ids) are
+    matched by id, not by row: the rows of ``initial`` are put in the order of ``params``, and
+    ids found in only one of them are refused."""
+    p_ids, p_cols, p_named = _columns(params, "params")
+    i_ids, i_cols, i_named = _columns(initial, "initial")
+    if p_named and i_named and p_ids is not None and i_ids is not None and p_ids != i_ids:
+        i_cols = {k: v[_matching_rows(p_ids, i_ids)] for k, v in i_cols.items()}
+        i_ids = p_ids
     sizes = {len(x) for x in (p_ids, i_ids) if x is not None}
     if len(sizes) > 1:
         raise ModelError(
             f"params describe {len(p_ids or ())} patients but initial describes "
             f"{len(i_ids or ())}; give one row per patient in both"
         )
-    ids = p_ids or i_ids or ("1",)
+    ids = (i_ids if i_named and not p_named else p_ids or i_ids) or ("1",)
     n = len(ids)
     for name, cols in (("params", p_cols), ("initial", i_cols)):
         for key, arr in cols.items():
@@ -544,25 +560,63 @@ def _patients(
     return ids, p_cols, {k: np.broadcast_to(v, (n,)) for k, v in i_cols.items()}
 
 
-def _columns(values: PatientValues, what: str) -> tuple[tuple[str, ...] | None, dict[str, Array]]:
+def _matching_rows(p_ids: tuple[str, ...], i_ids: tuple[str, ...]) -> npt.NDArray[np.intp]:
+    """Row of ``initial`` for each patient of ``params``, matched by id; ids in only one of the
+    two tables are refused, naming the first few."""
+    in_p, in_i = set(p_ids), set(i_ids)
+    only_p = [x for x in p_ids if x not in in_i]
+    only_i = [x for x in i_ids if x not in in_p]
+    if only_p or only_i:
+        parts = [
+            f"{what} only: {', '.join(repr(x) for x in ids[:5])}{', …' if len(ids) > 5 else ''}"
+            for what, ids in (("in params", only_p), ("in initial", only_i))
+            if ids
+        ]
+        raise ModelError(
+            "params and initial name different patients ("
+            + "; ".join(parts)
+            + "): their rows are matched by patient id, so give the same ids in both"
+        )
+    row = {x: j for j, x in enumerate(i_ids)}
+    return np.asarray([row[x] for x in p_ids], dtype=np.intp)
+
+
+def _columns(
+    values: PatientValues, what: str
+) -> tuple[tuple[str, ...] | None, dict[str, Array], bool]:
+    """Patient ids (``None``: not given), columns, and whether the ids were named by the user
+    (a DataFrame's ``patient`` column or an index other than ``0, 1, …``)."""
     if values is None:
-        return None, {}
+        return None, {}, False
     if isinstance(values, pd.DataFrame):
         frame = values
+        named = True
         if "patient" in frame.columns:
             ids = tuple(str(x) for x in frame["patient"])
             frame = frame.drop(columns="patient")
         elif isinstance(frame.index, pd.RangeIndex):
             ids = tuple(str(i + 1) for i in range(len(frame)))
+            named = False
         else:
             ids = tuple(str(x) for x in frame.index)
+        if not ids:
+            raise ModelError(
+                f"{what} is a table without rows: give one row per patient, or leave {what} out "
+                "for one patient with the model's defaults"
+            )
+        twice = repeated(ids) if named else []
+        if twice:
+            shown = ", ".join(repr(x) for x in twice[:5]) + (", …" if len(twice) > 5 else "")
+            raise ModelError(
+                f"{what}: patient ids repeat ({shown}); give each patient one row, with its own id"
+            )
         cols: dict[str, Array] = {}
         for c in frame.columns:
             try:
                 cols[str(c)] = frame[c].to_numpy(dtype=np.float64)
             except (TypeError, ValueError):
                 raise ModelError(f"{what} column {c!r} must hold numbers") from None
-        return ids, cols
+        return ids, cols, named
     out: dict[str, Array] = {}
     lengths = set()
     for key, v in values.items():
@@ -577,7 +631,7 @@ def _columns(values: PatientValues, what: str) -> tuple[tuple[str, ...] | None, 
     n = max(lengths, default=1)
     if lengths - {1, n}:
         raise ModelError(f"{what}: lists of different lengths {sorted(lengths)}")
-    return (tuple(str(i + 1) for i in range(n)) if n > 1 else None), out
+    return (tuple(str(i + 1) for i in range(n)) if n > 1 else None), out, False
 
 
 def dosing_segments(

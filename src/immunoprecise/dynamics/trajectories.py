@@ -10,7 +10,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from immunoprecise.dynamics.model import Array, Model
-from immunoprecise.errors import ModelError
+from immunoprecise.errors import FieldProblem, ModelError, ValidationError
 
 if TYPE_CHECKING:
     from immunoprecise.dynamics.regimen import Regimen
@@ -45,6 +45,20 @@ class Trajectories:
         Agent → days of its boluses and infusion starts (for plots).
     settings
         Method, tolerances and step statistics, for the record.
+    notes
+        Non-fatal remarks on the run, one sentence each (empty: none), e.g. two regimen items
+        giving one agent at the same time, whose doses add up in the model (see
+        :func:`~immunoprecise.dynamics.simulate.dose_overlap_notes`). They do not change the
+        numbers; read them before the results.
+
+    Examples
+    --------
+    >>> import immunoprecise as ip
+    >>> ip.simulate("depillis2006", t_end=30, regimen="IL2 5e6 IU/d d8-12").notes
+    ()
+    >>> regimen = "IL2 5e6 IU/d d8-12; IL-2 1e6 IU/d d10-14"
+    >>> print(ip.simulate("depillis2006", t_end=30, regimen=regimen).notes[0])
+    Overlapping doses of IL2 / IL-2: item 1 (...) and item 2 (...) are both given from day 10 ...
     """
 
     model: Model
@@ -58,6 +72,7 @@ class Trajectories:
     crossing_days: dict[str, Array] = field(default_factory=dict)
     dose_days: dict[str, tuple[float, ...]] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return int(self.y.shape[0])
@@ -151,8 +166,9 @@ class Trajectories:
         ModelError
             If some patients' integration failed.
         ValidationError
-            If a baseline tumor is empty, or not measurable under Lugano (naming the patient's
-            row, the baseline and the 15 mm rule).
+            If the output times (``t_eval``) do not start at day 0, the baseline; if a baseline
+            tumor is empty, or not measurable under Lugano (naming the patient's row, the
+            baseline and the 15 mm rule).
 
         Examples
         --------
@@ -165,6 +181,18 @@ class Trajectories:
         """
         from immunoprecise.dynamics.response import assess_response
 
+        if self.t.size and self.t[0] != 0.0:
+            raise ValidationError(
+                [
+                    FieldProblem(
+                        "t_eval[0]",
+                        float(self.t[0]),
+                        "must be 0 for a response assessment: day 0 is the baseline scan every "
+                        "later tumor size is compared with; simulate again with output times "
+                        "starting at 0",
+                    )
+                ]
+            )
         # interpolation may dip a hair below zero after eradication: no tumor is 0 cells
         tumor = np.where(self.ok[:, None], np.maximum(self.tumor, 0.0), np.nan)
         if np.isnan(tumor).any():

@@ -722,8 +722,17 @@ def load_trial_design(source: str | Path | dict[str, Any]) -> TrialDesign:
             problem = "is a folder, not a design file" if path.is_dir() else "no such file"
             raise ValidationError([FieldProblem("file", str(path), problem)], source=name)
         try:
-            data = load_yaml(path.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            from immunoprecise.records.readers import binary_content
+
+            problem = binary_content(path) or (
+                f"is not UTF-8 text (byte {exc.start}); save it as UTF-8 text"
+            )
+            raise ValidationError([FieldProblem("file", path.name, problem)], source=name) from None
+        try:
+            data = load_yaml(text)
+        except yaml.YAMLError as exc:
             raise ValidationError(
                 [FieldProblem("file", path.name, f"not valid YAML ({exc})".replace("\n", " "))],
                 source=name,

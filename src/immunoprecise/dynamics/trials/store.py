@@ -85,6 +85,17 @@ class ChunkStore:
         self.design = design
         self.hash = design_hash(design)
         manifest = self.folder / "trial.json"
+        if self.folder.exists() and not self.folder.is_dir():
+            raise ValidationError(
+                [
+                    FieldProblem(
+                        "out",
+                        str(self.folder),
+                        "is a file, not a folder: give a folder (new or of this trial) for the "
+                        "trial's chunks and results",
+                    )
+                ]
+            )
         if manifest.is_file():
             try:
                 held = json.loads(manifest.read_text(encoding="utf-8"))
@@ -123,7 +134,19 @@ class ChunkStore:
                         )
                     ]
                 )
-        self.chunks.mkdir(parents=True, exist_ok=True)
+        try:
+            self.chunks.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a file on the way, no permission, a full or read-only disk
+            raise ValidationError(
+                [
+                    FieldProblem(
+                        "out",
+                        str(self.folder),
+                        f"cannot be created ({exc.strerror or exc}): give a folder that can "
+                        "be written",
+                    )
+                ]
+            ) from None
         for stale in self.chunks.glob("*.tmp"):
             stale.unlink()
         if not manifest.is_file():

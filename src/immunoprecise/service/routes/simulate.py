@@ -211,7 +211,8 @@ def _quantiles(values: npt.NDArray[np.float64]) -> dict[str, Any]:
 
 
 def trajectories_json(tr: Trajectories) -> dict[str, Any]:
-    """Summary, daily quantiles and the first patients' daily series of a simulation."""
+    """Summary, daily quantiles, the first patients' daily series and the notes of a
+    simulation."""
     ok = tr.ok
     tumor = effectors = None
     with contextlib.suppress(ModelError):  # a model without a tumor or effector state
@@ -241,6 +242,8 @@ def trajectories_json(tr: Trajectories) -> dict[str, Any]:
         "patient_series": first,
         "dose_days": finite(dict(tr.dose_days)),
         "settings": finite({k: v for k, v in tr.settings.items() if k in _SETTINGS_SHOWN}),
+        # what was simulated as written but may not be meant (doses of one agent that add up)
+        "notes": list(tr.notes),
     }
 
 
