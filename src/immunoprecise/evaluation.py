@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from immunoprecise.disclaimer import DISCLAIMER
 from immunoprecise.dynamics.candidates import SimulatedRegimen, simulated_regimens
 from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.knowledge import KnowledgeBase, load_knowledge_base
@@ -26,12 +27,6 @@ from immunoprecise.records.digest import record_sha256
 __all__ = ["DISCLAIMER", "Evaluation", "SoftwareInfo", "evaluate", "file_sha256"]
 
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
-
-DISCLAIMER = (
-    "immunoprecise is research decision support, not a medical device. Its profiles and ranked "
-    "strategies summarize published evidence for a research team; they are not a diagnosis or "
-    "a treatment prescription and must be reviewed by qualified clinicians."
-)
 
 
 class SoftwareInfo(BaseModel):

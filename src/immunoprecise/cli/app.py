@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import inspect
+import re
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -32,6 +34,9 @@ from immunoprecise.wording import counted
 __all__ = ["app", "main"]
 
 EXIT_INVALID_INPUT = 2
+JSONL_NAME = "evaluations.jsonl"
+"""The one file ``--format jsonl --out DIR`` writes: a line per patient, for all patients."""
+_LINE_BREAKS_ESCAPED = {ord(c): f"\\u{ord(c):04x}" for c in "\x85\u2028\u2029"}
 
 app = typer.Typer(
     name="immunoprecise",
@@ -56,6 +61,7 @@ class OutputFormat(StrEnum):
     """Formats ``evaluate`` can write."""
 
     json = "json"
+    jsonl = "jsonl"
     table = "table"
     html = "html"
     fhir = "fhir"
@@ -83,12 +89,14 @@ def _root(
 
 
 def _profile_table(ev: Evaluation) -> Table:
+    from immunoprecise.report.rendering import display_number
+
     table = Table(title=f"{ev.patient_id}: immune profile", show_lines=False)
     for column in ("value", "result", "unit", "category", "reference"):
         table.add_column(column)
     for v in ev.profile.values.values():
         if v.status == "assessed":
-            result = f"{v.value:.4g}" if isinstance(v.value, float) else str(v.value)
+            result = display_number(v.value) if isinstance(v.value, float) else str(v.value)
             if v.note:  # e.g. MSI and MMR disagree: the value comes with its caveat
                 result += f" ({v.note})"
         else:
@@ -160,11 +168,31 @@ def _write(
     formats: list[OutputFormat],
     out: Path | None,
     console: Console,
+    started: set[Path],
 ) -> list[Path]:
+    """Write one evaluation in each format; returns the files written for the first time.
+
+    ``started`` holds the files shared by all patients of the run (``evaluations.jsonl``) that
+    were already begun: they are appended to, not listed again.
+    """
     from immunoprecise.report import render_html
 
     written = []
     for fmt in formats:
+        if fmt is OutputFormat.jsonl:
+            # JSON Lines: the --format json document, compact, on one line. JSON leaves U+0085,
+            # U+2028 and U+2029 unescaped, yet str.splitlines() breaks lines at them.
+            line = ev.model_dump_json().translate(_LINE_BREAKS_ESCAPED) + "\n"
+            if out is None:
+                _to_stdout(line, fmt)
+                continue
+            path = out / JSONL_NAME
+            with writing(path), path.open("a" if path in started else "w", encoding="utf-8") as f:
+                f.write(line)
+            if path not in started:
+                started.add(path)
+                written.append(path)
+            continue
         if fmt is OutputFormat.table:
             if ev.plan.what_if is not None:
                 console.print(_what_if_text(ev.plan.what_if), markup=False)
@@ -197,16 +225,17 @@ def _write(
         if fmt is OutputFormat.fhir:
             import json
 
-            from immunoprecise.records.fhir import profile_to_fhir
+            from immunoprecise.records.fhir_export import patient_reference, profile_to_fhir
 
-            bundle = profile_to_fhir(ev.profile, patient_reference=f"Patient/{ev.patient_id}")
+            # the Patient record_to_fhir writes: a FHIR id has no '_'
+            bundle = profile_to_fhir(ev.profile, patient_reference=patient_reference(ev.patient_id))
             text = json.dumps(bundle, indent=2, ensure_ascii=False)
         elif fmt is OutputFormat.json:
             text = ev.model_dump_json(indent=2)
         else:
             text = render_html(ev, record)
         if out is None:
-            sys.stdout.write(text + "\n")
+            _to_stdout(text + "\n", fmt)
         else:
             suffix = "fhir.json" if fmt is OutputFormat.fhir else fmt.value
             path = out / f"{ev.patient_id}.{suffix}"
@@ -214,6 +243,42 @@ def _write(
                 path.write_text(text + "\n", encoding="utf-8")
             written.append(path)
     return written
+
+
+def _stdout_is_utf8() -> bool:
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        return codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        return False
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code > 0xFFFF:  # a surrogate pair, as JSON writes characters beyond the BMP
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
+def _to_stdout(text: str, fmt: OutputFormat) -> None:
+    """Write a JSON or HTML document to stdout in any encoding of stdout.
+
+    A stdout that is not UTF-8 (a Windows redirect writes cp1252; a Latin-1 or ASCII locale)
+    cannot take every character (≥, µ, γδ) and would write the others in its own encoding, which
+    a JSON or HTML reader does not expect. There the document is written in ASCII: characters
+    beyond it as JSON escapes (``\\u2265``) or HTML character references (``&#x2265;``), which
+    read the same.
+    """
+    if not _stdout_is_utf8():
+        if fmt is OutputFormat.html:  # the styles are ASCII: references only meet text
+            text = _NON_ASCII.sub(lambda m: f"&#x{ord(m.group()):x};", text)
+        else:  # outside strings, JSON is ASCII
+            text = _NON_ASCII.sub(_json_escape, text)
+    sys.stdout.write(text)
 
 
 def _what_if_text(what_if: WhatIf) -> str:
@@ -274,7 +339,9 @@ def evaluate_command(
         typer.Option(
             "--format",
             "-f",
-            help="Output format; repeat for several (json, table, html, pdf: the report via "
+            help="Output format; repeat for several (json: one indented document per patient, "
+            "back to back on stdout; jsonl: JSON Lines, one compact document per line and "
+            "patient, for pandas.read_json(lines=True); table, html, pdf: the report via "
             "WeasyPrint, fhir: the profile as FHIR Observations). Default: json.",
         ),
     ] = None,
@@ -283,7 +350,8 @@ def evaluate_command(
         typer.Option(
             "--out",
             "-o",
-            help="Directory for <patient>.json / .html / .pdf / .fhir.json; stdout if omitted.",
+            help="Directory for <patient>.json / .html / .pdf / .fhir.json, and one "
+            f"{JSONL_NAME} for all patients (jsonl); stdout if omitted.",
             file_okay=False,
             callback=output_folder,
         ),
@@ -332,6 +400,10 @@ def evaluate_command(
     (the ids name the output files). With --what-if, the table output starts with a banner
     saying the strategies are hypothetical.
 
+    For several patients, --format json prints the documents back to back (read them with jq);
+    --format jsonl prints one line per patient, which pandas.read_json(..., lines=True) and a
+    json.loads per line read, and with --out writes them all to DIR/evaluations.jsonl.
+
     Example: immunoprecise evaluate patient.json --format json --format html --out out/
 
     With simulated regimens: immunoprecise evaluate patient.json --simulate -f html -o out/
@@ -376,9 +448,18 @@ def evaluate_command(
         except OSError as exc:
             _err.print(f"error: cannot make --out {out}: {exc.strerror or exc}", markup=False)
             raise typer.Exit(EXIT_INVALID_INPUT) from None
+    if OutputFormat.table in formats and not _stdout_is_utf8():
+        # a table is read, not parsed: a character the stdout cannot take is shown as its
+        # escape (\u2265), as Python shows it on stderr, rather than end the command
+        reconfigure = getattr(sys.stdout, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     console = Console(highlight=False)
     written: list[Path] = []
+    started: set[Path] = set()
     source_of: dict[str, Path] = {}
+    # an error's text → the first patient it stopped, and the later ones
+    same_error: dict[str, tuple[str, list[str]]] = {}
     for path, records, digest in inputs:
         shown = len(records) > 20 and sys.stderr.isatty()
         for record in track(
@@ -405,10 +486,24 @@ def evaluate_command(
                     seed=seed,
                     base_dir=path.parent,
                 )
-                written += _write(ev, record, formats, out, console)
+                written += _write(ev, record, formats, out, console, started)
             except ImmunopreciseError as exc:
-                _err.print(f"error: {path}: patient {pid}: {exc}", markup=False)
                 failed_patients += 1
+                # a mistake every patient meets (--what-if crp=abc) is shown once, with the
+                # patients it stopped named at the end, not once per row of a table
+                if str(exc) in same_error:
+                    same_error[str(exc)][1].append(pid)
+                    continue
+                same_error[str(exc)] = (pid, [])
+                _err.print(f"error: {path}: patient {pid}: {exc}", markup=False)
+    for first, pids in same_error.values():
+        if pids:
+            named = ", ".join(pids[:10]) + (", …" if len(pids) > 10 else "")
+            _err.print(
+                f"error: the same error as patient {first} for "
+                f"{counted(len(pids), 'more patient')}: {named}",
+                markup=False,
+            )
     if written:
         _err.print(f"Wrote {counted(len(written), 'file')} to {out}/:", markup=False)
         for p in written:

@@ -8,7 +8,12 @@ Examples
 Quantity(value=12.0, unit='mut/Mb')
 """
 
-from immunoprecise.records.fhir_export import profile_to_fhir, record_to_fhir
+from immunoprecise.records.fhir_export import (
+    RESEARCH_USE_TAG,
+    patient_reference,
+    profile_to_fhir,
+    record_to_fhir,
+)
 from immunoprecise.records.fhir_import import (
     FhirCodes,
     FhirImport,
@@ -20,10 +25,12 @@ from immunoprecise.records.fhir_import import (
 )
 
 __all__ = [
+    "RESEARCH_USE_TAG",
     "FhirCodes",
     "FhirImport",
     "SkippedResource",
     "fhir_codes",
+    "patient_reference",
     "profile_to_fhir",
     "read_fhir_bundle",
     "read_fhir_bundles",

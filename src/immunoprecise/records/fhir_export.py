@@ -4,7 +4,8 @@
 Observations, MedicationAdministrations) so that :func:`~immunoprecise.records.fhir_import.
 read_fhir_bundle` reads the same record back for the fields the mapping covers (``docs/fhir.md``).
 :func:`profile_to_fhir` writes an :class:`~immunoprecise.profile.ImmuneProfile`'s assessed values
-as Observations with their method, formula and references.
+as Observations with their method, formula and references, each with the research-use
+disclaimer as a note and the Bundle tagged research use only in its ``meta``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from fhir.resources.R4B.bundle import Bundle
 
+from immunoprecise.disclaimer import DISCLAIMER
+from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.records.fhir_import import (
     NIL_KNOWN,
     PRIOR_THERAPIES_CODE,
@@ -27,7 +30,13 @@ from immunoprecise.records.record import PatientRecord
 if TYPE_CHECKING:  # the profile stage depends on records, not the reverse
     from immunoprecise.profile.immune_profile import ImmuneProfile
 
-__all__ = ["full_url", "profile_to_fhir", "record_to_fhir"]
+__all__ = [
+    "RESEARCH_USE_TAG",
+    "full_url",
+    "patient_reference",
+    "profile_to_fhir",
+    "record_to_fhir",
+]
 
 Json = dict[str, Any]
 _FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
@@ -35,6 +44,79 @@ _FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 
 def _fhir_id(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9\-.]", "-", text)[:64]
+
+
+RESEARCH_USE_TAG: dict[str, str] = {
+    "system": "https://immunoprecise.org/fhir/CodeSystem/output-use",
+    "code": "research-use-only",
+    "display": "Research use only: research decision support, not a medical device",
+}
+"""The ``meta.tag`` of a Bundle :func:`profile_to_fhir` writes. FHIR has no standard code for
+"research use only, not a medical device", so the code is in the project's own namespace."""
+
+# a relative literal reference (FHIR R4 references.html#literal): Type/id[/_history/version]
+_RELATIVE_REFERENCE = re.compile(
+    r"^(?P<type>[A-Za-z]+)/(?P<id>[^/]*)(?:/_history/[A-Za-z0-9\-.]{1,64})?$"
+)
+
+
+def patient_reference(patient_id: str) -> str:
+    """The relative reference ``Patient/<id>`` to the Patient :func:`record_to_fhir` writes
+    for a record with this patient id.
+
+    A record's id may hold ``_``, which a FHIR id may not: it is written as ``-`` (the Patient
+    keeps the original in an ``identifier``), and so is it here.
+
+    Parameters
+    ----------
+    patient_id
+        The record's ``patient.id``.
+
+    Returns
+    -------
+    str
+        E.g. ``"Patient/SYN-CRC-001"``, for the ``patient_reference`` of
+        :func:`profile_to_fhir`.
+
+    Examples
+    --------
+    >>> patient_reference("SYN_CRC_01")
+    'Patient/SYN-CRC-01'
+    """
+    return f"Patient/{_fhir_id(patient_id)}"
+
+
+def _checked_reference(reference: str) -> str:
+    """``reference`` if FHIR reads it as a reference, else a ValidationError naming it."""
+    if not isinstance(reference, str) or not reference.strip():
+        raise ValidationError(
+            [
+                FieldProblem(
+                    "patient_reference",
+                    reference,
+                    "expected a FHIR reference such as 'Patient/SYN-CRC-001' "
+                    "(patient_reference(record.patient.id) writes it)",
+                )
+            ]
+        )
+    if reference.startswith(("urn:", "#")) or "://" in reference:
+        return reference  # a urn:uuid, a contained resource or an absolute URL
+    match = _RELATIVE_REFERENCE.fullmatch(reference)
+    if match is None or not _FHIR_ID.fullmatch(match["id"]):
+        kind, _, rest = reference.partition("/")
+        example = f"{kind}/{_fhir_id(rest)}" if rest and "/" not in rest else "Patient/P-001"
+        raise ValidationError(
+            [
+                FieldProblem(
+                    "patient_reference",
+                    reference,
+                    "expected Type/id with a FHIR id (letters, digits, '-' and '.', at most 64), "
+                    f"e.g. {example!r}: patient_reference(record.patient.id) writes the "
+                    "reference of the Patient record_to_fhir writes ('_' as '-')",
+                )
+            ]
+        )
+    return reference
 
 
 _URN_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://immunoprecise.org/fhir/")
@@ -425,6 +507,7 @@ def _profile_value_observation(
     if value.inputs:
         notes.append("Inputs: " + ", ".join(value.inputs))
     notes += [f"Reference: {c.text}" for c in value.references]
+    notes.append(DISCLAIMER)  # each Observation may be read without its Bundle
     obs["note"] = [{"text": n} for n in notes]
     return obs
 
@@ -438,17 +521,31 @@ def profile_to_fhir(profile: ImmuneProfile, *, patient_reference: str) -> Json:
     with the UCUM unit, categories as ``interpretation`` text, and the method, formula, inputs
     and references as notes. Values that could not be assessed are left out.
 
+    The output is research decision support, not a medical device, and says so where a FHIR
+    consumer sees it: every Observation's last ``note`` is the research-use disclaimer
+    (:data:`immunoprecise.evaluation.DISCLAIMER`, the text the JSON, HTML, PDF and table
+    outputs carry), and the Bundle's ``meta.tag`` holds :data:`RESEARCH_USE_TAG`
+    (``https://immunoprecise.org/fhir/CodeSystem/output-use#research-use-only``).
+
     Parameters
     ----------
     profile
         The profile, from :func:`immunoprecise.profile`.
     patient_reference
-        The reference the Observations' ``subject`` points at, e.g. ``"Patient/SYN-CRC-001"``.
+        The reference the Observations' ``subject`` points at, e.g. ``"Patient/SYN-CRC-001"``
+        (:func:`patient_reference` gives that of the Patient :func:`record_to_fhir` writes), a
+        ``urn:uuid:`` or an absolute URL.
 
     Returns
     -------
     dict
         A ``collection`` Bundle as JSON-ready data, validated with ``fhir.resources``.
+
+    Raises
+    ------
+    ValidationError
+        If ``patient_reference`` is not a FHIR reference: a relative one whose id is not a FHIR
+        id (``Patient/SYN_CRC_01``: ``_`` is not allowed; write ``Patient/SYN-CRC-01``).
 
     Examples
     --------
@@ -459,7 +556,12 @@ def profile_to_fhir(profile: ImmuneProfile, *, patient_reference: str) -> Json:
     ...            if e["resource"]["code"]["coding"][0]["code"] == "tmb")
     >>> tmb["code"]["coding"][1]["code"], tmb["valueQuantity"]["value"]
     ('94076-7', 45.0)
+    >>> tmb["note"][-1]["text"].startswith("immunoprecise is research decision support")
+    True
+    >>> bundle["meta"]["tag"][0]["code"]
+    'research-use-only'
     """
+    patient_reference = _checked_reference(patient_reference)
     codes = fhir_codes()
     entries = [
         _profile_value_observation(key, value, patient_reference, i, codes)
@@ -469,6 +571,7 @@ def profile_to_fhir(profile: ImmuneProfile, *, patient_reference: str) -> Json:
     return _validated(
         {
             "resourceType": "Bundle",
+            "meta": {"tag": [dict(RESEARCH_USE_TAG)]},
             "type": "collection",
             "entry": [
                 {

@@ -12,7 +12,7 @@ from immunoprecise import pl
 from immunoprecise.evaluation import Evaluation
 from immunoprecise.profile import ImmuneProfile
 from immunoprecise.records import PatientRecord
-from immunoprecise.report.rendering import jinja_environment
+from immunoprecise.report.rendering import display_number, jinja_environment
 from immunoprecise.safety import (
     CrsRiskResult,
     HematotoxScore,
@@ -35,7 +35,7 @@ def _number(value: object) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return display_number(value)
     return "" if value is None else str(value)
 
 
