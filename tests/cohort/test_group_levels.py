@@ -124,3 +124,9 @@ def test_merging_many_levels_into_strata_stays_allowed() -> None:
     table = response_table(frame, by="site", groups={"first": sites[:12], "rest": sites[12:]})
     assert [r.stratum for r in table.rows] == ["first", "rest"]
     assert sum(r.n for r in table.rows) == len(frame)
+
+
+@pytest.mark.parametrize("analysis", sorted(GROUPED))
+def test_an_empty_group_column_name_is_no_column(analysis: str) -> None:
+    with pytest.raises(CohortError, match="no column ''"):
+        GROUPED[analysis](_table(), "")

@@ -63,6 +63,9 @@ def test_survival_and_response_equal_the_library_on_the_file(server: Server) -> 
     assert [r["responders"] for r in resp.json()["rows"]] == [r.responders for r in table.rows]
     assert "cd8_foxp3_ratio.interfollicular" in columns["numeric"]
     assert "risk.flipi:category" in columns["categorical"]
+    # a score with few values (FLIPI 0–5, ECOG) is a number and a stratum: the analyses take both
+    assert {"ecog", "risk.flipi"} <= set(columns["numeric"]) & set(columns["categorical"])
+    assert "cd8_foxp3_ratio.interfollicular" not in columns["categorical"]
     assert columns["patients"] == 200
 
 

@@ -217,9 +217,9 @@ def kaplan_meier(
     """
     check_ci_level(ci_level)
     frame = cohort_frame(data)
-    surv = survival_data(frame, endpoint, require=[group] if group else [])
+    surv = survival_data(frame, endpoint, require=[group] if group is not None else [])
     labels = group_labels(frame, group, surv)
-    levels = group_levels(frame, group, labels.tolist()) if group else ["all"]
+    levels = group_levels(frame, group, labels.tolist()) if group is not None else ["all"]
     if group is not None:
         check_group_levels(frame, group, levels, among=f"patients with {endpoint} data")
     times = _at_risk_times(surv, at_risk_times)

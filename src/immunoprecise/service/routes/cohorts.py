@@ -22,7 +22,7 @@ from fastapi import (
 )
 
 from immunoprecise.cohort import OUTCOME_COLUMNS, cohort_frame, kaplan_meier, response_table
-from immunoprecise.cohort.frame import MAX_NAMED_GROUP_LEVELS
+from immunoprecise.cohort.frame import MAX_GROUP_LEVELS, MAX_NAMED_GROUP_LEVELS
 from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.records.readers import TABLE_SUFFIXES
 from immunoprecise.registry import COHORT_KIND, cohort_names, import_cohort, load_cohort
@@ -259,7 +259,11 @@ def check_biomarker(caller: Caller, biomarker: str) -> None:
     responses=error_responses(400, 404, 409),
 )
 def cohort_columns(state: State, caller: Anyone, name: str) -> dict[str, Any]:
-    """Numeric columns (biomarkers, for cut-points and Cox) and categorical ones (strata)."""
+    """Numeric columns (biomarkers, for cut-points and Cox) and categorical ones (strata).
+
+    A column is a stratum when the survival and response analyses take it as a group: numeric
+    with at most ``MAX_GROUP_LEVELS`` values (ECOG 0–4 is both a number and a stratum), or named
+    levels, at most ``MAX_NAMED_GROUP_LEVELS``."""
     frame = analysis_frame(state, caller, name)
     outcome = set(OUTCOME_COLUMNS)
     numeric, categorical = [], []
@@ -269,14 +273,39 @@ def cohort_columns(state: State, caller: Anyone, name: str) -> dict[str, Any]:
         values = frame[col].dropna()
         if values.empty:
             continue
-        if pd.api.types.is_numeric_dtype(values) and values.nunique() > 2:
+        is_number = pd.api.types.is_numeric_dtype(values)
+        levels = values.nunique()
+        if is_number and levels > 2:
             numeric.append(col)
-        elif values.nunique() <= MAX_NAMED_GROUP_LEVELS:
+        if levels <= (MAX_GROUP_LEVELS if is_number else MAX_NAMED_GROUP_LEVELS):
             categorical.append(col)
     return {"numeric": numeric, "categorical": categorical, "patients": len(frame)}
 
 
 Endpoint = Annotated[Literal["os", "pfs"], Query(description="Survival endpoint.")]
+
+
+def _check_group(by: str | None) -> None:
+    """Refuse a ``by`` sent empty or blank (as a form whose strata field was left empty sends
+    it): without the field the analysis is of all patients together; a blank one names no
+    column.
+
+    Raises
+    ------
+    ValidationError
+        Naming ``query.by``, the value received and what to send instead.
+    """
+    if by is not None and not by.strip():
+        raise ValidationError(
+            [
+                FieldProblem(
+                    "query.by",
+                    by,
+                    "the group column is empty: leave 'by' out to analyse all patients "
+                    "together, or name a column (GET /api/v1/cohorts/{name}/columns lists them)",
+                )
+            ]
+        )
 
 
 @router.get(
@@ -292,6 +321,7 @@ def cohort_survival(
     by: Annotated[str | None, Query(description="Column whose levels are compared.")] = None,
 ) -> dict[str, Any]:
     """Kaplan–Meier curves (days) with CIs, medians and numbers at risk, and the log-rank test."""
+    _check_group(by)
     frame = analysis_frame(state, caller, name)
     return kaplan_meier(frame, endpoint=endpoint, group=by).model_dump(mode="json")
 
@@ -308,6 +338,7 @@ def cohort_response(
     by: Annotated[str | None, Query(description="Column that defines the strata.")] = None,
 ) -> dict[str, Any]:
     """ORR and CR rate per stratum with exact CIs, and Fisher/χ² tests between strata."""
+    _check_group(by)
     frame = analysis_frame(state, caller, name)
     return response_table(frame, by=by).model_dump(mode="json")
 
