@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import codecs
 import inspect
-import re
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -22,6 +20,12 @@ from immunoprecise.cli.paths import output_folder, writing
 from immunoprecise.cli.score_expression import score_expression_command
 from immunoprecise.cli.serve import serve_command, token_app
 from immunoprecise.cli.simulate import simulate_command
+from immunoprecise.cli.stdio import (
+    NON_ASCII,
+    json_escape,
+    stdout_is_utf8,
+    tolerate_any_encoding,
+)
 from immunoprecise.cli.trial import trial_command
 from immunoprecise.errors import ImmunopreciseError
 from immunoprecise.evaluation import Evaluation, evaluate, file_sha256
@@ -245,25 +249,6 @@ def _write(
     return written
 
 
-def _stdout_is_utf8() -> bool:
-    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
-    try:
-        return codecs.lookup(encoding).name == "utf-8"
-    except LookupError:
-        return False
-
-
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
-
-
-def _json_escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    if code > 0xFFFF:  # a surrogate pair, as JSON writes characters beyond the BMP
-        code -= 0x10000
-        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
-    return f"\\u{code:04x}"
-
-
 def _to_stdout(text: str, fmt: OutputFormat) -> None:
     """Write a JSON or HTML document to stdout in any encoding of stdout.
 
@@ -273,11 +258,11 @@ def _to_stdout(text: str, fmt: OutputFormat) -> None:
     beyond it as JSON escapes (``\\u2265``) or HTML character references (``&#x2265;``), which
     read the same.
     """
-    if not _stdout_is_utf8():
+    if not stdout_is_utf8():
         if fmt is OutputFormat.html:  # the styles are ASCII: references only meet text
-            text = _NON_ASCII.sub(lambda m: f"&#x{ord(m.group()):x};", text)
+            text = NON_ASCII.sub(lambda m: f"&#x{ord(m.group()):x};", text)
         else:  # outside strings, JSON is ASCII
-            text = _NON_ASCII.sub(_json_escape, text)
+            text = NON_ASCII.sub(json_escape, text)
     sys.stdout.write(text)
 
 
@@ -448,7 +433,7 @@ def evaluate_command(
         except OSError as exc:
             _err.print(f"error: cannot make --out {out}: {exc.strerror or exc}", markup=False)
             raise typer.Exit(EXIT_INVALID_INPUT) from None
-    if OutputFormat.table in formats and not _stdout_is_utf8():
+    if OutputFormat.table in formats and not stdout_is_utf8():
         # a table is read, not parsed: a character the stdout cannot take is shown as its
         # escape (\u2265), as Python shows it on stderr, rather than end the command
         reconfigure = getattr(sys.stdout, "reconfigure", None)
@@ -602,8 +587,12 @@ def main() -> None:
     """Entry point of the ``immunoprecise`` command.
 
     A file or folder the system refuses (a path through a file, no permission, a full disk)
-    ends the command with its reason and exit code 2, not a traceback.
+    ends the command with its reason and exit code 2, not a traceback. Any stdout encoding is
+    taken (a Windows redirect writes cp1252, a locale may be ASCII): a character it cannot take
+    is shown as its escape, JSON is written in ASCII, and a CSV/TSV table that does not fit is
+    refused with what to do (see :mod:`immunoprecise.cli.stdio`).
     """
+    tolerate_any_encoding()
     try:
         app()
     except OSError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import io
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -15,6 +16,7 @@ import typer
 from rich.console import Console
 
 from immunoprecise.cli.paths import output_file
+from immunoprecise.cli.stdio import stdout_is_utf8, write_json, write_table
 from immunoprecise.errors import ImmunopreciseError, ValidationError
 from immunoprecise.registry.models import AuditAction
 from immunoprecise.wording import counted
@@ -262,6 +264,8 @@ def import_command(
         raise _fail(exc) from None
     for report in reports:
         _out.print(_shown(report.summary()), markup=False)
+        for note in report.notes:  # a FHIR resource the record has no field for is named
+            _out.print(f"  {_shown(note)}", markup=False, soft_wrap=True)
     if len(reports) > 1:
         rows = sum(r.rows for r in reports)
         created = sum(r.created for r in reports)
@@ -328,7 +332,12 @@ def export_command(
 
     try:
         with Registry.open(db) as registry:
-            n = registry.export(out, actor=actor or _default_actor())
+            if out is None and not stdout_is_utf8():
+                buffer = io.StringIO()  # written once audited, in ASCII (JSON escapes)
+                n = registry.export(buffer, actor=actor or _default_actor())
+                write_json(buffer.getvalue())
+            else:
+                n = registry.export(out, actor=actor or _default_actor())
     except ImmunopreciseError as exc:
         raise _fail(exc) from None
     except BrokenPipeError:  # the reader of stdout stopped (`| head`): not an error of ours
@@ -433,12 +442,12 @@ def _print_rows(
 ) -> None:
     """Print ``rows`` as a table or TSV under ``columns``, or ``objects`` as one JSON array."""
     if fmt is ListFormat.json:
-        typer.echo(json.dumps([dict(o) for o in objects], ensure_ascii=False, indent=2))
+        write_json(json.dumps([dict(o) for o in objects], ensure_ascii=False, indent=2) + "\n")
         return
     if fmt is ListFormat.tsv:
         lines = ["\t".join(columns)]
         lines += ["\t".join(_tsv_field(v) for v in row) for row in rows]
-        typer.echo("\n".join(lines))
+        write_table("\n".join(lines) + "\n", what="the TSV", fix="use --format json")
         return
     if not rows:
         _err.print(empty, markup=False)

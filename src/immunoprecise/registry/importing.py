@@ -9,7 +9,13 @@ from pathlib import Path
 
 from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.records import PatientRecord, read_patients
-from immunoprecise.records.readers import DOCUMENT_SUFFIXES, TABLE_SUFFIXES, binary_content
+from immunoprecise.records.readers import (
+    DOCUMENT_SUFFIXES,
+    TABLE_SUFFIXES,
+    _check_path,
+    _load_document,
+    binary_content,
+)
 from immunoprecise.records.table import EXCEL_SUFFIXES
 from immunoprecise.records.validation import validate_model
 from immunoprecise.registry.models import AuditAction, ImportReport
@@ -158,6 +164,30 @@ def read_export(path: Path) -> tuple[list[PatientRecord], list[int]]:
     return records, lines
 
 
+def _read_bundle(path: Path) -> tuple[list[PatientRecord], list[tuple[str, ...]]] | None:
+    """The records of a ``.json`` FHIR Bundle, each with what reading it left out (resources
+    without a record field, named with their code and the reason) and its notes, so that the
+    import report lists them; None for any other file."""
+    if path.suffix.lower() != ".json":
+        return None
+    _check_path(path)
+    data = _load_document(path)
+    if not (isinstance(data, dict) and data.get("resourceType") == "Bundle"):
+        return None
+    from immunoprecise.records.fhir import read_fhir_bundles
+
+    records: list[PatientRecord] = []
+    notes: list[tuple[str, ...]] = []
+    for imported in read_fhir_bundles(data):
+        record = imported.record.read_from(path.parent)
+        records.append(record)
+        notes.append(
+            tuple(f"{record.patient_id}: left out {skipped}" for skipped in imported.skipped)
+            + tuple(f"{record.patient_id}: {note}" for note in imported.notes)
+        )
+    return records, notes
+
+
 def file_items(
     path: Path,
     records: Sequence[PatientRecord] | None = None,
@@ -168,9 +198,12 @@ def file_items(
     from ``path``, else read and validated here (a ``.jsonl`` registry export line by line;
     ``sheet`` of a workbook)."""
     lines: list[int] | None = None
+    notes: list[tuple[str, ...]] | None = None
     try:
         if records is None and path.suffix.lower() == EXPORT_SUFFIX:
             records, lines = read_export(path)
+        elif records is None and (bundle := _read_bundle(path)) is not None:
+            records, notes = bundle
         elif records is None:
             records = read_patients(path, sheet=sheet)
     except ValidationError as exc:
@@ -186,7 +219,7 @@ def file_items(
         # tables: row 1 is the header line, so record i is on row i + 2 (as the reader counts)
         where = f"row {i + 2}" if table else f"line {lines[i]}" if lines else "record"
         label = f"{path}: {where} ({record.patient_id})"
-        items.append(_BatchItem(label, record, path.name))
+        items.append(_BatchItem(label, record, path.name, notes[i] if notes else ()))
     return items
 
 
@@ -302,6 +335,7 @@ def reports_of(
                 updated=actions.count(AuditAction.update),
                 unchanged=actions.count(AuditAction.unchanged),
                 patient_ids=tuple(a.version.patient_id for a in mine),
+                notes=tuple(note for item in batch for note in item.notes),
             )
         )
     return reports

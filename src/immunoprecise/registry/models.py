@@ -359,6 +359,13 @@ class ImportReport(_Frozen):
     updated: int = Field(description="New versions of patients already in the registry.")
     unchanged: int = Field(description="Records identical to their latest version (not stored).")
     patient_ids: tuple[str, ...]
+    notes: tuple[str, ...] = Field(
+        default=(),
+        description=(
+            "What reading the file left out or noted, one line each, naming the patient: a FHIR "
+            "Bundle's resources the record has no field for, and how values were read."
+        ),
+    )
 
     def summary(self) -> str:
         """One line for people, e.g. ``cohort.csv: 200 rows, 200 new, 0 updated, 0 unchanged``."""

@@ -252,11 +252,13 @@ class _Added:
 
 @dataclass(frozen=True)
 class _BatchItem:
-    """A record to add, the label that names it in errors (``row 3 (P003)``) and its source."""
+    """A record to add, the label that names it in errors (``row 3 (P003)``), its source and
+    what reading it left out or noted (a FHIR Bundle's resources without a record field)."""
 
     label: str
     record: PatientRecord
     source: str | None
+    notes: tuple[str, ...] = ()
 
 
 class Registry(Database):
