@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-import sys
+import re
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from html import escape
@@ -20,6 +20,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from immunoprecise.cli.paths import output_folder
+from immunoprecise.cli.stdio import write_json, write_table
 from immunoprecise.errors import (
     FieldProblem,
     ImmunopreciseError,
@@ -526,8 +527,10 @@ def _write(
             continue
         else:
             text = _html(tr, summary, pl.figure_svg(pl.trajectories(tr), id_prefix="trajectories"))
-        if out is None:
-            sys.stdout.write(text)
+        if out is None and fmt is SimulateFormat.json:
+            write_json(text)
+        elif out is None:
+            write_table(text, what="the trajectories CSV", fix="write it with --out DIR")
         else:
             path = out / FILE_NAMES[fmt]
             path.write_text(text, encoding="utf-8")
@@ -675,8 +678,8 @@ def simulate_command(
         float | None,
         typer.Option(
             "--body-weight",
-            help="Body weight in kg for per-kg doses (mg/kg, cells/kg). Default: 70, the ICRP "
-            "reference adult.",
+            help="Body weight in kg (0.2 to 650) for per-kg doses (mg/kg, cells/kg). Default: "
+            "70, the ICRP reference adult.",
             metavar="KG",
             show_default=False,
         ),
@@ -786,6 +789,7 @@ def _run(
     from immunoprecise.dynamics.dosing import REFERENCE_BODY_SURFACE_M2, REFERENCE_BODY_WEIGHT_KG
     from immunoprecise.dynamics.models import get_model
     from immunoprecise.dynamics.simulate import (
+        LATE_DOSES_FIX,
         MAX_T_END_DAYS,
         check_output_size,
         output_times,
@@ -821,6 +825,12 @@ def _run(
         model.state_index(name)
     if parameter_set is not None:
         model.parameter_set(parameter_set)
+    if body_weight is not None and math.isfinite(body_weight) and body_weight > 0:
+        from immunoprecise.dynamics.dosing import body_weight_problem
+
+        problem = body_weight_problem(body_weight)
+        if problem:
+            raise _UsageError(f"--body-weight {problem}")
     reg = _read_regimen(regimen, regimen_file)
     p_values: Mapping[str, float] | pd.DataFrame = params
     y_values: Mapping[str, float] | pd.DataFrame = y0
@@ -850,8 +860,9 @@ def _run(
             body_surface_m2=REFERENCE_BODY_SURFACE_M2 if body_surface is None else body_surface,
             progress=lambda f: bar.update(task, completed=f),
         )
+    # the library names the option t_end; here it is --t-end
     notes = [
-        *tr.notes,
+        *(re.sub(r"\bt_end\b", "--t-end", note) for note in tr.notes),
         *_body_size_notes(model, reg, t_end, body_weight, body_surface),
     ]
     summary = _summary(tr, t_end=t_end, params=params, initial=y0, patients_file=patients)
@@ -867,11 +878,9 @@ def _run(
     summary["notes"] = notes
     to_stdout = out is None and bool(formats)
     (_err if to_stdout else _out).print(_table(tr, summary))
-    for note in notes:
-        _err.print(f"note: {note}", markup=False)
-    late = reg.late_doses_text(t_end) if reg is not None else None
-    if late:
-        _err.print(f"warning: {late}; lengthen --t-end to include them", markup=False)
+    late_fix = LATE_DOSES_FIX.replace("t_end", "--t-end")
+    for note in notes:  # doses left out of the run warn; the rest are notes
+        _err.print(f"{'warning' if note.endswith(late_fix) else 'note'}: {note}", markup=False)
     failed = int((~tr.ok).sum())
     if failed:
         _err.print(

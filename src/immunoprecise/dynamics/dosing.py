@@ -26,9 +26,12 @@ from immunoprecise.errors import UnitError
 from immunoprecise.records.units import parse_unit, unit_registry
 
 __all__ = [
+    "MAX_BODY_WEIGHT_KG",
+    "MIN_BODY_WEIGHT_KG",
     "REFERENCE_BODY_SURFACE_M2",
     "REFERENCE_BODY_WEIGHT_KG",
     "body_size_used",
+    "body_weight_problem",
     "to_model_units",
 ]
 
@@ -44,6 +47,58 @@ REFERENCE_BODY_SURFACE_M2 = 1.8
 ICRP. Report of the Task Group on Reference Man. ICRP Publication 23. Pergamon 1975 (total body
 surface 18,000 cm²; the Mosteller formula for 70 kg and 170 cm gives 1.82 m²).
 """
+
+
+MIN_BODY_WEIGHT_KG = 0.2
+"""Lightest body weight taken for per-kg doses (kg): about the smallest surviving newborns.
+
+The Tiniest Babies Registry (University of Iowa Stead Family Children's Hospital) lists
+surviving infants from about 0.21 kg birth weight (Kwek Yu Xuan, 212 g, Singapore 2020).
+"""
+
+MAX_BODY_WEIGHT_KG = 650.0
+"""Heaviest body weight taken for per-kg doses (kg): above the heaviest person recorded.
+
+Guinness World Records: Jon Brower Minnoch, about 635 kg (1,400 lb) in 1978.
+"""
+
+
+def body_weight_problem(body_weight_kg: float) -> str | None:
+    """What is wrong with a body weight given in kilograms (``None``: it is a human's).
+
+    A weight outside :data:`MIN_BODY_WEIGHT_KG` to :data:`MAX_BODY_WEIGHT_KG` (0.2 to 650 kg,
+    the lightest surviving newborns to the heaviest person recorded) is not a human's in kg; a
+    number 1,000 times a plausible one is most likely grams.
+
+    Parameters
+    ----------
+    body_weight_kg
+        The body weight as given, read as kilograms (a finite number > 0).
+
+    Returns
+    -------
+    str or None
+        The problem, naming the value, the unit and the likely mistake; ``None`` within range.
+
+    Examples
+    --------
+    >>> body_weight_problem(70.0) is None
+    True
+    >>> print(body_weight_problem(70000.0))
+    70000 kg is not a human body weight (0.2 to 650 kg): 70000 looks like grams; give the weight in kg (70)
+    """  # noqa: E501
+    if MIN_BODY_WEIGHT_KG <= body_weight_kg <= MAX_BODY_WEIGHT_KG:
+        return None
+    problem = (
+        f"{body_weight_kg:g} kg is not a human body weight "
+        f"({MIN_BODY_WEIGHT_KG:g} to {MAX_BODY_WEIGHT_KG:g} kg)"
+    )
+    if MIN_BODY_WEIGHT_KG <= body_weight_kg / 1000 <= MAX_BODY_WEIGHT_KG:
+        return (
+            f"{problem}: {body_weight_kg:g} looks like grams; give the weight in kg "
+            f"({body_weight_kg / 1000:g})"
+        )
+    return f"{problem}; give the weight in kg"
 
 
 def _quantity(value: float, unit: str) -> Any:

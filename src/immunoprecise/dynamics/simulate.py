@@ -15,6 +15,7 @@ import pandas as pd
 from immunoprecise.dynamics.dosing import (
     REFERENCE_BODY_SURFACE_M2,
     REFERENCE_BODY_WEIGHT_KG,
+    body_weight_problem,
     to_model_units,
 )
 from immunoprecise.dynamics.integrator import (
@@ -39,6 +40,7 @@ __all__ = [
     "Threshold",
     "check_output_size",
     "dose_overlap_notes",
+    "dose_timing_notes",
     "dosing_segments",
     "output_times",
     "resolve_model",
@@ -134,7 +136,9 @@ def simulate(
         makes the state jump across the value counts as a crossing on the day of the dose.
     body_weight_kg
         Body weight for per-kg doses (default: the 70 kg ICRP reference adult): a finite
-        number > 0.
+        number from :data:`~immunoprecise.dynamics.dosing.MIN_BODY_WEIGHT_KG` to
+        :data:`~immunoprecise.dynamics.dosing.MAX_BODY_WEIGHT_KG` (0.2 to 650 kg; a weight in
+        grams, such as 70000, is refused).
     body_surface_m2
         Body surface area for per-m² doses (``mg/m2``; default: the 1.8 m² ICRP reference
         adult): a finite number > 0.
@@ -145,9 +149,10 @@ def simulate(
     -------
     Trajectories
         States of every patient at the output times; ``to_frame()`` gives a long table.
-        ``notes`` names what was simulated as written but may not be meant: two regimen items
-        giving one agent at the same time (their doses add up; see
-        :func:`dose_overlap_notes`).
+        ``notes`` names what was simulated as written but may not be meant: doses starting
+        after ``t_end`` (not given), an infusion still running at ``t_end`` (only its days
+        before ``t_end`` given; see :func:`dose_timing_notes`), and two regimen items giving
+        one agent at the same time (their doses add up; see :func:`dose_overlap_notes`).
 
     Raises
     ------
@@ -189,6 +194,9 @@ def simulate(
     body_weight_kg = _number(
         "body_weight_kg", body_weight_kg, "a positive number of kilograms, e.g. 70", _positive
     )
+    weight_problem = body_weight_problem(body_weight_kg)
+    if weight_problem:
+        raise ModelError(f"body_weight_kg {weight_problem}")
     body_surface_m2 = _number(
         "body_surface_m2",
         body_surface_m2,
@@ -220,7 +228,7 @@ def simulate(
     segments = dosing_segments(
         mdl, reg, t_end, body_weight_kg=body_weight_kg, body_surface_m2=body_surface_m2
     )
-    notes = tuple(dose_overlap_notes(mdl, reg, t_end))
+    notes = (*dose_timing_notes(reg, t_end), *dose_overlap_notes(mdl, reg, t_end))
     crossings = _crossings(mdl, thresholds)
     chosen = method or mdl.method
     common: dict[str, Any] = {
@@ -723,6 +731,69 @@ def dosing_segments(
             Segment(float(t_end), float(t_end), np.zeros(len(model.inputs)), tuple(last))
         )
     return segments
+
+
+LATE_DOSES_FIX = "lengthen t_end to include them"
+"""How the note on doses after ``t_end`` ends (see :func:`dose_timing_notes`); a surface that
+names the option otherwise (the CLI's ``--t-end``) recognises the note by it."""
+
+
+def dose_timing_notes(regimen: Regimen | None, t_end: float) -> list[str]:
+    """Notes on the doses of a regimen that the simulation to ``t_end`` gives only in part.
+
+    A dose that starts after ``t_end`` falls outside the simulation and is not given; an
+    infusion still running at ``t_end`` is given only for its days before ``t_end``. Both are
+    simulated as written (nothing is refused), but a regimen written for a longer run, or a
+    ``t_end`` shorter than meant, changes what the patient received, so each is named.
+
+    Parameters
+    ----------
+    regimen
+        The regimen (``None``: no treatment, no note).
+    t_end
+        Last simulated day (days from the start, day 0).
+
+    Returns
+    -------
+    list of str
+        First, when any dose starts after ``t_end``, one note giving how many, the agents and
+        their days (the first of them included) and ``t_end``; it ends with
+        :data:`LATE_DOSES_FIX`. Then one note per infusion cut short by ``t_end``, in item
+        order, naming the item, the infusion's days and the part given. Empty when every dose
+        is given whole.
+
+    Examples
+    --------
+    >>> reg = Regimen.parse("IL2 5e6 IU/d d8-12; CAR-T 1e6 cells d0 q21d x3")
+    >>> for note in dose_timing_notes(reg, 10):
+    ...     print(note)
+    2 doses start after day 10 and are not simulated (CAR-T on days 21, 42); lengthen t_end to include them
+    Infusion cut short: item 1 (IL2 5e6 IU/d d8-12) runs from day 8 to 13, but the simulation ends on day 10 (t_end), so only 2 of its 5 days (day 8 to 10) are given
+    """  # noqa: E501
+    if regimen is None:
+        return []
+    from immunoprecise.wording import counted
+
+    notes = []
+    late = regimen.late_doses_text(t_end)
+    if late:
+        notes.append(f"{late}; {LATE_DOSES_FIX}")
+    for number, item in enumerate(regimen.items, start=1):
+        for dose in item.doses():
+            if not dose.is_infusion or not dose.start <= t_end < dose.end - _DAY_TOLERANCE:
+                continue
+            given = t_end - dose.start
+            part = (
+                "so none of it is given (it starts on the last simulated day)"
+                if given <= _DAY_TOLERANCE
+                else f"so only {round(given, 9):g} of its {counted(dose.duration, 'day')} "
+                f"(day {dose.start:g} to {t_end:g}) {'is' if round(given, 9) == 1 else 'are'} given"
+            )
+            notes.append(
+                f"Infusion cut short: item {number} ({item}) runs from day {dose.start:g} to "
+                f"{dose.end:g}, but the simulation ends on day {t_end:g} (t_end), {part}"
+            )
+    return notes
 
 
 OVERLAP_PERIODS_SHOWN = 4

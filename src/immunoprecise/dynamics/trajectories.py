@@ -46,7 +46,9 @@ class Trajectories:
     settings
         Method, tolerances and step statistics, for the record.
     notes
-        Non-fatal remarks on the run, one sentence each (empty: none), e.g. two regimen items
+        Non-fatal remarks on the run, one sentence each (empty: none): doses starting after
+        ``t_end`` (not given) and infusions cut short by ``t_end`` (see
+        :func:`~immunoprecise.dynamics.simulate.dose_timing_notes`), and two regimen items
         giving one agent at the same time, whose doses add up in the model (see
         :func:`~immunoprecise.dynamics.simulate.dose_overlap_notes`). They do not change the
         numbers; read them before the results.

@@ -42,6 +42,7 @@ from immunoprecise.dynamics.dosing import (
     REFERENCE_BODY_SURFACE_M2,
     REFERENCE_BODY_WEIGHT_KG,
     body_size_used,
+    body_weight_problem,
 )
 from immunoprecise.dynamics.model import Model
 from immunoprecise.dynamics.regimen import Regimen, RegimenSyntaxError
@@ -202,7 +203,8 @@ class TrialPopulation(_Frozen):
     the patients meeting its constraints (rejections are counted). ``initial`` fixes initial
     states shared by everybody; ``strata`` split the population into subgroups.
     ``body_weight_kg`` and ``body_surface_m2`` are the body size every patient's per-kg and
-    per-m² doses are given for (finite numbers > 0, as ``simulate``'s); left out, the ICRP
+    per-m² doses are given for (finite numbers > 0, as ``simulate``'s; a body weight from 0.2
+    to 650 kg, so that grams typed as kg are refused); left out, the ICRP
     reference adult's (70 kg, 1.8 m²), which the result's notes then state.
     """
 
@@ -236,6 +238,14 @@ class TrialPopulation(_Frozen):
             f"for; default: {REFERENCE_BODY_SURFACE_M2:g} m², the ICRP reference adult."
         ),
     )
+
+    @field_validator("body_weight_kg")
+    @classmethod
+    def _human_body_weight(cls, value: float | None) -> float | None:
+        problem = None if value is None else body_weight_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @field_validator("vary", mode="before")
     @classmethod

@@ -35,7 +35,12 @@ import pandas as pd
 from immunoprecise.cohort import SurvivalCurves
 from immunoprecise.dynamics.regimen import Regimen
 from immunoprecise.dynamics.response import LUGANO_CR_NODE_MM, diameter_mm_to_cells
-from immunoprecise.dynamics.simulate import dose_overlap_notes, resolve_model
+from immunoprecise.dynamics.simulate import (
+    LATE_DOSES_FIX,
+    dose_overlap_notes,
+    dose_timing_notes,
+    resolve_model,
+)
 from immunoprecise.dynamics.trials.design import (
     ObservedResult,
     TrialDesign,
@@ -396,11 +401,17 @@ def _drop_empty_strata(
 
 
 def _late_dose_notes(design: TrialDesign) -> list[str]:
-    """Notes on the doses of an arm's regimen that start after the follow-up (not simulated)."""
-    late = {
-        a.id: Regimen.parse(a.regimen).late_doses_text(design.follow_up_days) for a in design.arms
-    }
-    return [f"Arm {arm}: {text}." for arm, text in late.items() if text]
+    """Notes on the doses of an arm's regimen that start after the follow-up (not simulated),
+    and on infusions the end of the follow-up cuts short."""
+    notes = []
+    for arm in design.arms:
+        for note in dose_timing_notes(Regimen.parse(arm.regimen), design.follow_up_days):
+            if note.endswith(LATE_DOSES_FIX):  # a design names its end follow_up_days
+                note = note[: -len(LATE_DOSES_FIX) - 2]
+            else:
+                note = note.replace("(t_end)", "(follow_up_days)")
+            notes.append(f"Arm {arm.id}: {note}.")
+    return notes
 
 
 def _overlap_notes(design: TrialDesign) -> list[str]:
