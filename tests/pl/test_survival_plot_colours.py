@@ -58,3 +58,22 @@ def test_twenty_named_groups_are_told_apart_by_colour_and_line_style() -> None:
         assert len(looks) == MAX_NAMED_GROUP_LEVELS, looks
     finally:
         plt.close(fig)
+
+
+def test_the_dashboard_draws_twenty_named_groups_apart() -> None:
+    from immunoprecise.service.dashboard_cohorts import km_figure
+
+    rng = np.random.default_rng(13)
+    n = 800
+    frame = pd.DataFrame(
+        {
+            "os_days": rng.exponential(300.0, n).round(1),
+            "os_event": rng.integers(0, 2, n),
+            "site": [f"site {i % MAX_NAMED_GROUP_LEVELS:02d}" for i in range(n)],
+        }
+    )
+    figure = km_figure(kaplan_meier(frame, group="site"), title="OS")
+    shown = [t for t in figure["data"] if t.get("showlegend")]
+    looks = {(t["line"]["color"], t["line"]["dash"]) for t in shown}
+    assert len(shown) == MAX_NAMED_GROUP_LEVELS
+    assert len(looks) == MAX_NAMED_GROUP_LEVELS, looks

@@ -11,9 +11,11 @@ from matplotlib.figure import Figure
 from immunoprecise.profile import ProfileValue
 
 __all__ = [
+    "CURVE_COLORS",
     "EFFECTOR_COLOR",
     "MISSING_COLOR",
     "SUPPRESSOR_COLOR",
+    "curve_look",
     "message",
     "new_figure",
     "number",
@@ -24,6 +26,41 @@ __all__ = [
 EFFECTOR_COLOR = "#2f6db5"
 SUPPRESSOR_COLOR = "#c0392b"
 MISSING_COLOR = "#9aa3b2"
+#: One colour per curve of a figure (Kaplan–Meier groups, virtual-trial arms, ROC scores): ten,
+#: as many as a numeric group column may have levels; beyond ten the colours repeat with another
+#: line style (see :func:`curve_look`), so that no two curves look the same.
+CURVE_COLORS = (
+    "#2f6db5",
+    "#c0392b",
+    "#1e8449",
+    "#d68910",
+    "#7b4fa0",
+    "#5d6d7e",
+    "#a04000",
+    "#d81b60",
+    "#00838f",
+    "#827717",
+)
+_LINE_STYLES: tuple[str | tuple[int, tuple[int, ...]], ...] = (
+    "-",
+    ":",
+    "-.",
+    (0, (5, 1, 1, 1, 1, 1)),
+)
+
+
+def curve_look(i: int) -> tuple[str, str | tuple[int, tuple[int, ...]]]:
+    """The colour and line style of the ``i``-th curve of a figure (from 0).
+
+    Examples
+    --------
+    >>> curve_look(0), curve_look(10)
+    (('#2f6db5', '-'), ('#2f6db5', ':'))
+    """
+    return (
+        CURVE_COLORS[i % len(CURVE_COLORS)],
+        _LINE_STYLES[(i // len(CURVE_COLORS)) % len(_LINE_STYLES)],
+    )
 
 
 def new_figure(width: float, height: float) -> Figure:

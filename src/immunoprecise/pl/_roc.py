@@ -18,6 +18,7 @@ from immunoprecise.cohort.statistic import Statistic
 from immunoprecise.pl._common import (
     EFFECTOR_COLOR,
     MISSING_COLOR,
+    curve_look,
     message,
     new_figure,
     root_figure,
@@ -25,21 +26,6 @@ from immunoprecise.pl._common import (
 
 __all__ = ["forest", "roc"]
 
-#: One colour per score (ten: an ICB comparison often has seven or more signatures); beyond
-#: ten the colours repeat with another line style, so that no two curves look the same.
-_COLORS = (
-    "#2f6db5",
-    "#c0392b",
-    "#1e8449",
-    "#d68910",
-    "#7b4fa0",
-    "#5d6d7e",
-    "#a04000",
-    "#d81b60",
-    "#00838f",
-    "#827717",
-)
-_LINE_STYLES = ("-", ":", "-.", (0, (5, 1, 1, 1, 1, 1)))
 _POOLED_COLOR = "#1b2631"
 
 ForestInput: TypeAlias = (
@@ -101,8 +87,8 @@ def roc(
         ax.plot(
             c.fpr,
             c.tpr,
-            color=_COLORS[i % len(_COLORS)],
-            ls=_LINE_STYLES[(i // len(_COLORS)) % len(_LINE_STYLES)],
+            color=curve_look(i)[0],
+            ls=curve_look(i)[1],
             lw=1.8,
             label=f"{c.name}: AUC {_interval(c.auc)}",
         )

@@ -9,30 +9,13 @@ from matplotlib.figure import Figure
 
 from immunoprecise.cohort.statistic import format_p
 from immunoprecise.cohort.survival import KaplanMeierCurve, SurvivalCurves
-from immunoprecise.pl._common import panels
+from immunoprecise.pl._common import curve_look, panels
 
 __all__ = ["MAX_STEPS", "curve_steps", "kaplan_meier", "steps_drawn"]
 
 #: Time bins across a curve's follow-up above which its steps are drawn merged per bin.
 MAX_STEPS = 1000
 
-#: One colour per group, as many as a numeric group column may have levels
-#: (cohort.frame.MAX_GROUP_LEVELS) and a virtual trial arms; beyond ten (named levels, up to
-#: cohort.frame.MAX_NAMED_GROUP_LEVELS) the colours repeat with another line style, so that no
-#: two curves look the same.
-_COLORS = (
-    "#2f6db5",
-    "#c0392b",
-    "#1e8449",
-    "#d68910",
-    "#7b4fa0",
-    "#5d6d7e",
-    "#a04000",
-    "#d81b60",
-    "#00838f",
-    "#827717",
-)
-_LINE_STYLES = ("-", ":", "-.", (0, (5, 1, 1, 1, 1, 1)))
 _ENDPOINT = {"os": "Overall survival", "pfs": "Progression-free survival"}
 
 
@@ -95,10 +78,9 @@ def kaplan_meier(
     )
     main = axes[0]
     for i, c in enumerate(curves.curves):
-        color = _COLORS[i % len(_COLORS)]
+        color, style = curve_look(i)
         t, s, lo, hi = curve_steps(c, scale, max_steps)
         label = f"{c.label} (n={c.n}, {c.events} events)" if curves.group else f"n={c.n}"
-        style = _LINE_STYLES[(i // len(_COLORS)) % len(_LINE_STYLES)]
         main.step(t, s, where="post", color=color, ls=style, lw=1.8, label=label)
         if bands:
             main.fill_between(t, lo, hi, step="post", color=color, alpha=0.15, lw=0)
@@ -131,7 +113,7 @@ def kaplan_meier(
                     ha="center",
                     va="center",
                     fontsize=8,
-                    color=_COLORS[i % len(_COLORS)],
+                    color=curve_look(i)[0],
                 )
         table.set_yticks(range(n_rows), [c.label for c in reversed(curves.curves)], fontsize=8)
         for tick in table.get_yticklabels():

@@ -37,6 +37,7 @@ from immunoprecise.cohort import (
 from immunoprecise.cohort.statistic import format_number
 from immunoprecise.data import example_path
 from immunoprecise.errors import ImmunopreciseError, RegistryError, ValidationError
+from immunoprecise.pl._common import CURVE_COLORS
 from immunoprecise.pl._cutpoint import scan_points
 from immunoprecise.pl._survival import MAX_STEPS, curve_steps, steps_drawn
 from immunoprecise.records.readers import TABLE_SUFFIXES
@@ -69,6 +70,8 @@ EXAMPLE_COHORT = "fl_cohort.csv"
 EXPLORER_BOOTSTRAP = 200
 """Bootstrap resamples the explorer asks for by default (a few seconds for a few hundred)."""
 _COLORS = ("#4c78a8", "#e45756", "#54a24b", "#f58518", "#b279a2", "#72b7b2")
+#: plotly dash styles of the curves beyond the ten colours (the matplotlib styles of pl)
+_DASHES = ("solid", "dot", "dashdot", "longdash")
 
 
 @router.get("/cohorts", response_class=HTMLResponse)
@@ -169,9 +172,11 @@ def cohort_page(request: Request, session: Session, name: str) -> HTMLResponse:
     """A cohort's page: choose the endpoint, the strata and the biomarker to explore."""
     state = _state(request)
     columns = _columns(state, session, name)
+    # a risk index's named categories (FLIPI low/intermediate/high) before its score
+    risks = [c for c in columns["categorical"] if c.startswith("risk.")]
     default_group = next(
-        (c for c in columns["categorical"] if c.startswith("risk.")),
-        columns["categorical"][0] if columns["categorical"] else "",
+        (c for c in risks if c.endswith(":category")),
+        risks[0] if risks else columns["categorical"][0] if columns["categorical"] else "",
     )
     default_marker = next(
         (c for c in columns["numeric"] if c.startswith("cd8_foxp3_ratio")),
@@ -368,7 +373,9 @@ def km_figure(curves: SurvivalCurves, *, title: str) -> dict[str, Any]:
     """
     data: list[dict[str, Any]] = []
     for k, c in enumerate(curves.curves):
-        color = _COLORS[k % len(_COLORS)]
+        # as the report's figure draws them: ten colours, then the same with another dash
+        color = CURVE_COLORS[k % len(CURVE_COLORS)]
+        dash = _DASHES[(k // len(CURVE_COLORS)) % len(_DASHES)]
         t, s, lo, hi = (a.tolist() for a in curve_steps(c, 1 / 30.4375, MAX_STEPS))
         common = {"x": t, "mode": "lines", "line": {"shape": "hv", "width": 0},
                   "legendgroup": c.label, "showlegend": False, "hoverinfo": "skip",
@@ -377,7 +384,8 @@ def km_figure(curves: SurvivalCurves, *, title: str) -> dict[str, Any]:
         data.append({**common, "y": lo, "fill": "tonexty", "fillcolor": color + "26"})
         data.append(
             {"x": t, "y": s, "mode": "lines", "name": f"{c.label} (n={c.n})",
-             "line": {"shape": "hv", "color": color, "width": 2}, "legendgroup": c.label,
+             "line": {"shape": "hv", "color": color, "width": 2, "dash": dash},
+             "legendgroup": c.label,
              "showlegend": True, "type": "scatter"}
         )  # fmt: skip
     subtitle = ""
