@@ -52,3 +52,4 @@ def test_a_body_weight_in_grams_is_refused_naming_the_option() -> None:
         "--body-weight 70000 kg is not a human body weight (0.2 to 650 kg): 70000 looks like "
         "grams; give the weight in kg (70)",
     )
+    assert result.stdout == "", "nothing is simulated"

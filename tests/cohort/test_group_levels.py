@@ -8,7 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from immunoprecise.cohort import kaplan_meier, log_rank, response_table
+from immunoprecise.cohort import (
+    ResponseTable,
+    Statistic,
+    SurvivalCurves,
+    kaplan_meier,
+    log_rank,
+    response_table,
+)
 from immunoprecise.cohort.frame import MAX_GROUP_LEVELS
 from immunoprecise.errors import CohortError
 
@@ -71,7 +78,16 @@ def test_named_levels_beyond_the_numeric_limit_stay_groups(analysis: str) -> Non
 @pytest.mark.parametrize("analysis", sorted(GROUPED))
 @pytest.mark.parametrize("column", ["stage", "pdl1_positive"])
 def test_a_numeric_column_with_few_levels_stays_a_group(analysis: str, column: str) -> None:
-    GROUPED[analysis](_table(), column)  # no error
+    frame = _table()
+    result = GROUPED[analysis](frame, column)
+    levels = frame[column].nunique()
+    if isinstance(result, SurvivalCurves):
+        assert [c.label for c in result.curves] == [str(v) for v in sorted(frame[column].unique())]
+    elif isinstance(result, ResponseTable):
+        assert len(result.rows) == levels
+    else:  # a log-rank test: k - 1 degrees of freedom, or 1 for the trend
+        assert isinstance(result, Statistic)
+        assert result.df == (1 if analysis == "log_rank_trend" else levels - 1)
 
 
 def test_the_limit_is_counted_among_the_patients_analysed() -> None:
