@@ -23,7 +23,12 @@ from immunoprecise.records.host import BloodCounts, FlowSubsets, HostStatus
 from immunoprecise.records.microenvironment import IHCDensity, Microenvironment, Region
 from immunoprecise.records.patient import BestResponse, Patient, PriorTherapy, Sex
 from immunoprecise.records.quantity import Measured, Quantity
-from immunoprecise.records.readers import read_cohort, read_patient, read_patients
+from immunoprecise.records.readers import (
+    read_bundle_file,
+    read_cohort,
+    read_patient,
+    read_patients,
+)
 from immunoprecise.records.record import SCHEMA_VERSION, ExpressionReference, PatientRecord
 from immunoprecise.records.table import column_catalogue, read_table
 from immunoprecise.records.toxicity import (
@@ -94,6 +99,7 @@ __all__ = [
     "convert",
     "data_model_markdown",
     "profile_to_fhir",
+    "read_bundle_file",
     "read_cohort",
     "read_fhir_bundle",
     "read_fhir_bundles",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -15,7 +16,10 @@ from immunoprecise.records.record import PatientRecord
 from immunoprecise.records.table import EXCEL_SUFFIXES, OLD_EXCEL, read_table
 from immunoprecise.records.validation import validate_model
 
-__all__ = ["TABLE_SUFFIXES", "read_cohort", "read_patient", "read_patients"]
+if TYPE_CHECKING:  # the FHIR reader is imported when a Bundle is read
+    from immunoprecise.records.fhir_import import FhirImport
+
+__all__ = ["TABLE_SUFFIXES", "read_bundle_file", "read_cohort", "read_patient", "read_patients"]
 
 DOCUMENT_SUFFIXES = frozenset({".json", ".yaml", ".yml"})
 TABLE_SUFFIXES = frozenset({".csv", ".tsv", ".tab", ".xlsx", ".xlsm"})
@@ -221,13 +225,46 @@ def read_patients(path: str | Path, *, sheet: str | int | None = None) -> list[P
     if path.suffix.lower() in TABLE_SUFFIXES:
         return list(read_table(path, sheet=sheet).records)
     _no_sheet(path, sheet)
-    if path.suffix.lower() == ".json":
-        data = _load_document(path)
-        if isinstance(data, dict) and data.get("resourceType") == "Bundle":
-            from immunoprecise.records.fhir import read_fhir_bundles
-
-            return [imp.record.read_from(path.parent) for imp in read_fhir_bundles(data)]
+    bundle = read_bundle_file(path)
+    if bundle is not None:
+        return [imported.record for imported in bundle]
     return [read_patient(path)]
+
+
+def read_bundle_file(path: str | Path) -> list[FhirImport] | None:
+    """The records of a ``.json`` FHIR R4 Bundle file, each with what reading it left out.
+
+    Parameters
+    ----------
+    path
+        Any patient file.
+
+    Returns
+    -------
+    list of FhirImport or None
+        One per patient of the Bundle: the record (its relative paths read from the file's
+        folder), the resources it has no field for and the notes on how values were read;
+        ``None`` when ``path`` is not a ``.json`` FHIR Bundle.
+
+    Examples
+    --------
+    >>> import immunoprecise as ip
+    >>> read_bundle_file(ip.data.example_path("fl_cohort.csv")) is None
+    True
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".json":
+        return None
+    _check_path(path)
+    data = _load_document(path)
+    if not (isinstance(data, dict) and data.get("resourceType") == "Bundle"):
+        return None
+    from immunoprecise.records.fhir import read_fhir_bundles
+
+    return [
+        replace(imported, record=imported.record.read_from(path.parent))
+        for imported in read_fhir_bundles(data)
+    ]
 
 
 def read_cohort(path: str | Path, *, sheet: str | int | None = None) -> Cohort:

@@ -12,9 +12,8 @@ from immunoprecise.records import PatientRecord, read_patients
 from immunoprecise.records.readers import (
     DOCUMENT_SUFFIXES,
     TABLE_SUFFIXES,
-    _check_path,
-    _load_document,
     binary_content,
+    read_bundle_file,
 )
 from immunoprecise.records.table import EXCEL_SUFFIXES
 from immunoprecise.records.validation import validate_model
@@ -168,23 +167,15 @@ def _read_bundle(path: Path) -> tuple[list[PatientRecord], list[tuple[str, ...]]
     """The records of a ``.json`` FHIR Bundle, each with what reading it left out (resources
     without a record field, named with their code and the reason) and its notes, so that the
     import report lists them; None for any other file."""
-    if path.suffix.lower() != ".json":
+    bundle = read_bundle_file(path)
+    if bundle is None:
         return None
-    _check_path(path)
-    data = _load_document(path)
-    if not (isinstance(data, dict) and data.get("resourceType") == "Bundle"):
-        return None
-    from immunoprecise.records.fhir import read_fhir_bundles
-
-    records: list[PatientRecord] = []
-    notes: list[tuple[str, ...]] = []
-    for imported in read_fhir_bundles(data):
-        record = imported.record.read_from(path.parent)
-        records.append(record)
-        notes.append(
-            tuple(f"{record.patient_id}: left out {skipped}" for skipped in imported.skipped)
-            + tuple(f"{record.patient_id}: {note}" for note in imported.notes)
-        )
+    records = [imported.record for imported in bundle]
+    notes = [
+        tuple(f"{i.record.patient_id}: left out {skipped}" for skipped in i.skipped)
+        + tuple(f"{i.record.patient_id}: {note}" for note in i.notes)
+        for i in bundle
+    ]
     return records, notes
 
 
