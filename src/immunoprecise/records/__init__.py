@@ -21,7 +21,13 @@ from immunoprecise.records.fhir import (
 from immunoprecise.records.fields import FieldDoc, data_model_markdown, record_fields
 from immunoprecise.records.host import BloodCounts, FlowSubsets, HostStatus
 from immunoprecise.records.microenvironment import IHCDensity, Microenvironment, Region
-from immunoprecise.records.patient import BestResponse, Patient, PriorTherapy, Sex
+from immunoprecise.records.patient import (
+    BestResponse,
+    Patient,
+    PriorTherapy,
+    Sex,
+    ids_differing_in_case,
+)
 from immunoprecise.records.quantity import Measured, Quantity
 from immunoprecise.records.readers import (
     read_bundle_file,
@@ -98,6 +104,7 @@ __all__ = [
     "column_catalogue",
     "convert",
     "data_model_markdown",
+    "ids_differing_in_case",
     "profile_to_fhir",
     "read_bundle_file",
     "read_cohort",

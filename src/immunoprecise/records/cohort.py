@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from immunoprecise.errors import repeated
 from immunoprecise.records.base import RecordModel
-from immunoprecise.records.patient import BestResponse, PatientId
+from immunoprecise.records.patient import BestResponse, PatientId, ids_differing_in_case
 from immunoprecise.records.quantity import Measured, Quantity
 from immunoprecise.records.record import PatientRecord
 from immunoprecise.records.scalars import Flag
@@ -57,6 +57,14 @@ class Cohort(RecordModel):
         dupes = repeated(ids)
         if dupes:
             raise ValueError(f"patient ids occur more than once: {dupes[:5]}")
+        cased = ids_differing_in_case(ids)
+        if cased:
+            raise ValueError(
+                f"patient ids differ only in case: {', '.join(' and '.join(g) for g in cased[:5])}"
+                f"{', ...' if len(cased) > 5 else ''}; ids are case-sensitive, so these would "
+                "be different patients: write one patient's id the same way everywhere, or give "
+                "different patients ids that differ in more than case"
+            )
         out_ids = [o.patient_id for o in self.outcomes]
         unknown = sorted(set(out_ids) - set(ids))
         if unknown:

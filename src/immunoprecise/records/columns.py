@@ -66,7 +66,12 @@ from immunoprecise.records.fields import FieldDoc, record_fields
 from immunoprecise.records.host import CytokineLevel
 from immunoprecise.records.microenvironment import IHCDensity
 from immunoprecise.records.patient import HLA_ALLELE as _HLA
-from immunoprecise.records.patient import NO_PRIOR_THERAPY, BestResponse, is_none_placeholder
+from immunoprecise.records.patient import (
+    NO_PRIOR_THERAPY,
+    BestResponse,
+    ids_differing_in_case,
+    is_none_placeholder,
+)
 from immunoprecise.records.quantity import Quantity
 from immunoprecise.records.record import PatientRecord
 from immunoprecise.records.scalars import (
@@ -80,6 +85,7 @@ from immunoprecise.records.table import (
     check_frame,
     field_filled_twice,
     id_on_rows,
+    ids_in_another_case,
     is_text_column,
     parse_table_header,
     read_frame,
@@ -361,6 +367,9 @@ def _repeated_ids(ids: Array, row_numbers: npt.NDArray[np.int_], problems: _Prob
     given = pd.Series(ids[ids != None])  # noqa: E711
     for pid in given[given.duplicated()].unique():
         problems.column(id_on_rows(pid, row_numbers[np.flatnonzero(ids == pid)].tolist()))
+    for group in ids_differing_in_case(given.unique().tolist()):
+        rows_of = {pid: row_numbers[np.flatnonzero(ids == pid)].tolist() for pid in group}
+        problems.column(ids_in_another_case(group, rows_of))
 
 
 def _numbers(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
@@ -16,7 +17,14 @@ from immunoprecise.records.scalars import (
     OptionalWholeNumber,
 )
 
-__all__ = ["BestResponse", "Patient", "PriorTherapy", "Sex", "is_none_placeholder"]
+__all__ = [
+    "BestResponse",
+    "Patient",
+    "PriorTherapy",
+    "Sex",
+    "ids_differing_in_case",
+    "is_none_placeholder",
+]
 
 PatientId = Annotated[
     str,
@@ -27,6 +35,36 @@ PatientId = Annotated[
     ),
     IDENTIFIER_TEXT,  # 12 is '12' (see scalars.Identifier)
 ]
+
+
+def ids_differing_in_case(ids: Iterable[str]) -> list[list[str]]:
+    """The groups of ids that differ from each other only in case (``SYN-01`` and ``syn-01``).
+
+    Patient ids are case-sensitive, so such ids are different patients to every part of
+    immunoprecise; in one table or one import they are almost always one patient typed twice.
+    Ids given more than once in the same case are not grouped (that is a repeated id).
+
+    Parameters
+    ----------
+    ids
+        Patient ids (:data:`PatientId`: letters, digits, ``_``, ``.``, ``-``).
+
+    Returns
+    -------
+    list of list of str
+        Each group sorted, and the groups sorted; empty when no two differ only
+        in case.
+
+    Examples
+    --------
+    >>> ids_differing_in_case(["SYN-01", "SYN-02", "syn-01", "SYN-01"])
+    [['SYN-01', 'syn-01']]
+    """
+    groups: dict[str, set[str]] = {}
+    for pid in ids:
+        groups.setdefault(pid.casefold(), set()).add(pid)
+    return sorted(sorted(group) for group in groups.values() if len(group) > 1)
+
 
 HLA_ALLELE = re.compile(
     r"^(A|B|C|E|G|DRB[1345]|DQA1|DQB1|DPA1|DPB1)\*\d{2,3}(:\d{2,3}){0,3}[NLSCAQ]?$"

@@ -54,7 +54,7 @@ from immunoprecise.records.cohort import Cohort, Outcome
 from immunoprecise.records.events import EVENT_COLUMNS, event_flags
 from immunoprecise.records.fields import record_fields
 from immunoprecise.records.microenvironment import Region
-from immunoprecise.records.patient import NO_PRIOR_THERAPY
+from immunoprecise.records.patient import NO_PRIOR_THERAPY, ids_differing_in_case
 from immunoprecise.records.record import PatientRecord
 from immunoprecise.records.scalars import FROM_TEXT, number_text_problem
 from immunoprecise.records.units import is_convertible, parse_unit, round_significant
@@ -467,6 +467,24 @@ def id_on_rows(pid: str, rows: Iterable[int]) -> FieldProblem:
         pid,
         f"occurs more than once, in rows {', '.join(map(str, rows))}: a table has one row per "
         "patient; keep one, or give each patient its own id",
+    )
+
+
+def ids_in_another_case(group: Iterable[str], rows_of: Mapping[str, Iterable[int]]) -> FieldProblem:
+    """The problem of patient ids on several rows that differ only in case (``SYN-01`` on row 2,
+    ``syn-01`` on row 9), naming each id's rows; shared by :func:`read_table` and
+    ``table_columns``."""
+    where = "; ".join(
+        f"{pid!r} in row{'s' if len(list(rows_of[pid])) > 1 else ''} "
+        f"{', '.join(map(str, rows_of[pid]))}"
+        for pid in group
+    )
+    return FieldProblem(
+        "column patient_id",
+        None,
+        f"ids differ only in case ({where}): patient ids are case-sensitive, so these would be "
+        "different patients; if they are one patient, keep one row and write its id one way, "
+        "and if they are different patients, give them ids that differ in more than case",
     )
 
 
@@ -1460,6 +1478,8 @@ def read_table(
     for pid, numbers in rows_of.items():
         if len(numbers) > 1 and pid != "?":  # named with its rows, not only as the cohort's ids
             problems.append(id_on_rows(pid, numbers))
+    for group in ids_differing_in_case(pid for pid in rows_of if pid != "?"):
+        problems.append(ids_in_another_case(group, rows_of))
     if problems:
         raise ValidationError(problems, source=source)
     try:

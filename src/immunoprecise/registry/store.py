@@ -454,6 +454,40 @@ class Registry(Database):
             record=record,
         )
 
+    @staticmethod
+    def _refuse_ids_in_another_case(session: Session, items: Sequence[_BatchItem]) -> None:
+        """Refuse a batch that would add a patient whose id differs only in case from a stored
+        patient's or from another new patient's in the batch (``syn-01`` beside ``SYN-01``).
+
+        Ids are case-sensitive, so such a record would start a second patient; in practice it
+        is one patient's id typed another way, and the registry deletes nothing, so it is
+        refused before anything is stored. Patients already stored in two cases (before this
+        check) are left as they are: only new patients are checked.
+        """
+        labels: dict[str, str] = {}  # each patient's first item, in batch order
+        for item in items:
+            labels.setdefault(item.record.patient_id, item.label)
+        stored = set(session.scalars(select(PatientRow.pseudonym)).all())
+        if all(pid in stored for pid in labels):
+            return
+        seen: dict[str, set[str]] = {}
+        for pid in stored:
+            seen.setdefault(pid.casefold(), set()).add(pid)
+        for pid, label in labels.items():  # a later id is named, beside the earlier one
+            others = sorted(seen.get(pid.casefold(), set()) - {pid})
+            if others and pid not in stored:
+                where = ", ".join(
+                    f"{other!r} ({'stored' if other in stored else labels[other]})"
+                    for other in others
+                )
+                raise RegistryError(
+                    f"{label}: patient id {pid!r} differs only in case from {where}; patient "
+                    "ids are case-sensitive, so this record would start another patient: write "
+                    "the id as the other record does to add a version of that patient, or give "
+                    "a different patient an id that differs in more than case; nothing was stored"
+                )
+            seen.setdefault(pid.casefold(), set()).add(pid)
+
     def _already_stored(
         self, session: Session, items: Sequence[_BatchItem]
     ) -> dict[int, RecordVersionRow]:
@@ -557,6 +591,7 @@ class Registry(Database):
             label = "the batch"
             try:
                 with self._write_transaction() as session:
+                    self._refuse_ids_in_another_case(session, items)
                     self._lock_patients(session, [item.record.patient_id for item in items])
                     repeated = self._already_stored(session, items)
                     for i, item in enumerate(items):
