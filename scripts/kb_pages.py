@@ -25,7 +25,7 @@ from pathlib import Path
 
 import immunoprecise as ip
 from immunoprecise.knowledge import KnowledgeBase
-from immunoprecise.knowledge.schema import Condition, Rule
+from immunoprecise.knowledge.schema import Condition, Rule, sentence
 from immunoprecise.recommend.conditions import OPERATOR_SYMBOLS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -462,7 +462,8 @@ def references_page(kb: KnowledgeBase) -> str:
         if ref.url:
             links.append(f"<{ref.url}>")
         text = (
-            f"{esc(ref.authors)}. {esc(ref.title)}. *{esc(ref.journal)}* {ref.year};"
+            f"{esc(sentence(ref.authors))} {esc(sentence(ref.title))} *{esc(ref.journal)}* "
+            f"{ref.year};"
             f"{esc(ref.citation)}."
         )
         lines += ["", f"## {ref.id} {{#{ref.id}}}", "", text]

@@ -35,6 +35,7 @@ __all__ = [
     "RuleFamily",
     "Therapy",
     "Threshold",
+    "sentence",
 ]
 
 # OncoKB therapeutic levels (Chakravarty et al., JCO Precis Oncol 2017, doi:10.1200/PO.17.00011),
@@ -110,9 +111,41 @@ class Reference(_Entry):
 
     @property
     def text(self) -> str:
-        """Full citation with DOI."""
-        doi = f" doi:{self.doi}" if self.doi else ""
-        return f"{self.authors} {self.title}. {self.journal} {self.year};{self.citation}.{doi}"
+        """Full citation (Vancouver style) with its DOI, or else its PMID or URL.
+
+        Examples
+        --------
+        >>> Reference(id="chen2017", authors="Chen DS, Mellman I", year=2017,
+        ...     title="Elements of cancer immunity", journal="Nature",
+        ...     citation="541(7637):321-330", doi="10.1038/nature21349").text
+        'Chen DS, Mellman I. Elements of cancer immunity. Nature 2017;541(7637):321-330. doi:...'
+        """
+        where = (
+            f" doi:{self.doi}"
+            if self.doi
+            else f" PMID:{self.pmid}"
+            if self.pmid
+            else f" {self.url}"
+            if self.url
+            else ""
+        )
+        return (
+            f"{sentence(self.authors)} {sentence(self.title)} {self.journal} {self.year};"
+            f"{self.citation}.{where}"
+        )
+
+
+def sentence(text: str) -> str:
+    """``text`` ending as a sentence: a full stop added unless it ends with ``.``, ``?`` or ``!``
+    (``Le DT, et al.`` and a title that asks a question keep theirs).
+
+    Examples
+    --------
+    >>> sentence("Chen DS, Mellman I"), sentence("Le DT, et al."), sentence("Does it fit?")
+    ('Chen DS, Mellman I.', 'Le DT, et al.', 'Does it fit?')
+    """
+    stripped = text.rstrip()
+    return stripped if stripped.endswith((".", "?", "!")) else f"{stripped}."
 
 
 class DiseaseNode(_Entry):
