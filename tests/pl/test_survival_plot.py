@@ -53,8 +53,8 @@ def test_kaplan_meier_draws_group_labels_as_written() -> None:
     assert legend is not None
     assert all(not t.get_parse_math() for t in legend.get_texts())
     assert [t.get_text() for t in legend.get_texts()] == [
-        "$5-$10 (n=2, 1 events)",
-        "$a^$ (n=2, 1 events)",
+        "$5-$10 (n=2, 1 event)",
+        "$a^$ (n=2, 1 event)",
         "x (n=2, 2 events)",
     ]
     assert all(not t.get_parse_math() for t in table.get_yticklabels())

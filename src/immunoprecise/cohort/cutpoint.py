@@ -30,6 +30,7 @@ from immunoprecise.cohort.frame import (
     survival_data,
 )
 from immunoprecise.cohort.statistic import Statistic, format_day, format_p
+from immunoprecise.cohort.survival import NO_CI_AT_ZERO
 from immunoprecise.errors import CohortError
 from immunoprecise.records import Cohort
 
@@ -82,7 +83,8 @@ class CutpointGroup(BaseModel):
         Patients and observed events in the group.
     survival_at_horizon
         Kaplan–Meier survival at ``horizon_days`` with its exponential-Greenwood CI
-        (lifelines); ``nan`` without CI where the group's follow-up ends before the horizon.
+        (lifelines); ``nan`` without CI where the group's follow-up ends before the horizon,
+        0 without CI where the group's curve has dropped to 0 by then (the band is undefined).
     median_survival
         Kaplan–Meier median survival (days) with its CI; ``inf`` where not reached.
     """
@@ -514,6 +516,9 @@ def _group(
     if horizon > float(t.max()) and est > 0:
         est, lo, hi = math.nan, None, None
         method += f"; not estimable: follow-up ends at day {float(t.max()):g}"
+    elif est == 0:
+        lo, hi = None, None
+        method += f"; {NO_CI_AT_ZERO}"
     median = float(kmf.median_survival_time_)
     med_ci = median_survival_times(band)
     m_lo, m_hi = float(med_ci.iloc[0, 0]), float(med_ci.iloc[0, 1])

@@ -476,7 +476,7 @@ def survival_data(
         pid = frame.index[np.flatnonzero(bad_event)[0]]
         raise CohortError(
             f"patient {pid}: {ecol} = {event[bad_event][0]} is not an event flag; "
-            "expected 1 (observed) or 0 (censored)"
+            f"expected 1 (observed) or 0 (censored){_r_status_hint(event[keep], ecol)}"
         )
     if not keep.any():
         raise CohortError(f"no patient has both {tcol} and {ecol}" + _and(require))
@@ -489,6 +489,33 @@ def survival_data(
     )
 
 
+def _r_status_hint(event: npt.NDArray[np.float64], column: str) -> str:
+    """For event flags coded 1/2: R's ``survival`` status convention, and the conversion."""
+    if np.isin(event, (1.0, 2.0)).all() and (event == 1.0).any():
+        return (
+            f". The column holds only 1 and 2, the status coding of R's survival package "
+            f"(1 = censored, 2 = event): give {column} = status − 1"
+        )
+    return ""
+
+
+#: Words an event column may hold instead of 1/0 (answered with the recoding to make).
+_EVENT_WORDS = frozenset(
+    {
+        "DEAD",
+        "DECEASED",
+        "DIED",
+        "DEATH",
+        "PROGRESSED",
+        "PROGRESSION",
+        "EVENT",
+        "ALIVE",
+        "CENSORED",
+        "NO EVENT",
+    }
+)
+
+
 def _outcome_values(frame: pd.DataFrame, column: str, expected: str) -> npt.NDArray[np.float64]:
     """An outcome column as floats (missing as NaN); text such as ``'50d'`` or ``'yes'`` is refused.
 
@@ -499,9 +526,16 @@ def _outcome_values(frame: pd.DataFrame, column: str, expected: str) -> npt.NDAr
     text = raw.notna().to_numpy() & np.isnan(values)
     if text.any():
         first = int(np.flatnonzero(text)[0])
+        word = str(raw.iloc[first]).strip().upper()
+        hint = (
+            "; recode the words as numbers: 1 where the event was observed (dead, progressed), "
+            "0 where censored (alive, no event)"
+            if column.endswith("_event") and word in _EVENT_WORDS
+            else ""
+        )
         raise CohortError(
             f"patient {frame.index[first]}: {column} = {raw.iloc[first]!r} is not a number; "
-            f"expected {expected}"
+            f"expected {expected}{hint}"
         )
     return values
 

@@ -398,7 +398,8 @@ def evaluate_predictors_across_cohorts(
     In each cohort a predictor is evaluated on the patients with an evaluable outcome and that
     predictor. A cohort is skipped for a predictor (and the reason recorded) when the column is
     absent or all missing, when fewer than two responders or two non-responders have it (no
-    DeLong variance), or when the AUC is 0 or 1 (no logit-scale variance). AUCs are pooled on
+    DeLong variance), when it has one value for every patient (a constant ranks nobody: AUC 0.5
+    with no variance), or when the AUC is 0 or 1 (no logit-scale variance). AUCs are pooled on
     the logit scale with DerSimonian–Laird weights (:func:`pool_random_effects`).
 
     Parameters
@@ -451,10 +452,18 @@ def evaluate_predictors_across_cohorts(
                 m = int(y.sum())
                 if m < 2 or len(y) - m < 2:
                     reason = f"{m} responders and {len(y) - m} non-responders have {name}; needs 2+"
+                elif x[name].nunique() == 1:
+                    reason = (
+                        f"{name} is {x[name].iloc[0]:g} for all {len(y)} patients with {outcome}: "
+                        "a constant ranks nobody, its AUC of 0.5 has no variance"
+                    )
                 else:
                     curve = roc_curve(y, x[name], name=name, ci_level=ci_level)
-                    if not 0.0 < curve.auc.estimate < 1.0:
-                        reason = f"AUC {curve.auc.estimate:g} has no logit-scale variance"
+                    auc = curve.auc
+                    if not 0.0 < auc.estimate < 1.0:
+                        reason = f"AUC {auc.estimate:g} has no logit-scale variance"
+                    elif auc.ci_low is None or auc.ci_high is None or auc.ci_high <= auc.ci_low:
+                        reason = f"AUC {auc.estimate:g} has no DeLong variance (a CI of zero width)"
                     else:
                         per_cohort.append(
                             CohortAuc(

@@ -49,6 +49,11 @@ SMALL_EXPECTED = 5.0
 #: Days per month used to show months (365.25 / 12).
 DAYS_PER_MONTH = 30.4375
 KM_METHOD = "Kaplan–Meier, exponential Greenwood CI (lifelines)"
+#: Why survival of 0 has no CI: log(−log S) of the exponential Greenwood band is undefined at 0.
+NO_CI_AT_ZERO = (
+    "no CI: the last patient at risk had the event, and the exponential Greenwood band "
+    "(log(−log S)) is undefined at 0"
+)
 LOGRANK_REFERENCE = (
     "Mantel 1966, Cancer Chemother Rep 50:163; Peto & Peto 1972, J R Stat Soc A 135:185"
 )
@@ -81,7 +86,10 @@ class KaplanMeierCurve(BaseModel):
 
         Past the group's last follow-up the curve is not carried forward: while it is still
         above 0 there, the estimate is ``nan`` with no CI and the method says where follow-up
-        ends (as for a cut-point group's horizon survival).
+        ends (as for a cut-point group's horizon survival). Where the curve has dropped to 0
+        (the last patient at risk had the event) the estimate is 0 without a CI: the
+        exponential Greenwood band is undefined there, and a 0–0 interval would claim
+        certainty that a few patients cannot give.
 
         Examples
         --------
@@ -105,6 +113,9 @@ class KaplanMeierCurve(BaseModel):
         if day > last and est > 0:
             est, lo, hi = math.nan, math.nan, math.nan
             method += f"; not estimable: follow-up ends at day {last:g}"
+        elif est == 0:
+            lo, hi = math.nan, math.nan
+            method += f"; {NO_CI_AT_ZERO}"
         return Statistic(
             name=f"{self.endpoint.upper()} at day {day:g}",
             estimate=est,

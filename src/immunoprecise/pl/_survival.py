@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 from immunoprecise.cohort.statistic import format_p
 from immunoprecise.cohort.survival import KaplanMeierCurve, SurvivalCurves
 from immunoprecise.pl._common import curve_look, panels
+from immunoprecise.wording import counted
 
 __all__ = ["MAX_STEPS", "curve_steps", "kaplan_meier", "steps_drawn"]
 
@@ -80,7 +81,7 @@ def kaplan_meier(
     for i, c in enumerate(curves.curves):
         color, style = curve_look(i)
         t, s, lo, hi = curve_steps(c, scale, max_steps)
-        label = f"{c.label} (n={c.n}, {c.events} events)" if curves.group else f"n={c.n}"
+        label = f"{c.label} (n={c.n}, {counted(c.events, 'event')})" if curves.group else f"n={c.n}"
         main.step(t, s, where="post", color=color, ls=style, lw=1.8, label=label)
         if bands:
             main.fill_between(t, lo, hi, step="post", color=color, alpha=0.15, lw=0)
