@@ -37,3 +37,21 @@ def test_the_digest_is_recorded_in_lower_case(record: ip.records.PatientRecord) 
 
 def test_without_a_file_the_record_digest_is_recorded(record: ip.records.PatientRecord) -> None:
     assert evaluate(record).software.input_sha256 == record_sha256(record)
+
+
+def test_a_file_path_instead_of_a_record_is_refused_with_what_to_do() -> None:
+    path = ip.data.example_path("crc_msih.json")
+    for given in (path, str(path)):
+        with pytest.raises(ValidationError) as info:
+            evaluate(given)  # type: ignore[arg-type]
+        assert str(info.value) == (
+            f"1 invalid field\n  - record = {str(path)!r}: expected a PatientRecord; read the "
+            "file first: ip.evaluate(ip.read_patient(path))"
+        )
+
+
+def test_a_mapping_instead_of_a_record_is_refused_with_what_to_do() -> None:
+    with pytest.raises(ValidationError) as info:
+        evaluate({"patient": {"id": "P1"}})  # type: ignore[arg-type]
+    assert "record = 'dict': expected a PatientRecord" in str(info.value)
+    assert "PatientRecord.model_validate(data)" in str(info.value)

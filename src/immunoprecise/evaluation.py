@@ -117,8 +117,9 @@ def evaluate(
     Raises
     ------
     ValidationError
-        If ``input_sha256`` is not a SHA-256 digest (an empty text would be recorded as the
-        input's identity).
+        If ``record`` is not a :class:`~immunoprecise.records.PatientRecord` (a file path or a
+        mapping: read it with :func:`immunoprecise.read_patient`), or ``input_sha256`` is not a
+        SHA-256 digest (an empty text would be recorded as the input's identity).
 
     Examples
     --------
@@ -129,6 +130,16 @@ def evaluate(
     """
     from immunoprecise import __version__
 
+    if not isinstance(record, PatientRecord):
+        # a path as written; another object by its type (a mapping may be a whole record)
+        given = str(record) if isinstance(record, str | Path) else type(record).__name__
+        how = (
+            "read the file first: ip.evaluate(ip.read_patient(path))"
+            if isinstance(record, str | Path)
+            else "read or validate it first: ip.read_patient(path), or "
+            "PatientRecord.model_validate(data)"
+        )
+        raise ValidationError([FieldProblem("record", given, f"expected a PatientRecord; {how}")])
     if input_sha256 is not None:
         if not isinstance(input_sha256, str) or not _SHA256.fullmatch(input_sha256):
             raise ValidationError(

@@ -46,3 +46,21 @@ def test_an_error_of_several_fields_is_listed_once(tmp_path: Path) -> None:
     assert result.stderr.count("expected a number ≥ 0 mut/Mb") == 1
     assert "the same error as patient P001 for 1 more patient: P002" in result.stderr
     assert "2 patients could not be evaluated (see above)." in result.stderr
+
+
+def test_a_table_given_twice_names_its_patients_once(tmp_path: Path) -> None:
+    table = _table(tmp_path, 30)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["evaluate", str(table), str(table), "-f", "jsonl", "-o", str(out)])
+    assert result.exit_code == 2
+    assert (
+        f"error: {table}: patient P001 was already evaluated from {table}; give each patient once"
+        in result.stderr
+    )
+    assert f"error: {table}: 29 more patients already evaluated from {table}: P002, P003," in (
+        result.stderr
+    )
+    assert "30 patients could not be evaluated (see above)." in result.stderr
+    assert len(result.stderr.splitlines()) < 10
+    lines = (out / "evaluations.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 30  # each patient once

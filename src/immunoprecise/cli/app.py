@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import track
 from rich.table import Table
+from rich.text import Text
 
 from immunoprecise.cli.cohort import cohort_app
 from immunoprecise.cli.db import db_app
@@ -27,12 +28,12 @@ from immunoprecise.cli.stdio import (
     tolerate_any_encoding,
 )
 from immunoprecise.cli.trial import trial_command
-from immunoprecise.errors import ImmunopreciseError
+from immunoprecise.errors import ImmunopreciseError, ValidationError
 from immunoprecise.evaluation import Evaluation, evaluate, file_sha256
 from immunoprecise.knowledge import KnowledgeBase, load_knowledge_base
 from immunoprecise.recommend.plan import WhatIf
 from immunoprecise.recommend.what_if import OverrideValue
-from immunoprecise.records import PatientRecord, read_patients
+from immunoprecise.records import PatientRecord, read_bundle_file, read_patients
 from immunoprecise.wording import counted
 
 __all__ = ["app", "main"]
@@ -50,7 +51,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
+# emoji=False: text is printed as written (rich would otherwise turn an alteration written
+# "del :pill:" or a file named "visit:pill:2.json" into an emoji)
+_err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 app.add_typer(kb_app)
 app.add_typer(db_app)
 app.add_typer(cohort_app)
@@ -92,12 +95,27 @@ def _root(
     """Immune precision oncology, research decision support (not a medical device)."""
 
 
+def _table(title: str, columns: tuple[str, ...]) -> Table:
+    """A table of the ``--format table`` output, titled and with its columns."""
+    table = Table(title=Text(title, style="table.title"), show_lines=False)
+    for column in columns:
+        table.add_column(column)
+    return table
+
+
+def _add_row(table: Table, *cells: str) -> None:
+    """Add a row of text shown as written: record texts (an alteration written
+    ``V600E [c.1799T>A]``, a rationale with ``[1]``) are not read as rich markup, which would
+    drop the bracketed part or stop the command."""
+    table.add_row(*(Text(cell) for cell in cells))
+
+
 def _profile_table(ev: Evaluation) -> Table:
     from immunoprecise.report.rendering import display_number
 
-    table = Table(title=f"{ev.patient_id}: immune profile", show_lines=False)
-    for column in ("value", "result", "unit", "category", "reference"):
-        table.add_column(column)
+    table = _table(
+        f"{ev.patient_id}: immune profile", ("value", "result", "unit", "category", "reference")
+    )
     for v in ev.profile.values.values():
         if v.status == "assessed":
             result = display_number(v.value) if isinstance(v.value, float) else str(v.value)
@@ -111,7 +129,8 @@ def _profile_table(ev: Evaluation) -> Table:
             )
             if v.missing and v.note:  # both, as the HTML report shows them
                 result += f" ({v.note})"
-        table.add_row(
+        _add_row(
+            table,
             v.label,
             result,
             v.unit or "",
@@ -122,9 +141,10 @@ def _profile_table(ev: Evaluation) -> Table:
 
 
 def _plan_table(ev: Evaluation) -> Table:
-    table = Table(title=f"{ev.patient_id}: ranked strategies")
-    for column in ("#", "therapy", "status", "score", "OncoKB", "CIViC", "because"):
-        table.add_column(column)
+    table = _table(
+        f"{ev.patient_id}: ranked strategies",
+        ("#", "therapy", "status", "score", "OncoKB", "CIViC", "because"),
+    )
     for o in ev.plan.options:
         because = "; ".join(r for f in o.rationale for r in f.because)
         # a caution's reasons weigh against the option: labelled, not read as support
@@ -132,7 +152,8 @@ def _plan_table(ev: Evaluation) -> Table:
             f"caution ({f.effect.value}, {f.rule_id}): {'; '.join(f.because)}" for f in o.cautions
         )
         because = "; ".join(x for x in (because, cautions) if x)
-        table.add_row(
+        _add_row(
+            table,
             str(o.rank),
             o.name,
             o.status,
@@ -145,24 +166,26 @@ def _plan_table(ev: Evaluation) -> Table:
 
 
 def _contraindicated_table(ev: Evaluation) -> Table:
-    table = Table(title=f"{ev.patient_id}: contraindicated for this patient")
-    for column in ("therapy", "OncoKB", "CIViC", "because"):
-        table.add_column(column)
+    table = _table(
+        f"{ev.patient_id}: contraindicated for this patient",
+        ("therapy", "OncoKB", "CIViC", "because"),
+    )
     for o in ev.plan.contraindicated:
         because = "; ".join(
             f"{f.rule_id} ({f.effect.value}): {'; '.join(f.because)}" for f in o.cautions
         )
-        table.add_row(o.name, o.oncokb_level or "", o.civic_level or "", because)
+        _add_row(table, o.name, o.oncokb_level or "", o.civic_level or "", because)
     return table
 
 
 def _undecided_table(ev: Evaluation) -> Table:
-    table = Table(title=f"{ev.patient_id}: rules that could not be decided (data missing)")
-    for column in ("rule", "would affect", "missing"):
-        table.add_column(column)
+    table = _table(
+        f"{ev.patient_id}: rules that could not be decided (data missing)",
+        ("rule", "would affect", "missing"),
+    )
     for u in ev.plan.not_evaluated:
         effect = u.effect.value if u.effect is not None else u.kind
-        table.add_row(f"{u.rule_id} ({effect})", ", ".join(u.therapies), "; ".join(u.missing))
+        _add_row(table, f"{u.rule_id} ({effect})", ", ".join(u.therapies), "; ".join(u.missing))
     return table
 
 
@@ -264,6 +287,36 @@ def _to_stdout(text: str, fmt: OutputFormat) -> None:
         else:  # outside strings, JSON is ASCII
             text = NON_ASCII.sub(json_escape, text)
     sys.stdout.write(text)
+
+
+def _named(pids: list[str]) -> str:
+    """The first ten patient ids, and an ellipsis for more."""
+    return ", ".join(pids[:10]) + (", …" if len(pids) > 10 else "")
+
+
+def _read_input(path: Path, *, sheet: str | None) -> tuple[list[PatientRecord], list[str]]:
+    """The patients of one input file, and what reading it left out or noted.
+
+    A FHIR Bundle may hold resources the record has no field for (a CEA, a HER2 score, a
+    second value at the same time): each is named with its code and the reason, per patient,
+    as ``immunoprecise db import`` names them; so are the notes on how values were read (an
+    age computed from the birth date). Other files give no notes.
+    """
+    try:
+        bundle = read_bundle_file(path) if sheet is None else None
+    except ValidationError as exc:
+        if exc.source:
+            raise
+        # a Bundle's problems come without the file: name it, among several files
+        raise ValidationError(exc.problems, source=str(path)) from None
+    if bundle is None:
+        return read_patients(path, sheet=sheet), []
+    notes = [
+        f"patient {imported.record.patient_id}: {note}"
+        for imported in bundle
+        for note in (*(f"left out {skipped}" for skipped in imported.skipped), *imported.notes)
+    ]
+    return [imported.record for imported in bundle], notes
 
 
 def _what_if_text(what_if: WhatIf) -> str:
@@ -414,12 +467,19 @@ def evaluate_command(
     failed_files = 0
     failed_patients = 0
     inputs: list[tuple[Path, list[PatientRecord], str]] = []
+    noted: set[Path] = set()
     for path in paths:
         try:
-            inputs.append((path, read_patients(path, sheet=sheet), file_sha256(path)))
+            records, notes = _read_input(path, sheet=sheet)
+            inputs.append((path, records, file_sha256(path)))
         except ImmunopreciseError as exc:
             _err.print(f"error: {exc}", markup=False)
             failed_files += 1
+            continue
+        if path.resolve() not in noted:  # a file given twice is noted once
+            noted.add(path.resolve())
+            for note in notes:
+                _err.print(f"note: {path}: {note}", markup=False)
     n_records = sum(len(records) for _, records, _ in inputs)
     if out is None and n_records > 1 and OutputFormat.html in formats:
         _err.print(
@@ -439,12 +499,14 @@ def evaluate_command(
         reconfigure = getattr(sys.stdout, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
-    console = Console(highlight=False)
+    console = Console(highlight=False, emoji=False)
     written: list[Path] = []
     started: set[Path] = set()
     source_of: dict[str, Path] = {}
     # an error's text → the first patient it stopped, and the later ones
     same_error: dict[str, tuple[str, list[str]]] = {}
+    # (file, the file a patient id was first read from) → the later ids given again
+    given_again: dict[tuple[Path, Path], list[str]] = {}
     for path, records, digest in inputs:
         shown = len(records) > 20 and sys.stderr.isatty()
         for record in track(
@@ -453,12 +515,17 @@ def evaluate_command(
             pid = record.patient.id
             if pid in source_of:
                 # one output name per patient id: a second would overwrite the first's files
+                failed_patients += 1
+                pair = (path, source_of[pid])
+                if pair in given_again:  # a file given twice: named once, then counted
+                    given_again[pair].append(pid)
+                    continue
+                given_again[pair] = []
                 _err.print(
                     f"error: {path}: patient {pid} was already evaluated from "
                     f"{source_of[pid]}; give each patient once (ids name the output files)",
                     markup=False,
                 )
-                failed_patients += 1
                 continue
             source_of[pid] = path
             try:
@@ -481,12 +548,18 @@ def evaluate_command(
                     continue
                 same_error[str(exc)] = (pid, [])
                 _err.print(f"error: {path}: patient {pid}: {exc}", markup=False)
+    for (path, source), pids in given_again.items():
+        if pids:
+            _err.print(
+                f"error: {path}: {counted(len(pids), 'more patient')} already evaluated from "
+                f"{source}: {_named(pids)}",
+                markup=False,
+            )
     for first, pids in same_error.values():
         if pids:
-            named = ", ".join(pids[:10]) + (", …" if len(pids) > 10 else "")
             _err.print(
                 f"error: the same error as patient {first} for "
-                f"{counted(len(pids), 'more patient')}: {named}",
+                f"{counted(len(pids), 'more patient')}: {_named(pids)}",
                 markup=False,
             )
     if written:
