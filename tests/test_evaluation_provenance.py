@@ -45,13 +45,13 @@ def test_a_file_path_instead_of_a_record_is_refused_with_what_to_do() -> None:
         with pytest.raises(ValidationError) as info:
             evaluate(given)  # type: ignore[arg-type]
         assert str(info.value) == (
-            f"1 invalid field\n  - record = {str(path)!r}: expected a PatientRecord; read the "
-            "file first: ip.evaluate(ip.read_patient(path))"
+            f"1 invalid field\n  - record = {str(path)!r}: expected a PatientRecord, not a file "
+            "path; read the file first: ip.evaluate(ip.read_patient(path))"
         )
 
 
 def test_a_mapping_instead_of_a_record_is_refused_with_what_to_do() -> None:
     with pytest.raises(ValidationError) as info:
         evaluate({"patient": {"id": "P1"}})  # type: ignore[arg-type]
-    assert "record = 'dict': expected a PatientRecord" in str(info.value)
+    assert "record: expected a PatientRecord, not a dict" in str(info.value)
     assert "PatientRecord.model_validate(data)" in str(info.value)

@@ -23,6 +23,7 @@ from immunoprecise.recommend import StrategyPlan, recommend
 from immunoprecise.recommend.what_if import OverrideValue
 from immunoprecise.records import PatientRecord
 from immunoprecise.records.digest import record_sha256
+from immunoprecise.records.validation import not_a_record
 
 __all__ = ["DISCLAIMER", "Evaluation", "SoftwareInfo", "evaluate", "file_sha256"]
 
@@ -131,15 +132,7 @@ def evaluate(
     from immunoprecise import __version__
 
     if not isinstance(record, PatientRecord):
-        # a path as written; another object by its type (a mapping may be a whole record)
-        given = str(record) if isinstance(record, str | Path) else type(record).__name__
-        how = (
-            "read the file first: ip.evaluate(ip.read_patient(path))"
-            if isinstance(record, str | Path)
-            else "read or validate it first: ip.read_patient(path), or "
-            "PatientRecord.model_validate(data)"
-        )
-        raise ValidationError([FieldProblem("record", given, f"expected a PatientRecord; {how}")])
+        raise not_a_record(record, call="ip.evaluate")
     if input_sha256 is not None:
         if not isinstance(input_sha256, str) or not _SHA256.fullmatch(input_sha256):
             raise ValidationError(

@@ -28,7 +28,7 @@ from immunoprecise.cli.stdio import (
     tolerate_any_encoding,
 )
 from immunoprecise.cli.trial import trial_command
-from immunoprecise.errors import ImmunopreciseError, ValidationError
+from immunoprecise.errors import ImmunopreciseError
 from immunoprecise.evaluation import Evaluation, evaluate, file_sha256
 from immunoprecise.knowledge import KnowledgeBase, load_knowledge_base
 from immunoprecise.recommend.plan import WhatIf
@@ -302,13 +302,7 @@ def _read_input(path: Path, *, sheet: str | None) -> tuple[list[PatientRecord], 
     as ``immunoprecise db import`` names them; so are the notes on how values were read (an
     age computed from the birth date). Other files give no notes.
     """
-    try:
-        bundle = read_bundle_file(path) if sheet is None else None
-    except ValidationError as exc:
-        if exc.source:
-            raise
-        # a Bundle's problems come without the file: name it, among several files
-        raise ValidationError(exc.problems, source=str(path)) from None
+    bundle = read_bundle_file(path) if sheet is None else None
     if bundle is None:
         return read_patients(path, sheet=sheet), []
     notes = [

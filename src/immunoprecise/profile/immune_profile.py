@@ -29,6 +29,7 @@ from immunoprecise.profile.values import (
 )
 from immunoprecise.records import PatientRecord
 from immunoprecise.records.columns import record_columns
+from immunoprecise.records.validation import not_a_record
 
 __all__ = [
     "DiseaseContext",
@@ -194,6 +195,8 @@ def profile(
     >>> ratio.unit, ratio.category, ratio.references[0].doi
     ('ratio', 'low', '10.3892/etm.2010.146')
     """
+    if not isinstance(record, PatientRecord):
+        raise not_a_record(record, call="ip.profile")
     kb = knowledge_base if knowledge_base is not None else load_knowledge_base()
     code = record.disease.oncotree_code
     cols = record_columns([record])

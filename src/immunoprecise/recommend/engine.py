@@ -6,8 +6,9 @@ import difflib
 import functools
 from collections import defaultdict
 from collections.abc import Mapping
+from pathlib import Path
 
-from immunoprecise.errors import KnowledgeBaseError
+from immunoprecise.errors import FieldProblem, KnowledgeBaseError, ValidationError
 from immunoprecise.knowledge import (
     CIVIC_LEVELS,
     ONCOKB_LEVELS,
@@ -32,6 +33,7 @@ from immunoprecise.recommend.plan import (
     UnevaluatedRule,
 )
 from immunoprecise.recommend.what_if import OverrideValue, apply_overrides, compare_plans
+from immunoprecise.records import PatientRecord
 
 __all__ = ["POINTS", "applicable_rules", "option_status", "recommend", "strategy_caution_rules"]
 
@@ -419,6 +421,27 @@ def disease_note(kb: KnowledgeBase, code: str | None) -> str | None:
     )
 
 
+def _not_a_profile(given: object) -> ValidationError:
+    """The error for ``recommend`` given a record, a path or a mapping instead of a profile."""
+    if isinstance(given, str | Path):
+        problem = FieldProblem(
+            "profile",
+            str(given),
+            "expected an ImmuneProfile, not a file path; read and profile the file first: "
+            "ip.recommend(ip.profile(ip.read_patient(path)))",
+        )
+    else:
+        how = (
+            "profile the record first: ip.recommend(ip.profile(record))"
+            if isinstance(given, PatientRecord)
+            else "give the ImmuneProfile that ip.profile returns"
+        )
+        problem = FieldProblem(
+            "profile", None, f"expected an ImmuneProfile, not a {type(given).__name__}; {how}"
+        )
+    return ValidationError([problem])
+
+
 def recommend(
     profile: ImmuneProfile,
     *,
@@ -464,6 +487,8 @@ def recommend(
     >>> [c.rule_id for c in best.cautions]
     ['crs_risk_high_burden', 'car_hematotox_high_caution', 'ongoing_crs_icans_caution']
     """
+    if not isinstance(profile, ImmuneProfile):
+        raise _not_a_profile(profile)
     kb = knowledge_base if knowledge_base is not None else load_knowledge_base()
     made_with = profile.knowledge_base
     if made_with.sha256 != kb.sha256:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -195,7 +197,8 @@ def read_patient(path: str | Path, *, sheet: str | int | None = None) -> Patient
     if data.get("resourceType") == "Bundle":  # FHIR R4 / mCODE
         from immunoprecise.records.fhir import read_fhir_bundle
 
-        return read_fhir_bundle(data).record.read_from(path.parent)
+        with _named_file(path):
+            return read_fhir_bundle(data).record.read_from(path.parent)
     return validate_model(PatientRecord, data, source=str(path)).read_from(path.parent)
 
 
@@ -261,10 +264,23 @@ def read_bundle_file(path: str | Path) -> list[FhirImport] | None:
         return None
     from immunoprecise.records.fhir import read_fhir_bundles
 
-    return [
-        replace(imported, record=imported.record.read_from(path.parent))
-        for imported in read_fhir_bundles(data)
-    ]
+    with _named_file(path):
+        return [
+            replace(imported, record=imported.record.read_from(path.parent))
+            for imported in read_fhir_bundles(data)
+        ]
+
+
+@contextmanager
+def _named_file(path: Path) -> Iterator[None]:
+    """Name ``path`` in a Bundle's errors, which are read from its data and so name no file
+    (among several files, the error would not say which one is wrong)."""
+    try:
+        yield
+    except ValidationError as exc:
+        if exc.source:
+            raise
+        raise ValidationError(exc.problems, source=str(path)) from None
 
 
 def read_cohort(path: str | Path, *, sheet: str | int | None = None) -> Cohort:

@@ -6,13 +6,14 @@ import difflib
 import types
 import typing
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pydantic
 
 from immunoprecise.errors import FieldProblem, ValidationError
 
-__all__ = ["field_problems", "validate_model"]
+__all__ = ["field_problems", "not_a_record", "validate_model"]
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 
@@ -128,3 +129,48 @@ def validate_model(
         return model.model_validate(data, context=context)
     except pydantic.ValidationError as exc:
         raise ValidationError(field_problems(exc, model), source=source) from None
+
+
+def not_a_record(given: object, *, call: str, field: str = "record") -> ValidationError:
+    """The error for a call given something other than a patient record: a file path (read it
+    first) or a mapping (validate it first), instead of an ``AttributeError`` on its fields.
+
+    Parameters
+    ----------
+    given
+        What the call was given.
+    call
+        The call as the user writes it (``ip.profile``), to show the corrected call.
+    field
+        The parameter's name.
+
+    Returns
+    -------
+    ValidationError
+        To raise; it names the path as written or the type given, and what to do.
+
+    Examples
+    --------
+    >>> print(not_a_record({"patient": {}}, call="ip.profile"))
+    1 invalid field
+      - record: expected a PatientRecord, not a dict; read or validate it first: ...
+    """
+    if isinstance(given, str | Path):
+        return ValidationError(
+            [
+                FieldProblem(
+                    field,
+                    str(given),
+                    f"expected a PatientRecord, not a file path; read the file first: "
+                    f"{call}(ip.read_patient(path))",
+                )
+            ]
+        )
+    how = "read or validate it first: ip.read_patient(path), or PatientRecord.model_validate(data)"
+    return ValidationError(
+        [
+            FieldProblem(
+                field, None, f"expected a PatientRecord, not a {type(given).__name__}; {how}"
+            )
+        ]
+    )
