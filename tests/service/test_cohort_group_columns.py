@@ -79,3 +79,50 @@ def test_dashboard_shows_the_refusal_of_a_many_valued_group_as_a_message(
     assert 'class="error" role="alert"' in fragment.text
     assert "may have at most 10" in fragment.text
     assert "km-plot" not in fragment.text
+    # the page's own remedy, not the Python or command-line one
+    assert "use the Cut-point explorer below on this page" in fragment.text
+    assert "choose &#39;crp&#39; as the biomarker" in fragment.text
+    for elsewhere in ("optimal_cutpoint", "pandas", "command line", "frame["):
+        assert elsewhere not in fragment.text
+
+
+@pytest.mark.parametrize("analysis", ["survival", "response"])
+def test_api_refusal_of_a_many_valued_group_points_to_the_cutpoint_endpoint(
+    server: Server, no_internals: Check, analysis: str
+) -> None:
+    assert _upload(server, "FL one", COHORT.name, COHORT.read_bytes()).status_code == 201
+    with server.client("researcher") as researcher:
+        answer = researcher.get(f"/api/v1/cohorts/FL%20one/{analysis}", params={"by": "crp"})
+    assert answer.status_code == 400, answer.text[:300]
+    no_internals(answer)
+    message = answer.json()["detail"]
+    assert message.startswith("column 'crp' has ")
+    assert "numeric group column may have at most 10" in message
+    assert "GET /api/v1/cohorts/FL%20one/cutpoint?biomarker=crp" in message
+    for elsewhere in ("optimal_cutpoint", "pandas", "command line", "explorer"):
+        assert elsewhere not in message
+
+
+def test_refusal_of_many_named_levels_says_to_merge_them_on_each_surface(
+    server: Server, no_internals: Check
+) -> None:
+    table = pd.read_csv(COHORT)
+    table["treatment"] = [f"regimen {i % 25:02d}" for i in range(len(table))]
+    data = table.to_csv(index=False).encode("utf-8")
+    assert _upload(server, "FL sites", "fl_sites.csv", data).status_code == 201
+    with server.client("researcher") as researcher:
+        answer = researcher.get("/api/v1/cohorts/FL%20sites/survival", params={"by": "treatment"})
+    client, _ = _login(server, "researcher")
+    with closing(client):
+        fragment = client.get(
+            "/cohorts/FL%20sites/survival",
+            params={"endpoint": "os", "by": "treatment"},
+            headers={"HX-Request": "true"},
+        )
+    assert (answer.status_code, fragment.status_code) == (400, 422)
+    no_internals(answer)
+    no_internals(fragment)
+    assert "group column may have at most 20" in answer.json()["detail"]
+    assert "upload the table again and group by that column" in answer.json()["detail"]
+    assert "group column may have at most 20" in fragment.text
+    assert "import the table again and compare by that column" in fragment.text

@@ -192,3 +192,51 @@ def test_large_cohort_scan_and_curves_are_sent_thinned_with_a_hint(
     drawn, steps = steps_drawn(whole)
     assert len(line["x"]) == drawn
     assert f"drawn through {drawn} of their {steps} steps" in survival.text
+
+
+def test_cohort_file_picker_offers_every_table_the_import_reads(
+    server: Server, tmp_path: Path
+) -> None:
+    from immunoprecise.records.readers import TABLE_SUFFIXES
+
+    client, csrf = _login(server, "clinician")
+    with closing(client):
+        page = client.get("/cohorts")
+        accept = re.search(r'id="cohort-file" name="file" accept="([^"]*)"', page.text)
+        assert accept is not None, page.text[:500]
+        assert set(accept.group(1).split(",")) == set(TABLE_SUFFIXES)
+        assert ".xlsm" in page.text  # in the label too
+        assert ".tab" in page.text
+        table = tmp_path / "fl_cohort.tab"
+        pd.read_csv(ip.data.example_path("fl_cohort.csv")).to_csv(table, sep="\t", index=False)
+        _upload_cohort(client, csrf, "FL tab", table)
+        survival = client.get("/cohorts/FL%20tab/survival", headers={"HX-Request": "true"})
+    assert survival.status_code == 200, survival.text[:500]
+
+
+def test_a_file_name_that_cannot_name_the_cohort_asks_for_a_name(server: Server) -> None:
+    table = ip.data.example_path("fl_cohort.csv").read_bytes()
+    client, csrf = _login(server, "clinician")
+    with closing(client):
+        refused = client.post(
+            "/cohorts/import",
+            data={"csrf_token": csrf, "name": ""},
+            files={"file": ("données, 2024.csv", table, "text/csv")},
+        )
+        named = client.post(
+            "/cohorts/import",
+            data={"csrf_token": csrf, "name": "FL 2024"},
+            files={"file": ("données, 2024.csv", table, "text/csv")},
+        )
+        typed = client.post(
+            "/cohorts/import",
+            data={"csrf_token": csrf, "name": "FL/2024"},
+            files={"file": ("fl.csv", table, "text/csv")},
+        )
+    assert refused.status_code == 422
+    text = html.unescape(refused.text)
+    assert "the file name 'données, 2024' cannot name the cohort: type a cohort name" in text
+    assert "starting with a letter or digit" in text
+    assert named.status_code == 303, named.text[:500]
+    assert typed.status_code == 422
+    assert "cohort name 'FL/2024': use 1–128 letters" in html.unescape(typed.text)

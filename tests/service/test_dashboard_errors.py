@@ -182,3 +182,24 @@ def test_researchers_messages_and_reasons_name_no_id_and_no_exact_age(server: Se
     assert by_real_id.status_code == 404
     assert unknown.status_code == 404
     assert _text(unknown.text) == f"no patient 'PS-{'0' * 20}' in the registry"
+
+
+@pytest.mark.parametrize("path", ["/patient", "/cohorts/FL/x", "/trials/x/y/<b>z</b>"])
+def test_an_address_no_page_answers_is_the_dashboards_404_page(server: Server, path: str) -> None:
+    client, _ = _login(server, "clinician")
+    with closing(client):
+        page = client.get(path)
+        fragment = client.get(path, headers=HTMX)
+    for answer in (page, fragment):
+        assert answer.status_code == 404
+        assert answer.headers["content-type"].startswith("text/html")
+        assert f"no page at {path}: check the address" in _text(answer.text)
+        assert "<b>z</b>" not in answer.text  # the address is shown as text
+    assert 'href="/patients"' in page.text  # the navigation, to find the way back
+    with closing(_browser(server)) as anonymous:
+        assert anonymous.get(path).status_code == 404
+        assert "no page at" in _text(anonymous.get(path).text)
+    with server.client("clinician") as api:
+        answer = api.get("/api/v1/nothing-here")
+    assert answer.status_code == 404
+    assert answer.json() == {"detail": "Not Found"}

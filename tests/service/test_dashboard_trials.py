@@ -269,3 +269,21 @@ def test_a_trial_started_again_by_another_process_says_so(server: Server) -> Non
     assert 'id="trial-note"' in page.text
     assert html.escape(RESUMED_MESSAGE.capitalize()) in page.text
     assert "badge job-running" in page.text
+
+
+@pytest.mark.parametrize("value", ["", "   ", "1" * 21, "12,345,678,901,234,567,890"])
+def test_an_empty_or_overlong_patients_per_arm_is_refused_in_the_form(
+    server: Server, no_internals: Callable[[httpx.Response], None], value: str
+) -> None:
+    client, csrf = _login(server, "clinician")
+    with closing(client):
+        answer = client.post("/trials/example", data={"csrf_token": csrf, "n_per_arm": value})
+        listing = client.get("/trials")
+    assert answer.status_code == 422, answer.headers.get("location")
+    no_internals(answer)
+    text = html.unescape(answer.text)
+    shown = value.strip() if len(value.strip()) <= 20 else value.strip()[:20] + "…"
+    assert f"<li>n_per_arm = {shown!r}" in text
+    assert ": give a whole number from 1 to 20,000</li>" in text
+    assert 'id="trial-example-form"' in answer.text  # the form, to correct the value
+    assert "No trial started from the dashboard" in listing.text  # nothing run

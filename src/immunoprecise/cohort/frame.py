@@ -35,6 +35,7 @@ __all__ = [
     "OUTCOME_COLUMNS",
     "Endpoint",
     "SurvivalData",
+    "TooManyGroupsError",
     "check_group_levels",
     "cohort_frame",
     "did_you_mean",
@@ -270,6 +271,32 @@ def numeric_values(frame: pd.DataFrame, column: str, *, use: str) -> pd.Series:
     return values
 
 
+class TooManyGroupsError(CohortError):
+    """A group column with more levels than a plot and a test can tell apart.
+
+    The message is the finding and the Python/command-line remedy; ``finding`` alone (the
+    column, its number of distinct values and the limit) lets another surface (the REST API,
+    the dashboard) offer its own remedy.
+
+    Parameters
+    ----------
+    finding
+        What was found, without a remedy or a final full stop.
+    remedy
+        What to do instead.
+    column
+        The group column.
+    numeric
+        Whether the column is numeric (a continuous value: a cut-point is the remedy).
+    """
+
+    def __init__(self, finding: str, remedy: str, *, column: str, numeric: bool) -> None:
+        super().__init__(f"{finding}. {remedy}")
+        self.finding = finding
+        self.column = column
+        self.numeric = numeric
+
+
 def check_group_levels(
     frame: pd.DataFrame, column: str, levels: Sequence[str], *, among: str
 ) -> None:
@@ -295,7 +322,7 @@ def check_group_levels(
 
     Raises
     ------
-    CohortError
+    TooManyGroupsError
         With more levels than allowed: the message names the column, its number of distinct
         values and what to do instead (a cut-point of a numeric column, or binning it, or
         merging text levels, into a new column).
@@ -308,7 +335,7 @@ def check_group_levels(
     ...                    among="patients")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    immunoprecise.errors.CohortError: column 'cd8_density' has 30 distinct values among ...
+    immunoprecise.cohort.frame.TooManyGroupsError: column 'cd8_density' has 30 distinct values ...
     """
     values = frame[column].dropna()
     numeric = not isinstance(frame[column].dtype, pd.CategoricalDtype) and bool(
@@ -322,17 +349,16 @@ def check_group_levels(
         f"{'numeric ' if numeric else ''}group column may have at most {most} (each value "
         "would be a group of its own)"
     )
-    if numeric:
-        raise CohortError(
-            f"{head}. For a continuous value, find a cut-point: "
-            f"cohort.optimal_cutpoint(data, {column!r}) (command line: immunoprecise cohort "
-            f"cutpoint FILE {column}), or bin it into a new column and group by that, e.g. "
-            f"frame['{column}_group'] = pandas.qcut(frame[{column!r}], 3, "
-            "labels=['low', 'mid', 'high'])"
-        )
-    raise CohortError(
-        f"{head}. Merge its values into at most {most} groups in a new column and group by that"
+    remedy = (
+        "For a continuous value, find a cut-point: "
+        f"cohort.optimal_cutpoint(data, {column!r}) (command line: immunoprecise cohort "
+        f"cutpoint FILE {column}), or bin it into a new column and group by that, e.g. "
+        f"frame['{column}_group'] = pandas.qcut(frame[{column!r}], 3, "
+        "labels=['low', 'mid', 'high'])"
+        if numeric
+        else f"Merge its values into at most {most} groups in a new column and group by that"
     )
+    raise TooManyGroupsError(head, remedy, column=column, numeric=numeric)
 
 
 def _frame_of(cohort: Cohort, kb: KnowledgeBase) -> pd.DataFrame:

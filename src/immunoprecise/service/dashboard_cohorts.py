@@ -34,12 +34,13 @@ from immunoprecise.cohort import (
     kaplan_meier,
     response_table,
 )
+from immunoprecise.cohort.frame import MAX_NAMED_GROUP_LEVELS
 from immunoprecise.cohort.statistic import format_number
 from immunoprecise.data import example_path
-from immunoprecise.errors import ImmunopreciseError, RegistryError, ValidationError
+from immunoprecise.errors import CohortError, ImmunopreciseError, RegistryError, ValidationError
 from immunoprecise.pl._common import CURVE_COLORS
 from immunoprecise.pl._cutpoint import scan_points
-from immunoprecise.pl._survival import MAX_STEPS, curve_steps, steps_drawn
+from immunoprecise.pl._survival import MAX_STEPS, curve_steps
 from immunoprecise.records.readers import TABLE_SUFFIXES
 from immunoprecise.registry import StoredRecordError, cohort_names, import_cohort
 from immunoprecise.service.dashboard import (
@@ -54,10 +55,12 @@ from immunoprecise.service.dashboard import (
 from immunoprecise.service.errors import is_database_failure
 from immunoprecise.service.routes.cohorts import (
     COHORT_NAME,
+    COHORT_NAME_RULE,
     MAX_BOOTSTRAP,
     analysis_frame,
     check_biomarker,
     cohort_columns,
+    group_remedy,
 )
 from immunoprecise.service.routes.simulate import finite
 
@@ -86,7 +89,8 @@ def cohorts_page(request: Request, session: Session) -> HTMLResponse:
         }
         for name, uploads in sorted(cohort_names(state.registry, actor=session.name).items())
     ]
-    return _page("cohorts.html", {"cohorts": cohorts, "example": EXAMPLE_COHORT}, session=session)
+    context = {"cohorts": cohorts, "example": EXAMPLE_COHORT, "suffixes": sorted(TABLE_SUFFIXES)}
+    return _page("cohorts.html", context, session=session)
 
 
 @router.post("/cohorts/import")
@@ -104,12 +108,16 @@ async def import_cohort_form(
     if upload is None and example != EXAMPLE_COHORT:
         raise DashboardError(http.HTTP_422_UNPROCESSABLE_CONTENT, "choose a cohort table")
     filename = Path(upload.filename or "cohort.csv").name if upload else EXAMPLE_COHORT
-    cohort = (name or "").strip() or Path(filename).stem
+    typed = (name or "").strip()
+    cohort = typed or Path(filename).stem
     if not COHORT_NAME.fullmatch(cohort):
-        raise DashboardError(
-            http.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"cohort name {cohort!r}: use 1–128 letters, digits, spaces, '_ . ( ) -'",
+        rule = f"use {COHORT_NAME_RULE}"
+        message = (
+            f"cohort name {cohort!r}: {rule}"
+            if typed
+            else f"the file name {cohort!r} cannot name the cohort: type a cohort name ({rule})"
         )
+        raise DashboardError(http.HTTP_422_UNPROCESSABLE_CONTENT, message)
     if upload is None:
         path = example_path(EXAMPLE_COHORT)
         try:
@@ -211,18 +219,39 @@ def survival_fragment(
         frame = analysis_frame(state, session.caller, name)
         km = kaplan_meier(frame, endpoint=endpoint, group=by or None)
         responses = response_table(frame, by=by or None) if "best_response" in frame else None
+    except CohortError as exc:
+        raise DashboardError(
+            http.HTTP_422_UNPROCESSABLE_CONTENT, str(_page_remedy(exc, by or None))
+        ) from None
     except ImmunopreciseError as exc:
         _raise_database_failure(exc)
         raise DashboardError(http.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    figure, drawn = _km_plot(km, title=f"{endpoint.upper()} by {by or 'all patients'}")
     context = {
-        "figure": km_figure(km, title=f"{endpoint.upper()} by {by or 'all patients'}"),
-        "steps_drawn": _steps_drawn(km),
+        "figure": figure,
+        "steps_drawn": drawn,
         "max_steps": MAX_STEPS,
         "km": km.model_dump(mode="json"),
         "medians": [median_text(c.median) for c in km.curves],
         "responses": None if responses is None else responses.model_dump(mode="json"),
     }
     return _page("_cohort_survival.html", finite(context), session=session)
+
+
+def _page_remedy(exc: CohortError, by: str | None) -> CohortError:
+    """:func:`group_remedy` for the cohort page: its cut-point explorer, or a new column."""
+    return group_remedy(
+        exc,
+        numeric=(
+            "For a continuous value, use the Cut-point explorer below on this page: choose "
+            f"{by!r} as the biomarker to split the patients at the best cut and compare the two "
+            "groups' curves"
+        ),
+        named=(
+            f"Merge its values into at most {MAX_NAMED_GROUP_LEVELS} groups in a new column of "
+            "the cohort table, import the table again and compare by that column"
+        ),
+    )
 
 
 @router.get("/cohorts/{name}/cutpoint", response_class=HTMLResponse)
@@ -253,6 +282,7 @@ def cutpoint_fragment(
         _raise_database_failure(exc)
         raise DashboardError(http.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     cuts, z = scan_points(result)
+    figure, drawn = _km_plot(km, title=f"{endpoint.upper()} by the cut-point")
     scan = {
         "data": [
             {
@@ -295,17 +325,11 @@ def cutpoint_fragment(
         "horizon_text": result.horizon_text,
         "scan": scan,
         "scan_drawn": (len(cuts), len(result.scan_cuts)),
-        "figure": km_figure(km, title=f"{endpoint.upper()} by the cut-point"),
-        "steps_drawn": _steps_drawn(km),
+        "figure": figure,
+        "steps_drawn": drawn,
         "max_steps": MAX_STEPS,
     }
     return _page("_cohort_cutpoint.html", finite(context), session=session)
-
-
-def _steps_drawn(curves: SurvivalCurves) -> tuple[int, int]:
-    """Steps drawn and steps in all of ``curves`` (see :func:`km_figure`)."""
-    counts = [steps_drawn(c, max_steps=MAX_STEPS) for c in curves.curves]
-    return sum(d for d, _ in counts), sum(n for _, n in counts)
 
 
 def median_text(median: Statistic) -> str:
@@ -371,12 +395,25 @@ def km_figure(curves: SurvivalCurves, *, title: str) -> dict[str, Any]:
     >>> [t["name"] for t in fig["data"] if t.get("showlegend")]
     ['high (n=42)', 'intermediate (n=83)', 'low (n=75)']
     """
+    return _km_plot(curves, title=title)[0]
+
+
+def _km_plot(curves: SurvivalCurves, *, title: str) -> tuple[dict[str, Any], tuple[int, int]]:
+    """:func:`km_figure`, and the steps it draws and the steps of all ``curves`` (for the hint
+    under a thinned figure): each curve's steps are computed once, for both."""
     data: list[dict[str, Any]] = []
+    drawn = total = 0
     for k, c in enumerate(curves.curves):
         # as the report's figure draws them: ten colours, then the same with another dash
         color = CURVE_COLORS[k % len(CURVE_COLORS)]
         dash = _DASHES[(k // len(CURVE_COLORS)) % len(_DASHES)]
-        t, s, lo, hi = (a.tolist() for a in curve_steps(c, 1 / 30.4375, MAX_STEPS))
+        # every corner, and the corners drawn: the same ones up to 2 × MAX_STEPS (curve_steps)
+        steps = curve_steps(c, 1 / 30.4375, None)
+        total += steps[0].size
+        if steps[0].size > 2 * MAX_STEPS:
+            steps = curve_steps(c, 1 / 30.4375, MAX_STEPS)
+        drawn += steps[0].size
+        t, s, lo, hi = (a.tolist() for a in steps)
         common = {"x": t, "mode": "lines", "line": {"shape": "hv", "width": 0},
                   "legendgroup": c.label, "showlegend": False, "hoverinfo": "skip",
                   "type": "scatter"}  # fmt: skip
@@ -400,4 +437,4 @@ def km_figure(curves: SurvivalCurves, *, title: str) -> dict[str, Any]:
         "legend": {"orientation": "h", "y": -0.2},
         "hovermode": "x unified",
     }
-    return {"data": data, "layout": layout}
+    return {"data": data, "layout": layout}, (drawn, total)

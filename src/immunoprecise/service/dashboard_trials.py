@@ -197,27 +197,41 @@ def _submit(
     return RedirectResponse(target, status_code=http.HTTP_303_SEE_OTHER)
 
 
+_MAX_NUMBER_CHARS = 20
+"""Longest patients-per-arm value read (``20,000`` with separators is 6 characters)."""
+
+
 @router.post("/trials/example", response_class=HTMLResponse)
 def run_example(
     request: Request,
     session: PostedSession,
-    n_per_arm: Annotated[str, Form(max_length=20)] = str(DEFAULT_PATIENTS),
+    n_per_arm: Annotated[str, Form()] = "",
 ) -> Response:
-    """Run the shipped FL design with ``n_per_arm`` patients per arm (the rest as shipped)."""
+    """Run the shipped FL design with ``n_per_arm`` patients per arm (the rest as shipped).
+
+    A field left empty (which the form sends as ``""``, read as missing) is refused, not run
+    with a default; so is a value of more than 20 characters, in the form, as any other."""
     given = n_per_arm.strip().replace(",", "").replace("_", "")
     # isdecimal, not isdigit: '²' is a digit that int() refuses
-    if not given.isdecimal() or not 1 <= int(given) <= MAX_DESIGN_PATIENTS:
+    if (
+        len(n_per_arm.strip()) > _MAX_NUMBER_CHARS
+        or not given.isdecimal()
+        or not 1 <= int(given) <= MAX_DESIGN_PATIENTS
+    ):
+        shown = n_per_arm.strip()
+        if len(shown) > _MAX_NUMBER_CHARS:
+            shown = shown[:_MAX_NUMBER_CHARS] + "…"
         errors = {
             "form": "example",
             "message": "patients per arm",
             "problems": [
-                f"n_per_arm = {n_per_arm!r}: give a whole number from 1 to {MAX_DESIGN_PATIENTS:,}"
+                f"n_per_arm = {shown!r}: give a whole number from 1 to {MAX_DESIGN_PATIENTS:,}"
             ],
         }
         return _list_page(
             request,
             session,
-            n_per_arm=n_per_arm,
+            n_per_arm=shown,
             errors=errors,
             status_code=http.HTTP_422_UNPROCESSABLE_CONTENT,
         )

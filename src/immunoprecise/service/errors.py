@@ -639,6 +639,27 @@ async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _not_found(request: Request, exc: Exception) -> Response:
+    """404: the dashboard's error page for a dashboard address no page answers (a mistyped or
+    outdated link), with a way back; JSON ``{"detail": ...}`` for the REST API, as before."""
+    detail = exc.detail if isinstance(exc, StarletteHTTPException) else "Not Found"
+    headers = dict(exc.headers or {}) if isinstance(exc, StarletteHTTPException) else {}
+    page = _error_page(request)
+    if page is None:
+        return JSONResponse(
+            {"detail": detail}, status_code=status.HTTP_404_NOT_FOUND, headers=headers
+        )
+    message = (
+        detail
+        if isinstance(detail, str) and detail != "Not Found"
+        else (
+            f"no page at {request.url.path}: check the address, or start from the Patients, "
+            "Cohorts or Trials pages"
+        )
+    )
+    return await page(request, status.HTTP_404_NOT_FOUND, escaped(message), (), None)
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     error_id = str(uuid.uuid4())
     logger.error(
@@ -672,6 +693,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StoredEvaluationError, _stored_evaluation_error)
     app.add_exception_handler(RegistryError, _registry_error)
     app.add_exception_handler(ImmunopreciseError, _immunoprecise_error)
+    app.add_exception_handler(status.HTTP_404_NOT_FOUND, _not_found)
     app.add_exception_handler(status.HTTP_405_METHOD_NOT_ALLOWED, _method_not_allowed)
     app.add_exception_handler(Exception, _unexpected_error)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tempfile
+import urllib.parse
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -22,8 +23,12 @@ from fastapi import (
 )
 
 from immunoprecise.cohort import OUTCOME_COLUMNS, cohort_frame, kaplan_meier, response_table
-from immunoprecise.cohort.frame import MAX_GROUP_LEVELS, MAX_NAMED_GROUP_LEVELS
-from immunoprecise.errors import FieldProblem, ValidationError
+from immunoprecise.cohort.frame import (
+    MAX_GROUP_LEVELS,
+    MAX_NAMED_GROUP_LEVELS,
+    TooManyGroupsError,
+)
+from immunoprecise.errors import CohortError, FieldProblem, ValidationError
 from immunoprecise.records.readers import TABLE_SUFFIXES
 from immunoprecise.registry import COHORT_KIND, cohort_names, import_cohort, load_cohort
 from immunoprecise.service.deps import (
@@ -46,6 +51,7 @@ __all__ = [
     "RESULT_KIND",
     "analysis_frame",
     "check_biomarker",
+    "group_remedy",
     "router",
 ]
 
@@ -285,6 +291,63 @@ def cohort_columns(state: State, caller: Anyone, name: str) -> dict[str, Any]:
 Endpoint = Annotated[Literal["os", "pfs"], Query(description="Survival endpoint.")]
 
 
+def group_remedy(exc: CohortError, *, numeric: str, named: str) -> CohortError:
+    """The refusal of a many-valued group column with the remedy the caller's surface offers.
+
+    The cohort analyses refuse a group column with more than ``MAX_GROUP_LEVELS`` numeric
+    values or ``MAX_NAMED_GROUP_LEVELS`` named levels (:class:`TooManyGroupsError`), naming the
+    column and its number of values, and point to the Python and command-line remedies. The
+    REST API and the dashboard offer their own (the ``/cutpoint`` endpoint, the page's
+    cut-point explorer).
+
+    Parameters
+    ----------
+    exc
+        The error an analysis raised.
+    numeric
+        The remedy for a numeric column (a continuous value such as a density or CRP).
+    named
+        The remedy for a column of named levels.
+
+    Returns
+    -------
+    CohortError
+        A new error with the same finding and the surface's remedy; ``exc`` itself when it is
+        not the refusal of a many-valued group.
+
+    Examples
+    --------
+    >>> exc = TooManyGroupsError("column 'crp' has 150 distinct values", "Use Python.",
+    ...                          column="crp", numeric=True)
+    >>> str(group_remedy(exc, numeric="Find a cut-point.", named="Merge levels."))
+    "column 'crp' has 150 distinct values. Find a cut-point."
+    """
+    if not isinstance(exc, TooManyGroupsError):
+        return exc
+    return TooManyGroupsError(
+        exc.finding, numeric if exc.numeric else named, column=exc.column, numeric=exc.numeric
+    )
+
+
+def _api_remedy(exc: CohortError, name: str, by: str | None) -> CohortError:
+    """:func:`group_remedy` for REST clients: the ``/cutpoint`` endpoint, or a new column."""
+    most = MAX_NAMED_GROUP_LEVELS
+    path = f"/api/v1/cohorts/{urllib.parse.quote(name, safe='')}/cutpoint"
+    column = urllib.parse.quote(by or "", safe="")
+    return group_remedy(
+        exc,
+        numeric=(
+            f"For a continuous value, find a cut-point with GET {path}?biomarker={column}, or "
+            "bin the value into a new column of the cohort table (for example low/mid/high "
+            "tertiles), upload the table again and group by that column"
+        ),
+        named=(
+            f"Merge its values into at most {most} groups in a new column of the cohort "
+            "table, upload the table again and group by that column"
+        ),
+    )
+
+
 def _check_group(by: str | None) -> None:
     """Refuse a ``by`` sent empty or blank (as a form whose strata field was left empty sends
     it): without the field the analysis is of all patients together; a blank one names no
@@ -323,7 +386,11 @@ def cohort_survival(
     """Kaplan–Meier curves (days) with CIs, medians and numbers at risk, and the log-rank test."""
     _check_group(by)
     frame = analysis_frame(state, caller, name)
-    return kaplan_meier(frame, endpoint=endpoint, group=by).model_dump(mode="json")
+    try:
+        curves = kaplan_meier(frame, endpoint=endpoint, group=by)
+    except CohortError as exc:
+        raise _api_remedy(exc, name, by) from None
+    return curves.model_dump(mode="json")
 
 
 @router.get(
@@ -340,7 +407,11 @@ def cohort_response(
     """ORR and CR rate per stratum with exact CIs, and Fisher/χ² tests between strata."""
     _check_group(by)
     frame = analysis_frame(state, caller, name)
-    return response_table(frame, by=by).model_dump(mode="json")
+    try:
+        table = response_table(frame, by=by)
+    except CohortError as exc:
+        raise _api_remedy(exc, name, by) from None
+    return table.model_dump(mode="json")
 
 
 @router.get(
