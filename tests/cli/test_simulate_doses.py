@@ -78,3 +78,12 @@ def test_a_regimen_that_is_no_regimen_exits_2_naming_the_item(regimen: str, mess
 def test_a_t_end_of_centuries_exits_2() -> None:
     stderr = _fails(_simulate("kuznetsov1994", "--t-end", "1e12"), "t_end must be at most")
     assert "36,525 days (100 years)" in stderr
+
+
+def test_a_body_surface_in_cm2_exits_2_naming_the_likely_mistake() -> None:
+    stderr = _fails(
+        _simulate("fl_adcc", "-r", "rituximab 375 mg/m2 d0", "--body-surface", "18000"),
+        "--body-surface 18000 m² is not a human body surface area (0.03 to 6 m²)",
+        "looks like cm²; give the area in m² (1.8)",
+    )
+    assert stderr.count("error") == 1, stderr

@@ -12,7 +12,7 @@ import pytest
 
 import immunoprecise as ip
 from immunoprecise.dynamics.regimen import Regimen
-from immunoprecise.dynamics.simulate import LATE_DOSES_FIX, dose_timing_notes
+from immunoprecise.dynamics.simulate import LATE_DOSES_FIX, dose_timing_notes, late_doses_fix
 
 
 def test_doses_after_t_end_are_in_the_notes_of_simulate() -> None:
@@ -95,3 +95,15 @@ def test_a_trial_arm_whose_infusion_the_follow_up_cuts_short_is_noted() -> None:
         "the simulation ends on day 56 (follow_up_days), so only 6 of its 10 days (day 50 to "
         "56) are given." in result.notes
     )
+
+
+def test_dose_timing_notes_name_the_end_time_as_the_caller_does() -> None:
+    reg = Regimen.parse("IL2 5e6 IU/d d8-12; CAR-T 1e6 cells d0 q21d x3")
+    late, cut = dose_timing_notes(reg, 10, t_end_name="--t-end")
+    assert late.endswith("; lengthen --t-end to include them")
+    assert late.endswith(late_doses_fix("--t-end"))
+    assert "but the simulation ends on day 10 (--t-end), so only 2 of its 5 days" in cut
+    assert dose_timing_notes(reg, 10) == [
+        late.replace("--t-end", "t_end"),
+        cut.replace("--t-end", "t_end"),
+    ]

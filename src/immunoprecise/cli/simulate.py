@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from html import escape
@@ -688,8 +687,8 @@ def simulate_command(
         float | None,
         typer.Option(
             "--body-surface",
-            help="Body surface area in m² for per-m² doses (mg/m2, cells/m2). Default: 1.8, "
-            "the ICRP reference adult.",
+            help="Body surface area in m² (0.03 to 6) for per-m² doses (mg/m2, cells/m2). "
+            "Default: 1.8, the ICRP reference adult.",
             metavar="M2",
             show_default=False,
         ),
@@ -789,9 +788,10 @@ def _run(
     from immunoprecise.dynamics.dosing import REFERENCE_BODY_SURFACE_M2, REFERENCE_BODY_WEIGHT_KG
     from immunoprecise.dynamics.models import get_model
     from immunoprecise.dynamics.simulate import (
-        LATE_DOSES_FIX,
         MAX_T_END_DAYS,
         check_output_size,
+        dose_timing_notes,
+        late_doses_fix,
         output_times,
         simulate,
     )
@@ -831,6 +831,12 @@ def _run(
         problem = body_weight_problem(body_weight)
         if problem:
             raise _UsageError(f"--body-weight {problem}")
+    if body_surface is not None and math.isfinite(body_surface) and body_surface > 0:
+        from immunoprecise.dynamics.dosing import body_surface_problem
+
+        problem = body_surface_problem(body_surface)
+        if problem:
+            raise _UsageError(f"--body-surface {problem}")
     reg = _read_regimen(regimen, regimen_file)
     p_values: Mapping[str, float] | pd.DataFrame = params
     y_values: Mapping[str, float] | pd.DataFrame = y0
@@ -860,9 +866,12 @@ def _run(
             body_surface_m2=REFERENCE_BODY_SURFACE_M2 if body_surface is None else body_surface,
             progress=lambda f: bar.update(task, completed=f),
         )
-    # the library names the option t_end; here it is --t-end
+    # simulate's notes start with its dose timing notes, which name the end time t_end as the
+    # library takes it; here they are worded for the option --t-end
+    timing = dose_timing_notes(reg, t_end, t_end_name="--t-end")
     notes = [
-        *(re.sub(r"\bt_end\b", "--t-end", note) for note in tr.notes),
+        *timing,
+        *tr.notes[len(timing) :],
         *_body_size_notes(model, reg, t_end, body_weight, body_surface),
     ]
     summary = _summary(tr, t_end=t_end, params=params, initial=y0, patients_file=patients)
@@ -878,7 +887,7 @@ def _run(
     summary["notes"] = notes
     to_stdout = out is None and bool(formats)
     (_err if to_stdout else _out).print(_table(tr, summary))
-    late_fix = LATE_DOSES_FIX.replace("t_end", "--t-end")
+    late_fix = late_doses_fix("--t-end")
     for note in notes:  # doses left out of the run warn; the rest are notes
         _err.print(f"{'warning' if note.endswith(late_fix) else 'note'}: {note}", markup=False)
     failed = int((~tr.ok).sum())

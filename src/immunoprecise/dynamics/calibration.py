@@ -838,6 +838,12 @@ def _fixed_values(
         or not isinstance(v, int | float | np.integer | np.floating)
         or not math.isfinite(float(v))
     ]
+    declared = {p.name: p for p in model.parameters}
+    if not problems:  # each value within its parameter's limits (a negative rate is no patient)
+        for k, v in values.items():
+            problem = declared[k].problem(float(v))
+            if problem:
+                problems.append(FieldProblem(f"fixed[{k!r}]", v, problem))
     both = sorted(set(values) & set(names))
     if both:
         problems.append(FieldProblem("fixed", both, "are also in fit; a parameter is one or other"))

@@ -26,11 +26,14 @@ from immunoprecise.errors import UnitError
 from immunoprecise.records.units import parse_unit, unit_registry
 
 __all__ = [
+    "MAX_BODY_SURFACE_M2",
     "MAX_BODY_WEIGHT_KG",
+    "MIN_BODY_SURFACE_M2",
     "MIN_BODY_WEIGHT_KG",
     "REFERENCE_BODY_SURFACE_M2",
     "REFERENCE_BODY_WEIGHT_KG",
     "body_size_used",
+    "body_surface_problem",
     "body_weight_problem",
     "to_model_units",
 ]
@@ -99,6 +102,63 @@ def body_weight_problem(body_weight_kg: float) -> str | None:
             f"({body_weight_kg / 1000:g})"
         )
     return f"{problem}; give the weight in kg"
+
+
+MIN_BODY_SURFACE_M2 = 0.03
+"""Smallest body surface area taken for per-m² doses (m²): below the smallest surviving newborns.
+
+Mosteller's formula, BSA (m²) = √(height (cm) × weight (kg) / 3600) (Mosteller RD. Simplified
+calculation of body-surface area. N Engl J Med 1987;317(17):1098. doi:10.1056/NEJM198710223171717),
+gives 0.038 m² for the lightest surviving newborn of :data:`MIN_BODY_WEIGHT_KG` (Kwek Yu Xuan,
+212 g and 24 cm at birth, Singapore 2020; The Tiniest Babies Registry, University of Iowa).
+"""
+
+MAX_BODY_SURFACE_M2 = 6.0
+"""Largest body surface area taken for per-m² doses (m²): above the largest person recorded.
+
+Mosteller's formula (Mosteller RD. N Engl J Med 1987;317(17):1098.
+doi:10.1056/NEJM198710223171717) gives 5.7 m² for the heaviest person recorded (Jon Brower
+Minnoch, about 635 kg and 185 cm; Guinness World Records) and 3.9 m² for the tallest (Robert
+Wadlow, 272 cm and 199 kg; Guinness World Records).
+"""
+
+_CM2_PER_M2 = 10_000.0
+
+
+def body_surface_problem(body_surface_m2: float) -> str | None:
+    """What is wrong with a body surface area given in m² (``None``: it is a human's).
+
+    An area outside :data:`MIN_BODY_SURFACE_M2` to :data:`MAX_BODY_SURFACE_M2` (0.03 to 6 m²,
+    the smallest surviving newborns to the largest person recorded) is not a human's in m²; a
+    number 10,000 times a plausible one is most likely cm².
+
+    Parameters
+    ----------
+    body_surface_m2
+        The body surface area as given, read as m² (a finite number > 0).
+
+    Returns
+    -------
+    str or None
+        The problem, naming the value, the unit and the likely mistake; ``None`` within range.
+
+    Examples
+    --------
+    >>> body_surface_problem(1.8) is None
+    True
+    >>> print(body_surface_problem(18000.0))
+    18000 m² is not a human body surface area (0.03 to 6 m²): 18000 looks like cm²; give the area in m² (1.8)
+    """  # noqa: E501
+    if MIN_BODY_SURFACE_M2 <= body_surface_m2 <= MAX_BODY_SURFACE_M2:
+        return None
+    problem = (
+        f"{body_surface_m2:g} m² is not a human body surface area "
+        f"({MIN_BODY_SURFACE_M2:g} to {MAX_BODY_SURFACE_M2:g} m²)"
+    )
+    in_m2 = body_surface_m2 / _CM2_PER_M2
+    if MIN_BODY_SURFACE_M2 <= in_m2 <= MAX_BODY_SURFACE_M2:
+        return f"{problem}: {body_surface_m2:g} looks like cm²; give the area in m² ({in_m2:g})"
+    return f"{problem}; give the area in m²"
 
 
 def _quantity(value: float, unit: str) -> Any:

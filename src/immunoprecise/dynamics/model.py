@@ -21,6 +21,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -31,10 +32,14 @@ import numpy.typing as npt
 from immunoprecise.errors import ModelError
 
 __all__ = [
+    "FRACTION",
+    "HALF_SATURATION",
+    "NONNEGATIVE",
     "Array",
     "Clock",
     "DosingInput",
     "Jacobian",
+    "Limits",
     "Model",
     "Parameter",
     "ParameterSet",
@@ -84,10 +89,72 @@ class State:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """The values a parameter can take at all, and why: its domain, wider than ``bounds``.
+
+    A value outside is not a patient the model can describe (a negative rate reverses the process
+    it stands for; a zero divisor divides by zero) and is refused wherever parameters come in.
+
+    Parameters
+    ----------
+    low, high
+        The allowed range (the parameter's unit); ``high`` may be infinite.
+    low_open
+        ``True``: ``low`` itself is not allowed (the value must be > ``low``).
+    why
+        The reason, for the error message.
+
+    Examples
+    --------
+    >>> NONNEGATIVE.text("1/d")
+    '≥ 0 1/d'
+    >>> FRACTION.text("1")
+    '0 to 1'
+    """
+
+    low: float = 0.0
+    high: float = math.inf
+    low_open: bool = False
+    why: str = ""
+
+    def allows(self, values: Array | float) -> npt.NDArray[np.bool_]:
+        """Which values lie within the limits (elementwise)."""
+        v = np.asarray(values, dtype=np.float64)
+        above = v > self.low if self.low_open else v >= self.low
+        return np.asarray(above & (v <= self.high))
+
+    def text(self, unit: str) -> str:
+        """The range in words, e.g. ``≥ 0 1/d``, ``> 0 cells``, ``0 to 1``."""
+        shown = "" if unit == "1" else f" {unit}"
+        if math.isinf(self.high):
+            return f"{'>' if self.low_open else '≥'} {self.low:g}{shown}"
+        low = f"above {self.low:g}" if self.low_open else f"{self.low:g}"
+        return f"{low} to {self.high:g}{shown}"
+
+
+NONNEGATIVE = Limits(
+    why="a rate, source or size: 0 switches its term off, below 0 it would reverse the process"
+)
+"""The limits of most parameters (rates, sources, kill and death rates, inverse capacities)."""
+
+HALF_SATURATION = Limits(
+    low_open=True,
+    why="a half-saturation constant divides (x/(K + x)): at 0 it divides by zero when x is 0, "
+    "below 0 the term changes sign",
+)
+"""The limits of a half-saturation (or steepness) constant: > 0."""
+
+FRACTION = Limits(0.0, 1.0, why="a fraction of a population or of an effect")
+"""The limits of a fraction: 0 to 1."""
+
+
+@dataclass(frozen=True)
 class Parameter:
     """One parameter: name as in the paper, default value, unit, meaning and source.
 
-    ``bounds`` are the physiologically plausible range used by calibration (same unit).
+    ``bounds`` are the physiologically plausible range used by calibration (same unit);
+    ``limits`` are the values the model can take at all (:class:`Limits`; default
+    :data:`NONNEGATIVE`), checked wherever parameters come in.
     """
 
     name: str
@@ -96,6 +163,23 @@ class Parameter:
     description: str
     source: str
     bounds: tuple[float, float] | None = None
+    limits: Limits = NONNEGATIVE
+
+    def problem(self, value: float) -> str | None:
+        """What is wrong with a value of this parameter (``None``: within its limits).
+
+        Examples
+        --------
+        >>> Parameter("s", 1.3e4, "cells/d", "influx", "x").problem(-1)
+        'parameter s = -1 cells/d is outside its allowed range ≥ 0 cells/d (a rate, source or size: 0 switches its term off, below 0 it would reverse the process)'
+        """  # noqa: E501
+        if bool(self.limits.allows(value)):
+            return None
+        unit = "" if self.unit == "1" else f" {self.unit}"
+        return (
+            f"parameter {self.name} = {value:g}{unit} is outside its allowed range "
+            f"{self.limits.text(self.unit)} ({self.limits.why})"
+        )
 
 
 @dataclass(frozen=True)
@@ -229,6 +313,24 @@ class Model:
             unknown = set(ps.values) - set(pnames)
             if unknown:
                 raise ModelError(f"model {self.id}: set {ps.name} has unknown {sorted(unknown)}")
+        of = {p.name: p for p in self.parameters}
+        for par in self.parameters:
+            lim = par.limits
+            if par.bounds is not None and not (
+                bool(lim.allows(par.bounds[0])) and par.bounds[0] <= par.bounds[1] <= lim.high
+            ):
+                raise ModelError(
+                    f"model {self.id}: calibration bounds ({par.bounds[0]:g}, {par.bounds[1]:g}) "
+                    f"of {par.name} lie outside its allowed range {lim.text(par.unit)}"
+                )
+        for where, values in (
+            ("defaults", {p.name: p.value for p in self.parameters}),
+            *((f"set {ps.name}", ps.values) for ps in self.parameter_sets),
+        ):
+            for name, value in values.items():
+                problem = of[name].problem(value)
+                if problem:
+                    raise ModelError(f"model {self.id}, {where}: {problem}")
         object.__setattr__(self, "_index", {n: i for i, n in enumerate(names)})
 
     @property
@@ -270,6 +372,7 @@ class Model:
         values: Mapping[str, float | Sequence[float] | Array] | None = None,
         *,
         parameter_set: str | None = None,
+        patients: Sequence[str] | None = None,
     ) -> dict[str, Array]:
         """Parameters of ``n`` patients as one float array of shape ``[n]`` per name.
 
@@ -281,11 +384,19 @@ class Model:
             Overrides: a scalar (same for all) or a length-``n`` sequence per parameter name.
         parameter_set
             A published parameter set to start from instead of the defaults.
+        patients
+            Patient ids (``n`` of them), to name a patient whose value is refused.
 
         Returns
         -------
         dict
             Name → array of shape ``[n]``.
+
+        Raises
+        ------
+        ModelError
+            An unknown parameter, a value of the wrong shape or not finite, or a value outside
+            the parameter's :class:`Limits` (see :meth:`check_parameters`).
         """
         base = self.defaults(parameter_set)
         out = {k: np.full(n, v, dtype=np.float64) for k, v in base.items()}
@@ -304,7 +415,54 @@ class Model:
                 )
             if not np.all(np.isfinite(out[key])):
                 raise ModelError(f"parameter {key}: values must be finite numbers")
+        self.check_parameters(out, patients=patients)
         return out
+
+    def check_parameters(
+        self,
+        values: Mapping[str, float | Sequence[float] | Array],
+        *,
+        patients: Sequence[str] | None = None,
+    ) -> None:
+        """Refuse parameter values outside their declared :class:`Limits`.
+
+        Parameters
+        ----------
+        values
+            Parameter name → one value or one value per patient (the parameter's unit).
+        patients
+            Patient ids, to name the patient whose value is refused (else its position).
+
+        Raises
+        ------
+        ModelError
+            For the first parameter with a value outside its limits: names the model, the
+            parameter, the value, the unit, the allowed range and why, and the patient.
+
+        Examples
+        --------
+        >>> from immunoprecise.dynamics.models import get_model
+        >>> get_model("kuznetsov1994").check_parameters({"s": -1})
+        Traceback (most recent call last):
+        ...
+        immunoprecise.errors.ModelError: model kuznetsov1994: parameter s = -1 cells/d is outside its allowed range ≥ 0 cells/d (a rate, source or size: 0 switches its term off, below 0 it would reverse the process)
+        """  # noqa: E501
+        of = {p.name: p for p in self.parameters}
+        for name, v in values.items():
+            if name not in of:
+                continue  # unknown names are refused by the callers, with the known ones
+            arr = np.atleast_1d(np.asarray(v, dtype=np.float64))
+            bad = np.flatnonzero(~of[name].limits.allows(arr) & ~np.isnan(arr))
+            if not bad.size:
+                continue
+            k = int(bad[0])
+            who = ""
+            if arr.size > 1:
+                label = patients[k] if patients is not None and k < len(patients) else None
+                who = f" (patient {label})" if label is not None else f" (patient {k + 1})"
+                if bad.size > 1:
+                    who = f"{who[:-1]} and {bad.size - 1} more)"
+            raise ModelError(f"model {self.id}{who}: {of[name].problem(float(arr[k]))}")
 
     def input_index(self, agent: str) -> int:
         """Position of the dosing input a regimen agent refers to; error lists what is accepted."""

@@ -15,6 +15,7 @@ import pandas as pd
 from immunoprecise.dynamics.dosing import (
     REFERENCE_BODY_SURFACE_M2,
     REFERENCE_BODY_WEIGHT_KG,
+    body_surface_problem,
     body_weight_problem,
     to_model_units,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "dose_overlap_notes",
     "dose_timing_notes",
     "dosing_segments",
+    "late_doses_fix",
     "output_times",
     "resolve_model",
     "simulate",
@@ -141,7 +143,10 @@ def simulate(
         grams, such as 70000, is refused).
     body_surface_m2
         Body surface area for per-m² doses (``mg/m2``; default: the 1.8 m² ICRP reference
-        adult): a finite number > 0.
+        adult): a finite number from
+        :data:`~immunoprecise.dynamics.dosing.MIN_BODY_SURFACE_M2` to
+        :data:`~immunoprecise.dynamics.dosing.MAX_BODY_SURFACE_M2` (0.03 to 6 m²; an area in
+        cm², such as 18000, is refused).
     progress
         A callable, called with the fraction of simulated time done.
 
@@ -203,6 +208,9 @@ def simulate(
         "a positive body surface area in m², e.g. 1.8",
         _positive,
     )
+    surface_problem = body_surface_problem(body_surface_m2)
+    if surface_problem:
+        raise ModelError(f"body_surface_m2 {surface_problem}")
     if progress is not None and not callable(progress):
         raise ModelError(
             f"progress must be a function called with the fraction of time done (or None), "
@@ -212,7 +220,7 @@ def simulate(
     _check_doses_within(reg, t_end)
     ids, param_values, init_values = _patients(mdl, params, initial)
     n = len(ids)
-    p = mdl.parameter_arrays(n, param_values, parameter_set=parameter_set)
+    p = mdl.parameter_arrays(n, param_values, parameter_set=parameter_set, patients=ids)
     y0 = np.empty((n, len(mdl.states)))
     for j, st in enumerate(mdl.states):
         y0[:, j] = np.asarray(init_values.get(st.name, mdl.initial[st.name]), dtype=np.float64)
@@ -733,12 +741,36 @@ def dosing_segments(
     return segments
 
 
-LATE_DOSES_FIX = "lengthen t_end to include them"
-"""How the note on doses after ``t_end`` ends (see :func:`dose_timing_notes`); a surface that
-names the option otherwise (the CLI's ``--t-end``) recognises the note by it."""
+def late_doses_fix(t_end_name: str = "t_end") -> str:
+    """How the note on doses after the end of the simulation ends (see :func:`dose_timing_notes`).
+
+    Parameters
+    ----------
+    t_end_name
+        The name the caller's user knows the end time by (``t_end`` in Python, ``--t-end`` on
+        the command line).
+
+    Returns
+    -------
+    str
+        The remedy, e.g. ``lengthen --t-end to include them``; a surface recognises the note by it.
+
+    Examples
+    --------
+    >>> late_doses_fix("--t-end")
+    'lengthen --t-end to include them'
+    """
+    return f"lengthen {t_end_name} to include them"
 
 
-def dose_timing_notes(regimen: Regimen | None, t_end: float) -> list[str]:
+LATE_DOSES_FIX = late_doses_fix()
+"""How the note on doses after ``t_end`` ends, as :func:`simulate` words it (see
+:func:`late_doses_fix` for another name of the end time)."""
+
+
+def dose_timing_notes(
+    regimen: Regimen | None, t_end: float, *, t_end_name: str = "t_end"
+) -> list[str]:
     """Notes on the doses of a regimen that the simulation to ``t_end`` gives only in part.
 
     A dose that starts after ``t_end`` falls outside the simulation and is not given; an
@@ -752,13 +784,16 @@ def dose_timing_notes(regimen: Regimen | None, t_end: float) -> list[str]:
         The regimen (``None``: no treatment, no note).
     t_end
         Last simulated day (days from the start, day 0).
+    t_end_name
+        The name the notes give the end time by: ``t_end`` (default, as :func:`simulate` takes
+        it), ``--t-end`` for the command line, ``follow_up_days`` for a trial design.
 
     Returns
     -------
     list of str
         First, when any dose starts after ``t_end``, one note giving how many, the agents and
         their days (the first of them included) and ``t_end``; it ends with
-        :data:`LATE_DOSES_FIX`. Then one note per infusion cut short by ``t_end``, in item
+        :func:`late_doses_fix` of ``t_end_name``. Then one note per infusion cut short by ``t_end``, in item
         order, naming the item, the infusion's days and the part given. Empty when every dose
         is given whole.
 
@@ -777,7 +812,7 @@ def dose_timing_notes(regimen: Regimen | None, t_end: float) -> list[str]:
     notes = []
     late = regimen.late_doses_text(t_end)
     if late:
-        notes.append(f"{late}; {LATE_DOSES_FIX}")
+        notes.append(f"{late}; {late_doses_fix(t_end_name)}")
     for number, item in enumerate(regimen.items, start=1):
         for dose in item.doses():
             if not dose.is_infusion or not dose.start <= t_end < dose.end - _DAY_TOLERANCE:
@@ -791,7 +826,7 @@ def dose_timing_notes(regimen: Regimen | None, t_end: float) -> list[str]:
             )
             notes.append(
                 f"Infusion cut short: item {number} ({item}) runs from day {dose.start:g} to "
-                f"{dose.end:g}, but the simulation ends on day {t_end:g} (t_end), {part}"
+                f"{dose.end:g}, but the simulation ends on day {t_end:g} ({t_end_name}), {part}"
             )
     return notes
 

@@ -19,11 +19,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from immunoprecise.dynamics.model import Array, Model, Parameter, ParameterSet, Params, State
+from immunoprecise.dynamics.model import (
+    HALF_SATURATION,
+    NONNEGATIVE,
+    Array,
+    Limits,
+    Model,
+    Parameter,
+    ParameterSet,
+    Params,
+    State,
+)
 
-__all__ = ["MODEL", "lysis", "lysis_ratio"]
+__all__ = ["LYSIS_EXPONENT_LIMITS", "MODEL", "lysis", "lysis_ratio"]
 
 _SRC = "de Pillis et al. 2005, Cancer Res 65:7950, doi:10.1158/0008-5472.CAN-05-0564, Table 1"
+
+
+LYSIS_EXPONENT_LIMITS = Limits(
+    low_open=True,
+    why="the lysis exponent: lysis rises with the E:T ratio only for an exponent > 0",
+)
+"""Limits of the CD8⁺ lysis exponent (λ here, l in de Pillis 2006)."""
 
 
 def lysis_ratio(lam: Array, ell: Array, tum: Array) -> Array:
@@ -64,8 +81,15 @@ def _rhs(t: Array, y: Array, p: Params, u: Array) -> Array:
     return np.stack((dt, dn, dlv), axis=1)
 
 
-def _par(name: str, value: float, unit: str, what: str, bounds: tuple[float, float]) -> Parameter:
-    return Parameter(name, value, unit, what, _SRC, bounds)
+def _par(
+    name: str,
+    value: float,
+    unit: str,
+    what: str,
+    bounds: tuple[float, float],
+    limits: Limits = NONNEGATIVE,
+) -> Parameter:
+    return Parameter(name, value, unit, what, _SRC, bounds, limits)
 
 
 MODEL = Model(
@@ -82,14 +106,21 @@ MODEL = Model(
         _par("b", 1.02e-9, "1/cell", "inverse tumor carrying capacity", (1e-13, 1e-6)),
         _par("c", 3.23e-7, "1/(cell·d)", "NK kill rate", (0.0, 1e-4)),
         _par("d", 5.80, "1/d", "maximal CD8⁺ lysis rate", (0.0, 20.0)),
-        _par("lambda", 1.36, "1", "CD8⁺ lysis exponent", (0.1, 3.0)),
-        _par("s", 2.5e-1, "1", "E:T ratio for half-maximal lysis (steepness)", (1e-3, 10.0)),
+        _par("lambda", 1.36, "1", "CD8⁺ lysis exponent", (0.1, 3.0), LYSIS_EXPONENT_LIMITS),
+        _par(
+            "s",
+            2.5e-1,
+            "1",
+            "E:T ratio for half-maximal lysis (steepness)",
+            (1e-3, 10.0),
+            HALF_SATURATION,  # (L/T)^λ/(s + (L/T)^λ): 0/0 without CD8⁺ cells at s = 0
+        ),
         _par("sigma", 1.3e4, "cells/d", "constant NK source", (0.0, 1e7)),
         _par("f", 4.12e-2, "1/d", "NK death rate", (1e-4, 1.0)),
         _par("g", 2.5e-2, "1/d", "maximal NK recruitment by tumor", (0.0, 1.0)),
-        _par("h", 2.02e7, "cells²", "NK recruitment steepness", (1.0, 1e12)),
+        _par("h", 2.02e7, "cells²", "NK recruitment steepness", (1.0, 1e12), HALF_SATURATION),
         _par("j", 3.75e-2, "1/d", "maximal CD8⁺ recruitment", (0.0, 1.0)),
-        _par("k", 2.0e7, "cells²", "CD8⁺ recruitment steepness", (1.0, 1e12)),
+        _par("k", 2.0e7, "cells²", "CD8⁺ recruitment steepness", (1.0, 1e12), HALF_SATURATION),
         _par("m", 2.0e-2, "1/d", "CD8⁺ death rate", (1e-4, 20.0)),
         _par("p", 1.0e-7, "1/(cell·d)", "NK inactivation by tumor", (0.0, 1e-4)),
         _par("q", 3.42e-10, "1/(cell·d)", "CD8⁺ inactivation by tumor", (0.0, 1e-4)),

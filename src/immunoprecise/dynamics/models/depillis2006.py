@@ -26,15 +26,18 @@ from __future__ import annotations
 import numpy as np
 
 from immunoprecise.dynamics.model import (
+    HALF_SATURATION,
+    NONNEGATIVE,
     Array,
     DosingInput,
+    Limits,
     Model,
     Parameter,
     ParameterSet,
     Params,
     State,
 )
-from immunoprecise.dynamics.models.depillis2005 import lysis, lysis_ratio
+from immunoprecise.dynamics.models.depillis2005 import LYSIS_EXPONENT_LIMITS, lysis, lysis_ratio
 
 __all__ = ["BLOOD_VOLUME_L", "MODEL"]
 
@@ -131,8 +134,15 @@ def _jacobian(t: Array, y: Array, p: Params, u: Array) -> Array:
     return np.moveaxis(jac, 2, 0)
 
 
-def _par(name: str, value: float, unit: str, what: str, bounds: tuple[float, float]) -> Parameter:
-    return Parameter(name, value, unit, what, _SRC, bounds)
+def _par(
+    name: str,
+    value: float,
+    unit: str,
+    what: str,
+    bounds: tuple[float, float],
+    limits: Limits = NONNEGATIVE,
+) -> Parameter:
+    return Parameter(name, value, unit, what, _SRC, bounds, limits)
 
 
 _P9 = {
@@ -178,10 +188,10 @@ MODEL = Model(
         _par("e", 2.08e-7, "1/d", "NK production from circulating lymphocytes", (0.0, 1e-4)),
         _par("f", 4.12e-2, "1/d", "NK death rate", (1e-4, 1.0)),
         _par("g", 1.25e-2, "1/d", "maximal NK recruitment by tumor", (0.0, 1.0)),
-        _par("h", 2.02e7, "cells²", "NK recruitment steepness", (1.0, 1e12)),
+        _par("h", 2.02e7, "cells²", "NK recruitment steepness", (1.0, 1e12), HALF_SATURATION),
         _par("j", 2.49e-2, "1/d", "maximal CD8⁺ recruitment", (0.0, 1.0)),
-        _par("k", _P9["k"], "cells²", "CD8⁺ recruitment steepness", (1.0, 1e12)),
-        _par("l", _P9["l"], "1", "CD8⁺ lysis exponent", (0.1, 3.0)),
+        _par("k", _P9["k"], "cells²", "CD8⁺ recruitment steepness", (1.0, 1e12), HALF_SATURATION),
+        _par("l", _P9["l"], "1", "CD8⁺ lysis exponent", (0.1, 3.0), LYSIS_EXPONENT_LIMITS),
         _par("m", _P9["m"], "1/d", "CD8⁺ death rate", (1e-4, 20.0)),
         _par("p", _P9["p"], "1/(cell·d)", "NK inactivation by tumor", (0.0, 1e-4)),
         _par("q", _P9["q"], "1/(cell·d)", "CD8⁺ inactivation by tumor", (0.0, 1e-4)),
@@ -193,7 +203,7 @@ MODEL = Model(
             "CD8⁺ stimulation by lymphocyte–tumor encounters",
             (0.0, 1e-6),
         ),
-        _par("s", _P9["s"], "1", "CD8⁺ lysis steepness", (1e-3, 10.0)),
+        _par("s", _P9["s"], "1", "CD8⁺ lysis steepness", (1e-3, 10.0), HALF_SATURATION),
         _par("u", 3.0e-10, "1/(cell²·d)", "NK regulation of CD8⁺ cells", (0.0, 1e-6)),
         _par("alpha", _P9["alpha"], "cells/d", "circulating lymphocyte production", (0.0, 1e11)),
         _par("beta", _P9["beta"], "1/d", "circulating lymphocyte death", (1e-4, 1.0)),
@@ -204,7 +214,12 @@ MODEL = Model(
         _par("K_C", 6.0e-1, "1/d", "chemotherapy kill of circulating lymphocytes", (0.0, 5.0)),
         _par("p_I", 1.25e-1, "1/d", "maximal IL-2-driven CD8⁺ proliferation", (0.0, 2.0)),
         _par(
-            "g_I", 2.0e7, "IU/L", "IL-2 concentration for half-maximal proliferation", (1.0, 1e10)
+            "g_I",
+            2.0e7,
+            "IU/L",
+            "IL-2 concentration for half-maximal proliferation",
+            (1.0, 1e10),
+            HALF_SATURATION,
         ),
         _par("mu_I", 1.0e1, "1/d", "IL-2 elimination", (0.1, 50.0)),
     ),

@@ -87,7 +87,17 @@ import math
 
 import numpy as np
 
-from immunoprecise.dynamics.model import Array, DosingInput, Model, Parameter, Params, State
+from immunoprecise.dynamics.model import (
+    FRACTION,
+    HALF_SATURATION,
+    Array,
+    DosingInput,
+    Limits,
+    Model,
+    Parameter,
+    Params,
+    State,
+)
 from immunoprecise.dynamics.models.depillis2006 import BLOOD_VOLUME_L
 
 __all__ = ["MODEL", "RITUXIMAB_VOLUME_L"]
@@ -121,6 +131,7 @@ population model in follicular lymphoma, 2.98 L (Regazzi et al. 2005, Ther Drug 
 the plasma volume of a 70 kg adult. One compartment with the terminal half-life is an
 approximation: it ignores the distribution phase and the target-mediated clearance early on."""
 
+_DIVIDES = Limits(low_open=True, why="it divides: 0 is a division by zero")
 _DOUBLING_DAYS = 180.0
 _NK_PRODUCTION = 15e6 * BLOOD_VOLUME_L  # Zhang 2007: 15 × 10⁶ NK cells per litre of blood per day
 _NK_TURNOVER = 0.043  # Zhang 2007: proliferation 4.3 %/day in healthy young adults
@@ -178,6 +189,7 @@ MODEL = Model(
             "tumor carrying capacity (≈ 1 kg of tumor)",
             _assume(f"≈ 1 kg of lymphoma at 10⁹ cells/cm³ ({_DELMONTE})"),
             (1e11, 1e13),
+            _DIVIDES,  # a·T·(1 − T/K)
         ),
         Parameter(
             "kappa",
@@ -198,6 +210,7 @@ MODEL = Model(
                 "h > T keeps the ADCC kill nearly first order in T (effectors find few targets)"
             ),
             (1e10, 1e14),
+            HALF_SATURATION,  # κ·(N + φ_G·G)·T/(h + T)
         ),
         Parameter(
             "phi_G",
@@ -209,6 +222,7 @@ MODEL = Model(
                 "its share, variable between donors, is set to 30 %"
             ),
             (0.0, 1.0),
+            FRACTION,
         ),
         Parameter(
             "K_R",
@@ -217,6 +231,7 @@ MODEL = Model(
             "serum rituximab giving half-maximal opsonisation",
             f"{_BERINSTEIN}: serum rituximab ≥ 25 µg/mL associated with response",
             (1.0, 500.0),
+            HALF_SATURATION,
         ),
         Parameter(
             "k_R",
@@ -233,6 +248,7 @@ MODEL = Model(
             "rituximab terminal elimination half-life",
             _LABEL,
             (6.1, 52.0),
+            _DIVIDES,  # elimination rate ln2/t_half_R
         ),
         Parameter(
             "s_N",
@@ -291,6 +307,7 @@ MODEL = Model(
             "zoledronate stimulus for half-maximal γδ expansion",
             _assume("the standard 4 mg dose gives 80 % of the maximal stimulus"),
             (0.01, 100.0),
+            HALF_SATURATION,
         ),
         Parameter(
             "k_Z",
@@ -314,6 +331,7 @@ MODEL = Model(
                 "maximal co-stimulation"
             ),
             (1e-4, 10.0),
+            HALF_SATURATION,
         ),
         Parameter("mu_I", 10.0, "1/d", "IL-2 elimination", _DEPILLIS, (0.1, 50.0)),
     ),

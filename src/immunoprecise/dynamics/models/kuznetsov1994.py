@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from immunoprecise.dynamics.model import Array, Model, Parameter, Params, State
+from immunoprecise.dynamics.model import HALF_SATURATION, Array, Model, Parameter, Params, State
 
 __all__ = ["MODEL"]
 
@@ -47,7 +47,13 @@ MODEL = Model(
             "p", 0.1245, "1/d", "maximal tumor-driven effector proliferation", _SRC, (0.0, 2.0)
         ),
         Parameter(
-            "g", 2.019e7, "cells", "tumor size giving half-maximal proliferation", _SRC, (1e3, 1e11)
+            "g",
+            2.019e7,
+            "cells",
+            "tumor size giving half-maximal proliferation",
+            _SRC,
+            (1e3, 1e11),
+            HALF_SATURATION,  # p·E·T/(g + T): 0/0 without tumor at g = 0
         ),
         Parameter(
             "m", 3.422e-10, "1/(cell·d)", "effector inactivation by tumor cells", _SRC, (0.0, 1e-6)

@@ -41,8 +41,11 @@ from dataclasses import replace
 import numpy as np
 
 from immunoprecise.dynamics.model import (
+    FRACTION,
+    HALF_SATURATION,
     Array,
     DosingInput,
+    Limits,
     Model,
     Parameter,
     Params,
@@ -96,7 +99,13 @@ def add_checkpoint_blockade(model: Model) -> Model:
         parameters=(
             *model.parameters,
             Parameter(
-                "t_half_A", 22.0, "d", "antibody elimination half-life", _KEYTRUDA, (5.0, 40.0)
+                "t_half_A",
+                22.0,
+                "d",
+                "antibody elimination half-life",
+                _KEYTRUDA,
+                (5.0, 40.0),
+                Limits(low_open=True, why="the elimination rate is ln2/t_half_A: it divides"),
             ),
             Parameter(
                 "K_A",
@@ -105,6 +114,7 @@ def add_checkpoint_blockade(model: Model) -> Model:
                 "antibody amount giving half the maximal blockade",
                 _PATNAIK,
                 (0.1, 100.0),
+                HALF_SATURATION,
             ),
             Parameter(
                 "epsilon_A",
@@ -113,6 +123,7 @@ def add_checkpoint_blockade(model: Model) -> Model:
                 "maximal fraction of inactivation blocked (assumption)",
                 _NIKOLOPOULOU,
                 (0.0, 1.0),
+                FRACTION,
             ),
         ),
         inputs=(

@@ -42,6 +42,7 @@ from immunoprecise.dynamics.dosing import (
     REFERENCE_BODY_SURFACE_M2,
     REFERENCE_BODY_WEIGHT_KG,
     body_size_used,
+    body_surface_problem,
     body_weight_problem,
 )
 from immunoprecise.dynamics.model import Model
@@ -60,7 +61,7 @@ from immunoprecise.dynamics.simulate import (
     dosing_segments,
     resolve_model,
 )
-from immunoprecise.dynamics.trials.population import PopulationSpec, not_a_flag
+from immunoprecise.dynamics.trials.population import Constraint, PopulationSpec, not_a_flag
 from immunoprecise.errors import (
     FieldProblem,
     ImmunopreciseError,
@@ -203,8 +204,9 @@ class TrialPopulation(_Frozen):
     the patients meeting its constraints (rejections are counted). ``initial`` fixes initial
     states shared by everybody; ``strata`` split the population into subgroups.
     ``body_weight_kg`` and ``body_surface_m2`` are the body size every patient's per-kg and
-    per-m² doses are given for (finite numbers > 0, as ``simulate``'s; a body weight from 0.2
-    to 650 kg, so that grams typed as kg are refused); left out, the ICRP
+    per-m² doses are given for (as ``simulate``'s: a body weight from 0.2 to 650 kg and a body
+    surface area from 0.03 to 6 m², so that grams typed as kg and cm² typed as m² are refused);
+    left out, the ICRP
     reference adult's (70 kg, 1.8 m²), which the result's notes then state.
     """
 
@@ -243,6 +245,14 @@ class TrialPopulation(_Frozen):
     @classmethod
     def _human_body_weight(cls, value: float | None) -> float | None:
         problem = None if value is None else body_weight_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("body_surface_m2")
+    @classmethod
+    def _human_body_surface(cls, value: float | None) -> float | None:
+        problem = None if value is None else body_surface_problem(value)
         if problem:
             raise ValueError(problem)
         return value
@@ -449,6 +459,9 @@ class TrialDesign(_Frozen):
                 f"(parameters: {', '.join(model.parameter_names)}; "
                 f"states: {', '.join(model.state_names)})"
             )
+        outside = _draws_outside_limits(model, self.population)
+        if outside:
+            raise ValueError("; ".join(outside))
         if self.population.parameter_set is not None:
             try:
                 model.parameter_set(self.population.parameter_set)
@@ -675,6 +688,75 @@ class TrialDesign(_Frozen):
 
 
 _BODY_SIZE = ("body_weight_kg", "body_surface_m2")
+
+
+def _scaled_outside_limits(model: Model, population: TrialPopulation) -> list[str]:
+    """Strata whose ``scale`` takes a parameter outside its limits (a fraction above 1).
+
+    A parameter's range before the scale: its spec distribution's support, its calibration
+    bounds when varied (the spread is clipped to them), else its published value.
+    """
+    defaults = model.defaults(population.parameter_set)
+    varied = population.varied
+    spread = {k for k, v in defaults.items() if v != 0} if varied is None else set(varied)
+    dists = {d.name: d for d in population.spec.distributions} if population.spec else {}
+    problems = []
+    for par in model.parameters:
+        if par.name in dists:
+            lo, hi = dists[par.name].support()
+        elif par.name in spread:
+            lo, hi = par.bounds if par.bounds is not None else (0.0, math.inf)
+        else:
+            lo = hi = defaults[par.name]
+        for stratum in population.strata:
+            factor = stratum.scale.get(par.name)
+            if factor is None:
+                continue
+            low, high = lo * factor, hi * factor
+            if par.limits.allows(low) and par.limits.allows(high):
+                continue
+            unit = "" if par.unit == "1" else f" {par.unit}"
+            shown = f"{low:g}{unit}" if low == high else f"{low:g} to {high:g}{unit}"
+            problems.append(
+                f"stratum {stratum.name!r}: scale {par.name}: {factor:g} makes {par.name} "
+                f"{shown}, outside its allowed range {par.limits.text(par.unit)} "
+                f"({par.limits.why})"
+            )
+    return problems
+
+
+def _draws_outside_limits(model: Model, population: TrialPopulation) -> list[str]:
+    """Spec distributions that can draw a parameter value outside the parameter's limits.
+
+    The spec's constraints on the parameter alone (``min``/``max``, no ``ratio_to``) narrow what
+    is kept; a continuous distribution never draws its lower end exactly, so ``lower: 0`` (or
+    ``min: 0``) suffices for a parameter that must be > 0.
+    """
+    spec = population.spec
+    declared = {p.name: p for p in model.parameters}
+    problems = _scaled_outside_limits(model, population)
+    if spec is None:
+        return problems
+    for dist in spec.distributions:
+        par = declared.get(dist.name)
+        if par is None:
+            continue  # an initial state
+        lo, hi = dist.support()
+        for c in spec.constraints:
+            if isinstance(c, Constraint) and c.parameter == dist.name and c.ratio_to is None:
+                lo = lo if c.min is None else max(lo, float(c.min))
+                hi = hi if c.max is None else min(hi, float(c.max))
+        lim = par.limits
+        fixed = dist.kind == "fixed"
+        if not (bool(lim.allows(lo)) if fixed else lim.low <= lo and hi <= lim.high):
+            unit = "" if par.unit == "1" else f" {par.unit}"
+            problems.append(
+                f"spec distribution {dist.name!r} ({dist.kind}) can draw {dist.name} from "
+                f"{lo:g} to {hi:g}{unit}, outside its allowed range {lim.text(par.unit)} "
+                f"({lim.why}); truncate it with lower/upper (e.g. lower: {lim.low:g}"
+                f"{'' if math.isinf(lim.high) else f', upper: {lim.high:g}'}) or change it"
+            )
+    return problems
 
 
 def design_hash(design: TrialDesign) -> str:

@@ -36,9 +36,9 @@ from immunoprecise.cohort import SurvivalCurves
 from immunoprecise.dynamics.regimen import Regimen
 from immunoprecise.dynamics.response import LUGANO_CR_NODE_MM, diameter_mm_to_cells
 from immunoprecise.dynamics.simulate import (
-    LATE_DOSES_FIX,
     dose_overlap_notes,
     dose_timing_notes,
+    late_doses_fix,
     resolve_model,
 )
 from immunoprecise.dynamics.trials.design import (
@@ -405,11 +405,12 @@ def _late_dose_notes(design: TrialDesign) -> list[str]:
     and on infusions the end of the follow-up cuts short."""
     notes = []
     for arm in design.arms:
-        for note in dose_timing_notes(Regimen.parse(arm.regimen), design.follow_up_days):
-            if note.endswith(LATE_DOSES_FIX):  # a design names its end follow_up_days
-                note = note[: -len(LATE_DOSES_FIX) - 2]
-            else:
-                note = note.replace("(t_end)", "(follow_up_days)")
+        fix = late_doses_fix("follow_up_days")
+        for note in dose_timing_notes(
+            Regimen.parse(arm.regimen), design.follow_up_days, t_end_name="follow_up_days"
+        ):
+            if note.endswith(fix):  # the result's notes name what was left out, not the remedy
+                note = note[: -len(fix) - 2]
             notes.append(f"Arm {arm.id}: {note}.")
     return notes
 

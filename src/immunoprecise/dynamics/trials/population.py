@@ -269,6 +269,37 @@ class ParameterDistribution(_Checked):
             )
         return problems
 
+    def support(self) -> tuple[float, float]:
+        """The lowest and highest value this distribution can draw (the parameter's unit).
+
+        A continuous kind never draws its lower end exactly (a lognormal never draws 0); the
+        truncation bounds ``lower`` and ``upper`` narrow the range.
+
+        Returns
+        -------
+        tuple of float
+            ``(lowest, highest)``; infinite where the distribution is unbounded.
+
+        Examples
+        --------
+        >>> ParameterDistribution(name="a", kind="normal", mean=0.2, sd=0.1, lower=0,
+        ...                       unit="1/d", source="assumed").support()
+        (0.0, inf)
+        """
+        if self.kind == "fixed":
+            return _num(self.value), _num(self.value)
+        if self.kind == "lognormal":
+            lo, hi = 0.0, math.inf
+        elif self.kind == "uniform":
+            lo, hi = _num(self.low), _num(self.high)
+        else:
+            lo, hi = -math.inf, math.inf
+        if self.lower is not None:
+            lo = max(lo, float(self.lower))
+        if self.upper is not None:
+            hi = min(hi, float(self.upper))
+        return lo, hi
+
     @property
     def sigma(self) -> float | None:
         """σ of ln(parameter) for ``lognormal`` (from ``cv`` or ``gsd``), else ``None``."""
