@@ -29,4 +29,5 @@ def test_legend_says_one_event_and_no_events_in_words() -> None:
         "B (n=2, 1 event)",
         "C (n=1, 0 events)",
         "D (n=1, 1 event)",
+        "censored",
     ]

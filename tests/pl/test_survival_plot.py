@@ -56,6 +56,7 @@ def test_kaplan_meier_draws_group_labels_as_written() -> None:
         "$5-$10 (n=2, 1 event)",
         "$a^$ (n=2, 1 event)",
         "x (n=2, 2 events)",
+        "censored",
     ]
     assert all(not t.get_parse_math() for t in table.get_yticklabels())
     assert not main.title.get_parse_math()

@@ -296,7 +296,7 @@ def survival(
     """
     from immunoprecise import pl
     from immunoprecise.cohort import cox_model, kaplan_meier, log_rank
-    from immunoprecise.cohort.statistic import format_number
+    from immunoprecise.cohort.statistic import format_number, format_ratio
 
     if order and not trend:  # the order is only read by the trend test
         raise _fail(f"--order {order} orders the levels for the trend test; add --trend")
@@ -352,7 +352,7 @@ def survival(
             ph = model.ph_tests[term].p_value
             cox_table.add_row(
                 term,
-                f"{hr.estimate:.2f} ({format_number(hr.ci_low, 2)}–{format_number(hr.ci_high, 2)})",
+                format_ratio(hr.estimate, hr.ci_low, hr.ci_high),
                 _p(hr.p_value),
                 _p(ph) + (" (violated)" if term in model.ph_violated else ""),
             )

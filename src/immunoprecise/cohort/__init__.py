@@ -33,7 +33,7 @@ from immunoprecise.cohort.response import (
     response_table,
 )
 from immunoprecise.cohort.roc import RocCurve, delong_test, roc_auc, roc_curve
-from immunoprecise.cohort.statistic import Statistic, format_p
+from immunoprecise.cohort.statistic import Statistic, format_p, format_ratio
 from immunoprecise.cohort.survival import (
     KaplanMeierCurve,
     SurvivalCurves,
@@ -69,6 +69,7 @@ __all__ = [
     "delong_test",
     "evaluate_predictors_across_cohorts",
     "format_p",
+    "format_ratio",
     "kaplan_meier",
     "log_rank",
     "optimal_cutpoint",

@@ -15,6 +15,8 @@ __all__ = [
     "format_day",
     "format_number",
     "format_p",
+    "format_ratio",
+    "ratio_digits",
 ]
 
 
@@ -100,14 +102,18 @@ class Statistic(BaseModel):
 
     def __str__(self) -> str:
         time_to_event = self.unit in TIME_UNITS
-        estimate = _fmt(self.estimate)
+        decimals = None
+        if "ratio" in self.name.lower():  # 1.0003 is not "1.000" when the CI excludes 1
+            digits = ratio_digits(self.estimate, self.ci_low, self.ci_high, minimum=3)
+            decimals = digits if digits > 3 else None
+        estimate = _fmt(self.estimate, decimals)
         if time_to_event and math.isinf(self.estimate) and self.estimate > 0:
             estimate = "not reached"
         text = f"{self.name} {estimate}"
         parts: list[str] = []
         if self.ci_level is not None and (self.ci_low is not None or self.ci_high is not None):
             level = f"{100 * self.ci_level:g}%"
-            low, high = _fmt(self.ci_low), _fmt(self.ci_high)
+            low, high = _fmt(self.ci_low, decimals), _fmt(self.ci_high, decimals)
             if time_to_event:
                 # an infinite bound of a median survival is not estimable: "310–NE", as in tables
                 low = "NE" if self.ci_low is not None and math.isinf(self.ci_low) else low
@@ -127,11 +133,13 @@ TIME_UNITS = frozenset({"days", "weeks", "months", "years"})
 """Units of a time to an event: an infinite value of one (a median survival) is "not reached"."""
 
 
-def _fmt(x: float | None) -> str:
+def _fmt(x: float | None, decimals: int | None = None) -> str:
     if x is None or math.isnan(x):
         return "NE"
     if math.isinf(x):
         return "∞" if x > 0 else "-∞"
+    if decimals is not None:
+        return f"{x:.{decimals}f}"
     # three significant digits for large and for small numbers: a cut-point of 0.000214 is not
     # "0.000" (three decimals stay for the rest: 0.590, 12.345)
     return f"{x:.3g}" if abs(x) >= 1000 or 0 < abs(x) < 0.01 else f"{x:.3f}"
@@ -209,6 +217,91 @@ def finite_json(value: object) -> object:
     if isinstance(value, list | tuple):
         return [finite_json(v) for v in value]
     return value
+
+
+#: The most decimals :func:`ratio_digits` asks for (a ratio closer to 1 than this reads 1.000000).
+MAX_RATIO_DIGITS = 6
+
+
+def ratio_digits(*values: float | None, minimum: int = 2) -> int:
+    """Decimals at which a ratio and its CI bounds read differently from 1 and from each other.
+
+    A hazard ratio per unit of a biomarker in large units (CD8 density in cells/mm²) can be
+    1.003 with a CI of 1.0003–1.006: at two decimals it reads "1.00 (1.00–1.01)" although the
+    CI excludes 1. The digits are the fewest (at least ``minimum``, at most
+    :data:`MAX_RATIO_DIGITS`) at which every two of the values and 1 that differ are written
+    differently; ``None``, NaN and infinite values are left out.
+
+    Parameters
+    ----------
+    *values
+        The ratio and its CI bounds (any order).
+    minimum
+        Decimals used when they already tell the values apart.
+
+    Returns
+    -------
+    int
+        The number of decimals.
+
+    Examples
+    --------
+    >>> ratio_digits(0.72, 0.55, 0.94)
+    2
+    >>> ratio_digits(1.0032, 1.0003, 1.0061)
+    4
+    """
+    shown = sorted({float(v) for v in values if v is not None and math.isfinite(v)} | {1.0})
+    digits = max(minimum, 0)
+    while digits < MAX_RATIO_DIGITS:
+        texts = [f"{v:.{digits}f}" for v in shown]
+        if len(set(texts)) == len(texts):
+            break
+        digits += 1
+    return digits
+
+
+def format_ratio(
+    estimate: float, ci_low: float | None = None, ci_high: float | None = None, *, minimum: int = 2
+) -> str:
+    """A ratio (hazard or odds ratio) with its CI, with the decimals that tell them apart from 1.
+
+    Only the text changes, never the number: the decimals come from :func:`ratio_digits`.
+    A bound that cannot be estimated reads ``NE``, an unbounded one ``∞``.
+
+    Parameters
+    ----------
+    estimate
+        The ratio (no unit; per unit of the covariate for a numeric covariate).
+    ci_low, ci_high
+        Its confidence bounds; without them only the ratio is written.
+    minimum
+        Fewest decimals written.
+
+    Returns
+    -------
+    str
+        ``"HR (LOW–HIGH)"``.
+
+    Examples
+    --------
+    >>> format_ratio(0.7215, 0.553, 0.941)
+    '0.72 (0.55–0.94)'
+    >>> format_ratio(1.0032, 1.0003, 1.0061)
+    '1.0032 (1.0003–1.0061)'
+    """
+    digits = ratio_digits(estimate, ci_low, ci_high, minimum=minimum)
+
+    def one(x: float | None) -> str:
+        if x is None or math.isnan(x):
+            return "NE"
+        if math.isinf(x):
+            return "∞" if x > 0 else "-∞"
+        return f"{x:.{digits}f}"
+
+    if ci_low is None and ci_high is None:
+        return one(estimate)
+    return f"{one(estimate)} ({one(ci_low)}–{one(ci_high)})"
 
 
 def format_p(p: float) -> str:

@@ -63,7 +63,10 @@ class KaplanMeierCurve(BaseModel):
     """One group's Kaplan–Meier estimate: the step function, its CI band and summary numbers.
 
     Times are days from the start of treatment; ``survival`` is the probability of being free of
-    the endpoint's event just after each time.
+    the endpoint's event just after each time. ``censor_times`` (days, ascending) are the
+    distinct times at which patients of the group were censored (left follow-up without the
+    event) and ``censored`` how many were censored at each; plots mark them on the curve.
+    Both are empty for a curve stored before they were kept.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -80,6 +83,8 @@ class KaplanMeierCurve(BaseModel):
     median: Statistic
     at_risk_times: tuple[float, ...]
     at_risk: tuple[int, ...]
+    censor_times: tuple[float, ...] = ()
+    censored: tuple[int, ...] = ()
 
     def survival_at(self, day: float) -> Statistic:
         """The estimate and its CI at ``day`` (days), read off the step function.
@@ -416,6 +421,7 @@ def _curve(
     median = float(kmf.median_survival_time_)
     med_ci = median_survival_times(kmf.confidence_interval_)
     lo, hi = (float(med_ci.iloc[0, 0]), float(med_ci.iloc[0, 1]))
+    censor_times, censor_counts = np.unique(t[e == 0], return_counts=True)
     return KaplanMeierCurve(
         label=label,
         endpoint=surv.endpoint,
@@ -439,6 +445,8 @@ def _curve(
         ),
         at_risk_times=at_risk_times,
         at_risk=tuple(int((t >= x).sum()) for x in at_risk_times),
+        censor_times=tuple(float(x) for x in censor_times),
+        censored=tuple(int(k) for k in censor_counts),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import TypeAlias
 
@@ -14,7 +15,7 @@ from matplotlib.transforms import blended_transform_factory
 from immunoprecise.cohort.meta import PooledEstimate
 from immunoprecise.cohort.predictors import CrossCohortEvaluation, PredictorComparison
 from immunoprecise.cohort.roc import RocCurve
-from immunoprecise.cohort.statistic import Statistic
+from immunoprecise.cohort.statistic import Statistic, ratio_digits
 from immunoprecise.pl._common import (
     EFFECTOR_COLOR,
     MISSING_COLOR,
@@ -155,6 +156,8 @@ def forest(
     matplotlib.figure.Figure
         The figure drawn into; estimates and CIs are written at the right. An infinite CI
         bound (an unbounded ratio) is drawn to just beyond the finite values, with an arrowhead.
+        The cohorts an evaluation left out (``skipped``, with the reason) are named in a note
+        under the plot, as ``immunoprecise cohort predictors`` lists them.
 
     Raises
     ------
@@ -176,6 +179,7 @@ def forest(
     'log'
     """
     sections = _sections(data, pooled=pooled, predictor=predictor)
+    skipped = _skipped(data, predictor)
     rows = sum(len(s[1]) + (1 if s[2] is not None else 0) + (1 if s[0] else 0) for s in sections)
     if ax is None:
         fig = new_figure(7.0, 1.2 + 0.32 * max(rows, 2))
@@ -183,6 +187,7 @@ def forest(
         fig.set_label("Forest plot")
     if rows == 0:
         message(ax, "no estimate to draw")
+        _skipped_note(ax, skipped)
         return root_figure(ax)
     stats_all = [s for _, items, _, _ in sections for _, s in items] + [
         p for _, _, p, _ in sections if p is not None
@@ -267,7 +272,44 @@ def forest(
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
     ax.tick_params(axis="y", length=0)
+    _skipped_note(ax, skipped)
     return root_figure(ax)
+
+
+def _skipped(data: ForestInput, predictor: str | None) -> list[str]:
+    """The cohorts an evaluation left out, as the CLI lists them: 'cohort, predictor: reason'."""
+    if not isinstance(data, CrossCohortEvaluation):
+        return []
+    return [
+        f"{cohort}, {r.predictor}: {why}"
+        for r in data.results
+        if predictor is None or r.predictor == predictor
+        for cohort, why in r.skipped
+    ]
+
+
+def _skipped_note(ax: Axes, skipped: list[str]) -> None:
+    """Name the cohorts left out under the plot, so that a reader does not take the rows drawn
+    for every cohort."""
+    if not skipped:
+        return
+    lines = [
+        textwrap.fill(f"not evaluated: {line}", width=80, subsequent_indent="  ")
+        for line in skipped
+    ]
+    ax.annotate(
+        "\n".join(lines),
+        xy=(0.0, 0.0),
+        xycoords="axes fraction",
+        xytext=(0, -40),
+        textcoords="offset points",
+        ha="left",
+        va="top",
+        fontsize=7,
+        color=MISSING_COLOR,
+        annotation_clip=False,
+        parse_math=False,  # cohort names and reasons are data, never TeX
+    )
 
 
 def _sections(
@@ -347,14 +389,17 @@ def _open_ends(ax: Axes, s: Statistic, edges: tuple[float, float], y: float) -> 
 
 
 def _interval(s: Statistic, *, level: bool = True) -> str:
+    # a ratio gets the decimals that tell it and its CI apart from 1 (1.0032, not 1.00)
+    digits = ratio_digits(s.estimate, s.ci_low, s.ci_high) if "ratio" in s.name.lower() else 2
     if s.ci_low is None or s.ci_high is None or s.ci_level is None:
-        return f"{s.estimate:.2f}"
+        return f"{s.estimate:.{digits}f}"
     head = f"{100 * s.ci_level:g}% CI " if level else ""
-    return f"{s.estimate:.2f} ({head}{_bound(s.ci_low)}–{_bound(s.ci_high)})"
+    low, high = _bound(s.ci_low, digits), _bound(s.ci_high, digits)
+    return f"{s.estimate:.{digits}f} ({head}{low}–{high})"
 
 
-def _bound(x: float) -> str:
+def _bound(x: float, digits: int = 2) -> str:
     """A CI bound as a reader writes it: an unbounded end of a ratio's interval is ``∞``."""
     if math.isinf(x):
         return "∞" if x > 0 else "−∞"
-    return f"{x:.2f}"
+    return f"{x:.{digits}f}"

@@ -6,13 +6,14 @@ import numpy as np
 import numpy.typing as npt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from immunoprecise.cohort.statistic import format_p
 from immunoprecise.cohort.survival import KaplanMeierCurve, SurvivalCurves
 from immunoprecise.pl._common import curve_look, panels
 from immunoprecise.wording import counted
 
-__all__ = ["MAX_STEPS", "curve_steps", "kaplan_meier", "steps_drawn"]
+__all__ = ["MAX_STEPS", "censor_marks", "curve_steps", "kaplan_meier", "steps_drawn"]
 
 #: Time bins across a curve's follow-up above which its steps are drawn merged per bin.
 MAX_STEPS = 1000
@@ -30,6 +31,9 @@ def kaplan_meier(
     max_steps: int | None = MAX_STEPS,
 ) -> Figure:
     """Draw Kaplan–Meier curves (with CI bands) above the table of numbers at risk.
+
+    Each censoring time is marked with a short vertical tick ("|") on its curve, as in
+    published survival figures (:func:`censor_marks`); the legend names the mark.
 
     Parameters
     ----------
@@ -78,6 +82,7 @@ def kaplan_meier(
         ax, 2 if risk_table else 1, size=(7.0, 4.6 + 0.3 * n_rows), vertical=True, ratios=ratios
     )
     main = axes[0]
+    marked = False
     for i, c in enumerate(curves.curves):
         color, style = curve_look(i)
         t, s, lo, hi = curve_steps(c, scale, max_steps)
@@ -85,11 +90,21 @@ def kaplan_meier(
         main.step(t, s, where="post", color=color, ls=style, lw=1.8, label=label)
         if bands:
             main.fill_between(t, lo, hi, step="post", color=color, alpha=0.15, lw=0)
+        mark_t, mark_s = censor_marks(c, scale, max_steps)
+        if mark_t.size:
+            marked = True
+            main.plot(mark_t, mark_s, ls="none", marker="|", ms=6, mew=1.0, color=color)
     main.set_ylim(0, 1.02)
     main.set_ylabel(f"{_ENDPOINT.get(curves.endpoint, curves.endpoint)} probability")
     main.set_xlabel(f"Time ({time_unit})")
     main.grid(alpha=0.3)
-    legend = main.legend(loc="upper right", fontsize=8, frameon=False)
+    handles, labels = main.get_legend_handles_labels()
+    if marked:
+        handles.append(
+            Line2D([], [], ls="none", marker="|", ms=6, mew=1.0, color="0.3", label="censored")
+        )
+        labels.append("censored")
+    legend = main.legend(handles, labels, loc="upper right", fontsize=8, frameon=False)
     for text in legend.get_texts():  # group levels are data: '$5-$10' is text, not TeX
         text.set_parse_math(False)
     if curves.log_rank is not None and curves.log_rank.p_value is not None:
@@ -125,6 +140,55 @@ def kaplan_meier(
             table.spines[side].set_visible(False)
         table.set_title("Number at risk", fontsize=8, loc="left")
     return fig
+
+
+def censor_marks(
+    curve: KaplanMeierCurve, scale: float, max_steps: int | None = MAX_STEPS
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Where :func:`kaplan_meier` marks the curve's censoring times: times and survival.
+
+    One mark per distinct censoring time, on the curve (the survival estimate at that time).
+    With more than ``max_steps`` distinct censoring times (a large cohort), one mark is kept
+    per each of ``max_steps`` equal time bins across the follow-up, so that the figure stays
+    small; the marks still show where patients were censored.
+
+    Parameters
+    ----------
+    curve
+        One Kaplan–Meier curve (times in days).
+    scale
+        Factor from days to the unit drawn (``1 / 30.4375`` for months).
+    max_steps
+        Time bins above which marks are merged per bin; ``None`` keeps every mark.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Censoring times (× ``scale``) and the survival estimate at each.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from immunoprecise.cohort import kaplan_meier as km
+    >>> f = pd.DataFrame({"os_days": [10.0, 20, 30, 40], "os_event": [1, 0, 1, 0]})
+    >>> t, s = censor_marks(km(f).curves[0], 1.0)
+    >>> t.tolist(), s.round(3).tolist()
+    ([20.0, 40.0], [0.75, 0.375])
+    """
+    ct = np.asarray(curve.censor_times, dtype=float)
+    if ct.size == 0:
+        return ct * scale, ct.copy()
+    times = np.asarray(curve.times, dtype=float)
+    surv = np.asarray(curve.survival, dtype=float)
+    i = np.searchsorted(times, ct, side="right") - 1
+    s = np.where(i >= 0, surv[np.clip(i, 0, max(surv.size - 1, 0))], 1.0)
+    last = float(ct[-1])
+    if max_steps is not None and ct.size > max_steps and last > 0:
+        bins = np.minimum((ct / last * max_steps).astype(np.int64), max_steps - 1)
+        keep = np.ones(ct.size, dtype=bool)
+        keep[1:] = bins[1:] != bins[:-1]
+        ct, s = ct[keep], s[keep]
+    return ct * scale, np.asarray(s, dtype=float)
 
 
 def steps_drawn(curve: KaplanMeierCurve, *, max_steps: int | None = MAX_STEPS) -> tuple[int, int]:
