@@ -66,3 +66,15 @@ def test_the_evaluate_command_names_both_ids(tmp_path: Path) -> None:
     assert result.exit_code != 0
     assert "'SYN-01' in row 2; 'syn-01' in row 3" in result.output
     assert "Traceback" not in result.output
+
+
+def test_outcomes_whose_ids_differ_only_in_case_name_the_record_they_match() -> None:
+    from immunoprecise.records import Outcome
+
+    record = ip.read_patient(ip.data.example_path("crc_msih.json"))
+    outcome = Outcome(patient_id=record.patient_id.lower(), best_response="PR")
+    with pytest.raises(ValueError, match="outcomes for patients without a record") as caught:
+        Cohort(records=(record,), outcomes=(outcome,))
+    text = str(caught.value)
+    assert f"{record.patient_id.lower()!r} matches the record {record.patient_id!r}" in text, text
+    assert "except for case" in text

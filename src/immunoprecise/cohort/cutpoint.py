@@ -29,7 +29,7 @@ from immunoprecise.cohort.frame import (
     numeric_values,
     survival_data,
 )
-from immunoprecise.cohort.statistic import Statistic, format_day, format_p
+from immunoprecise.cohort.statistic import Statistic, format_cut, format_day, format_p
 from immunoprecise.cohort.survival import NO_CI_AT_ZERO
 from immunoprecise.errors import CohortError
 from immunoprecise.records import Cohort
@@ -200,7 +200,7 @@ class Cutpoint(BaseModel):
         (cut-point 95% CI 0.964–2.27; max standardized log-rank 5.30, adjusted p <0.001,
         Lausen–Schumacher 1992)
         """
-        cut = _num(self.cutpoint.estimate)
+        cut = format_cut(self.cutpoint.estimate)
         hi, lo = self.high.survival_at_horizon, self.low.survival_at_horizon
         text = self.horizon_text
         if text.startswith("day "):  # "OS at day 978: 60% vs 85%"
@@ -211,7 +211,7 @@ class Cutpoint(BaseModel):
         ci = ""
         if self.cutpoint.ci_low is not None and self.cutpoint.ci_high is not None:
             level = f"{100 * self.ci_level:g}%"
-            low, high = _num(self.cutpoint.ci_low), _num(self.cutpoint.ci_high)
+            low, high = format_cut(self.cutpoint.ci_low), format_cut(self.cutpoint.ci_high)
             ci = f"cut-point {level} CI {low}–{high}; "
         label = P_METHODS[self.p_method][0]
         p = self.max_statistic.p_value
@@ -341,7 +341,7 @@ def optimal_cutpoint(
     label, reference_text = P_METHODS[p_method][1:]
     from immunoprecise import __version__
 
-    cut_text = _num(cut)
+    cut_text = format_cut(cut)
     return Cutpoint(
         biomarker=biomarker,
         endpoint=endpoint,
@@ -554,10 +554,6 @@ def _group(
 
 def _finite(v: float | None) -> float | None:
     return None if v is None or not math.isfinite(v) else v
-
-
-def _num(x: float) -> str:
-    return f"{x:.3g}"
 
 
 def _pct(x: float) -> str:

@@ -12,6 +12,7 @@ __all__ = [
     "Statistic",
     "check_ci_level",
     "finite_json",
+    "format_cut",
     "format_day",
     "format_number",
     "format_p",
@@ -140,9 +141,36 @@ def _fmt(x: float | None, decimals: int | None = None) -> str:
         return "∞" if x > 0 else "-∞"
     if decimals is not None:
         return f"{x:.{decimals}f}"
-    # three significant digits for large and for small numbers: a cut-point of 0.000214 is not
-    # "0.000" (three decimals stay for the rest: 0.590, 12.345)
-    return f"{x:.3g}" if abs(x) >= 1000 or 0 < abs(x) < 0.01 else f"{x:.3f}"
+    if 1000 <= abs(x) < 1e9:  # integer digits kept: an LDH cut of 1234 is not "1.23e+03"
+        return f"{x:.0f}"
+    # three significant digits for very large and for small numbers: a cut-point of 0.000214 is
+    # not "0.000" (three decimals stay for the rest: 0.590, 12.345)
+    return f"{x:.3g}" if abs(x) >= 1e9 or 0 < abs(x) < 0.01 else f"{x:.3f}"
+
+
+def format_cut(x: float) -> str:
+    """A biomarker value as a cut-point is named (``> 1.67 vs ≤ 1.67``): three significant
+    digits, but the integer digits of a value from 1000 up to 10⁹ (an LDH of 1234 U/L, a CD8
+    density of 1480 cells/mm²) are kept rather than written in powers of ten.
+
+    Parameters
+    ----------
+    x
+        The value, in the biomarker's unit.
+
+    Returns
+    -------
+    str
+        E.g. ``"1.67"``, ``"0.000214"``, ``"1234"``, ``"1234.5"``.
+
+    Examples
+    --------
+    >>> format_cut(1.6666), format_cut(1234.0), format_cut(1234.5), format_cut(2.5e10)
+    ('1.67', '1234', '1234.5', '2.5e+10')
+    """
+    if math.isfinite(x) and 1000 <= abs(x) < 1e9:
+        return f"{x:.0f}" if x == round(x) else f"{x:.1f}"
+    return f"{x:.3g}"
 
 
 def check_ci_level(level: float) -> None:

@@ -8,7 +8,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from immunoprecise.cohort.cutpoint import P_METHODS, Cutpoint
-from immunoprecise.cohort.statistic import format_p
+from immunoprecise.cohort.statistic import format_cut, format_p
 from immunoprecise.pl._common import (
     EFFECTOR_COLOR,
     MISSING_COLOR,
@@ -143,7 +143,7 @@ def cutpoint_scan(
         color=SUPPRESSOR_COLOR,
         linestyle="--",
         linewidth=1.5,
-        label=f"cut-point {cut:.3g} (max |Z| {stat:.2f})",
+        label=f"cut-point {format_cut(cut)} (max |Z| {stat:.2f})",
     )
     ax.set_xlabel(result.biomarker, parse_math=False)
     ax.set_ylabel("standardized log-rank statistic |Z|")

@@ -68,7 +68,17 @@ class Cohort(RecordModel):
         out_ids = [o.patient_id for o in self.outcomes]
         unknown = sorted(set(out_ids) - set(ids))
         if unknown:
-            raise ValueError(f"outcomes for patients without a record: {unknown[:5]}")
+            folded = {pid.casefold(): pid for pid in ids}
+            cased = [(u, folded[u.casefold()]) for u in unknown if u.casefold() in folded]
+            hint = (
+                "; "
+                + ", ".join(f"{u!r} matches the record {pid!r}" for u, pid in cased[:5])
+                + " except for case: patient ids are case-sensitive, write each id the same way "
+                "in the records and the outcomes"
+                if cased
+                else ""
+            )
+            raise ValueError(f"outcomes for patients without a record: {unknown[:5]}{hint}")
         if len(set(out_ids)) != len(out_ids):
             raise ValueError("more than one outcome for a patient")
         return self

@@ -28,7 +28,7 @@ from immunoprecise.cohort import (
     response_table,
 )
 from immunoprecise.cohort.cutpoint import Cutpoint, optimal_cutpoint
-from immunoprecise.cohort.statistic import format_number
+from immunoprecise.cohort.statistic import format_cut, format_number
 from immunoprecise.cohort.survival import SurvivalCurves
 from immunoprecise.errors import CohortError
 from immunoprecise.evaluation import DISCLAIMER
@@ -118,7 +118,7 @@ def _cut_curves(frame: pd.DataFrame, result: Cutpoint) -> SurvivalCurves:
     """
     cut = result.cutpoint.estimate
     # the column names the figure's title, which shows the log-rank p of the chosen cut
-    column = f"{result.biomarker} cut at {cut:.3g} (p not adjusted for the search)"
+    column = f"{result.biomarker} cut at {format_cut(cut)} (p not adjusted for the search)"
     values = pd.to_numeric(frame[result.biomarker], errors="coerce")
     groups = pd.Series(
         [
