@@ -90,18 +90,38 @@ def body_weight_problem(body_weight_kg: float) -> str | None:
     >>> print(body_weight_problem(70000.0))
     70000 kg is not a human body weight (0.2 to 650 kg): 70000 looks like grams; give the weight in kg (70)
     """  # noqa: E501
-    if MIN_BODY_WEIGHT_KG <= body_weight_kg <= MAX_BODY_WEIGHT_KG:
-        return None
-    problem = (
-        f"{body_weight_kg:g} kg is not a human body weight "
-        f"({MIN_BODY_WEIGHT_KG:g} to {MAX_BODY_WEIGHT_KG:g} kg)"
+    return _body_size_problem(
+        body_weight_kg,
+        (MIN_BODY_WEIGHT_KG, MAX_BODY_WEIGHT_KG),
+        unit="kg",
+        what="body weight",
+        noun="weight",
+        smaller=("grams", 1000.0),
     )
-    if MIN_BODY_WEIGHT_KG <= body_weight_kg / 1000 <= MAX_BODY_WEIGHT_KG:
+
+
+def _body_size_problem(
+    value: float,
+    limits: tuple[float, float],
+    *,
+    unit: str,
+    what: str,
+    noun: str,
+    smaller: tuple[str, float],
+) -> str | None:
+    """What is wrong with a body size outside ``limits``, naming the likely smaller unit (a
+    value ``smaller[1]`` times a plausible one is most likely in ``smaller[0]``)."""
+    low, high = limits
+    if low <= value <= high:
+        return None
+    problem = f"{value:g} {unit} is not a human {what} ({low:g} to {high:g} {unit})"
+    name, factor = smaller
+    if low <= value / factor <= high:
         return (
-            f"{problem}: {body_weight_kg:g} looks like grams; give the weight in kg "
-            f"({body_weight_kg / 1000:g})"
+            f"{problem}: {value:g} looks like {name}; give the {noun} in {unit} "
+            f"({value / factor:g})"
         )
-    return f"{problem}; give the weight in kg"
+    return f"{problem}; give the {noun} in {unit}"
 
 
 MIN_BODY_SURFACE_M2 = 0.03
@@ -149,16 +169,14 @@ def body_surface_problem(body_surface_m2: float) -> str | None:
     >>> print(body_surface_problem(18000.0))
     18000 m² is not a human body surface area (0.03 to 6 m²): 18000 looks like cm²; give the area in m² (1.8)
     """  # noqa: E501
-    if MIN_BODY_SURFACE_M2 <= body_surface_m2 <= MAX_BODY_SURFACE_M2:
-        return None
-    problem = (
-        f"{body_surface_m2:g} m² is not a human body surface area "
-        f"({MIN_BODY_SURFACE_M2:g} to {MAX_BODY_SURFACE_M2:g} m²)"
+    return _body_size_problem(
+        body_surface_m2,
+        (MIN_BODY_SURFACE_M2, MAX_BODY_SURFACE_M2),
+        unit="m²",
+        what="body surface area",
+        noun="area",
+        smaller=("cm²", _CM2_PER_M2),
     )
-    in_m2 = body_surface_m2 / _CM2_PER_M2
-    if MIN_BODY_SURFACE_M2 <= in_m2 <= MAX_BODY_SURFACE_M2:
-        return f"{problem}: {body_surface_m2:g} looks like cm²; give the area in m² ({in_m2:g})"
-    return f"{problem}; give the area in m²"
 
 
 def _quantity(value: float, unit: str) -> Any:
