@@ -69,7 +69,7 @@ def test_a_valid_design_reads_from_yaml(tmp_path: Path) -> None:
         ),
         (
             {"arms": [{"id": "a", "regimen": ""}, {"id": "a", "regimen": ""}]},
-            "(record)",
+            "arms[1].id",
             "repeated: ['a']",
         ),
         ({"arms": [{"id": "bad id!", "regimen": ""}]}, "arms[0].id", "pattern"),
@@ -90,7 +90,7 @@ def test_a_valid_design_reads_from_yaml(tmp_path: Path) -> None:
                     {"arm": "x", "endpoint": "orr", "responders": 1, "n": 2, "source": "s 1"}
                 ]
             },
-            "(record)",
+            "observed[0].arm",
             "do not exist: ['x']",
         ),
         (

@@ -431,10 +431,27 @@ class TrialDesign(_Frozen):
         ids = [a.id for a in self.arms]
         twice = repeated(ids)
         if twice:
-            raise ValueError(f"arm ids must be unique; repeated: {twice}")
-        unknown = sorted({o.arm for o in self.observed} - set(ids))
-        if unknown:
-            raise ValueError(f"observed results name arms that do not exist: {unknown}")
+            raise _DesignFieldError(
+                [
+                    FieldProblem(
+                        f"arms[{k}].id", a.id, f"arm ids must be unique; repeated: {twice}"
+                    )
+                    for k, a in enumerate(self.arms)
+                    if a.id in twice and ids.index(a.id) < k
+                ]
+            )
+        no_arm = [
+            FieldProblem(
+                f"observed[{k}].arm",
+                o.arm,
+                f"observed results name arms that do not exist: [{o.arm!r}]; "
+                f"the arms are {', '.join(ids)}",
+            )
+            for k, o in enumerate(self.observed)
+            if o.arm not in ids
+        ]
+        if no_arm:
+            raise _DesignFieldError(no_arm)
         if len(set(self.endpoints)) != len(self.endpoints):
             raise ValueError("each endpoint may be listed once")
         late = [
@@ -459,9 +476,11 @@ class TrialDesign(_Frozen):
                 f"(parameters: {', '.join(model.parameter_names)}; "
                 f"states: {', '.join(model.state_names)})"
             )
-        outside = _draws_outside_limits(model, self.population)
+        outside = _units_not_the_models(model, self.population) or _draws_outside_limits(
+            model, self.population
+        )
         if outside:
-            raise ValueError("; ".join(outside))
+            raise _DesignFieldError(outside)
         if self.population.parameter_set is not None:
             try:
                 model.parameter_set(self.population.parameter_set)
@@ -479,12 +498,19 @@ class TrialDesign(_Frozen):
                 )
             except ImmunopreciseError as exc:
                 raise ValueError(f"arm {arm.id!r}: {exc}") from None
-        strata = {s.name for s in self.population.strata}
-        missing = sorted({o.stratum for o in self.observed if o.stratum} - strata)
-        if missing:
-            raise ValueError(
-                f"observed results name strata that the population does not define: {missing}"
+        strata = [s.name for s in self.population.strata]
+        missing = [
+            FieldProblem(
+                f"observed[{k}].stratum",
+                o.stratum,
+                f"observed results name strata that the population does not define: "
+                f"[{o.stratum!r}]; its strata are {', '.join(map(repr, strata)) or 'none'}",
             )
+            for k, o in enumerate(self.observed)
+            if o.stratum and o.stratum not in strata
+        ]
+        if missing:
+            raise _DesignFieldError(missing)
         self._check_initial_tumor(model)
         self._check_chunk_output()
         return self
@@ -690,7 +716,50 @@ class TrialDesign(_Frozen):
 _BODY_SIZE = ("body_weight_kg", "body_surface_m2")
 
 
-def _scaled_outside_limits(model: Model, population: TrialPopulation) -> list[str]:
+class _DesignFieldError(ValueError):
+    """Design fields that do not fit the rest of the design, each named with its path."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def _units_not_the_models(model: Model, population: TrialPopulation) -> list[FieldProblem]:
+    """Spec distributions written in another unit than the model's (values are not converted).
+
+    ``1/day`` for ``1/d`` is the same unit and is taken; ``1/h`` for ``1/d`` or ``percent`` for
+    a fraction would be read as the model's unit, 24 or 100 times off, so they are refused.
+    """
+    from immunoprecise.records.units import convert
+
+    if population.spec is None:
+        return []
+    units = {p.name: p.unit for p in model.parameters} | {s.name: s.unit for s in model.states}
+    problems = []
+    for k, dist in enumerate(population.spec.distributions):
+        unit = units.get(dist.name)
+        if unit is None:
+            continue
+        try:
+            factor = convert(1.0, dist.unit, unit)
+        except ImmunopreciseError:
+            factor = math.nan
+        if factor == 1.0:
+            continue
+        known = "" if math.isnan(factor) else f" (1 {dist.unit} = {factor:g} {unit})"
+        named = "unit 1 (a plain number)" if unit == "1" else unit
+        problems.append(
+            FieldProblem(
+                f"population.spec.distributions[{k}].unit",
+                dist.unit,
+                f"{dist.name} is in {named} in model {model.id}{known}, and a distribution's "
+                f"values are not converted: write them in {unit} and set unit: {unit!r}",
+            )
+        )
+    return problems
+
+
+def _scaled_outside_limits(model: Model, population: TrialPopulation) -> list[FieldProblem]:
     """Strata whose ``scale`` takes a parameter outside its limits (a fraction above 1).
 
     A parameter's range before the scale: its spec distribution's support, its calibration
@@ -708,7 +777,7 @@ def _scaled_outside_limits(model: Model, population: TrialPopulation) -> list[st
             lo, hi = par.bounds if par.bounds is not None else (0.0, math.inf)
         else:
             lo = hi = defaults[par.name]
-        for stratum in population.strata:
+        for k, stratum in enumerate(population.strata):
             factor = stratum.scale.get(par.name)
             if factor is None:
                 continue
@@ -718,14 +787,18 @@ def _scaled_outside_limits(model: Model, population: TrialPopulation) -> list[st
             unit = "" if par.unit == "1" else f" {par.unit}"
             shown = f"{low:g}{unit}" if low == high else f"{low:g} to {high:g}{unit}"
             problems.append(
-                f"stratum {stratum.name!r}: scale {par.name}: {factor:g} makes {par.name} "
-                f"{shown}, outside its allowed range {par.limits.text(par.unit)} "
-                f"({par.limits.why})"
+                FieldProblem(
+                    f"population.strata[{k}].scale.{par.name}",
+                    factor,
+                    f"stratum {stratum.name!r}: scale {par.name}: {factor:g} makes "
+                    f"{par.name} {shown}, outside its allowed range {par.limits.text(par.unit)} "
+                    f"({par.limits.why})",
+                )
             )
     return problems
 
 
-def _draws_outside_limits(model: Model, population: TrialPopulation) -> list[str]:
+def _draws_outside_limits(model: Model, population: TrialPopulation) -> list[FieldProblem]:
     """Spec distributions that can draw a parameter value outside the parameter's limits.
 
     The spec's constraints on the parameter alone (``min``/``max``, no ``ratio_to``) narrow what
@@ -737,7 +810,7 @@ def _draws_outside_limits(model: Model, population: TrialPopulation) -> list[str
     problems = _scaled_outside_limits(model, population)
     if spec is None:
         return problems
-    for dist in spec.distributions:
+    for k, dist in enumerate(spec.distributions):
         par = declared.get(dist.name)
         if par is None:
             continue  # an initial state
@@ -751,10 +824,14 @@ def _draws_outside_limits(model: Model, population: TrialPopulation) -> list[str
         if not (bool(lim.allows(lo)) if fixed else lim.low <= lo and hi <= lim.high):
             unit = "" if par.unit == "1" else f" {par.unit}"
             problems.append(
-                f"spec distribution {dist.name!r} ({dist.kind}) can draw {dist.name} from "
-                f"{lo:g} to {hi:g}{unit}, outside its allowed range {lim.text(par.unit)} "
-                f"({lim.why}); truncate it with lower/upper (e.g. lower: {lim.low:g}"
-                f"{'' if math.isinf(lim.high) else f', upper: {lim.high:g}'}) or change it"
+                FieldProblem(
+                    f"population.spec.distributions[{k}]",
+                    dist.name,
+                    f"spec distribution {dist.name!r} ({dist.kind}) can draw {dist.name} from "
+                    f"{lo:g} to {hi:g}{unit}, outside its allowed range {lim.text(par.unit)} "
+                    f"({lim.why}); truncate it with lower/upper (e.g. lower: {lim.low:g}"
+                    f"{'' if math.isinf(lim.high) else f', upper: {lim.high:g}'}) or change it",
+                )
             )
     return problems
 
@@ -852,4 +929,10 @@ def load_trial_design(source: str | Path | dict[str, Any]) -> TrialDesign:
     try:
         return TrialDesign.model_validate(data)
     except pydantic.ValidationError as exc:
-        raise ValidationError(field_problems(exc, TrialDesign), source=name) from None
+        problems: list[FieldProblem] = []
+        for error, found in zip(
+            exc.errors(include_url=False), field_problems(exc, TrialDesign), strict=True
+        ):
+            cause = (error.get("ctx") or {}).get("error")
+            problems.extend(cause.problems if isinstance(cause, _DesignFieldError) else [found])
+        raise ValidationError(problems, source=name) from None

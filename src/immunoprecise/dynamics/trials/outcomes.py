@@ -40,6 +40,7 @@ from immunoprecise.dynamics.response import (
 from immunoprecise.dynamics.simulate import resolve_model, simulate
 from immunoprecise.dynamics.trials.design import TrialDesign
 from immunoprecise.dynamics.trials.patients import chunk_patients
+from immunoprecise.errors import ModelError
 
 __all__ = ["OUTCOME_COLUMNS", "ChunkOutput", "measurable_baseline", "simulate_chunk", "time_grid"]
 
@@ -125,20 +126,28 @@ def simulate_chunk(design: TrialDesign, index: int) -> ChunkOutput:
     tumor_state = resolve_model(design.model).tumor_state
     assert tumor_state is not None  # for mypy: designs without a tumor state are refused
     body = design.population.body_size  # per-kg and per-m² doses are given for this body
+    # the trial's patient numbers, as the outcome tables show them: an index of ids rather than
+    # a range, which simulate would read as unnamed rows and name by position
+    named = pd.Index(ids, dtype="int64", name="patient")
+    params = patients.parameters.set_axis(named)
+    initial = patients.initial.set_axis(named) if len(patients.initial.columns) else None
     outcomes, kept = [], []
     for arm in design.arms:
-        tr = simulate(
-            design.model,
-            t_end=float(times[-1]),
-            regimen=arm.regimen or None,
-            params=patients.parameters,
-            initial=patients.initial if len(patients.initial.columns) else None,
-            t_eval=times,
-            parameter_set=design.population.parameter_set,
-            thresholds={"death": (tumor_state, design.lethal_burden_cells, "up")},
-            body_weight_kg=body["body_weight_kg"],
-            body_surface_m2=body["body_surface_m2"],
-        )
+        try:
+            tr = simulate(
+                design.model,
+                t_end=float(times[-1]),
+                regimen=arm.regimen or None,
+                params=params,
+                initial=initial,
+                t_eval=times,
+                parameter_set=design.population.parameter_set,
+                thresholds={"death": (tumor_state, design.lethal_burden_cells, "up")},
+                body_weight_kg=body["body_weight_kg"],
+                body_surface_m2=body["body_surface_m2"],
+            )
+        except ModelError as exc:
+            raise ModelError(f"trial {design.name!r}, arm {arm.id!r}: {exc}") from None
         tumor = np.maximum(tr.tumor, 0.0)
         ok = tr.ok & np.all(np.isfinite(tumor), axis=1) & (tumor[:, 0] > 0)
         n = len(ids)
