@@ -83,8 +83,8 @@ def gap_sentence(comparison: ObservedComparison, arm_name: str | None = None) ->
     Returns
     -------
     str
-        The gap in percentage points, its direction, the observed count and what the exact
-        binomial test says of it.
+        The gap in percentage points, its direction, the observed count and what Fisher's
+        exact test of the observed against the simulated count says of it.
 
     Examples
     --------
@@ -95,7 +95,7 @@ def gap_sentence(comparison: ObservedComparison, arm_name: str | None = None) ->
     ...     gap_points=30.0, p_value=1e-7, source="Doe 2020")
     >>> print(gap_sentence(c))  # doctest: +NORMALIZE_WHITESPACE
     The model's ORR in R is 30.0 points above the observed 50.0% (30/60, Doe 2020); an observed
-    count this far from the simulated 80.0% is unlikely under the model (exact binomial p
+    count this far from the simulated 80.0% is unlikely under the model (Fisher's exact p
     < 0.001): the model, its parameters or the virtual population do not reproduce this result.
     """
     c = comparison
@@ -118,13 +118,13 @@ def gap_sentence(comparison: ObservedComparison, arm_name: str | None = None) ->
     if c.consistent:
         verdict = (
             f"the observed count is compatible with the simulated {_pct(c.simulated.estimate)} "
-            f"(exact binomial {p}): the difference is within the published trial's sampling "
+            f"(Fisher's exact {p}): the difference is within the published trial's sampling "
             "error."
         )
     else:
         verdict = (
             f"an observed count this far from the simulated {_pct(c.simulated.estimate)} is "
-            f"unlikely under the model (exact binomial {p}): the model, its parameters or "
+            f"unlikely under the model (Fisher's exact {p}): the model, its parameters or "
             "the virtual population do not reproduce this result."
         )
     return f"{gap}; {verdict}"

@@ -145,7 +145,8 @@ class TrialResult:
         return pd.DataFrame(rows)
 
     def observed_table(self) -> pd.DataFrame:
-        """Published vs simulated rates, the gap (percentage points) and its binomial p-value."""
+        """Published vs simulated rates, the gap (percentage points) and its p-value (Fisher's
+        exact test of the published count against the simulated count)."""
         rows = []
         for c in self.observed:
             rows.append(
