@@ -69,13 +69,13 @@ class Cohort(RecordModel):
         unknown = sorted(set(out_ids) - set(ids))
         if unknown:
             folded = {pid.casefold(): pid for pid in ids}
-            cased = [(u, folded[u.casefold()]) for u in unknown if u.casefold() in folded]
+            matched = [(u, folded[u.casefold()]) for u in unknown if u.casefold() in folded]
             hint = (
                 "; "
-                + ", ".join(f"{u!r} matches the record {pid!r}" for u, pid in cased[:5])
+                + ", ".join(f"{u!r} matches the record {pid!r}" for u, pid in matched[:5])
                 + " except for case: patient ids are case-sensitive, write each id the same way "
                 "in the records and the outcomes"
-                if cased
+                if matched
                 else ""
             )
             raise ValueError(f"outcomes for patients without a record: {unknown[:5]}{hint}")
