@@ -305,3 +305,35 @@ def test_trial_workflow(
     assert page.locator("#trial-results tbody tr").count() == 1
     assert "rituximab:" in page.locator("#trial-results").inner_text()
     _shot(page, artifacts, "trial-02-list")
+
+
+WAIT_MS = 30_000
+"""How long the patient-list assertions wait for the page to update (ms)."""
+
+
+def test_the_patient_list_pages_and_filters_across_pages(
+    server: Server, page: Page, artifacts: Path
+) -> None:
+    from service.test_dashboard_patient_pages import store_patients
+
+    expect = sync_api.expect  # assertions wait WAIT_MS: a busy 2-core machine is slow
+    ids = store_patients(server, 120)
+    page.goto("/")
+    page.fill("#token", server.tokens["clinician"])
+    page.click("button[type=submit]")
+    page.wait_for_url("**/patients")
+    listed = page.locator("#patient-list li")
+    expect(listed).to_have_count(50, timeout=WAIT_MS)
+    expect(page.locator("#patient-list")).to_contain_text("1–50 of 120 patients", timeout=WAIT_MS)
+
+    page.click("#patient-list a[rel=next]")
+    expect(page.locator("#patient-list")).to_contain_text("51–100 of 120 patients", timeout=WAIT_MS)
+    expect(listed.first).to_have_text(ids[50], timeout=WAIT_MS)
+    _shot(page, artifacts, "patients-second-page")
+
+    page.fill("#search", "pg-011")  # ids past the first page
+    expect(page.locator("#patient-list")).to_contain_text("10 patients matching", timeout=WAIT_MS)
+    expect(listed).to_have_count(10, timeout=WAIT_MS)
+    expect(listed.first).to_have_text("PG-0110", timeout=WAIT_MS)
+    page.fill("#search", "")
+    expect(page.locator("#patient-list")).to_contain_text("1–50 of 120 patients", timeout=WAIT_MS)

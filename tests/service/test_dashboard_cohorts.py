@@ -67,7 +67,8 @@ def test_clinician_imports_the_example_and_sees_curves_and_responses(server: Ser
     )
     figure = json.loads(html.unescape(FIGURE.search(fragment.text).group(1)))  # type: ignore[union-attr]
     legend = [t["name"] for t in figure["data"] if t.get("showlegend")]
-    assert legend == [f"{c.label} (n={c.n})" for c in direct.curves]
+    marked = ["censored"] if any(c.censor_times for c in direct.curves) else []
+    assert legend == [f"{c.label} (n={c.n})" for c in direct.curves] + marked
     assert direct.log_rank is not None
     assert f"Log-rank χ² = {direct.log_rank.estimate:.2f}" in fragment.text
     assert 'id="response-table"' in fragment.text
@@ -137,7 +138,7 @@ def test_survival_fragment_of_a_cohort_without_events_shows_curves_and_the_note(
     legend = [t["name"] for t in figure["data"] if t.get("showlegend")]
     assert legend == [
         f"{c.label} (n={c.n})" for c in kaplan_meier(table, group="risk.flipi:category").curves
-    ]
+    ] + ["censored"]  # everyone is censored: the ticks are named once
     assert "no os event was observed: every patient is censored" in fragment.text
     assert 'id="log-rank"' not in fragment.text
 

@@ -86,6 +86,7 @@ from immunoprecise.service.errors import (
     is_database_failure,
     registry_status,
 )
+from immunoprecise.service.paging import check_limit, check_offset, page
 from immunoprecise.service.payloads import parse_record, repeated_keys, safe_load_unique
 from immunoprecise.service.routes.patients import read_version
 from immunoprecise.service.routes.simulate import finite
@@ -376,19 +377,84 @@ def _examples() -> dict[str, Path]:
     return {p.name: p for p in example_patients()}
 
 
+PATIENTS_PER_PAGE = 50
+"""Patient ids on one page of the dashboard's patient list when ``limit`` is not given."""
+
+
+def _list_page(ids: list[str], q: str, limit: str | None, offset: str | None) -> dict[str, Any]:
+    """The template context of one page of the patient list (``limit``/``offset`` as in
+    :mod:`immunoprecise.service.paging`; a bad value is a 422 page naming it)."""
+    checked: dict[str, int] = {}
+    for name, text, check, default in (
+        ("limit", limit, check_limit, PATIENTS_PER_PAGE),
+        ("offset", offset, check_offset, 0),
+    ):
+        try:
+            checked[name] = default if text is None or text == "" else check(text)
+        except ValueError as exc:
+            raise DashboardError(http.HTTP_422_UNPROCESSABLE_CONTENT, f"{name}: {exc}") from exc
+    size, skip = checked["limit"], checked["offset"]
+    total = len(ids)
+
+    def link(start: int) -> str:
+        query = {"q": q} if q else {}
+        return urllib.parse.urlencode({**query, "limit": size, "offset": start})
+
+    last = ((total - 1) // size) * size if total else 0
+    count = (total + size - 1) // size
+    here = skip // size
+    # every page up to 15; else the first, the last and the three either side of this one
+    shown = (
+        range(count)
+        if count <= 15
+        else sorted({0, count - 1, *range(max(0, here - 3), min(count, here + 4))})
+    )
+    pages = [{"number": n + 1, "query": link(n * size), "current": n == here} for n in shown]
+    return {
+        "patients": page(ids, limit=size, offset=skip),
+        "q": q,
+        "total": total,
+        "limit": size,
+        "offset": skip,
+        "first": skip + 1,
+        "pages": pages,
+        "previous": link(max(0, skip - size)) if skip > 0 else None,
+        "next": link(skip + size) if skip + size < total else None,
+        "last": link(last),
+    }
+
+
 @router.get("/patients", response_class=HTMLResponse)
-def patients_page(request: Request, session: Session, q: str = "") -> HTMLResponse:
-    """The patient list, the live filter and the import form."""
+def patients_page(
+    request: Request,
+    session: Session,
+    q: str = "",
+    limit: str | None = None,
+    offset: str | None = None,
+) -> HTMLResponse:
+    """The patient list (one page: ``limit`` ids from ``offset``, default
+    :data:`PATIENTS_PER_PAGE` from 0), the live filter and the import form."""
     ids = _patient_ids(_state(request), session.caller, q[:200])
-    context = {"patients": ids, "q": q[:200], "examples": sorted(_examples()), "error": None}
+    context = {
+        **_list_page(ids, q[:200], limit, offset),
+        "examples": sorted(_examples()),
+        "error": None,
+    }
     return _page("patients.html", context, session=session)
 
 
 @router.get("/patients/list", response_class=HTMLResponse)
-def patients_fragment(request: Request, session: Session, q: str = "") -> HTMLResponse:
-    """The patient list alone (the live filter's htmx target)."""
+def patients_fragment(
+    request: Request,
+    session: Session,
+    q: str = "",
+    limit: str | None = None,
+    offset: str | None = None,
+) -> HTMLResponse:
+    """One page of the patient list alone (the live filter's and page links' htmx target); the
+    filter ``q`` searches all patients, then the page is taken from the matches."""
     ids = _patient_ids(_state(request), session.caller, q[:200])
-    return _page("_patient_list.html", {"patients": ids, "q": q[:200]}, session=session)
+    return _page("_patient_list.html", _list_page(ids, q[:200], limit, offset), session=session)
 
 
 def _read_upload(filename: str, data: bytes) -> tuple[PatientRecord, list[str]]:

@@ -22,6 +22,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import pandas as pd
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi import status as http
@@ -29,6 +30,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from immunoprecise.cohort import (
     Cutpoint,
+    KaplanMeierCurve,
     Statistic,
     SurvivalCurves,
     kaplan_meier,
@@ -40,7 +42,7 @@ from immunoprecise.data import example_path
 from immunoprecise.errors import CohortError, ImmunopreciseError, RegistryError, ValidationError
 from immunoprecise.pl._common import CURVE_COLORS
 from immunoprecise.pl._cutpoint import scan_points
-from immunoprecise.pl._survival import MAX_STEPS, curve_steps
+from immunoprecise.pl._survival import MAX_STEPS, censor_marks, curve_steps
 from immunoprecise.records.readers import TABLE_SUFFIXES
 from immunoprecise.registry import StoredRecordError, cohort_names, import_cohort
 from immunoprecise.service.dashboard import (
@@ -75,6 +77,8 @@ EXPLORER_BOOTSTRAP = 200
 _COLORS = ("#4c78a8", "#e45756", "#54a24b", "#f58518", "#b279a2", "#72b7b2")
 #: plotly dash styles of the curves beyond the ten colours (the matplotlib styles of pl)
 _DASHES = ("solid", "dot", "dashdot", "longdash")
+_MONTH = 1 / 30.4375
+"""Months per day: the curves' times are days, the figures' axis months."""
 
 
 @router.get("/cohorts", response_class=HTMLResponse)
@@ -385,7 +389,8 @@ def split_labels(values: pd.Series, result: Cutpoint) -> list[str | None]:
 
 
 def km_figure(curves: SurvivalCurves, *, title: str) -> dict[str, Any]:
-    """A plotly figure of Kaplan–Meier curves (months) with their CI bands.
+    """A plotly figure of Kaplan–Meier curves (months) with their CI bands and their censoring
+    times marked with ticks (:func:`censor_trace`; the legend names them once, "censored").
 
     Examples
     --------
@@ -393,9 +398,83 @@ def km_figure(curves: SurvivalCurves, *, title: str) -> dict[str, Any]:
     >>> km = kaplan_meier(ip.data.example_path("fl_cohort.csv"), group="risk.flipi:category")
     >>> fig = km_figure(km, title="OS")
     >>> [t["name"] for t in fig["data"] if t.get("showlegend")]
-    ['high (n=42)', 'intermediate (n=83)', 'low (n=75)']
+    ['high (n=42)', 'intermediate (n=83)', 'low (n=75)', 'censored']
     """
     return _km_plot(curves, title=title)[0]
+
+
+def censor_trace(
+    curve: KaplanMeierCurve, *, color: str, legend: bool = True
+) -> dict[str, Any] | None:
+    """A plotly marker trace of a curve's censoring times: a vertical tick on the curve (at the
+    survival estimate, as :func:`immunoprecise.pl.kaplan_meier` marks them) at each time,
+    with how many patients were censored there as hover text.
+
+    With more than ``2 × MAX_STEPS`` distinct censoring times (a large cohort) the ticks are
+    thinned as the curve's steps are: one per each of ``MAX_STEPS`` equal time bins (the
+    bin's first time, where :func:`immunoprecise.pl._survival.censor_marks` puts it), its
+    hover text counting every patient censored in the bin and naming its first and last time.
+
+    Parameters
+    ----------
+    curve
+        One Kaplan–Meier curve (times in days); drawn in months.
+    color
+        The curve's colour (the ticks take it).
+    legend
+        Whether this trace carries the legend entry "censored" (give it to the first trace
+        only, so that the legend names the marks once).
+
+    Returns
+    -------
+    dict or None
+        The trace; None when nobody in the curve was censored.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from immunoprecise.cohort import kaplan_meier as km
+    >>> f = pd.DataFrame({"os_days": [30.4375, 60.875, 91.3125, 91.3125],
+    ...                   "os_event": [1, 0, 0, 0]})
+    >>> trace = censor_trace(km(f).curves[0], color="#1f77b4")
+    >>> trace["x"], [round(s, 3) for s in trace["y"]], trace["text"]
+    ([2.0, 3.0], [0.75, 0.75], ['1 censored at 2 months', '2 censored at 3 months'])
+    """
+    if not curve.censor_times:
+        return None
+    thin = len(curve.censor_times) > 2 * MAX_STEPS
+    x, y = censor_marks(curve, _MONTH, MAX_STEPS if thin else None)
+    months = np.asarray(curve.censor_times, dtype=float) * _MONTH
+    counts = np.asarray(curve.censored, dtype=np.int64)
+    if thin:  # the bins of censor_marks: each mark is the first time of its bin
+        start = np.searchsorted(months, x, side="left")
+        end = np.append(start[1:], months.size)
+        text = [
+            f"{int(counts[a:b].sum())} censored at {_months(months[a])}"
+            if b - a == 1
+            else f"{int(counts[a:b].sum())} censored from {_months(months[a])} to "
+            f"{_months(months[b - 1])}"
+            for a, b in zip(start.tolist(), end.tolist(), strict=True)
+        ]
+    else:
+        text = [f"{k} censored at {_months(m)}" for k, m in zip(counts, months, strict=True)]
+    return {
+        "x": x.tolist(),
+        "y": y.tolist(),
+        "mode": "markers",
+        "type": "scatter",
+        "name": "censored",
+        "legendgroup": "censored",
+        "showlegend": legend,
+        "marker": {"symbol": "line-ns-open", "size": 9, "color": color, "line": {"width": 1.5}},
+        "text": text,
+        "hovertemplate": f"%{{text}}<extra>{curve.label}</extra>",
+    }
+
+
+def _months(value: float) -> str:
+    """A time in months as the hover text shows it (``2``, ``3.5``, ``12.25``; 4 digits)."""
+    return f"{value:.4g} month{'' if value == 1 else 's'}"
 
 
 def _km_plot(curves: SurvivalCurves, *, title: str) -> tuple[dict[str, Any], tuple[int, int]]:
@@ -403,15 +482,16 @@ def _km_plot(curves: SurvivalCurves, *, title: str) -> tuple[dict[str, Any], tup
     under a thinned figure): each curve's steps are computed once, for both."""
     data: list[dict[str, Any]] = []
     drawn = total = 0
+    ticks: list[dict[str, Any]] = []  # censoring marks, after the curves: last in the legend
     for k, c in enumerate(curves.curves):
         # as the report's figure draws them: ten colours, then the same with another dash
         color = CURVE_COLORS[k % len(CURVE_COLORS)]
         dash = _DASHES[(k // len(CURVE_COLORS)) % len(_DASHES)]
         # every corner, and the corners drawn: the same ones up to 2 × MAX_STEPS (curve_steps)
-        steps = curve_steps(c, 1 / 30.4375, None)
+        steps = curve_steps(c, _MONTH, None)
         total += steps[0].size
         if steps[0].size > 2 * MAX_STEPS:
-            steps = curve_steps(c, 1 / 30.4375, MAX_STEPS)
+            steps = curve_steps(c, _MONTH, MAX_STEPS)
         drawn += steps[0].size
         t, s, lo, hi = (a.tolist() for a in steps)
         common = {"x": t, "mode": "lines", "line": {"shape": "hv", "width": 0},
@@ -425,6 +505,10 @@ def _km_plot(curves: SurvivalCurves, *, title: str) -> tuple[dict[str, Any], tup
              "legendgroup": c.label,
              "showlegend": True, "type": "scatter"}
         )  # fmt: skip
+        marks = censor_trace(c, color=color, legend=not ticks)
+        if marks is not None:
+            ticks.append(marks)
+    data.extend(ticks)
     subtitle = ""
     if curves.log_rank is not None and curves.log_rank.p_value is not None:
         subtitle = f" — log-rank p = {curves.log_rank.p_value:.3g}"

@@ -83,6 +83,52 @@ def _safe_filename(name: str) -> str:
     return cleaned[-120:]
 
 
+def name_note(sent: str, cohort: str) -> str:
+    """How a cohort sent without a ``name`` field was named after its file, for the answer.
+
+    The name is the file name without folders and suffix, with every character other than
+    ``A–Z a–z 0–9 _ . -`` replaced by ``_``, leading dots dropped, and only its last 120
+    characters kept.
+
+    Parameters
+    ----------
+    sent
+        The file name as uploaded.
+    cohort
+        The name derived from it.
+
+    Returns
+    -------
+    str
+        A sentence naming the file, the name and what was changed.
+
+    Examples
+    --------
+    >>> print(name_note("données.csv", "donn_es"))  # doctest: +NORMALIZE_WHITESPACE
+    named after the file 'données.csv': 'donn_es' (its name without suffix; 1 character
+    other than A-Z, a-z, 0-9, '_', '.', '-' replaced by '_'); send a name field to choose
+    the name
+    """
+    base = Path(sent).name
+    changes = []
+    replaced = len(re.findall(r"[^A-Za-z0-9_.-]", base))
+    if replaced:
+        changes.append(
+            f"{replaced} character{'' if replaced == 1 else 's'} other than A-Z, a-z, 0-9, "
+            "'_', '.', '-' replaced by '_'"
+        )
+    if base.startswith("."):
+        changes.append("leading dots dropped")
+    if len(base) > 120:
+        changes.append("shortened to the last 120 characters of the file name")
+    if base != sent:
+        changes.append("folders dropped")
+    how = "; ".join(["its name without suffix", *changes])
+    return (
+        f"named after the file {sent!r}: {cohort!r} ({how}); send a name field to choose the name"
+    )
+
+
 async def _no_blank_name(request: Request) -> None:
     """Refuse a ``name`` field that is sent but empty or blank (422): FastAPI reads an empty
     form field as not sent, which would name the cohort after the file without a word."""
@@ -140,6 +186,7 @@ def upload_cohort(
             ]
         )
     cohort = name if name is not None else Path(filename).stem
+    note = None if name is not None else name_note(file.filename or "cohort.csv", cohort)
     if not COHORT_NAME.fullmatch(cohort):
         raise ValidationError(
             [FieldProblem("name", cohort, "use 1–128 letters, digits, spaces, '_ . ( ) -'")]
@@ -159,6 +206,8 @@ def upload_cohort(
         report, result_id = import_cohort(state.registry, path, name=cohort, actor=caller.name)
     return {
         "name": cohort,
+        "name_source": "field" if name is not None else "file",
+        "name_note": note,
         "result_id": result_id,
         "file": filename,
         "rows": report.rows,
