@@ -20,8 +20,9 @@ def test_a_patients_file_with_a_zero_carrying_capacity_exits_2_naming_the_patien
 ) -> None:
     table = tmp_path / "patients.csv"
     table.write_text("patient,K\nFL-01,1e12\nFL-02,0\n", encoding="utf-8")
-    _fails(
+    stderr = _fails(
         _simulate("fl_adcc", "--patients", str(table), "--t-end", "10"),
         "(patient FL-02)",
         "parameter K = 0 cells is outside its allowed range > 0 cells",
     )
+    assert "FL-01" not in stderr, stderr  # the valid patient is not named

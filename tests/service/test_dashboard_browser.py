@@ -337,3 +337,4 @@ def test_the_patient_list_pages_and_filters_across_pages(
     expect(listed.first).to_have_text("PG-0110", timeout=WAIT_MS)
     page.fill("#search", "")
     expect(page.locator("#patient-list")).to_contain_text("1–50 of 120 patients", timeout=WAIT_MS)
+    assert [text.strip() for text in listed.all_inner_texts()] == ids[:50]
