@@ -73,7 +73,10 @@ def test_the_dashboard_draws_twenty_named_groups_apart() -> None:
         }
     )
     figure = km_figure(kaplan_meier(frame, group="site"), title="OS")
-    shown = [t for t in figure["data"] if t.get("showlegend")]
+    legend = [t for t in figure["data"] if t.get("showlegend")]
+    # one entry per group, and one for the censoring ticks of all groups
+    assert [t["name"] for t in legend].count("censored") == 1
+    shown = [t for t in legend if t.get("legendgroup") != "censored"]
     looks = {(t["line"]["color"], t["line"]["dash"]) for t in shown}
     assert len(shown) == MAX_NAMED_GROUP_LEVELS
     assert len(looks) == MAX_NAMED_GROUP_LEVELS, looks
