@@ -472,9 +472,9 @@ class Registry(Database):
             return
         seen: dict[str, set[str]] = {}
         for pid in stored:
-            seen.setdefault(pid.casefold(), set()).add(pid)
+            seen.setdefault(_folded(pid), set()).add(pid)
         for pid, label in labels.items():  # a later id is named, beside the earlier one
-            others = sorted(seen.get(pid.casefold(), set()) - {pid})
+            others = sorted(seen.get(_folded(pid), set()) - {pid})
             if others and pid not in stored:
                 where = ", ".join(
                     f"{other!r} ({'stored' if other in stored else labels[other]})"
@@ -486,7 +486,7 @@ class Registry(Database):
                     "the id as the other record does to add a version of that patient, or give "
                     "a different patient an id that differs in more than case; nothing was stored"
                 )
-            seen.setdefault(pid.casefold(), set()).add(pid)
+            seen.setdefault(_folded(pid), set()).add(pid)
 
     def _already_stored(
         self, session: Session, items: Sequence[_BatchItem]
