@@ -305,11 +305,7 @@ def _read_input(path: Path, *, sheet: str | None) -> tuple[list[PatientRecord], 
     bundle = read_bundle_file(path) if sheet is None else None
     if bundle is None:
         return read_patients(path, sheet=sheet), []
-    notes = [
-        f"patient {imported.record.patient_id}: {note}"
-        for imported in bundle
-        for note in (*(f"left out {skipped}" for skipped in imported.skipped), *imported.notes)
-    ]
+    notes = [f"patient {line}" for imported in bundle for line in imported.report]
     return [imported.record for imported in bundle], notes
 
 

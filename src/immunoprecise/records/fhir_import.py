@@ -163,6 +163,16 @@ class FhirImport:
     skipped: tuple[SkippedResource, ...] = ()
     notes: tuple[str, ...] = ()
 
+    @property
+    def report(self) -> tuple[str, ...]:
+        """What to tell the user, each line naming the patient: every resource left out, with
+        its code and the reason, then the notes (as ``evaluate`` and ``db import`` list them).
+        """
+        pid = self.record.patient_id
+        return tuple(f"{pid}: left out {skipped}" for skipped in self.skipped) + tuple(
+            f"{pid}: {note}" for note in self.notes
+        )
+
 
 def ucum_to_unit(code: str, *, target: str | None = None) -> str:
     """Rewrite a UCUM unit code in the laboratory spelling the record's unit parser reads.

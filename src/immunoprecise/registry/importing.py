@@ -171,11 +171,7 @@ def _read_bundle(path: Path) -> tuple[list[PatientRecord], list[tuple[str, ...]]
     if bundle is None:
         return None
     records = [imported.record for imported in bundle]
-    notes = [
-        tuple(f"{i.record.patient_id}: left out {skipped}" for skipped in i.skipped)
-        + tuple(f"{i.record.patient_id}: {note}" for note in i.notes)
-        for i in bundle
-    ]
+    notes = [imported.report for imported in bundle]
     return records, notes
 
 
@@ -197,11 +193,6 @@ def file_items(
             records, notes = bundle
         elif records is None:
             records = read_patients(path, sheet=sheet)
-    except ValidationError as exc:
-        if exc.source:
-            raise
-        # a FHIR bundle's problems come without the file: name it among several files
-        raise ValidationError(exc.problems, source=str(path)) from None
     except OSError as exc:  # unreadable: no permission, an I/O error of the disk
         raise _file_error(path, f"cannot be read: {exc.strerror or exc}") from None
     table = path.suffix.lower() in TABLE_SUFFIXES
