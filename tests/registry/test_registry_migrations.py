@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+import immunoprecise as ip
 from immunoprecise.registry import (
     Registry,
     RegistryError,
@@ -20,7 +22,7 @@ from immunoprecise.registry import (
     upgrade,
 )
 from immunoprecise.registry.migrate import downgrade_losses
-from immunoprecise.registry.schema import Base
+from immunoprecise.registry.schema import PATIENT_ID_FOLDED_INDEX, Base
 
 TABLES = {
     "patients", "record_versions", "evaluations", "results", "audit_log", "api_tokens",
@@ -47,6 +49,10 @@ def test_upgrade_downgrade_upgrade(db_url: str) -> None:
     assert _tables(db_url) == TABLES
 
 
+# SQLite cannot reflect an index on an expression, so autogenerate cannot compare the index on
+# lower(pseudonym) there; test_patient_ids_are_indexed_lower_case_from_0007 checks it instead.
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based")
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 def test_migration_creates_what_the_tables_declare(db_url: str) -> None:
     upgrade(db_url)
     engine = sa.create_engine(db_url)
@@ -205,3 +211,60 @@ def test_a_password_with_an_unescaped_at_sign_is_refused_without_showing_it(acti
     assert "ann:***@localhost/registry" in message
     assert "tpart" not in message
     assert "s3cr" not in message
+
+
+def _has_lower_case_id_index(url: str) -> bool:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            if url.startswith("sqlite"):
+                sql = "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :name"
+            else:
+                sql = "SELECT indexdef FROM pg_indexes WHERE indexname = :name"
+            found = connection.execute(sa.text(sql), {"name": PATIENT_ID_FOLDED_INDEX}).all()
+    finally:
+        engine.dispose()
+    assert len(found) <= 1
+    return bool(found) and "lower(" in str(found[0][0]).lower()
+
+
+def test_patient_ids_are_indexed_lower_case_from_0007(db_url: str) -> None:
+    upgrade(db_url, "0006")
+    assert not _has_lower_case_id_index(db_url)
+    assert upgrade(db_url, "0007") == "0007"
+    assert _has_lower_case_id_index(db_url)
+    assert downgrade_losses(db_url, "0006") == []  # dropping an index loses no data
+    assert downgrade(db_url, "0006") == "0006"
+    assert not _has_lower_case_id_index(db_url)
+    assert upgrade(db_url) == head_revision()
+    assert _has_lower_case_id_index(db_url)
+
+
+def test_adding_a_patient_looks_ids_up_through_the_index(registry: Registry, db_url: str) -> None:
+    """The check of ids differing only in case asks for the matching ids only, through the index
+    on lower(pseudonym), instead of reading every stored id."""
+    record = ip.read_patient(ip.data.example_path("crc_msih.json"))
+    for pid in ("SYN-01", "SYN-02"):
+        patient = record.patient.model_copy(update={"id": pid})
+        registry.add_record(record.model_copy(update={"patient": patient}), actor="ann")
+    sent: list[tuple[str, Any]] = []
+
+    def remember(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        sent.append((statement, parameters))
+
+    sa.event.listen(registry._engine, "before_cursor_execute", remember)
+    try:
+        patient = record.patient.model_copy(update={"id": "SYN-03"})
+        registry.add_record(record.model_copy(update={"patient": patient}), actor="ann")
+    finally:
+        sa.event.remove(registry._engine, "before_cursor_execute", remember)
+    reads = [(s, p) for s, p in sent if " ".join(s.split()).startswith("SELECT patients.pseudonym")]
+    assert reads, sent
+    assert all("WHERE" in s for s, _ in reads), reads  # no read of every stored id
+    lookups = [(s, p) for s, p in reads if "lower(patients.pseudonym)" in s]
+    assert len(lookups) == 1, reads
+    if db_url.startswith("sqlite"):
+        statement, parameters = lookups[0]
+        with registry._engine.connect() as connection:
+            plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+        assert any(PATIENT_ID_FOLDED_INDEX in str(row[-1]) for row in plan), plan

@@ -51,7 +51,7 @@ def head_revision() -> str:
     Examples
     --------
     >>> head_revision()
-    '0006'
+    '0007'
     """
     head = ScriptDirectory.from_config(_config()).get_current_head()
     if head is None:  # pragma: no cover - the package ships its migrations
@@ -230,7 +230,7 @@ def upgrade(url: str | None = None, revision: str = "head") -> str | None:
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "registry.db"
     >>> upgrade(f"sqlite:///{path}")
-    '0006'
+    '0007'
     """
     return _run(url, revision, up=True)
 

@@ -33,10 +33,12 @@ from sqlalchemy import (
     String,
     TypeDecorator,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "PATIENT_ID_FOLDED_INDEX",
     "ApiTokenRow",
     "AuditRow",
     "Base",
@@ -49,6 +51,9 @@ __all__ = [
     "ServiceJobStepRow",
     "UTCDateTime",
 ]
+
+PATIENT_ID_FOLDED_INDEX = "ix_patients_pseudonym_lower"
+"""The index on ``lower(patients.pseudonym)`` (migration 0007)."""
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -99,6 +104,12 @@ class PatientRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     pseudonym: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+# Looks up patient ids differing only in case (``SYN-01`` beside ``syn-01``) without reading
+# every stored id: ids are ASCII (``records.patient.PatientId``), where SQL ``lower`` is the
+# case folding. Migration 0007.
+Index(PATIENT_ID_FOLDED_INDEX, func.lower(PatientRow.pseudonym))
 
 
 class RecordVersionRow(Base):

@@ -74,7 +74,8 @@ _SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 """The files SQLite keeps beside a database file (write-ahead log, its index, rollback journal)."""
 
 _LOCK_CHUNK = 1000
-"""Patients locked per statement by :meth:`Registry._lock_patients` (bounds the IN list)."""
+"""Patients locked or looked up per statement by :meth:`Registry._lock_patients` and the check of
+ids differing only in case (bounds the IN list)."""
 
 
 def _is_write_conflict(exc: SQLAlchemyError) -> bool:
@@ -467,7 +468,14 @@ class Registry(Database):
         labels: dict[str, str] = {}  # each patient's first item, in batch order
         for item in items:
             labels.setdefault(item.record.patient_id, item.label)
-        stored = set(session.scalars(select(PatientRow.pseudonym)).all())
+        # the stored ids equal to a batch id but for case, looked up through the index on
+        # lower(pseudonym) (migration 0007): ids are ASCII, where lower() is case folding
+        lowered = sorted({pid.lower() for pid in labels})
+        stored: set[str] = set()
+        for start in range(0, len(lowered), _LOCK_CHUNK):
+            chunk = lowered[start : start + _LOCK_CHUNK]
+            query = select(PatientRow.pseudonym).where(func.lower(PatientRow.pseudonym).in_(chunk))
+            stored.update(session.scalars(query))
         if all(pid in stored for pid in labels):
             return
         seen: dict[str, set[str]] = {}
