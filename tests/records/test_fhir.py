@@ -26,12 +26,8 @@ from immunoprecise.records.fhir import (
 DATA = Path(__file__).parent / "data"
 EXAMPLES = sorted(Path(ip.data.example_path("crc_msih.json")).parent.glob("*.json"))
 
-# Record fields the mapping does not carry (docs/fhir.md lists them).
-UNCOVERED = {
-    "disease": ("risk_indices",),
-    "tumor": ("antigens", "hypoxia"),
-    "record": ("expression", "toxicity"),
-}
+# Record fields the mapping does not carry (docs/fhir.md lists them); collected_on is derived.
+UNCOVERED = {"expression"}
 
 
 def _v(quantity: Quantity | None) -> float:
@@ -50,10 +46,7 @@ def _load(name: str) -> dict[str, Any]:
 
 
 def _covered(record: PatientRecord) -> dict[str, Any]:
-    data = record.model_dump(mode="json", exclude=set(UNCOVERED["record"]))
-    for section in ("disease", "tumor"):
-        for name in UNCOVERED[section]:
-            data[section].pop(name)
+    data: dict[str, Any] = record.model_dump(mode="json", exclude=UNCOVERED)
     return data
 
 
@@ -257,6 +250,10 @@ def test_round_trip_every_example(path: Path) -> None:
     assert result.record.microenvironment == record.microenvironment
     assert result.record.tumor.driver_mutations == record.tumor.driver_mutations
     assert result.record.disease.burden == record.disease.burden
+    assert result.record.disease.risk_indices == record.disease.risk_indices
+    assert result.record.tumor.antigens == record.tumor.antigens
+    assert result.record.tumor.hypoxia == record.tumor.hypoxia
+    assert result.record.toxicity == record.toxicity
 
 
 def test_several_patients_in_one_bundle() -> None:

@@ -10,6 +10,7 @@ disclaimer as a note and the Bundle tagged research use only in its ``meta``.
 
 from __future__ import annotations
 
+import enum
 import re
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,9 @@ from fhir.resources.R4B.bundle import Bundle
 
 from immunoprecise.disclaimer import DISCLAIMER
 from immunoprecise.errors import FieldProblem, ValidationError
+from immunoprecise.records.base import RecordModel
 from immunoprecise.records.fhir_import import (
+    ITEM_FIELDS,
     NIL_KNOWN,
     PRIOR_THERAPIES_CODE,
     FhirCodes,
@@ -39,6 +42,14 @@ __all__ = [
 ]
 
 Json = dict[str, Any]
+
+
+class _NoneFound(enum.Enum):
+    none = "none"
+
+
+_NONE_FOUND = _NoneFound.none
+"""Written for a list field recorded as empty (no sign found), as opposed to not assessed."""
 _FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 
 
@@ -185,7 +196,7 @@ class _Writer:
     def extension(self, name: str, kind: str, value: Any) -> Json:
         return {"url": self.codes.raw["systems"]["extension_base"] + name, kind: value}
 
-    def observation(self, code: Json, value: Json, **extra: Any) -> None:
+    def observation(self, code: Json, value: Json, *, undated: bool = False, **extra: Any) -> None:
         obs: Json = {
             "resourceType": "Observation",
             "id": f"{self.pid[:48]}-o{len(self.resources)}",
@@ -195,7 +206,7 @@ class _Writer:
             **value,
             **extra,
         }
-        if "effectiveDateTime" not in obs and self.record.collected_on is not None:
+        if not undated and "effectiveDateTime" not in obs and self.record.collected_on is not None:
             obs["effectiveDateTime"] = self.record.collected_on.isoformat()
         self.resources.append(obs)
 
@@ -365,6 +376,62 @@ class _Writer:
                 {"valueString": self.record.disease.histologic_grade},
             )
 
+    def element(self, value: Any) -> Json:
+        """A record value as the ``value[x]`` of an Observation or component."""
+        if isinstance(value, Quantity):
+            return {"valueQuantity": _quantity(value, self.codes)}
+        if isinstance(value, bool):
+            return {"valueBoolean": value}
+        if isinstance(value, int):
+            return {"valueInteger": value}
+        if isinstance(value, float):
+            return {"valueQuantity": {"value": value}}
+        if isinstance(value, enum.Enum):
+            code = str(value.value)
+            return {"valueCodeableConcept": {"coding": [self.local(code)], "text": code}}
+        return {"valueString": str(value)}
+
+    def item(self, name: str, item: RecordModel, **extra: Any) -> None:
+        """Write one list item (an antigen, a hypoxia marker, a risk index, a day's toxicity
+        findings) as an Observation whose components are its fields, each coded by its field
+        name; the field ``ITEM_FIELDS`` names as the value is the Observation's value."""
+        entry = self.codes.raw["structured"][name]
+        value_field = ITEM_FIELDS[name].value_field
+        body: Json = {}
+        components: list[Json] = []
+        for field, value in item:
+            if value is None or field in ITEM_FIELDS[name].not_components:
+                continue
+            if field == value_field:
+                body = self.element(value)
+            elif isinstance(value, dict):  # criteria met, cytokines: the key as the code text
+                components.extend(
+                    {"code": {"coding": [self.local(field)], "text": key}, **self.element(v)}
+                    for key, v in value.items()
+                )
+            elif isinstance(value, tuple):  # signs found; none found is written as "none"
+                components.extend(
+                    {"code": {"coding": [self.local(field)]}, **self.element(v)}
+                    for v in value or (_NONE_FOUND,)
+                )
+            else:
+                components.append({"code": {"coding": [self.local(field)]}, **self.element(value)})
+        code = {"coding": [self.local(str(entry["local"]), str(entry["display"]))]}
+        self.observation(code, body, component=components, **extra)
+
+    def items(self) -> None:
+        for antigen in self.record.tumor.antigens:
+            self.item("antigen", antigen)
+        for marker in self.record.tumor.hypoxia:
+            self.item("hypoxia", marker)
+        for index in self.record.disease.risk_indices:
+            self.item("risk_index", index)
+        for day in self.record.toxicity:
+            if day.date is not None:
+                self.item("toxicity", day, effectiveDateTime=day.date.isoformat())
+            else:  # not dated: no effective time (collected_on is not that day's date)
+                self.item("toxicity", day, undated=True)
+
     def therapies(self) -> None:
         therapies = self.record.patient.prior_therapies
         if therapies is not None and not therapies:
@@ -424,7 +491,9 @@ def record_to_fhir(record: PatientRecord) -> Json:
     LOINC/SNOMED/ICD-O-3 codes are used where ``fhir_codes.yaml`` has one; other record fields
     carry a code of ``https://immunoprecise.org/fhir/CodeSystem/record-field``. Quantities are
     written in the record's units with their UCUM code. Measurements are dated
-    ``record.collected_on``; burden measurements by their own dates.
+    ``record.collected_on``; burden measurements and toxicity days by their own dates. Each
+    antigen, hypoxia marker, risk index and toxicity day is one Observation with its fields as
+    components (``docs/fhir.md``).
 
     Parameters
     ----------
@@ -449,6 +518,7 @@ def record_to_fhir(record: PatientRecord) -> Json:
     writer.quantities()
     writer.coded()
     writer.structured()
+    writer.items()
     writer.therapies()
     return _validated(
         {

@@ -26,9 +26,13 @@ import yaml
 from fhir.resources.R4B.bundle import Bundle
 
 from immunoprecise.errors import FieldProblem, UnitError, ValidationError, repeated
+from immunoprecise.records.base import RecordModel
+from immunoprecise.records.disease import RiskIndex
 from immunoprecise.records.readers import binary_content
 from immunoprecise.records.record import PatientRecord
 from immunoprecise.records.scalars import FROM_TEXT, date_problem, latest_date
+from immunoprecise.records.toxicity import ToxicityObservation
+from immunoprecise.records.tumor import HypoxiaMarker, TumorAntigen
 from immunoprecise.records.units import convert
 from immunoprecise.records.validation import field_problems, validate_model
 
@@ -75,6 +79,39 @@ class FhirCodes:
         value = self.raw["systems"][name]
         return tuple(str(v) for v in value) if isinstance(value, list) else (str(value),)
 
+
+@dataclass(frozen=True)
+class ItemFields:
+    """How one kind of list item is written as an Observation: each field of ``model`` is a
+    component coded by its field name (``record-field`` system), except ``value_field``, which
+    is the Observation's value, and ``not_components`` (written elsewhere, e.g. the date as the
+    effective time). ``units`` gives the record unit of each quantity field."""
+
+    model: type[RecordModel]
+    path: str
+    value_field: str | None = None
+    units: Mapping[str, str] = field(default_factory=dict)
+    not_components: frozenset[str] = frozenset()
+
+
+ITEM_FIELDS: Mapping[str, ItemFields] = {
+    "antigen": ItemFields(TumorAntigen, "tumor.antigens", units={"percent_positive": "%"}),
+    "hypoxia": ItemFields(
+        HypoxiaMarker, "tumor.hypoxia", "percent_positive", {"percent_positive": "%"}
+    ),
+    "risk_index": ItemFields(RiskIndex, "disease.risk_indices", "score"),
+    "toxicity": ItemFields(
+        ToxicityObservation,
+        "toxicity",
+        units={"temperature": "°C", "oxygen_flow": "L/min", "cytokines": "pg/mL"},
+        not_components=frozenset({"date"}),
+    ),
+}
+"""The record's list items written one Observation each (``structured`` codes of the same
+name in ``fhir_codes.yaml``)."""
+
+_NONE_FOUND = "none"
+"""The component code value written for a list field recorded as empty (no sign found)."""
 
 PRIOR_THERAPIES_CODE = "prior_therapies"
 """The record-field code of the List that says a patient had no prior therapy."""
@@ -198,6 +235,8 @@ def ucum_to_unit(code: str, *, target: str | None = None) -> str:
     'mut/(1000000*bp)'
     >>> ucum_to_unit("mo")
     'month'
+    >>> ucum_to_unit("Cel")
+    'degC'
     """
     text = code.strip()
     for annotation, spelling in fhir_codes().raw["ucum_annotations"].items():
@@ -207,6 +246,8 @@ def ucum_to_unit(code: str, *, target: str | None = None) -> str:
     text = re.sub(r"(?<![\w\[])mo(?![\w\]])", "month", text)
     text = re.sub(r"(?<![\w\[])wk(?![\w\]])", "week", text)
     text = re.sub(r"\b10\*(-?\d+)", r"10^\1", text)
+    text = re.sub(r"(?<![\w\[])Cel(?![\w\]])", "degC", text)  # UCUM degree Celsius
+    text = text.replace("[degF]", "degF")
     if text.startswith("/"):
         text = "1" + text
     if target is not None and "mut" in target and "mut" not in text and text.startswith("1/"):
@@ -392,6 +433,17 @@ def _extension(resource: Json, name: str) -> Any:
 
 # ---------------------------------------------------------------------------------------------
 # reading one patient
+
+
+def _item_problem(problem: FieldProblem) -> str:
+    """One problem of a list item read from an Observation, in the Observation's words."""
+    if problem.value is not None:
+        return f"{problem.field} = {problem.value!r}: {problem.message}"
+    if problem.field in ("", "(record)"):
+        return problem.message
+    if "required" in problem.message:
+        return f"no {problem.field!r} component, which is required"
+    return f"{problem.field}: {problem.message}"
 
 
 @dataclass
@@ -984,8 +1036,134 @@ class _Reader:
             self.append("patient.hla_type", obs.get("valueString"), origin)
         elif name == "histologic_grade":
             self.put("disease.histologic_grade", obs.get("valueString"), origin)
+        elif name in ITEM_FIELDS:
+            self.read_item(obs, name, concept)
         else:  # components of a variant read on their own
             self.skip(obs, "genomic component outside a variant Observation", concept)
+
+    def _element(self, part: Json, unit: str | None) -> tuple[Any, str | None]:
+        """The value of an Observation or component read for a list item's field, or None
+        with why it cannot be read. ``unit`` is the field's record unit ('' for a number)."""
+        if "valueQuantity" in part:
+            quantity = part["valueQuantity"] or {}
+            if (censored := _censored_reason(quantity)) is not None:
+                return None, censored
+            if quantity.get("value") is None:
+                return None, "a valueQuantity without a value"
+            if unit is not None and (conflict := self._unit_conflict(quantity, unit)):
+                return None, conflict
+            if unit:
+                return self._value_text(part, unit), None
+            return quantity.get("value"), None
+        if "valueInteger" in part:
+            return part["valueInteger"], None
+        if "valueBoolean" in part:
+            return part["valueBoolean"], None
+        if "valueString" in part:
+            return part["valueString"], None
+        if "valueCodeableConcept" in part:
+            concept = part["valueCodeableConcept"] or {}
+            local = self.codes.system("record_field")
+            code = next(
+                (c.get("code") for c in _codings(concept) if c.get("system") == local), None
+            )
+            return (code if code is not None else _concept_text(concept)), None
+        return None, "no value"
+
+    def read_item(self, obs: Json, name: str, concept: Json) -> None:
+        """Read one list item (an antigen, a hypoxia marker, a risk index, a day's toxicity
+        findings) from an Observation whose components are its fields; an Observation that does
+        not give a valid item is listed as skipped, with why."""
+        spec = ITEM_FIELDS[name]
+        fields = spec.model.model_fields
+        local = self.codes.system("record_field")
+        item: Json = {}
+        value_keys = [k for k in obs if k.startswith("value")]
+        if value_keys:
+            if spec.value_field is None:
+                self.skip(
+                    obs,
+                    f"its {value_keys[0]} is not read: {spec.path} is read from components",
+                    concept,
+                )
+                return
+            value, why = self._element(obs, spec.units.get(spec.value_field, ""))
+            if why is not None:
+                self.skip(obs, f"{spec.value_field}: {why}", concept)
+                return
+            item[spec.value_field] = value
+        for i, component in enumerate(obs.get("component") or []):
+            code = component.get("code") or {}
+            key = next((c.get("code") for c in _codings(code) if c.get("system") == local), None)
+            where = f"component[{i}]"
+            if key is not None and key == spec.value_field:
+                self.skip(
+                    obs,
+                    f"{where}: {key} is written as the Observation's value, not a component",
+                    concept,
+                )
+                return
+            if (
+                key is None
+                or key not in fields
+                or key == spec.value_field
+                or key in spec.not_components
+            ):
+                allowed = ", ".join(
+                    f for f in fields if f != spec.value_field and f not in spec.not_components
+                )
+                shown = key if key is not None else _code_text(code)
+                self.skip(
+                    obs,
+                    f"{where}: {shown!r} is no field of {spec.path}; its components are coded "
+                    f"in {local} by field name: {allowed}",
+                    concept,
+                )
+                return
+            value, why = self._element(component, spec.units.get(key, ""))
+            if why is not None:
+                self.skip(obs, f"{where} ({key}): {why}", concept)
+                return
+            annotation = str(fields[key].annotation)
+            if annotation.startswith("dict"):
+                label = code.get("text")
+                if not label:
+                    self.skip(obs, f"{where} ({key}): the name belongs in code.text", concept)
+                    return
+                entries = item.setdefault(key, {})
+                if label in entries:
+                    self.skip(obs, f"{where} ({key}): {label!r} given twice", concept)
+                    return
+                entries[label] = value
+            elif annotation.startswith("tuple"):
+                signs = item.setdefault(key, [])
+                if _NONE_FOUND in (value, *signs) and [*signs, value] != [_NONE_FOUND]:
+                    self.skip(obs, f"{where} ({key}): {_NONE_FOUND!r} given with a sign", concept)
+                    return
+                signs.append(value)
+            elif key in item:
+                self.skip(obs, f"{where} ({key}): given twice", concept)
+                return
+            else:
+                item[key] = value
+        if "date" in fields and "date" in spec.not_components:
+            text = _effective_text(obs)
+            if text is not None:
+                date = _effective(obs)
+                if date is None:
+                    self.skip(obs, f"the effective date {text!r} is not a full date", concept)
+                    return
+                item["date"] = date.isoformat()
+        item = {  # "none" found: an empty list, as opposed to not assessed (no component)
+            key: [] if value == [_NONE_FOUND] else value for key, value in item.items()
+        }
+        try:
+            validate_model(spec.model, item, context=FROM_TEXT)
+        except ValidationError as exc:
+            reasons = "; ".join(_item_problem(p) for p in exc.problems)
+            self.skip(obs, f"not a valid {spec.path} item: {reasons}", concept)
+            return
+        self.append(spec.path, item, _ref(obs))
 
     def read_burden(self, obs: Json, measure: str) -> None:
         date = _effective(obs)
