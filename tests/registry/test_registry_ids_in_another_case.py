@@ -4,6 +4,7 @@ so a second patient started by a typo (``syn-01`` for ``SYN-01``) could never be
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 
 import immunoprecise as ip
 from immunoprecise.registry import Registry, RegistryError, import_files
+from immunoprecise.registry.store import _BatchItem
 
 
 def _record(pid: str) -> ip.PatientRecord:
@@ -62,3 +64,42 @@ def test_an_import_naming_one_patient_two_ways_stores_nothing(
     with pytest.raises(RegistryError, match="'SYN-02' \\(stored\\)"):
         import_files(registry, [second], actor="ann")
     assert _versions(registry) == 2
+
+
+def test_two_imports_adding_one_id_in_two_cases_at_once_store_one(db_url: str) -> None:
+    """PostgreSQL: a batch adding ``A1`` while another, not yet committed, adds ``a1`` waits for
+    it and is then refused, instead of both passing the check unseen by each other. (SQLite
+    writers hold the whole database one at a time, so there is no such race there.)"""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite writers are serialized by BEGIN IMMEDIATE; the race is PostgreSQL's")
+    inside, release = threading.Event(), threading.Event()
+    outcome: dict[str, object] = {}
+
+    def hold_open(_session: object, _added: object) -> None:
+        inside.set()  # "a1" is added, not committed
+        release.wait(30)
+
+    with Registry.open(db_url, create=True) as first, Registry.open(db_url) as second:
+        holder = threading.Thread(
+            target=lambda: first._add_batch(
+                [_BatchItem("a.json", _record("a1"), None)], actor="ann", and_then=hold_open
+            )
+        )
+        holder.start()
+        assert inside.wait(30)
+
+        def add_other_case() -> None:
+            try:
+                outcome["added"] = second.add_record(_record("A1"), actor="bob")
+            except RegistryError as exc:
+                outcome["refused"] = str(exc)
+
+        adder = threading.Thread(target=add_other_case)
+        adder.start()
+        adder.join(timeout=2)  # lets an unguarded check run and commit before "a1" does
+        release.set()
+        holder.join()
+        adder.join()
+        assert "refused" in outcome, outcome
+        assert "'A1' differs only in case from 'a1' (stored)" in str(outcome["refused"])
+        assert first.patients(actor="ann") == ["a1"]

@@ -19,6 +19,7 @@ from typing import Any, TextIO
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import Select, func, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -72,6 +73,13 @@ _RETRY_SQLITE_CODES = frozenset(
 
 _SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 """The files SQLite keeps beside a database file (write-ahead log, its index, rollback journal)."""
+
+_LOCK_IDS_IN_ANY_CASE = sql_text(
+    "SELECT count(pg_advisory_xact_lock(hashtextextended(id, 0))) FROM "
+    '(SELECT id FROM unnest(CAST(:ids AS text[])) AS ids (id) ORDER BY id COLLATE "C") AS sorted'
+)
+"""PostgreSQL: lock each of ``:ids`` (lower-case patient ids) until the transaction ends, in
+code point order (see :meth:`Registry._refuse_ids_in_another_case`)."""
 
 _LOCK_CHUNK = 1000
 """Patients locked or looked up per statement by :meth:`Registry._lock_patients` and the check of
@@ -471,6 +479,13 @@ class Registry(Database):
         # the stored ids equal to a batch id but for case, looked up through the index on
         # lower(pseudonym) (migration 0007): ids are ASCII, where lower() is case folding
         lowered = sorted({pid.lower() for pid in labels})
+        if session.get_bind().dialect.name == "postgresql":
+            # one transaction-level advisory lock per lower-case id, taken in one order by every
+            # writer, so that a concurrent batch adding "A1" while this one adds "a1" waits for
+            # this one to commit, then sees "a1" (at READ COMMITTED each statement sees what was
+            # committed before it) and is refused; without it both passed the check unseen by
+            # each other. https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS
+            session.execute(_LOCK_IDS_IN_ANY_CASE, {"ids": lowered})
         stored: set[str] = set()
         for start in range(0, len(lowered), _LOCK_CHUNK):
             chunk = lowered[start : start + _LOCK_CHUNK]
