@@ -74,3 +74,25 @@ def test_collinear_covariates_are_named() -> None:
     text = _message(frame, ["crp", "crp_twice"])
     assert "['crp', 'crp_twice'] are collinear" in text
     assert not [s for s in INTERNAL if s in text]
+
+
+def test_events_all_at_the_end_of_every_follow_up_are_refused_in_words() -> None:
+    # two patients with the event on the same day and nobody followed longer: no risk set holds
+    # a patient without the event, so there is nothing to compare (no traceback from lifelines)
+    frame = pd.DataFrame({"os_days": [100.0, 100.0], "os_event": [1, 1], "crp": [5.0, 7.0]})
+    with pytest.raises(CohortError, match="no patient is still at risk without the os event"):
+        cox_model(frame, ["crp"])
+    censored_earlier = pd.DataFrame(
+        {"os_days": [100.0, 100.0, 100.0, 50.0], "os_event": [1, 1, 1, 0], "crp": [5.0, 7, 9, 3]}
+    )
+    with pytest.raises(CohortError, match=r"3 events, all at day 100"):
+        cox_model(censored_earlier, ["crp"])
+
+
+def test_a_patient_censored_on_the_day_of_the_events_is_compared() -> None:
+    frame = pd.DataFrame(
+        {"os_days": [100.0, 100.0, 100.0, 50.0], "os_event": [1, 0, 1, 0], "crp": [5.0, 7, 9, 3]}
+    )
+    model = cox_model(frame, ["crp"])
+    assert model.events == 2
+    assert model.hazard_ratios["crp"].ci_low is not None

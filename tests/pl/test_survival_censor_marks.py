@@ -13,7 +13,7 @@ from matplotlib.lines import Line2D
 
 from immunoprecise import pl
 from immunoprecise.cohort import kaplan_meier
-from immunoprecise.pl._survival import censor_marks
+from immunoprecise.pl._survival import MAX_CENSOR_MARKS, MAX_STEPS, censor_marks
 
 
 def _frame() -> pd.DataFrame:
@@ -82,3 +82,25 @@ def test_marks_are_merged_per_time_bin_for_a_large_cohort() -> None:
     assert 0 < t.size <= 100
     assert t.size == s.size
     assert censor_marks(curve, 1.0, None)[0].size == len(curve.censor_times)
+
+
+def _censored_at(count: int) -> pd.DataFrame:
+    """``count`` distinct censoring times (days 1…count) and ten events."""
+    days = np.concatenate([np.arange(1.0, count + 1), np.linspace(5.5, count - 0.5, 10)])
+    events = np.concatenate([np.zeros(count, dtype=int), np.ones(10, dtype=int)])
+    return pd.DataFrame({"os_days": days, "os_event": events})
+
+
+def _ticks(fig: object) -> int:
+    lines = fig.axes[0].get_lines()  # type: ignore[attr-defined]
+    return sum(len(line.get_xdata()) for line in lines if line.get_marker() == "|")
+
+
+def test_marks_are_thinned_above_the_shared_count_and_not_at_it() -> None:
+    at = kaplan_meier(_censored_at(MAX_CENSOR_MARKS))
+    assert _ticks(pl.kaplan_meier(at, time_unit="days")) == MAX_CENSOR_MARKS
+    above = kaplan_meier(_censored_at(MAX_CENSOR_MARKS + 1))
+    assert _ticks(pl.kaplan_meier(above, time_unit="days")) <= MAX_STEPS
+    # between MAX_STEPS and MAX_CENSOR_MARKS every censoring time keeps its tick
+    between = kaplan_meier(_censored_at(MAX_STEPS + 500))
+    assert _ticks(pl.kaplan_meier(between, time_unit="days")) == MAX_STEPS + 500

@@ -15,8 +15,9 @@ import pandas as pd
 import pytest
 
 import immunoprecise as ip
+from immunoprecise import pl
 from immunoprecise.cohort import kaplan_meier
-from immunoprecise.pl._survival import MAX_STEPS
+from immunoprecise.pl._survival import MAX_CENSOR_MARKS, MAX_STEPS
 from immunoprecise.service.dashboard_cohorts import km_figure
 from service.service_server import Server
 from service.test_dashboard import _login
@@ -83,3 +84,17 @@ def test_a_curve_without_censoring_has_no_marks_and_no_legend_entry() -> None:
     figure = km_figure(kaplan_meier(frame), title="OS")
     assert _marks(figure) == []
     assert "censored" not in [t.get("name") for t in figure["data"]]
+
+
+@pytest.mark.parametrize("count", [MAX_STEPS + 500, MAX_CENSOR_MARKS, MAX_CENSOR_MARKS + 1])
+def test_the_dashboard_thins_its_marks_at_the_same_count_as_the_figure(count: int) -> None:
+    days = np.concatenate([np.arange(1.0, count + 1), np.linspace(5.5, count - 0.5, 10)])
+    events = np.concatenate([np.zeros(count, dtype=int), np.ones(10, dtype=int)])
+    km = kaplan_meier(pd.DataFrame({"os_days": days, "os_event": events}))
+    (mark,) = _marks(km_figure(km, title="OS"))
+    figure = pl.kaplan_meier(km, time_unit="months")
+    (ticks,) = [line for line in figure.axes[0].get_lines() if line.get_marker() == "|"]
+    drawn = np.asarray(ticks.get_xdata(), dtype=float)
+    assert len(mark["x"]) == drawn.size
+    assert mark["x"] == pytest.approx(drawn.tolist())
+    assert (len(mark["x"]) < count) == (count > MAX_CENSOR_MARKS)

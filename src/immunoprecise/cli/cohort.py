@@ -284,6 +284,15 @@ def survival(
     ] = None,
     reference: ReferenceOpt = None,
     penalizer: PenalizerOpt = 0.0,
+    per_sd: Annotated[
+        bool,
+        typer.Option(
+            "--per-sd",
+            help="Hazard ratios of numeric Cox covariates per standard deviation (the sample "
+            "SD, ddof=1, of the patients in the fit) instead of per unit, to compare covariates "
+            "on different scales; levels and 0/1 covariates stay per level.",
+        ),
+    ] = False,
     plot: PlotOpt = None,
     json_out: JsonOpt = None,
     sheet: SheetOpt = None,
@@ -293,9 +302,11 @@ def survival(
 
     Example: immunoprecise cohort survival fl_cohort.csv --endpoint pfs --by risk.flipi:category
     --cox risk.flipi:category --cox crp --reference risk.flipi:category=low --plot km.png
+    (add --per-sd for hazard ratios per standard deviation of crp)
     """
     from immunoprecise import pl
     from immunoprecise.cohort import cox_model, kaplan_meier, log_rank
+    from immunoprecise.cohort.cox import SD_DEFINITION
     from immunoprecise.cohort.statistic import format_number, format_ratio
 
     if order and not trend:  # the order is only read by the trend test
@@ -303,6 +314,8 @@ def survival(
     if trend and not by:
         raise _fail("--trend tests a trend across the levels of a column; give it with --by")
     references = _cox_setup(cox, reference, penalizer)
+    if per_sd and not cox:
+        raise _fail("--per-sd sets up the Cox model; name its covariates with --cox")
     try:
         frame = load_cohort_frame(source, sheet=sheet)
         km = kaplan_meier(frame, endpoint=endpoint, group=by)
@@ -317,6 +330,7 @@ def survival(
                 endpoint=endpoint,
                 reference_levels=references or None,
                 penalizer=penalizer,
+                scale="sd" if per_sd else "unit",
             )
             if cox
             else None
@@ -346,17 +360,27 @@ def survival(
         cox_table = Table(
             title=f"Cox model of {endpoint.upper()} (n={model.n}, {model.events} events{penalized})"
         )
-        for col in ("term", "HR (95% CI)", "p", "PH test p"):
-            cox_table.add_column(col)
+        scaled = model.scale == "sd"
+        hr_head = "HR per SD (95% CI)" if scaled else "HR (95% CI)"
+        # with --per-sd, what each HR is per: "1 SD (7.34)", or per level for levels and 0/1
+        for col in ("term", hr_head, *(["per"] if scaled else []), "p", "PH test p"):
+            cox_table.add_column(col, overflow="fold")  # a term cut short is another term
         for term, hr in model.hazard_ratios.items():
             ph = model.ph_tests[term].p_value
             cox_table.add_row(
                 term,
                 format_ratio(hr.estimate, hr.ci_low, hr.ci_high),
+                *([model.per(term)] if scaled else []),
                 _p(hr.p_value),
                 _p(ph) + (" (violated)" if term in model.ph_violated else ""),
             )
         _out.print(cox_table)
+        if scaled:
+            _out.print(
+                f"Hazard ratios per SD: per 1 {SD_DEFINITION} (the value in brackets under "
+                "'per'), not per unit; levels and two-valued covariates are per level.",
+                markup=False,
+            )
         if model.reference_levels:  # what each level's hazard ratio is against
             against = ", ".join(f"{k} = {v}" for k, v in model.reference_levels.items())
             _out.print(f"reference level: {against}", markup=False)
@@ -455,9 +479,18 @@ def _references(items: Sequence[str]) -> dict[str, str]:
 
 
 def _cli_advice(message: str, option: str) -> str:
-    """A Cox fit's advice to set a penalizer, named as the command's option (``--penalizer``)."""
-    from immunoprecise.cohort.cox import PENALIZER_ADVICE
+    """A library's advice named as the command's options: a Cox fit's penalizer
+    (``--penalizer``), the reference level that codes a covariate as levels (``--reference``)
+    and a trend test's order of text levels (``--order``)."""
+    from immunoprecise.cohort.cox import LEVELS_ADVICE, PENALIZER_ADVICE
+    from immunoprecise.cohort.survival import ORDER_ADVICE
 
+    message = message.replace(
+        LEVELS_ADVICE, "give its reference level with --reference COLUMN=LEVEL to code it as levels"
+    )
+    message = message.replace(
+        ORDER_ADVICE, "give their order, lowest first (e.g. --order low,intermediate,high)"
+    )
     return message.replace(PENALIZER_ADVICE, f"set a small penalizer ({option})")
 
 

@@ -11,26 +11,33 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 from lifelines import CoxPHFitter
 from lifelines.exceptions import ConvergenceError, ConvergenceWarning
 from lifelines.statistics import proportional_hazard_test
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from immunoprecise.cohort.frame import CATEGORY_SUFFIX, cohort_frame, level_text, survival_data
 from immunoprecise.cohort.statistic import Statistic, check_ci_level
 from immunoprecise.errors import CohortError
 from immunoprecise.records import Cohort
+from immunoprecise.wording import counted
 
-__all__ = ["PENALIZER_ADVICE", "CoxModel", "cox_model"]
+__all__ = ["PENALIZER_ADVICE", "SD_DEFINITION", "CoxModel", "cox_model"]
 
 COX_REFERENCE = "Cox 1972, J R Stat Soc B 34:187"
 PH_REFERENCE = "Grambsch & Therneau 1994, Biometrika 81:515"
 PENALIZER_ADVICE = "set a small penalizer (penalizer=0.1)"
 """The advice closing the message of a Cox fit that does not converge; a command line replaces it
 with the name of its own option."""
+LEVELS_ADVICE = "name its reference level in reference_levels= to code it as levels"
+"""The advice for a covariate that mixes numbers and text; a command line replaces it with its
+own option (``--reference``)."""
+SD_DEFINITION = "sample SD (ddof=1) of the patients in the fit"
+"""Which standard deviation a hazard ratio per SD (``scale="sd"``) is per."""
 
 
 class CoxModel(BaseModel):
@@ -40,6 +47,12 @@ class CoxModel(BaseModel):
     ``"<column>=<level>"`` for a level of a categorical covariate against ``reference_levels``.
     ``penalizer`` is the ridge penalty the model was fitted with (0: the plain partial
     likelihood), kept so that the fit can be reproduced.
+
+    ``scale`` says what a numeric covariate's hazard ratio is per: ``"unit"`` (one unit of the
+    column as given) or ``"sd"`` (one standard deviation: the sample SD, ddof=1, of the
+    patients in the fit, kept per term in ``sd``; the term's hazard ratio is then named
+    "… per SD"). A level of a text covariate, and a numeric covariate with two values (a 0/1
+    indicator), is always per level, never scaled.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -56,16 +69,38 @@ class CoxModel(BaseModel):
     events: int
     excluded: tuple[str, ...]
     penalizer: float = 0.0
+    scale: Literal["unit", "sd"] = "unit"
+    sd: dict[str, float] = Field(default_factory=dict)
+
+    def per(self, term: str) -> str:
+        """What the hazard ratio of ``term`` is per: ``"1 SD (12.3)"``, ``"1 unit"`` or the level.
+
+        Examples
+        --------
+        >>> import immunoprecise as ip
+        >>> m = cox_model(ip.data.example_path("fl_cohort.csv"), ["crp"], scale="sd")
+        >>> m.per("crp").startswith("1 SD (")
+        True
+        """
+        if term in self.sd:
+            return f"1 SD ({self.sd[term]:.4g})"
+        name, eq, level = term.partition("=")
+        if eq and name in self.reference_levels:
+            return f"{level} vs {self.reference_levels[name]}"
+        return "1 unit"
 
     def table(self) -> pd.DataFrame:
-        """One row per term: HR, CI, p and the proportional-hazards test p.
+        """One row per term: HR, CI, p, the proportional-hazards test p and what the HR is per.
+
+        The column ``per`` says what each hazard ratio is per (:meth:`per`): ``"1 unit"``,
+        ``"1 SD (45.2)"`` (with ``scale="sd"``) or a level against its reference.
 
         Examples
         --------
         >>> import immunoprecise as ip
         >>> m = cox_model(ip.data.example_path("fl_cohort.csv"), ["crp"])
         >>> list(m.table().columns)
-        ['hazard_ratio', 'ci_low', 'ci_high', 'p_value', 'ph_p_value']
+        ['hazard_ratio', 'ci_low', 'ci_high', 'p_value', 'ph_p_value', 'per']
         """
         rows = {
             term: {
@@ -74,6 +109,7 @@ class CoxModel(BaseModel):
                 "ci_high": hr.ci_high,
                 "p_value": hr.p_value,
                 "ph_p_value": self.ph_tests[term].p_value,
+                "per": self.per(term),
             }
             for term, hr in self.hazard_ratios.items()
         }
@@ -89,6 +125,7 @@ def cox_model(
     ci_level: float = 0.95,
     ph_alpha: float = 0.05,
     penalizer: float = 0.0,
+    scale: Literal["unit", "sd"] = "unit",
 ) -> CoxModel:
     """Fit a Cox proportional-hazards model and check its proportional-hazards assumption.
 
@@ -116,6 +153,14 @@ def cox_model(
         (0.01–0.1) gives a finite fit where a term separates the events; its hazard ratios are
         shrunk towards 1 and its Wald CIs are of the penalized estimate, so report it with them
         (it is kept in ``CoxModel.penalizer`` and named in each hazard ratio's method).
+    scale
+        What a numeric covariate's hazard ratio is per: ``"unit"`` (one unit of the column as
+        given) or ``"sd"`` (one standard deviation: the sample SD, ddof=1, of the patients in
+        the fit, kept in ``CoxModel.sd``), to compare covariates on different scales (CYT,
+        TMB, CRP). The fit is the same; only the covariate's unit changes (the HR per SD is
+        the HR per unit raised to the power SD; the same as fitting the standardized column).
+        Levels of text covariates and numeric covariates with two values (0/1 indicators)
+        stay per level.
 
     Returns
     -------
@@ -135,6 +180,12 @@ def cox_model(
     ...               reference_levels={"risk.flipi:category": "low"})
     >>> sorted(m.hazard_ratios)
     ['crp', 'risk.flipi:category=high', 'risk.flipi:category=intermediate']
+
+    Per standard deviation, to compare covariates on different scales:
+
+    >>> per_sd = cox_model(ip.data.example_path("fl_cohort.csv"), ["crp"], scale="sd")
+    >>> per_sd.hazard_ratios["crp"].name
+    'hazard ratio crp per SD'
     """
     if isinstance(covariates, str):
         covariates = [covariates]
@@ -145,11 +196,35 @@ def cox_model(
         raise CohortError(f"ph_alpha = {ph_alpha} is out of range; use a level in (0, 1)")
     if not (math.isfinite(penalizer) and penalizer >= 0):
         raise CohortError(f"penalizer = {penalizer} is out of range; use 0 (none) or more")
+    if scale not in ("unit", "sd"):
+        raise CohortError(
+            f"scale = {scale!r} is not known; use 'unit' (hazard ratio per unit of the covariate) "
+            "or 'sd' (per standard deviation)"
+        )
     frame = cohort_frame(data)
     surv = survival_data(frame, endpoint, require=list(covariates))
     if surv.event.sum() == 0:
         raise CohortError(f"no {endpoint} event was observed; a Cox model cannot be fitted")
+    first_event = float(surv.time[surv.event == 1].min())
+    if not np.any((surv.time > first_event) | ((surv.time == first_event) & (surv.event == 0))):
+        # every risk set holds only patients with the event there: nothing to compare
+        raise CohortError(
+            f"no patient is still at risk without the {endpoint} event at any event time "
+            f"({counted(int(surv.event.sum()), 'event')}, all at day {first_event:g}, the end "
+            "of follow-up of every patient analysed); a Cox model compares patients with and "
+            "without the event at each event time and cannot be fitted — add patients "
+            "followed longer"
+        )
     design, refs = _design(frame.loc[surv.index], covariates, reference_levels or {})
+    sds: dict[str, float] = {}
+    if scale == "sd":
+        for name in covariates:
+            if name in refs:  # coded as levels: per level
+                continue
+            values = design[name]
+            if values.nunique() > 2:  # a 0/1 (two-valued) indicator stays per level
+                sds[name] = float(values.std(ddof=1))
+                design[name] = values / sds[name]
     design["_time"] = surv.time
     design["_event"] = surv.event
     cph = CoxPHFitter(alpha=1 - ci_level, penalizer=penalizer)
@@ -176,7 +251,7 @@ def cox_model(
         )
     hrs = {
         str(term): Statistic(
-            name=f"hazard ratio {term}",
+            name=f"hazard ratio {term}" + (" per SD" if term in sds else ""),
             estimate=float(row["exp(coef)"]),
             ci_low=float(row[lo_col]),
             ci_high=float(row[hi_col]),
@@ -185,6 +260,7 @@ def cox_model(
             n=n,
             method=fitted,
             reference=COX_REFERENCE,
+            unit=f"per SD ({sds[term]:.6g}; {SD_DEFINITION})" if term in sds else None,
         )
         for term, row in summary.iterrows()
     }
@@ -223,6 +299,8 @@ def cox_model(
         events=events,
         excluded=surv.excluded,
         penalizer=float(penalizer),
+        scale=scale,
+        sd=sds,
     )
 
 
@@ -251,8 +329,8 @@ def _design(
             first = int(np.flatnonzero(numeric.isna().to_numpy())[0])
             raise CohortError(
                 f"covariate {name!r} mixes numbers and text: patient {frame.index[first]} has "
-                f"{col.iloc[first]!r}; give numbers for a numeric covariate, or name its reference "
-                "level in reference_levels= to code it as levels"
+                f"{col.iloc[first]!r}; give numbers for a numeric covariate (leave a value not "
+                f"measured empty: that patient is left out of the model), or {LEVELS_ADVICE}"
             )
         levels = col.map(level_text)
         counts = levels.value_counts()

@@ -170,7 +170,9 @@ def pool_random_effects(
     pooled = sum(wi * ti for wi, ti in zip(w_re, theta, strict=True)) / sw_re
     z = float(stats.norm.ppf(0.5 + ci_level / 2))
     n = sum(s.n for s in estimates)
-    name = estimates[0].name if len({s.name for s in estimates}) == 1 else "pooled estimate"
+    # studies named differently ("HR", "hazard ratio"): a ratio on the log scale, else an estimate
+    mixed = "ratio" if scale == "log" else "estimate"
+    name = estimates[0].name if len({s.name for s in estimates}) == 1 else mixed
     unit = estimates[0].unit
 
     def stat(centre: float, se: float, how: str) -> Statistic:

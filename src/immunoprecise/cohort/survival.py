@@ -44,6 +44,9 @@ __all__ = [
     "survival_at",
 ]
 
+#: The advice of a trend test on text levels given no order; a command line replaces it with
+#: its own option (``--order``).
+ORDER_ADVICE = "give their order (e.g. order=['low', 'intermediate', 'high'])"
 #: Expected events in a group below which the log-rank χ² approximation is called doubtful.
 SMALL_EXPECTED = 5.0
 #: Days per month used to show months (365.25 / 12).
@@ -480,8 +483,7 @@ def _trend_scores(
             return {lv: float(lv) for lv in levels}
         except ValueError:
             raise CohortError(
-                f"column {group!r} has text levels {levels}; give their order "
-                "(e.g. order=['low', 'intermediate', 'high']) for a trend test"
+                f"column {group!r} has text levels {levels}; {ORDER_ADVICE} for a trend test"
             ) from None
     names = [level_text(o) for o in order]
     twice = repeated(names)

@@ -15,7 +15,7 @@ from matplotlib.transforms import blended_transform_factory
 from immunoprecise.cohort.meta import PooledEstimate
 from immunoprecise.cohort.predictors import CrossCohortEvaluation, PredictorComparison
 from immunoprecise.cohort.roc import RocCurve
-from immunoprecise.cohort.statistic import Statistic, ratio_digits
+from immunoprecise.cohort.statistic import Statistic, format_ratio
 from immunoprecise.pl._common import (
     EFFECTOR_COLOR,
     MISSING_COLOR,
@@ -227,7 +227,14 @@ def forest(
             _open_ends(ax, s, edges, y)
             size = 4 + 8 * math.sqrt(weights[j] / max_w) if weights else 6
             ax.plot([s.estimate], [y], marker="s", ms=size, color=EFFECTOR_COLOR, ls="none")
-            ax.text(1.02, y, _interval(s, level=False), transform=right, va="center", fontsize=8)
+            ax.text(
+                1.02,
+                y,
+                _interval(s, level=False, ratio=log_scale),
+                transform=right,
+                va="center",
+                fontsize=8,
+            )
             ticks.append(y)
             labels.append(label)
             y += 1
@@ -248,7 +255,7 @@ def forest(
             ax.text(
                 1.02,
                 y,
-                _interval(pooled_stat, level=False),
+                _interval(pooled_stat, level=False, ratio=log_scale),
                 transform=right,
                 va="center",
                 fontsize=8,
@@ -388,14 +395,23 @@ def _open_ends(ax: Axes, s: Statistic, edges: tuple[float, float], y: float) -> 
             ax.plot([edge], [y], marker=marker, ms=6, color=EFFECTOR_COLOR, ls="none")
 
 
-def _interval(s: Statistic, *, level: bool = True) -> str:
-    # a ratio gets the decimals that tell it and its CI apart from 1 (1.0032, not 1.00)
-    digits = ratio_digits(s.estimate, s.ci_low, s.ci_high) if "ratio" in s.name.lower() else 2
+def _interval(s: Statistic, *, level: bool = True, ratio: bool = False) -> str:
+    """A statistic with its CI as the figures write it (``level``: "95% CI " in the brackets).
+
+    A ratio (its name says "ratio", or ``ratio``: a row of a forest on a logarithmic axis) is
+    written by :func:`~immunoprecise.cohort.statistic.format_ratio`, as in the tables, so
+    that its decimals (those that tell it and its CI apart from 1) are the same everywhere.
+    """
+    if ratio or "ratio" in s.name.lower():
+        text = format_ratio(s.estimate, s.ci_low, s.ci_high)
+        if level and s.ci_level is not None and " (" in text:
+            head, _, rest = text.partition(" (")
+            text = f"{head} ({100 * s.ci_level:g}% CI {rest}"
+        return text
     if s.ci_low is None or s.ci_high is None or s.ci_level is None:
-        return f"{s.estimate:.{digits}f}"
+        return f"{s.estimate:.2f}"
     head = f"{100 * s.ci_level:g}% CI " if level else ""
-    low, high = _bound(s.ci_low, digits), _bound(s.ci_high, digits)
-    return f"{s.estimate:.{digits}f} ({head}{low}–{high})"
+    return f"{s.estimate:.2f} ({head}{_bound(s.ci_low)}–{_bound(s.ci_high)})"
 
 
 def _bound(x: float, digits: int = 2) -> str:

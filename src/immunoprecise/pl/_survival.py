@@ -13,10 +13,22 @@ from immunoprecise.cohort.survival import KaplanMeierCurve, SurvivalCurves
 from immunoprecise.pl._common import curve_look, panels
 from immunoprecise.wording import counted
 
-__all__ = ["MAX_STEPS", "censor_marks", "curve_steps", "kaplan_meier", "steps_drawn"]
+__all__ = [
+    "MAX_CENSOR_MARKS",
+    "MAX_STEPS",
+    "censor_marks",
+    "curve_steps",
+    "kaplan_meier",
+    "steps_drawn",
+]
 
 #: Time bins across a curve's follow-up above which its steps are drawn merged per bin.
 MAX_STEPS = 1000
+
+#: Distinct censoring times of one curve above which its censoring ticks are thinned to one per
+#: each of :data:`MAX_STEPS` equal time bins: ``2 × MAX_STEPS``, the rule the curve's steps
+#: follow. :func:`kaplan_meier` and the dashboard's interactive curves thin at this same count.
+MAX_CENSOR_MARKS = 2 * MAX_STEPS
 
 _ENDPOINT = {"os": "Overall survival", "pfs": "Progression-free survival"}
 
@@ -148,9 +160,11 @@ def censor_marks(
     """Where :func:`kaplan_meier` marks the curve's censoring times: times and survival.
 
     One mark per distinct censoring time, on the curve (the survival estimate at that time).
-    With more than ``max_steps`` distinct censoring times (a large cohort), one mark is kept
-    per each of ``max_steps`` equal time bins across the follow-up, so that the figure stays
-    small; the marks still show where patients were censored.
+    With more than ``2 × max_steps`` distinct censoring times (a large cohort; by default more
+    than :data:`MAX_CENSOR_MARKS`), one mark is kept per each of ``max_steps`` equal time bins
+    across the follow-up (the first censoring time of the bin), so that the figure stays
+    small; the marks still show where patients were censored. The curve's steps are thinned
+    by the same rule (:func:`curve_steps`).
 
     Parameters
     ----------
@@ -159,7 +173,8 @@ def censor_marks(
     scale
         Factor from days to the unit drawn (``1 / 30.4375`` for months).
     max_steps
-        Time bins above which marks are merged per bin; ``None`` keeps every mark.
+        Time bins into which marks are merged when there are more than twice as many;
+        ``None`` keeps every mark.
 
     Returns
     -------
@@ -183,7 +198,7 @@ def censor_marks(
     i = np.searchsorted(times, ct, side="right") - 1
     s = np.where(i >= 0, surv[np.clip(i, 0, max(surv.size - 1, 0))], 1.0)
     last = float(ct[-1])
-    if max_steps is not None and ct.size > max_steps and last > 0:
+    if max_steps is not None and ct.size > 2 * max_steps and last > 0:
         bins = np.minimum((ct / last * max_steps).astype(np.int64), max_steps - 1)
         keep = np.ones(ct.size, dtype=bool)
         keep[1:] = bins[1:] != bins[:-1]

@@ -42,7 +42,7 @@ from immunoprecise.data import example_path
 from immunoprecise.errors import CohortError, ImmunopreciseError, RegistryError, ValidationError
 from immunoprecise.pl._common import CURVE_COLORS
 from immunoprecise.pl._cutpoint import scan_points
-from immunoprecise.pl._survival import MAX_STEPS, censor_marks, curve_steps
+from immunoprecise.pl._survival import MAX_CENSOR_MARKS, MAX_STEPS, censor_marks, curve_steps
 from immunoprecise.records.readers import TABLE_SUFFIXES
 from immunoprecise.registry import StoredRecordError, cohort_names, import_cohort
 from immunoprecise.service.dashboard import (
@@ -410,7 +410,7 @@ def censor_trace(
     survival estimate, as :func:`immunoprecise.pl.kaplan_meier` marks them) at each time,
     with how many patients were censored there as hover text.
 
-    With more than ``2 × MAX_STEPS`` distinct censoring times (a large cohort) the ticks are
+    With more than ``MAX_CENSOR_MARKS`` distinct censoring times (a large cohort) the ticks are
     thinned as the curve's steps are: one per each of ``MAX_STEPS`` equal time bins (the
     bin's first time, where :func:`immunoprecise.pl._survival.censor_marks` puts it), its
     hover text counting every patient censored in the bin and naming its first and last time.
@@ -442,7 +442,7 @@ def censor_trace(
     """
     if not curve.censor_times:
         return None
-    thin = len(curve.censor_times) > 2 * MAX_STEPS
+    thin = len(curve.censor_times) > MAX_CENSOR_MARKS
     x, y = censor_marks(curve, _MONTH, MAX_STEPS if thin else None)
     months = np.asarray(curve.censor_times, dtype=float) * _MONTH
     counts = np.asarray(curve.censored, dtype=np.int64)
