@@ -9,6 +9,7 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -309,35 +310,89 @@ def _import_with_progress(
         return import_files(registry, paths, actor=actor, progress=step, sheet=sheet)
 
 
+class ExportFormat(StrEnum):
+    """What ``db export`` writes."""
+
+    jsonl = "jsonl"
+    fhir = "fhir"
+
+
+def _export_target(value: str | None) -> str | None:
+    """Check ``--out`` when the command line is read: a file that can be written, or a folder
+    (``DIR/``, or one that exists; FHIR only, checked with the format)."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise typer.BadParameter(
+            f"{value!r} is empty; give a file name, or leave the option out for stdout"
+        )
+    path = Path(value)
+    if not path.is_dir():
+        output_file()(path)  # refuses a file in the way of its folders (x.txt/out.jsonl)
+    return value
+
+
 @db_app.command("export")
 def export_command(
     db: DbUrl = None,
     out: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--out",
             "-o",
-            help="JSON-lines file to write; stdout if omitted.",
-            dir_okay=False,
-            callback=output_file(),
+            metavar="PATH",
+            help="File to write; stdout if omitted. With --format fhir, a folder (one that "
+            "exists, or a name ending in /) gets one <patient id>.fhir.json per patient.",
+            show_default=False,
+            callback=_export_target,
         ),
     ] = None,
+    fmt: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="jsonl: one record per line, as stored (read back by `db import` with the "
+            "same SHA-256s); fhir: FHIR R4B, one Bundle of type collection holding every "
+            "patient (or one per patient into a folder), without the expression file "
+            "reference.",
+        ),
+    ] = ExportFormat.jsonl,
     actor: Actor = None,
 ) -> None:
-    """Export the latest version of every record as JSON lines (one record per line).
+    """Export the latest version of every record (JSON lines by default, or FHIR R4B).
 
-    Example: immunoprecise db export --out registry.jsonl
+    Every record exported is audited (action export). `db import` reads either export back
+    into another registry.
+
+    \b
+    Examples:
+      immunoprecise db export --out registry.jsonl
+      immunoprecise db export --format fhir --out registry.fhir.json
+      immunoprecise db export --format fhir --out fhir/
     """
     from immunoprecise.registry import Registry
+    from immunoprecise.registry.exporting import export_fhir
 
+    who = actor or _default_actor()
+    folder = out is not None and (out.endswith(("/", os.sep)) or Path(out).is_dir())
+    if folder and fmt is ExportFormat.jsonl:
+        raise typer.BadParameter(
+            f"{out} names a folder; give a file name (or --format fhir for one file per patient)",
+            param_hint="'--out' / '-o'",
+        )
+    target = Path(out) if out is not None else None
     try:
+        if folder and target is not None:
+            target.mkdir(parents=True, exist_ok=True)
         with Registry.open(db) as registry:
-            if out is None and not stdout_is_utf8():
+            write = registry.export if fmt is ExportFormat.jsonl else partial(export_fhir, registry)
+            if target is None and not stdout_is_utf8():
                 buffer = io.StringIO()  # written once audited, in ASCII (JSON escapes)
-                n = registry.export(buffer, actor=actor or _default_actor())
+                n = write(buffer, actor=who)
                 write_json(buffer.getvalue())
             else:
-                n = registry.export(out, actor=actor or _default_actor())
+                n = write(target, actor=who)
     except ImmunopreciseError as exc:
         raise _fail(exc) from None
     except BrokenPipeError:  # the reader of stdout stopped (`| head`): not an error of ours
@@ -345,8 +400,9 @@ def export_command(
         return
     except OSError as exc:
         raise _fail(f"cannot write {out or 'stdout'}: {exc.strerror}") from None
-    if out is not None:
-        _err.print(f"wrote {n} record(s) to {_shown(out)}", markup=False)
+    if target is not None:
+        where = f"one file per patient in {_shown(target)}" if folder else _shown(target)
+        _err.print(f"wrote {n} record(s) to {where}", markup=False)
 
 
 def _quiet_stdout() -> None:

@@ -19,6 +19,7 @@ Examples
 from immunoprecise.errors import RegistryError
 from immunoprecise.registry.cohorts import COHORT_KIND, cohort_names, import_cohort, load_cohort
 from immunoprecise.registry.connection import DB_ENV_VAR, default_url, resolve_url
+from immunoprecise.registry.exporting import export_fhir
 from immunoprecise.registry.importing import import_file, import_files, record_files
 from immunoprecise.registry.migrate import current_revision, downgrade, head_revision, upgrade
 from immunoprecise.registry.models import (
@@ -59,6 +60,7 @@ __all__ = [
     "current_revision",
     "default_url",
     "downgrade",
+    "export_fhir",
     "head_revision",
     "import_cohort",
     "import_file",

@@ -116,6 +116,25 @@ def _folded(text: str) -> str:
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
 
 
+def latest_versions_query() -> Select[RecordVersionRow, str]:
+    """The latest version of every patient's record, with the patient id: what an export writes
+    (:meth:`Registry.export`, :func:`~immunoprecise.registry.exporting.export_fhir`)."""
+    latest = (
+        select(RecordVersionRow.patient_id, func.max(RecordVersionRow.version).label("v"))
+        .group_by(RecordVersionRow.patient_id)
+        .subquery()
+    )
+    return (
+        select(RecordVersionRow, PatientRow.pseudonym)
+        .join(
+            latest,
+            (RecordVersionRow.patient_id == latest.c.patient_id)
+            & (RecordVersionRow.version == latest.c.v),
+        )
+        .join(PatientRow, RecordVersionRow.patient_id == PatientRow.id)
+    )
+
+
 def storable_text(text: str) -> str:
     r"""``text`` with undecodable bytes written as ``\xNN``, so that a database can store it.
 
@@ -1525,20 +1544,7 @@ class Registry(Database):
             The number of records written.
         """
         who = _check_actor(actor)
-        latest = (
-            select(RecordVersionRow.patient_id, func.max(RecordVersionRow.version).label("v"))
-            .group_by(RecordVersionRow.patient_id)
-            .subquery()
-        )
-        query = (
-            select(RecordVersionRow, PatientRow.pseudonym)
-            .join(
-                latest,
-                (RecordVersionRow.patient_id == latest.c.patient_id)
-                & (RecordVersionRow.version == latest.c.v),
-            )
-            .join(PatientRow, RecordVersionRow.patient_id == PatientRow.id)
-        )
+        query = latest_versions_query()
         # A file is written beside the target and renamed onto it once the audit rows are
         # committed: a failed export (a full disk) leaves no truncated file, nor a file whose
         # export was never audited, and an earlier export at the target stays as it was.
