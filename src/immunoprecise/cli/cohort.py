@@ -746,6 +746,15 @@ def report(
     cox: Annotated[list[str] | None, typer.Option("--cox", help="Cox covariate (repeat).")] = None,
     reference: ReferenceOpt = None,
     penalizer: PenalizerOpt = 0.0,
+    per_sd: Annotated[
+        bool,
+        typer.Option(
+            "--per-sd",
+            help="Hazard ratios of numeric Cox covariates per standard deviation (the sample "
+            "SD, ddof=1, of the patients in the fit) instead of per unit; the report's Cox "
+            "table then reads 'HR per SD' and gives each term's SD.",
+        ),
+    ] = False,
     biomarker: Annotated[
         list[str] | None, typer.Option("--biomarker", "-b", help="Find its cut-point (repeat).")
     ] = None,
@@ -767,6 +776,8 @@ def report(
     from immunoprecise.report.cohort import CohortReportOptions, render_cohort_html
 
     references = _cox_setup(cox, reference, penalizer)
+    if per_sd and not cox:
+        raise _fail("--per-sd sets up the Cox model; name its covariates with --cox")
     try:
         options = CohortReportOptions(
             endpoint=endpoint,
@@ -775,6 +786,7 @@ def report(
             cox=tuple(cox or ()),
             cox_reference_levels=references,
             cox_penalizer=penalizer,
+            cox_per_sd=per_sd,
             biomarkers=tuple(biomarker or ()),
             predictors=tuple(predictor or ()),
             n_boot=n_boot,

@@ -27,8 +27,9 @@ from immunoprecise.cohort import (
     log_rank,
     response_table,
 )
+from immunoprecise.cohort.cox import SD_DEFINITION
 from immunoprecise.cohort.cutpoint import Cutpoint, optimal_cutpoint
-from immunoprecise.cohort.statistic import format_cut, format_number
+from immunoprecise.cohort.statistic import format_cut, format_number, format_ratio
 from immunoprecise.cohort.survival import SurvivalCurves
 from immunoprecise.errors import CohortError
 from immunoprecise.evaluation import DISCLAIMER
@@ -66,6 +67,12 @@ class CohortReportOptions(BaseModel):
     cox_penalizer: float = Field(
         default=0.0, ge=0, allow_inf_nan=False, description="Ridge penalty of the Cox model."
     )
+    cox_per_sd: bool = Field(
+        default=False,
+        description="Hazard ratios of numeric Cox covariates per standard deviation (the sample "
+        "SD, ddof=1, of the patients in the fit) instead of per unit; levels and 0/1 covariates "
+        "stay per level.",
+    )
     biomarkers: tuple[str, ...] = Field(default=(), description="Columns to find cut-points of.")
     predictors: tuple[str, ...] = Field(default=(), description="Scores of response (ROC/DeLong).")
     n_boot: int = Field(default=1000, ge=0, le=100_000, description="Bootstrap resamples.")
@@ -78,6 +85,8 @@ def _environment() -> jinja2.Environment:
         {
             "pct": lambda x: "NE" if x is None or x != x else f"{100 * x:.1f}%",
             "num": format_number,
+            # a ratio with the decimals that tell it and its CI apart from 1, as every table
+            "ratio": lambda s: format_ratio(s.estimate, s.ci_low, s.ci_high),
         }
     )
 
@@ -172,6 +181,11 @@ def render_cohort_html(
             f"order {list(o.order)} orders the levels of a group column for the trend test; "
             "give the column as by (--by)"
         )
+    if o.cox_per_sd and not o.cox:  # hazard ratios per SD of no model would be left out silently
+        raise CohortError(
+            "cox_per_sd asks for the Cox model's hazard ratios per SD; name its covariates as "
+            "cox (--cox)"
+        )
     km = kaplan_meier(frame, endpoint=o.endpoint, group=o.by)
     trend = (
         log_rank(frame, group=o.by, endpoint=o.endpoint, trend=True, order=list(o.order))
@@ -185,6 +199,7 @@ def render_cohort_html(
             endpoint=o.endpoint,
             reference_levels=o.cox_reference_levels or None,
             penalizer=o.cox_penalizer,
+            scale="sd" if o.cox_per_sd else "unit",
         )
         if o.cox
         else None
@@ -230,6 +245,7 @@ def render_cohort_html(
         "km_note": _steps_note(km),
         "trend": trend,
         "cox": cox,
+        "sd_definition": SD_DEFINITION,
         "responses": responses,
         "cuts": cuts,
         "comparison": comparison,
