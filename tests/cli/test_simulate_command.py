@@ -236,7 +236,7 @@ def test_agent_the_model_cannot_take_exits_2() -> None:
         (["--param", "gama=1e-6"], "has no parameter 'gama'; parameters: phi"),
         (["--initial", "X=1"], "has no state 'X'; states: C_T, C_M, T"),
         (["--parameter-set", "FOO"], "no parameter set 'FOO'; known: HDLM2, RAJI"),
-        (["--t-end", "-5"], "t_end must be a positive number of days"),
+        (["--t-end", "-5"], "--t-end must be a positive number of days"),
     ],
 )
 def test_bad_values_exit_2(args: list[str], message: str) -> None:

@@ -8,7 +8,9 @@ Before, doses after ``--t-end`` were warned about on stderr but left out of ``su
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import immunoprecise as ip
 from cli.test_simulate_command import _fails, _simulate
 
 
@@ -53,3 +55,34 @@ def test_a_body_weight_in_grams_is_refused_naming_the_option() -> None:
         "grams; give the weight in kg (70)",
     )
     assert result.stdout == "", "nothing is simulated"
+
+
+def test_every_note_is_shown_once_naming_the_option_t_end(tmp_path: Path) -> None:
+    regimen = "IL2 5e6 IU/d d8-12; IL-2 1e6 IU/d d10-14; chemo 1 mg/kg d0 q21d x3"
+    result = _simulate(
+        "depillis2006", "--regimen", regimen, "--t-end", "11", "-f", "json", "-o", str(tmp_path)
+    )
+    assert result.exit_code == 0, result.output
+    notes = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))["notes"]
+    library = ip.simulate("depillis2006", t_end=11, regimen=regimen).notes
+    assert len(library) == 4  # doses after the end, two infusions cut short, an overlap
+    for note in library:
+        worded = note.replace("t_end", "--t-end")
+        assert notes.count(worded) == 1, notes
+        assert " ".join(result.stderr.split()).count(worded) == 1
+    assert not any("t_end" in n for n in notes)
+    assert sum("(--t-end)" in n or "lengthen --t-end" in n for n in notes) == 3
+
+
+def test_errors_about_the_end_time_name_the_option_t_end() -> None:
+    _fails(_simulate("fl_adcc", "--t-end", "0"), "error: --t-end must be a positive number of days")
+    _fails(
+        _simulate("fl_adcc", "--t-end", "40000"),
+        "error: --t-end must be at most 36,525 days (100 years), not 40000",
+    )
+    stderr = _fails(
+        _simulate("fl_adcc", "--t-end", "10", "-r", "rituximab 375 mg/m2 d20"),
+        "its first dose is on day 20, after --t-end = 10 days",
+        "lengthen --t-end or start the regimen earlier",
+    )
+    assert "t_end" not in stderr

@@ -76,7 +76,7 @@ def test_a_regimen_that_is_no_regimen_exits_2_naming_the_item(regimen: str, mess
 
 
 def test_a_t_end_of_centuries_exits_2() -> None:
-    stderr = _fails(_simulate("kuznetsov1994", "--t-end", "1e12"), "t_end must be at most")
+    stderr = _fails(_simulate("kuznetsov1994", "--t-end", "1e12"), "--t-end must be at most")
     assert "36,525 days (100 years)" in stderr
 
 

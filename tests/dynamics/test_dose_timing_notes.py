@@ -107,3 +107,31 @@ def test_dose_timing_notes_name_the_end_time_as_the_caller_does() -> None:
         late.replace("--t-end", "t_end"),
         cut.replace("--t-end", "t_end"),
     ]
+
+
+def test_simulate_names_the_end_time_in_its_notes_as_the_caller_does() -> None:
+    regimen = "IL2 5e6 IU/d d8-12; IL-2 1e6 IU/d d10-14; chemo 1 mg/kg d0 q21d x3"
+    plain = ip.simulate("depillis2006", t_end=11, regimen=regimen)
+    named = ip.simulate("depillis2006", t_end=11, regimen=regimen, t_end_name="--t-end")
+    assert [n.startswith("Overlapping doses") for n in named.notes] == [False, False, False, True]
+    assert named.notes[0].endswith(late_doses_fix("--t-end"))
+    assert "(--t-end)" in named.notes[1]
+    assert "(--t-end)" in named.notes[2]
+    assert named.notes == tuple(n.replace("t_end", "--t-end") for n in plain.notes)
+    np.testing.assert_array_equal(named.y, plain.y)  # the wording only
+
+
+@pytest.mark.parametrize("name", ["", "  ", 3, None])
+def test_simulate_refuses_an_end_time_name_that_is_no_name(name: object) -> None:
+    with pytest.raises(
+        ip.errors.ModelError, match="t_end_name must be the name of the end time shown"
+    ):
+        ip.simulate("kuznetsov1994", t_end=10, t_end_name=name)  # type: ignore[arg-type]
+
+
+def test_simulate_names_the_end_time_in_its_errors_as_the_caller_does() -> None:
+    with pytest.raises(ip.errors.ModelError, match=r"^--t-end must be a positive number of days"):
+        ip.simulate("kuznetsov1994", t_end=0, t_end_name="--t-end")
+    with pytest.raises(ip.errors.ModelError, match="after --t-end = 10 days") as err:
+        ip.simulate("cartmath2021", t_end=10, regimen="CAR-T 1e6 cells d30", t_end_name="--t-end")
+    assert "lengthen --t-end or start the regimen earlier" in str(err.value)

@@ -92,6 +92,6 @@ def test_kept_trajectories_beyond_the_cap_are_refused_with_the_number_that_fits(
     with pytest.raises(ValidationError) as err:
         load_trial_design(design)
     message = str(err.value)
-    assert "keep_trajectories = 1,000 patients × 2 arms × 36,501 output times" in message
+    assert "keep_trajectories = 1000: 1,000 patients × 2 arms × 36,501 output times" in message
     assert "lower keep_trajectories to at most 273" in message
     assert load_trial_design({**design, "keep_trajectories": 273}).keep_trajectories == 273

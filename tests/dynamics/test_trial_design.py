@@ -73,7 +73,7 @@ def test_a_valid_design_reads_from_yaml(tmp_path: Path) -> None:
             "repeated: ['a']",
         ),
         ({"arms": [{"id": "bad id!", "regimen": ""}]}, "arms[0].id", "pattern"),
-        ({"arms": []}, "(record)", "give 1 to 10 arms"),
+        ({"arms": []}, "arms", "give 1 to 10 arms"),
         (
             {
                 "arms": [
@@ -81,7 +81,7 @@ def test_a_valid_design_reads_from_yaml(tmp_path: Path) -> None:
                     {"id": "late", "regimen": "CAR-T 1e6 cells d400"},
                 ]
             },
-            "(record)",
+            "arms[1].regimen",
             "no dose within follow_up_days = 365: arm 'late' (first dose on day 400)",
         ),
         (
@@ -110,19 +110,27 @@ def test_a_valid_design_reads_from_yaml(tmp_path: Path) -> None:
             "at day 84, falls after the end of follow-up (follow_up_days = 80)",
         ),
         # cartmath2021 starts at 2e6 cells: a 1.56 mm node, not measurable by Lugano
-        ({"response_criteria": "lugano"}, "(record)", "needs a measurable node at baseline"),
-        ({"response_criteria": "lugano"}, "(record)", "T = 2e+06 cells (the model default)"),
-        ({"response_criteria": "lugano"}, "(record)", "a node of 1.56 mm"),
-        ({"response_criteria": "lugano"}, "(record)", "more than 15 mm"),
+        (
+            {"response_criteria": "lugano"},
+            "population.initial.T",
+            "needs a measurable node at baseline",
+        ),
+        (
+            {"response_criteria": "lugano"},
+            "population.initial.T",
+            "T = 2e+06 cells (the model default)",
+        ),
+        ({"response_criteria": "lugano"}, "population.initial.T", "a node of 1.56 mm"),
+        ({"response_criteria": "lugano"}, "population.initial.T", "more than 15 mm"),
         # no tumor at baseline: every patient was reported as a failed simulation
         (
             {"population": {"initial": {"T": 0}}},
-            "(record)",
+            "population.initial.T",
             "the population: the initial tumor T = 0 cells (population.initial.T) is below one",
         ),
         (
             {"lethal_burden_cells": 2e6},
-            "(record)",
+            "lethal_burden_cells",
             "the population: the initial tumor T = 2e+06 cells (the model default) is at or "
             "above lethal_burden_cells = 2e+06",
         ),

@@ -790,7 +790,6 @@ def _run(
     from immunoprecise.dynamics.simulate import (
         MAX_T_END_DAYS,
         check_output_size,
-        dose_timing_notes,
         late_doses_fix,
         output_times,
         simulate,
@@ -842,7 +841,7 @@ def _run(
     y_values: Mapping[str, float] | pd.DataFrame = y0
     if patients is not None:
         p_values, y_values = _read_patients(patients, model, params, y0, parameter_set)
-    if math.isfinite(t_end) and 0 < t_end <= MAX_T_END_DAYS:  # else simulate names t_end
+    if math.isfinite(t_end) and 0 < t_end <= MAX_T_END_DAYS:  # else simulate names --t-end
         check_output_size(
             len(p_values) if isinstance(p_values, pd.DataFrame) else 1,
             output_times(t_end).size,
@@ -865,15 +864,9 @@ def _run(
             body_weight_kg=REFERENCE_BODY_WEIGHT_KG if body_weight is None else body_weight,
             body_surface_m2=REFERENCE_BODY_SURFACE_M2 if body_surface is None else body_surface,
             progress=lambda f: bar.update(task, completed=f),
+            t_end_name="--t-end",  # the notes name the option, not the library's argument
         )
-    # simulate's notes start with its dose timing notes, which name the end time t_end as the
-    # library takes it; here they are worded for the option --t-end
-    timing = dose_timing_notes(reg, t_end, t_end_name="--t-end")
-    notes = [
-        *timing,
-        *tr.notes[len(timing) :],
-        *_body_size_notes(model, reg, t_end, body_weight, body_surface),
-    ]
+    notes = [*tr.notes, *_body_size_notes(model, reg, t_end, body_weight, body_surface)]
     summary = _summary(tr, t_end=t_end, params=params, initial=y0, patients_file=patients)
     if len(summary.get("response", {}).get("assessment_days", ())) == 1:
         from immunoprecise.dynamics.response import DEFAULT_SCAN_INTERVAL_DAYS

@@ -90,6 +90,7 @@ def simulate(
     body_weight_kg: float = REFERENCE_BODY_WEIGHT_KG,
     body_surface_m2: float = REFERENCE_BODY_SURFACE_M2,
     progress: Callable[[float], None] | None = None,
+    t_end_name: str = "t_end",
 ) -> Trajectories:
     """Simulate tumor and effector trajectories of one or many virtual patients.
 
@@ -149,6 +150,10 @@ def simulate(
         cm², such as 18000, is refused).
     progress
         A callable, called with the fraction of simulated time done.
+    t_end_name
+        The name ``notes`` and errors give the end time by: ``t_end`` (default), or the name the
+        caller's user knows it by, e.g. ``--t-end`` on the command line (see
+        :func:`dose_timing_notes`).
 
     Returns
     -------
@@ -163,7 +168,8 @@ def simulate(
     ------
     ModelError
         An option of the wrong type or out of range (``t_end``, ``t_eval``, ``rtol``, ``atol``,
-        ``thresholds``, ``body_weight_kg``, ``body_surface_m2``, ``progress``, ``method``),
+        ``thresholds``, ``body_weight_kg``, ``body_surface_m2``, ``progress``, ``method``,
+        ``t_end_name``),
         naming the option, the value received and what is expected; a ``params`` or
         ``initial`` table without rows or with a repeated patient id, or the two naming
         different patients; a ``t_end`` beyond :data:`MAX_T_END_DAYS`; patients × output times
@@ -181,10 +187,15 @@ def simulate(
     True
     """
     mdl = resolve_model(model)
-    t_end = _number("t_end", t_end, "a positive number of days", _positive)
+    if not isinstance(t_end_name, str) or not t_end_name.strip():
+        raise ModelError(
+            f"t_end_name must be the name of the end time shown in notes and errors, such as "
+            f"'t_end' or '--t-end', not {t_end_name!r}"
+        )
+    t_end = _number(t_end_name, t_end, "a positive number of days", _positive)
     if t_end > MAX_T_END_DAYS:
         raise ModelError(
-            f"t_end must be at most {MAX_T_END_DAYS:,.0f} days (100 years), not {t_end:g}"
+            f"{t_end_name} must be at most {MAX_T_END_DAYS:,.0f} days (100 years), not {t_end:g}"
         )
     rtol = _number(
         "rtol", rtol, "a number between 0 and 1 (the relative tolerance), e.g. 1e-6", _fraction
@@ -217,7 +228,7 @@ def simulate(
             f"not {progress!r}"
         )
     reg = _regimen(regimen)
-    _check_doses_within(reg, t_end)
+    _check_doses_within(reg, t_end, t_end_name)
     ids, param_values, init_values = _patients(mdl, params, initial)
     n = len(ids)
     p = mdl.parameter_arrays(n, param_values, parameter_set=parameter_set, patients=ids)
@@ -236,7 +247,10 @@ def simulate(
     segments = dosing_segments(
         mdl, reg, t_end, body_weight_kg=body_weight_kg, body_surface_m2=body_surface_m2
     )
-    notes = (*dose_timing_notes(reg, t_end), *dose_overlap_notes(mdl, reg, t_end))
+    notes = (
+        *dose_timing_notes(reg, t_end, t_end_name=t_end_name),
+        *dose_overlap_notes(mdl, reg, t_end),
+    )
     crossings = _crossings(mdl, thresholds)
     chosen = method or mdl.method
     common: dict[str, Any] = {
@@ -527,14 +541,14 @@ def _crossings(model: Model, thresholds: object) -> list[Crossing]:
     return out
 
 
-def _check_doses_within(regimen: Regimen | None, t_end: float) -> None:
+def _check_doses_within(regimen: Regimen | None, t_end: float, t_end_name: str = "t_end") -> None:
     """Refuse a regimen none of whose doses starts by ``t_end``: it would simulate no treatment."""
     first = regimen.first_day if regimen is not None else None
     if first is not None and first > t_end:
         raise ModelError(
             f"regimen {str(regimen)!r}: its first dose is on day {first:g}, after "
-            f"t_end = {t_end:g} days, so no dose would be given; lengthen t_end or start the "
-            "regimen earlier"
+            f"{t_end_name} = {t_end:g} days, so no dose would be given; lengthen {t_end_name} or "
+            "start the regimen earlier"
         )
 
 

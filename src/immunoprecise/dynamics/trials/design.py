@@ -18,9 +18,11 @@ Examples
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import math
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -61,7 +63,12 @@ from immunoprecise.dynamics.simulate import (
     dosing_segments,
     resolve_model,
 )
-from immunoprecise.dynamics.trials.population import Constraint, PopulationSpec, not_a_flag
+from immunoprecise.dynamics.trials.population import (
+    Constraint,
+    ParameterDistribution,
+    PopulationSpec,
+    not_a_flag,
+)
 from immunoprecise.errors import (
     FieldProblem,
     ImmunopreciseError,
@@ -114,11 +121,39 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def _a_list(example: str) -> BeforeValidator:
+    """Refuse a mapping or a single text where a design lists items (YAML ``- `` lines), saying
+    how to write the list instead of pydantic's "Input should be a valid tuple"."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, dict):
+            keys = ", ".join(map(str, value)) or "none"
+            raise ValueError(
+                f"expected a list (a '- ' line per item, or [..., ...]), e.g. {example}; got a "
+                f"mapping (keys: {keys})"
+            )
+        if isinstance(value, str):
+            raise ValueError(
+                f"expected a list (a '- ' line per item, or [..., ...]), e.g. {example}; got a text"
+            )
+        return value
+
+    return BeforeValidator(check)
+
+
 Count = Annotated[int, BeforeValidator(not_a_flag)]
 """A whole number of a design; ``true``/``false`` refused."""
 Amount = Annotated[float, BeforeValidator(_finite)]
 """A finite number of a design (YAML's ``.nan``/``.inf`` refused); ``true``/``false`` refused.
 Text such as ``1e11``, which YAML 1.1 reads as text for want of a dot, is still read."""
+
+
+class _DesignFieldError(ValueError):
+    """Design fields that do not fit the rest of the design, each named with its path."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
 
 
 class _Frozen(BaseModel):
@@ -223,7 +258,9 @@ class TrialPopulation(_Frozen):
     initial: dict[str, Amount] = Field(
         default_factory=dict, description="Initial states shared by every patient (state units)."
     )
-    strata: tuple[TrialStratum, ...] = Field(default=(), description="Subgroups and their shares.")
+    strata: Annotated[tuple[TrialStratum, ...], _a_list("- {name: low FLIPI, proportion: 0.5}")] = (
+        Field(default=(), description="Subgroups and their shares.")
+    )
     body_weight_kg: Amount | None = Field(
         default=None,
         gt=0,
@@ -269,26 +306,64 @@ class TrialPopulation(_Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> TrialPopulation:
+        # each refusal names its field by its path in a trial design (population.…)
         if self.spec is not None:
             problems = self.spec._problems()  # nested dicts are validated without __init__
             if problems:
-                raise ValueError(
-                    "; ".join(f"spec.{p.field} = {p.value!r}: {p.message}" for p in problems)
+                raise _DesignFieldError(
+                    [
+                        FieldProblem(f"population.spec.{p.field}", p.value, p.message)
+                        for p in problems
+                    ]
                 )
-            if self.spec.constraints and not all(
-                isinstance(c, BaseModel) for c in self.spec.constraints
-            ):
-                raise ValueError("constraints of a trial design must be data, not functions")
+            functions = [
+                FieldProblem(
+                    f"population.spec.constraints[{k}]",
+                    None,
+                    "constraints of a trial design must be data, not functions",
+                )
+                for k, c in enumerate(self.spec.constraints)
+                if not isinstance(c, BaseModel)
+            ]
+            if functions:
+                raise _DesignFieldError(functions)
         if self.strata:
             names = [s.name for s in self.strata]
-            if len(set(names)) != len(names):
-                raise ValueError(f"stratum names must be unique; got {names}")
+            twice = repeated(names)
+            if twice:
+                raise _DesignFieldError(
+                    [
+                        FieldProblem(
+                            f"population.strata[{k}].name",
+                            name,
+                            f"stratum names must be unique; got {names}",
+                        )
+                        for k, name in enumerate(names)
+                        if name in twice and names.index(name) < k
+                    ]
+                )
             total = sum(s.proportion for s in self.strata)
             if abs(total - 1.0) > 1e-6:
-                raise ValueError(f"stratum proportions must add up to 1; they add up to {total:g}")
-        bad = {k: v for k, v in self.initial.items() if not (0 <= v < float("inf"))}
+                shares = ", ".join(f"{s.proportion:g}" for s in self.strata)
+                raise _DesignFieldError(
+                    [
+                        FieldProblem(
+                            "population.strata",
+                            None,
+                            f"stratum proportions must add up to 1; they add up to {total:g} "
+                            f"({shares})",
+                        )
+                    ]
+                )
+        bad = [
+            FieldProblem(
+                f"population.initial.{k}", v, "initial states must be finite and ≥ 0 (state units)"
+            )
+            for k, v in self.initial.items()
+            if not (0 <= v < float("inf"))
+        ]
         if bad:
-            raise ValueError(f"initial states must be finite and ≥ 0; got {bad}")
+            raise _DesignFieldError(bad)
         return self
 
     @property
@@ -370,7 +445,9 @@ class TrialDesign(_Frozen):
     name: str = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
     model: str = Field(min_length=1, max_length=64, description="Dynamics model id.")
-    arms: tuple[TrialArm, ...] = Field(description=f"1 to {MAX_ARMS} arms.")
+    arms: Annotated[
+        tuple[TrialArm, ...], _a_list("- {id: R, regimen: 'rituximab 375 mg/m2 d0'}")
+    ] = Field(description=f"1 to {MAX_ARMS} arms.")
     population: TrialPopulation = Field(default_factory=TrialPopulation)
     n_per_arm: Count = Field(ge=1, le=MAX_PATIENTS_PER_ARM, description="Virtual patients per arm.")
     follow_up_days: Amount = Field(gt=0, le=MAX_FOLLOW_UP_DAYS, description="Days simulated.")
@@ -382,7 +459,9 @@ class TrialDesign(_Frozen):
         description="Days between tumor assessments (RECIST/Lugano), at most follow_up_days.",
     )
     response_criteria: Literal["recist", "lugano"] = "recist"
-    endpoints: tuple[Literal["orr", "cr_rate", "pfs", "os"], ...] = ("orr", "cr_rate", "pfs")
+    endpoints: Annotated[
+        tuple[Literal["orr", "cr_rate", "pfs", "os"], ...], _a_list("[orr, cr_rate, pfs]")
+    ] = ("orr", "cr_rate", "pfs")
     seed: Count = Field(ge=0, le=2**32 - 1, description="Randomization seed (required).")
     chunk_size: Count = Field(
         default=10_000,
@@ -390,7 +469,10 @@ class TrialDesign(_Frozen):
         le=1_000_000,
         description="Patients per chunk of work (memory, resuming); numbers do not depend on it.",
     )
-    observed: tuple[ObservedResult, ...] = ()
+    observed: Annotated[
+        tuple[ObservedResult, ...],
+        _a_list("- {arm: R, endpoint: orr, responders: 12, n: 20, source: ...}"),
+    ] = ()
     keep_trajectories: Count = Field(
         default=100, ge=0, le=10_000, description="Patients whose trajectories are kept for plots."
     )
@@ -426,8 +508,12 @@ class TrialDesign(_Frozen):
 
     @model_validator(mode="after")
     def _arms(self) -> TrialDesign:
+        # Each refusal names the field the user must change (its path in the design), as the
+        # field validators' do; a plain ValueError here would be shown at the design's top level.
         if not 1 <= len(self.arms) <= MAX_ARMS:
-            raise ValueError(f"give 1 to {MAX_ARMS} arms, not {len(self.arms)}")
+            raise _DesignFieldError(
+                [FieldProblem("arms", None, f"give 1 to {MAX_ARMS} arms, not {len(self.arms)}")]
+            )
         ids = [a.id for a in self.arms]
         twice = repeated(ids)
         if twice:
@@ -452,42 +538,57 @@ class TrialDesign(_Frozen):
         ]
         if no_arm:
             raise _DesignFieldError(no_arm)
-        if len(set(self.endpoints)) != len(self.endpoints):
-            raise ValueError("each endpoint may be listed once")
+        twice_listed = [
+            FieldProblem(f"endpoints[{k}]", e, "each endpoint may be listed once")
+            for k, e in enumerate(self.endpoints)
+            if self.endpoints.index(e) < k
+        ]
+        if twice_listed:
+            raise _DesignFieldError(twice_listed)
         late = [
-            f"arm {a.id!r} (first dose on day {first:g})"
-            for a in self.arms
+            FieldProblem(
+                f"arms[{k}].regimen",
+                a.regimen,
+                f"no dose within follow_up_days = {self.follow_up_days:g}: arm {a.id!r} (first "
+                f"dose on day {first:g}); lengthen the follow-up or start the regimen earlier",
+            )
+            for k, a in enumerate(self.arms)
             if (first := Regimen.parse(a.regimen).first_day) is not None
             and first > self.follow_up_days
         ]
         if late:
-            raise ValueError(
-                f"no dose within follow_up_days = {self.follow_up_days:g}: {', '.join(late)}; "
-                "lengthen the follow-up or start the regimen earlier"
-            )
+            raise _DesignFieldError(late)
         model = resolve_model(self.model)
         if model.tumor_state is None:
-            raise ValueError(f"model {self.model} has no tumor state: a trial needs one")
-        known = set(model.parameter_names) | set(model.state_names)
-        unknown = sorted(self.population.names() - known)
-        if unknown:
-            raise ValueError(
-                f"population names {unknown} are neither parameters nor states of {self.model} "
-                f"(parameters: {', '.join(model.parameter_names)}; "
-                f"states: {', '.join(model.state_names)})"
+            raise _DesignFieldError(
+                [
+                    FieldProblem(
+                        "model", self.model, "the model has no tumor state: a trial needs one"
+                    )
+                ]
             )
+        unknown = _names_not_in_model(model, self.population)
+        if unknown:
+            raise _DesignFieldError(unknown)
+        if self.population.parameter_set is not None:  # before the limits, which read it
+            try:
+                model.parameter_set(self.population.parameter_set)
+            except ImmunopreciseError as exc:
+                raise _DesignFieldError(
+                    [
+                        FieldProblem(
+                            "population.parameter_set", self.population.parameter_set, str(exc)
+                        )
+                    ]
+                ) from None
         outside = _units_not_the_models(model, self.population) or _draws_outside_limits(
             model, self.population
         )
         if outside:
             raise _DesignFieldError(outside)
-        if self.population.parameter_set is not None:
-            try:
-                model.parameter_set(self.population.parameter_set)
-            except ImmunopreciseError as exc:
-                raise ValueError(str(exc)) from None
         body = self.population.body_size
-        for arm in self.arms:  # a dose the model cannot take is refused now, not mid-run
+        untakeable = []
+        for k, arm in enumerate(self.arms):  # a dose the model cannot take is refused now
             try:
                 dosing_segments(
                     model,
@@ -497,7 +598,11 @@ class TrialDesign(_Frozen):
                     body_surface_m2=body["body_surface_m2"],
                 )
             except ImmunopreciseError as exc:
-                raise ValueError(f"arm {arm.id!r}: {exc}") from None
+                untakeable.append(
+                    FieldProblem(f"arms[{k}].regimen", arm.regimen, f"arm {arm.id!r}: {exc}")
+                )
+        if untakeable:
+            raise _DesignFieldError(untakeable)
         strata = [s.name for s in self.population.strata]
         missing = [
             FieldProblem(
@@ -552,16 +657,25 @@ class TrialDesign(_Frozen):
                 times_text=grid,
             )
         except ModelError as exc:
-            raise ValueError(str(exc)) from None
+            field = "chunk_size" if fit >= CHUNK_SIZE_MIN else "assessment_interval_days"
+            value = getattr(self, field)
+            raise _DesignFieldError([FieldProblem(field, value, str(exc))]) from None
         if kept * times > MAX_OUTPUT_POINTS:
             shown = min(self.keep_trajectories, self.n_per_arm)
             fit = MAX_OUTPUT_POINTS // (times * len(self.arms))
-            raise ValueError(
-                f"keep_trajectories = {counted(shown, 'patient')} × "
-                f"{counted(len(self.arms), 'arm')} × {grid} = "
-                f"{kept * times:,} rows of kept trajectories, more than the "
-                f"{MAX_OUTPUT_POINTS:,} a result keeps in memory; lower keep_trajectories "
-                f"to at most {fit:,} or lengthen assessment_interval_days"
+            raise _DesignFieldError(
+                [
+                    FieldProblem(
+                        "keep_trajectories",
+                        self.keep_trajectories,
+                        f"{counted(shown, 'patient')} × "
+                        f"{counted(len(self.arms), 'arm')} × {grid} = "
+                        f"{kept * times:,} rows of kept trajectories, more than the "
+                        f"{MAX_OUTPUT_POINTS:,} a result keeps in memory; lower "
+                        f"keep_trajectories to at most {fit:,} or lengthen "
+                        "assessment_interval_days",
+                    )
+                ]
             )
 
     def initial_tumor(self) -> dict[str, tuple[float, str]]:
@@ -602,30 +716,51 @@ class TrialDesign(_Frozen):
             out[s.name] = (centre * factor, how)
         return out
 
+    def _tumor_field(self, state: str, stratum: str) -> tuple[str, object]:
+        """Where the design sets the initial tumor of the population or of ``stratum``, and the
+        value written there (``None`` for the model's default, which the design does not write)."""
+        pop = self.population
+        for k, s in enumerate(pop.strata):
+            if s.name == stratum and s.scale.get(state, 1.0) != 1.0:
+                return f"population.strata[{k}].scale.{state}", s.scale[state]
+        for k, d in enumerate(pop.spec.distributions if pop.spec is not None else ()):
+            if d.name == state:
+                return f"population.spec.distributions[{k}]", None
+        return f"population.initial.{state}", pop.initial.get(state)
+
     def _check_initial_tumor(self, model: Model) -> None:
-        """Refuse an initial tumor already at the lethal burden, or not measurable by Lugano."""
+        """Refuse an initial tumor already at the lethal burden, or not measurable by Lugano,
+        naming the field that sets it (or ``lethal_burden_cells``, when the tumor is the model's
+        default)."""
         state = model.tumor_state
+        if state is None:  # refused in _arms; kept for mypy
+            return
+        problems: dict[str, FieldProblem] = {}
         for stratum, (cells, how) in self._initial_tumor(model).items():
             where = f"stratum {stratum!r}" if stratum else "the population"
+            field, value = self._tumor_field(state, stratum)
             if cells >= self.lethal_burden_cells:
-                raise ValueError(
+                if how == "the model default":  # the design wrote only the lethal burden
+                    field, value = "lethal_burden_cells", self.lethal_burden_cells
+                message = (
                     f"{where}: the initial tumor {state} = {cells:.3g} cells ({how}) is at or "
                     f"above lethal_burden_cells = {self.lethal_burden_cells:.3g}: every patient "
                     "would start at the lethal burden, and overall survival could not be "
                     f"read; lower the initial tumor (population.initial.{state} or the "
                     "stratum's scale) or raise lethal_burden_cells"
                 )
-            if cells < 1.0:
-                raise ValueError(
+            elif cells < 1.0:
+                message = (
                     f"{where}: the initial tumor {state} = {cells:.3g} cells ({how}) is below one "
                     "cell: there is no tumor to assess, and every patient's response would be "
                     f"not evaluable; give population.initial.{state} (or the stratum's scale) "
                     "of at least one cell"
                 )
-            diameter = cells_to_diameter_mm(cells)
-            if self.response_criteria == "lugano" and not lugano_measurable(diameter**2):
+            elif self.response_criteria == "lugano" and not lugano_measurable(
+                (diameter := cells_to_diameter_mm(cells)) ** 2
+            ):
                 needed = diameter_mm_to_cells(LUGANO_CR_NODE_MM)
-                raise ValueError(
+                message = (
                     f"{where}: response_criteria 'lugano' needs a measurable node at baseline, "
                     f"a longest diameter of more than {LUGANO_CR_NODE_MM:g} mm (Cheson et al. "
                     f"2014, J Clin Oncol 32:3059), i.e. more than {needed:.3g} tumor cells as "
@@ -635,6 +770,11 @@ class TrialDesign(_Frozen):
                     f"population.initial.{state} (or the stratum's scale) or use "
                     "response_criteria: recist"
                 )
+            else:
+                continue
+            problems.setdefault(field, FieldProblem(field, value, message))  # once per field
+        if problems:
+            raise _DesignFieldError(list(problems.values()))
 
     def body_size_notes(self) -> list[str]:
         """What body size the arms' per-kg and per-m² doses were given for, one note per size
@@ -716,12 +856,40 @@ class TrialDesign(_Frozen):
 _BODY_SIZE = ("body_weight_kg", "body_surface_m2")
 
 
-class _DesignFieldError(ValueError):
-    """Design fields that do not fit the rest of the design, each named with its path."""
-
-    def __init__(self, problems: list[FieldProblem]) -> None:
-        super().__init__("; ".join(str(p) for p in problems))
-        self.problems = problems
+def _names_not_in_model(model: Model, population: TrialPopulation) -> list[FieldProblem]:
+    """Population names that are neither parameters nor states of the model, each named where
+    the design writes it (``population.vary[0]``, ``population.initial.X``,
+    ``population.spec.distributions[1].name``, ``population.strata[0].scale.X``)."""
+    known = [*model.parameter_names, *model.state_names]
+    listing = (
+        f"(parameters: {', '.join(model.parameter_names)}; states: {', '.join(model.state_names)})"
+    )
+    # (path, name, value shown): a name written as a key is named by the path alone
+    written: list[tuple[str, str, str | None]] = [
+        (f"population.vary[{k}]", name, name) for k, name in enumerate(population.vary or ())
+    ]
+    written += [(f"population.initial.{name}", name, None) for name in population.initial]
+    spec = population.spec
+    written += [
+        (f"population.spec.distributions[{k}].name", d.name, d.name)
+        for k, d in enumerate(spec.distributions if spec is not None else ())
+    ]
+    for k, stratum in enumerate(population.strata):
+        written += [(f"population.strata[{k}].scale.{name}", name, None) for name in stratum.scale]
+    problems = []
+    for field, name, value in written:
+        if name in known:
+            continue
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        problems.append(
+            FieldProblem(
+                field,
+                value,
+                f"{name!r} is neither a parameter nor a state of {model.id}; {hint}{listing}",
+            )
+        )
+    return problems
 
 
 def _units_not_the_models(model: Model, population: TrialPopulation) -> list[FieldProblem]:
@@ -836,6 +1004,57 @@ def _draws_outside_limits(model: Model, population: TrialPopulation) -> list[Fie
     return problems
 
 
+_ITEM_PREFIX = re.compile(
+    r"^(?:ParameterDistribution|Constraint|PopulationSpec|distribution '[^']*'|"
+    r"constraint on '[^']*')\.?"
+)
+
+
+def _spec_problems(spec: Any, refused: ValidationError) -> list[FieldProblem]:
+    """A refused ``population.spec`` as problems at their paths in the design.
+
+    The spec's own error names a distribution or constraint by its name only (or by its class,
+    for a missing or unknown field), so each item of the spec is read again on its own to name
+    it by its position (``population.spec.distributions[1].unit``).
+    """
+    base = "population.spec"
+    items: list[FieldProblem] = []
+    kinds: tuple[tuple[str, type[ParameterDistribution] | type[Constraint]], ...] = (
+        ("distributions", ParameterDistribution),
+        ("constraints", Constraint),
+    )
+    for key, kind in kinds:
+        listed = spec.get(key) if isinstance(spec, dict) else None
+        for k, item in enumerate(listed if isinstance(listed, list) else ()):
+            if not isinstance(item, dict):
+                continue  # pydantic names what it expected in the spec's own error
+            try:
+                kind(**item)
+            except ValidationError as exc:
+                for p in exc.problems:
+                    field = _ITEM_PREFIX.sub("", p.field)
+                    message = p.message
+                    if message == "Field required":
+                        message = "required field is missing"
+                    elif message == "Extra inputs are not permitted":
+                        allowed = list(kind.model_fields)
+                        close = difflib.get_close_matches(field, allowed, n=1, cutoff=0.5)
+                        hint = f"did you mean {close[0]!r}? " if close else ""
+                        message = f"unknown field; {hint}allowed here: {', '.join(allowed)}"
+                    value = None if isinstance(p.value, dict) else p.value
+                    items.append(FieldProblem(f"{base}.{key}[{k}].{field}", value, message))
+    if items:
+        return items
+    return [
+        FieldProblem(
+            f"{base}.{_ITEM_PREFIX.sub('', p.field)}".rstrip("."),
+            p.value,
+            p.message,
+        )
+        for p in refused.problems
+    ]
+
+
 def design_hash(design: TrialDesign) -> str:
     """SHA-256 of the design's canonical JSON (sorted keys): what every result records.
 
@@ -934,5 +1153,13 @@ def load_trial_design(source: str | Path | dict[str, Any]) -> TrialDesign:
             exc.errors(include_url=False), field_problems(exc, TrialDesign), strict=True
         ):
             cause = (error.get("ctx") or {}).get("error")
-            problems.extend(cause.problems if isinstance(cause, _DesignFieldError) else [found])
+            if isinstance(cause, _DesignFieldError):
+                problems.extend(cause.problems)
+            elif isinstance(cause, ValidationError) and tuple(error["loc"]) == (
+                "population",
+                "spec",
+            ):
+                problems.extend(_spec_problems(data.get("population", {}).get("spec"), cause))
+            else:
+                problems.append(found)
         raise ValidationError(problems, source=name) from None
