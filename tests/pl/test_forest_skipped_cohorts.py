@@ -8,30 +8,20 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np
-import pandas as pd
 from matplotlib.figure import Figure
 
 from immunoprecise import pl
 from immunoprecise.cohort import evaluate_predictors_across_cohorts
 from immunoprecise.cohort.predictors import CrossCohortEvaluation
-
-
-def _cohort(seed: int, n: int) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    response = np.repeat([1, 0], n // 2)
-    return pd.DataFrame(
-        {
-            "patient_id": [f"S{seed}-{i}" for i in range(response.size)],
-            "response": response,
-            "score": response + rng.normal(0, 1.2, response.size),
-            "tmb": rng.gamma(2.0, 5.0, response.size),
-        }
-    ).set_index("patient_id")
+from predictor_cohorts import response_cohort
 
 
 def _evaluation() -> CrossCohortEvaluation:
-    cohorts = {"A": _cohort(1, 40), "B": _cohort(2, 30), "C": _cohort(3, 50)}
+    cohorts = {
+        "A": response_cohort(1, 40),
+        "B": response_cohort(2, 30),
+        "C": response_cohort(3, 50),
+    }
     cohorts["B"] = cohorts["B"].assign(score=7.0)  # a panel not run in cohort B
     return evaluate_predictors_across_cohorts(cohorts, ["score", "tmb"])
 

@@ -6,14 +6,12 @@ configured)."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from fhir.resources.R4B.bundle import Bundle
 from typer.testing import CliRunner
 
@@ -25,10 +23,9 @@ from immunoprecise.registry import (
     AuditAction,
     Registry,
     StoredRecordError,
-    canonical_json,
     downgrade,
 )
-from immunoprecise.registry.schema import RecordVersionRow
+from stored_records import stored_as_an_earlier_release
 
 runner = CliRunner()
 EXAMPLES = sorted(ip.data.example_path("crc_msih.json").parent.glob("*.json"))
@@ -173,17 +170,7 @@ def test_the_python_function_writes_a_stream(registry: Registry) -> None:
 def test_a_record_that_no_longer_validates_writes_and_audits_nothing(
     registry: Registry, db_url: str, tmp_path: Path
 ) -> None:
-    record = ip.read_patient(ip.data.example_path("crc_msih.json"))
-    registry.add_record(record, actor="ann")
-    stored = record.model_dump(mode="json")
-    stored["patient"]["age"] = 131
-    digest = hashlib.sha256(canonical_json(stored).encode("utf-8")).hexdigest()
-    engine = sa.create_engine(db_url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(sa.update(RecordVersionRow).values(record=stored, sha256=digest))
-    finally:
-        engine.dispose()
+    stored_as_an_earlier_release(registry, db_url)
     out = tmp_path / "registry.fhir.json"
     out.write_text("the earlier export\n", encoding="utf-8")
     result = runner.invoke(db_app, ["export", "--db", db_url, "-f", "fhir", "-o", str(out)])

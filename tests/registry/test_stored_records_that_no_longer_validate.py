@@ -5,11 +5,9 @@ and PostgreSQL when configured)."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 
 import pytest
-import sqlalchemy as sa
 
 import immunoprecise as ip
 from immunoprecise.registry import (
@@ -17,29 +15,12 @@ from immunoprecise.registry import (
     Registry,
     RegistryError,
     StoredRecordError,
-    canonical_json,
 )
-from immunoprecise.registry.schema import RecordVersionRow
-
-
-def _stored_as_an_earlier_release(registry: Registry, db_url: str) -> str:
-    """Store the CRC example, then its age as 131 years (and the hash of that) in SQL."""
-    record = ip.read_patient(ip.data.example_path("crc_msih.json"))
-    registry.add_record(record, actor="ann")
-    stored = record.model_dump(mode="json")
-    stored["patient"]["age"] = 131
-    digest = hashlib.sha256(canonical_json(stored).encode("utf-8")).hexdigest()
-    engine = sa.create_engine(db_url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(sa.update(RecordVersionRow).values(record=stored, sha256=digest))
-    finally:
-        engine.dispose()
-    return record.patient_id
+from stored_records import stored_as_an_earlier_release
 
 
 def test_reading_it_names_the_version_and_fields(registry: Registry, db_url: str) -> None:
-    pid = _stored_as_an_earlier_release(registry, db_url)
+    pid = stored_as_an_earlier_release(registry, db_url)
     reads: dict[str, Callable[[], object]] = {
         "record_version": lambda: registry.record_version(pid, actor="bob"),
         "version 1": lambda: registry.record_version(pid, 1, actor="bob"),
@@ -61,7 +42,7 @@ def test_reading_it_names_the_version_and_fields(registry: Registry, db_url: str
 
 
 def test_a_corrected_record_is_stored_as_the_next_version(registry: Registry, db_url: str) -> None:
-    pid = _stored_as_an_earlier_release(registry, db_url)
+    pid = stored_as_an_earlier_release(registry, db_url)
     corrected = ip.read_patient(ip.data.example_path("crc_msih.json"))
     stored = registry.add_record(corrected, actor="ann")
     assert stored.version == 2
