@@ -50,7 +50,7 @@ from immunoprecise.profile.expression.quantifiers import (
 )
 from immunoprecise.records.readers import binary_content
 from immunoprecise.records.record import ExpressionUnits
-from immunoprecise.records.table import header_as_written
+from immunoprecise.records.table import header_as_written, text_separator
 from immunoprecise.wording import counted
 
 __all__ = ["UNITS", "ExpressionMatrix", "Units", "detect_units", "read_expression"]
@@ -188,11 +188,12 @@ class ExpressionMatrix:
         >>> read_expression(frame, units="tpm").genes_note
         '3 identifiers: 3 symbol; 1 symbol given by several rows (their TPM added): GZMA'
         """
+        note = self.genes.summary() + _spreadsheet_dates_note(self.genes.unmapped)
         if not self.duplicates:
-            return self.genes.summary()
+            return note
         shown = ", ".join(self.duplicates[:5]) + (" …" if len(self.duplicates) > 5 else "")
         return (
-            f"{self.genes.summary()}; {len(self.duplicates):,} symbol"
+            f"{note}; {len(self.duplicates):,} symbol"
             f"{'s' if len(self.duplicates) > 1 else ''} given by several rows (their TPM "
             f"added): {shown}"
         )
@@ -203,6 +204,30 @@ class ExpressionMatrix:
             f"{self.source}: {len(self.rows):,} genes × {len(self.sample_ids):,} samples; "
             f"{self.genes_note}\nunits: {self.units_note}"
         )
+
+
+_MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+_SPREADSHEET_DATE = re.compile(rf"^(\d{{1,2}}-({_MONTHS})|({_MONTHS})-\d{{1,2}})$", re.IGNORECASE)
+"""A gene name that a spreadsheet turned into a date (SEPT2 → ``2-Sep``, MARCH1 → ``1-Mar``)."""
+
+
+def _spreadsheet_dates_note(unmapped: Sequence[str]) -> str:
+    """The unmapped identifiers that are dates a spreadsheet made of gene names, and the fix.
+
+    >>> _spreadsheet_dates_note(["1-Mar", "2-Sep", "x"])[:61]
+    '; 2 unmapped identifiers are dates a spreadsheet made of gene'
+    """
+    dates = [u for u in unmapped if _SPREADSHEET_DATE.match(u)]
+    if not dates:
+        return ""
+    shown = ", ".join(dates[:5]) + (" …" if len(dates) > 5 else "")
+    return (
+        f"; {counted(len(dates), 'unmapped identifier')} "
+        f"{'are dates' if len(dates) > 1 else 'is a date'} a spreadsheet made of gene names "
+        f"({shown}; e.g. MARCH1 or MARC1 → 1-Mar, SEPT2 → 2-Sep), not read as genes: "
+        "re-export the matrix without opening it in a spreadsheet, or import the gene column "
+        "as text"
+    )
 
 
 def _lowest_value(values: np.ndarray) -> float:
@@ -1014,19 +1039,30 @@ def _load(source: object, units: str | None, layer: str | None = None) -> _Loade
         series = read_series_matrix(path)
         return _Loaded(series, path.name, platform=str(series.attrs.get("platform", "")))
     default_sep = "," if ".csv" in suffixes else "\t"
-    sep, decimal = _separator(path, default_sep)
-    peeked = file_header(path, sep)
+    sep, decimal, skip = _separator(path, default_sep)
+    peeked = file_header(path, sep) if not skip else None
     layout = layout_of(peeked[0]) if peeked is not None else None
     if peeked is not None and layout is not None:
         return _read_quantifier(path, layout, peeked[0], peeked[1], sep, units)
+    comments = 0 if skip else _comment_lines(path, sep)
+    skip += comments
     try:
-        frame = pd.read_csv(path, sep=sep, decimal=decimal, index_col=0, compression="infer")
+        frame = pd.read_csv(
+            path, sep=sep, decimal=decimal, index_col=0, compression="infer", skiprows=skip
+        )
         # pandas renames a repeated column ("s1", "s1.1"): the sample ids as written
-        written = header_as_written(path, sep)[1:]
+        written = (header_as_written(path, sep) if not skip else _header_after(path, sep, skip))[1:]
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise ExpressionError(f"{path.name}: cannot read the expression matrix: {exc}") from exc
     notes: list[str] = []
-    if decimal != ".":
+    if comments:
+        notes.append(f"{counted(comments, 'comment line')} (#) before the header skipped")
+    elif skip:
+        notes.append(
+            f"read as {_SEPARATOR_NAMES[sep]}-separated, as its first line (sep={sep}) says"
+            + (", with decimal commas" if decimal != "." else "")
+        )
+    elif decimal != ".":
         notes.append("read as semicolon-separated with decimal commas")
     elif sep != default_sep:
         notes.append(
@@ -1060,21 +1096,58 @@ def _load(source: object, units: str | None, layer: str | None = None) -> _Loade
 _SEPARATOR_NAMES = {"\t": "tab", ",": "comma", ";": "semicolon"}
 
 
-def _separator(path: Path, default: str) -> tuple[str, str]:
-    """The field separator and decimal mark of a text matrix.
+def _separator(path: Path, default: str) -> tuple[str, str, int]:
+    """The field separator and decimal mark of a text matrix, and the lines before its header.
 
-    ``default`` (a tab; a comma for ``.csv``) unless the header line holds none of it but
-    another of tab, comma and semicolon. A semicolon-separated file whose first data line holds
-    commas is a spreadsheet's CSV in a locale whose decimal mark is the comma (``12,5``)."""
+    A first line ``sep=;`` (or ``sep=,``, ``sep=<tab>``), which Excel writes and reads, names
+    the separator and is skipped (:func:`~immunoprecise.records.table.text_separator`, as for
+    patient tables). Otherwise ``default`` (a tab; a comma for ``.csv``) unless the header line
+    holds none of it but another of tab, comma and semicolon. A semicolon-separated file whose
+    first data line holds commas is a spreadsheet's CSV in a locale whose decimal mark is the
+    comma (``12,5``)."""
+    try:
+        named, skip = text_separator(path, default)
+    except (OSError, ValueError, UnicodeDecodeError):  # read as before; errors come later
+        named, skip = default, 0
+    if skip:
+        data = first_lines(path, skip + 2)[skip + 1 :]
+        return named, "," if named == ";" and data and "," in data[0] else ".", skip
     lines = first_lines(path, 2, skip_leading=lambda line: line.startswith("#"))
     if not lines or default in lines[0]:
-        return default, "."
+        return default, ".", 0
     found = {s: lines[0].count(s) for s in ("\t", ",", ";")}
     sep = max(found, key=lambda s: found[s])
     if not found[sep]:
-        return default, "."
+        return default, ".", 0
     decimal = "," if sep == ";" and len(lines) > 1 and "," in lines[1] else "."
-    return sep, decimal
+    return sep, decimal, 0
+
+
+def _comment_lines(path: Path, sep: str) -> int:
+    """How many ``#`` lines without a separator (comments) precede the header; a ``#`` line
+    holding the separator is the header itself (``#gene<tab>S1``)."""
+    lines = first_lines(path, 11)
+    count = 0
+    while count < min(len(lines), 10) and lines[count].startswith("#") and sep not in lines[count]:
+        count += 1
+    return count
+
+
+def _header_after(path: Path, sep: str, skip: int) -> list[str | None]:
+    """The header row as written (``None`` for an empty cell) after ``skip`` lines."""
+    header = pd.read_csv(
+        path,
+        sep=sep,
+        header=None,
+        nrows=1,
+        skiprows=skip,
+        dtype=str,
+        compression="infer",
+        encoding="utf-8-sig",
+    )
+    if header.empty:
+        return []
+    return [str(v).strip() if pd.notna(v) else None for v in header.iloc[0]]
 
 
 _DECOMPRESS = {".gz": "gunzip", ".bz2": "bunzip2", ".xz": "unxz", ".zip": "unzip", ".zst": "unzstd"}
