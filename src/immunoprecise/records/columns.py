@@ -695,6 +695,10 @@ def table_columns(
                     data[doc.path] = _dates(h.name, raw, problems)
                     continue
                 if doc.path == "disease.oncotree_code":
+                    # OncoTree codes are capitals; 'luad' is LUAD, as the record model reads it
+                    texts = np.array(
+                        [None if t is None else t.upper() for t in texts], dtype=object
+                    )
                     bad = [t is not None and not _CODE.match(t) for t in texts]
                     message = "expected an OncoTree code such as 'FL' or 'LUAD'"
                 elif allowed:

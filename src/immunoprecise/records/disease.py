@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from immunoprecise.errors import repeated
 from immunoprecise.records.base import RecordModel
@@ -12,6 +13,11 @@ from immunoprecise.records.quantity import Measured, Quantity
 from immunoprecise.records.scalars import CalendarDate, Choice, Flag, OptionalWholeNumber
 
 __all__ = ["BurdenMeasurement", "Disease", "DiseaseStatus", "RiskIndex"]
+
+_CODES = {
+    "oncotree_code": re.compile(r"^[A-Z][A-Z0-9_]{1,15}$"),
+    "icd_o3_topography": re.compile(r"^C\d{2}(\.\d)?$"),
+}
 
 
 class DiseaseStatus(Choice):
@@ -89,6 +95,15 @@ class Disease(RecordModel):
     burden: tuple[BurdenMeasurement, ...] = Field(
         default=(), description="Tumor burden measurements, any order."
     )
+
+    @field_validator("oncotree_code", "icd_o3_topography", mode="before")
+    @classmethod
+    def _codes_in_capitals(cls, value: object, info: ValidationInfo) -> object:
+        """OncoTree and ICD-O-3 topography codes are written in capitals; 'luad' is 'LUAD' and
+        'c34.1' is 'C34.1' (no code differs from another by letter case alone)."""
+        if isinstance(value, str) and _CODES[str(info.field_name)].match(value.strip().upper()):
+            return value.strip().upper()
+        return value  # refused as written, with the form it should take
 
     @model_validator(mode="after")
     def _unique_burden_dates(self) -> Disease:

@@ -62,6 +62,8 @@ _SPELLINGS: tuple[tuple[str, str], ...] = (
     (r"^\s*/", "1/"),  # /µL, /mm³: a count per volume
     (r"\bG/L\b", "1e9/L"),
     (r"\bT/L\b", "1e12/L"),
+    # mut/mb, mutations/MB: a megabase of sequence (pint's 'mb' is a millibarn, an area)
+    (r"(\bmut(?:ation)?s?\s*/\s*)(?:mb|MB)\b", r"\1megabase"),
     (r"\bMb\b", "megabase"),
     (r"\bkb\b", "kilobase_pair"),
     (r"\bmcL\b", "µL"),

@@ -17,6 +17,34 @@ __all__ = ["field_problems", "not_a_record", "validate_model"]
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 
+# What each text pattern of the record models asks for, in words (a regular expression is no
+# answer to a clinician); a pattern not listed is described by the field's name alone.
+_PATTERNS: dict[str, str] = {
+    r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$": (
+        "a pseudonymous identifier of 1–64 characters: letters, digits, '_', '.' or '-', "
+        "starting with a letter or digit, without spaces (e.g. 'SYN-CRC-001')"
+    ),
+    r"^[A-Z][A-Z0-9_]{1,15}$": (
+        "an OncoTree code of 2–16 letters, digits or '_', starting with a letter "
+        "(e.g. 'LUAD', 'COAD', 'FL')"
+    ),
+    r"^\d{4}/[0-3,6,9]$": (
+        "an ICD-O-3 morphology code: 4 digits, '/' and the behaviour digit 0, 1, 2, 3, 6 or 9 "
+        "(e.g. '8140/3')"
+    ),
+    r"^C\d{2}(\.\d)?$": (
+        "an ICD-O-3 topography code: 'C', 2 digits and an optional '.digit' (e.g. 'C34.1')"
+    ),
+    r"^[A-Za-z0-9][A-Za-z0-9.+/-]{0,20}$": (
+        "a marker name of 1–21 letters, digits, '.', '+', '/' or '-', starting with a letter "
+        "or digit, without spaces (e.g. 'CD8', 'FOXP3')"
+    ),
+    r"^[A-Za-z0-9][A-Za-z0-9.-]{0,30}$": (
+        "an HGNC gene symbol of 1–31 letters, digits, '.' or '-', without spaces "
+        "(e.g. 'BRAF', 'KRAS')"
+    ),
+}
+
 
 def _model_in(annotation: Any) -> type[pydantic.BaseModel] | None:
     """The pydantic model inside an annotation such as ``X | None`` or ``tuple[X, ...]``."""
@@ -53,6 +81,10 @@ def _message(error: Mapping[str, Any], model: type[pydantic.BaseModel]) -> str:
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.5)
         hint = f"did you mean '{close[0]}'? " if close else ""
         return f"unknown field; {hint}allowed here: {', '.join(allowed)}"
+    if kind == "string_pattern_mismatch":
+        pattern = str(error.get("ctx", {}).get("pattern", ""))
+        field = str(loc[-1]) if loc and isinstance(loc[-1], str) else "this field"
+        return "expected " + _PATTERNS.get(pattern, f"text in the form {field} takes")
     message = str(error["msg"])
     return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
