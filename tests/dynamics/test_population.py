@@ -256,7 +256,7 @@ def test_nested_dict_distribution_is_checked() -> None:
                 {"name": "k", "kind": "uniform", "low": 3, "high": 1, "unit": "1", "source": "x"}
             ]  # type: ignore[list-item]
         )
-    assert _fields(exc) == ["distribution 'k'.low"]
+    assert _fields(exc) == ["distributions[0].low"]
 
 
 def test_not_positive_definite_correlation() -> None:
@@ -318,17 +318,17 @@ def test_truncation_far_in_the_upper_tail_gives_finite_values_within_bounds() ->
 def test_constraint_bounds_must_be_finite() -> None:
     with pytest.raises(ValidationError) as exc:
         _spec(constraints=[{"parameter": "r", "max": float("nan")}])
-    assert _fields(exc) == ["constraint on 'r'.max"]
+    assert _fields(exc) == ["constraints[0].max"]
     assert "finite" in exc.value.problems[0].message
     with pytest.raises(ValidationError) as exc:
         _spec(constraints=[{"parameter": "r", "min": float("-inf")}])
-    assert _fields(exc) == ["constraint on 'r'.min"]
+    assert _fields(exc) == ["constraints[0].min"]
 
 
 def test_a_bad_constraint_is_not_also_reported_as_not_callable() -> None:
     with pytest.raises(ValidationError) as exc:
         _spec(constraints=[{"parameter": "r", "min": 2, "max": 1}])
-    assert _fields(exc) == ["constraint on 'r'.min"]
+    assert _fields(exc) == ["constraints[0].min"]
     assert "callable" not in str(exc.value)
 
 

@@ -96,7 +96,12 @@ def trial_command(
     )
     try:
         result = run_trial(
-            trial, out=folder, scheduler=scheduler, workers=workers, progress=progress
+            trial,
+            out=folder,
+            scheduler=scheduler,
+            workers=workers,
+            progress=progress,
+            out_name="--out",  # errors name the option, not the library's argument
         )
     except ImmunopreciseError as exc:
         _err.print(f"error: {exc}", markup=False)

@@ -87,6 +87,7 @@ __all__ = [
     "TrialDesign",
     "TrialPopulation",
     "TrialStratum",
+    "arm_count_refusal",
     "design_hash",
     "load_trial_design",
 ]
@@ -146,6 +147,69 @@ Count = Annotated[int, BeforeValidator(not_a_flag)]
 Amount = Annotated[float, BeforeValidator(_finite)]
 """A finite number of a design (YAML's ``.nan``/``.inf`` refused); ``true``/``false`` refused.
 Text such as ``1e11``, which YAML 1.1 reads as text for want of a dot, is still read."""
+
+
+def _measured(expected: str, *, whole: bool = False) -> BeforeValidator:
+    """Refuse a value that is not a number (``"200 patients"``, ``12 weeks``, a list) saying
+    what the field expects, with its unit and an example, instead of pydantic's "Input should
+    be a valid integer"; ``true``/``false`` and NaN/infinity are refused as for any number."""
+
+    def check(value: Any) -> Any:
+        not_a_flag(value)
+        if isinstance(value, int | float):
+            number = float(value)
+        elif isinstance(value, str):
+            try:
+                number = float(value)
+            except ValueError:
+                raise ValueError(f"expected {expected}") from None
+        else:
+            raise ValueError(f"expected {expected}, not a {type(value).__name__}")
+        if whole and math.isfinite(number) and not number.is_integer():
+            raise ValueError(f"expected {expected}")
+        return _finite(value)
+
+    return BeforeValidator(check)
+
+
+# Numbers of a design with a unit, each refused with what it expects.
+_Share = Annotated[float, _measured("a share of the population above 0 and at most 1, e.g. 0.5")]
+_Responders = Annotated[
+    int, _measured("a whole number of responding patients, e.g. 12", whole=True)
+]
+_ObservedPatients = Annotated[int, _measured("a whole number of patients, e.g. 20", whole=True)]
+_PatientsPerArm = Annotated[
+    int, _measured("a whole number of patients per arm, e.g. 200", whole=True)
+]
+_FollowUpDays = Annotated[float, _measured("a number of days, e.g. 84")]
+_IntervalDays = Annotated[float, _measured("a number of days between assessments, e.g. 56")]
+_Seed = Annotated[int, _measured("a whole number from 0 to 4294967295, e.g. 7", whole=True)]
+_ChunkPatients = Annotated[
+    int, _measured("a whole number of patients per chunk, e.g. 10000", whole=True)
+]
+_KeptPatients = Annotated[int, _measured("a whole number of patients, e.g. 100", whole=True)]
+_Cells = Annotated[float, _measured("a number of tumor cells, e.g. 1e12")]
+_BodyWeightKg = Annotated[float, _measured("a body weight in kg, e.g. 70")]
+_BodySurfaceM2 = Annotated[float, _measured("a body surface area in m², e.g. 1.8")]
+_Sigma = Annotated[float, _measured("a lognormal σ from 0 to 3, e.g. 0.3")]
+
+
+def arm_count_refusal(n: int) -> str | None:
+    """Why ``n`` arms (or regimens) cannot be compared in one trial; ``None`` when they can.
+
+    The one wording of the limit (1 to :data:`MAX_ARMS`), said alike by a trial design, the
+    CLI and the REST service.
+
+    Examples
+    --------
+    >>> arm_count_refusal(11)
+    'give 1 to 10 arms, not 11'
+    >>> arm_count_refusal(2) is None
+    True
+    """
+    if 1 <= n <= MAX_ARMS:
+        return None
+    return f"give 1 to {MAX_ARMS} arms, not {n}"
 
 
 class _DesignFieldError(ValueError):
@@ -209,7 +273,7 @@ class TrialStratum(_Frozen):
     """
 
     name: str = Field(min_length=1, max_length=64, description="Name, e.g. 'low FLIPI'.")
-    proportion: Amount = Field(gt=0, le=1, description="Share of the population (0–1].")
+    proportion: _Share = Field(gt=0, le=1, description="Share of the population (0–1].")
     scale: dict[str, Amount] = Field(
         default_factory=dict,
         description="Parameter or initial state → multiplier (> 0) within the stratum.",
@@ -246,7 +310,7 @@ class TrialPopulation(_Frozen):
     """
 
     parameter_set: str | None = Field(default=None, description="Published parameter set.")
-    cv: Amount = Field(
+    cv: _Sigma = Field(
         default=PARAMETER_SPREAD_CV, ge=0, le=3, description="Lognormal σ of each parameter."
     )
     vary: tuple[str, ...] | None = Field(
@@ -261,7 +325,7 @@ class TrialPopulation(_Frozen):
     strata: Annotated[tuple[TrialStratum, ...], _a_list("- {name: low FLIPI, proportion: 0.5}")] = (
         Field(default=(), description="Subgroups and their shares.")
     )
-    body_weight_kg: Amount | None = Field(
+    body_weight_kg: _BodyWeightKg | None = Field(
         default=None,
         gt=0,
         description=(
@@ -269,7 +333,7 @@ class TrialPopulation(_Frozen):
             f"default: {REFERENCE_BODY_WEIGHT_KG:g} kg, the ICRP reference adult."
         ),
     )
-    body_surface_m2: Amount | None = Field(
+    body_surface_m2: _BodySurfaceM2 | None = Field(
         default=None,
         gt=0,
         description=(
@@ -408,8 +472,8 @@ class ObservedResult(_Frozen):
 
     arm: str = Field(description="Arm id it corresponds to.")
     endpoint: Literal["orr", "cr_rate"]
-    responders: Count = Field(ge=0)
-    n: Count = Field(ge=1)
+    responders: _Responders = Field(ge=0)
+    n: _ObservedPatients = Field(ge=1)
     stratum: str | None = Field(
         default=None, description="Population stratum it corresponds to, e.g. 'low FLIPI'."
     )
@@ -449,9 +513,13 @@ class TrialDesign(_Frozen):
         tuple[TrialArm, ...], _a_list("- {id: R, regimen: 'rituximab 375 mg/m2 d0'}")
     ] = Field(description=f"1 to {MAX_ARMS} arms.")
     population: TrialPopulation = Field(default_factory=TrialPopulation)
-    n_per_arm: Count = Field(ge=1, le=MAX_PATIENTS_PER_ARM, description="Virtual patients per arm.")
-    follow_up_days: Amount = Field(gt=0, le=MAX_FOLLOW_UP_DAYS, description="Days simulated.")
-    assessment_interval_days: Amount = Field(
+    n_per_arm: _PatientsPerArm = Field(
+        ge=1, le=MAX_PATIENTS_PER_ARM, description="Virtual patients per arm."
+    )
+    follow_up_days: _FollowUpDays = Field(
+        gt=0, le=MAX_FOLLOW_UP_DAYS, description="Days simulated."
+    )
+    assessment_interval_days: _IntervalDays = Field(
         default=56,
         gt=0,
         le=365,
@@ -462,8 +530,8 @@ class TrialDesign(_Frozen):
     endpoints: Annotated[
         tuple[Literal["orr", "cr_rate", "pfs", "os"], ...], _a_list("[orr, cr_rate, pfs]")
     ] = ("orr", "cr_rate", "pfs")
-    seed: Count = Field(ge=0, le=2**32 - 1, description="Randomization seed (required).")
-    chunk_size: Count = Field(
+    seed: _Seed = Field(ge=0, le=2**32 - 1, description="Randomization seed (required).")
+    chunk_size: _ChunkPatients = Field(
         default=10_000,
         ge=CHUNK_SIZE_MIN,
         le=1_000_000,
@@ -473,10 +541,10 @@ class TrialDesign(_Frozen):
         tuple[ObservedResult, ...],
         _a_list("- {arm: R, endpoint: orr, responders: 12, n: 20, source: ...}"),
     ] = ()
-    keep_trajectories: Count = Field(
+    keep_trajectories: _KeptPatients = Field(
         default=100, ge=0, le=10_000, description="Patients whose trajectories are kept for plots."
     )
-    lethal_burden_cells: Amount = Field(
+    lethal_burden_cells: _Cells = Field(
         default=LETHAL_BURDEN_CELLS,
         gt=0,
         description=(
@@ -510,10 +578,9 @@ class TrialDesign(_Frozen):
     def _arms(self) -> TrialDesign:
         # Each refusal names the field the user must change (its path in the design), as the
         # field validators' do; a plain ValueError here would be shown at the design's top level.
-        if not 1 <= len(self.arms) <= MAX_ARMS:
-            raise _DesignFieldError(
-                [FieldProblem("arms", None, f"give 1 to {MAX_ARMS} arms, not {len(self.arms)}")]
-            )
+        refusal = arm_count_refusal(len(self.arms))
+        if refusal:
+            raise _DesignFieldError([FieldProblem("arms", None, refusal)])
         ids = [a.id for a in self.arms]
         twice = repeated(ids)
         if twice:

@@ -103,6 +103,7 @@ def run_trial(
     workers: int | None = None,
     progress: Progress | bool | None = None,
     chunks: ChunkKeeper | None = None,
+    out_name: str = "out",
 ) -> TrialResult:
     """Simulate a virtual trial and compute its endpoints.
 
@@ -126,6 +127,9 @@ def run_trial(
         Where finished chunks are kept instead of a folder ``out`` (see
         :class:`~immunoprecise.dynamics.trials.store.ChunkKeeper`; the REST service keeps them in
         its registry): chunks it already holds are reused, the others computed and kept.
+    out_name
+        How errors about the output folder name it: ``"out"`` (this argument), or the option of
+        the surface that passed it on (the CLI gives ``"--out"``).
 
     Returns
     -------
@@ -139,18 +143,6 @@ def run_trial(
         worker count, or both ``out`` and ``chunks``.
     """
     trial = design if isinstance(design, TrialDesign) else load_trial_design(_source(design))
-    if progress is True:
-        with _progress_bar(trial.n_chunks) as report:
-            return run_trial(
-                trial,
-                out=out,
-                scheduler=scheduler,
-                workers=workers,
-                progress=report,
-                chunks=chunks,
-            )
-    if progress is False:
-        progress = None
     _check_scheduler(scheduler)
     if workers is not None and not 1 <= workers <= 1024:
         raise ValidationError([FieldProblem("workers", workers, "must be 1 to 1024")])
@@ -162,7 +154,27 @@ def run_trial(
                 )
             ]
         )
-    store: ChunkKeeper | None = ChunkStore(out, trial) if out is not None else chunks
+    # The output folder is checked (and made) before any progress bar is shown.
+    store: ChunkKeeper | None = ChunkStore(out, trial, name=out_name) if out is not None else chunks
+    if progress is True:
+        with _progress_bar(trial.n_chunks) as report:
+            return _run(
+                trial, store, out=out, scheduler=scheduler, workers=workers, progress=report
+            )
+    report_to = progress if callable(progress) else None  # False or None: nothing
+    return _run(trial, store, out=out, scheduler=scheduler, workers=workers, progress=report_to)
+
+
+def _run(
+    trial: TrialDesign,
+    store: ChunkKeeper | None,
+    *,
+    out: str | os.PathLike[str] | None,
+    scheduler: str | None,
+    workers: int | None,
+    progress: Progress | None,
+) -> TrialResult:
+    """Run a checked design's chunks not yet in ``store`` and assemble the result."""
     done = store.completed() if store is not None else set()
     todo = [k for k in range(trial.n_chunks) if k not in done]
     results: dict[int, ChunkOutput] = {}

@@ -30,6 +30,7 @@ Examples
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
 
@@ -81,6 +82,22 @@ Number = Annotated[float, BeforeValidator(not_a_flag)]
 """A number of a spec; ``true``/``false`` refused (ranges are checked by each model)."""
 
 
+_ITEM_NAME = re.compile(
+    r"^(?:ParameterDistribution|Constraint|distribution '[^']*'|constraint on '[^']*')\.?"
+)
+"""How a distribution or constraint names itself on its own: replaced by its path in a spec."""
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    """A pydantic location as a path: ``("distributions", 2)`` → ``distributions[2]``."""
+    path = ""
+    for part in loc:
+        if isinstance(part, str) and not (part.isidentifier() and part.islower()):
+            continue  # the member of a union tried (``Constraint``), not a field
+        path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else str(part)
+    return path
+
+
 def _pydantic_problems(exc: pydantic.ValidationError, prefix: str) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
     errors = exc.errors()
@@ -92,7 +109,18 @@ def _pydantic_problems(exc: pydantic.ValidationError, prefix: str) -> list[Field
             continue
         inner = err.get("ctx", {}).get("error")
         if isinstance(inner, ValidationError):  # a nested model's own range checks
-            problems += [p for p in inner.problems if p not in problems]
+            where = _path(err["loc"])
+            for p in inner.problems:
+                if where:  # named by its position (distributions[2].median), not its class
+                    rest = _ITEM_NAME.sub("", p.field)
+                    missing = p.message == "Field required"
+                    p = FieldProblem(
+                        f"{where}.{rest}" if rest else where,
+                        None if missing else p.value,  # not the whole item's mapping
+                        "required field is missing" if missing else p.message,
+                    )
+                if p not in problems:
+                    problems.append(p)
             continue
         loc = ".".join(str(p) for p in err["loc"])
         field = f"{prefix}.{loc}" if loc else prefix
@@ -199,8 +227,8 @@ class ParameterDistribution(_Checked):
     lower: Number | None = None
     upper: Number | None = None
 
-    def _problems(self) -> list[FieldProblem]:
-        f = f"distribution {self.name!r}"
+    def _problems(self, where: str | None = None) -> list[FieldProblem]:
+        f = where or f"distribution {self.name!r}"  # inside a spec: its path there
         problems: list[FieldProblem] = []
         allowed = _KIND_FIELDS[self.kind]
         for other in ("median", "cv", "gsd", "low", "high", "mean", "sd", "value"):
@@ -440,8 +468,8 @@ class Constraint(_Checked):
     ratio_to: str | None = None
     label: str | None = None
 
-    def _problems(self) -> list[FieldProblem]:
-        f = f"constraint on {self.parameter!r}"
+    def _problems(self, where: str | None = None) -> list[FieldProblem]:
+        f = where or f"constraint on {self.parameter!r}"  # inside a spec: its path there
         if self.min is None and self.max is None:
             return [FieldProblem(f"{f}.min", None, "give min, max or both")]
         infinite = [
@@ -537,11 +565,11 @@ class PopulationSpec(_Checked):
         if len(by_name) != len(self.distributions):
             dup = repeated(self.names)
             problems.append(FieldProblem("distributions", dup, "parameter names must be unique"))
-        for d in self.distributions:  # nested dicts are validated without __init__
-            problems += d._problems()
-        for c in self.constraints:
+        for k, d in enumerate(self.distributions):  # nested dicts skip __init__'s checks
+            problems += d._problems(f"distributions[{k}]")
+        for k, c in enumerate(self.constraints):
             if isinstance(c, Constraint):
-                problems += c._problems()
+                problems += c._problems(f"constraints[{k}]")
         problems += self._correlation_problems(by_name)
         for i, c in enumerate(self.constraints):
             if not isinstance(c, Constraint):

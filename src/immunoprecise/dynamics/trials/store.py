@@ -77,10 +77,16 @@ class ChunkStore:
     design
         The design; a folder already holding another design's (or another version's) chunks
         raises :class:`~immunoprecise.errors.ValidationError` naming both hashes.
+    name
+        How errors name the folder: ``"out"`` (the keyword of
+        :func:`~immunoprecise.dynamics.trials.run_trial`) or a surface's option (``"--out"``).
     """
 
-    def __init__(self, folder: str | os.PathLike[str], design: TrialDesign) -> None:
+    def __init__(
+        self, folder: str | os.PathLike[str], design: TrialDesign, *, name: str = "out"
+    ) -> None:
         self.folder = Path(folder)
+        self.name = name
         self.chunks = self.folder / "chunks"
         self.design = design
         self.hash = design_hash(design)
@@ -89,7 +95,7 @@ class ChunkStore:
             raise ValidationError(
                 [
                     FieldProblem(
-                        "out",
+                        self.name,
                         str(self.folder),
                         "is a file, not a folder: give a folder (new or of this trial) for the "
                         "trial's chunks and results",
@@ -101,13 +107,13 @@ class ChunkStore:
                 held = json.loads(manifest.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 raise ValidationError(
-                    [FieldProblem("out", str(manifest), f"unreadable trial record ({exc})")]
+                    [FieldProblem(self.name, str(manifest), f"unreadable trial record ({exc})")]
                 ) from None
             if not isinstance(held, dict):
                 raise ValidationError(
                     [
                         FieldProblem(
-                            "out",
+                            self.name,
                             str(manifest),
                             "unreadable trial record (expected a mapping with the design hash, "
                             f"not {type(held).__name__}); choose another output folder or "
@@ -123,7 +129,7 @@ class ChunkStore:
                 raise ValidationError(
                     [
                         FieldProblem(
-                            "out",
+                            self.name,
                             str(self.folder),
                             f"holds chunks of design {str(held.get('design_hash'))[:12]}… "
                             f"(immunoprecise {held.get('version')}, patient sampling "
@@ -140,7 +146,7 @@ class ChunkStore:
             raise ValidationError(
                 [
                     FieldProblem(
-                        "out",
+                        self.name,
                         str(self.folder),
                         f"cannot be created ({exc.strerror or exc}): give a folder that can "
                         "be written",
@@ -203,7 +209,7 @@ class ChunkStore:
             raise ValidationError(
                 [
                     FieldProblem(
-                        "out",
+                        self.name,
                         str(path),
                         f"chunk {index} cannot be read ({reason}); delete its files "
                         f"({self.chunks / f'chunk-{index:06d}'}.*) and run again to compute it "

@@ -19,6 +19,7 @@ from immunoprecise.dynamics.trials import (
     load_trial_design,
     run_trial,
 )
+from immunoprecise.dynamics.trials.design import MAX_ARMS, arm_count_refusal
 from immunoprecise.dynamics.trials.execution import SYNCHRONOUS
 from immunoprecise.dynamics.trials.outcomes import ChunkOutput
 from immunoprecise.dynamics.trials.store import chunk_bytes, chunk_from_bytes
@@ -60,8 +61,6 @@ router = APIRouter(
 
 RESULT_KIND = "virtual_trial"
 DESIGN_RESULT_KIND = "virtual_trial_design"
-MAX_ARMS = 10
-"""Most regimens one trial may compare."""
 MAX_DESIGN_PATIENTS = 20_000
 """Most virtual patients per arm of a design run by the service (in its own process); larger
 trials run with ``immunoprecise trial DESIGN.yaml`` on a Dask cluster."""
@@ -99,8 +98,9 @@ class TrialRequest(BaseModel):
     @field_validator("regimens")
     @classmethod
     def _arms(cls, value: dict[str, str]) -> dict[str, str]:
-        if not 1 <= len(value) <= MAX_ARMS:
-            raise ValueError(f"give 1 to {MAX_ARMS} regimens, not {len(value)}")
+        refusal = arm_count_refusal(len(value))  # the library's limit and wording
+        if refusal:
+            raise ValueError(refusal)
         if any(not label.strip() or len(label) > 100 for label in value):
             raise ValueError("regimen labels must have 1–100 characters")
         empty = [label for label, text in value.items() if not text.strip()]
