@@ -131,7 +131,9 @@ def read_export(path: Path) -> tuple[list[PatientRecord], list[int]]:
     """The records of a registry export (``.jsonl``) and the line each is on.
 
     Each record is taken as stored (its paths are not resolved again), so importing an export
-    gives the same SHA-256 as the registry it came from."""
+    gives the same SHA-256 as the registry it came from. Every bad line (not JSON, not an
+    object, or an invalid record) is named at once, with its invalid fields, in one
+    :class:`~immunoprecise.errors.ValidationError`."""
 
     def refuse(where: str, message: str) -> ValidationError:
         return ValidationError([FieldProblem(where, None, message)], source=str(path))
@@ -147,17 +149,30 @@ def read_export(path: Path) -> tuple[list[PatientRecord], list[int]]:
         raise refuse("(file)", f"is not UTF-8 text (byte {exc.start})") from None
     records: list[PatientRecord] = []
     lines: list[int] = []
+    problems: list[FieldProblem] = []  # every bad line, so that all can be fixed at once
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
+        where = f"line {number}"
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise refuse(f"line {number}", f"is not valid JSON: {exc.msg}") from None
+            problems.append(FieldProblem(where, None, f"is not valid JSON: {exc.msg}"))
+            continue
         if not isinstance(data, dict):
-            raise refuse(f"line {number}", f"must hold one record (an object), not {data!r:.40}")
-        records.append(validate_model(PatientRecord, data, source=f"{path}: line {number}"))
+            message = f"must hold one record (an object), not {data!r:.40}"
+            problems.append(FieldProblem(where, None, message))
+            continue
+        try:
+            records.append(validate_model(PatientRecord, data, source=f"{path}: {where}"))
+        except ValidationError as exc:
+            problems.extend(
+                FieldProblem(f"{where}: {p.field}", p.value, p.message) for p in exc.problems
+            )
+            continue
         lines.append(number)
+    if problems:
+        raise ValidationError(problems, source=str(path))
     if not records:
         raise refuse("(file)", "is empty: a registry export holds one record per line")
     return records, lines
