@@ -79,7 +79,9 @@ def validate(
 
 @kb_app.command("show")
 def show(
-    therapy_id: Annotated[str, typer.Argument(help="Therapy id, e.g. tisagenlecleucel.")],
+    therapy_id: Annotated[
+        str, typer.Argument(help="Therapy id or name, in any letter case, e.g. tisagenlecleucel.")
+    ],
     knowledge: Directory = None,
 ) -> None:
     """Show a therapy: mechanism, regimen, toxicities, the rules and strategies that name it,
@@ -93,11 +95,27 @@ def show(
 
     kb = _load(knowledge)
     ids = [t.id for t in kb.therapies]
-    if therapy_id not in ids:
-        close = difflib.get_close_matches(therapy_id, ids, n=5, cutoff=0.4)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        _err.print(f"error: no therapy {therapy_id!r} in the knowledge base{hint}", markup=False)
+    wanted = therapy_id.strip()
+    if not wanted:
+        _err.print(
+            "error: therapy id is empty; give a therapy id such as tisagenlecleucel",
+            markup=False,
+        )
         raise typer.Exit(EXIT_INVALID)
+    if wanted not in ids:
+        # Accept the id or the therapy's name in any letter case ("Pembrolizumab").
+        folded = wanted.casefold()
+        same = [t.id for t in kb.therapies if folded in (t.id.casefold(), t.name.casefold())]
+        if len(same) == 1:
+            wanted = same[0]
+    if wanted not in ids:
+        lowered = {i.casefold(): i for i in ids}
+        close = difflib.get_close_matches(wanted.casefold(), list(lowered), n=5, cutoff=0.4)
+        hint = f"; did you mean {', '.join(lowered[c] for c in close)}?" if close else ""
+        shown = wanted if len(wanted) <= 80 else f"{wanted[:77]}…"
+        _err.print(f"error: no therapy {shown!r} in the knowledge base{hint}", markup=False)
+        raise typer.Exit(EXIT_INVALID)
+    therapy_id = wanted
     t = kb.therapy(therapy_id)
     p = _out.print
     p(f"[bold]{escape(t.name)}[/bold]  ({escape(t.id)})")  # a site's names may hold [...]
