@@ -72,7 +72,7 @@ def test_a_valid_design_reads_from_yaml(tmp_path: Path) -> None:
             "arms[1].id",
             "repeated: ['a']",
         ),
-        ({"arms": [{"id": "bad id!", "regimen": ""}]}, "arms[0].id", "in the form"),
+        ({"arms": [{"id": "bad id!", "regimen": ""}]}, "arms[0].id", "a short id of 1–64"),
         ({"arms": []}, "arms", "give 1 to 10 arms"),
         (
             {

@@ -17,12 +17,12 @@ __all__ = ["field_problems", "not_a_record", "validate_model"]
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 
-# What each text pattern of the record models asks for, in words (a regular expression is no
-# answer to a clinician); a pattern not listed is described by the field's name alone.
+# What each text pattern of the record and trial-design models asks for, in words (a regular
+# expression is no answer to a clinician); a pattern not listed here is shown as it is.
 _PATTERNS: dict[str, str] = {
     r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$": (
-        "a pseudonymous identifier of 1–64 characters: letters, digits, '_', '.' or '-', "
-        "starting with a letter or digit, without spaces (e.g. 'SYN-CRC-001')"
+        "a pseudonymous identifier of 1–64 characters: letters A–Z or a–z, digits, '_', '.' "
+        "or '-', starting with a letter or digit, without spaces or accents (e.g. 'SYN-CRC-001')"
     ),
     r"^[A-Z][A-Z0-9_]{1,15}$": (
         "an OncoTree code of 2–16 letters, digits or '_', starting with a letter "
@@ -38,6 +38,10 @@ _PATTERNS: dict[str, str] = {
     r"^[A-Za-z0-9][A-Za-z0-9.+/-]{0,20}$": (
         "a marker name of 1–21 letters, digits, '.', '+', '/' or '-', starting with a letter "
         "or digit, without spaces (e.g. 'CD8', 'FOXP3')"
+    ),
+    r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$": (
+        "a short id of 1–64 characters: letters A–Z or a–z, digits, '_', '.', '+' or '-', "
+        "starting with a letter or digit, without spaces (e.g. 'R', 'R+gd')"
     ),
     r"^[A-Za-z0-9][A-Za-z0-9.-]{0,30}$": (
         "an HGNC gene symbol of 1–31 letters, digits, '.' or '-', without spaces "
@@ -83,8 +87,7 @@ def _message(error: Mapping[str, Any], model: type[pydantic.BaseModel]) -> str:
         return f"unknown field; {hint}allowed here: {', '.join(allowed)}"
     if kind == "string_pattern_mismatch":
         pattern = str(error.get("ctx", {}).get("pattern", ""))
-        field = str(loc[-1]) if loc and isinstance(loc[-1], str) else "this field"
-        return "expected " + _PATTERNS.get(pattern, f"text in the form {field} takes")
+        return "expected " + _PATTERNS.get(pattern, f"text matching {pattern}")
     message = str(error["msg"])
     return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
