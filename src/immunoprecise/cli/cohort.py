@@ -257,6 +257,13 @@ def _excluded(ids: Sequence[str], why: str) -> None:
         _out.print(f"left out ({why}): {shown}", markup=False)
 
 
+def _columns(table: Table, names: Sequence[str]) -> None:
+    """Add the columns of a printed table; a cell too wide for the terminal folds onto the next
+    line instead of ending in "…", which would hide digits (an ORR CI's upper bound)."""
+    for name in names:
+        table.add_column(name, overflow="fold")
+
+
 def _stat(s: Statistic) -> str:
     return str(s)
 
@@ -435,9 +442,7 @@ def response(
         raise _fail(exc) from None
     shown = result.table()
     table = Table(title=f"Response by {by or 'all patients'} ({shown.attrs['ci']} CI)")
-    table.add_column("stratum", no_wrap=True)
-    for col in map(str, shown.columns):
-        table.add_column(col)
+    _columns(table, ["stratum", *map(str, shown.columns)])
     for stratum, row in shown.iterrows():
         table.add_row(str(stratum), *(str(v) for v in row.tolist()))
     _out.print(table)
@@ -572,8 +577,7 @@ def cutpoint(
         raise _fail(exc) from None
     _out.print(result.summary(), markup=False)
     table = Table(title=f"{endpoint.upper()} by the cut of {biomarker}")
-    for col in ("group", "n", "events", f"survival at {result.horizon_text} (95% CI)"):
-        table.add_column(col)
+    _columns(table, ("group", "n", "events", f"survival at {result.horizon_text} (95% CI)"))
     for g in result.groups:
         s = g.survival_at_horizon
         table.add_row(
@@ -668,8 +672,9 @@ def predictors(
         raise _fail(exc) from None
     table = Table(title=f"Predictors of {outcome} (95% CIs)")
     if len(sources) == 1:
-        for col in ("predictor / pair", "AUC or difference (95% CI)", "p (DeLong)", "Holm p", "n"):
-            table.add_column(col)
+        _columns(
+            table, ("predictor / pair", "AUC or difference (95% CI)", "p (DeLong)", "Holm p", "n")
+        )
         for _, row in frame.iterrows():
             table.add_row(
                 str(row["predictor"]),
@@ -679,8 +684,7 @@ def predictors(
                 str(row["n"]),
             )
     else:
-        for col in ("predictor", "cohort", "n", "responders", "AUC (95% CI)", "weight"):
-            table.add_column(col)
+        _columns(table, ("predictor", "cohort", "n", "responders", "AUC (95% CI)", "weight"))
         for _, row in frame.iterrows():
             table.add_row(
                 str(row["predictor"]),

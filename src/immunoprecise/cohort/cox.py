@@ -321,7 +321,11 @@ def _design(
                     "a Cox model needs finite values"
                 )
             if np.nanstd(values) == 0:
-                raise CohortError(f"covariate {name!r} has one value for every patient")
+                raise CohortError(
+                    f"covariate {name!r} is {values[0]:g} for all {len(values)} patients in the "
+                    "fit; a hazard ratio needs a covariate that differs between patients, so "
+                    "leave it out of the model"
+                )
             columns[name] = values
             continue
         categorical = name in references or name.endswith(CATEGORY_SUFFIX)
@@ -335,7 +339,11 @@ def _design(
         levels = col.map(level_text)
         counts = levels.value_counts()
         if len(counts) < 2:
-            raise CohortError(f"covariate {name!r} has only the level {counts.index[0]!r}")
+            raise CohortError(
+                f"covariate {name!r} has only the level {counts.index[0]!r} among the "
+                f"{int(counts.sum())} patients in the fit; a hazard ratio compares two or more "
+                "levels, so leave it out of the model"
+            )
         ref = level_text(references[name]) if name in references else str(counts.index[0])
         if ref not in counts.index:
             raise CohortError(

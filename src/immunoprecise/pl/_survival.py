@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import numpy.typing as npt
 from matplotlib.axes import Axes
@@ -98,7 +100,8 @@ def kaplan_meier(
     for i, c in enumerate(curves.curves):
         color, style = curve_look(i)
         t, s, lo, hi = curve_steps(c, scale, max_steps)
-        label = f"{c.label} (n={c.n}, {counted(c.events, 'event')})" if curves.group else f"n={c.n}"
+        counts = f"(n={c.n}, {counted(c.events, 'event')})"
+        label = f"{_wrapped(c.label)} {counts}" if curves.group else f"n={c.n}"
         main.step(t, s, where="post", color=color, ls=style, lw=1.8, label=label)
         if bands:
             main.fill_between(t, lo, hi, step="post", color=color, alpha=0.15, lw=0)
@@ -143,7 +146,9 @@ def kaplan_meier(
                     fontsize=8,
                     color=curve_look(i)[0],
                 )
-        table.set_yticks(range(n_rows), [c.label for c in reversed(curves.curves)], fontsize=8)
+        table.set_yticks(
+            range(n_rows), [_wrapped(c.label) for c in reversed(curves.curves)], fontsize=8
+        )
         for tick in table.get_yticklabels():
             tick.set_parse_math(False)
         table.set_xticks(xs, [f"{x:.4g}" for x in xs], fontsize=8)
@@ -152,6 +157,17 @@ def kaplan_meier(
             table.spines[side].set_visible(False)
         table.set_title("Number at risk", fontsize=8, loc="left")
     return fig
+
+
+#: Characters per line of a group's name in the legend and the risk table: a longer name (an
+#: arm written out in full) is wrapped, never cut, so it neither covers the curves nor squeezes
+#: the plot into a corner of the figure.
+LABEL_WIDTH = 40
+
+
+def _wrapped(label: str) -> str:
+    """A group's name over lines of at most :data:`LABEL_WIDTH` characters, every word kept."""
+    return textwrap.fill(label, LABEL_WIDTH, break_long_words=False, break_on_hyphens=False)
 
 
 def censor_marks(
