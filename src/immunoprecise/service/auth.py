@@ -51,6 +51,7 @@ from immunoprecise.registry.schema import ApiTokenRow
 __all__ = [
     "SERVICE_TOKEN_RECHECK_SECONDS",
     "TOKEN_NAME_PATTERN",
+    "TOKEN_NAME_RULE",
     "ApiToken",
     "Role",
     "TokenConflictError",
@@ -62,6 +63,10 @@ __all__ = [
 
 TOKEN_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")
 """Token names: a person or service, 1–128 letters, digits, ``_ . @ -``."""
+TOKEN_NAME_RULE = (
+    "1–128 letters A–Z or a–z, digits, '_', '.', '@' or '-', starting with a letter or digit"
+)
+"""What a token name may hold, in words: said alike by the CLI and the REST service."""
 
 SERVICE_TOKEN_RECHECK_SECONDS = 5.0
 """How long the service trusts a token it has found valid before reading it again (seconds).
@@ -224,10 +229,7 @@ class TokenStore(Database):
             If the name or role is invalid; :class:`TokenConflictError` if the name is taken.
         """
         if not TOKEN_NAME_PATTERN.fullmatch(name):
-            raise RegistryError(
-                f"token name {name!r}: use 1–128 letters, digits, '_', '.', '@' or '-', "
-                "e.g. a user name"
-            )
+            raise RegistryError(f"token name {name!r}: use {TOKEN_NAME_RULE}, e.g. a user name")
         try:
             chosen = Role(role)
         except ValueError:

@@ -457,6 +457,25 @@ def patients_fragment(
     return _page("_patient_list.html", _list_page(ids, q[:200], limit, offset), session=session)
 
 
+def _unreadable(data: bytes, exc: Exception) -> str:
+    """Why an uploaded record could not be read, in words: an empty file, the first byte that is
+    not UTF-8, or the line and column where the JSON or YAML reader stopped."""
+    if not data.strip():
+        return "the file is empty"
+    if isinstance(exc, UnicodeDecodeError):
+        return (
+            f"byte 0x{exc.object[exc.start]:02x} at position {exc.start:,} is not valid UTF-8 "
+            "(save the file as UTF-8, not Latin-1 or Windows-1252)"
+        )
+    if isinstance(exc, json.JSONDecodeError):
+        return f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or "not valid YAML"
+    if mark is not None:
+        return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    return str(problem)
+
+
 def _read_upload(filename: str, data: bytes) -> tuple[PatientRecord, list[str]]:
     suffix = PurePath(filename).suffix.lower()
     try:
@@ -473,8 +492,8 @@ def _read_upload(filename: str, data: bytes) -> tuple[PatientRecord, list[str]]:
         kind = "YAML" if suffix in (".yaml", ".yml") else "JSON"
         raise DashboardError(
             http.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"{filename}: not readable as UTF-8 {kind} ({type(exc).__name__}); upload a record "
-            "as JSON or YAML, or a FHIR R4 Bundle as JSON",
+            f"{filename}: not readable as UTF-8 {kind}: {_unreadable(data, exc)}; upload a "
+            "record as JSON or YAML, or a FHIR R4 Bundle as JSON",
         ) from None
     repeated = repeated_keys(text, where="")  # JSON's reader keeps a repeated key's last value
     if repeated:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from immunoprecise.registry.models import AuditQuery
-from immunoprecise.service.auth import TOKEN_NAME_PATTERN, ApiToken, Role
+from immunoprecise.service.auth import TOKEN_NAME_PATTERN, TOKEN_NAME_RULE, ApiToken, Role
 from immunoprecise.service.deps import Admin, AuthorizedRoute, State
 from immunoprecise.service.errors import error_responses
 from immunoprecise.service.paging import DEFAULT_LIMIT, Limit, Offset, page
@@ -27,8 +27,20 @@ class NewToken(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(pattern=TOKEN_NAME_PATTERN.pattern, description="Who will hold it.")
+    name: str = Field(
+        description=f"Who will hold it: {TOKEN_NAME_RULE}.",
+        json_schema_extra={"pattern": TOKEN_NAME_PATTERN.pattern},
+    )
     role: Role
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not TOKEN_NAME_PATTERN.fullmatch(value):
+            raise ValueError(
+                f"expected a token name of {TOKEN_NAME_RULE} (e.g. a user name such as 'ann.lee')"
+            )
+        return value
 
 
 class MadeToken(BaseModel):
