@@ -868,6 +868,11 @@ class _Run:
                 break
             rows = a[want]
             theta = (tk[want] - b.t[rows]) / b.h[rows]
-            self.out[gidx[want], k[want]] = self._dense(b, rows, theta, dense)
+            values = self._dense(b, rows, theta, dense)
+            if self.tumor is not None:
+                # a tumor cleared to 0 at both ends of a step can interpolate a hair below 0
+                # in between (e.g. -1e-34 cells): no tumor is 0 cells, never fewer
+                values[:, self.tumor] = np.maximum(values[:, self.tumor], 0.0)
+            self.out[gidx[want], k[want]] = values
             k = np.where(want, k + 1, k)
         self.next_k[gidx] = k

@@ -178,6 +178,26 @@ EMPTY_FILE_PROBLEM = (
 
 _SCHEDULE_HELP = "expected dN, dN-M, dN,M,K (days), qNd or qNw (repeat) or xK (cycles)"
 _UNIT_HELP = "write a unit such as mg/kg, mg/m2, IU/d, cells or cells/d"
+#: Number words written where a unit is expected ("100 million cells"), and what they multiply.
+_NUMBER_WORDS = {"thousand": 1e3, "million": 1e6, "mio": 1e6, "billion": 1e9, "bn": 1e9}
+
+
+def _number_word_problem(word: str, amount_text: str, amount: float) -> str | None:
+    """The refusal of a number word written where the unit goes (``100 million cells``), with
+    the number to write instead; ``None`` when ``word`` is no number word.
+
+    >>> _number_word_problem("million", "100", 100.0)[-24:]
+    'unit: 100 million is 1e8'
+    """
+    multiplier = _NUMBER_WORDS.get(word.lower())
+    if multiplier is None:
+        return None
+    return (
+        f"{word!r} is not a unit; write the amount as one number before the unit: "
+        f"{amount_text} {word} is {_fmt(amount * multiplier)}"
+    )
+
+
 _DOSE_KINDS = (
     "a dose is a mass (mg), an amount of substance (mmol), units (IU, U, MU), cells or a "
     "radioactivity (MBq), optionally per kg, per m2 or per L, and per time (/d) for an infusion"
@@ -1064,7 +1084,16 @@ def _parse_item(
     unit_token = tokens[2]
     unit_problem = _unit_problem(unit_token.text)
     if unit_problem:
-        raise fail(unit_problem, unit_token.start, len(unit_token.text))
+        word = unit_token.text
+        in_words = _number_word_problem(word, amount_token.text, amount)
+        if in_words:
+            unit_problem = in_words
+        elif re.fullmatch(r"[dD][\d.\-,]+|[qQ][\d.]*[dDwW]|[xX×]\d+", word):
+            unit_problem = (
+                f"expected a unit after the amount {amount_token.text!r}, got the schedule "
+                f"token {word!r}; {_UNIT_HELP} between the amount and {word!r}"
+            )
+        raise fail(unit_problem, unit_token.start, len(word))
 
     seen: dict[str, _Token] = {}
     what = {"days": "the days are", "repeat": "the repeat interval is", "cycles": "the cycles are"}
@@ -1255,6 +1284,8 @@ def _yaml_item(
                 )
             )
         elif problem := _unit_problem(unit):
+            word = unit_text.split()[0] if unit_text.split() else ""
+            problem = _number_word_problem(word, amount_text, float(amount_text)) or problem
             found.append(FieldProblem(f"{where}.dose", dose, problem))
         else:
             amount = float(amount_text)
