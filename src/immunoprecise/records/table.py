@@ -547,14 +547,14 @@ _DECIMAL_POINT_CELL = re.compile(r"^\s*[-+]?\d*\.\d+(?:[eE][-+]?\d+)?\s*$")
 
 
 def header_as_written(
-    path: Path, sep: str = ",", *, sheet: str | int | None = None
+    path: Path, sep: str = ",", *, sheet: str | int | None = None, skip: int = 0
 ) -> list[str | None]:
     """The header row of a table file as written: ``None`` for an empty cell.
 
     pandas reads a repeated column name as a new one (``crp``, ``crp.1``), so a table read with
     it cannot tell that a name was repeated; this can. Delimited text (compressed too) is split
-    at ``sep``; an Excel file is read by its suffix, from ``sheet`` (a name or a 0-based
-    position; the first sheet when omitted).
+    at ``sep``, after ``skip`` lines (a ``sep=;`` line, comments); an Excel file is read by its
+    suffix, from ``sheet`` (a name or a 0-based position; the first sheet when omitted).
 
     Examples
     --------
@@ -574,6 +574,7 @@ def header_as_written(
             sep=sep,
             header=None,
             nrows=1,
+            skiprows=skip,
             dtype=str,
             compression="infer",
             encoding="utf-8-sig",

@@ -1051,7 +1051,7 @@ def _load(source: object, units: str | None, layer: str | None = None) -> _Loade
             path, sep=sep, decimal=decimal, index_col=0, compression="infer", skiprows=skip
         )
         # pandas renames a repeated column ("s1", "s1.1"): the sample ids as written
-        written = (header_as_written(path, sep) if not skip else _header_after(path, sep, skip))[1:]
+        written = header_as_written(path, sep, skip=skip)[1:]
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise ExpressionError(f"{path.name}: cannot read the expression matrix: {exc}") from exc
     notes: list[str] = []
@@ -1131,23 +1131,6 @@ def _comment_lines(path: Path, sep: str) -> int:
     while count < min(len(lines), 10) and lines[count].startswith("#") and sep not in lines[count]:
         count += 1
     return count
-
-
-def _header_after(path: Path, sep: str, skip: int) -> list[str | None]:
-    """The header row as written (``None`` for an empty cell) after ``skip`` lines."""
-    header = pd.read_csv(
-        path,
-        sep=sep,
-        header=None,
-        nrows=1,
-        skiprows=skip,
-        dtype=str,
-        compression="infer",
-        encoding="utf-8-sig",
-    )
-    if header.empty:
-        return []
-    return [str(v).strip() if pd.notna(v) else None for v in header.iloc[0]]
 
 
 _DECOMPRESS = {".gz": "gunzip", ".bz2": "bunzip2", ".xz": "unxz", ".zip": "unzip", ".zst": "unzstd"}
