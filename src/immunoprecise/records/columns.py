@@ -68,6 +68,7 @@ from immunoprecise.records.microenvironment import IHCDensity
 from immunoprecise.records.patient import HLA_ALLELE as _HLA
 from immunoprecise.records.patient import (
     NO_PRIOR_THERAPY,
+    PATIENT_ID_PATTERN,
     BestResponse,
     ids_differing_in_case,
     is_none_placeholder,
@@ -93,6 +94,7 @@ from immunoprecise.records.table import (
 )
 from immunoprecise.records.tumor import AntigenKind, HypoxiaMarker, Positivity
 from immunoprecise.records.units import convert_array
+from immunoprecise.records.validation import field_problems
 
 __all__ = [
     "RecordColumns",
@@ -359,6 +361,20 @@ class _Problems:
             self.items.append(FieldProblem("(table)", None, f"… and {more} more bad cells"))
         if self.items:
             raise ValidationError(self.items, source=source)
+
+
+def _bad_ids(ids: Array, raw: Array, problems: _Problems) -> None:
+    """Name each patient id that is not a pseudonymous identifier (``Pé-1``, ``P 1``) once,
+    under ``patient_id``, with the message ``read_table`` gives."""
+    given = pd.Series(ids[ids != None], dtype=object).drop_duplicates()  # noqa: E711
+    # one vectorized match first: a table of a million ids is not validated id by id
+    odd = given[~given.astype(str).str.fullmatch(PATIENT_ID_PATTERN.strip("^$"))]
+    for pid in odd:
+        try:
+            Outcome.model_validate({"patient_id": pid})
+        except pydantic.ValidationError as exc:
+            for p in field_problems(exc, Outcome):
+                problems.cells("patient_id", np.flatnonzero(ids == pid), raw, p.message)
 
 
 def _repeated_ids(ids: Array, row_numbers: npt.NDArray[np.int_], problems: _Problems) -> None:
@@ -665,6 +681,7 @@ def table_columns(
     problems = _Problems(np.where(ids == None, "?", ids), row_numbers)  # noqa: E711
     if (ids == None).any():  # noqa: E711
         problems.cells("patient_id", np.flatnonzero(ids == None), ids_raw, "is required")  # noqa: E711
+    _bad_ids(ids, ids_raw, problems)
     _repeated_ids(ids, row_numbers, problems)
     docs = {tuple(f.path.split(".")): f for f in _scalar_fields()}
     data: dict[str, Array] = {}

@@ -26,10 +26,13 @@ __all__ = [
     "is_none_placeholder",
 ]
 
+PATIENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+"""The form of a pseudonymous patient id (ASCII letters, digits, ``_ . -``; 1–64)."""
+
 PatientId = Annotated[
     str,
     Field(
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+        pattern=PATIENT_ID_PATTERN,
         description="Pseudonymous patient identifier: letters, digits, '_', '.', '-' (1–64); "
         "never a name or a hospital number.",
     ),

@@ -1440,6 +1440,8 @@ def read_table(
     for (number, row), read in zip(numbered, read_cells, strict=True):
         # number: the row number in the file; row 1 is the header line
         data, outcome, origin = _row_to_data(headers, {**row, **read})
+        if "patient_id" in row:  # a blank id is named by its column too
+            origin.setdefault(("patient", "id"), "patient_id")
         pid = _row_id(row)
         where = f"row {number} ({pid})"
         for h in headers:
@@ -1469,6 +1471,8 @@ def read_table(
                 )
             except pydantic.ValidationError as exc:
                 for p in field_problems(exc, Outcome):
+                    if p.field == "patient_id":  # reported once, under patient_id, by the record
+                        continue
                     col = origin.get(("outcome", p.field)) or _outcome_columns(p.message, origin)
                     problems.append(
                         FieldProblem(f"{where} column {col}", _cell(p.value, row, col), p.message)

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import pydantic
 
 from immunoprecise.errors import FieldProblem, ValidationError
+from immunoprecise.records.patient import PATIENT_ID_PATTERN
 
 __all__ = ["field_problems", "not_a_record", "validate_model"]
 
@@ -20,7 +21,7 @@ M = TypeVar("M", bound=pydantic.BaseModel)
 # What each text pattern of the record and trial-design models asks for, in words (a regular
 # expression is no answer to a clinician); a pattern not listed here is shown as it is.
 _PATTERNS: dict[str, str] = {
-    r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$": (
+    PATIENT_ID_PATTERN: (
         "a pseudonymous identifier of 1–64 characters: letters A–Z or a–z, digits, '_', '.' "
         "or '-', starting with a letter or digit, without spaces or accents (e.g. 'SYN-CRC-001')"
     ),
