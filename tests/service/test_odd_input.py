@@ -35,7 +35,7 @@ NUL_REQUESTS: list[tuple[str, str, str, dict[str, Any], str]] = [
     ("admin", "GET", "/audit", {"params": {"patient_id": "\x00"}}, "query.patient_id"),
     ("admin", "GET", "/audit", {"params": {"actor": "ann\x00"}}, "query.actor"),
     ("admin", "POST", "/tokens/ann%00/revoke", {}, "path.name"),
-    ("clinician", "POST", "/evaluate", {"json": {"patient_id": "SYN\x00"}}, "patient_id"),
+    ("clinician", "POST", "/evaluate", {"json": {"patient_id": "SYN\x00"}}, "body.patient_id"),
 ]
 
 

@@ -60,7 +60,7 @@ def test_non_finite_numbers_get_a_422_that_is_itself_json(
     (problem,) = _problems(huge_days)
     assert (problem["field"], problem["value"]) == ("body.t_end", "Infinity")
     (problem,) = _problems(nan_version)
-    assert (problem["field"], problem["value"]) == ("version", "NaN")
+    assert (problem["field"], problem["value"]) == ("body.version", "NaN")
     (problem,) = _problems(minus_infinity)
     assert (problem["field"], problem["value"]) == ("body.initial.T", "-Infinity")
     for response in (nan_days, huge_days, nan_version, minus_infinity):
@@ -101,7 +101,7 @@ def test_record_versions_beyond_what_the_registry_holds_are_422_not_500(
     assert problem["value"] == str(huge)
     assert "2147483647" in problem["message"]
     (problem,) = _problems(body)
-    assert (problem["field"], problem["value"]) == ("version", huge)
+    assert (problem["field"], problem["value"]) == ("body.version", huge)
     assert _problems(zero)[0]["field"] == "path.version"
     assert missing.status_code == 404
     assert "versions are 1 to 1" in missing.json()["detail"]

@@ -73,7 +73,7 @@ def test_update_checks_the_id_and_the_patient(
         missing_version = clinician.get(f"/api/v1/patients/{CRC_ID}/versions/9")
         missing_patient = clinician.get("/api/v1/patients/NOBODY")
     assert wrong.status_code == 422
-    assert wrong.json()["detail"][0]["field"] == "patient.id"
+    assert wrong.json()["detail"][0]["field"] == "body.patient.id"
     assert unknown.status_code == 404
     assert "no patient 'NEW-1'" in unknown.json()["detail"]
     assert missing_version.status_code == 404
@@ -107,10 +107,10 @@ def test_values_the_schema_forbids_are_refused_not_coerced(
     for response in (stored, evaluated):
         assert response.status_code == 422
         fields = {p["field"]: p for p in response.json()["detail"]}
-        assert set(fields) == {"patient.ecog", "collected_on", "tumor.tmb"}
-        assert fields["patient.ecog"]["value"] is True
-        assert "whole number" in fields["patient.ecog"]["message"]
-        assert "YYYY-MM-DD" in fields["collected_on"]["message"]
+        assert set(fields) == {"body.patient.ecog", "body.collected_on", "body.tumor.tmb"}
+        assert fields["body.patient.ecog"]["value"] is True
+        assert "whole number" in fields["body.patient.ecog"]["message"]
+        assert "YYYY-MM-DD" in fields["body.collected_on"]["message"]
         no_internals(response)
     assert listed.json()["patients"] == []
 
@@ -129,9 +129,9 @@ def test_invalid_record_gives_422_with_field_details(
     for response in (stored, evaluated):
         assert response.status_code == 422
         fields = {p["field"]: p for p in response.json()["detail"]}
-        assert fields["host.crp"]["value"] == "5 cells/uL"
-        assert "mg/L" in fields["host.crp"]["message"]
-        assert fields["patient.age"]["value"] == 300
+        assert fields["body.host.crp"]["value"] == "5 cells/uL"
+        assert "mg/L" in fields["body.host.crp"]["message"]
+        assert fields["body.patient.age"]["value"] == 300
         no_internals(response)
     assert not_json.status_code == 422
     assert not_json.json()["detail"][0]["field"].startswith("body")

@@ -59,7 +59,7 @@ from immunoprecise.service.auth import (
     TokenNotFoundError,
     TokenStoreDatabaseError,
 )
-from immunoprecise.service.payloads import escaped
+from immunoprecise.service.payloads import TOO_LARGE, escaped, too_large_message
 
 __all__ = [
     "API_PREFIX",
@@ -371,6 +371,15 @@ def _body_schemas(route: Any) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def _body_model(request: Request) -> type[BaseModel] | None:
+    """The model a request's route reads its JSON body as, if it has one."""
+    field = getattr(request.scope.get("route"), "body_field", None)
+    annotation = getattr(getattr(field, "field_info", None), "annotation", None)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
 def _empty_body_message(request: Request, sent: str) -> str:
     """What a 422 says of a request sent without a body (``sent``: ``"empty"``) or with JSON
     ``null`` (``"JSON null"``): what the route expects instead, and where its schema is."""
@@ -414,6 +423,8 @@ async def _request_validation_error(request: Request, exc: Exception) -> Respons
             message = _empty_body_message(request, "empty")
         elif loc == ("body",) and "input" in error and error["input"] is None:
             message = _empty_body_message(request, "JSON null")
+        elif loc[:1] == ("body",) and message == TOO_LARGE:
+            message = too_large_message(value, _body_model(request), loc[1:])
         elif loc == ("body",) and isinstance(value, str | bytes) and not _is_json(request):
             # a JSON text sent as another content type (curl -d sends a form) reads as a string
             sent = request.headers.get("content-type") or "none"

@@ -3,9 +3,16 @@ that name a key more than once (:func:`repeated_keys`)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import types
+import typing
+from collections.abc import Iterator
 from typing import Any
+
+import annotated_types
+from pydantic import BaseModel
 
 from immunoprecise.documents import load_yaml
 from immunoprecise.errors import FieldProblem, ValidationError
@@ -15,10 +22,13 @@ from immunoprecise.registry import RecordVersion
 __all__ = [
     "RECORD_BODY_SCHEMA",
     "escaped",
+    "in_body",
     "lone_surrogates",
+    "named_in_body",
     "parse_record",
     "repeated_keys",
     "safe_load_unique",
+    "too_large_message",
     "version_json",
 ]
 
@@ -72,6 +82,139 @@ def parse_record(body: Any) -> tuple[PatientRecord, list[str]]:
         notes = [*imported.notes, *(f"skipped {s}" for s in imported.skipped)]
         return imported.record, notes
     return validate_model(PatientRecord, body), []
+
+
+TOO_LARGE = "Unable to parse input string as an integer, exceeded maximum size"
+"""pydantic's message for a whole-number field given a number beyond its integer reader (such
+as ``1e30``): replaced by :func:`too_large_message`."""
+_LARGEST_READ = 2**63 - 1
+"""The largest whole number pydantic reads from a number written with an exponent or a
+decimal point (a signed 64-bit integer)."""
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model an annotation holds (``Model``, ``Model | None``), else ``None``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        found = [m for a in typing.get_args(annotation) if (m := _model_in(a)) is not None]
+        return found[0] if len(found) == 1 else None
+    return None
+
+
+def _bounds(model: type[BaseModel] | None, path: tuple[str | int, ...]) -> tuple[Any, Any]:
+    """The lower and upper bounds (``ge``/``gt`` and ``le``/``lt`` as whole numbers) of the field
+    at ``path`` in ``model``; ``None`` for a bound not declared or a field not found."""
+    current: type[BaseModel] | None = model
+    low = high = None
+    for i, part in enumerate(path):
+        field = current.model_fields.get(part) if current and isinstance(part, str) else None
+        if field is None:
+            return None, None
+        if i < len(path) - 1:
+            current = _model_in(field.annotation)
+            continue
+        for item in field.metadata:
+            if isinstance(item, annotated_types.Ge):
+                low = item.ge
+            elif isinstance(item, annotated_types.Gt) and isinstance(item.gt, int):
+                low = item.gt + 1
+            elif isinstance(item, annotated_types.Le):
+                high = item.le
+            elif isinstance(item, annotated_types.Lt) and isinstance(item.lt, int):
+                high = item.lt - 1
+        extra = field.json_schema_extra
+        maximum = extra.get("maximum") if isinstance(extra, dict) else None
+        if high is None and isinstance(maximum, int):
+            high = maximum
+    return low, high
+
+
+def too_large_message(
+    value: Any, model: type[BaseModel] | None, path: tuple[str | int, ...]
+) -> str:
+    """What a 422 says of a whole-number field given a number too large to read as one.
+
+    Parameters
+    ----------
+    value
+        The value received.
+    model
+        The model the request was validated as (its bounds name the range), if known.
+    path
+        The field's path in ``model`` (without a leading ``body``).
+
+    Returns
+    -------
+    str
+        The value, and the range of whole numbers expected.
+
+    Examples
+    --------
+    >>> from pydantic import Field
+    >>> class Ask(BaseModel):
+    ...     version: int = Field(ge=1, le=10)
+    >>> too_large_message(1e30, Ask, ("version",))
+    '1e+30 is too large: expected a whole number from 1 to 10'
+    >>> too_large_message(1e30, None, ("seed",))
+    '1e+30 is too large: expected a whole number of at most 9223372036854775807'
+    """
+    low, high = _bounds(model, path)
+    high = _LARGEST_READ if high is None else min(high, _LARGEST_READ)
+    expected = f"from {low} to {high}" if low is not None else f"of at most {high}"
+    return f"{value!r} is too large: expected a whole number {expected}"
+
+
+def in_body(problem: FieldProblem, *, model: type[BaseModel] | None = None) -> FieldProblem:
+    """``problem`` of a JSON request body, named as the REST API names body fields
+    (``body.<field>``), with a whole number too large to read worded with its range.
+
+    Examples
+    --------
+    >>> in_body(FieldProblem("regimen", "???", "unknown agent")).field
+    'body.regimen'
+    >>> in_body(FieldProblem("body.seed", -1, "negative")).field
+    'body.seed'
+    """
+    field = problem.field
+    if not (field == "body" or field.startswith(("body.", "body["))):
+        field = f"body{field}" if field.startswith("[") else f"body.{field}"
+    message = problem.message
+    if message == TOO_LARGE:
+        path = tuple(p for p in re.split(r"\.|\[(\d+)\]", field)[1:] if p)
+        message = too_large_message(problem.value, model, path)
+    return FieldProblem(field, problem.value, message)
+
+
+@contextlib.contextmanager
+def named_in_body(model: type[BaseModel] | None = None, *, body: Any = None) -> Iterator[None]:
+    """Name the fields of a :class:`~immunoprecise.errors.ValidationError` raised inside the
+    block as fields of the request body (:func:`in_body`).
+
+    Parameters
+    ----------
+    model
+        The model the body is validated as, whose bounds word a number too large to read.
+    body
+        The parsed body, if it may be a FHIR Bundle: the problems of a Bundle name its
+        resources (``Observation/crc-crp: host.crp``) and are left as they are.
+
+    Examples
+    --------
+    >>> with named_in_body():
+    ...     raise ValidationError([FieldProblem("version", "x", "a whole number")])
+    Traceback (most recent call last):
+    ...
+    immunoprecise.errors.ValidationError: 1 invalid field
+      - body.version = 'x': a whole number
+    """
+    try:
+        yield
+    except ValidationError as exc:
+        if isinstance(body, dict) and body.get("resourceType") == "Bundle":
+            raise
+        problems = [in_body(p, model=model) for p in exc.problems]
+        raise ValidationError(problems, source=exc.source) from None
 
 
 def version_json(version: RecordVersion, *, with_record: bool = True) -> dict[str, Any]:

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from immunoprecise.records import validate_model
+from immunoprecise.records import PatientRecord, validate_model
 from immunoprecise.records.scalars import OptionalWholeNumber
 from immunoprecise.service.deps import Anyone, AuthorizedRoute, State
 from immunoprecise.service.errors import error_responses
-from immunoprecise.service.payloads import RECORD_BODY_SCHEMA
+from immunoprecise.service.payloads import RECORD_BODY_SCHEMA, named_in_body
 from immunoprecise.service.routes.patients import MAX_RECORD_VERSION, read_version
 
 __all__ = ["StoredPatient", "router"]
@@ -113,12 +113,14 @@ async def evaluate_record(
     notes: list[str] = []
     stored_version: int | None = None
     if "patient" not in body and "patient_id" in body:
-        wanted = validate_model(StoredPatient, body, source="request body")
+        with named_in_body(StoredPatient):
+            wanted = validate_model(StoredPatient, body, source="request body")
         version = read_version(state, caller, wanted.patient_id, wanted.version)
         record, stored_version = version.record, version.version
         digest = version.sha256
     else:
-        parsed = state.evaluations.parse(await request.body(), body)
+        with named_in_body(PatientRecord, body=body):
+            parsed = state.evaluations.parse(await request.body(), body)
         record, digest, notes = parsed.record, parsed.sha256, list(parsed.notes)
         if not caller.pseudonymized:
             # the stored latest version's hash, not the record: no record read to parse or audit

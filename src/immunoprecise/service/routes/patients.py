@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Path, Query, Response, status
 
 from immunoprecise.errors import FieldProblem, RegistryError, ValidationError
+from immunoprecise.records import PatientRecord
 from immunoprecise.registry import RecordVersion, StoredRecordError, record_sha256
 from immunoprecise.service.deps import (
     Anyone,
@@ -23,7 +24,12 @@ from immunoprecise.service.deps import (
 )
 from immunoprecise.service.errors import error_responses, is_database_failure
 from immunoprecise.service.paging import DEFAULT_LIMIT, Limit, Offset, page
-from immunoprecise.service.payloads import RECORD_BODY_SCHEMA, parse_record, version_json
+from immunoprecise.service.payloads import (
+    RECORD_BODY_SCHEMA,
+    named_in_body,
+    parse_record,
+    version_json,
+)
 
 __all__ = ["MAX_RECORD_VERSION", "patient_id_of", "read_version", "router"]
 
@@ -154,7 +160,8 @@ def create_patient(
     A new patient gets version 1 (201); a known one a new version (200); a record identical to
     the latest version is not stored again (``action: unchanged``).
     """
-    record, notes = parse_record(body)
+    with named_in_body(PatientRecord, body=body):
+        record, notes = parse_record(body)
     started = dt.datetime.now(dt.UTC)
     version = state.registry.add_record(record, actor=caller.name, source="api")
     return _stored(version, started, notes, response)
@@ -187,12 +194,15 @@ def update_patient(
     add new patients with POST). This is how a latest version that no longer validates against
     the record model (409 on reading it) is corrected.
     """
-    record, notes = parse_record(body)
+    with named_in_body(PatientRecord, body=body):
+        record, notes = parse_record(body)
     if record.patient_id != patient_id:
         raise ValidationError(
             [
                 FieldProblem(
-                    "patient.id", record.patient_id, f"must be {patient_id!r}, the id in the URL"
+                    "body.patient.id",
+                    record.patient_id,
+                    f"must be {patient_id!r}, the id in the URL",
                 )
             ]
         )

@@ -20,6 +20,7 @@ from immunoprecise.errors import ModelError
 from immunoprecise.records.scalars import Number, WholeNumber, received
 from immunoprecise.service.deps import Anyone, AuthorizedRoute
 from immunoprecise.service.errors import error_responses
+from immunoprecise.service.payloads import named_in_body
 
 __all__ = [
     "MAX_DAYS",
@@ -272,22 +273,25 @@ def simulate_regimen(caller: Anyone, request: SimulateRequest) -> dict[str, Any]
                 )
             cloud[key] = value
         params = cloud
-    tr = simulate(
-        model,
-        t_end=request.t_end,
-        regimen=request.regimen,
-        params=params,
-        initial=request.initial,
-        parameter_set=request.parameter_set,
-        body_weight_kg=(
-            REFERENCE_BODY_WEIGHT_KG if request.body_weight_kg is None else request.body_weight_kg
-        ),
-        body_surface_m2=(
-            REFERENCE_BODY_SURFACE_M2
-            if request.body_surface_m2 is None
-            else request.body_surface_m2
-        ),
-    )
+    with named_in_body(SimulateRequest):  # the regimen text, read by simulate
+        tr = simulate(
+            model,
+            t_end=request.t_end,
+            regimen=request.regimen,
+            params=params,
+            initial=request.initial,
+            parameter_set=request.parameter_set,
+            body_weight_kg=(
+                REFERENCE_BODY_WEIGHT_KG
+                if request.body_weight_kg is None
+                else request.body_weight_kg
+            ),
+            body_surface_m2=(
+                REFERENCE_BODY_SURFACE_M2
+                if request.body_surface_m2 is None
+                else request.body_surface_m2
+            ),
+        )
     return {
         "model": model.id,
         "regimen": None if tr.regimen is None else str(tr.regimen),
