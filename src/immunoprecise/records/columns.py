@@ -60,7 +60,7 @@ from pydantic.fields import FieldInfo
 from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.records.cell_text import number_as_text
 from immunoprecise.records.cohort import Outcome
-from immunoprecise.records.disease import BurdenMeasurement, RiskIndex
+from immunoprecise.records.disease import ONCOTREE_PATTERN, BurdenMeasurement, RiskIndex
 from immunoprecise.records.events import event_flags
 from immunoprecise.records.fields import FieldDoc, record_fields
 from immunoprecise.records.host import CytokineLevel
@@ -110,7 +110,7 @@ __all__ = [
 Array = npt.NDArray[Any]
 _NUMERIC_KINDS = {"quantity", "integer", "number"}
 _MAX_PROBLEMS = 50
-_CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,15}$")
+_CODE = re.compile(ONCOTREE_PATTERN)
 _BURDEN_MEASURES = ("sum_of_diameters", "spd", "cell_count", "marrow_blasts", "m_protein")
 # one tumour size measurement: taken together from one entry (the tumour-cell estimate prefers
 # the cell count, then the sum of diameters, then the SPD of the same measurement)

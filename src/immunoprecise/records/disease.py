@@ -14,9 +14,16 @@ from immunoprecise.records.scalars import CalendarDate, Choice, Flag, OptionalWh
 
 __all__ = ["BurdenMeasurement", "Disease", "DiseaseStatus", "RiskIndex"]
 
+ONCOTREE_PATTERN = r"^[A-Z][A-Z0-9_]{1,15}$"
+"""The form of an OncoTree code (capitals, digits, ``_``; 2–16)."""
+MORPHOLOGY_PATTERN = r"^\d{4}/[0-3,6,9]$"
+"""The form of an ICD-O-3 morphology code (``8140/3``)."""
+TOPOGRAPHY_PATTERN = r"^C\d{2}(\.\d)?$"
+"""The form of an ICD-O-3 topography code (``C34.1``)."""
+
 _CODES = {
-    "oncotree_code": re.compile(r"^[A-Z][A-Z0-9_]{1,15}$"),
-    "icd_o3_topography": re.compile(r"^C\d{2}(\.\d)?$"),
+    "oncotree_code": re.compile(ONCOTREE_PATTERN),
+    "icd_o3_topography": re.compile(TOPOGRAPHY_PATTERN),
 }
 
 
@@ -78,14 +85,14 @@ class Disease(RecordModel):
     diagnosis: str = Field(min_length=1, description="Diagnosis as written by the clinician.")
     oncotree_code: str | None = Field(
         default=None,
-        pattern=r"^[A-Z][A-Z0-9_]{1,15}$",
+        pattern=ONCOTREE_PATTERN,
         description="OncoTree code, e.g. 'FL', 'SKCM', 'COAD', 'LUAD', 'PCM', 'BLL'.",
     )
     icd_o3_morphology: str | None = Field(
-        default=None, pattern=r"^\d{4}/[0-3,6,9]$", description="ICD-O-3 morphology, e.g. '9690/3'."
+        default=None, pattern=MORPHOLOGY_PATTERN, description="ICD-O-3 morphology, e.g. '9690/3'."
     )
     icd_o3_topography: str | None = Field(
-        default=None, pattern=r"^C\d{2}(\.\d)?$", description="ICD-O-3 topography, e.g. 'C77.9'."
+        default=None, pattern=TOPOGRAPHY_PATTERN, description="ICD-O-3 topography, e.g. 'C77.9'."
     )
     diagnosis_date: CalendarDate | None = None
     status: DiseaseStatus | None = None

@@ -12,9 +12,10 @@ from typing import Any, TypeVar
 import pydantic
 
 from immunoprecise.errors import FieldProblem, ValidationError
+from immunoprecise.records.disease import MORPHOLOGY_PATTERN, ONCOTREE_PATTERN, TOPOGRAPHY_PATTERN
 from immunoprecise.records.patient import PATIENT_ID_PATTERN
 
-__all__ = ["field_problems", "not_a_record", "validate_model"]
+__all__ = ["field_problems", "model_in", "not_a_record", "validate_model"]
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 
@@ -25,15 +26,15 @@ _PATTERNS: dict[str, str] = {
         "a pseudonymous identifier of 1–64 characters: letters A–Z or a–z, digits, '_', '.' "
         "or '-', starting with a letter or digit, without spaces or accents (e.g. 'SYN-CRC-001')"
     ),
-    r"^[A-Z][A-Z0-9_]{1,15}$": (
+    ONCOTREE_PATTERN: (
         "an OncoTree code of 2–16 letters, digits or '_', starting with a letter "
         "(e.g. 'LUAD', 'COAD', 'FL')"
     ),
-    r"^\d{4}/[0-3,6,9]$": (
+    MORPHOLOGY_PATTERN: (
         "an ICD-O-3 morphology code: 4 digits, '/' and the behaviour digit 0, 1, 2, 3, 6 or 9 "
         "(e.g. '8140/3')"
     ),
-    r"^C\d{2}(\.\d)?$": (
+    TOPOGRAPHY_PATTERN: (
         "an ICD-O-3 topography code: 'C', 2 digits and an optional '.digit' (e.g. 'C34.1')"
     ),
     r"^[A-Za-z0-9][A-Za-z0-9.+/-]{0,20}$": (
@@ -51,16 +52,35 @@ _PATTERNS: dict[str, str] = {
 }
 
 
-def _model_in(annotation: Any) -> type[pydantic.BaseModel] | None:
-    """The pydantic model inside an annotation such as ``X | None`` or ``tuple[X, ...]``."""
+def model_in(annotation: Any) -> type[pydantic.BaseModel] | None:
+    """The pydantic model inside an annotation such as ``X | None`` or ``tuple[X, ...]``.
+
+    Parameters
+    ----------
+    annotation
+        A field's annotation.
+
+    Returns
+    -------
+    type[pydantic.BaseModel] | None
+        The first model found in it, or ``None`` where it holds none.
+
+    Examples
+    --------
+    >>> from immunoprecise.records import PatientRecord
+    >>> model_in(PatientRecord | None) is PatientRecord
+    True
+    >>> model_in(int | None) is None
+    True
+    """
     if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
         return annotation
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
-        return _model_in(typing.get_args(annotation)[0])
+        return model_in(typing.get_args(annotation)[0])
     if origin in (typing.Union, types.UnionType, tuple, list, dict):
         for arg in typing.get_args(annotation):
-            found = _model_in(arg)
+            found = model_in(arg)
             if found is not None:
                 return found
     return None
@@ -72,7 +92,7 @@ def _fields_at(model: type[pydantic.BaseModel], loc: tuple[int | str, ...]) -> l
         if current is None:
             return []
         if isinstance(part, str) and part in current.model_fields:
-            current = _model_in(current.model_fields[part].annotation)
+            current = model_in(current.model_fields[part].annotation)
     return list(current.model_fields) if current is not None else []
 
 

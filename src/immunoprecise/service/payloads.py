@@ -6,8 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import types
-import typing
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +15,7 @@ from pydantic import BaseModel
 from immunoprecise.documents import load_yaml
 from immunoprecise.errors import FieldProblem, ValidationError
 from immunoprecise.records import PatientRecord, read_fhir_bundle, validate_model
+from immunoprecise.records.validation import model_in
 from immunoprecise.registry import RecordVersion
 
 __all__ = [
@@ -92,16 +91,6 @@ _LARGEST_READ = 2**63 - 1
 decimal point (a signed 64-bit integer)."""
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    """The pydantic model an annotation holds (``Model``, ``Model | None``), else ``None``."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        found = [m for a in typing.get_args(annotation) if (m := _model_in(a)) is not None]
-        return found[0] if len(found) == 1 else None
-    return None
-
-
 def _bounds(model: type[BaseModel] | None, path: tuple[str | int, ...]) -> tuple[Any, Any]:
     """The lower and upper bounds (``ge``/``gt`` and ``le``/``lt`` as whole numbers) of the field
     at ``path`` in ``model``; ``None`` for a bound not declared or a field not found."""
@@ -112,7 +101,7 @@ def _bounds(model: type[BaseModel] | None, path: tuple[str | int, ...]) -> tuple
         if field is None:
             return None, None
         if i < len(path) - 1:
-            current = _model_in(field.annotation)
+            current = model_in(field.annotation)
             continue
         for item in field.metadata:
             if isinstance(item, annotated_types.Ge):
