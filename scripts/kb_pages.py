@@ -159,8 +159,16 @@ def index_page(kb: KnowledgeBase) -> str:
         "`immunoprecise kb validate DIR --strict` and passes it with "
         "`immunoprecise evaluate --knowledge DIR ...` (or `ip.load_knowledge_base(DIR)`). Every "
         "evaluation records the knowledge-base version and the SHA-256 of its files. "
-        "`immunoprecise kb show THERAPY` prints a therapy with the rules and strategies that "
-        "name it.",
+        "`immunoprecise kb show ID` prints a therapy with the rules and strategies that name "
+        "it, a strategy with its steps, timing windows, therapies and references, a biomarker "
+        "rule, or a reference with the entries citing it (therapies and strategies by id or name, "
+        "rules and references by id, in any letter case; an id used by entries of two kinds "
+        "is named as such, and `--kind therapy|strategy|rule|reference` chooses). "
+        "`immunoprecise kb search TEXT [--kind KIND]` lists the entries whose id, name, "
+        "mechanism, rationale, target antigens, disease codes or (references) title or authors "
+        "contain TEXT in any letter case: kind, id, name and where it matched; it exits 1 when "
+        "nothing matches. The service answers the same at `GET /api/v1/kb/search?q=TEXT` "
+        "([service](../service.md)).",
         "",
         "Loading refuses a knowledge base with a mistake, naming the file, the entry, the "
         "field, what was written and, for a misspelt id or key, the one meant "

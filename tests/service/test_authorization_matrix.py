@@ -250,6 +250,18 @@ MATRIX: dict[tuple[str, str], Endpoint] = {
         ),
         FOUND,
     ),
+    ("GET", "/kb/strategies"): Endpoint(ALL, 200, lambda w, r, t: Request(f"{API}/kb/strategies")),
+    ("GET", "/kb/strategies/{strategy_id}"): Endpoint(
+        ALL,
+        200,
+        lambda w, r, t: Request(
+            f"{API}/kb/strategies/{'ball_debulk_lymphodeplete_car_t' if t == 'own' else 'nope'}"
+        ),
+        FOUND,
+    ),
+    ("GET", "/kb/search"): Endpoint(
+        ALL, 200, lambda w, r, t: Request(f"{API}/kb/search", params={"q": "cd19"})
+    ),
     ("GET", "/kb/rules"): Endpoint(ALL, 200, lambda w, r, t: Request(f"{API}/kb/rules")),
     ("GET", "/kb/references"): Endpoint(ALL, 200, lambda w, r, t: Request(f"{API}/kb/references")),
     ("GET", "/tokens"): Endpoint(ADMIN, 200, lambda w, r, t: Request(f"{API}/tokens")),

@@ -8,7 +8,17 @@ Examples
 'checkpoint_inhibitor'
 """
 
-from immunoprecise.knowledge.base import KnowledgeBase, default_knowledge_dir, load_knowledge_base
+from immunoprecise.knowledge.base import (
+    ENTRY_KINDS,
+    Entry,
+    EntryKind,
+    KnowledgeBase,
+    SearchMatch,
+    default_knowledge_dir,
+    find_entries,
+    load_knowledge_base,
+    search_knowledge_base,
+)
 from immunoprecise.knowledge.measures import (
     ActionableDriver,
     AxisComponent,
@@ -35,6 +45,7 @@ from immunoprecise.knowledge.strategies import PlanQuestion, Strategy, StrategyS
 
 __all__ = [
     "CIVIC_LEVELS",
+    "ENTRY_KINDS",
     "ONCOKB_LEVELS",
     "ActionableDriver",
     "AxisComponent",
@@ -44,6 +55,8 @@ __all__ = [
     "Development",
     "DiseaseNode",
     "Effect",
+    "Entry",
+    "EntryKind",
     "Evidence",
     "ImmunogramAxis",
     "KnowledgeBase",
@@ -51,6 +64,7 @@ __all__ = [
     "Reference",
     "Rule",
     "RuleFamily",
+    "SearchMatch",
     "Strategy",
     "StrategyStep",
     "Therapy",
@@ -58,5 +72,7 @@ __all__ = [
     "Threshold",
     "TimingWindow",
     "default_knowledge_dir",
+    "find_entries",
     "load_knowledge_base",
+    "search_knowledge_base",
 ]

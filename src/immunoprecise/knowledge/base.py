@@ -8,7 +8,7 @@ import hashlib
 import typing
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pydantic
 import yaml
@@ -41,7 +41,23 @@ from immunoprecise.knowledge.schema import (
 )
 from immunoprecise.knowledge.strategies import PlanQuestion, Strategy, TimingWindow
 
-__all__ = ["KnowledgeBase", "default_knowledge_dir", "load_knowledge_base"]
+__all__ = [
+    "ENTRY_KINDS",
+    "Entry",
+    "EntryKind",
+    "KnowledgeBase",
+    "SearchMatch",
+    "default_knowledge_dir",
+    "find_entries",
+    "load_knowledge_base",
+    "search_knowledge_base",
+]
+
+EntryKind = Literal["therapy", "strategy", "rule", "reference"]
+"""The kinds of entry ``kb show`` and ``kb search`` look up."""
+ENTRY_KINDS: tuple[EntryKind, ...] = ("therapy", "strategy", "rule", "reference")
+Entry = Therapy | Strategy | Rule | Reference
+"""An entry ``kb show`` prints: a therapy, strategy, biomarker rule or reference."""
 
 _FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "references": ("references.yaml", Reference),
@@ -308,6 +324,41 @@ class KnowledgeBase(BaseModel):
         except KeyError:
             raise KnowledgeBaseError(f"no reference {ref_id!r} in the knowledge base") from None
 
+    def entries(self, kind: EntryKind) -> tuple[Entry, ...]:
+        """The therapies, strategies, rules or references (``kind``), in the files' order.
+
+        Examples
+        --------
+        >>> kb = load_knowledge_base()
+        >>> kb.entries("strategy") == kb.strategies
+        True
+        """
+        lists: dict[str, tuple[Entry, ...]] = {
+            "therapy": self.therapies,
+            "strategy": self.strategies,
+            "rule": self.rules,
+            "reference": self.references,
+        }
+        try:
+            return lists[kind]
+        except KeyError:
+            raise KnowledgeBaseError(
+                f"kind: got {kind!r}; expected one of {', '.join(ENTRY_KINDS)}"
+            ) from None
+
+    def strategy(self, strategy_id: str) -> Strategy:
+        """Return the strategy with id ``strategy_id``.
+
+        Examples
+        --------
+        >>> load_knowledge_base().strategy("ball_debulk_lymphodeplete_car_t").kind
+        'sequence'
+        """
+        for strategy in self.strategies:
+            if strategy.id == strategy_id:
+                return strategy
+        raise KnowledgeBaseError(f"no strategy {strategy_id!r} in the knowledge base")
+
     def therapy(self, therapy_id: str) -> Therapy:
         """Return the therapy with id ``therapy_id``."""
         try:
@@ -350,6 +401,153 @@ class KnowledgeBase(BaseModel):
     def applies(self, diseases: tuple[str, ...] | None, code: str | None) -> bool:
         """Whether an entry restricted to ``diseases`` applies to disease ``code``."""
         return diseases is None or bool(set(diseases) & set(self.lineage(code)))
+
+
+def _name(entry: Entry) -> str:
+    """What an entry is called: a therapy's or strategy's name, a rule's effect and therapies,
+    a reference's short citation."""
+    if isinstance(entry, Therapy | Strategy):
+        return entry.name
+    if isinstance(entry, Rule):
+        return f"{entry.effect.value} {', '.join(entry.therapies)}"
+    return entry.short
+
+
+def _searched(entry: Entry) -> dict[str, tuple[str, ...]]:
+    """The texts ``search_knowledge_base`` looks in, by field name."""
+    if isinstance(entry, Therapy):
+        return {
+            "id": (entry.id,),
+            "name": (entry.name,),
+            "mechanism": (entry.mechanism,),
+            "targets": entry.targets,
+        }
+    if isinstance(entry, Strategy):
+        return {
+            "id": (entry.id,),
+            "name": (entry.name,),
+            "rationale": (entry.rationale,),
+            "diseases": entry.diseases or (),
+        }
+    if isinstance(entry, Rule):
+        return {
+            "id": (entry.id,),
+            "rationale": (entry.rationale,),
+            "diseases": entry.diseases or (),
+        }
+    return {"id": (entry.id,), "title": (entry.title,), "authors": (entry.authors,)}
+
+
+class SearchMatch(BaseModel):
+    """One entry :func:`search_knowledge_base` found: its kind, id, name and the fields the
+    text was found in."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: EntryKind
+    id: str
+    name: str
+    fields: tuple[str, ...]
+
+
+def _kinds(kind: EntryKind | None) -> tuple[EntryKind, ...]:
+    """The kinds to look in: all four, or ``kind`` (checked)."""
+    if kind is None:
+        return ENTRY_KINDS
+    if kind not in ENTRY_KINDS:
+        raise KnowledgeBaseError(f"kind: got {kind!r}; expected one of {', '.join(ENTRY_KINDS)}")
+    return (kind,)
+
+
+def search_knowledge_base(
+    kb: KnowledgeBase, text: str, *, kind: EntryKind | None = None
+) -> tuple[SearchMatch, ...]:
+    """Find the therapies, strategies, biomarker rules and references mentioning ``text``.
+
+    The search ignores letter case and looks for ``text`` within ids, names, therapies'
+    mechanisms and target antigens, strategies' and rules' rationales and disease codes, and
+    references' titles and authors.
+
+    Parameters
+    ----------
+    kb
+        The knowledge base, from :func:`load_knowledge_base`.
+    text
+        What to look for (leading and trailing spaces are ignored).
+    kind
+        Only entries of this kind: ``therapy``, ``strategy``, ``rule`` or ``reference``.
+
+    Returns
+    -------
+    tuple of SearchMatch
+        Therapies first, then strategies, rules and references, each in the knowledge base's
+        order; empty when nothing matches.
+
+    Raises
+    ------
+    KnowledgeBaseError
+        When ``text`` is empty or ``kind`` is not one of the four kinds.
+
+    Examples
+    --------
+    >>> kb = load_knowledge_base()
+    >>> found = search_knowledge_base(kb, "cd19", kind="therapy")
+    >>> [(m.id, m.fields) for m in found][0]
+    ('tisagenlecleucel', ('name', 'mechanism', 'targets'))
+    """
+    wanted = text.strip().casefold()
+    if not wanted:
+        raise KnowledgeBaseError(
+            f"search text: got {text!r}; expected a word or part of one, e.g. CD19"
+        )
+    found = []
+    for each in _kinds(kind):
+        for entry in kb.entries(each):
+            fields = tuple(
+                field
+                for field, texts in _searched(entry).items()
+                if any(wanted in t.casefold() for t in texts)
+            )
+            if fields:
+                found.append(SearchMatch(kind=each, id=entry.id, name=_name(entry), fields=fields))
+    return tuple(found)
+
+
+def find_entries(
+    kb: KnowledgeBase, ident: str, *, kind: EntryKind | None = None
+) -> tuple[tuple[EntryKind, Entry], ...]:
+    """The entries ``ident`` names: by id as written, else by id or name in any letter case.
+
+    Therapies and strategies are found by id or name, rules and references by id. More than
+    one answer means the id is used by entries of different kinds (pass ``kind`` to choose);
+    none, that no entry (of ``kind``) has it, or that it names several of one kind in
+    another letter case.
+
+    Examples
+    --------
+    >>> kb = load_knowledge_base()
+    >>> [(k, e.id) for k, e in find_entries(kb, "Pembrolizumab")]
+    [('therapy', 'pembrolizumab')]
+    >>> [k for k, _ in find_entries(kb, "melanoma_til_after_pd1")]
+    ['strategy', 'rule']
+    """
+    kinds = _kinds(kind)
+    wanted = ident.strip()
+    exact = [(k, e) for k in kinds for e in kb.entries(k) if e.id == wanted]
+    if exact:
+        return tuple(exact)
+    folded = wanted.casefold()
+    found: list[tuple[EntryKind, Entry]] = []
+    for each in kinds:
+        same = [
+            e
+            for e in kb.entries(each)
+            if folded == e.id.casefold()
+            or (isinstance(e, Therapy | Strategy) and folded == e.name.casefold())
+        ]
+        if len(same) == 1:
+            found.append((each, same[0]))
+    return tuple(found)
 
 
 def default_knowledge_dir() -> Path:

@@ -84,6 +84,17 @@ class StrategyStep(_Entry):
     purpose: str
     optional: bool = False
 
+    @property
+    def day_text(self) -> str:
+        """The step's day with a minus sign when negative, ``""`` when it has none.
+
+        Examples
+        --------
+        >>> StrategyStep(therapy="x", timing="t", day=-21, purpose="p").day_text
+        'day −21'
+        """
+        return f"day {_day(self.day)}" if self.day is not None else ""
+
 
 class Strategy(_Entry):
     """A sequence or combination of therapies proposed as one plan.
