@@ -52,7 +52,7 @@ def test_a_valid_design_reads_from_yaml(tmp_path: Path) -> None:
         ({"model": "nosuchmodel"}, "model", "nosuchmodel"),
         ({"n_per_arm": 0}, "n_per_arm", "greater than or equal to 1"),
         ({"follow_up_days": 5000}, "follow_up_days", "3650"),
-        ({"seed": -1}, "seed", "greater than or equal to 0"),
+        ({"seed": -1}, "seed", "expected a whole number from 0 to 4294967295"),
         # a flag is no number, NaN is no day count (it was "should be ≤ 3650")
         ({"n_per_arm": True}, "n_per_arm", "expected a number, got true"),
         ({"seed": False}, "seed", "expected a number, got false"),

@@ -255,7 +255,7 @@ def test_a_trial_design_runs_as_a_job_with_its_endpoints(
     assert too_big.status_code == 422
     assert "immunoprecise trial" in too_big.json()["detail"][0]["message"]
     assert invalid.status_code == 422
-    assert invalid.json()["detail"][0]["field"] == "seed"
+    assert invalid.json()["detail"][0]["field"] == "body.seed"
     for response in (too_big, invalid):
         no_internals(response)
 

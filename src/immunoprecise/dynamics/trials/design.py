@@ -22,7 +22,6 @@ import difflib
 import hashlib
 import json
 import math
-import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -67,6 +66,8 @@ from immunoprecise.dynamics.trials.population import (
     Constraint,
     ParameterDistribution,
     PopulationSpec,
+    _located_in,
+    _named,
     not_a_flag,
 )
 from immunoprecise.errors import (
@@ -82,6 +83,8 @@ __all__ = [
     "MAX_ARMS",
     "MAX_FOLLOW_UP_DAYS",
     "MAX_PATIENTS_PER_ARM",
+    "MAX_SEED",
+    "SEED_RANGE",
     "ObservedResult",
     "TrialArm",
     "TrialDesign",
@@ -90,6 +93,7 @@ __all__ = [
     "arm_count_refusal",
     "design_hash",
     "load_trial_design",
+    "seed_refusal",
 ]
 
 MAX_ARMS = 10
@@ -98,6 +102,11 @@ MAX_PATIENTS_PER_ARM = 10_000_000
 """Most virtual patients per arm (the trial runs in chunks; memory does not grow with it)."""
 MAX_FOLLOW_UP_DAYS = 3650
 """Longest follow-up simulated (10 years)."""
+MAX_SEED = 2**32 - 1
+"""Largest seed of a virtual trial (a design's ``seed``, and the REST trial's): seeds are whole
+numbers from 0 to 2³² − 1."""
+SEED_RANGE = f"a whole number from 0 to {MAX_SEED}"
+"""What a trial's seed is, in the words of every refusal of one."""
 CHUNK_SIZE_MIN = 100
 """Fewest patients per chunk a design may ask for."""
 LETHAL_BURDEN_CELLS = 1e12
@@ -149,6 +158,42 @@ Amount = Annotated[float, BeforeValidator(_finite)]
 Text such as ``1e11``, which YAML 1.1 reads as text for want of a dot, is still read."""
 
 
+def seed_refusal(value: Any) -> str | None:
+    """Why a number cannot be a trial's seed (outside 0 to :data:`MAX_SEED`, at any size:
+    ``1e30`` or ``99999999999999999999``); ``None`` for a seed in range, and for a value that is
+    not a whole number at all (its type check words that).
+
+    Examples
+    --------
+    >>> seed_refusal(99999999999999999999)
+    'expected a whole number from 0 to 4294967295, e.g. 7'
+    >>> seed_refusal(7) is None, seed_refusal("seven") is None
+    (True, True)
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    refusal = f"expected {SEED_RANGE}, e.g. 7"
+    number: int | float
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            number = int(text) if text.lstrip("+-").isdecimal() else float(text)
+        except ValueError:  # not a number (or more digits than Python reads): a range is moot
+            return refusal if text.lstrip("+-").isdecimal() else None
+    else:
+        number = value
+    if isinstance(number, float) and not (math.isfinite(number) and number.is_integer()):
+        return None  # a fraction, NaN or infinity: refused as such by the number check
+    return None if 0 <= number <= MAX_SEED else refusal
+
+
+def _a_seed(value: Any) -> Any:
+    refusal = seed_refusal(value)
+    if refusal:
+        raise ValueError(refusal)
+    return value
+
+
 def _measured(expected: str, *, whole: bool = False) -> BeforeValidator:
     """Refuse a value that is not a number (``"200 patients"``, ``12 weeks``, a list) saying
     what the field expects, with its unit and an example, instead of pydantic's "Input should
@@ -156,8 +201,10 @@ def _measured(expected: str, *, whole: bool = False) -> BeforeValidator:
 
     def check(value: Any) -> Any:
         not_a_flag(value)
-        if isinstance(value, int | float):
-            number = float(value)
+        if isinstance(value, int):  # whole and finite; its range is the field's (ge/le)
+            return value
+        if isinstance(value, float):
+            number = value
         elif isinstance(value, str):
             try:
                 number = float(value)
@@ -183,7 +230,9 @@ _PatientsPerArm = Annotated[
 ]
 _FollowUpDays = Annotated[float, _measured("a number of days, e.g. 84")]
 _IntervalDays = Annotated[float, _measured("a number of days between assessments, e.g. 56")]
-_Seed = Annotated[int, _measured("a whole number from 0 to 4294967295, e.g. 7", whole=True)]
+_Seed = Annotated[int, BeforeValidator(_a_seed), _measured(f"{SEED_RANGE}, e.g. 7", whole=True)]
+"""A trial's seed: a whole number from 0 to :data:`MAX_SEED`, refused at any size above it with
+the range (pydantic would say of ``1e30`` only that it cannot read it)."""
 _ChunkPatients = Annotated[
     int, _measured("a whole number of patients per chunk, e.g. 10000", whole=True)
 ]
@@ -530,7 +579,7 @@ class TrialDesign(_Frozen):
     endpoints: Annotated[
         tuple[Literal["orr", "cr_rate", "pfs", "os"], ...], _a_list("[orr, cr_rate, pfs]")
     ] = ("orr", "cr_rate", "pfs")
-    seed: _Seed = Field(ge=0, le=2**32 - 1, description="Randomization seed (required).")
+    seed: _Seed = Field(ge=0, le=MAX_SEED, description="Randomization seed (required).")
     chunk_size: _ChunkPatients = Field(
         default=10_000,
         ge=CHUNK_SIZE_MIN,
@@ -1071,55 +1120,37 @@ def _draws_outside_limits(model: Model, population: TrialPopulation) -> list[Fie
     return problems
 
 
-_ITEM_PREFIX = re.compile(
-    r"^(?:ParameterDistribution|Constraint|PopulationSpec|distribution '[^']*'|"
-    r"constraint on '[^']*')\.?"
-)
+_SPEC_ITEMS: dict[str, type[ParameterDistribution] | type[Constraint]] = {
+    "distributions": ParameterDistribution,
+    "constraints": Constraint,
+}
+"""The lists of a spec whose items are models, by the spec's field name."""
 
 
-def _spec_problems(spec: Any, refused: ValidationError) -> list[FieldProblem]:
+def _spec_problems(
+    located: tuple[tuple[tuple[str | int, ...], FieldProblem], ...],
+) -> list[FieldProblem]:
     """A refused ``population.spec`` as problems at their paths in the design.
 
-    The spec's own error names a distribution or constraint by its name only (or by its class,
-    for a missing or unknown field), so each item of the spec is read again on its own to name
-    it by its position (``population.spec.distributions[1].unit``).
+    Each problem of the spec is named from its location in the spec (pydantic's ``loc`` of the
+    spec, extended by the location within a distribution or constraint):
+    ``population.spec.distributions[1].unit``. A field unknown to a distribution or a constraint
+    is named with the fields it allows.
     """
-    base = "population.spec"
-    items: list[FieldProblem] = []
-    kinds: tuple[tuple[str, type[ParameterDistribution] | type[Constraint]], ...] = (
-        ("distributions", ParameterDistribution),
-        ("constraints", Constraint),
-    )
-    for key, kind in kinds:
-        listed = spec.get(key) if isinstance(spec, dict) else None
-        for k, item in enumerate(listed if isinstance(listed, list) else ()):
-            if not isinstance(item, dict):
-                continue  # pydantic names what it expected in the spec's own error
-            try:
-                kind(**item)
-            except ValidationError as exc:
-                for p in exc.problems:
-                    field = _ITEM_PREFIX.sub("", p.field)
-                    message = p.message
-                    if message == "Field required":
-                        message = "required field is missing"
-                    elif message == "Extra inputs are not permitted":
-                        allowed = list(kind.model_fields)
-                        close = difflib.get_close_matches(field, allowed, n=1, cutoff=0.5)
-                        hint = f"did you mean {close[0]!r}? " if close else ""
-                        message = f"unknown field; {hint}allowed here: {', '.join(allowed)}"
-                    value = None if isinstance(p.value, dict) else p.value
-                    items.append(FieldProblem(f"{base}.{key}[{k}].{field}", value, message))
-    if items:
-        return items
-    return [
-        FieldProblem(
-            f"{base}.{_ITEM_PREFIX.sub('', p.field)}".rstrip("."),
-            p.value,
-            p.message,
-        )
-        for p in refused.problems
-    ]
+    problems: list[FieldProblem] = []
+    for loc, p in located:
+        message = p.message
+        kind = _SPEC_ITEMS.get(str(loc[0])) if len(loc) > 2 and isinstance(loc[1], int) else None
+        if message == "Field required":
+            message = "required field is missing"
+        elif message == "Extra inputs are not permitted" and kind is not None:
+            allowed = list(kind.model_fields)  # the unknown field is the location's last part
+            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.5)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            message = f"unknown field; {hint}allowed here: {', '.join(allowed)}"
+        value = None if isinstance(p.value, dict) else p.value
+        problems.append(FieldProblem(_named("population.spec", loc), value, message))
+    return problems
 
 
 def design_hash(design: TrialDesign) -> str:
@@ -1222,11 +1253,8 @@ def load_trial_design(source: str | Path | dict[str, Any]) -> TrialDesign:
             cause = (error.get("ctx") or {}).get("error")
             if isinstance(cause, _DesignFieldError):
                 problems.extend(cause.problems)
-            elif isinstance(cause, ValidationError) and tuple(error["loc"]) == (
-                "population",
-                "spec",
-            ):
-                problems.extend(_spec_problems(data.get("population", {}).get("spec"), cause))
+            elif (located := _located_in(cause)) and tuple(error["loc"]) == ("population", "spec"):
+                problems.extend(_spec_problems(located))
             else:
                 problems.append(found)
         raise ValidationError(problems, source=name) from None

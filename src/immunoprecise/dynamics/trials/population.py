@@ -30,9 +30,8 @@ Examples
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable, Mapping
-from typing import Annotated, Any, Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any, Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -82,13 +81,35 @@ Number = Annotated[float, BeforeValidator(not_a_flag)]
 """A number of a spec; ``true``/``false`` refused (ranges are checked by each model)."""
 
 
-_ITEM_NAME = re.compile(
-    r"^(?:ParameterDistribution|Constraint|distribution '[^']*'|constraint on '[^']*')\.?"
-)
-"""How a distribution or constraint names itself on its own: replaced by its path in a spec."""
+Location = tuple[str | int, ...]
+"""Where a problem is within a spec, a distribution or a constraint: field names and list
+indices, as pydantic's error ``loc`` (``("distributions", 2, "median")``)."""
 
 
-def _path(loc: tuple[int | str, ...]) -> str:
+class _Found(NamedTuple):
+    """A problem found by a model's own checks, at its location within the model."""
+
+    loc: Location
+    value: object
+    message: str
+
+
+def _refusal(located: Sequence[tuple[Location, FieldProblem]], *, source: str) -> ValidationError:
+    """A refused spec, distribution or constraint: its problems as named on their own, keeping
+    the location of each within the model (:func:`_located_in`), from which a model holding it
+    names them by their path there (``distributions[2].median``)."""
+    error = ValidationError([problem for _, problem in located], source=source)
+    vars(error)["_located"] = tuple(located)
+    return error
+
+
+def _located_in(error: object) -> tuple[tuple[Location, FieldProblem], ...] | None:
+    """The located problems of a refusal made by :func:`_refusal`; ``None`` for another error."""
+    located = vars(error).get("_located") if isinstance(error, ValidationError) else None
+    return located if isinstance(located, tuple) else None
+
+
+def _path(loc: Location) -> str:
     """A pydantic location as a path: ``("distributions", 2)`` → ``distributions[2]``."""
     path = ""
     for part in loc:
@@ -98,8 +119,19 @@ def _path(loc: tuple[int | str, ...]) -> str:
     return path
 
 
-def _pydantic_problems(exc: pydantic.ValidationError, prefix: str) -> list[FieldProblem]:
-    problems: list[FieldProblem] = []
+def _named(label: str, loc: Location) -> str:
+    """A problem's field: its path under ``label`` (a model named on its own), or the path
+    alone (``label`` empty)."""
+    path = _path(loc)
+    return f"{label}.{path}" if label and path else label or path
+
+
+def _pydantic_problems(
+    exc: pydantic.ValidationError, prefix: str
+) -> list[tuple[Location, FieldProblem]]:
+    """pydantic's errors of a model, each at its location in the model and named under
+    ``prefix`` (a nested distribution or constraint by its path: ``distributions[2].median``)."""
+    located: list[tuple[Location, FieldProblem]] = []
     errors = exc.errors()
     # A constraint is a Constraint or a callable: when its data fail as a Constraint, the
     # callable branch's "Input should be callable" says nothing useful about data.
@@ -107,64 +139,80 @@ def _pydantic_problems(exc: pydantic.ValidationError, prefix: str) -> list[Field
     for err in errors:
         if err["type"] == "callable_type" and err["loc"][:-1] in explained:
             continue
-        inner = err.get("ctx", {}).get("error")
-        if isinstance(inner, ValidationError):  # a nested model's own range checks
-            where = _path(err["loc"])
-            for p in inner.problems:
-                if where:  # named by its position (distributions[2].median), not its class
-                    rest = _ITEM_NAME.sub("", p.field)
+        outer = tuple(err["loc"])
+        inner = _located_in(err.get("ctx", {}).get("error"))
+        if inner is not None:  # a nested model's own checks, each at its location
+            for loc, p in inner:
+                if _path(outer):  # named by its position (distributions[2].median)
                     missing = p.message == "Field required"
                     p = FieldProblem(
-                        f"{where}.{rest}" if rest else where,
+                        _path((*outer, *loc)),
                         None if missing else p.value,  # not the whole item's mapping
                         "required field is missing" if missing else p.message,
                     )
-                if p not in problems:
-                    problems.append(p)
+                if all(p != seen for _, seen in located):
+                    located.append(((*outer, *loc), p))
             continue
-        loc = ".".join(str(p) for p in err["loc"])
-        field = f"{prefix}.{loc}" if loc else prefix
         message = err["msg"].removeprefix("Value error, ")
-        problems.append(FieldProblem(field, err.get("input"), message))
-    return problems
+        located.append((outer, FieldProblem(_named(prefix, outer), err.get("input"), message)))
+    return located
 
 
 class _Checked(BaseModel):
     """Frozen model whose errors are :class:`~immunoprecise.errors.ValidationError` s.
 
-    Type errors come from pydantic; each subclass adds its range checks in ``_problems``.
+    Type errors come from pydantic; each subclass adds its range checks in ``_found``, each at
+    its location in the model, and names itself on its own with ``_label``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
     def __init__(self, **data: Any) -> None:
+        source = type(self).__name__
         try:
             super().__init__(**data)
         except pydantic.ValidationError as exc:
-            raise ValidationError(
-                _pydantic_problems(exc, type(self).__name__), source=type(self).__name__
-            ) from None
-        problems = self._problems()
-        if problems:
-            raise ValidationError(problems, source=type(self).__name__)
+            raise _refusal(_pydantic_problems(exc, source), source=source) from None
+        if type(self)._problems is _Checked._problems:
+            located = self._located()
+        else:  # a model that names its own problems (acceptance.Strata): no location within it
+            located = [((), p) for p in self._problems()]
+        if located:
+            raise _refusal(located, source=source)
 
-    def _problems(self) -> list[FieldProblem]:
+    def _found(self) -> list[_Found]:
+        """The model's own problems (beyond its types), each at its location in the model."""
         return []
 
+    def _label(self) -> str:
+        """How the model's own problems are named on their own (empty: by their path)."""
+        return ""
 
-def _positive(field: str, value: float | None, what: str) -> list[FieldProblem]:
+    def _located(self) -> list[tuple[Location, FieldProblem]]:
+        """The model's own problems at their locations, each named as on its own."""
+        label = self._label()
+        return [
+            (f.loc, FieldProblem(_named(label, f.loc), f.value, f.message)) for f in self._found()
+        ]
+
+    def _problems(self) -> list[FieldProblem]:
+        """The model's own problems (beyond its types), named as on their own."""
+        return [problem for _, problem in self._located()]
+
+
+def _positive(field: str, value: float | None, what: str) -> list[_Found]:
     if value is None:
-        return [FieldProblem(field, None, f"required: {what}")]
+        return [_Found((field,), None, f"required: {what}")]
     if not math.isfinite(value) or value <= 0:
-        return [FieldProblem(field, value, f"must be a finite number > 0 ({what})")]
+        return [_Found((field,), value, f"must be a finite number > 0 ({what})")]
     return []
 
 
-def _finite(field: str, value: float | None, what: str) -> list[FieldProblem]:
+def _finite(field: str, value: float | None, what: str) -> list[_Found]:
     if value is None:
-        return [FieldProblem(field, None, f"required: {what}")]
+        return [_Found((field,), None, f"required: {what}")]
     if not math.isfinite(value):
-        return [FieldProblem(field, value, f"must be a finite number ({what})")]
+        return [_Found((field,), value, f"must be a finite number ({what})")]
     return []
 
 
@@ -227,70 +275,68 @@ class ParameterDistribution(_Checked):
     lower: Number | None = None
     upper: Number | None = None
 
-    def _problems(self, where: str | None = None) -> list[FieldProblem]:
-        f = where or f"distribution {self.name!r}"  # inside a spec: its path there
-        problems: list[FieldProblem] = []
+    def _label(self) -> str:
+        return f"distribution {self.name!r}"
+
+    def _found(self) -> list[_Found]:
+        problems: list[_Found] = []
         allowed = _KIND_FIELDS[self.kind]
         for other in ("median", "cv", "gsd", "low", "high", "mean", "sd", "value"):
             if other not in allowed and getattr(self, other) is not None:
                 problems.append(
-                    FieldProblem(
-                        f"{f}.{other}",
+                    _Found(
+                        (other,),
                         getattr(self, other),
                         f"not used by kind {self.kind!r} (give {', '.join(allowed)})",
                     )
                 )
         if self.kind == "lognormal":
-            problems += _positive(f"{f}.median", self.median, "median in the parameter's unit")
+            problems += _positive("median", self.median, "median in the parameter's unit")
             if (self.cv is None) == (self.gsd is None):
                 problems.append(
-                    FieldProblem(f"{f}.cv", self.cv, "give exactly one of cv (> 0) or gsd (> 1)")
+                    _Found(("cv",), self.cv, "give exactly one of cv (> 0) or gsd (> 1)")
                 )
             elif self.cv is not None:
-                problems += _positive(f"{f}.cv", self.cv, "coefficient of variation, e.g. 0.3")
+                problems += _positive("cv", self.cv, "coefficient of variation, e.g. 0.3")
             elif self.gsd is not None and not (math.isfinite(self.gsd) and self.gsd > 1):
-                problems.append(FieldProblem(f"{f}.gsd", self.gsd, "must be > 1 (e.g. 1.5)"))
+                problems.append(_Found(("gsd",), self.gsd, "must be > 1 (e.g. 1.5)"))
         elif self.kind == "uniform":
-            problems += _finite(f"{f}.low", self.low, "lower end")
-            problems += _finite(f"{f}.high", self.high, "upper end")
+            problems += _finite("low", self.low, "lower end")
+            problems += _finite("high", self.high, "upper end")
             if (
                 not problems
                 and self.low is not None
                 and self.high is not None
                 and self.low >= self.high
             ):
-                problems.append(
-                    FieldProblem(f"{f}.low", self.low, f"must be below high = {self.high}")
-                )
+                problems.append(_Found(("low",), self.low, f"must be below high = {self.high}"))
         elif self.kind == "normal":
-            problems += _finite(f"{f}.mean", self.mean, "mean in the parameter's unit")
-            problems += _positive(f"{f}.sd", self.sd, "standard deviation")
+            problems += _finite("mean", self.mean, "mean in the parameter's unit")
+            problems += _positive("sd", self.sd, "standard deviation")
         else:
-            problems += _finite(f"{f}.value", self.value, "the fixed value")
+            problems += _finite("value", self.value, "the fixed value")
         for bound in ("lower", "upper"):
             b = getattr(self, bound)
             if b is not None and not math.isfinite(b):
-                problems.append(FieldProblem(f"{f}.{bound}", b, "must be a finite number"))
+                problems.append(_Found((bound,), b, "must be a finite number"))
         if self.lower is not None and self.upper is not None and self.lower >= self.upper:
-            problems.append(
-                FieldProblem(f"{f}.lower", self.lower, f"must be below upper = {self.upper}")
-            )
+            problems.append(_Found(("lower",), self.lower, f"must be below upper = {self.upper}"))
         if not problems and self.kind == "fixed" and self.value is not None:
             outside = (self.lower is not None and self.value < self.lower) or (
                 self.upper is not None and self.value > self.upper
             )
             if outside:
                 problems.append(
-                    FieldProblem(
-                        f"{f}.value",
+                    _Found(
+                        ("value",),
                         self.value,
                         f"lies outside its bounds [{self.lower}, {self.upper}]",
                     )
                 )
         if not problems and self.kind != "fixed" and not self._mass() > 0:
             problems.append(
-                FieldProblem(
-                    f"{f}.lower",
+                _Found(
+                    ("lower",),
                     (self.lower, self.upper),
                     "the truncation interval holds no probability of the distribution",
                 )
@@ -468,19 +514,21 @@ class Constraint(_Checked):
     ratio_to: str | None = None
     label: str | None = None
 
-    def _problems(self, where: str | None = None) -> list[FieldProblem]:
-        f = where or f"constraint on {self.parameter!r}"  # inside a spec: its path there
+    def _label(self) -> str:
+        return f"constraint on {self.parameter!r}"
+
+    def _found(self) -> list[_Found]:
         if self.min is None and self.max is None:
-            return [FieldProblem(f"{f}.min", None, "give min, max or both")]
+            return [_Found(("min",), None, "give min, max or both")]
         infinite = [
-            FieldProblem(f"{f}.{bound}", value, "must be a finite number (or left out)")
+            _Found((bound,), value, "must be a finite number (or left out)")
             for bound, value in (("min", self.min), ("max", self.max))
             if value is not None and not math.isfinite(value)
         ]
         if infinite:
             return infinite
         if self.min is not None and self.max is not None and self.min > self.max:
-            return [FieldProblem(f"{f}.min", self.min, f"must not exceed max = {self.max}")]
+            return [_Found(("min",), self.min, f"must not exceed max = {self.max}")]
         return []
 
     @property
@@ -555,21 +603,25 @@ class PopulationSpec(_Checked):
         """Parameter names, in column order."""
         return tuple(d.name for d in self.distributions)
 
-    def _problems(self) -> list[FieldProblem]:
-        problems: list[FieldProblem] = []
+    def _found(self) -> list[_Found]:
+        problems: list[_Found] = []
         if not self.distributions:
-            problems.append(FieldProblem("distributions", (), "declare at least one parameter"))
+            problems.append(_Found(("distributions",), (), "declare at least one parameter"))
         if self.seed is not None and self.seed < 0:
-            problems.append(FieldProblem("seed", self.seed, "must be an integer ≥ 0"))
+            problems.append(_Found(("seed",), self.seed, "must be an integer ≥ 0"))
         by_name = {d.name: d for d in self.distributions}
         if len(by_name) != len(self.distributions):
             dup = repeated(self.names)
-            problems.append(FieldProblem("distributions", dup, "parameter names must be unique"))
-        for k, d in enumerate(self.distributions):  # nested dicts skip __init__'s checks
-            problems += d._problems(f"distributions[{k}]")
+            problems.append(_Found(("distributions",), dup, "parameter names must be unique"))
+        for k, d in enumerate(self.distributions):  # an item given as a model is not re-checked
+            problems += [
+                _Found(("distributions", k, *f.loc), f.value, f.message) for f in d._found()
+            ]
         for k, c in enumerate(self.constraints):
             if isinstance(c, Constraint):
-                problems += c._problems(f"constraints[{k}]")
+                problems += [
+                    _Found(("constraints", k, *f.loc), f.value, f.message) for f in c._found()
+                ]
         problems += self._correlation_problems(by_name)
         for i, c in enumerate(self.constraints):
             if not isinstance(c, Constraint):
@@ -578,57 +630,51 @@ class PopulationSpec(_Checked):
                 name = getattr(c, attr)
                 if name is not None and name not in by_name:
                     problems.append(
-                        FieldProblem(
-                            f"constraints[{i}].{attr}",
+                        _Found(
+                            ("constraints", i, attr),
                             name,
                             f"unknown parameter; the spec declares {', '.join(self.names)}",
                         )
                     )
         return problems
 
-    def _correlation_problems(
-        self, by_name: Mapping[str, ParameterDistribution]
-    ) -> list[FieldProblem]:
+    def _correlation_problems(self, by_name: Mapping[str, ParameterDistribution]) -> list[_Found]:
         if self.correlation is None:
             if self.correlated:
-                return [FieldProblem("correlation", None, "required when correlated is given")]
+                return [_Found(("correlation",), None, "required when correlated is given")]
             return []
-        problems: list[FieldProblem] = []
+        problems: list[_Found] = []
         k = len(self.correlated)
         for name in self.correlated:
             if name not in by_name:
-                problems.append(FieldProblem("correlated", name, "unknown parameter"))
+                problems.append(_Found(("correlated",), name, "unknown parameter"))
             elif by_name[name].kind == "fixed":
-                problems.append(FieldProblem("correlated", name, "a fixed parameter cannot vary"))
+                problems.append(_Found(("correlated",), name, "a fixed parameter cannot vary"))
         if len(set(self.correlated)) != k:
-            problems.append(FieldProblem("correlated", self.correlated, "names must be unique"))
+            problems.append(_Found(("correlated",), self.correlated, "names must be unique"))
         m = self.correlation
         if len(m) != k or any(len(row) != k for row in m):
             problems.append(
-                FieldProblem("correlation", m, f"must be a {k}×{k} matrix (one row per correlated)")
+                _Found(("correlation",), m, f"must be a {k}×{k} matrix (one row per correlated)")
             )
             return problems
         for i in range(k):
             if m[i][i] != 1.0:
-                problems.append(FieldProblem(f"correlation[{i}][{i}]", m[i][i], "must be 1"))
+                problems.append(_Found(("correlation", i, i), m[i][i], "must be 1"))
             for j in range(k):
                 if not (math.isfinite(m[i][j]) and -1.0 <= m[i][j] <= 1.0):
-                    problems.append(
-                        FieldProblem(f"correlation[{i}][{j}]", m[i][j], "must be in [-1, 1]")
-                    )
+                    problems.append(_Found(("correlation", i, j), m[i][j], "must be in [-1, 1]"))
                 elif j > i and m[i][j] != m[j][i]:
                     problems.append(
-                        FieldProblem(
-                            f"correlation[{i}][{j}]", m[i][j], f"must equal [{j}][{i}] = {m[j][i]}"
-                        )
+                        _Found(("correlation", i, j), m[i][j], f"must equal [{j}][{i}] = {m[j][i]}")
                     )
         if problems:
             return problems
         eig = float(np.linalg.eigvalsh(self.copula_correlation()).min())
         if eig <= 1e-10:
             problems.append(
-                FieldProblem(
-                    "correlation",
+                _Found(
+                    ("correlation",),
                     m,
                     f"must be positive definite (smallest eigenvalue {eig:.3g}"
                     + (" after the Spearman → normal-score conversion" if self._spearman else "")

@@ -19,7 +19,13 @@ from immunoprecise.dynamics.trials import (
     load_trial_design,
     run_trial,
 )
-from immunoprecise.dynamics.trials.design import MAX_ARMS, arm_count_refusal
+from immunoprecise.dynamics.trials.design import (
+    MAX_ARMS,
+    MAX_SEED,
+    SEED_RANGE,
+    arm_count_refusal,
+    seed_refusal,
+)
 from immunoprecise.dynamics.trials.execution import SYNCHRONOUS
 from immunoprecise.dynamics.trials.outcomes import ChunkOutput
 from immunoprecise.dynamics.trials.store import chunk_bytes, chunk_from_bytes
@@ -30,6 +36,7 @@ from immunoprecise.service.deps import Anyone, AuthorizedRoute, Caller, ServiceS
 from immunoprecise.service.errors import ErrorAnswer, error_responses
 from immunoprecise.service.jobs import Job, JobRun, JobStatus, Work
 from immunoprecise.service.paging import DEFAULT_LIMIT, Limit, Offset, page
+from immunoprecise.service.payloads import named_in_body
 from immunoprecise.service.routes.cohorts import COHORT_NAME, COHORT_NAME_RULE
 from immunoprecise.service.routes.simulate import (
     MAX_DAYS,
@@ -83,7 +90,9 @@ class TrialRequest(BaseModel):
     n_virtual: VirtualPatientCount = Field(
         default=50, ge=1, description=f"Virtual patients (at most {MAX_VIRTUAL_PATIENTS:,})."
     )
-    seed: WholeNumber = Field(default=0, ge=0)
+    seed: WholeNumber = Field(
+        default=0, ge=0, le=MAX_SEED, description=f"Seed of the virtual patients: {SEED_RANGE}."
+    )
     parameter_set: str | None = Field(default=None, max_length=64)
     initial: dict[str, Number] | None = Field(default=None, description="Shared initial states.")
     control: StrictBool = Field(default=True, description="Add a 'no treatment' arm.")
@@ -109,6 +118,14 @@ class TrialRequest(BaseModel):
                 f"regimen {empty[0]!r} has no text: give its doses (e.g. 'CAR-T 1e6 cells d0'); "
                 "for an untreated arm keep control true"
             )
+        return value
+
+    @field_validator("seed", mode="before")
+    @classmethod
+    def _seed(cls, value: Any) -> Any:
+        refusal = seed_refusal(value)  # a trial design's range and wording, at any size
+        if refusal:
+            raise ValueError(refusal)
         return value
 
     @field_validator("cohort")
@@ -255,12 +272,23 @@ def start_design(
     """Run a trial design (the YAML design as JSON: model, arms, population, n_per_arm,
     follow_up_days, endpoints, seed, observed) in the background; returns the job.
 
-    Every invalid field is named (422); designs of more than ``MAX_DESIGN_PATIENTS`` patients per
-    arm are refused here (run them with ``immunoprecise trial`` on a Dask cluster). The result
+    Every invalid field is named (422) from ``body``, as in any JSON body (``body.seed``,
+    ``body.population.spec.distributions[0].median``); designs of more than
+    ``MAX_DESIGN_PATIENTS`` patients per arm are refused here (run them with
+    ``immunoprecise trial`` on a Dask cluster). The result
     holds the endpoints with CIs, the observed-vs-simulated gaps, the design hash, seed and
     versions.
     """
-    return submit_design(state, caller, design, cohort)[0]
+    _check_cohort(cohort)
+    with named_in_body(TrialDesign):  # body.seed, body.population.spec.distributions[0].sd
+        return submit_design(state, caller, design, cohort)[0]
+
+
+def _check_cohort(cohort: str | None) -> None:
+    if cohort is not None and not COHORT_NAME.fullmatch(cohort):
+        raise ValidationError(
+            [FieldProblem("query.cohort", cohort, f"a cohort name is {COHORT_NAME_RULE}")]
+        )
 
 
 def submit_design(
@@ -268,10 +296,7 @@ def submit_design(
 ) -> tuple[Job, TrialDesign]:
     """Validate a design and the cohort its result is stored under, refuse oversized designs
     and start the job; the job and the design."""
-    if cohort is not None and not COHORT_NAME.fullmatch(cohort):
-        raise ValidationError(
-            [FieldProblem("query.cohort", cohort, f"a cohort name is {COHORT_NAME_RULE}")]
-        )
+    _check_cohort(cohort)
     trial = load_trial_design(design)
     if trial.n_per_arm > MAX_DESIGN_PATIENTS:
         raise ValidationError(
