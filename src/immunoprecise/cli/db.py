@@ -202,6 +202,10 @@ def downgrade_command(
 PROGRESS_MIN_FILES = 10
 """From how many files ``db import`` shows a progress bar (on a terminal only)."""
 
+PROGRESS_MIN_RECORDS = 1000
+"""From how many records ``db import`` shows a progress bar of the records stored (on a
+terminal only), even for one file."""
+
 
 @db_app.command("import")
 def import_command(
@@ -290,15 +294,16 @@ def import_command(
 def _import_with_progress(
     registry: Registry, paths: list[Path], actor: str, *, sheet: str | None = None
 ) -> list[ImportReport]:
-    """Import the files, with a progress bar for many files on a terminal."""
+    """Import the files, with a progress bar on a terminal: of the files read when there are
+    many, and of the records stored when there are many (one large table too)."""
     from rich.markup import escape
     from rich.progress import Progress
 
     from immunoprecise.registry import import_files
 
-    shown = len(paths) >= PROGRESS_MIN_FILES and _err.is_terminal
-    with Progress(console=_err, transient=True, disable=not shown) as bar:
-        task = bar.add_task("reading", total=len(paths))
+    many_files = len(paths) >= PROGRESS_MIN_FILES
+    with Progress(console=_err, transient=True, disable=not _err.is_terminal) as bar:
+        task = bar.add_task("reading", total=len(paths), visible=many_files)
 
         def step(done: int, total: int, path: Path) -> None:
             if done == total:
@@ -307,7 +312,17 @@ def _import_with_progress(
                 name = escape(_shown(path.name))  # the description is read as rich markup
                 bar.update(task, completed=done, description=f"reading {name}")
 
-        return import_files(registry, paths, actor=actor, progress=step, sheet=sheet)
+        def stored(done: int, total: int) -> None:
+            if many_files or total >= PROGRESS_MIN_RECORDS:
+                bar.update(
+                    task,
+                    completed=done,
+                    total=total,
+                    visible=True,
+                    description=f"storing {counted(total, 'record')}",
+                )
+
+        return import_files(registry, paths, actor=actor, progress=step, sheet=sheet, stored=stored)
 
 
 class ExportFormat(StrEnum):

@@ -187,6 +187,13 @@ class QuantitySpec:
             With a message naming the expected unit or range; the record model turns it into a
             field-level :class:`~immunoprecise.errors.ValidationError`.
         """
+        if (
+            type(raw) is Quantity
+            and raw.unit == self.unit
+            and (self.ge is None or raw.value >= self.ge)
+            and (self.le is None or raw.value <= self.le)
+        ):
+            return raw  # already in the field's unit and range (immutable: kept as it is)
         value, unit = self._split(raw, from_text=from_text)
         if not math.isfinite(value):
             raise self._fail("quantity_finite", f"expected a finite number in {self.unit}")

@@ -33,13 +33,15 @@ refused (see :func:`read_frame`).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import functools
+import gc
 import math
 import re
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,8 +57,9 @@ from immunoprecise.records.events import EVENT_COLUMNS, event_flags
 from immunoprecise.records.fields import record_fields
 from immunoprecise.records.microenvironment import Region
 from immunoprecise.records.patient import NO_PRIOR_THERAPY, ids_differing_in_case
+from immunoprecise.records.quantity import Quantity
 from immunoprecise.records.record import PatientRecord
-from immunoprecise.records.scalars import FROM_TEXT, number_text_problem
+from immunoprecise.records.scalars import FROM_TEXT, SUSPICIOUS_NUMBER, number_text_problem
 from immunoprecise.records.units import is_convertible, parse_unit, round_significant
 from immunoprecise.records.validation import field_problems
 from immunoprecise.wording import counted
@@ -360,46 +363,110 @@ def _structured(header: _Header, cell: Any, data: dict[str, Any]) -> None:
         data.setdefault("disease", {}).setdefault("burden", [{}])[0]["date"] = cell
 
 
-def _row_to_data(
-    headers: list[_Header], row: Mapping[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any], dict[tuple[Any, ...], str]]:
-    """Build the nested record and outcome mappings of one row, and where each came from."""
-    data: dict[str, Any] = {}
-    outcome: dict[str, Any] = {}
-    origin: dict[tuple[Any, ...], str] = {}
-    for h in headers:
-        cell = row[h.name]
+_ABSENT = object()
+"""A cell left empty: the field is not recorded."""
+
+_PLAIN_NUMBER = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+_LARGEST_WHOLE_NUMBER = 10**300
+"""Whole numbers beyond this are left to the record model, which says why they are refused."""
+
+
+def _quantity_value(cell: Any, header: _Header, read: dict[Any, Any]) -> Any:
+    """What a cell of a column with a unit gives the record: a :class:`Quantity` in the
+    column's unit for a plain number (read as the record model reads it: the same value, range
+    check and messages), otherwise the cell with the column's unit, for the record model to
+    read or refuse as it always has.
+
+    ``read`` holds what the column's cells read so far gave, by cell: a column repeats the same
+    values, each read once (a :class:`Quantity` is immutable, so records may share one).
+    """
+    if type(cell) not in (str, float, int):
+        return _quantity_of(cell, header)
+    key = (type(cell), cell)
+    value = read.get(key)
+    if value is None:
+        value = _quantity_of(cell, header)
+        if isinstance(value, dict):  # the record model's own input: one per row
+            return value
+        read[key] = value
+    return value
+
+
+def _quantity_of(cell: Any, header: _Header) -> Any:
+    """:func:`_quantity_value` of one cell."""
+    if isinstance(cell, str):
+        if _PLAIN_NUMBER.fullmatch(cell) and not SUSPICIOUS_NUMBER.match(cell):
+            number = float(cell)
+            if math.isfinite(number):
+                return Quantity(value=number, unit=header.unit)
+    elif (isinstance(cell, float) and math.isfinite(cell)) or (
+        type(cell) is int and abs(cell) < _LARGEST_WHOLE_NUMBER
+    ):
+        return Quantity(value=float(cell), unit=header.unit)
+    return {"value": cell, "unit": header.unit}
+
+
+def _column_values(header: _Header, cells: Iterable[Any]) -> list[Any]:
+    """What each cell of one column gives the record (:data:`_ABSENT` for an empty cell), read
+    for the whole column at once: the cell without surrounding spaces, a spreadsheet's number
+    in a text column as its digits, a date-time as its date, a list cell as its items, and a
+    cell of a column with a unit as :func:`_quantity_value` reads it."""
+    out: list[Any] = []
+    text_column = is_text_column(header)
+    read: dict[Any, Any] = {}
+    for cell in cells:
         if _missing(cell):
+            out.append(_ABSENT)
             continue
         if isinstance(cell, dt.datetime):
             cell = cell.date().isoformat()
         if isinstance(cell, str):
             cell = cell.strip()
-        elif is_text_column(h) and isinstance(cell, int | float) and not isinstance(cell, bool):
+        elif text_column and isinstance(cell, int | float) and not isinstance(cell, bool):
             cell = number_as_text(cell)  # a spreadsheet's number in a text column: P-id 1001
-        value: Any = {"value": cell, "unit": h.unit} if h.unit else cell
-        if h.kind == "scalar":
+        if header.unit:
+            out.append(_quantity_value(cell, header, read))
+        elif header.kind == "scalar" and header.is_list:
+            out.append(_items(cell))
+        else:
+            out.append(cell)
+    return out
+
+
+def _row_to_data(
+    headers: list[_Header], values: list[Any]
+) -> tuple[dict[str, Any], dict[str, Any], dict[tuple[Any, ...], str]]:
+    """Build the nested record and outcome mappings of one row from what each of its cells
+    gives (:func:`_column_values`, in the order of ``headers``), and where each came from."""
+    data: dict[str, Any] = {}
+    outcome: dict[str, Any] = {}
+    origin: dict[tuple[Any, ...], str] = {}
+    for h, value in zip(headers, values, strict=True):
+        if value is _ABSENT:
+            continue
+        kind = h.kind
+        if kind == "scalar":
             if h.path[0] == "outcome":
                 outcome[h.path[1]] = value
                 origin[("outcome", h.path[1])] = h.name
             else:
-                _put(data, h.path, _items(cell) if h.is_list else value)
+                _put(data, h.path, value)
                 origin[h.path] = h.name
-        elif h.kind == "ihc":
+        elif kind == "ihc":
             items = data.setdefault("microenvironment", {}).setdefault("densities", [])
             origin[("microenvironment", "densities", len(items))] = h.name
             items.append(
                 {"marker": h.groups["marker"], "region": h.groups["region"], "density": value}
             )
-        elif h.kind == "cytokine":
+        elif kind == "cytokine":
             name = h.groups["name"].upper()
             _put(data, ("host", "cytokines", name), value)
             origin[("host", "cytokines", name)] = h.name
-        elif h.kind == "hypoxia":
+        elif kind == "hypoxia":
             items = data.setdefault("tumor", {}).setdefault("hypoxia", [])
             origin[("tumor", "hypoxia", len(items))] = h.name
             items.append({"marker": h.groups["marker"].upper(), "percent_positive": value})
-        elif h.kind == "risk":
+        elif kind == "risk":
             indices = data.setdefault("disease", {}).setdefault("risk_indices", [])
             name = h.groups["name"].upper()
             entry = next((r for r in indices if r["name"] == name), None)
@@ -407,20 +474,24 @@ def _row_to_data(
                 entry = {"name": name}
                 indices.append(entry)
             origin[("disease", "risk_indices", indices.index(entry))] = h.name
-            entry[h.groups["what"]] = cell
-        elif h.kind == "burden":
+            entry[h.groups["what"]] = value
+        elif kind == "burden":
             burden = data.setdefault("disease", {}).setdefault("burden", [{}])
             burden[0][h.groups["what"]] = value
             origin[("disease", "burden", 0)] = h.name
         else:
-            _structured(h, cell, data)
-            origin[_STRUCTURED[h.kind]] = h.name
+            _structured(h, value, data)
+            origin[_STRUCTURED[kind]] = h.name
     return data, outcome, origin
 
 
 def _row_id(row: Mapping[str, Any]) -> str:
     """The patient id of a table row as messages name it, ``?`` when the cell is empty."""
-    cell = row.get("patient_id")
+    return _id_text(row.get("patient_id"))
+
+
+def _id_text(cell: Any) -> str:
+    """A ``patient_id`` cell as messages name it, ``?`` when it is empty."""
     return (
         "?"
         if _missing(cell)
@@ -445,12 +516,15 @@ def _column_of(loc: tuple[Any, ...], origin: Mapping[tuple[Any, ...], str]) -> s
     return ".".join(map(str, loc))
 
 
-def _cell(value: Any, row: Mapping[str, Any], column: str) -> Any:
-    """The value to show with a problem: the one pydantic names, else the cell as written (a
-    quantity cell reaches the record as a ``{value, unit}`` mapping, which is not shown)."""
-    if value is not None or column not in row or _missing(row[column]):
+def _cell(value: Any, cells: Mapping[str, list[Any]], row: int, column: str) -> Any:
+    """The value to show with a problem: the one pydantic names, else the cell as written in
+    ``column`` at position ``row`` (a quantity cell reaches the record as a ``{value, unit}``
+    mapping or a :class:`Quantity`, which is not shown)."""
+    if isinstance(value, Quantity):
+        value = None
+    if value is not None or column not in cells or _missing(cells[column][row]):
         return value
-    cell = row[column]
+    cell = cells[column][row]
     return cell.strip() if isinstance(cell, str) else cell
 
 
@@ -510,11 +584,11 @@ def table_items(cell: Any) -> list[str]:
     return _items(cell)
 
 
-def _frame_rows(frame: pd.DataFrame) -> tuple[list[tuple[int, dict[str, Any]]], str]:
-    """The rows of checked cells (:func:`read_frame`, :func:`check_frame`), each with its row
-    number in the file, and the table's name."""
-    rows = [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
-    return list(zip(frame.index.tolist(), rows, strict=True)), frame.attrs["source"]
+def _frame_columns(frame: pd.DataFrame) -> tuple[list[int], dict[str, list[Any]], str]:
+    """The row numbers in the file of checked cells (:func:`read_frame`, :func:`check_frame`),
+    the cells of each column, and the table's name."""
+    columns = {str(k): v for k, v in frame.to_dict(orient="list").items()}
+    return frame.index.tolist(), columns, frame.attrs["source"]
 
 
 EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls"})
@@ -1338,6 +1412,81 @@ def _column_letter(index: int) -> str:
     return letters
 
 
+@contextlib.contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Pause Python's automatic garbage collection while records are built.
+
+    Building ten thousand records allocates millions of objects that all stay alive, and each
+    automatic collection walks every one of them again: most of a large table's reading time
+    went there. The records hold no reference cycles to free, so nothing is lost by waiting;
+    collection is resumed (if it was on) when the records are built, or on an error.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _build_records(
+    headers: list[_Header],
+    by_row: list[tuple[Any, ...]],
+    cells: Mapping[str, list[Any]],
+    has_ids: bool,
+    wheres: list[str],
+    pids: list[str],
+    base: Path | None,
+    problems: list[FieldProblem],
+) -> tuple[list[PatientRecord], list[Outcome]]:
+    """The records and outcomes of a table's rows (``by_row``: what each cell of a row gives,
+    :func:`_column_values`), adding each bad cell to ``problems``."""
+    records: list[PatientRecord] = []
+    outcomes: list[Outcome] = []
+    text_columns = [h for h in headers if is_text_column(h)]
+    for i, (row_values, where, pid) in enumerate(zip(by_row, wheres, pids, strict=True)):
+        data, outcome, origin = _row_to_data(headers, list(row_values))
+        if has_ids:  # a blank id is named by its column too
+            origin.setdefault(("patient", "id"), "patient_id")
+        for h in text_columns:
+            if isinstance(cells[h.name][i], dt.date):
+                problems.append(
+                    FieldProblem(f"{where} column {h.name}", str(cells[h.name][i]), DATE_IN_TEXT)
+                )
+        try:
+            records.append(PatientRecord.model_validate(data, context=FROM_TEXT).read_from(base))
+        except pydantic.ValidationError as exc:
+            for p in field_problems(exc, PatientRecord):
+                loc = tuple(
+                    int(x) if x.isdigit() else x for x in re.split(r"[.\[\]]+", p.field) if x
+                )
+                column = _column_of(loc, origin)
+                problems.append(
+                    FieldProblem(
+                        f"{where} column {column}",
+                        _cell(p.value, cells, i, column),
+                        f"{p.message} [{p.field}]",
+                    )
+                )
+        if outcome:
+            try:
+                outcomes.append(
+                    Outcome.model_validate({"patient_id": pid, **outcome}, context=FROM_TEXT)
+                )
+            except pydantic.ValidationError as exc:
+                for p in field_problems(exc, Outcome):
+                    if p.field == "patient_id":  # reported once, under patient_id, by the record
+                        continue
+                    col = origin.get(("outcome", p.field)) or _outcome_columns(p.message, origin)
+                    problems.append(
+                        FieldProblem(
+                            f"{where} column {col}", _cell(p.value, cells, i, col), p.message
+                        )
+                    )
+    return records, outcomes
+
+
 def read_table(
     table: str | Path | pd.DataFrame,
     *,
@@ -1401,16 +1550,15 @@ def read_table(
         path = Path(table)
         frame = read_frame(path, sheet=sheet)
         base = path.parent if folder is None else Path(folder)
-    numbered, source = _frame_rows(frame)
-    if not numbered:
+    numbers, cells, source = _frame_columns(frame)
+    if not numbers:
         raise ValidationError(
             [FieldProblem("(file)", None, "the table has no rows")], source=source
         )
-    rows = [row for _, row in numbered]
     scalars = _scalar_columns()
     headers: list[_Header] = []
     problems: list[FieldProblem] = []
-    for name in rows[0]:
+    for name in cells:
         parsed = _parse_header(name, scalars)
         if isinstance(parsed, str):
             problems.append(FieldProblem(f"column {name}", None, parsed))
@@ -1421,65 +1569,28 @@ def read_table(
         twice = field_filled_twice(h, targets)
         if twice is not None:
             problems.append(twice)
-    read_cells: list[dict[str, Any]] = [{} for _ in numbered]  # cells read other than as written
+    ids = cells.get("patient_id")
+    pids = [_id_text(cell) for cell in ids] if ids is not None else ["?"] * len(numbers)
+    wheres = [f"row {number} ({pid})" for number, pid in zip(numbers, pids, strict=True)]
+    read_cells: dict[str, list[Any]] = {}  # columns read other than as written
     for h in headers:  # an event column is read as a whole: 1/2 is refused, not each 2
         if h.kind == "scalar" and h.path[0] == "outcome" and h.path[1] in EVENT_COLUMNS:
-            flags, refused = event_flags(
-                h.name,
-                [row[h.name] for _, row in numbered],
-                [f"row {number} ({_row_id(row)})" for number, row in numbered],
-            )
+            flags, refused = event_flags(h.name, cells[h.name], wheres)
             problems += refused
-            for cells, flag in zip(read_cells, flags, strict=False):
-                cells[h.name] = flag
+            read_cells[h.name] = flags
     if problems:
         raise ValidationError(problems, source=source)
-
-    records: list[PatientRecord] = []
-    outcomes: list[Outcome] = []
-    for (number, row), read in zip(numbered, read_cells, strict=True):
-        # number: the row number in the file; row 1 is the header line
-        data, outcome, origin = _row_to_data(headers, {**row, **read})
-        if "patient_id" in row:  # a blank id is named by its column too
-            origin.setdefault(("patient", "id"), "patient_id")
-        pid = _row_id(row)
-        where = f"row {number} ({pid})"
-        for h in headers:
-            if is_text_column(h) and isinstance(row[h.name], dt.date):
-                problems.append(
-                    FieldProblem(f"{where} column {h.name}", str(row[h.name]), DATE_IN_TEXT)
-                )
-        try:
-            records.append(PatientRecord.model_validate(data, context=FROM_TEXT).read_from(base))
-        except pydantic.ValidationError as exc:
-            for p in field_problems(exc, PatientRecord):
-                loc = tuple(
-                    int(x) if x.isdigit() else x for x in re.split(r"[.\[\]]+", p.field) if x
-                )
-                column = _column_of(loc, origin)
-                problems.append(
-                    FieldProblem(
-                        f"{where} column {column}",
-                        _cell(p.value, row, column),
-                        f"{p.message} [{p.field}]",
-                    )
-                )
-        if outcome:
-            try:
-                outcomes.append(
-                    Outcome.model_validate({"patient_id": pid, **outcome}, context=FROM_TEXT)
-                )
-            except pydantic.ValidationError as exc:
-                for p in field_problems(exc, Outcome):
-                    if p.field == "patient_id":  # reported once, under patient_id, by the record
-                        continue
-                    col = origin.get(("outcome", p.field)) or _outcome_columns(p.message, origin)
-                    problems.append(
-                        FieldProblem(f"{where} column {col}", _cell(p.value, row, col), p.message)
-                    )
+    # every column read at once (its cells stripped, parsed as numbers with their units), and
+    # each row's record built from what its cells give
+    values = [_column_values(h, read_cells.get(h.name, cells[h.name])) for h in headers]
+    by_row = list(zip(*values, strict=True)) if values else [() for _ in numbers]
+    with _collection_paused():
+        records, outcomes = _build_records(
+            headers, by_row, cells, ids is not None, wheres, pids, base, problems
+        )
     rows_of: dict[str, list[int]] = {}
-    for number, row in numbered:
-        rows_of.setdefault(_row_id(row), []).append(number)
+    for number, pid in zip(numbers, pids, strict=True):
+        rows_of.setdefault(pid, []).append(number)
     for pid, numbers in rows_of.items():
         if len(numbers) > 1 and pid != "?":  # named with its rows, not only as the cohort's ids
             problems.append(id_on_rows(pid, numbers))

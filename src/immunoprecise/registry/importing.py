@@ -228,6 +228,7 @@ def import_files(
     recursive: bool = False,
     progress: Callable[[int, int, Path], None] | None = None,
     sheet: str | int | None = None,
+    stored: Callable[[int, int], None] | None = None,
 ) -> list[ImportReport]:
     """Import patient files (JSON, YAML, CSV, TSV, Excel, or a ``.jsonl`` registry export) and
     folders of them in one transaction.
@@ -255,6 +256,9 @@ def import_files(
         The sheet (name, or 0-based position) to read from each Excel workbook among the
         files; needed for a workbook with more than one sheet of data. Refused when no file is
         a workbook.
+    stored
+        Called as ``stored(done, total)`` as the records are stored, a few hundred at a time
+        (``done`` records of ``total``, over all the files), before the transaction commits.
 
     Returns
     -------
@@ -310,7 +314,8 @@ def import_files(
         ]
         names = ", ".join(str(exc.source) for exc in failed)
         raise ValidationError(problems, source=f"{len(failed)} of {len(files)} files ({names})")
-    added = registry._add_batch([item for batch in batches for item in batch], actor=actor)
+    items = [item for batch in batches for item in batch]
+    added = registry._add_batch(items, actor=actor, stored=stored)
     return reports_of(files, batches, added)
 
 

@@ -85,6 +85,9 @@ _LOCK_CHUNK = 1000
 """Patients locked or looked up per statement by :meth:`Registry._lock_patients` and the check of
 ids differing only in case (bounds the IN list)."""
 
+_INSERT_BATCH = 500
+"""Records inserted per flush by :meth:`Registry._add_batch` (one multi-row INSERT per table)."""
+
 
 def _is_write_conflict(exc: SQLAlchemyError) -> bool:
     """Whether ``exc`` is a collision with a concurrent writer (worth running the batch again)."""
@@ -611,14 +614,144 @@ class Registry(Database):
         session.flush()
         return _Added(self._version_model(row, pid), action)
 
+    def _store_in_batches(
+        self,
+        session: Session,
+        items: Sequence[_BatchItem],
+        actor: str,
+        repeated: Mapping[int, RecordVersionRow],
+        batch_size: int,
+        stored: Callable[[int, int], None] | None,
+    ) -> list[_Added]:
+        """Add the records of a batch ``batch_size`` at a time: one look-up of every patient and
+        latest version for the whole batch, then one flush (multi-row INSERTs) per
+        ``batch_size`` records. Gives the versions, audit rows and actions that :meth:`_add`
+        gives record by record, in the same order. A record is not validated again once
+        stored: the stored JSON is the canonical dump of the validated record in hand, which is
+        given back."""
+        ids = sorted({item.record.patient_id for item in items})
+        patients: dict[str, PatientRow] = {}
+        latest: dict[str, RecordVersionRow] = {}
+        for start in range(0, len(ids), _LOCK_CHUNK):
+            chunk = ids[start : start + _LOCK_CHUNK]
+            # FOR UPDATE: see _write_transaction (SQLite ignores it: it holds its lock)
+            found = session.scalars(
+                select(PatientRow).where(PatientRow.pseudonym.in_(chunk)).with_for_update()
+            ).all()
+            patients.update((p.pseudonym, p) for p in found)
+            newest = (
+                select(RecordVersionRow.patient_id, func.max(RecordVersionRow.version).label("v"))
+                .where(RecordVersionRow.patient_id.in_([p.id for p in found]))
+                .group_by(RecordVersionRow.patient_id)
+                .subquery()
+            )
+            rows = session.execute(
+                select(RecordVersionRow, PatientRow.pseudonym)
+                .join(
+                    newest,
+                    (RecordVersionRow.patient_id == newest.c.patient_id)
+                    & (RecordVersionRow.version == newest.c.v),
+                )
+                .join(PatientRow, RecordVersionRow.patient_id == PatientRow.id)
+            ).all()
+            latest.update((pid, row) for row, pid in rows)
+        added: list[_Added] = []
+        for start in range(0, len(items), batch_size):
+            chunk_items = items[start : start + batch_size]
+            fresh = [
+                PatientRow(pseudonym=pid, created_at=_now())
+                for pid in dict.fromkeys(i.record.patient_id for i in chunk_items)
+                if pid not in patients
+            ]
+            if fresh:
+                session.add_all(fresh)
+                session.flush()  # their ids, which the versions refer to
+                patients.update((p.pseudonym, p) for p in fresh)
+            new_rows: list[Any] = []
+            for i, item in enumerate(chunk_items, start=start):
+                record = item.record
+                pid = record.patient_id
+                before = repeated.get(i)
+                if before is not None:
+                    new_rows.append(self._audit_row(actor, AuditAction.unchanged, pid, before))
+                    added.append(
+                        _Added(self._version_in_hand(before, pid, record), AuditAction.unchanged)
+                    )
+                    continue
+                data = record.model_dump(mode="json")
+                digest = hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+                last = latest.get(pid)
+                if last is not None and last.sha256 == digest:
+                    new_rows.append(self._audit_row(actor, AuditAction.unchanged, pid, last))
+                    added.append(
+                        _Added(self._version_in_hand(last, pid, record), AuditAction.unchanged)
+                    )
+                    continue
+                action = AuditAction.update if last is not None else AuditAction.create
+                row = RecordVersionRow(
+                    patient_id=patients[pid].id,
+                    version=1 if last is None else last.version + 1,
+                    record=data,
+                    sha256=digest,
+                    source=None if item.source is None else storable_text(item.source),
+                    actor=actor,
+                    created_at=_now(),
+                )
+                latest[pid] = row
+                new_rows += [row, self._audit_row(actor, action, pid, row)]
+                added.append(_Added(self._version_in_hand(row, pid, record), action))
+            session.add_all(new_rows)
+            session.flush()
+            if stored is not None:
+                stored(len(added), len(items))
+        return added
+
+    @staticmethod
+    def _audit_row(
+        actor: str, action: AuditAction, patient: str, row: RecordVersionRow
+    ) -> AuditRow:
+        """The audit row of adding (or finding unchanged) the record version ``row``."""
+        return AuditRow(
+            at=_now(),
+            actor=actor,
+            action=action.value,
+            patient=patient,
+            object=f"record_version {row.version}",
+        )
+
+    @staticmethod
+    def _version_in_hand(
+        row: RecordVersionRow, patient_id: str, record: PatientRecord
+    ) -> RecordVersion:
+        """The version ``row`` holding ``record``, whose canonical JSON has the row's SHA-256
+        (so the stored JSON is read back as this record: it is not validated again)."""
+        return RecordVersion(
+            patient_id=patient_id,
+            version=row.version,
+            sha256=row.sha256,
+            source=row.source,
+            actor=row.actor,
+            created_at=row.created_at,
+            record=record,
+        )
+
     def _add_batch(
         self,
         items: Sequence[_BatchItem],
         *,
         actor: str,
         and_then: Callable[[Session, list[_Added]], None] | None = None,
+        batch_size: int = _INSERT_BATCH,
+        stored: Callable[[int, int], None] | None = None,
     ) -> list[_Added]:
         """Add records in one transaction; any failure stores none and names the item.
+
+        The records are inserted ``batch_size`` at a time (:meth:`_store_in_batches`); with
+        ``batch_size=1`` they are added one by one (:meth:`_add`), a look-up, a flush and a
+        validation of the stored record each. When the database refuses a batch, the
+        transaction is rolled back and run again one record at a time, so that the error names
+        the record it refused. ``stored(done, total)`` is called after each batch is flushed
+        (not in the one-by-one way).
 
         A transaction that collides with a concurrent writer (:func:`_is_write_conflict`) was
         rolled back entirely, so it is run again, up to ``_WRITE_ATTEMPTS`` times with a short
@@ -631,14 +764,21 @@ class Registry(Database):
         for attempt in range(1, _WRITE_ATTEMPTS + 1):
             added: list[_Added] = []
             label = "the batch"
+            batched = batch_size > 1
             try:
                 with self._write_transaction() as session:
                     self._refuse_ids_in_another_case(session, items)
                     self._lock_patients(session, [item.record.patient_id for item in items])
                     repeated = self._already_stored(session, items)
-                    for i, item in enumerate(items):
-                        label = item.label
-                        added.append(self._add(session, item, who, repeated.get(i)))
+                    if batched:
+                        added = self._store_in_batches(
+                            session, items, who, repeated, batch_size, stored
+                        )
+                    else:
+                        for i, item in enumerate(items):
+                            label = item.label
+                            added.append(self._add(session, item, who, repeated.get(i)))
+                    batched = False
                     label = "the batch"
                     if and_then is not None:
                         and_then(session, added)
@@ -646,6 +786,8 @@ class Registry(Database):
                 if attempt < _WRITE_ATTEMPTS and _is_write_conflict(exc):
                     time.sleep(random.uniform(0, 0.01 * 2**attempt))
                     continue
+                if batched:  # find the record refused, one by one (nothing was stored)
+                    return self._add_batch(items, actor=who, and_then=and_then, batch_size=1)
                 reason = str(getattr(exc, "orig", None) or exc.args[0])
                 message = f"{label}: cannot be stored ({reason}); nothing was stored"
                 if _is_database_failure(exc):
