@@ -13,6 +13,7 @@ from rich.table import Table
 
 from immunoprecise.cli.paths import output_file
 from immunoprecise.errors import ImmunopreciseError
+from immunoprecise.wording import counted
 
 __all__ = ["cli_wording", "score_expression_command"]
 
@@ -119,7 +120,7 @@ def score_expression_command(
     except ValueError as exc:  # a custom reference that cannot be used
         _err.print(f"error: {cli_wording(str(exc))}", markup=False)
         raise typer.Exit(EXIT_INVALID_INPUT) from None
-    _err.print(f"{table.attrs['source']}: {len(table)} samples", markup=False)
+    _err.print(f"{table.attrs['source']}: {counted(len(table), 'sample')}", markup=False)
     _err.print(f"units: {cli_wording(table.attrs['units'])}", markup=False)
     _err.print(f"genes: {cli_wording(table.attrs['genes'])}", markup=False)
     for line in table.attrs["coverage"]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -1016,6 +1017,9 @@ def _load(source: object, units: str | None, layer: str | None = None) -> _Loade
             f"{_DECOMPRESS[suffixes[-1]]} {path.name}) and give {inner}"
         )
     if not compressed and (not suffixes or suffixes[-1] != ".h5ad"):
+        kind = _binary_kind(path)
+        if kind is not None:
+            raise ExpressionError(f"{path.name}: {kind}")
         problem = binary_content(path)
         if problem is not None:
             excel = (
@@ -1131,6 +1135,64 @@ def _comment_lines(path: Path, sep: str) -> int:
     while count < min(len(lines), 10) and lines[count].startswith("#") and sep not in lines[count]:
         count += 1
     return count
+
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x1f\x8b", "gzip"),
+    (b"BZh", "bzip2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+)
+"""Leading bytes of the compressed formats, named as their tools name them."""
+
+_COMPRESSED_SUFFIX = {"gzip": ".gz", "bzip2": ".bz2", "xz": ".xz", "zstd": ".zst"}
+
+
+def _binary_kind(path: Path) -> str | None:
+    """What a file that is not named as compressed or AnnData holds, told by its first bytes,
+    with what to do, for the formats an expression matrix is often saved in by mistake:
+    compressed text under a plain name, an Excel workbook, a ZIP archive, a Parquet file, an
+    HDF5 file (an AnnData under another name). ``None`` for anything else (text included)."""
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    for magic, tool in _MAGIC:
+        if head.startswith(magic):
+            suffix = _COMPRESSED_SUFFIX[tool]
+            hint = (
+                f"rename it to {path.name}{suffix}"
+                if tool in ("gzip", "bzip2", "xz")
+                else f"decompress it first ({_DECOMPRESS[suffix]} {path.name})"
+            )
+            return (
+                f"is {tool}-compressed, but its name does not end in {suffix}, so it cannot be "
+                f"read as text: {hint}"
+            )
+    if head.startswith(b"PK\x03\x04") and zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+        if any(n.startswith("xl/") for n in names):
+            return (
+                "is an Excel workbook (.xlsx), which is not read as an expression matrix: save "
+                "the sheet as TSV or CSV (genes in the first column, one column per sample)"
+            )
+        shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+        return f"is a ZIP archive ({shown}): unzip it and give the matrix inside"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return (
+            "is an Excel 97–2003 workbook (.xls), which is not read as an expression matrix: "
+            "save the sheet as TSV or CSV (genes in the first column, one column per sample)"
+        )
+    if head.startswith(b"PAR1"):
+        return (
+            "is a Parquet file, which is not read as an expression matrix: write it as TSV "
+            "(pandas: df.to_csv('matrix.tsv', sep='\\t')) or pass the DataFrame itself"
+        )
+    if head.startswith(b"\x89HDF\r\n\x1a\n"):
+        return (
+            "is an HDF5 file: an AnnData file is read when its name ends in .h5ad (rename it); "
+            "other HDF5 layouts are not read (write the matrix as TSV)"
+        )
+    return None
 
 
 _DECOMPRESS = {".gz": "gunzip", ".bz2": "bunzip2", ".xz": "unxz", ".zip": "unzip", ".zst": "unzstd"}

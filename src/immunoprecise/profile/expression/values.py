@@ -20,6 +20,7 @@ from immunoprecise.profile.expression.score import score_expression
 from immunoprecise.profile.expression.signatures import signature_data
 from immunoprecise.profile.values import Citation, ProfileValue
 from immunoprecise.records import ExpressionReference
+from immunoprecise.wording import counted
 
 __all__ = ["expression_values", "resolve_matrix_path"]
 
@@ -160,7 +161,7 @@ def _unknown_sample(sample_id: str, samples: list[str], name: str) -> str:
     examples = ", ".join(map(str, samples[:5]))
     return (
         f"expression.sample_id: {sample_id!r} is not a sample of {name} "
-        f"({len(samples)} samples, e.g. {examples})"
+        f"({counted(len(samples), 'sample')}, e.g. {examples})"
     )
 
 
