@@ -17,7 +17,7 @@ def test_kaplan_meier_draws_each_group_and_its_numbers_at_risk() -> None:
     assert len(main.get_lines()) == 3
     assert main.get_xlabel() == "Time (months)"  # follow-up beyond a year is shown in months
     assert km.log_rank is not None
-    assert f"log-rank χ² = {km.log_rank.estimate:.2f}" in main.get_title()
+    assert f"log-rank χ² = {km.log_rank.estimate:.3f}" in main.get_title()  # as printed
     shown = {t.get_text() for t in table.texts}
     for curve in km.curves:
         assert {str(k) for k in curve.at_risk} <= shown

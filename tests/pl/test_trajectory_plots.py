@@ -56,6 +56,11 @@ def _y(line: Line2D) -> np.ndarray:
     return np.asarray(line.get_ydata(), dtype=float)
 
 
+def _on_log(values: np.ndarray) -> np.ndarray:
+    """The values as a line on a log axis draws them: those at 0 left out (NaN)."""
+    return np.where(values > 0, values, np.nan)
+
+
 # --- one patient ------------------------------------------------------------------------------
 
 
@@ -68,8 +73,8 @@ def test_one_patient_is_drawn_as_one_line_per_state_on_a_log_axis(car_t: Traject
     assert [line.get_gid() for line in states] == ["state:T", "state:C_T"]
     tumor, effector = states
     np.testing.assert_array_equal(np.asarray(tumor.get_xdata(), dtype=float), car_t.t)
-    np.testing.assert_array_equal(_y(tumor), car_t.tumor[0])
-    np.testing.assert_array_equal(_y(effector), car_t.state("C_T")[0])
+    np.testing.assert_array_equal(_y(tumor), _on_log(car_t.tumor[0]))
+    np.testing.assert_array_equal(_y(effector), _on_log(car_t.state("C_T")[0]))
     assert tumor.get_color() != effector.get_color()
     assert tumor.get_color() == TUMOR_COLOR
     assert not _bands(ax)  # one patient: lines, no band
@@ -147,7 +152,7 @@ def test_many_patients_give_a_median_line_and_a_percentile_band(cohort: Trajecto
     ax = _ax(pl.trajectories(cohort))
     tumor, _ = _by_gid(ax, "state:")
     with np.errstate(all="ignore"):
-        np.testing.assert_allclose(_y(tumor), np.median(cohort.tumor, axis=0))
+        np.testing.assert_allclose(_y(tumor), _on_log(np.median(cohort.tumor, axis=0)))
     bands = _bands(ax)
     assert [b.get_gid() for b in bands] == ["band:T", "band:C_T"]
     assert [b.get_label() for b in bands] == ["T: 5–95th percentile", "C_T: 5–95th percentile"]
@@ -171,10 +176,10 @@ def test_other_percentiles_and_a_subset_of_patients(cohort: Trajectories) -> Non
     assert "T: tumor cells (cells), median of 3" in _legend(ax)
     single = _ax(pl.trajectories(cohort, patients=["4"]))
     assert not _bands(single)
-    np.testing.assert_array_equal(_y(_by_gid(single, "state:T")[0]), cohort.tumor[3])
+    np.testing.assert_array_equal(_y(_by_gid(single, "state:T")[0]), _on_log(cohort.tumor[3]))
     assert single.get_title(loc="left").endswith("· patient 4")
     by_row = _ax(pl.trajectories(cohort, patients=[3]))
-    np.testing.assert_array_equal(_y(_by_gid(by_row, "state:T")[0]), cohort.tumor[3])
+    np.testing.assert_array_equal(_y(_by_gid(by_row, "state:T")[0]), _on_log(cohort.tumor[3]))
 
 
 # --- errors and axes --------------------------------------------------------------------------
@@ -222,7 +227,7 @@ def test_regimen_comparison_draws_the_tumor_of_each_regimen(cohort: Trajectories
     assert [line.get_gid() for line in lines] == [f"regimen:{k}" for k in results]
     assert len({line.get_color() for line in lines}) == 3
     for line, tr in zip(lines, results.values(), strict=True):
-        np.testing.assert_allclose(_y(line), np.median(tr.tumor, axis=0))
+        np.testing.assert_allclose(_y(line), _on_log(np.median(tr.tumor, axis=0)))
     assert len(_bands(ax)) == 3
     texts = _legend(ax)
     assert "no treatment, median of 9" in texts

@@ -53,4 +53,4 @@ def test_each_cut_point_has_the_curves_of_its_two_groups_with_numbers_at_risk() 
         label = html_escape(f"{group.label} (n={group.n}, {group.events} events)", quote=False)
         assert label in curves
     assert "p not adjusted for the search" in curves
-    assert f"log-rank χ² = {cut.logrank.estimate:.2f}" in curves
+    assert f"log-rank χ² = {cut.logrank.estimate:.3f}" in curves

@@ -14,9 +14,12 @@ __all__ = [
     "finite_json",
     "format_cut",
     "format_day",
+    "format_difference",
+    "format_estimate",
     "format_number",
     "format_p",
     "format_ratio",
+    "format_signed",
     "ratio_digits",
 ]
 
@@ -107,14 +110,17 @@ class Statistic(BaseModel):
         if "ratio" in self.name.lower():  # 1.0003 is not "1.000" when the CI excludes 1
             digits = ratio_digits(self.estimate, self.ci_low, self.ci_high, minimum=3)
             decimals = digits if digits > 3 else None
-        estimate = _fmt(self.estimate, decimals)
+        estimate = format_estimate(self.estimate, decimals)
         if time_to_event and math.isinf(self.estimate) and self.estimate > 0:
             estimate = "not reached"
         text = f"{self.name} {estimate}"
         parts: list[str] = []
         if self.ci_level is not None and (self.ci_low is not None or self.ci_high is not None):
             level = f"{100 * self.ci_level:g}%"
-            low, high = _fmt(self.ci_low, decimals), _fmt(self.ci_high, decimals)
+            low, high = (
+                format_estimate(self.ci_low, decimals),
+                format_estimate(self.ci_high, decimals),
+            )
             if time_to_event:
                 # an infinite bound of a median survival is not estimable: "310–NE", as in tables
                 low = "NE" if self.ci_low is not None and math.isinf(self.ci_low) else low
@@ -134,7 +140,31 @@ TIME_UNITS = frozenset({"days", "weeks", "months", "years"})
 """Units of a time to an event: an infinite value of one (a median survival) is "not reached"."""
 
 
-def _fmt(x: float | None, decimals: int | None = None) -> str:
+def format_estimate(x: float | None, decimals: int | None = None) -> str:
+    """An estimate or a test statistic as :class:`Statistic` writes it (``str(statistic)``).
+
+    Three decimals, but three significant digits for a small number (a log-rank χ² of
+    0.0000713 is ``7.13e-05``, not ``0.000``) and for one of 10⁹ or more, the integer digits
+    from 1000 up; ``NE`` when not estimable, ``∞`` when unbounded. A figure that names a
+    statistic writes it with this function, so that it reads as the printed result.
+
+    Parameters
+    ----------
+    x
+        The number (``None`` or NaN: not estimable).
+    decimals
+        Fixed decimals instead (a ratio's, from :func:`ratio_digits`).
+
+    Returns
+    -------
+    str
+        E.g. ``"7.13e-05"``, ``"7.130"``, ``"1234"``.
+
+    Examples
+    --------
+    >>> format_estimate(7.13e-05), format_estimate(7.13), format_estimate(1234.4)
+    ('7.13e-05', '7.130', '1234')
+    """
     if x is None or math.isnan(x):
         return "NE"
     if math.isinf(x):
@@ -200,6 +230,74 @@ def format_number(x: float | None, digits: int = 2) -> str:
     if x is None or math.isnan(x):
         return "NE"
     return "not reached" if math.isinf(x) else f"{x:.{digits}f}"
+
+
+#: The minus sign (U+2212) of a negative number in a table, rather than the hyphen-minus.
+MINUS = "\u2212"
+
+
+def format_signed(x: float | None, digits: int = 3) -> str:
+    """A number that may be negative (a difference) with a minus sign (U+2212), as in print.
+
+    ``NE`` when not estimable; a value that rounds to zero is written without a sign.
+
+    Parameters
+    ----------
+    x
+        The number.
+    digits
+        Decimals written.
+
+    Returns
+    -------
+    str
+        E.g. ``"−0.120"``, ``"0.050"``.
+
+    Examples
+    --------
+    >>> format_signed(-0.12), format_signed(0.05), format_signed(-0.0001), format_signed(None)
+    ('−0.120', '0.050', '0.000', 'NE')
+    """
+    text = format_number(x, digits)
+    if not text.startswith("-"):
+        return text
+    if not text.strip("-0."):  # -0.000: rounds to zero, no sign
+        return text[1:]
+    return MINUS + text[1:]
+
+
+def format_difference(
+    estimate: float, ci_low: float | None, ci_high: float | None, digits: int = 3
+) -> str:
+    """A difference (of two AUCs) with its CI, negative values with a minus sign (U+2212).
+
+    Where a bound is negative the bounds are joined by ``to`` rather than an en dash, which
+    would read as ``−0.250–−0.010``.
+
+    Parameters
+    ----------
+    estimate
+        The difference.
+    ci_low, ci_high
+        Its confidence bounds (``None``: not estimable, written ``NE``).
+    digits
+        Decimals written.
+
+    Returns
+    -------
+    str
+        ``"ESTIMATE (LOW–HIGH)"`` or ``"ESTIMATE (LOW to HIGH)"``.
+
+    Examples
+    --------
+    >>> format_difference(-0.12, -0.25, 0.01)
+    '−0.120 (−0.250 to 0.010)'
+    >>> format_difference(0.12, 0.02, 0.25)
+    '0.120 (0.020–0.250)'
+    """
+    low, high = format_signed(ci_low, digits), format_signed(ci_high, digits)
+    between = " to " if low.startswith(MINUS) or high.startswith(MINUS) else "–"
+    return f"{format_signed(estimate, digits)} ({low}{between}{high})"
 
 
 def format_day(days: float) -> str:

@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from immunoprecise.cohort.statistic import format_p
+from immunoprecise.cohort.statistic import format_estimate, format_p
 from immunoprecise.cohort.survival import KaplanMeierCurve, SurvivalCurves
 from immunoprecise.pl._common import curve_look, panels
 from immunoprecise.wording import counted
@@ -124,7 +124,8 @@ def kaplan_meier(
         text.set_parse_math(False)
     if curves.log_rank is not None and curves.log_rank.p_value is not None:
         main.set_title(
-            f"{curves.group}: log-rank χ² = {curves.log_rank.estimate:.2f}, "
+            # χ² as the printed result writes it: 7.13e-05, not 0.00
+            f"{curves.group}: log-rank χ² = {format_estimate(curves.log_rank.estimate)}, "
             f"p = {format_p(curves.log_rank.p_value)}",
             fontsize=10,
             parse_math=False,
@@ -156,7 +157,39 @@ def kaplan_meier(
         for side in ("top", "right", "left", "bottom"):
             table.spines[side].set_visible(False)
         table.set_title("Number at risk", fontsize=8, loc="left")
+        if ax is not None:
+            _room_for_names(fig, ax, table)
     return fig
+
+
+#: Room (in points) kept between a group's name under the curves and the figure's left edge.
+_EDGE_POINTS = 4.0
+
+
+def _room_for_names(fig: Figure, ax: Axes, table: Axes) -> None:
+    """Move the left edge of ``ax`` (the area the curves and the risk table are drawn in) right
+    until the group names left of the risk table lie inside the figure.
+
+    A figure of its own is laid out by its layout engine; axes given by the caller are placed
+    by the caller, and a long name (up to :data:`LABEL_WIDTH` characters a line) would reach
+    past the figure's left edge of a file saved without a tight bounding box. The names are
+    measured as drawn (their window extent), so the room is what the font needs.
+    """
+    if fig.get_layout_engine() is not None or not any(
+        t.get_text() for t in table.get_yticklabels()
+    ):
+        return  # a layout engine makes the room itself
+    fig.draw_without_rendering()
+    margin = _EDGE_POINTS * fig.dpi / 72.0
+    left = min(t.get_window_extent().x0 for t in table.get_yticklabels() if t.get_text())
+    short = margin - left
+    if short <= 0:
+        return
+    box = ax.get_position()
+    x0 = box.x0 + short / fig.bbox.width
+    if x0 >= box.x1 - 0.2 * box.width:  # no room left for the curves: leave them as given
+        return
+    ax.set_position((x0, box.y0, box.x1 - x0, box.height))
 
 
 #: Characters per line of a group's name in the legend and the risk table: a longer name (an

@@ -149,14 +149,23 @@ def _draw_series(
     band: tuple[float, float] | None,
     band_label: str,
     gid: str,
+    log: bool,
 ) -> list[float]:
-    """One line (one patient) or a median line and a percentile band (several); the values drawn."""
+    """One line (one patient) or a median line and a percentile band (several); the values drawn.
+
+    On a logarithmic axis (``log``) the line's points at 0 or below are left out (masked as
+    NaN): a state that starts at 0 (effectors before their dose) starts where it first is
+    positive, instead of a vertical line from the bottom of the axis. A band whose lower
+    percentile is 0 still reaches down to the bottom of the axis.
+    """
     n = values.shape[0]
     if n == 1:
-        line = values[0]
+        line = _positive(values[0]) if log else values[0]
         ax.plot(t, line, color=color, linewidth=1.8, label=label, gid=gid)
         return [float(v) for v in line]
     median = _quantiles(values, [50.0])[0]
+    if log:
+        median = _positive(median)
     ax.plot(t, median, color=color, linewidth=1.8, label=f"{label}, median of {n}", gid=gid)
     drawn = [float(v) for v in median]
     if band is not None:
@@ -173,6 +182,11 @@ def _draw_series(
         )
         drawn += [float(v) for v in (*low, *high)]
     return drawn
+
+
+def _positive(values: Array) -> Array:
+    """The values with those at 0 or below as NaN (left out of a line on a logarithmic axis)."""
+    return np.where(values > 0, values, np.nan)
 
 
 def _doses(tr: Trajectories) -> dict[str, list[tuple[float, float | None]]]:
@@ -344,8 +358,10 @@ def trajectories(
     shaded percentile band per state. Doses are marked above the plot, one row (and marker
     shape) per agent, with a bar over the days an infusion runs. Eradication — the tumor
     falling below one cell, after which it is 0 — is a dashed vertical line (one patient) or
-    a tick per eradicated patient along the time axis (several). On the logarithmic axis a
-    state at 0 runs off the bottom of the plot.
+    a tick per eradicated patient along the time axis (several). On the logarithmic axis,
+    where 0 has no place, a line's points at 0 are left out: a state that starts at 0 (an
+    effector before its dose) starts at its first positive value, and a tumor's line ends where
+    it is eradicated.
 
     Parameters
     ----------
@@ -414,6 +430,7 @@ def trajectories(
             band=chosen_band,
             band_label=name,
             gid=f"state:{name}",
+            log=log,
         )
     if model.tumor_state is not None:
         _draw_eradication(panel, tr, rows, color=TUMOR_COLOR)
@@ -459,7 +476,8 @@ def regimen_comparison(
     ax
         Axes to draw into; a new figure when omitted.
     log
-        Logarithmic tumor axis (default); linear from 0 otherwise.
+        Logarithmic tumor axis (default), on which a line's points at 0 are left out (the
+        line ends where the tumor is eradicated); linear from 0 otherwise.
     band
         Percentiles (low, high) of the band drawn for several patients; ``None`` for no band.
     show_doses
@@ -532,6 +550,7 @@ def regimen_comparison(
             band=chosen_band,
             band_label=label,
             gid=f"regimen:{label}",
+            log=log,
         )
         if show_doses:
             row = _draw_doses(

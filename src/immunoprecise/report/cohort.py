@@ -29,15 +29,29 @@ from immunoprecise.cohort import (
 )
 from immunoprecise.cohort.cox import SD_DEFINITION
 from immunoprecise.cohort.cutpoint import Cutpoint, optimal_cutpoint
-from immunoprecise.cohort.statistic import format_cut, format_number, format_ratio
+from immunoprecise.cohort.frame import survival_data
+from immunoprecise.cohort.predictors import response_indicator
+from immunoprecise.cohort.statistic import (
+    format_cut,
+    format_difference,
+    format_number,
+    format_ratio,
+)
 from immunoprecise.cohort.survival import SurvivalCurves
 from immunoprecise.errors import CohortError
 from immunoprecise.evaluation import DISCLAIMER
 from immunoprecise.pl._cutpoint import MAX_SCAN_POINTS, scan_points
 from immunoprecise.pl._survival import MAX_STEPS, steps_drawn
 from immunoprecise.report.rendering import jinja_environment
+from immunoprecise.wording import counted
 
-__all__ = ["CohortReportOptions", "render_cohort_html"]
+__all__ = [
+    "CohortReport",
+    "CohortReportOptions",
+    "SectionNote",
+    "cohort_report",
+    "render_cohort_html",
+]
 
 _LIBRARIES = ("immunoprecise", "lifelines", "numpy", "scipy", "pandas")
 
@@ -79,6 +93,81 @@ class CohortReportOptions(BaseModel):
     seed: int = Field(default=0, ge=0, description="Seed of the bootstrap.")
 
 
+class SectionNote(BaseModel):
+    """A section of the report whose statistics the data do not allow, and why.
+
+    Examples
+    --------
+    >>> SectionNote(section="Cox model", note="no OS event among the 30 patients").section
+    'Cox model'
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    section: str = Field(description="The section, as its heading names it.")
+    note: str = Field(description="Why its statistics cannot be computed, in plain words.")
+
+
+class CohortReport(BaseModel):
+    """A rendered cohort report and the sections of it that hold a note instead of statistics.
+
+    Examples
+    --------
+    >>> CohortReport(html="<html></html>").notes
+    ()
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    html: str = Field(description="The self-contained HTML document.")
+    notes: tuple[SectionNote, ...] = Field(
+        default=(), description="Sections that cannot be computed from these data, with why."
+    )
+
+
+def _no_events(frame: pd.DataFrame, endpoint: str, columns: list[str], what: str) -> str | None:
+    """Why ``what`` cannot be computed when no patient with ``columns`` had an event, else None.
+
+    A column the table lacks, or a time or event the analysis cannot read, is left for the
+    analysis itself to refuse: that is for the user to fix, not a note.
+    """
+    if any(c not in frame.columns for c in columns):
+        return None
+    try:
+        surv = survival_data(frame, endpoint, require=columns)
+    except CohortError:
+        return None
+    if surv.event.sum() > 0:
+        return None
+    with_ = f" with {', '.join(columns)}" if columns else ""
+    return (
+        f"no {endpoint.upper()} event among the {counted(surv.n, 'patient')}{with_} (every "
+        f"one censored); {what} needs observed events"
+    )
+
+
+def _one_response_class(frame: pd.DataFrame, predictors: list[str]) -> str | None:
+    """Why the predictors' AUCs cannot be computed when the patients with a response and every
+    predictor are all responders or all non-responders, else None (the analysis refuses the
+    rest)."""
+    if any(c not in frame.columns for c in predictors):
+        return None
+    try:
+        response = response_indicator(frame)
+    except CohortError:
+        return None
+    scores = frame[predictors].apply(pd.to_numeric, errors="coerce")
+    kept = response[response.notna() & scores.notna().all(axis=1)]
+    responders = int((kept == 1).sum())
+    if kept.empty or 0 < responders < len(kept):
+        return None
+    which = "no responder" if responders == 0 else "no non-responder"
+    return (
+        f"{which} among the {counted(len(kept), 'patient')} with a response and "
+        f"{', '.join(predictors)}; an AUC needs at least one responder and one non-responder"
+    )
+
+
 @functools.cache
 def _environment() -> jinja2.Environment:
     return jinja_environment(
@@ -87,6 +176,8 @@ def _environment() -> jinja2.Environment:
             "num": format_number,
             # a ratio with the decimals that tell it and its CI apart from 1, as every table
             "ratio": lambda s: format_ratio(s.estimate, s.ci_low, s.ci_high),
+            # a difference (of two AUCs) with the minus sign (U+2212) where negative
+            "difference": lambda s: format_difference(s.estimate, s.ci_low, s.ci_high),
         }
     )
 
@@ -148,6 +239,9 @@ def render_cohort_html(
 ) -> str:
     """Render the cohort report as one self-contained HTML document.
 
+    The document of :func:`cohort_report`; a section the data do not allow (no event among
+    the patients of a cut-point) holds a note of why, and the rest of the report is written.
+
     Parameters
     ----------
     frame
@@ -175,6 +269,51 @@ def render_cohort_html(
     >>> "Kaplan–Meier" in html and "not a medical device" in html
     True
     """
+    return cohort_report(frame, options, source=source).html
+
+
+def cohort_report(
+    frame: pd.DataFrame,
+    options: CohortReportOptions,
+    *,
+    source: str | Path | None = None,
+) -> CohortReport:
+    """Render the cohort report and name the sections the data do not allow.
+
+    A section whose statistics cannot be computed for a reason in the data — no event among
+    the patients it analyses (the trend test, the Cox model, a biomarker's cut-point), or only
+    responders or only non-responders (the predictors' AUCs) — holds a note saying so, and the
+    rest of the report is written. A request the data cannot answer because it names something
+    the table lacks (an unknown column) is refused, as each analysis refuses it.
+
+    Parameters
+    ----------
+    frame
+        The analysis table (:func:`~immunoprecise.cohort.cohort_frame`).
+    options
+        What to analyse (:class:`CohortReportOptions`).
+    source
+        The input file, as for :func:`render_cohort_html`.
+
+    Returns
+    -------
+    CohortReport
+        The HTML document and the notes of the sections that could not be computed.
+
+    Raises
+    ------
+    CohortError
+        An option or column the analyses refuse (the message names it and the fix).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"os_days": [100.0, 200, 300, 400], "os_event": [0, 0, 0, 0],
+    ...                       "crp": [1.0, 2, 3, 4]})
+    >>> report = cohort_report(frame, CohortReportOptions(cox=("crp",)))
+    >>> [n.section for n in report.notes]
+    ['Cox model']
+    """
     o = options
     if o.order and not o.by:  # the trend test it asks for would be left out without a word
         raise CohortError(
@@ -187,30 +326,42 @@ def render_cohort_html(
             "cox (--cox)"
         )
     km = kaplan_meier(frame, endpoint=o.endpoint, group=o.by)
-    trend = (
-        log_rank(frame, group=o.by, endpoint=o.endpoint, trend=True, order=list(o.order))
-        if o.by and o.order
-        else None
-    )
-    cox = (
-        cox_model(
-            frame,
-            list(o.cox),
-            endpoint=o.endpoint,
-            reference_levels=o.cox_reference_levels or None,
-            penalizer=o.cox_penalizer,
-            scale="sd" if o.cox_per_sd else "unit",
-        )
-        if o.cox
-        else None
-    )
+    notes: dict[str, str] = {}
+    trend = None
+    if o.by and o.order:
+        why = _no_events(frame, o.endpoint, [o.by], "the log-rank test for trend")
+        if why:
+            notes["log-rank test for trend"] = why
+        else:
+            trend = log_rank(
+                frame, group=o.by, endpoint=o.endpoint, trend=True, order=list(o.order)
+            )
+    cox = None
+    if o.cox:
+        why = _no_events(frame, o.endpoint, list(o.cox), "the Cox model")
+        if why:
+            notes["Cox model"] = why
+        else:
+            cox = cox_model(
+                frame,
+                list(o.cox),
+                endpoint=o.endpoint,
+                reference_levels=o.cox_reference_levels or None,
+                penalizer=o.cox_penalizer,
+                scale="sd" if o.cox_per_sd else "unit",
+            )
     responses = (
         response_table(frame, by=o.by)
         if "best_response" in frame and frame["best_response"].notna().any()
         else None
     )
-    cuts = []
+    cuts: list[dict[str, Any]] = []
     for k, biomarker in enumerate(o.biomarkers):
+        why = _no_events(frame, o.endpoint, [biomarker], "the cut-point")
+        if why:
+            notes[f"cut-point of {biomarker}"] = why
+            cuts.append({"biomarker": biomarker, "note": why})
+            continue
         result = optimal_cutpoint(
             frame, biomarker, endpoint=o.endpoint, n_boot=o.n_boot, seed=o.seed
         )
@@ -219,6 +370,8 @@ def render_cohort_html(
         curves = _cut_curves(frame, result)
         cuts.append(
             {
+                "biomarker": biomarker,
+                "note": None,
                 "result": result,
                 "figure": _svg(fig, f"svg-cut-{k}"),
                 "drawn": drawn.size,
@@ -229,7 +382,13 @@ def render_cohort_html(
                 "curves_note": _steps_note(curves),
             }
         )
-    comparison = compare_predictors(frame, list(o.predictors)) if o.predictors else None
+    comparison = None
+    if o.predictors:
+        why = _one_response_class(frame, list(o.predictors))
+        if why:
+            notes["predictors of response"] = why
+        else:
+            comparison = compare_predictors(frame, list(o.predictors))
     if source is not None:
         digest = hashlib.sha256(Path(source).read_bytes()).hexdigest()
         source_name = Path(source).name
@@ -245,6 +404,7 @@ def render_cohort_html(
         "km_note": _steps_note(km),
         "trend": trend,
         "cox": cox,
+        "notes": notes,
         "sd_definition": SD_DEFINITION,
         "responses": responses,
         "cuts": cuts,
@@ -258,4 +418,8 @@ def render_cohort_html(
         "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "disclaimer": DISCLAIMER,
     }
-    return _environment().get_template("cohort.html.j2").render(**context)
+    html = _environment().get_template("cohort.html.j2").render(**context)
+    return CohortReport(
+        html=html,
+        notes=tuple(SectionNote(section=k, note=v) for k, v in notes.items()),
+    )
