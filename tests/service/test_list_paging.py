@@ -109,7 +109,7 @@ def test_tokens_are_listed_with_a_total_and_paged(server: Server) -> None:
     assert past_the_end == {"total": 6, "tokens": []}
 
 
-@pytest.mark.parametrize("kind", ["therapies", "rules", "references"])
+@pytest.mark.parametrize("kind", ["therapies", "strategies", "rules", "references"])
 def test_knowledge_base_lists_are_paged(server: Server, kind: str) -> None:
     with server.client("clinician") as clinician:
         everything = clinician.get(f"{API}/kb/{kind}").json()
@@ -127,6 +127,7 @@ LISTS = (
     ("admin", "/audit"),
     ("admin", "/tokens"),
     ("clinician", "/kb/therapies"),
+    ("clinician", "/kb/strategies"),
     ("clinician", "/kb/rules"),
     ("clinician", "/kb/references"),
     ("researcher", "/trials"),
@@ -174,8 +175,10 @@ def test_the_schema_states_each_page_parameter_with_its_range(server: Server) ->
         "/patients/{patient_id}/evaluations",
         "/tokens",
         "/kb/therapies",
+        "/kb/strategies",
         "/kb/rules",
         "/kb/references",
+        "/kb/search",
     ]
     for path in lists:
         params = {p["name"]: p for p in schema["paths"][f"{API}{path}"]["get"]["parameters"]}
