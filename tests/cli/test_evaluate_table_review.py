@@ -96,10 +96,12 @@ def test_what_if_banner_shows_a_score_change_within_a_status(
     path = write_json(_example("crc_msih.json"))
     out = _table(path, "--what-if", "tmb=5")
     # "Pembrolizumab (anti-PD-1): indicated → indicated" read as no change at all
-    assert "Pembrolizumab (anti-PD-1): indicated → indicated (score 7 → 4)" in out
+    assert "Pembrolizumab (anti-PD-1): score 7 → 4 (still indicated)" in out
+    assert "indicated → indicated" not in out
     record = ip.read_patient(path)
     html = render_html(ip.evaluate(record, overrides={"tmb": 5}), record)
-    assert "indicated → indicated (score 7 → 4)" in html
+    assert "score 7 → 4 (still indicated)" in html
+    assert "indicated → indicated" not in html
 
 
 def test_table_keeps_the_note_of_a_value_not_assessable_with_missing_fields() -> None:

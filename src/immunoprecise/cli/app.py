@@ -311,24 +311,22 @@ def _read_input(path: Path, *, sheet: str | None) -> tuple[list[PatientRecord], 
 
 def _what_if_text(what_if: WhatIf) -> str:
     """The what-if banner of the table output: the plan below is hypothetical."""
-    shown = "; ".join(
-        f"{o.key} {o.before if o.before is not None else '—'} → "
-        f"{o.after if o.after is not None else 'unknown'}"
-        for o in what_if.overrides
-    )
-    changes = "; ".join(
-        f"{c.name}: {c.status_before or 'not an option'} → {c.status_after or 'not an option'}"
-        + (
-            f" (score {c.score_before} → {c.score_after})"
-            if c.status_before == c.status_after
-            else ""
+    shown = "; ".join(str(o) for o in what_if.overrides)
+    # an option whose status stayed is shown by its score, never as "indicated → indicated"
+    changes = "; ".join(str(c) for c in what_if.changes)
+    strategies = "".join(
+        f" Strategies {how}: {', '.join(ids)}."
+        for how, ids in (
+            ("now proposed", what_if.strategies_added),
+            ("no longer proposed", what_if.strategies_removed),
         )
-        for c in what_if.changes
+        if ids
     )
     return (
         f"WHAT-IF (hypothetical, not the patient's record): {shown}. "
         f"The strategies below are made with these values; the profile shows the recorded "
         f"ones. {('Changes: ' + changes + '.') if changes else 'No option changed.'}"
+        f"{strategies}"
     )
 
 
@@ -337,6 +335,7 @@ def _parse_what_if(items: list[str]) -> dict[str, OverrideValue]:
     import json
 
     overrides: dict[str, OverrideValue] = {}
+    given: dict[str, str] = {}  # each key as first written
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
@@ -348,7 +347,17 @@ def _parse_what_if(items: list[str]) -> dict[str, OverrideValue]:
             value = raw
         if not isinstance(value, str | int | float | bool) and value is not None:
             value = raw
-        overrides[key.strip()] = value
+        key = key.strip()
+        if key in overrides and overrides[key] != value:
+            # the last would silently win: the plan would answer a question not asked
+            _err.print(
+                f"error: --what-if {key} is given twice, as {given[key]!r} and {raw!r}; "
+                "give each value once",
+                markup=False,
+            )
+            raise typer.Exit(EXIT_INVALID_INPUT)
+        overrides[key] = value
+        given.setdefault(key, raw)
     return overrides
 
 

@@ -142,6 +142,13 @@ class PlanAnswer(_Frozen):
     therapy_ids: tuple[str, ...]
 
 
+def _value_text(value: float | int | bool | str | None) -> str:
+    """A value of an override as the table shows it (12.0 as 12; None as unknown)."""
+    if value is None:
+        return "unknown"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 class Override(_Frozen):
     """A hypothetical profile value of a what-if plan."""
 
@@ -150,6 +157,11 @@ class Override(_Frozen):
     after: float | int | bool | str | None
     category_before: str | None
     category_after: str | None
+
+    def __str__(self) -> str:
+        """The value replaced, in words: ``crp 5 → 120`` (— when the patient had none)."""
+        before = "—" if self.before is None else _value_text(self.before)
+        return f"{self.key} {before} → {_value_text(self.after)}"
 
 
 class OptionChange(_Frozen):
@@ -162,9 +174,35 @@ class OptionChange(_Frozen):
     score_before: int | None
     score_after: int | None
 
+    def __str__(self) -> str:
+        """What changed, in words: the status when it changed, otherwise the score.
+
+        Examples
+        --------
+        >>> str(OptionChange(therapy_id="p", name="Pembrolizumab", status_before="indicated",
+        ...     status_after="indicated", score_before=7, score_after=4))
+        'Pembrolizumab: score 7 → 4 (still indicated)'
+        >>> str(OptionChange(therapy_id="n", name="Nivolumab", status_before="indicated",
+        ...     status_after=None, score_before=3, score_after=None))
+        'Nivolumab: indicated → not an option'
+        """
+        if self.status_before == self.status_after:
+            return (
+                f"{self.name}: score {self.score_before} → {self.score_after} "
+                f"(still {self.status_before or 'not an option'})"
+            )
+        before = self.status_before or "not an option"
+        after = self.status_after or "not an option"
+        if None in (self.status_before, self.status_after) or self.score_before == self.score_after:
+            return f"{self.name}: {before} → {after}"
+        return f"{self.name}: {before} → {after} (score {self.score_before} → {self.score_after})"
+
 
 class WhatIf(_Frozen):
-    """What changed when profile values were replaced by hypothetical ones."""
+    """What changed when profile values were replaced by hypothetical ones.
+
+    ``str()`` of it says the same in words: the values replaced and, per option, what changed.
+    """
 
     overrides: tuple[Override, ...]
     changes: tuple[OptionChange, ...]
@@ -174,6 +212,18 @@ class WhatIf(_Frozen):
         "Overrides replace profile values as given; values derived from them (for example the "
         "mGPS from CRP) are not recomputed — change the record and profile it again for that."
     )
+
+    def __str__(self) -> str:
+        """The values replaced, then each change of the plan on its own line."""
+        lines = [f"what-if: {'; '.join(map(str, self.overrides))}"]
+        lines += [f"  {c}" for c in self.changes]
+        if self.strategies_added:
+            lines.append(f"  strategies now proposed: {', '.join(self.strategies_added)}")
+        if self.strategies_removed:
+            lines.append(f"  strategies no longer proposed: {', '.join(self.strategies_removed)}")
+        if len(lines) == 1:
+            lines.append("  no option or strategy changed")
+        return "\n".join(lines)
 
 
 class StrategyPlan(_Frozen):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from immunoprecise.errors import FieldProblem, ValidationError
+from immunoprecise.errors import FieldProblem, UnitError, ValidationError
 from immunoprecise.knowledge import Condition, KnowledgeBase
 from immunoprecise.profile import ImmuneProfile, ProfileValue
 from immunoprecise.profile.host import MGPS_CATEGORY
@@ -19,6 +20,7 @@ from immunoprecise.profile.values import applicable_threshold
 from immunoprecise.recommend.plan import OptionChange, Override, StrategyOption, WhatIf
 from immunoprecise.records.disease import DiseaseStatus
 from immunoprecise.records.tumor import MHCExpression, MSIStatus, Positivity
+from immunoprecise.records.units import convert
 from immunoprecise.safety.grade import MAX_GRADE
 from immunoprecise.safety.hematotox import HIGH_RISK_MIN, MAX_SCORE, RISK_GROUPS
 
@@ -71,6 +73,46 @@ def _canonical_text(key: str, value: OverrideValue) -> tuple[OverrideValue, str 
     if found:
         return found[0], None
     return value, f"expected one of {', '.join(choices)}"
+
+
+#: A number written with a unit after it, as a report writes it: ``35%``, ``12 mg/dL``.
+_QUANTITY = re.compile(r"\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(.*?)\s*")
+
+
+def _as_number(
+    key: str,
+    current: ProfileValue | None,
+    value: OverrideValue,
+    *,
+    kb: KnowledgeBase,
+    code: str | None,
+) -> tuple[OverrideValue, str | None]:
+    """A numeric value written as text with its unit (``pdl1_tps=35%``, ``crp=12 mg/dL``) as
+    the number in the value's own unit, converted where the unit differs, as a record's units
+    are; or the problem when the unit is not one the value can be given in. Any other value is
+    returned as it is, for :func:`_kind_problem` to judge."""
+    if not isinstance(value, str):
+        return value, None
+    expected = value_kind(key, knowledge_base=kb, disease_code=code)
+    match = _QUANTITY.fullmatch(value)
+    if expected is None or expected[0] not in ("float", "int") or match is None or not match[2]:
+        return value, None  # a number written as bare text ("60") stays text: refused as such
+    kind, unit = expected
+    unit = (current.unit if current is not None else None) or unit
+    number, given = float(match[1]), match[2]
+    if given.replace(" ", "") != (unit or "").replace(" ", ""):
+        if unit is None:
+            return value, f"expected a number without a unit, e.g. {key}={match[1]}"
+        try:
+            number = convert(number, given, unit)
+        except UnitError:
+            return value, (
+                f"expected a number in {unit}; {given!r} is no unit that converts to {unit} "
+                f"(write the number alone in {unit}, e.g. {key}={match[1]})"
+            )
+    if kind == "int" and number.is_integer():
+        return int(number), None
+    return number, None
 
 
 def _kind_problem(
@@ -239,6 +281,7 @@ def apply_overrides(
     values = dict(profile.values)
     applied: list[Override] = []
     for key, value in overrides.items():
+        given = value  # as written, for a refusal (35 % is named as '35 %', not 35.0)
         current = profile.values.get(key)
         family_problem = (
             _open_family_problem(kb, key)
@@ -259,11 +302,13 @@ def apply_overrides(
                 )
             )
             continue
-        problem = _kind_problem(key, current, value, kb=kb, code=code)
+        value, problem = _as_number(key, current, value, kb=kb, code=code)
+        if problem is None:
+            problem = _kind_problem(key, current, value, kb=kb, code=code)
         if problem is None:
             value, problem = _canonical_text(key, value)
         if problem:
-            problems.append(FieldProblem(field=f"overrides.{key}", value=value, message=problem))
+            problems.append(FieldProblem(field=f"overrides.{key}", value=given, message=problem))
             continue
         category, threshold = _category(kb, code, key, value)
         base = {
