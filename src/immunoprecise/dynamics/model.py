@@ -21,6 +21,7 @@ Examples
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -470,8 +471,14 @@ class Model:
             if inp.matches(agent):
                 return k
         accepted = "; ".join(f"{i.name} ({', '.join(i.aliases)})" for i in self.inputs) or "none"
+        names = {_agent_key(a): a for i in self.inputs for a in (i.name, *i.aliases)}
+        key = _agent_key(agent)  # a misspelling (pembrolizumb) or a short form (pembro)
+        started = [n for n in names if len(key) >= 3 and n.startswith(key)]
+        close = started[:1] if len(started) == 1 else []
+        close = close or difflib.get_close_matches(key, list(names), n=1, cutoff=0.75)
+        hint = f"; did you mean {names[close[0]]!r}?" if close else ""
         raise ModelError(
-            f"model {self.id} cannot take agent {agent!r}: its dosing inputs are {accepted}"
+            f"model {self.id} cannot take agent {agent!r}: its dosing inputs are {accepted}{hint}"
         )
 
     def derivative(self, y: Array, p: Params, u: Array | None = None, t: float = 0.0) -> Array:
