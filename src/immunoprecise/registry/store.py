@@ -475,15 +475,7 @@ class Registry(Database):
                 problems = field_problems(exc, PatientRecord)
                 raise StoredRecordError(patient_id, row.version, problems) from None
             record = in_hand
-        return RecordVersion(
-            patient_id=patient_id,
-            version=row.version,
-            sha256=row.sha256,
-            source=row.source,
-            actor=row.actor,
-            created_at=row.created_at,
-            record=record,
-        )
+        return Registry._version_in_hand(row, patient_id, record)
 
     @staticmethod
     def _refuse_ids_in_another_case(session: Session, items: Sequence[_BatchItem]) -> None:
@@ -723,8 +715,9 @@ class Registry(Database):
     def _version_in_hand(
         row: RecordVersionRow, patient_id: str, record: PatientRecord
     ) -> RecordVersion:
-        """The version ``row`` holding ``record``, whose canonical JSON has the row's SHA-256
-        (so the stored JSON is read back as this record: it is not validated again)."""
+        """The version ``row`` holding ``record``: the stored JSON read back and validated
+        (:meth:`_version_model`), or the record in hand whose canonical JSON has the row's
+        SHA-256, which is not validated again."""
         return RecordVersion(
             patient_id=patient_id,
             version=row.version,
