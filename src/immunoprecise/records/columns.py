@@ -57,7 +57,7 @@ import pydantic
 from pydantic import TypeAdapter
 from pydantic.fields import FieldInfo
 
-from immunoprecise.errors import FieldProblem, ValidationError
+from immunoprecise.errors import FieldProblem, UnitError, ValidationError
 from immunoprecise.records.cell_text import number_as_text
 from immunoprecise.records.cohort import Outcome
 from immunoprecise.records.disease import ONCOTREE_PATTERN, BurdenMeasurement, RiskIndex
@@ -80,6 +80,7 @@ from immunoprecise.records.scalars import (
     CalendarDate,
     canonical_choice,
     number_text_problem,
+    number_with_unit,
 )
 from immunoprecise.records.table import (
     DATE_IN_TEXT,
@@ -93,7 +94,7 @@ from immunoprecise.records.table import (
     table_items,
 )
 from immunoprecise.records.tumor import AntigenKind, HypoxiaMarker, Positivity
-from immunoprecise.records.units import convert_array
+from immunoprecise.records.units import convert, convert_array
 from immunoprecise.records.validation import field_problems
 
 __all__ = [
@@ -429,11 +430,25 @@ def _numbers(
         bad[rows] = ~blank & np.isnan(values[rows])
     else:
         bad = np.zeros(len(values), dtype=bool)
+    own_unit: dict[int, float] = {}  # cells written with their unit (1.2 mg/dL), in target
+    if bad.any() and (unit or target):
+        for i in np.flatnonzero(bad):
+            written = number_with_unit(raw[i]) if isinstance(raw[i], str) else None
+            if written is None:
+                continue
+            bad[i] = False
+            try:
+                own_unit[int(i)] = convert(written[0], written[1], target or unit)
+            except UnitError as exc:  # as the record model words it for read_table
+                message = f"{exc}; expected a unit like '{target or unit}'"
+                problems.cells(name, np.array([i]), raw, message)
     if bad.any():
         expected = f"a number in {unit or target}" if (unit or target) else "a number"
         problems.cells(name, np.flatnonzero(bad), raw, f"expected {expected}")
     if unit and target and unit != target:
         values = convert_array(values, unit, target)
+    for i, value in own_unit.items():
+        values[i] = value
     lo, hi = bounds
     with np.errstate(invalid="ignore"):
         out = np.zeros(len(values), dtype=bool)

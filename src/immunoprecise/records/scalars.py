@@ -68,6 +68,7 @@ __all__ = [
     "field_error",
     "latest_date",
     "number_text_problem",
+    "number_with_unit",
     "read_from_text",
     "received",
 ]
@@ -145,6 +146,41 @@ SUSPICIOUS_NUMBER: Final[re.Pattern[str]] = re.compile(
 )
 """Text that may be a number :func:`number_text_problem` refuses (a quick test for whole
 columns; ask :func:`number_text_problem` about each match)."""
+
+
+_NUMBER_WITH_UNIT = re.compile(
+    r"([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*((?:10\^|[^\s0-9.,+-]).*)"
+)
+
+
+def number_with_unit(text: str) -> tuple[float, str] | None:
+    """A cell holding a number followed by its unit (``12 mg/L``, ``1.2 mg/dL``, ``35%``,
+    ``1.2 10^9/L``), as the number and the unit as written.
+
+    ``None`` for any other text: a plain number, text that is no number, and a number
+    :func:`number_text_problem` would refuse (``12,5 mg/L``, ``1 200 cells/µL``), which is
+    refused with its advice where it is read.
+
+    Parameters
+    ----------
+    text
+        The cell as written.
+
+    Returns
+    -------
+    tuple of (float, str) or None
+        The finite number and the unit.
+
+    Examples
+    --------
+    >>> number_with_unit("1.2 mg/dL"), number_with_unit("35%"), number_with_unit("12")
+    ((1.2, 'mg/dL'), (35.0, '%'), None)
+    """
+    match = _NUMBER_WITH_UNIT.fullmatch(text.strip())
+    if match is None or number_text_problem(text) is not None:
+        return None
+    number = float(match[1])
+    return (number, match[2].strip()) if math.isfinite(number) else None
 
 
 def number_text_problem(text: str) -> str | None:

@@ -59,7 +59,12 @@ from immunoprecise.records.microenvironment import Region
 from immunoprecise.records.patient import NO_PRIOR_THERAPY, ids_differing_in_case
 from immunoprecise.records.quantity import Quantity
 from immunoprecise.records.record import PatientRecord
-from immunoprecise.records.scalars import FROM_TEXT, SUSPICIOUS_NUMBER, number_text_problem
+from immunoprecise.records.scalars import (
+    FROM_TEXT,
+    SUSPICIOUS_NUMBER,
+    number_text_problem,
+    number_with_unit,
+)
 from immunoprecise.records.units import is_convertible, parse_unit, round_significant
 from immunoprecise.records.validation import field_problems
 from immunoprecise.wording import counted
@@ -399,6 +404,9 @@ def _quantity_of(cell: Any, header: _Header) -> Any:
             number = float(cell)
             if math.isfinite(number):
                 return Quantity(value=number, unit=header.unit)
+        written = number_with_unit(cell)
+        if written is not None:  # 12 mg/L, 1.2 mg/dL: converted, or refused, by the record
+            return {"value": written[0], "unit": written[1]}
     elif (isinstance(cell, float) and math.isfinite(cell)) or (
         type(cell) is int and abs(cell) < _LARGEST_WHOLE_NUMBER
     ):
