@@ -74,6 +74,21 @@ def resolve_model(model: str | Model) -> Model:
     return model if isinstance(model, Model) else get_model(model)
 
 
+def _initial_state_problem(model: Model, y0: Array, ids: Sequence[str]) -> str:
+    """The initial states that are not finite or below 0, each named with its value, unit and
+    the first patient holding it (of several: how many)."""
+    said: list[str] = []
+    for j, st in enumerate(model.states):
+        rows = np.flatnonzero(~np.isfinite(y0[:, j]) | (y0[:, j] < 0))
+        if rows.size == 0:
+            continue
+        who = f" (patient {ids[rows[0]]}" + (
+            f" and {rows.size - 1} more)" if rows.size > 1 else ")"
+        )
+        said.append(f"{st.name} = {y0[rows[0], j]:g} {st.unit}{who if len(ids) > 1 else ''}")
+    return "initial states must be finite and ≥ 0 (cells, concentrations): " + "; ".join(said)
+
+
 def simulate(
     model: str | Model,
     *,
@@ -236,12 +251,7 @@ def simulate(
     for j, st in enumerate(mdl.states):
         y0[:, j] = np.asarray(init_values.get(st.name, mdl.initial[st.name]), dtype=np.float64)
     if not np.all(np.isfinite(y0)) or np.any(y0 < 0):
-        bad = [
-            s.name
-            for j, s in enumerate(mdl.states)
-            if np.any(~np.isfinite(y0[:, j])) or np.any(y0[:, j] < 0)
-        ]
-        raise ModelError(f"initial states must be finite and ≥ 0 (cells, concentrations): {bad}")
+        raise ModelError(_initial_state_problem(mdl, y0, ids))
     times = output_times(t_end) if t_eval is None else _output_times(t_eval, t_end)
     check_output_size(n, times.size, daily=t_eval is None)
     segments = dosing_segments(
