@@ -127,6 +127,30 @@ _SEPARATORS = ((";", "semicolons"), ("\t", "tabs"), (",", "commas"), ("|", "bars
 """Column separators a patients table may have been written with by mistake."""
 
 
+_BODY_SIZE_COLUMNS = {
+    "weight": "--body-weight",
+    "weight_kg": "--body-weight",
+    "body_weight": "--body-weight",
+    "body_weight_kg": "--body-weight",
+    "bsa": "--body-surface",
+    "bsa_m2": "--body-surface",
+    "body_surface": "--body-surface",
+    "body_surface_m2": "--body-surface",
+}
+"""Patient-table columns that are the body size of a per-kg or per-m² dose, and the option
+that gives it (one value for every virtual patient)."""
+
+
+def _column_hint(column: str, model: Model) -> str:
+    """What a column of a patients table that is no parameter or state was likely meant as: a
+    body size (an option, not a column) or a parameter or state written in another case."""
+    option = _BODY_SIZE_COLUMNS.get(column.strip().lower())
+    if option is not None:
+        return f" (a body size is given once for every patient with {option})"
+    same = [n for n in (*model.parameter_names, *model.state_names) if n.lower() == column.lower()]
+    return f" (did you mean {same[0]!r}? names are case-sensitive)" if same else ""
+
+
 def _read_patients(
     path: Path,
     model: Model,
@@ -190,8 +214,9 @@ def _read_patients(
                 FieldProblem(
                     f"column {column}",
                     None,
-                    f"is neither a parameter nor a state of {model.id}; parameters: "
-                    f"{', '.join(model.parameter_names)}; states: {', '.join(model.state_names)}",
+                    f"is neither a parameter nor a state of {model.id}{_column_hint(column, model)}"
+                    f"; parameters: {', '.join(model.parameter_names)}; states: "
+                    f"{', '.join(model.state_names)}",
                 )
             )
         elif column in params or column in initial:
