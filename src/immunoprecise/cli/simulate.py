@@ -274,6 +274,7 @@ def _number(value: object) -> float | None:
 def _recist(tr: Trajectories) -> tuple[pd.DataFrame, list[float], str | None]:
     """Best RECIST 1.1 response per patient (NE where it cannot be assessed), scan days, note."""
     from immunoprecise.dynamics.response import assess_response
+    from immunoprecise.wording import counted
 
     n = len(tr)
     frame = pd.DataFrame(
@@ -286,6 +287,17 @@ def _recist(tr: Trajectories) -> tuple[pd.DataFrame, list[float], str | None]:
     ok = np.flatnonzero(tr.ok & np.all(np.isfinite(tr.tumor), axis=1))
     if not ok.size:
         return frame, [], "no patient has a complete tumor trajectory"
+    # response criteria compare with measurable disease at baseline: none, no RECIST (NE)
+    without = int(np.count_nonzero(tr.tumor[ok, 0] <= 0))
+    note = (
+        f"RECIST needs a tumor at baseline: {counted(without, 'patient')} "
+        f"{'starts' if without == 1 else 'start'} with 0 tumor cells (NE)"
+        if without
+        else None
+    )
+    ok = ok[tr.tumor[ok, 0] > 0]
+    if not ok.size:
+        return frame, [], note
     try:
         result = assess_response(tr.t, tr.tumor[ok], kind="cells", criteria="recist")
     except ImmunopreciseError as exc:
@@ -293,7 +305,7 @@ def _recist(tr: Trajectories) -> tuple[pd.DataFrame, list[float], str | None]:
     frame.loc[ok, "best_response"] = result.best_response.astype(str)
     frame.loc[ok, "best_change_percent"] = result.best_change_percent
     frame.loc[ok, "time_to_progression_days"] = result.time_to_progression_days
-    return frame, [float(d) for d in result.assessment_days], None
+    return frame, [float(d) for d in result.assessment_days], note
 
 
 def _summary_rows(tr: Trajectories) -> tuple[list[dict[str, Any]], list[float], str | None]:
@@ -439,7 +451,7 @@ def _table(tr: Trajectories, summary: Mapping[str, Any]) -> Table:
         only = f"the baseline scan on day {days} only"
         where = f"scans on days {days}" if len(scans) > 1 else only
         captions.append(f"RECIST 1.1 at {where}")
-    elif response and response["note"]:
+    if response and response["note"]:
         captions.append(markup_escape(response["note"]))
     if captions:
         table.caption = "; ".join(captions)
