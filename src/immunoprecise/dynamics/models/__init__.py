@@ -13,6 +13,7 @@ Examples
 
 from __future__ import annotations
 
+import difflib
 import functools
 import importlib
 
@@ -52,7 +53,10 @@ def get_model(model_id: str) -> Model:
     """
     base, *mods = [part.strip() for part in model_id.split("+")]
     if base not in MODEL_IDS:
-        raise ModelError(f"unknown model {base!r}; known models: {', '.join(MODEL_IDS)}")
+        lower = {m.lower(): m for m in MODEL_IDS}
+        close = difflib.get_close_matches(base.lower(), list(lower), n=1, cutoff=0.75)
+        hint = f" (did you mean {lower[close[0]]!r}?)" if close else ""
+        raise ModelError(f"unknown model {base!r}{hint}; known models: {', '.join(MODEL_IDS)}")
     model: Model = importlib.import_module(f"immunoprecise.dynamics.models.{base}").MODEL
     if mods:
         from immunoprecise.dynamics.models.modifications import modify
