@@ -505,6 +505,44 @@ class RegimenSyntaxError(ValidationError):
         super().__init__([FieldProblem(field=field, value=text, message=message)], source=source)
 
 
+_NUMBER_TEXT = r"\d+(?:\.\d+)?"
+
+
+def _clinical_spelling(words: list[str]) -> tuple[str, str] | None:
+    """A schedule as clinicians write it at the start of ``words`` (``Day 0``, ``x 6``,
+    ``d0, d21, d42``, ``every 3 weeks for 6 cycles``): the words as written and the tokens to
+    write instead; ``None`` for anything else."""
+    if len(words) >= 2 and words[0].lower() in ("day", "days") and re.fullmatch(r"\d+", words[1]):
+        return f"{words[0]} {words[1]}", f"d{words[1]}"
+    if len(words) >= 2 and words[0] in ("x", "X", "×") and re.fullmatch(r"\d+", words[1]):
+        return f"{words[0]} {words[1]}", f"x{words[1]}"
+    if re.fullmatch(r"[dD]\d+,", words[0]):
+        listed = [words[0]]
+        for word in words[1:]:
+            if not re.fullmatch(r"[dD]?\d+,?", word):
+                break
+            listed.append(word)
+            if not word.endswith(","):
+                break
+        if len(listed) > 1 and not listed[-1].endswith(","):
+            days = ",".join(w.strip(",").lstrip("dD") for w in listed)
+            return " ".join(listed), f"d{days}"
+    lower = [w.lower() for w in words]
+    if len(words) >= 3 and lower[0] == "every" and re.fullmatch(_NUMBER_TEXT, words[1]):
+        unit = {"week": "w", "weeks": "w", "day": "d", "days": "d"}.get(lower[2])
+        if unit is not None:
+            written, rewrite = " ".join(words[:3]), f"q{words[1]}{unit}"
+            if (
+                len(words) >= 6
+                and lower[3] == "for"
+                and re.fullmatch(r"\d+", words[4])
+                and lower[5] in ("cycles", "cycle", "doses", "dose", "times")
+            ):
+                written, rewrite = " ".join(words[:6]), f"{rewrite} x{words[4]}"
+            return written, rewrite
+    return None
+
+
 class _Token(NamedTuple):
     text: str
     start: int
@@ -1101,8 +1139,15 @@ def _parse_item(
     range_end: float | None = None
     every_days: float | None = None
     cycles = 1
-    for token in tokens[3:]:
+    for k, token in enumerate(tokens[3:], start=3):
         word = token.text
+        rewrite = _clinical_spelling([t.text for t in tokens[k:]])
+        if rewrite is not None:  # Day 0, x 6, d0, d21, every 3 weeks for 6 cycles
+            raise fail(
+                f"cannot read the schedule {rewrite[0]!r}; write {rewrite[1]!r} ({_SCHEDULE_HELP})",
+                token.start,
+                len(word),
+            )
         if re.match(r"[dD][\d.\-]", word):
             kind = "days"
         elif re.match(r"[qQ]([\d.]|[dDwW]$)", word):
