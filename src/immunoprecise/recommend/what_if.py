@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -19,6 +18,7 @@ from immunoprecise.profile.tumor import MHC_CLASS_I_CATEGORY
 from immunoprecise.profile.values import applicable_threshold
 from immunoprecise.recommend.plan import OptionChange, Override, StrategyOption, WhatIf
 from immunoprecise.records.disease import DiseaseStatus
+from immunoprecise.records.scalars import number_with_unit
 from immunoprecise.records.tumor import MHCExpression, MSIStatus, Positivity
 from immunoprecise.records.units import convert
 from immunoprecise.safety.grade import MAX_GRADE
@@ -75,10 +75,6 @@ def _canonical_text(key: str, value: OverrideValue) -> tuple[OverrideValue, str 
     return value, f"expected one of {', '.join(choices)}"
 
 
-#: A number written with a unit after it, as a report writes it: ``35%``, ``12 mg/dL``.
-_QUANTITY = re.compile(r"\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(.*?)\s*")
-
-
 def _as_number(
     key: str,
     current: ProfileValue | None,
@@ -94,21 +90,21 @@ def _as_number(
     if not isinstance(value, str):
         return value, None
     expected = value_kind(key, knowledge_base=kb, disease_code=code)
-    match = _QUANTITY.fullmatch(value)
-    if expected is None or expected[0] not in ("float", "int") or match is None or not match[2]:
+    written = number_with_unit(value)
+    if expected is None or expected[0] not in ("float", "int") or written is None:
         return value, None  # a number written as bare text ("60") stays text: refused as such
     kind, unit = expected
     unit = (current.unit if current is not None else None) or unit
-    number, given = float(match[1]), match[2]
+    number, given = written
     if given.replace(" ", "") != (unit or "").replace(" ", ""):
         if unit is None:
-            return value, f"expected a number without a unit, e.g. {key}={match[1]}"
+            return value, f"expected a number without a unit, e.g. {key}={number:g}"
         try:
             number = convert(number, given, unit)
         except UnitError:
             return value, (
                 f"expected a number in {unit}; {given!r} is no unit that converts to {unit} "
-                f"(write the number alone in {unit}, e.g. {key}={match[1]})"
+                f"(write the number alone in {unit}, e.g. {key}={written[0]:g})"
             )
     if kind == "int" and number.is_integer():
         return int(number), None
