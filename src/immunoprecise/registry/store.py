@@ -119,14 +119,14 @@ def _folded(text: str) -> str:
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
 
 
-def latest_versions_query() -> Select[RecordVersionRow, str]:
+def latest_versions_query(patients: Sequence[int] | None = None) -> Select[RecordVersionRow, str]:
     """The latest version of every patient's record, with the patient id: what an export writes
-    (:meth:`Registry.export`, :func:`~immunoprecise.registry.exporting.export_fhir`)."""
-    latest = (
-        select(RecordVersionRow.patient_id, func.max(RecordVersionRow.version).label("v"))
-        .group_by(RecordVersionRow.patient_id)
-        .subquery()
-    )
+    (:meth:`Registry.export`, :func:`~immunoprecise.registry.exporting.export_fhir`); of the
+    patients whose row ids are ``patients`` only, when given (an import's look-up)."""
+    newest = select(RecordVersionRow.patient_id, func.max(RecordVersionRow.version).label("v"))
+    if patients is not None:
+        newest = newest.where(RecordVersionRow.patient_id.in_(patients))
+    latest = newest.group_by(RecordVersionRow.patient_id).subquery()
     return (
         select(RecordVersionRow, PatientRow.pseudonym)
         .join(
@@ -631,21 +631,7 @@ class Registry(Database):
                 select(PatientRow).where(PatientRow.pseudonym.in_(chunk)).with_for_update()
             ).all()
             patients.update((p.pseudonym, p) for p in found)
-            newest = (
-                select(RecordVersionRow.patient_id, func.max(RecordVersionRow.version).label("v"))
-                .where(RecordVersionRow.patient_id.in_([p.id for p in found]))
-                .group_by(RecordVersionRow.patient_id)
-                .subquery()
-            )
-            rows = session.execute(
-                select(RecordVersionRow, PatientRow.pseudonym)
-                .join(
-                    newest,
-                    (RecordVersionRow.patient_id == newest.c.patient_id)
-                    & (RecordVersionRow.version == newest.c.v),
-                )
-                .join(PatientRow, RecordVersionRow.patient_id == PatientRow.id)
-            ).all()
+            rows = session.execute(latest_versions_query([p.id for p in found])).all()
             latest.update((pid, row) for row, pid in rows)
         added: list[_Added] = []
         for start in range(0, len(items), batch_size):
