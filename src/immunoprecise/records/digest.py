@@ -12,7 +12,7 @@ from typing import Any
 
 from immunoprecise.records.record import PatientRecord
 
-__all__ = ["canonical_json", "record_sha256"]
+__all__ = ["canonical_json", "record_json_and_sha256", "record_sha256"]
 
 
 def canonical_json(data: Any) -> str:
@@ -28,6 +28,21 @@ def canonical_json(data: Any) -> str:
     )
 
 
+def record_json_and_sha256(record: PatientRecord) -> tuple[dict[str, Any], str]:
+    """A record's JSON data (what the registry stores) and the SHA-256 of its canonical form.
+
+    Examples
+    --------
+    >>> import immunoprecise as ip
+    >>> record = ip.read_patient(ip.data.example_path("crc_msih.json"))
+    >>> data, digest = record_json_and_sha256(record)
+    >>> data["patient"]["id"], len(digest)
+    ('SYN-CRC-001', 64)
+    """
+    data = record.model_dump(mode="json")
+    return data, hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+
+
 def record_sha256(record: PatientRecord) -> str:
     """Return the SHA-256 of a record's canonical JSON (what the registry compares versions by).
 
@@ -37,5 +52,4 @@ def record_sha256(record: PatientRecord) -> str:
     >>> len(record_sha256(ip.read_patient(ip.data.example_path("crc_msih.json"))))
     64
     """
-    data = record.model_dump(mode="json")
-    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+    return record_json_and_sha256(record)[1]

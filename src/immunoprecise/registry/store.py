@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import random
@@ -27,7 +26,7 @@ from sqlalchemy.orm import Session
 from immunoprecise.errors import FieldProblem, RegistryError
 from immunoprecise.evaluation import Evaluation
 from immunoprecise.records import PatientRecord
-from immunoprecise.records.digest import canonical_json, record_sha256
+from immunoprecise.records.digest import canonical_json, record_json_and_sha256, record_sha256
 from immunoprecise.records.validation import field_problems
 from immunoprecise.registry.connection import sqlite_path
 from immunoprecise.registry.database import Database, open_migrated_engine
@@ -412,9 +411,7 @@ class Registry(Database):
         patient: str | None,
         obj: str,
     ) -> None:
-        session.add(
-            AuditRow(at=_now(), actor=actor, action=action.value, patient=patient, object=obj)
-        )
+        session.add(Registry._audit_row(actor, action, patient, obj))
 
     @staticmethod
     def _patient(session: Session, patient_id: str) -> PatientRow:
@@ -575,9 +572,7 @@ class Registry(Database):
                 session, actor, AuditAction.unchanged, pid, f"record_version {stored.version}"
             )
             return _Added(self._version_model(stored, pid, record), AuditAction.unchanged)
-        data = record.model_dump(mode="json")
-        digest = hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
-        now = _now()
+        data, digest = record_json_and_sha256(record)
         patient = session.scalars(
             select(PatientRow).where(PatientRow.pseudonym == pid).with_for_update()
         ).first()  # FOR UPDATE: see _write_transaction (SQLite ignores it: it holds its lock)
@@ -589,18 +584,10 @@ class Registry(Database):
             return _Added(self._version_model(latest, pid, record), AuditAction.unchanged)
         action = AuditAction.update if latest is not None else AuditAction.create
         if patient is None:
-            patient = PatientRow(pseudonym=pid, created_at=now)
+            patient = PatientRow(pseudonym=pid, created_at=_now())
             session.add(patient)
             session.flush()
-        row = RecordVersionRow(
-            patient_id=patient.id,
-            version=1 if latest is None else latest.version + 1,
-            record=data,
-            sha256=digest,
-            source=None if item.source is None else storable_text(item.source),
-            actor=actor,
-            created_at=now,
-        )
+        row = self._next_version_row(item, data, digest, patient, latest, actor)
         session.add(row)
         self._audit(session, actor, action, pid, f"record_version {row.version}")
         session.flush()
@@ -651,32 +638,34 @@ class Registry(Database):
                 pid = record.patient_id
                 before = repeated.get(i)
                 if before is not None:
-                    new_rows.append(self._audit_row(actor, AuditAction.unchanged, pid, before))
+                    new_rows.append(
+                        self._audit_row(
+                            actor, AuditAction.unchanged, pid, f"record_version {before.version}"
+                        )
+                    )
                     added.append(
                         _Added(self._version_in_hand(before, pid, record), AuditAction.unchanged)
                     )
                     continue
-                data = record.model_dump(mode="json")
-                digest = hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+                data, digest = record_json_and_sha256(record)
                 last = latest.get(pid)
                 if last is not None and last.sha256 == digest:
-                    new_rows.append(self._audit_row(actor, AuditAction.unchanged, pid, last))
+                    new_rows.append(
+                        self._audit_row(
+                            actor, AuditAction.unchanged, pid, f"record_version {last.version}"
+                        )
+                    )
                     added.append(
                         _Added(self._version_in_hand(last, pid, record), AuditAction.unchanged)
                     )
                     continue
                 action = AuditAction.update if last is not None else AuditAction.create
-                row = RecordVersionRow(
-                    patient_id=patients[pid].id,
-                    version=1 if last is None else last.version + 1,
-                    record=data,
-                    sha256=digest,
-                    source=None if item.source is None else storable_text(item.source),
-                    actor=actor,
-                    created_at=_now(),
-                )
+                row = self._next_version_row(item, data, digest, patients[pid], last, actor)
                 latest[pid] = row
-                new_rows += [row, self._audit_row(actor, action, pid, row)]
+                new_rows += [
+                    row,
+                    self._audit_row(actor, action, pid, f"record_version {row.version}"),
+                ]
                 added.append(_Added(self._version_in_hand(row, pid, record), action))
             session.add_all(new_rows)
             session.flush()
@@ -685,16 +674,29 @@ class Registry(Database):
         return added
 
     @staticmethod
-    def _audit_row(
-        actor: str, action: AuditAction, patient: str, row: RecordVersionRow
-    ) -> AuditRow:
-        """The audit row of adding (or finding unchanged) the record version ``row``."""
-        return AuditRow(
-            at=_now(),
+    def _audit_row(actor: str, action: AuditAction, patient: str | None, obj: str) -> AuditRow:
+        """The audit row of ``action`` on ``obj`` (``record_version 3``), made now."""
+        return AuditRow(at=_now(), actor=actor, action=action.value, patient=patient, object=obj)
+
+    @staticmethod
+    def _next_version_row(
+        item: _BatchItem,
+        data: dict[str, Any],
+        digest: str,
+        patient: PatientRow,
+        last: RecordVersionRow | None,
+        actor: str,
+    ) -> RecordVersionRow:
+        """The row of ``item``'s record (its JSON ``data`` and SHA-256 ``digest``) as the next
+        version of ``patient`` after ``last``."""
+        return RecordVersionRow(
+            patient_id=patient.id,
+            version=1 if last is None else last.version + 1,
+            record=data,
+            sha256=digest,
+            source=None if item.source is None else storable_text(item.source),
             actor=actor,
-            action=action.value,
-            patient=patient,
-            object=f"record_version {row.version}",
+            created_at=_now(),
         )
 
     @staticmethod
